@@ -1,0 +1,15 @@
+# Warnings and sanitizers as interface targets, never as global flags.
+add_library(chconn_warnings INTERFACE)
+target_compile_options(chconn_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+  -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough)
+if(CHCONN_WERROR)
+  target_compile_options(chconn_warnings INTERFACE -Werror)
+endif()
+
+add_library(chconn_sanitizers INTERFACE)
+if(CHCONN_SANITIZE)
+  string(REPLACE ";" "," _chconn_san "${CHCONN_SANITIZE}")
+  target_compile_options(chconn_sanitizers INTERFACE -fsanitize=${_chconn_san} -fno-omit-frame-pointer
+    -fno-sanitize-recover=all)
+  target_link_options(chconn_sanitizers INTERFACE -fsanitize=${_chconn_san})
+endif()

@@ -1,0 +1,137 @@
+// Config: everything needed to reach ClickHouse and to choose how connections are made.
+//
+// Built from code (designated initialisers), from a DSN URL, or from the environment:
+//
+//   auto a = chconn::Config{.hosts = {{"db1", 9000}}, .user = "app", .password = secret};
+//   auto b = chconn::Config::from_dsn(
+//       "clickhouse://app:secret@db1:9000,db2:9000/analytics?compression=lz4&strategy=pooled");
+//   auto c = chconn::Config::from_env();   // CLICKHOUSE_DSN, CLICKHOUSE_HOST, CHCONN_ENV, ...
+//
+// Every timeout has its own field and a finite default. Printing a config (to_string, to_dsn,
+// operator<<) never shows the password. Invalid input raises chconn::Error of kind config naming
+// what is wrong.
+//
+// Thread safety: a value type; share it by copying or as const.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chconn/core/log.h"
+#include "chconn/core/settings.h"
+
+namespace chconn {
+
+using namespace std::chrono_literals;
+
+// One server address. port 0 means the default: 9000, or 9440 when secure.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+
+  friend bool operator==(const HostPort&, const HostPort&) = default;
+};
+
+// "host:port", with IPv6 literals in brackets.
+std::string to_string(const HostPort& address);
+
+enum class Compression : std::uint8_t { none, lz4, zstd };
+std::string_view to_string(Compression c) noexcept;
+
+// The deployment environment. It picks the default strategy (DESIGN.md, Configuration):
+// testing → mock, production → pooled, development → direct.
+enum class Environment : std::uint8_t { development, testing, production };
+std::string_view to_string(Environment e) noexcept;
+
+struct TlsOptions {
+  // Verify the server's certificate chain and host name. Turning this off is an explicit opt-out.
+  bool verify = true;
+  std::string ca_file;      // PEM bundle of trusted CAs; empty: the system's default store
+  std::string ca_dir;       // directory of hashed CA certificates
+  std::string cert_file;    // client certificate (optional)
+  std::string key_file;     // client private key (optional)
+  std::string server_name;  // name to verify and send as SNI; empty: the host being connected to
+
+  friend bool operator==(const TlsOptions&, const TlsOptions&) = default;
+};
+
+struct Timeouts {
+  std::chrono::milliseconds connect = 10s;       // TCP connect + TLS + handshake, per address
+  std::chrono::milliseconds send = 300s;         // a single blocking write
+  std::chrono::milliseconds receive = 300s;      // waiting for the next bytes from the server
+  std::chrono::milliseconds query = 600s;        // a whole query, from send to the last packet
+  std::chrono::milliseconds pool_acquire = 10s;  // waiting for a pooled connection
+
+  friend bool operator==(const Timeouts&, const Timeouts&) = default;
+};
+
+struct PoolOptions {
+  std::size_t max_size = 10;                            // connections open at once, leased or idle
+  std::size_t min_idle = 0;                             // idle connections kept warm
+  std::chrono::milliseconds idle_timeout = 600s;        // close idle connections older than this
+  std::chrono::milliseconds max_lifetime = 3600s;       // retire connections after this (with jitter)
+  double lifetime_jitter = 0.1;                         // ±fraction applied to max_lifetime
+  std::chrono::milliseconds validate_after_idle = 10s;  // ping before reuse when idle this long
+  std::chrono::milliseconds leak_threshold = 300s;      // log a lease held longer than this; 0: off
+
+  friend bool operator==(const PoolOptions&, const PoolOptions&) = default;
+};
+
+struct Config {
+  std::vector<HostPort> hosts{{"localhost", 0}};
+  std::string database;  // empty: the user's default database
+  std::string user = "default";
+  std::string password;
+  bool secure = false;   // TLS; never falls back to plain TCP
+  TlsOptions tls;
+  Compression compression = Compression::lz4;
+  Timeouts timeouts;
+  std::string strategy;  // "direct", "pooled", "failover", "mock"; empty: chosen by environment
+  Environment environment = Environment::development;
+  PoolOptions pool;
+  Settings settings;     // sent with every query
+  std::string client_name = "chconn";
+  std::shared_ptr<const Logger> logger;  // null: silent
+
+  // Parses a DSN: clickhouse://[user[:password]@]host[:port][,host[:port]...][/database][?k=v&...]
+  // Percent-encoding is decoded in every part. Unknown parameters are an error naming them.
+  static Config from_dsn(std::string_view dsn);
+
+  // Reads CLICKHOUSE_DSN first (if set), then applies CLICKHOUSE_HOST, CLICKHOUSE_PORT,
+  // CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE, CLICKHOUSE_SECURE,
+  // CLICKHOUSE_COMPRESSION, CHCONN_ENV, CHCONN_STRATEGY and CHCONN_POOL_MAX over it.
+  static Config from_env();
+  // The same, reading variables through `getenv` (for tests and embedding).
+  using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+  static Config from_env(const EnvLookup& getenv);
+
+  // Throws Error(config) if the configuration cannot work (no hosts, empty user, zero pool size,
+  // non-positive timeouts, ...).
+  void validate() const;
+
+  // The port used for `address`: its own, or the default for `secure`.
+  std::uint16_t port_of(const HostPort& address) const noexcept {
+    return address.port != 0 ? address.port : (secure ? 9440 : 9000);
+  }
+
+  // A DSN that from_dsn() turns back into an equal Config (logger aside). With redact, the
+  // password is replaced by "***".
+  std::string to_dsn(bool redact = true) const;
+  // The redacted DSN.
+  std::string to_string() const { return to_dsn(true); }
+};
+
+std::ostream& operator<<(std::ostream& os, const Config& config);
+
+// Parses durations as used in DSNs and the CLI: "250ms", "10s", "5m", "1h", or a bare number of
+// seconds ("1.5"). Throws Error(config) naming `what` on bad input.
+std::chrono::milliseconds parse_duration(std::string_view text, std::string_view what);
+
+}  // namespace chconn

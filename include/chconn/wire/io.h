@@ -1,0 +1,216 @@
+// Byte sources, sinks, and the buffered Reader/Writer the whole codec is written against.
+//
+// The wire layer is sans-I/O: it decodes from a ByteSource and encodes into memory. A ByteSource
+// may be a memory buffer (tests, fuzzing), a socket stream (the net layer), or a decompressing
+// stream (compression.h) — the codec cannot tell them apart.
+//
+// Every length read from the peer is checked against DecodeLimits before anything is allocated,
+// and large reads grow their destination only as bytes really arrive, so a lying length field can
+// cost at most what the peer actually sends.
+//
+// Thread safety: none; a Reader or Writer belongs to one connection, used by one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace chconn::wire {
+
+// A source of bytes that hands out views of its own buffers (zero-copy for memory sources).
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Returns the next bytes of the stream: a non-empty view valid until the next call, or an empty
+  // view at the end of the stream. Throws chconn::Error on I/O failure (network, timeout...).
+  virtual std::span<const std::uint8_t> next() = 0;
+};
+
+// A ByteSource over one contiguous buffer, handed out in chunks of at most `chunk` bytes (tests
+// use small chunks to cut every value at every possible point).
+class MemorySource final : public ByteSource {
+ public:
+  explicit MemorySource(std::span<const std::uint8_t> data, std::size_t chunk = SIZE_MAX)
+      : data_(data), chunk_(chunk == 0 ? 1 : chunk) {}
+  explicit MemorySource(std::string_view data, std::size_t chunk = SIZE_MAX)
+      : MemorySource(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()), chunk) {}
+  std::span<const std::uint8_t> next() override {
+    const std::size_t n = std::min(chunk_, data_.size() - pos_);
+    auto view = data_.subspan(pos_, n);
+    pos_ += n;
+    return view;
+  }
+
+ private:
+  std::span<const std::uint8_t> data_;
+  std::size_t chunk_;
+  std::size_t pos_ = 0;
+};
+
+// Limits applied while decoding data from a peer. Defaults follow the server's own limits.
+struct DecodeLimits {
+  std::uint64_t max_string_bytes = 1ull << 30;      // one String field or value
+  std::uint64_t max_block_rows = 1ull << 30;        // rows in one block
+  std::uint64_t max_block_columns = 1ull << 20;     // columns in one block
+  std::uint64_t max_array_elements = 1ull << 32;    // total nested elements in one array column
+  std::uint64_t max_block_bytes = 4ull << 30;       // bytes a single block may decode into
+  std::uint32_t max_type_depth = 64;                // nesting of Array/Tuple/Nullable/... in a type
+  std::uint32_t max_type_name_bytes = 64 * 1024;    // length of a type name
+  std::uint32_t max_frame_bytes = 128u << 20;       // uncompressed size of one compression frame
+  std::uint32_t max_exception_depth = 32;           // nested server exceptions
+};
+
+// Buffered, bounds-checked reading of protocol primitives from a ByteSource.
+// Reading past the end of the stream throws chconn::Error(protocol).
+class Reader {
+ public:
+  explicit Reader(ByteSource& source, const DecodeLimits& limits = {}) : source_(&source), limits_(limits) {}
+
+  const DecodeLimits& limits() const noexcept { return limits_; }
+  // Total bytes consumed so far.
+  std::uint64_t position() const noexcept { return consumed_ + static_cast<std::uint64_t>(pos_ - begin_); }
+
+  std::uint8_t u8() {
+    if (pos_ == end_) refill("a byte");
+    return *pos_++;
+  }
+
+  // A fixed-width little-endian value (integers, floats, and trivially copyable aggregates).
+  template <class T>
+  T fixed() {
+    static_assert(std::is_trivially_copyable_v<T>);
+    T value;
+    if (static_cast<std::size_t>(end_ - pos_) >= sizeof(T)) {
+      std::memcpy(&value, pos_, sizeof(T));
+      pos_ += sizeof(T);
+    } else {
+      read(&value, sizeof(T));
+    }
+    return value;
+  }
+
+  // Unsigned LEB128; at most 10 bytes.
+  std::uint64_t uvarint() {
+    if (end_ - pos_ >= 10) {  // fast path: the whole varint is in the buffer
+      std::uint64_t value = 0;
+      for (int i = 0; i < 10; ++i) {
+        const std::uint8_t b = pos_[i];
+        value |= static_cast<std::uint64_t>(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+          pos_ += i + 1;
+          return value;
+        }
+      }
+      bad_varint();
+    }
+    return uvarint_slow();
+  }
+
+  // A length-prefixed string, at most `max_bytes` long (limits().max_string_bytes by default).
+  std::string string(std::uint64_t max_bytes = 0, std::string_view what = "string");
+  void string_into(std::string& out, std::uint64_t max_bytes = 0, std::string_view what = "string");
+  // A UVarInt count, checked against `max` ("what" names it in the error).
+  std::uint64_t count(std::uint64_t max, std::string_view what);
+  bool boolean() { return u8() != 0; }
+
+  // Copies exactly n bytes into dst.
+  void read(void* dst, std::size_t n);
+  // Appends exactly n bytes to `out`, growing it only as bytes arrive.
+  template <class Container>
+  void append(Container& out, std::size_t n);
+  void skip(std::size_t n);
+
+  // Zero-copy access: at least one byte available (refilling if needed), or empty at end of stream.
+  std::span<const std::uint8_t> peek();
+  void consume(std::size_t n) { pos_ += n; }
+  // True if no byte is left in the stream (may pull from the source to find out).
+  bool at_end();
+
+ private:
+  void refill(std::string_view what);
+  bool try_refill();
+  std::uint64_t uvarint_slow();
+  [[noreturn]] void bad_varint();
+
+  ByteSource* source_;
+  DecodeLimits limits_;
+  const std::uint8_t* begin_ = nullptr;
+  const std::uint8_t* pos_ = nullptr;
+  const std::uint8_t* end_ = nullptr;
+  std::uint64_t consumed_ = 0;
+};
+
+template <class Container>
+void Reader::append(Container& out, std::size_t n) {
+  using V = typename Container::value_type;
+  static_assert(sizeof(V) == 1);
+  // Grow in steps bounded by what has arrived, so a lying length costs only what is sent.
+  while (n > 0) {
+    if (pos_ == end_) refill("data");
+    const std::size_t take = std::min(n, static_cast<std::size_t>(end_ - pos_));
+    const std::size_t old = out.size();
+    out.resize(old + take);
+    std::memcpy(out.data() + old, pos_, take);
+    pos_ += take;
+    n -= take;
+  }
+}
+
+// Growable output buffer with protocol primitives. Encoders write into it; the connection sends
+// its bytes (or compresses them first).
+class Writer {
+ public:
+  Writer() = default;
+
+  void u8(std::uint8_t v) { buf_.push_back(v); }
+  template <class T>
+  void fixed(T v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    write(&v, sizeof(T));
+  }
+  void uvarint(std::uint64_t v) {
+    std::uint8_t tmp[10];
+    std::size_t n = 0;
+    while (v >= 0x80) {
+      tmp[n++] = static_cast<std::uint8_t>(v | 0x80);
+      v >>= 7;
+    }
+    tmp[n++] = static_cast<std::uint8_t>(v);
+    write(tmp, n);
+  }
+  void string(std::string_view s) {
+    uvarint(s.size());
+    write(s.data(), s.size());
+  }
+  void boolean(bool b) { u8(b ? 1 : 0); }
+  void write(const void* src, std::size_t n) {
+    const std::size_t old = buf_.size();
+    buf_.resize(old + n);
+    if (n) std::memcpy(buf_.data() + old, src, n);
+  }
+  // Reserves n bytes at the end and returns a pointer to them (for bulk column encoding).
+  std::uint8_t* extend(std::size_t n) {
+    const std::size_t old = buf_.size();
+    buf_.resize(old + n);
+    return buf_.data() + old;
+  }
+
+  std::span<const std::uint8_t> data() const noexcept { return buf_; }
+  std::string_view view() const noexcept {
+    return {reinterpret_cast<const char*>(buf_.data()), buf_.size()};
+  }
+  std::size_t size() const noexcept { return buf_.size(); }
+  void clear() noexcept { buf_.clear(); }
+  void reserve(std::size_t n) { buf_.reserve(n); }
+  std::vector<std::uint8_t>& buffer() noexcept { return buf_; }
+
+ private:
+  std::vector<std::uint8_t> buf_;
+};
+
+}  // namespace chconn::wire
