@@ -1,0 +1,5 @@
+// Fixture: a clean core header.
+#pragma once
+
+#include <stdexcept>
+#include <string>

@@ -1,0 +1,4 @@
+// Fixture: a clean factory header.
+#pragma once
+
+#include "chconn/strategy/strategy.h"

@@ -1,0 +1,4 @@
+// Fixture: a clean manager header.
+#pragma once
+
+#include "chconn/factory/factory.h"

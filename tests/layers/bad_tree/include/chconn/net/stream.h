@@ -1,0 +1,4 @@
+// Fixture: a clean net header.
+#pragma once
+
+#include "chconn/core/error.h"

@@ -1,0 +1,4 @@
+// Fixture: a clean strategy header.
+#pragma once
+
+#include "chconn/connection/connection.h"

@@ -1,0 +1,4 @@
+// Fixture: clean core source.
+#include "chconn/core/error.h"
+
+#include <string>

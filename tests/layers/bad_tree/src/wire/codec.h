@@ -1,0 +1,4 @@
+// Fixture: a private wire header.
+#pragma once
+
+#include "chconn/wire/io.h"

@@ -1,0 +1,6 @@
+// Fixture for tests/layers/expect-violations: clean includes only.
+#pragma once
+
+#include "chconn/core/config.h"
+#include "chconn/net/stream.h"
+#include "chconn/wire/io.h"

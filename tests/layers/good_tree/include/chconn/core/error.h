@@ -1,0 +1,5 @@
+// Fixture for tests/layers/expect-violations: clean includes only.
+#pragma once
+
+#include <stdexcept>
+#include <string>

@@ -1,0 +1,5 @@
+// Fixture for tests/layers/expect-violations: clean includes only.
+#pragma once
+
+#include "chconn/factory/factory.h"
+#include "chconn/resilience/breaker.h"

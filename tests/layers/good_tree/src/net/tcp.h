@@ -1,0 +1,4 @@
+// Fixture for tests/layers/expect-violations: clean includes only.
+#pragma once
+
+#include "chconn/net/stream.h"

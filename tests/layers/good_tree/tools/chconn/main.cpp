@@ -1,0 +1,13 @@
+// Fixture for tests/layers/expect-violations: clean includes only.
+#include "commands.h"
+#include <CLI/CLI.hpp>
+#include <chconn/chconn.h>
+#include "chconn/client/client.h"
+#include "chconn/manager/manager.h"
+#include "chconn/factory/factory.h"
+#include "chconn/strategy/strategy.h"
+#include "chconn/connection/connection.h"
+#include "chconn/resilience/breaker.h"
+#include "chconn/wire/io.h"
+#include "chconn/net/stream.h"
+#include "chconn/core/error.h"
