@@ -19,7 +19,9 @@ const Clock& steady_clock() noexcept {
 Deadline Deadline::after(duration timeout, const Clock& clock) noexcept {
   const time_point now = clock.now();
   if (timeout <= duration::zero()) return Deadline(now);
-  if (timeout >= time_point::max() - now) return never();
+  // max() - now overflows when now is before the clock's epoch (a ManualClock may be set there);
+  // then now + timeout cannot overflow anyway.
+  if (now.time_since_epoch() > duration::zero() && timeout >= time_point::max() - now) return never();
   return Deadline(now + timeout);
 }
 

@@ -32,7 +32,7 @@ class ManualClock final : public Clock {
   void set(time_point t) noexcept { now_.store(t.time_since_epoch().count()); }
 
  private:
-  std::atomic<duration::rep> now_{std::chrono::hours(1000).count()};
+  std::atomic<duration::rep> now_{duration(std::chrono::hours(1000)).count()};
 };
 
 // A point in time after which an operation must give up. Deadlines compose: an operation with

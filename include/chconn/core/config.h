@@ -39,7 +39,7 @@ struct HostPort {
   friend bool operator==(const HostPort&, const HostPort&) = default;
 };
 
-// "host:port", with IPv6 literals in brackets.
+// "host:port", with IPv6 literals in brackets ("[::1]:9000"); just "host" when port is 0.
 std::string to_string(const HostPort& address);
 
 enum class Compression : std::uint8_t { none, lz4, zstd };
@@ -68,6 +68,8 @@ struct Timeouts {
   std::chrono::milliseconds receive = 300s;      // waiting for the next bytes from the server
   std::chrono::milliseconds query = 600s;        // a whole query, from send to the last packet
   std::chrono::milliseconds pool_acquire = 10s;  // waiting for a pooled connection
+  std::chrono::milliseconds cancel_drain = 5s;   // after Cancel, reading the rest of a query before
+                                                 // giving the connection up as broken
 
   friend bool operator==(const Timeouts&, const Timeouts&) = default;
 };
@@ -101,12 +103,29 @@ struct Config {
   std::shared_ptr<const Logger> logger;  // null: silent
 
   // Parses a DSN: clickhouse://[user[:password]@]host[:port][,host[:port]...][/database][?k=v&...]
-  // Percent-encoding is decoded in every part. Unknown parameters are an error naming them.
+  // ("tcp://" is a synonym). Percent-encoding (%XX) is decoded in the user, password, hosts,
+  // database and parameter values; '+' is a literal plus. IPv6 literals go in brackets:
+  // [::1]:9000. Without a user info the user is "default". Parameters (each at most once):
+  //   secure=BOOL  tls_verify=BOOL (or skip_verify=BOOL)  ca_file  ca_dir  cert_file  key_file
+  //   tls_server_name  compression=none|lz4|zstd  connect_timeout  send_timeout  receive_timeout
+  //   query_timeout  pool_acquire_timeout  cancel_drain_timeout  strategy=NAME
+  //   env=testing|development|production
+  //   pool_max=N (1..100000)  pool_min_idle=N (<= pool_max)  pool_idle_timeout  pool_max_lifetime
+  //   pool_lifetime_jitter=0..0.5  pool_validate_after (0 allowed)  pool_leak_threshold (0: off)
+  //   client_name  setting.NAME=VALUE (a ClickHouse setting sent with every query)
+  // BOOL is true/false, 1/0 or yes/no; durations are as parse_duration() reads them and, except
+  // pool_validate_after and pool_leak_threshold, greater than zero. Unknown or repeated parameters
+  // and bad values are an Error(config) naming them; no message ever contains the password.
+  // A password with raw '/', '?', '#' or '@' is accepted, but should be percent-encoded (one that
+  // holds a '?' followed later by '=' must be: it would read as the start of the parameters).
   static Config from_dsn(std::string_view dsn);
 
   // Reads CLICKHOUSE_DSN first (if set), then applies CLICKHOUSE_HOST, CLICKHOUSE_PORT,
   // CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE, CLICKHOUSE_SECURE,
   // CLICKHOUSE_COMPRESSION, CHCONN_ENV, CHCONN_STRATEGY and CHCONN_POOL_MAX over it.
+  // CLICKHOUSE_HOST is a comma-separated list of host or host:port; CLICKHOUSE_PORT applies to
+  // the hosts without a port of their own. A variable set to the empty string counts as unset.
+  // Errors name the variable. The result is validate()d.
   static Config from_env();
   // The same, reading variables through `getenv` (for tests and embedding).
   using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
@@ -121,8 +140,10 @@ struct Config {
     return address.port != 0 ? address.port : (secure ? 9440 : 9000);
   }
 
-  // A DSN that from_dsn() turns back into an equal Config (logger aside). With redact, the
-  // password is replaced by "***".
+  // A DSN that from_dsn() turns back into an equal Config (logger aside, and a setting's
+  // `important` flag, which a DSN cannot express). Only parameters that differ from the defaults
+  // are written, in a fixed order. With redact, the password is replaced by "***"; an empty
+  // password is left out entirely.
   std::string to_dsn(bool redact = true) const;
   // The redacted DSN.
   std::string to_string() const { return to_dsn(true); }
@@ -131,7 +152,9 @@ struct Config {
 std::ostream& operator<<(std::ostream& os, const Config& config);
 
 // Parses durations as used in DSNs and the CLI: "250ms", "10s", "5m", "1h", or a bare number of
-// seconds ("1.5"). Throws Error(config) naming `what` on bad input.
+// seconds ("1.5"); fractions work with every unit ("1.5m"). Zero is accepted (callers that need a
+// positive value check); negative values, other units, anything shorter than 1ms but not zero and
+// anything longer than 8760h are not. Throws Error(config) naming `what` on bad input.
 std::chrono::milliseconds parse_duration(std::string_view text, std::string_view what);
 
 }  // namespace chconn

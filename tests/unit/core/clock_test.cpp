@@ -1,0 +1,165 @@
+// Clocks and deadlines, driven by a ManualClock: no test here sleeps.
+#include "chconn/core/clock.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+namespace chconn {
+namespace {
+
+using namespace std::chrono_literals;
+using duration = Clock::duration;
+using time_point = Clock::time_point;
+
+TEST(ManualClock, MovesOnlyWhenTold) {
+  ManualClock clock;
+  const auto start = clock.now();
+  EXPECT_EQ(clock.now(), start);
+  clock.advance(5s);
+  EXPECT_EQ(clock.now(), start + 5s);
+  clock.advance(1ns);
+  EXPECT_EQ(clock.now(), start + 5s + 1ns);
+  clock.set(time_point(42s));
+  EXPECT_EQ(clock.now(), time_point(42s));
+}
+
+TEST(ManualClock, StartsWhereTold) {
+  const ManualClock clock(time_point(7h));
+  EXPECT_EQ(clock.now(), time_point(7h));
+  // The default start is some fixed point; two clocks agree on it.
+  EXPECT_EQ(ManualClock().now(), ManualClock().now());
+}
+
+TEST(ManualClock, AdvancesFromSeveralThreads) {
+  ManualClock clock(time_point(0s));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) clock.advance(1ms);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(clock.now(), time_point(4s));
+}
+
+TEST(SteadyClock, IsMonotonic) {
+  const Clock& clock = steady_clock();
+  EXPECT_EQ(&clock, &steady_clock());
+  auto previous = clock.now();
+  for (int i = 0; i < 1000; ++i) {
+    const auto now = clock.now();
+    EXPECT_GE(now, previous);
+    previous = now;
+  }
+}
+
+TEST(Deadline, AfterExpiresExactlyAtTheTimeout) {
+  ManualClock clock;
+  const auto start = clock.now();
+  const Deadline d = Deadline::after(5s, clock);
+  EXPECT_FALSE(d.is_never());
+  EXPECT_EQ(d.when(), start + 5s);
+  EXPECT_FALSE(d.expired(clock));
+  EXPECT_EQ(d.remaining(clock), 5s);
+
+  clock.advance(5s - 1ns);
+  EXPECT_FALSE(d.expired(clock));
+  EXPECT_EQ(d.remaining(clock), 1ns);
+
+  clock.advance(1ns);
+  EXPECT_TRUE(d.expired(clock));
+  EXPECT_EQ(d.remaining(clock), duration::zero());
+
+  clock.advance(1h);
+  EXPECT_TRUE(d.expired(clock));
+  EXPECT_EQ(d.remaining(clock), duration::zero());  // never negative
+}
+
+TEST(Deadline, ZeroAndNegativeTimeoutsAreAlreadyExpired) {
+  ManualClock clock;
+  for (const duration timeout : {duration::zero(), duration(-1), duration(-5s), duration::min()}) {
+    SCOPED_TRACE(timeout.count());
+    const Deadline d = Deadline::after(timeout, clock);
+    EXPECT_EQ(d.when(), clock.now());  // not in the past: no underflow for duration::min()
+    EXPECT_TRUE(d.expired(clock));
+    EXPECT_EQ(d.remaining(clock), duration::zero());
+    EXPECT_FALSE(d.is_never());
+  }
+}
+
+TEST(Deadline, Never) {
+  ManualClock clock;
+  const Deadline d = Deadline::never();
+  EXPECT_TRUE(d.is_never());
+  EXPECT_EQ(d.when(), time_point::max());
+  EXPECT_FALSE(d.expired(clock));
+  EXPECT_EQ(d.remaining(clock), duration::max());
+  clock.advance(24h * 365 * 100);
+  EXPECT_FALSE(d.expired(clock));
+  EXPECT_FALSE(d.expired());  // on the steady clock
+}
+
+TEST(Deadline, HugeTimeoutsSaturateToNever) {
+  ManualClock clock(time_point(1h));
+  EXPECT_TRUE(Deadline::after(duration::max(), clock).is_never());
+  EXPECT_TRUE(Deadline::after(duration::max() - 1s, clock).is_never());
+  EXPECT_FALSE(Deadline::after(24h * 365 * 100, clock).is_never());
+  EXPECT_TRUE(Deadline::after(duration::max()).is_never());
+}
+
+TEST(Deadline, WorksOnAClockBeforeItsEpoch) {
+  // time_point::max() - now overflows for a negative now; after() must not compute it there.
+  ManualClock clock(time_point(-1h));
+  const Deadline far = Deadline::after(duration::max(), clock);
+  EXPECT_EQ(far.when(), time_point(-1h) + duration::max());  // representable: no saturation needed
+  EXPECT_FALSE(far.expired(clock));
+  const Deadline d = Deadline::after(1s, clock);
+  EXPECT_EQ(d.when(), time_point(-1h + 1s));
+  EXPECT_EQ(d.remaining(clock), 1s);
+}
+
+TEST(Deadline, At) {
+  ManualClock clock(time_point(100s));
+  const Deadline d = Deadline::at(time_point(150s));
+  EXPECT_EQ(d.when(), time_point(150s));
+  EXPECT_EQ(d.remaining(clock), 50s);
+  EXPECT_TRUE(Deadline::at(time_point(50s)).expired(clock));
+  EXPECT_EQ(Deadline::at(time_point::max()), Deadline::never());
+}
+
+TEST(Deadline, EarliestPicksTheSoonerDeadline) {
+  ManualClock clock;
+  const Deadline caller = Deadline::after(10s, clock);
+  EXPECT_EQ(caller.earliest(3s, clock), Deadline::after(3s, clock));
+  EXPECT_EQ(caller.earliest(30s, clock), caller);
+  EXPECT_EQ(caller.earliest(10s, clock), caller);
+
+  EXPECT_EQ(Deadline::never().earliest(3s, clock), Deadline::after(3s, clock));
+  EXPECT_EQ(caller.earliest(Deadline::never()), caller);
+  EXPECT_EQ(Deadline::never().earliest(caller), caller);
+  EXPECT_TRUE(Deadline::never().earliest(Deadline::never()).is_never());
+  EXPECT_TRUE(Deadline::never().earliest(duration::max(), clock).is_never());
+
+  // A zero or negative inner timeout wins and is already expired.
+  EXPECT_TRUE(caller.earliest(0s, clock).expired(clock));
+  EXPECT_TRUE(caller.earliest(-1s, clock).expired(clock));
+
+  // Symmetric.
+  const Deadline other = Deadline::after(4s, clock);
+  EXPECT_EQ(caller.earliest(other), other);
+  EXPECT_EQ(other.earliest(caller), other);
+}
+
+TEST(Deadline, DefaultClockArgumentIsTheSteadyClock) {
+  const Deadline d = Deadline::after(1h);
+  EXPECT_FALSE(d.expired());
+  EXPECT_GT(d.remaining(), 59min);
+  EXPECT_LE(d.remaining(), 1h);
+  EXPECT_TRUE(Deadline::after(0s).expired());
+}
+
+}  // namespace
+}  // namespace chconn

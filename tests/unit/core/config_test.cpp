@@ -1,0 +1,835 @@
+// Config: DSN parsing (good and bad input), printing and redaction, round trips, environment
+// loading and validation.
+#include "chconn/core/config.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "chconn/core/error.h"
+
+namespace chconn {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Every field from_dsn and to_dsn cover; the logger is not part of a DSN.
+void expect_same(const Config& actual, const Config& expected, const std::string& where) {
+  SCOPED_TRACE(where);
+  EXPECT_EQ(actual.hosts, expected.hosts);
+  EXPECT_EQ(actual.database, expected.database);
+  EXPECT_EQ(actual.user, expected.user);
+  EXPECT_EQ(actual.password, expected.password);
+  EXPECT_EQ(actual.secure, expected.secure);
+  EXPECT_EQ(actual.tls, expected.tls);
+  EXPECT_EQ(actual.compression, expected.compression);
+  EXPECT_EQ(actual.timeouts, expected.timeouts);
+  EXPECT_EQ(actual.strategy, expected.strategy);
+  EXPECT_EQ(actual.environment, expected.environment);
+  EXPECT_EQ(actual.pool, expected.pool);
+  EXPECT_EQ(actual.settings, expected.settings);
+  EXPECT_EQ(actual.client_name, expected.client_name);
+}
+
+// A default Config changed by `f`. (Designated initialisers that leave fields out trip g++ 12's
+// -Wmissing-field-initializers under -Werror.)
+template <typename F>
+Config with(F&& f) {
+  Config c;
+  f(c);
+  return c;
+}
+
+// Runs `f`, expects an Error of kind config, and returns its message.
+template <typename F>
+std::string config_error(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::config) << e.what();
+    EXPECT_FALSE(e.retryable());
+    return e.what();
+  }
+  ADD_FAILURE() << "no error thrown";
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Good DSNs
+
+struct GoodDsn {
+  std::string dsn;
+  std::function<void(Config&)> expect;  // applied to a default Config
+};
+
+TEST(ConfigDsn, ParsesGoodDsns) {
+  const std::vector<GoodDsn> cases = {
+      {"clickhouse://localhost", [](Config&) {}},
+      {"clickhouse://db1",
+       [](Config& c) {
+         c.hosts = {{"db1", 0}};
+       }},
+      {"clickhouse://db1:9000",
+       [](Config& c) {
+         c.hosts = {{"db1", 9000}};
+       }},
+      {"tcp://db1:9440",
+       [](Config& c) {
+         c.hosts = {{"db1", 9440}};
+       }},
+      {"ClickHouse://DB1.example.com",
+       [](Config& c) {
+         c.hosts = {{"DB1.example.com", 0}};
+       }},
+      {"  clickhouse://db1\n",
+       [](Config& c) {
+         c.hosts = {{"db1", 0}};
+       }},
+      {"clickhouse://10.0.0.1:1,10.0.0.2:65535",
+       [](Config& c) {
+         c.hosts = {{"10.0.0.1", 1}, {"10.0.0.2", 65535}};
+       }},
+      {"clickhouse://app:secret@db1:9000,db2:9001/analytics?compression=lz4&strategy=pooled",
+       [](Config& c) {
+         c.user = "app";
+         c.password = "secret";
+         c.hosts = {{"db1", 9000}, {"db2", 9001}};
+         c.database = "analytics";
+         c.strategy = "pooled";
+       }},
+      {"clickhouse://[::1]:9000",
+       [](Config& c) {
+         c.hosts = {{"::1", 9000}};
+       }},
+      {"clickhouse://[::1]",
+       [](Config& c) {
+         c.hosts = {{"::1", 0}};
+       }},
+      {"clickhouse://[fe80::1%25eth0]:9000,[2001:db8::7]",
+       [](Config& c) {
+         c.hosts = {{"fe80::1%eth0", 9000}, {"2001:db8::7", 0}};
+       }},
+      {"clickhouse://[::ffff:192.0.2.1]",
+       [](Config& c) {
+         c.hosts = {{"::ffff:192.0.2.1", 0}};
+       }},
+      {"clickhouse://db%2Done",
+       [](Config& c) {
+         c.hosts = {{"db-one", 0}};
+       }},
+      {"clickhouse://us%40er:p%40ss%3Aw%2Fd@h/my%20db",
+       [](Config& c) {
+         c.user = "us@er";
+         c.password = "p@ss:w/d";
+         c.hosts = {{"h", 0}};
+         c.database = "my db";
+       }},
+      // '+' is a literal plus, not a space.
+      {"clickhouse://u:a+b%2Bc@h",
+       [](Config& c) {
+         c.user = "u";
+         c.password = "a+b+c";
+         c.hosts = {{"h", 0}};
+       }},
+      // A pasted password with raw reserved characters still lands in the password.
+      {"clickhouse://u:p@ss/w?rd#x@h/db?secure=1",
+       [](Config& c) {
+         c.user = "u";
+         c.password = "p@ss/w?rd#x";
+         c.hosts = {{"h", 0}};
+         c.database = "db";
+         c.secure = true;
+       }},
+      {"clickhouse://u:abc/def+g==@h",
+       [](Config& c) {  // base64-looking
+         c.user = "u";
+         c.password = "abc/def+g==";
+         c.hosts = {{"h", 0}};
+       }},
+      {"clickhouse://u:@h",
+       [](Config& c) {
+         c.user = "u";
+         c.hosts = {{"h", 0}};
+       }},
+      {"clickhouse://reader@h",
+       [](Config& c) {
+         c.user = "reader";
+         c.hosts = {{"h", 0}};
+       }},
+      {"clickhouse://h/",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+       }},
+      {"clickhouse://h/?secure=true",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.secure = true;
+       }},
+      // '@' in a parameter value is not a user info.
+      {"clickhouse://h?client_name=me@laptop",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.client_name = "me@laptop";
+       }},
+      {"clickhouse://h?secure=1&&compression=NONE&",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.secure = true;
+         c.compression = Compression::none;
+       }},
+      {"clickhouse://h?secure=no&tls_verify=0",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.tls.verify = false;
+       }},
+      {"clickhouse://h?skip_verify=yes",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.tls.verify = false;
+       }},
+      {"clickhouse://h?skip_verify=false",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+       }},
+      {"clickhouse://h?connect_timeout=0.5m&send_timeout=1.5&receive_timeout=2.25s&query_timeout=90",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.timeouts.connect = 30s;
+         c.timeouts.send = 1500ms;
+         c.timeouts.receive = 2250ms;
+         c.timeouts.query = 90s;
+       }},
+      {"clickhouse://h?setting.max_threads=4&setting.empty=&setting.log_comment=a%26b%3Dc",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.settings.set("max_threads", "4");
+         c.settings.set("empty", "");
+         c.settings.set("log_comment", "a&b=c");
+       }},
+      {"clickhouse://app:pw@db1:9000/db?secure=yes&tls_verify=false&ca_file=/etc/ssl/ca.pem&ca_dir=/etc/ssl/certs"
+       "&cert_file=client.pem&key_file=client%20key.pem&tls_server_name=db.example.com&compression=zstd"
+       "&connect_timeout=250ms&send_timeout=10s&receive_timeout=5m&query_timeout=1h&pool_acquire_timeout=1.5"
+       "&cancel_drain_timeout=2s&strategy=failover&env=production&pool_max=16&pool_min_idle=2&pool_idle_timeout=30s"
+       "&pool_max_lifetime=2h&pool_lifetime_jitter=0.25&pool_validate_after=0&pool_leak_threshold=0"
+       "&client_name=my%20app&setting.max_threads=4&setting.readonly=1",
+       [](Config& c) {
+         c.user = "app";
+         c.password = "pw";
+         c.hosts = {{"db1", 9000}};
+         c.database = "db";
+         c.secure = true;
+         c.tls.verify = false;
+         c.tls.ca_file = "/etc/ssl/ca.pem";
+         c.tls.ca_dir = "/etc/ssl/certs";
+         c.tls.cert_file = "client.pem";
+         c.tls.key_file = "client key.pem";
+         c.tls.server_name = "db.example.com";
+         c.compression = Compression::zstd;
+         c.timeouts.connect = 250ms;
+         c.timeouts.send = 10s;
+         c.timeouts.receive = 5min;
+         c.timeouts.query = 1h;
+         c.timeouts.pool_acquire = 1500ms;
+         c.timeouts.cancel_drain = 2s;
+         c.strategy = "failover";
+         c.environment = Environment::production;
+         c.pool.max_size = 16;
+         c.pool.min_idle = 2;
+         c.pool.idle_timeout = 30s;
+         c.pool.max_lifetime = 2h;
+         c.pool.lifetime_jitter = 0.25;
+         c.pool.validate_after_idle = 0ms;
+         c.pool.leak_threshold = 0ms;
+         c.client_name = "my app";
+         c.settings = {{"max_threads", "4"}, {"readonly", "1"}};
+       }},
+      {"clickhouse://h?env=testing&strategy=my_strategy-2&pool_max=1&pool_min_idle=1",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.environment = Environment::testing;
+         c.strategy = "my_strategy-2";
+         c.pool.max_size = 1;
+         c.pool.min_idle = 1;
+       }},
+      // Order of pool_min_idle and pool_max does not matter.
+      {"clickhouse://h?pool_min_idle=12&pool_max=20",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.pool.max_size = 20;
+         c.pool.min_idle = 12;
+       }},
+  };
+  for (const auto& tc : cases) {
+    Config expected;
+    tc.expect(expected);
+    Config actual;
+    try {
+      actual = Config::from_dsn(tc.dsn);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << tc.dsn << ": " << e.what();
+      continue;
+    }
+    expect_same(actual, expected, tc.dsn);
+  }
+}
+
+TEST(ConfigDsn, PortOfUsesSecureDefault) {
+  auto c = Config::from_dsn("clickhouse://db1,db2:9001");
+  EXPECT_EQ(c.port_of(c.hosts[0]), 9000);
+  EXPECT_EQ(c.port_of(c.hosts[1]), 9001);
+  c = Config::from_dsn("clickhouse://db1?secure=true");
+  EXPECT_EQ(c.port_of(c.hosts[0]), 9440);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad DSNs: each must be a config error that names the offending part and never shows the password.
+
+struct BadDsn {
+  std::string dsn;
+  std::vector<std::string> mentions;   // every one must appear in what()
+  std::vector<std::string> forbidden;  // none may appear (the password is always checked)
+};
+
+TEST(ConfigDsn, RejectsBadDsns) {
+  const std::string base = "clickhouse://app:hunter2@db1:9000/db";
+  const std::vector<BadDsn> cases = {
+      {"", {"empty"}, {}},
+      {"   ", {"empty"}, {}},
+      {"http://app:hunter2@db1", {"'http'", "clickhouse://"}, {}},
+      {"postgres://app:hunter2@db1/db", {"'postgres'"}, {}},
+      {"app:hunter2@db1:9000", {"clickhouse://"}, {}},
+      {"app:hunter2://db1", {"clickhouse://"}, {"app:"}},
+      {"clickhouse://app:hunter2@", {"no host"}, {}},
+      {"clickhouse://app:hunter2@/db", {"no host"}, {}},
+      {"clickhouse://app:hunter2@db1:abc/db", {"'abc'", "'db1'", "1 to 65535"}, {}},
+      {"clickhouse://app:hunter2@db1:0", {"'0'", "1 to 65535"}, {}},
+      {"clickhouse://app:hunter2@db1:65536", {"'65536'"}, {}},
+      {"clickhouse://app:hunter2@db1:99999999999999999999999", {"'99999999999999999999999'"}, {}},
+      {"clickhouse://app:hunter2@db1:-1", {"'-1'"}, {}},
+      {"clickhouse://app:hunter2@db1:", {"missing port", "'db1:'"}, {}},
+      {"clickhouse://app:hunter2@db1,,db2", {"empty host", "position 2"}, {}},
+      {"clickhouse://app:hunter2@db1,", {"empty host", "position 2"}, {}},
+      {"clickhouse://app:hunter2@:9000", {"empty host name", "':9000'"}, {}},
+      {"clickhouse://app:hunter2@::1:9000", {"'::1:9000'", "brackets"}, {}},
+      {"clickhouse://app:hunter2@[::1:9000", {"missing ']'", "'[::1:9000'"}, {}},
+      {"clickhouse://app:hunter2@[::1]9000", {"'9000'", "after ']'"}, {}},
+      {"clickhouse://app:hunter2@[db1]:9000", {"'db1'", "not an IPv6 address"}, {}},
+      {"clickhouse://app:hunter2@[]:9000", {"empty IPv6"}, {}},
+      {"clickhouse://app:hunter2@bad%20host", {"'bad host'", "' '"}, {}},
+      {"clickhouse://app:hunter2@db%zz1", {"'%zz'", "'db%zz1'"}, {}},
+      {"clickhouse://app:hunter2@db1%3A9000", {"'db1:9000'", "brackets"}, {}},
+      {"clickhouse://app:hunter2@db1/an%4", {"'%4'", "database"}, {}},
+      {"clickhouse://app:hunter2@db1/an/extra", {"'an/extra'", "%2F"}, {}},
+      {"clickhouse://app:hunter2@db1/a%0Ab", {"database", "control"}, {}},
+      {"clickhouse://app:hunter2@db1/db#frag", {"#frag", "%23"}, {}},
+      {"clickhouse://app:hunt%zzer2@db1", {"percent-escape in the password"}, {"hunt", "zzer2"}},
+      {"clickhouse://app:hunter2%@db1", {"percent-escape in the password"}, {}},
+      {"clickhouse://:hunter2@db1", {"user name", "empty"}, {}},
+      {"clickhouse://a%zzpp:hunter2@db1", {"percent-escape in the user name"}, {}},
+      {"clickhouse://a%0App:hunter2@db1", {"user name", "control"}, {}},
+      // A pasted password with raw '/' and '?' stays in the user info: only the port is quoted.
+      {"clickhouse://app:hun/ter2?x@db1:bad", {"'bad'"}, {"hun", "ter2"}},
+      {base + "?bogus=1", {"'bogus'", "secure", "pool_max", "setting.<name>"}, {}},
+      {base + "?password=hunter2", {"'password'", "part"}, {}},
+      {base + "?secure=maybe", {"'maybe'", "'secure'", "true or false"}, {}},
+      {base + "?secure=", {"'secure'", "empty"}, {}},
+      {base + "?secure", {"'secure'", "no value"}, {}},
+      {base + "?tls_verify=perhaps", {"'perhaps'", "'tls_verify'"}, {}},
+      {base + "?compression=gzip", {"'gzip'", "'compression'", "lz4"}, {}},
+      {base + "?connect_timeout=10x", {"'10x'", "connect_timeout", "'x'"}, {}},
+      {base + "?connect_timeout=0", {"'0'", "connect_timeout", "greater than zero"}, {}},
+      {base + "?send_timeout=-1s", {"'-1s'", "send_timeout", "negative"}, {}},
+      {base + "?receive_timeout=abc", {"'abc'", "receive_timeout"}, {}},
+      {base + "?query_timeout=9000h", {"'9000h'", "query_timeout", "8760h"}, {}},
+      {base + "?pool_acquire_timeout=0.1ms", {"'0.1ms'", "pool_acquire_timeout", "millisecond"}, {}},
+      {base + "?pool_idle_timeout=0s", {"'0s'", "pool_idle_timeout"}, {}},
+      {base + "?cancel_drain_timeout=0ms", {"'0ms'", "cancel_drain_timeout"}, {}},
+      {base + "?pool_max_lifetime=1d", {"'1d'", "pool_max_lifetime"}, {}},
+      {base + "?pool_validate_after=-5s", {"'-5s'", "pool_validate_after"}, {}},
+      {base + "?pool_leak_threshold=soon", {"'soon'", "pool_leak_threshold"}, {}},
+      {base + "?env=staging", {"'staging'", "'env'", "testing, development or production"}, {}},
+      {base + "?strategy=Pooled!", {"'Pooled!'", "'strategy'"}, {}},
+      {base + "?pool_max=0", {"'0'", "'pool_max'", "1 to"}, {}},
+      {base + "?pool_max=abc", {"'abc'", "'pool_max'"}, {}},
+      {base + "?pool_max=1000000", {"'1000000'", "'pool_max'"}, {}},
+      {base + "?pool_min_idle=-1", {"'-1'", "'pool_min_idle'"}, {}},
+      {base + "?pool_min_idle=5&pool_max=3", {"pool_min_idle=5", "pool_max=3"}, {}},
+      {base + "?pool_min_idle=11", {"pool_min_idle=11", "pool_max=10"}, {}},
+      {base + "?pool_lifetime_jitter=0.6", {"'0.6'", "pool_lifetime_jitter", "0 to 0.5"}, {}},
+      {base + "?pool_lifetime_jitter=nan", {"'nan'", "pool_lifetime_jitter"}, {}},
+      {base + "?pool_lifetime_jitter=-0.1", {"'-0.1'", "pool_lifetime_jitter"}, {}},
+      {base + "?secure=1&secure=0", {"'secure'", "more than once"}, {}},
+      {base + "?tls_verify=false&skip_verify=true", {"'tls_verify'", "'skip_verify'", "only one"}, {}},
+      {base + "?setting.bad-name=1", {"'bad-name'", "setting"}, {}},
+      {base + "?setting.=1", {"''", "setting"}, {}},
+      {base + "?setting.max_threads=1&setting.max_threads=2", {"'setting.max_threads'", "more than once"}, {}},
+      {base + "?setting.max_threads", {"'setting.max_threads'", "no value"}, {}},
+      {base + "?setting.log_comment=%G1", {"'%G1'", "setting.log_comment"}, {}},
+      {base + "?ca_file=", {"'ca_file'", "empty"}, {}},
+      {base + "?client_name=a%0Ab", {"'client_name'", "control"}, {}},
+      {base + "?tls_server_name=a%20b", {"'a b'", "tls_server_name"}, {}},
+      {base + "?%73ecure=1", {"'%73ecure'"}, {}},
+  };
+  ASSERT_GE(cases.size(), 25u);
+  for (const auto& tc : cases) {
+    SCOPED_TRACE(tc.dsn);
+    const std::string message = config_error([&] { (void)Config::from_dsn(tc.dsn); });
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+    for (const auto& m : tc.mentions)
+      EXPECT_NE(message.find(m), std::string::npos) << "missing " << m << " in: " << message;
+    for (const auto& f : tc.forbidden)
+      EXPECT_EQ(message.find(f), std::string::npos) << "found " << f << " in: " << message;
+  }
+}
+
+// Random passwords full of reserved characters, pasted unescaped into DSNs that are broken after
+// the user info: whatever the error, it never shows the password. (A password holding '?' and
+// later '=' is the one shape this cannot promise for; see split_user_info in config.cpp.)
+TEST(ConfigDsn, PastedPasswordsNeverAppearInErrors) {
+  const std::string alphabet = "abcdXYZ0189:/?#@%&+ .!~";
+  const std::vector<std::string> tails = {
+      "db1:bad",
+      "db1:0",
+      "db1,,db2",
+      "[::1",
+      "db1/a/b",
+      "db1/d#x",
+      "db1?bogus=1",
+      "db1?secure=maybe",
+      "db1?secure",
+      "db1?pool_max=0",
+      "db1?setting.a-b=1",
+      "db1?connect_timeout=-1s",
+      "bad host:1",
+      "db1%zz",
+      "",
+      "db1?env=x&env=y",
+  };
+  std::mt19937 rng(20240601);
+  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
+  std::uniform_int_distribution<std::size_t> length(8, 16);
+  int errors = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::string password;
+    for (std::size_t n = length(rng); password.size() < n;) password += alphabet[pick(rng)];
+    const std::string& tail = tails[static_cast<std::size_t>(i) % tails.size()];
+    const std::string dsn = "clickhouse://app:" + password + "@" + tail;
+    try {
+      (void)Config::from_dsn(dsn);
+    } catch (const Error& e) {
+      ++errors;
+      ASSERT_EQ(e.kind(), ErrorKind::config);
+      const std::string message = e.what();
+      ASSERT_EQ(message.find(password), std::string::npos) << dsn << "\n" << message;
+      // Nor a recognisable piece of it.
+      ASSERT_EQ(message.find(password.substr(0, 6)), std::string::npos) << dsn << "\n" << message;
+      ASSERT_EQ(message.find(password.substr(password.size() - 6)), std::string::npos) << dsn << "\n" << message;
+    }
+  }
+  EXPECT_EQ(errors, 2000);  // every tail is broken
+}
+
+// Arbitrary input either parses or fails with a config error; nothing else escapes.
+TEST(ConfigDsn, GarbageNeverCrashes) {
+  const std::string alphabet = "clickhouse:/@[]?&=#%,.019azAZ:_-+ \x01\xff";
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
+  std::uniform_int_distribution<std::size_t> length(0, 40);
+  for (int i = 0; i < 20000; ++i) {
+    std::string dsn = (i % 2 == 0) ? "clickhouse://" : "";
+    for (std::size_t n = length(rng), k = 0; k < n; ++k) dsn += alphabet[pick(rng)];
+    try {
+      const Config c = Config::from_dsn(dsn);
+      // Whatever parses is valid and prints to something that parses back the same.
+      EXPECT_NO_THROW(c.validate()) << dsn;
+      expect_same(Config::from_dsn(c.to_dsn(false)), c, dsn);
+    } catch (const Error& e) {
+      ASSERT_EQ(e.kind(), ErrorKind::config) << dsn;
+    }
+  }
+}
+
+TEST(ConfigDsn, LongValuesAreCutShortInMessages) {
+  const std::string value(1000, 'x');
+  const std::string message = config_error([&] { (void)Config::from_dsn("clickhouse://h?secure=" + value); });
+  EXPECT_NE(message.find("..."), std::string::npos);
+  EXPECT_LT(message.size(), 400u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printing and round trips
+
+TEST(ConfigDsn, ToDsnWritesOnlyNonDefaultsInAStableOrder) {
+  EXPECT_EQ(Config{}.to_dsn(), "clickhouse://localhost");
+  const Config c = with([](Config& x) {
+    x.hosts = {{"db1", 9000}, {"::1", 0}};
+    x.database = "analytics";
+    x.user = "app";
+    x.password = "pw";
+    x.compression = Compression::zstd;
+    x.strategy = "pooled";
+    x.pool.max_size = 16;
+    x.settings = {{"max_threads", "4"}};
+  });
+  EXPECT_EQ(c.to_dsn(false),
+            "clickhouse://app:pw@db1:9000,[::1]/analytics?compression=zstd&strategy=pooled&pool_max=16"
+            "&setting.max_threads=4");
+  EXPECT_EQ(c.to_dsn(),
+            "clickhouse://app:***@db1:9000,[::1]/analytics?compression=zstd&strategy=pooled&pool_max=16"
+            "&setting.max_threads=4");
+  const Config d = with([](Config& x) {
+    x.timeouts.connect = 1500ms;
+    x.timeouts.send = 90s;
+    x.timeouts.receive = 6min;
+    x.timeouts.query = 2h;
+  });
+  EXPECT_EQ(d.to_dsn(),
+            "clickhouse://localhost?connect_timeout=1500ms&send_timeout=90s&receive_timeout=6m&query_timeout=2h");
+}
+
+TEST(ConfigDsn, RoundTripsThroughToDsn) {
+  std::vector<Config> configs;
+  configs.push_back(Config{});
+  configs.push_back(with([](Config& c) { c.user = "app"; }));
+  configs.push_back(with([](Config& c) { c.password = "only-a-password"; }));
+  configs.push_back(with([](Config& c) {
+    c.hosts = {{"db1", 9000}, {"db2", 0}, {"::1", 9440}, {"fe80::1%eth0", 0}, {"10.1.2.3", 1}};
+    c.database = "my db/with#odd?chars&=+%";
+    c.user = "us er@x:y";
+    c.password = "p@ss:w/d?#%&= +\xc3\xbc\x01";
+    c.secure = true;
+    c.tls.verify = false;
+    c.tls.ca_file = "/etc/ssl/my ca.pem";
+    c.tls.ca_dir = "C:\\certs";
+    c.tls.cert_file = "c&d=e.pem";
+    c.tls.key_file = "k+ey.pem";
+    c.tls.server_name = "db.example.com";
+    c.compression = Compression::none;
+    c.timeouts.connect = 1ms;
+    c.timeouts.send = 1500ms;
+    c.timeouts.receive = 61s;
+    c.timeouts.query = 3h;
+    c.timeouts.pool_acquire = 7min;
+    c.timeouts.cancel_drain = 250ms;
+    c.strategy = "failover";
+    c.environment = Environment::production;
+    c.pool.max_size = 100;
+    c.pool.min_idle = 100;
+    c.pool.idle_timeout = 1s;
+    c.pool.max_lifetime = 8760h;
+    c.pool.lifetime_jitter = 0.1 + 0.2;  // not exactly 0.3: needs a precise round trip
+    c.pool.validate_after_idle = 0ms;
+    c.pool.leak_threshold = 0ms;
+    c.settings = {{"max_threads", "4"}, {"log_comment", "a&b=c?d#e f+g"}, {"empty", ""}};
+    c.client_name = "my app/1.0 (test)";
+  }));
+  configs.push_back(with([](Config& c) {
+    c.environment = Environment::testing;
+    c.pool.lifetime_jitter = 0.0;
+    c.pool.validate_after_idle = 1h;
+    c.pool.leak_threshold = 1ms;
+    c.client_name = "x";
+  }));
+  configs.push_back(with([](Config& c) {
+    c.tls.server_name = "sni.example.com";
+    c.compression = Compression::lz4;
+  }));
+
+  for (const auto& c : configs) {
+    const std::string dsn = c.to_dsn(false);
+    SCOPED_TRACE(dsn);
+    Config back;
+    try {
+      back = Config::from_dsn(dsn);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+      continue;
+    }
+    expect_same(back, c, dsn);
+    EXPECT_EQ(back.to_dsn(false), dsn);  // stable
+  }
+}
+
+TEST(ConfigDsn, RedactsThePassword) {
+  struct Case {
+    std::string password;
+    std::string encoded;  // how to_dsn(false) would write it
+  };
+  const std::vector<Case> cases = {
+      {"hunter2", "hunter2"},
+      {"p@ss:w/rd", "p%40ss%3Aw%2Frd"},
+      {"p%40ss", "p%2540ss"},  // already looks percent-encoded
+      {"sp ace&amp", "sp%20ace%26amp"},
+  };
+  for (const auto& tc : cases) {
+    SCOPED_TRACE(tc.password);
+    const Config c = with([&](Config& x) {
+      x.hosts = {{"db1", 9000}};
+      x.user = "app";
+      x.password = tc.password;
+    });
+    ASSERT_NE(c.to_dsn(false).find(tc.encoded), std::string::npos);
+    std::ostringstream os;
+    os << c;
+    for (const std::string& printed : {c.to_string(), c.to_dsn(), c.to_dsn(true), os.str()}) {
+      EXPECT_EQ(printed.find(tc.password), std::string::npos) << printed;
+      EXPECT_EQ(printed.find(tc.encoded), std::string::npos) << printed;
+      EXPECT_EQ(printed, "clickhouse://app:***@db1:9000");
+    }
+  }
+}
+
+TEST(ConfigDsn, EmptyPasswordHasNoPasswordPart) {
+  const Config app = with([](Config& c) { c.user = "app"; });
+  EXPECT_EQ(app.to_string(), "clickhouse://app@localhost");
+  EXPECT_EQ(app.to_dsn(false), "clickhouse://app@localhost");
+  EXPECT_EQ(with([](Config& c) { c.password = "x"; }).to_string(), "clickhouse://default:***@localhost");
+}
+
+TEST(ConfigDsn, ParsedPasswordNeverPrinted) {
+  const auto c = Config::from_dsn("clickhouse://app:hunter2@db1/db?secure=1");
+  std::ostringstream os;
+  os << c;
+  EXPECT_EQ(os.str().find("hunter2"), std::string::npos);
+  EXPECT_EQ(c.to_string(), "clickhouse://app:***@db1/db?secure=true");
+}
+
+TEST(ConfigToString, HostPortCompressionEnvironment) {
+  EXPECT_EQ(to_string(HostPort{"db1", 9000}), "db1:9000");
+  EXPECT_EQ(to_string(HostPort{"db1", 0}), "db1");
+  EXPECT_EQ(to_string(HostPort{"::1", 9000}), "[::1]:9000");
+  EXPECT_EQ(to_string(HostPort{"::1", 0}), "[::1]");
+  EXPECT_EQ(to_string(Compression::none), "none");
+  EXPECT_EQ(to_string(Compression::lz4), "lz4");
+  EXPECT_EQ(to_string(Compression::zstd), "zstd");
+  EXPECT_EQ(to_string(Environment::development), "development");
+  EXPECT_EQ(to_string(Environment::testing), "testing");
+  EXPECT_EQ(to_string(Environment::production), "production");
+}
+
+// ---------------------------------------------------------------------------------------------
+// parse_duration
+
+TEST(ParseDuration, AcceptsUnitsAndFractions) {
+  const std::vector<std::pair<std::string, milliseconds>> cases = {
+      {"250ms", 250ms}, {"10s", 10s},   {"5m", 5min},    {"1h", 1h},       {"1.5", 1500ms},  {"2", 2s},
+      {"0", 0ms},       {"0s", 0ms},    {"0.5m", 30s},   {"1.25h", 75min}, {".5", 500ms},    {"3.", 3s},
+      {"1ms", 1ms},     {"0.001", 1ms}, {"0.0015", 2ms}, {"8760h", 8760h}, {"100ms", 100ms}, {"007s", 7s},
+  };
+  for (const auto& [text, expected] : cases) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(parse_duration(text, "test"), expected);
+  }
+}
+
+TEST(ParseDuration, RejectsBadInputNamingWhat) {
+  for (const std::string text : {"", "abc", "10x", "-1s", "1.5.5", "1 s", " 1s", "1S", "1d", "ms", ".", "+1", "0.0001",
+                                 "8761h", "99999999999999999999", "1e3", "nan", "1h30m"}) {
+    SCOPED_TRACE(text);
+    const std::string message = config_error([&] { (void)parse_duration(text, "connect_timeout"); });
+    EXPECT_NE(message.find("connect_timeout"), std::string::npos) << message;
+    EXPECT_NE(message.find("'" + text + "'"), std::string::npos) << message;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment
+
+using EnvVars = std::map<std::string, std::string, std::less<>>;
+
+class FakeEnv {
+ public:
+  explicit FakeEnv(EnvVars vars) : vars_(std::move(vars)) {}
+  Config::EnvLookup lookup() const {
+    return [this](std::string_view name) -> std::optional<std::string> {
+      asked_.emplace_back(name);
+      const auto it = vars_.find(name);
+      if (it == vars_.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+  const std::vector<std::string>& asked() const { return asked_; }
+
+ private:
+  EnvVars vars_;
+  mutable std::vector<std::string> asked_;
+};
+
+TEST(ConfigEnv, EmptyEnvironmentGivesDefaults) {
+  FakeEnv env({});
+  expect_same(Config::from_env(env.lookup()), Config{}, "empty");
+  expect_same(Config::from_env(Config::EnvLookup{}), Config{}, "null lookup");
+  EXPECT_NE(std::find(env.asked().begin(), env.asked().end(), "CLICKHOUSE_DSN"), env.asked().end());
+}
+
+TEST(ConfigEnv, DsnAlone) {
+  FakeEnv env(EnvVars{{"CLICKHOUSE_DSN", "clickhouse://app:pw@db1:9000/analytics?strategy=pooled&pool_max=4"}});
+  expect_same(Config::from_env(env.lookup()),
+              Config::from_dsn("clickhouse://app:pw@db1:9000/analytics?strategy=pooled&pool_max=4"), "dsn");
+}
+
+TEST(ConfigEnv, VariablesOverrideTheDsn) {
+  FakeEnv env({
+      {"CLICKHOUSE_DSN", "clickhouse://app:pw@db1:9000/analytics?compression=zstd&strategy=direct&pool_max=4"},
+      {"CLICKHOUSE_HOST", "h1, h2:9001,[::1]"},
+      {"CLICKHOUSE_PORT", "9100"},
+      {"CLICKHOUSE_USER", "other"},
+      {"CLICKHOUSE_PASSWORD", "hunter2"},
+      {"CLICKHOUSE_DATABASE", "logs"},
+      {"CLICKHOUSE_SECURE", "true"},
+      {"CLICKHOUSE_COMPRESSION", "NONE"},
+      {"CHCONN_ENV", "production"},
+      {"CHCONN_STRATEGY", "failover"},
+      {"CHCONN_POOL_MAX", "32"},
+  });
+  const Config c = Config::from_env(env.lookup());
+  Config expected = Config::from_dsn("clickhouse://app:pw@db1:9000/analytics");
+  expected.hosts = {{"h1", 9100}, {"h2", 9001}, {"::1", 9100}};
+  expected.user = "other";
+  expected.password = "hunter2";
+  expected.database = "logs";
+  expected.secure = true;
+  expected.compression = Compression::none;
+  expected.environment = Environment::production;
+  expected.strategy = "failover";
+  expected.pool.max_size = 32;
+  expect_same(c, expected, "overrides");
+  EXPECT_EQ(c.to_string().find("hunter2"), std::string::npos);
+}
+
+TEST(ConfigEnv, PortAppliesOnlyToHostsWithoutOne) {
+  FakeEnv env({{"CLICKHOUSE_DSN", "clickhouse://db1:9001,db2"}, {"CLICKHOUSE_PORT", "9440"}});
+  EXPECT_EQ(Config::from_env(env.lookup()).hosts, (std::vector<HostPort>{{"db1", 9001}, {"db2", 9440}}));
+  FakeEnv only_port(EnvVars{{"CLICKHOUSE_PORT", "9001"}});
+  EXPECT_EQ(Config::from_env(only_port.lookup()).hosts, (std::vector<HostPort>{{"localhost", 9001}}));
+}
+
+TEST(ConfigEnv, EmptyVariablesCountAsUnset) {
+  FakeEnv env({{"CLICKHOUSE_DSN", ""},
+               {"CLICKHOUSE_HOST", ""},
+               {"CLICKHOUSE_USER", ""},
+               {"CLICKHOUSE_SECURE", ""},
+               {"CHCONN_ENV", ""},
+               {"CHCONN_POOL_MAX", ""}});
+  expect_same(Config::from_env(env.lookup()), Config{}, "empty vars");
+}
+
+TEST(ConfigEnv, BadValuesNameTheVariable) {
+  struct Case {
+    EnvVars vars;
+    std::vector<std::string> mentions;
+  };
+  const std::vector<Case> cases = {
+      {{{"CHCONN_ENV", "staging"}}, {"CHCONN_ENV", "'staging'"}},
+      {{{"CLICKHOUSE_PORT", "abc"}}, {"CLICKHOUSE_PORT", "'abc'"}},
+      {{{"CLICKHOUSE_PORT", "70000"}}, {"CLICKHOUSE_PORT", "'70000'"}},
+      {{{"CLICKHOUSE_SECURE", "maybe"}}, {"CLICKHOUSE_SECURE", "'maybe'"}},
+      {{{"CLICKHOUSE_COMPRESSION", "gzip"}}, {"CLICKHOUSE_COMPRESSION", "'gzip'"}},
+      {{{"CHCONN_STRATEGY", "Bad Name"}}, {"CHCONN_STRATEGY", "'Bad Name'"}},
+      {{{"CHCONN_POOL_MAX", "0"}}, {"CHCONN_POOL_MAX", "'0'"}},
+      {{{"CHCONN_POOL_MAX", "lots"}}, {"CHCONN_POOL_MAX", "'lots'"}},
+      {{{"CLICKHOUSE_HOST", "a,,b"}}, {"CLICKHOUSE_HOST", "empty host"}},
+      {{{"CLICKHOUSE_HOST", "db1:0"}}, {"CLICKHOUSE_HOST", "'0'"}},
+      {{{"CLICKHOUSE_HOST", "::1"}}, {"CLICKHOUSE_HOST", "brackets"}},
+      {{{"CLICKHOUSE_USER", "a\nb"}}, {"CLICKHOUSE_USER", "control"}},
+      {{{"CLICKHOUSE_DSN", "http://app:hunter2@db1"}}, {"CLICKHOUSE_DSN", "'http'"}},
+      {{{"CLICKHOUSE_DSN", "clickhouse://app:hunter2@db1?pool_min_idle=5"}, {"CHCONN_POOL_MAX", "2"}},
+       {"CHCONN_POOL_MAX", "pool_min_idle=5"}},
+      {{{"CLICKHOUSE_PASSWORD", "hunter2"}, {"CLICKHOUSE_PORT", "x"}}, {"CLICKHOUSE_PORT"}},
+  };
+  for (const auto& tc : cases) {
+    FakeEnv env(tc.vars);
+    SCOPED_TRACE(tc.mentions.front());
+    const std::string message = config_error([&] { (void)Config::from_env(env.lookup()); });
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+    for (const auto& m : tc.mentions)
+      EXPECT_NE(message.find(m), std::string::npos) << "missing " << m << " in: " << message;
+  }
+}
+
+TEST(ConfigEnv, ReadsTheProcessEnvironment) {
+  // Own process only; every variable from_env reads is set or cleared here.
+  for (const char* name : {"CLICKHOUSE_DSN", "CLICKHOUSE_HOST", "CLICKHOUSE_PORT", "CLICKHOUSE_USER",
+                           "CLICKHOUSE_PASSWORD", "CLICKHOUSE_DATABASE", "CLICKHOUSE_SECURE", "CLICKHOUSE_COMPRESSION",
+                           "CHCONN_ENV", "CHCONN_STRATEGY", "CHCONN_POOL_MAX"}) {
+    ::unsetenv(name);
+  }
+  ::setenv("CLICKHOUSE_DSN", "clickhouse://app@db1/analytics", 1);
+  ::setenv("CHCONN_ENV", "testing", 1);
+  const Config c = Config::from_env();
+  ::unsetenv("CLICKHOUSE_DSN");
+  ::unsetenv("CHCONN_ENV");
+  EXPECT_EQ(c.hosts, (std::vector<HostPort>{{"db1", 0}}));
+  EXPECT_EQ(c.user, "app");
+  EXPECT_EQ(c.database, "analytics");
+  EXPECT_EQ(c.environment, Environment::testing);
+}
+
+// ---------------------------------------------------------------------------------------------
+// validate()
+
+TEST(ConfigValidate, DefaultsAreValid) {
+  EXPECT_NO_THROW(Config{}.validate());
+  EXPECT_NO_THROW(with([](Config& c) {
+                    c.pool.max_size = 1;
+                    c.pool.min_idle = 1;
+                    c.pool.lifetime_jitter = 0.5;
+                    c.pool.leak_threshold = 0ms;
+                  }).validate());
+}
+
+TEST(ConfigValidate, RejectsUnworkableConfigs) {
+  struct Case {
+    std::string name;
+    std::function<void(Config&)> breaks;
+    std::string mentions;
+  };
+  const std::vector<Case> cases = {
+      {"no hosts", [](Config& c) { c.hosts.clear(); }, "no hosts"},
+      {"empty host",
+       [](Config& c) {
+         c.hosts = {{"db1", 9000}, {"", 9000}};
+       },
+       "hosts[1]"},
+      {"empty user", [](Config& c) { c.user.clear(); }, "user"},
+      {"control user", [](Config& c) { c.user = "a\tb"; }, "user"},
+      {"connect", [](Config& c) { c.timeouts.connect = 0ms; }, "timeouts.connect"},
+      {"send", [](Config& c) { c.timeouts.send = -1ms; }, "timeouts.send"},
+      {"receive", [](Config& c) { c.timeouts.receive = 0ms; }, "timeouts.receive"},
+      {"query", [](Config& c) { c.timeouts.query = 0ms; }, "timeouts.query"},
+      {"acquire", [](Config& c) { c.timeouts.pool_acquire = 0ms; }, "timeouts.pool_acquire"},
+      {"cancel drain", [](Config& c) { c.timeouts.cancel_drain = 0ms; }, "timeouts.cancel_drain"},
+      {"idle", [](Config& c) { c.pool.idle_timeout = 0ms; }, "pool.idle_timeout"},
+      {"lifetime", [](Config& c) { c.pool.max_lifetime = 0ms; }, "pool.max_lifetime"},
+      {"validate_after", [](Config& c) { c.pool.validate_after_idle = -1ms; }, "pool.validate_after_idle"},
+      {"leak", [](Config& c) { c.pool.leak_threshold = -1ms; }, "pool.leak_threshold"},
+      {"pool size", [](Config& c) { c.pool.max_size = 0; }, "pool.max_size"},
+      {"min idle", [](Config& c) { c.pool.min_idle = 11; }, "pool.min_idle"},
+      {"jitter high", [](Config& c) { c.pool.lifetime_jitter = 0.51; }, "lifetime_jitter"},
+      {"jitter low", [](Config& c) { c.pool.lifetime_jitter = -0.01; }, "lifetime_jitter"},
+      {"jitter nan", [](Config& c) { c.pool.lifetime_jitter = std::nan(""); }, "lifetime_jitter"},
+      {"client name", [](Config& c) { c.client_name.clear(); }, "client_name"},
+      {"strategy", [](Config& c) { c.strategy = "Not A Name"; }, "strategy"},
+      {"setting", [](Config& c) { c.settings.set("bad name", "1"); }, "bad name"},
+  };
+  for (const auto& tc : cases) {
+    SCOPED_TRACE(tc.name);
+    Config c;
+    c.password = "hunter2";
+    tc.breaks(c);
+    const std::string message = config_error([&] { c.validate(); });
+    EXPECT_NE(message.find(tc.mentions), std::string::npos) << message;
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+  }
+}
+
+}  // namespace
+}  // namespace chconn
