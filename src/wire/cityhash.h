@@ -1,0 +1,27 @@
+// CityHash128 exactly as ClickHouse computes the checksum of a compression frame (notes §7.3).
+//
+// ClickHouse embeds Google CityHash version 1.0.2. Later upstream releases (1.0.3, 1.1) changed the
+// algorithm's output, so a system `cityhash` library is not a substitute: a checksum computed with
+// it is rejected by the server as corrupted data. This is an internal header of the wire layer.
+//
+// Thread safety: pure functions of their input.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace chconn::wire {
+
+// A 128-bit hash as the two 64-bit halves CityHash returns. On the wire (the first 16 bytes of a
+// compression frame) it is written `lo` little-endian, then `hi` little-endian.
+struct Hash128 {
+  std::uint64_t lo;
+  std::uint64_t hi;
+
+  friend bool operator==(const Hash128&, const Hash128&) = default;
+};
+
+// CityHash128 v1.0.2 of the `n` bytes at `data` (`data` may be null when n is 0).
+Hash128 city_hash128(const void* data, std::size_t n) noexcept;
+
+}  // namespace chconn::wire
