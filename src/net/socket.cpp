@@ -1,0 +1,123 @@
+#include "net/socket.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <string>
+#include <system_error>
+
+namespace chconn::net::detail {
+
+void Fd::reset(int fd) noexcept {
+  if (fd_ >= 0) {
+    // close() is not retried after EINTR: on Linux the descriptor is released either way, and a
+    // retry could close a descriptor another thread has just been given.
+    ::close(fd_);
+  }
+  fd_ = fd;
+}
+
+std::string errno_text(int err) {
+  switch (err) {
+    case ECONNREFUSED: return "connection refused";
+    case ECONNRESET: return "connection reset by peer";
+    case EPIPE: return "connection closed by peer (broken pipe)";
+    case ECONNABORTED: return "connection aborted";
+    case ETIMEDOUT: return "connection timed out in the operating system (no answer from the peer)";
+    case EHOSTUNREACH: return "host unreachable";
+    case ENETUNREACH: return "network unreachable";
+    case ENETDOWN: return "network is down";
+    case EADDRNOTAVAIL: return "address not available";
+    case EAFNOSUPPORT: return "address family not supported";
+    case EMFILE:
+    case ENFILE: return "too many open files";
+    case ENOBUFS:
+    case ENOMEM: return "out of memory for sockets";
+    case EACCES:
+    case EPERM: return "not permitted";
+    default: break;
+  }
+  std::string text = std::generic_category().message(err);
+  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = static_cast<char>(text[0] - 'A' + 'a');
+  return text;
+}
+
+std::string format_host_port(std::string_view host, std::uint16_t port) {
+  std::string out;
+  const bool bracket = host.find(':') != std::string_view::npos && !host.starts_with('[');
+  if (bracket) out += '[';
+  out += host;
+  if (bracket) out += ']';
+  out += ':';
+  out += std::to_string(port);
+  return out;
+}
+
+std::string format_sockaddr(const sockaddr* address, unsigned length) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address == nullptr) return "unknown address";
+  if (address->sa_family == AF_INET && length >= sizeof(sockaddr_in)) {
+    sockaddr_in in4;
+    std::memcpy(&in4, address, sizeof in4);
+    if (::inet_ntop(AF_INET, &in4.sin_addr, text, sizeof text) == nullptr) return "unknown address";
+    return format_host_port(text, ntohs(in4.sin_port));
+  }
+  if (address->sa_family == AF_INET6 && length >= sizeof(sockaddr_in6)) {
+    sockaddr_in6 in6;
+    std::memcpy(&in6, address, sizeof in6);
+    if (::inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof text) == nullptr) return "unknown address";
+    return format_host_port(text, ntohs(in6.sin6_port));
+  }
+  return "unknown address";
+}
+
+std::string format_duration(Clock::duration d) {
+  using std::chrono::milliseconds;
+  const auto ms = std::chrono::ceil<milliseconds>(d).count();
+  if (ms >= 10'000 && ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  return std::to_string(ms) + " ms";
+}
+
+Error timeout_error(std::string_view operation, Clock::duration budget) {
+  std::string message(operation);
+  message += " timed out after ";
+  message += format_duration(budget);
+  return Error(ErrorKind::timeout, std::move(message));
+}
+
+Error expired_error(std::string_view operation) {
+  std::string message(operation);
+  message += " timed out: its deadline had already passed when it was called";
+  return Error(ErrorKind::timeout, std::move(message));
+}
+
+bool wait_ready(int fd, short events, Deadline deadline, std::string_view verb, std::string_view target) {
+  for (;;) {
+    int timeout_ms = -1;
+    if (!deadline.is_never()) {
+      const Clock::duration left = deadline.remaining();
+      if (left <= Clock::duration::zero()) return false;
+      // Round up so that poll() does not return just before the deadline and make us spin.
+      const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+      timeout_ms = ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+    }
+    pollfd entry{};
+    entry.fd = fd;
+    entry.events = events;
+    const int ready = ::poll(&entry, 1, timeout_ms);
+    if (ready > 0) return true;  // readiness, or POLLERR/POLLHUP: the next call reports which
+    if (ready == 0) continue;    // the loop checks the deadline again
+    const int err = errno;
+    if (err == EINTR) continue;
+    throw Error(ErrorKind::network,
+                std::string(verb) + " " + std::string(target) + ": waiting for the socket failed: " + errno_text(err));
+  }
+}
+
+}  // namespace chconn::net::detail

@@ -1,0 +1,74 @@
+// Internal to the net layer: POSIX socket helpers shared by the TCP and TLS streams — an owning
+// file descriptor, waiting with poll() until a deadline, and the wording of errors.
+//
+// Nothing here is installed or part of the public API. Thread safety: free functions are
+// thread-safe; an Fd is owned by one object.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "chconn/core/clock.h"
+#include "chconn/core/error.h"
+
+struct sockaddr;
+
+namespace chconn::net::detail {
+
+// An owned file descriptor, closed on destruction. -1 when empty.
+class Fd {
+ public:
+  Fd() noexcept = default;
+  explicit Fd(int fd) noexcept : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(other.release()) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  int release() noexcept {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  // Closes the current descriptor (if any) and takes `fd`.
+  void reset(int fd = -1) noexcept;
+
+ private:
+  int fd_ = -1;
+};
+
+// Human wording of an errno value for messages: "connection refused", "connection reset by peer".
+// Never just a number.
+std::string errno_text(int err);
+
+// "host:port", with IPv6 literals in brackets. `host` is used as given (brackets are not doubled).
+std::string format_host_port(std::string_view host, std::uint16_t port);
+
+// The numeric "address:port" of a socket address (IPv6 in brackets), or "unknown address".
+std::string format_sockaddr(const sockaddr* address, unsigned length);
+
+// A duration for messages: "250 ms", "10 s", "1500 ms".
+std::string format_duration(Clock::duration d);
+
+// The time an operation had when it started: what a timeout message reports.
+inline Clock::duration budget(Deadline deadline) noexcept { return deadline.remaining(); }
+
+// Error(timeout) "<operation> timed out after <budget>".
+Error timeout_error(std::string_view operation, Clock::duration budget);
+// Error(timeout) for a call made after its deadline had passed.
+Error expired_error(std::string_view operation);
+
+// Waits until `fd` is ready for `events` (POLLIN / POLLOUT) or has an error, or until `deadline`.
+// Returns false if the deadline passed first. Retries after EINTR with the time left, never waits
+// past the deadline and never spins. Throws Error(network) "<verb> <target>: ..." if poll() fails.
+bool wait_ready(int fd, short events, Deadline deadline, std::string_view verb, std::string_view target);
+
+}  // namespace chconn::net::detail
