@@ -138,6 +138,12 @@ FrameHeader parse_frame_header(std::span<const std::uint8_t> bytes, const Decode
         corrupt("LZ4 frame declares " + std::to_string(h.uncompressed_size) +
                 " uncompressed bytes, more than LZ4 can decode in one block");
       }
+      // An LZ4 block expands at most about 255-fold (each length byte adds at most 255), so a
+      // larger claim is corrupt; refusing it here keeps a tiny frame from reserving a big buffer.
+      if (h.uncompressed_size > std::uint64_t{h.payload_bytes()} * 255 + 64) {
+        corrupt("LZ4 frame of " + std::to_string(h.payload_bytes()) + " payload bytes declares " +
+                std::to_string(h.uncompressed_size) + " uncompressed bytes, more than LZ4 can expand to");
+      }
       break;
     case k_method_zstd: break;
     default:

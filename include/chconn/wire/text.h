@@ -1,0 +1,197 @@
+// Text forms of column values and result blocks, as ClickHouse prints them: TabSeparated, CSV,
+// JSONEachRow and a PrettyCompact-like table; and a splitter for scripts of `;`-separated statements.
+//
+// The scalar rules are those of ClickHouse 18.16, checked byte for byte against its
+// clickhouse-client (tests/integration/cli_tsv_compare_test.cpp):
+//   * TabSeparated escapes \b \f \n \r \t \0 \\ and \' (other bytes as they are) and prints NULL as
+//     \N. Inside arrays, tuples and maps values are "quoted": strings, dates, UUIDs and enum names
+//     in single quotes ('a\'b'), NULL as NULL: [1,2]  ['a',NULL]  (1,'x')  {'k':1}.
+//   * Floats print the shortest text that reads back to the same value, in fixed notation when
+//     the decimal exponent is within [-7, 21) and as 1e21 / 1.5e-7 otherwise: inf, -inf, nan, -0.
+//   * Decimals print exactly `scale` digits after the point.
+//   * CSV quotes strings, dates, enums and whole arrays with "" (doubling inner quotes); a tuple
+//     spreads over several fields; NULL is \N.
+//   * JSON escapes like ClickHouse (\/ , \u00XX for control bytes, \u2028/\u2029), quotes 64-bit
+//     and wider integers (option), prints non-finite floats as null, NULL as null, tuples as arrays.
+// Types the 18.16 server lacks (Bool, Map, IPv4/IPv6, Date32, DateTime64, (U)Int128/256) follow
+// later servers' text forms.
+//
+// DateTime values print in the column's time zone, or FormatOptions::server_time_zone when the type
+// names none (what the server does with use_client_time_zone = 0). Zones come from the system's
+// TZif files (tzdata); a missing zone is Error(config).
+//
+// Example:
+//   chconn::text::FormatOptions options{.server_time_zone = conn.server_info().timezone};
+//   chconn::text::BlockFormatter tsv(chconn::text::OutputFormat::tab_separated, options);
+//   std::string out;
+//   conn.select(sql, [&](const chconn::Block& block) {
+//     tsv.write_block(out, block);
+//     std::fwrite(out.data(), 1, out.size(), stdout);
+//     out.clear();
+//   });
+//
+// Thread safety: all functions are reentrant; a ValueWriter or BlockFormatter is used by one
+// thread at a time. A ValueWriter refers to the column it was made for and is valid until that
+// column is modified or destroyed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chconn/wire/block.h"
+#include "chconn/wire/column.h"
+
+namespace chconn::text {
+
+// How a value is escaped, which also depends on where it stands.
+enum class Escaping : std::uint8_t {
+  tsv,     // a TabSeparated field: escaped, NULL as \N
+  quoted,  // an element inside an array, tuple or map (the Values format): 'quoted', NULL
+  csv,     // a CSV field: "quoted" strings, NULL as \N
+  json,    // a JSON value
+  pretty,  // a Pretty table cell: TSV-escaped, NULL as ᴺᵁᴸᴸ
+};
+
+struct FormatOptions {
+  // The time zone for DateTime/DateTime64 columns whose type names none: the server's
+  // (ServerInfo::timezone). Empty means UTC.
+  std::string server_time_zone = "UTC";
+  // output_format_json_quote_64bit_integers: (U)Int64 and wider as JSON strings.
+  bool json_quote_64bit_integers = true;
+  // output_format_json_quote_denormals: inf/nan as "inf"/"nan" instead of null.
+  bool json_quote_denormals = false;
+  // Dates and times exactly as ClickHouse 18.16 prints them: day 0 as 0000-00-00, DateTime 0 as
+  // 0000-00-00 00:00:00, Date days after 2106-02-07 as 1970-01-01 (the end of its date table), and
+  // the wall clock computed with its table's arithmetic, which differs from the true one on a few
+  // odd days (a DST change at midnight or of 30 minutes, offsets that are not whole minutes).
+  // Later servers dropped these; chconn's CLI turns this on for servers older than 21.1 (when
+  // exactly each one changed is not pinned down).
+  bool legacy_dates = false;
+  // Pretty: rows shown at most (the rest is counted, as clickhouse-client does), and ANSI bold
+  // column names.
+  std::size_t pretty_max_rows = 10000;
+  bool pretty_color = false;
+};
+
+// Appends values of one column in one escaping. Built once per column (it resolves the column's
+// classes, time zones and nested writers up front), then append() is cheap per row.
+class ValueWriter {
+ public:
+  // Throws Error(config) if a DateTime's time zone is not installed, Error(usage) for a column
+  // class it does not know.
+  ValueWriter(const Column& column, Escaping escaping, const FormatOptions& options = {});
+  ~ValueWriter();
+  ValueWriter(ValueWriter&&) noexcept;
+  ValueWriter& operator=(ValueWriter&&) noexcept;
+
+  // Appends row `row` (< column.size(), not checked) to `out`.
+  void append(std::string& out, std::size_t row) const;
+
+  // Whether Pretty tables align this column to the right (numbers).
+  bool align_right() const noexcept { return align_right_; }
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  bool align_right_ = false;
+};
+
+// One value, for convenience (builds a ValueWriter each call).
+void append_value(std::string& out, const Column& column, std::size_t row, Escaping escaping,
+                  const FormatOptions& options = {});
+std::string format_value(const Column& column, std::size_t row, Escaping escaping, const FormatOptions& options = {});
+
+// ----- Scalar building blocks ----------------------------------------------------------------------
+
+// TabSeparated escaping (no quotes added): \b \f \n \r \t \0 \\ \' get a backslash form.
+void append_escaped(std::string& out, std::string_view s);
+// 'escaped' as in the Values format.
+void append_quoted(std::string& out, std::string_view s);
+// "CSV" with inner " doubled.
+void append_csv_string(std::string& out, std::string_view s);
+// "JSON" as ClickHouse escapes it.
+void append_json_string(std::string& out, std::string_view s);
+// Shortest round-trip text with ClickHouse's notation rules (see the top of this file).
+void append_float(std::string& out, double value);
+void append_float(std::string& out, float value);
+// YYYY-MM-DD of days since 1970-01-01 (negative for Date32).
+void append_date(std::string& out, std::int64_t days);
+// YYYY-MM-DD hh:mm:ss of Unix seconds in time zone `time_zone` ("" = UTC). Throws Error(config)
+// if the zone is not installed.
+void append_date_time(std::string& out, std::int64_t seconds, std::string_view time_zone);
+
+// ----- Whole results -------------------------------------------------------------------------------
+
+enum class OutputFormat : std::uint8_t {
+  tab_separated,             // TabSeparated, TSV
+  tab_separated_with_names,  // TabSeparatedWithNames, TSVWithNames
+  csv,                       // CSV
+  csv_with_names,            // CSVWithNames
+  json_each_row,             // JSONEachRow
+  pretty_compact,            // PrettyCompact, Pretty (a table per block)
+  null,                      // Null: nothing
+};
+
+// The format named `name` as clickhouse-client spells it (case-sensitive), or nullopt.
+std::optional<OutputFormat> parse_output_format(std::string_view name) noexcept;
+// The canonical name ("TabSeparated", ...).
+std::string_view to_string(OutputFormat format) noexcept;
+// The names parse_output_format() accepts, for help texts: "TabSeparated, TSV, ...".
+std::string_view output_format_names() noexcept;
+
+// Turns a stream of result blocks into text, appending to a caller's string that the caller
+// flushes as it likes (the CLI writes and clears it after every block, so memory stays bounded by
+// one block; Pretty keeps no more than one block's cells either).
+//
+// Call write_block() for each data block, then finish() once with the result's header (used for
+// the column names when no data block came) and its totals and extremes, if any.
+class BlockFormatter {
+ public:
+  explicit BlockFormatter(OutputFormat format, FormatOptions options = {});
+
+  void write_block(std::string& out, const Block& block);
+  void finish(std::string& out, const Block& header, const Block* totals = nullptr, const Block* extremes = nullptr);
+
+  OutputFormat format() const noexcept { return format_; }
+  std::size_t rows_written() const noexcept { return rows_; }
+
+ private:
+  void write_names(std::string& out, const Block& block);
+  void write_rows(std::string& out, const Block& block, std::size_t begin, std::size_t end);
+  void write_pretty(std::string& out, const Block& block, std::size_t rows);
+
+  OutputFormat format_;
+  FormatOptions options_;
+  bool names_written_ = false;
+  std::size_t rows_ = 0;
+  std::size_t pretty_skipped_ = 0;
+};
+
+// ----- Scripts -------------------------------------------------------------------------------------
+
+// Splits a script into statements at the `;` that are not inside a '...' string, a "..." or `...`
+// identifier, a -- comment or a /* */ comment. Each statement is trimmed of surrounding
+// whitespace; statements that hold nothing but whitespace and comments are dropped. An
+// unterminated string or comment runs to the end of the script (the server then reports it).
+std::vector<std::string_view> split_statements(std::string_view script);
+
+// The first keyword of a statement, upper-cased ("SELECT", "INSERT", ...), skipping comments and
+// opening parentheses; empty if it does not start with a word.
+std::string first_keyword(std::string_view statement);
+
+// The format a statement asks for with a trailing `FORMAT Name` clause, if any ("FORMAT CSV" at
+// the end of a SELECT). The server ignores the clause on the native protocol, so the client
+// applies it, as clickhouse-client does.
+std::optional<std::string> trailing_format(std::string_view statement);
+
+// Whether an INSERT statement carries its data inline (`VALUES ...` or `FORMAT ...` after the
+// table rather than a SELECT): such data must be sent by the client as blocks.
+bool insert_has_inline_data(std::string_view statement);
+
+}  // namespace chconn::text

@@ -1,0 +1,160 @@
+// Block and its Native encoding (notes/native-protocol.md §5).
+#include "chconn/wire/block.h"
+
+#include <string>
+
+#include "chconn/core/error.h"
+#include "chconn/wire/columns.h"
+#include "chconn/wire/types.h"
+
+namespace chconn {
+
+namespace {
+// Revisions that change the block layout (DBMS_MIN_REVISION_WITH_*).
+constexpr std::uint64_t k_rev_block_info = 51903;
+constexpr std::uint64_t k_rev_custom_serialization = 54454;
+constexpr std::uint64_t k_rev_out_of_order_buckets = 54480;
+// The server's own bound on field 3 (there are 256 two-level aggregation buckets).
+constexpr std::uint64_t k_max_out_of_order_buckets = 256;
+
+[[noreturn]] void usage(std::string message) { throw Error(ErrorKind::usage, std::move(message)); }
+[[noreturn]] void protocol(std::string message) { throw Error(ErrorKind::protocol, std::move(message)); }
+}  // namespace
+
+void Block::append(std::string name, ColumnRef column) {
+  if (!column) usage("Block::append: column '" + name + "' is null");
+  if (!entries_.empty() && column->size() != rows()) {
+    usage("Block::append: column '" + name + "' has " + std::to_string(column->size()) +
+          " rows but the block's columns have " + std::to_string(rows()));
+  }
+  entries_.push_back({std::move(name), std::move(column)});
+}
+
+const Block::Entry& Block::at(std::size_t i) const {
+  if (i >= entries_.size()) {
+    usage("column index " + std::to_string(i) + " is out of range of a block of " + std::to_string(entries_.size()) +
+          " columns");
+  }
+  return entries_[i];
+}
+
+ColumnRef Block::find(std::string_view name) const noexcept {
+  for (const auto& e : entries_) {
+    if (e.name == name) return e.column;
+  }
+  return nullptr;
+}
+
+const ColumnRef& Block::column(std::string_view name) const {
+  for (const auto& e : entries_) {
+    if (e.name == name) return e.column;
+  }
+  std::string names;
+  for (const auto& e : entries_) {
+    if (names.size() > 200) {
+      names += ", ...";
+      break;
+    }
+    names += names.empty() ? "" : ", ";
+    names += e.name;
+  }
+  usage("the block has no column '" + std::string(name) + "' (it has: " + names + ")");
+}
+
+void Block::check_consistent() const {
+  const std::size_t n = rows();
+  for (const auto& e : entries_) {
+    if (e.column->size() != n) {
+      usage("block column '" + e.name + "' has " + std::to_string(e.column->size()) + " rows but column '" +
+            entries_.front().name + "' has " + std::to_string(n) + "; all columns of a block must be equally long");
+    }
+  }
+}
+
+namespace wire {
+
+Block read_block(Reader& in, std::uint64_t revision) {
+  const DecodeLimits& limits = in.limits();
+  Block block;
+  if (revision >= k_rev_block_info) {
+    // BlockInfo: (field number, value) pairs until 0.
+    for (;;) {
+      const std::uint64_t field = in.uvarint();
+      if (field == 0) break;
+      if (field == 1) {
+        block.info.is_overflows = in.u8() != 0;
+      } else if (field == 2) {
+        block.info.bucket_num = in.fixed<std::int32_t>();
+      } else if (field == 3 && revision >= k_rev_out_of_order_buckets) {
+        const std::uint64_t n = in.count(k_max_out_of_order_buckets, "BlockInfo out-of-order bucket count");
+        block.info.out_of_order_buckets.resize(static_cast<std::size_t>(n));
+        for (auto& b : block.info.out_of_order_buckets) b = in.fixed<std::int32_t>();
+      } else {
+        protocol("unknown BlockInfo field number " + std::to_string(field) + " at revision " +
+                 std::to_string(revision) + "; the stream is corrupt");
+      }
+    }
+  }
+  const std::uint64_t columns = in.count(limits.max_block_columns, "block column count");
+  const std::uint64_t rows = in.count(limits.max_block_rows, "block row count");
+  for (std::uint64_t c = 0; c < columns; ++c) {
+    std::string name = in.string(limits.max_string_bytes, "column name");
+    const std::string type_name = in.string(limits.max_type_name_bytes, "column type name");
+    TypeRef type = parse_type(type_name, limits);
+    if (revision >= k_rev_custom_serialization) {
+      const std::uint8_t custom = in.u8();
+      if (custom == 1) {
+        protocol("column '" + name +
+                 "': sparse/custom serialization not supported (has_custom_serialization = 1; "
+                 "chconn advertises a revision below 54465, where servers never send it)");
+      }
+      if (custom != 0) {
+        protocol("column '" + name + "' has custom-serialization flag " + std::to_string(custom) +
+                 "; the stream is corrupt");
+      }
+    }
+    ColumnRef column = make_column(std::move(type));
+    if (rows > 0) {  // no data at all, prefix included, for 0 rows
+      try {
+        column->load_prefix(in);
+        column->load_body(in, static_cast<std::size_t>(rows));
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::protocol) throw;
+        throw e.with_context("column '" + name.substr(0, 200) + "' of type " + type_name.substr(0, 200));
+      }
+    }
+    block.append(std::move(name), std::move(column));
+  }
+  return block;
+}
+
+void write_block(Writer& out, const Block& block, std::uint64_t revision) {
+  block.check_consistent();
+  if (revision >= k_rev_block_info) {
+    out.uvarint(1);
+    out.u8(block.info.is_overflows ? 1 : 0);
+    out.uvarint(2);
+    out.fixed<std::int32_t>(block.info.bucket_num);
+    if (revision >= k_rev_out_of_order_buckets) {
+      out.uvarint(3);
+      out.uvarint(block.info.out_of_order_buckets.size());
+      for (const auto b : block.info.out_of_order_buckets) out.fixed<std::int32_t>(b);
+    }
+    out.uvarint(0);
+  }
+  const std::size_t rows = block.rows();
+  out.uvarint(block.column_count());
+  out.uvarint(rows);
+  for (const auto& [name, column] : block) {
+    out.string(name);
+    out.string(column->type()->name());
+    if (revision >= k_rev_custom_serialization) out.u8(0);  // default serialization
+    if (rows > 0) {
+      column->save_prefix(out);
+      column->save_body(out);
+    }
+  }
+}
+
+}  // namespace wire
+}  // namespace chconn

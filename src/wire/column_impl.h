@@ -1,0 +1,67 @@
+// Private helpers shared by the column implementations: limit checks and the bulk readers that
+// grow their destination only as bytes arrive.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "chconn/core/error.h"
+#include "chconn/wire/columns.h"
+#include "chconn/wire/io.h"
+
+namespace chconn::detail {
+
+static_assert(std::endian::native == std::endian::little,
+              "chconn stores fixed-width values in wire (little-endian) order; big-endian hosts are not supported");
+
+// Up to this many bytes a fixed-width read resizes its destination at once and copies in bulk.
+// Beyond it, it grows in steps of this size as the bytes arrive, so a lying row count costs at
+// most this much memory ahead of what the peer really sent.
+inline constexpr std::size_t k_eager_read_bytes = std::size_t{16} << 20;
+
+[[noreturn]] inline void protocol_error(std::string message) { throw Error(ErrorKind::protocol, std::move(message)); }
+
+[[noreturn]] inline void usage_error(std::string message) { throw Error(ErrorKind::usage, std::move(message)); }
+
+// Checks that `rows` values of `value_size` bytes fit in max_block_bytes.
+inline void check_fixed_bytes(const wire::Reader& in, std::size_t rows, std::size_t value_size, const Column& column) {
+  const std::uint64_t limit = in.limits().max_block_bytes;
+  if (value_size != 0 && rows > limit / value_size) {
+    protocol_error("column of type " + column.type()->name() + " with " + std::to_string(rows) + " values of " +
+                   std::to_string(value_size) + " bytes exceeds max_block_bytes (" + std::to_string(limit) +
+                   "); the stream is corrupt or the limit too low");
+  }
+}
+
+// Appends `n` values of `value_size` bytes to a byte or value vector `out` (whose element size
+// divides value_size). One resize and bulk copy for normal sizes; growth as bytes arrive above
+// k_eager_read_bytes. The caller truncates `out` back on an exception.
+template <class Vec>
+void read_values(wire::Reader& in, Vec& out, std::size_t n, std::size_t value_size) {
+  using V = typename Vec::value_type;
+  const std::size_t per_value = value_size / sizeof(V);  // elements of `out` per value
+  const std::size_t step_values = std::max<std::size_t>(1, k_eager_read_bytes / value_size);
+  while (n > 0) {
+    const std::size_t take = std::min(n, step_values);
+    const std::size_t old = out.size();
+    out.resize(old + take * per_value);
+    in.read(out.data() + old, take * value_size);
+    n -= take;
+  }
+}
+
+// A UInt64 count or size read as a fixed 8-byte value (LowCardinality), checked against `max`.
+inline std::uint64_t read_u64_count(wire::Reader& in, std::uint64_t max, std::string_view what) {
+  const auto v = in.fixed<std::uint64_t>();
+  if (v > max) {
+    protocol_error(std::string(what) + " of " + std::to_string(v) + " exceeds the limit of " + std::to_string(max) +
+                   "; the stream is corrupt or the limit too low");
+  }
+  return v;
+}
+
+}  // namespace chconn::detail

@@ -1,0 +1,291 @@
+// Composite columns: Nullable, Array (and Nested), Tuple, Map.
+#include <cstring>
+#include <string>
+
+#include "chconn/wire/columns.h"
+#include "column_impl.h"
+
+namespace chconn {
+
+namespace {
+TypeRef type_of_column(const ColumnRef& c, const char* what) {
+  if (!c) detail::usage_error(std::string(what) + " needs a column, not null");
+  return c->type();
+}
+}  // namespace
+
+// ===== Nullable ===================================================================================
+
+ColumnNullable::ColumnNullable(ColumnRef nested)
+    : Column(Type::nullable(type_of_column(nested, "ColumnNullable"))), nested_(std::move(nested)) {
+  nulls_.resize(nested_->size(), 0);  // rows already in `nested` are not NULL
+}
+
+ColumnNullable::ColumnNullable(TypeRef type)
+    : Column(checked_type(std::move(type), TypeCode::Nullable, class_name())),
+      nested_(make_column(type_->storage_type().element(0))) {}
+
+void ColumnNullable::append_null() {
+  nested_->append_default();
+  nulls_.push_back(1);
+}
+
+void ColumnNullable::append_not_null() {
+  if (nested_->size() != nulls_.size() + 1) {
+    detail::usage_error("append_not_null: the nested column has " + std::to_string(nested_->size()) +
+                        " rows; append exactly one value to it first (this column has " +
+                        std::to_string(nulls_.size()) + ")");
+  }
+  nulls_.push_back(0);
+}
+
+void ColumnNullable::clear() {
+  nulls_.clear();
+  nested_->clear();
+}
+
+void ColumnNullable::truncate(std::size_t rows) noexcept {
+  if (rows < nulls_.size()) nulls_.resize(rows);
+  nested_->truncate(rows);
+}
+
+void ColumnNullable::reserve(std::size_t rows) {
+  nulls_.reserve(rows);
+  nested_->reserve(rows);
+}
+
+void ColumnNullable::append_range(const Column& other, std::size_t begin, std::size_t count) {
+  check_same_type(other);
+  check_range(other, begin, count);
+  const auto& o = column_cast<ColumnNullable>(other);
+  nested_->append_range(*o.nested_, begin, count);
+  const std::size_t old = nulls_.size();
+  nulls_.resize(old + count);  // before reading the source: `other` may be *this
+  if (count) std::memcpy(nulls_.data() + old, o.nulls_.data() + begin, count);
+}
+
+ColumnRef ColumnNullable::clone_empty() const { return std::make_shared<ColumnNullable>(type_); }
+
+void ColumnNullable::save_body(wire::Writer& out) const {
+  if (nested_->size() != nulls_.size()) {
+    detail::usage_error("a " + type_->name() + " column has " + std::to_string(nulls_.size()) +
+                        " rows but its nested column " + std::to_string(nested_->size()));
+  }
+  out.write(nulls_.data(), nulls_.size());
+  nested_->save_body(out);
+}
+
+void ColumnNullable::load_rows(wire::Reader& in, std::size_t rows) {
+  // Null map first, then the nested column with a value for every row (§6).
+  detail::check_fixed_bytes(in, rows, 1, *this);
+  detail::read_values(in, nulls_, rows, 1);
+  nested_->load_body(in, rows);
+}
+
+// ===== Array ======================================================================================
+
+ColumnArray::ColumnArray(ColumnRef nested)
+    : Column(Type::array(type_of_column(nested, "ColumnArray"))), nested_(std::move(nested)) {}
+
+ColumnArray::ColumnArray(TypeRef type)
+    : Column(checked_type(std::move(type), TypeCode::Array, class_name())),
+      nested_(make_column(type_->storage_type().element(0))) {}
+
+void ColumnArray::finish_row() {
+  const std::uint64_t n = nested_->size();
+  if (n < last_offset()) {
+    detail::usage_error("finish_row: the nested column shrank below the end of the previous row");
+  }
+  offsets_.push_back(n);
+}
+
+void ColumnArray::append_elements(const Column& elements) {
+  if (nested_->size() != last_offset()) {
+    detail::usage_error("append_elements: the nested column has elements not closed by finish_row()");
+  }
+  nested_->append_range(elements, 0, elements.size());
+  offsets_.push_back(nested_->size());
+}
+
+void ColumnArray::clear() {
+  offsets_.clear();
+  nested_->clear();
+}
+
+void ColumnArray::truncate(std::size_t rows) noexcept {
+  if (rows >= offsets_.size()) return;  // elements not yet closed by finish_row() stay
+  offsets_.resize(rows);
+  nested_->truncate(static_cast<std::size_t>(last_offset()));
+}
+
+void ColumnArray::append_range(const Column& other, std::size_t begin, std::size_t count) {
+  check_same_type(other);
+  check_range(other, begin, count);
+  if (count == 0) return;
+  const auto& o = column_cast<ColumnArray>(other);
+  if (nested_->size() != last_offset()) {
+    detail::usage_error("append_range: the nested column has elements not closed by finish_row()");
+  }
+  const std::size_t first = o.range(begin).begin;
+  const std::size_t last = o.range(begin + count - 1).end;
+  nested_->append_range(*o.nested_, first, last - first);
+  const std::uint64_t base = last_offset();
+  const std::size_t old = offsets_.size();
+  offsets_.resize(old + count);
+  for (std::size_t i = 0; i < count; ++i) offsets_[old + i] = base + (o.offsets_[begin + i] - first);
+}
+
+ColumnRef ColumnArray::clone_empty() const { return std::make_shared<ColumnArray>(type_); }
+
+void ColumnArray::save_body(wire::Writer& out) const {
+  if (last_offset() != nested_->size()) {
+    detail::usage_error("a " + type_->name() + " column's offsets end at " + std::to_string(last_offset()) +
+                        " but its nested column has " + std::to_string(nested_->size()) +
+                        " rows; close every row with finish_row()");
+  }
+  // Wire offsets count from the start of this column's data: ours do too, since the column is
+  // written whole.
+  out.write(offsets_.data(), offsets_.size() * sizeof(std::uint64_t));
+  nested_->save_body(out);
+}
+
+void ColumnArray::load_rows(wire::Reader& in, std::size_t rows) {
+  detail::check_fixed_bytes(in, rows, sizeof(std::uint64_t), *this);
+  const std::uint64_t base = last_offset();
+  if (nested_->size() != base) {
+    detail::usage_error("load_body: the nested column has elements not closed by finish_row()");
+  }
+  const std::size_t old = offsets_.size();
+  detail::read_values(in, offsets_, rows, sizeof(std::uint64_t));
+  // Offsets are cumulative ends relative to this chunk: non-decreasing, and the total number of
+  // elements is bounded before the nested column reads (and allocates for) them.
+  std::uint64_t prev = 0;
+  for (std::size_t i = old; i < offsets_.size(); ++i) {
+    const std::uint64_t v = offsets_[i];
+    if (v < prev) {
+      detail::protocol_error("Array offsets decrease (" + std::to_string(prev) + " then " + std::to_string(v) +
+                             " at row " + std::to_string(i - old) + "); the stream is corrupt");
+    }
+    prev = v;
+  }
+  const std::uint64_t limit = in.limits().max_array_elements;
+  if (prev > limit) {
+    detail::protocol_error("Array column of " + std::to_string(prev) + " elements exceeds max_array_elements (" +
+                           std::to_string(limit) + "); the stream is corrupt or the limit too low");
+  }
+  if (base != 0) {
+    for (std::size_t i = old; i < offsets_.size(); ++i) offsets_[i] += base;
+  }
+  nested_->load_body(in, static_cast<std::size_t>(prev));
+}
+
+// ===== Tuple ======================================================================================
+
+namespace {
+TypeRef tuple_type_of(const std::vector<ColumnRef>& elements, std::vector<std::string> names) {
+  std::vector<TypeRef> types;
+  types.reserve(elements.size());
+  for (const auto& e : elements) types.push_back(type_of_column(e, "ColumnTuple"));
+  return Type::tuple(std::move(types), std::move(names));
+}
+}  // namespace
+
+ColumnTuple::ColumnTuple(std::vector<ColumnRef> elements, std::vector<std::string> names)
+    : Column(tuple_type_of(elements, std::move(names))), elements_(std::move(elements)) {
+  for (const auto& e : elements_) {
+    if (e->size() != elements_[0]->size()) {
+      detail::usage_error("ColumnTuple: the element columns have different numbers of rows");
+    }
+  }
+}
+
+ColumnTuple::ColumnTuple(TypeRef type) : Column(checked_type(std::move(type), TypeCode::Tuple, class_name())) {
+  for (const auto& t : type_->storage_type().elements()) elements_.push_back(make_column(t));
+}
+
+void ColumnTuple::clear() {
+  for (auto& e : elements_) e->clear();
+  rows_ = 0;
+}
+
+void ColumnTuple::truncate(std::size_t rows) noexcept {
+  for (auto& e : elements_) e->truncate(rows);
+  rows_ = std::min(rows_, rows);
+}
+
+void ColumnTuple::reserve(std::size_t rows) {
+  for (auto& e : elements_) e->reserve(rows);
+}
+
+void ColumnTuple::append_default() {
+  for (auto& e : elements_) e->append_default();
+  if (elements_.empty()) ++rows_;
+}
+
+void ColumnTuple::append_range(const Column& other, std::size_t begin, std::size_t count) {
+  check_same_type(other);
+  check_range(other, begin, count);
+  const auto& o = column_cast<ColumnTuple>(other);
+  for (std::size_t i = 0; i < elements_.size(); ++i) elements_[i]->append_range(*o.elements_[i], begin, count);
+  if (elements_.empty()) rows_ += count;
+}
+
+ColumnRef ColumnTuple::clone_empty() const { return std::make_shared<ColumnTuple>(type_); }
+
+void ColumnTuple::load_prefix(wire::Reader& in) {
+  for (auto& e : elements_) e->load_prefix(in);
+}
+
+void ColumnTuple::save_prefix(wire::Writer& out) const {
+  for (const auto& e : elements_) e->save_prefix(out);
+}
+
+void ColumnTuple::save_body(wire::Writer& out) const {
+  const std::size_t n = size();
+  for (const auto& e : elements_) {
+    if (e->size() != n) {
+      detail::usage_error("a " + type_->name() + " column's elements have different numbers of rows (" +
+                          std::to_string(n) + " and " + std::to_string(e->size()) + ")");
+    }
+  }
+  for (const auto& e : elements_) e->save_body(out);
+}
+
+void ColumnTuple::load_rows(wire::Reader& in, std::size_t rows) {
+  for (auto& e : elements_) e->load_body(in, rows);
+  if (elements_.empty()) rows_ += rows;
+}
+
+// ===== Map ========================================================================================
+
+ColumnMap::ColumnMap(ColumnRef keys, ColumnRef values)
+    : Column(Type::map(type_of_column(keys, "ColumnMap"), type_of_column(values, "ColumnMap"))) {
+  if (keys->size() != 0 || values->size() != 0)
+    detail::usage_error("ColumnMap: start from empty key and value columns");
+  array_ = std::make_shared<ColumnArray>(std::make_shared<ColumnTuple>(std::vector<ColumnRef>{keys, values}));
+}
+
+ColumnMap::ColumnMap(TypeRef type) : Column(checked_type(std::move(type), TypeCode::Map, class_name())) {
+  const Type& t = type_->storage_type();
+  array_ = std::make_shared<ColumnArray>(Type::array(Type::tuple({t.element(0), t.element(1)})));
+}
+
+void ColumnMap::finish_row() {
+  if (keys().size() != values().size()) {
+    detail::usage_error("finish_row: a Map row needs as many values (" + std::to_string(values().size()) +
+                        ") as keys (" + std::to_string(keys().size()) + ")");
+  }
+  array_->finish_row();
+}
+
+void ColumnMap::append_range(const Column& other, std::size_t begin, std::size_t count) {
+  check_same_type(other);
+  check_range(other, begin, count);
+  array_->append_range(*column_cast<ColumnMap>(other).array_, begin, count);
+}
+
+void ColumnMap::save_body(wire::Writer& out) const { array_->save_body(out); }
+
+void ColumnMap::load_rows(wire::Reader& in, std::size_t rows) { array_->load_body(in, rows); }
+
+}  // namespace chconn
