@@ -1,0 +1,121 @@
+// chconn::Connection — one session with a ClickHouse server: the proposal's IClickHouseConnection.
+//
+// A Connection runs one query at a time. Results come either whole (execute → Result) or streamed
+// block by block (select → a callback per block, memory bounded by one block). Inserts send typed
+// blocks. Every call has a deadline: the query timeout of QueryOptions or of the Config.
+//
+// After an error that leaves the protocol in an unknown state (a network error, a timeout whose
+// Cancel could not be drained, a corrupt packet), usable() turns false for good and every further
+// call throws; a pool drops such a connection. A server exception (unknown table, syntax error...)
+// leaves the connection usable.
+//
+// Implementations: NativeConnection (chconn/connection/native_connection.h) speaks the native
+// protocol over TCP or TLS; MockConnection (chconn/strategy/mock.h) answers from scripted rules.
+//
+// Thread safety: a Connection is used by one thread at a time. Callbacks run on the calling thread,
+// inside the call; a callback may throw to abort the query (the connection cancels it).
+//
+// Example:
+//   chconn::Result r = conn.execute("SELECT number AS n FROM system.numbers LIMIT 3");
+//   for (auto row : r.rows()) std::cout << row.get<std::uint64_t>("n") << '\n';
+//
+//   conn.select("SELECT * FROM big", [&](const chconn::Block& block) { consume(block); });
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chconn/connection/params.h"
+#include "chconn/connection/result.h"
+#include "chconn/core/clock.h"
+#include "chconn/core/settings.h"
+#include "chconn/wire/block.h"
+
+namespace chconn {
+
+// What the server said about itself in its Hello.
+struct ServerInfo {
+  std::string name;  // "ClickHouse"
+  std::uint64_t version_major = 0;
+  std::uint64_t version_minor = 0;
+  std::uint64_t version_patch = 0;
+  std::uint64_t revision = 0;             // the server's protocol revision
+  std::uint64_t negotiated_revision = 0;  // min(ours, the server's): what both sides speak
+  std::string timezone;
+  std::string display_name;
+};
+
+// Options of one query. Everything is optional; defaults come from the Config.
+struct QueryOptions {
+  // The query id; empty: chconn generates a random UUID (Connection::last_query_id() tells it).
+  std::string query_id;
+  // Settings for this query, applied over Config::settings.
+  Settings settings;
+  // Values for the query's {name:Type} placeholders.
+  Params params;
+  // The whole query's timeout; unset: Config::timeouts.query.
+  std::optional<std::chrono::milliseconds> timeout;
+  // An absolute deadline from the caller (a pool or manager passes its own); the earlier of this
+  // and `timeout` applies.
+  Deadline deadline = Deadline::never();
+  // Called for each Progress packet with the increment and the running total.
+  std::function<void(const QueryProgress& increment, const QueryProgress& total)> on_progress;
+  // Called once with the server's profile information, when it sends it.
+  std::function<void(const QueryProfile&)> on_profile;
+  // Called with server log blocks (needs the setting send_logs_level).
+  std::function<void(const Block&)> on_log;
+};
+
+class Connection {
+ public:
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  virtual ~Connection() = default;
+
+  // Runs a query and collects its whole result (data blocks, totals, extremes, progress).
+  // Use select() for results too big to hold in memory.
+  virtual Result execute(std::string_view sql, const QueryOptions& options = {}) = 0;
+  Result execute(std::string_view sql, const Params& params) {
+    QueryOptions options;
+    options.params = params;
+    return execute(sql, options);
+  }
+
+  // Runs a query and hands each non-empty data block to `on_block` as it arrives; at most one
+  // block is held in memory. Totals and extremes, if any, are returned in the (block-less) Result.
+  virtual Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
+                        const QueryOptions& options = {}) = 0;
+
+  // Inserts blocks into `table` ("db.table", or "table (col1, col2)" for some columns). The
+  // blocks' column names and types must match the table's; they are checked against the server's
+  // sample block before anything is sent, and a mismatch is Error(usage) with nothing inserted.
+  virtual void insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options = {}) = 0;
+  void insert(std::string_view table, const Block& block, const QueryOptions& options = {}) {
+    insert(table, std::span<const Block>(&block, 1), options);
+  }
+
+  // Checks the server answers (the proposal's test_connection). Throws on failure.
+  virtual void ping(Deadline deadline) = 0;
+
+  // Closes the session (the proposal's disconnect). Idempotent; never throws.
+  virtual void close() noexcept = 0;
+
+  // False once the connection is closed or broken; a pool then drops it.
+  virtual bool usable() const noexcept = 0;
+
+  virtual const ServerInfo& server_info() const noexcept = 0;
+  // The id of the last query sent (the caller's, or the one chconn generated), for logs and for
+  // `KILL QUERY WHERE query_id = ...`.
+  virtual const std::string& last_query_id() const noexcept = 0;
+  // "host:port" of the peer, for logs and errors.
+  virtual const std::string& peer() const noexcept = 0;
+};
+
+}  // namespace chconn

@@ -1,0 +1,72 @@
+// NativeConnection: a Connection that speaks ClickHouse's native TCP protocol over TCP or TLS.
+//
+// connect() opens the stream, performs the handshake and returns a ready connection. Each query
+// then runs under a deadline (QueryOptions::timeout / deadline, else Config::timeouts.query); every
+// single read also waits at most Config::timeouts.receive and every write Config::timeouts.send.
+// When a query's deadline passes between packets, or a callback throws, the connection sends
+// Cancel and drains the rest of the query for at most Config::timeouts.cancel_drain, staying usable
+// if that works; otherwise, and after any network or protocol error, it closes itself and usable()
+// turns false.
+//
+// Thread safety: one thread at a time (see Connection).
+//
+// Example:
+//   auto config = chconn::Config::from_dsn("clickhouse://default@127.0.0.1:9000/default");
+//   auto conn = chconn::NativeConnection::connect(config, config.hosts.front(),
+//                                                 chconn::Deadline::after(config.timeouts.connect));
+//   auto result = conn->execute("SELECT version()");
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "chconn/connection/connection.h"
+#include "chconn/core/config.h"
+
+namespace chconn {
+
+namespace net {
+class Stream;
+class TlsContext;
+}  // namespace net
+
+class NativeConnection final : public Connection {
+ public:
+  // Connects to `host` and performs the handshake within `deadline` (and the config's connect
+  // timeout). For TLS, `tls` may carry a shared context; null makes one from config.tls.
+  // Throws Error: network / timeout on connection failures, server for a refused login (wrong
+  // password: code 193 or 516; unknown database: 81), protocol for a peer that is not ClickHouse.
+  static std::unique_ptr<NativeConnection> connect(const Config& config, const HostPort& host, Deadline deadline,
+                                                   std::shared_ptr<const net::TlsContext> tls = {});
+
+  // Wraps an already-connected stream (used by tests with scripted peers) and handshakes on it.
+  static std::unique_ptr<NativeConnection> handshake(const Config& config, std::unique_ptr<net::Stream> stream,
+                                                     Deadline deadline);
+
+  ~NativeConnection() override;
+
+  Result execute(std::string_view sql, const QueryOptions& options = {}) override;
+  using Connection::execute;
+  Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
+                const QueryOptions& options = {}) override;
+  void insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options = {}) override;
+  using Connection::insert;
+  void ping(Deadline deadline) override;
+  void close() noexcept override;
+  bool usable() const noexcept override;
+  const ServerInfo& server_info() const noexcept override;
+  const std::string& last_query_id() const noexcept override;
+  const std::string& peer() const noexcept override;
+
+  // The sample block the server sent for the last insert (column names and exact types), for
+  // diagnostics.
+  const Block& last_insert_sample() const noexcept;
+
+  struct Impl;
+
+ private:
+  explicit NativeConnection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chconn

@@ -1,0 +1,671 @@
+#include "chconn/connection/native_connection.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <utility>
+
+#include "chconn/core/error.h"
+#include "chconn/core/log.h"
+#include "chconn/net/tcp.h"
+#include "chconn/net/tls.h"
+#include "chconn/wire/block.h"
+#include "chconn/wire/compression.h"
+#include "chconn/wire/packets.h"
+#include "connection/socket_source.h"
+#include "connection/sql_scan.h"
+
+namespace chconn {
+
+namespace {
+
+using namespace std::chrono_literals;
+using wire::ServerPacketCode;
+
+constexpr std::uint64_t k_version_major = 0;
+constexpr std::uint64_t k_version_minor = 1;
+constexpr std::uint64_t k_version_patch = 0;
+// Large reads keep the number of system calls low on bulk results.
+constexpr std::size_t k_receive_buffer_bytes = std::size_t{1} << 20;
+// Once this much is queued for sending in an insert, it is written out.
+constexpr std::size_t k_send_batch_bytes = std::size_t{1} << 20;
+
+std::string current_os_user() {
+  if (const char* user = std::getenv("USER"); user && *user) return user;
+  if (const passwd* pw = getpwuid(geteuid()); pw && pw->pw_name) return pw->pw_name;
+  return {};
+}
+
+std::string current_host_name() {
+  std::array<char, 256> name{};
+  if (gethostname(name.data(), name.size() - 1) != 0) return {};
+  return name.data();
+}
+
+// A random (version 4) UUID, the form the server uses for the query ids it generates.
+std::string random_query_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const std::uint64_t hi = (rng() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  const std::uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return text;
+}
+
+std::string millis(std::chrono::nanoseconds d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
+}
+
+// Thrown inside the query loop when the query's own deadline passed between two packets: the
+// stream is at a packet boundary, so the query can be cancelled and the connection kept.
+struct DeadlineAtBoundary {};
+
+// An empty block with the same columns as `block` (the result header).
+Block structure_of(const Block& block) {
+  Block header;
+  for (std::size_t i = 0; i < block.column_count(); ++i) {
+    header.append(block.name(i), block.column(i)->clone_empty());
+  }
+  return header;
+}
+
+// Whether `block` has exactly the columns of `header` (names and types, in order). A server never
+// changes a result's structure mid-query, and callers index every block by the header's columns.
+bool same_structure(const Block& block, const Block& header) {
+  if (block.column_count() != header.column_count()) return false;
+  for (std::size_t i = 0; i < block.column_count(); ++i) {
+    if (block.name(i) != header.name(i) || !(*block.column(i)->type() == *header.column(i)->type())) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Servers before this revision (18.16 among them) do not skip the client's remaining data
+// packets when a query fails before reading them: the rest of the stream is then out of step. After
+// such an error chconn reconnects before the next call instead of reusing the session.
+constexpr std::uint64_t k_min_revision_skipping_data_after_error = 54429;
+// chconn always sends ClientInfo and reads BlockInfo; servers older than this have neither.
+constexpr std::uint64_t k_min_server_revision = 54032;
+
+std::unique_ptr<net::Stream> open_stream(const Config& config, const HostPort& host,
+                                         const std::shared_ptr<const net::TlsContext>& tls, Deadline deadline) {
+  net::TcpOptions tcp;
+  tcp.connect_timeout = config.timeouts.connect;
+  const std::uint16_t port = config.port_of(host);
+  if (!config.secure) return net::connect_tcp(host.host, port, tcp, deadline);
+  return tls ? net::connect_tls(host.host, port, tcp, *tls, deadline)
+             : net::connect_tls(host.host, port, tcp, config.tls, deadline);
+}
+
+// What is bound to one TCP/TLS session: the stream and the readers over it.
+struct Session {
+  Session(std::unique_ptr<net::Stream> s, std::chrono::milliseconds receive_timeout)
+      : stream(std::move(s)), source(*stream, receive_timeout, k_receive_buffer_bytes), in(source), frames(in) {}
+
+  std::unique_ptr<net::Stream> stream;
+  detail::SocketSource source;
+  wire::Reader in;
+  wire::CompressedSource frames;  // decompresses the blocks of compressed queries from `in`
+};
+
+struct NativeConnection::Impl {
+  Impl(const Config& cfg, std::unique_ptr<net::Stream> s)
+      : config(cfg),
+        session(std::make_unique<Session>(std::move(s), cfg.timeouts.receive)),
+        stream(session->stream.get()),
+        peer(stream->peer()),
+        source(&session->source),
+        in(&session->in),
+        encoder(cfg.compression == Compression::none ? Compression::lz4 : cfg.compression),
+        os_user(current_os_user()),
+        host_name(current_host_name()) {}
+
+  Config config;
+  std::unique_ptr<Session> session;
+  net::Stream* stream;
+  std::string peer;
+  ServerInfo info;
+  std::uint64_t revision = 0;  // negotiated
+  detail::SocketSource* source;
+  wire::Reader* in;
+  wire::Writer out;
+  wire::Writer block_bytes;  // a block's bytes before they are framed
+  wire::FrameEncoder encoder;
+  std::string os_user;
+  std::string host_name;
+  std::string last_query_id;
+  Block last_sample;
+  bool broken = false;
+  bool closed = false;
+  // Where to reconnect to (empty host for a session made from a caller's stream).
+  HostPort target;
+  std::shared_ptr<const net::TlsContext> tls;
+  // The server may still hold unread data of a failed query (see
+  // k_min_revision_skipping_data_after_error): open a fresh session before the next call.
+  bool needs_reconnect = false;
+  // Whether the server has shown it read all the data sent with the current query.
+  bool data_consumed = false;
+
+  bool compressing() const noexcept { return config.compression != Compression::none; }
+
+  const Logger* logger() const noexcept { return config.logger.get(); }
+
+  // Drops the connection for good: after this usable() is false.
+  void mark_broken() noexcept {
+    broken = true;
+    if (stream) stream->close();
+  }
+
+  void check_usable() const {
+    if (closed) throw Error(ErrorKind::usage, "the connection to " + peer + " was closed");
+    if (broken || !stream->is_open()) {
+      throw Error(ErrorKind::usage, "the connection to " + peer +
+                                        " is broken by an earlier error; open a new one (a pool does this itself)");
+    }
+  }
+
+  void send(Deadline deadline) {
+    stream->write_all(out.data().data(), out.size(), deadline.earliest(config.timeouts.send));
+    out.clear();
+  }
+
+  void write_data(const Block& block, bool compressed) {
+    wire::write_data(out, "", block, revision, compressed ? &encoder : nullptr, &block_bytes);
+  }
+
+  // Data, Totals, Extremes: a table name, then the block, compressed if the query is.
+  Block read_data_body(bool compressed) {
+    return wire::read_data(*in, revision, compressed, &session->frames).block;
+  }
+
+  // Log and ProfileEvents blocks are never compressed.
+  Block read_plain_block_body() { return wire::read_data(*in, revision, false).block; }
+
+  ServerPacketCode next_packet(Deadline deadline) {
+    source->set_deadline(deadline);
+    try {
+      return wire::read_server_packet_code(*in);
+    } catch (const Error& e) {
+      // Nothing of the next packet was read (codes are one byte): the stream is at a boundary.
+      if (e.kind() == ErrorKind::timeout && deadline.expired()) throw DeadlineAtBoundary{};
+      throw;
+    }
+  }
+
+  Deadline query_deadline(const QueryOptions& options) const {
+    return options.deadline.earliest(options.timeout.value_or(config.timeouts.query));
+  }
+
+  std::string start_query(std::string_view sql, const QueryOptions& options, Deadline deadline) {
+    wire::Query query;
+    query.query_id = options.query_id.empty() ? random_query_id() : options.query_id;
+    query.client_info.os_user = os_user;
+    query.client_info.client_hostname = host_name;
+    query.client_info.client_name = config.client_name;
+    query.client_info.version_major = k_version_major;
+    query.client_info.version_minor = k_version_minor;
+    query.client_info.version_patch = k_version_patch;
+    query.settings = config.settings;
+    query.settings.merge(options.settings);
+    if (config.compression == Compression::zstd && !query.settings.get("network_compression_method")) {
+      query.settings.set("network_compression_method", "zstd");
+    }
+    query.compression = compressing();
+    if (options.params.empty()) {
+      query.text = std::string(sql);
+    } else if (revision >= wire::k_min_protocol_version_with_parameters) {
+      query.text = std::string(sql);
+      for (const Param& p : options.params) {
+        query.parameters.push_back({p.name, p.is_null ? std::string("\\N") : escape_parameter_text(p.value)});
+      }
+    } else {
+      // The server cannot bind parameters: substitute typed, escaped literals here.
+      query.text = substitute_params(sql, options.params);
+    }
+    wire::write_query(out, query, revision);
+    write_data(Block{}, query.compression);  // no external tables
+    send(deadline);
+    last_query_id = query.query_id;
+    data_consumed = false;
+    if (logger() && logger()->enabled(LogLevel::debug)) {
+      logger()->log(LogLevel::debug, "chconn: query " + query.query_id + " sent to " + peer);
+    }
+    return query.query_id;
+  }
+
+  // The server reads parameter values as TSV-escaped text.
+  static std::string escape_parameter_text(std::string_view value) {
+    std::string outv;
+    outv.reserve(value.size());
+    for (char c : value) {
+      switch (c) {
+        case '\\': outv += "\\\\"; break;
+        case '\t': outv += "\\t"; break;
+        case '\n': outv += "\\n"; break;
+        default: outv += c;
+      }
+    }
+    return outv;
+  }
+
+  // Sends Cancel and reads the rest of the query within the drain timeout. Returns true if the
+  // connection is back at rest (usable); otherwise it is marked broken.
+  bool cancel_and_drain(bool compressed) noexcept {
+    try {
+      const Deadline drain = Deadline::after(config.timeouts.cancel_drain);
+      out.clear();
+      wire::write_cancel(out);
+      send(drain);
+      source->set_deadline(drain);
+      for (;;) {
+        switch (wire::read_server_packet_code(*in)) {
+          case ServerPacketCode::data:
+          case ServerPacketCode::totals:
+          case ServerPacketCode::extremes: read_data_body(compressed); break;
+          case ServerPacketCode::log:
+          case ServerPacketCode::profile_events: read_plain_block_body(); break;
+          case ServerPacketCode::progress: wire::read_progress(*in, revision); break;
+          case ServerPacketCode::profile_info: wire::read_profile_info(*in, revision); break;
+          case ServerPacketCode::table_columns: wire::read_table_columns(*in); break;
+          case ServerPacketCode::timezone_update: wire::read_timezone_update(*in); break;
+          case ServerPacketCode::part_uuids: wire::read_part_uuids(*in); break;
+          case ServerPacketCode::exception: wire::read_exception(*in); note_server_exception(); return true;
+          case ServerPacketCode::end_of_stream: return true;
+          default: mark_broken(); return false;
+        }
+      }
+    } catch (...) {
+      mark_broken();
+      return false;
+    }
+  }
+
+  // An exception ends the query. An old server that failed before reading all the data sent with
+  // the query leaves that data in the stream: the session cannot be reused.
+  void note_server_exception() noexcept {
+    if (!data_consumed && info.revision < k_min_revision_skipping_data_after_error) needs_reconnect = true;
+  }
+
+  // Before each call: refuse a closed or broken connection, and replace a session left out of step
+  // by an old server.
+  void prepare(Deadline deadline) {
+    check_usable();
+    if (!needs_reconnect) return;
+    needs_reconnect = false;
+    if (target.host.empty()) {
+      mark_broken();
+      throw Error(ErrorKind::usage, "the connection to " + peer +
+                                        " cannot continue after the server's last error and cannot reconnect");
+    }
+    try {
+      const Deadline connect_deadline = deadline.earliest(config.timeouts.connect);
+      session = std::make_unique<Session>(open_stream(config, target, tls, connect_deadline), config.timeouts.receive);
+      stream = session->stream.get();
+      source = &session->source;
+      in = &session->in;
+      run_handshake(connect_deadline);
+    } catch (const Error& e) {
+      mark_broken();
+      throw e.with_context("reconnecting to " + peer + " after the server's last error");
+    }
+  }
+
+  // Handles the packets every query loop treats alike. Returns false for packets it does not know.
+  bool handle_common(ServerPacketCode code, const QueryOptions& options, Result& result) {
+    switch (code) {
+      case ServerPacketCode::progress: {
+        const auto increment = wire::read_progress(*in, revision);
+        result.progress += increment;
+        if (options.on_progress) options.on_progress(increment, result.progress);
+        return true;
+      }
+      case ServerPacketCode::profile_info:
+        result.profile = wire::read_profile_info(*in, revision);
+        if (options.on_profile) options.on_profile(*result.profile);
+        return true;
+      case ServerPacketCode::log: {
+        Block log_block = read_plain_block_body();
+        if (options.on_log) options.on_log(log_block);
+        return true;
+      }
+      case ServerPacketCode::profile_events: read_plain_block_body(); return true;
+      case ServerPacketCode::table_columns: wire::read_table_columns(*in); return true;
+      case ServerPacketCode::timezone_update: info.timezone = wire::read_timezone_update(*in).timezone; return true;
+      case ServerPacketCode::part_uuids: wire::read_part_uuids(*in); return true;
+      case ServerPacketCode::exception: {
+        Error error = wire::read_exception(*in);
+        note_server_exception();
+        throw error;
+      }
+      default: return false;
+    }
+  }
+
+  [[noreturn]] void unexpected(ServerPacketCode code, std::string_view during) {
+    mark_broken();
+    throw Error(ErrorKind::protocol, "the server " + peer + " sent an unexpected " +
+                                         std::string(wire::to_string(code)) + " packet during " + std::string(during));
+  }
+
+  // Runs `body` (the part of a query after it was sent) with the error policy of DESIGN.md:
+  // server exceptions leave the connection usable; the query deadline passing between packets or a
+  // callback throwing cancels and drains; anything else breaks the connection.
+  template <class Body>
+  auto guarded(const QueryOptions& options, Deadline deadline, bool compressed, Body&& body) -> decltype(body()) {
+    try {
+      return body();
+    } catch (const DeadlineAtBoundary&) {
+      const bool kept = cancel_and_drain(compressed);
+      const auto limit = options.timeout.value_or(config.timeouts.query);
+      throw Error(ErrorKind::timeout,
+                  "the query " + last_query_id + " on " + peer + " did not finish before its deadline (timeout " +
+                      millis(limit) + "); it was cancelled" +
+                      (kept ? "" : " and the connection dropped because the server did not stop in time"));
+    } catch (const Error& e) {
+      // A server exception ends the query; a usage error is raised only once the stream is back at
+      // rest. Network, timeout and protocol errors leave the stream in an unknown state.
+      if (classify(e).connection_broken) mark_broken();
+      throw;
+    } catch (...) {
+      // A callback threw: stop the query, keep the connection if it comes back to rest.
+      (void)deadline;
+      cancel_and_drain(compressed);
+      throw;
+    }
+  }
+
+  Result run_select(std::string_view sql, const std::function<void(const Block&)>* on_block,
+                    const QueryOptions& options) {
+    const Deadline deadline = query_deadline(options);
+    prepare(deadline);
+    const bool compressed = compressing();
+    Result result;
+    try {
+      result.query_id = start_query(sql, options, deadline);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::usage) mark_broken();
+      throw;
+    }
+    // An INSERT that takes its rows from the client (not INSERT ... SELECT) gets a sample block
+    // with the table's columns first, and the server then waits for data.
+    const bool data_insert = detail::is_insert(sql) && !detail::is_insert_select(sql);
+    return guarded(options, deadline, compressed, [&]() -> Result {
+      bool have_header = false;
+      for (;;) {
+        const ServerPacketCode code = next_packet(deadline);
+        // Any answer but an exception or a log shows the server has read the query's data.
+        if (code != ServerPacketCode::exception && code != ServerPacketCode::log) data_consumed = true;
+        switch (code) {
+          case ServerPacketCode::data: {
+            Block block = read_data_body(compressed);
+            if (!have_header && data_insert && block.column_count() > 0) {
+              // The server sent an INSERT's sample block and now waits for data blocks.
+              finish_inline_insert(sql, options, deadline, compressed, result);
+              return std::move(result);
+            }
+            if (!have_header) {
+              result.header = structure_of(block);
+              have_header = true;
+            }
+            if (block.rows() == 0) break;
+            if (!same_structure(block, result.header)) {
+              mark_broken();
+              throw Error(ErrorKind::protocol, "the server " + peer + " sent a data block whose columns differ from the "
+                                               "result's header; the stream is corrupt");
+            }
+            if (on_block) {
+              (*on_block)(block);
+            } else {
+              result.blocks.push_back(std::move(block));
+            }
+            break;
+          }
+          case ServerPacketCode::totals: result.totals = read_data_body(compressed); break;
+          case ServerPacketCode::extremes: result.extremes = read_data_body(compressed); break;
+          case ServerPacketCode::end_of_stream: return std::move(result);
+          default:
+            if (!handle_common(code, options, result)) unexpected(code, "a query");
+        }
+      }
+    });
+  }
+
+  // execute() of an INSERT whose data the server asks for. Servers from revision 54415 parse data
+  // written in the query text themselves and never ask; older ones (18.16) do, and would insert
+  // nothing from the text. Without inline data, ending the data is exactly right (0 rows); with
+  // it, end the insert without data and say so rather than report a success that inserted nothing.
+  void finish_inline_insert(std::string_view sql, const QueryOptions& options, Deadline deadline, bool compressed,
+                            Result& result) {
+    write_data(Block{}, compressed);
+    send(deadline);
+    finish(options, deadline, result);
+    if (detail::has_inline_insert_data(sql)) {
+      throw Error(ErrorKind::usage,
+                  "this server (revision " + std::to_string(info.revision) +
+                      ") does not read data written in an INSERT's text; nothing was inserted. Pass the rows as "
+                      "blocks with insert(), or use INSERT ... SELECT");
+    }
+  }
+
+  // Reorders `block` to the sample block's columns and checks names and exact types; throws
+  // Error(usage) describing the first mismatch.
+  Block match_sample(const Block& block, const Block& sample, std::string_view table) const {
+    Block matched;
+    if (block.column_count() != sample.column_count()) {
+      std::string expected;
+      for (std::size_t i = 0; i < sample.column_count(); ++i) {
+        expected += (i ? ", " : "") + sample.name(i) + " " + sample.column(i)->type()->name();
+      }
+      throw Error(ErrorKind::usage, "insert into " + std::string(table) + ": the block has " +
+                                        std::to_string(block.column_count()) + " columns but the table expects " +
+                                        std::to_string(sample.column_count()) + " (" + expected + ")");
+    }
+    for (std::size_t i = 0; i < sample.column_count(); ++i) {
+      const std::string& name = sample.name(i);
+      const ColumnRef column = block.find(name);
+      if (!column) {
+        throw Error(ErrorKind::usage, "insert into " + std::string(table) + ": the block has no column '" + name +
+                                          "' (" + sample.column(i)->type()->name() + ")");
+      }
+      const std::string want = sample.column(i)->type()->name();
+      const std::string have = column->type()->name();
+      if (want != have) {
+        throw Error(ErrorKind::usage, "insert into " + std::string(table) + ": column '" + name + "' has type " + have +
+                                          " but the table's type is " + want +
+                                          "; build the column with the exact type (see last_insert_sample())");
+      }
+      matched.append(name, column);
+    }
+    return matched;
+  }
+
+  void run_insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options) {
+    const Deadline deadline = query_deadline(options);
+    prepare(deadline);
+    const bool compressed = compressing();
+    const std::string sql = "INSERT INTO " + std::string(table) + " VALUES";
+    try {
+      start_query(sql, options, deadline);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::usage) mark_broken();
+      throw;
+    }
+    guarded(options, deadline, compressed, [&] {
+      Result scratch;
+      // 1. The server answers with the sample block: the columns it expects, with exact types.
+      for (bool have_sample = false; !have_sample;) {
+        const ServerPacketCode code = next_packet(deadline);
+        if (code == ServerPacketCode::data) {
+          last_sample = read_data_body(compressed);
+          have_sample = true;
+        } else if (code == ServerPacketCode::end_of_stream) {
+          throw Error(ErrorKind::usage, "'" + sql + "' is not an insert the server takes data for");
+        } else if (!handle_common(code, options, scratch)) {
+          unexpected(code, "an insert");
+        }
+      }
+      // 2. Check every block before sending any, so a mismatch inserts nothing.
+      std::vector<Block> matched;
+      matched.reserve(blocks.size());
+      try {
+        for (const Block& block : blocks) {
+          if (block.rows() > 0) matched.push_back(match_sample(block, last_sample, table));
+        }
+      } catch (const Error&) {
+        // End the insert with no data: the server inserts nothing and the connection stays usable.
+        write_data(Block{}, compressed);
+        send(deadline);
+        finish(options, deadline, scratch);
+        throw;
+      }
+      // 3. The blocks, the empty block that ends the data, then the server's acknowledgement.
+      for (const Block& block : matched) {
+        write_data(block, compressed);
+        if (out.size() >= k_send_batch_bytes) send(deadline);
+      }
+      write_data(Block{}, compressed);
+      send(deadline);
+      finish(options, deadline, scratch);
+    });
+  }
+
+  // Reads to EndOfStream (progress and logs may come first; an Exception ends it instead).
+  void finish(const QueryOptions& options, Deadline deadline, Result& scratch) {
+    for (;;) {
+      const ServerPacketCode code = next_packet(deadline);
+      if (code == ServerPacketCode::end_of_stream) return;
+      if (!handle_common(code, options, scratch)) unexpected(code, "the end of an insert");
+    }
+  }
+
+  void run_ping(Deadline deadline) {
+    prepare(deadline);
+    try {
+      wire::write_ping(out);
+      send(deadline);
+      source->set_deadline(deadline);
+      for (;;) {
+        const ServerPacketCode code = wire::read_server_packet_code(*in);
+        if (code == ServerPacketCode::pong) return;
+        // A Progress left over from an earlier query may come first.
+        if (code == ServerPacketCode::progress) {
+          wire::read_progress(*in, revision);
+          continue;
+        }
+        unexpected(code, "a ping");
+      }
+    } catch (const Error&) {
+      mark_broken();
+      throw;
+    }
+  }
+
+  void run_handshake(Deadline deadline) {
+    wire::ClientHello hello;
+    hello.client_name = config.client_name;
+    hello.version_major = k_version_major;
+    hello.version_minor = k_version_minor;
+    hello.database = config.database;
+    hello.user = config.user;
+    hello.password = config.password;
+    wire::write_hello(out, hello);
+    send(deadline);
+    source->set_deadline(deadline);
+    const wire::ServerHello server = wire::read_hello_reply(*in, hello.revision);
+    if (server.revision < k_min_server_revision) {
+      throw Error(ErrorKind::protocol, "the server " + peer + " speaks protocol revision " +
+                                           std::to_string(server.revision) + ", older than the oldest chconn supports (" +
+                                           std::to_string(k_min_server_revision) + ")");
+    }
+    revision = wire::negotiate_revision(hello.revision, server.revision);
+    if (wire::addendum_required(revision)) {
+      wire::write_addendum(out, {}, revision);
+      send(deadline);
+    }
+    info.name = server.name;
+    info.version_major = server.version_major;
+    info.version_minor = server.version_minor;
+    info.version_patch = server.version_patch;
+    info.revision = server.revision;
+    info.negotiated_revision = revision;
+    info.timezone = server.timezone;
+    info.display_name = server.display_name;
+  }
+};
+
+NativeConnection::NativeConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+NativeConnection::~NativeConnection() { close(); }
+
+std::unique_ptr<NativeConnection> NativeConnection::connect(const Config& config, const HostPort& host,
+                                                            Deadline deadline,
+                                                            std::shared_ptr<const net::TlsContext> tls) {
+  const Deadline connect_deadline = deadline.earliest(config.timeouts.connect);
+  const std::string where = to_string(HostPort{host.host, config.port_of(host)});
+  try {
+    auto connection = handshake(config, open_stream(config, host, tls, connect_deadline), connect_deadline);
+    connection->impl_->target = host;
+    connection->impl_->tls = std::move(tls);
+    return connection;
+  } catch (const Error& e) {
+    throw e.with_context("connecting to " + where + " as user '" + config.user + "'");
+  }
+}
+
+std::unique_ptr<NativeConnection> NativeConnection::handshake(const Config& config,
+                                                              std::unique_ptr<net::Stream> stream,
+                                                              Deadline deadline) {
+  auto impl = std::make_unique<Impl>(config, std::move(stream));
+  try {
+    impl->run_handshake(deadline);
+  } catch (...) {
+    impl->mark_broken();
+    throw;
+  }
+  if (const Logger* logger = impl->logger(); logger && logger->enabled(LogLevel::debug)) {
+    logger->log(LogLevel::debug, "chconn: connected to " + impl->peer + " (" + impl->info.name + " " +
+                                     std::to_string(impl->info.version_major) + "." +
+                                     std::to_string(impl->info.version_minor) + ", revision " +
+                                     std::to_string(impl->info.revision) + ")");
+  }
+  return std::unique_ptr<NativeConnection>(new NativeConnection(std::move(impl)));
+}
+
+Result NativeConnection::execute(std::string_view sql, const QueryOptions& options) {
+  return impl_->run_select(sql, nullptr, options);
+}
+
+Result NativeConnection::select(std::string_view sql, const std::function<void(const Block&)>& on_block,
+                                const QueryOptions& options) {
+  return impl_->run_select(sql, &on_block, options);
+}
+
+void NativeConnection::insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options) {
+  impl_->run_insert(table, blocks, options);
+}
+
+void NativeConnection::ping(Deadline deadline) { impl_->run_ping(deadline.earliest(impl_->config.timeouts.receive)); }
+
+void NativeConnection::close() noexcept {
+  if (!impl_ || impl_->closed) return;
+  impl_->closed = true;
+  if (impl_->stream) impl_->stream->close();
+}
+
+bool NativeConnection::usable() const noexcept {
+  return !impl_->closed && !impl_->broken && impl_->stream && impl_->stream->is_open();
+}
+
+const ServerInfo& NativeConnection::server_info() const noexcept { return impl_->info; }
+const std::string& NativeConnection::last_query_id() const noexcept { return impl_->last_query_id; }
+const std::string& NativeConnection::peer() const noexcept { return impl_->peer; }
+const Block& NativeConnection::last_insert_sample() const noexcept { return impl_->last_sample; }
+
+}  // namespace chconn

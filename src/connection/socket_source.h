@@ -1,0 +1,50 @@
+// Adapts a net::Stream to the wire codec: a ByteSource that reads big chunks into its own buffer,
+// each read bounded by the current operation's deadline and the receive timeout.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "chconn/core/clock.h"
+#include "chconn/core/error.h"
+#include "chconn/net/stream.h"
+#include "chconn/wire/io.h"
+
+namespace chconn::detail {
+
+class SocketSource final : public wire::ByteSource {
+ public:
+  SocketSource(net::Stream& stream, std::chrono::milliseconds receive_timeout, std::size_t buffer_bytes)
+      : stream_(&stream), receive_timeout_(receive_timeout), buffer_(new std::uint8_t[buffer_bytes]),
+        capacity_(buffer_bytes) {}
+
+  // The deadline of the operation in progress; each read waits at most until the earlier of it
+  // and now + receive timeout.
+  void set_deadline(Deadline deadline) noexcept { deadline_ = deadline; }
+  Deadline deadline() const noexcept { return deadline_; }
+
+  std::span<const std::uint8_t> next() override {
+    const std::size_t n = stream_->read_some(buffer_.get(), capacity_, deadline_.earliest(receive_timeout_));
+    if (n == 0) {
+      throw Error(ErrorKind::network, "the server " + stream_->peer() +
+                                          " closed the connection in the middle of a reply");
+    }
+    received_ += n;
+    return {buffer_.get(), n};
+  }
+
+  std::uint64_t received() const noexcept { return received_; }
+
+ private:
+  net::Stream* stream_;
+  std::chrono::milliseconds receive_timeout_;
+  Deadline deadline_ = Deadline::never();
+  std::unique_ptr<std::uint8_t[]> buffer_;
+  std::size_t capacity_;
+  std::uint64_t received_ = 0;
+};
+
+}  // namespace chconn::detail

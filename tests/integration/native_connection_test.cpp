@@ -1,0 +1,269 @@
+// NativeConnection against a real ClickHouse 18.16 sandbox: handshake, queries, errors, inserts,
+// compression, cancel and timeouts, parameters, TLS.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+
+#include "chconn/connection/native_connection.h"
+#include "chconn/core/error.h"
+#include "chconn/wire/columns.h"
+#include "support/connection_helpers.h"
+
+namespace chconn {
+namespace {
+
+using namespace std::chrono_literals;
+using test::connect;
+using test::sandbox_config;
+
+template <class C>
+std::shared_ptr<C> new_column(std::string_view type) {
+  return column_cast<C>(make_column(parse_type(type)));
+}
+
+TEST(NativeConnection, HandshakeReportsServer) {
+  auto conn = test::connect_sandbox();
+  EXPECT_EQ(conn->server_info().name, "ClickHouse");
+  EXPECT_EQ(conn->server_info().revision, 54412u);
+  EXPECT_EQ(conn->server_info().negotiated_revision, 54412u);
+  EXPECT_TRUE(conn->usable());
+  conn->ping(Deadline::after(5s));
+}
+
+TEST(NativeConnection, SelectOneAndStrings) {
+  auto conn = test::connect_sandbox();
+  Result r = conn->execute("SELECT 1 AS x, 'ab' AS s");
+  ASSERT_EQ(r.row_count(), 1u);
+  EXPECT_EQ(r.row(0).get<int>("x"), 1);
+  EXPECT_EQ(r.row(0).get<std::string>("s"), "ab");
+  EXPECT_EQ(r.header.column_count(), 2u);
+  EXPECT_EQ(r.header.column(0)->type()->name(), "UInt8");
+  EXPECT_FALSE(conn->last_query_id().empty());
+}
+
+TEST(NativeConnection, ManyRowsAllCompressions) {
+  for (Compression c : {Compression::none, Compression::lz4, Compression::zstd}) {
+    Config config = sandbox_config();
+    config.compression = c;
+    auto conn = connect(config);
+    std::uint64_t rows = 0, sum = 0;
+    conn->select("SELECT number FROM system.numbers LIMIT 1000000", [&](const Block& block) {
+      const auto& col = block.column_as<ColumnUInt64>(0);
+      for (std::uint64_t v : col.data()) sum += v;
+      rows += block.rows();
+    });
+    EXPECT_EQ(rows, 1000000u) << to_string(c);
+    EXPECT_EQ(sum, 999999ull * 1000000ull / 2) << to_string(c);
+  }
+}
+
+TEST(NativeConnection, ServerErrorsKeepConnectionUsable) {
+  auto conn = test::connect_sandbox();
+  try {
+    conn->execute("SELECT * FROM no_such_table_xyz");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::server);
+    EXPECT_EQ(e.server_code(), server_codes::unknown_table);
+    EXPECT_NE(std::string(e.what()).find("no_such_table_xyz"), std::string::npos);
+  }
+  EXPECT_TRUE(conn->usable());
+  try {
+    conn->execute("SELEC 1");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.server_code(), server_codes::syntax_error);
+  }
+  EXPECT_EQ(conn->execute("SELECT 2 AS y").row(0).get<int>("y"), 2);
+}
+
+TEST(NativeConnection, WrongPasswordUnknownDatabaseReadonly) {
+  Config config = sandbox_config();
+  config.user = std::string(test::k_password_user);
+  config.password = "definitely-wrong-pw";
+  try {
+    connect(config);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::server);
+    EXPECT_EQ(e.server_code(), server_codes::wrong_password);
+    EXPECT_EQ(std::string(e.what()).find("definitely-wrong-pw"), std::string::npos);
+  }
+  config.password = std::string(test::k_password);
+  EXPECT_EQ(connect(config)->execute("SELECT 3 AS z").row(0).get<int>("z"), 3);
+
+  Config bad_db = sandbox_config();
+  bad_db.database = "no_such_database_q";
+  try {
+    connect(bad_db);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.server_code(), server_codes::unknown_database);
+  }
+
+  Config ro = sandbox_config();
+  ro.user = std::string(test::k_readonly_user);
+  ro.password = std::string(test::k_readonly_password);
+  auto conn = connect(ro);
+  try {
+    conn->execute("CREATE TABLE ro_attempt (x UInt8) ENGINE = Memory");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.server_code(), server_codes::readonly);
+  }
+}
+
+TEST(NativeConnection, InsertAndReadBack) {
+  for (Compression c : {Compression::none, Compression::lz4, Compression::zstd}) {
+    Config config = sandbox_config();
+    config.compression = c;
+    auto conn = connect(config);
+    conn->execute("DROP TABLE IF EXISTS insert_rt");
+    conn->execute("CREATE TABLE insert_rt (id UInt64, name String, score Nullable(Float64)) ENGINE = Memory");
+    auto id = new_column<ColumnUInt64>("UInt64");
+    auto name = new_column<ColumnString>("String");
+    auto score = new_column<ColumnNullable>("Nullable(Float64)");
+    for (std::uint64_t i = 0; i < 1000; ++i) {
+      id->append(i);
+      name->append("name-" + std::to_string(i));
+      if (i % 3 == 0) {
+        score->append_null();
+      } else {
+        column_cast<ColumnFloat64>(score->nested()).append(static_cast<double>(i) / 2);
+        score->append_not_null();
+      }
+    }
+    Block block;
+    // Deliberately not in the table's order: columns are matched by name.
+    block.append("name", name);
+    block.append("score", score);
+    block.append("id", id);
+    conn->insert("insert_rt", block);
+    Result r = conn->execute("SELECT count() AS n, sum(id) AS s, countIf(isNull(score)) AS nulls FROM insert_rt");
+    EXPECT_EQ(r.row(0).get<std::uint64_t>("n"), 1000u) << to_string(c);
+    EXPECT_EQ(r.row(0).get<std::uint64_t>("s"), 999u * 1000u / 2);
+    EXPECT_EQ(r.row(0).get<std::uint64_t>("nulls"), 334u);
+    Result one = conn->execute("SELECT name, score FROM insert_rt WHERE id = 7");
+    EXPECT_EQ(one.row(0).get<std::string>("name"), "name-7");
+    EXPECT_EQ(one.row(0).get<std::optional<double>>("score"), 3.5);
+  }
+}
+
+TEST(NativeConnection, InsertTypeMismatchInsertsNothing) {
+  auto conn = test::connect_sandbox();
+  conn->execute("DROP TABLE IF EXISTS insert_mismatch");
+  conn->execute("CREATE TABLE insert_mismatch (id UInt64, name String) ENGINE = Memory");
+  auto id = new_column<ColumnUInt32>("UInt32");  // the table wants UInt64
+  id->append(1);
+  auto name = new_column<ColumnString>("String");
+  name->append("x");
+  Block block;
+  block.append("id", id);
+  block.append("name", name);
+  try {
+    conn->insert("insert_mismatch", block);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_NE(std::string(e.what()).find("UInt64"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(conn->usable());
+  EXPECT_EQ(conn->execute("SELECT count() AS n FROM insert_mismatch").row(0).get<int>("n"), 0);
+}
+
+TEST(NativeConnection, QueryTimeoutCancelsAndKeepsConnection) {
+  auto conn = test::connect_sandbox();
+  QueryOptions options;
+  options.timeout = 300ms;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    conn->execute("SELECT count() FROM system.numbers", options);
+    FAIL() << "expected a timeout";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::timeout) << e.what();
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(elapsed, 300ms);
+  EXPECT_LT(elapsed, 10s);  // generous: the deadline plus at most the cancel drain
+  EXPECT_TRUE(conn->usable());
+  EXPECT_EQ(conn->execute("SELECT 5 AS v").row(0).get<int>("v"), 5);
+}
+
+TEST(NativeConnection, CallbackExceptionCancelsQuery) {
+  auto conn = test::connect_sandbox();
+  int blocks = 0;
+  EXPECT_THROW(conn->select("SELECT number FROM system.numbers LIMIT 10000000",
+                            [&](const Block&) {
+                              if (++blocks == 2) throw std::runtime_error("enough");
+                            }),
+               std::runtime_error);
+  EXPECT_TRUE(conn->usable());
+  EXPECT_EQ(conn->execute("SELECT 6 AS v").row(0).get<int>("v"), 6);
+}
+
+TEST(NativeConnection, ParametersCannotInject) {
+  auto conn = test::connect_sandbox();
+  const std::string nasty[] = {
+      "plain",
+      "it's",
+      "back\\slash",
+      std::string("nul\0byte", 8),
+      "multi-byte \xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xe2\x82\xac",
+      "'); DROP TABLE insert_rt; --",
+      "\\'; SELECT 1; --",
+      "tab\tnewline\n",
+  };
+  for (const std::string& value : nasty) {
+    Result r = conn->execute("SELECT {v:String} AS v, length({v:String}) AS n", Params().set("v", value));
+    ASSERT_EQ(r.row_count(), 1u);
+    EXPECT_EQ(r.row(0).get<std::string>("v"), value);
+    EXPECT_EQ(r.row(0).get<std::uint64_t>("n"), value.size());
+  }
+  Result typed = conn->execute("SELECT {n:UInt32} + 1 AS n, {d:Date} AS d, {x:Nullable(String)} AS x",
+                               Params().set("n", 41).set("d", "2020-01-02").set_null("x"));
+  EXPECT_EQ(typed.row(0).get<std::uint64_t>("n"), 42u);
+  EXPECT_EQ(typed.row(0).get<std::uint16_t>("d"), 18263u);
+  EXPECT_TRUE(typed.row(0).is_null("x"));
+  EXPECT_THROW(conn->execute("SELECT {n:UInt8} AS n", Params().set("n", "1; DROP TABLE x")), Error);
+}
+
+TEST(NativeConnection, TlsWithVerification) {
+  Config config = sandbox_config("tls", true);
+  auto conn = connect(config);
+  EXPECT_EQ(conn->execute("SELECT 7 AS v").row(0).get<int>("v"), 7);
+  config.tls.ca_file.clear();  // the system store does not trust the sandbox's certificate
+  EXPECT_THROW(connect(config), Error);
+}
+
+}  // namespace
+}  // namespace chconn
+
+namespace chconn {
+namespace {
+
+TEST(NativeConnection, InsertStatementsThroughExecute) {
+  auto conn = test::connect_sandbox();
+  conn->execute("DROP TABLE IF EXISTS exec_insert");
+  conn->execute("CREATE TABLE exec_insert (x UInt64) ENGINE = Memory");
+  // INSERT ... SELECT runs on the server.
+  conn->execute("INSERT INTO exec_insert SELECT number FROM system.numbers LIMIT 10");
+  // 18.16 does not read VALUES from the query text: a clear error, nothing inserted, no hang.
+  QueryOptions options;
+  options.timeout = 20s;
+  try {
+    conn->execute("INSERT INTO exec_insert VALUES (100), (200)", options);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
+  }
+  EXPECT_TRUE(conn->usable());
+  EXPECT_EQ(conn->execute("SELECT count() AS n FROM exec_insert").row(0).get<int>("n"), 10);
+  // An INSERT without data inserts nothing, successfully.
+  conn->execute("INSERT INTO exec_insert FORMAT TabSeparated");
+  EXPECT_EQ(conn->execute("SELECT count() AS n FROM exec_insert").row(0).get<int>("n"), 10);
+}
+
+}  // namespace
+}  // namespace chconn
