@@ -1,0 +1,83 @@
+// The facade: chconn::client() — the proposal's get_clickhouse_client(strategy?) — on the one
+// global of the library, default_factory().
+//
+// A Client is a small value naming a factory and a strategy. Each of its calls (execute, select,
+// insert, ping) takes a lease for just that call and returns it before returning, also when the
+// call throws. When the error broke the connection (classify(e).connection_broken), the lease is
+// marked broken so a pool drops the connection (and its idle siblings to the same peer). To run
+// several statements on one connection (a temporary table, a session setting), take a lease().
+//
+// Timeouts: the acquire deadline is the factory's timeouts().pool_acquire (set from the Config by
+// initialize()); a ping waits at most timeouts().connect.
+//
+// Thread safety: default_factory() and initialize() may be called from any thread; a Client may be
+// copied freely and used from several threads at once (each call takes its own lease).
+// Lifetimes: a Client refers to its factory, which must outlive it (default_factory() lives until
+// the program exits).
+//
+// Example:
+//   chconn::initialize(chconn::Config::from_env());  // strategy chosen by CHCONN_ENV / config
+//   auto rows = chconn::client().execute("SELECT name FROM system.tables LIMIT 5");
+//   chconn::client("direct").execute("SYSTEM FLUSH LOGS");
+//   {
+//     chconn::Lease lease = chconn::client().lease();  // one connection for several statements
+//     lease->execute("CREATE TEMPORARY TABLE ids (id UInt64)");
+//     lease->execute("INSERT INTO ids VALUES (1)");
+//   }
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "chconn/connection/connection.h"
+#include "chconn/connection/params.h"
+#include "chconn/connection/result.h"
+#include "chconn/core/config.h"
+#include "chconn/factory/factory.h"
+#include "chconn/strategy/lease.h"
+#include "chconn/wire/block.h"
+
+namespace chconn {
+
+class Client {
+ public:
+  // Calls go to `strategy` of `factory` (its default when empty). The strategy is looked up on
+  // each call, so a later set_default() or replacement is seen.
+  explicit Client(ConnectionFactory& factory, std::string strategy = {});
+
+  Result execute(std::string_view sql, const QueryOptions& options = {});
+  Result execute(std::string_view sql, const Params& params);
+  Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
+                const QueryOptions& options = {});
+  void insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options = {});
+  void insert(std::string_view table, const Block& block, const QueryOptions& options = {});
+  void ping();
+
+  // A lease for several calls on one connection; ended like any lease.
+  Lease lease();
+
+  // The strategy name this client was made for (empty: the factory's default at each call).
+  const std::string& strategy() const noexcept { return strategy_; }
+  ConnectionFactory& factory() const noexcept { return *factory_; }
+
+ private:
+  template <class F>
+  decltype(auto) with_lease(F&& f);
+
+  ConnectionFactory* factory_;
+  std::string strategy_;
+};
+
+// The process-wide factory (a function-local static: created on first use, destroyed at exit).
+// Empty until initialize() or your own register_strategy().
+ConnectionFactory& default_factory();
+
+// initialize(default_factory(), config): see chconn/factory/factory.h.
+void initialize(const Config& config);
+
+// A Client of default_factory() for `strategy` (its default when empty).
+Client client(std::string_view strategy = {});
+
+}  // namespace chconn

@@ -1,0 +1,59 @@
+// DirectStrategy: a new connection for every lease, closed when the lease ends — the proposal's
+// DirectConnectionStrategy. Simple and stateless; right for scripts, tools and low call rates.
+//
+// acquire() connects through the Connector (within the deadline and connect_timeout) and, when
+// ping_on_acquire is set, checks the server answers before handing the connection out. Any error
+// propagates as it was thrown, and a connection whose ping failed is closed first.
+//
+// Thread safety: acquire(), stats() and name() may be called from any thread.
+// Lifetimes: leases may outlive the strategy; the Clock must outlive both.
+//
+// Example:
+//   chconn::DirectStrategy direct(config);          // native connections to config.hosts
+//   chconn::Lease lease = direct.acquire();
+//   lease->execute("SYSTEM FLUSH LOGS");
+//
+//   chconn::DirectStrategy checked(connector, {.name = "direct-checked", .ping_on_acquire = true});
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "chconn/connection/connector.h"
+#include "chconn/core/clock.h"
+#include "chconn/core/config.h"
+#include "chconn/strategy/strategy.h"
+
+namespace chconn {
+
+struct DirectOptions {
+  std::string name = "direct";
+  // Ping each new connection before handing it out.
+  bool ping_on_acquire = false;
+  // Upper bound on one acquire (connect + optional ping), whatever the caller's deadline.
+  std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
+  // null: steady_clock(). Must outlive the strategy and its leases.
+  const Clock* clock = nullptr;
+};
+
+class DirectStrategy final : public ConnectionStrategy {
+ public:
+  // Native connections to the config's hosts (native_connector(config)), with its connect timeout.
+  explicit DirectStrategy(const Config& config);
+  // Connections from `connector` (never null).
+  explicit DirectStrategy(std::shared_ptr<Connector> connector, DirectOptions options = {});
+  ~DirectStrategy() override;
+
+  using ConnectionStrategy::acquire;
+  Lease acquire(Deadline deadline) override;
+  const std::string& name() const noexcept override;
+  StrategyStats stats() const override;
+
+  class State;  // shared with the leases; internal
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace chconn

@@ -1,0 +1,85 @@
+// ConnectionStrategy: how connections are made and lent out — the proposal's IConnectionStrategy.
+//
+// A strategy hands out connections as RAII Leases (chconn/strategy/lease.h). Implementations:
+//   DirectStrategy  (chconn/strategy/direct.h)  a new connection per lease, closed when it ends
+//   PooledStrategy  (chconn/strategy/pooled.h)  a bounded pool that reuses connections
+//   MockStrategy    (chconn/strategy/mock.h)    scripted connections for tests
+// Strategies know nothing of the factory, manager or client above them (DESIGN.md, Layers): they
+// are given a Connector to make connections with, and a Clock to read time from.
+//
+// Thread safety: every member of every strategy may be called from any number of threads at once.
+// Lifetimes: leases may outlive their strategy (see lease.h).
+//
+// Example:
+//   std::shared_ptr<chconn::ConnectionStrategy> strategy =
+//       std::make_shared<chconn::PooledStrategy>(chconn::native_connector(config), config);
+//   chconn::Lease lease = strategy->acquire();   // within the strategy's own acquire timeout
+//   lease->execute("SELECT 1");
+//   chconn::StrategyStats s = strategy->stats();
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "chconn/core/clock.h"
+#include "chconn/strategy/lease.h"
+
+namespace chconn {
+
+// A snapshot of a strategy's counters. Gauges (open, idle, in_use, connecting, waiting) are the
+// state at the time of the call; the others count since the strategy was created.
+struct StrategyStats {
+  std::size_t open = 0;                    // connections open: idle + in_use
+  std::size_t idle = 0;                    // open and waiting in a pool to be lent
+  std::size_t in_use = 0;                  // lent out in a live lease
+  std::size_t connecting = 0;              // being opened right now (they count against a pool's max_size)
+  std::size_t waiting = 0;                 // callers queued for a connection
+  std::uint64_t acquired = 0;              // leases handed out
+  std::uint64_t created = 0;               // connections opened
+  std::uint64_t closed = 0;                // connections closed (retired, broken, dropped)
+  std::uint64_t connect_failures = 0;      // attempts to open a connection that threw
+  std::uint64_t validation_failures = 0;   // connections dropped because a validation ping failed
+  std::uint64_t acquire_timeouts = 0;      // acquires that gave up with pool_exhausted
+  std::uint64_t leaks_reported = 0;        // leases reported as held longer than leak_threshold
+  std::chrono::nanoseconds total_wait{0};  // time callers spent queued, summed
+  std::chrono::nanoseconds max_wait{0};    // the longest single wait
+};
+
+// What one maintain() pass did.
+struct MaintenanceReport {
+  std::size_t closed_idle = 0;       // idle longer than idle_timeout
+  std::size_t closed_expired = 0;    // older than their (jittered) max_lifetime
+  std::size_t leaks_reported = 0;    // leases newly reported as leaked
+  std::size_t created = 0;           // connections opened to refill min_idle
+  std::size_t connect_failures = 0;  // refill attempts that failed (logged, not thrown)
+};
+
+class ConnectionStrategy {
+ public:
+  ConnectionStrategy() = default;
+  ConnectionStrategy(const ConnectionStrategy&) = delete;
+  ConnectionStrategy& operator=(const ConnectionStrategy&) = delete;
+  virtual ~ConnectionStrategy() = default;
+
+  // Lends a connection until the lease ends. Waits at most until `deadline`, and at most the
+  // strategy's own finite timeouts (connect, pool acquire) even when `deadline` is never().
+  // Throws Error: pool_exhausted when a pool had nothing free in time, or whatever opening a
+  // connection threw (network, timeout, server for a refused login...).
+  virtual Lease acquire(Deadline deadline) = 0;
+  Lease acquire() { return acquire(Deadline::never()); }
+
+  // The name it is registered under in a ConnectionFactory ("direct", "pooled", "mock"...).
+  virtual const std::string& name() const noexcept = 0;
+
+  virtual StrategyStats stats() const = 0;
+
+  // Housekeeping: close connections idle or alive too long, report leaked leases, open
+  // connections to keep a pool's minimum warm. Strategies with nothing to keep do nothing.
+  // Never throws for connection failures (they are counted and logged). Called by the manager's
+  // health thread, or by the application on its own schedule.
+  virtual MaintenanceReport maintain() { return {}; }
+};
+
+}  // namespace chconn

@@ -1,0 +1,63 @@
+#include "chconn/client/client.h"
+
+#include <utility>
+
+#include "chconn/core/error.h"
+
+namespace chconn {
+
+Client::Client(ConnectionFactory& factory, std::string strategy) : factory_(&factory), strategy_(std::move(strategy)) {}
+
+Lease Client::lease() { return factory_->acquire(strategy_, Deadline::after(factory_->timeouts().pool_acquire)); }
+
+// Runs f(connection) on a lease taken for the call. The lease ends on every path (its destructor);
+// an error that broke the connection marks it, so the strategy drops it instead of reusing it.
+template <class F>
+decltype(auto) Client::with_lease(F&& f) {
+  Lease l = lease();
+  try {
+    return std::forward<F>(f)(*l);
+  } catch (const Error& e) {
+    // A connection that came back to rest (a query timeout whose Cancel was drained) is kept;
+    // one left broken is dropped, and its error tells the pool whether its peer failed.
+    if (classify(e).connection_broken && !l->usable()) l.mark_broken(e);
+    throw;
+  }
+}
+
+Result Client::execute(std::string_view sql, const QueryOptions& options) {
+  return with_lease([&](Connection& c) { return c.execute(sql, options); });
+}
+
+Result Client::execute(std::string_view sql, const Params& params) {
+  return with_lease([&](Connection& c) { return c.execute(sql, params); });
+}
+
+Result Client::select(std::string_view sql, const std::function<void(const Block&)>& on_block,
+                      const QueryOptions& options) {
+  return with_lease([&](Connection& c) { return c.select(sql, on_block, options); });
+}
+
+void Client::insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options) {
+  with_lease([&](Connection& c) { c.insert(table, blocks, options); });
+}
+
+void Client::insert(std::string_view table, const Block& block, const QueryOptions& options) {
+  insert(table, std::span<const Block>(&block, 1), options);
+}
+
+void Client::ping() {
+  const Timeouts timeouts = factory_->timeouts();
+  with_lease([&](Connection& c) { c.ping(Deadline::after(timeouts.connect)); });
+}
+
+ConnectionFactory& default_factory() {
+  static ConnectionFactory factory;
+  return factory;
+}
+
+void initialize(const Config& config) { initialize(default_factory(), config); }
+
+Client client(std::string_view strategy) { return Client(default_factory(), std::string(strategy)); }
+
+}  // namespace chconn

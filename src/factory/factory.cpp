@@ -1,0 +1,162 @@
+#include "chconn/factory/factory.h"
+
+#include <algorithm>
+#include <mutex>
+#include <utility>
+
+#include "chconn/connection/connector.h"
+#include "chconn/core/error.h"
+#include "chconn/strategy/direct.h"
+#include "chconn/strategy/mock.h"
+#include "chconn/strategy/pooled.h"
+
+namespace chconn {
+
+void ConnectionFactory::register_strategy(std::shared_ptr<ConnectionStrategy> strategy, bool replace) {
+  if (!strategy) throw Error(ErrorKind::usage, "register_strategy: the strategy is null");
+  std::string name(strategy->name());
+  if (name.empty()) throw Error(ErrorKind::usage, "register_strategy: a strategy needs a non-empty name()");
+  std::unique_lock lock(mutex_);
+  auto [it, inserted] = strategies_.try_emplace(name, strategy);
+  if (inserted) return;
+  if (!replace) {
+    throw Error(ErrorKind::usage, "a strategy named '" + name +
+                                      "' is already registered; pass replace = true to replace it, or give the "
+                                      "new one another name");
+  }
+  // The old strategy is destroyed outside the lock (its destructor may close connections).
+  std::swap(it->second, strategy);
+  lock.unlock();
+}
+
+bool ConnectionFactory::unregister(std::string_view name) {
+  std::shared_ptr<ConnectionStrategy> removed;
+  std::unique_lock lock(mutex_);
+  auto it = strategies_.find(name);
+  if (it == strategies_.end()) return false;
+  removed = std::move(it->second);
+  strategies_.erase(it);
+  if (default_ == name) default_.clear();
+  lock.unlock();
+  return true;
+}
+
+std::string ConnectionFactory::names_locked() const {
+  if (strategies_.empty()) return "none are registered";
+  std::string out = "registered: ";
+  bool first = true;
+  for (const auto& [name, strategy] : strategies_) {
+    if (!first) out += ", ";
+    out += name;
+    first = false;
+  }
+  return out;
+}
+
+void ConnectionFactory::set_default(std::string_view name) {
+  std::unique_lock lock(mutex_);
+  if (strategies_.find(name) == strategies_.end()) {
+    throw Error(ErrorKind::usage, "cannot make '" + std::string(name) +
+                                      "' the default strategy: it is not registered (" + names_locked() + ")");
+  }
+  default_ = std::string(name);
+}
+
+std::string ConnectionFactory::default_name() const {
+  std::shared_lock lock(mutex_);
+  return default_;
+}
+
+std::shared_ptr<ConnectionStrategy> ConnectionFactory::lookup_locked(std::string_view name) const {
+  if (name.empty()) {
+    if (default_.empty()) {
+      throw Error(ErrorKind::usage, "no strategy named and no default strategy set (" + names_locked() +
+                                        "); call chconn::initialize(config), set_default(name), or name one");
+    }
+    name = default_;
+  }
+  auto it = strategies_.find(name);
+  if (it == strategies_.end()) {
+    throw Error(ErrorKind::usage, "no strategy named '" + std::string(name) + "' (" + names_locked() + ")");
+  }
+  return it->second;
+}
+
+std::shared_ptr<ConnectionStrategy> ConnectionFactory::get(std::string_view name) const {
+  std::shared_lock lock(mutex_);
+  return lookup_locked(name);
+}
+
+std::shared_ptr<ConnectionStrategy> ConnectionFactory::find(std::string_view name) const {
+  std::shared_lock lock(mutex_);
+  auto it = strategies_.find(name);
+  return it == strategies_.end() ? nullptr : it->second;
+}
+
+Lease ConnectionFactory::acquire(std::string_view name, Deadline deadline) {
+  std::shared_ptr<ConnectionStrategy> strategy = get(name);
+  return strategy->acquire(deadline);
+}
+
+std::vector<std::string> ConnectionFactory::names() const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::string> out;
+  out.reserve(strategies_.size());
+  for (const auto& [name, strategy] : strategies_) out.push_back(name);
+  return out;
+}
+
+void ConnectionFactory::set_timeouts(const Timeouts& timeouts) {
+  std::unique_lock lock(mutex_);
+  timeouts_ = timeouts;
+}
+
+Timeouts ConnectionFactory::timeouts() const {
+  std::shared_lock lock(mutex_);
+  return timeouts_;
+}
+
+std::map<std::string, MaintenanceReport, std::less<>> ConnectionFactory::maintain() {
+  std::map<std::string, std::shared_ptr<ConnectionStrategy>, std::less<>> copy;
+  {
+    std::shared_lock lock(mutex_);
+    copy = strategies_;
+  }
+  std::map<std::string, MaintenanceReport, std::less<>> reports;
+  for (const auto& [name, strategy] : copy) reports.emplace(name, strategy->maintain());
+  return reports;
+}
+
+std::string_view default_strategy_for(Environment environment) noexcept {
+  switch (environment) {
+    case Environment::testing: return "mock";
+    case Environment::production: return "pooled";
+    case Environment::development: return "direct";
+  }
+  return "direct";
+}
+
+void initialize(ConnectionFactory& factory, const Config& config) {
+  config.validate();
+  // One connector for both: it holds the config (and the TLS context, loaded once).
+  std::shared_ptr<Connector> connector = native_connector(config);
+
+  DirectOptions direct;
+  direct.connect_timeout = config.timeouts.connect * static_cast<long>(std::max<std::size_t>(1, config.hosts.size()));
+  factory.register_strategy(std::make_shared<DirectStrategy>(connector, direct), true);
+  factory.register_strategy(std::make_shared<PooledStrategy>(connector, pooled_options(config)), true);
+  if (config.environment == Environment::testing) factory.register_strategy(std::make_shared<MockStrategy>(), true);
+  factory.set_timeouts(config.timeouts);
+
+  const std::string wanted =
+      config.strategy.empty() ? std::string(default_strategy_for(config.environment)) : config.strategy;
+  if (!factory.find(wanted)) {
+    std::string known;
+    for (const auto& n : factory.names()) known += (known.empty() ? "" : ", ") + n;
+    throw Error(ErrorKind::config, "unknown strategy '" + wanted + "' (config.strategy, DSN strategy= or " +
+                                       "CHCONN_STRATEGY); known: " + known);
+  }
+  factory.set_default(wanted);
+}
+
+}  // namespace chconn

@@ -1,0 +1,204 @@
+// ConnectionFactory and initialize(): registry errors and the environment's default strategies.
+#include "chconn/factory/factory.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chconn/core/error.h"
+#include "chconn/strategy/mock.h"
+#include "chconn/strategy/pooled.h"
+
+namespace chconn {
+namespace {
+
+// Runs `f`, expects an Error of `kind`, returns its message.
+template <class F>
+std::string error_of(ErrorKind kind, F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
+    return e.message();
+  }
+  ADD_FAILURE() << "expected an Error";
+  return {};
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST(Factory, RegisterAcquireAndNames) {
+  ConnectionFactory factory;
+  auto one = std::make_shared<MockStrategy>(nullptr, "one");
+  auto two = std::make_shared<MockStrategy>(nullptr, "two");
+  factory.register_strategy(two);
+  factory.register_strategy(one);
+  EXPECT_EQ(factory.names(), (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(factory.get("one"), one);
+  EXPECT_EQ(factory.find("three"), nullptr);
+  factory.set_default("two");
+  EXPECT_EQ(factory.default_name(), "two");
+  factory.acquire()->execute("SELECT 1");
+  factory.acquire("one")->execute("SELECT 2");
+  EXPECT_EQ(two->server().queries(), std::vector<std::string>{"SELECT 1"});
+  EXPECT_EQ(one->server().queries(), std::vector<std::string>{"SELECT 2"});
+  EXPECT_EQ(factory.get(), two);
+}
+
+TEST(Factory, DuplicateNameIsAnErrorUnlessReplacing) {
+  ConnectionFactory factory;
+  factory.register_strategy(std::make_shared<MockStrategy>(nullptr, "same"));
+  const auto message =
+      error_of(ErrorKind::usage, [&] { factory.register_strategy(std::make_shared<MockStrategy>(nullptr, "same")); });
+  EXPECT_TRUE(contains(message, "'same' is already registered")) << message;
+  EXPECT_TRUE(contains(message, "replace")) << message;
+  auto replacement = std::make_shared<MockStrategy>(nullptr, "same");
+  factory.register_strategy(replacement, true);
+  EXPECT_EQ(factory.get("same"), replacement);
+  EXPECT_THROW(factory.register_strategy(nullptr), Error);
+}
+
+TEST(Factory, UnknownDefaultListsTheRegisteredNames) {
+  ConnectionFactory factory;
+  factory.register_strategy(std::make_shared<MockStrategy>(nullptr, "alpha"));
+  factory.register_strategy(std::make_shared<MockStrategy>(nullptr, "beta"));
+  const auto message = error_of(ErrorKind::usage, [&] { factory.set_default("gamma"); });
+  EXPECT_TRUE(contains(message, "'gamma'")) << message;
+  EXPECT_TRUE(contains(message, "alpha, beta")) << message;
+  const auto unknown = error_of(ErrorKind::usage, [&] { (void)factory.acquire("gamma"); });
+  EXPECT_TRUE(contains(unknown, "alpha, beta")) << unknown;
+}
+
+TEST(Factory, NoDefaultAndNoNameIsAClearError) {
+  ConnectionFactory factory;
+  auto message = error_of(ErrorKind::usage, [&] { (void)factory.acquire(); });
+  EXPECT_TRUE(contains(message, "no default strategy")) << message;
+  EXPECT_TRUE(contains(message, "none are registered")) << message;
+  factory.register_strategy(std::make_shared<MockStrategy>());
+  message = error_of(ErrorKind::usage, [&] { (void)factory.acquire(); });
+  EXPECT_TRUE(contains(message, "set_default")) << message;
+  EXPECT_TRUE(contains(message, "mock")) << message;
+}
+
+TEST(Factory, UnregisterUnsetsTheDefault) {
+  ConnectionFactory factory;
+  factory.register_strategy(std::make_shared<MockStrategy>());
+  factory.set_default("mock");
+  EXPECT_TRUE(factory.unregister("mock"));
+  EXPECT_FALSE(factory.unregister("mock"));
+  EXPECT_EQ(factory.default_name(), "");
+}
+
+TEST(Factory, LeaseOutlivesReplacementOfItsStrategy) {
+  ConnectionFactory factory;
+  auto server = std::make_shared<MockServer>();
+  factory.register_strategy(
+      std::make_shared<PooledStrategy>(std::make_shared<MockConnector>(server), PooledOptions{.name = "pooled"}));
+  Lease lease = factory.acquire("pooled");
+  factory.register_strategy(std::make_shared<MockStrategy>(nullptr, "pooled"), true);  // old pool destroyed
+  EXPECT_NO_THROW(lease->execute("SELECT 1"));
+  lease.release();
+  EXPECT_EQ(server->connections_open(), 0u);
+}
+
+TEST(Factory, ConcurrentUseIsSafe) {
+  ConnectionFactory factory;
+  factory.register_strategy(std::make_shared<MockStrategy>());
+  factory.set_default("mock");
+  auto work = [&](int id) {
+    for (int i = 0; i < 200; ++i) {
+      factory.acquire()->execute("SELECT 1");
+      factory.register_strategy(std::make_shared<MockStrategy>(nullptr, "t" + std::to_string(id)), true);
+      (void)factory.names();
+    }
+  };
+  std::thread a(work, 1);
+  std::thread b(work, 2);
+  a.join();
+  b.join();
+  EXPECT_EQ(factory.names().size(), 3u);
+}
+
+Config config_for(Environment environment, std::string strategy = {}) {
+  Config c;
+  c.environment = environment;
+  c.strategy = std::move(strategy);
+  return c;
+}
+
+TEST(Initialize, EnvironmentPicksTheDefault) {
+  {
+    ConnectionFactory f;
+    initialize(f, config_for(Environment::testing));
+    EXPECT_EQ(f.default_name(), "mock");
+    EXPECT_EQ(f.names(), (std::vector<std::string>{"direct", "mock", "pooled"}));
+    EXPECT_NE(std::dynamic_pointer_cast<MockStrategy>(f.get()), nullptr);
+  }
+  {
+    ConnectionFactory f;
+    initialize(f, config_for(Environment::production));
+    EXPECT_EQ(f.default_name(), "pooled");
+    EXPECT_EQ(f.names(), (std::vector<std::string>{"direct", "pooled"})) << "mock only in testing";
+    EXPECT_NE(std::dynamic_pointer_cast<PooledStrategy>(f.get()), nullptr);
+  }
+  {
+    ConnectionFactory f;
+    initialize(f, config_for(Environment::development));
+    EXPECT_EQ(f.default_name(), "direct");
+  }
+  EXPECT_EQ(default_strategy_for(Environment::testing), "mock");
+  EXPECT_EQ(default_strategy_for(Environment::production), "pooled");
+  EXPECT_EQ(default_strategy_for(Environment::development), "direct");
+}
+
+TEST(Initialize, ConfigStrategyOverridesTheEnvironment) {
+  ConnectionFactory f;
+  initialize(f, config_for(Environment::production, "direct"));
+  EXPECT_EQ(f.default_name(), "direct");
+  ConnectionFactory g;
+  initialize(g, config_for(Environment::testing, "pooled"));
+  EXPECT_EQ(g.default_name(), "pooled");
+}
+
+TEST(Initialize, UnknownStrategyIsAConfigErrorListingKnownOnes) {
+  ConnectionFactory f;
+  const auto message =
+      error_of(ErrorKind::config, [&] { initialize(f, config_for(Environment::production, "fastest")); });
+  EXPECT_TRUE(contains(message, "'fastest'")) << message;
+  EXPECT_TRUE(contains(message, "direct, pooled")) << message;
+}
+
+TEST(Initialize, PoolAndTimeoutsComeFromTheConfig) {
+  Config c = config_for(Environment::production);
+  c.pool.max_size = 3;
+  c.timeouts.pool_acquire = std::chrono::seconds(2);
+  ConnectionFactory f;
+  initialize(f, c);
+  auto pool = std::dynamic_pointer_cast<PooledStrategy>(f.get("pooled"));
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->options().pool.max_size, 3u);
+  EXPECT_EQ(pool->options().acquire_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(f.timeouts().pool_acquire, std::chrono::seconds(2));
+  EXPECT_EQ(pool->stats().open, 0u) << "initialize opens no connection";
+}
+
+TEST(Initialize, InvalidConfigIsRejected) {
+  Config c;
+  c.hosts.clear();
+  ConnectionFactory f;
+  EXPECT_THROW(initialize(f, c), Error);
+}
+
+TEST(Initialize, AgainReplacesTheStrategies) {
+  ConnectionFactory f;
+  initialize(f, config_for(Environment::testing));
+  auto first = f.get("mock");
+  initialize(f, config_for(Environment::testing));
+  EXPECT_NE(f.get("mock"), first);
+}
+
+}  // namespace
+}  // namespace chconn

@@ -1,0 +1,237 @@
+// MockServer / MockConnection / MockConnector / MockStrategy: the public test doubles. The first
+// test mirrors the example in chconn/strategy/mock.h line for line.
+#include "chconn/strategy/mock.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "chconn/core/error.h"
+#include "support/mock_support.h"
+
+namespace chconn {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(MockExample, ScriptedQueriesAndRecord) {
+  auto mock = std::make_shared<chconn::MockStrategy>();
+  chconn::Result count;
+  auto n = std::make_shared<chconn::ColumnUInt64>();
+  n->append(42);
+  chconn::Block block;
+  block.append("n", n);
+  count.header.append("n", std::make_shared<chconn::ColumnUInt64>());  // names and types, 0 rows
+  count.blocks.push_back(block);
+  mock->server().on("SELECT count() AS n FROM users", {.result = count});
+  mock->server().on(std::regex("^INSERT INTO audit"),
+                    {.error = chconn::Error(chconn::ErrorKind::network, "connection reset by peer")});
+
+  chconn::Lease lease = mock->acquire();
+  EXPECT_EQ(lease->execute("SELECT count() AS n FROM users").row(0).get<std::uint64_t>("n"), 42u);
+  EXPECT_THROW(lease->insert("audit", block), chconn::Error);
+  EXPECT_FALSE(lease->usable());  // a network error breaks the connection
+
+  auto calls = mock->server().calls();
+  EXPECT_EQ(calls[0].sql, "SELECT count() AS n FROM users");
+  EXPECT_EQ(calls[1].table, "audit");
+  EXPECT_TRUE(mock->server().inserted("audit").empty());  // the failed insert sent nothing
+}
+
+class MockTest : public ::testing::Test {
+ protected:
+  ManualClock clock;
+  std::shared_ptr<MockServer> server =
+      std::make_shared<MockServer>(MockServer::Options{.clock = &clock, .sleep = MockServer::advance_on(clock)});
+  MockConnector connector{server, {"a:9000", "b:9000"}};
+  std::unique_ptr<Connection> connect() { return connector.connect(Deadline::never()); }
+};
+
+TEST_F(MockTest, ExactAndRegexRulesInOrder) {
+  server->on("SELECT 1", {.result = test::uint64_result("x", {1})});
+  server->on(std::regex("FROM t\\b"), {.result = test::uint64_result("x", {2})});
+  server->on(std::regex("SELECT"), {.result = test::uint64_result("x", {3})});
+  auto c = connect();
+  EXPECT_EQ(test::first_uint64(c->execute("SELECT 1"), "x"), 1u);
+  EXPECT_EQ(test::first_uint64(c->execute("SELECT * FROM t WHERE 1"), "x"), 2u);
+  EXPECT_EQ(test::first_uint64(c->execute("SELECT 1 "), "x"), 3u) << "exact means the whole text";
+  EXPECT_TRUE(c->execute("SHOW TABLES").blocks.empty()) << "no rule: an empty result";
+}
+
+TEST_F(MockTest, TimesLimitsARule) {
+  server->on("SELECT 1",
+             {.error = Error::from_server(202, "DB::Exception", "Too many simultaneous queries"), .times = 2});
+  auto c = connect();
+  EXPECT_THROW(c->execute("SELECT 1"), Error);
+  EXPECT_THROW(c->execute("SELECT 1"), Error);
+  EXPECT_NO_THROW(c->execute("SELECT 1"));
+  EXPECT_TRUE(c->usable()) << "a server error does not break the connection";
+
+  server->on("SELECT 2", {.error = Error(ErrorKind::timeout, "receive timed out")});
+  EXPECT_THROW(c->execute("SELECT 2"), Error);
+  EXPECT_FALSE(c->usable()) << "classify() says a timeout error breaks the connection";
+}
+
+TEST_F(MockTest, StrictModeFailsUnscriptedQueries) {
+  auto strict = std::make_shared<MockServer>(MockServer::Options{.strict = true});
+  MockConnector conn(strict);
+  auto c = conn.connect(Deadline::never());
+  try {
+    c->execute("SELECT 42");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_NE(e.message().find("SELECT 42"), std::string::npos);
+  }
+}
+
+TEST_F(MockTest, NthCallFails) {
+  server->fail_call(2, Error::from_server(241, "DB::Exception", "Memory limit exceeded"));
+  auto a = connect();
+  auto b = connect();
+  EXPECT_NO_THROW(a->execute("SELECT 1"));
+  try {
+    b->execute("SELECT 2");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.server_code(), 241);
+  }
+  EXPECT_NO_THROW(a->execute("SELECT 3"));
+  EXPECT_EQ(server->query_count(), 3u);
+  EXPECT_THROW(server->fail_call(0, Error(ErrorKind::usage, "x")), Error);
+}
+
+TEST_F(MockTest, RecordsParamsSettingsQueryIdAndConnection) {
+  auto a = connect();
+  auto b = connect();
+  QueryOptions options;
+  options.query_id = "q-1";
+  options.settings.set("max_threads", "2");
+  options.params.set("id", 7);
+  a->execute("SELECT {id:UInt64}", options);
+  b->ping(Deadline::never());
+  const auto calls = server->calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].kind, MockCallKind::execute);
+  EXPECT_EQ(calls[0].query_id, "q-1");
+  EXPECT_EQ(calls[0].settings.get("max_threads"), "2");
+  ASSERT_NE(calls[0].params.find("id"), nullptr);
+  EXPECT_EQ(calls[0].params.find("id")->value, "7");
+  EXPECT_EQ(calls[0].connection_id, dynamic_cast<MockConnection&>(*a).id());
+  EXPECT_EQ(calls[0].peer, "a:9000");
+  EXPECT_EQ(calls[1].kind, MockCallKind::ping);
+  EXPECT_EQ(calls[1].peer, "b:9000");
+  EXPECT_EQ(a->last_query_id(), "q-1");
+  EXPECT_EQ(server->queries(), std::vector<std::string>{"SELECT {id:UInt64}"});
+  server->clear_records();
+  EXPECT_TRUE(server->calls().empty());
+}
+
+TEST_F(MockTest, InsertCapturePerTable) {
+  auto c = connect();
+  const Block one = test::uint64_block("id", {1, 2});
+  const Block two = test::uint64_block("id", {3});
+  std::vector<Block> both{one, two};
+  c->insert("db.events", both);
+  c->insert("other", one);
+  const auto events = server->inserted("db.events");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].rows(), 2u);
+  EXPECT_EQ(events[1].rows(), 1u);
+  EXPECT_EQ(server->inserted("other").size(), 1u);
+  EXPECT_TRUE(server->inserted("nothing").empty());
+  EXPECT_EQ(server->calls()[0].sql, "INSERT INTO db.events VALUES");
+  EXPECT_EQ(server->calls()[0].blocks, 2u);
+}
+
+TEST_F(MockTest, SelectStreamsBlocks) {
+  Result r = test::uint64_result("x", {1, 2});
+  r.blocks.push_back(test::uint64_block("x", {3}));
+  server->on("SELECT x", {.result = r});
+  auto c = connect();
+  std::size_t rows = 0;
+  const Result out = c->select("SELECT x", [&](const Block& b) { rows += b.rows(); });
+  EXPECT_EQ(rows, 3u);
+  EXPECT_TRUE(out.blocks.empty());
+  EXPECT_EQ(out.header.column_count(), 1u);
+}
+
+TEST_F(MockTest, DelayAdvancesTheManualClockInsteadOfSleeping) {
+  server->on("SELECT sleep", {.delay = 30s});
+  auto c = connect();
+  const auto before = clock.now();
+  c->execute("SELECT sleep");
+  EXPECT_EQ(clock.now() - before, 30s);
+}
+
+TEST_F(MockTest, DelayBeyondTheDeadlineTimesOut) {
+  server->on("SELECT sleep", {.delay = 30s});
+  auto c = connect();
+  QueryOptions options;
+  options.timeout = 10s;
+  const auto before = clock.now();
+  try {
+    c->execute("SELECT sleep", options);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::timeout);
+  }
+  EXPECT_EQ(clock.now() - before, 10s) << "waited only until the deadline";
+  EXPECT_TRUE(c->usable());
+}
+
+TEST_F(MockTest, PingFailuresAndBreaking) {
+  auto c = connect();
+  server->fail_next_pings(1);
+  EXPECT_THROW(c->ping(Deadline::never()), Error);
+  EXPECT_FALSE(c->usable()) << "the default ping failure is a network error";
+  EXPECT_THROW(c->execute("SELECT 1"), Error) << "calls on a broken connection throw";
+
+  auto d = connect();
+  server->fail_next_pings(2, Error::from_server(202, "DB::Exception", "Too many simultaneous queries"));
+  EXPECT_THROW(d->ping(Deadline::never()), Error);
+  EXPECT_THROW(d->ping(Deadline::never()), Error);
+  EXPECT_NO_THROW(d->ping(Deadline::never()));
+  EXPECT_TRUE(d->usable());
+  dynamic_cast<MockConnection&>(*d).break_connection();
+  EXPECT_FALSE(d->usable());
+}
+
+TEST_F(MockTest, ConnectorRotatesPeersCountsAndFails) {
+  auto a = connect();
+  auto b = connect();
+  EXPECT_EQ(a->peer(), "a:9000");
+  EXPECT_EQ(b->peer(), "b:9000");
+  EXPECT_EQ(connector.describe(), "a:9000,b:9000");
+  server->fail_next_connects(1);
+  EXPECT_THROW(connect(), Error);
+  EXPECT_EQ(server->connect_attempts(), 3u);
+  EXPECT_EQ(server->connections_made(), 2u);
+  EXPECT_EQ(server->connections_open(), 2u);
+  a->close();
+  EXPECT_FALSE(a->usable());
+  EXPECT_EQ(server->connections_open(), 1u);
+  b.reset();
+  EXPECT_EQ(server->connections_open(), 0u);
+  EXPECT_EQ(server->max_connections_open(), 2u);
+  EXPECT_EQ(a->server_info().name, "ClickHouse");
+}
+
+TEST_F(MockTest, MockStrategyLeasesFreshConnections) {
+  MockStrategy mock(server);
+  EXPECT_EQ(mock.name(), "mock");
+  {
+    Lease l = mock.acquire();
+    l->execute("SELECT 1");
+  }
+  EXPECT_EQ(mock.stats().closed, 1u);
+  EXPECT_EQ(server->connections_open(), 0u);
+  MockStrategy named(nullptr, "fake");
+  EXPECT_EQ(named.name(), "fake");
+}
+
+}  // namespace
+}  // namespace chconn
