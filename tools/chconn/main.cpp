@@ -1,24 +1,68 @@
 // chconn — command-line client for ClickHouse over the native protocol.
+//
+// Without a subcommand it runs queries, with clickhouse-client's flags:
+//   chconn --port 9000 -q "SELECT 1; SELECT 2" --format CSV
+//   echo "SELECT version()" | chconn --dsn clickhouse://app@db1:9000/analytics
+// Subcommands: config (print the effective configuration). See cli.h to add more.
+//
+// Exit codes: 0 on success; a server exception's code modulo 256 (60 for an unknown table);
+// 1 for client-side failures (network, timeout, protocol); 2 for bad flags, DSNs or formats.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <vector>
 
-#include "chconn/core/config.h"
-#include "chconn/core/error.h"
+#include "cli.h"
 
 int main(int argc, char** argv) {
+  using namespace chconn;
+  using namespace chconn::cli;
+
   CLI::App app{"chconn: ClickHouse client over the native protocol"};
-  std::string dsn;
-  app.add_option("--dsn", dsn, "connection DSN: clickhouse://user:password@host:port/db?...");
-  auto* config_cmd = app.add_subcommand("config", "print the effective configuration (password redacted)");
-  CLI11_PARSE(app, argc, argv);
+  app.set_help_flag("--help", "print this help and exit");  // -h is --host, as in clickhouse-client
+  app.fallthrough();  // connection flags may also follow a subcommand's name
+
+  ConnectionFlags connection;
+  connection.add_to(app);
+
+  // The default command first; subcommands after it. New ones (bench, health) go in this list.
+  std::vector<std::unique_ptr<Command>> commands;
+  commands.push_back(make_query_command());
+  commands.push_back(make_config_command());
+  std::vector<CLI::App*> subcommands;
+  for (auto& c : commands) subcommands.push_back(c->add_to(app));
+  app.require_subcommand(0, 1);
+
+  // Work on a copy of argv: --param_NAME is not something CLI11 can declare, and the original is
+  // scrubbed of secrets once it has been read.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Params params;
   try {
-    chconn::Config config = dsn.empty() ? chconn::Config::from_env() : chconn::Config::from_dsn(dsn);
-    config.validate();
-    if (*config_cmd) std::cout << config << '\n';
-    return 0;
-  } catch (const chconn::Error& e) {
-    std::cerr << e.what() << '\n';
+    extract_params(args, params);
+  } catch (const Error& e) {
+    return report_error(e);
+  }
+  std::vector<const char*> arg_ptrs{argv[0]};
+  for (const auto& a : args) arg_ptrs.push_back(a.c_str());
+  scrub_secrets(argc, argv);
+  try {
+    app.parse(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  Command* chosen = commands.front().get();
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (subcommands[i] && subcommands[i]->parsed()) chosen = commands[i].get();
+  }
+  const Context context{connection, params};
+  try {
+    return chosen->run(context);
+  } catch (const Error& e) {
+    return report_error(e);
+  } catch (const std::exception& e) {
+    std::cerr << "chconn: " << e.what() << '\n';
     return 1;
   }
 }

@@ -1,0 +1,203 @@
+// The chconn CLI's behaviour beyond output bytes: exit codes and messages on errors, secrets kept
+// out of output and out of the process's command line, stdin scripts, parameters, TLS, and the
+// subcommands.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli_support.h"
+#include "support/sandbox.h"
+
+namespace chconn::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    binary_ = chconn_binary();
+    ASSERT_FALSE(binary_.empty()) << "build the chconn_cli target first (or set CHCONN_CLI_BINARY)";
+    port_ = std::to_string(sandbox("main").native_port);
+  }
+
+  ProcessResult chconn(std::vector<std::string> args, const std::string& input = {}) {
+    std::vector<std::string> argv{binary_, "--host", "127.0.0.1", "--port", port_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, input);
+  }
+
+  std::string binary_;
+  std::string port_;
+};
+
+bool contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST_F(Cli, UnknownTableIsCode60) {
+  const auto r = chconn({"-q", "SELECT * FROM no_such_table_cli"});
+  EXPECT_EQ(r.exit_code, 60);
+  EXPECT_TRUE(contains(r.err, "Code: 60. DB::Exception:")) << r.err;
+  EXPECT_TRUE(contains(r.err, "no_such_table_cli")) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(Cli, FirstErrorStopsAScript) {
+  const auto r = chconn({"-q", "SELECT 1; SELECT * FROM no_such_table_cli; SELECT 2"});
+  EXPECT_EQ(r.exit_code, 60);
+  EXPECT_EQ(r.out, "1\n");
+}
+
+TEST_F(Cli, SyntaxErrorIsCode62) {
+  const auto r = chconn({"-q", "SELEC 1"});
+  EXPECT_EQ(r.exit_code, 62);
+  EXPECT_TRUE(contains(r.err, "Code: 62.")) << r.err;
+}
+
+TEST_F(Cli, WrongPasswordIsCode193AndNeverPrinted) {
+  const auto r = chconn({"--user", std::string(k_password_user), "--password", "wrong-Secret-42", "-q", "SELECT 1"});
+  EXPECT_EQ(r.exit_code, 193);
+  EXPECT_TRUE(contains(r.err, "Code: 193.")) << r.err;
+  EXPECT_FALSE(contains(r.err + r.out, "wrong-Secret-42"));
+  const auto ok = chconn({"--user", std::string(k_password_user), "--password", std::string(k_password), "-q", "SELECT 7"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "7\n");
+}
+
+TEST_F(Cli, PasswordFromTheEnvironment) {
+  const auto r = run_process({binary_, "--host", "127.0.0.1", "--port", port_, "--user", std::string(k_password_user),
+                              "-q", "SELECT 8"},
+                             {}, {"CLICKHOUSE_PASSWORD=" + std::string(k_password)});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "8\n");
+}
+
+TEST_F(Cli, PasswordIsScrubbedFromTheCommandLine) {
+  Child child({binary_, "--host", "127.0.0.1", "--port", port_, "--user", std::string(k_password_user), "--password",
+               std::string(k_password), "-q", "SELECT sleep(1.5)"});
+  std::string cmdline;
+  // Wait until the query runs (the arguments are scrubbed before connecting).
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(100ms);
+    std::ifstream f("/proc/" + std::to_string(child.pid()) + "/cmdline", std::ios::binary);
+    cmdline.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    if (i >= 5) break;
+  }
+  EXPECT_FALSE(cmdline.empty());
+  EXPECT_FALSE(contains(cmdline, k_password)) << "the password is visible in /proc/PID/cmdline";
+  EXPECT_TRUE(contains(cmdline, "--password"));
+  const auto r = child.finish();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "0\n");
+}
+
+TEST_F(Cli, BadDsnIsAConfigError) {
+  const auto r = run_process({binary_, "--dsn", "clickhouse://user:pw-Hidden9@[::1:9000/db?nonsense=1", "-q", "SELECT 1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "config error")) << r.err;
+  EXPECT_FALSE(contains(r.err, "pw-Hidden9"));
+}
+
+TEST_F(Cli, UnknownFormatIsAUsageError) {
+  const auto r = chconn({"--format", "XMLish", "-q", "SELECT 1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "unknown format 'XMLish'")) << r.err;
+  const auto in_query = chconn({"-q", "SELECT 1 FORMAT Nope"});
+  EXPECT_EQ(in_query.exit_code, 2);
+  EXPECT_TRUE(contains(in_query.err, "unknown format 'Nope'")) << in_query.err;
+}
+
+TEST_F(Cli, UnknownFlagIsAUsageError) {
+  const auto r = chconn({"--no-such-flag", "-q", "SELECT 1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(r.err.empty());
+}
+
+TEST_F(Cli, ConnectionRefusedIsANetworkError) {
+  // Port 1 on loopback: nothing listens there.
+  const auto r = run_process({binary_, "--host", "127.0.0.1", "--port", "1", "--connect-timeout", "2s", "-q", "SELECT 1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "network error") || contains(r.err, "timeout error")) << r.err;
+}
+
+TEST_F(Cli, InlineInsertDataIsRefusedQuickly) {
+  const auto r = chconn({"-q", "INSERT INTO nowhere VALUES (1)"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.err, "INSERT with inline data")) << r.err;
+}
+
+TEST_F(Cli, QueriesFromStdin) {
+  const auto r = chconn({}, "SELECT 1;\n-- a comment; with a semicolon\nSELECT 'x;y';\n\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "1\nx;y\n");
+}
+
+TEST_F(Cli, Parameters) {
+  const auto r = chconn({"--param_x=41", "--param", "s=it's", "--param_unused", "1", "-q",
+                         "SELECT {x:UInt8} + 1, {s:String}; SELECT {x:Int64} * 2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "42\tit\\'s\n82\n");
+}
+
+TEST_F(Cli, SettingsAndTime) {
+  const auto r = chconn({"--setting", "max_block_size=10", "--setting", "extremes=1", "--time", "-q",
+                         "SELECT count() FROM (SELECT number FROM numbers(25))"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "25\n\n25\n25\n");
+  // --time prints seconds with three decimals.
+  EXPECT_EQ(r.err.size(), 6u) << r.err;
+  const auto bad = chconn({"--setting", "no-equals-sign", "-q", "SELECT 1"});
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+TEST_F(Cli, NullFormatPrintsNothingAndNoProgressWithoutATerminal) {
+  const auto r = chconn({"--format", "Null", "-q", "SELECT number FROM system.numbers LIMIT 3000000"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(Cli, ProgressCanBeForced) {
+  const auto r = chconn({"--progress", "--format", "Null", "-q", "SELECT sum(number) FROM numbers(50000000)"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "Progress: ")) << r.err;
+}
+
+TEST_F(Cli, PrettyTable) {
+  const auto r = chconn({"--format", "PrettyCompact", "-q", "SELECT number AS n, toString(number * 100) AS s FROM numbers(2)"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "┌─n─┬─s───┐\n"
+            "│ 0 │ 0   │\n"
+            "│ 1 │ 100 │\n"
+            "└───┴─────┘\n");
+}
+
+TEST_F(Cli, ConfigSubcommandRedactsThePassword) {
+  const auto r = run_process({binary_, "config", "--dsn", "clickhouse://app:Top-Secret-1@db1:9001/analytics"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "db1:9001")) << r.out;
+  EXPECT_TRUE(contains(r.out, "***")) << r.out;
+  EXPECT_FALSE(contains(r.out + r.err, "Top-Secret-1"));
+  const auto flags = run_process({binary_, "--host", "db2", "--port", "9100", "--password", "Xyz-123", "config"});
+  EXPECT_EQ(flags.exit_code, 0) << flags.err;
+  EXPECT_TRUE(contains(flags.out, "db2:9100")) << flags.out;
+  EXPECT_FALSE(contains(flags.out, "Xyz-123"));
+}
+
+TEST_F(Cli, TlsWithTheSandboxCertificate) {
+  const SandboxServer tls = sandbox("tls");
+  const auto r = run_process({binary_, "--host", "127.0.0.1", "--port", std::to_string(tls.tls_port), "--secure",
+                              "--ca-file", tls.cert_file, "-q", "SELECT 'over tls'"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "over tls\n");
+}
+
+}  // namespace
+}  // namespace chconn::test

@@ -1,0 +1,97 @@
+// Shared pieces of the chconn command-line tool: connection flags, argv pre-processing, error
+// reporting, and the Command interface every subcommand implements.
+//
+// Adding a subcommand (bench, health, --strategy...): write a Command in its own .cpp file, declare
+// its factory below, and add it to the list in main.cpp. Connection flags are global options, so
+// every subcommand gets the same Config from them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chconn/connection/native_connection.h"
+#include "chconn/connection/params.h"
+#include "chconn/core/config.h"
+#include "chconn/core/error.h"
+
+namespace chconn::cli {
+
+// Flags that say where and how to connect, mirroring clickhouse-client's. Anything not given
+// comes from --dsn, or else from the environment (CLICKHOUSE_DSN, CLICKHOUSE_HOST,
+// CLICKHOUSE_PASSWORD, ...; see Config::from_env).
+struct ConnectionFlags {
+  std::string dsn;
+  std::string host;
+  std::uint16_t port = 0;
+  std::string user;
+  std::string password;
+  CLI::Option* password_option = nullptr;  // set by add_to(); tells whether --password was given
+  bool ask_password = false;
+  std::string database;
+  bool secure = false;
+  bool accept_invalid_certificate = false;
+  std::string ca_file;
+  std::string compression;
+  std::vector<std::string> settings;  // NAME=VALUE
+  std::string connect_timeout;
+  std::string query_timeout;
+
+  void add_to(CLI::App& app);
+  // The effective configuration; throws Error(config) naming the bad flag.
+  Config to_config() const;
+};
+
+// What every command is handed.
+struct Context {
+  const ConnectionFlags& connection;
+  const Params& params;  // --param_NAME=value and --param NAME=value
+};
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  // Adds the command's own options: to `app` itself for the default (query) command, or to a new
+  // subcommand of it. Returns the subcommand, or null for the default command.
+  virtual CLI::App* add_to(CLI::App& app) = 0;
+  // Runs the command; returns the process exit code. May throw chconn::Error.
+  virtual int run(const Context& context) = 0;
+};
+
+std::unique_ptr<Command> make_query_command();
+std::unique_ptr<Command> make_config_command();
+
+// ----- argv -----------------------------------------------------------------------------------
+
+// Removes clickhouse-client style `--param_NAME=value` and `--param_NAME value` arguments from
+// `args` (which excludes the program name) into `params`. Throws Error(usage) on a parameter
+// without a value.
+void extract_params(std::vector<std::string>& args, Params& params);
+
+// Overwrites, in the process's own argv, the values of --password and the password inside a
+// --dsn, so that `ps` and /proc/PID/cmdline no longer show them once parsing is done.
+void scrub_secrets(int argc, char** argv);
+
+// Parses one NAME=VALUE argument of --setting / --param; throws Error(usage) naming `flag`.
+std::pair<std::string, std::string> split_assignment(const std::string& text, std::string_view flag);
+
+// Reads a password from the terminal with echo off; throws Error(usage) without a terminal.
+std::string read_password_from_terminal(std::string_view prompt);
+
+// ----- errors ---------------------------------------------------------------------------------
+
+// Prints `error` to stderr as clickhouse-client does for server exceptions ("Code: 60.
+// DB::Exception: Received from host:port. DB::Exception: ...", with the server's version and the
+// peer when known) and as "chconn: <kind> error: ..." otherwise; returns the exit code: the
+// server's code modulo 256 (1 if that is 0), 1 for client-side errors, 2 for usage and
+// configuration errors.
+int report_error(const Error& error, const std::string& server_version = {}, const std::string& peer = {});
+
+// Connects to the first of config.hosts that answers (in order). A server's refusal (wrong
+// password, unknown database) is final and not tried on the next host.
+std::unique_ptr<NativeConnection> connect_first(const Config& config);
+
+}  // namespace chconn::cli

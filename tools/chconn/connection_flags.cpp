@@ -1,0 +1,189 @@
+// Connection flags → Config, argv handling and error reporting for the chconn CLI.
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <iostream>
+#include <optional>
+
+#include "cli.h"
+
+namespace chconn::cli {
+
+void ConnectionFlags::add_to(CLI::App& app) {
+  app.add_option("--dsn", dsn, "connection DSN: clickhouse://user:password@host:port/db?param=value...");
+  app.add_option("-h,--host", host, "server host (default: localhost, or the DSN's / CLICKHOUSE_HOST)");
+  app.add_option("--port", port, "native port (default 9000, or 9440 with --secure)");
+  app.add_option("-u,--user", user, "user name (default: default)");
+  password_option = app.add_option("--password", password,
+                 "password; prefer CLICKHOUSE_PASSWORD or --ask-password, since command lines are visible to "
+                 "other users until chconn has started");
+  app.add_flag("--ask-password", ask_password, "read the password from the terminal, without echo");
+  app.add_option("-d,--database", database, "default database");
+  app.add_flag("-s,--secure", secure, "connect over TLS");
+  app.add_flag("--accept-invalid-certificate", accept_invalid_certificate,
+               "with --secure: do not verify the server's certificate");
+  app.add_option("--ca-file", ca_file, "with --secure: PEM file of trusted CA certificates");
+  app.add_option("--compression", compression, "none, lz4 (default) or zstd")
+      ->check(CLI::IsMember({"none", "lz4", "zstd"}));
+  app.add_option("--setting", settings, "a ClickHouse setting for every query, NAME=VALUE (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--connect-timeout", connect_timeout, "connect timeout, e.g. 10s, 500ms (default 10s)");
+  app.add_option("--query-timeout", query_timeout, "whole-query timeout, e.g. 600s, 1h (default 600s)");
+}
+
+Config ConnectionFlags::to_config() const {
+  Config config = dsn.empty() ? Config::from_env() : Config::from_dsn(dsn);
+  if (!host.empty()) config.hosts = {HostPort{host, port}};
+  else if (port != 0) {
+    for (auto& h : config.hosts) h.port = port;
+  }
+  if (!user.empty()) config.user = user;
+  if (ask_password) config.password = read_password_from_terminal("Password for " + config.user + ": ");
+  else if (password_option && password_option->count() > 0) config.password = password;
+  if (!database.empty()) config.database = database;
+  if (secure) config.secure = true;
+  if (accept_invalid_certificate) config.tls.verify = false;
+  if (!ca_file.empty()) config.tls.ca_file = ca_file;
+  if (compression == "none") config.compression = Compression::none;
+  else if (compression == "lz4") config.compression = Compression::lz4;
+  else if (compression == "zstd") config.compression = Compression::zstd;
+  for (const std::string& s : settings) {
+    auto [name, value] = split_assignment(s, "--setting");
+    if (!is_valid_setting_name(name)) throw Error(ErrorKind::usage, "--setting: '" + name + "' is not a setting name");
+    config.settings.set(std::move(name), std::move(value));
+  }
+  if (!connect_timeout.empty()) config.timeouts.connect = parse_duration(connect_timeout, "--connect-timeout");
+  if (!query_timeout.empty()) config.timeouts.query = parse_duration(query_timeout, "--query-timeout");
+  config.client_name = "chconn";
+  config.validate();
+  return config;
+}
+
+std::pair<std::string, std::string> split_assignment(const std::string& text, std::string_view flag) {
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw Error(ErrorKind::usage, std::string(flag) + " needs NAME=VALUE, got '" + text + "'");
+  }
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+void extract_params(std::vector<std::string>& args, Params& params) {
+  static constexpr std::string_view k_prefix = "--param_";
+  std::vector<std::string> kept;
+  kept.reserve(args.size());
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {  // everything after is positional
+      kept.insert(kept.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    if (a.compare(0, k_prefix.size(), k_prefix) != 0) {
+      kept.push_back(a);
+      continue;
+    }
+    const std::string rest = a.substr(k_prefix.size());
+    const std::size_t eq = rest.find('=');
+    if (eq != std::string::npos) {
+      if (eq == 0) throw Error(ErrorKind::usage, "'" + a + "' names no parameter");
+      params.set(rest.substr(0, eq), std::string_view(rest).substr(eq + 1));
+    } else {
+      if (rest.empty()) throw Error(ErrorKind::usage, "'--param_' names no parameter");
+      if (i + 1 >= args.size()) throw Error(ErrorKind::usage, a + " needs a value");
+      params.set(rest, std::string_view(args[++i]));
+    }
+  }
+  args = std::move(kept);
+}
+
+namespace {
+
+void blank(char* s) { std::memset(s, 'x', std::strlen(s)); }
+
+// Blanks the password of a DSN in place: the part between "user:" and '@'.
+void blank_dsn_password(char* dsn) {
+  char* scheme_end = std::strstr(dsn, "://");
+  if (!scheme_end) return;
+  char* authority = scheme_end + 3;
+  char* at = std::strrchr(authority, '@');
+  if (!at) return;
+  char* colon = static_cast<char*>(std::memchr(authority, ':', static_cast<std::size_t>(at - authority)));
+  if (!colon) return;
+  std::memset(colon + 1, 'x', static_cast<std::size_t>(at - colon - 1));
+}
+
+}  // namespace
+
+void scrub_secrets(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    char* a = argv[i];
+    if (std::strcmp(a, "--") == 0) break;
+    if (std::strcmp(a, "--password") == 0 && i + 1 < argc) {
+      blank(argv[++i]);
+    } else if (std::strncmp(a, "--password=", 11) == 0) {
+      blank(a + 11);
+    } else if (std::strcmp(a, "--dsn") == 0 && i + 1 < argc) {
+      blank_dsn_password(argv[++i]);
+    } else if (std::strncmp(a, "--dsn=", 6) == 0) {
+      blank_dsn_password(a + 6);
+    }
+  }
+}
+
+std::string read_password_from_terminal(std::string_view prompt) {
+  const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (fd < 0) throw Error(ErrorKind::usage, "--ask-password needs a terminal; set CLICKHOUSE_PASSWORD instead");
+  termios saved{};
+  const bool have_termios = ::tcgetattr(fd, &saved) == 0;
+  if (have_termios) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(fd, TCSAFLUSH, &quiet);
+  }
+  (void)!::write(fd, prompt.data(), prompt.size());
+  std::string password;
+  char c = 0;
+  while (::read(fd, &c, 1) == 1 && c != '\n' && password.size() < 4096) password += c;
+  if (have_termios) ::tcsetattr(fd, TCSAFLUSH, &saved);
+  (void)!::write(fd, "\n", 1);
+  ::close(fd);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return password;
+}
+
+int report_error(const Error& error, const std::string& server_version, const std::string& peer) {
+  if (error.kind() == ErrorKind::server) {
+    // As clickhouse-client prints it: "Code: 60. DB::Exception: Received from host:port.
+    // DB::Exception: Table default.x doesn't exist.. "
+    if (!server_version.empty()) std::cerr << "Received exception from server (version " << server_version << "):\n";
+    // 18.16 starts the message with the exception's name ("DB::Exception: Unknown function f").
+    const std::string name = error.server_name().empty() ? "DB::Exception" : error.server_name();
+    const std::string& message = error.message();
+    const bool named = message.compare(0, name.size() + 2, name + ": ") == 0;
+    std::cerr << "Code: " << error.server_code() << ". " << name << ": ";
+    if (!peer.empty()) std::cerr << "Received from " << peer << ". " << name << ": ";
+    std::cerr << (named ? message.substr(name.size() + 2) : message) << ". \n";
+    const int code = error.server_code() & 0xFF;
+    return code == 0 ? 1 : code;
+  }
+  std::cerr << "chconn: " << to_string(error.kind()) << " error: " << error.message() << '\n';
+  return error.kind() == ErrorKind::usage || error.kind() == ErrorKind::config ? 2 : 1;
+}
+
+std::unique_ptr<NativeConnection> connect_first(const Config& config) {
+  std::optional<Error> last;
+  for (const HostPort& host : config.hosts) {
+    try {
+      return NativeConnection::connect(config, host, Deadline::after(config.timeouts.connect));
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::server || e.kind() == ErrorKind::config || e.kind() == ErrorKind::usage) throw;
+      last = e;
+    }
+  }
+  if (last) throw *last;
+  throw Error(ErrorKind::config, "no host to connect to");
+}
+
+}  // namespace chconn::cli
