@@ -299,8 +299,12 @@ HostPort parse_host(std::string_view entry, bool decode, std::string_view where)
     }
     const auto port = parse_port(port_text);
     if (!port) {
-      fail(w + ": port " + quote(port_text) + " of host " + quote(hp.host) +
-           " is not valid; use a number from 1 to 65535 (e.g. 9000, or 9440 for TLS)");
+      // Only a numeric port is echoed: text after "host:" may be a password whose "@host" part
+      // was forgotten (clickhouse://user:secret).
+      const bool numeric = std::all_of(port_text.begin(), port_text.end(), [](char c) { return is_digit(c); });
+      fail(w + ": port " + (numeric ? quote(port_text) + " " : std::string("text ")) + "of host " + quote(hp.host) +
+           " is not valid; use a number from 1 to 65535 (e.g. 9000, or 9440 for TLS)" +
+           (numeric ? "" : ", and check that the DSN has its '@host' part after any password"));
     }
     hp.port = *port;
   }

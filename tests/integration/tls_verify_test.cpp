@@ -1,0 +1,175 @@
+// TLS verification of NativeConnection against the real sandbox server (fixture clickhouse_tls:
+// a self-signed certificate for CN=localhost, SAN DNS:localhost, IP:127.0.0.1) and against
+// loopback endpoints of our own where the sandbox cannot play the part (an expired certificate).
+//
+// Verification is on by default; every way it can fail is a network error that says why; turning
+// it off is an explicit opt-out that works; and secure=true never falls back to plain TCP.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "chconn/connection/native_connection.h"
+#include "chconn/core/config.h"
+#include "chconn/core/error.h"
+#include "support/connection_helpers.h"
+#include "support/fake_server.h"
+#include "support/net_tls.h"
+
+namespace chconn {
+namespace {
+
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+
+// Certificates made once for the whole program (EC keys: milliseconds).
+const test::TestPki& pki() {
+  static const test::TestPki instance = test::TestPki::create();
+  return instance;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Connects with `config` expecting a failure; returns the error.
+Error connect_fails(const Config& config) {
+  try {
+    test::connect(config);
+  } catch (const Error& e) {
+    std::printf("[tls-verify] %s\n", e.what());
+    return e;
+  }
+  ADD_FAILURE() << "connected, but the connection should have been refused";
+  return Error(ErrorKind::usage, "connected");
+}
+
+// The number of queries the server has started so far (each read counts itself).
+std::uint64_t server_query_count() {
+  auto conn = test::connect_sandbox("tls");
+  return conn->execute("SELECT value FROM system.events WHERE event = 'Query'").row(0).get<std::uint64_t>("value");
+}
+
+TEST(TlsVerify, OnByDefault) {
+  EXPECT_TRUE(Config{}.tls.verify);
+  EXPECT_TRUE(Config::from_dsn("clickhouse://localhost?secure=true").tls.verify);
+}
+
+TEST(TlsVerify, RightCaConnects) {
+  Config config = test::sandbox_config("tls", true);
+  ASSERT_FALSE(config.tls.ca_file.empty());
+  auto conn = test::connect(config);
+  EXPECT_EQ(conn->execute("SELECT 1 AS v").row(0).get<int>("v"), 1);
+  // The certificate names localhost too.
+  config.hosts = {{"localhost", config.hosts.front().port}};
+  EXPECT_EQ(test::connect(config)->execute("SELECT 2 AS v").row(0).get<int>("v"), 2);
+}
+
+TEST(TlsVerify, SystemStoreDoesNotTrustSelfSigned) {
+  Config config = test::sandbox_config("tls", true);
+  config.tls.ca_file.clear();
+  const Error e = connect_fails(config);
+  EXPECT_EQ(e.kind(), ErrorKind::network) << e.what();
+  EXPECT_NE(lower(e.what()).find("verif"), std::string::npos) << e.what();
+}
+
+TEST(TlsVerify, WrongCaIsRefused) {
+  Config config = test::sandbox_config("tls", true);
+  config.tls.ca_file = pki().other_ca.cert;
+  const Error e = connect_fails(config);
+  EXPECT_EQ(e.kind(), ErrorKind::network) << e.what();
+  EXPECT_NE(lower(e.what()).find("verification"), std::string::npos) << e.what();
+}
+
+TEST(TlsVerify, WrongHostNameIsRefused) {
+  Config config = test::sandbox_config("tls", true);
+  config.tls.server_name = "not-localhost";
+  const Error e = connect_fails(config);
+  EXPECT_EQ(e.kind(), ErrorKind::network) << e.what();
+  EXPECT_NE(std::string(e.what()).find("not-localhost"), std::string::npos) << e.what();
+  EXPECT_NE(lower(e.what()).find("verif"), std::string::npos) << e.what();
+}
+
+TEST(TlsVerify, ExpiredCertificateIsRefused) {
+  // The sandbox's certificate is valid, so the expired one is served by an endpoint of our own:
+  // the refusal happens in the TLS handshake, before any ClickHouse byte.
+  test::TlsEchoServer server({.identity = pki().expired});
+  Config config;
+  config.hosts = {{server.host(), server.port()}};
+  config.secure = true;
+  config.tls.ca_file = pki().ca.cert;
+  config.timeouts.connect = 5s;
+  const Error e = connect_fails(config);
+  EXPECT_EQ(e.kind(), ErrorKind::network) << e.what();
+  EXPECT_NE(lower(e.what()).find("expired"), std::string::npos) << e.what();
+  EXPECT_EQ(server.handshakes_ok(), 0);
+}
+
+TEST(TlsVerify, CertificateForAnotherHostIsRefused) {
+  test::TlsEchoServer server({.identity = pki().wrong_host});
+  Config config;
+  config.hosts = {{server.host(), server.port()}};
+  config.secure = true;
+  config.tls.ca_file = pki().ca.cert;
+  config.timeouts.connect = 5s;
+  const Error e = connect_fails(config);
+  EXPECT_EQ(e.kind(), ErrorKind::network) << e.what();
+  EXPECT_EQ(server.handshakes_ok(), 0);
+}
+
+TEST(TlsVerify, VerifyFalseConnects) {
+  Config config = test::sandbox_config("tls", true);
+  config.tls.ca_file.clear();
+  config.tls.verify = false;
+  EXPECT_EQ(test::connect(config)->execute("SELECT 3 AS v").row(0).get<int>("v"), 3);
+  // The opt-out covers the name as well.
+  config.tls.server_name = "not-localhost";
+  EXPECT_EQ(test::connect(config)->execute("SELECT 4 AS v").row(0).get<int>("v"), 4);
+  // And it is reachable from a DSN.
+  const Config from_dsn = Config::from_dsn("clickhouse://127.0.0.1:" + std::to_string(config.hosts.front().port) +
+                                           "?secure=true&tls_verify=false");
+  EXPECT_FALSE(from_dsn.tls.verify);
+  EXPECT_EQ(test::connect(from_dsn)->execute("SELECT 5 AS v").row(0).get<int>("v"), 5);
+}
+
+TEST(TlsVerify, SecureAgainstPlainPortFailsWithoutFallback) {
+  const test::SandboxServer tls = test::sandbox("tls");
+  Config config = test::sandbox_config("tls", true);
+  config.hosts = {{"127.0.0.1", tls.native_port}};  // the plain TCP port
+  const std::uint64_t before = server_query_count();
+  const auto start = Steady::now();
+  const Error e = connect_fails(config);
+  EXPECT_LT(Steady::now() - start, config.timeouts.connect + 3s);
+  EXPECT_EQ(e.kind(), ErrorKind::network) << e.what();
+  EXPECT_NE(std::string(e.what()).find("TLS"), std::string::npos) << e.what();
+  // No query ran: the only query since `before` is the count itself.
+  EXPECT_EQ(server_query_count(), before + 1);
+}
+
+// The same against a plain peer that records what it receives: the first bytes are a TLS record,
+// no ClickHouse Hello ever arrives, and there is no second (plain) attempt.
+TEST(TlsVerify, SecureNeverSendsPlainHello) {
+  test::FakeServer server(test::FakeScript().read_bytes(5).send(test::fake::hello_18_16()).close());
+  Config config;
+  config.hosts = {server.address()};
+  config.secure = true;
+  config.tls.verify = false;  // even with verification off nothing falls back
+  config.password = "pw-not-to-be-sent";
+  config.timeouts.connect = 3s;
+  const Error e = connect_fails(config);
+  EXPECT_EQ(e.kind(), ErrorKind::network) << e.what();
+  ASSERT_TRUE(server.wait_finished(1, 10s));
+  const std::string received = server.received();
+  ASSERT_FALSE(received.empty());
+  EXPECT_EQ(static_cast<unsigned char>(received[0]), 0x16) << "not a TLS handshake record";
+  EXPECT_TRUE(server.hellos().empty());
+  EXPECT_EQ(received.find("pw-not-to-be-sent"), std::string::npos);
+  EXPECT_EQ(server.connections(), 1);
+}
+
+}  // namespace
+}  // namespace chconn
