@@ -37,7 +37,15 @@ constexpr std::size_t k_send_batch_bytes = std::size_t{1} << 20;
 
 std::string current_os_user() {
   if (const char* user = std::getenv("USER"); user && *user) return user;
-  if (const passwd* pw = getpwuid(geteuid()); pw && pw->pw_name) return pw->pw_name;
+  // getpwuid_r, not getpwuid: connections are opened from several threads at once (a pool, the
+  // bench), and getpwuid returns a static buffer that they would all overwrite (a data race TSan
+  // reported from `chconn bench --concurrency 4`).
+  passwd entry{};
+  passwd* found = nullptr;
+  std::array<char, 4096> buffer{};
+  if (getpwuid_r(geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found && found->pw_name) {
+    return found->pw_name;
+  }
   return {};
 }
 

@@ -4,6 +4,10 @@
 // stdout and cleared before the next block arrives, so memory stays bounded by one block (the Null
 // format formats nothing). Several statements separated by ';' run one after the other on one
 // connection; the first error stops the run, as with clickhouse-client.
+//
+// That connection is a lease from a ConnectionFactory filled by chconn::initialize(): --strategy
+// (or the DSN's strategy=, CHCONN_STRATEGY, CHCONN_ENV) picks direct, pooled or mock; see
+// strategy_choice.h.
 #include <unistd.h>
 
 #include <chrono>
@@ -14,8 +18,10 @@
 #include <set>
 #include <sstream>
 
+#include "chconn/factory/factory.h"
 #include "chconn/wire/text.h"
 #include "cli.h"
+#include "strategy_choice.h"
 
 namespace chconn::cli {
 namespace {
@@ -125,6 +131,9 @@ class QueryCommand final : public Command {
     app.add_flag("-n,--multiquery", multiquery_, "accepted for clickhouse-client compatibility; always on");
     app.add_flag("--progress", progress_, "show a progress line on stderr even when it is not a terminal");
     app.add_flag("--no-progress", no_progress_, "never show the progress line (default: shown when stderr is a terminal)");
+    app.add_option("--strategy", strategy_,
+                   "connection strategy: " + std::string(k_strategy_names) +
+                       " (default: the DSN's strategy=, CHCONN_STRATEGY, or by CHCONN_ENV: direct)");
     return nullptr;
   }
 
@@ -139,7 +148,11 @@ class QueryCommand final : public Command {
       auto [name, value] = split_assignment(p, "--param");
       params.set(std::move(name), std::string_view(value));
     }
-    const Config config = context.connection.to_config();
+    Config config = context.connection.to_config();
+    // The strategy is chosen (and a bad name reported) before any input is read or anything is
+    // connected. Leases end before the factory, declared before them, goes away.
+    ConnectionFactory factory;
+    select_strategy(factory, config, strategy_);
 
     std::string script = query_;
     if (script.empty()) {
@@ -148,8 +161,9 @@ class QueryCommand final : public Command {
     const std::vector<std::string_view> statements = text::split_statements(script);
     if (statements.empty()) return 0;
 
-    auto conn = connect_first(config);
-    const ServerInfo& info = conn->server_info();
+    Lease lease = factory.acquire(Deadline::never());  // within the strategy's own timeouts
+    Connection& conn = *lease;
+    const ServerInfo& info = conn.server_info();
     text::FormatOptions options;
     options.server_time_zone = info.timezone.empty() ? "UTC" : info.timezone;
     // 18.16 printed zero dates as 0000-00-00 (see FormatOptions::legacy_dates); later servers
@@ -160,11 +174,12 @@ class QueryCommand final : public Command {
 
     for (std::string_view statement : statements) {
       try {
-        run_statement(*conn, statement, *format, options, params, show_progress);
+        run_statement(conn, statement, *format, options, params, show_progress);
       } catch (const Error& e) {
         std::fflush(stdout);
+        if (classify(e).connection_broken && !conn.usable()) lease.mark_broken(e);
         const bool server = e.kind() == ErrorKind::server;
-        return report_error(e, server ? version_of(info) : std::string(), server ? conn->peer() : std::string());
+        return report_error(e, server ? version_of(info) : std::string(), server ? conn.peer() : std::string());
       }
     }
     return 0;
@@ -225,6 +240,7 @@ class QueryCommand final : public Command {
   bool multiquery_ = false;
   bool progress_ = false;
   bool no_progress_ = false;
+  std::string strategy_;
 };
 
 }  // namespace

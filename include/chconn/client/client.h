@@ -7,6 +7,14 @@
 // marked broken so a pool drops the connection (and its idle siblings to the same peer). To run
 // several statements on one connection (a temporary table, a session setting), take a lease().
 //
+// No retries: a call that fails throws, even when the error is retryable(). After a server restart,
+// for instance, the first call on a pooled connection that died while idle (and was lent without a
+// validation ping: see PoolOptions::validate_after_idle) fails once with a network error; the pool
+// then retires that peer's other idle connections, so later calls connect afresh
+// (tests/integration/pool_test.cpp, PoolRestart). Client cannot know whether the server ran
+// a query whose reply was lost, nor whether the statement is safe to repeat, so retrying is left to
+// the caller or to the manager layer's retry policy.
+//
 // Timeouts: the acquire deadline is the factory's timeouts().pool_acquire (set from the Config by
 // initialize()); a ping waits at most timeouts().connect.
 //
