@@ -1,0 +1,42 @@
+// Target: read_block on arbitrary bytes — block header, type names, every column decoder — and
+// the properties of what it returns (fuzz_common.h: consistency, encode/decode fixed point, text).
+//
+// Input: one mode byte, then blocks back to back (no packet code, no table name).
+//   bits 0-1  revision: 54412 (18.16), 54460 (chconn's; custom-serialization byte), 54480 (BlockInfo
+//             field 3), 51902 (before BlockInfo)
+//   bits 2-3  MemorySource chunk size (whole, 1, 7, 4096 bytes)
+//   bit 4     tight DecodeLimits
+// Seeds: tests/fuzz/corpus/block, single blocks of a real 18.16 server (record_corpus.cpp).
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "chconn/wire/block.h"
+#include "fuzz_common.h"
+
+namespace {
+constexpr std::array<std::uint64_t, 4> k_revisions{54412, 54460, 54480, 51902};
+constexpr int k_max_blocks = 64;
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace chconn;
+  fuzz::Input input(data, size);
+  const std::uint8_t mode = input.byte();
+  const std::uint64_t revision = k_revisions[mode & 3];
+  const std::size_t chunk = fuzz::chunk_for(mode >> 2);
+  const wire::DecodeLimits limits = fuzz::limits_for((mode & 0x10) != 0);
+  const auto bytes = input.rest();
+
+  fuzz::expect_only_chconn_errors(
+      [&] {
+        wire::MemorySource source(bytes, chunk);
+        wire::Reader in(source, limits);
+        for (int i = 0; i < k_max_blocks && !in.at_end(); ++i) {
+          const Block block = wire::read_block(in, revision);
+          fuzz::check_block(block, revision);
+        }
+      },
+      fuzz::is_protocol_error);
+  return 0;
+}
