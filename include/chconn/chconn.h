@@ -35,11 +35,15 @@
 #include "chconn/resilience/retry.h"
 
 #include "chconn/strategy/direct.h"
+#include "chconn/strategy/failover.h"
 #include "chconn/strategy/lease.h"
 #include "chconn/strategy/mock.h"
+#include "chconn/strategy/observed.h"
 #include "chconn/strategy/pooled.h"
 #include "chconn/strategy/strategy.h"
 
 #include "chconn/factory/factory.h"
+
+#include "chconn/manager/manager.h"
 
 #include "chconn/client/client.h"

@@ -390,6 +390,10 @@ constexpr std::array k_params{
               }},
     ParamSpec{"strategy", "strategy",
               [](Config& c, std::string_view v, std::string_view w) { c.strategy = parse_strategy(v, w); }},
+    ParamSpec{"load_balancing", "load_balancing",
+              [](Config& c, std::string_view v, std::string_view w) {
+                c.load_balancing = parse_load_balancing(v, w);
+              }},
     ParamSpec{"env", "env",
               [](Config& c, std::string_view v, std::string_view w) { c.environment = parse_environment(v, w); }},
     ParamSpec{"pool_max", "pool_max",
@@ -583,6 +587,28 @@ std::string_view to_string(Compression c) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(LoadBalancing policy) noexcept {
+  switch (policy) {
+    case LoadBalancing::random: return "random";
+    case LoadBalancing::in_order: return "in_order";
+    case LoadBalancing::first_or_random: return "first_or_random";
+    case LoadBalancing::round_robin: return "round_robin";
+  }
+  return "unknown";
+}
+
+LoadBalancing parse_load_balancing(std::string_view text, std::string_view what) {
+  std::string name(text);
+  for (char& ch : name) {
+    if (ch == '-') ch = '_';
+  }
+  for (const LoadBalancing p : {LoadBalancing::random, LoadBalancing::in_order, LoadBalancing::first_or_random,
+                                LoadBalancing::round_robin}) {
+    if (iequals(name, to_string(p))) return p;
+  }
+  bad_value(text, what, "use random, in_order, first_or_random or round_robin");
+}
+
 std::string_view to_string(Environment e) noexcept {
   switch (e) {
     case Environment::development: return "development";
@@ -740,6 +766,8 @@ Config Config::from_env(const EnvLookup& getenv) {
   }
   if (auto env = get("CHCONN_ENV")) c.environment = parse_environment(trim(*env), "CHCONN_ENV");
   if (auto strategy = get("CHCONN_STRATEGY")) c.strategy = parse_strategy(trim(*strategy), "CHCONN_STRATEGY");
+  if (auto policy = get("CHCONN_LOAD_BALANCING"))
+    c.load_balancing = parse_load_balancing(trim(*policy), "CHCONN_LOAD_BALANCING");
   if (auto pool_max = get("CHCONN_POOL_MAX")) {
     c.pool.max_size = parse_count(trim(*pool_max), "CHCONN_POOL_MAX", 1);
     if (c.pool.min_idle > c.pool.max_size) {
@@ -842,6 +870,8 @@ std::string Config::to_dsn(bool redact) const {
   add_duration("pool_acquire_timeout", timeouts.pool_acquire, defaults.timeouts.pool_acquire);
   add_duration("cancel_drain_timeout", timeouts.cancel_drain, defaults.timeouts.cancel_drain);
   if (!strategy.empty()) add("strategy", strategy);
+  if (load_balancing != defaults.load_balancing)
+    add("load_balancing", std::string(chconn::to_string(load_balancing)));
   if (environment != defaults.environment) add("env", std::string(chconn::to_string(environment)));
   if (pool.max_size != defaults.pool.max_size) add("pool_max", std::to_string(pool.max_size));
   if (pool.min_idle != defaults.pool.min_idle) add("pool_min_idle", std::to_string(pool.min_idle));

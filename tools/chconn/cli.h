@@ -63,6 +63,7 @@ class Command {
 
 std::unique_ptr<Command> make_query_command();
 std::unique_ptr<Command> make_config_command();
+std::unique_ptr<Command> make_health_command();
 std::unique_ptr<Command> make_bench_command();
 
 // ----- argv -----------------------------------------------------------------------------------

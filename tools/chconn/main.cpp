@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(make_query_command());
   commands.push_back(make_config_command());
+  commands.push_back(make_health_command());
   commands.push_back(make_bench_command());
   std::vector<CLI::App*> subcommands;
   for (auto& c : commands) subcommands.push_back(c->add_to(app));

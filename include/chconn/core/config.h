@@ -50,6 +50,17 @@ std::string_view to_string(Compression c) noexcept;
 enum class Environment : std::uint8_t { development, testing, production };
 std::string_view to_string(Environment e) noexcept;
 
+// How FailoverStrategy orders hosts that have the same error count and priority (ClickHouse's
+// load_balancing setting): random picks at random; in_order takes them as listed;
+// first_or_random prefers the first host and picks among the others at random; round_robin
+// starts each acquire one host further along the list.
+enum class LoadBalancing : std::uint8_t { random, in_order, first_or_random, round_robin };
+// "random", "in_order", "first_or_random", "round_robin".
+std::string_view to_string(LoadBalancing policy) noexcept;
+// Reads a policy name as to_string() writes it (case-insensitive; '-' may replace '_'). Throws
+// Error(config) naming `what` and listing the valid names.
+LoadBalancing parse_load_balancing(std::string_view text, std::string_view what = "load_balancing");
+
 struct TlsOptions {
   // Verify the server's certificate chain and host name. Turning this off is an explicit opt-out.
   bool verify = true;
@@ -96,6 +107,7 @@ struct Config {
   Compression compression = Compression::lz4;
   Timeouts timeouts;
   std::string strategy;  // "direct", "pooled", "failover", "mock"; empty: chosen by environment
+  LoadBalancing load_balancing = LoadBalancing::random;  // host order of the failover strategy
   Environment environment = Environment::development;
   PoolOptions pool;
   Settings settings;     // sent with every query
@@ -109,6 +121,7 @@ struct Config {
   //   secure=BOOL  tls_verify=BOOL (or skip_verify=BOOL)  ca_file  ca_dir  cert_file  key_file
   //   tls_server_name  compression=none|lz4|zstd  connect_timeout  send_timeout  receive_timeout
   //   query_timeout  pool_acquire_timeout  cancel_drain_timeout  strategy=NAME
+  //   load_balancing=random|in_order|first_or_random|round_robin
   //   env=testing|development|production
   //   pool_max=N (1..100000)  pool_min_idle=N (<= pool_max)  pool_idle_timeout  pool_max_lifetime
   //   pool_lifetime_jitter=0..0.5  pool_validate_after (0 allowed)  pool_leak_threshold (0: off)
@@ -122,7 +135,8 @@ struct Config {
 
   // Reads CLICKHOUSE_DSN first (if set), then applies CLICKHOUSE_HOST, CLICKHOUSE_PORT,
   // CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE, CLICKHOUSE_SECURE,
-  // CLICKHOUSE_COMPRESSION, CHCONN_ENV, CHCONN_STRATEGY and CHCONN_POOL_MAX over it.
+  // CLICKHOUSE_COMPRESSION, CHCONN_ENV, CHCONN_STRATEGY, CHCONN_LOAD_BALANCING and CHCONN_POOL_MAX
+  // over it.
   // CLICKHOUSE_HOST is a comma-separated list of host or host:port; CLICKHOUSE_PORT applies to
   // the hosts without a port of their own. A variable set to the empty string counts as unset.
   // Errors name the variable. The result is validate()d.

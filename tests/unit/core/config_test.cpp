@@ -33,6 +33,7 @@ void expect_same(const Config& actual, const Config& expected, const std::string
   EXPECT_EQ(actual.compression, expected.compression);
   EXPECT_EQ(actual.timeouts, expected.timeouts);
   EXPECT_EQ(actual.strategy, expected.strategy);
+  EXPECT_EQ(actual.load_balancing, expected.load_balancing);
   EXPECT_EQ(actual.environment, expected.environment);
   EXPECT_EQ(actual.pool, expected.pool);
   EXPECT_EQ(actual.settings, expected.settings);
@@ -495,6 +496,44 @@ TEST(ConfigDsn, ToDsnWritesOnlyNonDefaultsInAStableOrder) {
             "clickhouse://localhost?connect_timeout=1500ms&send_timeout=90s&receive_timeout=6m&query_timeout=2h");
 }
 
+TEST(ConfigDsn, LoadBalancingParameter) {
+  EXPECT_EQ(Config{}.load_balancing, LoadBalancing::random);
+  const std::pair<std::string_view, LoadBalancing> cases[] = {
+      {"random", LoadBalancing::random},
+      {"in_order", LoadBalancing::in_order},
+      {"IN-ORDER", LoadBalancing::in_order},
+      {"first_or_random", LoadBalancing::first_or_random},
+      {"round_robin", LoadBalancing::round_robin},
+      {"Round-Robin", LoadBalancing::round_robin},
+  };
+  for (const auto& [text, policy] : cases) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(parse_load_balancing(text), policy);
+    EXPECT_EQ(Config::from_dsn("clickhouse://a,b?load_balancing=" + std::string(text)).load_balancing, policy);
+  }
+  for (const LoadBalancing p : {LoadBalancing::random, LoadBalancing::in_order, LoadBalancing::first_or_random,
+                                LoadBalancing::round_robin}) {
+    EXPECT_EQ(parse_load_balancing(to_string(p)), p);
+  }
+  // Only non-defaults are written, after strategy.
+  const Config c = with([](Config& x) {
+    x.strategy = "failover";
+    x.load_balancing = LoadBalancing::in_order;
+  });
+  EXPECT_EQ(c.to_dsn(), "clickhouse://localhost?strategy=failover&load_balancing=in_order");
+
+  const std::string bad = config_error([] { (void)Config::from_dsn("clickhouse://u:hunter2@a?load_balancing=nearest"); });
+  EXPECT_NE(bad.find("'nearest'"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("load_balancing"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("round_robin"), std::string::npos) << bad;
+  EXPECT_EQ(bad.find("hunter2"), std::string::npos) << bad;
+  const std::string twice =
+      config_error([] { (void)Config::from_dsn("clickhouse://a?load_balancing=random&load_balancing=in_order"); });
+  EXPECT_NE(twice.find("more than once"), std::string::npos) << twice;
+  const std::string direct = config_error([] { (void)parse_load_balancing("", "the policy"); });
+  EXPECT_NE(direct.find("the policy"), std::string::npos) << direct;
+}
+
 TEST(ConfigDsn, RoundTripsThroughToDsn) {
   std::vector<Config> configs;
   configs.push_back(Config{});
@@ -520,6 +559,7 @@ TEST(ConfigDsn, RoundTripsThroughToDsn) {
     c.timeouts.pool_acquire = 7min;
     c.timeouts.cancel_drain = 250ms;
     c.strategy = "failover";
+    c.load_balancing = LoadBalancing::first_or_random;
     c.environment = Environment::production;
     c.pool.max_size = 100;
     c.pool.min_idle = 100;
@@ -759,7 +799,7 @@ TEST(ConfigEnv, ReadsTheProcessEnvironment) {
   // Own process only; every variable from_env reads is set or cleared here.
   for (const char* name : {"CLICKHOUSE_DSN", "CLICKHOUSE_HOST", "CLICKHOUSE_PORT", "CLICKHOUSE_USER",
                            "CLICKHOUSE_PASSWORD", "CLICKHOUSE_DATABASE", "CLICKHOUSE_SECURE", "CLICKHOUSE_COMPRESSION",
-                           "CHCONN_ENV", "CHCONN_STRATEGY", "CHCONN_POOL_MAX"}) {
+                           "CHCONN_ENV", "CHCONN_STRATEGY", "CHCONN_LOAD_BALANCING", "CHCONN_POOL_MAX"}) {
     ::unsetenv(name);
   }
   ::setenv("CLICKHOUSE_DSN", "clickhouse://app@db1/analytics", 1);
@@ -829,6 +869,14 @@ TEST(ConfigValidate, RejectsUnworkableConfigs) {
     EXPECT_NE(message.find(tc.mentions), std::string::npos) << message;
     EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
   }
+}
+
+TEST(ConfigEnv, LoadBalancingVariable) {
+  FakeEnv env({{"CLICKHOUSE_HOST", "h1,h2"}, {"CHCONN_LOAD_BALANCING", "round_robin"}});
+  EXPECT_EQ(Config::from_env(env.lookup()).load_balancing, LoadBalancing::round_robin);
+  FakeEnv bad(EnvVars{{"CHCONN_LOAD_BALANCING", "closest"}});
+  const std::string message = config_error([&] { (void)Config::from_env(bad.lookup()); });
+  EXPECT_NE(message.find("CHCONN_LOAD_BALANCING"), std::string::npos) << message;
 }
 
 }  // namespace

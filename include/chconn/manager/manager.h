@@ -1,0 +1,187 @@
+// ConnectionManager: the proposal's ClickHouseConnectionManager — circuit breaking, retries,
+// health checks and metrics on top of a ConnectionFactory. It uses the factory and never the other
+// way round (DESIGN.md, Layers): the factory's strategies know nothing of it.
+//
+//   acquire(strategy, deadline)  a lease from the factory's strategy `strategy` (the default when
+//                                empty), gated by that strategy's CircuitBreaker: while it is open,
+//                                Error(circuit_open) at once. The lease reports back when it ends
+//                                (a host-failure error on it, or a broken peer, is a failure).
+//                                For a FailoverStrategy the per-host breakers inside it do the
+//                                per-host work; the manager's breaker sees the strategy as a whole.
+//   execute(sql, params, opts)   acquire + Connection::execute, retried by the RetryPolicy within
+//                                the RetryBudget: only retryable errors (classify()), only
+//                                idempotent statements — reads (SELECT, WITH, SHOW, DESCRIBE,
+//                                EXISTS, EXPLAIN) by default, anything else only when
+//                                ExecuteOptions::idempotent says so — each retry on a fresh lease.
+//   select(sql, on_block, opts)  streaming; retried like execute but never once a block has been
+//                                handed to on_block (it would see rows twice).
+//   insert(table, blocks, opts)  retried only when ExecuteOptions::idempotent is true.
+//   start() / stop()             a background health thread: every health_interval it runs
+//                                run_health_check_once(). stop() wakes and joins it; the destructor
+//                                calls stop().
+//   run_health_check_once()      factory maintain() (reap idle and expired connections, refill
+//                                min_idle, report leaks), then a ping of one connection per strategy
+//                                (per host for a FailoverStrategy) through its breaker, so a
+//                                half-open breaker is probed by the health check rather than by a
+//                                caller. Returns the HealthReport, which health() keeps.
+//   metrics_text()               Prometheus text exposition (version 0.0.4) of pool gauges, the
+//                                acquire wait histogram, query counters by outcome, breaker states,
+//                                retries and retry-budget rejections.
+//
+// Time comes from ManagerOptions::clock and waits between retries go through ManagerOptions::sleeper,
+// so tests drive both with a ManualClock and a ManualSleeper. The health thread waits on a condition
+// variable in real time (health_interval); tests call run_health_check_once() instead.
+//
+// Thread safety: every member may be called from any number of threads. Lifetimes: leases may
+// outlive the manager (they keep its counters alive); the factory is held shared; the Clock and
+// Sleeper must outlive the manager and its leases. Reports and metrics never contain a password:
+// they hold only chconn::Error messages, which never do.
+//
+// Example:
+//   auto factory = std::make_shared<chconn::ConnectionFactory>();
+//   chconn::initialize(*factory, config);
+//   chconn::ConnectionManager manager(factory, {.health_interval = std::chrono::seconds(15)});
+//   manager.start();
+//   chconn::Result r = manager.execute("SELECT count() FROM events");   // retried if the host drops
+//   manager.execute("INSERT INTO t SELECT ...", {}, {.idempotent = true}); // the caller vouches for it
+//   std::cout << manager.metrics_text();
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chconn/connection/connection.h"
+#include "chconn/connection/params.h"
+#include "chconn/connection/result.h"
+#include "chconn/core/clock.h"
+#include "chconn/core/log.h"
+#include "chconn/factory/factory.h"
+#include "chconn/resilience/circuit_breaker.h"
+#include "chconn/resilience/retry.h"
+#include "chconn/strategy/lease.h"
+#include "chconn/strategy/strategy.h"
+#include "chconn/wire/block.h"
+
+namespace chconn {
+
+struct ManagerOptions {
+  RetryOptions retry{};
+  RetryBudgetOptions retry_budget{};
+  // One breaker per strategy name; `name` is replaced by the strategy's name.
+  CircuitBreakerOptions breaker{};
+  // How often the health thread runs a check.
+  std::chrono::milliseconds health_interval = std::chrono::seconds(10);
+  // Upper bound on one health ping (acquire + ping).
+  std::chrono::milliseconds health_check_timeout = std::chrono::seconds(5);
+  // Upper bounds (seconds) of the acquire wait histogram's buckets, increasing.
+  std::vector<double> acquire_wait_buckets{0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
+  // null: steady_clock(). Must outlive the manager and its leases.
+  const Clock* clock = nullptr;
+  // How run_with_retry waits between attempts; null: thread_sleeper(). Must outlive the manager.
+  Sleeper* sleeper = nullptr;
+  // Breaker transitions and health-check failures; null: silent.
+  std::shared_ptr<const Logger> logger{};
+};
+
+// Options of one execute / select / insert.
+struct ExecuteOptions {
+  // The factory strategy to use; empty: the factory's default.
+  std::string strategy{};
+  // Safe to run twice? Unset: true for reads (see the header comment), false for everything else
+  // (and for insert()).
+  std::optional<bool> idempotent{};
+  // No attempt starts, and no retry wait is scheduled, past this; each attempt's query runs within it.
+  Deadline deadline = Deadline::never();
+  // Query id, settings, timeout and callbacks of each attempt (params of execute() go separately).
+  QueryOptions query{};
+};
+
+// A host of a FailoverStrategy in a HealthReport.
+struct HostHealth {
+  std::string address;
+  CircuitState breaker = CircuitState::closed;
+  std::uint64_t error_count = 0;   // decayed error count
+  std::string last_error;          // the last check's error, else the last host failure; empty if none
+  bool checked = false;            // pinged by the last check (false when its breaker refused)
+  bool ok = false;                 // the last check's ping succeeded
+  std::optional<Clock::duration> latency;  // of the last successful ping
+  Clock::duration retry_in{};      // time until it is tried again (open breaker); zero otherwise
+};
+
+struct StrategyHealth {
+  std::string name;
+  bool is_default = false;
+  CircuitState breaker = CircuitState::closed;  // the manager's breaker of this strategy
+  std::uint64_t error_count = 0;   // host failures seen through the manager, since it was made
+  std::string last_error;          // the last of them, or of a failed health check; empty if none
+  bool checked = false;            // pinged by the last check
+  bool ok = false;                 // the ping (for failover: at least one host's) succeeded
+  std::optional<Clock::duration> latency;  // of the last successful ping (failover: the fastest host)
+  StrategyStats stats;
+  MaintenanceReport maintenance;   // what the check's maintain() did
+  std::vector<HostHealth> hosts;   // FailoverStrategy only
+};
+
+struct HealthReport {
+  Clock::time_point checked_at{};
+  std::vector<StrategyHealth> strategies;
+  // Every strategy answered its ping.
+  bool healthy() const noexcept;
+};
+
+// A readable multi-line rendering, as `chconn health` prints it.
+std::string to_string(const HealthReport& report);
+
+// Whether `sql` is a read (SELECT, WITH, SHOW, DESCRIBE/DESC, EXISTS, EXPLAIN), after leading
+// whitespace, comments and parentheses: what execute() retries by default.
+bool is_read_only_statement(std::string_view sql) noexcept;
+
+class ConnectionManager {
+ public:
+  // Throws Error(usage) for a null factory, Error(config) for bad retry, budget or breaker options.
+  explicit ConnectionManager(std::shared_ptr<ConnectionFactory> factory, ManagerOptions options = {});
+  ~ConnectionManager();
+  ConnectionManager(const ConnectionManager&) = delete;
+  ConnectionManager& operator=(const ConnectionManager&) = delete;
+
+  Lease acquire(std::string_view strategy = {}, Deadline deadline = Deadline::never());
+  Lease acquire(Deadline deadline) { return acquire({}, deadline); }
+
+  Result execute(std::string_view sql, const Params& params = {}, const ExecuteOptions& options = {});
+  Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
+                const ExecuteOptions& options = {});
+  void insert(std::string_view table, std::span<const Block> blocks, const ExecuteOptions& options = {});
+
+  // Starts the health thread (no-op when running).
+  void start();
+  // Stops and joins it (no-op when not running). Never throws.
+  void stop() noexcept;
+  bool running() const noexcept;
+
+  HealthReport run_health_check_once();
+  // The last report (empty before the first check).
+  HealthReport health() const;
+  // Health checks run since the manager was made.
+  std::uint64_t health_checks() const noexcept;
+
+  std::string metrics_text() const;
+
+  // The breaker of strategy `name` (made on first use). For tests and operators.
+  CircuitBreaker& breaker(std::string_view strategy);
+  const std::shared_ptr<ConnectionFactory>& factory() const noexcept;
+  const ManagerOptions& options() const noexcept;
+
+  struct Impl;  // shared with the leases; internal
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace chconn

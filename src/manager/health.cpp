@@ -1,0 +1,92 @@
+// The health report's rendering, and the statement classifier execute() retries by.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "chconn/manager/manager.h"
+
+namespace chconn {
+
+namespace {
+
+std::string format_latency(Clock::duration d) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.1f ms", std::chrono::duration<double, std::milli>(d).count());
+  return buf;
+}
+
+std::string format_wait(Clock::duration d) {
+  if (d == Clock::duration::max()) return "until reset";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+}  // namespace
+
+bool HealthReport::healthy() const noexcept {
+  return std::all_of(strategies.begin(), strategies.end(), [](const StrategyHealth& s) { return s.ok; });
+}
+
+std::string to_string(const HealthReport& report) {
+  std::string out;
+  for (const StrategyHealth& s : report.strategies) {
+    out += "strategy " + s.name + (s.is_default ? " (default)" : "") + ": ";
+    out += !s.checked ? "NOT CHECKED" : s.ok ? "OK" : "FAILING";
+    out += ", breaker " + std::string(to_string(s.breaker));
+    if (s.latency) out += ", ping " + format_latency(*s.latency);
+    out += ", connections " + std::to_string(s.stats.open) + " open / " + std::to_string(s.stats.idle) + " idle / " +
+           std::to_string(s.stats.in_use) + " in use";
+    if (s.stats.waiting != 0) out += " / " + std::to_string(s.stats.waiting) + " waiting";
+    out += ", errors " + std::to_string(s.error_count) + "\n";
+    if (!s.last_error.empty()) out += "  last error: " + s.last_error + "\n";
+    for (const HostHealth& h : s.hosts) {
+      out += "  host " + h.address + ": ";
+      out += !h.checked ? "NOT CHECKED" : h.ok ? "OK" : "FAILING";
+      out += ", breaker " + std::string(to_string(h.breaker));
+      if (h.breaker == CircuitState::open) out += " (retry in " + format_wait(h.retry_in) + ")";
+      if (h.latency && h.ok) out += ", ping " + format_latency(*h.latency);
+      out += ", errors " + std::to_string(h.error_count) + "\n";
+      if (!h.last_error.empty()) out += "    last error: " + h.last_error + "\n";
+    }
+  }
+  out += report.healthy() ? "healthy\n" : "UNHEALTHY\n";
+  return out;
+}
+
+bool is_read_only_statement(std::string_view sql) noexcept {
+  std::size_t i = 0;
+  const std::size_t n = sql.size();
+  // Skip whitespace, comments and opening parentheses.
+  for (;;) {
+    while (i < n && (std::isspace(static_cast<unsigned char>(sql[i])) != 0 || sql[i] == '(')) ++i;
+    if (i + 1 < n && sql[i] == '-' && sql[i + 1] == '-') {
+      while (i < n && sql[i] != '\n') ++i;
+      continue;
+    }
+    if (i < n && sql[i] == '#') {  // ClickHouse also reads '# ' as a line comment
+      while (i < n && sql[i] != '\n') ++i;
+      continue;
+    }
+    if (i + 1 < n && sql[i] == '/' && sql[i + 1] == '*') {
+      const auto end = sql.find("*/", i + 2);
+      if (end == std::string_view::npos) return false;
+      i = end + 2;
+      continue;
+    }
+    break;
+  }
+  std::size_t j = i;
+  while (j < n && std::isalpha(static_cast<unsigned char>(sql[j])) != 0) ++j;
+  const std::string_view word = sql.substr(i, j - i);
+  const auto is = [&](std::string_view keyword) {
+    return word.size() == keyword.size() && std::equal(word.begin(), word.end(), keyword.begin(), [](char a, char b) {
+             return std::toupper(static_cast<unsigned char>(a)) == static_cast<unsigned char>(b);
+           });
+  };
+  return is("SELECT") || is("WITH") || is("SHOW") || is("DESCRIBE") || is("DESC") || is("EXISTS") || is("EXPLAIN");
+}
+
+}  // namespace chconn

@@ -1,0 +1,445 @@
+// FailoverStrategy. The host list is fixed at construction; per-host mutable state is the breaker
+// and the ErrorDecay (both thread-safe), atomic counters, and a small mutex for the last error and
+// ping latency. No lock is held while connecting or pinging.
+//
+// Leases are observed leases (chconn/strategy/observed.h) whose observer holds the breaker permit
+// taken for the host and a reference to the shared State, so the outcome reaches the right host
+// even after the strategy itself is gone.
+#include "chconn/strategy/failover.h"
+
+#include <algorithm>
+#include <atomic>
+#include <limits>
+#include <mutex>
+#include <utility>
+
+#include "chconn/connection/connector.h"
+#include "chconn/core/error.h"
+#include "chconn/resilience/retry.h"
+#include "chconn/strategy/observed.h"
+#include "chconn/strategy/pooled.h"
+#include "strategy/format.h"
+
+namespace chconn {
+
+namespace {
+
+using duration = Clock::duration;
+
+struct Host {
+  FailoverHost config;
+  std::string address;
+  std::shared_ptr<ConnectionStrategy> strategy;
+  std::unique_ptr<CircuitBreaker> breaker;
+  std::atomic<std::uint64_t> successes{0};
+  std::atomic<std::uint64_t> failures{0};
+  std::atomic<std::uint64_t> skipped{0};
+  mutable std::mutex mutex;  // guards the two below
+  std::string last_error;
+  std::optional<duration> ping_latency;
+};
+
+std::string address_of(const HostPort& h, bool secure) {
+  return to_string(HostPort{h.host, h.port != 0 ? h.port : static_cast<std::uint16_t>(secure ? 9440 : 9000)});
+}
+
+// "retry in 4.2 s", "probes in flight", "forced open".
+std::string refusal(const CircuitBreakerMetrics& m) {
+  if (m.forced_open) return "forced open";
+  if (m.state == CircuitState::open) return "open, retry in " + detail::format_duration(m.time_until_half_open);
+  if (m.state == CircuitState::half_open) return "half_open, all probes in flight";
+  return "closed";
+}
+
+}  // namespace
+
+class FailoverStrategy::State final : public std::enable_shared_from_this<State> {
+ public:
+  State(FailoverOptions options, const HostStrategyMaker& make_host)
+      : options_(std::move(options)),
+        clock_(options_.clock ? options_.clock : &steady_clock()),
+        decay_(options_.hosts.size(), options_.decay, *clock_),
+        random_(options_.random_seed) {
+    if (options_.hosts.empty()) throw Error(ErrorKind::usage, "failover '" + options_.name + "' needs at least one host");
+    if (!make_host) throw Error(ErrorKind::usage, "failover '" + options_.name + "' needs a host strategy maker (got null)");
+    if (options_.connect_timeout <= std::chrono::milliseconds::zero()) {
+      throw Error(ErrorKind::usage, "failover '" + options_.name + "': connect_timeout must be positive");
+    }
+    hosts_.reserve(options_.hosts.size());
+    for (std::size_t i = 0; i < options_.hosts.size(); ++i) {
+      auto host = std::make_unique<Host>();
+      host->config = options_.hosts[i];
+      host->address = address_of(host->config.address, options_.secure);
+      CircuitBreakerOptions b = options_.breaker;
+      b.name = host->address;
+      if (b.random_seed != 0) b.random_seed += i;  // reproducible, but not in lockstep
+      host->breaker = std::make_unique<CircuitBreaker>(std::move(b), *clock_);
+      host->breaker->add_listener([logger = options_.logger, name = options_.name, address = host->address](
+                                      CircuitState from, CircuitState to) {
+        log(logger.get(), to == CircuitState::open ? LogLevel::warning : LogLevel::info,
+            "failover '" + name + "': host " + address + " circuit " + std::string(to_string(from)) + " -> " +
+                std::string(to_string(to)));
+      });
+      host->strategy = make_host(host->config, i);
+      if (!host->strategy) {
+        throw Error(ErrorKind::usage, "failover '" + options_.name + "': the host strategy maker returned null for " +
+                                          host->address);
+      }
+      hosts_.push_back(std::move(host));
+    }
+  }
+
+  const FailoverOptions& options() const noexcept { return options_; }
+  const Clock& clock() const noexcept { return *clock_; }
+  std::size_t size() const noexcept { return hosts_.size(); }
+  Host& host(std::size_t i) const {
+    if (i >= hosts_.size()) {
+      throw Error(ErrorKind::usage, "failover '" + options_.name + "': no host #" + std::to_string(i) + " (it has " +
+                                        std::to_string(hosts_.size()) + ")");
+    }
+    return *hosts_[i];
+  }
+
+  // The order to try hosts in, for one acquire.
+  std::vector<std::size_t> order() {
+    const std::size_t n = hosts_.size();
+    const std::vector<std::uint64_t> errors = decay_.snapshot();
+    const std::size_t start =
+        options_.load_balancing == LoadBalancing::round_robin ? round_robin_.fetch_add(1, std::memory_order_relaxed) % n : 0;
+    std::vector<HostRank> ranks(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint64_t tie = 0;
+      switch (options_.load_balancing) {
+        case LoadBalancing::random: tie = random_.next(); break;
+        case LoadBalancing::in_order: tie = 0; break;
+        case LoadBalancing::first_or_random: tie = i == 0 ? 0 : 1 + (random_.next() >> 1); break;
+        case LoadBalancing::round_robin: tie = (i + n - start) % n; break;
+      }
+      ranks[i] = HostRank{.errors = effective_errors(errors[i], options_.max_ignored_errors),
+                          .priority = hosts_[i]->config.priority,
+                          .tie_breaker = tie,
+                          .index = i};
+    }
+    return order_hosts(ranks);
+  }
+
+  Lease acquire(Deadline deadline) {
+    const std::vector<std::size_t> ordered = order();
+    const std::size_t max_tries = options_.max_tries != 0 ? options_.max_tries : hosts_.size();
+    std::size_t tries = 0;
+    std::optional<Error> last;
+    std::string notes;  // what each try met, for the final error
+    bool timed_out = false;
+    while (tries < max_tries && !timed_out) {
+      bool tried_in_round = false;
+      for (std::size_t i : ordered) {
+        if (tries >= max_tries) break;
+        Host& h = *hosts_[i];
+        std::optional<CircuitBreaker::Permit> permit = h.breaker->try_acquire_permit();
+        if (!permit) {
+          h.skipped.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        if (deadline.expired(*clock_)) {
+          timed_out = true;
+          break;
+        }
+        tried_in_round = true;
+        ++tries;
+        const Clock::time_point start = clock_->now();
+        try {
+          Lease inner = h.strategy->acquire(deadline.earliest(options_.connect_timeout, *clock_));
+          return observe_lease(std::move(inner), std::make_unique<Observer>(shared_from_this(), i, std::move(*permit)),
+                               *clock_);
+        } catch (const Error& e) {
+          const ErrorClass c = classify(e);
+          permit->on_error(e, clock_->now() - start);
+          if (c.host_failure) note_failure(i, e);
+          if (!c.retryable) throw e.with_context("failover '" + options_.name + "', host " + h.address);
+          if (!notes.empty()) notes += "; ";
+          notes += h.address + ": " + e.message();
+          last = e;
+        }
+      }
+      if (!tried_in_round) break;
+    }
+    if (last) {
+      throw last->with_context("failover '" + options_.name + "': " + std::to_string(tries) + " tr" +
+                               (tries == 1 ? "y" : "ies") + " failed (" + notes + skipped_note() + "); the last");
+    }
+    if (timed_out) {
+      throw Error(ErrorKind::timeout,
+                  "failover '" + options_.name + "': the deadline passed before any host could be tried" + skipped_note());
+    }
+    throw all_open_error();
+  }
+
+  // The outcome of a lease, a connect or a ping on host `i`.
+  void note_failure(std::size_t i, const Error& e) {
+    Host& h = *hosts_[i];
+    decay_.record_error(i);
+    h.failures.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(h.mutex);
+    h.last_error = e.what();
+  }
+
+  void note_lease_end(std::size_t i, CircuitBreaker::Permit& permit, const LeaseOutcome& o) {
+    Host& h = *hosts_[i];
+    if (o.failed()) {
+      if (o.error && classify(*o.error).host_failure) {
+        permit.on_error(*o.error, o.held);
+        note_failure(i, *o.error);
+      } else {
+        permit.on_failure(o.held);
+        note_failure(i, Error(ErrorKind::network, "a lease to " + h.address + " ended with the connection broken"));
+      }
+      return;
+    }
+    if (o.error) {
+      // Not the host's fault: a server error is the server answering; anything else says nothing.
+      permit.on_error(*o.error, o.held);
+      if (o.error->kind() == ErrorKind::server) h.successes.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (o.broken) {
+      permit.release();  // the caller dropped it for reasons of its own
+      return;
+    }
+    permit.on_success(o.held);
+    h.successes.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  std::vector<HostCheck> check(Deadline deadline) {
+    std::vector<HostCheck> out;
+    out.reserve(hosts_.size());
+    for (std::size_t i = 0; i < hosts_.size(); ++i) {
+      Host& h = *hosts_[i];
+      HostCheck c{.address = h.address};
+      std::optional<CircuitBreaker::Permit> permit = h.breaker->try_acquire_permit();
+      if (!permit) {
+        h.skipped.fetch_add(1, std::memory_order_relaxed);
+        out.push_back(std::move(c));
+        continue;
+      }
+      c.checked = true;
+      const Clock::time_point start = clock_->now();
+      const Deadline d = deadline.earliest(options_.connect_timeout, *clock_);
+      try {
+        Lease lease = h.strategy->acquire(d);
+        try {
+          lease->ping(d);
+        } catch (const Error& e) {
+          if (classify(e).connection_broken) lease.mark_broken(e);
+          throw;
+        }
+        c.latency = clock_->now() - start;
+        c.ok = true;
+        permit->on_success(c.latency);
+        h.successes.fetch_add(1, std::memory_order_relaxed);
+        std::lock_guard lock(h.mutex);
+        h.ping_latency = c.latency;
+      } catch (const Error& e) {
+        c.latency = clock_->now() - start;
+        c.error = e.what();
+        permit->on_error(e, c.latency);
+        if (classify(e).host_failure) note_failure(i, e);
+        std::lock_guard lock(h.mutex);
+        h.ping_latency.reset();
+      }
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  std::vector<FailoverHostStats> host_stats() const {
+    const std::vector<std::uint64_t> errors = decay_.snapshot();
+    std::vector<FailoverHostStats> out;
+    out.reserve(hosts_.size());
+    for (std::size_t i = 0; i < hosts_.size(); ++i) {
+      const Host& h = *hosts_[i];
+      const CircuitBreakerMetrics m = h.breaker->metrics();
+      FailoverHostStats s;
+      s.address = h.address;
+      s.priority = h.config.priority;
+      s.breaker = m.state;
+      s.errors = errors[i];
+      s.successes = h.successes.load(std::memory_order_relaxed);
+      s.failures = h.failures.load(std::memory_order_relaxed);
+      s.skipped = h.skipped.load(std::memory_order_relaxed);
+      s.retry_in = m.forced_open ? duration::max() : m.state == CircuitState::open ? m.time_until_half_open : duration{};
+      {
+        std::lock_guard lock(h.mutex);
+        s.last_error = h.last_error;
+        s.ping_latency = h.ping_latency;
+      }
+      if (h.strategy) s.pool = h.strategy->stats();
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  StrategyStats stats() const {
+    StrategyStats t;
+    for (const auto& h : hosts_) {
+      if (!h->strategy) continue;
+      const StrategyStats s = h->strategy->stats();
+      t.open += s.open;
+      t.idle += s.idle;
+      t.in_use += s.in_use;
+      t.connecting += s.connecting;
+      t.waiting += s.waiting;
+      t.acquired += s.acquired;
+      t.created += s.created;
+      t.closed += s.closed;
+      t.connect_failures += s.connect_failures;
+      t.validation_failures += s.validation_failures;
+      t.acquire_timeouts += s.acquire_timeouts;
+      t.leaks_reported += s.leaks_reported;
+      t.total_wait += s.total_wait;
+      t.max_wait = std::max(t.max_wait, s.max_wait);
+    }
+    return t;
+  }
+
+  MaintenanceReport maintain() {
+    MaintenanceReport t;
+    for (const auto& h : hosts_) {
+      if (!h->strategy) continue;
+      const MaintenanceReport r = h->strategy->maintain();
+      t.closed_idle += r.closed_idle;
+      t.closed_expired += r.closed_expired;
+      t.leaks_reported += r.leaks_reported;
+      t.created += r.created;
+      t.connect_failures += r.connect_failures;
+    }
+    return t;
+  }
+
+  // The strategy is going away: its pools close their idle connections now (leases still out
+  // keep what they need alive by themselves).
+  void shutdown() noexcept {
+    for (auto& h : hosts_) h->strategy.reset();
+  }
+
+ private:
+  class Observer final : public LeaseObserver {
+   public:
+    Observer(std::shared_ptr<State> state, std::size_t index, CircuitBreaker::Permit permit)
+        : state_(std::move(state)), index_(index), permit_(std::move(permit)) {}
+    void on_lease_end(const LeaseOutcome& outcome) noexcept override {
+      try {
+        state_->note_lease_end(index_, permit_, outcome);
+      } catch (...) {
+        // Recording must never take a lease's end down (only allocation can throw here).
+      }
+    }
+
+   private:
+    std::shared_ptr<State> state_;
+    std::size_t index_;
+    CircuitBreaker::Permit permit_;
+  };
+
+  // " (skipped, circuit breaker: db1:9000 open, retry in 4.2 s)" or "".
+  std::string skipped_note() const {
+    std::string out;
+    for (const auto& h : hosts_) {
+      const CircuitBreakerMetrics m = h->breaker->metrics();
+      if (m.state == CircuitState::closed) continue;
+      if (m.state == CircuitState::half_open && !m.forced_open && m.probes_permitted < options_.breaker.half_open_max_calls)
+        continue;
+      out += out.empty() ? "; skipped by circuit breaker: " : ", ";
+      out += h->address + " " + refusal(m);
+    }
+    return out;
+  }
+
+  Error all_open_error() const {
+    duration next = duration::max();
+    std::string list;
+    for (const auto& h : hosts_) {
+      const CircuitBreakerMetrics m = h->breaker->metrics();
+      if (!list.empty()) list += "; ";
+      list += h->address + " " + refusal(m);
+      const duration wait = m.forced_open ? duration::max() : m.state == CircuitState::open ? m.time_until_half_open
+                                                                                           : duration::zero();
+      next = std::min(next, wait);
+    }
+    std::string when = next == duration::max() ? "no host will be tried until an operator resets its breaker"
+                                               : "the next host will be tried in " + detail::format_duration(next);
+    return Error(ErrorKind::circuit_open, "failover '" + options_.name + "': the circuit breakers of all " +
+                                              std::to_string(hosts_.size()) + " hosts refuse calls (" + list +
+                                              "); " + when + ". Check that the servers are up, or retry later");
+  }
+
+  FailoverOptions options_;
+  const Clock* clock_;
+  std::vector<std::unique_ptr<Host>> hosts_;
+  ErrorDecay decay_;
+  RandomSource random_;
+  std::atomic<std::size_t> round_robin_{0};
+};
+
+FailoverOptions failover_options(const Config& config) {
+  FailoverOptions o;
+  for (const auto& h : config.hosts) o.hosts.push_back(FailoverHost{.address = h, .priority = 0});
+  o.load_balancing = config.load_balancing;
+  o.connect_timeout = config.timeouts.connect;
+  o.secure = config.secure;
+  o.logger = config.logger;
+  return o;
+}
+
+namespace {
+FailoverOptions on_clock(FailoverOptions o, const Clock* clock) {
+  o.clock = clock;
+  return o;
+}
+}  // namespace
+
+HostStrategyMaker pooled_host_maker(const Config& config, const Clock* clock) {
+  return [config, clock](const FailoverHost& host, std::size_t) -> std::shared_ptr<ConnectionStrategy> {
+    PooledOptions o = pooled_options(config);
+    o.name = "failover/" + address_of(host.address, config.secure);
+    o.clock = clock;
+    return std::make_shared<PooledStrategy>(native_connector(config, host.address), std::move(o));
+  };
+}
+
+namespace {
+const Config& validated(const Config& config) {
+  config.validate();
+  return config;
+}
+}  // namespace
+
+FailoverStrategy::FailoverStrategy(const Config& config)
+    : FailoverStrategy(failover_options(validated(config)), pooled_host_maker(config, nullptr)) {}
+
+FailoverStrategy::FailoverStrategy(const Config& config, const Clock& clock)
+    : FailoverStrategy(on_clock(failover_options(validated(config)), &clock), pooled_host_maker(config, &clock)) {}
+
+FailoverStrategy::FailoverStrategy(FailoverOptions options, HostStrategyMaker make_host)
+    : state_(std::make_shared<State>(std::move(options), make_host)) {}
+
+FailoverStrategy::~FailoverStrategy() { state_->shutdown(); }
+
+Lease FailoverStrategy::acquire(Deadline deadline) { return state_->acquire(deadline); }
+
+const std::string& FailoverStrategy::name() const noexcept { return state_->options().name; }
+
+StrategyStats FailoverStrategy::stats() const { return state_->stats(); }
+
+MaintenanceReport FailoverStrategy::maintain() { return state_->maintain(); }
+
+std::vector<FailoverHostStats> FailoverStrategy::host_stats() const { return state_->host_stats(); }
+
+std::vector<HostCheck> FailoverStrategy::check_hosts(Deadline deadline) { return state_->check(deadline); }
+
+std::size_t FailoverStrategy::host_count() const noexcept { return state_->size(); }
+
+CircuitBreaker& FailoverStrategy::breaker(std::size_t index) { return *state_->host(index).breaker; }
+
+const FailoverOptions& FailoverStrategy::options() const noexcept { return state_->options(); }
+
+}  // namespace chconn

@@ -1,0 +1,117 @@
+// Observed leases. The outer lease's connection is an ObservedConnection that owns the inner
+// Lease; the outer lease's owner is one immutable, stateless object (it keeps nothing between
+// calls: everything a lease needs travels in the connection it gives back).
+#include "chconn/strategy/observed.h"
+
+#include <string>
+#include <utility>
+
+namespace chconn {
+
+namespace {
+
+class ObservedConnection final : public Connection {
+ public:
+  ObservedConnection(Lease inner, std::unique_ptr<LeaseObserver> observer, const Clock& clock)
+      : inner_(std::move(inner)), observer_(std::move(observer)), clock_(clock), started_(clock.now()) {}
+
+  using Connection::execute;
+  using Connection::insert;
+
+  Result execute(std::string_view sql, const QueryOptions& options) override {
+    return call([&] { return inner_->execute(sql, options); });
+  }
+  Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
+                const QueryOptions& options) override {
+    return call([&] { return inner_->select(sql, on_block, options); });
+  }
+  void insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options) override {
+    call([&] {
+      inner_->insert(table, blocks, options);
+      return 0;
+    });
+  }
+  void ping(Deadline deadline) override {
+    call([&] {
+      inner_->ping(deadline);
+      return 0;
+    });
+  }
+  void close() noexcept override {
+    if (inner_) inner_->close();
+  }
+  bool usable() const noexcept override { return inner_ && inner_->usable(); }
+  const ServerInfo& server_info() const noexcept override { return inner_->server_info(); }
+  const std::string& last_query_id() const noexcept override { return inner_->last_query_id(); }
+  const std::string& peer() const noexcept override { return inner_->peer(); }
+
+  Connection& inner_connection() const noexcept { return *inner_; }
+
+  // The end of the outer lease: tell the observer, then end the inner lease.
+  void finish(LeaseEnd end) noexcept {
+    LeaseOutcome outcome;
+    outcome.broken = end.broken;
+    outcome.peer_failed = end.peer_failed;
+    if (host_error_)
+      outcome.error = host_error_;
+    else
+      outcome.error = last_error_;
+    outcome.held = clock_.now() - started_;
+    if (observer_) observer_->on_lease_end(outcome);
+    if (end.broken) {
+      if (outcome.error)
+        inner_.mark_broken(*outcome.error);
+      else
+        inner_.mark_broken();
+    }
+    inner_.release();
+  }
+
+ private:
+  template <class F>
+  auto call(F&& f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (const Error& e) {
+      if (!host_error_ && classify(e).host_failure) host_error_ = e;
+      last_error_ = e;
+      throw;
+    }
+  }
+
+  Lease inner_;
+  std::unique_ptr<LeaseObserver> observer_;
+  const Clock& clock_;
+  Clock::time_point started_;
+  std::optional<Error> host_error_;
+  std::optional<Error> last_error_;
+};
+
+class ObservedOwner final : public LeaseOwner {
+ public:
+  void give_back(std::unique_ptr<Connection> connection, void*, LeaseEnd end) noexcept override {
+    static_cast<ObservedConnection&>(*connection).finish(end);
+  }
+};
+
+// Immutable and stateless: shared by every observed lease of the process.
+ObservedOwner& observed_owner() noexcept {
+  static ObservedOwner owner;
+  return owner;
+}
+
+}  // namespace
+
+Lease observe_lease(Lease inner, std::unique_ptr<LeaseObserver> observer, const Clock& clock) {
+  if (!inner) throw Error(ErrorKind::usage, "observe_lease: the lease to observe holds no connection");
+  auto connection = std::make_unique<ObservedConnection>(std::move(inner), std::move(observer), clock);
+  return Lease::borrowed(observed_owner(), std::move(connection));
+}
+
+Connection& unwrap_connection(Connection& connection) noexcept {
+  Connection* c = &connection;
+  while (auto* observed = dynamic_cast<ObservedConnection*>(c)) c = &observed->inner_connection();
+  return *c;
+}
+
+}  // namespace chconn

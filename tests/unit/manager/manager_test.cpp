@@ -1,0 +1,536 @@
+// ConnectionManager over a factory of MockStrategies (and a FailoverStrategy of mock hosts), on a
+// ManualClock with a ManualSleeper: retries, breaker gating, health checks and metrics. Nothing
+// sleeps in real time; the health thread test waits for observable state only.
+#include "chconn/manager/manager.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chconn/core/error.h"
+#include "chconn/strategy/failover.h"
+#include "chconn/strategy/mock.h"
+#include "chconn/strategy/pooled.h"
+#include "support/mock_support.h"
+
+namespace chconn {
+namespace {
+
+using namespace std::chrono_literals;
+using test::wait_until;
+
+Error network(std::string what = "connection reset by peer") { return Error(ErrorKind::network, std::move(what)); }
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+class ManagerTest : public ::testing::Test {
+ protected:
+  ManagerTest() {
+    server->on("SELECT 1", {.result = test::uint64_result("x", {1})});
+    mock = std::make_shared<MockStrategy>(server, "mock");
+    factory->register_strategy(mock);
+    factory->set_default("mock");
+  }
+
+  ManagerOptions options() {
+    ManagerOptions o;
+    o.retry.max_attempts = 3;
+    o.retry.base_delay = 100ms;
+    o.retry.max_delay = 1s;
+    o.retry.random_seed = 1;
+    // Closed unless a test asks for it: the retry tests fail many calls on purpose.
+    o.breaker.window_type = WindowType::count_based;
+    o.breaker.window_size = 1000;
+    o.breaker.minimum_calls = 1000;
+    o.breaker.open_duration = 10s;
+    o.breaker.open_duration_multiplier = 1.0;
+    o.breaker.open_duration_jitter = 0.0;
+    o.breaker.half_open_max_calls = 1;
+    o.health_interval = 1h;
+    o.clock = &clock;
+    o.sleeper = &sleeper;
+    o.logger = log.logger();
+    return o;
+  }
+
+  std::unique_ptr<ConnectionManager> make(ManagerOptions o) { return std::make_unique<ConnectionManager>(factory, o); }
+  std::unique_ptr<ConnectionManager> make() { return make(options()); }
+
+  ManualClock clock;
+  ManualSleeper sleeper{clock};
+  test::CapturingLog log;
+  std::shared_ptr<MockServer> server =
+      std::make_shared<MockServer>(MockServer::Options{.clock = &clock, .sleep = MockServer::advance_on(clock)});
+  std::shared_ptr<MockStrategy> mock;
+  std::shared_ptr<ConnectionFactory> factory = std::make_shared<ConnectionFactory>();
+};
+
+TEST_F(ManagerTest, ExecuteRunsTheQueryOnTheDefaultStrategy) {
+  auto m = make();
+  const Result r = m->execute("SELECT 1");
+  EXPECT_EQ(test::first_uint64(r, "x"), 1u);
+  Params p;
+  p.set("n", 5);
+  (void)m->execute("SELECT {n:UInt8}", p);
+  const auto calls = server->calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1].params, p);
+  EXPECT_TRUE(contains(m->metrics_text(), "chconn_queries_total{strategy=\"mock\",outcome=\"success\"} 2\n"));
+}
+
+TEST_F(ManagerTest, ReadsAreRetriedOnRetryableErrors) {
+  auto m = make();
+  server->fail_call(1, network());
+  EXPECT_EQ(test::first_uint64(m->execute("SELECT 1"), "x"), 1u);
+  EXPECT_EQ(server->query_count(), 2u);
+  ASSERT_EQ(sleeper.sleeps().size(), 1u);
+  EXPECT_LE(sleeper.sleeps()[0], 100ms);  // full jitter within the first bound
+  const std::string text = m->metrics_text();
+  EXPECT_TRUE(contains(text, "chconn_retries_total{strategy=\"mock\"} 1\n")) << text;
+  EXPECT_TRUE(contains(text, "outcome=\"success\"} 1\n")) << text;
+  // The broken connection was dropped; the retry ran on a new one.
+  const auto calls = server->calls();
+  EXPECT_NE(calls[0].connection_id, calls[1].connection_id);
+}
+
+TEST_F(ManagerTest, AttemptsAreBounded) {
+  auto m = make();
+  server->on("SELECT 2", {.error = network()});
+  try {
+    (void)m->execute("SELECT 2");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::network);
+    EXPECT_TRUE(contains(e.what(), "failed after 3 attempts")) << e.what();
+  }
+  EXPECT_EQ(server->query_count(), 3u);
+  EXPECT_TRUE(contains(m->metrics_text(), "chconn_queries_total{strategy=\"mock\",outcome=\"network\"} 1\n"));
+}
+
+TEST_F(ManagerTest, WritesAreRetriedOnlyWhenMarkedIdempotent) {
+  auto m = make();
+  server->fail_call(1, network());
+  try {
+    (void)m->execute("INSERT INTO t VALUES (1)");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::network);
+    EXPECT_TRUE(contains(e.what(), "not idempotent")) << e.what();
+  }
+  EXPECT_EQ(server->query_count(), 1u);
+
+  server->fail_call(2, network());
+  ExecuteOptions safe;
+  safe.idempotent = true;
+  (void)m->execute("INSERT INTO t VALUES (1)", {}, safe);
+  EXPECT_EQ(server->query_count(), 3u);
+
+  // A read the caller says must not be repeated is not.
+  server->fail_call(4, network());
+  ExecuteOptions once;
+  once.idempotent = false;
+  EXPECT_THROW((void)m->execute("SELECT 1", {}, once), Error);
+  EXPECT_EQ(server->query_count(), 4u);
+}
+
+TEST_F(ManagerTest, InsertBlocksAreRetriedOnlyWhenMarkedIdempotent) {
+  auto m = make();
+  const Block block = test::uint64_block("x", {1, 2});
+  server->fail_call(1, network());
+  EXPECT_THROW(m->insert("t", std::span<const Block>(&block, 1)), Error);
+  EXPECT_TRUE(server->inserted("t").empty());
+  server->fail_call(2, network());
+  ExecuteOptions safe;
+  safe.idempotent = true;
+  m->insert("t", std::span<const Block>(&block, 1), safe);
+  EXPECT_EQ(server->inserted("t").size(), 1u);  // exactly once
+}
+
+TEST_F(ManagerTest, NonRetryableErrorsAreNotRetried) {
+  auto m = make();
+  server->on("SELEC 1", {.error = Error::from_server(server_codes::syntax_error, "DB::Exception", "Syntax error")});
+  try {
+    (void)m->execute("SELEC 1");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.server_code(), server_codes::syntax_error);
+  }
+  EXPECT_EQ(server->query_count(), 1u);
+  EXPECT_EQ(m->breaker("mock").state(), CircuitState::closed);
+  EXPECT_TRUE(contains(m->metrics_text(), "outcome=\"server\"} 1\n"));
+}
+
+TEST_F(ManagerTest, SelectIsRetriedOnlyBeforeABlockWasDelivered) {
+  auto m = make();
+  server->on("SELECT n", {.result = test::uint64_result("n", {7})});
+  server->fail_call(1, network());
+  int blocks = 0;
+  (void)m->select("SELECT n", [&](const Block&) { ++blocks; });
+  EXPECT_EQ(blocks, 1);  // the failed first attempt delivered nothing; the retry delivered once
+  EXPECT_EQ(server->query_count(), 2u);
+
+  // Once a block reached the caller, a retryable failure is not retried.
+  blocks = 0;
+  try {
+    (void)m->select("SELECT n", [&](const Block&) {
+      ++blocks;
+      throw network("the stream broke after the first block");
+    });
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "rows were already delivered")) << e.what();
+  }
+  EXPECT_EQ(blocks, 1);
+  EXPECT_EQ(server->query_count(), 3u);
+}
+
+// A breaker that opens after two calls of which one failed.
+ManagerOptions tripping(ManagerOptions o) {
+  o.breaker.window_size = 4;
+  o.breaker.minimum_calls = 2;
+  return o;
+}
+
+TEST_F(ManagerTest, TheBreakerGatesAcquireAndRecoversThroughAProbe) {
+  auto m = make(tripping(options()));
+  server->fail_next_connects(2);
+  EXPECT_THROW((void)m->acquire(), Error);
+  EXPECT_THROW((void)m->acquire(), Error);
+  EXPECT_EQ(m->breaker("mock").state(), CircuitState::open);
+  const std::size_t attempts = server->connect_attempts();
+  try {
+    (void)m->acquire();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::circuit_open);
+    EXPECT_TRUE(contains(e.what(), "mock")) << e.what();
+  }
+  // execute is refused at once too, without retries.
+  try {
+    (void)m->execute("SELECT 1");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::circuit_open);
+  }
+  EXPECT_EQ(server->connect_attempts(), attempts);
+  EXPECT_TRUE(sleeper.sleeps().empty());
+  EXPECT_TRUE(contains(m->metrics_text(), "chconn_circuit_breaker_state{strategy=\"mock\",state=\"open\"} 1\n"));
+  EXPECT_TRUE(contains(m->metrics_text(), "outcome=\"circuit_open\"} 1\n"));
+
+  clock.advance(10s);
+  {
+    Lease probe = m->acquire();
+    EXPECT_EQ(m->breaker("mock").state(), CircuitState::half_open);
+    probe->execute("SELECT 1");
+  }
+  EXPECT_EQ(m->breaker("mock").state(), CircuitState::closed);
+  EXPECT_FALSE(log.messages(LogLevel::warning).empty());
+}
+
+TEST_F(ManagerTest, ALeaseEndingBrokenByTheHostIsAFailure) {
+  auto m = make();
+  {
+    Lease lease = m->acquire();
+    lease.mark_broken(network());
+  }
+  {
+    Lease lease = m->acquire();
+    lease->execute("SELECT 1");
+  }
+  const auto metrics = m->breaker("mock").metrics();
+  EXPECT_EQ(metrics.calls, 2u);
+  EXPECT_EQ(metrics.failed_calls, 1u);
+  const HealthReport r = m->run_health_check_once();
+  ASSERT_EQ(r.strategies.size(), 1u);
+  EXPECT_EQ(r.strategies[0].error_count, 1u);
+  EXPECT_TRUE(contains(r.strategies[0].last_error, "ended with its connection broken")) << r.strategies[0].last_error;
+}
+
+TEST_F(ManagerTest, TheRetryBudgetLimitsRetries) {
+  ManagerOptions o = options();
+  o.retry_budget.ratio = 0.0;
+  o.retry_budget.window = 10s;
+  o.retry_budget.min_retries_per_second = 0.1;  // one retry per 10 s window
+  auto m = make(o);
+  server->on("SELECT 2", {.error = network()});
+  EXPECT_THROW((void)m->execute("SELECT 2"), Error);  // 1 retry granted, then refused
+  try {
+    (void)m->execute("SELECT 2");  // refused at once
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "retry budget")) << e.what();
+  }
+  EXPECT_EQ(server->query_count(), 3u);
+  const std::string text = m->metrics_text();
+  EXPECT_TRUE(contains(text, "chconn_retry_budget_rejections_total 2\n")) << text;
+  EXPECT_TRUE(contains(text, "chconn_retries_total{strategy=\"mock\"} 1\n")) << text;
+}
+
+TEST_F(ManagerTest, TheDeadlineStopsRetries) {
+  auto m = make();
+  server->on("SELECT 2", {.error = network()});
+  ExecuteOptions o;
+  o.deadline = Deadline::after(1ms, clock);
+  try {
+    (void)m->execute("SELECT 2", {}, o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::network);
+  }
+  EXPECT_LE(server->query_count(), 2u);
+}
+
+TEST_F(ManagerTest, HealthCheckPingsEachStrategyAndReportsIt) {
+  auto m = make();
+  auto other = std::make_shared<MockServer>(MockServer::Options{.clock = &clock});
+  factory->register_strategy(std::make_shared<MockStrategy>(other, "other"));
+  other->fail_next_pings(1, network("ping failed: connection reset"));
+
+  const HealthReport r = m->run_health_check_once();
+  EXPECT_EQ(m->health_checks(), 1u);
+  ASSERT_EQ(r.strategies.size(), 2u);
+  const StrategyHealth& mk = r.strategies[0];
+  EXPECT_EQ(mk.name, "mock");
+  EXPECT_TRUE(mk.is_default);
+  EXPECT_TRUE(mk.checked);
+  EXPECT_TRUE(mk.ok);
+  EXPECT_TRUE(mk.latency.has_value());
+  EXPECT_EQ(server->ping_count(), 1u);
+  const StrategyHealth& ot = r.strategies[1];
+  EXPECT_EQ(ot.name, "other");
+  EXPECT_FALSE(ot.ok);
+  EXPECT_EQ(ot.error_count, 1u);
+  EXPECT_TRUE(contains(ot.last_error, "ping failed")) << ot.last_error;
+  EXPECT_FALSE(r.healthy());
+  EXPECT_EQ(m->health().strategies.size(), 2u);
+
+  const std::string text = to_string(r);
+  EXPECT_TRUE(contains(text, "strategy mock (default): OK, breaker closed")) << text;
+  EXPECT_TRUE(contains(text, "strategy other: FAILING")) << text;
+  EXPECT_TRUE(contains(text, "UNHEALTHY")) << text;
+
+  // The next check succeeds for both.
+  EXPECT_TRUE(m->run_health_check_once().healthy());
+}
+
+TEST_F(ManagerTest, HealthCheckShowsAnErrorThatIsNotTheHostsFault) {
+  auto m = make(tripping(options()));
+  server->fail_next_connects(
+      3, Error::from_server(server_codes::authentication_failed, "DB::Exception", "app: Authentication failed"));
+  for (int i = 0; i < 3; ++i) {
+    const HealthReport r = m->run_health_check_once();
+    EXPECT_FALSE(r.strategies[0].ok);
+    EXPECT_EQ(r.strategies[0].error_count, 0u);  // not a failure of the server
+    EXPECT_TRUE(contains(r.strategies[0].last_error, "Authentication failed")) << r.strategies[0].last_error;
+  }
+  EXPECT_EQ(m->breaker("mock").state(), CircuitState::closed);  // the server answered every time
+  EXPECT_TRUE(m->run_health_check_once().healthy());
+}
+
+TEST_F(ManagerTest, HealthCheckProbesAnOpenBreakerOnlyWhenItPermits) {
+  auto m = make();
+  m->breaker("mock").force_open();
+  const HealthReport r = m->run_health_check_once();
+  EXPECT_FALSE(r.strategies[0].checked);
+  EXPECT_EQ(r.strategies[0].breaker, CircuitState::open);
+  EXPECT_EQ(server->ping_count(), 0u);
+  EXPECT_TRUE(contains(to_string(r), "NOT CHECKED"));
+}
+
+TEST_F(ManagerTest, HealthCheckRunsMaintenance) {
+  auto connector = std::make_shared<MockConnector>(server);
+  PooledOptions p;
+  p.name = "pool";
+  p.pool.min_idle = 2;
+  p.pool.max_size = 4;
+  p.maintenance_interval = 0s;
+  p.clock = &clock;
+  factory->register_strategy(std::make_shared<PooledStrategy>(connector, p));
+  auto m = make();
+  const HealthReport r = m->run_health_check_once();
+  const StrategyHealth& pool = r.strategies[1];
+  EXPECT_EQ(pool.name, "pool");
+  EXPECT_EQ(pool.maintenance.created, 2u);
+  EXPECT_EQ(pool.stats.idle, 2u);
+  EXPECT_TRUE(pool.ok);
+  const std::string text = m->metrics_text();
+  EXPECT_TRUE(contains(text, "chconn_pool_idle_connections{strategy=\"pool\"} 2\n")) << text;
+  EXPECT_TRUE(contains(text, "chconn_pool_open_connections{strategy=\"pool\"} 2\n")) << text;
+}
+
+TEST_F(ManagerTest, FailoverHostsAppearInTheReportAndMetrics) {
+  std::vector<std::shared_ptr<MockServer>> hosts;
+  for (int i = 0; i < 2; ++i)
+    hosts.push_back(std::make_shared<MockServer>(MockServer::Options{.clock = &clock}));
+  FailoverOptions fo;
+  fo.name = "fo";
+  fo.hosts = {{.address = {"h0", 9000}}, {.address = {"h1", 9000}}};
+  fo.load_balancing = LoadBalancing::in_order;
+  fo.clock = &clock;
+  fo.breaker.window_type = WindowType::count_based;
+  fo.breaker.minimum_calls = 1;
+  fo.breaker.window_size = 2;
+  factory->register_strategy(std::make_shared<FailoverStrategy>(
+      fo, [&](const FailoverHost& h, std::size_t i) -> std::shared_ptr<ConnectionStrategy> {
+        return std::make_shared<MockStrategy>(hosts[i], "host-" + h.address.host);
+      }));
+  hosts[1]->fail_next_pings(1);
+  auto m = make();
+  const HealthReport r = m->run_health_check_once();
+  const StrategyHealth& f = r.strategies[0];
+  ASSERT_EQ(f.name, "fo");
+  ASSERT_EQ(f.hosts.size(), 2u);
+  EXPECT_TRUE(f.ok);  // one host answered
+  EXPECT_TRUE(f.hosts[0].ok);
+  EXPECT_FALSE(f.hosts[1].ok);
+  EXPECT_EQ(f.hosts[1].breaker, CircuitState::open);
+  EXPECT_EQ(f.hosts[1].error_count, 1u);
+  EXPECT_GT(f.hosts[1].retry_in, 0s);
+  EXPECT_FALSE(f.hosts[1].last_error.empty());
+  const std::string text = to_string(r);
+  EXPECT_TRUE(contains(text, "host h1:9000: FAILING, breaker open (retry in")) << text;
+
+  const std::string metrics = m->metrics_text();
+  EXPECT_TRUE(contains(metrics, "chconn_host_circuit_breaker_state{strategy=\"fo\",host=\"h1:9000\",state=\"open\"} 1\n"))
+      << metrics;
+  EXPECT_TRUE(contains(metrics, "chconn_host_errors{strategy=\"fo\",host=\"h1:9000\"} 1\n")) << metrics;
+
+  // The manager runs queries over it like any strategy; host h0 serves.
+  ExecuteOptions o;
+  o.strategy = "fo";
+  (void)m->execute("SELECT 1", {}, o);
+  EXPECT_EQ(hosts[0]->query_count(), 1u);
+}
+
+TEST_F(ManagerTest, MetricsAreValidPrometheusText) {
+  auto m = make();
+  server->set_connect_hook([this] { clock.advance(3ms); });
+  (void)m->execute("SELECT 1");
+  (void)m->execute("SELECT 1");
+  const std::string text = m->metrics_text();
+  // Every line is a HELP, a TYPE or a sample.
+  const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$)");
+  const std::regex comment(R"(^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*$)");
+  std::istringstream in(text);
+  std::string line;
+  int samples = 0;
+  while (std::getline(in, line)) {
+    if (line.starts_with("#")) {
+      EXPECT_TRUE(std::regex_match(line, comment)) << line;
+    } else {
+      EXPECT_TRUE(std::regex_match(line, sample)) << line;
+      ++samples;
+    }
+  }
+  EXPECT_GT(samples, 10);
+  // Two acquires that waited 3 ms each (connect): cumulative buckets.
+  EXPECT_TRUE(contains(text, "chconn_acquire_wait_seconds_bucket{strategy=\"mock\",le=\"0.001\"} 0\n")) << text;
+  EXPECT_TRUE(contains(text, "chconn_acquire_wait_seconds_bucket{strategy=\"mock\",le=\"0.005\"} 2\n")) << text;
+  EXPECT_TRUE(contains(text, "chconn_acquire_wait_seconds_bucket{strategy=\"mock\",le=\"+Inf\"} 2\n")) << text;
+  EXPECT_TRUE(contains(text, "chconn_acquire_wait_seconds_sum{strategy=\"mock\"} 0.006\n")) << text;
+  EXPECT_TRUE(contains(text, "chconn_acquire_wait_seconds_count{strategy=\"mock\"} 2\n")) << text;
+  EXPECT_TRUE(contains(text, "# TYPE chconn_acquire_wait_seconds histogram\n")) << text;
+  EXPECT_TRUE(contains(text, "chconn_pool_waiting_callers{strategy=\"mock\"} 0\n")) << text;
+}
+
+TEST_F(ManagerTest, TheHealthThreadStartsAndStopsCleanly) {
+  auto m = make();  // health_interval 1h: after the first check it waits until stopped
+  EXPECT_FALSE(m->running());
+  m->start();
+  m->start();  // no second thread
+  EXPECT_TRUE(m->running());
+  ASSERT_TRUE(wait_until([&] { return m->health_checks() >= 1; }));
+  m->stop();  // wakes the thread out of its 1 h wait and joins it
+  EXPECT_FALSE(m->running());
+  EXPECT_EQ(m->health_checks(), 1u);
+  m->stop();  // idempotent
+  m->start();
+  ASSERT_TRUE(wait_until([&] { return m->health_checks() >= 2; }));
+  m.reset();  // the destructor stops it
+}
+
+TEST_F(ManagerTest, ErrorsOfUse) {
+  EXPECT_THROW(ConnectionManager(nullptr), Error);
+  auto m = make();
+  try {
+    (void)m->acquire("nope");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_TRUE(contains(e.what(), "nope"));
+  }
+  ManagerOptions bad = options();
+  bad.breaker.failure_rate_threshold = 200;
+  EXPECT_THROW(make(bad), Error);
+}
+
+TEST_F(ManagerTest, ALeaseMayOutliveTheManager) {
+  auto m = make();
+  Lease lease = m->acquire();
+  m.reset();
+  lease->execute("SELECT 1");
+  lease.release();
+  EXPECT_EQ(server->connections_open(), 0u);
+}
+
+TEST(StatementKind, ReadsAreRecognised) {
+  for (const char* sql : {"SELECT 1", "  select 1", "WITH x AS (SELECT 1) SELECT * FROM x", "(SELECT 1) UNION ALL (SELECT 2)",
+                          "-- c\nSELECT 1", "/* c */ SHOW TABLES", "DESCRIBE t", "desc t", "EXISTS t", "EXPLAIN SELECT 1",
+                          "# c\nselect 1"}) {
+    EXPECT_TRUE(is_read_only_statement(sql)) << sql;
+  }
+  for (const char* sql : {"INSERT INTO t VALUES (1)", "ALTER TABLE t DELETE WHERE 1", "CREATE TABLE t (x UInt8) ENGINE = Memory",
+                          "", "/* unclosed SELECT 1", "SELECTX 1", "OPTIMIZE TABLE t", "DROP TABLE t"}) {
+    EXPECT_FALSE(is_read_only_statement(sql)) << sql;
+  }
+}
+
+// Two threads run statements through the manager while a third runs health checks and renders
+// metrics; some queries fail. Run under TSan (build/mgr-tsan).
+TEST_F(ManagerTest, StressTwoThreadsWithHealthChecks) {
+  ManagerOptions o = options();
+  o.retry_budget.min_retries_per_second = 1000;
+  auto m = make(o);
+  server->on(std::regex("^SELECT fail"), {.error = network()});
+  constexpr int k_iterations = 300;
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  std::atomic<bool> done{false};
+  auto worker = [&](int id) {
+    for (int i = 0; i < k_iterations; ++i) {
+      try {
+        (void)m->execute((i + id) % 5 == 0 ? "SELECT fail" : "SELECT 1");
+        ++ok;
+      } catch (const Error&) {
+        ++failed;
+      }
+    }
+  };
+  std::thread checker([&] {
+    while (!done.load()) {
+      (void)m->run_health_check_once();
+      (void)m->metrics_text();
+      std::this_thread::yield();
+    }
+  });
+  std::thread a(worker, 0);
+  std::thread b(worker, 1);
+  a.join();
+  b.join();
+  done = true;
+  checker.join();
+  EXPECT_EQ(ok + failed, 2 * k_iterations);
+  EXPECT_EQ(failed.load(), 2 * k_iterations / 5);
+  const std::string text = m->metrics_text();
+  EXPECT_TRUE(contains(text, "outcome=\"success\"} " + std::to_string(ok.load()) + "\n")) << text;
+  EXPECT_EQ(mock->stats().in_use, 0u);
+}
+
+}  // namespace
+}  // namespace chconn

@@ -1,0 +1,606 @@
+// FailoverStrategy: host order, breakers, tries, outcomes and stats, over one PooledStrategy of
+// MockConnections per host and a ManualClock. Nothing sleeps; time moves only when a test says.
+#include "chconn/strategy/failover.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chconn/core/error.h"
+#include "chconn/strategy/mock.h"
+#include "chconn/strategy/observed.h"
+#include "chconn/strategy/pooled.h"
+#include "support/mock_support.h"
+
+namespace chconn {
+namespace {
+
+using namespace std::chrono_literals;
+
+Error refused() { return Error(ErrorKind::network, "connection refused"); }
+
+// Records the deadlines acquire() is called with, then delegates.
+class RecordingStrategy final : public ConnectionStrategy {
+ public:
+  explicit RecordingStrategy(std::shared_ptr<ConnectionStrategy> inner) : inner_(std::move(inner)) {}
+  using ConnectionStrategy::acquire;
+  Lease acquire(Deadline deadline) override {
+    {
+      std::lock_guard lock(mutex_);
+      deadlines_.push_back(deadline);
+    }
+    return inner_->acquire(deadline);
+  }
+  const std::string& name() const noexcept override { return inner_->name(); }
+  StrategyStats stats() const override { return inner_->stats(); }
+  MaintenanceReport maintain() override {
+    ++maintained;
+    return inner_->maintain();
+  }
+  std::vector<Deadline> deadlines() const {
+    std::lock_guard lock(mutex_);
+    return deadlines_;
+  }
+  std::atomic<int> maintained{0};
+
+ private:
+  std::shared_ptr<ConnectionStrategy> inner_;
+  mutable std::mutex mutex_;
+  std::vector<Deadline> deadlines_;
+};
+
+class FailoverTest : public ::testing::Test {
+ protected:
+  static constexpr std::size_t k_hosts = 3;
+
+  FailoverTest() {
+    for (std::size_t i = 0; i < k_hosts; ++i) {
+      servers.push_back(
+          std::make_shared<MockServer>(MockServer::Options{.clock = &clock, .sleep = MockServer::advance_on(clock)}));
+    }
+  }
+
+  FailoverOptions options(LoadBalancing policy = LoadBalancing::in_order) {
+    FailoverOptions o;
+    o.name = "fo";
+    for (std::size_t i = 0; i < k_hosts; ++i) o.hosts.push_back({.address = {"h" + std::to_string(i), 9000}});
+    o.load_balancing = policy;
+    o.connect_timeout = 2s;
+    o.breaker.window_type = WindowType::count_based;
+    o.breaker.window_size = 4;
+    o.breaker.minimum_calls = 2;
+    o.breaker.open_duration = 10s;
+    o.breaker.open_duration_multiplier = 1.0;
+    o.breaker.open_duration_jitter = 0.0;
+    o.breaker.half_open_max_calls = 1;
+    o.breaker.random_seed = 7;
+    o.decay.half_life = 60s;
+    o.clock = &clock;
+    o.random_seed = 12345;
+    o.logger = log.logger();
+    return o;
+  }
+
+  // One pool of MockConnections per host; the connections' peer is the host's address.
+  std::unique_ptr<FailoverStrategy> make(FailoverOptions o, std::size_t min_idle = 0) {
+    return std::make_unique<FailoverStrategy>(
+        std::move(o), [this, min_idle](const FailoverHost& host, std::size_t i) -> std::shared_ptr<ConnectionStrategy> {
+          auto connector = std::make_shared<MockConnector>(servers.at(i), std::vector<std::string>{to_string(host.address)});
+          PooledOptions p{.name = "pool-" + std::to_string(i),
+                          .pool = {.max_size = 2, .min_idle = min_idle, .validate_after_idle = 1h},
+                          .acquire_timeout = 5s,
+                          .maintenance_interval = 0s,
+                          .clock = &clock,
+                          .jitter_seed = 42};
+          auto pool = std::make_shared<RecordingStrategy>(std::make_shared<PooledStrategy>(connector, p));
+          std::lock_guard lock(mutex);
+          recorders.resize(k_hosts);
+          recorders[i] = pool;
+          return pool;
+        });
+  }
+
+  // The index of the host a lease is connected to.
+  static std::size_t host_of(const Lease& lease) {
+    const std::string& peer = lease->peer();
+    return static_cast<std::size_t>(peer.at(1) - '0');
+  }
+
+  std::vector<std::size_t> hosts_of_leases(FailoverStrategy& f, int n) {
+    std::vector<std::size_t> out;
+    for (int i = 0; i < n; ++i) out.push_back(host_of(f.acquire()));
+    return out;
+  }
+
+  ManualClock clock;
+  std::vector<std::shared_ptr<MockServer>> servers;
+  std::mutex mutex;
+  std::vector<std::shared_ptr<RecordingStrategy>> recorders;
+  test::CapturingLog log;
+};
+
+TEST_F(FailoverTest, InOrderUsesTheFirstHealthyHost) {
+  auto f = make(options(LoadBalancing::in_order));
+  EXPECT_EQ(f->name(), "fo");
+  EXPECT_EQ(f->host_count(), 3u);
+  EXPECT_EQ(hosts_of_leases(*f, 5), (std::vector<std::size_t>{0, 0, 0, 0, 0}));
+  EXPECT_EQ(servers[1]->connect_attempts(), 0u);
+  // The lease's connection is the host pool's MockConnection, behind the observing wrapper.
+  Lease lease = f->acquire();
+  EXPECT_NE(dynamic_cast<MockConnection*>(&unwrap_connection(lease.connection())), nullptr);
+}
+
+TEST_F(FailoverTest, RoundRobinStartsOneHostFurtherEachTime) {
+  auto f = make(options(LoadBalancing::round_robin));
+  EXPECT_EQ(hosts_of_leases(*f, 7), (std::vector<std::size_t>{0, 1, 2, 0, 1, 2, 0}));
+}
+
+TEST_F(FailoverTest, RandomSpreadsOverAllHosts) {
+  auto f = make(options(LoadBalancing::random));
+  std::map<std::size_t, int> seen;
+  for (std::size_t h : hosts_of_leases(*f, 90)) ++seen[h];
+  ASSERT_EQ(seen.size(), 3u);
+  for (const auto& [h, n] : seen) EXPECT_GE(n, 10) << "host " << h;
+}
+
+TEST_F(FailoverTest, FirstOrRandomPrefersTheFirstThenPicksAtRandom) {
+  auto f = make(options(LoadBalancing::first_or_random));
+  EXPECT_EQ(hosts_of_leases(*f, 4), (std::vector<std::size_t>{0, 0, 0, 0}));
+  f->breaker(0).force_open();
+  std::set<std::size_t> seen;
+  for (std::size_t h : hosts_of_leases(*f, 40)) seen.insert(h);
+  EXPECT_EQ(seen, (std::set<std::size_t>{1, 2}));
+}
+
+// Ends a lease of `f` broken by a network error, which counts one error against its host; returns
+// the host's index.
+std::size_t fail_one_lease(FailoverStrategy& f) {
+  Lease lease = f.acquire();
+  const std::size_t host = static_cast<std::size_t>(lease->peer().at(1) - '0');
+  lease.mark_broken(refused());
+  return host;
+}
+
+TEST_F(FailoverTest, OrdersByDecayedErrorsThenPriorityThenPolicy) {
+  FailoverOptions o = options(LoadBalancing::in_order);
+  o.hosts[0].priority = 1;  // host 0 is the least preferred among equals
+  o.breaker.window_size = 1000;
+  o.breaker.minimum_calls = 1000;  // keep breakers closed: this test is about the order only
+  auto f = make(std::move(o));
+  EXPECT_EQ(host_of(f->acquire()), 1u);
+
+  // An error on host 1 puts it behind the hosts with none, whatever its priority.
+  EXPECT_EQ(fail_one_lease(*f), 1u);
+  EXPECT_EQ(f->host_stats()[1].errors, 1u);
+  EXPECT_EQ(host_of(f->acquire()), 2u);  // priority 0, no errors
+  // Then host 2 has an error too: both have one, and priority decides between 0 (1) and 2 (0)...
+  EXPECT_EQ(fail_one_lease(*f), 2u);
+  EXPECT_EQ(host_of(f->acquire()), 0u);  // ...but host 0 has none, and errors come first
+  EXPECT_EQ(fail_one_lease(*f), 0u);
+  EXPECT_EQ(host_of(f->acquire()), 1u);  // all have one: priority 0 first, then list order
+
+  // Errors halve every half-life: after one, the single errors are gone.
+  EXPECT_EQ(fail_one_lease(*f), 1u);  // host 1 now has 2
+  clock.advance(60s);
+  EXPECT_EQ(f->host_stats()[1].errors, 1u);
+  EXPECT_EQ(f->host_stats()[2].errors, 0u);
+  EXPECT_EQ(host_of(f->acquire()), 2u);
+  clock.advance(60s);
+  EXPECT_EQ(f->host_stats()[1].errors, 0u);
+  EXPECT_EQ(host_of(f->acquire()), 1u);
+}
+
+TEST_F(FailoverTest, MaxIgnoredErrorsDoNotCountWhenOrdering) {
+  FailoverOptions o = options(LoadBalancing::in_order);
+  o.max_ignored_errors = 1;
+  o.breaker.window_size = 1000;
+  o.breaker.minimum_calls = 1000;
+  auto f = make(std::move(o));
+  EXPECT_EQ(fail_one_lease(*f), 0u);
+  EXPECT_EQ(fail_one_lease(*f), 0u);  // one error is ignored: host 0 is still first
+  EXPECT_EQ(host_of(f->acquire()), 1u);  // two errors: one counts
+}
+
+TEST_F(FailoverTest, AFailedConnectMovesOnAndCountsAgainstTheHost) {
+  auto f = make(options());
+  servers[0]->fail_next_connects(1);
+  Lease lease = f->acquire();
+  EXPECT_EQ(host_of(lease), 1u);
+  const auto stats = f->host_stats();
+  EXPECT_EQ(stats[0].address, "h0:9000");
+  EXPECT_EQ(stats[0].failures, 1u);
+  EXPECT_EQ(stats[0].errors, 1u);
+  EXPECT_NE(stats[0].last_error.find("connection refused"), std::string::npos) << stats[0].last_error;
+  EXPECT_EQ(stats[0].breaker, CircuitState::closed);
+  EXPECT_EQ(stats[1].failures, 0u);
+  EXPECT_TRUE(stats[1].last_error.empty());
+}
+
+TEST_F(FailoverTest, MaxTriesBoundsTheAttempts) {
+  FailoverOptions o = options();
+  o.max_tries = 2;
+  auto f = make(std::move(o));
+  for (auto& s : servers) s->fail_next_connects(5);
+  try {
+    (void)f->acquire();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::network);
+    EXPECT_TRUE(e.retryable());
+    const std::string m = e.what();
+    EXPECT_NE(m.find("failover 'fo': 2 tries failed"), std::string::npos) << m;
+    EXPECT_NE(m.find("h0:9000: mock: connection refused"), std::string::npos) << m;
+    EXPECT_NE(m.find("h1:9000"), std::string::npos) << m;
+  }
+  EXPECT_EQ(servers[0]->connect_attempts(), 1u);
+  EXPECT_EQ(servers[1]->connect_attempts(), 1u);
+  EXPECT_EQ(servers[2]->connect_attempts(), 0u);
+}
+
+TEST_F(FailoverTest, MaxTriesAboveTheHostCountGoesRoundAgain) {
+  FailoverOptions o = options();
+  o.hosts.resize(1);
+  o.max_tries = 3;
+  o.breaker.window_size = 1000;
+  o.breaker.minimum_calls = 1000;
+  auto f = make(std::move(o));
+  servers[0]->fail_next_connects(2);
+  Lease lease = f->acquire();
+  EXPECT_EQ(host_of(lease), 0u);
+  EXPECT_EQ(servers[0]->connect_attempts(), 3u);
+  EXPECT_EQ(f->host_stats()[0].failures, 2u);
+}
+
+TEST_F(FailoverTest, ANonRetryableErrorIsThrownAtOnce) {
+  auto f = make(options());
+  servers[0]->fail_next_connects(
+      1, Error::from_server(server_codes::wrong_password, "DB::Exception", "default: Authentication failed"));
+  try {
+    (void)f->acquire();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::server);
+    EXPECT_EQ(e.server_code(), server_codes::wrong_password);
+    EXPECT_NE(std::string(e.what()).find("h0:9000"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(servers[1]->connect_attempts(), 0u);
+  EXPECT_EQ(f->host_stats()[0].failures, 0u);  // the server answered: not its fault
+}
+
+TEST_F(FailoverTest, PerTryConnectTimeoutWithinTheCallersDeadline) {
+  auto f = make(options());
+  (void)f->acquire();
+  (void)f->acquire(Deadline::after(500ms, clock));
+  const auto d = recorders[0]->deadlines();
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].when(), clock.now() + 2s);  // connect_timeout
+  EXPECT_EQ(d[1].when(), clock.now() + 500ms);
+}
+
+TEST_F(FailoverTest, AnExpiredDeadlineTriesNothing) {
+  auto f = make(options());
+  try {
+    (void)f->acquire(Deadline::at(clock.now()));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::timeout);
+    EXPECT_NE(std::string(e.what()).find("deadline passed"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(servers[0]->connect_attempts(), 0u);
+}
+
+// The breaker tests keep the list order whatever the error counts (max_ignored_errors), so that
+// host 0 is tried first every time.
+FailoverOptions breaker_options(FailoverOptions o) {
+  o.max_ignored_errors = 1000;
+  return o;
+}
+
+TEST_F(FailoverTest, AnOpenBreakerIsSkippedAndReportsWhenItWillBeTriedAgain) {
+  auto f = make(breaker_options(options()));
+  servers[0]->fail_next_connects(2);
+  EXPECT_EQ(host_of(f->acquire()), 1u);
+  EXPECT_EQ(host_of(f->acquire()), 1u);  // second failure: 2 of 2 calls failed, the breaker opens
+  auto stats = f->host_stats();
+  EXPECT_EQ(stats[0].breaker, CircuitState::open);
+  EXPECT_EQ(stats[0].retry_in, 10s);
+  EXPECT_EQ(stats[1].retry_in, 0s);
+
+  EXPECT_EQ(host_of(f->acquire()), 1u);
+  EXPECT_EQ(servers[0]->connect_attempts(), 2u);  // skipped, not tried
+  EXPECT_EQ(f->host_stats()[0].skipped, 1u);
+
+  clock.advance(4s);
+  EXPECT_EQ(f->host_stats()[0].retry_in, 6s);
+
+  // After the open duration, one probe goes to host 0; it succeeds, and the breaker closes.
+  clock.advance(6s);
+  {
+    Lease probe = f->acquire();
+    EXPECT_EQ(host_of(probe), 0u);
+    EXPECT_EQ(f->host_stats()[0].breaker, CircuitState::half_open);
+    // With the only probe out, host 0 refuses the next acquire.
+    EXPECT_EQ(host_of(f->acquire()), 1u);
+  }
+  EXPECT_EQ(f->host_stats()[0].breaker, CircuitState::closed);
+  EXPECT_EQ(host_of(f->acquire()), 0u);
+  EXPECT_FALSE(log.messages(LogLevel::warning).empty());
+  EXPECT_NE(log.messages(LogLevel::warning).front().find("h0:9000 circuit closed -> open"), std::string::npos);
+}
+
+TEST_F(FailoverTest, AFailedProbeReopens) {
+  auto f = make(breaker_options(options()));
+  servers[0]->fail_next_connects(3);
+  (void)f->acquire();
+  (void)f->acquire();
+  clock.advance(10s);
+  EXPECT_EQ(host_of(f->acquire()), 1u);  // the probe's connect failed; host 1 served
+  EXPECT_EQ(f->host_stats()[0].breaker, CircuitState::open);
+  EXPECT_EQ(f->host_stats()[0].retry_in, 10s);
+}
+
+TEST_F(FailoverTest, AllBreakersOpenIsAClearCircuitOpenError) {
+  auto f = make(breaker_options(options()));
+  f->breaker(0).force_open();
+  for (std::size_t i : {1u, 2u}) servers[i]->fail_next_connects(2);
+  EXPECT_THROW((void)f->acquire(), Error);  // h0 forced open, h1 and h2 fail
+  EXPECT_THROW((void)f->acquire(), Error);  // again: now their breakers open
+  clock.advance(3s);
+  try {
+    (void)f->acquire();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::circuit_open);
+    EXPECT_FALSE(e.retryable());
+    const std::string m = e.what();
+    EXPECT_NE(m.find("all 3 hosts"), std::string::npos) << m;
+    EXPECT_NE(m.find("h0:9000 forced open"), std::string::npos) << m;
+    EXPECT_NE(m.find("h1:9000 open, retry in 7.0 s"), std::string::npos) << m;
+    EXPECT_NE(m.find("the next host will be tried in 7.0 s"), std::string::npos) << m;
+  }
+  EXPECT_EQ(f->host_stats()[0].retry_in, Clock::duration::max());
+}
+
+TEST_F(FailoverTest, ALeaseBrokenByTheHostCountsAsAFailure) {
+  auto f = make(options());
+  {
+    Lease lease = f->acquire();
+    lease.mark_broken(Error(ErrorKind::network, "connection reset by peer"));
+  }
+  auto s = f->host_stats()[0];
+  EXPECT_EQ(s.failures, 1u);
+  EXPECT_EQ(s.errors, 1u);
+  EXPECT_NE(s.last_error.find("h0:9000 ended with the connection broken"), std::string::npos) << s.last_error;
+  EXPECT_EQ(f->breaker(0).metrics().failed_calls, 1u);
+  EXPECT_EQ(servers[0]->connections_open(), 0u);  // the pool dropped it
+}
+
+TEST_F(FailoverTest, AHostFailureDuringALeaseCountsWhenItEnds) {
+  auto f = make(options());
+  servers[0]->on("SELECT slow", {.error = Error(ErrorKind::timeout, "query timed out after 1 s")});
+  {
+    Lease lease = f->acquire();
+    EXPECT_THROW(lease->execute("SELECT slow"), Error);
+    EXPECT_EQ(f->host_stats()[0].failures, 0u);  // counted when the lease ends
+  }
+  EXPECT_EQ(f->host_stats()[0].failures, 1u);
+  EXPECT_EQ(f->breaker(0).metrics().failed_calls, 1u);
+}
+
+TEST_F(FailoverTest, QueryErrorsAndCleanLeasesAreSuccesses) {
+  auto f = make(options());
+  servers[0]->on("SELEC 1", {.error = Error::from_server(server_codes::syntax_error, "DB::Exception", "Syntax error")});
+  {
+    Lease lease = f->acquire();
+    EXPECT_THROW(lease->execute("SELEC 1"), Error);
+  }
+  {
+    Lease lease = f->acquire();
+    lease->execute("SELECT 1");
+  }
+  {
+    Lease lease = f->acquire();
+    lease.mark_broken();  // the caller's own reason: says nothing about the host
+  }
+  const auto s = f->host_stats()[0];
+  EXPECT_EQ(s.failures, 0u);
+  EXPECT_EQ(s.successes, 2u);
+  EXPECT_EQ(f->breaker(0).metrics().calls, 2u);
+  EXPECT_EQ(f->breaker(0).metrics().failed_calls, 0u);
+}
+
+TEST_F(FailoverTest, StatsSumTheHostsAndMaintainRunsEach) {
+  auto f = make(options(), /*min_idle=*/1);
+  const MaintenanceReport r = f->maintain();
+  EXPECT_EQ(r.created, 3u);
+  for (const auto& rec : recorders) EXPECT_EQ(rec->maintained.load(), 1);
+  StrategyStats s = f->stats();
+  EXPECT_EQ(s.idle, 3u);
+  EXPECT_EQ(s.open, 3u);
+  EXPECT_EQ(s.created, 3u);
+  {
+    Lease a = f->acquire();
+    Lease b = f->acquire();
+    s = f->stats();
+    EXPECT_EQ(s.in_use, 2u);
+    EXPECT_EQ(s.acquired, 2u);
+    EXPECT_EQ(f->host_stats()[0].pool.in_use, 2u);
+  }
+  EXPECT_EQ(f->stats().in_use, 0u);
+}
+
+TEST_F(FailoverTest, CheckHostsPingsAndRecords) {
+  auto f = make(options());
+  f->breaker(2).force_open();
+  servers[1]->fail_next_pings(1);
+  const auto checks = f->check_hosts();
+  ASSERT_EQ(checks.size(), 3u);
+  EXPECT_TRUE(checks[0].checked);
+  EXPECT_TRUE(checks[0].ok);
+  EXPECT_TRUE(checks[1].checked);
+  EXPECT_FALSE(checks[1].ok);
+  EXPECT_FALSE(checks[1].error.empty());
+  EXPECT_FALSE(checks[2].checked);
+  const auto s = f->host_stats();
+  EXPECT_TRUE(s[0].ping_latency.has_value());
+  EXPECT_FALSE(s[1].ping_latency.has_value());
+  EXPECT_EQ(s[1].failures, 1u);
+  EXPECT_EQ(servers[0]->ping_count(), 1u);
+}
+
+TEST_F(FailoverTest, ALeaseMayOutliveTheStrategy) {
+  auto f = make(options());
+  Lease lease = f->acquire();
+  f.reset();
+  lease->execute("SELECT 1");
+  lease.mark_broken(refused());
+  lease.release();
+  EXPECT_EQ(servers[0]->connections_open(), 0u);
+}
+
+TEST_F(FailoverTest, BadOptionsAreErrors) {
+  FailoverOptions none = options();
+  none.hosts.clear();
+  EXPECT_THROW(make(none), Error);
+  EXPECT_THROW(FailoverStrategy(options(), nullptr), Error);
+  EXPECT_THROW(FailoverStrategy(options(), [](const FailoverHost&, std::size_t) { return nullptr; }), Error);
+  FailoverOptions bad = options();
+  bad.breaker.failure_rate_threshold = 0;
+  try {
+    (void)make(bad);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::config);
+  }
+  auto f = make(options());
+  EXPECT_THROW((void)f->breaker(3), Error);
+}
+
+TEST(FailoverConfig, HostsAndPolicyComeFromTheConfig) {
+  const Config config =
+      Config::from_dsn("clickhouse://app:hunter2@a,b:9001,[::1]?load_balancing=round_robin&connect_timeout=3s");
+  const FailoverOptions o = failover_options(config);
+  ASSERT_EQ(o.hosts.size(), 3u);
+  EXPECT_EQ(o.load_balancing, LoadBalancing::round_robin);
+  EXPECT_EQ(o.connect_timeout, 3s);
+  FailoverStrategy f(config);  // opens nothing yet
+  EXPECT_EQ(f.name(), "failover");
+  const auto s = f.host_stats();
+  EXPECT_EQ(s[0].address, "a:9000");
+  EXPECT_EQ(s[1].address, "b:9001");
+  EXPECT_EQ(s[2].address, "[::1]:9000");
+  EXPECT_EQ(f.stats().open, 0u);
+}
+
+// Two threads acquire and run queries while one host fails now and then; a third reads the stats.
+// Run under TSan (build/mgr-tsan) to check the locking.
+TEST_F(FailoverTest, StressTwoThreads) {
+  FailoverOptions o = options(LoadBalancing::random);
+  o.breaker.window_size = 1000;
+  o.breaker.minimum_calls = 1000;  // keep all hosts in play
+  o.max_ignored_errors = 1u << 30;
+  auto f = make(std::move(o));
+  servers[1]->on("SELECT x", {.error = Error(ErrorKind::network, "reset")});
+  constexpr int k_iterations = 400;
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  std::atomic<bool> done{false};
+  auto worker = [&] {
+    for (int i = 0; i < k_iterations; ++i) {
+      try {
+        Lease lease = f->acquire();
+        try {
+          lease->execute("SELECT x");
+          ++ok;
+        } catch (const Error& e) {
+          lease.mark_broken(e);
+          ++failed;
+        }
+      } catch (const Error&) {
+        ++failed;
+      }
+    }
+  };
+  std::thread reader([&] {
+    while (!done.load()) {
+      (void)f->host_stats();
+      (void)f->stats();
+      std::this_thread::yield();
+    }
+  });
+  std::thread a(worker);
+  std::thread b(worker);
+  a.join();
+  b.join();
+  done = true;
+  reader.join();
+  EXPECT_EQ(ok + failed, 2 * k_iterations);
+  EXPECT_GT(ok.load(), 0);
+  const auto s = f->host_stats();
+  EXPECT_EQ(s[1].failures, static_cast<std::uint64_t>(failed.load()));
+  EXPECT_EQ(s[0].failures + s[2].failures, 0u);
+  EXPECT_EQ(f->stats().in_use, 0u);
+}
+
+// The same with breakers that trip and recover while a third thread moves the clock, pings the
+// hosts and reads the stats: permits, probes and listeners under contention (TSan).
+TEST_F(FailoverTest, StressTwoThreadsWithBreakersTripping) {
+  FailoverOptions o = options(LoadBalancing::round_robin);
+  o.max_ignored_errors = 1u << 30;  // keep host 1 in the rotation: only its breaker keeps it out
+  auto f = make(std::move(o));
+  std::atomic<int> opened{0};
+  f->breaker(1).add_listener([&](CircuitState, CircuitState to) {
+    if (to == CircuitState::open) ++opened;
+  });
+  servers[1]->on("SELECT x", {.error = Error(ErrorKind::network, "reset")});
+  constexpr int k_iterations = 400;
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  std::atomic<int> finished{0};
+  auto worker = [&] {
+    for (int i = 0; i < k_iterations; ++i) {
+      try {
+        Lease lease = f->acquire();
+        try {
+          lease->execute("SELECT x");
+          ++ok;
+        } catch (const Error& e) {
+          lease.mark_broken(e);
+          ++failed;
+        }
+      } catch (const Error&) {
+        ++failed;
+      }
+    }
+    ++finished;
+  };
+  std::thread mover([&] {
+    while (finished.load() < 2) {
+      clock.advance(1s);
+      (void)f->check_hosts();
+      (void)f->host_stats();
+      (void)f->stats();
+      std::this_thread::yield();
+    }
+  });
+  std::thread a(worker);
+  std::thread b(worker);
+  a.join();
+  b.join();
+  mover.join();
+  EXPECT_EQ(ok + failed, 2 * k_iterations);
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_GE(opened.load(), 1);
+  EXPECT_EQ(f->host_stats()[0].failures + f->host_stats()[2].failures, 0u);
+  EXPECT_EQ(f->stats().in_use, 0u);
+}
+
+}  // namespace
+}  // namespace chconn
