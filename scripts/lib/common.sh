@@ -50,6 +50,10 @@ chconn_setup() {
   chconn_install_packages "${CHCONN_PACKAGES[@]}"
   export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
   export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+  # Hits across build directories and clones: paths under the source tree are hashed relative to
+  # it, and the build directory (in the debug info) is not hashed.
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$CHCONN_ROOT}"
+  export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
   # The Debian package may start a system-wide server; tests never use it, and it would hold
   # ports and CPU. Leave it alone if it runs, but make sure nothing depends on it.
   true

@@ -8,7 +8,10 @@ namespace chconn {
 
 Client::Client(ConnectionFactory& factory, std::string strategy) : factory_(&factory), strategy_(std::move(strategy)) {}
 
-Lease Client::lease() { return factory_->acquire(strategy_, Deadline::after(factory_->timeouts().pool_acquire)); }
+// Deadline::never(): every strategy bounds acquire() by its own timeouts (strategy.h), on its own
+// clock; a deadline computed here on steady_clock() would be meaningless to a strategy whose clock
+// is injected.
+Lease Client::lease() { return factory_->acquire(strategy_, Deadline::never()); }
 
 // Runs f(connection) on a lease taken for the call. The lease ends on every path (its destructor);
 // an error that broke the connection marks it, so the strategy drops it instead of reusing it.

@@ -7,6 +7,7 @@
 #include "chconn/connection/connector.h"
 #include "chconn/core/error.h"
 #include "chconn/strategy/direct.h"
+#include "chconn/strategy/failover.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
 
@@ -145,6 +146,8 @@ void initialize(ConnectionFactory& factory, const Config& config) {
   direct.connect_timeout = config.timeouts.connect * static_cast<long>(std::max<std::size_t>(1, config.hosts.size()));
   factory.register_strategy(std::make_shared<DirectStrategy>(connector, direct), true);
   factory.register_strategy(std::make_shared<PooledStrategy>(connector, pooled_options(config)), true);
+  // A pool per host, made lazily: nothing connects until the first acquire().
+  factory.register_strategy(std::make_shared<FailoverStrategy>(config), true);
   if (config.environment == Environment::testing) factory.register_strategy(std::make_shared<MockStrategy>(), true);
   factory.set_timeouts(config.timeouts);
 

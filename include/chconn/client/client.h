@@ -15,8 +15,10 @@
 // a query whose reply was lost, nor whether the statement is safe to repeat, so retrying is left to
 // the caller or to the manager layer's retry policy.
 //
-// Timeouts: the acquire deadline is the factory's timeouts().pool_acquire (set from the Config by
-// initialize()); a ping waits at most timeouts().connect.
+// Timeouts: acquiring waits at most the strategy's own finite timeouts (a pool's acquire timeout,
+// the connect timeout per host, both from the Config given to initialize()); the Client adds no
+// deadline of its own on the real clock, so strategies on an injected clock (a MockStrategy over a
+// ManualClock in a unit test) see only their own time. A ping waits at most timeouts().connect.
 //
 // Thread safety: default_factory() and initialize() may be called from any thread; a Client may be
 // copied freely and used from several threads at once (each call takes its own lease).

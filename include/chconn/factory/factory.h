@@ -19,7 +19,7 @@
 //
 // Example:
 //   chconn::ConnectionFactory factory;
-//   chconn::initialize(factory, config);   // "direct" and "pooled" (+ "mock" in testing)
+//   chconn::initialize(factory, config);   // "direct", "pooled", "failover" (+ "mock" in testing)
 //   chconn::Lease lease = factory.acquire();          // the default strategy
 //   chconn::Lease other = factory.acquire("direct");  // a named one
 #pragma once
@@ -92,7 +92,7 @@ class ConnectionFactory {
 std::string_view default_strategy_for(Environment environment) noexcept;
 
 // Registers "direct" (DirectStrategy) and "pooled" (PooledStrategy) over native_connector(config),
-// and in the testing environment "mock" (an empty MockStrategy for tests to script: reach it with
+// "failover" (FailoverStrategy: a pool per config host, chosen by config.load_balancing), and in the testing environment "mock" (an empty MockStrategy for tests to script: reach it with
 // factory.get("mock") and a dynamic_cast, or register your own), replacing earlier ones of those
 // names. Then makes config.strategy the default, or when it is empty
 // default_strategy_for(config.environment); an unknown config.strategy is an Error(config) listing

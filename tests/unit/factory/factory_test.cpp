@@ -134,14 +134,14 @@ TEST(Initialize, EnvironmentPicksTheDefault) {
     ConnectionFactory f;
     initialize(f, config_for(Environment::testing));
     EXPECT_EQ(f.default_name(), "mock");
-    EXPECT_EQ(f.names(), (std::vector<std::string>{"direct", "mock", "pooled"}));
+    EXPECT_EQ(f.names(), (std::vector<std::string>{"direct", "failover", "mock", "pooled"}));
     EXPECT_NE(std::dynamic_pointer_cast<MockStrategy>(f.get()), nullptr);
   }
   {
     ConnectionFactory f;
     initialize(f, config_for(Environment::production));
     EXPECT_EQ(f.default_name(), "pooled");
-    EXPECT_EQ(f.names(), (std::vector<std::string>{"direct", "pooled"})) << "mock only in testing";
+    EXPECT_EQ(f.names(), (std::vector<std::string>{"direct", "failover", "pooled"})) << "mock only in testing";
     EXPECT_NE(std::dynamic_pointer_cast<PooledStrategy>(f.get()), nullptr);
   }
   {
