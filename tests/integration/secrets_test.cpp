@@ -27,8 +27,11 @@
 #include "chconn/core/error.h"
 #include "chconn/core/log.h"
 #include "chconn/factory/factory.h"
+#include "chconn/manager/manager.h"
+#include "chconn/strategy/failover.h"
 #include "chconn/strategy/direct.h"
 #include "chconn/strategy/pooled.h"
+#include "cli_support.h"
 #include "support/connection_helpers.h"
 #include "support/fake_server.h"
 #include "support/net_loopback.h"
@@ -356,6 +359,44 @@ TEST(Secrets, PasswordAppearsInNoMessageLogOrPrintedConfig) {
     const Config round_trip = Config::from_dsn(config.to_dsn(false));
     EXPECT_EQ(round_trip.password, secret);  // the unredacted form is the one explicit way out
     collected.add("round trip to_string", round_trip.to_string());
+  }
+
+  // 6. The manager over failover (a live host refusing the password, and a closed port): its
+  //    errors, health report, metrics and per-host stats; and `chconn health --metrics` for the
+  //    same DSN, whose output and process title must not show the password either.
+  for (std::string_view secret : {k_sentinel, k_reserved_sentinel}) {
+    Config config = sentinel_config(collected, test::k_password_user);
+    config.password = std::string(secret);
+    const test::RefusedPort closed;
+    config.hosts.push_back(HostPort{closed.host(), closed.port()});
+    config.strategy = "failover";
+    config.timeouts.connect = 2s;
+    auto factory = std::make_shared<ConnectionFactory>();
+    initialize(*factory, config);
+    ConnectionManager manager(factory);
+    collected.expect_error("manager execute", [&] { manager.execute("SELECT 1"); });
+    collected.expect_error("manager acquire", [&] { manager.acquire(); });
+    const HealthReport report = manager.run_health_check_once();
+    collected.add("health report", to_string(report));
+    for (const StrategyHealth& sh : report.strategies) {
+      collected.add("health last_error " + sh.name, sh.last_error);
+      for (const HostHealth& hh : sh.hosts) collected.add("host health " + hh.address, hh.last_error);
+    }
+    collected.add("metrics", manager.metrics_text());
+    if (auto failover = std::dynamic_pointer_cast<FailoverStrategy>(factory->get("failover"))) {
+      for (const FailoverHostStats& h : failover->host_stats()) collected.add("host stats " + h.address, h.last_error);
+    } else {
+      ADD_FAILURE() << "initialize() registered no failover strategy";
+    }
+
+    const std::string cli = test::chconn_binary();
+    ASSERT_FALSE(cli.empty()) << "build the chconn_cli target first";
+    const test::ProcessResult health =
+        test::run_process({cli, "--dsn", config.to_dsn(false), "--connect-timeout", "2s", "health", "--metrics"});
+    EXPECT_NE(health.exit_code, 0) << "a host refusing the login is not healthy:\n" << health.out;
+    EXPECT_NE(health.out.find("FAIL"), std::string::npos) << health.out;
+    collected.add("chconn health stdout", health.out);
+    collected.add("chconn health stderr", health.err);
   }
 
   EXPECT_GT(collected.log_lines(), 0u) << "the logger saw nothing; the test would prove nothing about logs";
