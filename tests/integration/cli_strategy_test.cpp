@@ -102,8 +102,8 @@ class CliStrategy : public ::testing::Test {
   std::string port_;
 };
 
-TEST_F(CliStrategy, DirectAndPooledGiveTheSameOutput) {
-  for (const char* s : {"direct", "pooled"}) {
+TEST_F(CliStrategy, DirectPooledAndFailoverGiveTheSameOutput) {
+  for (const char* s : {"direct", "pooled", "failover"}) {
     const auto r = chconn({"--strategy", s, "-q", "SELECT 1; SELECT 'two'"});
     EXPECT_EQ(r.exit_code, 0) << s << ": " << r.err;
     EXPECT_EQ(r.out, "1\ntwo\n") << s;
@@ -121,7 +121,7 @@ TEST_F(CliStrategy, UnknownStrategyFlagIsAUsageError) {
   const auto r = chconn({"--strategy", "bogus", "-q", "SELECT 1"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(contains(r.err, "unknown strategy 'bogus'")) << r.err;
-  EXPECT_TRUE(contains(r.err, "direct, pooled or mock")) << r.err;
+  EXPECT_TRUE(contains(r.err, "direct, pooled, failover or mock")) << r.err;
   EXPECT_EQ(r.out, "");
 }
 
@@ -136,7 +136,7 @@ TEST_F(CliStrategy, DsnStrategyParameterSelects) {
       run_process({binary_, "--dsn", "clickhouse://127.0.0.1:" + port_ + "/?strategy=sideways", "-q", "SELECT 3"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   EXPECT_TRUE(contains(bad.err, "unknown strategy 'sideways'")) << bad.err;
-  EXPECT_TRUE(contains(bad.err, "direct, pooled")) << bad.err;
+  EXPECT_TRUE(contains(bad.err, "direct, failover, pooled")) << bad.err;
 
   // The flag wins over the DSN: mock answers although the DSN names a port nothing listens on.
   const std::string dead = "clickhouse://127.0.0.1:" + std::to_string(closed_port()) + "/?strategy=direct";

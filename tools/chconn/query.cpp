@@ -6,7 +6,7 @@
 // connection; the first error stops the run, as with clickhouse-client.
 //
 // That connection is a lease from a ConnectionFactory filled by chconn::initialize(): --strategy
-// (or the DSN's strategy=, CHCONN_STRATEGY, CHCONN_ENV) picks direct, pooled or mock; see
+// (or the DSN's strategy=, CHCONN_STRATEGY, CHCONN_ENV) picks direct, pooled, failover or mock; see
 // strategy_choice.h.
 #include <unistd.h>
 

@@ -21,7 +21,7 @@
 namespace chconn::cli {
 
 // The names --strategy accepts, for help texts.
-inline constexpr std::string_view k_strategy_names = "direct, pooled or mock";
+inline constexpr std::string_view k_strategy_names = "direct, pooled, failover or mock";
 
 // Applies `flag` (empty: not given) to config.strategy, fills `factory` and returns the name of
 // the strategy that is now its default. Errors are chconn::Error: usage for an unknown --strategy

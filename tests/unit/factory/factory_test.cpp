@@ -168,7 +168,7 @@ TEST(Initialize, UnknownStrategyIsAConfigErrorListingKnownOnes) {
   const auto message =
       error_of(ErrorKind::config, [&] { initialize(f, config_for(Environment::production, "fastest")); });
   EXPECT_TRUE(contains(message, "'fastest'")) << message;
-  EXPECT_TRUE(contains(message, "direct, pooled")) << message;
+  EXPECT_TRUE(contains(message, "direct, failover, pooled")) << message;
 }
 
 TEST(Initialize, PoolAndTimeoutsComeFromTheConfig) {
