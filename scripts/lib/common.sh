@@ -59,10 +59,11 @@ chconn_setup() {
   true
 }
 
-# chconn_build PRESET: configure (warnings are errors) and build one CMake preset.
+# chconn_build PRESET [BUILD_ARGS...]: configure (warnings are errors) and build one CMake preset;
+# BUILD_ARGS go to `cmake --build` (e.g. --target NAME).
 chconn_build() {
   local preset=$1; shift
   chconn_log "configuring and building preset '$preset'"
-  cmake --preset "$preset" -DCHCONN_WERROR=ON "$@" >/dev/null
-  cmake --build --preset "$preset" -j "$(nproc)"
+  cmake --preset "$preset" -DCHCONN_WERROR=ON >/dev/null || return 1
+  cmake --build --preset "$preset" -j "$(nproc)" "$@"
 }
