@@ -28,6 +28,7 @@
 #include "chconn/net/tcp.h"
 #include "net/socket.h"
 #include "net/tcp_connect.h"
+#include "support/expect_error.h"
 #include "support/net_loopback.h"
 
 namespace chconn::net {
@@ -35,6 +36,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::BlackholePort;
+using test::expect_error;
+using test::expect_reported;
 using test::IpFamily;
 using test::LoopbackServer;
 using test::LoopbackServerOptions;
@@ -72,37 +75,6 @@ std::vector<unsigned char> read_exactly(Stream& s, std::size_t n, Deadline deadl
   return out;
 }
 
-// Runs `f`, expecting a chconn::Error of `kind` whose message contains every one of `parts`.
-// Returns the error's message.
-std::string expect_error(ErrorKind kind, const std::function<void()>& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), kind) << e.what();
-    for (const std::string& part : parts) EXPECT_NE(e.message().find(part), std::string::npos) << e.what();
-    return e.message();
-  }
-  ADD_FAILURE() << "no chconn::Error of kind " << to_string(kind) << " was thrown";
-  return {};
-}
-
-// The timeout a message reports ("... timed out after 250 ms"), in milliseconds; -1 if none. It is
-// measured when the call starts, so it may be a little under what the test configured.
-long reported_ms(const std::string& message) {
-  const std::string key = "timed out after ";
-  const auto at = message.find(key);
-  if (at == std::string::npos) return -1;
-  std::size_t used = 0;
-  const long n = std::stol(message.substr(at + key.size()), &used);
-  const bool seconds = message.compare(at + key.size() + used, 3, " ms") != 0;
-  return seconds ? n * 1000 : n;
-}
-
-void expect_reported(const std::string& message, std::chrono::milliseconds configured) {
-  const long ms = reported_ms(message);
-  EXPECT_LE(ms, configured.count()) << message;
-  EXPECT_GE(ms, configured.count() / 2) << message;
-}
 
 std::string hostport(const std::string& host, std::uint16_t port) {
   return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);

@@ -22,6 +22,7 @@
 #include "chconn/core/error.h"
 #include "chconn/net/tcp.h"
 #include "chconn/net/tls.h"
+#include "support/expect_error.h"
 #include "support/net_loopback.h"
 #include "support/net_tls.h"
 
@@ -29,6 +30,8 @@ namespace chconn::net {
 namespace {
 
 using namespace std::chrono_literals;
+using test::expect_error;
+using test::expect_reported;
 using test::IpFamily;
 using test::LoopbackServer;
 using test::ServerMode;
@@ -84,35 +87,6 @@ void expect_echo(Stream& s, std::size_t size) {
   }
 }
 
-std::string expect_error(ErrorKind kind, const std::function<void()>& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), kind) << e.what();
-    for (const std::string& part : parts) EXPECT_NE(e.message().find(part), std::string::npos) << e.what();
-    return e.message();
-  }
-  ADD_FAILURE() << "no chconn::Error of kind " << to_string(kind) << " was thrown";
-  return {};
-}
-
-// The timeout a message reports ("... timed out after 250 ms"), in milliseconds; -1 if none. It is
-// measured when the call starts, so it may be a little under what the test configured.
-long reported_ms(const std::string& message) {
-  const std::string key = "timed out after ";
-  const auto at = message.find(key);
-  if (at == std::string::npos) return -1;
-  std::size_t used = 0;
-  const long n = std::stol(message.substr(at + key.size()), &used);
-  const bool seconds = message.compare(at + key.size() + used, 3, " ms") != 0;
-  return seconds ? n * 1000 : n;
-}
-
-void expect_reported(const std::string& message, std::chrono::milliseconds configured) {
-  const long ms = reported_ms(message);
-  EXPECT_LE(ms, configured.count()) << message;
-  EXPECT_GE(ms, configured.count() / 2) << message;
-}
 
 // TlsOptions is filled member by member: its string members have no default initialisers, so
 // designated initialisers that skip them trip -Wmissing-field-initializers.
