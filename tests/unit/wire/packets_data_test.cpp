@@ -19,32 +19,14 @@
 #include "chconn/wire/io.h"
 #include "chconn/wire/packets.h"
 #include "chconn/wire/protocol.h"
+#include "support/hex.h"
 
 namespace chconn::wire {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-Bytes hex(std::string_view h) {
-  Bytes out;
-  int nibble = -1;
-  for (const char c : h) {
-    int v;
-    if (c >= '0' && c <= '9')
-      v = c - '0';
-    else if (c >= 'a' && c <= 'f')
-      v = c - 'a' + 10;
-    else
-      continue;
-    if (nibble < 0) {
-      nibble = v;
-    } else {
-      out.push_back(static_cast<std::uint8_t>(nibble * 16 + v));
-      nibble = -1;
-    }
-  }
-  return out;
-}
+using test::hex;
 
 Bytes cat(std::initializer_list<Bytes> parts) {
   Bytes out;

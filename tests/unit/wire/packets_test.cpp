@@ -13,6 +13,7 @@
 #include "chconn/core/error.h"
 #include "chconn/wire/io.h"
 #include "chconn/wire/protocol.h"
+#include "support/hex.h"
 
 namespace chconn::wire {
 namespace {
@@ -23,25 +24,8 @@ using Bytes = std::vector<std::uint8_t>;
 class B {
  public:
   B& hex(std::string_view h) {
-    int nibble = -1;
-    for (const char c : h) {
-      int v;
-      if (c >= '0' && c <= '9')
-        v = c - '0';
-      else if (c >= 'a' && c <= 'f')
-        v = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F')
-        v = c - 'A' + 10;
-      else
-        continue;
-      if (nibble < 0) {
-        nibble = v;
-      } else {
-        bytes_.push_back(static_cast<std::uint8_t>(nibble * 16 + v));
-        nibble = -1;
-      }
-    }
-    EXPECT_EQ(nibble, -1) << "odd number of hex digits in " << h;
+    const std::vector<std::uint8_t> more = test::hex(h);
+    bytes_.insert(bytes_.end(), more.begin(), more.end());
     return *this;
   }
   // A String: one-byte length (all test strings are < 128 bytes) and the bytes.
