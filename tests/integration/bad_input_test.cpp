@@ -17,37 +17,16 @@
 #include "chconn/strategy/direct.h"
 #include "chconn/strategy/pooled.h"
 #include "support/connection_helpers.h"
+#include "support/process_probes.h"
 
 namespace chconn {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool k_address_sanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool k_address_sanitizer = true;
-#else
-constexpr bool k_address_sanitizer = false;
-#endif
-#else
-constexpr bool k_address_sanitizer = false;
-#endif
-
 using namespace std::chrono_literals;
 using Steady = std::chrono::steady_clock;
-
-std::size_t open_fds() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
-
-std::size_t rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-}
+using test::k_address_sanitizer;
+using test::open_fds;
+using test::rss_bytes;
 
 Error connect_fails(const Config& config) {
   try {

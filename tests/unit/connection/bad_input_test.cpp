@@ -34,6 +34,7 @@
 #include "chconn/wire/text.h"
 #include "support/fake_server.h"
 #include "support/net_loopback.h"
+#include "support/process_probes.h"
 
 // ----- Allocation tracking -----------------------------------------------------------------------
 // The largest single allocation made while a row runs: a decoder that believed a lying length
@@ -69,6 +70,8 @@ namespace {
 using namespace std::chrono_literals;
 using test::FakeScript;
 using test::FakeServer;
+using test::open_fds;
+using test::rss_bytes;
 namespace fake = test::fake;
 using Steady = std::chrono::steady_clock;
 using Ms = std::chrono::milliseconds;
@@ -80,12 +83,6 @@ constexpr Ms k_slack = 3s;
 
 // ----- Process probes ----------------------------------------------------------------------------
 
-std::size_t open_fds() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
-
 std::size_t status_kib(const char* key) {
   std::ifstream status("/proc/self/status");
   std::string line;
@@ -94,13 +91,6 @@ std::size_t status_kib(const char* key) {
     if (line.rfind(prefix, 0) == 0) return std::strtoull(line.c_str() + prefix.size(), nullptr, 10);
   }
   return 0;
-}
-
-std::size_t rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
 // Peak RSS growth and the largest allocation over a scope. The peak is reset through

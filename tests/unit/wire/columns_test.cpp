@@ -10,16 +10,10 @@
 #include <string>
 
 #include "columns_test_util.h"
+#include "support/process_probes.h"  // CHCONN_TEST_ASAN
 
 // ---- Largest single allocation, to prove that lying counts cost no memory up front ----------------
 // (Replacing operator new conflicts with AddressSanitizer's own; the check is skipped there.)
-#if defined(__SANITIZE_ADDRESS__)
-#define CHCONN_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CHCONN_TEST_ASAN 1
-#endif
-#endif
 
 namespace {
 std::atomic<std::size_t> g_max_allocation{0};
