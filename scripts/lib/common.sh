@@ -13,7 +13,7 @@ CHCONN_PACKAGES=(
   liblz4-dev libzstd-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   clickhouse-server clickhouse-client
-  curl procps iproute2 util-linux ca-certificates tzdata
+  curl procps iproute2 util-linux nftables ca-certificates tzdata
 )
 
 chconn_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
