@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -300,6 +301,60 @@ TEST_F(CliStrategy, BenchRejectsBadLimits) {
                                                                 {"bench", "--strategy", "nope"}}) {
     const auto r = chconn(args);
     EXPECT_EQ(r.exit_code, 2) << args[1] << " " << args[2] << ": " << r.err;
+  }
+}
+
+// --manager and --fault: a failover over a refused port and the sandbox, through the manager.
+// The fault commands run at their times (a pending one is reported as not run when the count
+// ends the run), their output goes to stderr, and the report carries the events, the hosts and
+// the timeline.
+TEST_F(CliStrategy, BenchRunsFaultCommandsAndReportsHostsEventsAndTimeline) {
+  const std::string dsn = "clickhouse://127.0.0.1:" + std::to_string(closed_port()) + ",127.0.0.1:" + port_ +
+                          "?strategy=failover&load_balancing=in_order";
+  const auto r = run_process({binary_, "--dsn", dsn, "bench", "--manager", "--count", "300", "--duration", "60s",
+                              "--json", "--fault", "0s:echo fault-one-ran", "--fault", "1h:echo fault-two-ran"},
+                             {}, {});
+  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_TRUE(contains(r.err, "fault-one-ran")) << r.err;
+  EXPECT_FALSE(contains(r.err, "fault-two-ran")) << r.err;
+  EXPECT_FALSE(contains(r.out, "fault-one-ran\n")) << "a fault command's output must not mix with the report";
+  Json j;
+  ASSERT_NO_THROW(j = Json::parse(r.out)) << r.out;
+  EXPECT_TRUE(j["manager"].boolean());
+  EXPECT_EQ(j["ok"].number(), 300);
+  EXPECT_EQ(j["failed"].number(), 0);
+
+  const auto& hosts = j["hosts"].array();
+  ASSERT_EQ(hosts.size(), 2u);
+  EXPECT_GE(hosts[0]["failures"].number(), 1) << "the refused host was tried first (in_order)";
+  EXPECT_FALSE(hosts[0]["last_error"].string().empty());
+  EXPECT_GE(hosts[1]["successes"].number(), 300);
+
+  std::vector<std::string> events;
+  for (const Json& e : j["events"].array()) events.push_back(e["what"].string());
+  const auto has = [&](std::string_view text) {
+    return std::find(events.begin(), events.end(), text) != events.end();
+  };
+  EXPECT_TRUE(has("fault: echo fault-one-ran"));
+  EXPECT_TRUE(has("fault done, exit status 0: echo fault-one-ran"));
+  EXPECT_TRUE(has("fault not run, the run had ended: echo fault-two-ran"));
+
+  double timeline_ok = 0;
+  for (const Json& t : j["timeline"].array()) timeline_ok += t["ok"].number();
+  EXPECT_EQ(timeline_ok, 300) << "--fault implies the timeline, which counts every query once";
+}
+
+TEST_F(CliStrategy, BenchReportsAFailingFaultCommandsExitStatus) {
+  const auto r = chconn({"bench", "--count", "5", "--json", "--fault", "0s:exit 3"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "fault done, exit status 3: exit 3")) << r.out;
+}
+
+TEST_F(CliStrategy, BenchRejectsBadFaultSpecs) {
+  for (const std::string spec : {"no-colon", ":echo", "5s:", "soon:echo", "-1s:echo"}) {
+    const auto r = chconn({"bench", "--count", "1", "--fault", spec});
+    EXPECT_EQ(r.exit_code, 2) << spec << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, "--fault")) << spec << ": " << r.err;
   }
 }
 

@@ -23,6 +23,7 @@ struct Json {
   bool is_number() const { return std::holds_alternative<double>(value); }
   bool is_string() const { return std::holds_alternative<std::string>(value); }
   const Object& object() const { return *std::get<std::shared_ptr<Object>>(value); }
+  const Array& array() const { return *std::get<std::shared_ptr<Array>>(value); }
   double number() const { return std::get<double>(value); }
   const std::string& string() const { return std::get<std::string>(value); }
   bool boolean() const { return std::get<bool>(value); }

@@ -25,8 +25,23 @@
 // fetch_add that claims the next query of --count. Nothing is locked; the vectors are merged after
 // every worker has been joined.
 //
+// Faults and failover (`--manager`, `--fault`, `--timeline`):
+//   --manager      queries go through a ConnectionManager (its retry policy, retry budget, breaker
+//                  and health thread, with their defaults) instead of a bare Client, as a service
+//                  that wants failures absorbed would use chconn.
+//   --fault AT:CMD runs the shell command CMD (its output on stderr) AT after the start, e.g.
+//                  `--fault "5s:kill -STOP 1234" --fault "15s:kill -CONT 1234"`: a scripted fault
+//                  during the load. Commands still pending when the run ends are not run.
+//   --timeline     queries ok and failed per second of the run (implied by --fault).
+// The report then has an event log — every fault command (start, exit status) and every breaker
+// transition (each failover host's breaker, and the manager's breaker of the strategy), with its
+// time since the start — and, for the failover strategy, each host's stats after the run:
+// breaker, decayed errors, successes, failures, times skipped while its breaker refused, last error.
+// scripts/fault-bench runs the fault scenarios of the fault tests this way against sandbox servers.
+//
 // Exit code: 0 when every query succeeded, 1 when some failed (the report is printed either way),
 // 2 for bad flags.
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,6 +52,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iomanip>
 #include <iostream>
@@ -52,6 +68,8 @@
 #include "chconn/client/client.h"
 #include "chconn/core/error.h"
 #include "chconn/factory/factory.h"
+#include "chconn/manager/manager.h"
+#include "chconn/strategy/failover.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/strategy.h"
 #include "cli.h"
@@ -66,6 +84,7 @@ constexpr std::size_t k_error_kinds = static_cast<std::size_t>(ErrorKind::usage)
 constexpr std::uint64_t k_max_count = 1'000'000'000;
 constexpr std::size_t k_max_concurrency = 256;
 constexpr std::size_t k_max_reserve = std::size_t{1} << 20;  // latencies reserved up front, per thread
+constexpr std::size_t k_max_timeline_s = 3600;  // seconds of the per-second timeline; later ones share the last
 
 // One worker's results. Only its thread writes them while it runs (done is also read by the
 // progress line); aligned so that workers never share a cache line.
@@ -74,6 +93,40 @@ struct alignas(64) Worker {
   std::array<std::uint64_t, k_error_kinds> errors{};
   std::array<std::string, k_error_kinds> first_error{};
   std::atomic<std::uint64_t> done{0};  // queries finished, successful or not
+  std::vector<std::uint32_t> ok_by_s;  // --timeline: per second since the start
+  std::vector<std::uint32_t> failed_by_s;
+};
+
+// What happened during the run, in time order once sorted: fault commands and breaker transitions.
+struct Event {
+  double at_s = 0;  // since the start of the run
+  std::string what;
+};
+
+class EventLog {
+ public:
+  explicit EventLog(BenchClock::time_point start) : start_(start) {}
+  void add(std::string what) {
+    const double at = std::chrono::duration<double>(BenchClock::now() - start_).count();
+    std::lock_guard lock(mutex_);
+    events_.push_back({at, std::move(what)});
+  }
+  std::vector<Event> sorted() const {
+    std::lock_guard lock(mutex_);
+    std::vector<Event> out = events_;
+    std::stable_sort(out.begin(), out.end(), [](const Event& a, const Event& b) { return a.at_s < b.at_s; });
+    return out;
+  }
+
+ private:
+  BenchClock::time_point start_;
+  mutable std::mutex mutex_;
+  std::vector<Event> events_;
+};
+
+struct Fault {
+  std::chrono::milliseconds at{};
+  std::string command;
 };
 
 struct Plan {
@@ -84,6 +137,10 @@ struct Plan {
   std::size_t concurrency = 1;
   bool lease_per_thread = false;
   QueryOptions options;
+  ConnectionManager* manager = nullptr;      // --manager
+  std::chrono::milliseconds call_timeout{};  // --manager: each call's deadline (the query timeout)
+  bool timeline = false;
+  std::vector<Fault> faults;
 };
 
 struct Summary {
@@ -96,12 +153,27 @@ struct Summary {
   std::array<std::uint64_t, k_error_kinds> errors{};
   std::array<std::string, k_error_kinds> first_error{};
   StrategyStats stats{};
+  std::vector<std::uint64_t> ok_by_s;  // --timeline
+  std::vector<std::uint64_t> failed_by_s;
+  std::vector<Event> events;
+  std::vector<FailoverHostStats> hosts;  // failover strategy only
 };
 
 void run_worker(Worker& worker, Client client, const Plan& plan, std::atomic<std::uint64_t>& claimed,
-                BenchClock::time_point end) {
+                BenchClock::time_point begin, BenchClock::time_point end) {
   worker.latencies_ns.reserve(
       static_cast<std::size_t>(std::min<std::uint64_t>(plan.count / plan.concurrency + 1, k_max_reserve)));
+  if (plan.timeline) {
+    const auto seconds = static_cast<std::size_t>(std::chrono::ceil<std::chrono::seconds>(end - begin).count()) + 1;
+    worker.ok_by_s.assign(std::min(seconds, k_max_timeline_s), 0);
+    worker.failed_by_s.assign(worker.ok_by_s.size(), 0);
+  }
+  const auto tick = [&](std::vector<std::uint32_t>& by_s) {
+    if (by_s.empty()) return;
+    const auto s =
+        static_cast<std::size_t>(std::chrono::duration_cast<std::chrono::seconds>(BenchClock::now() - begin).count());
+    ++by_s[std::min(s, by_s.size() - 1)];
+  };
   const std::function<void(const Block&)> discard = [](const Block&) {};  // made once, not per query
   std::optional<Lease> held;                                              // --lease-per-thread
   std::uint64_t done = 0;
@@ -110,7 +182,13 @@ void run_worker(Worker& worker, Client client, const Plan& plan, std::atomic<std
     const auto start = BenchClock::now();
     if (start >= end) break;
     try {
-      if (plan.lease_per_thread) {
+      if (plan.manager != nullptr) {
+        ExecuteOptions o;
+        o.strategy = plan.strategy;
+        o.deadline = Deadline::after(plan.call_timeout);
+        o.query = plan.options;
+        (void)plan.manager->select(plan.query, discard, o);
+      } else if (plan.lease_per_thread) {
         if (!held) held.emplace(client.lease());
         try {
           (*held)->select(plan.query, discard, plan.options);
@@ -127,9 +205,11 @@ void run_worker(Worker& worker, Client client, const Plan& plan, std::atomic<std
       }
       worker.latencies_ns.push_back(
           std::chrono::duration_cast<std::chrono::nanoseconds>(BenchClock::now() - start).count());
+      tick(worker.ok_by_s);
     } catch (const Error& e) {
       const auto k = static_cast<std::size_t>(e.kind());
       if (worker.errors[k]++ == 0) worker.first_error[k] = e.message();
+      tick(worker.failed_by_s);
     }
     worker.done.store(++done, std::memory_order_relaxed);
   }
@@ -236,16 +316,54 @@ Summary run_bench(ConnectionFactory& factory, const Plan& plan, bool show_progre
 
   const auto start = BenchClock::now();
   const auto end = start + plan.duration;
+  // Listeners may fire after this function returns (the manager's health thread), so they share
+  // the log rather than point into this frame.
+  const auto events = std::make_shared<EventLog>(start);
+  auto* failover = dynamic_cast<FailoverStrategy*>(factory.get(plan.strategy).get());
+  if (failover != nullptr) {
+    const std::vector<FailoverHostStats> hosts = failover->host_stats();
+    for (std::size_t i = 0; i < failover->host_count(); ++i) {
+      failover->breaker(i).add_listener([events, address = hosts[i].address](CircuitState from, CircuitState to) {
+        events->add("breaker of host " + address + ": " + std::string(to_string(from)) + " -> " +
+                    std::string(to_string(to)));
+      });
+    }
+  }
+  if (plan.manager != nullptr) {
+    plan.manager->breaker(plan.strategy)
+        .add_listener([events, name = plan.strategy](CircuitState from, CircuitState to) {
+          events->add("manager's breaker of strategy " + name + ": " + std::string(to_string(from)) + " -> " +
+                      std::string(to_string(to)));
+        });
+  }
+
   std::vector<std::thread> threads;
   threads.reserve(plan.concurrency);
   for (Worker& w : workers) {
     threads.emplace_back([&, client = Client(factory, plan.strategy)] {
-      run_worker(w, client, plan, claimed, end);
+      run_worker(w, client, plan, claimed, start, end);
       std::lock_guard lock(mutex);
       ++finished;
-      finished_cv.notify_one();
+      finished_cv.notify_all();
     });
   }
+  // --fault: each command at its time, one after the other, unless the workers are done by then.
+  std::thread fault_thread([&] {
+    for (const Fault& f : plan.faults) {
+      {
+        std::unique_lock lock(mutex);
+        if (finished_cv.wait_until(lock, start + f.at, [&] { return finished == threads.size(); })) {
+          events->add("fault not run, the run had ended: " + f.command);
+          continue;
+        }
+      }
+      events->add("fault: " + f.command);
+      const std::string line = "(" + f.command + ") 1>&2";
+      const int status = std::system(line.c_str());
+      const int code = status == -1 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      events->add("fault done, exit status " + std::to_string(code) + ": " + f.command);
+    }
+  });
   {
     std::unique_lock lock(mutex);
     while (!finished_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return finished == threads.size(); })) {
@@ -259,6 +377,7 @@ Summary run_bench(ConnectionFactory& factory, const Plan& plan, bool show_progre
   }
   for (std::thread& t : threads) t.join();
   const auto stop = BenchClock::now();
+  fault_thread.join();
   progress.clear();
 
   Summary s;
@@ -273,11 +392,23 @@ Summary run_bench(ConnectionFactory& factory, const Plan& plan, bool show_progre
       s.errors[k] += w.errors[k];
       if (s.first_error[k].empty()) s.first_error[k] = w.first_error[k];
     }
+    // The timeline ends at the last second in which a query finished.
+    for (std::size_t i = 0; i < w.ok_by_s.size(); ++i) {
+      if (w.ok_by_s[i] == 0 && w.failed_by_s[i] == 0) continue;
+      if (s.ok_by_s.size() <= i) {
+        s.ok_by_s.resize(i + 1, 0);
+        s.failed_by_s.resize(i + 1, 0);
+      }
+      s.ok_by_s[i] += w.ok_by_s[i];
+      s.failed_by_s[i] += w.failed_by_s[i];
+    }
   }
   std::sort(s.latencies_ns.begin(), s.latencies_ns.end());
   s.ok = s.latencies_ns.size();
   s.failed = s.requests - s.ok;
   s.stopped_by_count = s.requests >= plan.count;
+  if (failover != nullptr) s.hosts = failover->host_stats();
+  s.events = events->sorted();
   s.stats = factory.get(plan.strategy)->stats();
   return s;
 }
@@ -288,8 +419,10 @@ void print_text(std::ostream& out, const Plan& plan, const Summary& s) {
   const auto ms = [](std::int64_t ns) { return seconds_text(ms_of(ns), 3); };
   out << "query:       " << plan.query << '\n'
       << "strategy:    " << plan.strategy
-      << (plan.lease_per_thread ? " (one lease per thread)" : " (a lease per query)") << ", " << plan.concurrency
-      << (plan.concurrency == 1 ? " thread" : " threads") << '\n'
+      << (plan.manager != nullptr ? " (through a ConnectionManager: retries, breaker, health checks)"
+          : plan.lease_per_thread ? " (one lease per thread)"
+                                  : " (a lease per query)")
+      << ", " << plan.concurrency << (plan.concurrency == 1 ? " thread" : " threads") << '\n'
       << "queries:     " << s.requests << " in " << seconds_text(s.elapsed_s) << " s (stopped by "
       << (s.stopped_by_count ? "--count" : "--duration") << "), " << s.ok << " ok, " << s.failed << " failed\n"
       << "throughput:  " << seconds_text(throughput(s), 1) << " queries/s\n"
@@ -316,6 +449,25 @@ void print_text(std::ostream& out, const Plan& plan, const Summary& s) {
       << ", acquire timeouts " << st.acquire_timeouts << ", leaks reported " << st.leaks_reported << "\n"
       << "             total wait " << seconds_text(std::chrono::duration<double>(st.total_wait).count(), 6)
       << " s, max wait " << seconds_text(std::chrono::duration<double>(st.max_wait).count(), 6) << " s\n";
+  if (!s.hosts.empty()) {
+    out << "hosts:\n";
+    for (const FailoverHostStats& h : s.hosts) {
+      out << "  " << h.address << ": breaker " << to_string(h.breaker) << ", errors " << h.errors << ", successes "
+          << h.successes << ", failures " << h.failures << ", skipped " << h.skipped;
+      if (!h.last_error.empty()) out << ", last error: " << h.last_error;
+      out << '\n';
+    }
+  }
+  if (!s.events.empty()) {
+    out << "events:\n";
+    for (const Event& e : s.events) out << "  +" << seconds_text(e.at_s) << " s  " << e.what << '\n';
+  }
+  if (plan.timeline) {
+    out << "timeline:    queries finished per second (ok / failed)\n";
+    for (std::size_t i = 0; i < s.ok_by_s.size(); ++i) {
+      out << "  " << std::setw(4) << i << " s  " << std::setw(8) << s.ok_by_s[i] << " / " << s.failed_by_s[i] << '\n';
+    }
+  }
 }
 
 // One JSON object:
@@ -325,7 +477,10 @@ void print_text(std::ostream& out, const Plan& plan, const Summary& s) {
 //    "errors": {"<kind>": {"count", "first"}...},
 //    "stats": {"open", "idle", "in_use", "connecting", "waiting", "acquired", "created", "closed",
 //              "connect_failures", "validation_failures", "acquire_timeouts", "leaks_reported",
-//              "total_wait_s", "max_wait_s"}}
+//              "total_wait_s", "max_wait_s"},
+//    "manager": bool, "hosts": [{"address", "breaker", "errors", "successes", "failures", "skipped",
+//    "last_error"}...] (failover only), "events": [{"at_s", "what"}...],
+//    "timeline": [{"second", "ok", "failed"}...] (with --timeline or --fault)}
 void print_json(std::ostream& out, const Plan& plan, const Summary& s) {
   const auto num = [](double v) { return seconds_text(v, 6); };
   const auto lat = [&](std::int64_t ns) { return num(ms_of(ns)); };
@@ -356,7 +511,44 @@ void print_json(std::ostream& out, const Plan& plan, const Summary& s) {
       << ",\"validation_failures\":" << st.validation_failures << ",\"acquire_timeouts\":" << st.acquire_timeouts
       << ",\"leaks_reported\":" << st.leaks_reported
       << ",\"total_wait_s\":" << num(std::chrono::duration<double>(st.total_wait).count())
-      << ",\"max_wait_s\":" << num(std::chrono::duration<double>(st.max_wait).count()) << "}}\n";
+      << ",\"max_wait_s\":" << num(std::chrono::duration<double>(st.max_wait).count()) << "}";
+  out << ",\"manager\":" << (plan.manager != nullptr ? "true" : "false") << ",\"hosts\":[";
+  for (std::size_t i = 0; i < s.hosts.size(); ++i) {
+    const FailoverHostStats& h = s.hosts[i];
+    out << (i == 0 ? "" : ",") << "{\"address\":" << json_string(h.address)
+        << ",\"breaker\":" << json_string(to_string(h.breaker)) << ",\"errors\":" << h.errors
+        << ",\"successes\":" << h.successes << ",\"failures\":" << h.failures << ",\"skipped\":" << h.skipped
+        << ",\"last_error\":" << json_string(h.last_error) << "}";
+  }
+  out << "],\"events\":[";
+  for (std::size_t i = 0; i < s.events.size(); ++i) {
+    out << (i == 0 ? "" : ",") << "{\"at_s\":" << num(s.events[i].at_s) << ",\"what\":" << json_string(s.events[i].what)
+        << "}";
+  }
+  out << "],\"timeline\":[";
+  for (std::size_t i = 0; i < s.ok_by_s.size(); ++i) {
+    out << (i == 0 ? "" : ",") << "{\"second\":" << i << ",\"ok\":" << s.ok_by_s[i]
+        << ",\"failed\":" << s.failed_by_s[i] << "}";
+  }
+  out << "]}\n";
+}
+
+// "AT:COMMAND" → Fault, sorted by time. AT is a duration as parse_duration() reads it.
+std::vector<Fault> parse_faults(const std::vector<std::string>& specs) {
+  std::vector<Fault> faults;
+  for (const std::string& spec : specs) {
+    const auto colon = spec.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 >= spec.size()) {
+      throw Error(ErrorKind::usage, "--fault wants AT:COMMAND, e.g. \"5s:kill -STOP 1234\"; got \"" + spec + "\"");
+    }
+    Fault f;
+    f.at = parse_duration(std::string_view(spec).substr(0, colon), "--fault");
+    if (f.at.count() < 0) throw Error(ErrorKind::usage, "--fault: the time must not be negative");
+    f.command = spec.substr(colon + 1);
+    faults.push_back(std::move(f));
+  }
+  std::stable_sort(faults.begin(), faults.end(), [](const Fault& a, const Fault& b) { return a.at < b.at; });
+  return faults;
 }
 
 class BenchCommand final : public Command {
@@ -379,6 +571,13 @@ class BenchCommand final : public Command {
                   "each thread keeps one lease for the whole run (the baseline of one long-lived connection per "
                   "thread) instead of taking a lease per query");
     sub->add_flag("--json", json_, "print the report as one JSON object on stdout");
+    sub->add_flag("--manager", manager_,
+                  "run the queries through a ConnectionManager (retries, retry budget, breaker, health thread) "
+                  "instead of a bare client");
+    sub->add_option("--fault", faults_,
+                    "AT:COMMAND, repeatable: run the shell command COMMAND (output on stderr) AT after the start, "
+                    "e.g. \"5s:kill -STOP 1234\"; the report lists it with the breaker transitions");
+    sub->add_flag("--timeline", timeline_, "report the queries ok and failed in each second of the run");
     return sub;
   }
 
@@ -390,18 +589,28 @@ class BenchCommand final : public Command {
     Config config = context.connection.to_config();
     std::string flag = strategy_;
     if (flag.empty() && parent_strategy_ && parent_strategy_->count() > 0) flag = parent_strategy_->as<std::string>();
-    ConnectionFactory factory;
+    const auto factory = std::make_shared<ConnectionFactory>();
 
     Plan plan;
-    plan.strategy = select_strategy(factory, config, flag);
+    plan.strategy = select_strategy(*factory, config, flag);
     plan.query = query_;
     plan.count = count_;
     plan.duration = duration;
     plan.concurrency = concurrency_;
     plan.lease_per_thread = lease_per_thread_;
     plan.options.params = context.params;
+    plan.faults = parse_faults(faults_);
+    plan.timeline = timeline_ || !plan.faults.empty();
+    std::unique_ptr<ConnectionManager> manager;
+    if (manager_) {
+      manager = std::make_unique<ConnectionManager>(factory);
+      manager->start();
+      plan.manager = manager.get();
+      plan.call_timeout = config.timeouts.query;
+    }
 
-    const Summary summary = run_bench(factory, plan, ::isatty(STDERR_FILENO) != 0);
+    const Summary summary = run_bench(*factory, plan, ::isatty(STDERR_FILENO) != 0);
+    if (manager) manager->stop();
     if (json_)
       print_json(std::cout, plan, summary);
     else
@@ -419,6 +628,9 @@ class BenchCommand final : public Command {
   std::size_t concurrency_ = 1;
   bool lease_per_thread_ = false;
   bool json_ = false;
+  bool manager_ = false;
+  std::vector<std::string> faults_;
+  bool timeline_ = false;
 };
 
 }  // namespace
