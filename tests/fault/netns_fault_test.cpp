@@ -55,7 +55,9 @@ class Firewall {
 
   bool ok() const { return ok_; }
   // Every packet to `port` is dropped: connects hang at SYN, open connections go silent.
-  bool blackhole(std::uint16_t port) { return run("add rule inet chconn_fault input tcp dport " + std::to_string(port) + " drop"); }
+  bool blackhole(std::uint16_t port) {
+    return run("add rule inet chconn_fault input tcp dport " + std::to_string(port) + " drop");
+  }
   // Every packet to `port` is answered with a TCP reset: connects are refused, open connections reset.
   bool reset(std::uint16_t port) {
     return run("add rule inet chconn_fault input tcp dport " + std::to_string(port) + " reject with tcp reset");
@@ -74,7 +76,9 @@ enum class Fault { blackhole, reset };
 
 const char* to_string(Fault f) { return f == Fault::blackhole ? "blackhole" : "reset"; }
 
-bool apply(Firewall& fw, Fault f, std::uint16_t port) { return f == Fault::blackhole ? fw.blackhole(port) : fw.reset(port); }
+bool apply(Firewall& fw, Fault f, std::uint16_t port) {
+  return f == Fault::blackhole ? fw.blackhole(port) : fw.reset(port);
+}
 
 class NetnsFaultTest : public ::testing::Test {
  protected:
@@ -128,7 +132,7 @@ class NetnsFaultTest : public ::testing::Test {
     m.retry.base_delay = 20ms;
     m.retry.max_delay = 200ms;
     m.retry_budget.min_retries_per_second = 50;  // a fault test retries a lot on purpose
-    m.breaker.minimum_calls = 1000;               // the per-host breakers do the work here
+    m.breaker.minimum_calls = 1000;              // the per-host breakers do the work here
     manager = std::make_unique<ConnectionManager>(factory, m);
   }
 
@@ -203,7 +207,8 @@ TEST_F(NetnsFaultTest, OpenConnectionToABlackholedPortKeepsItsDeadlinesAndReport
     EXPECT_EQ(e.kind(), ErrorKind::timeout) << e.what();
   }
   const steady::duration took = steady::now() - start;
-  std::cout << "[figures] blackhole: ping with a 400 ms deadline on an open connection ended after " << ms(took) << " ms\n";
+  std::cout << "[figures] blackhole: ping with a 400 ms deadline on an open connection ended after " << ms(took)
+            << " ms\n";
   EXPECT_LT(took, 400ms + 1s);
   // A connection that missed an answer is out of step with the server: a pool must drop it.
   EXPECT_FALSE(c->usable());
@@ -253,8 +258,8 @@ TEST_F(NetnsFaultTest, ResetPortRefusesConnectsAndResetsOpenConnectionsAtOnce) {
   }
   const steady::duration query_took = steady::now() - start;
   EXPECT_FALSE(open->usable());
-  std::cout << "[figures] reset: connect refused after " << ms(connect_took) << " ms, query on an open connection failed after "
-            << ms(query_took) << " ms\n";
+  std::cout << "[figures] reset: connect refused after " << ms(connect_took)
+            << " ms, query on an open connection failed after " << ms(query_took) << " ms\n";
   // "At once": well inside the connect timeout and the receive timeout it would otherwise wait for.
   EXPECT_LT(connect_took, config.timeouts.connect);
   EXPECT_LT(query_took, config.timeouts.receive);
@@ -304,9 +309,10 @@ void NetnsFaultTest::scenario(Fault fault) {
   t1.join();
   t2.join();
   hosts = failover->host_stats();
-  std::cout << "[figures] " << to_string(fault) << ": " << reads << " reads until netns1's breaker opened, caller errors "
-            << errors << ", worst call latency " << ms(worst_latency) << " ms, worst deadline overshoot "
-            << std::max(0.0, ms(worst_overshoot)) << " ms, netns1 failures " << hosts[0].failures << "\n";
+  std::cout << "[figures] " << to_string(fault) << ": " << reads
+            << " reads until netns1's breaker opened, caller errors " << errors << ", worst call latency "
+            << ms(worst_latency) << " ms, worst deadline overshoot " << std::max(0.0, ms(worst_overshoot))
+            << " ms, netns1 failures " << hosts[0].failures << "\n";
   for (const auto& msg : messages) std::cout << "  error: " << msg << "\n";
   ASSERT_TRUE(opened()) << "netns1's breaker never opened";
   EXPECT_EQ(errors.load(), 0);
