@@ -29,6 +29,18 @@ constexpr std::string_view k_dsn_format =
 constexpr std::uint64_t k_max_pool_size = 100'000;
 constexpr std::int64_t k_max_duration_ms = 365LL * 24 * 3600 * 1000;
 constexpr std::size_t k_max_strategy_name = 64;
+// Failover tuning (Config::failover). The limits the resilience layer enforces when a
+// FailoverStrategy is built (CircuitBreakerOptions, ErrorDecayOptions; see
+// src/resilience/circuit_breaker.cpp and error_decay.cpp) are repeated here, because the core layer
+// cannot include them, so that a DSN or validate() rejects a value early and names it.
+// k_max_failover_count only catches typos in counts the breaker would take.
+constexpr std::uint64_t k_max_failover_count = 1'000'000;
+// CircuitBreakerOptions::max_open_duration's default, which failover_options() keeps: the breaker
+// rejects an open_duration above it.
+constexpr std::chrono::milliseconds k_max_breaker_open = std::chrono::minutes(2);
+// The breaker's time-based window: 1 s .. 1 h in one-second buckets.
+constexpr std::chrono::milliseconds k_min_breaker_window = std::chrono::seconds(1);
+constexpr std::chrono::milliseconds k_max_breaker_window = std::chrono::hours(1);
 
 [[noreturn]] void fail(std::string message) { throw Error(ErrorKind::config, std::move(message)); }
 
@@ -163,12 +175,16 @@ std::optional<std::uint16_t> parse_port(std::string_view v) noexcept {
   return static_cast<std::uint16_t>(*n);
 }
 
-std::size_t parse_count(std::string_view v, std::string_view what, std::uint64_t min) {
+std::uint64_t parse_whole(std::string_view v, std::string_view what, std::uint64_t min, std::uint64_t max) {
   const auto n = parse_uint(v);
-  if (!n || *n < min || *n > k_max_pool_size) {
-    bad_value(v, what, "use a whole number from " + std::to_string(min) + " to " + std::to_string(k_max_pool_size));
+  if (!n || *n < min || *n > max) {
+    bad_value(v, what, "use a whole number from " + std::to_string(min) + " to " + std::to_string(max));
   }
-  return static_cast<std::size_t>(*n);
+  return *n;
+}
+
+std::size_t parse_count(std::string_view v, std::string_view what, std::uint64_t min) {
+  return static_cast<std::size_t>(parse_whole(v, what, min, k_max_pool_size));
 }
 
 Compression parse_compression(std::string_view v, std::string_view what) {
@@ -211,6 +227,42 @@ double parse_jitter(std::string_view v, std::string_view what) {
 std::chrono::milliseconds parse_positive_duration(std::string_view v, std::string_view what) {
   const auto d = parse_duration(v, what);
   if (d <= std::chrono::milliseconds::zero()) bad_value(v, what, "the duration must be greater than zero, e.g. 10s");
+  return d;
+}
+
+// --- Failover tuning: one predicate per rule, shared by the DSN parameters and validate(). ---
+
+// Written so that NaN fails too.
+bool is_failure_rate(double percent) noexcept { return percent > 0.0 && percent <= 100.0; }
+bool is_breaker_open(std::chrono::milliseconds d) noexcept {
+  return d > std::chrono::milliseconds::zero() && d <= k_max_breaker_open;
+}
+bool is_breaker_window(std::chrono::milliseconds d) noexcept {
+  return d >= k_min_breaker_window && d <= k_max_breaker_window && d.count() % 1000 == 0;
+}
+
+double parse_failure_rate(std::string_view v, std::string_view what) {
+  double d = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !is_failure_rate(d)) {
+    bad_value(v, what, "use a percentage greater than 0 and at most 100, e.g. 50");
+  }
+  return d;
+}
+
+std::chrono::milliseconds parse_breaker_open(std::string_view v, std::string_view what) {
+  const auto d = parse_positive_duration(v, what);
+  if (!is_breaker_open(d)) {
+    bad_value(v, what, "use at most 2m, the breaker's longest wait (repeated trips grow the wait up to it)");
+  }
+  return d;
+}
+
+std::chrono::milliseconds parse_breaker_window(std::string_view v, std::string_view what) {
+  const auto d = parse_duration(v, what);
+  if (!is_breaker_window(d)) {
+    bad_value(v, what, "use whole seconds from 1s to 1h (the window counts calls in one-second buckets), e.g. 60s");
+  }
   return d;
 }
 
@@ -413,6 +465,30 @@ constexpr std::array k_params{
         [](Config& c, std::string_view v, std::string_view w) { c.pool.validate_after_idle = parse_duration(v, w); }},
     ParamSpec{"pool_leak_threshold", "pool_leak_threshold",
               [](Config& c, std::string_view v, std::string_view w) { c.pool.leak_threshold = parse_duration(v, w); }},
+    ParamSpec{"max_ignored_errors", "max_ignored_errors",
+              [](Config& c, std::string_view v, std::string_view w) {
+                c.failover.max_ignored_errors = parse_whole(v, w, 0, k_max_failover_count);
+              }},
+    ParamSpec{"error_half_life", "error_half_life",
+              [](Config& c, std::string_view v, std::string_view w) {
+                c.failover.error_half_life = parse_positive_duration(v, w);
+              }},
+    ParamSpec{"breaker_min_calls", "breaker_min_calls",
+              [](Config& c, std::string_view v, std::string_view w) {
+                c.failover.breaker_minimum_calls =
+                    static_cast<std::uint32_t>(parse_whole(v, w, 1, k_max_failover_count));
+              }},
+    ParamSpec{"breaker_failure_rate", "breaker_failure_rate",
+              [](Config& c, std::string_view v, std::string_view w) {
+                c.failover.breaker_failure_rate = parse_failure_rate(v, w);
+              }},
+    ParamSpec{
+        "breaker_open", "breaker_open",
+        [](Config& c, std::string_view v, std::string_view w) { c.failover.breaker_open = parse_breaker_open(v, w); }},
+    ParamSpec{"breaker_window", "breaker_window",
+              [](Config& c, std::string_view v, std::string_view w) {
+                c.failover.breaker_window = parse_breaker_window(v, w);
+              }},
     ParamSpec{"client_name", "client_name",
               [](Config& c, std::string_view v, std::string_view w) { c.client_name = parse_text(v, w); }},
 };
@@ -828,6 +904,22 @@ void Config::validate() const {
   if (!strategy.empty() && !is_strategy_name(strategy)) {
     invalid("strategy " + quote(strategy) + " is not a strategy name (lower-case letters, digits, '_' and '-')");
   }
+
+  // What FailoverStrategy's breakers and error decay would reject (see k_max_breaker_open).
+  positive(failover.error_half_life, "failover.error_half_life");
+  if (failover.breaker_minimum_calls < 1) invalid("failover.breaker_minimum_calls is 0; it must be at least 1");
+  if (!is_failure_rate(failover.breaker_failure_rate)) {
+    invalid("failover.breaker_failure_rate is " + format_double(failover.breaker_failure_rate) +
+            "; it must be a percentage greater than 0 and at most 100");
+  }
+  if (!is_breaker_open(failover.breaker_open)) {
+    invalid("failover.breaker_open is " + std::to_string(failover.breaker_open.count()) +
+            "ms; it must be greater than zero and at most 2 min (the breaker's max_open_duration)");
+  }
+  if (!is_breaker_window(failover.breaker_window)) {
+    invalid("failover.breaker_window is " + std::to_string(failover.breaker_window.count()) +
+            "ms; it must be whole seconds from 1 s to 1 h");
+  }
   for (const auto& s : settings) {
     if (!is_valid_setting_name(s.name)) {
       invalid("setting name " + quote(s.name) + " is not valid; ClickHouse setting names are letters, digits and '_'");
@@ -881,6 +973,15 @@ std::string Config::to_dsn(bool redact) const {
     add("pool_lifetime_jitter", format_double(pool.lifetime_jitter));
   add_duration("pool_validate_after", pool.validate_after_idle, defaults.pool.validate_after_idle);
   add_duration("pool_leak_threshold", pool.leak_threshold, defaults.pool.leak_threshold);
+  if (failover.max_ignored_errors != defaults.failover.max_ignored_errors)
+    add("max_ignored_errors", std::to_string(failover.max_ignored_errors));
+  add_duration("error_half_life", failover.error_half_life, defaults.failover.error_half_life);
+  if (failover.breaker_minimum_calls != defaults.failover.breaker_minimum_calls)
+    add("breaker_min_calls", std::to_string(failover.breaker_minimum_calls));
+  if (failover.breaker_failure_rate != defaults.failover.breaker_failure_rate)
+    add("breaker_failure_rate", format_double(failover.breaker_failure_rate));
+  add_duration("breaker_open", failover.breaker_open, defaults.failover.breaker_open);
+  add_duration("breaker_window", failover.breaker_window, defaults.failover.breaker_window);
   if (client_name != defaults.client_name) add("client_name", client_name);
   for (const auto& s : settings) add(std::string(k_setting_prefix) + s.name, s.value);
 

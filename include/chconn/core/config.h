@@ -97,6 +97,33 @@ struct PoolOptions {
   friend bool operator==(const PoolOptions&, const PoolOptions&) = default;
 };
 
+// Per-host tuning of the failover strategy: its hosts' circuit breakers and decaying error counts.
+// failover_options(config) (chconn/strategy/failover.h) copies these into FailoverOptions; the
+// defaults are those of FailoverOptions, CircuitBreakerOptions and ErrorDecayOptions, so a Config
+// that leaves them alone builds the same strategy as default options do. Other strategies ignore
+// them. In a DSN: max_ignored_errors, error_half_life, breaker_min_calls, breaker_failure_rate,
+// breaker_open, breaker_window (see from_dsn), e.g.
+//   clickhouse://db1,db2?strategy=failover&max_ignored_errors=5&breaker_open=30s&breaker_window=2m
+struct FailoverTuning {
+  // The first errors of a host that do not count when ordering hosts (ClickHouse's
+  // distributed_replica_max_ignored_errors). 0: every error counts.
+  std::uint64_t max_ignored_errors = 0;
+  // A host's error count halves once per this (ClickHouse's distributed_replica_error_half_life).
+  // Greater than zero.
+  std::chrono::milliseconds error_half_life = 60s;
+  // A host's breaker judges its failure rate only once its window holds this many calls (>= 1).
+  std::uint32_t breaker_minimum_calls = 10;
+  // Percentage of failed calls in the window that opens a host's breaker (0 < x <= 100).
+  double breaker_failure_rate = 50.0;
+  // How long an opened breaker refuses calls before letting probes through (greater than zero, at
+  // most 2 min: the breaker's max_open_duration, up to which the wait grows on repeated trips).
+  std::chrono::milliseconds breaker_open = 10s;
+  // How far back a breaker's time-based window counts calls: whole seconds from 1 s to 1 h.
+  std::chrono::milliseconds breaker_window = 60s;
+
+  friend bool operator==(const FailoverTuning&, const FailoverTuning&) = default;
+};
+
 struct Config {
   std::vector<HostPort> hosts{{"localhost", 0}};
   std::string database;  // empty: the user's default database
@@ -110,7 +137,8 @@ struct Config {
   LoadBalancing load_balancing = LoadBalancing::random;  // host order of the failover strategy
   Environment environment = Environment::development;
   PoolOptions pool;
-  Settings settings;     // sent with every query
+  FailoverTuning failover;  // per-host breakers and error counts of the failover strategy
+  Settings settings;        // sent with every query
   std::string client_name = "chconn";
   std::shared_ptr<const Logger> logger;  // null: silent
 
@@ -125,6 +153,9 @@ struct Config {
   //   env=testing|development|production
   //   pool_max=N (1..100000)  pool_min_idle=N (<= pool_max)  pool_idle_timeout  pool_max_lifetime
   //   pool_lifetime_jitter=0..0.5  pool_validate_after (0 allowed)  pool_leak_threshold (0: off)
+  //   max_ignored_errors=N (0..1000000)  error_half_life  breaker_min_calls=N (1..1000000)
+  //   breaker_failure_rate=X (percent, 0 < X <= 100)  breaker_open (at most 2m)
+  //   breaker_window (whole seconds, 1s..1h)   (these six: Config::failover)
   //   client_name  setting.NAME=VALUE (a ClickHouse setting sent with every query)
   // BOOL is true/false, 1/0 or yes/no; durations are as parse_duration() reads them and, except
   // pool_validate_after and pool_leak_threshold, greater than zero. Unknown or repeated parameters
@@ -146,7 +177,7 @@ struct Config {
   static Config from_env(const EnvLookup& getenv);
 
   // Throws Error(config) if the configuration cannot work (no hosts, empty user, zero pool size,
-  // non-positive timeouts, ...).
+  // non-positive timeouts, failover tuning the breakers or error decay would reject, ...).
   void validate() const;
 
   // The port used for `address`: its own, or the default for `secure`.

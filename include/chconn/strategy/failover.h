@@ -91,8 +91,10 @@ struct FailoverOptions {
   std::shared_ptr<const Logger> logger{};
 };
 
-// Options from a Config: its hosts (priority 0), load_balancing, connect timeout and logger, and
-// name "failover".
+// Options from a Config: its hosts (priority 0), load_balancing, connect timeout, secure (for port
+// defaults) and logger, name "failover", and from Config::failover: max_ignored_errors,
+// decay.half_life (error_half_life), breaker.minimum_calls, breaker.failure_rate_threshold,
+// breaker.open_duration and breaker.window_duration. Everything else keeps its default here.
 FailoverOptions failover_options(const Config& config);
 
 // Makes the strategy of one host (`index` is its position in FailoverOptions::hosts).

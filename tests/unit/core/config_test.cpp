@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -36,6 +37,7 @@ void expect_same(const Config& actual, const Config& expected, const std::string
   EXPECT_EQ(actual.load_balancing, expected.load_balancing);
   EXPECT_EQ(actual.environment, expected.environment);
   EXPECT_EQ(actual.pool, expected.pool);
+  EXPECT_EQ(actual.failover, expected.failover);
   EXPECT_EQ(actual.settings, expected.settings);
   EXPECT_EQ(actual.client_name, expected.client_name);
 }
@@ -260,6 +262,49 @@ TEST(ConfigDsn, ParsesGoodDsns) {
          c.pool.max_size = 1;
          c.pool.min_idle = 1;
        }},
+      {"clickhouse://a,b?strategy=failover&max_ignored_errors=5&error_half_life=30s&breaker_min_calls=20"
+       "&breaker_failure_rate=75.5&breaker_open=1.5m&breaker_window=2m",
+       [](Config& c) {
+         c.hosts = {{"a", 0}, {"b", 0}};
+         c.strategy = "failover";
+         c.failover.max_ignored_errors = 5;
+         c.failover.error_half_life = 30s;
+         c.failover.breaker_minimum_calls = 20;
+         c.failover.breaker_failure_rate = 75.5;
+         c.failover.breaker_open = 90s;
+         c.failover.breaker_window = 120s;
+       }},
+      // The failover tuning at the low ends of its ranges (a bare number is seconds).
+      {"clickhouse://h?max_ignored_errors=0&error_half_life=1ms&breaker_min_calls=1&breaker_failure_rate=0.001"
+       "&breaker_open=1ms&breaker_window=1",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.failover.max_ignored_errors = 0;
+         c.failover.error_half_life = 1ms;
+         c.failover.breaker_minimum_calls = 1;
+         c.failover.breaker_failure_rate = 0.001;
+         c.failover.breaker_open = 1ms;
+         c.failover.breaker_window = 1s;
+       }},
+      // ... and at the high ends.
+      {"clickhouse://h?max_ignored_errors=1000000&error_half_life=8760h&breaker_min_calls=1000000"
+       "&breaker_failure_rate=100&breaker_open=2m&breaker_window=1h",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.failover.max_ignored_errors = 1'000'000;
+         c.failover.error_half_life = 8760h;
+         c.failover.breaker_minimum_calls = 1'000'000;
+         c.failover.breaker_failure_rate = 100.0;
+         c.failover.breaker_open = 2min;
+         c.failover.breaker_window = 1h;
+       }},
+      {"clickhouse://h?breaker_failure_rate=1e1&breaker_window=3600000ms&breaker_open=120000ms",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.failover.breaker_failure_rate = 10.0;
+         c.failover.breaker_window = 1h;
+         c.failover.breaker_open = 2min;
+       }},
       // Order of pool_min_idle and pool_max does not matter.
       {"clickhouse://h?pool_min_idle=12&pool_max=20",
        [](Config& c) {
@@ -367,6 +412,44 @@ TEST(ConfigDsn, RejectsBadDsns) {
       {base + "?pool_lifetime_jitter=0.6", {"'0.6'", "pool_lifetime_jitter", "0 to 0.5"}, {}},
       {base + "?pool_lifetime_jitter=nan", {"'nan'", "pool_lifetime_jitter"}, {}},
       {base + "?pool_lifetime_jitter=-0.1", {"'-0.1'", "pool_lifetime_jitter"}, {}},
+      {base + "?max_ignored_errors=-1", {"'-1'", "'max_ignored_errors'", "0 to 1000000"}, {}},
+      {base + "?max_ignored_errors=many", {"'many'", "'max_ignored_errors'"}, {}},
+      {base + "?max_ignored_errors=1.5", {"'1.5'", "'max_ignored_errors'"}, {}},
+      {base + "?max_ignored_errors=1000001", {"'1000001'", "'max_ignored_errors'", "0 to 1000000"}, {}},
+      {base + "?max_ignored_errors=99999999999999999999", {"'99999999999999999999'", "'max_ignored_errors'"}, {}},
+      {base + "?error_half_life=0", {"'0'", "'error_half_life'", "greater than zero"}, {}},
+      {base + "?error_half_life=0ms", {"'0ms'", "'error_half_life'", "greater than zero"}, {}},
+      {base + "?error_half_life=-60s", {"'-60s'", "error_half_life", "negative"}, {}},
+      {base + "?error_half_life=1d", {"'1d'", "error_half_life", "'d'"}, {}},
+      {base + "?error_half_life=9000h", {"'9000h'", "error_half_life", "8760h"}, {}},
+      {base + "?breaker_min_calls=0", {"'0'", "'breaker_min_calls'", "1 to 1000000"}, {}},
+      {base + "?breaker_min_calls=-3", {"'-3'", "'breaker_min_calls'"}, {}},
+      {base + "?breaker_min_calls=ten", {"'ten'", "'breaker_min_calls'"}, {}},
+      {base + "?breaker_min_calls=1000001", {"'1000001'", "'breaker_min_calls'", "1 to 1000000"}, {}},
+      {base + "?breaker_min_calls=4294967297", {"'4294967297'", "'breaker_min_calls'"}, {}},
+      {base + "?breaker_failure_rate=0", {"'0'", "'breaker_failure_rate'", "greater than 0 and at most 100"}, {}},
+      {base + "?breaker_failure_rate=-10", {"'-10'", "'breaker_failure_rate'"}, {}},
+      {base + "?breaker_failure_rate=100.5", {"'100.5'", "'breaker_failure_rate'", "at most 100"}, {}},
+      {base + "?breaker_failure_rate=nan", {"'nan'", "'breaker_failure_rate'"}, {}},
+      {base + "?breaker_failure_rate=inf", {"'inf'", "'breaker_failure_rate'"}, {}},
+      {base + "?breaker_failure_rate=fifty", {"'fifty'", "'breaker_failure_rate'"}, {}},
+      {base + "?breaker_failure_rate=50%25", {"'50%'", "'breaker_failure_rate'"}, {}},
+      {base + "?breaker_failure_rate=1e-400", {"'1e-400'", "'breaker_failure_rate'"}, {}},
+      {base + "?breaker_open=0", {"'0'", "'breaker_open'", "greater than zero"}, {}},
+      {base + "?breaker_open=-1s", {"'-1s'", "breaker_open", "negative"}, {}},
+      {base + "?breaker_open=3m", {"'3m'", "'breaker_open'", "at most 2m"}, {}},
+      {base + "?breaker_open=120001ms", {"'120001ms'", "'breaker_open'", "at most 2m"}, {}},
+      {base + "?breaker_open=later", {"'later'", "breaker_open"}, {}},
+      {base + "?breaker_window=0", {"'0'", "'breaker_window'", "1s to 1h"}, {}},
+      {base + "?breaker_window=500ms", {"'500ms'", "'breaker_window'", "whole seconds"}, {}},
+      {base + "?breaker_window=1500ms", {"'1500ms'", "'breaker_window'", "whole seconds"}, {}},
+      {base + "?breaker_window=2.5", {"'2.5'", "'breaker_window'", "whole seconds"}, {}},
+      {base + "?breaker_window=61m", {"'61m'", "'breaker_window'", "1s to 1h"}, {}},
+      {base + "?breaker_window=-1m", {"'-1m'", "breaker_window", "negative"}, {}},
+      {base + "?breaker_window=wide", {"'wide'", "breaker_window"}, {}},
+      {base + "?breaker_open=1s&breaker_open=2s", {"'breaker_open'", "more than once"}, {}},
+      {base + "?breaker_window=", {"'breaker_window'", "empty"}, {}},
+      {base + "?max_ignored_errors", {"'max_ignored_errors'", "no value"}, {}},
       {base + "?secure=1&secure=0", {"'secure'", "more than once"}, {}},
       {base + "?tls_verify=false&skip_verify=true", {"'tls_verify'", "'skip_verify'", "only one"}, {}},
       {base + "?setting.bad-name=1", {"'bad-name'", "setting"}, {}},
@@ -496,6 +579,45 @@ TEST(ConfigDsn, ToDsnWritesOnlyNonDefaultsInAStableOrder) {
             "clickhouse://localhost?connect_timeout=1500ms&send_timeout=90s&receive_timeout=6m&query_timeout=2h");
 }
 
+TEST(ConfigDsn, ToDsnWritesFailoverTuningOnlyWhenChanged) {
+  // Each one alone: the others stay at their defaults and are left out.
+  EXPECT_EQ(with([](Config& x) { x.failover.max_ignored_errors = 3; }).to_dsn(),
+            "clickhouse://localhost?max_ignored_errors=3");
+  EXPECT_EQ(with([](Config& x) { x.failover.error_half_life = 90s; }).to_dsn(),
+            "clickhouse://localhost?error_half_life=90s");
+  EXPECT_EQ(with([](Config& x) { x.failover.breaker_minimum_calls = 5; }).to_dsn(),
+            "clickhouse://localhost?breaker_min_calls=5");
+  EXPECT_EQ(with([](Config& x) { x.failover.breaker_failure_rate = 33.3; }).to_dsn(),
+            "clickhouse://localhost?breaker_failure_rate=33.3");
+  EXPECT_EQ(with([](Config& x) { x.failover.breaker_open = 1500ms; }).to_dsn(),
+            "clickhouse://localhost?breaker_open=1500ms");
+  EXPECT_EQ(with([](Config& x) { x.failover.breaker_window = 5min; }).to_dsn(),
+            "clickhouse://localhost?breaker_window=5m");
+  // Set back to the default value: not written.
+  EXPECT_EQ(with([](Config& x) {
+              x.failover.breaker_open = 10s;
+              x.failover.max_ignored_errors = 0;
+            }).to_dsn(),
+            "clickhouse://localhost");
+  // All together, after the pool parameters and before client_name and the settings.
+  const Config c = with([](Config& x) {
+    x.pool.leak_threshold = 0ms;
+    x.failover = {.max_ignored_errors = 3,
+                  .error_half_life = 90s,
+                  .breaker_minimum_calls = 5,
+                  .breaker_failure_rate = 33.3,
+                  .breaker_open = 1500ms,
+                  .breaker_window = 5min};
+    x.client_name = "app";
+    x.settings = {{"max_threads", "4"}};
+  });
+  EXPECT_EQ(c.to_dsn(),
+            "clickhouse://localhost?pool_leak_threshold=0ms&max_ignored_errors=3&error_half_life=90s"
+            "&breaker_min_calls=5&breaker_failure_rate=33.3&breaker_open=1500ms&breaker_window=5m&client_name=app"
+            "&setting.max_threads=4");
+  expect_same(Config::from_dsn(c.to_dsn()), c, c.to_dsn());
+}
+
 TEST(ConfigDsn, LoadBalancingParameter) {
   EXPECT_EQ(Config{}.load_balancing, LoadBalancing::random);
   const std::pair<std::string_view, LoadBalancing> cases[] = {
@@ -568,6 +690,12 @@ TEST(ConfigDsn, RoundTripsThroughToDsn) {
     c.pool.lifetime_jitter = 0.1 + 0.2;  // not exactly 0.3: needs a precise round trip
     c.pool.validate_after_idle = 0ms;
     c.pool.leak_threshold = 0ms;
+    c.failover.max_ignored_errors = 1'000'000;
+    c.failover.error_half_life = 1ms;
+    c.failover.breaker_minimum_calls = 1;
+    c.failover.breaker_failure_rate = 100.0 / 3;  // needs a precise round trip
+    c.failover.breaker_open = 2min;
+    c.failover.breaker_window = 3599s;
     c.settings = {{"max_threads", "4"}, {"log_comment", "a&b=c?d#e f+g"}, {"empty", ""}};
     c.client_name = "my app/1.0 (test)";
   }));
@@ -577,6 +705,12 @@ TEST(ConfigDsn, RoundTripsThroughToDsn) {
     c.pool.validate_after_idle = 1h;
     c.pool.leak_threshold = 1ms;
     c.client_name = "x";
+    c.failover.max_ignored_errors = 7;
+    c.failover.error_half_life = 8760h;
+    c.failover.breaker_minimum_calls = 1'000'000;
+    c.failover.breaker_failure_rate = 0.1 + 0.2;
+    c.failover.breaker_open = 1ms;
+    c.failover.breaker_window = 1s;
   }));
   configs.push_back(with([](Config& c) {
     c.tls.server_name = "sni.example.com";
@@ -716,6 +850,26 @@ TEST(ConfigEnv, DsnAlone) {
               Config::from_dsn("clickhouse://app:pw@db1:9000/analytics?strategy=pooled&pool_max=4"), "dsn");
 }
 
+TEST(ConfigEnv, FailoverTuningComesThroughTheDsnVariable) {
+  FakeEnv env({{"CLICKHOUSE_DSN",
+                "clickhouse://db1,db2?strategy=failover&max_ignored_errors=2&error_half_life=2m&breaker_min_calls=4"
+                "&breaker_failure_rate=80&breaker_open=45s&breaker_window=30s"},
+               {"CHCONN_LOAD_BALANCING", "in_order"}});
+  const Config c = Config::from_env(env.lookup());
+  EXPECT_EQ(c.failover, (FailoverTuning{.max_ignored_errors = 2,
+                                        .error_half_life = 2min,
+                                        .breaker_minimum_calls = 4,
+                                        .breaker_failure_rate = 80.0,
+                                        .breaker_open = 45s,
+                                        .breaker_window = 30s}));
+  EXPECT_EQ(c.load_balancing, LoadBalancing::in_order);
+  FakeEnv bad(EnvVars{{"CLICKHOUSE_DSN", "clickhouse://app:hunter2@db1?breaker_window=90m"}});
+  const std::string message = config_error([&] { (void)Config::from_env(bad.lookup()); });
+  EXPECT_NE(message.find("CLICKHOUSE_DSN"), std::string::npos) << message;
+  EXPECT_NE(message.find("breaker_window"), std::string::npos) << message;
+  EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+}
+
 TEST(ConfigEnv, VariablesOverrideTheDsn) {
   FakeEnv env({
       {"CLICKHOUSE_DSN", "clickhouse://app:pw@db1:9000/analytics?compression=zstd&strategy=direct&pool_max=4"},
@@ -824,6 +978,21 @@ TEST(ConfigValidate, DefaultsAreValid) {
                     c.pool.lifetime_jitter = 0.5;
                     c.pool.leak_threshold = 0ms;
                   }).validate());
+  // The failover tuning at the edges of what the breakers and the error decay take. validate()
+  // checks what they would reject, not the DSN's bounds on counts.
+  EXPECT_NO_THROW(with([](Config& c) {
+                    c.failover.max_ignored_errors = ~std::uint64_t{0};
+                    c.failover.error_half_life = 1ms;
+                    c.failover.breaker_minimum_calls = ~std::uint32_t{0};
+                    c.failover.breaker_failure_rate = 100.0;
+                    c.failover.breaker_open = 2min;
+                    c.failover.breaker_window = 1h;
+                  }).validate());
+  EXPECT_NO_THROW(with([](Config& c) {
+                    c.failover.breaker_failure_rate = 1e-9;
+                    c.failover.breaker_open = 1ms;
+                    c.failover.breaker_window = 1s;
+                  }).validate());
 }
 
 TEST(ConfigValidate, RejectsUnworkableConfigs) {
@@ -859,6 +1028,17 @@ TEST(ConfigValidate, RejectsUnworkableConfigs) {
       {"client name", [](Config& c) { c.client_name.clear(); }, "client_name"},
       {"strategy", [](Config& c) { c.strategy = "Not A Name"; }, "strategy"},
       {"setting", [](Config& c) { c.settings.set("bad name", "1"); }, "bad name"},
+      {"half life zero", [](Config& c) { c.failover.error_half_life = 0ms; }, "failover.error_half_life"},
+      {"half life negative", [](Config& c) { c.failover.error_half_life = -1s; }, "failover.error_half_life"},
+      {"min calls", [](Config& c) { c.failover.breaker_minimum_calls = 0; }, "failover.breaker_minimum_calls"},
+      {"rate zero", [](Config& c) { c.failover.breaker_failure_rate = 0.0; }, "failover.breaker_failure_rate"},
+      {"rate high", [](Config& c) { c.failover.breaker_failure_rate = 100.01; }, "failover.breaker_failure_rate"},
+      {"rate nan", [](Config& c) { c.failover.breaker_failure_rate = std::nan(""); }, "failover.breaker_failure_rate"},
+      {"open zero", [](Config& c) { c.failover.breaker_open = 0ms; }, "failover.breaker_open"},
+      {"open long", [](Config& c) { c.failover.breaker_open = 2min + 1ms; }, "failover.breaker_open"},
+      {"window short", [](Config& c) { c.failover.breaker_window = 999ms; }, "failover.breaker_window"},
+      {"window long", [](Config& c) { c.failover.breaker_window = 1h + 1s; }, "failover.breaker_window"},
+      {"window fraction", [](Config& c) { c.failover.breaker_window = 1500ms; }, "failover.breaker_window"},
   };
   for (const auto& tc : cases) {
     SCOPED_TRACE(tc.name);

@@ -499,6 +499,138 @@ TEST(FailoverConfig, HostsAndPolicyComeFromTheConfig) {
   EXPECT_EQ(f.stats().open, 0u);
 }
 
+TEST(FailoverConfig, TuningComesFromTheConfig) {
+  const Config config = Config::from_dsn(
+      "clickhouse://a,b?strategy=failover&max_ignored_errors=7&error_half_life=45s&breaker_min_calls=25"
+      "&breaker_failure_rate=62.5&breaker_open=1500ms&breaker_window=3m");
+  const FailoverOptions o = failover_options(config);
+  EXPECT_EQ(o.max_ignored_errors, 7u);
+  EXPECT_EQ(o.decay.half_life, 45s);
+  EXPECT_EQ(o.breaker.minimum_calls, 25u);
+  EXPECT_EQ(o.breaker.failure_rate_threshold, 62.5);
+  EXPECT_EQ(o.breaker.open_duration, 1500ms);
+  EXPECT_EQ(o.breaker.window_duration, 3min);
+  // What a DSN cannot say keeps the defaults.
+  const FailoverOptions d{};
+  EXPECT_EQ(o.breaker.window_type, d.breaker.window_type);
+  EXPECT_EQ(o.breaker.max_open_duration, d.breaker.max_open_duration);
+  EXPECT_EQ(o.breaker.half_open_max_calls, d.breaker.half_open_max_calls);
+  EXPECT_EQ(o.decay.max_error_cap, d.decay.max_error_cap);
+  EXPECT_EQ(o.max_tries, d.max_tries);
+
+  // The strategy's breakers are built with them (named after their hosts).
+  FailoverStrategy f(config);
+  for (std::size_t i = 0; i < f.host_count(); ++i) {
+    const CircuitBreakerOptions& b = f.breaker(i).options();
+    EXPECT_EQ(b.minimum_calls, 25u);
+    EXPECT_EQ(b.failure_rate_threshold, 62.5);
+    EXPECT_EQ(b.open_duration, 1500ms);
+    EXPECT_EQ(b.window_duration, 3min);
+  }
+  EXPECT_EQ(f.breaker(1).name(), "b:9000");
+  EXPECT_EQ(f.options().max_ignored_errors, 7u);
+  EXPECT_EQ(f.options().decay.half_life, 45s);
+}
+
+// Config's defaults are the strategy's: a Config that does not tune failover builds what default
+// FailoverOptions build.
+TEST(FailoverConfig, DefaultTuningIsTheStrategysDefault) {
+  const FailoverOptions o = failover_options(Config{});
+  const FailoverOptions d{};
+  EXPECT_EQ(o.max_ignored_errors, d.max_ignored_errors);
+  EXPECT_EQ(o.decay.half_life, d.decay.half_life);
+  EXPECT_EQ(o.breaker.minimum_calls, d.breaker.minimum_calls);
+  EXPECT_EQ(o.breaker.failure_rate_threshold, d.breaker.failure_rate_threshold);
+  EXPECT_EQ(o.breaker.open_duration, d.breaker.open_duration);
+  EXPECT_EQ(o.breaker.window_duration, d.breaker.window_duration);
+}
+
+// Every value the DSN accepts, the strategy accepts too (the DSN repeats the breaker's limits).
+TEST(FailoverConfig, TheEdgesTheDsnAcceptsBuildAStrategy) {
+  for (const char* dsn : {
+           "clickhouse://a,b?max_ignored_errors=1000000&error_half_life=8760h&breaker_min_calls=1000000"
+           "&breaker_failure_rate=100&breaker_open=2m&breaker_window=1h",
+           "clickhouse://a,b?max_ignored_errors=0&error_half_life=1ms&breaker_min_calls=1"
+           "&breaker_failure_rate=0.001&breaker_open=1ms&breaker_window=1s",
+       }) {
+    SCOPED_TRACE(dsn);
+    const Config config = Config::from_dsn(dsn);
+    EXPECT_NO_THROW(FailoverStrategy{config});
+  }
+  // A Config that skips the DSN is stopped by validate() before the breakers see it.
+  Config too_long = Config::from_dsn("clickhouse://a,b");
+  too_long.failover.breaker_open = 3min;
+  try {
+    FailoverStrategy f(too_long);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::config);
+    EXPECT_NE(std::string(e.what()).find("failover.breaker_open"), std::string::npos) << e.what();
+  }
+}
+
+// The tuning from a DSN drives the breakers and error counts: threshold, minimum calls, window,
+// open time and half-life, each with a value whose default would behave differently.
+TEST_F(FailoverTest, BreakerTuningFromTheConfigIsWhatTheBreakersDo) {
+  const Config config = Config::from_dsn(
+      "clickhouse://h0:9000,h1:9000,h2:9000?load_balancing=in_order&max_ignored_errors=1000"
+      "&error_half_life=30s&breaker_min_calls=4&breaker_failure_rate=75&breaker_open=20s&breaker_window=10s");
+  FailoverOptions o = failover_options(config);
+  o.clock = &clock;
+  o.random_seed = 1;
+  o.breaker.open_duration_jitter = 0.0;  // an exact retry_in below
+  o.breaker.random_seed = 7;
+  o.logger = log.logger();
+  auto f = make(std::move(o));
+  // Host 0 comes first while its breaker lets calls through (max_ignored_errors=1000).
+  const auto fail_on_host_0 = [&] { EXPECT_EQ(fail_one_lease(*f), 0u); };
+  const auto succeed_on_host_0 = [&] { EXPECT_EQ(host_of(f->acquire()), 0u); };
+
+  // 2 of 4 calls failed: 50 % opens a default breaker, not one at 75 %.
+  fail_on_host_0();
+  fail_on_host_0();
+  succeed_on_host_0();
+  succeed_on_host_0();
+  EXPECT_EQ(f->breaker(0).metrics().calls, 4u);
+  EXPECT_EQ(f->breaker(0).metrics().failure_rate, 50.0);
+  EXPECT_EQ(f->host_stats()[0].breaker, CircuitState::closed);
+
+  EXPECT_EQ(f->host_stats()[0].errors, 2u);
+
+  // A 10 s window forgets them (a default 60 s one would not).
+  clock.advance(11s);
+  EXPECT_EQ(f->breaker(0).metrics().calls, 0u);
+
+  // Three failures are below the minimum of four calls; the fourth opens it, for 20 s.
+  fail_on_host_0();
+  fail_on_host_0();
+  fail_on_host_0();
+  EXPECT_EQ(f->host_stats()[0].breaker, CircuitState::closed);
+  fail_on_host_0();
+  auto stats = f->host_stats();
+  EXPECT_EQ(stats[0].breaker, CircuitState::open);
+  EXPECT_EQ(stats[0].retry_in, 20s);
+
+  // Six errors, halved after the 30 s half-life (a default 60 s one keeps them).
+  EXPECT_EQ(stats[0].errors, 6u);
+  clock.advance(19s);  // 30 s since the first error
+  EXPECT_EQ(f->host_stats()[0].errors, 3u);
+}
+
+TEST_F(FailoverTest, MaxIgnoredErrorsFromTheConfig) {
+  FailoverOptions o = failover_options(
+      Config::from_dsn("clickhouse://h0:9000,h1:9000,h2:9000?load_balancing=in_order&max_ignored_errors=2"));
+  o.clock = &clock;
+  o.random_seed = 1;
+  auto f = make(std::move(o));
+  EXPECT_EQ(fail_one_lease(*f), 0u);
+  EXPECT_EQ(fail_one_lease(*f), 0u);
+  EXPECT_EQ(f->host_stats()[0].errors, 2u);
+  EXPECT_EQ(host_of(f->acquire()), 0u);  // two errors, both ignored: host 0 is still first
+  EXPECT_EQ(fail_one_lease(*f), 0u);
+  EXPECT_EQ(host_of(f->acquire()), 1u);  // three errors: one counts, host 0 goes behind
+}
+
 // Two threads acquire and run queries while one host fails now and then; a third reads the stats.
 // Run under TSan (build/mgr-tsan) to check the locking.
 TEST_F(FailoverTest, StressTwoThreads) {
