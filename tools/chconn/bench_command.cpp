@@ -28,7 +28,9 @@
 // Faults and failover (`--manager`, `--fault`, `--timeline`):
 //   --manager      queries go through a ConnectionManager (its retry policy, retry budget, breaker
 //                  and health thread, with their defaults) instead of a bare Client, as a service
-//                  that wants failures absorbed would use chconn.
+//                  that wants failures absorbed would use chconn. Each call has a deadline that
+//                  covers its retries: --deadline, by default three times the query timeout (each
+//                  attempt's query still ends at the query timeout).
 //   --fault AT:CMD runs the shell command CMD (its output on stderr) AT after the start, e.g.
 //                  `--fault "5s:kill -STOP 1234" --fault "15s:kill -CONT 1234"`: a scripted fault
 //                  during the load. Commands still pending when the run ends are not run.
@@ -138,7 +140,7 @@ struct Plan {
   bool lease_per_thread = false;
   QueryOptions options;
   ConnectionManager* manager = nullptr;      // --manager
-  std::chrono::milliseconds call_timeout{};  // --manager: each call's deadline (the query timeout)
+  std::chrono::milliseconds call_timeout{};  // --manager: each call's deadline (--deadline)
   bool timeline = false;
   std::vector<Fault> faults;
 };
@@ -574,6 +576,9 @@ class BenchCommand final : public Command {
     sub->add_flag("--manager", manager_,
                   "run the queries through a ConnectionManager (retries, retry budget, breaker, health thread) "
                   "instead of a bare client");
+    sub->add_option("--deadline", deadline_,
+                    "with --manager: each call's deadline, covering its retries (default: three times the query "
+                    "timeout)");
     sub->add_option("--fault", faults_,
                     "AT:COMMAND, repeatable: run the shell command COMMAND (output on stderr) AT after the start, "
                     "e.g. \"5s:kill -STOP 1234\"; the report lists it with the breaker transitions");
@@ -606,7 +611,8 @@ class BenchCommand final : public Command {
       manager = std::make_unique<ConnectionManager>(factory);
       manager->start();
       plan.manager = manager.get();
-      plan.call_timeout = config.timeouts.query;
+      plan.call_timeout = deadline_.empty() ? 3 * config.timeouts.query : parse_duration(deadline_, "--deadline");
+      if (plan.call_timeout.count() <= 0) throw Error(ErrorKind::usage, "--deadline must be greater than zero");
     }
 
     const Summary summary = run_bench(*factory, plan, ::isatty(STDERR_FILENO) != 0);
@@ -630,6 +636,7 @@ class BenchCommand final : public Command {
   bool json_ = false;
   bool manager_ = false;
   std::vector<std::string> faults_;
+  std::string deadline_;
   bool timeline_ = false;
 };
 
