@@ -1,5 +1,5 @@
 // Packet-filter faults: a server's port blackholed (nftables `drop`) or reset (`reject with tcp
-// reset`). The program runs inside a private network namespace made by tests/fault/netns-run, with
+// reset`). The program runs inside a private network namespace made by tests/fault/netns/netns-run, with
 // two sandbox servers (netns1, netns2) started inside it, so the rules live in the namespace's own
 // ruleset and vanish with it; they are also removed at the end of each test.
 //
@@ -45,11 +45,15 @@ constexpr std::uint64_t k_sum = 10000ull * 9999ull / 2;
 class Firewall {
  public:
   Firewall() {
+    // Never outside the namespace netns-run makes: the rules would reach the machine's own network.
+    if (std::getenv("CHCONN_NETNS_RUN_INSIDE") == nullptr) return;
     (void)run("delete table inet chconn_fault");  // left by a crashed earlier run in this namespace
     ok_ = run("add table inet chconn_fault") &&
           run("add chain inet chconn_fault input '{ type filter hook input priority 0; policy accept; }'");
   }
-  ~Firewall() { (void)run("delete table inet chconn_fault"); }
+  ~Firewall() {
+    if (ok_) (void)run("delete table inet chconn_fault");
+  }
   Firewall(const Firewall&) = delete;
   Firewall& operator=(const Firewall&) = delete;
 
@@ -83,7 +87,8 @@ bool apply(Firewall& fw, Fault f, std::uint16_t port) {
 class NetnsFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(firewall.ok()) << "could not create the nftables table (is this inside tests/fault/netns-run?)";
+    ASSERT_TRUE(firewall.ok())
+        << "no nftables table of the test's own: run this program through tests/fault/netns/netns-run";
     a = test::sandbox("netns1");
     b = test::sandbox("netns2");
     config.hosts = {{"127.0.0.1", a.native_port}, {"127.0.0.1", b.native_port}};
