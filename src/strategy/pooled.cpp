@@ -170,18 +170,34 @@ class PooledStrategy::Core final : public LeaseOwner {
       // Validate outside the lock. The entry is ours (leased), so nobody else touches it.
       lock.unlock();
       close_all(doomed);
-      if (validate(*entry, deadline)) {
+      const Validation outcome = validate(*entry, deadline);
+      if (outcome == Validation::ok) {
         lock.lock();
         ++acquired_;
         lock.unlock();
         return Lease::borrowed(*this, std::move(entry->connection), entry);
       }
       lock.lock();
+      // A ping the peer failed (reset, closed, silent) says the same of the other idle
+      // connections to it, opened before the same restart or outage: retire them rather than
+      // ping each in turn (against a silent peer, each ping would cost validate_timeout).
+      std::vector<std::unique_ptr<Connection>> siblings;
+      const std::size_t retired =
+          outcome == Validation::peer_failed ? retire_idle_to(entry->peer, siblings) : 0;
+      closing_ += retired;
       doomed.push_back(remove_entry(entry));
       --in_use_;
       ++closed_;
       ++validation_failures_;
       entry = claim_after_drop();
+      if (retired > 0) {
+        // Their slots are freed once they are really closed, as in give_back().
+        lock.unlock();
+        close_all(siblings);
+        lock.lock();
+        closing_ -= retired;
+        if (!shut_down_) free_slots(retired);
+      }
       now = clock_->now();
     }
 
@@ -506,18 +522,28 @@ class PooledStrategy::Core final : public LeaseOwner {
     return Error(ErrorKind::cancelled, "pool '" + options_.name + "' was shut down while acquiring a connection");
   }
 
-  bool validate(Entry& entry, Deadline deadline) noexcept {
+  enum class Validation { ok, failed, peer_failed };
+
+  // Pings an idle connection before it is lent. peer_failed: the error blames the server or the
+  // network (classify(): a host failure), or the connection became unusable.
+  Validation validate(Entry& entry, Deadline deadline) noexcept {
+    const auto dropped = [&](const char* what) {
+      log(options_.logger.get(), LogLevel::debug,
+          "pool '" + options_.name + "': validation ping of connection #" + std::to_string(entry.id) + " to " +
+              entry.peer + " failed, dropping it: " + what);
+    };
     try {
       const time_point now = clock_->now();
       entry.connection->ping(deadline.earliest(after(now, options_.validate_timeout)));
-      return entry.connection->usable();
+      return entry.connection->usable() ? Validation::ok : Validation::peer_failed;
+    } catch (const Error& e) {
+      dropped(e.what());
+      return classify(e).host_failure || !entry.connection->usable() ? Validation::peer_failed : Validation::failed;
     } catch (const std::exception& e) {
-      log(options_.logger.get(), LogLevel::debug,
-          "pool '" + options_.name + "': validation ping of connection #" + std::to_string(entry.id) + " to " +
-              entry.peer + " failed, dropping it: " + e.what());
-      return false;
+      dropped(e.what());
+      return Validation::failed;
     } catch (...) {
-      return false;
+      return Validation::failed;
     }
   }
 

@@ -15,7 +15,10 @@
 //     to the next waiter) and its Error reaches the caller that asked for it.
 //   - Validation: a connection idle for validate_after_idle or longer is pinged before it is lent
 //     (0: before every reuse). If the ping fails it is dropped and another (or a new) connection is
-//     tried; the caller never sees the failed ping.
+//     tried; the caller never sees the failed ping. A ping that failed for the peer's fault (a host
+//     failure by classify(): reset, closed, timed out) also retires every idle connection to that
+//     peer, so that after a restart they are not pinged one by one (against a silent peer, each
+//     ping would cost validate_timeout).
 //   - Lifetime: each connection retires after max_lifetime ± lifetime_jitter (uniformly drawn per
 //     connection, so connections opened together do not all retire together). A leased connection
 //     past its lifetime is closed when it comes back.

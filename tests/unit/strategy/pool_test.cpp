@@ -237,7 +237,7 @@ TEST_F(PoolTest, FailedValidationDropsTheConnectionAndOpensANewOneSilently) {
   EXPECT_FALSE(log.messages(LogLevel::debug).empty());
 }
 
-TEST_F(PoolTest, FailedValidationTriesAnotherIdleConnectionFirst) {
+TEST_F(PoolTest, FailedValidationNotBlamingThePeerTriesAnotherIdleConnectionFirst) {
   auto pool = make_pool([](PooledOptions& o) { o.pool.validate_after_idle = 10s; });
   Lease a = pool->acquire();
   Lease b = pool->acquire();
@@ -245,12 +245,79 @@ TEST_F(PoolTest, FailedValidationTriesAnotherIdleConnectionFirst) {
   b.release();
   a.release();  // a would be lent first
   clock.advance(11s);
-  server->fail_next_pings(1);
+  // Not a host failure: says nothing about the other connections to the same server.
+  server->fail_next_pings(1, Error(ErrorKind::usage, "ping refused by a test"));
   Lease lease = pool->acquire();
   EXPECT_NE(id_of(lease), id_a);
   EXPECT_EQ(server->connections_made(), 2u) << "the other idle one was used; nothing new opened";
   EXPECT_EQ(server->ping_count(), 2u);
   EXPECT_EQ(pool->stats().validation_failures, 1u);
+}
+
+TEST_F(PoolTest, FailedValidationBlamingThePeerRetiresItsOtherIdleConnections) {
+  auto pool = make_pool([](PooledOptions& o) {
+    o.pool.max_size = 4;
+    o.pool.validate_after_idle = 10s;
+  });
+  {
+    std::vector<Lease> leases;
+    for (int i = 0; i < 3; ++i) leases.push_back(pool->acquire());
+  }
+  ASSERT_EQ(pool->stats().idle, 3u);
+  clock.advance(11s);
+  server->fail_next_pings(1);  // a network error: the server restarted, say
+  Lease lease = pool->acquire();
+  EXPECT_EQ(server->ping_count(), 1u) << "the siblings were not pinged one by one";
+  EXPECT_EQ(server->connections_made(), 4u) << "a new connection replaced them";
+  const StrategyStats st = pool->stats();
+  EXPECT_EQ(st.validation_failures, 1u);
+  EXPECT_EQ(st.closed, 3u);
+  EXPECT_EQ(st.idle, 0u);
+  EXPECT_EQ(st.open, 1u);
+}
+
+TEST_F(PoolTest, FailedValidationRetiresOnlyThatPeersIdleConnections) {
+  auto pool = make_pool(
+      [](PooledOptions& o) {
+        o.pool.max_size = 4;
+        o.pool.validate_after_idle = 10s;
+      },
+      {"a:9000", "b:9000"});
+  {
+    std::vector<Lease> leases;
+    for (int i = 0; i < 4; ++i) leases.push_back(pool->acquire());  // a, b, a, b
+    for (Lease& l : leases) l.release();                           // b is lent first (LIFO)
+  }
+  clock.advance(11s);
+  server->fail_next_pings(1);
+  Lease lease = pool->acquire();
+  EXPECT_EQ(lease->peer(), "a:9000") << "the last idle connection to a was validated and lent";
+  const StrategyStats st = pool->stats();
+  EXPECT_EQ(st.closed, 2u) << "both connections to b, and no connection to a, were retired";
+  EXPECT_EQ(st.idle, 1u);
+  EXPECT_EQ(server->connections_made(), 4u);
+  EXPECT_EQ(server->ping_count(), 2u);
+}
+
+TEST_F(PoolTest, SlotsOfRetiredIdleConnectionsAreFreedOnceClosed) {
+  auto pool = make_pool([](PooledOptions& o) {
+    o.pool.max_size = 3;
+    o.pool.validate_after_idle = 10s;
+  });
+  {
+    std::vector<Lease> leases;
+    for (int i = 0; i < 3; ++i) leases.push_back(pool->acquire());
+  }
+  clock.advance(11s);
+  server->fail_next_pings(1);
+  // All three were retired; the pool is empty but for the new connection of the first caller,
+  // so the next two get new connections at once (a slot still counted as closing would make them
+  // wait), and the fourth finds the pool full.
+  std::vector<Lease> leases;
+  for (int i = 0; i < 3; ++i) leases.push_back(pool->acquire(Deadline::at(clock.now() + 1s)));
+  EXPECT_EQ(server->connections_made(), 6u);
+  EXPECT_EQ(pool->stats().open, 3u);
+  EXPECT_THROW((void)pool->acquire(Deadline::at(clock.now())), Error);
 }
 
 TEST_F(PoolTest, ZeroValidateAfterIdlePingsOnEveryReuse) {
