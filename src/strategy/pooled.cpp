@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <random>
@@ -63,6 +64,9 @@ struct Waiter {
   Entry* entry = nullptr;  // a connection handed over, already counted in in_use_
   bool slot = false;       // permission to open a connection, already counted in connecting_
   bool cancelled = false;  // the pool shut down
+  // Set with the three above (under the mutex), for the waiter's spin before it sleeps, which
+  // reads it without the mutex; the fields themselves are read under the mutex only.
+  std::atomic<bool> ready{false};
   Waiter* prev = nullptr;
   Waiter* next = nullptr;
 };
@@ -182,8 +186,7 @@ class PooledStrategy::Core final : public LeaseOwner {
       // connections to it, opened before the same restart or outage: retire them rather than
       // ping each in turn (against a silent peer, each ping would cost validate_timeout).
       std::vector<std::unique_ptr<Connection>> siblings;
-      const std::size_t retired =
-          outcome == Validation::peer_failed ? retire_idle_to(entry->peer, siblings) : 0;
+      const std::size_t retired = outcome == Validation::peer_failed ? retire_idle_to(entry->peer, siblings) : 0;
       closing_ += retired;
       doomed.push_back(remove_entry(entry));
       --in_use_;
@@ -239,7 +242,7 @@ class PooledStrategy::Core final : public LeaseOwner {
           entry->leased = true;
           ++in_use_;
           w->entry = entry;
-          w->cv.notify_one();
+          wake(w);
         } else {
           idle_.push_back(entry);
         }
@@ -378,7 +381,7 @@ class PooledStrategy::Core final : public LeaseOwner {
       idle_.clear();
       while (Waiter* w = pop_waiter()) {
         w->cancelled = true;
-        w->cv.notify_one();
+        wake(w);
       }
     }
     close_all(doomed);
@@ -444,8 +447,15 @@ class PooledStrategy::Core final : public LeaseOwner {
       if (w == nullptr) return;
       ++connecting_;
       w->slot = true;
-      w->cv.notify_one();
+      wake(w);
     }
+  }
+
+  // Tells a waiter its entry, slot or cancellation is set. Under the mutex, which the waiter needs
+  // before it can return and destroy the Waiter.
+  static void wake(Waiter* w) noexcept {
+    w->ready.store(true, std::memory_order_release);
+    w->cv.notify_one();
   }
 
   void push_waiter(Waiter* w) noexcept {
@@ -484,6 +494,12 @@ class PooledStrategy::Core final : public LeaseOwner {
     Waiter w;
     push_waiter(&w);
     const time_point start = clock_->now();
+    // A short spin before sleeping: when the holder gives its connection back within microseconds
+    // (a burst of tiny queries on a small pool), the hand-off then costs no sleep and wake-up of
+    // this thread. Bounded in real time; the lock is not held while spinning.
+    lock.unlock();
+    spin_until_ready(w);
+    lock.lock();
     for (;;) {
       if (w.entry != nullptr || w.slot || w.cancelled) break;
       const duration left = deadline.remaining(*clock_);
@@ -500,6 +516,20 @@ class PooledStrategy::Core final : public LeaseOwner {
     note_wait(clock_->now() - start);
     if (w.cancelled) throw shut_down_error();
     return w.entry;
+  }
+
+  static void spin_until_ready(const Waiter& w) noexcept {
+    constexpr auto k_spin = std::chrono::microseconds(20);
+    const auto until = std::chrono::steady_clock::now() + k_spin;
+    for (;;) {
+      for (int i = 0; i < 64; ++i) {
+        if (w.ready.load(std::memory_order_acquire)) return;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+      if (std::chrono::steady_clock::now() >= until) return;
+    }
   }
 
   void note_wait(duration waited) noexcept {
@@ -632,7 +662,7 @@ class PooledStrategy::Core final : public LeaseOwner {
           e->leased = true;
           ++in_use_;
           w->entry = e;
-          w->cv.notify_one();
+          wake(w);
         } else {
           idle_.push_back(e);
         }
