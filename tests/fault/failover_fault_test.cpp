@@ -22,6 +22,7 @@
 #include "chconn/factory/factory.h"
 #include "chconn/manager/manager.h"
 #include "chconn/strategy/failover.h"
+#include "fault/fault_support.h"
 #include "support/connection_helpers.h"
 #include "support/mock_support.h"
 #include "support/sandbox.h"
@@ -57,17 +58,9 @@ class FaultTest : public ::testing::Test {
         ASSERT_TRUE(sandbox_cmd("restart", n)) << n;
       }
     }
-    config.hosts.clear();
-    for (const char* n : k_names) config.hosts.push_back({"127.0.0.1", test::sandbox(n).native_port});
-    config.client_name = "chconn-fault-tests";
-    config.timeouts.connect = 500ms;
-    config.timeouts.send = 2s;
-    config.timeouts.receive = 2s;
-    config.timeouts.query = 2s;
-    config.timeouts.pool_acquire = 2s;
-    config.timeouts.cancel_drain = 500ms;
-    config.pool.max_size = 4;
-    config.pool.validate_after_idle = 10s;
+    std::vector<HostPort> hosts;
+    for (const char* n : k_names) hosts.push_back({"127.0.0.1", test::sandbox(n).native_port});
+    config = test::fault_config(std::move(hosts), "chconn-fault-tests", 2s, 500ms);
   }
 
   static bool answers(const std::string& name) {
@@ -82,19 +75,9 @@ class FaultTest : public ::testing::Test {
 
   // The manager over one FailoverStrategy ("failover") of the three servers.
   void build(LoadBalancing policy = LoadBalancing::round_robin) {
-    FailoverOptions o = failover_options(config);
-    o.load_balancing = policy;
     // A failed host is put behind the others only after a few errors, and forgiven within
     // seconds: the stop test needs it tried often enough for its breaker to open.
-    o.max_ignored_errors = 5;
-    o.decay.half_life = 5s;
-    o.breaker.window_type = WindowType::count_based;
-    o.breaker.window_size = 10;
-    o.breaker.minimum_calls = 3;
-    o.breaker.open_duration = 1s;
-    o.breaker.open_duration_multiplier = 1.0;
-    o.breaker.open_duration_jitter = 0.0;
-    o.breaker.half_open_max_calls = 2;
+    const FailoverOptions o = test::fault_failover_options(config, policy, 5, 1s);
     failover = std::make_shared<FailoverStrategy>(o, pooled_host_maker(config));
     for (std::size_t i = 0; i < failover->host_count(); ++i) {
       failover->breaker(i).add_listener([this, i](CircuitState, CircuitState to) {
@@ -105,13 +88,7 @@ class FaultTest : public ::testing::Test {
     factory = std::make_shared<ConnectionFactory>();
     factory->register_strategy(failover);
     factory->set_default("failover");
-    ManagerOptions m;
-    m.retry.max_attempts = 4;
-    m.retry.base_delay = 20ms;
-    m.retry.max_delay = 200ms;
-    m.retry_budget.min_retries_per_second = 50;  // a fault test retries a lot on purpose
-    m.breaker.minimum_calls = 1000;               // the per-host breakers do the work here
-    manager = std::make_unique<ConnectionManager>(factory, m);
+    manager = std::make_unique<ConnectionManager>(factory, test::fault_manager_options());
   }
 
   bool opened(std::size_t host) {
@@ -180,9 +157,9 @@ TEST_F(FaultTest, KilledServerDuringReadsCallersSeeNoError) {
   run_reads(*manager, k_per_thread, load, 10s);
   killer.join();
   const auto hosts = failover->host_stats();
-  std::cout << "[figures] kill: caller errors " << load.errors << " of " << 2 * k_per_thread
-            << ", worst call latency " << ms(load.worst_latency) << " ms, fault2 failures " << hosts[1].failures
-            << ", breaker " << to_string(hosts[1].breaker) << ", served by fault1/fault3: " << hosts[0].successes << "/"
+  std::cout << "[figures] kill: caller errors " << load.errors << " of " << 2 * k_per_thread << ", worst call latency "
+            << ms(load.worst_latency) << " ms, fault2 failures " << hosts[1].failures << ", breaker "
+            << to_string(hosts[1].breaker) << ", served by fault1/fault3: " << hosts[0].successes << "/"
             << hosts[2].successes << "\n";
   for (const auto& m : load.messages) std::cout << "  error: " << m << "\n";
   EXPECT_EQ(load.errors.load(), 0);
@@ -206,9 +183,9 @@ TEST_F(FaultTest, StoppedServerCallsKeepTheirDeadlineAndTheHostComesBack) {
   pauser.join();
   auto hosts = failover->host_stats();
   const std::uint64_t successes_while_stopped = hosts[1].successes;
-  std::cout << "[figures] stop: caller errors " << load.errors << " of " << 2 * k_per_thread
-            << ", worst call latency " << ms(load.worst_latency) << " ms, worst deadline overshoot "
-            << std::max(0.0, ms(load.worst_overshoot)) << " ms, fault2 failures " << hosts[1].failures << "\n";
+  std::cout << "[figures] stop: caller errors " << load.errors << " of " << 2 * k_per_thread << ", worst call latency "
+            << ms(load.worst_latency) << " ms, worst deadline overshoot " << std::max(0.0, ms(load.worst_overshoot))
+            << " ms, fault2 failures " << hosts[1].failures << "\n";
   for (const auto& m : load.messages) std::cout << "  error: " << m << "\n";
   // The deadline contract (5 s per call): a call may finish a little after its deadline (the
   // query in flight is cancelled and drained), never long after.
@@ -266,8 +243,8 @@ TEST_F(FaultTest, RestartedServerPoolsRecoverWithoutRepeatedStaleConnections) {
   const auto after = retries_of();
   const auto hosts = failover->host_stats();
   std::cout << "[figures] restart: caller errors " << errors << ", retries caused by stale connections "
-            << after - before << ", restart took " << ms(up - restart) << " ms, first call after it "
-            << ms(first_call) << " ms, fault1 served " << hosts[0].successes << " leases\n";
+            << after - before << ", restart took " << ms(up - restart) << " ms, first call after it " << ms(first_call)
+            << " ms, fault1 served " << hosts[0].successes << " leases\n";
   EXPECT_EQ(errors, 0);
   // One stale connection reaches the (single) caller at most once: the failure retires the other
   // idle connections to the restarted server.

@@ -26,6 +26,7 @@
 #include "chconn/factory/factory.h"
 #include "chconn/manager/manager.h"
 #include "chconn/strategy/failover.h"
+#include "fault/fault_support.h"
 #include "support/connection_helpers.h"
 #include "support/mock_support.h"
 #include "support/sandbox.h"
@@ -91,16 +92,8 @@ class NetnsFaultTest : public ::testing::Test {
         << "no nftables table of the test's own: run this program through tests/fault/netns/netns-run";
     a = test::sandbox("netns1");
     b = test::sandbox("netns2");
-    config.hosts = {{"127.0.0.1", a.native_port}, {"127.0.0.1", b.native_port}};
-    config.client_name = "chconn-netns-fault-tests";
-    config.timeouts.connect = 500ms;
-    config.timeouts.send = 1s;
-    config.timeouts.receive = 1s;
-    config.timeouts.query = 2s;
-    config.timeouts.pool_acquire = 2s;
-    config.timeouts.cancel_drain = 300ms;
-    config.pool.max_size = 4;
-    config.pool.validate_after_idle = 10s;
+    config = test::fault_config({{"127.0.0.1", a.native_port}, {"127.0.0.1", b.native_port}},
+                                "chconn-netns-fault-tests", 1s, 300ms);
   }
 
   Config single(const test::SandboxServer& s) const {
@@ -111,19 +104,9 @@ class NetnsFaultTest : public ::testing::Test {
 
   // The manager over one FailoverStrategy of netns1 then netns2 (in_order: netns1 serves while healthy).
   void build(std::chrono::milliseconds open_duration) {
-    FailoverOptions o = failover_options(config);
-    o.load_balancing = LoadBalancing::in_order;
     // netns1 stays first in the order whatever its error count, so that only its breaker keeps
     // calls away from it: the test checks that the breaker does.
-    o.max_ignored_errors = 1'000'000;
-    o.decay.half_life = 5s;
-    o.breaker.window_type = WindowType::count_based;
-    o.breaker.window_size = 10;
-    o.breaker.minimum_calls = 3;
-    o.breaker.open_duration = open_duration;
-    o.breaker.open_duration_multiplier = 1.0;
-    o.breaker.open_duration_jitter = 0.0;
-    o.breaker.half_open_max_calls = 2;
+    const FailoverOptions o = test::fault_failover_options(config, LoadBalancing::in_order, 1'000'000, open_duration);
     failover = std::make_shared<FailoverStrategy>(o, pooled_host_maker(config));
     failover->breaker(0).add_listener([this](CircuitState from, CircuitState to) {
       std::lock_guard lock(mutex);
@@ -132,13 +115,7 @@ class NetnsFaultTest : public ::testing::Test {
     auto factory = std::make_shared<ConnectionFactory>();
     factory->register_strategy(failover);
     factory->set_default("failover");
-    ManagerOptions m;
-    m.retry.max_attempts = 4;
-    m.retry.base_delay = 20ms;
-    m.retry.max_delay = 200ms;
-    m.retry_budget.min_retries_per_second = 50;  // a fault test retries a lot on purpose
-    m.breaker.minimum_calls = 1000;              // the per-host breakers do the work here
-    manager = std::make_unique<ConnectionManager>(factory, m);
+    manager = std::make_unique<ConnectionManager>(factory, test::fault_manager_options());
   }
 
   struct Transition {
