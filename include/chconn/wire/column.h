@@ -39,40 +39,6 @@
 
 namespace chconn {
 
-// An allocator whose resize() leaves new trivially-constructible elements uninitialised, so a
-// decoder can grow a buffer and copy into it without zero-filling it first. Code using PodVector
-// must write every element it grows.
-// (Deliberately not derived from std::allocator: libstdc++ has std::allocator overloads of its
-// uninitialized-fill helpers that a derived allocator would bind to, zero-filling after all.)
-template <class T>
-struct DefaultInitAllocator {
-  using value_type = T;
-
-  DefaultInitAllocator() noexcept = default;
-  template <class U>
-  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
-
-  T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
-  void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>{}.deallocate(p, n); }
-
-  template <class U>
-  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
-    ::new (static_cast<void*>(p)) U;
-  }
-  template <class U, class... Args>
-  void construct(U* p, Args&&... args) {
-    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-  }
-
-  template <class U>
-  friend bool operator==(const DefaultInitAllocator&, const DefaultInitAllocator<U>&) noexcept {
-    return true;
-  }
-};
-
-template <class T>
-using PodVector = std::vector<T, DefaultInitAllocator<T>>;
-
 class Column;
 using ColumnRef = std::shared_ptr<Column>;
 

@@ -14,11 +14,51 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
+
+namespace chconn {
+
+// An allocator whose resize() leaves new trivially-constructible elements uninitialised, so a
+// decoder can grow a buffer and copy into it without zero-filling it first. Code using PodVector
+// must write every element it grows.
+// (Deliberately not derived from std::allocator: libstdc++ has std::allocator overloads of its
+// uninitialized-fill helpers that a derived allocator would bind to, zero-filling after all.)
+template <class T>
+struct DefaultInitAllocator {
+  using value_type = T;
+
+  DefaultInitAllocator() noexcept = default;
+  template <class U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+
+  T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
+  void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>{}.deallocate(p, n); }
+
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+
+  template <class U>
+  friend bool operator==(const DefaultInitAllocator&, const DefaultInitAllocator<U>&) noexcept {
+    return true;
+  }
+};
+
+template <class T>
+using PodVector = std::vector<T, DefaultInitAllocator<T>>;
+
+}  // namespace chconn
 
 namespace chconn::wire {
 
@@ -162,7 +202,8 @@ void Reader::append(Container& out, std::size_t n) {
 }
 
 // Growable output buffer with protocol primitives. Encoders write into it; the connection sends
-// its bytes (or compresses them first).
+// its bytes (or compresses them first). Growing it does not zero-fill (PodVector): extend() hands
+// out room that the caller must write.
 class Writer {
  public:
   Writer() = default;
@@ -207,10 +248,11 @@ class Writer {
   std::size_t size() const noexcept { return buf_.size(); }
   void clear() noexcept { buf_.clear(); }
   void reserve(std::size_t n) { buf_.reserve(n); }
-  std::vector<std::uint8_t>& buffer() noexcept { return buf_; }
+  // Grown bytes are not zero-filled: whoever extends the buffer writes them.
+  PodVector<std::uint8_t>& buffer() noexcept { return buf_; }
 
  private:
-  std::vector<std::uint8_t> buf_;
+  PodVector<std::uint8_t> buf_;
 };
 
 }  // namespace chconn::wire
