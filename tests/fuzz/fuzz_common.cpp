@@ -19,7 +19,7 @@ Bytes encode(const Block& block, std::uint64_t revision, const char* which) {
     // A block that read_block built (or that decoding its encoding built) must always encode.
     fail(std::string(which) + ": write_block threw " + e.what());
   }
-  return out.buffer();
+  return Bytes(out.data().begin(), out.data().end());
 }
 
 std::string describe(const Block& block) {

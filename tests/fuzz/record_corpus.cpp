@@ -367,7 +367,7 @@ Bytes take_apart(Corpus& corpus, const std::string& name, const Bytes& reply, Co
     }
     write_block_packet(reencoded, code, table, block, k_revision_54460, frames_used ? &*encoder : nullptr);
   }
-  return reencoded.buffer();
+  return Bytes(reencoded.data().begin(), reencoded.data().end());
 }
 
 // ----- synthetic packets ---------------------------------------------------------------------------
@@ -433,7 +433,7 @@ Bytes synthetic_packets(std::uint64_t revision) {
   out.string("Table default.t doesn't exist.");
   out.string("0. stack");
   out.u8(0);
-  return out.buffer();
+  return Bytes(out.data().begin(), out.data().end());
 }
 
 // ----- queries -----------------------------------------------------------------------------------
