@@ -190,8 +190,9 @@ struct NativeConnection::Impl {
   }
 
   // Data, Totals, Extremes: a table name, then the block, compressed if the query is.
-  Block read_data_body(bool compressed) {
-    return wire::read_data(*in, revision, compressed, &session->frames).block;
+  // `recycle`: a block the caller is done with, whose unshared columns are decoded into again.
+  Block read_data_body(bool compressed, Block* recycle = nullptr) {
+    return wire::read_data(*in, revision, compressed, &session->frames, recycle).block;
   }
 
   // Log and ProfileEvents blocks are never compressed.
@@ -407,13 +408,16 @@ struct NativeConnection::Impl {
     const bool data_insert = detail::is_insert(sql) && !detail::is_insert_select(sql);
     return guarded(options, deadline, compressed, [&]() -> Result {
       bool have_header = false;
+      // A streamed block after on_block() returns: the next block decodes into the columns the
+      // callback did not keep, so a long stream reuses its buffers instead of allocating each block.
+      Block spare;
       for (;;) {
         const ServerPacketCode code = next_packet(deadline);
         // Any answer but an exception or a log shows the server has read the query's data.
         if (code != ServerPacketCode::exception && code != ServerPacketCode::log) data_consumed = true;
         switch (code) {
           case ServerPacketCode::data: {
-            Block block = read_data_body(compressed);
+            Block block = read_data_body(compressed, &spare);
             if (!have_header && data_insert && block.column_count() > 0) {
               // The server sent an INSERT's sample block and now waits for data blocks.
               finish_inline_insert(sql, options, deadline, compressed, result);
@@ -431,6 +435,7 @@ struct NativeConnection::Impl {
             }
             if (on_block) {
               (*on_block)(block);
+              spare = std::move(block);
             } else {
               result.blocks.push_back(std::move(block));
             }

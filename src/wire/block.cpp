@@ -73,8 +73,10 @@ void Block::check_consistent() const {
 
 namespace wire {
 
-Block read_block(Reader& in, std::uint64_t revision) {
+Block read_block(Reader& in, std::uint64_t revision, Block* recycle) {
   const DecodeLimits& limits = in.limits();
+  std::vector<Block::Entry> spare;
+  if (recycle != nullptr) spare = recycle->take_entries();
   Block block;
   if (revision >= k_rev_block_info) {
     // BlockInfo: (field number, value) pairs until 0.
@@ -100,7 +102,15 @@ Block read_block(Reader& in, std::uint64_t revision) {
   for (std::uint64_t c = 0; c < columns; ++c) {
     std::string name = in.string(limits.max_string_bytes, "column name");
     const std::string type_name = in.string(limits.max_type_name_bytes, "column type name");
-    TypeRef type = parse_type(type_name, limits);
+    // The spare column at this position, when it is ours alone and of this very type; else a new one.
+    ColumnRef column;
+    if (c < spare.size() && spare[c].column && spare[c].column.use_count() == 1 &&
+        spare[c].column->type()->name() == type_name) {
+      column = std::move(spare[c].column);
+      column->clear();
+    } else {
+      column = make_column(parse_type(type_name, limits));
+    }
     if (revision >= k_rev_custom_serialization) {
       const std::uint8_t custom = in.u8();
       if (custom == 1) {
@@ -113,7 +123,6 @@ Block read_block(Reader& in, std::uint64_t revision) {
                  "; the stream is corrupt");
       }
     }
-    ColumnRef column = make_column(std::move(type));
     if (rows > 0) {  // no data at all, prefix included, for 0 rows
       try {
         column->load_prefix(in);

@@ -482,7 +482,7 @@ PartUUIDs read_part_uuids(Reader& in) {
   return p;
 }
 
-DataPacket read_data(Reader& in, std::uint64_t revision, bool compressed, CompressedSource* frames) {
+DataPacket read_data(Reader& in, std::uint64_t revision, bool compressed, CompressedSource* frames, Block* recycle) {
   DataPacket packet;
   if (revision >= k_min_revision_with_temporary_tables) in.string_into(packet.table, 0, "table name");
   if (compressed) {
@@ -492,9 +492,9 @@ DataPacket read_data(Reader& in, std::uint64_t revision, bool compressed, Compre
     std::optional<CompressedSource> temporary;
     CompressedSource& source = frames != nullptr ? *frames : temporary.emplace(in);
     Reader block_in(source, in.limits());
-    packet.block = read_block(block_in, revision);
+    packet.block = read_block(block_in, revision, recycle);
   } else {
-    packet.block = read_block(in, revision);
+    packet.block = read_block(in, revision, recycle);
   }
   return packet;
 }

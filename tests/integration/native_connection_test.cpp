@@ -59,6 +59,64 @@ TEST(NativeConnection, ManyRowsAllCompressions) {
   }
 }
 
+// select() decodes each block into the columns of the one before when the callback kept nothing of
+// it, and never into a column the callback kept (a copied Block or a ColumnRef).
+TEST(NativeConnection, StreamedBlocksReuseColumnsTheCallbackDidNotKeep) {
+  for (Compression c : {Compression::none, Compression::lz4}) {
+    Config config = sandbox_config();
+    config.compression = c;
+    auto conn = connect(config);
+    QueryOptions options;
+    options.settings.set("max_block_size", "1000");
+    std::vector<Block> kept_blocks;
+    std::vector<ColumnRef> kept_columns;
+    std::uint64_t rows = 0;
+    std::size_t blocks = 0, reused = 0;
+    const Column* previous = nullptr;  // column 0 of the previous block, when nothing kept it
+    conn->select(
+        "SELECT number, toString(number) AS s FROM system.numbers LIMIT 100000",
+        [&](const Block& block) {
+          if (previous != nullptr && block.column(0).get() == previous) ++reused;
+          const auto& n = block.column_as<ColumnUInt64>(0);
+          const auto& s = block.column_as<ColumnString>(1);
+          for (std::size_t i = 0; i < block.rows(); ++i) {
+            ASSERT_EQ(n.data()[i], rows + i);
+            ASSERT_EQ(s[i], std::to_string(rows + i));
+          }
+          rows += block.rows();
+          previous = nullptr;
+          if (blocks % 3 == 0) {
+            kept_blocks.push_back(block);
+          } else if (blocks % 3 == 1) {
+            kept_columns.push_back(block.column(1));
+          } else {
+            previous = block.column(0).get();
+          }
+          ++blocks;
+        },
+        options);
+    EXPECT_EQ(rows, 100000u) << to_string(c);
+    EXPECT_GE(blocks, 90u) << to_string(c);
+    // Every third block came after one nobody kept: its columns were reused.
+    EXPECT_GE(reused, blocks / 3 - 1) << to_string(c);
+    // What the callback kept is intact after the whole stream.
+    std::uint64_t kept_rows = 0;
+    for (const Block& b : kept_blocks) {
+      const auto& n = b.column_as<ColumnUInt64>(0);
+      const auto& s = b.column_as<ColumnString>(1);
+      for (std::size_t i = 0; i < b.rows(); ++i) ASSERT_EQ(s[i], std::to_string(n.data()[i])) << to_string(c);
+      kept_rows += b.rows();
+    }
+    EXPECT_GT(kept_rows, 0u);
+    for (const ColumnRef& col : kept_columns) {
+      const auto& s = column_cast<ColumnString>(*col);
+      ASSERT_GT(s.size(), 0u);
+      const std::uint64_t first = std::stoull(std::string(s[0]));
+      for (std::size_t i = 0; i < s.size(); ++i) ASSERT_EQ(s[i], std::to_string(first + i)) << to_string(c);
+    }
+  }
+}
+
 TEST(NativeConnection, ServerErrorsKeepConnectionUsable) {
   auto conn = test::connect_sandbox();
   try {

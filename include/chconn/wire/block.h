@@ -80,6 +80,12 @@ class Block {
   // being appended, so write_block() checks again).
   void check_consistent() const;
   void clear() noexcept { entries_.clear(); }
+  // Moves the entries out, leaving the block empty (read_block() reuses their columns).
+  std::vector<Entry> take_entries() noexcept {
+    std::vector<Entry> taken = std::move(entries_);
+    entries_.clear();
+    return taken;
+  }
 
   std::vector<Entry>::const_iterator begin() const noexcept { return entries_.begin(); }
   std::vector<Entry>::const_iterator end() const noexcept { return entries_.end(); }
@@ -93,7 +99,14 @@ namespace wire {
 // Reads one Block (without the Data packet's code and table name) at negotiated revision
 // `revision`. Every count, length and type name is checked against in.limits(); throws
 // Error(protocol) on anything malformed, truncated or unsupported (custom/sparse serialization).
-Block read_block(Reader& in, std::uint64_t revision);
+//
+// `recycle` (optional) is a block the caller is done with, typically the previous block of the same
+// result: each of its columns that nothing else holds (use_count() == 1) and whose type has the
+// name the stream gives is emptied with clear() and decoded into, in place of a new column. Its
+// buffers keep their capacity, so a stream of like blocks allocates (and faults in) its memory
+// once. A column still shared with anyone (a copied Block, a kept ColumnRef) is never reused.
+// `*recycle` is left empty.
+Block read_block(Reader& in, std::uint64_t revision, Block* recycle = nullptr);
 
 // Writes `block` at negotiated revision `revision`, each column under its type's name(). Throws
 // Error(usage) if the columns' lengths differ.

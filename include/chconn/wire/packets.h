@@ -326,8 +326,9 @@ PartUUIDs read_part_uuids(Reader& in);
 // The body of a block-bearing packet (after the code): the table name, then the block, read
 // through a CompressedSource over `in` when `compressed` (`frames` if given: it must read from
 // `in`). Data, Totals and Extremes are compressed when the query's compression flag is on; Log and
-// ProfileEvents never are.
-DataPacket read_data(Reader& in, std::uint64_t revision, bool compressed, CompressedSource* frames = nullptr);
+// ProfileEvents never are. `recycle`: as for read_block().
+DataPacket read_data(Reader& in, std::uint64_t revision, bool compressed, CompressedSource* frames = nullptr,
+                     Block* recycle = nullptr);
 
 // One decoded server packet: its code and its body.
 using ServerPacketBody = std::variant<ServerHello, DataPacket, ServerException, Progress, Pong, EndOfStream,
