@@ -5,13 +5,22 @@
 //
 // Figures are rows (or round trips) per second; nothing is asserted.
 #include <benchmark/benchmark.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "chconn/connection/native_connection.h"
 #include "chconn/wire/columns.h"
+#include "chconn/wire/compression.h"
+#include "chconn/wire/packets.h"
 
 namespace {
 
@@ -83,12 +92,12 @@ void BM_ReadStrings(benchmark::State& state) {
   set_label(state);
 }
 
-// 10^7 (UInt64, String) rows into a Null table, in blocks of 100,000.
-void BM_InsertNull(benchmark::State& state) {
-  auto conn = open(compression_arg(state));
-  conn->execute("CREATE TABLE IF NOT EXISTS bench_null (id UInt64, name String) ENGINE = Null");
-  const std::size_t block_rows = 100000;
-  const std::size_t blocks = static_cast<std::size_t>(state.range(1)) / block_rows;
+constexpr std::size_t k_insert_block_rows = 100000;
+
+// The insert benchmarks' data: `rows` (UInt64, String) rows in blocks of 100,000.
+std::vector<chconn::Block> insert_data(std::size_t rows) {
+  const std::size_t block_rows = k_insert_block_rows;
+  const std::size_t blocks = rows / block_rows;
   std::vector<chconn::Block> data;
   for (std::size_t b = 0; b < blocks; ++b) {
     auto id = chconn::column_cast<chconn::ColumnUInt64>(chconn::make_column(chconn::parse_type("UInt64")));
@@ -103,8 +112,111 @@ void BM_InsertNull(benchmark::State& state) {
     block.append("name", name);
     data.push_back(std::move(block));
   }
+  return data;
+}
+
+// 10^7 (UInt64, String) rows into a Null table, in blocks of 100,000.
+void BM_InsertNull(benchmark::State& state) {
+  auto conn = open(compression_arg(state));
+  conn->execute("CREATE TABLE IF NOT EXISTS bench_null (id UInt64, name String) ENGINE = Null");
+  const auto data = insert_data(static_cast<std::size_t>(state.range(1)));
   for (auto _ : state) conn->insert("bench_null", data);
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * blocks * block_rows));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * data.size() * k_insert_block_rows));
+  set_label(state);
+}
+
+// A bare TCP socket to the bench server: the replay baseline's transport.
+class RawSocket final : public chconn::wire::ByteSource {
+ public:
+  RawSocket(const std::string& host, std::uint16_t port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) throw std::runtime_error("replay: IPv4 host only");
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+      throw std::runtime_error("replay: cannot connect");
+    }
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  ~RawSocket() override { ::close(fd_); }
+  RawSocket(const RawSocket&) = delete;
+  RawSocket& operator=(const RawSocket&) = delete;
+
+  void send_all(std::span<const std::uint8_t> bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw std::runtime_error("replay: send failed");
+      bytes = bytes.subspan(static_cast<std::size_t>(n));
+    }
+  }
+  std::span<const std::uint8_t> next() override {
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw std::runtime_error("replay: recv failed");
+      return {buffer_.data(), static_cast<std::size_t>(n)};
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  std::vector<std::uint8_t> buffer_ = std::vector<std::uint8_t>(std::size_t{1} << 16);
+};
+
+// The server's own bound for BM_InsertNull: the same insert (query, blocks, end of data), encoded
+// once before timing, written to a bare socket; each iteration is only sending those bytes and
+// reading the server's replies to EndOfStream. No client can insert faster than this, so
+// BM_InsertNull's time over this one is what the client adds.
+void BM_InsertNullReplay(benchmark::State& state) {
+  const chconn::Compression compression = compression_arg(state);
+  const bool compressed = compression != chconn::Compression::none;
+  const auto config = bench_config(compression);
+  open(compression)->execute("CREATE TABLE IF NOT EXISTS bench_null (id UInt64, name String) ENGINE = Null");
+  const auto data = insert_data(static_cast<std::size_t>(state.range(1)));
+
+  RawSocket socket(config.hosts.front().host, config.hosts.front().port);
+  chconn::wire::Reader in(socket);
+  chconn::wire::ClientHello hello;
+  chconn::wire::Writer hello_out;
+  chconn::wire::write_hello(hello_out, hello);
+  socket.send_all(hello_out.data());
+  const auto server = chconn::wire::read_hello_reply(in, hello.revision);
+  const std::uint64_t revision = chconn::wire::negotiate_revision(hello.revision, server.revision);
+  if (chconn::wire::addendum_required(revision)) {
+    chconn::wire::Writer addendum;
+    chconn::wire::write_addendum(addendum, {}, revision);
+    socket.send_all(addendum.data());
+  }
+
+  chconn::wire::FrameEncoder encoder(compressed ? compression : chconn::Compression::lz4);
+  chconn::wire::FrameEncoder* frames = compressed ? &encoder : nullptr;
+  chconn::wire::Writer stream;
+  chconn::wire::Query query;
+  query.text = "INSERT INTO bench_null VALUES";
+  query.compression = compressed;
+  chconn::wire::write_query(stream, query, revision);
+  chconn::wire::write_end_of_data(stream, revision, frames);  // no external tables
+  for (const auto& block : data) chconn::wire::write_data(stream, "", block, revision, frames);
+  chconn::wire::write_end_of_data(stream, revision, frames);
+
+  chconn::wire::PacketContext context;
+  context.revision = revision;
+  context.compression = compressed;
+  for (auto _ : state) {
+    socket.send_all(stream.data());
+    for (;;) {
+      const auto packet = chconn::wire::read_server_packet(in, context);
+      if (packet.code == chconn::wire::ServerPacketCode::end_of_stream) break;
+      if (packet.code == chconn::wire::ServerPacketCode::exception) {
+        state.SkipWithError(std::get<chconn::wire::ServerException>(packet.body).error.what());
+        return;
+      }
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * data.size() * k_insert_block_rows));
   set_label(state);
 }
 
@@ -117,6 +229,8 @@ BENCHMARK(BM_ReadUInt64)->Args({k_none, 100000000})->Args({k_lz4, 100000000})->I
 BENCHMARK(BM_ReadStrings)->Args({k_none, 20000000})->Args({k_lz4, 20000000})->Iterations(3)->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_InsertNull)->Args({k_none, 10000000})->Args({k_lz4, 10000000})->Iterations(3)->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_InsertNullReplay)->Args({k_none, 10000000})->Args({k_lz4, 10000000})->Iterations(3)->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
