@@ -152,6 +152,37 @@ class RawSocket final : public chconn::wire::ByteSource {
       bytes = bytes.subspan(static_cast<std::size_t>(n));
     }
   }
+  // Hello (and the addendum where the revision has one); returns the negotiated revision.
+  std::uint64_t handshake(chconn::wire::Reader& in) {
+    chconn::wire::ClientHello hello;
+    chconn::wire::Writer out;
+    chconn::wire::write_hello(out, hello);
+    send_all(out.data());
+    const auto server = chconn::wire::read_hello_reply(in, hello.revision);
+    const std::uint64_t revision = chconn::wire::negotiate_revision(hello.revision, server.revision);
+    if (chconn::wire::addendum_required(revision)) {
+      out.clear();
+      chconn::wire::write_addendum(out, {}, revision);
+      send_all(out.data());
+    }
+    return revision;
+  }
+
+  // Reads the server's packets up to EndOfStream; false (and the benchmark skipped) on an exception.
+  static bool read_to_end(chconn::wire::Reader& in, std::uint64_t revision, bool compressed, benchmark::State& state) {
+    chconn::wire::PacketContext context;
+    context.revision = revision;
+    context.compression = compressed;
+    for (;;) {
+      const auto packet = chconn::wire::read_server_packet(in, context);
+      if (packet.code == chconn::wire::ServerPacketCode::end_of_stream) return true;
+      if (packet.code == chconn::wire::ServerPacketCode::exception) {
+        state.SkipWithError(std::get<chconn::wire::ServerException>(packet.body).error.what());
+        return false;
+      }
+    }
+  }
+
   std::span<const std::uint8_t> next() override {
     for (;;) {
       const ssize_t n = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
@@ -179,17 +210,7 @@ void BM_InsertNullReplay(benchmark::State& state) {
 
   RawSocket socket(config.hosts.front().host, config.hosts.front().port);
   chconn::wire::Reader in(socket);
-  chconn::wire::ClientHello hello;
-  chconn::wire::Writer hello_out;
-  chconn::wire::write_hello(hello_out, hello);
-  socket.send_all(hello_out.data());
-  const auto server = chconn::wire::read_hello_reply(in, hello.revision);
-  const std::uint64_t revision = chconn::wire::negotiate_revision(hello.revision, server.revision);
-  if (chconn::wire::addendum_required(revision)) {
-    chconn::wire::Writer addendum;
-    chconn::wire::write_addendum(addendum, {}, revision);
-    socket.send_all(addendum.data());
-  }
+  const std::uint64_t revision = socket.handshake(in);
 
   chconn::wire::FrameEncoder encoder(compressed ? compression : chconn::Compression::lz4);
   chconn::wire::FrameEncoder* frames = compressed ? &encoder : nullptr;
@@ -202,21 +223,35 @@ void BM_InsertNullReplay(benchmark::State& state) {
   for (const auto& block : data) chconn::wire::write_data(stream, "", block, revision, frames);
   chconn::wire::write_end_of_data(stream, revision, frames);
 
-  chconn::wire::PacketContext context;
-  context.revision = revision;
-  context.compression = compressed;
   for (auto _ : state) {
     socket.send_all(stream.data());
-    for (;;) {
-      const auto packet = chconn::wire::read_server_packet(in, context);
-      if (packet.code == chconn::wire::ServerPacketCode::end_of_stream) break;
-      if (packet.code == chconn::wire::ServerPacketCode::exception) {
-        state.SkipWithError(std::get<chconn::wire::ServerException>(packet.body).error.what());
-        return;
-      }
-    }
+    if (!socket.read_to_end(in, revision, compressed, state)) return;
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * data.size() * k_insert_block_rows));
+  set_label(state);
+}
+
+// The server's own bound for BM_SelectOne: the Query packet (and its empty external-tables block)
+// encoded once, sent from a bare socket, and the replies read to EndOfStream.
+void BM_SelectOneReplay(benchmark::State& state) {
+  const chconn::Compression compression = compression_arg(state);
+  const bool compressed = compression != chconn::Compression::none;
+  const auto config = bench_config(compression);
+  RawSocket socket(config.hosts.front().host, config.hosts.front().port);
+  chconn::wire::Reader in(socket);
+  const std::uint64_t revision = socket.handshake(in);
+  chconn::wire::FrameEncoder encoder(compressed ? compression : chconn::Compression::lz4);
+  chconn::wire::Writer stream;
+  chconn::wire::Query query;
+  query.text = "SELECT 1";
+  query.compression = compressed;
+  chconn::wire::write_query(stream, query, revision);
+  chconn::wire::write_end_of_data(stream, revision, compressed ? &encoder : nullptr);
+  for (auto _ : state) {
+    socket.send_all(stream.data());
+    if (!RawSocket::read_to_end(in, revision, compressed, state)) return;
+  }
+  state.SetItemsProcessed(state.iterations());
   set_label(state);
 }
 
@@ -230,6 +265,7 @@ BENCHMARK(BM_ReadStrings)->Args({k_none, 20000000})->Args({k_lz4, 20000000})->It
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_InsertNull)->Args({k_none, 10000000})->Args({k_lz4, 10000000})->Iterations(3)->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SelectOneReplay)->Arg(k_none)->Arg(k_lz4)->MinTime(2.0)->UseRealTime();
 BENCHMARK(BM_InsertNullReplay)->Args({k_none, 10000000})->Args({k_lz4, 10000000})->Iterations(3)->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
