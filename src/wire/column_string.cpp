@@ -160,7 +160,8 @@ void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
     const std::uint64_t base = chars_.size();
     std::uint64_t total = 0;
     std::size_t k = 0;
-    bool cut = false;  // a value continues past this buffer
+    bool cut = false;           // a value continues past this buffer
+    bool short_lengths = true;  // every length of the batch took one byte
     const std::uint8_t* p = begin;
     while (k < batch && p < end) {
       std::uint64_t len = 0;
@@ -169,6 +170,7 @@ void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
         cut = true;
         break;
       }
+      short_lengths &= q == p + 1;
       if (len > max_len) string_too_long(len, max_len);
       if (len > static_cast<std::uint64_t>(end - q)) {  // the value continues in the next buffer
         cut = true;
@@ -185,18 +187,37 @@ void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
     if (k > 0) {
       check_total(total);
       chars_.resize(base + total + k_slack);
-      char* dst = chars_.data() + base;
-      const std::uint8_t* src = begin;
-      for (std::size_t i = 0; i < k; ++i) {
-        std::uint64_t len = 0;
-        src = parse_length(src, end, len);
-        if (len <= k_slack && end - src >= static_cast<std::ptrdiff_t>(k_slack)) {
-          std::memcpy(dst, src, k_slack);
-        } else {
-          std::memcpy(dst, src, static_cast<std::size_t>(len));
+      char* const dst = chars_.data() + base;
+      if (short_lengths) {
+        // Every length took one byte, so value i starts at input byte (its offset in the batch)
+        // + i + 1: each copy's addresses come from the offsets, not from the copy before, so the
+        // copies do not wait on one another (the lengths need not be parsed again).
+        std::uint64_t from = 0;
+        for (std::size_t i = 0; i < k; ++i) {
+          const std::uint64_t to = offs[i] - base;
+          const std::size_t len = static_cast<std::size_t>(to - from);
+          const std::uint8_t* const src = begin + from + i + 1;
+          if (len <= k_slack && end - src >= static_cast<std::ptrdiff_t>(k_slack)) {
+            std::memcpy(dst + from, src, k_slack);
+          } else {
+            std::memcpy(dst + from, src, len);
+          }
+          from = to;
         }
-        dst += len;
-        src += len;
+      } else {
+        char* out = dst;
+        const std::uint8_t* src = begin;
+        for (std::size_t i = 0; i < k; ++i) {
+          std::uint64_t len = 0;
+          src = parse_length(src, end, len);
+          if (len <= k_slack && end - src >= static_cast<std::ptrdiff_t>(k_slack)) {
+            std::memcpy(out, src, k_slack);
+          } else {
+            std::memcpy(out, src, static_cast<std::size_t>(len));
+          }
+          out += len;
+          src += len;
+        }
       }
       chars_.resize(base + total);
     }

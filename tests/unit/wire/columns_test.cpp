@@ -685,6 +685,35 @@ TEST(ColumnsApi, CastsAndTypeChecks) {
   EXPECT_THROW(ColumnString(type_of<std::uint8_t>()), Error);
 }
 
+// Every String length around the decoder's thresholds: the fixed-size copy (up to 32 bytes), longer
+// values whose length still takes one byte (up to 127: the copies placed from the offsets), and
+// two-byte lengths (128 on), with each kind alone in a column and all mixed, cut at every chunk size
+// and with the last value ending exactly at the end of the input.
+TEST(ColumnsRoundTrip, StringLengthsAroundTheCopyThresholds) {
+  std::vector<std::vector<std::size_t>> columns = {{}, {}, {}};
+  for (std::size_t len = 0; len <= 127; ++len) columns[0].push_back(len);        // one-byte lengths
+  for (int len = 127; len > 0; len -= 7) columns[0].push_back(static_cast<std::size_t>(len));  // and down
+  for (std::size_t len = 120; len <= 140; ++len) columns[1].push_back(len);      // across 128
+  for (std::size_t i = 0; i < 300; ++i) columns[2].push_back((i * 37) % 160);    // all mixed
+  for (const auto& lengths : columns) {
+    auto c = std::make_shared<ColumnString>();
+    for (std::size_t i = 0; i < lengths.size(); ++i) {
+      std::string v(lengths[i], '\0');
+      for (std::size_t j = 0; j < v.size(); ++j) v[j] = static_cast<char>('a' + (i + j) % 26);
+      c->append(v);
+    }
+    const std::string bytes = encode(*c);
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{3}, std::size_t{64}, std::size_t{100}, SIZE_MAX}) {
+      const ColumnRef r = decode(c->type(), bytes, c->size(), chunk);
+      ASSERT_EQ(r->size(), c->size());
+      const auto& got = column_cast<ColumnString>(*r);
+      for (std::size_t i = 0; i < c->size(); ++i) {
+        ASSERT_EQ(got[i], (*c)[i]) << "value " << i << " of length " << lengths[i] << ", chunk " << chunk;
+      }
+    }
+  }
+}
+
 // ===== Hostile input ===============================================================================
 
 TEST(ColumnsHostile, HugeStringLength) {
