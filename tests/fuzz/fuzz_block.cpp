@@ -6,6 +6,8 @@
 //             field 3), 51902 (before BlockInfo)
 //   bits 2-3  MemorySource chunk size (whole, 1, 7, 4096 bytes)
 //   bit 4     tight DecodeLimits
+//   bit 5     each block decodes into the columns of the one before (read_block's recycle block,
+//             as select() does), so a column's leftover state from one block meets the next
 // Seeds: tests/fuzz/corpus/block, single blocks of a real 18.16 server (record_corpus.cpp).
 #include <array>
 #include <cstddef>
@@ -26,15 +28,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint64_t revision = k_revisions[mode & 3];
   const std::size_t chunk = fuzz::chunk_for(mode >> 2);
   const wire::DecodeLimits limits = fuzz::limits_for((mode & 0x10) != 0);
+  const bool recycle = (mode & 0x20) != 0;
   const auto bytes = input.rest();
 
   fuzz::expect_only_chconn_errors(
       [&] {
         wire::MemorySource source(bytes, chunk);
         wire::Reader in(source, limits);
+        Block spare;
         for (int i = 0; i < k_max_blocks && !in.at_end(); ++i) {
-          const Block block = wire::read_block(in, revision);
+          Block block = wire::read_block(in, revision, recycle ? &spare : nullptr);
           fuzz::check_block(block, revision);
+          if (recycle) spare = std::move(block);
         }
       },
       fuzz::is_protocol_error);
