@@ -1,17 +1,20 @@
-// PooledStrategy. One mutex guards all pool state; nothing slow (connect, ping, close, logging)
-// ever runs while it is held.
+// PooledStrategy. One mutex guards the pool's books; nothing slow (connect, ping, close, logging)
+// ever runs while it is held. A thread that returns a connection while nobody waits parks it in a
+// thread-local slot and takes it back without the lock (see "Parking" below).
 //
 // State and invariants (all under mutex_):
-//   entries_     every open connection the pool knows: idle, leased, or being validated
-//   idle_        idle entries, ordered by last_used (oldest first): returns push at the back,
+//   entries_     every open connection the pool knows: idle, parked, leased, or being validated
+//   idle_        idle entries, ordered by last_used (oldest first): returns go in by last_used,
 //                acquires pop from the back (LIFO), idle reaping takes from the front
-//   in_use_      entries lent out (including ones a caller is validating)
+//   in_use_      entries lent out (including ones a caller is validating, and parked ones, which
+//                stats() reports as idle)
 //   connecting_  slots reserved for connections being opened (by a caller, or by maintain())
 //   closing_     slots of dropped connections still being closed (outside the lock): a slot is
 //                freed only once its connection is really closed, so the bound holds for real
 //                sockets too, not just in the books
 //   idle_.size() + in_use_ + connecting_ + closing_ <= max_size            (the bound)
-//   waiters non-empty  =>  idle_ is empty and there is no free slot        (no barging)
+//   waiters non-empty  =>  idle_ is empty, there is no free slot, and nothing is parked
+//                                                                           (no barging)
 // The second invariant holds because every event that makes a connection or a slot available
 // hands it straight to the oldest waiter when there is one: a returned connection goes to the
 // waiter (leased on its behalf), a freed slot becomes the waiter's permission to connect.
@@ -25,9 +28,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -42,6 +47,14 @@ namespace {
 using time_point = Clock::time_point;
 using duration = Clock::duration;
 
+// leased_since while the entry is not lent out.
+constexpr duration::rep k_not_leased = std::numeric_limits<duration::rep>::max();
+
+// One open connection. Its holder — the caller it is lent to, or the pool's lock while it is idle —
+// owns `connection` and `last_used`: a caller reads and writes them without the lock, so acquire()
+// and give_back() touch the entry (whose cache line the previous holder, maybe on another core,
+// wrote last) outside their critical sections. The leak scan in maintain() reads `leased_since` and
+// `leak_reported` of lent entries, hence atomics.
 struct Entry {
   std::unique_ptr<Connection> connection;  // null while lent out
   std::string peer;                        // connection->peer(), cached for use under the lock
@@ -49,11 +62,48 @@ struct Entry {
   time_point created{};
   time_point expires{};    // created + jittered max_lifetime
   time_point last_used{};  // when it was last returned (or opened)
-  time_point leased_at{};
-  bool leased = false;
-  bool leak_reported = false;
-  std::size_t index = 0;  // position in entries_
+  // When the current lease began (clock ticks), or k_not_leased: idle, or handed over to a waiter
+  // that has not taken it yet.
+  std::atomic<duration::rep> leased_since{k_not_leased};
+  std::atomic<bool> leak_reported{false};
+  // k_parked: returned by a thread into its own thread-local slot rather than into idle_ (see
+  // "Parking" below); whoever flips it to k_unparked owns the entry. k_parking: its holder is
+  // parking it right now, and it is still the holder's.
+  std::atomic<std::uint8_t> parked{0};
+  // Leases this entry gave on the parking fast path (written by its holder only), added to the
+  // pool's count by stats() and when the entry is removed.
+  std::atomic<std::uint64_t> fast_acquired{0};
+  std::size_t index = 0;  // position in entries_ (under the lock)
 };
+
+constexpr std::uint8_t k_unparked = 0;
+constexpr std::uint8_t k_parking = 1;
+constexpr std::uint8_t k_parked = 2;
+
+// Parking. A thread that gives a connection back while nobody waits may keep it in a thread-local
+// slot, still counted as lent in the pool's books, and take it again on its next acquire() with
+// one compare-exchange on the entry: no lock, no shared cache line, so threads that each use one
+// connection at a time do not contend at all. A parked connection is idle for everyone else: a
+// caller that would otherwise wait takes it (steal_parked()), maintain() returns every parked
+// one to idle_ (where lifetime and idle reaping apply), shutdown() closes them, and a peer failure
+// retires them with the idle ones. Races between parking and a new waiter (or shutdown) are
+// settled Dekker-style: the parker stores k_parking, then reads `waiting_`/`stopping_` and backs
+// out if either is set, else publishes k_parked as its very last touch of the pool; the other side
+// stores those flags, then scans, and waits out an entry it finds k_parking (a few instructions).
+// With sequentially consistent order one of the two sees the other. Until the parker has
+// published k_parked the entry is still counted as its lease, so shutdown() cannot finish and the
+// pool cannot be freed under it.
+//
+// Entries are never freed while their pool lives (removed ones wait in spare_entries_ for reuse),
+// so a slot left behind by a thread can always be checked safely: it names the pool by address
+// and serial number, and is used only by that same, living pool.
+struct ParkingSlot {
+  const void* core = nullptr;
+  std::uint64_t serial = 0;
+  Entry* entry = nullptr;
+};
+thread_local ParkingSlot t_parking;
+std::atomic<std::uint64_t> g_core_serial{0};
 
 // A caller queued for a connection. Lives on that caller's stack; it is linked into the queue
 // only while the caller waits, and whoever unlinks it (a giver, a timeout, shutdown) does so under
@@ -136,98 +186,114 @@ class PooledStrategy::Core final : public LeaseOwner {
     const Deadline deadline = caller_deadline.earliest(after(now, options_.acquire_timeout));
     maybe_maintain(now);
 
-    std::vector<std::unique_ptr<Connection>> doomed;  // closed outside the lock
-    // The caller's claim: an entry (counted in in_use_), or when null a slot (counted in
-    // connecting_) to open a new connection with.
-    Entry* entry = nullptr;
-    std::unique_lock lock(mutex_);
-    if (shut_down_) throw shut_down_error();
-    if (waiters_head_ == nullptr && !idle_.empty()) {
-      entry = take_idle();
-    } else if (waiters_head_ == nullptr && total() < options_.pool.max_size) {
-      ++connecting_;
-    } else {
-      entry = wait_in_line(lock, deadline);
-      now = clock_->now();
+    // The caller's claim: an entry (counted in in_use_ and acquired_), or when null a slot (counted
+    // in connecting_) to open a new connection with. Only the claim is taken under the lock.
+    Entry* entry = take_parked();
+    bool fast = entry != nullptr;
+    if (!fast) {
+      std::unique_lock lock(mutex_);
+      if (shut_down_) throw shut_down_error();
+      if (waiters_head_ == nullptr && !idle_.empty()) {
+        entry = take_idle();
+      } else if (waiters_head_ == nullptr && (entry = steal_parked(false)) != nullptr) {
+        ++acquired_;  // another thread's parked connection (that thread may be gone) before a new one
+      } else if (waiters_head_ == nullptr && total() < options_.pool.max_size) {
+        ++connecting_;
+      } else {
+        entry = wait_in_line(lock, deadline);
+        if (entry != nullptr) ++acquired_;
+        now = clock_->now();
+      }
     }
 
+    // The entry is this caller's now: its fields are read and written without the lock.
     for (;;) {
+      if (entry == nullptr) return connect_new(deadline);  // the claim is a slot
       // Past its lifetime: never lent again. (Idle too long is no reason to refuse one here:
       // validation checks it, and reaping is maintain()'s job, which keeps min_idle warm.)
-      while (entry != nullptr && now >= entry->expires) {
+      const bool expired = now >= entry->expires;
+      Validation outcome = Validation::ok;
+      if (!expired) {
+        entry->leak_reported.store(false, std::memory_order_relaxed);
+        entry->leased_since.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+        if (now - entry->last_used < options_.pool.validate_after_idle) return lend(entry, fast);
+        outcome = validate(*entry, deadline);
+        if (outcome == Validation::ok) return lend(entry, fast);
+      }
+      // Drop it and claim again, without queueing again.
+      std::vector<std::unique_ptr<Connection>> doomed;    // closed outside the lock
+      std::vector<std::unique_ptr<Connection>> siblings;  // their slots are freed once closed
+      std::size_t retired = 0;
+      {
+        std::lock_guard lock(mutex_);
+        // A ping the peer failed (reset, closed, silent) says the same of the other idle
+        // connections to it, opened before the same restart or outage: retire them rather than
+        // ping each in turn (against a silent peer, each ping would cost validate_timeout).
+        if (outcome == Validation::peer_failed) {
+          retired = retire_idle_to(entry->peer, siblings);
+          closing_ += retired;
+        }
+        if (!expired) ++validation_failures_;
         doomed.push_back(remove_entry(entry));
         --in_use_;
+        if (!fast) --acquired_;
         ++closed_;
         entry = claim_after_drop();
+        if (entry != nullptr) ++acquired_;
       }
-      if (entry == nullptr) break;
-
-      entry->leased_at = now;
-      entry->leak_reported = false;
-      if (now - entry->last_used < options_.pool.validate_after_idle) {
-        ++acquired_;
-        lock.unlock();
-        close_all(doomed);
-        return Lease::borrowed(*this, std::move(entry->connection), entry);
-      }
-
-      // Validate outside the lock. The entry is ours (leased), so nobody else touches it.
-      lock.unlock();
+      fast = false;
       close_all(doomed);
-      const Validation outcome = validate(*entry, deadline);
-      if (outcome == Validation::ok) {
-        lock.lock();
-        ++acquired_;
-        lock.unlock();
-        return Lease::borrowed(*this, std::move(entry->connection), entry);
-      }
-      lock.lock();
-      // A ping the peer failed (reset, closed, silent) says the same of the other idle
-      // connections to it, opened before the same restart or outage: retire them rather than
-      // ping each in turn (against a silent peer, each ping would cost validate_timeout).
-      std::vector<std::unique_ptr<Connection>> siblings;
-      const std::size_t retired = outcome == Validation::peer_failed ? retire_idle_to(entry->peer, siblings) : 0;
-      closing_ += retired;
-      doomed.push_back(remove_entry(entry));
-      --in_use_;
-      ++closed_;
-      ++validation_failures_;
-      entry = claim_after_drop();
       if (retired > 0) {
-        // Their slots are freed once they are really closed, as in give_back().
-        lock.unlock();
+        // As in give_back(): the slots are freed once the connections are really closed.
         close_all(siblings);
-        lock.lock();
+        std::lock_guard lock(mutex_);
         closing_ -= retired;
         if (!shut_down_) free_slots(retired);
       }
       now = clock_->now();
     }
-
-    // The claim is a slot: open a new connection, outside the lock.
-    lock.unlock();
-    close_all(doomed);
-    return connect_new(deadline);
   }
 
   void give_back(std::unique_ptr<Connection> connection, void* token, LeaseEnd end) noexcept override {
+    auto* entry = static_cast<Entry*>(token);
+    if (!end.broken) {
+      const time_point now = clock_->now();
+      if (now < entry->expires) {
+        Entry* displaced = nullptr;  // this thread's previously parked one, now to go to idle_
+        const bool parked = try_park(entry, connection, now, displaced);
+        // The displaced entry is still counted as lent, so the pool is alive for this call even
+        // when the one just parked has been taken and the pool shut down meanwhile.
+        if (displaced != nullptr) return_entry(std::move(displaced->connection), displaced, LeaseEnd{});
+        if (parked) return;
+      }
+    }
+    return_entry(std::move(connection), entry, end);
+  }
+
+  // The ordinary return of a lent entry: to a waiter, to idle_, or closed.
+  void return_entry(std::unique_ptr<Connection> connection, Entry* entry, LeaseEnd end) noexcept {
     // Declared first, destroyed last: when it holds the Core's last reference, nothing of the
     // Core may be touched after it goes.
     std::shared_ptr<Core> last_reference;
-    auto* entry = static_cast<Entry*>(token);
     const time_point now = clock_->now();
+    // Still this caller's entry: put the connection back into it before taking the lock.
+    const bool keep = !end.broken && now < entry->expires;
+    entry->leased_since.store(k_not_leased, std::memory_order_relaxed);
+    if (keep) {
+      entry->connection = std::move(connection);
+      entry->last_used = now;
+    }
     std::vector<std::unique_ptr<Connection>> doomed;
     std::size_t closing = 0;
     {
       std::lock_guard lock(mutex_);
       --in_use_;
-      entry->leased = false;
       if (shut_down_) {
-        remove_entry(entry);
+        doomed.push_back(remove_entry(entry));
         doomed.push_back(std::move(connection));
         ++closed_;
         last_reference = drop_keep_alive_if_done();
-      } else if (end.broken || now >= entry->expires) {
+      } else if (!keep) {
         doomed.push_back(std::move(connection));
         // The entry is lent, not idle, so retiring the peer's idle ones leaves it alone.
         if (end.peer_failed) closing += retire_idle_to(entry->peer, doomed);
@@ -236,15 +302,17 @@ class PooledStrategy::Core final : public LeaseOwner {
         closing += 1;
         closing_ += closing;
       } else {
-        entry->connection = std::move(connection);
-        entry->last_used = now;
         if (Waiter* w = pop_waiter()) {
-          entry->leased = true;
           ++in_use_;
           w->entry = entry;
           wake(w);
         } else {
-          idle_.push_back(entry);
+          // idle_ stays ordered by last_used: an entry displaced from a parking slot may be
+          // older than ones returned since.
+          const auto at = std::upper_bound(idle_.begin(), idle_.end(), entry, [](const Entry* a, const Entry* b) {
+            return a->last_used < b->last_used;
+          });
+          idle_.insert(at, entry);
         }
       }
     }
@@ -263,12 +331,18 @@ class PooledStrategy::Core final : public LeaseOwner {
   StrategyStats stats() const {
     std::lock_guard lock(mutex_);
     StrategyStats s;
-    s.idle = idle_.size();
-    s.in_use = in_use_;
+    std::size_t parked = 0;
+    std::uint64_t fast = 0;
+    for (const auto& e : entries_) {
+      if (e->parked.load(std::memory_order_relaxed) == k_parked) ++parked;
+      fast += e->fast_acquired.load(std::memory_order_relaxed);
+    }
+    s.idle = idle_.size() + parked;
+    s.in_use = in_use_ - parked;
     s.open = s.idle + s.in_use;
     s.connecting = connecting_;
     s.waiting = waiter_count_;
-    s.acquired = acquired_;
+    s.acquired = acquired_ + fast;
     s.created = created_;
     s.closed = closed_;
     s.connect_failures = connect_failures_;
@@ -291,6 +365,7 @@ class PooledStrategy::Core final : public LeaseOwner {
     {
       std::lock_guard lock(mutex_);
       if (shut_down_) return report;
+      unpark_all();  // parked connections are idle ones: the rules below apply to them too
       // Lifetime applies to every idle connection, whatever min_idle says; the refill below
       // replaces them.
       for (std::size_t i = 0; i < idle_.size();) {
@@ -318,11 +393,14 @@ class PooledStrategy::Core final : public LeaseOwner {
 
       if (options_.pool.leak_threshold > duration::zero()) {
         for (auto& e : entries_) {
-          if (e->leased && !e->leak_reported && now - e->leased_at >= options_.pool.leak_threshold) {
-            e->leak_reported = true;
+          const duration::rep since = e->leased_since.load(std::memory_order_relaxed);
+          if (since == k_not_leased || e->leak_reported.load(std::memory_order_relaxed)) continue;
+          const duration held = now - time_point(duration(since));
+          if (held >= options_.pool.leak_threshold) {
+            e->leak_reported.store(true, std::memory_order_relaxed);
             ++leaks_reported_;
             leaks.push_back("pool '" + options_.name + "': a lease of connection #" + std::to_string(e->id) + " to " +
-                            e->peer + " has been held for " + detail::format_duration(now - e->leased_at) +
+                            e->peer + " has been held for " + detail::format_duration(held) +
                             " (leak_threshold " + detail::format_duration(options_.pool.leak_threshold) +
                             "); is a Lease being kept alive by mistake?");
           }
@@ -371,6 +449,12 @@ class PooledStrategy::Core final : public LeaseOwner {
     {
       std::lock_guard lock(mutex_);
       shut_down_ = true;
+      stopping_.store(true, std::memory_order_seq_cst);
+      while (Entry* e = steal_parked(true)) {
+        doomed.push_back(remove_entry(e));
+        --in_use_;
+        ++closed_;
+      }
       // Connections still lent out (or being closed by a give_back running right now) will come
       // back here: until they have, the Core owns itself.
       if (in_use_ > 0 || closing_ > 0) keep_alive_ = self;
@@ -397,11 +481,104 @@ class PooledStrategy::Core final : public LeaseOwner {
 
   std::size_t total() const noexcept { return idle_.size() + in_use_ + connecting_ + closing_; }
 
+  // The lease for a claimed entry; a fast-path one counts in the entry (see Entry::fast_acquired).
+  Lease lend(Entry* entry, bool fast) noexcept {
+    if (fast) entry->fast_acquired.store(entry->fast_acquired.load(std::memory_order_relaxed) + 1,
+                                         std::memory_order_relaxed);
+    return Lease::borrowed(*this, std::move(entry->connection), entry);
+  }
+
+  // This thread's parked entry of this pool, if nobody took it meanwhile: now the caller's.
+  Entry* take_parked() noexcept {
+    ParkingSlot& slot = t_parking;
+    if (slot.core != this || slot.serial != serial_ || slot.entry == nullptr) return nullptr;
+    Entry* e = std::exchange(slot.entry, nullptr);
+    if (stopping_.load(std::memory_order_relaxed)) return nullptr;  // shutdown() closes it
+    return unpark(*e) ? e : nullptr;
+  }
+
+  // k_parked -> k_unparked; true if this call did it (the entry is then the caller's).
+  static bool unpark(Entry& e) noexcept {
+    std::uint8_t expected = k_parked;
+    return e.parked.load(std::memory_order_seq_cst) == k_parked &&
+           e.parked.compare_exchange_strong(expected, k_unparked, std::memory_order_acquire, std::memory_order_relaxed);
+  }
+
+  // Parks `entry` (with `connection`) in this thread's slot when nobody waits. False: not parked,
+  // and `connection` is still the caller's, for the ordinary return.
+  // A connection this thread had parked in this pool before is taken back first and handed out in
+  // `displaced` (the caller returns it to idle_): the newest one is parked, as idle_ lends the
+  // newest first.
+  bool try_park(Entry* entry, std::unique_ptr<Connection>& connection, time_point now, Entry*& displaced) noexcept {
+    if (waiting_.load(std::memory_order_relaxed) != 0 || stopping_.load(std::memory_order_relaxed)) return false;
+    ParkingSlot& slot = t_parking;
+    if (slot.core == this && slot.serial == serial_ && slot.entry != nullptr) {
+      if (slot.entry != entry && unpark(*slot.entry)) displaced = slot.entry;
+      slot.entry = nullptr;
+    }
+    const ParkingSlot mine{this, serial_, entry};
+    entry->connection = std::move(connection);
+    entry->last_used = now;
+    entry->leased_since.store(k_not_leased, std::memory_order_relaxed);
+    entry->parked.store(k_parking, std::memory_order_seq_cst);
+    if (waiting_.load(std::memory_order_seq_cst) != 0 || stopping_.load(std::memory_order_seq_cst)) {
+      // Someone started waiting (or the pool is shutting down) meanwhile: return it the ordinary
+      // way. Nobody takes a k_parking entry, so it is still ours.
+      connection = std::move(entry->connection);
+      entry->parked.store(k_unparked, std::memory_order_seq_cst);
+      return false;
+    }
+    slot = mine;
+    // The last touch of the pool: from here on the entry may be taken, and the pool shut down.
+    entry->parked.store(k_parked, std::memory_order_seq_cst);
+    return true;
+  }
+
+  // Under the lock: takes one parked entry (any thread's), or null. It stays counted in in_use_.
+  // With `settle`, an entry being parked right now is waited for (see "Parking"): a waiter or
+  // shutdown() must not miss it.
+  Entry* steal_parked(bool settle) noexcept {
+    for (auto& e : entries_) {
+      if (settle) {
+        for (int spins = 0; e->parked.load(std::memory_order_seq_cst) == k_parking; ++spins) {
+          if (spins < 64) {
+            cpu_pause();
+          } else {
+            std::this_thread::yield();
+          }
+        }
+      }
+      if (unpark(*e)) return e.get();
+    }
+    return nullptr;
+  }
+
+  static void cpu_pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
+  // Under the lock: every parked entry back into idle_ (oldest first, as idle_ is kept).
+  void unpark_all() {
+    const std::size_t before = idle_.size();
+    while (Entry* e = steal_parked(false)) {
+      --in_use_;
+      idle_.push_back(e);
+    }
+    if (idle_.size() > before) {
+      std::stable_sort(idle_.begin(), idle_.end(),
+                       [](const Entry* a, const Entry* b) { return a->last_used < b->last_used; });
+    }
+  }
+
+  // Under the lock: the newest idle entry, now the caller's (counted in in_use_ and acquired_).
+  // Only the pointer is read here; the entry itself is touched after the lock is released.
   Entry* take_idle() noexcept {
     Entry* e = idle_.back();
     idle_.pop_back();
-    e->leased = true;
     ++in_use_;
+    ++acquired_;
     return e;
   }
 
@@ -409,20 +586,29 @@ class PooledStrategy::Core final : public LeaseOwner {
   // caller, without queueing again. An idle connection if there is one (then nobody is waiting,
   // by the invariant), else the freed slot, kept to open a new connection.
   Entry* claim_after_drop() noexcept {
-    if (!idle_.empty()) return take_idle();
+    if (!idle_.empty()) {
+      Entry* e = idle_.back();
+      idle_.pop_back();
+      ++in_use_;
+      return e;
+    }
     ++connecting_;
     return nullptr;
   }
 
   // Unlinks `e` from entries_ and frees it; returns its connection (null if lent out).
+  // The Entry object is kept in spare_entries_ for reuse, never freed while the pool lives (see
+  // "Parking").
   std::unique_ptr<Connection> remove_entry(Entry* e) noexcept {
     std::unique_ptr<Connection> c = std::move(e->connection);
+    acquired_ += e->fast_acquired.exchange(0, std::memory_order_relaxed);
     const std::size_t i = e->index;
     if (i + 1 != entries_.size()) {
       std::swap(entries_[i], entries_.back());
       entries_[i]->index = i;
     }
-    entries_.pop_back();  // destroys *e
+    spare_entries_.push_back(std::move(entries_.back()));
+    entries_.pop_back();
     return c;
   }
 
@@ -436,6 +622,17 @@ class PooledStrategy::Core final : public LeaseOwner {
       return true;
     });
     idle_.erase(keep, idle_.end());
+    // Parked ones are idle too (counted in in_use_ until taken).
+    for (std::size_t i = 0; i < entries_.size();) {
+      Entry* e = entries_[i].get();
+      if (e->peer == peer && unpark(*e)) {
+        doomed.push_back(remove_entry(e));  // swaps the last entry into position i
+        --in_use_;
+        ++n;
+      } else {
+        ++i;
+      }
+    }
     closed_ += n;
     return n;
   }
@@ -467,6 +664,7 @@ class PooledStrategy::Core final : public LeaseOwner {
       waiters_head_ = w;
     waiters_tail_ = w;
     ++waiter_count_;
+    waiting_.store(waiter_count_, std::memory_order_seq_cst);
   }
 
   Waiter* pop_waiter() noexcept {
@@ -486,6 +684,7 @@ class PooledStrategy::Core final : public LeaseOwner {
       waiters_tail_ = w->prev;
     w->prev = w->next = nullptr;
     --waiter_count_;
+    waiting_.store(waiter_count_, std::memory_order_seq_cst);
   }
 
   // Queues the caller until it is handed a connection (returned) or a slot (null returned), in
@@ -493,6 +692,12 @@ class PooledStrategy::Core final : public LeaseOwner {
   Entry* wait_in_line(std::unique_lock<std::mutex>& lock, Deadline deadline) {
     Waiter w;
     push_waiter(&w);
+    // Queued first (waiting_ is set), then a parked connection is taken if there is one: see
+    // "Parking".
+    if (Entry* e = steal_parked(true)) {
+      unlink_waiter(&w);
+      return e;
+    }
     const time_point start = clock_->now();
     // A short spin before sleeping: when the holder gives its connection back within microseconds
     // (a burst of tiny queries on a small pool), the hand-off then costs no sleep and wake-up of
@@ -578,7 +783,17 @@ class PooledStrategy::Core final : public LeaseOwner {
   }
 
   // A new entry for `connection`, opened at `now`. Under the lock (the jitter generator is shared).
-  Entry* add_entry(std::unique_ptr<Entry> e, time_point now) {
+  Entry* add_entry(std::string peer, time_point now) {
+    std::unique_ptr<Entry> e;
+    if (spare_entries_.empty()) {
+      e = std::make_unique<Entry>();
+    } else {
+      e = std::move(spare_entries_.back());
+      spare_entries_.pop_back();
+      e->leased_since.store(k_not_leased, std::memory_order_relaxed);
+      e->leak_reported.store(false, std::memory_order_relaxed);
+    }
+    e->peer = std::move(peer);
     e->id = ++next_id_;
     e->created = now;
     e->last_used = now;
@@ -606,8 +821,7 @@ class PooledStrategy::Core final : public LeaseOwner {
       free_slots(1);
       throw;
     }
-    auto fresh = std::make_unique<Entry>();
-    fresh->peer = connection->peer();
+    std::string peer = connection->peer();
     const time_point now = clock_->now();
     std::unique_lock lock(mutex_);
     --connecting_;
@@ -619,9 +833,8 @@ class PooledStrategy::Core final : public LeaseOwner {
     }
     ++in_use_;
     ++acquired_;
-    Entry* e = add_entry(std::move(fresh), now);
-    e->leased = true;
-    e->leased_at = now;
+    Entry* e = add_entry(std::move(peer), now);
+    e->leased_since.store(now.time_since_epoch().count(), std::memory_order_relaxed);
     return Lease::borrowed(*this, std::move(connection), e);
   }
 
@@ -644,8 +857,7 @@ class PooledStrategy::Core final : public LeaseOwner {
           "pool '" + options_.name + "': could not open a connection to keep min_idle: " + std::string(ex.what()));
       return false;
     }
-    auto fresh = std::make_unique<Entry>();
-    fresh->peer = connection->peer();
+    std::string peer = connection->peer();
     const time_point now = clock_->now();
     std::unique_ptr<Connection> doomed;
     {
@@ -655,11 +867,10 @@ class PooledStrategy::Core final : public LeaseOwner {
       if (shut_down_) {
         doomed = std::move(connection);
       } else {
-        Entry* e = add_entry(std::move(fresh), now);
+        Entry* e = add_entry(std::move(peer), now);
         e->connection = std::move(connection);
         ++report.created;
         if (Waiter* w = pop_waiter()) {
-          e->leased = true;
           ++in_use_;
           w->entry = e;
           wake(w);
@@ -687,9 +898,13 @@ class PooledStrategy::Core final : public LeaseOwner {
   const Clock* const clock_;
   std::string target_;
   std::atomic<duration::rep> next_maintenance_{0};
+  const std::uint64_t serial_ = ++g_core_serial;  // tells this pool's parking slots from a dead one's
+  std::atomic<std::size_t> waiting_{0};            // waiter_count_, for try_park() without the lock
+  std::atomic<bool> stopping_{false};              // shut_down_, likewise
 
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Entry>> entries_;
+  std::vector<std::unique_ptr<Entry>> spare_entries_;  // removed entries, kept for reuse
   std::vector<Entry*> idle_;
   std::size_t in_use_ = 0;
   std::size_t connecting_ = 0;

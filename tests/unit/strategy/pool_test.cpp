@@ -691,6 +691,120 @@ TEST_F(PoolTest, OptionsFromConfig) {
   EXPECT_EQ(shaped.options().acquire_timeout, 3s);
 }
 
+// ----- Parking: a thread's returned connection kept in a thread-local slot (pooled.cpp) -----
+
+TEST_F(PoolTest, ParkedConnectionIsIdleForTheStatsAndTakenBackByItsThread) {
+  auto pool = make_pool();
+  Lease first = pool->acquire();
+  const auto id = id_of(first);
+  first.release();
+  StrategyStats s = pool->stats();
+  EXPECT_EQ(s.idle, 1u);
+  EXPECT_EQ(s.in_use, 0u);
+  EXPECT_EQ(s.open, 1u);
+  Lease again = pool->acquire();
+  EXPECT_EQ(id_of(again), id);
+  s = pool->stats();
+  EXPECT_EQ(s.idle, 0u);
+  EXPECT_EQ(s.in_use, 1u);
+  EXPECT_EQ(s.acquired, 2u);
+  EXPECT_EQ(server->connections_made(), 1u);
+}
+
+TEST_F(PoolTest, AnotherThreadTakesAParkedConnectionRatherThanWaiting) {
+  auto pool = make_pool([](PooledOptions& o) { o.pool.max_size = 1; });
+  std::uint64_t id = 0;
+  {
+    Lease l = pool->acquire();
+    id = id_of(l);
+  }  // parked in this thread's slot; the pool is full
+  AsyncAcquire other(*pool);
+  other.join();  // would time out after 5 s of a ManualClock that never moves, if it waited
+  ASSERT_TRUE(other.lease.has_value()) << other.error->what();
+  EXPECT_EQ(id_of(*other.lease), id);
+  other.lease.reset();  // returned on this thread: the other thread's slot is left behind
+  Lease mine = pool->acquire();
+  EXPECT_EQ(id_of(mine), id);
+  const StrategyStats s = pool->stats();
+  EXPECT_EQ(s.acquire_timeouts, 0u);
+  EXPECT_EQ(s.created, 1u);
+  EXPECT_EQ(s.acquired, 3u);
+}
+
+TEST_F(PoolTest, AnotherThreadUsesAParkedConnectionBeforeOpeningANewOne) {
+  auto pool = make_pool([](PooledOptions& o) { o.pool.max_size = 4; });
+  pool->acquire().release();  // parked in this thread's slot; room for three more
+  AsyncAcquire other(*pool);
+  other.join();
+  ASSERT_TRUE(other.lease.has_value());
+  EXPECT_EQ(server->connections_made(), 1u) << "a thread that went away must not leave its connection unused";
+}
+
+TEST_F(PoolTest, AReturnWhileSomeoneWaitsGoesToTheWaiterNotToTheSlot) {
+  auto pool = make_pool([](PooledOptions& o) { o.pool.max_size = 1; });
+  Lease held = pool->acquire();
+  const auto id = id_of(held);
+  AsyncAcquire waiter(*pool);
+  wait_until([&] { return pool->stats().waiting == 1; });
+  held.release();
+  waiter.join();
+  ASSERT_TRUE(waiter.lease.has_value());
+  EXPECT_EQ(id_of(*waiter.lease), id);
+  EXPECT_EQ(pool->stats().in_use, 1u);
+}
+
+TEST_F(PoolTest, ShutdownClosesAParkedConnection) {
+  auto pool = make_pool();
+  pool->acquire().release();
+  EXPECT_EQ(server->connections_open(), 1u);
+  pool.reset();
+  EXPECT_EQ(server->connections_open(), 0u);
+  // This thread's slot still names the destroyed pool: a new pool must not use it.
+  auto next = make_pool();
+  Lease l = next->acquire();
+  EXPECT_EQ(server->connections_made(), 2u);
+  l.release();
+  EXPECT_EQ(next->stats().idle, 1u);
+}
+
+TEST_F(PoolTest, MaintainReturnsParkedConnectionsSoIdleTimeoutReapsThem) {
+  auto pool = make_pool([](PooledOptions& o) { o.pool.idle_timeout = 10s; });
+  pool->acquire().release();
+  clock.advance(11s);
+  const MaintenanceReport r = pool->maintain();
+  EXPECT_EQ(r.closed_idle, 1u);
+  EXPECT_EQ(pool->stats().open, 0u);
+  EXPECT_EQ(server->connections_open(), 0u);
+}
+
+TEST_F(PoolTest, ExpiredParkedConnectionIsClosedNotLent) {
+  auto pool = make_pool([](PooledOptions& o) {
+    o.pool.max_lifetime = 10s;
+    o.pool.lifetime_jitter = 0;
+  });
+  const auto id = id_of(pool->acquire());
+  clock.advance(11s);
+  Lease l = pool->acquire();
+  EXPECT_NE(id_of(l), id);
+  const StrategyStats s = pool->stats();
+  EXPECT_EQ(s.closed, 1u);
+  EXPECT_EQ(s.created, 2u);
+  EXPECT_EQ(server->connections_open(), 1u);
+}
+
+TEST_F(PoolTest, APeerFailureRetiresAParkedConnectionToThatPeer) {
+  auto pool = make_pool();
+  Lease a = pool->acquire();
+  Lease b = pool->acquire();
+  b.release();  // parked
+  a.mark_broken(Error(ErrorKind::network, "connection reset by peer"));
+  a.release();
+  const StrategyStats s = pool->stats();
+  EXPECT_EQ(s.closed, 2u);
+  EXPECT_EQ(s.open, 0u);
+  EXPECT_EQ(server->connections_open(), 0u);
+}
+
 // Two threads hammer a small pool on the real clock (bounded loops; run under TSan too). The pool
 // must never have more than max_size connections open, whatever happens: normal returns, broken
 // connections, validation pings that fail, non-blocking tries that find nothing free.
@@ -742,6 +856,35 @@ TEST_P(PoolStress, BoundIsNeverExceeded) {
 }
 
 INSTANTIATE_TEST_SUITE_P(MaxSize, PoolStress, ::testing::Values(1u, 2u, 3u));
+
+// More threads than connections: returns race with new waiters, parked connections are taken by
+// threads that would wait, and threads take back their own (bounded loops; run under TSan too).
+TEST(PoolParkingStress, FourThreadsTwoConnections) {
+  auto server = std::make_shared<MockServer>();
+  PooledOptions options{.name = "parking", .pool = {.max_size = 2}, .acquire_timeout = 60s};
+  PooledStrategy pool(std::make_shared<MockConnector>(server), options);
+  std::atomic<bool> over{false};
+  constexpr int k_rounds = 2000;
+  auto work = [&] {
+    for (int i = 0; i < k_rounds; ++i) {
+      Lease lease = pool.acquire();
+      if (server->connections_open() > 2) over = true;
+      if (i % 7 == 0) lease->execute("SELECT 1");
+      if (i % 500 == 499) pool.maintain();  // returns every parked connection to the idle list
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back(work);
+  for (auto& t : threads) t.join();
+  EXPECT_FALSE(over.load());
+  EXPECT_LE(server->max_connections_open(), 2u);
+  const StrategyStats s = pool.stats();
+  EXPECT_EQ(s.in_use, 0u);
+  EXPECT_EQ(s.waiting, 0u);
+  EXPECT_EQ(s.acquire_timeouts, 0u);
+  EXPECT_EQ(s.acquired, 4u * k_rounds);
+  EXPECT_EQ(s.open, s.idle);
+}
 
 }  // namespace
 }  // namespace chconn
