@@ -239,7 +239,6 @@ class PooledStrategy::Core final : public LeaseOwner {
         if (!fast) --acquired_;
         ++closed_;
         entry = claim_after_drop();
-        if (entry != nullptr) ++acquired_;
       }
       fast = false;
       close_all(doomed);
@@ -278,10 +277,10 @@ class PooledStrategy::Core final : public LeaseOwner {
     const time_point now = clock_->now();
     // Still this caller's entry: put the connection back into it before taking the lock.
     const bool keep = !end.broken && now < entry->expires;
-    entry->leased_since.store(k_not_leased, std::memory_order_relaxed);
     if (keep) {
-      entry->connection = std::move(connection);
-      entry->last_used = now;
+      put_back(*entry, std::move(connection), now);
+    } else {
+      entry->leased_since.store(k_not_leased, std::memory_order_relaxed);
     }
     std::vector<std::unique_ptr<Connection>> doomed;
     std::size_t closing = 0;
@@ -307,12 +306,7 @@ class PooledStrategy::Core final : public LeaseOwner {
           w->entry = entry;
           wake(w);
         } else {
-          // idle_ stays ordered by last_used: an entry displaced from a parking slot may be
-          // older than ones returned since.
-          const auto at = std::upper_bound(idle_.begin(), idle_.end(), entry, [](const Entry* a, const Entry* b) {
-            return a->last_used < b->last_used;
-          });
-          idle_.insert(at, entry);
+          insert_idle(entry);
         }
       }
     }
@@ -481,6 +475,13 @@ class PooledStrategy::Core final : public LeaseOwner {
 
   std::size_t total() const noexcept { return idle_.size() + in_use_ + connecting_ + closing_; }
 
+  // The end of a lease, by the entry's holder: the connection back into the entry, returned `now`.
+  static void put_back(Entry& e, std::unique_ptr<Connection> connection, time_point now) noexcept {
+    e.connection = std::move(connection);
+    e.last_used = now;
+    e.leased_since.store(k_not_leased, std::memory_order_relaxed);
+  }
+
   // The lease for a claimed entry; a fast-path one counts in the entry (see Entry::fast_acquired).
   Lease lend(Entry* entry, bool fast) noexcept {
     if (fast) entry->fast_acquired.store(entry->fast_acquired.load(std::memory_order_relaxed) + 1,
@@ -517,9 +518,7 @@ class PooledStrategy::Core final : public LeaseOwner {
       slot.entry = nullptr;
     }
     const ParkingSlot mine{this, serial_, entry};
-    entry->connection = std::move(connection);
-    entry->last_used = now;
-    entry->leased_since.store(k_not_leased, std::memory_order_relaxed);
+    put_back(*entry, std::move(connection), now);
     entry->parked.store(k_parking, std::memory_order_seq_cst);
     if (waiting_.load(std::memory_order_seq_cst) != 0 || stopping_.load(std::memory_order_seq_cst)) {
       // Someone started waiting (or the pool is shutting down) meanwhile: return it the ordinary
@@ -559,17 +558,21 @@ class PooledStrategy::Core final : public LeaseOwner {
 #endif
   }
 
-  // Under the lock: every parked entry back into idle_ (oldest first, as idle_ is kept).
+  // Under the lock: every parked entry back into idle_.
   void unpark_all() {
-    const std::size_t before = idle_.size();
     while (Entry* e = steal_parked(false)) {
       --in_use_;
-      idle_.push_back(e);
+      insert_idle(e);
     }
-    if (idle_.size() > before) {
-      std::stable_sort(idle_.begin(), idle_.end(),
-                       [](const Entry* a, const Entry* b) { return a->last_used < b->last_used; });
-    }
+  }
+
+  // Under the lock: `e` into idle_, which stays ordered by last_used (oldest first). A returned
+  // entry is usually the newest, but one displaced from a parking slot, or taken back from one by
+  // maintain(), may be older than entries returned since.
+  void insert_idle(Entry* e) {
+    const auto at = std::upper_bound(idle_.begin(), idle_.end(), e,
+                                     [](const Entry* a, const Entry* b) { return a->last_used < b->last_used; });
+    idle_.insert(at, e);
   }
 
   // Under the lock: the newest idle entry, now the caller's (counted in in_use_ and acquired_).
@@ -586,12 +589,7 @@ class PooledStrategy::Core final : public LeaseOwner {
   // caller, without queueing again. An idle connection if there is one (then nobody is waiting,
   // by the invariant), else the freed slot, kept to open a new connection.
   Entry* claim_after_drop() noexcept {
-    if (!idle_.empty()) {
-      Entry* e = idle_.back();
-      idle_.pop_back();
-      ++in_use_;
-      return e;
-    }
+    if (!idle_.empty()) return take_idle();
     ++connecting_;
     return nullptr;
   }
@@ -729,9 +727,7 @@ class PooledStrategy::Core final : public LeaseOwner {
     for (;;) {
       for (int i = 0; i < 64; ++i) {
         if (w.ready.load(std::memory_order_acquire)) return;
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
+        cpu_pause();
       }
       if (std::chrono::steady_clock::now() >= until) return;
     }
@@ -875,7 +871,7 @@ class PooledStrategy::Core final : public LeaseOwner {
           w->entry = e;
           wake(w);
         } else {
-          idle_.push_back(e);
+          insert_idle(e);
         }
       }
     }
