@@ -26,6 +26,19 @@ std::size_t uvarint_size(std::uint64_t v) noexcept {
 
 // Values up to this size are copied with one fixed-size copy into room reserved past the end.
 constexpr std::size_t k_slack = 32;
+
+// Copies a value of `len` bytes from `src` to `dst`: with one fixed-size copy of k_slack bytes when
+// it is that short and the source has k_slack bytes before `src_end` (the destination must have
+// k_slack bytes of room; the extra bytes are overwritten or cut off by the caller), else exactly.
+inline void copy_value(void* dst, const void* src, std::size_t len, const void* src_end) noexcept {
+  if (len <= k_slack && static_cast<const char*>(src_end) - static_cast<const char*>(src) >=
+                            static_cast<std::ptrdiff_t>(k_slack)) {
+    std::memcpy(dst, src, k_slack);
+  } else if (len) {
+    std::memcpy(dst, src, len);
+  }
+}
+
 // Values decoded per pass over a buffer.
 constexpr std::size_t k_batch_values = 64 * 1024;
 
@@ -117,11 +130,7 @@ void ColumnString::save_body(wire::Writer& out) const {
       v >>= 7;
     }
     *p++ = static_cast<std::uint8_t>(v);
-    if (len <= k_slack && chars_end - src >= static_cast<std::ptrdiff_t>(k_slack)) {
-      std::memcpy(p, src, k_slack);
-    } else if (len) {
-      std::memcpy(p, src, len);
-    }
+    copy_value(p, src, len, chars_end);
     p += len;
   }
   out.buffer().resize(start + total);
@@ -196,12 +205,7 @@ void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
         for (std::size_t i = 0; i < k; ++i) {
           const std::uint64_t to = offs[i] - base;
           const std::size_t len = static_cast<std::size_t>(to - from);
-          const std::uint8_t* const src = begin + from + i + 1;
-          if (len <= k_slack && end - src >= static_cast<std::ptrdiff_t>(k_slack)) {
-            std::memcpy(dst + from, src, k_slack);
-          } else {
-            std::memcpy(dst + from, src, len);
-          }
+          copy_value(dst + from, begin + from + i + 1, len, end);
           from = to;
         }
       } else {
@@ -210,11 +214,7 @@ void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
         for (std::size_t i = 0; i < k; ++i) {
           std::uint64_t len = 0;
           src = parse_length(src, end, len);
-          if (len <= k_slack && end - src >= static_cast<std::ptrdiff_t>(k_slack)) {
-            std::memcpy(out, src, k_slack);
-          } else {
-            std::memcpy(out, src, static_cast<std::size_t>(len));
-          }
+          copy_value(out, src, static_cast<std::size_t>(len), end);
           out += len;
           src += len;
         }
