@@ -128,13 +128,18 @@ void BM_InsertNull(benchmark::State& state) {
 // A bare TCP socket to the bench server: the replay baseline's transport.
 class RawSocket final : public chconn::wire::ByteSource {
  public:
-  RawSocket(const std::string& host, std::uint16_t port) {
+  // To the bench server (the first host of `config`).
+  explicit RawSocket(const chconn::Config& config) {
+    const std::string& host = config.hosts.front().host;
+    const std::uint16_t port = config.hosts.front().port;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) throw std::runtime_error("replay: IPv4 host only");
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd_ < 0) throw std::runtime_error("replay: no socket");
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd_);
       throw std::runtime_error("replay: cannot connect");
     }
     const int one = 1;
@@ -197,59 +202,62 @@ class RawSocket final : public chconn::wire::ByteSource {
   std::vector<std::uint8_t> buffer_ = std::vector<std::uint8_t>(std::size_t{1} << 16);
 };
 
-// The server's own bound for BM_InsertNull: the same insert (query, blocks, end of data), encoded
-// once before timing, written to a bare socket; each iteration is only sending those bytes and
-// reading the server's replies to EndOfStream. No client can insert faster than this, so
-// BM_InsertNull's time over this one is what the client adds.
+// A request encoded once, before timing, and replayed from a bare socket: each iteration only
+// writes its bytes and reads the server's replies to EndOfStream. No client can run the same
+// request faster against this server, so a benchmark's time over its replay is what the client adds.
+class Replay {
+ public:
+  // `sql` and, for an INSERT, the blocks it sends (then the empty block that ends them).
+  Replay(chconn::Compression compression, const std::string& sql, const std::vector<chconn::Block>* data = nullptr)
+      : compressed_(compression != chconn::Compression::none),
+        socket_(bench_config(compression)),
+        in_(socket_),
+        revision_(socket_.handshake(in_)) {
+    chconn::wire::FrameEncoder encoder(compressed_ ? compression : chconn::Compression::lz4);
+    chconn::wire::FrameEncoder* frames = compressed_ ? &encoder : nullptr;
+    chconn::wire::Query query;
+    query.text = sql;
+    query.compression = compressed_;
+    chconn::wire::write_query(request_, query, revision_);
+    chconn::wire::write_end_of_data(request_, revision_, frames);  // no external tables
+    if (data != nullptr) {
+      for (const auto& block : *data) chconn::wire::write_data(request_, "", block, revision_, frames);
+      chconn::wire::write_end_of_data(request_, revision_, frames);
+    }
+  }
+
+  // One replay; false (and the benchmark skipped) if the server answered with an exception.
+  bool run(benchmark::State& state) {
+    socket_.send_all(request_.data());
+    return RawSocket::read_to_end(in_, revision_, compressed_, state);
+  }
+
+ private:
+  bool compressed_;
+  RawSocket socket_;
+  chconn::wire::Reader in_;
+  std::uint64_t revision_;
+  chconn::wire::Writer request_;
+};
+
+// The server's own bound for BM_InsertNull.
 void BM_InsertNullReplay(benchmark::State& state) {
   const chconn::Compression compression = compression_arg(state);
-  const bool compressed = compression != chconn::Compression::none;
-  const auto config = bench_config(compression);
   open(compression)->execute("CREATE TABLE IF NOT EXISTS bench_null (id UInt64, name String) ENGINE = Null");
   const auto data = insert_data(static_cast<std::size_t>(state.range(1)));
-
-  RawSocket socket(config.hosts.front().host, config.hosts.front().port);
-  chconn::wire::Reader in(socket);
-  const std::uint64_t revision = socket.handshake(in);
-
-  chconn::wire::FrameEncoder encoder(compressed ? compression : chconn::Compression::lz4);
-  chconn::wire::FrameEncoder* frames = compressed ? &encoder : nullptr;
-  chconn::wire::Writer stream;
-  chconn::wire::Query query;
-  query.text = "INSERT INTO bench_null VALUES";
-  query.compression = compressed;
-  chconn::wire::write_query(stream, query, revision);
-  chconn::wire::write_end_of_data(stream, revision, frames);  // no external tables
-  for (const auto& block : data) chconn::wire::write_data(stream, "", block, revision, frames);
-  chconn::wire::write_end_of_data(stream, revision, frames);
-
+  Replay replay(compression, "INSERT INTO bench_null VALUES", &data);
   for (auto _ : state) {
-    socket.send_all(stream.data());
-    if (!socket.read_to_end(in, revision, compressed, state)) return;
+    if (!replay.run(state)) return;
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * data.size() * k_insert_block_rows));
   set_label(state);
 }
 
-// The server's own bound for BM_SelectOne: the Query packet (and its empty external-tables block)
-// encoded once, sent from a bare socket, and the replies read to EndOfStream.
+// The server's own bound for BM_SelectOne.
 void BM_SelectOneReplay(benchmark::State& state) {
-  const chconn::Compression compression = compression_arg(state);
-  const bool compressed = compression != chconn::Compression::none;
-  const auto config = bench_config(compression);
-  RawSocket socket(config.hosts.front().host, config.hosts.front().port);
-  chconn::wire::Reader in(socket);
-  const std::uint64_t revision = socket.handshake(in);
-  chconn::wire::FrameEncoder encoder(compressed ? compression : chconn::Compression::lz4);
-  chconn::wire::Writer stream;
-  chconn::wire::Query query;
-  query.text = "SELECT 1";
-  query.compression = compressed;
-  chconn::wire::write_query(stream, query, revision);
-  chconn::wire::write_end_of_data(stream, revision, compressed ? &encoder : nullptr);
+  Replay replay(compression_arg(state), "SELECT 1");
   for (auto _ : state) {
-    socket.send_all(stream.data());
-    if (!RawSocket::read_to_end(in, revision, compressed, state)) return;
+    if (!replay.run(state)) return;
   }
   state.SetItemsProcessed(state.iterations());
   set_label(state);
