@@ -12,13 +12,13 @@
 
 #include "chconn/core/error.h"
 #include "chconn/core/log.h"
+#include "chconn/core/sql.h"
 #include "chconn/net/tcp.h"
 #include "chconn/net/tls.h"
 #include "chconn/wire/block.h"
 #include "chconn/wire/compression.h"
 #include "chconn/wire/packets.h"
 #include "connection/socket_source.h"
-#include "connection/sql_scan.h"
 
 namespace chconn {
 
@@ -228,15 +228,18 @@ struct NativeConnection::Impl {
       query.settings.set("network_compression_method", "zstd");
     }
     query.compression = compressing();
-    if (options.params.empty()) {
-      query.text = std::string(sql);
-    } else if (revision >= wire::k_min_protocol_version_with_parameters) {
+    if (revision >= wire::k_min_protocol_version_with_parameters) {
+      // The server binds the values; the same rules as for substitution hold before sending.
+      check_params(sql, options.params);
       query.text = std::string(sql);
       for (const Param& p : options.params) {
         query.parameters.push_back({p.name, p.is_null ? std::string("\\N") : escape_parameter_text(p.value)});
       }
+    } else if (options.params.empty() && sql.find('{') == std::string_view::npos) {
+      query.text = std::string(sql);  // no placeholder can be there: skip the lexer
     } else {
-      // The server cannot bind parameters: substitute typed, escaped literals here.
+      // The server cannot bind parameters: substitute typed, escaped literals here (and refuse a
+      // placeholder that has no value, rather than send it raw).
       query.text = substitute_params(sql, options.params);
     }
     wire::write_query(out, query, revision);
@@ -405,7 +408,8 @@ struct NativeConnection::Impl {
     }
     // An INSERT that takes its rows from the client (not INSERT ... SELECT) gets a sample block
     // with the table's columns first, and the server then waits for data.
-    const bool data_insert = detail::is_insert(sql) && !detail::is_insert_select(sql);
+    const sql::InsertShape shape = sql::insert_shape(sql);
+    const bool data_insert = shape.is_insert && !shape.from_select;
     return guarded(options, deadline, compressed, [&]() -> Result {
       bool have_header = false;
       // A streamed block after on_block() returns: the next block decodes into the columns the
@@ -460,7 +464,7 @@ struct NativeConnection::Impl {
     write_data(Block{}, compressed);
     send(deadline);
     finish(options, deadline, result);
-    if (detail::has_inline_insert_data(sql)) {
+    if (sql::insert_shape(sql).inline_data) {
       throw Error(ErrorKind::usage,
                   "this server (revision " + std::to_string(info.revision) +
                       ") does not read data written in an INSERT's text; nothing was inserted. Pass the rows as "

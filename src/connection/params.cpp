@@ -1,61 +1,39 @@
+// Query parameters: finding `{name:Type}` placeholders and, for servers that cannot bind them,
+// substituting typed literals. See chconn/connection/params.h.
+//
+// Client-side substitution is a security boundary: a value must never change the query around it.
+// Three rules keep it so:
+//   1. Placeholders are found with the one SQL lexer (chconn/core/sql.h), so none is seen inside a
+//      string, a quoted name, a comment or a heredoc.
+//   2. Each literal is one self-delimiting piece: numbers in canonical form, a negative one in
+//      parentheses (`10-{x:Int64}` with -1 gives `10- (-1) `, never the comment `10--1`), text
+//      quoted and escaped, every other type as CAST('text' AS Type) with the type's name from our
+//      own parser; and a blank on each side, so that nothing before or after can join with it
+//      (`x{s:String}` must not become the hex string x'..', nor `{v:UInt8}e5` a float).
+//   3. The result is lexed again and must have exactly the template's tokens, each placeholder's
+//      tokens replaced by its literal's; if not (a placeholder right after '#', say), the query is
+//      refused with Error(usage) and nothing is sent.
 #include "chconn/connection/params.h"
 
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <string>
 
 #include "chconn/core/error.h"
+#include "chconn/core/sql.h"
 #include "chconn/wire/types.h"
-#include "connection/sql_scan.h"
+#include "connection/substitution.h"
 
 namespace chconn {
 
 namespace {
 
+using sql::Token;
+using sql::TokenKind;
+
 bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-// Skips a quoted literal or identifier starting at sql[i] (the quote); returns the index after it.
-// Backslash escapes and doubled quotes are both honoured, as ClickHouse's lexer does.
-std::size_t skip_quoted(std::string_view sql, std::size_t i) {
-  const char quote = sql[i++];
-  while (i < sql.size()) {
-    const char c = sql[i];
-    if (c == '\\') {
-      i += 2;
-    } else if (c == quote) {
-      if (i + 1 < sql.size() && sql[i + 1] == quote) {
-        i += 2;
-      } else {
-        return i + 1;
-      }
-    } else {
-      ++i;
-    }
-  }
-  return sql.size();  // unterminated: the server will report it
-}
-
-// Skips a /* comment */ (ClickHouse allows them nested) starting at sql[i].
-std::size_t skip_block_comment(std::string_view sql, std::size_t i) {
-  int depth = 0;
-  while (i + 1 < sql.size()) {
-    if (sql[i] == '/' && sql[i + 1] == '*') {
-      ++depth;
-      i += 2;
-    } else if (sql[i] == '*' && sql[i + 1] == '/') {
-      i += 2;
-      if (--depth == 0) return i;
-    } else {
-      ++i;
-    }
-  }
-  return sql.size();
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -63,52 +41,22 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Tries to read a placeholder at sql[i] == '{'. Returns nullopt when the brace starts something
-// else (a map literal, for instance), which is then left alone.
-std::optional<Placeholder> read_placeholder(std::string_view sql, std::size_t i) {
-  std::size_t j = i + 1;
-  while (j < sql.size() && is_space(sql[j])) ++j;
-  if (j >= sql.size() || !is_ident_start(sql[j])) return std::nullopt;
-  const std::size_t name_begin = j;
-  while (j < sql.size() && is_ident_char(sql[j])) ++j;
-  const std::string_view name = sql.substr(name_begin, j - name_begin);
-  while (j < sql.size() && is_space(sql[j])) ++j;
-  if (j < sql.size() && sql[j] == '}') {
-    throw Error(ErrorKind::usage, "the query parameter {" + std::string(name) +
-                                      "} has no type; write it as {" + std::string(name) + ":Type}");
-  }
-  if (j >= sql.size() || sql[j] != ':') return std::nullopt;
-  const std::size_t type_begin = ++j;
-  int parens = 0;
-  while (j < sql.size()) {
-    const char c = sql[j];
-    if (c == '\'' || c == '"' || c == '`') {
-      j = skip_quoted(sql, j);
-      continue;
-    }
-    if (c == '(') ++parens;
-    if (c == ')') --parens;
-    if (c == '}' && parens <= 0) break;
-    ++j;
-  }
-  if (j >= sql.size()) {
-    throw Error(ErrorKind::usage, "the query parameter {" + std::string(name) + ":... is not closed with '}'");
-  }
-  const std::string_view type = trim(sql.substr(type_begin, j - type_begin));
-  if (type.empty()) {
-    throw Error(ErrorKind::usage, "the query parameter {" + std::string(name) + ":} has an empty type");
-  }
-  return Placeholder{std::string(name), std::string(type), i, j + 1 - i};
-}
-
 [[noreturn]] void bad_value(const Placeholder& p, std::string_view why) {
   // The value is not echoed: it may be a secret, and it can be arbitrarily long.
-  throw Error(ErrorKind::usage, "the value of query parameter '" + p.name + "' is not a valid " + p.type + ": " +
-                                    std::string(why));
+  throw Error(ErrorKind::usage,
+              "the value of query parameter '" + p.name + "' is not a valid " + p.type + ": " + std::string(why));
 }
 
-// An integer literal checked to fit [min, max] (as two's-complement widths allow).
-std::string integer_literal(const Placeholder& p, std::string_view text, bool is_signed, int bits) {
+// A negative number in parentheses, so that no '-' or other operator before it can join with its
+// sign ("--" would start a comment).
+std::string signed_literal(std::string text) {
+  if (!text.empty() && text.front() == '-') return "(" + text + ")";
+  return text;
+}
+
+// An integer literal checked to fit the type's range.
+std::string integer_literal(const Placeholder& p, const TypeRef& type, std::string_view text, bool is_signed,
+                            int bits) {
   const std::string_view t = trim(text);
   if (t.empty()) bad_value(p, "it is empty");
   if (bits > 64) {
@@ -116,7 +64,8 @@ std::string integer_literal(const Placeholder& p, std::string_view text, bool is
     if (k == t.size()) bad_value(p, "expected digits");
     for (std::size_t i = k; i < t.size(); ++i)
       if (t[i] < '0' || t[i] > '9') bad_value(p, "expected an integer");
-    return "CAST(" + quote_string(t) + " AS " + p.type + ")";
+    // The server checks the range of the wide types when it casts.
+    return "CAST(" + sql::quote_string(t) + " AS " + type->name() + ")";
   }
   if (is_signed) {
     std::int64_t v = 0;
@@ -125,7 +74,7 @@ std::string integer_literal(const Placeholder& p, std::string_view text, bool is
     const std::int64_t lo = bits == 64 ? std::numeric_limits<std::int64_t>::min() : -(std::int64_t{1} << (bits - 1));
     const std::int64_t hi = bits == 64 ? std::numeric_limits<std::int64_t>::max() : (std::int64_t{1} << (bits - 1)) - 1;
     if (v < lo || v > hi) bad_value(p, "out of range");
-    return std::to_string(v);
+    return signed_literal(std::to_string(v));
   }
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -134,21 +83,35 @@ std::string integer_literal(const Placeholder& p, std::string_view text, bool is
   return std::to_string(v);
 }
 
+// A float in canonical form: the shortest text that reads back as the same double, with a point or
+// an exponent so that the server reads a float; inf and nan as the server spells them.
 std::string float_literal(const Placeholder& p, std::string_view text) {
-  const std::string t(trim(text));
-  if (t == "inf" || t == "+inf" || t == "-inf" || t == "nan") return t == "+inf" ? "inf" : t;
+  std::string_view t = trim(text);
   if (t.empty()) bad_value(p, "it is empty");
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(t.c_str(), &end);
-  if (end != t.c_str() + t.size() || !std::isfinite(v)) bad_value(p, "expected a number");
-  // Digits, sign, '.', exponent only: hex floats and "infinity" spellings are refused.
+  bool negative = false;
+  if (t.front() == '+' || t.front() == '-') {
+    negative = t.front() == '-';
+    t.remove_prefix(1);
+  }
+  if (!t.empty() && (t.front() == '+' || t.front() == '-')) bad_value(p, "expected one sign at most");
+  if (t == "inf") return negative ? "(-inf)" : "inf";
+  if (t == "nan" && !negative) return "nan";
+  // Digits, '.', and an exponent only: hex floats, "infinity" spellings and signs inside refused.
   for (char c : t) {
-    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) {
+    if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+')) {
       bad_value(p, "expected a decimal number");
     }
   }
-  return t;
+  double v = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v, std::chars_format::general);
+  if (ec == std::errc::result_out_of_range) bad_value(p, "out of range");
+  if (ec != std::errc() || end != t.data() + t.size() || !std::isfinite(v)) bad_value(p, "expected a number");
+  char buf[64];
+  auto [out_end, out_ec] = std::to_chars(buf, buf + sizeof buf, negative ? -v : v);
+  (void)out_ec;  // 64 bytes hold any double's shortest form
+  std::string literal(buf, out_end);
+  if (literal.find_first_of(".e") == std::string::npos) literal += ".0";
+  return signed_literal(std::move(literal));
 }
 
 std::string literal_for(const Placeholder& p, const TypeRef& type, const Param& param) {
@@ -156,34 +119,77 @@ std::string literal_for(const Placeholder& p, const TypeRef& type, const Param& 
     case TypeCode::Nullable:
       if (param.is_null) return "NULL";
       return literal_for(p, type->element(0), param);
-    case TypeCode::LowCardinality:
-      return literal_for(p, type->element(0), param);
-    default:
-      break;
+    case TypeCode::LowCardinality: return literal_for(p, type->element(0), param);
+    default: break;
   }
   if (param.is_null) bad_value(p, "NULL is only allowed for Nullable types");
   const std::string_view v = param.value;
   switch (type->code()) {
-    case TypeCode::UInt8: return integer_literal(p, v, false, 8);
-    case TypeCode::UInt16: return integer_literal(p, v, false, 16);
-    case TypeCode::UInt32: return integer_literal(p, v, false, 32);
-    case TypeCode::UInt64: return integer_literal(p, v, false, 64);
-    case TypeCode::UInt128: return integer_literal(p, v, false, 128);
-    case TypeCode::UInt256: return integer_literal(p, v, false, 256);
-    case TypeCode::Int8: return integer_literal(p, v, true, 8);
-    case TypeCode::Int16: return integer_literal(p, v, true, 16);
-    case TypeCode::Int32: return integer_literal(p, v, true, 32);
-    case TypeCode::Int64: return integer_literal(p, v, true, 64);
-    case TypeCode::Int128: return integer_literal(p, v, true, 128);
-    case TypeCode::Int256: return integer_literal(p, v, true, 256);
+    case TypeCode::UInt8: return integer_literal(p, type, v, false, 8);
+    case TypeCode::UInt16: return integer_literal(p, type, v, false, 16);
+    case TypeCode::UInt32: return integer_literal(p, type, v, false, 32);
+    case TypeCode::UInt64: return integer_literal(p, type, v, false, 64);
+    case TypeCode::UInt128: return integer_literal(p, type, v, false, 128);
+    case TypeCode::UInt256: return integer_literal(p, type, v, false, 256);
+    case TypeCode::Int8: return integer_literal(p, type, v, true, 8);
+    case TypeCode::Int16: return integer_literal(p, type, v, true, 16);
+    case TypeCode::Int32: return integer_literal(p, type, v, true, 32);
+    case TypeCode::Int64: return integer_literal(p, type, v, true, 64);
+    case TypeCode::Int128: return integer_literal(p, type, v, true, 128);
+    case TypeCode::Int256: return integer_literal(p, type, v, true, 256);
     case TypeCode::Float32:
     case TypeCode::Float64: return float_literal(p, v);
-    case TypeCode::String: return quote_string(v);
+    case TypeCode::String: return sql::quote_string(v);
     default:
       // Dates, UUIDs, enums, decimals, arrays, tuples...: the server parses the quoted text as the
       // type. The type's canonical name comes from our parser, never from the value.
-      return "CAST(" + quote_string(v) + " AS " + type->name() + ")";
+      return "CAST(" + sql::quote_string(v) + " AS " + type->name() + ")";
   }
+}
+
+// Tries to read a placeholder at the '{' token `open`; `lexer` is just after it. Returns nullopt
+// when the brace starts something else, which is then left alone.
+std::optional<Placeholder> read_placeholder(std::string_view text, const Token& open, sql::Lexer& lexer) {
+  sql::Lexer ahead = lexer;
+  const Token name = ahead.next_significant();
+  if (name.kind != TokenKind::bare_word || !is_ident_start(name.text.front())) return std::nullopt;
+  const Token colon = ahead.next_significant();
+  if (colon.kind == TokenKind::close_curly) {
+    throw Error(ErrorKind::usage, "the query parameter {" + std::string(name.text) + "} has no type; write it as {" +
+                                      std::string(name.text) + ":Type}");
+  }
+  if (colon.kind != TokenKind::colon) return std::nullopt;
+  int depth = 0;
+  Token t = ahead.next();
+  for (; t.kind != TokenKind::end; t = ahead.next()) {
+    if (t.kind == TokenKind::open_round) ++depth;
+    if (t.kind == TokenKind::close_round) --depth;
+    if (t.kind == TokenKind::close_curly && depth <= 0) break;
+  }
+  if (t.kind == TokenKind::end) {
+    throw Error(ErrorKind::usage, "the query parameter {" + std::string(name.text) + ":... is not closed with '}'");
+  }
+  const std::string_view type = trim(text.substr(colon.end(), t.offset - colon.end()));
+  if (type.empty()) {
+    throw Error(ErrorKind::usage, "the query parameter {" + std::string(name.text) + ":} has an empty type");
+  }
+  lexer = ahead;
+  return Placeholder{std::string(name.text), std::string(type), open.offset, t.end() - open.offset};
+}
+
+// Where placeholders may be: the whole text, except the data of an INSERT ... FORMAT, which is
+// not SQL (the server never substitutes there either).
+std::string_view sql_part(std::string_view text) {
+  const sql::InsertShape shape = sql::insert_shape(text);
+  if (shape.format && shape.inline_data) return text.substr(0, *shape.inline_data);
+  return text;
+}
+
+[[noreturn]] void unsafe_place(const Placeholder& p) {
+  throw Error(ErrorKind::usage, "query parameter {" + p.name + ":" + p.type +
+                                    "} stands where a value would join the text around it (after '#', '$' or "
+                                    "'.', or before a letter, a digit or a quote); put a blank or an operator "
+                                    "around it. Nothing was sent");
 }
 
 }  // namespace
@@ -224,48 +230,58 @@ const Param* Params::find(std::string_view name) const noexcept {
   return nullptr;
 }
 
-std::vector<Placeholder> find_placeholders(std::string_view sql) {
+std::vector<Placeholder> find_placeholders(std::string_view text) {
+  const std::string_view part = sql_part(text);
   std::vector<Placeholder> found;
-  std::size_t i = 0;
-  while (i < sql.size()) {
-    const char c = sql[i];
-    if (c == '\'' || c == '"' || c == '`') {
-      i = skip_quoted(sql, i);
-    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
-      const auto nl = sql.find('\n', i);
-      i = nl == std::string_view::npos ? sql.size() : nl + 1;
-    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
-      i = skip_block_comment(sql, i);
-    } else if (c == '{') {
-      if (auto p = read_placeholder(sql, i)) {
-        i += p->length;
-        found.push_back(std::move(*p));
-      } else {
-        ++i;
-      }
-    } else {
-      ++i;
-    }
+  sql::Lexer lexer(part);
+  for (Token t = lexer.next(); t.kind != TokenKind::end; t = lexer.next()) {
+    if (t.kind != TokenKind::open_curly) continue;
+    if (auto p = read_placeholder(part, t, lexer)) found.push_back(std::move(*p));
   }
   return found;
 }
 
-std::string substitute_params(std::string_view sql, const Params& params) {
-  const auto placeholders = find_placeholders(sql);
-  std::string out;
-  out.reserve(sql.size() + 16 * placeholders.size());
-  std::size_t pos = 0;
+void check_params(std::string_view text, const Params& params) { (void)detail::match_params(text, params); }
+
+std::string substitute_params(std::string_view text, const Params& params) {
+  return detail::substitute(text, params).text;
+}
+
+namespace detail {
+
+std::vector<MatchedPlaceholder> match_params(std::string_view text, const Params& params) {
+  std::vector<MatchedPlaceholder> matched;
   std::vector<bool> used(params.size(), false);
-  for (const Placeholder& p : placeholders) {
+  for (Placeholder& p : find_placeholders(text)) {
     const Param* param = params.find(p.name);
     if (!param) {
-      throw Error(ErrorKind::usage, "the query uses parameter {" + p.name + ":" + p.type + "} but no value was given");
+      throw Error(ErrorKind::usage,
+                  "the query uses parameter {" + p.name + ":" + p.type + "} but no value was given; nothing was sent");
     }
     used[static_cast<std::size_t>(param - &*params.begin())] = true;
-    out.append(sql.substr(pos, p.offset - pos));
+    matched.push_back({std::move(p), param});
+  }
+  std::size_t i = 0;
+  for (const Param& param : params) {
+    if (!used[i++]) {
+      throw Error(ErrorKind::usage, "query parameter '" + param.name + "' is not used by the query (no {" + param.name +
+                                        ":Type} placeholder)");
+    }
+  }
+  return matched;
+}
+
+Substitution substitute(std::string_view text, const Params& params) {
+  const std::vector<MatchedPlaceholder> matched = match_params(text, params);
+  Substitution result;
+  std::string& out = result.text;
+  out.reserve(text.size() + 24 * matched.size());
+  std::size_t pos = 0;
+  for (const auto& [p, param] : matched) {
+    std::string literal;
     if (p.type == "Identifier") {
       if (param->is_null) bad_value(p, "an identifier cannot be NULL");
-      out += quote_identifier(param->value);
+      literal = sql::quote_identifier(param->value);
     } else {
       TypeRef type;
       try {
@@ -274,144 +290,84 @@ std::string substitute_params(std::string_view sql, const Params& params) {
         throw Error(ErrorKind::usage, "query parameter '" + p.name + "' has an unknown type '" + p.type + "'")
             .with_cause(e);
       }
-      out += literal_for(p, type, *param);
+      literal = literal_for(p, type, *param);
     }
+    out.append(text.substr(pos, p.offset - pos));
+    out += ' ';
+    result.literals.push_back({p.offset, p.length, out.size(), literal.size()});
+    out += literal;
+    out += ' ';
     pos = p.offset + p.length;
   }
-  out.append(sql.substr(pos));
-  std::size_t i = 0;
-  for (const Param& param : params) {
-    if (!used[i++]) {
-      throw Error(ErrorKind::usage, "query parameter '" + param.name + "' is not used by the query (no {" +
-                                        param.name + ":Type} placeholder)");
-    }
-  }
-  return out;
+  out.append(text.substr(pos));
+  if (const std::size_t bad = first_unsafe_literal(text, result); bad < matched.size())
+    unsafe_place(matched[bad].placeholder);
+  return result;
 }
 
 namespace {
-void escape_into(std::string& out, std::string_view text, char quote) {
-  static constexpr char hex[] = "0123456789abcdef";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\0': out += "\\0"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\r': out += "\\r"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c == static_cast<unsigned char>(quote)) {
-          out += '\\';
-          out += static_cast<char>(c);
-        } else if (c < 0x20 || c == 0x7f) {
-          out += "\\x";
-          out += hex[c >> 4];
-          out += hex[c & 0xf];
-        } else {
-          out += static_cast<char>(c);
-        }
+using Ranges = std::vector<std::pair<std::size_t, std::size_t>>;  // (offset, length), sorted
+
+// The tokens outside `ranges`, whitespace dropped. A token that crosses a range's edge sets
+// `crossed` to that range's index.
+std::vector<Token> outside(const std::vector<Token>& tokens, const Ranges& ranges, std::size_t& crossed) {
+  std::vector<Token> kept;
+  std::size_t r = 0;
+  for (const Token& t : tokens) {
+    while (r < ranges.size() && ranges[r].first + ranges[r].second <= t.offset) ++r;
+    if (r < ranges.size() && t.end() > ranges[r].first) {
+      const bool inside = t.offset >= ranges[r].first && t.end() <= ranges[r].first + ranges[r].second;
+      if (!inside) crossed = std::min(crossed, r);
+      continue;
     }
+    if (t.kind != TokenKind::whitespace) kept.push_back(t);
   }
+  return kept;
 }
 }  // namespace
 
-std::string quote_string(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '\'';
-  escape_into(out, text, '\'');
-  out += '\'';
-  return out;
-}
-
-std::string quote_identifier(std::string_view name) {
-  std::string out;
-  out.reserve(name.size() + 2);
-  out += '`';
-  escape_into(out, name, '`');
-  out += '`';
-  return out;
-}
-
-namespace detail {
-
-namespace {
-// Skips whitespace and comments from i.
-std::size_t skip_blank(std::string_view sql, std::size_t i) {
-  for (;;) {
-    while (i < sql.size() && is_space(sql[i])) ++i;
-    if (i + 1 < sql.size() && sql[i] == '-' && sql[i + 1] == '-') {
-      const auto nl = sql.find('\n', i);
-      i = nl == std::string_view::npos ? sql.size() : nl + 1;
-    } else if (i + 1 < sql.size() && sql[i] == '/' && sql[i + 1] == '*') {
-      i = skip_block_comment(sql, i);
-    } else {
-      return i;
-    }
+std::size_t first_unsafe_literal(std::string_view text, const Substitution& result) {
+  const std::size_t n = result.literals.size();
+  if (n == 0) return n;
+  Ranges placeholders, literals;
+  for (const auto& l : result.literals) {
+    placeholders.emplace_back(l.placeholder_offset, l.placeholder_length);
+    literals.emplace_back(l.offset, l.length);
   }
-}
-
-bool keyword_at(std::string_view sql, std::size_t i, std::string_view word) {
-  if (i + word.size() > sql.size()) return false;
-  for (std::size_t k = 0; k < word.size(); ++k) {
-    const char c = sql[i + k];
-    const char upper = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
-    if (upper != word[k]) return false;
-  }
-  return i + word.size() == sql.size() || !is_ident_char(sql[i + word.size()]);
-}
-}  // namespace
-
-bool is_insert(std::string_view sql) { return keyword_at(sql, skip_blank(sql, 0), "INSERT"); }
-
-namespace {
-// The first top-level keyword among VALUES, FORMAT and SELECT after the INSERT's start, and where.
-struct InsertTail {
-  std::string_view keyword;
-  std::size_t end = 0;  // just after the keyword
-};
-
-InsertTail find_insert_tail(std::string_view sql) {
-  std::size_t i = skip_blank(sql, 0);
-  while (i < sql.size()) {
-    const char c = sql[i];
-    if (c == '\'' || c == '"' || c == '`') {
-      i = skip_quoted(sql, i);
-    } else if ((c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') ||
-               (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*')) {
-      i = skip_blank(sql, i);
-    } else if (is_ident_start(c)) {
-      const bool at_word_start = i == 0 || !is_ident_char(sql[i - 1]);
-      for (std::string_view word : {std::string_view("VALUES"), std::string_view("FORMAT"),
-                                    std::string_view("SELECT"), std::string_view("WITH")}) {
-        if (at_word_start && keyword_at(sql, i, word)) return {word, i + word.size()};
+  const std::vector<Token> out_tokens = sql::tokenize(result.text);
+  std::size_t bad = n;
+  // 1. No token of the result crosses a literal's edge, and the tokens inside each literal are
+  //    those of the literal lexed alone.
+  const std::vector<Token> rest = outside(out_tokens, literals, bad);
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < n && bad == n; ++i) {
+    const auto& l = result.literals[i];
+    for (const Token& a : sql::tokenize(std::string_view(result.text).substr(l.offset, l.length))) {
+      while (k < out_tokens.size() && out_tokens[k].end() <= l.offset + a.offset) ++k;
+      if (k >= out_tokens.size() || out_tokens[k].kind != a.kind || out_tokens[k].offset != l.offset + a.offset ||
+          out_tokens[k].text.size() != a.text.size()) {
+        bad = i;
+        break;
       }
-      while (i < sql.size() && is_ident_char(sql[i])) ++i;
-    } else {
-      ++i;
     }
   }
-  return {};
-}
-}  // namespace
-
-bool has_inline_insert_data(std::string_view sql) {
-  const InsertTail tail = find_insert_tail(sql);
-  if (tail.keyword == "VALUES") return skip_blank(sql, tail.end) < sql.size();
-  if (tail.keyword == "FORMAT") {
-    std::size_t j = skip_blank(sql, tail.end);
-    while (j < sql.size() && is_ident_char(sql[j])) ++j;  // the format's name
-    return skip_blank(sql, j) < sql.size();
+  if (bad < n) return bad;
+  // 2. Outside the literals, the result has the template's tokens outside the placeholders.
+  std::size_t template_crossed = n;  // placeholders are whole tokens of the template: stays n
+  const std::vector<Token> before = outside(sql::tokenize(text), placeholders, template_crossed);
+  const std::size_t common = std::min(before.size(), rest.size());
+  std::size_t diff = common;
+  for (std::size_t i = 0; i < common && diff == common; ++i) {
+    if (before[i].kind != rest[i].kind || before[i].text != rest[i].text) diff = i;
   }
-  return false;
-}
-
-bool is_insert_select(std::string_view sql) {
-  if (!is_insert(sql)) return false;
-  const InsertTail tail = find_insert_tail(sql);
-  return tail.keyword == "SELECT" || tail.keyword == "WITH";
+  if (diff == common && before.size() == rest.size() && template_crossed == n) return n;
+  // Blame the last literal before the first token that differs.
+  const std::size_t at = diff < rest.size() ? rest[diff].offset : result.text.size();
+  std::size_t blame = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (result.literals[i].offset < at) blame = i;
+  }
+  return blame;
 }
 
 }  // namespace detail

@@ -1,10 +1,10 @@
 // The health report's rendering, and the statement classifier execute() retries by.
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <string>
 
+#include "chconn/core/sql.h"
 #include "chconn/manager/manager.h"
 
 namespace chconn {
@@ -56,37 +56,6 @@ std::string to_string(const HealthReport& report) {
   return out;
 }
 
-bool is_read_only_statement(std::string_view sql) noexcept {
-  std::size_t i = 0;
-  const std::size_t n = sql.size();
-  // Skip whitespace, comments and opening parentheses.
-  for (;;) {
-    while (i < n && (std::isspace(static_cast<unsigned char>(sql[i])) != 0 || sql[i] == '(')) ++i;
-    if (i + 1 < n && sql[i] == '-' && sql[i + 1] == '-') {
-      while (i < n && sql[i] != '\n') ++i;
-      continue;
-    }
-    if (i < n && sql[i] == '#') {  // ClickHouse also reads '# ' as a line comment
-      while (i < n && sql[i] != '\n') ++i;
-      continue;
-    }
-    if (i + 1 < n && sql[i] == '/' && sql[i + 1] == '*') {
-      const auto end = sql.find("*/", i + 2);
-      if (end == std::string_view::npos) return false;
-      i = end + 2;
-      continue;
-    }
-    break;
-  }
-  std::size_t j = i;
-  while (j < n && std::isalpha(static_cast<unsigned char>(sql[j])) != 0) ++j;
-  const std::string_view word = sql.substr(i, j - i);
-  const auto is = [&](std::string_view keyword) {
-    return word.size() == keyword.size() && std::equal(word.begin(), word.end(), keyword.begin(), [](char a, char b) {
-             return std::toupper(static_cast<unsigned char>(a)) == static_cast<unsigned char>(b);
-           });
-  };
-  return is("SELECT") || is("WITH") || is("SHOW") || is("DESCRIBE") || is("DESC") || is("EXISTS") || is("EXPLAIN");
-}
+bool is_read_only_statement(std::string_view sql) noexcept { return sql::is_read_only(sql); }
 
 }  // namespace chconn

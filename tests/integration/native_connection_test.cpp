@@ -11,6 +11,7 @@
 #include "all_types.h"
 #include "chconn/connection/native_connection.h"
 #include "chconn/core/error.h"
+#include "chconn/core/sql.h"
 #include "chconn/wire/columns.h"
 #include "chconn/wire/text.h"
 #include "support/connection_helpers.h"
@@ -240,7 +241,7 @@ TEST(NativeConnection, InsertRoundTripOfEveryType) {
     config.settings.set("allow_experimental_low_cardinality_type", "1");
     auto conn = connect(config);
     const std::string script = test::all_types_setup(db);
-    for (std::string_view statement : text::split_statements(script)) conn->execute(statement);
+    for (std::string_view statement : sql::split_statements(script)) conn->execute(statement);
     for (const char* table : test::k_all_types_tables) {
       const std::string from = db + "." + table;
       const std::string to = db + ".copy_" + table;
@@ -352,6 +353,51 @@ TEST(NativeConnection, ParametersCannotInject) {
   EXPECT_EQ(typed.row(0).get<std::uint16_t>("d"), 18263u);
   EXPECT_TRUE(typed.row(0).is_null("x"));
   EXPECT_THROW(conn->execute("SELECT {n:UInt8} AS n", Params().set("n", "1; DROP TABLE x")), Error);
+}
+
+// Issue 13, item 1: a negative number after '-' formed "--" and commented out the rest of the line.
+TEST(NativeConnection, NegativeParametersCannotCommentOutTheQuery) {
+  auto conn = test::connect_sandbox();
+  Result count = conn->execute("SELECT count() AS c FROM numbers(1000) WHERE number > 10-{lim:Int64} AND number < 20",
+                               Params().set("lim", -1));
+  EXPECT_EQ(count.row(0).get<std::uint64_t>("c"), 8u);  // 11 < number < 20, not 989
+
+  Result kept = conn->execute("SELECT 100-{x:Int32} AS v, 'kept' AS w", Params().set("x", -1));
+  ASSERT_EQ(kept.column_count(), 2u);
+  EXPECT_EQ(kept.row(0).get<std::int64_t>("v"), 101);
+  EXPECT_EQ(kept.row(0).get<std::string>("w"), "kept");
+
+  // Every numeric type and spelling, right after '-', '+', '*', '/' and a word: the value arrives
+  // whole and the text after it survives.
+  const std::pair<std::string, std::string> values[] = {
+      {"Int8", "-128"},           {"Int16", "-1"},          {"Int32", "-7"},     {"Int64", "-9223372036854775807"},
+      {"Float64", "-0.5"},        {"Float32", "-2"},        {"Float64", "-inf"}, {"Float64", "-1e-300"},
+      {"Decimal(9, 2)", "-1.25"}, {"Nullable(Int32)", "-3"}};
+  for (const auto& [type, value] : values) {
+    for (const std::string op : {"-", "+", "*", "/"}) {
+      const std::string sql = "SELECT toString(0" + op + "{v:" + type + "}) AS r, 'kept' AS w";
+      Result r = conn->execute(sql, Params().set("v", value));
+      ASSERT_EQ(r.column_count(), 2u) << sql << " with " << value;
+      EXPECT_EQ(r.row(0).get<std::string>("w"), "kept") << sql << " with " << value;
+    }
+    Result echo = conn->execute("SELECT toString({v:" + type + "}) AS r", Params().set("v", value));
+    EXPECT_FALSE(echo.row(0).get<std::string>("r").empty()) << type;
+  }
+  // '$' in a value cannot open or close a heredoc, and comes back unchanged; so do backslashes.
+  const std::string dollars = R"($a$ $$ \x24 $)";
+  EXPECT_EQ(conn->execute("SELECT {s:String} AS s", Params().set("s", dollars)).row(0).get<std::string>("s"), dollars);
+  EXPECT_EQ(conn->execute("SELECT {s:Identifier} FROM (SELECT 7 AS `$a$`)", Params().set("s", "$a$"))
+                .row(0)
+                .get<std::uint8_t>(0),
+            7);
+  // A placeholder without a value is refused before anything is sent, parameters given or not.
+  try {
+    conn->execute("SELECT {a:UInt64}");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
+  }
+  EXPECT_EQ(conn->execute("SELECT 1 AS one").row(0).get<int>("one"), 1);
 }
 
 TEST(NativeConnection, TlsWithVerification) {

@@ -1,4 +1,4 @@
-// Error expectations shared by the net layer's tests (tcp_test, tls_test).
+// Error expectations shared by the tests.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,7 +15,7 @@ namespace chconn::test {
 // Runs `f`, expecting a chconn::Error of `kind` whose message contains every one of `parts`.
 // Returns the error's message.
 inline std::string expect_error(ErrorKind kind, const std::function<void()>& f,
-                                std::initializer_list<std::string> parts) {
+                                std::initializer_list<std::string> parts = {}) {
   try {
     f();
   } catch (const Error& e) {

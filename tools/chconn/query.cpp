@@ -158,7 +158,7 @@ class QueryCommand final : public Command {
     if (script.empty()) {
       script.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     }
-    const std::vector<std::string_view> statements = text::split_statements(script);
+    const std::vector<std::string_view> statements = sql::split_statements(script);
     if (statements.empty()) return 0;
 
     Lease lease = factory.acquire(Deadline::never());  // within the strategy's own timeouts
@@ -188,12 +188,13 @@ class QueryCommand final : public Command {
  private:
   void run_statement(Connection& conn, std::string_view statement, text::OutputFormat format,
                      const text::FormatOptions& options, const Params& params, bool show_progress) {
-    if (text::insert_has_inline_data(statement)) {
+    const sql::InsertShape insert = sql::insert_shape(statement);
+    if (insert.is_insert && !insert.from_select) {
       throw Error(ErrorKind::usage,
                   "INSERT with inline data (VALUES or FORMAT) is not supported by chconn yet; use INSERT ... SELECT, "
                   "or the library's Connection::insert()");
     }
-    if (auto name = text::trailing_format(statement)) {
+    if (auto name = sql::trailing_format(statement)) {
       const auto f = text::parse_output_format(*name);
       if (!f) throw Error(ErrorKind::usage, "unknown format '" + *name + "' in the query's FORMAT clause");
       format = *f;

@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "chconn/core/sql.h"
+
 namespace chconn {
 
 struct Param {
@@ -66,18 +68,25 @@ struct Placeholder {
   std::size_t length;   // up to and including the '}'
 };
 
-// Finds the placeholders of `sql`, skipping string literals, quoted identifiers and comments.
+// Finds the placeholders of `sql`, skipping string literals, quoted identifiers, comments and
+// heredocs (with the one SQL lexer, chconn/core/sql.h), and the data of an INSERT ... FORMAT.
 // Throws Error(usage) on a malformed placeholder ("{name}" without a type, an unclosed '{').
 std::vector<Placeholder> find_placeholders(std::string_view sql);
 
+// Checks that every placeholder of `sql` has a value in `params` and every value a placeholder;
+// throws Error(usage) naming the first that does not. The check every query runs before it is
+// sent, whoever binds the values.
+void check_params(std::string_view sql, const Params& params);
+
 // Replaces every placeholder of `sql` with a literal of its type built from `params`. Throws
-// Error(usage) naming the parameter when one is missing, or when its value is not valid for its
-// type. Parameters that no placeholder uses are an error too (a misspelt name would be silent).
+// Error(usage) naming the parameter when one is missing, when its value is not valid for its
+// type, or when it stands where its literal would join the text around it; parameters that no
+// placeholder uses are an error too (a misspelt name would be silent). The result has exactly the
+// template's tokens, each placeholder's replaced by its literal's.
 std::string substitute_params(std::string_view sql, const Params& params);
 
-// `text` as a single-quoted ClickHouse string literal, with \ ' and control bytes escaped.
-std::string quote_string(std::string_view text);
-// `name` as a back-quoted identifier.
-std::string quote_identifier(std::string_view name);
+// The SQL escapers live with the lexer; these names are kept for code written against them.
+using sql::quote_identifier;
+using sql::quote_string;
 
 }  // namespace chconn

@@ -173,25 +173,4 @@ class BlockFormatter {
   std::size_t pretty_skipped_ = 0;
 };
 
-// ----- Scripts -------------------------------------------------------------------------------------
-
-// Splits a script into statements at the `;` that are not inside a '...' string, a "..." or `...`
-// identifier, a -- comment or a /* */ comment. Each statement is trimmed of surrounding
-// whitespace; statements that hold nothing but whitespace and comments are dropped. An
-// unterminated string or comment runs to the end of the script (the server then reports it).
-std::vector<std::string_view> split_statements(std::string_view script);
-
-// The first keyword of a statement, upper-cased ("SELECT", "INSERT", ...), skipping comments and
-// opening parentheses; empty if it does not start with a word.
-std::string first_keyword(std::string_view statement);
-
-// The format a statement asks for with a trailing `FORMAT Name` clause, if any ("FORMAT CSV" at
-// the end of a SELECT). The server ignores the clause on the native protocol, so the client
-// applies it, as clickhouse-client does.
-std::optional<std::string> trailing_format(std::string_view statement);
-
-// Whether an INSERT statement carries its data inline (`VALUES ...` or `FORMAT ...` after the
-// table rather than a SELECT): such data must be sent by the client as blocks.
-bool insert_has_inline_data(std::string_view statement);
-
 }  // namespace chconn::text

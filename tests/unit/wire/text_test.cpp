@@ -646,47 +646,5 @@ TEST(TextBlock, FormatNames) {
   EXPECT_EQ(to_string(OutputFormat::csv), "CSV");
 }
 
-// ----- statements ---------------------------------------------------------------------------------
-
-std::vector<std::string> split(std::string_view s) {
-  std::vector<std::string> r;
-  for (auto v : split_statements(s)) r.emplace_back(v);
-  return r;
-}
-
-TEST(TextStatements, SplitsOnlyAtTopLevelSemicolons) {
-  using V = std::vector<std::string>;
-  EXPECT_EQ(split("SELECT 1; SELECT 2"), (V{"SELECT 1", "SELECT 2"}));
-  EXPECT_EQ(split("SELECT 1;"), (V{"SELECT 1"}));
-  EXPECT_EQ(split("  \n ;; ; "), V{});
-  EXPECT_EQ(split(""), V{});
-  EXPECT_EQ(split("SELECT 'a;b'; SELECT 'c\\';d'"), (V{"SELECT 'a;b'", "SELECT 'c\\';d'"}));
-  EXPECT_EQ(split("SELECT 'it''s;'; SELECT 2"), (V{"SELECT 'it''s;'", "SELECT 2"}));
-  EXPECT_EQ(split("SELECT \"a;b\", `c;d` FROM t; SELECT 2"), (V{"SELECT \"a;b\", `c;d` FROM t", "SELECT 2"}));
-  EXPECT_EQ(split("SELECT 1 -- no; split\n; SELECT 2"), (V{"SELECT 1 -- no; split", "SELECT 2"}));
-  EXPECT_EQ(split("SELECT /* ; */ 1; /* only a comment; */ ; -- trailing;"), (V{"SELECT /* ; */ 1"}));
-  EXPECT_EQ(split("SELECT 'unterminated; SELECT 2"), (V{"SELECT 'unterminated; SELECT 2"}));
-  EXPECT_EQ(split("SELECT 1 /* unterminated; SELECT 2"), (V{"SELECT 1 /* unterminated; SELECT 2"}));
-  EXPECT_EQ(split("SELECT 1-2; SELECT 3"), (V{"SELECT 1-2", "SELECT 3"}));
-}
-
-TEST(TextStatements, KeywordFormatAndInserts) {
-  EXPECT_EQ(first_keyword("  /* c */ select 1"), "SELECT");
-  EXPECT_EQ(first_keyword("(SELECT 1) UNION ALL (SELECT 2)"), "SELECT");
-  EXPECT_EQ(first_keyword("-- c\ninsert into t values"), "INSERT");
-  EXPECT_EQ(first_keyword("'x'"), "");
-  EXPECT_EQ(trailing_format("SELECT 1 FORMAT CSV"), "CSV");
-  EXPECT_EQ(trailing_format("SELECT 1 format `JSONEachRow`"), "JSONEachRow");
-  EXPECT_EQ(trailing_format("SELECT 'FORMAT CSV'"), std::nullopt);
-  EXPECT_EQ(trailing_format("SELECT 1 AS format"), std::nullopt);
-  EXPECT_EQ(trailing_format("INSERT INTO t FORMAT CSV"), std::nullopt);
-  EXPECT_TRUE(insert_has_inline_data("INSERT INTO t VALUES (1)"));
-  EXPECT_TRUE(insert_has_inline_data("insert into t (a, b) format CSV"));
-  EXPECT_TRUE(insert_has_inline_data("INSERT INTO t"));
-  EXPECT_FALSE(insert_has_inline_data("INSERT INTO t SELECT * FROM u"));
-  EXPECT_FALSE(insert_has_inline_data("INSERT INTO t (x) WITH 1 AS y SELECT y"));
-  EXPECT_FALSE(insert_has_inline_data("SELECT 'INSERT INTO t VALUES'"));
-}
-
 }  // namespace
 }  // namespace chconn::text

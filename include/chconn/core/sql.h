@@ -1,0 +1,148 @@
+// The SQL lexer: ClickHouse's lexical rules, in one place for every reader of query text in
+// chconn (query parameters, statement splitting, inline INSERT data, read-only detection).
+//
+// The rules are those of the current ClickHouse lexer (src/Parsers/Lexer.cpp), which accepts
+// everything older servers do and more: `--`, `//`, `# ` and `#!` line comments, nested `/* */`
+// comments, '...' strings, "..." and `...` quoted identifiers (a backslash escapes the next byte,
+// a doubled quote stands for itself), x'..' and b'..' strings, $tag$...$tag$ heredocs, the
+// Unicode quotes ‘...’ and “...”, numbers (hex, binary, exponents, `_` separators) and the
+// operators. Where the current lexer sees a string or a comment that an older server would not,
+// chconn is on the safe side: it never substitutes a parameter there, and the older server gets
+// the text unchanged and reports its own syntax error.
+//
+// Thread safety: the lexer is a value over a string_view that it does not own; the text must
+// outlive it and every Token it returns. The free functions are pure.
+//
+// Example:
+//   chconn::sql::Lexer lexer("SELECT 1 /* a /* nested */ comment */; SELECT 2");
+//   for (auto t = lexer.next(); t.kind != chconn::sql::TokenKind::end; t = lexer.next()) ...
+//   chconn::sql::split_statements("SELECT 1; SELECT 2")  // {"SELECT 1", "SELECT 2"}
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chconn::sql {
+
+enum class TokenKind : std::uint8_t {
+  whitespace,
+  comment,
+  bare_word,          // a keyword or identifier: SELECT, t, 1e5abc, $a
+  number,             // 1, 1.5, .5, 1e-3, 0x1F, 0b101, 1_000
+  string_literal,     // 'a', x'41', b'01', ‘a’
+  quoted_identifier,  // "a", `a`, “a”
+  heredoc,            // $tag$ ... $tag$ (a string)
+  open_round,
+  close_round,
+  open_square,
+  close_square,
+  open_curly,
+  close_curly,
+  comma,
+  semicolon,
+  dot,
+  plus,
+  minus,  // '-' or the Unicode minus sign U+2212
+  arrow,  // ->
+  asterisk,
+  slash,
+  percent,
+  caret,
+  equals,      // = or ==
+  not_equals,  // != or <>
+  less,
+  less_or_equals,
+  greater,
+  greater_or_equals,
+  spaceship,  // <=>
+  question_mark,
+  colon,
+  double_colon,
+  concatenation,  // ||
+  pipe,
+  at,
+  double_at,
+  dollar,
+  vertical_delimiter,  // \G
+  error,               // bytes the lexer rejects: '!' alone, '#' not starting a comment, a bad number
+  unterminated,        // a quote, comment or heredoc that runs to the end of the text
+  end,
+};
+
+struct Token {
+  TokenKind kind = TokenKind::end;
+  std::string_view text;   // the token's bytes in the lexed text
+  std::size_t offset = 0;  // of text's first byte in the lexed text
+
+  // Whitespace and comments are not significant: they separate tokens and nothing else.
+  bool significant() const noexcept { return kind != TokenKind::whitespace && kind != TokenKind::comment; }
+  std::size_t end() const noexcept { return offset + text.size(); }
+};
+
+class Lexer {
+ public:
+  explicit Lexer(std::string_view text) noexcept : text_(text) {}
+
+  // The next token, whitespace and comments included; TokenKind::end (empty, at the end) once the
+  // text is used up, and again on every later call.
+  Token next() noexcept;
+  // The next significant token (whitespace and comments skipped).
+  Token next_significant() noexcept;
+  std::size_t position() const noexcept { return pos_; }
+
+ private:
+  Token make(TokenKind kind, std::size_t begin) noexcept;
+  Token number(std::size_t begin) noexcept;
+  Token quoted(std::size_t begin, char quote, TokenKind kind) noexcept;
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  TokenKind prev_significant_ = TokenKind::end;  // the dot-versus-number rule looks back one token
+};
+
+// Every token of `text` up to TokenKind::end (not included).
+std::vector<Token> tokenize(std::string_view text);
+
+// Whether a bare word is `keyword` (given in upper case), ignoring ASCII case.
+bool is_keyword(const Token& token, std::string_view keyword) noexcept;
+
+// The statements of a script, split at top-level semicolons (not in strings, identifiers,
+// comments or heredocs), each trimmed of whitespace; empty statements and statements made only
+// of comments are dropped. The views point into `script`. Concatenating every statement with the
+// separators and blanks between them gives back `script`.
+std::vector<std::string_view> split_statements(std::string_view script);
+
+// The statement's first keyword in upper case, after whitespace, comments and opening
+// parentheses ("(SELECT 1)" is a SELECT); empty when it does not start with a bare word.
+std::string first_keyword(std::string_view statement);
+
+// Whether the statement only reads: SELECT, WITH, SHOW, DESCRIBE/DESC, EXISTS, EXPLAIN.
+bool is_read_only(std::string_view statement) noexcept;
+
+// What an INSERT statement says about where its rows come from.
+struct InsertShape {
+  bool is_insert = false;
+  bool from_select = false;           // INSERT ... SELECT / WITH ...: the server makes the rows
+  std::optional<std::string> format;  // the FORMAT name (unquoted), when there is one
+  // Where the data written in the statement's text starts (after VALUES, or after the FORMAT
+  // name and one whitespace), when there is any; nullopt when the rows must come from the client.
+  std::optional<std::size_t> inline_data;
+};
+InsertShape insert_shape(std::string_view statement);
+
+// `text` as a single-quoted ClickHouse string literal. Backslash, the quote, control bytes and
+// '$' are escaped ('$' as \x24, so that no value can open or close a $heredoc$ around it); every
+// ClickHouse version reads the result back as exactly `text`.
+std::string quote_string(std::string_view text);
+// `name` as a back-quoted identifier, escaped the same way.
+std::string quote_identifier(std::string_view name);
+
+// The name after a trailing `FORMAT name` of a statement that is not an INSERT (there FORMAT
+// names the input), unquoted; nullopt when there is none.
+std::optional<std::string> trailing_format(std::string_view statement);
+
+}  // namespace chconn::sql

@@ -1,0 +1,315 @@
+// Client-side parameter substitution, the security boundary on servers that cannot bind parameters
+// (18.16 among them): placeholders found by the one SQL lexer, typed literals, and the promise that
+// no value changes the token structure of the query, checked here for hostile values in hostile
+// places by an oracle written independently of the library's own check.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "chconn/connection/params.h"
+#include "chconn/core/error.h"
+#include "chconn/core/sql.h"
+#include "connection/substitution.h"
+#include "support/expect_error.h"
+#include "support/substitution_oracle.h"
+
+namespace chconn {
+namespace {
+
+std::string sub(std::string_view sql, const Params& params) { return substitute_params(sql, params); }
+
+std::vector<std::string> shape(std::string_view text) { return test::token_shape(text); }
+
+::testing::AssertionResult keeps_structure(const std::string& prefix, const std::string& placeholder,
+                                           const std::string& suffix, const std::string& result) {
+  if (auto fault = test::substitution_fault(prefix, placeholder, suffix, result)) {
+    return ::testing::AssertionFailure() << *fault << ": " << result;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(Params, NegativeNumbersCannotFormAComment) {
+  // The issue's two queries: "10-{lim:Int64}" with -1 must not become "10--1".
+  const std::string q1 =
+      sub("SELECT count() FROM numbers(1000) WHERE number > 10-{lim:Int64} AND number < 20", Params().set("lim", -1));
+  EXPECT_EQ(q1, "SELECT count() FROM numbers(1000) WHERE number > 10- (-1)  AND number < 20");
+  const std::string q2 = sub("SELECT 100-{x:Int32} AS v, 'kept' AS w", Params().set("x", -1));
+  EXPECT_EQ(q2, "SELECT 100- (-1)  AS v, 'kept' AS w");
+  for (const char* v : {"-1.5", "-inf", "-0", "-1e-300"}) {
+    const std::string q = sub("SELECT 1-{f:Float64}, 2", Params().set("f", v));
+    EXPECT_EQ(shape(q).back(), shape("2").back()) << q;
+    EXPECT_EQ(q.find("--"), std::string::npos) << q;
+  }
+}
+
+TEST(Params, LiteralsAreCanonicalAndTyped) {
+  EXPECT_EQ(sub("SELECT {v:UInt8}", Params().set("v", " 7 ")), "SELECT  7 ");
+  EXPECT_EQ(sub("SELECT {v:Float64}", Params().set("v", "5")), "SELECT  5.0 ");
+  EXPECT_EQ(sub("SELECT {v:Float64}", Params().set("v", "+1e3")), "SELECT  1000.0 ");
+  EXPECT_EQ(sub("SELECT {v:Float64}", Params().set("v", "inf")), "SELECT  inf ");
+  EXPECT_EQ(sub("SELECT {v:Float32}", Params().set("v", "-inf")), "SELECT  (-inf) ");
+  EXPECT_EQ(sub("SELECT {v:Float64}", Params().set("v", "nan")), "SELECT  nan ");
+  EXPECT_EQ(sub("SELECT {v:Int128}", Params().set("v", "-5")), "SELECT  CAST('-5' AS Int128) ");
+  EXPECT_EQ(sub("SELECT {v:Date}", Params().set("v", "2024-01-02")), "SELECT  CAST('2024-01-02' AS Date) ");
+  EXPECT_EQ(sub("SELECT {v:Nullable(Int8)}", Params().set_null("v")), "SELECT  NULL ");
+  EXPECT_EQ(sub("SELECT {v:String}", Params().set("v", "a'b$")), "SELECT  'a\\'b\\x24' ");
+  EXPECT_EQ(sub("SELECT * FROM {t:Identifier}", Params().set("t", "my`t")), "SELECT * FROM  `my\\`t` ");
+  for (const char* bad : {"0x10", "1e5x", "--1", "1-1", "infinity", "-nan", "1e999", ""}) {
+    SCOPED_TRACE(bad);
+    test::expect_error(ErrorKind::usage, [&] { sub("SELECT {v:Float64}", Params().set("v", bad)); });
+  }
+  for (const char* bad : {"256", "-1", "1.0", "1 2", "0x1"}) {
+    SCOPED_TRACE(bad);
+    test::expect_error(ErrorKind::usage, [&] { sub("SELECT {v:UInt8}", Params().set("v", bad)); });
+  }
+  test::expect_error(ErrorKind::usage, [&] { sub("SELECT {v:Int128}", Params().set("v", "1) OR (1")); });
+}
+
+TEST(Params, NothingJoinsTheTextAround) {
+  // A word before a string would make a hex string; letters after a number a word or a float.
+  EXPECT_EQ(shape(sub("SELECT x{s:String}", Params().set("s", "41"))), shape("SELECT x '41'"));
+  EXPECT_EQ(shape(sub("SELECT {v:UInt8}e5", Params().set("v", 1))), shape("SELECT 1 e5"));
+  EXPECT_EQ(shape(sub("SELECT {s:String}'x'", Params().set("s", "a"))), shape("SELECT 'a' 'x'"));
+  // Where a blank would start a comment ('#' then ' '), the query is refused, nothing sent.
+  test::expect_error(ErrorKind::usage, [&] { sub("SELECT 1 #{v:UInt8}\n, 2", Params().set("v", 1)); });
+  // After a dot a number may only be an integer: a float there would change the tokens.
+  test::expect_error(ErrorKind::usage, [&] { sub("SELECT t.{v:Float64}", Params().set("v", "1.5")); });
+  EXPECT_EQ(shape(sub("SELECT t.{v:UInt8}", Params().set("v", 1))), shape("SELECT t.1"));
+}
+
+TEST(Params, PlaceholdersOnlyOutsideStringsCommentsAndData) {
+  const Params p = Params().set("v", 1);
+  EXPECT_EQ(sub("SELECT '{v:UInt8}', {v:UInt8}", p), "SELECT '{v:UInt8}',  1 ");
+  EXPECT_EQ(sub("SELECT /* {v:UInt8} /* nested */ {v:UInt8} */ {v:UInt8}", p),
+            "SELECT /* {v:UInt8} /* nested */ {v:UInt8} */  1 ");
+  EXPECT_EQ(sub("SELECT {v:UInt8} # {v:UInt8}\n", p), "SELECT  1  # {v:UInt8}\n");
+  EXPECT_EQ(sub("SELECT $h${v:UInt8}$h$, {v:UInt8} // {v:UInt8}", p), "SELECT $h${v:UInt8}$h$,  1  // {v:UInt8}");
+  // The data of an INSERT ... FORMAT is not SQL: never scanned for placeholders.
+  EXPECT_TRUE(find_placeholders("INSERT INTO t FORMAT TSV\n{v:UInt8}\n").empty());
+  EXPECT_EQ(find_placeholders("INSERT INTO t SETTINGS a = {v:UInt8} FORMAT TSV\n{w:UInt8}").size(), 1u);
+  // A map literal or a brace that is no placeholder is left alone.
+  EXPECT_TRUE(find_placeholders("SELECT {'a': 1}, {1:2}, { }").empty());
+}
+
+TEST(Params, MissingAndUnusedValuesAreUsageErrors) {
+  test::expect_error(ErrorKind::usage, [] { sub("SELECT {a:UInt64}", Params()); });
+  test::expect_error(ErrorKind::usage, [] { sub("SELECT {a:UInt64}", Params().set("b", 1)); });
+  test::expect_error(ErrorKind::usage, [] { sub("SELECT 1", Params().set("b", 1)); });
+  test::expect_error(ErrorKind::usage, [] { sub("SELECT {a}", Params().set("a", 1)); });
+  test::expect_error(ErrorKind::usage, [] { sub("SELECT {a:UInt8", Params().set("a", 1)); });
+  test::expect_error(ErrorKind::usage, [] { sub("SELECT {a:NoSuchType}", Params().set("a", 1)); });
+  test::expect_error(ErrorKind::usage, [] { check_params("SELECT {a:UInt64}", Params()); });
+  EXPECT_NO_THROW(check_params("SELECT {a:UInt64}", Params().set("a", 1)));
+  EXPECT_EQ(sub("SELECT 1", Params()), "SELECT 1");
+}
+
+// ----- the property: for any value of any type in any surroundings, substitution either refuses
+// with Error(usage) or keeps the template's tokens, the placeholder's replaced by one literal's.
+
+// Pieces that mean something to the lexer next to a placeholder.
+const std::vector<std::string> k_pieces = {"-",
+                                           "--",
+                                           "/",
+                                           "/*",
+                                           "*/",
+                                           "*",
+                                           "#",
+                                           "# ",
+                                           "#!",
+                                           "$",
+                                           "$a$",
+                                           "$$",
+                                           ".",
+                                           "x",
+                                           "b",
+                                           "X",
+                                           "e",
+                                           "E",
+                                           "1",
+                                           "0x",
+                                           "'",
+                                           "''",
+                                           "\"",
+                                           "`",
+                                           " ",
+                                           "\n",
+                                           "\t",
+                                           "(",
+                                           ")",
+                                           "{",
+                                           "}",
+                                           ";",
+                                           ":",
+                                           "::",
+                                           "\\",
+                                           "\\G",
+                                           ",",
+                                           "+",
+                                           "a",
+                                           "SELECT",
+                                           "\xE2\x80\x98",
+                                           "\xE2\x80\x99",
+                                           "\xE2\x80\x9C",
+                                           "\xE2\x80\x9D",
+                                           "\xE2\x88\x92",
+                                           "\xC2\xA0",
+                                           "\xE2",
+                                           "_",
+                                           "!",
+                                           "<",
+                                           "=",
+                                           "|",
+                                           "@",
+                                           "?",
+                                           "%",
+                                           "^",
+                                           "[",
+                                           "]",
+                                           "0",
+                                           "e5",
+                                           ".5",
+                                           "1.",
+                                           "'a'",
+                                           "--\n",
+                                           "/* c */"};
+
+const std::vector<std::string> k_types = {"Int8",
+                                          "Int16",
+                                          "Int32",
+                                          "Int64",
+                                          "Int128",
+                                          "Int256",
+                                          "UInt8",
+                                          "UInt16",
+                                          "UInt32",
+                                          "UInt64",
+                                          "UInt128",
+                                          "UInt256",
+                                          "Float32",
+                                          "Float64",
+                                          "String",
+                                          "Identifier",
+                                          "Date",
+                                          "DateTime",
+                                          "Decimal(9, 2)",
+                                          "Array(Int32)",
+                                          "Tuple(String, Int8)",
+                                          "Nullable(Int32)",
+                                          "LowCardinality(String)",
+                                          "UUID",
+                                          "Enum8('a' = 1)",
+                                          "FixedString(3)",
+                                          "Nullable(Float64)"};
+
+const std::vector<std::string> k_values = {"0",
+                                           "1",
+                                           "-1",
+                                           "-128",
+                                           "127",
+                                           "-9223372036854775808",
+                                           "18446744073709551615",
+                                           "1.5",
+                                           "-1.5",
+                                           "1e308",
+                                           "-1e-308",
+                                           "inf",
+                                           "-inf",
+                                           "nan",
+                                           "-0",
+                                           "+5",
+                                           "'",
+                                           "''",
+                                           "\\",
+                                           "\\'",
+                                           "--",
+                                           "/*",
+                                           "*/",
+                                           "$a$",
+                                           "$",
+                                           "\n",
+                                           "x'41'",
+                                           "a b",
+                                           "1; DROP TABLE t",
+                                           "') OR 1=1 --",
+                                           "[1,-2]",
+                                           "('a', -1)",
+                                           "2024-01-02",
+                                           "\xE2\x80\x99",
+                                           "\xE2\x80\x9D",
+                                           "#",
+                                           "` OR 1 --",
+                                           "\"",
+                                           "{v:UInt8}",
+                                           std::string("\0", 1)};
+
+std::string random_text(std::mt19937& rng, int pieces) {
+  std::string s;
+  std::uniform_int_distribution<std::size_t> pick(0, k_pieces.size() - 1);
+  for (int i = 0; i < pieces; ++i) s += k_pieces[pick(rng)];
+  return s;
+}
+
+TEST(ParamsProperty, NoValueChangesTheTokenStructure) {
+  std::mt19937 rng(20261206);
+  std::uniform_int_distribution<std::size_t> type_pick(0, k_types.size() - 1), value_pick(0, k_values.size() - 1);
+  std::uniform_int_distribution<int> len(0, 3);
+  int substituted = 0, refused = 0, substituted_between_blanks = 0;
+  for (int i = 0; i < 40000; ++i) {
+    const std::string& type = k_types[type_pick(rng)];
+    std::string value = k_values[value_pick(rng)];
+    if (i % 3 == 0) value = random_text(rng, len(rng) + 1);  // arbitrary bytes too
+    const bool blanks = i % 4 == 0;
+    const std::string prefix = "SELECT " + random_text(rng, len(rng)) + (blanks ? " " : "");
+    const std::string suffix = (blanks ? " " : "") + random_text(rng, len(rng)) + " , 'end'";
+    const std::string placeholder = "{v:" + type + "}";
+    std::string result;
+    try {
+      result = sub(prefix + placeholder + suffix, Params().set("v", value));
+    } catch (const Error& e) {
+      ASSERT_EQ(e.kind(), ErrorKind::usage) << e.what();
+      ++refused;
+      continue;
+    }
+    ++substituted;
+    ASSERT_TRUE(keeps_structure(prefix, placeholder, suffix, result))
+        << "template: " << prefix + placeholder + suffix << "\nvalue: " << value;
+  }
+  // Ordinary surroundings: every value of the type substitutes (the check does not make the
+  // feature useless).
+  for (const std::string type : {"Int64", "Float64", "String", "Date", "Array(Int32)", "Nullable(Int8)"}) {
+    for (const std::string value : {"-1", "0", "2024-01-02", "[1,-2]", "$a$ -- '"}) {
+      const std::string prefix = "SELECT count() FROM t WHERE a = ", suffix = " AND b < 20 -- end";
+      try {
+        const std::string r = sub(prefix + "{v:" + type + "}" + suffix, Params().set("v", value));
+        ++substituted_between_blanks;
+        EXPECT_TRUE(keeps_structure(prefix, "{v:" + type + "}", suffix, r));
+      } catch (const Error& e) {
+        // Only a value that is not of the type may be refused here.
+        EXPECT_EQ(e.kind(), ErrorKind::usage);
+        EXPECT_NE(std::string(e.what()).find("is not a valid"), std::string::npos) << e.what();
+      }
+    }
+  }
+  RecordProperty("substituted", substituted);
+  RecordProperty("refused", refused);
+  EXPECT_GT(substituted, 5000);  // the generator reaches the substitution, not only the refusals
+  EXPECT_GT(refused, 1000);
+  EXPECT_GE(substituted_between_blanks, 15);
+}
+
+TEST(ParamsProperty, TheLibrarysOwnCheckCatchesAJoinedLiteral) {
+  // first_unsafe_literal() is what refuses: given a substitution whose literal was spliced without
+  // blanks, it names that literal.
+  detail::Substitution s;
+  s.text = "SELECT 10--1 AND 2";
+  s.literals.push_back({10, 9, 10, 2});
+  EXPECT_EQ(detail::first_unsafe_literal("SELECT 10-{x:Int64} AND 2", s), 0u);
+  s.text = "SELECT 10- (-1)  AND 2";
+  s.literals[0] = {10, 9, 11, 4};
+  EXPECT_EQ(detail::first_unsafe_literal("SELECT 10-{x:Int64} AND 2", s), 1u);
+}
+
+}  // namespace
+}  // namespace chconn
