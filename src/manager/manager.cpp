@@ -225,8 +225,9 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
     return report;
   }
 
-  // One strategy's part of a round: its maintain(), then its check (each host's, for failover).
-  // nullopt when it was unregistered meanwhile.
+  // One strategy's part of a round: its check (each host's, for failover), then its maintain().
+  // The check comes first so that housekeeping (a min_idle refill against a silent server spends
+  // connect timeouts) never leaves it without time. nullopt when it was unregistered meanwhile.
   std::optional<StrategyHealth> check_strategy(const std::string& name, bool is_default, Deadline start_by) {
     std::shared_ptr<ConnectionStrategy> strategy = factory->find(name);
     if (!strategy) return std::nullopt;
@@ -234,7 +235,6 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
     StrategyHealth h;
     h.name = name;
     h.is_default = is_default;
-    h.maintenance = strategy->maintain();
 
     if (auto* failover = dynamic_cast<FailoverStrategy*>(strategy.get())) {
       const std::vector<HostCheck> checks =
@@ -268,6 +268,7 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
     } else {
       ping(*strategy, st, h, start_by);
     }
+    h.maintenance = strategy->maintain();
     h.breaker = st.breaker.state();
     h.error_count = st.failures.load(std::memory_order_relaxed);
     {

@@ -19,11 +19,11 @@
 //   start() / stop()             a background health thread: every health_interval it runs
 //                                run_health_check_once(). stop() wakes and joins it; the destructor
 //                                calls stop().
-//   run_health_check_once()      for every strategy of the factory, concurrently: its maintain()
-//                                (reap idle and expired connections, refill min_idle, report
-//                                leaks), then a ping of one connection (of each host, for a
-//                                FailoverStrategy) through its breaker, so a half-open breaker is
-//                                probed by the health check rather than by a caller. Returns the
+//   run_health_check_once()      for every strategy of the factory, concurrently: a ping of one
+//                                connection (of each host, for a FailoverStrategy) through its
+//                                breaker, so a half-open breaker is probed by the health check
+//                                rather than by a caller, then its maintain() (reap idle and
+//                                expired connections, refill min_idle, report leaks). Returns the
 //                                HealthReport, which health() keeps.
 //   metrics_text()               Prometheus text exposition (version 0.0.4) of pool gauges, the
 //                                acquire wait histogram, query counters by outcome, breaker states,
@@ -36,7 +36,7 @@
 // later than health_check_timeout after it began; a check whose turn comes later is "not checked"
 // and so is one that finds another check of the same strategy or host in flight, or a breaker that
 // refuses: nothing is recorded for it. So a round takes one health_check_timeout when the checks
-// fit the concurrency, and never more than two (plus the maintain() calls).
+// fit the concurrency, and never more than two, plus the maintain() calls that follow the checks.
 //
 // Time comes from ManagerOptions::clock and waits between retries go through ManagerOptions::sleeper,
 // so tests drive both with a ManualClock and a ManualSleeper. The health thread waits on a condition
