@@ -17,6 +17,12 @@ std::string format_latency(Clock::duration d) {
   return buf;
 }
 
+// "OK", "FAILING", "NOT CHECKED" or "NOT CHECKED (why)".
+std::string outcome(bool checked, bool ok, const std::string& not_checked) {
+  if (checked) return ok ? "OK" : "FAILING";
+  return not_checked.empty() ? "NOT CHECKED" : "NOT CHECKED (" + not_checked + ")";
+}
+
 std::string format_wait(Clock::duration d) {
   if (d == Clock::duration::max()) return "until reset";
   char buf[48];
@@ -34,7 +40,7 @@ std::string to_string(const HealthReport& report) {
   std::string out;
   for (const StrategyHealth& s : report.strategies) {
     out += "strategy " + s.name + (s.is_default ? " (default)" : "") + ": ";
-    out += !s.checked ? "NOT CHECKED" : s.ok ? "OK" : "FAILING";
+    out += outcome(s.checked, s.ok, s.not_checked);
     out += ", breaker " + std::string(to_string(s.breaker));
     if (s.latency) out += ", ping " + format_latency(*s.latency);
     out += ", connections " + std::to_string(s.stats.open) + " open / " + std::to_string(s.stats.idle) + " idle / " +
@@ -44,7 +50,7 @@ std::string to_string(const HealthReport& report) {
     if (!s.last_error.empty()) out += "  last error: " + s.last_error + "\n";
     for (const HostHealth& h : s.hosts) {
       out += "  host " + h.address + ": ";
-      out += !h.checked ? "NOT CHECKED" : h.ok ? "OK" : "FAILING";
+      out += outcome(h.checked, h.ok, h.not_checked);
       out += ", breaker " + std::string(to_string(h.breaker));
       if (h.breaker == CircuitState::open) out += " (retry in " + format_wait(h.retry_in) + ")";
       if (h.latency && h.ok) out += ", ping " + format_latency(*h.latency);

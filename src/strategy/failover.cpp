@@ -18,6 +18,7 @@
 #include "chconn/resilience/retry.h"
 #include "chconn/strategy/observed.h"
 #include "chconn/strategy/pooled.h"
+#include "core/concurrent.h"
 #include "strategy/format.h"
 
 namespace chconn {
@@ -34,6 +35,8 @@ struct Host {
   std::atomic<std::uint64_t> successes{0};
   std::atomic<std::uint64_t> failures{0};
   std::atomic<std::uint64_t> skipped{0};
+  // A health check of this host is in flight (at most one at a time, whoever calls check_hosts).
+  std::atomic<bool> checking{false};
   mutable std::mutex mutex;  // guards the two below
   std::string last_error;
   std::optional<duration> ping_latency;
@@ -209,46 +212,67 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
     h.successes.fetch_add(1, std::memory_order_relaxed);
   }
 
-  std::vector<HostCheck> check(Deadline deadline) {
-    std::vector<HostCheck> out;
-    out.reserve(hosts_.size());
-    for (std::size_t i = 0; i < hosts_.size(); ++i) {
-      Host& h = *hosts_[i];
-      HostCheck c{.address = h.address};
-      std::optional<CircuitBreaker::Permit> permit = h.breaker->try_acquire_permit();
-      if (!permit) {
-        h.skipped.fetch_add(1, std::memory_order_relaxed);
-        out.push_back(std::move(c));
-        continue;
-      }
-      c.checked = true;
-      const Clock::time_point start = clock_->now();
-      const Deadline d = deadline.earliest(options_.connect_timeout, *clock_);
-      try {
-        Lease lease = h.strategy->acquire(d);
-        try {
-          lease->ping(d);
-        } catch (const Error& e) {
-          if (classify(e).connection_broken) lease.mark_broken(e);
-          throw;
-        }
-        c.latency = clock_->now() - start;
-        c.ok = true;
-        permit->on_success(c.latency);
-        h.successes.fetch_add(1, std::memory_order_relaxed);
-        std::lock_guard lock(h.mutex);
-        h.ping_latency = c.latency;
-      } catch (const Error& e) {
-        c.latency = clock_->now() - start;
-        c.error = e.what();
-        permit->on_error(e, c.latency);
-        if (classify(e).host_failure) note_failure(i, e);
-        std::lock_guard lock(h.mutex);
-        h.ping_latency.reset();
-      }
-      out.push_back(std::move(c));
+  std::vector<HostCheck> check(const HostCheckOptions& o) {
+    if (o.timeout <= std::chrono::milliseconds::zero()) {
+      throw Error(ErrorKind::usage, "failover '" + options_.name + "': check_hosts needs a positive timeout");
     }
+    if (o.max_concurrency == 0) {
+      throw Error(ErrorKind::usage,
+                  "failover '" + options_.name + "': check_hosts needs a max_concurrency of at least 1");
+    }
+    const duration budget = std::min<duration>(o.timeout, options_.connect_timeout);
+    std::vector<HostCheck> out(hosts_.size());
+    detail::run_concurrently(hosts_.size(), o.max_concurrency,
+                             [&](std::size_t i) { out[i] = check_host(i, budget, o.start_by); });
     return out;
+  }
+
+  // One host's check, within `budget` from its start. Nothing is recorded for a host that is not
+  // contacted: only a host that was asked and did not answer in its own time is charged.
+  HostCheck check_host(std::size_t i, duration budget, Deadline start_by) {
+    Host& h = *hosts_[i];
+    HostCheck c{.address = h.address};
+    const detail::ExclusiveClaim claim(h.checking);
+    if (!claim.held()) {
+      c.not_checked = "a check of this host was already in flight";
+      return c;
+    }
+    if (start_by.expired(*clock_)) {
+      c.not_checked = "no time left: the check round's start limit passed before its turn";
+      return c;
+    }
+    std::optional<CircuitBreaker::Permit> permit = h.breaker->try_acquire_permit();
+    if (!permit) {
+      h.skipped.fetch_add(1, std::memory_order_relaxed);
+      c.not_checked = "circuit breaker " + refusal(h.breaker->metrics());
+      return c;
+    }
+    c.checked = true;
+    const Clock::time_point start = clock_->now();
+    const Deadline d = Deadline::after(budget, *clock_);
+    try {
+      Lease lease = h.strategy->acquire(d);
+      try {
+        lease->ping(d);
+      } catch (const Error& e) {
+        if (classify(e).connection_broken) lease.mark_broken(e);
+        throw;
+      }
+      c.latency = clock_->now() - start;
+      c.ok = true;
+      permit->on_success(c.latency);
+      h.successes.fetch_add(1, std::memory_order_relaxed);
+      std::lock_guard lock(h.mutex);
+      h.ping_latency = c.latency;
+    } catch (const Error& e) {
+      c.latency = clock_->now() - start;
+      c.error = e.what();
+      permit->on_error(e, c.latency);
+      if (classify(e).host_failure) note_failure(i, e);
+      std::lock_guard lock(h.mutex);
+      h.ping_latency.reset();
+    }
+    return c;
   }
 
   std::vector<FailoverHostStats> host_stats() const {
@@ -441,7 +465,7 @@ MaintenanceReport FailoverStrategy::maintain() { return state_->maintain(); }
 
 std::vector<FailoverHostStats> FailoverStrategy::host_stats() const { return state_->host_stats(); }
 
-std::vector<HostCheck> FailoverStrategy::check_hosts(Deadline deadline) { return state_->check(deadline); }
+std::vector<HostCheck> FailoverStrategy::check_hosts(const HostCheckOptions& options) { return state_->check(options); }
 
 std::size_t FailoverStrategy::host_count() const noexcept { return state_->size(); }
 

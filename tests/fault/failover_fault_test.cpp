@@ -213,6 +213,67 @@ TEST_F(FaultTest, StoppedServerCallsKeepTheirDeadlineAndTheHostComesBack) {
   EXPECT_TRUE(back) << "fault2 was not used again after SIGCONT";
 }
 
+// Health checks of a failover whose first host is stopped (SIGSTOP: the kernel still accepts
+// connections, the server never answers) and whose second is up, through the manager with a
+// health-check timeout as long as the connect timeout (as `chconn health` runs them). Every check
+// finds the second host OK; it is never charged and its breaker never opens, however many checks
+// run, so calls keep reaching it. The stopped host is charged for the checks that reached it.
+TEST_F(FaultTest, HealthChecksBehindAStoppedFirstHostFindTheSecondHealthy) {
+  Config two = config;
+  two.hosts.resize(2);  // fault1 (stopped below), fault2
+  const FailoverOptions o = test::fault_failover_options(two, LoadBalancing::in_order, 0, 60s);
+  failover = std::make_shared<FailoverStrategy>(o, pooled_host_maker(two));
+  factory = std::make_shared<ConnectionFactory>();
+  factory->register_strategy(failover);
+  factory->set_default("failover");
+  ManagerOptions m = test::fault_manager_options();
+  m.health_check_timeout = two.timeouts.connect;
+  manager = std::make_unique<ConnectionManager>(factory, m);
+
+  ASSERT_TRUE(sandbox_cmd("pause", "fault1"));
+  constexpr int k_checks = 8;  // well past the breakers' minimum_calls (3)
+  steady::duration worst{};
+  int contacted = 0;
+  for (int i = 0; i < k_checks; ++i) {
+    const steady::time_point start = steady::now();
+    const HealthReport r = manager->run_health_check_once();
+    worst = std::max(worst, steady::now() - start);
+    ASSERT_EQ(r.strategies.size(), 1u);
+    const StrategyHealth& f = r.strategies[0];
+    ASSERT_EQ(f.hosts.size(), 2u);
+    EXPECT_TRUE(f.ok) << to_string(r);
+    EXPECT_TRUE(f.hosts[1].checked) << to_string(r);
+    EXPECT_TRUE(f.hosts[1].ok) << to_string(r);
+    EXPECT_FALSE(f.hosts[0].ok) << to_string(r);
+    if (f.hosts[0].checked) ++contacted;
+  }
+  // Calls reach fault2 while fault1 stays stopped: never circuit_open.
+  int call_errors = 0;
+  for (int i = 0; i < 20; ++i) {
+    try {
+      (void)manager->execute(k_query);
+    } catch (const Error& e) {
+      ++call_errors;
+      std::cout << "  error: " << e.what() << "\n";
+    }
+  }
+  const auto hosts = failover->host_stats();
+  EXPECT_TRUE(sandbox_cmd("resume", "fault1"));
+  std::cout << "[figures] health behind a stopped first host: " << k_checks << " checks, slowest " << ms(worst)
+            << " ms (timeout " << m.health_check_timeout.count() << " ms), fault1 contacted " << contacted
+            << " times, failures " << hosts[0].failures << ", fault2 failures " << hosts[1].failures << "\n";
+  EXPECT_EQ(hosts[1].failures, 0u);
+  EXPECT_EQ(hosts[1].breaker, CircuitState::closed);
+  EXPECT_GE(hosts[1].successes, static_cast<std::uint64_t>(k_checks));
+  EXPECT_EQ(call_errors, 0);
+  EXPECT_EQ(hosts[0].failures, static_cast<std::uint64_t>(contacted));
+  EXPECT_GE(contacted, 3);
+  EXPECT_EQ(hosts[0].breaker, CircuitState::open);
+  // A check round lasts one timeout when the hosts are checked at once; the bound allows two
+  // (a host may start late and still get its whole budget) and a second of slack.
+  EXPECT_LT(worst, 2 * m.health_check_timeout + 1s);
+}
+
 TEST_F(FaultTest, RestartedServerPoolsRecoverWithoutRepeatedStaleConnections) {
   // Idle connections are not pinged before reuse here, so the stale ones do reach a caller.
   config.pool.validate_after_idle = std::chrono::hours(1);

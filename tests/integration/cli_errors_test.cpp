@@ -5,12 +5,14 @@
 
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cli_support.h"
+#include "support/net_loopback.h"
 #include "support/sandbox.h"
 
 namespace chconn::test {
@@ -189,6 +191,32 @@ TEST_F(Cli, ConfigSubcommandRedactsThePassword) {
   EXPECT_EQ(flags.exit_code, 0) << flags.err;
   EXPECT_TRUE(contains(flags.out, "db2:9100")) << flags.out;
   EXPECT_FALSE(contains(flags.out, "Xyz-123"));
+}
+
+// A server that accepts connections and then never says a word: each of the three strategies
+// `chconn health` checks (direct, pooled, failover) waits out its connect timeout. They are checked
+// at once, so the whole command takes one timeout, not three. The bound is generous: the timeout
+// twice over (one of slack for a loaded machine); one strategy after another took three timeouts.
+TEST_F(Cli, HealthOfASilentServerTakesOneTimeout) {
+  LoopbackServer silent({.mode = ServerMode::silent});
+  constexpr auto k_timeout = 3s;
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = run_process(
+      {binary_, "--host", silent.host(), "--port", std::to_string(silent.port()), "--connect-timeout", "3s", "health"});
+  const auto took = std::chrono::steady_clock::now() - start;
+  std::cout << "[figures] chconn health against a silent server: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms (connect timeout "
+            << std::chrono::milliseconds(k_timeout).count() << " ms)\n";
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_LT(took, 2 * k_timeout) << r.out;
+  // Every strategy was contacted and failed on its own timeout; none was skipped for lack of time.
+  for (const char* name : {"strategy direct", "strategy pooled", "strategy failover"}) {
+    const auto at = r.out.find(name);
+    ASSERT_NE(at, std::string::npos) << r.out;
+    EXPECT_EQ(r.out.compare(r.out.find(": ", at) + 2, 7, "FAILING"), 0) << r.out;
+  }
+  EXPECT_FALSE(contains(r.out, "NOT CHECKED")) << r.out;
+  EXPECT_TRUE(contains(r.out, "UNHEALTHY")) << r.out;
 }
 
 TEST_F(Cli, TlsWithTheSandboxCertificate) {

@@ -2,6 +2,11 @@
 // ConnectionManager's report (breaker state, error count, last error, ping latency per strategy
 // and, for several hosts, per host through a FailoverStrategy) — and optionally its metrics in the
 // Prometheus text format. Exit code 0 when every strategy answered, 1 otherwise.
+//
+// Time: the strategies (and a failover's hosts) are checked concurrently, each within the connect
+// timeout from when its check starts, and none starts later than one connect timeout into the run
+// (ManagerOptions::health_check_timeout; see manager.h). So a silent server costs one timeout in
+// all, not one per strategy.
 #include <iostream>
 #include <memory>
 
@@ -33,6 +38,7 @@ class HealthCommand final : public Command {
     initialize(*factory, config);
 
     ManagerOptions options;
+    // Each check's own budget and the run's one overall start limit.
     options.health_check_timeout = config.timeouts.connect;
     options.logger = config.logger;
     ConnectionManager manager(factory, options);

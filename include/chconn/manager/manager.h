@@ -19,14 +19,24 @@
 //   start() / stop()             a background health thread: every health_interval it runs
 //                                run_health_check_once(). stop() wakes and joins it; the destructor
 //                                calls stop().
-//   run_health_check_once()      factory maintain() (reap idle and expired connections, refill
-//                                min_idle, report leaks), then a ping of one connection per strategy
-//                                (per host for a FailoverStrategy) through its breaker, so a
-//                                half-open breaker is probed by the health check rather than by a
-//                                caller. Returns the HealthReport, which health() keeps.
+//   run_health_check_once()      for every strategy of the factory, concurrently: a ping of one
+//                                connection (of each host, for a FailoverStrategy) through its
+//                                breaker, so a half-open breaker is probed by the health check
+//                                rather than by a caller, then its maintain() (reap idle and
+//                                expired connections, refill min_idle, report leaks). Returns the
+//                                HealthReport, which health() keeps.
 //   metrics_text()               Prometheus text exposition (version 0.0.4) of pool gauges, the
 //                                acquire wait histogram, query counters by outcome, breaker states,
 //                                retries and retry-budget rejections.
+//
+// Health-check time: every check (a strategy's, or a failover host's) has a budget of its own,
+// health_check_timeout from when it starts, so a silent server spends its own budget and nobody
+// else's. Checks run concurrently, at most health_check_concurrency strategies at a time and as
+// many hosts of each failover, on threads joined before the round returns. A round starts no check
+// later than health_check_timeout after it began; a check whose turn comes later is "not checked"
+// and so is one that finds another check of the same strategy or host in flight, or a breaker that
+// refuses: nothing is recorded for it. So a round takes one health_check_timeout when the checks
+// fit the concurrency, and never more than two, plus the maintain() calls that follow the checks.
 //
 // Time comes from ManagerOptions::clock and waits between retries go through ManagerOptions::sleeper,
 // so tests drive both with a ManualClock and a ManualSleeper. The health thread waits on a condition
@@ -48,6 +58,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -78,8 +89,12 @@ struct ManagerOptions {
   CircuitBreakerOptions breaker{};
   // How often the health thread runs a check.
   std::chrono::milliseconds health_interval = std::chrono::seconds(10);
-  // Upper bound on one health ping (acquire + ping).
+  // Each health check's own budget (acquire + ping), from when it starts; also the time after the
+  // start of a round past which no check starts. See "Health-check time" above.
   std::chrono::milliseconds health_check_timeout = std::chrono::seconds(5);
+  // Strategies checked at once in a round, and hosts of each FailoverStrategy checked at once
+  // (each on its own thread). At least 1.
+  std::size_t health_check_concurrency = 8;
   // Upper bounds (seconds) of the acquire wait histogram's buckets, increasing.
   std::vector<double> acquire_wait_buckets{0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
   // null: steady_clock(). Must outlive the manager and its leases.
@@ -109,7 +124,8 @@ struct HostHealth {
   CircuitState breaker = CircuitState::closed;
   std::uint64_t error_count = 0;   // decayed error count
   std::string last_error;          // the last check's error, else the last host failure; empty if none
-  bool checked = false;            // pinged by the last check (false when its breaker refused)
+  bool checked = false;            // contacted by the last check (see not_checked)
+  std::string not_checked;         // why not: its breaker refused, a check was in flight, no time left
   bool ok = false;                 // the last check's ping succeeded
   std::optional<Clock::duration> latency;  // of the last successful ping
   Clock::duration retry_in{};      // time until it is tried again (open breaker); zero otherwise
@@ -121,7 +137,8 @@ struct StrategyHealth {
   CircuitState breaker = CircuitState::closed;  // the manager's breaker of this strategy
   std::uint64_t error_count = 0;   // host failures seen through the manager, since it was made
   std::string last_error;          // the last of them, or of a failed health check; empty if none
-  bool checked = false;            // pinged by the last check
+  bool checked = false;            // contacted by the last check (failover: at least one host)
+  std::string not_checked;         // why not (for failover: see its hosts); empty when checked
   bool ok = false;                 // the ping (for failover: at least one host's) succeeded
   std::optional<Clock::duration> latency;  // of the last successful ping (failover: the fastest host)
   StrategyStats stats;

@@ -29,6 +29,15 @@
 //     records a success (a syntax error is the server answering). The lease's connection forwards
 //     to the host pool's connection (see chconn/strategy/observed.h; unwrap_connection reaches it).
 //
+// Health checks (check_hosts): each host whose breaker permits a call gets a connection from its
+// pool and a ping, within a budget of its own (HostCheckOptions::timeout, at most connect_timeout)
+// counted from when its check starts, so a silent host spends its own budget and nobody else's.
+// Hosts are checked concurrently (at most max_concurrency at a time, on threads joined before
+// check_hosts returns), and at most one check of a host is in flight at once, whoever calls. A
+// host that is not contacted — its breaker refused, another check of it was in flight, or the
+// round's start_by passed before its turn — is "not checked": nothing is recorded for it (breaker,
+// error count, successes, failures). A contacted host's outcome is recorded like a lease's.
+//
 // host_stats() shows, per host: breaker state, decayed error count, successes and failures, the
 // last error, the pool's StrategyStats and retry_in, the estimated time until a host with an open
 // breaker is tried again. stats() sums the hosts' pool stats; maintain() runs every host's.
@@ -123,13 +132,29 @@ struct FailoverHostStats {
   StrategyStats pool;  // the host strategy's stats
 };
 
+// How check_hosts() checks. Fill with designated initialisers: {.timeout = 2s}.
+struct HostCheckOptions {
+  // Each host's own budget for its check (a connection from its pool, then a ping), counted from
+  // when that host's check starts; never more than FailoverOptions::connect_timeout. Positive.
+  std::chrono::milliseconds timeout = std::chrono::seconds(5);
+  // No host's check starts at or after this: a host whose turn comes later is not checked (and not
+  // charged). never(): every host gets its turn; each check is bounded by `timeout` anyway.
+  Deadline start_by = Deadline::never();
+  // Hosts checked at once, each on its own thread (the caller's among them). At least 1. With at
+  // least as many as there are hosts, a round takes one budget however many hosts are silent.
+  std::size_t max_concurrency = 8;
+};
+
 // What check_hosts() found for one host.
 struct HostCheck {
   std::string address;
-  bool checked = false;  // false when its breaker refused (then nothing was tried)
+  // Contacted by this check. False when its breaker refused, another check of it was in flight or
+  // start_by passed before its turn: then nothing was tried and nothing recorded (see not_checked).
+  bool checked = false;
   bool ok = false;
   Clock::duration latency{};
-  std::string error;  // when !ok
+  std::string error;        // when checked && !ok: what the check met
+  std::string not_checked;  // when !checked: why ("circuit breaker open, retry in 4.2 s", ...)
 };
 
 class FailoverStrategy final : public ConnectionStrategy {
@@ -153,8 +178,11 @@ class FailoverStrategy final : public ConnectionStrategy {
 
   std::vector<FailoverHostStats> host_stats() const;
   // Pings one connection of each host whose breaker permits a call (a probe, when half-open),
-  // within `deadline` and connect_timeout each, and records the outcome like a lease's.
-  std::vector<HostCheck> check_hosts(Deadline deadline = Deadline::never());
+  // concurrently, each within a budget of its own, and records each contacted host's outcome like
+  // a lease's (see "Health checks" above). Returns one HostCheck per host, in host order, once
+  // every check has ended: no thread of it outlives the call. Throws Error(usage) for a timeout
+  // that is not positive or a max_concurrency of 0.
+  std::vector<HostCheck> check_hosts(const HostCheckOptions& options = {});
 
   std::size_t host_count() const noexcept;
   // The breaker of host `index` (for tests and operators: force_open() takes a host out).

@@ -343,6 +343,125 @@ TEST_F(ManagerTest, HealthCheckProbesAnOpenBreakerOnlyWhenItPermits) {
   EXPECT_TRUE(contains(to_string(r), "NOT CHECKED"));
 }
 
+// A strategy whose server is silent does not hold up the check of the others: they are checked
+// while it hangs (concurrently), each within a budget of its own, and only it is charged.
+TEST_F(ManagerTest, ASilentStrategyDoesNotHoldUpTheOthers) {
+  auto silent_server = std::make_shared<MockServer>(MockServer::Options{.clock = &clock});
+  auto healthy_server = std::make_shared<MockServer>(MockServer::Options{.clock = &clock});
+  // Names sort before "mock": checked one after the other, the silent one would come first.
+  factory->register_strategy(std::make_shared<MockStrategy>(silent_server, "a-silent"));
+  factory->register_strategy(std::make_shared<MockStrategy>(healthy_server, "b-healthy"));
+  ManagerOptions o = options();
+  o.health_check_timeout = 5s;
+  silent_server->set_connect_hook([&] {
+    // Its connect hangs until both others have answered, then its whole budget passes.
+    wait_until([&] { return healthy_server->ping_count() >= 1 && server->ping_count() >= 1; }, 20s);
+    clock.advance(o.health_check_timeout);
+    throw Error(ErrorKind::timeout, "silent server: no Hello within the connect timeout");
+  });
+  auto m = make(o);
+  const HealthReport r = m->run_health_check_once();
+  ASSERT_EQ(r.strategies.size(), 3u);
+  EXPECT_EQ(r.strategies[0].name, "a-silent");
+  EXPECT_TRUE(r.strategies[0].checked);
+  EXPECT_FALSE(r.strategies[0].ok);
+  EXPECT_EQ(r.strategies[0].error_count, 1u);
+  EXPECT_TRUE(contains(r.strategies[0].last_error, "silent server")) << r.strategies[0].last_error;
+  for (std::size_t i : {1u, 2u}) {
+    EXPECT_TRUE(r.strategies[i].ok) << r.strategies[i].name << ": " << r.strategies[i].last_error;
+    EXPECT_EQ(r.strategies[i].error_count, 0u) << r.strategies[i].name;
+  }
+  EXPECT_EQ(m->breaker("b-healthy").metrics().failed_calls, 0u);
+  EXPECT_EQ(m->breaker("a-silent").metrics().failed_calls, 1u);
+}
+
+// One strategy at a time: the silent one spends the whole round's start limit, so the ones after
+// it are not checked for lack of time — and not charged: no breaker call, no error, no ping.
+TEST_F(ManagerTest, AStrategyWithoutATurnIsNotCheckedAndNotCharged) {
+  auto silent_server = std::make_shared<MockServer>(MockServer::Options{.clock = &clock});
+  factory->register_strategy(std::make_shared<MockStrategy>(silent_server, "a-silent"));
+  ManagerOptions o = options();
+  o.health_check_timeout = 5s;
+  o.health_check_concurrency = 1;
+  silent_server->set_connect_hook([&] {
+    clock.advance(o.health_check_timeout);
+    throw Error(ErrorKind::timeout, "silent server: no Hello within the connect timeout");
+  });
+  auto m = make(o);
+  const HealthReport r = m->run_health_check_once();
+  ASSERT_EQ(r.strategies.size(), 2u);
+  EXPECT_FALSE(r.strategies[0].ok);
+  EXPECT_EQ(r.strategies[0].error_count, 1u);
+  const StrategyHealth& mk = r.strategies[1];
+  EXPECT_EQ(mk.name, "mock");
+  EXPECT_FALSE(mk.checked);
+  EXPECT_EQ(mk.not_checked, "no time left: the check round's start limit passed before its turn");
+  EXPECT_EQ(mk.error_count, 0u);
+  EXPECT_TRUE(mk.last_error.empty()) << mk.last_error;
+  EXPECT_EQ(server->ping_count(), 0u);
+  EXPECT_EQ(server->connect_attempts(), 0u);
+  EXPECT_EQ(m->breaker("mock").metrics().calls, 0u);
+  EXPECT_FALSE(r.healthy());
+  const std::string text = to_string(r);
+  EXPECT_TRUE(contains(text, "strategy mock (default): NOT CHECKED (no time left")) << text;
+}
+
+// A pool that keeps connections warm in front of a silent server: its maintain() refill spends
+// connect timeouts too, but the round's verdict on it comes first, within its own budget. It is
+// FAILING (asked, no answer), never NOT CHECKED for time its own housekeeping used.
+TEST_F(ManagerTest, MaintenanceDoesNotLeaveTheCheckWithoutTime) {
+  auto silent_server = std::make_shared<MockServer>(MockServer::Options{.clock = &clock});
+  ManagerOptions o = options();
+  o.health_check_timeout = 5s;
+  silent_server->set_connect_hook([&] {
+    clock.advance(o.health_check_timeout);
+    throw Error(ErrorKind::timeout, "silent server: no Hello within the connect timeout");
+  });
+  PooledOptions p;
+  p.name = "warm";
+  p.pool.min_idle = 2;
+  p.pool.max_size = 4;
+  p.maintenance_interval = 0s;
+  p.clock = &clock;
+  factory->unregister("mock");
+  factory->register_strategy(std::make_shared<PooledStrategy>(std::make_shared<MockConnector>(silent_server), p));
+  auto m = make(o);
+  const HealthReport r = m->run_health_check_once();
+  ASSERT_EQ(r.strategies.size(), 1u);
+  const StrategyHealth& warm = r.strategies[0];
+  EXPECT_TRUE(warm.checked) << to_string(r);
+  EXPECT_FALSE(warm.ok);
+  EXPECT_TRUE(warm.not_checked.empty()) << warm.not_checked;
+  EXPECT_TRUE(contains(warm.last_error, "silent server")) << warm.last_error;
+  EXPECT_EQ(warm.error_count, 1u);
+  EXPECT_EQ(m->breaker("warm").metrics().failed_calls, 1u);
+  EXPECT_GE(warm.maintenance.connect_failures, 1u);  // the refill was tried too, after the check
+}
+
+// Two rounds at once: a strategy still being checked by one is not checked again by the other.
+TEST_F(ManagerTest, AStrategyIsCheckedByOneRoundAtATime) {
+  std::atomic<bool> inside{false};
+  std::atomic<bool> release{false};
+  server->set_connect_hook([&] {
+    if (inside.exchange(true)) return;  // only the first connect hangs
+    wait_until([&] { return release.load(); });
+  });
+  auto m = make();
+  HealthReport first;
+  std::thread t([&] { first = m->run_health_check_once(); });
+  HealthReport second;
+  if (wait_until([&] { return inside.load(); })) second = m->run_health_check_once();
+  release = true;
+  t.join();
+  ASSERT_EQ(first.strategies.size(), 1u);
+  ASSERT_EQ(second.strategies.size(), 1u);
+  EXPECT_TRUE(first.strategies[0].ok) << first.strategies[0].last_error;
+  EXPECT_FALSE(second.strategies[0].checked);
+  EXPECT_EQ(second.strategies[0].not_checked, "a check of this strategy was already in flight");
+  EXPECT_EQ(server->connect_attempts(), 1u);
+  EXPECT_EQ(m->breaker("mock").metrics().calls, 1u);
+}
+
 TEST_F(ManagerTest, HealthCheckRunsMaintenance) {
   auto connector = std::make_shared<MockConnector>(server);
   PooledOptions p;
@@ -356,8 +475,10 @@ TEST_F(ManagerTest, HealthCheckRunsMaintenance) {
   const HealthReport r = m->run_health_check_once();
   const StrategyHealth& pool = r.strategies[1];
   EXPECT_EQ(pool.name, "pool");
-  EXPECT_EQ(pool.maintenance.created, 2u);
+  // The check's connection went back to the pool before maintain() ran: it opened the second.
+  EXPECT_EQ(pool.maintenance.created, 1u);
   EXPECT_EQ(pool.stats.idle, 2u);
+  EXPECT_EQ(pool.stats.created, 2u);
   EXPECT_TRUE(pool.ok);
   const std::string text = m->metrics_text();
   EXPECT_TRUE(contains(text, "chconn_pool_idle_connections{strategy=\"pool\"} 2\n")) << text;
@@ -468,6 +589,14 @@ TEST_F(ManagerTest, ErrorsOfUse) {
   ManagerOptions bad = options();
   bad.breaker.failure_rate_threshold = 200;
   EXPECT_THROW(make(bad), Error);
+  ManagerOptions no_threads = options();
+  no_threads.health_check_concurrency = 0;
+  try {
+    (void)make(no_threads);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::config);
+  }
 }
 
 TEST_F(ManagerTest, ALeaseMayOutliveTheManager) {

@@ -455,6 +455,141 @@ TEST_F(FailoverTest, CheckHostsPingsAndRecords) {
   EXPECT_EQ(servers[0]->ping_count(), 1u);
 }
 
+// A silent first host in front of two healthy ones. Host 0's connect hangs until hosts 1 and 2
+// have answered their pings (so they are checked while it hangs, as beside a real silent server),
+// then its budget passes on the clock and it times out. Over many checks the healthy hosts are
+// reported OK and never charged (their breakers never open), and host 0 is charged once for each
+// check that contacted it, its breaker keeping it out in between.
+TEST_F(FailoverTest, ASilentHostDoesNotMakeTheHealthyOnesFail) {
+  auto f = make(options());
+  constexpr auto k_budget = 2s;  // the health-check timeout, as large as the connect timeout
+  std::atomic<std::size_t> round{0};
+  servers[0]->set_connect_hook([&] {
+    // Checked one host after the other, hosts 1 and 2 would never get their turn while this waits.
+    test::wait_until([&] { return servers[1]->ping_count() + servers[2]->ping_count() >= 2 * round.load(); }, 20s);
+    clock.advance(k_budget);
+    throw Error(ErrorKind::timeout, "silent host: no Hello within the connect timeout");
+  });
+  constexpr std::size_t k_rounds = 12;
+  std::size_t contacted = 0;
+  for (std::size_t r = 1; r <= k_rounds && !HasFailure(); ++r) {
+    round = r;
+    const std::vector<HostCheck> checks = f->check_hosts({.timeout = k_budget});
+    ASSERT_EQ(checks.size(), 3u);
+    for (std::size_t i : {1u, 2u}) {
+      EXPECT_TRUE(checks[i].checked) << "round " << r << ", host " << i;
+      EXPECT_TRUE(checks[i].ok) << "round " << r << ", host " << i << ": " << checks[i].error;
+    }
+    if (checks[0].checked) {
+      ++contacted;
+      EXPECT_FALSE(checks[0].ok);
+      EXPECT_NE(checks[0].error.find("silent host"), std::string::npos) << checks[0].error;
+    } else {
+      EXPECT_NE(checks[0].not_checked.find("circuit breaker open"), std::string::npos) << checks[0].not_checked;
+    }
+    clock.advance(1s);  // lets host 0's breaker half-open now and then
+  }
+  const std::vector<FailoverHostStats> s = f->host_stats();
+  for (std::size_t i : {1u, 2u}) {
+    EXPECT_EQ(s[i].breaker, CircuitState::closed) << "host " << i;
+    EXPECT_EQ(s[i].failures, 0u) << "host " << i;
+    EXPECT_EQ(s[i].errors, 0u) << "host " << i;
+    EXPECT_EQ(s[i].successes, k_rounds) << "host " << i;
+    EXPECT_TRUE(s[i].last_error.empty()) << s[i].last_error;
+  }
+  // Host 0: charged exactly once per check that reached it; its breaker opened after two of them
+  // (minimum_calls) and let only probes through after that.
+  EXPECT_EQ(s[0].failures, contacted);
+  EXPECT_EQ(servers[0]->connect_attempts(), contacted);
+  EXPECT_GE(contacted, 2u);
+  EXPECT_LT(contacted, k_rounds);
+  EXPECT_NE(s[0].breaker, CircuitState::closed);
+  // Calls go to the healthy hosts, never circuit_open.
+  EXPECT_NE(host_of(f->acquire()), 0u);
+}
+
+// Two checks at once: the host the first one is still checking is not checked again by the second
+// (one check per host in flight), and nothing is recorded for it by the second.
+TEST_F(FailoverTest, AHostIsCheckedByOneCheckAtATime) {
+  auto f = make(options());
+  std::atomic<bool> inside{false};
+  std::atomic<bool> release{false};
+  servers[0]->set_connect_hook([&] {
+    if (inside.exchange(true)) return;  // only the first connect hangs
+    test::wait_until([&] { return release.load(); });
+  });
+  std::vector<HostCheck> first;
+  // One host at a time: hosts 1 and 2 wait for their turn in the first check, not in flight.
+  std::thread t([&] { first = f->check_hosts({.max_concurrency = 1}); });
+  std::vector<HostCheck> second;
+  if (test::wait_until([&] { return inside.load(); })) second = f->check_hosts();
+  release = true;
+  t.join();
+  ASSERT_EQ(first.size(), 3u);
+  ASSERT_EQ(second.size(), 3u);
+  for (const HostCheck& c : first) EXPECT_TRUE(c.ok) << c.address << ": " << c.error;
+  EXPECT_FALSE(second[0].checked);
+  EXPECT_FALSE(second[0].ok);
+  EXPECT_EQ(second[0].not_checked, "a check of this host was already in flight");
+  EXPECT_TRUE(second[1].ok);
+  EXPECT_TRUE(second[2].ok);
+  EXPECT_EQ(servers[0]->connect_attempts(), 1u);
+  EXPECT_EQ(servers[0]->ping_count(), 1u);
+  EXPECT_EQ(f->host_stats()[0].successes, 1u);
+  EXPECT_EQ(f->host_stats()[0].failures, 0u);
+  EXPECT_EQ(f->host_stats()[1].successes, 2u);  // once by each check
+}
+
+// One host at a time, within a start limit: the host after a slow one still gets a whole budget
+// of its own (not what the slow one left), and a host whose turn comes after the start limit is
+// not checked and not charged: not in its breaker, its error count or its counters.
+TEST_F(FailoverTest, EachHostHasABudgetOfItsOwnAndAHostWithoutATurnIsNotCharged) {
+  auto f = make(options());
+  const Clock::time_point t0 = clock.now();
+  servers[0]->set_connect_hook([&] {
+    clock.advance(1500ms);
+    throw Error(ErrorKind::timeout, "silent host: no Hello within the connect timeout");
+  });
+  servers[1]->set_connect_hook([&] { clock.advance(1800ms); });  // slow, but answers
+  const std::vector<HostCheck> checks =
+      f->check_hosts({.timeout = 2s, .start_by = Deadline::after(3s, clock), .max_concurrency = 1});
+  ASSERT_EQ(checks.size(), 3u);
+  EXPECT_TRUE(checks[0].checked);
+  EXPECT_FALSE(checks[0].ok);
+  EXPECT_TRUE(checks[1].ok) << checks[1].error;
+  // Host 1 started 1.5 s in and had until 2 s after that: past the round's start limit.
+  ASSERT_EQ(recorders[1]->deadlines().size(), 1u);
+  EXPECT_EQ(recorders[1]->deadlines()[0].when(), t0 + 1500ms + 2s);
+  // Host 2's turn came 3.3 s in: not checked, nothing recorded.
+  EXPECT_FALSE(checks[2].checked);
+  EXPECT_FALSE(checks[2].ok);
+  EXPECT_EQ(checks[2].not_checked, "no time left: the check round's start limit passed before its turn");
+  EXPECT_TRUE(checks[2].error.empty());
+  EXPECT_EQ(servers[2]->connect_attempts(), 0u);
+  const std::vector<FailoverHostStats> s = f->host_stats();
+  EXPECT_EQ(s[2].failures, 0u);
+  EXPECT_EQ(s[2].successes, 0u);
+  EXPECT_EQ(s[2].errors, 0u);
+  EXPECT_EQ(s[2].skipped, 0u);
+  EXPECT_EQ(f->breaker(2).metrics().calls, 0u);
+  EXPECT_EQ(s[0].failures, 1u);
+  EXPECT_EQ(f->breaker(0).metrics().failed_calls, 1u);
+  EXPECT_EQ(s[1].failures, 0u);
+}
+
+TEST_F(FailoverTest, CheckHostsOptionsAreChecked) {
+  auto f = make(options());
+  for (const HostCheckOptions& bad : {HostCheckOptions{.timeout = 0s}, HostCheckOptions{.max_concurrency = 0}}) {
+    try {
+      (void)f->check_hosts(bad);
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage);
+    }
+  }
+  EXPECT_EQ(servers[0]->connect_attempts(), 0u);
+}
+
 TEST_F(FailoverTest, ALeaseMayOutliveTheStrategy) {
   auto f = make(options());
   Lease lease = f->acquire();
