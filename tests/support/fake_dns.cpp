@@ -53,9 +53,14 @@ FakeDnsServer::FakeDnsServer(FakeDnsOptions options) : options_(std::move(option
   if (socket_ < 0) fail("socket");
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_port = 0;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(socket_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) fail("bind 127.0.0.1");
+  a.sin_port = htons(options_.port);
+  if (::inet_pton(AF_INET, options_.host.c_str(), &a.sin_addr) != 1) {
+    errno = EINVAL;
+    fail("not an IPv4 address: " + options_.host);
+  }
+  if (::bind(socket_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+    fail("bind " + options_.host + ":" + std::to_string(options_.port));
+  }
   socklen_t length = sizeof a;
   if (::getsockname(socket_, reinterpret_cast<sockaddr*>(&a), &length) != 0) fail("getsockname");
   port_ = ntohs(a.sin_port);

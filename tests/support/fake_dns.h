@@ -37,6 +37,11 @@ struct DnsRecord {
 struct FakeDnsOptions {
   DnsMode mode = DnsMode::answer;
   std::vector<DnsRecord> records;
+  // Where to listen: an IPv4 loopback address (any of 127.0.0.0/8) and a port, 0 for a free one.
+  // A resolv.conf names servers without a port, so a test that stands in for the system's DNS
+  // server listens on port 53 of an address of its own.
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
 };
 
 class FakeDnsServer {
@@ -46,8 +51,8 @@ class FakeDnsServer {
   FakeDnsServer(const FakeDnsServer&) = delete;
   FakeDnsServer& operator=(const FakeDnsServer&) = delete;
 
-  // 127.0.0.1 and the port it listens on.
-  HostPort address() const { return HostPort{"127.0.0.1", port_}; }
+  // The address and port it listens on.
+  HostPort address() const { return HostPort{options_.host, port_}; }
   std::uint16_t port() const noexcept { return port_; }
 
   void set_mode(DnsMode mode) noexcept { mode_.store(mode); }
