@@ -317,7 +317,8 @@ struct ResolverAccess {
     init_library();
     ares_channeldata* raw = nullptr;
     ares_options channel_options{};
-    // c-ares reads /etc/resolv.conf, /etc/hosts and nsswitch.conf's order here, as getaddrinfo does.
+    // c-ares reads /etc/resolv.conf (servers, search, ndots, timeout, attempts) and the lookup order
+    // of nsswitch.conf here, as getaddrinfo does; /etc/hosts is read by the lookup itself.
     if (const int rc = ::ares_init_options(&raw, &channel_options, 0); rc != ARES_SUCCESS) {
       throw Error(ErrorKind::network, "resolve " + name + ": cannot start the resolver: " + ares_text(rc));
     }
