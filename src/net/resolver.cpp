@@ -408,8 +408,10 @@ struct ResolverAccess {
                                             describe_servers(channel.get()) + " after every try" + note);
       case ARES_EBADNAME: throw Error(ErrorKind::config, "resolve " + name + ": not a valid host name");
       case ARES_ECONNREFUSED:
-        throw Error(ErrorKind::network, "resolve " + name + ": the DNS server(s) " + describe_servers(channel.get()) +
-                                            " refused the query (nothing listens there)");
+        // c-ares's word for "every server failed": a refused connection or a malformed answer.
+        throw Error(ErrorKind::network, "resolve " + name + ": no usable answer from the DNS server(s) " +
+                                            describe_servers(channel.get()) +
+                                            " (the query was refused, or the answer was malformed)");
       default: throw Error(ErrorKind::network, "resolve " + name + ": " + ares_text(lookup.status) + note);
     }
 

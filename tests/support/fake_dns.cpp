@@ -23,6 +23,8 @@ constexpr std::uint16_t k_type_aaaa = 28;
 constexpr std::uint16_t k_class_in = 1;
 constexpr std::uint8_t k_rcode_nxdomain = 3;
 constexpr std::uint8_t k_rcode_formerr = 1;
+// The largest answer sent over UDP to a client that did not offer more with EDNS (RFC 1035 4.2.1).
+constexpr std::size_t k_max_udp = 512;
 
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error("fake DNS server: " + what + ": " + std::strerror(errno));
@@ -64,6 +66,14 @@ FakeDnsServer::FakeDnsServer(FakeDnsOptions options) : options_(std::move(option
   socklen_t length = sizeof a;
   if (::getsockname(socket_, reinterpret_cast<sockaddr*>(&a), &length) != 0) fail("getsockname");
   port_ = ntohs(a.sin_port);
+  // TCP on the same port, for answers too large for a UDP datagram (RFC 7766).
+  listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener_ < 0) fail("socket");
+  const int one = 1;
+  ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(listener_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 || ::listen(listener_, 16) != 0) {
+    fail("listen on TCP " + options_.host + ":" + std::to_string(port_));
+  }
   if (::pipe2(wake_, O_CLOEXEC) != 0) fail("pipe");
   thread_ = std::thread([this] { run(); });
 }
@@ -73,6 +83,7 @@ FakeDnsServer::~FakeDnsServer() {
   [[maybe_unused]] const auto n = ::write(wake_[1], &stop, 1);
   thread_.join();
   ::close(socket_);
+  ::close(listener_);
   ::close(wake_[0]);
   ::close(wake_[1]);
 }
@@ -85,27 +96,71 @@ int FakeDnsServer::queries_for(const std::string& name) const {
 
 void FakeDnsServer::run() {
   std::array<unsigned char, 4096> buffer{};
+  struct TcpClient {
+    int fd;
+    std::string in;  // bytes of a query not yet complete (a 2-byte length, then the message)
+  };
+  std::vector<TcpClient> clients;
   for (;;) {
-    std::array<pollfd, 2> fds{pollfd{wake_[0], POLLIN, 0}, pollfd{socket_, POLLIN, 0}};
+    std::vector<pollfd> fds{pollfd{wake_[0], POLLIN, 0}, pollfd{socket_, POLLIN, 0}, pollfd{listener_, POLLIN, 0}};
+    for (const TcpClient& c : clients) fds.push_back(pollfd{c.fd, POLLIN, 0});
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
-      return;
+      break;
     }
-    if (fds[0].revents != 0) return;
-    if ((fds[1].revents & POLLIN) == 0) continue;
-    sockaddr_storage from{};
-    socklen_t from_length = sizeof from;
-    const ssize_t got =
-        ::recvfrom(socket_, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&from), &from_length);
-    if (got <= 0) continue;
-    const std::string reply = reply_to(buffer.data(), static_cast<std::size_t>(got));
-    if (reply.empty()) continue;
-    ::sendto(socket_, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&from), from_length);
+    if (fds[0].revents != 0) break;
+    if (fds[1].revents & POLLIN) {
+      sockaddr_storage from{};
+      socklen_t from_length = sizeof from;
+      const ssize_t got =
+          ::recvfrom(socket_, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&from), &from_length);
+      if (got > 0) {
+        std::string reply = reply_to(buffer.data(), static_cast<std::size_t>(got));
+        if (reply.size() > k_max_udp) {
+          // Too large for UDP: the header and question alone, truncated (TC), so the client asks
+          // again over TCP.
+          reply = reply_to(buffer.data(), static_cast<std::size_t>(got), true);
+        }
+        if (!reply.empty()) {
+          ::sendto(socket_, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&from), from_length);
+        }
+      }
+    }
+    if (fds[2].revents & POLLIN) {
+      const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) clients.push_back(TcpClient{fd, {}});
+    }
+    // fds[3 + i] belongs to clients[i] for the clients polled this round.
+    const std::size_t polled = fds.size() - 3;
+    for (std::size_t i = polled; i-- > 0;) {
+      if (fds[3 + i].revents == 0) continue;
+      TcpClient& c = clients[i];
+      const ssize_t got = ::recv(c.fd, buffer.data(), buffer.size(), 0);
+      bool keep = got > 0;
+      if (keep) c.in.append(reinterpret_cast<const char*>(buffer.data()), static_cast<std::size_t>(got));
+      while (keep && c.in.size() >= 2) {
+        const std::size_t length = (static_cast<unsigned char>(c.in[0]) << 8) | static_cast<unsigned char>(c.in[1]);
+        if (c.in.size() < 2 + length) break;
+        const std::string reply = reply_to(reinterpret_cast<const unsigned char*>(c.in.data() + 2), length);
+        c.in.erase(0, 2 + length);
+        if (reply.empty()) continue;  // silent
+        std::string framed;
+        put16(framed, static_cast<std::uint16_t>(reply.size()));
+        framed += reply;
+        keep = ::send(c.fd, framed.data(), framed.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(framed.size());
+      }
+      if (!keep) {
+        ::close(c.fd);
+        clients.erase(clients.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+    }
   }
+  for (const TcpClient& c : clients) ::close(c.fd);
 }
 
-// Counts the question, then builds the answer (empty: stay silent).
-std::string FakeDnsServer::reply_to(const unsigned char* query, std::size_t length) {
+// Counts the question (unless `truncated`: the same question again), then builds the answer
+// (empty: stay silent).
+std::string FakeDnsServer::reply_to(const unsigned char* query, std::size_t length, bool truncated) {
   if (length < k_header) return {};
   // The question's name: labels up to a zero byte (no compression in questions from a resolver).
   std::size_t at = k_header;
@@ -124,8 +179,8 @@ std::string FakeDnsServer::reply_to(const unsigned char* query, std::size_t leng
     at += 1 + label;
   }
   name = lower(name);
-  ++queries_;
-  {
+  if (!truncated) {
+    ++queries_;
     const std::lock_guard lock(mutex_);
     ++per_name_[name];
   }
@@ -155,6 +210,10 @@ std::string FakeDnsServer::reply_to(const unsigned char* query, std::size_t leng
     unsigned char bytes[16];
     const bool v4 = ::inet_pton(AF_INET, r.address.c_str(), bytes) == 1;
     if ((type == k_type_a && v4) || (type == k_type_aaaa && !v4)) matches.push_back(&r);
+  }
+  if (truncated) {
+    out.back() = static_cast<char>(out.back() | 0x02);  // TC
+    matches.clear();
   }
   out += static_cast<char>(0x80 | (known ? 0 : k_rcode_nxdomain));
   put16(out, 1);                                           // QDCOUNT

@@ -1,6 +1,7 @@
 // A DNS server on a loopback UDP port for the resolver's tests: it either never answers (silent)
 // or answers A and AAAA questions from a fixed table of records with their TTLs, NXDOMAIN for names
 // it does not know and an empty NOERROR answer for a known name without a record of the type asked.
+// An answer larger than 512 bytes is sent truncated over UDP and whole over TCP on the same port.
 // It counts the questions it receives, per name, so that tests see when the resolver asked.
 //
 // Point a chconn::net::Resolver at it with ResolverOptions::servers = {server.address()}, or a
@@ -63,10 +64,11 @@ class FakeDnsServer {
 
  private:
   void run();
-  std::string reply_to(const unsigned char* query, std::size_t length);
+  std::string reply_to(const unsigned char* query, std::size_t length, bool truncated = false);
 
   FakeDnsOptions options_;
-  int socket_ = -1;
+  int socket_ = -1;    // UDP
+  int listener_ = -1;  // TCP, on the same port
   int wake_[2] = {-1, -1};
   std::uint16_t port_ = 0;
   std::atomic<DnsMode> mode_;

@@ -237,6 +237,18 @@ TEST(NetResolver, TheCacheIsBounded) {
   EXPECT_EQ(resolver->cached(), 2u);
 }
 
+TEST(NetResolver, AnAnswerKeepsAtMost64Addresses) {
+  // A hostile or misconfigured server answering with hundreds of records: connecting would try
+  // them one after another, so only the first 64 are kept.
+  std::vector<test::DnsRecord> records;
+  for (int i = 1; i <= 200; ++i)
+    records.push_back({k_name, "127.0." + std::to_string(i / 250) + "." + std::to_string(i % 250), 300});
+  FakeDnsServer dns({.records = records});
+  const auto resolver = resolver_for(dns);
+  const auto endpoints = lookup(*resolver, k_name, AddressFamily::ipv4);
+  EXPECT_EQ(endpoints.size(), 64u);
+}
+
 TEST(NetResolver, ConcurrentLookupsShareTheCache) {
   FakeDnsServer dns({.records = {{k_name, "127.0.0.1", 300}}});
   const auto resolver = resolver_for(dns);
