@@ -51,28 +51,31 @@ std::uint16_t get16(const unsigned char* p) { return static_cast<std::uint16_t>(
 }  // namespace
 
 FakeDnsServer::FakeDnsServer(FakeDnsOptions options) : options_(std::move(options)), mode_(options_.mode) {
-  socket_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (socket_ < 0) fail("socket");
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_port = htons(options_.port);
   if (::inet_pton(AF_INET, options_.host.c_str(), &a.sin_addr) != 1) {
     errno = EINVAL;
     fail("not an IPv4 address: " + options_.host);
   }
-  if (::bind(socket_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
-    fail("bind " + options_.host + ":" + std::to_string(options_.port));
-  }
-  socklen_t length = sizeof a;
-  if (::getsockname(socket_, reinterpret_cast<sockaddr*>(&a), &length) != 0) fail("getsockname");
-  port_ = ntohs(a.sin_port);
-  // TCP on the same port, for answers too large for a UDP datagram (RFC 7766).
-  listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listener_ < 0) fail("socket");
-  const int one = 1;
-  ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(listener_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 || ::listen(listener_, 16) != 0) {
-    fail("listen on TCP " + options_.host + ":" + std::to_string(port_));
+  // UDP, and TCP on the same port for answers too large for a datagram (RFC 7766). With a port
+  // picked by the kernel for UDP, its TCP twin may be taken: then both are picked again.
+  for (int attempt = 0;; ++attempt) {
+    socket_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (socket_ < 0 || listener_ < 0) fail("socket");
+    const int one = 1;
+    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    a.sin_port = htons(options_.port);
+    if (::bind(socket_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+      fail("bind UDP " + options_.host + ":" + std::to_string(options_.port));
+    }
+    socklen_t length = sizeof a;
+    if (::getsockname(socket_, reinterpret_cast<sockaddr*>(&a), &length) != 0) fail("getsockname");
+    port_ = ntohs(a.sin_port);
+    if (::bind(listener_, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0 && ::listen(listener_, 16) == 0) break;
+    if (options_.port != 0 || attempt >= 50) fail("listen on TCP " + options_.host + ":" + std::to_string(port_));
+    ::close(socket_);
+    ::close(listener_);
   }
   if (::pipe2(wake_, O_CLOEXEC) != 0) fail("pipe");
   thread_ = std::thread([this] { run(); });
