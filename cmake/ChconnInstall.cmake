@@ -21,7 +21,7 @@ install(FILES ${PROJECT_BINARY_DIR}/chconnConfig.cmake ${PROJECT_BINARY_DIR}/chc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/chconn)
 # Requires.private: `pkg-config --static --libs chconn` adds them (a static archive needs them at the
 # consumer's link step; a shared library records them itself).
-set(CHCONN_PC_REQUIRES_PRIVATE "liblz4 libzstd openssl")
+set(CHCONN_PC_REQUIRES_PRIVATE "liblz4 libzstd libcares openssl")
 if(BUILD_SHARED_LIBS)
   set(CHCONN_PC_PRIVATE_LIBS "")
 else()

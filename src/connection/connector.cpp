@@ -6,7 +6,9 @@
 
 #include "chconn/connection/native_connection.h"
 #include "chconn/core/error.h"
+#include "chconn/net/resolver.h"
 #include "chconn/net/tls.h"
+#include "connection/resolver_for.h"
 
 namespace chconn {
 
@@ -19,6 +21,8 @@ class NativeConnector final : public Connector {
     if (hosts_.empty()) throw Error(ErrorKind::config, "a connector needs at least one host");
     // One TLS context for every connection of this connector: certificates are loaded once.
     if (config_.secure) tls_ = std::make_shared<const net::TlsContext>(config_.tls);
+    // One resolver too: its cache saves a DNS lookup per connection of a pool.
+    resolver_ = detail::resolver_for(config_);
   }
 
   std::unique_ptr<Connection> connect(Deadline deadline) override {
@@ -26,7 +30,7 @@ class NativeConnector final : public Connector {
     for (const HostPort& host : hosts_) {
       if (deadline.expired()) break;
       try {
-        return NativeConnection::connect(config_, host, deadline, tls_);
+        return NativeConnection::connect(config_, host, deadline, tls_, resolver_);
       } catch (const Error& e) {
         // A refused login or an unknown database will not improve on another host of the same
         // cluster; connection failures might.
@@ -51,6 +55,7 @@ class NativeConnector final : public Connector {
   Config config_;
   std::vector<HostPort> hosts_;
   std::shared_ptr<const net::TlsContext> tls_;
+  std::shared_ptr<const net::Resolver> resolver_;
 };
 
 }  // namespace

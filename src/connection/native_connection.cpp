@@ -13,11 +13,13 @@
 #include "chconn/core/error.h"
 #include "chconn/core/log.h"
 #include "chconn/core/sql.h"
+#include "chconn/net/resolver.h"
 #include "chconn/net/tcp.h"
 #include "chconn/net/tls.h"
 #include "chconn/wire/block.h"
 #include "chconn/wire/compression.h"
 #include "chconn/wire/packets.h"
+#include "connection/resolver_for.h"
 #include "connection/socket_source.h"
 
 namespace chconn {
@@ -104,9 +106,11 @@ constexpr std::uint64_t k_min_revision_skipping_data_after_error = 54429;
 constexpr std::uint64_t k_min_server_revision = 54032;
 
 std::unique_ptr<net::Stream> open_stream(const Config& config, const HostPort& host,
-                                         const std::shared_ptr<const net::TlsContext>& tls, Deadline deadline) {
+                                         const std::shared_ptr<const net::TlsContext>& tls,
+                                         const std::shared_ptr<const net::Resolver>& resolver, Deadline deadline) {
   net::TcpOptions tcp;
   tcp.connect_timeout = config.timeouts.connect;
+  tcp.resolver = resolver ? resolver : detail::resolver_for(config);
   const std::uint16_t port = config.port_of(host);
   if (!config.secure) return net::connect_tcp(host.host, port, tcp, deadline);
   return tls ? net::connect_tls(host.host, port, tcp, *tls, deadline)
@@ -156,6 +160,7 @@ struct NativeConnection::Impl {
   // Where to reconnect to (empty host for a session made from a caller's stream).
   HostPort target;
   std::shared_ptr<const net::TlsContext> tls;
+  std::shared_ptr<const net::Resolver> resolver;
   // The server may still hold unread data of a failed query (see
   // k_min_revision_skipping_data_after_error): open a fresh session before the next call.
   bool needs_reconnect = false;
@@ -319,7 +324,8 @@ struct NativeConnection::Impl {
     }
     try {
       const Deadline connect_deadline = deadline.earliest(config.timeouts.connect);
-      session = std::make_unique<Session>(open_stream(config, target, tls, connect_deadline), config.timeouts.receive);
+      session = std::make_unique<Session>(open_stream(config, target, tls, resolver, connect_deadline),
+                                          config.timeouts.receive);
       stream = session->stream.get();
       source = &session->source;
       in = &session->in;
@@ -623,13 +629,16 @@ NativeConnection::~NativeConnection() { close(); }
 
 std::unique_ptr<NativeConnection> NativeConnection::connect(const Config& config, const HostPort& host,
                                                             Deadline deadline,
-                                                            std::shared_ptr<const net::TlsContext> tls) {
+                                                            std::shared_ptr<const net::TlsContext> tls,
+                                                            std::shared_ptr<const net::Resolver> resolver) {
   const Deadline connect_deadline = deadline.earliest(config.timeouts.connect);
   const std::string where = to_string(HostPort{host.host, config.port_of(host)});
   try {
-    auto connection = handshake(config, open_stream(config, host, tls, connect_deadline), connect_deadline);
+    if (!resolver) resolver = detail::resolver_for(config);  // kept for reconnecting
+    auto connection = handshake(config, open_stream(config, host, tls, resolver, connect_deadline), connect_deadline);
     connection->impl_->target = host;
     connection->impl_->tls = std::move(tls);
+    connection->impl_->resolver = std::move(resolver);
     return connection;
   } catch (const Error& e) {
     throw e.with_context("connecting to " + where + " as user '" + config.user + "'");

@@ -420,6 +420,10 @@ constexpr std::array k_params{
               }},
     ParamSpec{"compression", "compression",
               [](Config& c, std::string_view v, std::string_view w) { c.compression = parse_compression(v, w); }},
+    ParamSpec{"dns_servers", "dns_servers",
+              [](Config& c, std::string_view v, std::string_view w) {
+                c.dns_servers = parse_hosts(v, false, "invalid " + std::string(w));
+              }},
     ParamSpec{
         "connect_timeout", "connect_timeout",
         [](Config& c, std::string_view v, std::string_view w) { c.timeouts.connect = parse_positive_duration(v, w); }},
@@ -864,6 +868,11 @@ void Config::validate() const {
     if (has_control(hosts[i].host))
       invalid("hosts[" + std::to_string(i) + "] " + quote(hosts[i].host) + " contains a control character");
   }
+  for (std::size_t i = 0; i < dns_servers.size(); ++i) {
+    if (dns_servers[i].host.empty() || has_control(dns_servers[i].host))
+      invalid("dns_servers[" + std::to_string(i) +
+              "] is not an IP address; give DNS servers by address, e.g. 10.0.0.2");
+  }
   if (user.empty()) invalid("user is empty; use \"default\" for the server's default user");
   if (has_control(user)) invalid("user " + quote(user) + " contains a control character");
   if (has_control(database)) invalid("database " + quote(database) + " contains a control character");
@@ -955,6 +964,11 @@ std::string Config::to_dsn(bool redact) const {
   if (!tls.key_file.empty()) add("key_file", tls.key_file);
   if (!tls.server_name.empty()) add("tls_server_name", tls.server_name);
   if (compression != defaults.compression) add("compression", std::string(chconn::to_string(compression)));
+  if (!dns_servers.empty()) {
+    std::string list;
+    for (const HostPort& server : dns_servers) list += (list.empty() ? "" : ",") + chconn::to_string(server);
+    add("dns_servers", std::move(list));
+  }
   add_duration("connect_timeout", timeouts.connect, defaults.timeouts.connect);
   add_duration("send_timeout", timeouts.send, defaults.timeouts.send);
   add_duration("receive_timeout", timeouts.receive, defaults.timeouts.receive);

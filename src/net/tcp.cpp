@@ -2,7 +2,6 @@
 #include "chconn/net/tcp.h"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -195,45 +194,7 @@ Fd connect_one(const Endpoint& endpoint, const TcpOptions& options, Deadline dea
   return fd;
 }
 
-std::string strip_brackets(std::string_view host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return std::string(host);
-}
-
 }  // namespace
-
-std::vector<Endpoint> resolve(std::string_view host, std::uint16_t port, AddressFamily family) {
-  const std::string name = strip_brackets(host);
-  const std::string service = std::to_string(port);
-  addrinfo hints{};
-  hints.ai_family = family == AddressFamily::ipv4 ? AF_INET : family == AddressFamily::ipv6 ? AF_INET6 : AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_protocol = IPPROTO_TCP;
-  // No AI_ADDRCONFIG: it drops ::1 for "localhost" on hosts whose only IPv6 address is loopback.
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* list = nullptr;
-  const int rc = ::getaddrinfo(name.c_str(), service.c_str(), &hints, &list);
-  if (rc != 0) {
-    std::string reason = rc == EAI_SYSTEM ? errno_text(errno) : std::string(::gai_strerror(rc));
-    if (family != AddressFamily::any) reason += " (address family " + std::string(to_string(family)) + ")";
-    throw Error(ErrorKind::network, "resolve " + std::string(host) + ": " + reason);
-  }
-  std::vector<Endpoint> endpoints;
-  for (const addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
-    if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) || ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
-    Endpoint e;
-    std::memcpy(&e.address, ai->ai_addr, ai->ai_addrlen);
-    e.length = static_cast<socklen_t>(ai->ai_addrlen);
-    e.text = format_sockaddr(ai->ai_addr, ai->ai_addrlen);
-    const bool seen = std::any_of(endpoints.begin(), endpoints.end(), [&](const Endpoint& other) {
-      return other.length == e.length && std::memcmp(&other.address, &e.address, e.length) == 0;
-    });
-    if (!seen) endpoints.push_back(std::move(e));
-  }
-  ::freeaddrinfo(list);
-  if (endpoints.empty()) throw Error(ErrorKind::network, "resolve " + std::string(host) + ": no IPv4 or IPv6 address");
-  return endpoints;
-}
 
 std::unique_ptr<Stream> connect_endpoints(std::string_view label, const std::vector<Endpoint>& endpoints,
                                           const TcpOptions& options, Deadline deadline) {
@@ -308,12 +269,16 @@ std::unique_ptr<Stream> connect_tcp(const std::string& host, std::uint16_t port,
   }
   if (deadline.expired()) throw detail::expired_error("connect to " + target);
   const Clock::duration allowed = detail::budget(deadline);
-  std::vector<detail::Endpoint> endpoints = detail::resolve(host, port, options.family);
-  // getaddrinfo() cannot be interrupted; a slow resolver is reported, not hidden.
-  if (deadline.expired()) {
-    throw Error(ErrorKind::timeout, "connect to " + target + " timed out after " + detail::format_duration(allowed) +
-                                        " while resolving the host name");
-  }
+  // A DNS server that does not answer costs at most connect_timeout or the caller's budget,
+  // whichever is less; a timeout reports that limit. Without a shared resolver, one made for this
+  // call (nothing cached).
+  const Deadline per_resolve = Deadline::after(options.connect_timeout);
+  const bool own_limit = per_resolve.when() < deadline.when();
+  const Deadline resolve_by = own_limit ? per_resolve : deadline;
+  const Clock::duration resolve_allowed = own_limit ? Clock::duration(options.connect_timeout) : allowed;
+  std::vector<detail::Endpoint> endpoints =
+      options.resolver ? detail::resolve(*options.resolver, host, port, options.family, resolve_by, resolve_allowed)
+                       : detail::resolve(Resolver(), host, port, options.family, resolve_by, resolve_allowed);
   return detail::connect_endpoints(target, endpoints, options, deadline, allowed);
 }
 

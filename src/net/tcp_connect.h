@@ -10,11 +10,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "chconn/core/clock.h"
+#include "chconn/net/resolver.h"
 #include "chconn/net/stream.h"
 #include "chconn/net/tcp.h"
 
@@ -27,10 +29,20 @@ struct Endpoint {
   std::string text;  // numeric "address:port", IPv6 in brackets
 };
 
-// Resolves `host` (a name or an IP literal, IPv6 with or without brackets) with getaddrinfo(),
-// keeping the resolver's order and dropping duplicates. Blocking: see chconn/net/tcp.h.
-// Throws Error(network) "resolve <host>: <reason>" if it resolves to nothing usable.
-std::vector<Endpoint> resolve(std::string_view host, std::uint16_t port, AddressFamily family);
+// The endpoints of an IP literal ("10.0.0.5", "::1", "[::1]", "fe80::1%eth0"), parsed without any
+// lookup; nullopt when `host` is not one. Throws Error(network) "resolve <host>: ..." when the
+// literal is of the other family than `family` asks for.
+std::optional<std::vector<Endpoint>> numeric_endpoints(std::string_view host, std::uint16_t port, AddressFamily family);
+
+// Resolves `host` (a name or an IP literal) with `resolver` (chconn/net/resolver.h): literals
+// without a lookup, names from its cache or from the DNS, keeping the resolver's order (RFC 6724)
+// and dropping duplicates. Waits at most until `deadline`; `allowed` is the caller's whole budget,
+// which a timeout reports. Throws Error:
+//   - timeout "resolve <host> timed out after <allowed>: no answer from the DNS server(s) ...";
+//   - network "resolve <host>: no such host ..." (cached for negative_ttl) and other failures;
+//   - config for a host that cannot be a DNS name.
+std::vector<Endpoint> resolve(const Resolver& resolver, std::string_view host, std::uint16_t port, AddressFamily family,
+                              Deadline deadline, Clock::duration allowed);
 
 // Connects to the first endpoint that accepts, trying them in order; each attempt gets
 // options.connect_timeout or what is left of `deadline`, whichever is less. `label` names the

@@ -30,7 +30,8 @@ void ConnectionFlags::add_to(CLI::App& app) {
   app.add_option("--setting", settings, "a ClickHouse setting for every query, NAME=VALUE (repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_option("--connect-timeout", connect_timeout, "connect timeout, e.g. 10s, 500ms (default 10s)");
+  app.add_option("--connect-timeout", connect_timeout,
+                 "connect timeout, resolving the host name included, e.g. 10s, 500ms (default 10s)");
   app.add_option("--query-timeout", query_timeout, "whole-query timeout, e.g. 600s, 1h (default 600s)");
 }
 

@@ -25,7 +25,10 @@ class Connector {
 };
 
 // Connects to `host` (one of config.hosts) with NativeConnection: TCP or TLS, handshake, and the
-// config's user, database, compression, timeouts and settings.
+// config's user, database, compression, timeouts and settings. Its connections share one TLS
+// context and one Resolver (config.dns_servers; answers cached as chconn/net/resolver.h says).
+// Throws Error(config) for a config that cannot work (Config::validate, a dns_servers entry that
+// is not an IP address).
 std::shared_ptr<Connector> native_connector(const Config& config, const HostPort& host);
 
 // Connects to the config's hosts in order, returning the first that answers (each within

@@ -26,6 +26,7 @@
 namespace chconn {
 
 namespace net {
+class Resolver;
 class Stream;
 class TlsContext;
 }  // namespace net
@@ -33,11 +34,17 @@ class TlsContext;
 class NativeConnection final : public Connection {
  public:
   // Connects to `host` and performs the handshake within `deadline` (and the config's connect
-  // timeout). For TLS, `tls` may carry a shared context; null makes one from config.tls.
-  // Throws Error: network / timeout on connection failures, server for a refused login (wrong
-  // password: code 193 or 516; unknown database: 81), protocol for a peer that is not ClickHouse.
+  // timeout, which resolving the host name counts against). For TLS, `tls` may carry a shared
+  // context; null makes one from config.tls. `resolver` may carry a shared Resolver (and its
+  // cache, chconn/net/resolver.h); null makes one for this connection from config.dns_servers.
+  // Reconnecting after a server error reuses both.
+  // Throws Error: network / timeout on connection failures (timeout also when no DNS server
+  // answered in time), server for a refused login (wrong password: code 193 or 516; unknown
+  // database: 81), protocol for a peer that is not ClickHouse, config for a dns_servers entry
+  // that is not an IP address.
   static std::unique_ptr<NativeConnection> connect(const Config& config, const HostPort& host, Deadline deadline,
-                                                   std::shared_ptr<const net::TlsContext> tls = {});
+                                                   std::shared_ptr<const net::TlsContext> tls = {},
+                                                   std::shared_ptr<const net::Resolver> resolver = {});
 
   // Wraps an already-connected stream (used by tests with scripted peers) and handshakes on it.
   static std::unique_ptr<NativeConnection> handshake(const Config& config, std::unique_ptr<net::Stream> stream,

@@ -131,6 +131,10 @@ struct Config {
   std::string password;
   bool secure = false;   // TLS; never falls back to plain TCP
   TlsOptions tls;
+  // DNS servers to resolve the hosts with instead of those of /etc/resolv.conf: IP addresses,
+  // port 0 meaning 53 (/etc/hosts is still read first). Empty: the system's servers. Resolving
+  // counts against timeouts.connect (see chconn/net/resolver.h for how long answers are kept).
+  std::vector<HostPort> dns_servers;
   Compression compression = Compression::lz4;
   Timeouts timeouts;
   std::string strategy;  // "direct", "pooled", "failover", "mock"; empty: chosen by environment
@@ -147,7 +151,8 @@ struct Config {
   // database and parameter values; '+' is a literal plus. IPv6 literals go in brackets:
   // [::1]:9000. Without a user info the user is "default". Parameters (each at most once):
   //   secure=BOOL  tls_verify=BOOL (or skip_verify=BOOL)  ca_file  ca_dir  cert_file  key_file
-  //   tls_server_name  compression=none|lz4|zstd  connect_timeout  send_timeout  receive_timeout
+  //   tls_server_name  compression=none|lz4|zstd  dns_servers=ADDR[:PORT][,...] ([V6]:PORT)
+  //   connect_timeout  send_timeout  receive_timeout
   //   query_timeout  pool_acquire_timeout  cancel_drain_timeout  strategy=NAME
   //   load_balancing=random|in_order|first_or_random|round_robin
   //   env=testing|development|production

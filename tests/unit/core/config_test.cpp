@@ -32,6 +32,7 @@ void expect_same(const Config& actual, const Config& expected, const std::string
   EXPECT_EQ(actual.secure, expected.secure);
   EXPECT_EQ(actual.tls, expected.tls);
   EXPECT_EQ(actual.compression, expected.compression);
+  EXPECT_EQ(actual.dns_servers, expected.dns_servers);
   EXPECT_EQ(actual.timeouts, expected.timeouts);
   EXPECT_EQ(actual.strategy, expected.strategy);
   EXPECT_EQ(actual.load_balancing, expected.load_balancing);
@@ -83,6 +84,11 @@ TEST(ConfigDsn, ParsesGoodDsns) {
       {"clickhouse://db1:9000",
        [](Config& c) {
          c.hosts = {{"db1", 9000}};
+       }},
+      {"clickhouse://db1?dns_servers=10.0.0.2,10.0.0.3:5353,%5Bfd00::53%5D:53,[::1]",
+       [](Config& c) {
+         c.hosts = {{"db1", 0}};
+         c.dns_servers = {{"10.0.0.2", 0}, {"10.0.0.3", 5353}, {"fd00::53", 53}, {"::1", 0}};
        }},
       {"tcp://db1:9440",
        [](Config& c) {
@@ -363,6 +369,9 @@ TEST(ConfigDsn, RejectsBadDsns) {
       {"clickhouse://app:hunter2@db1:", {"missing port", "'db1:'"}, {}},
       {"clickhouse://app:hunter2@db1,,db2", {"empty host", "position 2"}, {}},
       {"clickhouse://app:hunter2@db1,", {"empty host", "position 2"}, {}},
+      {base + "?dns_servers=10.0.0.2,,10.0.0.3", {"'dns_servers'", "empty host", "position 2"}, {}},
+      {base + "?dns_servers=10.0.0.2:0", {"'dns_servers'", "1 to 65535"}, {}},
+      {base + "?dns_servers=::1", {"'dns_servers'", "brackets"}, {}},
       {"clickhouse://app:hunter2@:9000", {"empty host name", "':9000'"}, {}},
       {"clickhouse://app:hunter2@::1:9000", {"'::1:9000'", "brackets"}, {}},
       {"clickhouse://app:hunter2@[::1:9000", {"missing ']'", "'[::1:9000'"}, {}},
@@ -674,6 +683,7 @@ TEST(ConfigDsn, RoundTripsThroughToDsn) {
     c.tls.key_file = "k+ey.pem";
     c.tls.server_name = "db.example.com";
     c.compression = Compression::none;
+    c.dns_servers = {{"10.0.0.2", 0}, {"fd00::53", 5353}, {"127.0.0.1", 53}};
     c.timeouts.connect = 1ms;
     c.timeouts.send = 1500ms;
     c.timeouts.receive = 61s;

@@ -75,7 +75,6 @@ std::vector<unsigned char> read_exactly(Stream& s, std::size_t n, Deadline deadl
   return out;
 }
 
-
 std::string hostport(const std::string& host, std::uint16_t port) {
   return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
@@ -234,8 +233,8 @@ TEST(NetTcp, TriesEveryAddressUntilOneAccepts) {
   require_ipv6();
   LoopbackServer server;
   RefusedPort refused(IpFamily::v6);
-  auto endpoints = detail::resolve("::1", refused.port(), AddressFamily::any);
-  const auto v4 = detail::resolve("127.0.0.1", server.port(), AddressFamily::any);
+  auto endpoints = *detail::numeric_endpoints("::1", refused.port(), AddressFamily::any);
+  const auto v4 = *detail::numeric_endpoints("127.0.0.1", server.port(), AddressFamily::any);
   endpoints.insert(endpoints.end(), v4.begin(), v4.end());
   ASSERT_EQ(endpoints.size(), 2u);
 
@@ -249,8 +248,8 @@ TEST(NetTcp, TriesEveryAddressUntilOneAccepts) {
 TEST(NetTcp, AnAddressThatNeverAnswersGetsOnlyItsShare) {
   BlackholePort blackhole;
   LoopbackServer server;
-  auto endpoints = detail::resolve("127.0.0.1", blackhole.port(), AddressFamily::any);
-  const auto good = detail::resolve("127.0.0.1", server.port(), AddressFamily::any);
+  auto endpoints = *detail::numeric_endpoints("127.0.0.1", blackhole.port(), AddressFamily::any);
+  const auto good = *detail::numeric_endpoints("127.0.0.1", server.port(), AddressFamily::any);
   endpoints.insert(endpoints.end(), good.begin(), good.end());
 
   const auto start = Steady::now();
@@ -265,8 +264,8 @@ TEST(NetTcp, EveryAddressFailingNamesEachOne) {
   require_ipv6();
   RefusedPort v6(IpFamily::v6);
   RefusedPort v4(IpFamily::v4);
-  auto endpoints = detail::resolve("::1", v6.port(), AddressFamily::any);
-  const auto more = detail::resolve("127.0.0.1", v4.port(), AddressFamily::any);
+  auto endpoints = *detail::numeric_endpoints("::1", v6.port(), AddressFamily::any);
+  const auto more = *detail::numeric_endpoints("127.0.0.1", v4.port(), AddressFamily::any);
   endpoints.insert(endpoints.end(), more.begin(), more.end());
   expect_error(ErrorKind::network,
                [&] { detail::connect_endpoints("db.test:9000", endpoints, {}, Deadline::after(10s)); },
@@ -279,7 +278,7 @@ TEST(NetTcp, LocalhostTriesEveryResolvedAddress) {
   // Listen only on the last address "localhost" resolves to, and refuse on the others at the same
   // port: connecting by name must still succeed. (Where localhost has one address, this checks the
   // single-address path; TriesEveryAddressUntilOneAccepts covers the order on every machine.)
-  const auto addresses = detail::resolve("localhost", 1, AddressFamily::any);
+  const auto addresses = detail::resolve(Resolver(), "localhost", 1, AddressFamily::any, Deadline::after(10s), 10s);
   ASSERT_FALSE(addresses.empty());
   const bool last_is_v6 = addresses.back().address.ss_family == AF_INET6;
   LoopbackServer server({.family = last_is_v6 ? IpFamily::v6 : IpFamily::v4});
