@@ -409,6 +409,35 @@ std::vector<HostPort> parse_hosts(std::string_view list, HostSyntax syntax, std:
   return hosts;
 }
 
+// --- TLS options without TLS ---
+
+// Why `c` cannot work as it stands because it sets TLS options (named as the DSN names them; the
+// CLI's flags mirror them) without secure: a plain connection would ignore them, and the password
+// would cross the network in plain text while the user believes it is protected. Empty when there
+// is no such problem. One rule for the DSN (parse_query) and validate(), which phrase the prefix.
+std::string tls_without_secure(const Config& c) {
+  if (c.secure) return {};
+  std::vector<std::string_view> set;
+  if (!c.tls.verify) set.push_back("tls_verify=false (chconn: --accept-invalid-certificate)");
+  if (!c.tls.ca_file.empty()) set.push_back("ca_file (chconn: --ca-file)");
+  if (!c.tls.ca_dir.empty()) set.push_back("ca_dir");
+  if (!c.tls.cert_file.empty()) set.push_back("cert_file");
+  if (!c.tls.key_file.empty()) set.push_back("key_file");
+  if (!c.tls.server_name.empty()) set.push_back("tls_server_name");
+  if (set.empty()) return {};
+  std::string names;
+  for (std::size_t i = 0; i < set.size(); ++i) {
+    if (i != 0) names += i + 1 == set.size() ? " and " : ", ";
+    names += set[i];
+  }
+  const bool one = set.size() == 1;
+  return names + (one ? " is a TLS option" : " are TLS options") +
+         ", but secure is not true: a plain connection would ignore " + (one ? "it" : "them") +
+         " and the password and data would cross the network in plain text; set secure=true (in a DSN: "
+         "secure=true; in the environment: CLICKHOUSE_SECURE=true; chconn: --secure), or remove " +
+         (one ? "it" : "them");
+}
+
 // --- DSN parameters ---
 
 using ApplyParam = void (*)(Config&, std::string_view value, std::string_view what);
@@ -595,6 +624,7 @@ void parse_query(std::string_view query, Config& c) {
   }
 
   // Checked after all parameters so that their order does not matter.
+  if (std::string why = tls_without_secure(c); !why.empty()) fail("invalid DSN: " + why);
   if (c.pool.min_idle > c.pool.max_size) {
     const bool max_given = std::any_of(seen.begin(), seen.end(), [](const auto& s) { return s.first == "pool_max"; });
     fail("invalid DSN: pool_min_idle=" + std::to_string(c.pool.min_idle) +
@@ -970,6 +1000,7 @@ void Config::validate() const {
       invalid("setting name " + quote(s.name) + " is not valid; ClickHouse setting names are letters, digits and '_'");
     }
   }
+  if (std::string why = tls_without_secure(*this); !why.empty()) invalid(std::move(why));
 }
 
 std::string Config::to_dsn(bool redact) const {

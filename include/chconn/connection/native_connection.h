@@ -34,8 +34,9 @@ class NativeConnection final : public Connection {
  public:
   // Connects to `host` and performs the handshake within `deadline` (and the config's connect
   // timeout). For TLS, `tls` may carry a shared context; null makes one from config.tls.
-  // Throws Error: network / timeout on connection failures, server for a refused login (wrong
-  // password: code 193 or 516; unknown database: 81), protocol for a peer that is not ClickHouse.
+  // Throws Error: config when config.validate() does (before connecting), network / timeout on
+  // connection failures, server for a refused login (wrong password: code 193 or 516; unknown
+  // database: 81), protocol for a peer that is not ClickHouse.
   static std::unique_ptr<NativeConnection> connect(const Config& config, const HostPort& host, Deadline deadline,
                                                    std::shared_ptr<const net::TlsContext> tls = {});
 

@@ -79,6 +79,9 @@ std::string_view to_string(LoadBalancing policy) noexcept;
 // Error(config) naming `what` and listing the valid names.
 LoadBalancing parse_load_balancing(std::string_view text, std::string_view what = "load_balancing");
 
+// TLS settings. They only apply with Config::secure = true: validate() rejects a config that sets
+// any of them (verify = false included) without it, since they would be ignored and the password
+// would cross the network in plain text.
 struct TlsOptions {
   // Verify the server's certificate chain and host name. Turning this off is an explicit opt-out.
   bool verify = true;
@@ -177,8 +180,9 @@ struct Config {
   //   client_name  setting.NAME=VALUE (a ClickHouse setting sent with every query)
   // BOOL is true/false, 1/0 or yes/no; durations are as parse_duration() reads them and, except
   // pool_validate_after and pool_leak_threshold, greater than zero. Unknown or repeated parameters
-  // and bad values are an Error(config) naming them; no message ever contains the password. A bare
-  // IPv6 host must be in brackets.
+  // and bad values are an Error(config) naming them; no message ever contains the password. The TLS
+  // parameters (tls_verify=false or skip_verify=true, ca_file, ca_dir, cert_file, key_file,
+  // tls_server_name) need secure=true in the same DSN. A bare IPv6 host must be in brackets.
   // A password with raw '/', '?', '#' or '@' is accepted, but should be percent-encoded (one that
   // holds a '?' followed later by '=' must be: it would read as the start of the parameters).
   static Config from_dsn(std::string_view dsn);
@@ -198,7 +202,8 @@ struct Config {
   static Config from_env(const EnvLookup& getenv);
 
   // Throws Error(config) if the configuration cannot work (no hosts, empty user, zero pool size,
-  // non-positive timeouts, failover tuning the breakers or error decay would reject, ...).
+  // non-positive timeouts, failover tuning the breakers or error decay would reject, TLS options
+  // without secure = true, ...).
   void validate() const;
 
   // The port used for `address`: its own, or the default for `secure`.

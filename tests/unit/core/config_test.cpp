@@ -188,17 +188,24 @@ TEST(ConfigDsn, ParsesGoodDsns) {
          c.secure = true;
          c.compression = Compression::none;
        }},
-      {"clickhouse://h?secure=no&tls_verify=0",
+      {"clickhouse://h?secure=yes&tls_verify=0",
        [](Config& c) {
          c.hosts = {{"h", 0}};
+         c.secure = true;
          c.tls.verify = false;
        }},
-      {"clickhouse://h?skip_verify=yes",
+      {"clickhouse://h?skip_verify=yes&secure=true",
        [](Config& c) {
          c.hosts = {{"h", 0}};
+         c.secure = true;
          c.tls.verify = false;
        }},
+      // Verification on is the default, not a TLS option that needs secure=true.
       {"clickhouse://h?skip_verify=false",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+       }},
+      {"clickhouse://h?secure=false&tls_verify=true",
        [](Config& c) {
          c.hosts = {{"h", 0}};
        }},
@@ -461,6 +468,15 @@ TEST(ConfigDsn, RejectsBadDsns) {
       {base + "?client_name=a%0Ab", {"'client_name'", "control"}, {}},
       {base + "?tls_server_name=a%20b", {"'a b'", "tls_server_name"}, {}},
       {base + "?%73ecure=1", {"'%73ecure'"}, {}},
+      // TLS options without secure=true would be ignored and the password sent in plain text.
+      {base + "?ca_file=/etc/ssl/ca.pem", {"invalid DSN", "ca_file", "secure=true", "plain text"}, {}},
+      {base + "?secure=false&tls_server_name=db.example.com", {"tls_server_name", "secure=true"}, {}},
+      {base + "?tls_verify=false", {"tls_verify=false", "secure=true"}, {}},
+      {base + "?skip_verify=1", {"tls_verify=false", "secure=true"}, {}},
+      {base + "?ca_dir=/etc/ssl/certs&cert_file=c.pem&key_file=k.pem",
+       {"ca_dir", "cert_file", "key_file", "secure=true"},
+       {}},
+      {base + "?ca_file=/x.pem&secure=0", {"ca_file", "secure=true"}, {}},
   };
   ASSERT_GE(cases.size(), 25u);
   for (const auto& tc : cases) {
@@ -713,6 +729,7 @@ TEST(ConfigDsn, RoundTripsThroughToDsn) {
     c.failover.breaker_window = 1s;
   }));
   configs.push_back(with([](Config& c) {
+    c.secure = true;
     c.tls.server_name = "sni.example.com";
     c.compression = Compression::lz4;
   }));
@@ -1005,6 +1022,22 @@ TEST(ConfigEnv, HostTakesTheFormsOfTheCommandLine) {
   EXPECT_EQ(Config::from_env(with_port.lookup()).hosts, (std::vector<HostPort>{{"::1", 9100}}));
 }
 
+TEST(ConfigEnv, TlsOptionsNeedSecure) {
+  // The DSN is consistent on its own; CLICKHOUSE_SECURE=false over it leaves ca_file without TLS.
+  FakeEnv env({{"CLICKHOUSE_DSN", "clickhouse://app:hunter2@db1?secure=true&ca_file=/etc/ssl/ca.pem"},
+               {"CLICKHOUSE_SECURE", "false"}});
+  const std::string message = config_error([&] { (void)Config::from_env(env.lookup()); });
+  EXPECT_NE(message.find("ca_file"), std::string::npos) << message;
+  EXPECT_NE(message.find("CLICKHOUSE_SECURE"), std::string::npos) << message;
+  EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+  FakeEnv in_dsn(EnvVars{{"CLICKHOUSE_DSN", "clickhouse://db1?tls_server_name=db.example.com"}});
+  const std::string dsn_message = config_error([&] { (void)Config::from_env(in_dsn.lookup()); });
+  EXPECT_NE(dsn_message.find("CLICKHOUSE_DSN"), std::string::npos) << dsn_message;
+  EXPECT_NE(dsn_message.find("tls_server_name"), std::string::npos) << dsn_message;
+  FakeEnv secure(EnvVars{{"CLICKHOUSE_DSN", "clickhouse://db1?tls_server_name=db.example.com&secure=1"}});
+  EXPECT_EQ(Config::from_env(secure.lookup()).tls.server_name, "db.example.com");
+}
+
 TEST(ConfigEnv, EmptyVariablesCountAsUnset) {
   FakeEnv env({{"CLICKHOUSE_DSN", ""},
                {"CLICKHOUSE_HOST", ""},
@@ -1152,6 +1185,40 @@ TEST(ConfigValidate, RejectsUnworkableConfigs) {
     EXPECT_NE(message.find(tc.mentions), std::string::npos) << message;
     EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
   }
+}
+
+// Every TLS-only option on a config without TLS: the option would be ignored and the password sent
+// in plain text, so validate() refuses it, naming the option. With secure=true each one is fine.
+TEST(ConfigValidate, TlsOptionsNeedSecure) {
+  struct Case {
+    std::function<void(TlsOptions&)> set;
+    std::string mentions;
+  };
+  const std::vector<Case> cases = {
+      {[](TlsOptions& t) { t.verify = false; }, "tls_verify=false"},
+      {[](TlsOptions& t) { t.ca_file = "/etc/ssl/ca.pem"; }, "ca_file"},
+      {[](TlsOptions& t) { t.ca_dir = "/etc/ssl/certs"; }, "ca_dir"},
+      {[](TlsOptions& t) { t.cert_file = "client.pem"; }, "cert_file"},
+      {[](TlsOptions& t) { t.key_file = "client.key"; }, "key_file"},
+      {[](TlsOptions& t) { t.server_name = "db.example.com"; }, "tls_server_name"},
+  };
+  for (const auto& tc : cases) {
+    SCOPED_TRACE(tc.mentions);
+    Config c;
+    c.password = "hunter2";
+    tc.set(c.tls);
+    const std::string message = config_error([&] { c.validate(); });
+    EXPECT_NE(message.find(tc.mentions), std::string::npos) << message;
+    EXPECT_NE(message.find("secure"), std::string::npos) << message;
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+    c.secure = true;
+    EXPECT_NO_THROW(c.validate());
+  }
+  // All of them at once are all named.
+  Config all;
+  for (const auto& tc : cases) tc.set(all.tls);
+  const std::string message = config_error([&] { all.validate(); });
+  for (const auto& tc : cases) EXPECT_NE(message.find(tc.mentions), std::string::npos) << message;
 }
 
 TEST(ConfigEnv, LoadBalancingVariable) {
