@@ -25,7 +25,10 @@ class Connector {
 };
 
 // Connects to `host` (one of config.hosts) with NativeConnection: TCP or TLS, handshake, and the
-// config's user, database, compression, timeouts and settings.
+// config's user, database, compression, timeouts and settings. With TLS verification turned off
+// (config.tls.verify = false), each connector logs one warning through config.logger when it is
+// made, naming its hosts: so once per strategy made from the config (initialize() gives direct and
+// pooled one connector; failover has one per host), not once per connection.
 std::shared_ptr<Connector> native_connector(const Config& config, const HostPort& host);
 
 // Connects to the config's hosts in order, returning the first that answers (each within

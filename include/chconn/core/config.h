@@ -83,7 +83,8 @@ LoadBalancing parse_load_balancing(std::string_view text, std::string_view what 
 // any of them (verify = false included) without it, since they would be ignored and the password
 // would cross the network in plain text.
 struct TlsOptions {
-  // Verify the server's certificate chain and host name. Turning this off is an explicit opt-out.
+  // Verify the server's certificate chain and host name. Turning this off is an explicit opt-out
+  // for tests: connectors made from such a config log a warning once each (see connector.h).
   bool verify = true;
   std::string ca_file;      // PEM bundle of trusted CAs; empty: the system's default store
   std::string ca_dir;       // directory of hashed CA certificates
