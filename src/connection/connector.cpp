@@ -6,6 +6,7 @@
 
 #include "chconn/connection/native_connection.h"
 #include "chconn/core/error.h"
+#include "chconn/core/log.h"
 #include "chconn/net/resolver.h"
 #include "chconn/net/tls.h"
 #include "connection/resolver_for.h"
@@ -23,6 +24,15 @@ class NativeConnector final : public Connector {
     if (config_.secure) tls_ = std::make_shared<const net::TlsContext>(config_.tls);
     // One resolver too: its cache saves a DNS lookup per connection of a pool.
     resolver_ = detail::resolver_for(config_);
+    // Said here, with the TLS context, so once per connector (once per strategy made from the
+    // config) and never once per connection, which would flood the log of a busy pool.
+    // validate() has refused verify = false without secure.
+    if (tls_ && !config_.tls.verify) {
+      log(config_.logger.get(), LogLevel::warning,
+          "TLS certificate verification is off (tls_verify=false) for connections to " + describe() +
+              ": the server's identity is not checked, so anyone on the network path can pose as the server and "
+              "read the password and the data; use it for tests only");
+    }
   }
 
   std::unique_ptr<Connection> connect(Deadline deadline) override {

@@ -631,6 +631,9 @@ std::unique_ptr<NativeConnection> NativeConnection::connect(const Config& config
                                                             Deadline deadline,
                                                             std::shared_ptr<const net::TlsContext> tls,
                                                             std::shared_ptr<const net::Resolver> resolver) {
+  // Before any byte goes out: a config that cannot work (TLS options without secure, which would
+  // send the password in plain text) fails here too, not only through connectors and strategies.
+  config.validate();
   const Deadline connect_deadline = deadline.earliest(config.timeouts.connect);
   const std::string where = to_string(HostPort{host.host, config.port_of(host)});
   try {

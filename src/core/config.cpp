@@ -169,7 +169,7 @@ std::optional<std::uint64_t> parse_uint(std::string_view v) noexcept {
   return n;
 }
 
-std::optional<std::uint16_t> parse_port(std::string_view v) noexcept {
+std::optional<std::uint16_t> read_port(std::string_view v) noexcept {
   const auto n = parse_uint(v);
   if (!n || *n == 0 || *n > 65535) return std::nullopt;
   return static_cast<std::uint16_t>(*n);
@@ -274,10 +274,30 @@ std::string parse_text(std::string_view v, std::string_view what) {
 
 // --- Hosts ---
 
-// Parses one "host", "host:port", "[v6]" or "[v6]:port". `where` prefixes messages ("invalid DSN",
-// "invalid CLICKHOUSE_HOST"); `decode` applies percent-decoding (DSNs, not environment variables).
-HostPort parse_host(std::string_view entry, bool decode, std::string_view where) {
+// An IPv6 literal as it appears inside brackets: hex digits, ':' and '.' (an embedded IPv4), with
+// at least one ':', then an optional "%zone" of unreserved characters. Only the characters are
+// checked; the resolver judges the rest.
+bool is_ipv6_literal(std::string_view text) noexcept {
+  const auto zone = text.find('%');
+  const std::string_view address = text.substr(0, zone);
+  const bool ok_address =
+      address.find(':') != std::string_view::npos &&
+      std::all_of(address.begin(), address.end(), [](char c) { return is_hex(c) || c == ':' || c == '.'; });
+  if (zone == std::string_view::npos) return ok_address;
+  const std::string_view name = text.substr(zone + 1);
+  return ok_address && !name.empty() && std::all_of(name.begin(), name.end(), is_unreserved);
+}
+
+// Where a host list comes from: a DSN (a URL: percent-decoded, IPv6 only in brackets) or text typed
+// by hand (an environment variable, a command-line flag: taken as is, and a bare IPv6 literal is
+// an address without a port, as clickhouse-client reads --host).
+enum class HostSyntax : std::uint8_t { dsn, typed };
+
+// Parses one "host", "host:port", "[v6]" or "[v6]:port", or (typed only) a bare IPv6 literal.
+// `where` prefixes messages ("invalid DSN", "invalid CLICKHOUSE_HOST").
+HostPort parse_host(std::string_view entry, HostSyntax syntax, std::string_view where) {
   const std::string w(where);
+  const bool decode = syntax == HostSyntax::dsn;
   const auto decode_host = [&](std::string_view raw) {
     if (!decode) return std::string(raw);
     Decoded d = percent_decode(raw);
@@ -307,24 +327,28 @@ HostPort parse_host(std::string_view entry, bool decode, std::string_view where)
       port_text = after.substr(1);
     }
     if (hp.host.empty()) fail(w + ": empty IPv6 address in host " + quote(entry) + "; e.g. [::1]:9000");
-    // Hex digits, ':' and '.' (an embedded IPv4), then an optional "%zone" (written %25zone in a DSN).
-    const auto zone = hp.host.find('%');
-    const std::string_view address = std::string_view(hp.host).substr(0, zone);
-    const bool ok_address =
-        address.find(':') != std::string_view::npos &&
-        std::all_of(address.begin(), address.end(), [](char c) { return is_hex(c) || c == ':' || c == '.'; });
-    const bool ok_zone =
-        zone == std::string::npos ||
-        (zone + 1 < hp.host.size() && std::all_of(hp.host.begin() + static_cast<std::ptrdiff_t>(zone) + 1,
-                                                  hp.host.end(), [](char c) { return is_unreserved(c); }));
-    if (!ok_address || !ok_zone) {
+    // A zone is written %25zone in a DSN, so it is checked decoded.
+    if (!is_ipv6_literal(hp.host)) {
       fail(w + ": " + quote(hp.host) + " in host " + quote(entry) +
-           " is not an IPv6 address; brackets are only for IPv6 literals such as [::1] or [fe80::1%25eth0]");
+           " is not an IPv6 address; brackets are only for IPv6 literals such as [::1] or " +
+           (decode ? "[fe80::1%25eth0]" : "[fe80::1%eth0]"));
     }
   } else {
     const auto colon = entry.find(':');
     if (colon != std::string_view::npos && entry.find(':', colon + 1) != std::string_view::npos) {
-      fail(w + ": host " + quote(entry) + " has more than one ':'; write IPv6 addresses in brackets, e.g. [::1]:9000");
+      if (decode) {
+        fail(w + ": host " + quote(entry) +
+             " has more than one ':'; write IPv6 addresses in brackets, e.g. [::1]:9000");
+      }
+      // Typed by hand: the whole text is one IPv6 address and no port, as for clickhouse-client
+      // ("::1:9000" is the address ::1:9000; a port needs brackets).
+      if (!is_ipv6_literal(entry)) {
+        fail(w + ": host " + quote(entry) +
+             " is not an IPv6 address (an address with more than one ':'); write a host name, host:port, "
+             "an IPv6 address such as ::1, or [::1]:9000 for one with a port");
+      }
+      hp.host = std::string(entry);
+      return hp;
     }
     hp.host = decode_host(entry.substr(0, colon));
     if (colon != std::string_view::npos) {
@@ -349,7 +373,7 @@ HostPort parse_host(std::string_view entry, bool decode, std::string_view where)
       fail(w + ": missing port after ':' in host " + quote(entry) +
            "; write host:PORT with PORT in 1..65535, or leave out the ':'");
     }
-    const auto port = parse_port(port_text);
+    const auto port = read_port(port_text);
     if (!port) {
       // Only a numeric port is echoed: text after "host:" may be a password whose "@host" part
       // was forgotten (clickhouse://user:secret).
@@ -363,7 +387,7 @@ HostPort parse_host(std::string_view entry, bool decode, std::string_view where)
   return hp;
 }
 
-std::vector<HostPort> parse_hosts(std::string_view list, bool decode, std::string_view where) {
+std::vector<HostPort> parse_hosts(std::string_view list, HostSyntax syntax, std::string_view where) {
   if (list.empty()) {
     fail(std::string(where) + ": no host given; write at least one host, e.g. localhost or db1:9000,db2:9000");
   }
@@ -373,16 +397,45 @@ std::vector<HostPort> parse_hosts(std::string_view list, bool decode, std::strin
     const auto comma = list.find(',', start);
     std::string_view entry = list.substr(start, comma == std::string_view::npos ? list.npos : comma - start);
     // Environment variables are typed by hand ("db1, db2"); a DSN is a URL and has no spaces.
-    if (!decode) entry = trim(entry);
+    if (syntax == HostSyntax::typed) entry = trim(entry);
     if (entry.empty()) {
       fail(std::string(where) + ": empty host at position " + std::to_string(hosts.size() + 1) +
            " of the host list; remove the extra ',' or add the missing host");
     }
-    hosts.push_back(parse_host(entry, decode, where));
+    hosts.push_back(parse_host(entry, syntax, where));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
   return hosts;
+}
+
+// --- TLS options without TLS ---
+
+// Why `c` cannot work as it stands because it sets TLS options (named as the DSN names them; the
+// CLI's flags mirror them) without secure: a plain connection would ignore them, and the password
+// would cross the network in plain text while the user believes it is protected. Empty when there
+// is no such problem. One rule for the DSN (parse_query) and validate(), which phrase the prefix.
+std::string tls_without_secure(const Config& c) {
+  if (c.secure) return {};
+  std::vector<std::string_view> set;
+  if (!c.tls.verify) set.push_back("tls_verify=false (chconn: --accept-invalid-certificate)");
+  if (!c.tls.ca_file.empty()) set.push_back("ca_file (chconn: --ca-file)");
+  if (!c.tls.ca_dir.empty()) set.push_back("ca_dir");
+  if (!c.tls.cert_file.empty()) set.push_back("cert_file");
+  if (!c.tls.key_file.empty()) set.push_back("key_file");
+  if (!c.tls.server_name.empty()) set.push_back("tls_server_name");
+  if (set.empty()) return {};
+  std::string names;
+  for (std::size_t i = 0; i < set.size(); ++i) {
+    if (i != 0) names += i + 1 == set.size() ? " and " : ", ";
+    names += set[i];
+  }
+  const bool one = set.size() == 1;
+  return names + (one ? " is a TLS option" : " are TLS options") +
+         ", but secure is not true: a plain connection would ignore " + (one ? "it" : "them") +
+         " and the password and data would cross the network in plain text; set secure=true (in a DSN: "
+         "secure=true; in the environment: CLICKHOUSE_SECURE=true; chconn: --secure), or remove " +
+         (one ? "it" : "them");
 }
 
 // --- DSN parameters ---
@@ -575,6 +628,7 @@ void parse_query(std::string_view query, Config& c) {
   }
 
   // Checked after all parameters so that their order does not matter.
+  if (std::string why = tls_without_secure(c); !why.empty()) fail("invalid DSN: " + why);
   if (c.pool.min_idle > c.pool.max_size) {
     const bool max_given = std::any_of(seen.begin(), seen.end(), [](const auto& s) { return s.first == "pool_max"; });
     fail("invalid DSN: pool_min_idle=" + std::to_string(c.pool.min_idle) +
@@ -656,6 +710,29 @@ std::string to_string(const HostPort& address) {
   std::string out = address.host.find(':') != std::string::npos ? "[" + address.host + "]" : address.host;
   if (address.port != 0) out += ":" + std::to_string(address.port);
   return out;
+}
+
+HostPort parse_host_port(std::string_view text, std::string_view what) {
+  return parse_host(trim(text), HostSyntax::typed, "invalid " + std::string(what));
+}
+
+std::uint16_t parse_port(std::string_view text, std::string_view what) {
+  const auto port = read_port(trim(text));
+  if (!port) bad_value(text, what, "use a port number from 1 to 65535 (e.g. 9000, or 9440 for TLS)");
+  return *port;
+}
+
+void apply_port(std::vector<HostPort>& hosts, std::uint16_t port, std::string_view port_source,
+                std::string_view hosts_source) {
+  // Every host is checked before any is changed, so an error leaves `hosts` as it was.
+  for (const HostPort& hp : hosts) {
+    if (hp.port != 0 && hp.port != port) {
+      fail("conflicting ports: " + std::string(port_source) + " " + std::to_string(port) + " disagrees with port " +
+           std::to_string(hp.port) + " of host " + quote(hp.host) + " in " + std::string(hosts_source) +
+           "; give the port one way only, or the same both ways");
+    }
+  }
+  for (HostPort& hp : hosts) hp.port = port;
 }
 
 std::string_view to_string(Compression c) noexcept {
@@ -777,7 +854,7 @@ Config Config::from_dsn(std::string_view dsn) {
   }
 
   const auto host_end = rest.find_first_of("/?#");
-  c.hosts = parse_hosts(rest.substr(0, host_end), true, "invalid DSN");
+  c.hosts = parse_hosts(rest.substr(0, host_end), HostSyntax::dsn, "invalid DSN");
   rest = host_end == std::string_view::npos ? std::string_view{} : rest.substr(host_end);
 
   if (const auto hash = rest.find('#'); hash != std::string_view::npos) {
@@ -828,14 +905,12 @@ Config Config::from_env(const EnvLookup& getenv) {
       throw e.with_context("CLICKHOUSE_DSN");
     }
   }
-  if (auto hosts = get("CLICKHOUSE_HOST")) c.hosts = parse_hosts(trim(*hosts), false, "invalid CLICKHOUSE_HOST");
+  const auto hosts = get("CLICKHOUSE_HOST");
+  if (hosts) c.hosts = parse_hosts(trim(*hosts), HostSyntax::typed, "invalid CLICKHOUSE_HOST");
   if (auto port_text = get("CLICKHOUSE_PORT")) {
-    const auto port = parse_port(trim(*port_text));
-    if (!port)
-      bad_value(*port_text, "CLICKHOUSE_PORT", "use a port number from 1 to 65535 (e.g. 9000, or 9440 for TLS)");
-    // Only hosts without a port of their own: "db1:9001,db2" with CLICKHOUSE_PORT=9100 keeps 9001.
-    for (auto& hp : c.hosts)
-      if (hp.port == 0) hp.port = *port;
+    // The hosts' own ports come from CLICKHOUSE_HOST, else from the DSN (the default host has none).
+    apply_port(c.hosts, parse_port(*port_text, "CLICKHOUSE_PORT"), "CLICKHOUSE_PORT",
+               hosts ? "CLICKHOUSE_HOST" : "CLICKHOUSE_DSN");
   }
   if (auto user = get("CLICKHOUSE_USER")) c.user = parse_text(*user, "CLICKHOUSE_USER");
   if (auto password = get("CLICKHOUSE_PASSWORD")) c.password = std::move(*password);
@@ -934,6 +1009,7 @@ void Config::validate() const {
       invalid("setting name " + quote(s.name) + " is not valid; ClickHouse setting names are letters, digits and '_'");
     }
   }
+  if (std::string why = tls_without_secure(*this); !why.empty()) invalid(std::move(why));
 }
 
 std::string Config::to_dsn(bool redact) const {

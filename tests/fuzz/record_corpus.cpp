@@ -526,7 +526,7 @@ const std::vector<std::string> k_dsns{
     "&pool_acquire_timeout=1.5&cancel_drain_timeout=2s",
     "clickhouse://host?secure=yes&tls_verify=false&ca_file=/etc/ca.pem&ca_dir=/etc/certs&cert_file=c.pem"
     "&key_file=k.pem&tls_server_name=db.example.com",
-    "clickhouse://host?skip_verify=1&env=production&client_name=svc&setting.max_threads=4"
+    "clickhouse://host?secure=1&skip_verify=1&env=production&client_name=svc&setting.max_threads=4"
     "&setting.send_logs_level=trace",
     "clickhouse://host?pool_idle_timeout=10m&pool_max_lifetime=1h&pool_lifetime_jitter=0.25"
     "&pool_validate_after=0&pool_leak_threshold=0&env=testing",

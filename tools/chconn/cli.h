@@ -25,8 +25,10 @@ namespace chconn::cli {
 // CLICKHOUSE_PASSWORD, ...; see Config::from_env).
 struct ConnectionFlags {
   std::string dsn;
-  std::string host;
-  std::uint16_t port = 0;
+  std::string host;                    // host, host:port, [v6], [v6]:port or a bare IPv6 address (parse_host_port)
+  CLI::Option* host_option = nullptr;  // set by add_to(); tells whether --host was given
+  std::string port;                    // 1..65535; read by parse_port, so "0" is an error and not "the default"
+  CLI::Option* port_option = nullptr;  // set by add_to(); tells whether --port was given
   std::string user;
   std::string password;
   CLI::Option* password_option = nullptr;  // set by add_to(); tells whether --password was given
@@ -41,9 +43,19 @@ struct ConnectionFlags {
   std::string query_timeout;
 
   void add_to(CLI::App& app);
-  // The effective configuration; throws Error(config) naming the bad flag.
+  // The effective configuration; throws Error(config) naming the bad flag. A port given with
+  // --host and with --port must agree, and --port must agree with the ports of the DSN's or the
+  // environment's hosts (apply_port). When TLS certificate verification is off it warns on stderr,
+  // once however often it is called (each command calls it once; the warning is for the process).
   Config to_config() const;
+
+ private:
+  mutable bool warned_unverified_tls_ = false;
 };
+
+// The line `chconn config` and `chconn health` add to their output when TLS certificate
+// verification is off, so that what they print cannot pass for a verified setup; empty otherwise.
+std::string unverified_tls_mark(const Config& config);
 
 // What every command is handed.
 struct Context {

@@ -1,5 +1,6 @@
-// `chconn config`: prints the effective configuration as a DSN, password redacted. It connects to
-// nothing, so it shows what the flags, --dsn and the environment add up to.
+// `chconn config`: prints the effective configuration as a DSN, password redacted, and a warning
+// line after it when TLS certificate verification is off. It connects to nothing, so it shows what
+// the flags, --dsn and the environment add up to.
 #include <iostream>
 
 #include "cli.h"
@@ -15,7 +16,7 @@ class ConfigCommand final : public Command {
 
   int run(const Context& context) override {
     const Config config = context.connection.to_config();
-    std::cout << config << '\n';
+    std::cout << config << '\n' << unverified_tls_mark(config);
     return 0;
   }
 };

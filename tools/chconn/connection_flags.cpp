@@ -13,8 +13,12 @@ namespace chconn::cli {
 
 void ConnectionFlags::add_to(CLI::App& app) {
   app.add_option("--dsn", dsn, "connection DSN: clickhouse://user:password@host:port/db?param=value...");
-  app.add_option("-h,--host", host, "server host (default: localhost, or the DSN's / CLICKHOUSE_HOST)");
-  app.add_option("--port", port, "native port (default 9000, or 9440 with --secure)");
+  host_option = app.add_option(
+      "-h,--host", host,
+      "server host: host, host:port, [v6], [v6]:port or an IPv6 address such as ::1 (default: localhost, or the "
+      "DSN's / CLICKHOUSE_HOST)");
+  port_option = app.add_option(
+      "--port", port, "native port, 1-65535 (default 9000, or 9440 with --secure); must agree with a port in --host");
   app.add_option("-u,--user", user, "user name (default: default)");
   password_option = app.add_option("--password", password,
                  "password; prefer CLICKHOUSE_PASSWORD or --ask-password, since command lines are visible to "
@@ -23,8 +27,9 @@ void ConnectionFlags::add_to(CLI::App& app) {
   app.add_option("-d,--database", database, "default database");
   app.add_flag("-s,--secure", secure, "connect over TLS");
   app.add_flag("--accept-invalid-certificate", accept_invalid_certificate,
-               "with --secure: do not verify the server's certificate");
-  app.add_option("--ca-file", ca_file, "with --secure: PEM file of trusted CA certificates");
+               "with --secure (an error without it): do not verify the server's certificate; for tests only, "
+               "warned about on stderr");
+  app.add_option("--ca-file", ca_file, "with --secure (an error without it): PEM file of trusted CA certificates");
   app.add_option("--compression", compression, "none, lz4 (default) or zstd")
       ->check(CLI::IsMember({"none", "lz4", "zstd"}));
   app.add_option("--setting", settings, "a ClickHouse setting for every query, NAME=VALUE (repeatable)")
@@ -37,9 +42,13 @@ void ConnectionFlags::add_to(CLI::App& app) {
 
 Config ConnectionFlags::to_config() const {
   Config config = dsn.empty() ? Config::from_env() : Config::from_dsn(dsn);
-  if (!host.empty()) config.hosts = {HostPort{host, port}};
-  else if (port != 0) {
-    for (auto& h : config.hosts) h.port = port;
+  const bool host_given = host_option && host_option->count() > 0;
+  if (host_given) config.hosts = {parse_host_port(host, "--host")};
+  if (port_option && port_option->count() > 0) {
+    const std::string_view hosts_from = host_given     ? "--host"
+                                        : !dsn.empty() ? "--dsn"
+                                                       : "the environment (CLICKHOUSE_HOST or CLICKHOUSE_DSN)";
+    apply_port(config.hosts, parse_port(port, "--port"), "--port", hosts_from);
   }
   if (!user.empty()) config.user = user;
   if (ask_password) config.password = read_password_from_terminal("Password for " + config.user + ": ");
@@ -59,8 +68,19 @@ Config ConnectionFlags::to_config() const {
   if (!connect_timeout.empty()) config.timeouts.connect = parse_duration(connect_timeout, "--connect-timeout");
   if (!query_timeout.empty()) config.timeouts.query = parse_duration(query_timeout, "--query-timeout");
   config.client_name = "chconn";
-  config.validate();
+  config.validate();  // refuses TLS options without --secure, before anything connects
+  if (!config.tls.verify && !warned_unverified_tls_) {
+    warned_unverified_tls_ = true;
+    std::cerr << "chconn: warning: TLS certificate verification is off (--accept-invalid-certificate, or "
+                 "tls_verify=false / skip_verify=true in the DSN): the server's identity is not checked, so anyone "
+                 "on the network path can pose as the server and read the password and the data\n";
+  }
   return config;
+}
+
+std::string unverified_tls_mark(const Config& config) {
+  if (config.tls.verify) return {};
+  return "WARNING: TLS CERTIFICATE NOT VERIFIED (tls_verify=false): the server's identity is not checked\n";
 }
 
 std::pair<std::string, std::string> split_assignment(const std::string& text, std::string_view flag) {

@@ -43,7 +43,7 @@ class HealthCommand final : public Command {
     options.logger = config.logger;
     ConnectionManager manager(factory, options);
     const HealthReport report = manager.run_health_check_once();
-    std::cout << to_string(report);
+    std::cout << unverified_tls_mark(config) << to_string(report);
     if (metrics_) std::cout << '\n' << manager.metrics_text();
     std::cout.flush();
     return report.healthy() ? 0 : 1;

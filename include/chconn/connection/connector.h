@@ -28,7 +28,10 @@ class Connector {
 // config's user, database, compression, timeouts and settings. Its connections share one TLS
 // context and one Resolver (config.dns_servers; answers cached as chconn/net/resolver.h says).
 // Throws Error(config) for a config that cannot work (Config::validate, a dns_servers entry that
-// is not an IP address).
+// is not an IP address). With TLS verification turned off (config.tls.verify = false), each
+// connector logs one warning through config.logger when it is made, naming its hosts: so once per
+// strategy made from the config (initialize() gives direct and pooled one connector; failover has
+// one per host), not once per connection.
 std::shared_ptr<Connector> native_connector(const Config& config, const HostPort& host);
 
 // Connects to the config's hosts in order, returning the first that answers (each within

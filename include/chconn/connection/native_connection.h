@@ -38,10 +38,10 @@ class NativeConnection final : public Connection {
   // context; null makes one from config.tls. `resolver` may carry a shared Resolver (and its
   // cache, chconn/net/resolver.h); null makes one for this connection from config.dns_servers.
   // Reconnecting after a server error reuses both.
-  // Throws Error: network / timeout on connection failures (timeout also when no DNS server
-  // answered in time), server for a refused login (wrong password: code 193 or 516; unknown
-  // database: 81), protocol for a peer that is not ClickHouse, config for a dns_servers entry
-  // that is not an IP address.
+  // Throws Error: config when config.validate() does (before connecting) or for a dns_servers
+  // entry that is not an IP address, network / timeout on connection failures (timeout also when
+  // no DNS server answered in time), server for a refused login (wrong password: code 193 or 516;
+  // unknown database: 81), protocol for a peer that is not ClickHouse.
   static std::unique_ptr<NativeConnection> connect(const Config& config, const HostPort& host, Deadline deadline,
                                                    std::shared_ptr<const net::TlsContext> tls = {},
                                                    std::shared_ptr<const net::Resolver> resolver = {});

@@ -42,6 +42,24 @@ struct HostPort {
 // "host:port", with IPv6 literals in brackets ("[::1]:9000"); just "host" when port is 0.
 std::string to_string(const HostPort& address);
 
+// Parses one server address typed by hand (the CLI's --host, an entry of CLICKHOUSE_HOST), in the
+// forms clickhouse-client takes: "host", "host:port", "[v6]", "[v6]:port", or a bare IPv6 literal
+// ("::1", "fe80::1%eth0"), which has no port ("[::1]:9000" gives it one). Spaces around it are
+// ignored. A port is 1..65535; the result's port is 0 when none was given. Throws Error(config)
+// whose message starts with "invalid <what>" and says what would be valid.
+HostPort parse_host_port(std::string_view text, std::string_view what);
+
+// Parses a port number given on its own (--port, CLICKHOUSE_PORT): 1..65535, spaces around it
+// ignored. Throws Error(config) naming `what` and quoting the text.
+std::uint16_t parse_port(std::string_view text, std::string_view what);
+
+// Applies a port given on its own (from `port_source`, e.g. "--port") to `hosts` (from
+// `hosts_source`, e.g. "--host"): a host without a port takes it, and a host with a port of its own
+// must have the same one. A disagreement is an Error(config) naming both sources and ports, and
+// leaves `hosts` unchanged: a port given twice never silently loses.
+void apply_port(std::vector<HostPort>& hosts, std::uint16_t port, std::string_view port_source,
+                std::string_view hosts_source);
+
 enum class Compression : std::uint8_t { none, lz4, zstd };
 std::string_view to_string(Compression c) noexcept;
 
@@ -61,8 +79,12 @@ std::string_view to_string(LoadBalancing policy) noexcept;
 // Error(config) naming `what` and listing the valid names.
 LoadBalancing parse_load_balancing(std::string_view text, std::string_view what = "load_balancing");
 
+// TLS settings. They only apply with Config::secure = true: validate() rejects a config that sets
+// any of them (verify = false included) without it, since they would be ignored and the password
+// would cross the network in plain text.
 struct TlsOptions {
-  // Verify the server's certificate chain and host name. Turning this off is an explicit opt-out.
+  // Verify the server's certificate chain and host name. Turning this off is an explicit opt-out
+  // for tests: connectors made from such a config log a warning once each (see connector.h).
   bool verify = true;
   std::string ca_file;      // PEM bundle of trusted CAs; empty: the system's default store
   std::string ca_dir;       // directory of hashed CA certificates
@@ -164,7 +186,9 @@ struct Config {
   //   client_name  setting.NAME=VALUE (a ClickHouse setting sent with every query)
   // BOOL is true/false, 1/0 or yes/no; durations are as parse_duration() reads them and, except
   // pool_validate_after and pool_leak_threshold, greater than zero. Unknown or repeated parameters
-  // and bad values are an Error(config) naming them; no message ever contains the password.
+  // and bad values are an Error(config) naming them; no message ever contains the password. The TLS
+  // parameters (tls_verify=false or skip_verify=true, ca_file, ca_dir, cert_file, key_file,
+  // tls_server_name) need secure=true in the same DSN. A bare IPv6 host must be in brackets.
   // A password with raw '/', '?', '#' or '@' is accepted, but should be percent-encoded (one that
   // holds a '?' followed later by '=' must be: it would read as the start of the parameters).
   static Config from_dsn(std::string_view dsn);
@@ -173,8 +197,10 @@ struct Config {
   // CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE, CLICKHOUSE_SECURE,
   // CLICKHOUSE_COMPRESSION, CHCONN_ENV, CHCONN_STRATEGY, CHCONN_LOAD_BALANCING and CHCONN_POOL_MAX
   // over it.
-  // CLICKHOUSE_HOST is a comma-separated list of host or host:port; CLICKHOUSE_PORT applies to
-  // the hosts without a port of their own. A variable set to the empty string counts as unset.
+  // CLICKHOUSE_HOST is a comma-separated list of addresses in the forms parse_host_port() takes
+  // (host, host:port, [v6], [v6]:port, a bare IPv6 literal). CLICKHOUSE_PORT is the port of the
+  // hosts (of CLICKHOUSE_HOST, else of the DSN) that have none of their own, and must equal the
+  // port of those that have one (apply_port). A variable set to the empty string counts as unset.
   // Errors name the variable. The result is validate()d.
   static Config from_env();
   // The same, reading variables through `getenv` (for tests and embedding).
@@ -182,7 +208,8 @@ struct Config {
   static Config from_env(const EnvLookup& getenv);
 
   // Throws Error(config) if the configuration cannot work (no hosts, empty user, zero pool size,
-  // non-positive timeouts, failover tuning the breakers or error decay would reject, ...).
+  // non-positive timeouts, failover tuning the breakers or error decay would reject, TLS options
+  // without secure = true, ...).
   void validate() const;
 
   // The port used for `address`: its own, or the default for `secure`.

@@ -194,17 +194,24 @@ TEST(ConfigDsn, ParsesGoodDsns) {
          c.secure = true;
          c.compression = Compression::none;
        }},
-      {"clickhouse://h?secure=no&tls_verify=0",
+      {"clickhouse://h?secure=yes&tls_verify=0",
        [](Config& c) {
          c.hosts = {{"h", 0}};
+         c.secure = true;
          c.tls.verify = false;
        }},
-      {"clickhouse://h?skip_verify=yes",
+      {"clickhouse://h?skip_verify=yes&secure=true",
        [](Config& c) {
          c.hosts = {{"h", 0}};
+         c.secure = true;
          c.tls.verify = false;
        }},
+      // Verification on is the default, not a TLS option that needs secure=true.
       {"clickhouse://h?skip_verify=false",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+       }},
+      {"clickhouse://h?secure=false&tls_verify=true",
        [](Config& c) {
          c.hosts = {{"h", 0}};
        }},
@@ -470,6 +477,15 @@ TEST(ConfigDsn, RejectsBadDsns) {
       {base + "?client_name=a%0Ab", {"'client_name'", "control"}, {}},
       {base + "?tls_server_name=a%20b", {"'a b'", "tls_server_name"}, {}},
       {base + "?%73ecure=1", {"'%73ecure'"}, {}},
+      // TLS options without secure=true would be ignored and the password sent in plain text.
+      {base + "?ca_file=/etc/ssl/ca.pem", {"invalid DSN", "ca_file", "secure=true", "plain text"}, {}},
+      {base + "?secure=false&tls_server_name=db.example.com", {"tls_server_name", "secure=true"}, {}},
+      {base + "?tls_verify=false", {"tls_verify=false", "secure=true"}, {}},
+      {base + "?skip_verify=1", {"tls_verify=false", "secure=true"}, {}},
+      {base + "?ca_dir=/etc/ssl/certs&cert_file=c.pem&key_file=k.pem",
+       {"ca_dir", "cert_file", "key_file", "secure=true"},
+       {}},
+      {base + "?ca_file=/x.pem&secure=0", {"ca_file", "secure=true"}, {}},
   };
   ASSERT_GE(cases.size(), 25u);
   for (const auto& tc : cases) {
@@ -723,6 +739,7 @@ TEST(ConfigDsn, RoundTripsThroughToDsn) {
     c.failover.breaker_window = 1s;
   }));
   configs.push_back(with([](Config& c) {
+    c.secure = true;
     c.tls.server_name = "sni.example.com";
     c.compression = Compression::lz4;
   }));
@@ -825,6 +842,80 @@ TEST(ParseDuration, RejectsBadInputNamingWhat) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Addresses and ports typed by hand (--host, --port, CLICKHOUSE_HOST, CLICKHOUSE_PORT)
+
+TEST(ParseHostPort, TakesTheFormsOfClickhouseClient) {
+  const std::vector<std::pair<std::string, HostPort>> cases = {
+      {"db1", {"db1", 0}},
+      {"db1:9001", {"db1", 9001}},
+      {" db1:9001 ", {"db1", 9001}},
+      {"10.0.0.1:1", {"10.0.0.1", 1}},
+      {"[::1]", {"::1", 0}},
+      {"[::1]:65535", {"::1", 65535}},
+      {"::1", {"::1", 0}},
+      // A bare IPv6 address has no port: this is the address ::1:9000, as for clickhouse-client.
+      {"::1:9000", {"::1:9000", 0}},
+      {"fe80::1%eth0", {"fe80::1%eth0", 0}},
+      {"[fe80::1%eth0]:9440", {"fe80::1%eth0", 9440}},
+      {"::ffff:10.0.0.1", {"::ffff:10.0.0.1", 0}},
+  };
+  for (const auto& [text, expected] : cases) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(parse_host_port(text, "--host"), expected);
+  }
+}
+
+TEST(ParseHostPort, RejectsWhatIsNoAddressNamingTheSource) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "empty host"},
+      {"db1:0", "1 to 65535"},
+      {"db1:65536", "'65536'"},
+      {"db1:", "missing port"},
+      {"db1:x", "port"},
+      {"[::1", "missing ']'"},
+      {"[::1]x", "after ']'"},
+      {"[::1]:0", "1 to 65535"},
+      {"[db1]", "not an IPv6 address"},
+      {"::g", "not an IPv6 address"},
+      {"fe80::1%", "not an IPv6 address"},
+      {"db 1", "' '"},
+      {"db1,db2", "','"},
+  };
+  for (const auto& [text, part] : cases) {
+    SCOPED_TRACE(text);
+    const std::string message = config_error([&] { (void)parse_host_port(text, "--host"); });
+    EXPECT_NE(message.find("config error: invalid --host: "), std::string::npos) << message;
+    EXPECT_NE(message.find(part), std::string::npos) << message;
+  }
+}
+
+TEST(ParsePort, AcceptsOneTo65535Only) {
+  EXPECT_EQ(parse_port("1", "--port"), 1);
+  EXPECT_EQ(parse_port("65535", "--port"), 65535);
+  EXPECT_EQ(parse_port(" 9000 ", "--port"), 9000);
+  // 0 is not "the default": a port given on its own is a real port.
+  for (const std::string bad : {"0", "00", "65536", "-1", "", " ", "9000x", "0x10", "1e3", "+9000"}) {
+    SCOPED_TRACE(bad);
+    const std::string message = config_error([&] { (void)parse_port(bad, "--port"); });
+    EXPECT_NE(message.find("--port"), std::string::npos) << message;
+    EXPECT_NE(message.find("1 to 65535"), std::string::npos) << message;
+  }
+}
+
+TEST(ApplyPort, FillsHostsWithoutOneAndRefusesADisagreement) {
+  std::vector<HostPort> hosts{{"db1", 0}, {"db2", 9001}};
+  apply_port(hosts, 9001, "--port", "--host");
+  EXPECT_EQ(hosts, (std::vector<HostPort>{{"db1", 9001}, {"db2", 9001}}));
+
+  const std::vector<HostPort> before{{"db1", 0}, {"db2", 9001}};
+  std::vector<HostPort> other = before;
+  const std::string message = config_error([&] { apply_port(other, 9002, "--port", "--dsn"); });
+  for (const char* part : {"--port", "9002", "9001", "'db2'", "--dsn"})
+    EXPECT_NE(message.find(part), std::string::npos) << "missing " << part << " in: " << message;
+  EXPECT_EQ(other, before) << "nothing half-done";
+}
+
+// ---------------------------------------------------------------------------------------------
 // Environment
 
 using EnvVars = std::map<std::string, std::string, std::less<>>;
@@ -883,7 +974,7 @@ TEST(ConfigEnv, FailoverTuningComesThroughTheDsnVariable) {
 TEST(ConfigEnv, VariablesOverrideTheDsn) {
   FakeEnv env({
       {"CLICKHOUSE_DSN", "clickhouse://app:pw@db1:9000/analytics?compression=zstd&strategy=direct&pool_max=4"},
-      {"CLICKHOUSE_HOST", "h1, h2:9001,[::1]"},
+      {"CLICKHOUSE_HOST", "h1, h2:9100,[::1]"},
       {"CLICKHOUSE_PORT", "9100"},
       {"CLICKHOUSE_USER", "other"},
       {"CLICKHOUSE_PASSWORD", "hunter2"},
@@ -896,7 +987,7 @@ TEST(ConfigEnv, VariablesOverrideTheDsn) {
   });
   const Config c = Config::from_env(env.lookup());
   Config expected = Config::from_dsn("clickhouse://app:pw@db1:9000/analytics");
-  expected.hosts = {{"h1", 9100}, {"h2", 9001}, {"::1", 9100}};
+  expected.hosts = {{"h1", 9100}, {"h2", 9100}, {"::1", 9100}};
   expected.user = "other";
   expected.password = "hunter2";
   expected.database = "logs";
@@ -909,11 +1000,52 @@ TEST(ConfigEnv, VariablesOverrideTheDsn) {
   EXPECT_EQ(c.to_string().find("hunter2"), std::string::npos);
 }
 
-TEST(ConfigEnv, PortAppliesOnlyToHostsWithoutOne) {
-  FakeEnv env({{"CLICKHOUSE_DSN", "clickhouse://db1:9001,db2"}, {"CLICKHOUSE_PORT", "9440"}});
-  EXPECT_EQ(Config::from_env(env.lookup()).hosts, (std::vector<HostPort>{{"db1", 9001}, {"db2", 9440}}));
+TEST(ConfigEnv, PortFillsHostsWithoutOneAndMustAgreeWithTheOthers) {
+  FakeEnv env({{"CLICKHOUSE_DSN", "clickhouse://db1:9001,db2"}, {"CLICKHOUSE_PORT", "9001"}});
+  EXPECT_EQ(Config::from_env(env.lookup()).hosts, (std::vector<HostPort>{{"db1", 9001}, {"db2", 9001}}));
   FakeEnv only_port(EnvVars{{"CLICKHOUSE_PORT", "9001"}});
   EXPECT_EQ(Config::from_env(only_port.lookup()).hosts, (std::vector<HostPort>{{"localhost", 9001}}));
+  FakeEnv spaced(EnvVars{{"CLICKHOUSE_HOST", "db1"}, {"CLICKHOUSE_PORT", " 9440 "}});
+  EXPECT_EQ(Config::from_env(spaced.lookup()).hosts, (std::vector<HostPort>{{"db1", 9440}}));
+
+  // A port given twice that disagrees is an error, never a silent choice of one of them.
+  FakeEnv dsn_disagrees({{"CLICKHOUSE_DSN", "clickhouse://app:hunter2@db1:9001,db2"}, {"CLICKHOUSE_PORT", "9440"}});
+  std::string message = config_error([&] { (void)Config::from_env(dsn_disagrees.lookup()); });
+  for (const char* part : {"CLICKHOUSE_PORT", "9440", "9001", "'db1'", "CLICKHOUSE_DSN"})
+    EXPECT_NE(message.find(part), std::string::npos) << "missing " << part << " in: " << message;
+  EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+  FakeEnv host_disagrees({{"CLICKHOUSE_HOST", "db1,[::1]:9001"}, {"CLICKHOUSE_PORT", "9000"}});
+  message = config_error([&] { (void)Config::from_env(host_disagrees.lookup()); });
+  for (const char* part : {"CLICKHOUSE_PORT", "9000", "9001", "'::1'", "CLICKHOUSE_HOST"})
+    EXPECT_NE(message.find(part), std::string::npos) << "missing " << part << " in: " << message;
+}
+
+TEST(ConfigEnv, HostTakesTheFormsOfTheCommandLine) {
+  // host, host:port, [v6], [v6]:port and a bare IPv6 literal (which has no port), as --host does.
+  FakeEnv env(
+      EnvVars{{"CLICKHOUSE_HOST", "db1, db2:9001,[::1],[fe80::1%eth0]:9002, ::1 ,fe80::2%eth1,::ffff:10.0.0.1"}});
+  const std::vector<HostPort> expected{
+      {"db1", 0},          {"db2", 9001},         {"::1", 0}, {"fe80::1%eth0", 9002}, {"::1", 0},
+      {"fe80::2%eth1", 0}, {"::ffff:10.0.0.1", 0}};
+  EXPECT_EQ(Config::from_env(env.lookup()).hosts, expected);
+  FakeEnv with_port(EnvVars{{"CLICKHOUSE_HOST", "::1"}, {"CLICKHOUSE_PORT", "9100"}});
+  EXPECT_EQ(Config::from_env(with_port.lookup()).hosts, (std::vector<HostPort>{{"::1", 9100}}));
+}
+
+TEST(ConfigEnv, TlsOptionsNeedSecure) {
+  // The DSN is consistent on its own; CLICKHOUSE_SECURE=false over it leaves ca_file without TLS.
+  FakeEnv env({{"CLICKHOUSE_DSN", "clickhouse://app:hunter2@db1?secure=true&ca_file=/etc/ssl/ca.pem"},
+               {"CLICKHOUSE_SECURE", "false"}});
+  const std::string message = config_error([&] { (void)Config::from_env(env.lookup()); });
+  EXPECT_NE(message.find("ca_file"), std::string::npos) << message;
+  EXPECT_NE(message.find("CLICKHOUSE_SECURE"), std::string::npos) << message;
+  EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+  FakeEnv in_dsn(EnvVars{{"CLICKHOUSE_DSN", "clickhouse://db1?tls_server_name=db.example.com"}});
+  const std::string dsn_message = config_error([&] { (void)Config::from_env(in_dsn.lookup()); });
+  EXPECT_NE(dsn_message.find("CLICKHOUSE_DSN"), std::string::npos) << dsn_message;
+  EXPECT_NE(dsn_message.find("tls_server_name"), std::string::npos) << dsn_message;
+  FakeEnv secure(EnvVars{{"CLICKHOUSE_DSN", "clickhouse://db1?tls_server_name=db.example.com&secure=1"}});
+  EXPECT_EQ(Config::from_env(secure.lookup()).tls.server_name, "db.example.com");
 }
 
 TEST(ConfigEnv, EmptyVariablesCountAsUnset) {
@@ -942,7 +1074,11 @@ TEST(ConfigEnv, BadValuesNameTheVariable) {
       {{{"CHCONN_POOL_MAX", "lots"}}, {"CHCONN_POOL_MAX", "'lots'"}},
       {{{"CLICKHOUSE_HOST", "a,,b"}}, {"CLICKHOUSE_HOST", "empty host"}},
       {{{"CLICKHOUSE_HOST", "db1:0"}}, {"CLICKHOUSE_HOST", "'0'"}},
-      {{{"CLICKHOUSE_HOST", "::1"}}, {"CLICKHOUSE_HOST", "brackets"}},
+      {{{"CLICKHOUSE_HOST", "::g"}}, {"CLICKHOUSE_HOST", "'::g'", "IPv6"}},
+      {{{"CLICKHOUSE_HOST", "::1%"}}, {"CLICKHOUSE_HOST", "'::1%'", "IPv6"}},
+      {{{"CLICKHOUSE_HOST", "[::1]:0"}}, {"CLICKHOUSE_HOST", "'0'", "1 to 65535"}},
+      {{{"CLICKHOUSE_PORT", "0"}}, {"CLICKHOUSE_PORT", "'0'", "1 to 65535"}},
+      {{{"CLICKHOUSE_PORT", "-1"}}, {"CLICKHOUSE_PORT", "'-1'"}},
       {{{"CLICKHOUSE_USER", "a\nb"}}, {"CLICKHOUSE_USER", "control"}},
       {{{"CLICKHOUSE_DSN", "http://app:hunter2@db1"}}, {"CLICKHOUSE_DSN", "'http'"}},
       {{{"CLICKHOUSE_DSN", "clickhouse://app:hunter2@db1?pool_min_idle=5"}, {"CHCONN_POOL_MAX", "2"}},
@@ -1059,6 +1195,40 @@ TEST(ConfigValidate, RejectsUnworkableConfigs) {
     EXPECT_NE(message.find(tc.mentions), std::string::npos) << message;
     EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
   }
+}
+
+// Every TLS-only option on a config without TLS: the option would be ignored and the password sent
+// in plain text, so validate() refuses it, naming the option. With secure=true each one is fine.
+TEST(ConfigValidate, TlsOptionsNeedSecure) {
+  struct Case {
+    std::function<void(TlsOptions&)> set;
+    std::string mentions;
+  };
+  const std::vector<Case> cases = {
+      {[](TlsOptions& t) { t.verify = false; }, "tls_verify=false"},
+      {[](TlsOptions& t) { t.ca_file = "/etc/ssl/ca.pem"; }, "ca_file"},
+      {[](TlsOptions& t) { t.ca_dir = "/etc/ssl/certs"; }, "ca_dir"},
+      {[](TlsOptions& t) { t.cert_file = "client.pem"; }, "cert_file"},
+      {[](TlsOptions& t) { t.key_file = "client.key"; }, "key_file"},
+      {[](TlsOptions& t) { t.server_name = "db.example.com"; }, "tls_server_name"},
+  };
+  for (const auto& tc : cases) {
+    SCOPED_TRACE(tc.mentions);
+    Config c;
+    c.password = "hunter2";
+    tc.set(c.tls);
+    const std::string message = config_error([&] { c.validate(); });
+    EXPECT_NE(message.find(tc.mentions), std::string::npos) << message;
+    EXPECT_NE(message.find("secure"), std::string::npos) << message;
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+    c.secure = true;
+    EXPECT_NO_THROW(c.validate());
+  }
+  // All of them at once are all named.
+  Config all;
+  for (const auto& tc : cases) tc.set(all.tls);
+  const std::string message = config_error([&] { all.validate(); });
+  for (const auto& tc : cases) EXPECT_NE(message.find(tc.mentions), std::string::npos) << message;
 }
 
 TEST(ConfigEnv, LoadBalancingVariable) {

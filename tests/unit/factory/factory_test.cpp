@@ -11,6 +11,8 @@
 #include "chconn/core/error.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
+#include "support/mock_support.h"
+#include "support/net_tls.h"
 
 namespace chconn {
 namespace {
@@ -190,6 +192,37 @@ TEST(Initialize, InvalidConfigIsRejected) {
   c.hosts.clear();
   ConnectionFactory f;
   EXPECT_THROW(initialize(f, c), Error);
+}
+
+// initialize() with TLS verification turned off: one warning through the logger per connector —
+// one shared by direct and pooled, one for the failover strategy's one host — made when the
+// strategies are, and none for each connection. The server closes each connection right after the
+// TLS handshake, so every acquire connects anew and fails.
+TEST(Initialize, TurnedOffVerificationIsLoggedPerStrategyNotPerConnection) {
+  static const test::TestPki pki = test::TestPki::create();
+  test::TlsEchoServer server({.identity = pki.server, .mode = test::TlsServerMode::close_after_handshake});
+  test::CapturingLog log;
+  Config c = config_for(Environment::production);
+  c.hosts = {{server.host(), server.port()}};
+  c.secure = true;
+  c.tls.verify = false;
+  c.timeouts.connect = std::chrono::seconds(10);
+  c.logger = log.logger();
+  const auto warnings = [&] {
+    std::size_t n = 0;
+    for (const auto& m : log.messages(LogLevel::warning)) n += contains(m, "verification is off") ? 1 : 0;
+    return n;
+  };
+  ConnectionFactory f;
+  initialize(f, c);
+  EXPECT_EQ(warnings(), 2u) << "direct and pooled share a connector; failover has one per host";
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_THROW((void)f.acquire("direct"), Error);
+    EXPECT_THROW((void)f.acquire("pooled"), Error);
+    EXPECT_THROW((void)f.acquire("failover"), Error);
+  }
+  EXPECT_GE(server.handshakes_ok(), 6);
+  EXPECT_EQ(warnings(), 2u) << "connections add no warning";
 }
 
 TEST(Initialize, AgainReplacesTheStrategies) {
