@@ -209,7 +209,7 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
       h.name = name;
       h.is_default = name == default_name;
       if (auto it = maintenance.find(name); it != maintenance.end()) h.maintenance = it->second;
-      const Deadline deadline = Deadline::after(options.health_check_timeout, *clock);
+      const Deadline deadline = Deadline::after(options.health_check_timeout, *clock).named("the health check timeout");
 
       if (auto* failover = dynamic_cast<FailoverStrategy*>(strategy.get())) {
         const std::vector<HostCheck> checks = failover->check_hosts(deadline);

@@ -148,7 +148,8 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
         ++tries;
         const Clock::time_point start = clock_->now();
         try {
-          Lease inner = h.strategy->acquire(deadline.earliest(options_.connect_timeout, *clock_));
+          Lease inner = h.strategy->acquire(
+              deadline.earliest(Deadline::after(options_.connect_timeout, *clock_).named("the connect timeout")));
           return observe_lease(std::move(inner), std::make_unique<Observer>(shared_from_this(), i, std::move(*permit)),
                                *clock_);
         } catch (const Error& e) {
