@@ -51,7 +51,7 @@ void Client::insert(std::string_view table, const Block& block, const QueryOptio
 
 void Client::ping() {
   const Timeouts timeouts = factory_->timeouts();
-  with_lease([&](Connection& c) { c.ping(Deadline::after(timeouts.connect)); });
+  with_lease([&](Connection& c) { c.ping(Deadline::after(timeouts.connect).named("the connect timeout")); });
 }
 
 ConnectionFactory& default_factory() {

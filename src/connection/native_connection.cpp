@@ -69,9 +69,17 @@ std::string random_query_id() {
   return text;
 }
 
-std::string millis(std::chrono::nanoseconds d) {
-  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
-}
+// What each deadline of a call stands for, in messages (Deadline::named): an error names the
+// limit that expired, never the time an operation happened to have left.
+constexpr const char* k_caller_limit = "the caller's deadline";
+constexpr const char* k_query_limit = "the query timeout";
+constexpr const char* k_connect_limit = "the connect timeout";
+constexpr const char* k_send_limit = "the send timeout";
+constexpr const char* k_drain_limit = "the cancel drain timeout";
+
+// A deadline handed in by the caller. Unless a layer above said what it stands for (a pool's
+// acquire timeout, a retry policy's overall timeout), it is the caller's own.
+Deadline callers(Deadline deadline) noexcept { return deadline.named_if_unnamed(k_caller_limit); }
 
 // Thrown inside the query loop when the query's own deadline passed between two packets: the
 // stream is at a packet boundary, so the query can be cancelled and the connection kept.
@@ -186,7 +194,8 @@ struct NativeConnection::Impl {
   }
 
   void send(Deadline deadline) {
-    stream->write_all(out.data().data(), out.size(), deadline.earliest(config.timeouts.send));
+    stream->write_all(out.data().data(), out.size(),
+                      deadline.earliest(Deadline::after(config.timeouts.send).named(k_send_limit)));
     out.clear();
   }
 
@@ -214,8 +223,16 @@ struct NativeConnection::Impl {
     }
   }
 
+  // The whole query's deadline: the caller's, or the query timeout when that comes first.
   Deadline query_deadline(const QueryOptions& options) const {
-    return options.deadline.earliest(options.timeout.value_or(config.timeouts.query));
+    return callers(options.deadline)
+        .earliest(Deadline::after(options.timeout.value_or(config.timeouts.query)).named(k_query_limit));
+  }
+
+  // How long the drain after a Cancel may take: cancel_drain_timeout, but never past the caller's
+  // deadline, which bounds the whole call (the drain included).
+  Deadline drain_deadline(const QueryOptions& options) const {
+    return callers(options.deadline).earliest(Deadline::after(config.timeouts.cancel_drain).named(k_drain_limit));
   }
 
   std::string start_query(std::string_view sql, const QueryOptions& options, Deadline deadline) {
@@ -273,11 +290,21 @@ struct NativeConnection::Impl {
     return outv;
   }
 
-  // Sends Cancel and reads the rest of the query within the drain timeout. Returns true if the
-  // connection is back at rest (usable); otherwise it is marked broken.
-  bool cancel_and_drain(bool compressed) noexcept {
+  enum class Drain : std::uint8_t {
+    kept,     // the server stopped the query in time: the connection is back at rest
+    dropped,  // it did not (or sent garbage): the connection is broken
+    skipped,  // no time was left to try: the connection is broken, nothing was sent
+  };
+
+  // Sends Cancel and reads the rest of the query until `drain` (drain_deadline()). A connection
+  // that does not come back to rest in time, or has no time left to try, is marked broken: it is
+  // closed rather than returned to a pool, and the call ends at its deadline.
+  Drain cancel_and_drain(bool compressed, Deadline drain) noexcept {
+    if (drain.expired()) {
+      mark_broken();
+      return Drain::skipped;
+    }
     try {
-      const Deadline drain = Deadline::after(config.timeouts.cancel_drain);
       out.clear();
       wire::write_cancel(out);
       send(drain);
@@ -294,14 +321,17 @@ struct NativeConnection::Impl {
           case ServerPacketCode::table_columns: wire::read_table_columns(*in); break;
           case ServerPacketCode::timezone_update: wire::read_timezone_update(*in); break;
           case ServerPacketCode::part_uuids: wire::read_part_uuids(*in); break;
-          case ServerPacketCode::exception: wire::read_exception(*in); note_server_exception(); return true;
-          case ServerPacketCode::end_of_stream: return true;
-          default: mark_broken(); return false;
+          case ServerPacketCode::exception:
+            wire::read_exception(*in);
+            note_server_exception();
+            return Drain::kept;
+          case ServerPacketCode::end_of_stream: return Drain::kept;
+          default: mark_broken(); return Drain::dropped;
         }
       }
     } catch (...) {
       mark_broken();
-      return false;
+      return Drain::dropped;
     }
   }
 
@@ -323,7 +353,8 @@ struct NativeConnection::Impl {
                                         " cannot continue after the server's last error and cannot reconnect");
     }
     try {
-      const Deadline connect_deadline = deadline.earliest(config.timeouts.connect);
+      const Deadline connect_deadline =
+          deadline.earliest(Deadline::after(config.timeouts.connect).named(k_connect_limit));
       session = std::make_unique<Session>(open_stream(config, target, tls, resolver, connect_deadline),
                                           config.timeouts.receive);
       stream = session->stream.get();
@@ -375,27 +406,38 @@ struct NativeConnection::Impl {
 
   // Runs `body` (the part of a query after it was sent) with the error policy of DESIGN.md:
   // server exceptions leave the connection usable; the query deadline passing between packets or a
-  // callback throwing cancels and drains; anything else breaks the connection.
+  // callback throwing cancels and drains (within the caller's deadline); anything else breaks the
+  // connection. `deadline` is the query's (query_deadline()).
   template <class Body>
   auto guarded(const QueryOptions& options, Deadline deadline, bool compressed, Body&& body) -> decltype(body()) {
     try {
       return body();
     } catch (const DeadlineAtBoundary&) {
-      const bool kept = cancel_and_drain(compressed);
-      const auto limit = options.timeout.value_or(config.timeouts.query);
-      throw Error(ErrorKind::timeout,
-                  "the query " + last_query_id + " on " + peer + " did not finish before its deadline (timeout " +
-                      millis(limit) + "); it was cancelled" +
-                      (kept ? "" : " and the connection dropped because the server did not stop in time"));
+      const Deadline drain = drain_deadline(options);
+      std::string message =
+          "the query " + last_query_id + " on " + peer + " did not finish within " + deadline.describe();
+      switch (cancel_and_drain(compressed, drain)) {
+        case Drain::kept: message += "; it was cancelled"; break;
+        case Drain::dropped:
+          message += "; it was cancelled, and the connection dropped because the server did not stop it within " +
+                     drain.describe();
+          break;
+        case Drain::skipped:
+          message +=
+              "; the connection was dropped, since no time was left to cancel the query and wait for the "
+              "server to stop it";
+          break;
+      }
+      throw Error(ErrorKind::timeout, std::move(message));
     } catch (const Error& e) {
       // A server exception ends the query; a usage error is raised only once the stream is back at
       // rest. Network, timeout and protocol errors leave the stream in an unknown state.
       if (classify(e).connection_broken) mark_broken();
+      if (e.kind() == ErrorKind::timeout) throw e.with_context("the query " + last_query_id);
       throw;
     } catch (...) {
-      // A callback threw: stop the query, keep the connection if it comes back to rest.
-      (void)deadline;
-      cancel_and_drain(compressed);
+      // A callback threw: stop the query, keep the connection if it comes back to rest in time.
+      cancel_and_drain(compressed, drain_deadline(options));
       throw;
     }
   }
@@ -585,8 +627,9 @@ struct NativeConnection::Impl {
         }
         unexpected(code, "a ping");
       }
-    } catch (const Error&) {
+    } catch (const Error& e) {
       mark_broken();
+      if (e.kind() == ErrorKind::timeout) throw e.with_context("ping");
       throw;
     }
   }
@@ -604,9 +647,9 @@ struct NativeConnection::Impl {
     source->set_deadline(deadline);
     const wire::ServerHello server = wire::read_hello_reply(*in, hello.revision);
     if (server.revision < k_min_server_revision) {
-      throw Error(ErrorKind::protocol, "the server " + peer + " speaks protocol revision " +
-                                           std::to_string(server.revision) + ", older than the oldest chconn supports (" +
-                                           std::to_string(k_min_server_revision) + ")");
+      throw Error(ErrorKind::protocol,
+                  "the server " + peer + " speaks protocol revision " + std::to_string(server.revision) +
+                      ", older than the oldest chconn supports (" + std::to_string(k_min_server_revision) + ")");
     }
     revision = wire::negotiate_revision(hello.revision, server.revision);
     if (wire::addendum_required(revision)) {
@@ -634,7 +677,8 @@ std::unique_ptr<NativeConnection> NativeConnection::connect(const Config& config
   // Before any byte goes out: a config that cannot work (TLS options without secure, which would
   // send the password in plain text) fails here too, not only through connectors and strategies.
   config.validate();
-  const Deadline connect_deadline = deadline.earliest(config.timeouts.connect);
+  const Deadline connect_deadline =
+      callers(deadline).earliest(Deadline::after(config.timeouts.connect).named(k_connect_limit));
   const std::string where = to_string(HostPort{host.host, config.port_of(host)});
   try {
     if (!resolver) resolver = detail::resolver_for(config);  // kept for reconnecting
@@ -648,12 +692,11 @@ std::unique_ptr<NativeConnection> NativeConnection::connect(const Config& config
   }
 }
 
-std::unique_ptr<NativeConnection> NativeConnection::handshake(const Config& config,
-                                                              std::unique_ptr<net::Stream> stream,
+std::unique_ptr<NativeConnection> NativeConnection::handshake(const Config& config, std::unique_ptr<net::Stream> stream,
                                                               Deadline deadline) {
   auto impl = std::make_unique<Impl>(config, std::move(stream));
   try {
-    impl->run_handshake(deadline);
+    impl->run_handshake(callers(deadline));
   } catch (...) {
     impl->mark_broken();
     throw;
@@ -680,7 +723,10 @@ void NativeConnection::insert(std::string_view table, std::span<const Block> blo
   impl_->run_insert(table, blocks, options);
 }
 
-void NativeConnection::ping(Deadline deadline) { impl_->run_ping(deadline.earliest(impl_->config.timeouts.receive)); }
+void NativeConnection::ping(Deadline deadline) {
+  impl_->run_ping(
+      callers(deadline).earliest(Deadline::after(impl_->config.timeouts.receive).named(detail::k_receive_limit)));
+}
 
 void NativeConnection::close() noexcept {
   if (!impl_ || impl_->closed) return;

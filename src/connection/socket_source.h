@@ -15,6 +15,9 @@
 
 namespace chconn::detail {
 
+// The receive timeout, as messages name it (Deadline::named).
+inline constexpr const char* k_receive_limit = "the receive timeout";
+
 class SocketSource final : public wire::ByteSource {
  public:
   SocketSource(net::Stream& stream, std::chrono::milliseconds receive_timeout, std::size_t buffer_bytes)
@@ -22,12 +25,13 @@ class SocketSource final : public wire::ByteSource {
         capacity_(buffer_bytes) {}
 
   // The deadline of the operation in progress; each read waits at most until the earlier of it
-  // and now + receive timeout.
+  // and now + receive timeout (named "the receive timeout" in messages).
   void set_deadline(Deadline deadline) noexcept { deadline_ = deadline; }
   Deadline deadline() const noexcept { return deadline_; }
 
   std::span<const std::uint8_t> next() override {
-    const std::size_t n = stream_->read_some(buffer_.get(), capacity_, deadline_.earliest(receive_timeout_));
+    const Deadline read_deadline = deadline_.earliest(Deadline::after(receive_timeout_).named(k_receive_limit));
+    const std::size_t n = stream_->read_some(buffer_.get(), capacity_, read_deadline);
     if (n == 0) {
       throw Error(ErrorKind::network, "the server " + stream_->peer() +
                                           " closed the connection in the middle of a reply");

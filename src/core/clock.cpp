@@ -1,5 +1,7 @@
 #include "chconn/core/clock.h"
 
+#include <string>
+
 namespace chconn {
 
 namespace {
@@ -16,19 +18,31 @@ const Clock& steady_clock() noexcept {
   return clock;
 }
 
-Deadline Deadline::after(duration timeout, const Clock& clock) noexcept {
-  const time_point now = clock.now();
+Deadline Deadline::after(duration timeout, time_point now) noexcept {
   if (timeout <= duration::zero()) return Deadline(now);
   // max() - now overflows when now is before the clock's epoch (a ManualClock may be set there);
   // then now + timeout cannot overflow anyway.
   if (now.time_since_epoch() > duration::zero() && timeout >= time_point::max() - now) return never();
-  return Deadline(now + timeout);
+  return Deadline(now + timeout, timeout);
 }
 
 Deadline::duration Deadline::remaining(const Clock& clock) const noexcept {
   if (is_never()) return duration::max();
   const time_point now = clock.now();
   return now >= at_ ? duration::zero() : at_ - now;
+}
+
+std::string Deadline::describe() const {
+  std::string text = limit_ != nullptr ? limit_ : "a deadline";
+  if (length_ > duration::zero()) text += " of " + duration_text(length_);
+  return text;
+}
+
+std::string duration_text(Clock::duration d) {
+  if (d < Clock::duration::zero()) d = Clock::duration::zero();
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
+  if (ms >= 1000 && ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  return std::to_string(ms) + " ms";
 }
 
 }  // namespace chconn

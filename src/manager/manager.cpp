@@ -299,7 +299,8 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
     }
     h.checked = true;
     const Clock::time_point start = clock->now();
-    const Deadline deadline = Deadline::after(options.health_check_timeout, *clock);
+    const Deadline deadline =
+        Deadline::after(options.health_check_timeout, *clock).named("the health check timeout");
     try {
       Lease lease = strategy.acquire(deadline);
       try {

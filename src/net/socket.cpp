@@ -77,17 +77,23 @@ std::string format_sockaddr(const sockaddr* address, unsigned length) {
   return "unknown address";
 }
 
-std::string format_duration(Clock::duration d) {
-  using std::chrono::milliseconds;
-  const auto ms = std::chrono::ceil<milliseconds>(d).count();
-  if (ms >= 10'000 && ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
-  return std::to_string(ms) + " ms";
-}
+std::string format_duration(Clock::duration d) { return duration_text(d); }
 
 Error timeout_error(std::string_view operation, Clock::duration budget) {
   std::string message(operation);
   message += " timed out after ";
   message += format_duration(budget);
+  return Error(ErrorKind::timeout, std::move(message));
+}
+
+Error timeout_error(std::string_view operation, Deadline deadline, Clock::duration allowed) {
+  if (deadline.limit() == nullptr) {
+    return timeout_error(operation, deadline.length() > Clock::duration::zero() ? deadline.length() : allowed);
+  }
+  std::string message(operation);
+  message += " timed out: ";
+  message += deadline.describe();
+  message += " expired";
   return Error(ErrorKind::timeout, std::move(message));
 }
 

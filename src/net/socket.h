@@ -55,14 +55,20 @@ std::string format_host_port(std::string_view host, std::uint16_t port);
 // The numeric "address:port" of a socket address (IPv6 in brackets), or "unknown address".
 std::string format_sockaddr(const sockaddr* address, unsigned length);
 
-// A duration for messages: "250 ms", "10 s", "1500 ms".
+// A duration for messages: "250 ms", "1 s", "1500 ms" (chconn::duration_text).
 std::string format_duration(Clock::duration d);
 
-// The time an operation had when it started: what a timeout message reports.
+// The time an operation had when it started: what a timeout message reports when its deadline does
+// not say which limit it stands for.
 inline Clock::duration budget(Deadline deadline) noexcept { return deadline.remaining(); }
 
 // Error(timeout) "<operation> timed out after <budget>".
 Error timeout_error(std::string_view operation, Clock::duration budget);
+// Error(timeout) for `operation` ended by `deadline`, naming the limit that expired: "<operation>
+// timed out: the query timeout of 600 s expired" for a named deadline; else "<operation> timed
+// out after <its length>", or after `allowed` (the time the operation had) when its length is
+// unknown. Never the time that happened to be left of a longer limit.
+Error timeout_error(std::string_view operation, Deadline deadline, Clock::duration allowed);
 // Error(timeout) for a call made after its deadline had passed.
 Error expired_error(std::string_view operation);
 

@@ -64,7 +64,7 @@ class TcpStream final : public Stream {
       if (err == EINTR) continue;
       if (err == EAGAIN || err == EWOULDBLOCK) {
         if (!wait_ready(fd_.get(), POLLIN, deadline, "read from", label_)) {
-          throw timeout_error("read from " + label_, allowed);
+          throw timeout_error("read from " + label_, deadline, allowed);
         }
         continue;
       }
@@ -89,8 +89,8 @@ class TcpStream final : public Stream {
       if (err == EINTR) continue;
       if (err == EAGAIN || err == EWOULDBLOCK) {
         if (!wait_ready(fd_.get(), POLLOUT, deadline, "write to", label_)) {
-          throw Error(ErrorKind::timeout,
-                      timeout_error("write to " + label_, allowed).message() + " (" + progress(done, n) + ")");
+          throw Error(ErrorKind::timeout, timeout_error("write to " + label_, deadline, allowed).message() + " (" +
+                                              progress(done, n) + ")");
         }
         continue;
       }
@@ -173,7 +173,7 @@ void apply_options(int fd, const TcpOptions& options, const std::string& target)
 }
 
 // One attempt: returns the connected socket or throws (network, or timeout at `deadline`, reported
-// as "timed out after `allowed`").
+// as timeout_error(..., deadline, allowed) does).
 Fd connect_one(const Endpoint& endpoint, const TcpOptions& options, Deadline deadline, Clock::duration allowed) {
   Fd fd = open_socket(endpoint.address.ss_family, endpoint.text);
   apply_options(fd.get(), options, endpoint.text);
@@ -185,7 +185,7 @@ Fd connect_one(const Endpoint& endpoint, const TcpOptions& options, Deadline dea
     throw Error(ErrorKind::network, "connect to " + endpoint.text + ": " + errno_text(err));
   }
   if (!wait_ready(fd.get(), POLLOUT, deadline, "connect to", endpoint.text)) {
-    throw timeout_error("connect to " + endpoint.text, allowed);
+    throw timeout_error("connect to " + endpoint.text, deadline, allowed);
   }
   int so_error = 0;
   socklen_t length = sizeof so_error;

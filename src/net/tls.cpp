@@ -202,7 +202,7 @@ class TlsStream final : public Stream {
     }
 
     for (;;) {
-      if (deadline.expired()) throw detail::timeout_error(what, allowed);
+      if (deadline.expired()) throw detail::timeout_error(what, deadline, allowed);
       begin_io(deadline);
       const int rc = SSL_connect(ssl_.get());
       if (rc == 1) return;
@@ -210,7 +210,7 @@ class TlsStream final : public Stream {
       if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) && !io_error_) continue;
       broken_ = true;
       if (is_timeout(io_error_)) {
-        std::string message = detail::timeout_error(what, allowed).message();
+        std::string message = detail::timeout_error(what, deadline, allowed).message();
         throw Error(ErrorKind::timeout, std::move(message)).with_cause(stored_error());
       }
       const long verify = SSL_get_verify_result(ssl_.get());
@@ -242,7 +242,7 @@ class TlsStream final : public Stream {
     if (deadline.expired()) throw detail::expired_error(what());
     const Clock::duration allowed = detail::budget(deadline);
     for (;;) {
-      if (deadline.expired()) throw detail::timeout_error(what(), allowed);
+      if (deadline.expired()) throw detail::timeout_error(what(), deadline, allowed);
       begin_io(deadline);
       std::size_t got = 0;
       const int rc = SSL_read_ex(ssl_.get(), buf, n, &got);
@@ -253,7 +253,7 @@ class TlsStream final : public Stream {
         if (!io_error_) continue;
         // The transport timed out before any byte arrived; the TLS state is intact.
         if (is_timeout(io_error_)) {
-          std::string message = detail::timeout_error(what(), allowed).message();
+          std::string message = detail::timeout_error(what(), deadline, allowed).message();
           throw Error(ErrorKind::timeout, std::move(message)).with_cause(stored_error());
         }
       }
@@ -275,7 +275,7 @@ class TlsStream final : public Stream {
     while (done < n) {
       if (deadline.expired()) {
         broken_ = done > 0;
-        throw detail::timeout_error(what(), allowed);
+        throw detail::timeout_error(what(), deadline, allowed);
       }
       begin_io(deadline);
       std::size_t written = 0;
@@ -289,7 +289,7 @@ class TlsStream final : public Stream {
       // Part of a record may have gone out: the stream cannot be written again.
       broken_ = true;
       if (is_timeout(io_error_)) {
-        std::string message = detail::timeout_error(what(), allowed).message();
+        std::string message = detail::timeout_error(what(), deadline, allowed).message();
         throw Error(ErrorKind::timeout, std::move(message)).with_cause(stored_error());
       }
       if (io_error_) throw stored_error().with_context("TLS");

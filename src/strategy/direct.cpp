@@ -20,7 +20,8 @@ class DirectStrategy::State final : public LeaseOwner {
   }
 
   Lease acquire(Deadline caller_deadline, const std::shared_ptr<State>& self) {
-    const Deadline deadline = caller_deadline.earliest(options_.connect_timeout, *clock_);
+    const Deadline deadline =
+        caller_deadline.earliest(Deadline::after(options_.connect_timeout, *clock_).named("the connect timeout"));
     std::unique_ptr<Connection> connection;
     try {
       connection = connector_->connect(deadline);

@@ -151,7 +151,8 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
         ++tries;
         const Clock::time_point start = clock_->now();
         try {
-          Lease inner = h.strategy->acquire(deadline.earliest(options_.connect_timeout, *clock_));
+          Lease inner = h.strategy->acquire(
+              deadline.earliest(Deadline::after(options_.connect_timeout, *clock_).named("the connect timeout")));
           return observe_lease(std::move(inner), std::make_unique<Observer>(shared_from_this(), i, std::move(*permit)),
                                *clock_);
         } catch (const Error& e) {
@@ -249,7 +250,7 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
     }
     c.checked = true;
     const Clock::time_point start = clock_->now();
-    const Deadline d = Deadline::after(budget, *clock_);
+    const Deadline d = Deadline::after(budget, *clock_).named("the health check budget");
     try {
       Lease lease = h.strategy->acquire(d);
       try {

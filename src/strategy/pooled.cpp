@@ -121,12 +121,6 @@ struct Waiter {
   Waiter* next = nullptr;
 };
 
-Deadline after(time_point now, duration timeout) noexcept {
-  if (timeout <= duration::zero()) return Deadline::at(now);
-  if (timeout >= time_point::max() - now) return Deadline::never();
-  return Deadline::at(now + timeout);
-}
-
 void close_each(std::vector<std::unique_ptr<Connection>>& doomed) noexcept {
   for (auto& c : doomed) {
     if (c) c->close();
@@ -183,7 +177,8 @@ class PooledStrategy::Core final : public LeaseOwner {
 
   Lease acquire(Deadline caller_deadline) {
     time_point now = clock_->now();
-    const Deadline deadline = caller_deadline.earliest(after(now, options_.acquire_timeout));
+    const Deadline deadline =
+        caller_deadline.earliest(Deadline::after(options_.acquire_timeout, now).named("the pool acquire timeout"));
     maybe_maintain(now);
 
     // The caller's claim: an entry (counted in in_use_ and acquired_), or when null a slot (counted
@@ -765,7 +760,8 @@ class PooledStrategy::Core final : public LeaseOwner {
     };
     try {
       const time_point now = clock_->now();
-      entry.connection->ping(deadline.earliest(after(now, options_.validate_timeout)));
+      entry.connection->ping(
+          deadline.earliest(Deadline::after(options_.validate_timeout, now).named("the pool validate timeout")));
       return entry.connection->usable() ? Validation::ok : Validation::peer_failed;
     } catch (const Error& e) {
       dropped(e.what());
@@ -838,7 +834,8 @@ class PooledStrategy::Core final : public LeaseOwner {
   bool refill_one(MaintenanceReport& report) {
     std::unique_ptr<Connection> connection;
     try {
-      connection = connector_->connect(after(clock_->now(), options_.acquire_timeout));
+      connection = connector_->connect(
+          Deadline::after(options_.acquire_timeout, clock_->now()).named("the pool acquire timeout"));
       if (!connection) throw Error(ErrorKind::usage, "connector '" + target_ + "' returned no connection");
     } catch (const std::exception& ex) {
       {

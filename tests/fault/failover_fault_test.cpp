@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -32,16 +31,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
+using test::sandbox_cmd;
 
 const char* const k_names[] = {"fault1", "fault2", "fault3"};
-
-// Runs `scripts/clickhouse-sandbox COMMAND NAME`; true on success.
-bool sandbox_cmd(const std::string& command, const std::string& name) {
-  const char* source = std::getenv("CHCONN_SOURCE_DIR");
-  const std::string script = std::string(source ? source : CHCONN_SOURCE_DIR) + "/scripts/clickhouse-sandbox";
-  const std::string line = "'" + script + "' " + command + " " + name + " >/dev/null 2>&1";
-  return std::system(line.c_str()) == 0;
-}
 
 constexpr const char* k_query = "SELECT sum(number) AS s FROM numbers(10000)";
 constexpr std::uint64_t k_sum = 10000ull * 9999ull / 2;
@@ -187,8 +179,8 @@ TEST_F(FaultTest, StoppedServerCallsKeepTheirDeadlineAndTheHostComesBack) {
             << ms(load.worst_latency) << " ms, worst deadline overshoot " << std::max(0.0, ms(load.worst_overshoot))
             << " ms, fault2 failures " << hosts[1].failures << "\n";
   for (const auto& m : load.messages) std::cout << "  error: " << m << "\n";
-  // The deadline contract (5 s per call): a call may finish a little after its deadline (the
-  // query in flight is cancelled and drained), never long after.
+  // The deadline contract (5 s per call): a call ends by its deadline, the cancel drain of the
+  // query in flight included; the margin is for scheduling only.
   EXPECT_LT(load.worst_overshoot, 1s);
   EXPECT_EQ(load.wrong.load(), 0);
   EXPECT_TRUE(opened(1)) << "fault2's breaker never opened";

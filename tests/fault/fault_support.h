@@ -1,8 +1,9 @@
-// What the fault tests share: the client configuration they run with, and the failover and
-// manager options that make a faulty host's breaker decide within a few calls.
+// What the fault tests share: the sandbox commands, the client configuration they run with, and
+// the failover and manager options that make a faulty host's breaker decide within a few calls.
 #pragma once
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,14 @@
 #include "chconn/strategy/failover.h"
 
 namespace chconn::test {
+
+// Runs `scripts/clickhouse-sandbox COMMAND NAME` (pause, resume, kill, restart...); true on success.
+inline bool sandbox_cmd(const std::string& command, const std::string& name) {
+  const char* source = std::getenv("CHCONN_SOURCE_DIR");
+  const std::string script = std::string(source ? source : CHCONN_SOURCE_DIR) + "/scripts/clickhouse-sandbox";
+  const std::string line = "'" + script + "' " + command + " " + name + " >/dev/null 2>&1";
+  return std::system(line.c_str()) == 0;
+}
 
 // Short timeouts, so that a fault costs a call at most a few seconds: connect 500 ms, send and
 // receive `io`, query 2 s, pool acquire 2 s, cancel drain `drain`; pools of 4, validated after

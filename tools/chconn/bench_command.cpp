@@ -187,7 +187,7 @@ void run_worker(Worker& worker, Client client, const Plan& plan, std::atomic<std
       if (plan.manager != nullptr) {
         ExecuteOptions o;
         o.strategy = plan.strategy;
-        o.deadline = Deadline::after(plan.call_timeout);
+        o.deadline = Deadline::after(plan.call_timeout).named("the --deadline");
         o.query = plan.options;
         (void)plan.manager->select(plan.query, discard, o);
       } else if (plan.lease_per_thread) {

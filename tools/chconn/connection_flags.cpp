@@ -197,7 +197,8 @@ std::unique_ptr<NativeConnection> connect_first(const Config& config) {
   std::optional<Error> last;
   for (const HostPort& host : config.hosts) {
     try {
-      return NativeConnection::connect(config, host, Deadline::after(config.timeouts.connect));
+      return NativeConnection::connect(config, host,
+                                       Deadline::after(config.timeouts.connect).named("the connect timeout"));
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::server || e.kind() == ErrorKind::config || e.kind() == ErrorKind::usage) throw;
       last = e;

@@ -62,7 +62,9 @@ struct QueryOptions {
   // The whole query's timeout; unset: Config::timeouts.query.
   std::optional<std::chrono::milliseconds> timeout;
   // An absolute deadline from the caller (a pool or manager passes its own); the earlier of this
-  // and `timeout` applies.
+  // and `timeout` applies. It bounds the whole call, the drain after a Cancel included: with none
+  // of it left the connection is closed rather than drained. Messages call it "the caller's
+  // deadline" unless it was named (Deadline::named).
   Deadline deadline = Deadline::never();
   // Called for each Progress packet with the increment and the running total.
   std::function<void(const QueryProgress& increment, const QueryProgress& total)> on_progress;

@@ -4,9 +4,12 @@
 // then runs under a deadline (QueryOptions::timeout / deadline, else Config::timeouts.query); every
 // single read also waits at most Config::timeouts.receive and every write Config::timeouts.send.
 // When a query's deadline passes between packets, or a callback throws, the connection sends
-// Cancel and drains the rest of the query for at most Config::timeouts.cancel_drain, staying usable
-// if that works; otherwise, and after any network or protocol error, it closes itself and usable()
-// turns false.
+// Cancel and drains the rest of the query for at most Config::timeouts.cancel_drain and never past
+// the caller's deadline (QueryOptions::deadline, or the deadline given to connect() or ping()),
+// staying usable if that works. When no time is left of the caller's deadline it does not drain;
+// then, and after any network or protocol error, it closes itself and usable() turns false. So a
+// call returns by the caller's deadline whatever the server does, and its timeout message names
+// the limit that expired ("the caller's deadline of 1 s", "the query timeout of 600 s").
 //
 // Thread safety: one thread at a time (see Connection).
 //

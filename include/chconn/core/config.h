@@ -102,7 +102,8 @@ struct Timeouts {
   std::chrono::milliseconds query = 600s;        // a whole query, from send to the last packet
   std::chrono::milliseconds pool_acquire = 10s;  // waiting for a pooled connection
   std::chrono::milliseconds cancel_drain = 5s;   // after Cancel, reading the rest of a query before
-                                                 // giving the connection up as broken
+                                                 // giving the connection up as broken (never past
+                                                 // the caller's deadline)
 
   friend bool operator==(const Timeouts&, const Timeouts&) = default;
 };

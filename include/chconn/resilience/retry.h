@@ -246,12 +246,14 @@ decltype(auto) invoke_attempt(F& op, int attempt) {
 // first attempt's non-retryable error, which is rethrown unchanged. Exceptions that are not
 // chconn::Error propagate at once. One request is recorded in the budget per call.
 //
-// ctx.deadline is narrowed to policy.options().overall_timeout from now. The operation sets
-// ctx.rows_delivered when it hands rows to the caller.
+// ctx.deadline is narrowed to policy.options().overall_timeout from now (named "the retry overall
+// timeout" in messages when it is the earlier). No attempt starts once ctx.deadline has passed,
+// even when a wait overran. The operation sets ctx.rows_delivered when it hands rows to the caller.
 template <class F>
 detail::retry_result_t<F> run_with_retry(F&& op, const RetryPolicy& policy, RetryBudget* budget, const Clock& clock,
                                          Sleeper& sleeper, RetryContext& ctx) {
-  ctx.deadline = ctx.deadline.earliest(policy.options().overall_timeout, clock);
+  ctx.deadline = ctx.deadline.earliest(
+      Deadline::after(policy.options().overall_timeout, clock).named("the retry overall timeout"));
   if (budget != nullptr) budget->record_request();
   for (int attempt = 1;; ++attempt) {
     try {
@@ -261,11 +263,16 @@ detail::retry_result_t<F> run_with_retry(F&& op, const RetryPolicy& policy, Retr
       if (decision.retry() && budget != nullptr && !budget->try_acquire_retry()) {
         decision.verdict = RetryVerdict::budget_exhausted;
       }
+      if (decision.retry()) {
+        sleeper.sleep_for(decision.delay);
+        // A wait can overrun (a descheduled thread): an attempt started past the deadline could not
+        // finish within it, and would still send the server work.
+        if (ctx.deadline.expired(clock)) decision.verdict = RetryVerdict::deadline;
+      }
       if (!decision.retry()) {
         if (attempt == 1 && decision.verdict == RetryVerdict::not_retryable) throw;
         throw error.with_context(detail::retry_annotation(attempt, policy.options().max_attempts, decision.verdict));
       }
-      sleeper.sleep_for(decision.delay);
     }
   }
 }

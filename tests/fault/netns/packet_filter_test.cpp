@@ -212,8 +212,9 @@ TEST_F(NetnsFaultTest, QueryOnABlackholedConnectionEndsNearItsDeadline) {
   const steady::duration took = steady::now() - start;
   std::cout << "[figures] blackhole: query with a 700 ms deadline on an open connection ended after " << ms(took)
             << " ms (cancel drain " << ms(config.timeouts.cancel_drain) << " ms)\n";
-  // The deadline, plus at most the cancel drain (which cannot succeed here), plus a margin.
-  EXPECT_LT(took, 700ms + config.timeouts.cancel_drain + 1s);
+  // The deadline bounds the call, the cancel drain included (it could not succeed here): only a
+  // margin beyond it.
+  EXPECT_LT(took, 700ms + 1s);
   EXPECT_FALSE(c->usable());
 }
 

@@ -489,7 +489,7 @@ std::vector<Row> rows() {
   r.push_back({.name = "never_answers_query",
                .script = [] { return FakeScript().handshake().read_query().stay_silent(); },
                .kind = ErrorKind::timeout,
-               .mentions = "deadline",
+               .mentions = "did not finish within the query timeout of 300 ms",
                .tweak = [](Config& c) { c.timeouts.query = 300ms; }});
   r.push_back({.name = "block_trickles_past_query_deadline",
                .script = [=] { return FakeScript().handshake().read_query().send(block_1000, 16, 50ms).stay_silent(); },

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -159,6 +160,52 @@ TEST(Deadline, DefaultClockArgumentIsTheSteadyClock) {
   EXPECT_GT(d.remaining(), 59min);
   EXPECT_LE(d.remaining(), 1h);
   EXPECT_TRUE(Deadline::after(0s).expired());
+}
+
+// A deadline remembers which limit it stands for, so messages can name the limit that expired
+// rather than the time some operation had left of it.
+TEST(Deadline, KnowsItsLengthAndName) {
+  ManualClock clock;
+  const Deadline d = Deadline::after(600s, clock);
+  EXPECT_EQ(d.length(), 600s);
+  EXPECT_EQ(d.limit(), nullptr);
+  EXPECT_EQ(d.describe(), "a deadline of 600 s");
+  const Deadline named = d.named("the query timeout");
+  EXPECT_STREQ(named.limit(), "the query timeout");
+  EXPECT_EQ(named.describe(), "the query timeout of 600 s");
+  EXPECT_EQ(named, d);  // the same moment, whatever it is called
+  EXPECT_STREQ(named.named_if_unnamed("the caller's deadline").limit(), "the query timeout");
+  EXPECT_STREQ(d.named_if_unnamed("the caller's deadline").limit(), "the caller's deadline");
+
+  // The length is the timeout it was made from, not what is left of it.
+  clock.advance(599s);
+  EXPECT_EQ(named.describe(), "the query timeout of 600 s");
+
+  // Unknown lengths are left out.
+  EXPECT_EQ(Deadline::at(clock.now()).describe(), "a deadline");
+  EXPECT_EQ(Deadline::never().named("the caller's deadline").describe(), "the caller's deadline");
+  EXPECT_EQ(Deadline::after(0s, clock).length(), 0s);
+  EXPECT_EQ(Deadline::after(250ms, clock.now()).describe(), "a deadline of 250 ms");
+}
+
+TEST(Deadline, EarliestKeepsTheNameOfTheOneItPicks) {
+  ManualClock clock;
+  const Deadline caller = Deadline::after(1s, clock).named("the caller's deadline");
+  const Deadline query = Deadline::after(600s, clock).named("the query timeout");
+  EXPECT_EQ(caller.earliest(query).describe(), "the caller's deadline of 1 s");
+  EXPECT_EQ(query.earliest(caller).describe(), "the caller's deadline of 1 s");
+  const Deadline drain = Deadline::after(300ms, clock).named("the cancel drain timeout");
+  EXPECT_EQ(caller.earliest(drain).describe(), "the cancel drain timeout of 300 ms");
+}
+
+TEST(DurationText, MillisecondsAndWholeSeconds) {
+  EXPECT_EQ(duration_text(0ms), "0 ms");
+  EXPECT_EQ(duration_text(250ms), "250 ms");
+  EXPECT_EQ(duration_text(999us), "1 ms");  // rounded up
+  EXPECT_EQ(duration_text(1s), "1 s");
+  EXPECT_EQ(duration_text(1500ms), "1500 ms");
+  EXPECT_EQ(duration_text(600s), "600 s");
+  EXPECT_EQ(duration_text(-5ms), "0 ms");
 }
 
 }  // namespace

@@ -239,6 +239,38 @@ TEST(RunWithRetry, RespectsTheDeadline) {
   EXPECT_LT(starts.size(), 100u);
 }
 
+// A wait that overran (a descheduled thread, a suspended laptop) must not start an attempt after
+// the deadline: it could not finish within it, and it would still send the server work.
+TEST(RunWithRetry, NoAttemptStartsAfterAWaitThatOverranTheDeadline) {
+  ManualClock clock;
+  // Sleeps 1 s whatever it is asked for.
+  class Oversleeper final : public Sleeper {
+   public:
+    explicit Oversleeper(ManualClock& c) : clock_(c) {}
+    void sleep_for(Clock::duration) override { clock_.advance(1s); }
+
+   private:
+    ManualClock& clock_;
+  } sleeper(clock);
+  RetryPolicy policy({.max_attempts = 5, .base_delay = 10ms, .max_delay = 10ms, .random_seed = 5});
+  RetryContext ctx{.deadline = Deadline::after(500ms, clock)};
+  int attempts = 0;
+  try {
+    run_with_retry(
+        [&] {
+          ++attempts;
+          throw network_error();
+        },
+        policy, nullptr, clock, sleeper, ctx);
+    FAIL() << "succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::network);
+    EXPECT_TRUE(contains(e.message(), "attempt 1 of 5, not retried")) << e.message();
+    EXPECT_TRUE(contains(e.message(), "past the deadline")) << e.message();
+  }
+  EXPECT_EQ(attempts, 1);
+}
+
 TEST(RunWithRetry, OverallTimeoutNarrowsTheDeadline) {
   ManualClock clock;
   ManualSleeper sleeper(clock);
