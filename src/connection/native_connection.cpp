@@ -500,11 +500,13 @@ struct NativeConnection::Impl {
     return matched;
   }
 
-  void run_insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options) {
+  void run_insert(const InsertTarget& into, std::span<const Block> blocks, const QueryOptions& options) {
+    // Built from the parsed names, each quoted: nothing of the caller's text is sent as SQL.
+    const std::string sql = into.insert_statement();
+    const std::string table = into.name();
     const Deadline deadline = query_deadline(options);
     prepare(deadline);
     const bool compressed = compressing();
-    const std::string sql = "INSERT INTO " + std::string(table) + " VALUES";
     try {
       start_query(sql, options, deadline);
     } catch (const Error& e) {
@@ -660,8 +662,8 @@ Result NativeConnection::select(std::string_view sql, const std::function<void(c
   return impl_->run_select(sql, &on_block, options);
 }
 
-void NativeConnection::insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options) {
-  impl_->run_insert(table, blocks, options);
+void NativeConnection::insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options) {
+  impl_->run_insert(target, blocks, options);
 }
 
 void NativeConnection::ping(Deadline deadline) { impl_->run_ping(deadline.earliest(impl_->config.timeouts.receive)); }

@@ -495,12 +495,14 @@ Result ConnectionManager::select(std::string_view sql, const std::function<void(
 }
 
 void ConnectionManager::insert(std::string_view table, std::span<const Block> blocks, const ExecuteOptions& options) {
+  // Error(usage) for text that is not a table name, before a lease is taken or a breaker asked.
+  const InsertTarget target = parse_insert_target(table);
   const std::string strategy = impl_->resolve(options.strategy);
   RetryContext ctx{.idempotent = options.idempotent.value_or(false), .rows_delivered = false, .deadline = options.deadline};
   impl_->with_retries<int>(strategy, ctx, [&](Lease& lease) {
     QueryOptions q = options.query;
     q.deadline = q.deadline.earliest(ctx.deadline);
-    lease->insert(table, blocks, q);
+    lease->insert(target, blocks, q);
     return 0;
   });
 }

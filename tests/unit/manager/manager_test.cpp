@@ -152,6 +152,21 @@ TEST_F(ManagerTest, InsertBlocksAreRetriedOnlyWhenMarkedIdempotent) {
   EXPECT_EQ(server->inserted("t").size(), 1u);  // exactly once
 }
 
+TEST_F(ManagerTest, InsertTableTextThatIsNotANameIsRefusedBeforeAnyLease) {
+  auto m = make();
+  const Block block = test::uint64_block("x", {1});
+  ExecuteOptions safe;
+  safe.idempotent = true;
+  try {
+    m->insert("t SELECT 99, 'x' --", std::span<const Block>(&block, 1), safe);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
+  }
+  EXPECT_TRUE(server->calls().empty());
+  EXPECT_EQ(server->connect_attempts(), 0u);
+}
+
 TEST_F(ManagerTest, NonRetryableErrorsAreNotRetried) {
   auto m = make();
   server->on("SELEC 1", {.error = Error::from_server(server_codes::syntax_error, "DB::Exception", "Syntax error")});
