@@ -2,6 +2,8 @@
 #include "chconn/connection/insert_target.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "chconn/connection/params.h"
 #include "chconn/core/error.h"
