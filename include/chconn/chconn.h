@@ -26,6 +26,7 @@
 
 #include "chconn/connection/connection.h"
 #include "chconn/connection/connector.h"
+#include "chconn/connection/insert_target.h"
 #include "chconn/connection/native_connection.h"
 #include "chconn/connection/params.h"
 #include "chconn/connection/result.h"

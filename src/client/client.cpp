@@ -42,7 +42,9 @@ Result Client::select(std::string_view sql, const std::function<void(const Block
 }
 
 void Client::insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options) {
-  with_lease([&](Connection& c) { c.insert(table, blocks, options); });
+  // Error(usage) for text that is not a table name, before a lease is taken.
+  const InsertTarget target = parse_insert_target(table);
+  with_lease([&](Connection& c) { c.insert(target, blocks, options); });
 }
 
 void Client::insert(std::string_view table, const Block& block, const QueryOptions& options) {

@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -112,6 +114,15 @@ bool same_structure(const Block& block, const Block& header) {
 constexpr std::uint64_t k_min_revision_skipping_data_after_error = 54429;
 // chconn always sends ClientInfo and reads BlockInfo; servers older than this have neither.
 constexpr std::uint64_t k_min_server_revision = 54032;
+// Servers up to this revision (18.16 among them) read a query's text as a string of at most
+// k_old_max_query_text_bytes; a longer one is answered with "Too large string size" and the
+// connection closed with the rest unread, which the client sees as a reset part-way through
+// sending (measured on 18.16.1: 16777215 bytes are read and parsed, 16777216 reset). Later servers
+// read more; chconn does not check a limit it does not know.
+constexpr std::uint64_t k_last_revision_reading_16_mib_queries = 54412;
+constexpr std::size_t k_old_max_query_text_bytes = 0xFFFFFF;
+// The server's default max_query_size: beyond it a reset while sending is likely the text's size.
+constexpr std::size_t k_default_max_query_size = 262144;
 
 std::unique_ptr<net::Stream> open_stream(const Config& config, const HostPort& host,
                                          const std::shared_ptr<const net::TlsContext>& tls,
@@ -264,15 +275,56 @@ struct NativeConnection::Impl {
       // placeholder that has no value, rather than send it raw).
       query.text = substitute_params(sql, options.params);
     }
+    check_query_size(query.text, query.settings);
     wire::write_query(out, query, revision);
     write_data(Block{}, query.compression);  // no external tables
-    send(deadline);
+    try {
+      send(deadline);
+    } catch (const Error& e) {
+      // A server that refuses a text for its size closes the connection while the rest of it is
+      // still arriving; all the client sees is a reset. Say what was being sent.
+      if (e.kind() != ErrorKind::network || query.text.size() <= k_default_max_query_size) throw;
+      throw e.with_context(
+          "the connection failed while sending a query of " + std::to_string(query.text.size()) + " bytes to " + peer +
+          "; a server refuses a query text longer than it reads (" + std::to_string(k_old_max_query_text_bytes) +
+          " bytes up to 18.16) or parses (max_query_size, " + std::to_string(k_default_max_query_size) +
+          " bytes by default) and may close the connection while the text still arrives. Pass large data as "
+          "blocks with insert()");
+    }
     last_query_id = query.query_id;
     data_consumed = false;
     if (logger() && logger()->enabled(LogLevel::debug)) {
       logger()->log(LogLevel::debug, "chconn: query " + query.query_id + " sent to " + peer);
     }
     return query.query_id;
+  }
+
+  // Refuses, before anything is sent, a query text the server is known to refuse for its size:
+  // longer than a server up to revision 54412 reads, or than a max_query_size the caller set.
+  void check_query_size(std::string_view text, const Settings& settings) const {
+    if (info.revision <= k_last_revision_reading_16_mib_queries && text.size() > k_old_max_query_text_bytes) {
+      throw Error(ErrorKind::usage,
+                  "the query text is " + std::to_string(text.size()) + " bytes, more than " + peer + " reads (" +
+                      std::to_string(k_old_max_query_text_bytes) + " bytes for protocol revision " +
+                      std::to_string(k_last_revision_reading_16_mib_queries) +
+                      " and older: it would close the connection while the text arrives); nothing was sent. Pass "
+                      "large data as blocks with insert(), or split the query");
+    }
+    // The server applies max_query_size to the part of the text it parses; an INSERT's inline data
+    // is read after that part, so only the statements without inline data are checked here.
+    const std::optional<std::string_view> setting = settings.get("max_query_size");
+    if (!setting) return;
+    std::uint64_t limit = 0;
+    const auto [end, ec] = std::from_chars(setting->data(), setting->data() + setting->size(), limit);
+    // A value that is not a number is the server's to judge; 0 means no limit, as on the server.
+    if (ec != std::errc() || end != setting->data() + setting->size() || limit == 0) return;
+    if (text.size() <= limit || (detail::is_insert(text) && detail::has_inline_insert_data(text))) return;
+    throw Error(ErrorKind::usage,
+                "the query text is " + std::to_string(text.size()) + " bytes, more than max_query_size (" +
+                    std::to_string(limit) +
+                    " bytes) set for it; the server would refuse it (code 62, Max query size exceeded) after "
+                    "receiving all of it; nothing was sent. Raise max_query_size, or pass large data as blocks "
+                    "with insert()");
   }
 
   // The server reads parameter values as TSV-escaped text.
@@ -552,11 +604,13 @@ struct NativeConnection::Impl {
     return matched;
   }
 
-  void run_insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options) {
+  void run_insert(const InsertTarget& into, std::span<const Block> blocks, const QueryOptions& options) {
+    // Built from the parsed names, each quoted: nothing of the caller's text is sent as SQL.
+    const std::string sql = into.insert_statement();
+    const std::string table = into.name();
     const Deadline deadline = query_deadline(options);
     prepare(deadline);
     const bool compressed = compressing();
-    const std::string sql = "INSERT INTO " + std::string(table) + " VALUES";
     try {
       start_query(sql, options, deadline);
     } catch (const Error& e) {
@@ -719,8 +773,8 @@ Result NativeConnection::select(std::string_view sql, const std::function<void(c
   return impl_->run_select(sql, &on_block, options);
 }
 
-void NativeConnection::insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options) {
-  impl_->run_insert(table, blocks, options);
+void NativeConnection::insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options) {
+  impl_->run_insert(target, blocks, options);
 }
 
 void NativeConnection::ping(Deadline deadline) {

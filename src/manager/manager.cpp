@@ -188,7 +188,13 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
       R result = run_with_retry(
           [&](int attempt) -> R {
             if (attempt > 1) st.retries.fetch_add(1, std::memory_order_relaxed);
-            Lease lease = acquire(strategy, ctx.deadline);
+            Lease lease;
+            try {
+              lease = acquire(strategy, ctx.deadline);
+            } catch (const Error&) {
+              ctx.nothing_sent = true;  // no connection, no request: this attempt applied nothing
+              throw;
+            }
             try {
               return run(lease);
             } catch (const Error& e) {
@@ -507,9 +513,11 @@ Lease ConnectionManager::acquire(std::string_view strategy, Deadline deadline) {
 
 Result ConnectionManager::execute(std::string_view sql, const Params& params, const ExecuteOptions& options) {
   const std::string strategy = impl_->resolve(options.strategy);
-  RetryContext ctx{.idempotent = options.idempotent.value_or(is_read_only_statement(sql)),
+  const bool read = is_read_only_statement(sql);
+  RetryContext ctx{.idempotent = options.idempotent.value_or(read),
                    .rows_delivered = false,
-                   .deadline = options.deadline};
+                   .deadline = options.deadline,
+                   .writes = !read};
   return impl_->with_retries<Result>(strategy, ctx, [&](Lease& lease) {
     QueryOptions q = options.query;
     q.params = params;
@@ -521,9 +529,11 @@ Result ConnectionManager::execute(std::string_view sql, const Params& params, co
 Result ConnectionManager::select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                                  const ExecuteOptions& options) {
   const std::string strategy = impl_->resolve(options.strategy);
-  RetryContext ctx{.idempotent = options.idempotent.value_or(is_read_only_statement(sql)),
+  const bool read = is_read_only_statement(sql);
+  RetryContext ctx{.idempotent = options.idempotent.value_or(read),
                    .rows_delivered = false,
-                   .deadline = options.deadline};
+                   .deadline = options.deadline,
+                   .writes = !read};
   return impl_->with_retries<Result>(strategy, ctx, [&](Lease& lease) {
     QueryOptions q = options.query;
     q.deadline = q.deadline.earliest(ctx.deadline);
@@ -539,12 +549,17 @@ Result ConnectionManager::select(std::string_view sql, const std::function<void(
 }
 
 void ConnectionManager::insert(std::string_view table, std::span<const Block> blocks, const ExecuteOptions& options) {
+  // Error(usage) for text that is not a table name, before a lease is taken or a breaker asked.
+  const InsertTarget target = parse_insert_target(table);
   const std::string strategy = impl_->resolve(options.strategy);
-  RetryContext ctx{.idempotent = options.idempotent.value_or(false), .rows_delivered = false, .deadline = options.deadline};
+  RetryContext ctx{.idempotent = options.idempotent.value_or(false),
+                   .rows_delivered = false,
+                   .deadline = options.deadline,
+                   .writes = true};
   impl_->with_retries<int>(strategy, ctx, [&](Lease& lease) {
     QueryOptions q = options.query;
     q.deadline = q.deadline.earliest(ctx.deadline);
-    lease->insert(table, blocks, q);
+    lease->insert(target, blocks, q);
     return 0;
   });
 }

@@ -188,11 +188,60 @@ Sleeper& thread_sleeper() noexcept {
 }
 
 namespace detail {
-std::string retry_annotation(int attempt, int max_attempts, RetryVerdict verdict) {
-  if (verdict == RetryVerdict::attempts_exhausted) return "failed after " + std::to_string(attempt) + " attempts";
-  return "attempt " + std::to_string(attempt) + " of " + std::to_string(max_attempts) + ", not retried: " +
-         std::string(to_string(verdict));
+
+namespace {
+// `message` on one line, cut at a character boundary after `limit` bytes.
+std::string short_message(std::string_view message, std::size_t limit) {
+  std::string out;
+  std::size_t cut = message.size();
+  if (cut > limit) {
+    cut = limit;
+    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+  }
+  out.reserve(cut + 3);
+  for (char c : message.substr(0, cut)) out += (c == '\n' || c == '\r') ? ' ' : c;
+  if (cut < message.size()) out += "...";
+  return out;
 }
+}  // namespace
+
+void AttemptLog::add(int attempt, const Error& error, bool nothing_sent) {
+  ++count_;
+  if (!nothing_sent) {
+    ++maybe_applied_count_;
+    if (maybe_applied_.size() < k_listed) maybe_applied_.push_back(attempt);
+  }
+  if (listed_.size() >= k_listed) return;
+  std::string entry = "#" + std::to_string(attempt) + " " + std::string(to_string(error.kind()));
+  if (error.kind() == ErrorKind::server) entry += " (code " + std::to_string(error.server_code()) + ")";
+  entry += ": " + short_message(error.message(), k_message_bytes);
+  if (nothing_sent) entry += " (nothing sent)";
+  listed_.push_back(std::move(entry));
+}
+
+std::string AttemptLog::annotation(int attempt, int max_attempts, RetryVerdict verdict, bool writes) const {
+  std::string out = verdict == RetryVerdict::attempts_exhausted
+                        ? "failed after " + std::to_string(attempt) + " attempts"
+                        : "attempt " + std::to_string(attempt) + " of " + std::to_string(max_attempts) +
+                              ", not retried: " + std::string(to_string(verdict));
+  if (count_ == 0) return out;
+  if (writes && maybe_applied_count_ > 0) {
+    const bool several = maybe_applied_count_ > 1;
+    out += several ? "; earlier attempts " : "; earlier attempt ";
+    for (std::size_t i = 0; i < maybe_applied_.size(); ++i) out += (i ? ", " : "") + std::to_string(maybe_applied_[i]);
+    if (maybe_applied_count_ > maybe_applied_.size()) {
+      out += " and " + std::to_string(maybe_applied_count_ - maybe_applied_.size()) + " more";
+    }
+    out += several ? " may have been applied (they" : " may have been applied (it";
+    out += " failed after the request was sent, so the server may have stored the data although this call failed)";
+  }
+  out += "; earlier attempts: ";
+  for (std::size_t i = 0; i < listed_.size(); ++i) out += (i ? "; " : "") + listed_[i];
+  if (count_ > listed_.size()) out += "; and " + std::to_string(count_ - listed_.size()) + " more";
+  out += "; last attempt";
+  return out;
+}
+
 }  // namespace detail
 
 }  // namespace chconn

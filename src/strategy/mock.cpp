@@ -295,12 +295,12 @@ Result MockConnection::select(std::string_view sql, const std::function<void(con
   return result;
 }
 
-void MockConnection::insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options) {
-  MockCall call = make_call(MockCallKind::insert, "INSERT INTO " + std::string(table) + " VALUES", options);
-  call.table = std::string(table);
+void MockConnection::insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options) {
+  MockCall call = make_call(MockCallKind::insert, target.insert_statement(), options);
+  call.table = target.name();
   call.blocks = blocks.size();
   run(std::move(call), options);
-  server_->on_inserted(std::string(table), blocks);
+  server_->on_inserted(target.name(), blocks);
 }
 
 void MockConnection::ping(Deadline deadline) {

@@ -61,6 +61,8 @@ class Client {
   Result execute(std::string_view sql, const Params& params);
   Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                 const QueryOptions& options = {});
+  // `table` as Connection::insert() takes it; text that is not a valid target (insert_target.h) is
+  // Error(usage) before a lease is taken.
   void insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options = {});
   void insert(std::string_view table, const Block& block, const QueryOptions& options = {});
   void ping();

@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chconn/connection/insert_target.h"
 #include "chconn/connection/params.h"
 #include "chconn/connection/result.h"
 #include "chconn/core/clock.h"
@@ -95,13 +96,23 @@ class Connection {
   virtual Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                         const QueryOptions& options = {}) = 0;
 
-  // Inserts blocks into `table` ("db.table", or "table (col1, col2)" for some columns). The
-  // blocks' column names and types must match the table's; they are checked against the server's
-  // sample block before anything is sent, and a mismatch is Error(usage) with nothing inserted.
-  virtual void insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options = {}) = 0;
+  // Inserts blocks into `table`: "table", "db.table", or either followed by "(col1, col2)" for
+  // some columns; names that are not plain identifiers are back-quoted ("`d.b`.`my table`"). The
+  // text is read as names by parse_insert_target() (chconn/connection/insert_target.h) and the
+  // statement is built from them, quoted: text that is not a valid target is Error(usage) before
+  // anything is sent. The blocks' column names and types must match the table's; they are checked
+  // against the server's sample block before any block is sent, and a mismatch is Error(usage)
+  // with nothing inserted.
+  void insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options = {}) {
+    insert(parse_insert_target(table), blocks, options);
+  }
   void insert(std::string_view table, const Block& block, const QueryOptions& options = {}) {
     insert(table, std::span<const Block>(&block, 1), options);
   }
+  // The same with the target already parsed (ConnectionManager and Client parse it before taking a
+  // lease). The one an implementation overrides: it builds its statement with
+  // target.insert_statement(), never from text of its own.
+  virtual void insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options = {}) = 0;
 
   // Checks the server answers (the proposal's test_connection). Throws on failure.
   virtual void ping(Deadline deadline) = 0;

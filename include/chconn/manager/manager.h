@@ -15,7 +15,9 @@
 //                                ExecuteOptions::idempotent says so — each retry on a fresh lease.
 //   select(sql, on_block, opts)  streaming; retried like execute but never once a block has been
 //                                handed to on_block (it would see rows twice).
-//   insert(table, blocks, opts)  retried only when ExecuteOptions::idempotent is true.
+//   insert(table, blocks, opts)  `table` as Connection::insert() takes it, parsed before a lease is
+//                                taken (text that is not a valid target is Error(usage)); retried
+//                                only when ExecuteOptions::idempotent is true.
 //   start() / stop()             a background health thread: every health_interval it runs
 //                                run_health_check_once(). stop() wakes and joins it; the destructor
 //                                calls stop().

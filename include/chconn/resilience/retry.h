@@ -13,12 +13,18 @@
 //                 a ManualClock, so tests never sleep.
 //   run_with_retry(op, policy, budget, clock, sleeper[, context]) runs op until it succeeds or a
 //                 retry is refused, and rethrows the last chconn::Error annotated with the attempt
-//                 count and why it was not retried.
+//                 count, why it was not retried, and what each earlier attempt met.
 //
 // Idempotency: RetryContext::idempotent defaults to true, which is right for SELECTs. An INSERT
 // must set it to false, unless the caller made it safe to repeat (e.g. insert_deduplication_token
 // on a Replicated table). Streaming: once the operation has handed rows to the caller's callback it
 // sets RetryContext::rows_delivered; a retry would deliver them twice, so none follows.
+//
+// Writes: an attempt that failed after its request reached the server may have been applied (a
+// reset or a timeout says nothing about whether the server committed). When a write
+// (RetryContext::writes) fails in the end, the error names the earlier attempts that may have
+// been applied, so the caller knows the data may be stored although the call failed. An operation
+// that knows an attempt sent nothing (no connection could be had) sets RetryContext::nothing_sent.
 //
 // Thread safety: RetryPolicy and RetryBudget may be shared by any number of threads. ManualSleeper
 // is thread-safe. RetryContext belongs to one call. RetryBudget keeps a reference to its Clock and
@@ -71,6 +77,13 @@ struct RetryContext {
   bool rows_delivered = false;
   // No retry starts, and no wait is scheduled, past this.
   Deadline deadline = Deadline::never();
+  // The operation changes data (an INSERT, ALTER ...): the final error of a retried call says which
+  // earlier attempts may have been applied.
+  bool writes = false;
+  // Set by the operation when the attempt that is failing sent nothing to the server (e.g. no
+  // connection could be had), so it cannot have been applied. run_with_retry clears it before
+  // each attempt; an attempt that leaves it false is taken to have reached the server.
+  bool nothing_sent = false;
 };
 
 enum class RetryVerdict : std::uint8_t {
@@ -215,8 +228,28 @@ class ManualSleeper final : public Sleeper {
 };
 
 namespace detail {
-// "attempt 2 of 3, not retried: ...": the context put on the rethrown error.
-std::string retry_annotation(int attempt, int max_attempts, RetryVerdict verdict);
+
+// The failed attempts of one run_with_retry call before the last, kept for the final error:
+// "#1 network: connection reset by peer; #2 ...". Bounded whatever the attempts: the first
+// k_listed attempts are kept, each message cut to k_message_bytes.
+class AttemptLog {
+ public:
+  static constexpr std::size_t k_listed = 5;
+  static constexpr std::size_t k_message_bytes = 120;
+
+  void add(int attempt, const Error& error, bool nothing_sent);
+  bool empty() const noexcept { return count_ == 0; }
+
+  // "failed after 3 attempts" or "attempt 2 of 3, not retried: <why>", then, when there were
+  // earlier attempts, which of them may have been applied (for a write) and the list.
+  std::string annotation(int attempt, int max_attempts, RetryVerdict verdict, bool writes) const;
+
+ private:
+  std::vector<std::string> listed_;      // at most k_listed entries
+  std::vector<int> maybe_applied_;       // at most k_listed attempt numbers
+  std::size_t count_ = 0;                // attempts added
+  std::size_t maybe_applied_count_ = 0;  // attempts added that reached the server
+};
 
 // What op returns, whether it is called as op(attempt) or op().
 template <class F, bool = std::is_invocable_v<F&, int>>
@@ -242,8 +275,9 @@ decltype(auto) invoke_attempt(F& op, int attempt) {
 
 // Runs `op` (callable as op() or op(int attempt), attempt 1-based) until it returns, or throws a
 // chconn::Error that the policy, the budget (if not null) or the deadline does not allow to retry;
-// then rethrows that last error, annotated ("attempt 2 of 3, not retried: <why>", "failed after 3 attempts") unless it was a
-// first attempt's non-retryable error, which is rethrown unchanged. Exceptions that are not
+// then rethrows that last error, annotated ("attempt 2 of 3, not retried: <why>" or "failed after 3
+// attempts", then what the earlier attempts met: see detail::AttemptLog) unless it was a first
+// attempt's non-retryable error, which is rethrown unchanged. Exceptions that are not
 // chconn::Error propagate at once. One request is recorded in the budget per call.
 //
 // ctx.deadline is narrowed to policy.options().overall_timeout from now (named "the retry overall
@@ -255,7 +289,9 @@ detail::retry_result_t<F> run_with_retry(F&& op, const RetryPolicy& policy, Retr
   ctx.deadline = ctx.deadline.earliest(
       Deadline::after(policy.options().overall_timeout, clock).named("the retry overall timeout"));
   if (budget != nullptr) budget->record_request();
+  detail::AttemptLog earlier;
   for (int attempt = 1;; ++attempt) {
+    ctx.nothing_sent = false;
     try {
       return detail::invoke_attempt(op, attempt);
     } catch (const Error& error) {
@@ -271,8 +307,10 @@ detail::retry_result_t<F> run_with_retry(F&& op, const RetryPolicy& policy, Retr
       }
       if (!decision.retry()) {
         if (attempt == 1 && decision.verdict == RetryVerdict::not_retryable) throw;
-        throw error.with_context(detail::retry_annotation(attempt, policy.options().max_attempts, decision.verdict));
+        throw error.with_context(
+            earlier.annotation(attempt, policy.options().max_attempts, decision.verdict, ctx.writes));
       }
+      earlier.add(attempt, error, ctx.nothing_sent);
     }
   }
 }

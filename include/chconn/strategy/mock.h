@@ -16,7 +16,10 @@
 //   set_connect_hook(f)                      f() runs inside every connect, before it succeeds or
 //                                            fails (to block a connect, or count them).
 // Queries that match no rule return an empty Result (or, with Options::strict, fail with
-// Error(usage) naming the query). Inserts match rules as the text "INSERT INTO <table> VALUES".
+// Error(usage) naming the query). An insert reads its table text with parse_insert_target(), as
+// a real connection does (text that is not a valid target is Error(usage), recorded nowhere), and
+// matches rules as the statement a real connection sends, every name back-quoted:
+// "INSERT INTO `db`.`table` (`a`, `b`) VALUES".
 //
 // Errors: a scripted error whose classify() says connection_broken (network, timeout, protocol and
 // cancelled errors) also makes that connection unusable(), as a real one would be; a pool then
@@ -46,7 +49,7 @@
 //   count.header.append("n", std::make_shared<chconn::ColumnUInt64>());  // names and types, 0 rows
 //   count.blocks.push_back(block);
 //   mock->server().on("SELECT count() AS n FROM users", {.result = count});
-//   mock->server().on(std::regex("^INSERT INTO audit"),
+//   mock->server().on(std::regex("^INSERT INTO `audit`"),
 //                     {.error = chconn::Error(chconn::ErrorKind::network, "connection reset by peer")});
 //
 //   chconn::Lease lease = mock->acquire();
@@ -102,8 +105,8 @@ std::string_view to_string(MockCallKind kind) noexcept;
 // One recorded call.
 struct MockCall {
   MockCallKind kind = MockCallKind::execute;
-  std::string sql{};       // the query text; "INSERT INTO <table> VALUES" for inserts; empty for pings
-  std::string table{};     // inserts: the table argument as given
+  std::string sql{};       // the query text; InsertTarget::insert_statement() for inserts; empty for pings
+  std::string table{};     // inserts: InsertTarget::name() of the target ("db.table", unquoted)
   std::size_t blocks = 0;  // inserts: how many blocks were passed
   Params params{};
   Settings settings{};  // the query's own settings (QueryOptions::settings)
@@ -163,7 +166,8 @@ class MockServer {
   // Query calls so far (pings not counted); the number fail_call() counts against.
   std::size_t query_count() const;
   std::size_t ping_count() const;
-  // The blocks of every successful insert into `table` (as passed to insert()), in order.
+  // The blocks of every successful insert into `table` ("db.table" or "table", unquoted, as
+  // InsertTarget::name() gives it; without any column list), in order.
   std::vector<Block> inserted(std::string_view table) const;
   // Forgets the record and restarts the call count; connection counters stay.
   void clear_records();
@@ -231,7 +235,7 @@ class MockConnection final : public Connection {
   Result execute(std::string_view sql, const QueryOptions& options = {}) override;
   Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                 const QueryOptions& options = {}) override;
-  void insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options = {}) override;
+  void insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options = {}) override;
   void ping(Deadline deadline) override;
   void close() noexcept override;
   bool usable() const noexcept override { return !closed_ && !broken_; }

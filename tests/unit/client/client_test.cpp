@@ -47,6 +47,22 @@ TEST_F(ClientTest, ExecuteReturnsTheLease) {
   EXPECT_EQ(server->inserted("t").size(), 1u);
 }
 
+// The table text of insert() is names, never SQL: text that is not a table name is Error(usage)
+// before a lease is taken, and nothing reaches the server (issue 13, item 6).
+TEST_F(ClientTest, InsertTableTextThatIsNotANameIsRefusedBeforeAnythingIsSent) {
+  Client c(factory);
+  for (const char* table : {"t SELECT 99, 'x' --", "t; DROP TABLE t", "t (x) SELECT 1", ""}) {
+    try {
+      c.insert(table, test::uint64_block("x", {1}));
+      ADD_FAILURE() << "expected an error for '" << table << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage) << table << ": " << e.what();
+    }
+  }
+  EXPECT_TRUE(server->calls().empty());
+  EXPECT_EQ(server->connect_attempts(), 0u);
+}
+
 TEST_F(ClientTest, ServerErrorReturnsTheLeaseForReuse) {
   Client c(factory);
   server->on("SELECT bad", {.error = Error::from_server(62, "DB::Exception", "Syntax error")});

@@ -152,6 +152,113 @@ TEST_F(ManagerTest, InsertBlocksAreRetriedOnlyWhenMarkedIdempotent) {
   EXPECT_EQ(server->inserted("t").size(), 1u);  // exactly once
 }
 
+// A retried write's final error lists every attempt and says when an earlier one may have been
+// applied: its request had reached the server when it failed, so the server may have stored the
+// data although the call reports a failure (issue 13, item 8).
+TEST_F(ManagerTest, RetriedInsertErrorListsAttemptsAndSaysAnEarlierOneMayHaveBeenApplied) {
+  auto m = make();
+  const Block block = test::uint64_block("x", {1, 2});
+  server->fail_call(1, network("connection reset by peer"));
+  server->fail_call(2, Error(ErrorKind::timeout, "no answer within 30000 ms"));
+  server->fail_call(3, network("connection closed by peer"));
+  ExecuteOptions safe;
+  safe.idempotent = true;
+  try {
+    m->insert("t", std::span<const Block>(&block, 1), safe);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::network);  // the last attempt's
+    const std::string text = e.what();
+    EXPECT_TRUE(contains(text, "failed after 3 attempts")) << text;
+    EXPECT_TRUE(contains(text, "may have been applied")) << text;
+    EXPECT_TRUE(contains(text, "#1 network: connection reset by peer;")) << text;
+    EXPECT_TRUE(contains(text, "#2 timeout: no answer within 30000 ms;")) << text;
+    EXPECT_TRUE(contains(text, "earlier attempts 1, 2 may have been applied")) << text;
+    EXPECT_TRUE(contains(text, "; last attempt: connection closed by peer")) << text;
+  }
+  EXPECT_EQ(server->query_count(), 3u);
+}
+
+// Attempts that failed before a connection was lent sent nothing: they are listed, and the error
+// does not claim that anything may have been applied.
+TEST_F(ManagerTest, RetriedInsertThatNeverReachedTheServerSaysNothingWasApplied) {
+  auto m = make();
+  const Block block = test::uint64_block("x", {1});
+  server->fail_next_connects(3);
+  ExecuteOptions safe;
+  safe.idempotent = true;
+  try {
+    m->insert("t", std::span<const Block>(&block, 1), safe);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string text = e.what();
+    EXPECT_TRUE(contains(text, "#1 network: mock: connection refused")) << text;
+    EXPECT_TRUE(contains(text, "#2 network: mock: connection refused")) << text;
+    EXPECT_TRUE(contains(text, "(nothing sent)")) << text;
+    EXPECT_FALSE(contains(text, "may have been applied")) << text;
+  }
+  EXPECT_EQ(server->query_count(), 0u);
+}
+
+// A retried read lists its attempts too, but a read changes nothing: no "may have been applied".
+TEST_F(ManagerTest, RetriedReadListsAttemptsWithoutClaimingAWrite) {
+  auto m = make();
+  server->on("SELECT 2", {.error = network("connection reset by peer")});
+  try {
+    (void)m->execute("SELECT 2");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string text = e.what();
+    EXPECT_TRUE(contains(text, "#1 network: connection reset by peer;")) << text;
+    EXPECT_TRUE(contains(text, "#2 network: connection reset by peer;")) << text;
+    EXPECT_FALSE(contains(text, "may have been applied")) << text;
+  }
+}
+
+// The list stays short whatever the attempts and their messages: each message is cut, and at most
+// a few attempts are named.
+TEST_F(ManagerTest, RetriedErrorListIsBounded) {
+  ManagerOptions o = options();
+  o.retry.max_attempts = 100;
+  o.retry.base_delay = 1ms;
+  o.retry.max_delay = 1ms;
+  o.retry_budget.min_retries_per_second = 1000;
+  auto m = make(o);
+  const std::string long_message(10000, 'm');
+  server->on(std::regex("^INSERT"), {.error = network(long_message)});
+  const Block block = test::uint64_block("x", {1});
+  ExecuteOptions safe;
+  safe.idempotent = true;
+  try {
+    m->insert("t", std::span<const Block>(&block, 1), safe);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(server->query_count(), 100u);
+    const std::string head = std::string(e.what()).substr(0, 1500);  // not the 10 KB message whole
+    EXPECT_TRUE(contains(head, "failed after 100 attempts")) << head;
+    EXPECT_TRUE(contains(head, "#1 network: mmm")) << head;
+    EXPECT_TRUE(contains(head, "; and 94 more;")) << head;
+    EXPECT_TRUE(contains(head, "earlier attempts 1, 2, 3, 4, 5 and 94 more may have been applied")) << head;
+    // The last attempt's own message, whole, plus a bounded list.
+    EXPECT_LE(std::string(e.what()).size(), long_message.size() + 2048);
+  }
+}
+
+TEST_F(ManagerTest, InsertTableTextThatIsNotANameIsRefusedBeforeAnyLease) {
+  auto m = make();
+  const Block block = test::uint64_block("x", {1});
+  ExecuteOptions safe;
+  safe.idempotent = true;
+  try {
+    m->insert("t SELECT 99, 'x' --", std::span<const Block>(&block, 1), safe);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
+  }
+  EXPECT_TRUE(server->calls().empty());
+  EXPECT_EQ(server->connect_attempts(), 0u);
+}
+
 TEST_F(ManagerTest, NonRetryableErrorsAreNotRetried) {
   auto m = make();
   server->on("SELEC 1", {.error = Error::from_server(server_codes::syntax_error, "DB::Exception", "Syntax error")});

@@ -27,7 +27,7 @@ TEST(MockExample, ScriptedQueriesAndRecord) {
   count.header.append("n", std::make_shared<chconn::ColumnUInt64>());  // names and types, 0 rows
   count.blocks.push_back(block);
   mock->server().on("SELECT count() AS n FROM users", {.result = count});
-  mock->server().on(std::regex("^INSERT INTO audit"),
+  mock->server().on(std::regex("^INSERT INTO `audit`"),
                     {.error = chconn::Error(chconn::ErrorKind::network, "connection reset by peer")});
 
   chconn::Lease lease = mock->acquire();
@@ -143,8 +143,25 @@ TEST_F(MockTest, InsertCapturePerTable) {
   EXPECT_EQ(events[1].rows(), 1u);
   EXPECT_EQ(server->inserted("other").size(), 1u);
   EXPECT_TRUE(server->inserted("nothing").empty());
-  EXPECT_EQ(server->calls()[0].sql, "INSERT INTO db.events VALUES");
+  EXPECT_EQ(server->calls()[0].sql, "INSERT INTO `db`.`events` VALUES");
   EXPECT_EQ(server->calls()[0].blocks, 2u);
+}
+
+// The mock parses an insert's table text as a real connection does: what is not a table name is
+// Error(usage), recorded nowhere (issue 13, item 6).
+TEST_F(MockTest, InsertTableTextThatIsNotANameIsRefused) {
+  auto c = connect();
+  const Block one = test::uint64_block("id", {1});
+  for (const char* table : {"t SELECT 99, 'x' --", "t VALUES (1)", "db.t.u", "`t"}) {
+    try {
+      c->insert(table, one);
+      ADD_FAILURE() << "expected an error for '" << table << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage) << table << ": " << e.what();
+    }
+  }
+  EXPECT_TRUE(server->calls().empty());
+  EXPECT_TRUE(c->usable());
 }
 
 TEST_F(MockTest, SelectStreamsBlocks) {
