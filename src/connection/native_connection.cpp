@@ -318,7 +318,7 @@ struct NativeConnection::Impl {
     const auto [end, ec] = std::from_chars(setting->data(), setting->data() + setting->size(), limit);
     // A value that is not a number is the server's to judge; 0 means no limit, as on the server.
     if (ec != std::errc() || end != setting->data() + setting->size() || limit == 0) return;
-    if (text.size() <= limit || (detail::is_insert(text) && detail::has_inline_insert_data(text))) return;
+    if (text.size() <= limit || sql::insert_shape(text).inline_data.has_value()) return;
     throw Error(ErrorKind::usage,
                 "the query text is " + std::to_string(text.size()) + " bytes, more than max_query_size (" +
                     std::to_string(limit) +

@@ -288,16 +288,18 @@ bool is_ipv6_literal(std::string_view text) noexcept {
   return ok_address && !name.empty() && std::all_of(name.begin(), name.end(), is_unreserved);
 }
 
-// Where a host list comes from: a DSN (a URL: percent-decoded, IPv6 only in brackets) or text typed
-// by hand (an environment variable, a command-line flag: taken as is, and a bare IPv6 literal is
-// an address without a port, as clickhouse-client reads --host).
-enum class HostSyntax : std::uint8_t { dsn, typed };
+// Where a host list comes from: a DSN's host part (a URL: percent-decoded here, IPv6 only in
+// brackets), a DSN parameter's value (URL rules, already decoded), or text typed by hand (an
+// environment variable, a command-line flag: taken as is, and a bare IPv6 literal is an address
+// without a port, as clickhouse-client reads --host).
+enum class HostSyntax : std::uint8_t { dsn, dsn_value, typed };
 
 // Parses one "host", "host:port", "[v6]" or "[v6]:port", or (typed only) a bare IPv6 literal.
 // `where` prefixes messages ("invalid DSN", "invalid CLICKHOUSE_HOST").
 HostPort parse_host(std::string_view entry, HostSyntax syntax, std::string_view where) {
   const std::string w(where);
   const bool decode = syntax == HostSyntax::dsn;
+  const bool url = syntax != HostSyntax::typed;  // IPv6 only in brackets
   const auto decode_host = [&](std::string_view raw) {
     if (!decode) return std::string(raw);
     Decoded d = percent_decode(raw);
@@ -336,7 +338,7 @@ HostPort parse_host(std::string_view entry, HostSyntax syntax, std::string_view 
   } else {
     const auto colon = entry.find(':');
     if (colon != std::string_view::npos && entry.find(':', colon + 1) != std::string_view::npos) {
-      if (decode) {
+      if (url) {
         fail(w + ": host " + quote(entry) +
              " has more than one ':'; write IPv6 addresses in brackets, e.g. [::1]:9000");
       }
@@ -475,7 +477,7 @@ constexpr std::array k_params{
               [](Config& c, std::string_view v, std::string_view w) { c.compression = parse_compression(v, w); }},
     ParamSpec{"dns_servers", "dns_servers",
               [](Config& c, std::string_view v, std::string_view w) {
-                c.dns_servers = parse_hosts(v, false, "invalid " + std::string(w));
+                c.dns_servers = parse_hosts(v, HostSyntax::dsn_value, "invalid " + std::string(w));
               }},
     ParamSpec{
         "connect_timeout", "connect_timeout",

@@ -342,8 +342,10 @@ struct ResolverAccess {
     while (!lookup.done) {
       const Clock::duration left = deadline.remaining();
       if (left <= Clock::duration::zero()) {
-        throw Error(ErrorKind::timeout, "resolve " + name + " timed out after " + format_duration(allowed) +
-                                            ": no answer from the DNS server(s) " + describe_servers(channel.get()));
+        // "timed out: the connect timeout of 1 s expired", or the caller's named deadline.
+        const Error timeout = timeout_error("resolve " + name, deadline, allowed);
+        throw Error(ErrorKind::timeout,
+                    timeout.message() + "; no answer from the DNS server(s) " + describe_servers(channel.get()));
       }
       std::array<ares_socket_t, ARES_GETSOCK_MAXNUM> sockets{};
       const int bits = ::ares_getsock(channel.get(), sockets.data(), static_cast<int>(sockets.size()));

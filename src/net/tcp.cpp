@@ -272,7 +272,7 @@ std::unique_ptr<Stream> connect_tcp(const std::string& host, std::uint16_t port,
   // A DNS server that does not answer costs at most connect_timeout or the caller's budget,
   // whichever is less; a timeout reports that limit. Without a shared resolver, one made for this
   // call (nothing cached).
-  const Deadline per_resolve = Deadline::after(options.connect_timeout);
+  const Deadline per_resolve = Deadline::after(options.connect_timeout).named("the connect timeout");
   const bool own_limit = per_resolve.when() < deadline.when();
   const Deadline resolve_by = own_limit ? per_resolve : deadline;
   const Clock::duration resolve_allowed = own_limit ? Clock::duration(options.connect_timeout) : allowed;

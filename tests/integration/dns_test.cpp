@@ -68,8 +68,7 @@ TEST(Dns, TheCliConnectTimeoutBoundsResolution) {
   const auto took = Steady::now() - start;
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(contains(r.err, "timeout error")) << r.err;
-  EXPECT_TRUE(contains(r.err, "resolve " + k_name + " timed out after ")) << r.err;
-  expect_reported(r.err, 1s);  // the connect timeout, as measured when connecting started
+  EXPECT_TRUE(contains(r.err, "resolve " + k_name + " timed out: the connect timeout of 1 s expired")) << r.err;
   EXPECT_GE(took, 1s) << r.err;
   EXPECT_LT(took, 1s + k_slack) << r.err;
   EXPECT_GE(dns.queries_for(k_name), 1);
@@ -98,8 +97,7 @@ TEST(Dns, TheCliConnectTimeoutBoundsTheSystemResolver) {
   std::filesystem::remove(conf);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(contains(r.err, "timeout error")) << r.err;
-  EXPECT_TRUE(contains(r.err, "resolve " + k_name + " timed out after ")) << r.err;
-  expect_reported(r.err, 1s);                              // the connect timeout, as measured when connecting started
+  EXPECT_TRUE(contains(r.err, "resolve " + k_name + " timed out: the connect timeout of 1 s expired")) << r.err;
   EXPECT_TRUE(contains(r.err, address + ":53")) << r.err;  // the server of resolv.conf was asked
   EXPECT_GE(dns.queries_for(k_name), 1);
   EXPECT_LT(took, 1s + k_slack) << r.err;

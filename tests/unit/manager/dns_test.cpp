@@ -63,10 +63,8 @@ TEST(ManagerDns, TheTimeoutNamesTheHostAndTheLimit) {
   options.deadline = Deadline::after(700ms);
   const std::string message =
       expect_error(ErrorKind::timeout, [&] { manager.execute("SELECT 1", {}, options); },
-                   {"resolve " + k_name + " timed out after ", "no answer from the DNS server"});
-  const long reported = test::reported_ms(message.substr(message.find("resolve ")));
-  EXPECT_GT(reported, 350) << message;
-  EXPECT_LE(reported, 700) << message;
+                   {"resolve " + k_name + " timed out: the caller's deadline of 700 ms expired",
+                    "no answer from the DNS server"});
 }
 
 TEST(ManagerDns, ANameTheServerAnswersIsConnectedTo) {
