@@ -40,6 +40,11 @@ std::string Deadline::describe() const {
 
 std::string duration_text(Clock::duration d) {
   if (d < Clock::duration::zero()) d = Clock::duration::zero();
+  if (d < std::chrono::milliseconds(10) && d % std::chrono::milliseconds(1) != Clock::duration::zero()) {
+    // A latency: tenths of a millisecond, rounded up ("0.3 ms", "2.5 ms").
+    const auto tenths = (std::chrono::ceil<std::chrono::microseconds>(d).count() + 99) / 100;
+    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " ms";
+  }
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
   if (ms >= 1000 && ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
   return std::to_string(ms) + " ms";

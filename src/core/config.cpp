@@ -676,7 +676,7 @@ void parse_user_info(std::string_view info, Config& c) {
   }
 }
 
-std::string format_duration(std::chrono::milliseconds d) {
+std::string dsn_duration(std::chrono::milliseconds d) {
   const auto ms = d.count();
   if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
   if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
@@ -1031,7 +1031,7 @@ std::string Config::to_dsn(bool redact) const {
   std::vector<std::pair<std::string, std::string>> params;
   const auto add = [&](std::string key, std::string value) { params.emplace_back(std::move(key), std::move(value)); };
   const auto add_duration = [&](std::string_view key, std::chrono::milliseconds value, std::chrono::milliseconds def) {
-    if (value != def) add(std::string(key), format_duration(value));
+    if (value != def) add(std::string(key), dsn_duration(value));
   };
   // Same order as k_params.
   if (secure != defaults.secure) add("secure", secure ? "true" : "false");

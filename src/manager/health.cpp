@@ -1,7 +1,6 @@
 // The health report's rendering, and the statement classifier execute() retries by.
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <string>
 
 #include "chconn/core/sql.h"
@@ -11,12 +10,6 @@ namespace chconn {
 
 namespace {
 
-std::string format_latency(Clock::duration d) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.1f ms", std::chrono::duration<double, std::milli>(d).count());
-  return buf;
-}
-
 // "OK", "FAILING", "NOT CHECKED" or "NOT CHECKED (why)".
 std::string outcome(bool checked, bool ok, const std::string& not_checked) {
   if (checked) return ok ? "OK" : "FAILING";
@@ -25,9 +18,7 @@ std::string outcome(bool checked, bool ok, const std::string& not_checked) {
 
 std::string format_wait(Clock::duration d) {
   if (d == Clock::duration::max()) return "until reset";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(d).count());
-  return buf;
+  return duration_text(d);
 }
 
 }  // namespace
@@ -42,7 +33,7 @@ std::string to_string(const HealthReport& report) {
     out += "strategy " + s.name + (s.is_default ? " (default)" : "") + ": ";
     out += outcome(s.checked, s.ok, s.not_checked);
     out += ", breaker " + std::string(to_string(s.breaker));
-    if (s.latency) out += ", ping " + format_latency(*s.latency);
+    if (s.latency) out += ", ping " + duration_text(*s.latency);
     out += ", connections " + std::to_string(s.stats.open) + " open / " + std::to_string(s.stats.idle) + " idle / " +
            std::to_string(s.stats.in_use) + " in use";
     if (s.stats.waiting != 0) out += " / " + std::to_string(s.stats.waiting) + " waiting";
@@ -53,7 +44,7 @@ std::string to_string(const HealthReport& report) {
       out += outcome(h.checked, h.ok, h.not_checked);
       out += ", breaker " + std::string(to_string(h.breaker));
       if (h.breaker == CircuitState::open) out += " (retry in " + format_wait(h.retry_in) + ")";
-      if (h.latency && h.ok) out += ", ping " + format_latency(*h.latency);
+      if (h.latency && h.ok) out += ", ping " + duration_text(*h.latency);
       out += ", errors " + std::to_string(h.error_count) + "\n";
       if (!h.last_error.empty()) out += "    last error: " + h.last_error + "\n";
     }

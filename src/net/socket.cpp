@@ -77,12 +77,10 @@ std::string format_sockaddr(const sockaddr* address, unsigned length) {
   return "unknown address";
 }
 
-std::string format_duration(Clock::duration d) { return duration_text(d); }
-
 Error timeout_error(std::string_view operation, Clock::duration budget) {
   std::string message(operation);
   message += " timed out after ";
-  message += format_duration(budget);
+  message += duration_text(budget);
   return Error(ErrorKind::timeout, std::move(message));
 }
 

@@ -55,8 +55,6 @@ std::string format_host_port(std::string_view host, std::uint16_t port);
 // The numeric "address:port" of a socket address (IPv6 in brackets), or "unknown address".
 std::string format_sockaddr(const sockaddr* address, unsigned length);
 
-// A duration for messages: "250 ms", "1 s", "1500 ms" (chconn::duration_text).
-std::string format_duration(Clock::duration d);
 
 // The time an operation had when it started: what a timeout message reports when its deadline does
 // not say which limit it stands for.

@@ -236,7 +236,7 @@ std::unique_ptr<Stream> connect_endpoints(std::string_view label, const std::vec
     // "connect to 127.0.0.1:9000: connection refused", naming the host too when it is a name.
     const std::string& address = endpoints.front().text;
     const std::string prefix = "connect to " + address;
-    message = failures.empty() ? prefix + " timed out after " + format_duration(allowed) : failures.front();
+    message = failures.empty() ? prefix + " timed out after " + duration_text(allowed) : failures.front();
     if (target != address && message.starts_with(prefix)) {
       message = "connect to " + target + " (" + address + ")" + message.substr(prefix.size());
     }
@@ -251,7 +251,7 @@ std::unique_ptr<Stream> connect_endpoints(std::string_view label, const std::vec
     }
     if (tried < endpoints.size()) {
       message += (failures.empty() ? "" : "; ") + std::to_string(endpoints.size() - tried) +
-                 " address(es) not tried: the deadline (" + format_duration(allowed) + ") passed";
+                 " address(es) not tried: the deadline (" + duration_text(allowed) + ") passed";
     }
   }
   throw Error(kind, std::move(message));

@@ -57,19 +57,6 @@ std::uint64_t splitmix64(std::uint64_t& state) noexcept {
   return z ^ (z >> 31);
 }
 
-std::string format_duration(Clock::duration d) {
-  char buf[64];
-  const double ms = std::chrono::duration<double, std::milli>(d).count();
-  if (ms < 1000.0) {
-    std::snprintf(buf, sizeof buf, "%.0f ms", ms);
-  } else if (ms < 60'000.0) {
-    std::snprintf(buf, sizeof buf, "%.1f s", ms / 1000.0);
-  } else {
-    const auto total_s = static_cast<long long>(ms / 1000.0);
-    std::snprintf(buf, sizeof buf, "%lld min %lld s", total_s / 60, total_s % 60);
-  }
-  return buf;
-}
 
 std::string format_percent(double p) {
   char buf[32];
@@ -539,25 +526,25 @@ Error CircuitBreaker::open_error() const {
             break;
           case TripReason::slow_call_rate:
             msg += ": " + format_percent(i.last_trip.rate) + " of the last " + std::to_string(i.last_trip.calls) +
-                   " calls took longer than " + format_duration(i.opt.slow_call_duration) + " (threshold " +
+                   " calls took longer than " + duration_text(i.opt.slow_call_duration) + " (threshold " +
                    format_percent(i.opt.slow_call_rate_threshold) + ")";
             break;
           case TripReason::probe_failed: msg += ": a probe call failed while half-open"; break;
           case TripReason::half_open_timeout:
-            msg += ": no probe call succeeded within " + format_duration(i.opt.max_half_open_duration);
+            msg += ": no probe call succeeded within " + duration_text(i.opt.max_half_open_duration);
             break;
           case TripReason::forced:
           case TripReason::none: break;
         }
         if (i.trips > 1) msg += " (opened " + std::to_string(i.trips) + " times in a row)";
-        msg += "; it will permit a probe call in " + format_duration(std::max(Clock::duration::zero(), i.open_until - now)) +
+        msg += "; it will permit a probe call in " + duration_text(std::max(Clock::duration::zero(), i.open_until - now)) +
                ". Try another host, or retry later";
         break;
       }
       case CircuitState::half_open:
         msg += " is half-open and all " + std::to_string(i.opt.half_open_max_calls) +
                " of its probe calls are in flight; it will permit more calls once they succeed (within " +
-               format_duration(std::max(Clock::duration::zero(), i.opt.max_half_open_duration - (now - i.half_open_since))) +
+               duration_text(std::max(Clock::duration::zero(), i.opt.max_half_open_duration - (now - i.half_open_since))) +
                "). Try another host, or retry shortly";
         break;
       case CircuitState::closed:

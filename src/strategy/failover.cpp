@@ -19,7 +19,6 @@
 #include "chconn/strategy/observed.h"
 #include "chconn/strategy/pooled.h"
 #include "core/concurrent.h"
-#include "strategy/format.h"
 
 namespace chconn {
 
@@ -49,7 +48,7 @@ std::string address_of(const HostPort& h, bool secure) {
 // "retry in 4.2 s", "probes in flight", "forced open".
 std::string refusal(const CircuitBreakerMetrics& m) {
   if (m.forced_open) return "forced open";
-  if (m.state == CircuitState::open) return "open, retry in " + detail::format_duration(m.time_until_half_open);
+  if (m.state == CircuitState::open) return "open, retry in " + duration_text(m.time_until_half_open);
   if (m.state == CircuitState::half_open) return "half_open, all probes in flight";
   return "closed";
 }
@@ -391,7 +390,7 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
       next = std::min(next, wait);
     }
     std::string when = next == duration::max() ? "no host will be tried until an operator resets its breaker"
-                                               : "the next host will be tried in " + detail::format_duration(next);
+                                               : "the next host will be tried in " + duration_text(next);
     return Error(ErrorKind::circuit_open, "failover '" + options_.name + "': the circuit breakers of all " +
                                               std::to_string(hosts_.size()) + " hosts refuse calls (" + list +
                                               "); " + when + ". Check that the servers are up, or retry later");

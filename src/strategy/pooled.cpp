@@ -38,7 +38,6 @@
 
 #include "chconn/core/error.h"
 #include "strategy/coarse_clock.h"
-#include "strategy/format.h"
 
 namespace chconn {
 
@@ -389,8 +388,8 @@ class PooledStrategy::Core final : public LeaseOwner {
             e->leak_reported.store(true, std::memory_order_relaxed);
             ++leaks_reported_;
             leaks.push_back("pool '" + options_.name + "': a lease of connection #" + std::to_string(e->id) + " to " +
-                            e->peer + " has been held for " + detail::format_duration(held) +
-                            " (leak_threshold " + detail::format_duration(options_.pool.leak_threshold) +
+                            e->peer + " has been held for " + duration_text(held) +
+                            " (leak_threshold " + duration_text(options_.pool.leak_threshold) +
                             "); is a Lease being kept alive by mistake?");
           }
         }
@@ -737,7 +736,7 @@ class PooledStrategy::Core final : public LeaseOwner {
   Error exhausted_error(duration waited) const {
     return Error(ErrorKind::pool_exhausted,
                  "pool '" + options_.name + "' (" + target_ + ") has no free connection after waiting " +
-                     detail::format_duration(waited) + ": " + std::to_string(in_use_) + " of max_size " +
+                     duration_text(waited) + ": " + std::to_string(in_use_) + " of max_size " +
                      std::to_string(options_.pool.max_size) + " in use, " + std::to_string(connecting_) +
                      " being opened, " + std::to_string(waiter_count_) +
                      " other callers waiting. Release leases sooner, raise pool max_size (pool_max), or retry "

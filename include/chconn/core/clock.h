@@ -104,8 +104,10 @@ class Deadline {
   const char* limit_ = nullptr;
 };
 
-// A duration as messages write it, rounded up to whole milliseconds: "250 ms", "1500 ms", and
-// whole seconds from 1 s on as "1 s", "600 s".
+// A duration as messages and reports write it, rounded up: under 10 ms to a tenth of a
+// millisecond when not whole ("0.3 ms", "2.5 ms"), else whole milliseconds ("250 ms", "1500 ms"),
+// and whole seconds from 1 s on as "1 s", "600 s". The one duration formatter for people; a DSN
+// writes durations in its own syntax ("3s").
 std::string duration_text(Clock::duration d);
 
 }  // namespace chconn

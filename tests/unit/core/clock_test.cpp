@@ -201,7 +201,12 @@ TEST(Deadline, EarliestKeepsTheNameOfTheOneItPicks) {
 TEST(DurationText, MillisecondsAndWholeSeconds) {
   EXPECT_EQ(duration_text(0ms), "0 ms");
   EXPECT_EQ(duration_text(250ms), "250 ms");
-  EXPECT_EQ(duration_text(999us), "1 ms");  // rounded up
+  EXPECT_EQ(duration_text(999us), "1.0 ms");  // rounded up, to a tenth under 10 ms
+  EXPECT_EQ(duration_text(1us), "0.1 ms");
+  EXPECT_EQ(duration_text(2450us), "2.5 ms");
+  EXPECT_EQ(duration_text(9999us), "10.0 ms");
+  EXPECT_EQ(duration_text(5ms), "5 ms");
+  EXPECT_EQ(duration_text(10001us), "11 ms");
   EXPECT_EQ(duration_text(1s), "1 s");
   EXPECT_EQ(duration_text(1500ms), "1500 ms");
   EXPECT_EQ(duration_text(600s), "600 s");
