@@ -1,5 +1,5 @@
-// Value text formatting; see chconn/wire/text.h.
-#include "chconn/wire/text.h"
+// Value text formatting; see chconn/format/text.h.
+#include "chconn/format/text.h"
 
 #include <algorithm>
 #include <array>
@@ -11,7 +11,7 @@
 
 #include "chconn/core/error.h"
 #include "chconn/wire/columns.h"
-#include "wire/timezone.h"
+#include "format/timezone.h"
 
 namespace chconn::text {
 
@@ -224,9 +224,14 @@ void append_float(std::string& out, double value) { append_float_impl(out, value
 void append_float(std::string& out, float value) { append_float_impl(out, value); }
 void append_date(std::string& out, std::int64_t days) { append_date_fields(out, days); }
 
-void append_date_time(std::string& out, std::int64_t seconds, std::string_view time_zone) {
-  const auto zone = TimeZone::find(time_zone.empty() ? std::string_view("UTC") : time_zone);
+void append_date_time(std::string& out, std::int64_t seconds, std::string_view time_zone, const TimeZones* zones) {
+  const std::string_view name = time_zone.empty() ? std::string_view("UTC") : time_zone;
+  const auto zone = zones ? zones->find(name) : TimeZones().find(name);
   append_local_date_time(out, seconds, *zone, false);
+}
+
+std::shared_ptr<TimeZones> make_time_zones(std::string directory) {
+  return std::make_shared<TimeZones>(std::move(directory));
 }
 
 // ===== Writers ====================================================================================
@@ -399,7 +404,8 @@ class DateWriter final : public Impl {
 
 std::shared_ptr<const TimeZone> zone_of(const std::string& type_zone, const FormatOptions& options) {
   const std::string& name = type_zone.empty() ? options.server_time_zone : type_zone;
-  return TimeZone::find(name.empty() ? std::string_view("UTC") : std::string_view(name));
+  const std::string_view zone = name.empty() ? std::string_view("UTC") : std::string_view(name);
+  return options.time_zones ? options.time_zones->find(zone) : TimeZones().find(zone);
 }
 
 class DateTimeWriter final : public Impl {

@@ -1,9 +1,9 @@
-// Whole-result output formats; see chconn/wire/text.h.
+// Whole-result output formats; see chconn/format/text.h.
 #include <algorithm>
 #include <vector>
 
 #include "chconn/core/error.h"
-#include "chconn/wire/text.h"
+#include "chconn/format/text.h"
 
 namespace chconn::text {
 
@@ -65,7 +65,10 @@ std::string_view output_format_names() noexcept {
 }
 
 BlockFormatter::BlockFormatter(OutputFormat format, FormatOptions options)
-    : format_(format), options_(std::move(options)) {}
+    : format_(format), options_(std::move(options)) {
+  // The zones its blocks need are read once for the whole stream, not once per block.
+  if (!options_.time_zones) options_.time_zones = make_time_zones();
+}
 
 void BlockFormatter::write_names(std::string& out, const Block& block) {
   names_written_ = true;

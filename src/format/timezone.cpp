@@ -1,5 +1,5 @@
 // TZif reading and POSIX TZ rules; see timezone.h.
-#include "wire/timezone.h"
+#include "format/timezone.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -7,6 +7,7 @@
 #include <iterator>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 
 #include "chconn/core/error.h"
 
@@ -276,16 +277,6 @@ TzifHeader read_header(ByteReader& in, const std::string& name) {
   return h;
 }
 
-std::unordered_map<std::string, std::shared_ptr<const TimeZone>>& cache() {
-  static std::unordered_map<std::string, std::shared_ptr<const TimeZone>> zones;
-  return zones;
-}
-std::mutex& cache_mutex() {
-  static std::mutex m;
-  return m;
-}
-constexpr std::size_t k_max_cached_zones = 512;
-
 bool is_utc_alias(std::string_view name) noexcept {
   for (std::string_view alias : {"UTC", "Etc/UTC", "UCT", "Etc/UCT", "GMT", "Etc/GMT", "Universal",
                                  "Etc/Universal", "Zulu", "Etc/Zulu", "GMT0", "Etc/GMT0"}) {
@@ -374,38 +365,45 @@ std::shared_ptr<const TimeZone> TimeZone::from_tzif(std::string name, std::strin
   return zone;
 }
 
-std::shared_ptr<const TimeZone> TimeZone::find(std::string_view name) {
-  if (!valid_name(name)) throw Error(ErrorKind::config, "'" + std::string(name) + "' is not a valid time zone name");
+TimeZones::TimeZones(std::string directory) : directory_(std::move(directory)) {
+  if (directory_.empty()) {
+    const char* dir_env = std::getenv("TZDIR");
+    directory_ = dir_env && *dir_env ? dir_env : "/usr/share/zoneinfo";
+  }
+}
+
+std::shared_ptr<const TimeZone> TimeZones::find(std::string_view name) const {
+  if (!TimeZone::valid_name(name)) {
+    throw Error(ErrorKind::config, "'" + std::string(name) + "' is not a valid time zone name");
+  }
   const std::string key(name);
   {
-    std::lock_guard lock(cache_mutex());
-    if (auto it = cache().find(key); it != cache().end()) {
+    std::lock_guard lock(mutex_);
+    if (auto it = zones_.find(key); it != zones_.end()) {
       if (it->second) return it->second;
       throw Error(ErrorKind::config, "time zone '" + key + "' is not installed (install the tzdata package)");
     }
   }
   // Read outside the lock: another thread may load the same zone meanwhile; the first stored wins.
-  const char* dir_env = std::getenv("TZDIR");
-  const std::string dir = dir_env && *dir_env ? dir_env : "/usr/share/zoneinfo";
   std::shared_ptr<const TimeZone> zone;
-  std::ifstream file(dir + "/" + key, std::ios::binary);
+  std::ifstream file(directory_ + "/" + key, std::ios::binary);
   std::string bytes;
   if (file) {
-    bytes.resize(k_max_file_bytes + 1);
+    bytes.resize(TimeZone::k_max_file_bytes + 1);
     file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     bytes.resize(static_cast<std::size_t>(file.gcount()));
   }
   if (!bytes.empty()) {
-    zone = from_tzif(key, bytes);
+    zone = TimeZone::from_tzif(key, bytes);
   } else if (is_utc_alias(key)) {
-    zone = fixed(key, 0);  // works on machines without tzdata
+    zone = TimeZone::fixed(key, 0);  // works on machines without tzdata
   }
-  std::lock_guard lock(cache_mutex());
-  auto [it, inserted] = cache().emplace(key, zone);
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = zones_.emplace(key, zone);
   if (!inserted) {
     zone = it->second;
-  } else if (cache().size() > k_max_cached_zones) {
-    cache().erase(it);  // full: answer this call, but do not keep it
+  } else if (zones_.size() > k_max_cached_zones) {
+    zones_.erase(it);  // full: answer this call, but do not keep it
   }
   if (!zone) throw Error(ErrorKind::config, "time zone '" + key + "' is not installed (install the tzdata package)");
   return zone;

@@ -1,8 +1,8 @@
 // TimeZone: UTC seconds → local civil time from the system's TZif files (RFC 8536), for printing
-// DateTime('tz') values the way the server does. Internal to the wire layer (text formatting).
+// DateTime('tz') values the way the server does. Internal to the format layer.
 //
-// A zone is read once from $TZDIR or /usr/share/zoneinfo (Debian's tzdata) and kept in a bounded,
-// mutex-guarded cache; nothing else is global. The 64-bit (v2+) section is used when present,
+// Zones are read from $TZDIR or /usr/share/zoneinfo (Debian's tzdata) by a TimeZones object, which
+// keeps them in a bounded, mutex-guarded cache of its own; nothing is global. The 64-bit (v2+) section is used when present,
 // and the footer's POSIX TZ rule ("EST5EDT,M3.2.0,M11.1.0") covers instants after the last
 // transition. "UTC" and its aliases work without any file. Every count and index of a file is
 // checked before use; a malformed file is Error(config) naming the zone.
@@ -16,7 +16,10 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
+
+#include "chconn/format/text.h"
 
 namespace chconn::text {
 
@@ -63,10 +66,6 @@ class TimeZone {
   // Largest TZif file read (the biggest in tzdata are under 10 KiB).
   static constexpr std::size_t k_max_file_bytes = 256 * 1024;
 
-  // The zone `name` ("Asia/Tokyo", "UTC"), loaded on first use and cached. Throws Error(config)
-  // for a name that is not a plausible zone name, a zone that is not installed, or a corrupt file.
-  static std::shared_ptr<const TimeZone> find(std::string_view name);
-
   // Builds a zone from the bytes of a TZif file (for tests and for find()). Throws Error(config).
   static std::shared_ptr<const TimeZone> from_tzif(std::string name, std::string_view bytes);
   // A zone with a fixed offset and no transitions.
@@ -112,6 +111,28 @@ class TimeZone {
   PosixTzRule rule_;                        // after the last transition, when has_rule_
   mutable std::once_flag whole_hours_once_;
   mutable bool whole_hours_ = true;
+};
+
+// The zones of one zone directory, each read on first use and kept (at most k_max_cached_zones; a
+// zone found missing is remembered too). Thread-safe: find() may be called from any thread.
+// BlockFormatter makes one of its own unless FormatOptions::time_zones gives one to share.
+class TimeZones {
+ public:
+  static constexpr std::size_t k_max_cached_zones = 512;
+
+  // `directory` empty: $TZDIR, or /usr/share/zoneinfo.
+  explicit TimeZones(std::string directory = {});
+
+  // The zone `name` ("Asia/Tokyo", "UTC"). Throws Error(config) for a name that is not a plausible
+  // zone name, a zone that is not installed, or a corrupt file. The UTC aliases work without files.
+  std::shared_ptr<const TimeZone> find(std::string_view name) const;
+
+  const std::string& directory() const noexcept { return directory_; }
+
+ private:
+  std::string directory_;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const TimeZone>> zones_;
 };
 
 }  // namespace chconn::text

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "chconn/wire/columns.h"
-#include "chconn/wire/text.h"
+#include "chconn/format/text.h"
 
 namespace chconn::fuzz {
 

@@ -13,7 +13,7 @@
 #include "chconn/core/error.h"
 #include "chconn/core/sql.h"
 #include "chconn/wire/columns.h"
-#include "chconn/wire/text.h"
+#include "chconn/format/text.h"
 #include "support/connection_helpers.h"
 
 namespace chconn {

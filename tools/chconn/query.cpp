@@ -19,7 +19,7 @@
 #include <sstream>
 
 #include "chconn/factory/factory.h"
-#include "chconn/wire/text.h"
+#include "chconn/format/text.h"
 #include "cli.h"
 #include "strategy_choice.h"
 

@@ -1,5 +1,6 @@
 // Text forms of column values and result blocks, as ClickHouse prints them: TabSeparated, CSV,
-// JSONEachRow and a PrettyCompact-like table; and a splitter for scripts of `;`-separated statements.
+// JSONEachRow and a PrettyCompact-like table. The format layer: above wire and connection, used by the
+// CLI and by users who print results; nothing below it depends on it.
 //
 // The scalar rules are those of ClickHouse 18.16, checked byte for byte against its
 // clickhouse-client (tests/integration/cli_tsv_compare_test.cpp):
@@ -57,6 +58,12 @@ enum class Escaping : std::uint8_t {
   pretty,  // a Pretty table cell: TSV-escaped, NULL as ᴺᵁᴸᴸ
 };
 
+// The time zones a formatter reads (from $TZDIR or /usr/share/zoneinfo), each file once: opaque,
+// thread-safe, to be shared by formatters that run for a long time side by side.
+class TimeZones;
+// `directory` empty: $TZDIR, or /usr/share/zoneinfo.
+std::shared_ptr<TimeZones> make_time_zones(std::string directory = {});
+
 struct FormatOptions {
   // The time zone for DateTime/DateTime64 columns whose type names none: the server's
   // (ServerInfo::timezone). Empty means UTC.
@@ -76,6 +83,8 @@ struct FormatOptions {
   // column names.
   std::size_t pretty_max_rows = 10000;
   bool pretty_color = false;
+  // Where DateTime zones are read; null: each BlockFormatter (or ValueWriter made alone) keeps its own.
+  std::shared_ptr<TimeZones> time_zones;
 };
 
 // Appends values of one column in one escaping. Built once per column (it resolves the column's
@@ -122,9 +131,10 @@ void append_float(std::string& out, double value);
 void append_float(std::string& out, float value);
 // YYYY-MM-DD of days since 1970-01-01 (negative for Date32).
 void append_date(std::string& out, std::int64_t days);
-// YYYY-MM-DD hh:mm:ss of Unix seconds in time zone `time_zone` ("" = UTC). Throws Error(config)
-// if the zone is not installed.
-void append_date_time(std::string& out, std::int64_t seconds, std::string_view time_zone);
+// YYYY-MM-DD hh:mm:ss of Unix seconds in time zone `time_zone` ("" = UTC), read through `zones`
+// (null: the zone file is read for this call). Throws Error(config) if the zone is not installed.
+void append_date_time(std::string& out, std::int64_t seconds, std::string_view time_zone,
+                      const TimeZones* zones = nullptr);
 
 // ----- Whole results -------------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@
 #include "chconn/net/tcp.h"
 #include "chconn/wire/columns.h"
 #include "chconn/wire/compression.h"
-#include "chconn/wire/text.h"
+#include "chconn/format/text.h"
 #include "support/fake_server.h"
 #include "support/net_loopback.h"
 #include "support/process_probes.h"

@@ -1,4 +1,4 @@
-// Text formatting of values and blocks (chconn/wire/text.h) on hand-built columns, and the
+// Text formatting of values and blocks (chconn/format/text.h) on hand-built columns, and the
 // statement splitter. Expected strings are what ClickHouse 18.16's clickhouse-client prints for
 // the same values (checked against the server; the integration test compares whole outputs).
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 
 #include "chconn/core/error.h"
 #include "chconn/wire/columns.h"
-#include "chconn/wire/text.h"
+#include "chconn/format/text.h"
 
 namespace chconn::text {
 namespace {

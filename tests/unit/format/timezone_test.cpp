@@ -1,4 +1,4 @@
-// TZif reading, POSIX TZ rules and the calendar (src/wire/timezone.h).
+// TZif reading, POSIX TZ rules and the calendar (src/format/timezone.h).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "chconn/core/error.h"
-#include "wire/timezone.h"
+#include "format/timezone.h"
 
 namespace chconn::text {
 namespace {
@@ -199,27 +199,33 @@ TEST(TimeZoneNames, OnlyPlainZoneNames) {
   for (std::string_view bad : {"", "/etc/passwd", "../etc/passwd", "Asia/../../etc/passwd", "Asia//Tokyo", ".hidden",
                                "Asia/", "a b", "Asia\\Tokyo", "x\n"}) {
     EXPECT_FALSE(TimeZone::valid_name(bad)) << bad;
-    EXPECT_THROW(TimeZone::find(bad), Error) << bad;
+    EXPECT_THROW(TimeZones().find(bad), Error) << bad;
   }
 }
 
 TEST(TimeZoneFind, SystemZonesAreCachedAndThreadSafe) {
-  const auto tokyo = TimeZone::find("Asia/Tokyo");
+  const TimeZones zones;
+  const auto tokyo = zones.find("Asia/Tokyo");
   EXPECT_EQ(tokyo->offset_at(1600000000), 32400);
-  EXPECT_EQ(TimeZone::find("Asia/Tokyo").get(), tokyo.get());
-  EXPECT_EQ(TimeZone::find("UTC")->offset_at(1600000000), 0);
-  EXPECT_THROW(TimeZone::find("No/Such_Zone"), Error);
-  EXPECT_THROW(TimeZone::find("No/Such_Zone"), Error);  // the cached miss too
+  EXPECT_EQ(zones.find("Asia/Tokyo").get(), tokyo.get());
+  EXPECT_NE(TimeZones().find("Asia/Tokyo").get(), tokyo.get());  // each TimeZones keeps its own
+  EXPECT_EQ(zones.find("UTC")->offset_at(1600000000), 0);
+  EXPECT_THROW(zones.find("No/Such_Zone"), Error);
+  EXPECT_THROW(zones.find("No/Such_Zone"), Error);  // the cached miss too
+  // Another directory: UTC without any file, nothing else.
+  const TimeZones empty("/nonexistent-zoneinfo");
+  EXPECT_EQ(empty.find("UTC")->offset_at(1600000000), 0);
+  EXPECT_THROW(empty.find("Asia/Tokyo"), Error);
 
   std::vector<std::thread> threads;
   std::atomic<int> wrong{0};
   for (int i = 0; i < 8; ++i) {
-    threads.emplace_back([&wrong, i] {
+    threads.emplace_back([&wrong, &zones, i] {
       const char* names[] = {"Europe/Moscow", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"};
       const std::int32_t expected[] = {10800, -18000, 19800, 39600};  // at 2020-01-02
       for (int k = 0; k < 200; ++k) {
         const int z = (i + k) % 4;
-        if (TimeZone::find(names[z])->offset_at(1577934245) != expected[z]) ++wrong;
+        if (zones.find(names[z])->offset_at(1577934245) != expected[z]) ++wrong;
       }
     });
   }

@@ -15,7 +15,7 @@
 #include "chconn/wire/block.h"
 #include "chconn/wire/columns.h"
 #include "chconn/wire/io.h"
-#include "chconn/wire/text.h"
+#include "chconn/format/text.h"
 
 namespace chconn {
 namespace {
@@ -63,7 +63,7 @@ std::string format_tsv(const Block& block, bool legacy_dates) {
 }
 
 // fuzz_column: DateTime64(0, 'Asia/Tokyo') holding Int64 max. Formatting added the zone's offset to
-// the seconds in int64 (src/wire/timezone.cpp TimeZone::to_local: "signed integer overflow:
+// the seconds in int64 (src/format/timezone.cpp TimeZone::to_local: "signed integer overflow:
 // 9223372036854775807 + 32400"), and the civil-date and POSIX-rule arithmetic overflowed the same
 // way near both ends. Fixed in text.cpp append_local_date_time: instants beyond ±10^15 s (±31
 // million years) print as the nearest bound.
