@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <new>
 #include <optional>
@@ -83,25 +82,12 @@ constexpr Ms k_slack = 3s;
 
 // ----- Process probes ----------------------------------------------------------------------------
 
-std::size_t status_kib(const char* key) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  const std::string prefix = std::string(key) + ":";
-  while (std::getline(status, line)) {
-    if (line.rfind(prefix, 0) == 0) return std::strtoull(line.c_str() + prefix.size(), nullptr, 10);
-  }
-  return 0;
-}
-
 // Peak RSS growth and the largest allocation over a scope. The peak is reset through
 // /proc/self/clear_refs (Linux >= 4.0); where that is refused the RSS at the end is used instead.
 class MemoryProbe {
  public:
   MemoryProbe() {
-    std::ofstream clear("/proc/self/clear_refs");
-    clear << "5";
-    clear.flush();
-    peak_reset_ = static_cast<bool>(clear);
+    peak_reset_ = test::reset_peak_rss();
     start_ = rss_bytes();
     g_largest_allocation.store(0);
     g_track_allocations.store(true);
@@ -112,7 +98,7 @@ class MemoryProbe {
 
   // Growth of the peak RSS since construction.
   std::size_t growth() const {
-    const std::size_t end = peak_reset_ ? status_kib("VmHWM") * 1024 : rss_bytes();
+    const std::size_t end = peak_reset_ ? test::peak_rss_bytes() : rss_bytes();
     return end > start_ ? end - start_ : 0;
   }
   std::size_t largest_allocation() const { return g_largest_allocation.load(); }
