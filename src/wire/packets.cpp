@@ -392,7 +392,7 @@ Error read_exception(Reader& in) {
     std::string name, message, stack_trace;
   };
   std::vector<Frame> chain;
-  const std::uint32_t max_depth = std::max<std::uint32_t>(1, in.limits().max_exception_depth);
+  const std::uint64_t max_depth = std::max<std::uint64_t>(1, in.limits().max_exception_depth);
   for (;;) {
     Frame f;
     f.code = in.fixed<std::int32_t>();
@@ -404,7 +404,7 @@ Error read_exception(Reader& in) {
     if (!has_nested) break;
     if (chain.size() >= max_depth) {
       protocol("the server's exception chain is deeper than the limit of " + std::to_string(max_depth) +
-               " nested exceptions; the stream is corrupt or the limit too low");
+               " nested exceptions; the stream is corrupt or the limit too low (DSN parameter max_exception_depth)");
     }
   }
   // Built innermost first, so each exception holds the one nested in it as its cause.

@@ -117,8 +117,9 @@ inline wire::DecodeLimits limits_for(bool tight) {
       .max_block_columns = 16,
       .max_array_elements = 2000,
       .max_block_bytes = 64 * 1024,
-      .max_type_depth = 5,
       .max_type_name_bytes = 200,
+      .max_block_type_name_bytes = 600,
+      .max_type_depth = 5,
       .max_frame_bytes = 64 * 1024,
       .max_exception_depth = 3,
   };

@@ -127,6 +127,8 @@ struct Row {
   // A part of the message that must be there (case-sensitive).
   std::string mentions{};
   std::function<void(Config&)> tweak{};
+  // More checks of the error, when `mentions` is not enough.
+  std::function<void(const Error&)> check{};
   // The largest single allocation allowed during the call.
   std::size_t allocation_bound = k_memory_bound;
   // Rows of the UInt64 block an insert row sends.
@@ -204,6 +206,22 @@ std::vector<fake::ExceptionFrame> exception_chain(std::size_t n) {
 std::string compressed_block() { return fake::data_packet(fake::uint64_block(10), true, Compression::lz4); }
 
 void compress(Config& c) { c.compression = Compression::lz4; }
+
+constexpr std::size_t k_mib = std::size_t{1} << 20;
+
+// A compressed Data packet of `columns` columns named PREFIX0, PREFIX1... of type `type` and
+// `rows` rows, each column's data being `piece` `times` times over. Every piece is framed on its
+// own, so a block of many MiB costs the script only the frames of its distinct pieces.
+std::string compressed_repeated_block(std::size_t columns, std::size_t rows, std::string_view prefix,
+                                      std::string_view type, const std::string& piece, std::size_t times) {
+  const std::string piece_frames = fake::frames(piece);
+  std::string body = fake::frames(fake::block_header(columns, rows));
+  for (std::size_t c = 0; c < columns; ++c) {
+    body += fake::frames(fake::column_header(std::string(prefix) + std::to_string(c), type));
+    for (std::size_t i = 0; i < times; ++i) body += piece_frames;
+  }
+  return fake::data_packet_raw(body);
+}
 
 std::vector<Row> rows() {
   const std::string garbage = "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
@@ -335,17 +353,22 @@ std::vector<Row> rows() {
                .script = reply_to_query(fake::data_packet_raw(fake::block_header(1ull << 40, 1))),
                .kind = ErrorKind::protocol});
   // Counts within the limits whose data never comes: the decoders must grow with what arrives.
-  r.push_back({.name = "row_count_2p28_uint64_then_close",
-               .script = reply_then_close(one_column(1ull << 28, "UInt64", std::string(64, '\1'))),
+  // (2^26 UInt64 values are 512 MiB, within max_block_bytes; 2^28 are refused at once.)
+  r.push_back({.name = "row_count_2p26_uint64_then_close",
+               .script = reply_then_close(one_column(1ull << 26, "UInt64", std::string(64, '\1'))),
                .kind = ErrorKind::network});
+  r.push_back({.name = "row_count_2p28_uint64_over_block_budget",
+               .script = reply_to_query(one_column(1ull << 28, "UInt64", std::string(64, '\1'))),
+               .kind = ErrorKind::protocol,
+               .mentions = "max_block_bytes"});
   r.push_back({.name = "row_count_2p28_string_then_close",
                .script = reply_then_close(one_column(1ull << 28, "String", fake::string("ab"))),
                .kind = ErrorKind::network});
   r.push_back({.name = "row_count_2p28_nullable_then_close",
                .script = reply_then_close(one_column(1ull << 28, "Nullable(UInt64)", std::string(64, '\0'))),
                .kind = ErrorKind::network});
-  r.push_back({.name = "array_offset_2p31_then_close",
-               .script = reply_then_close(one_column(1, "Array(UInt8)", u64_le(1ull << 31) + "abc")),
+  r.push_back({.name = "array_offset_2p29_then_close",
+               .script = reply_then_close(one_column(1, "Array(UInt8)", u64_le(1ull << 29) + "abc")),
                .kind = ErrorKind::network});
   r.push_back({.name = "array_offset_2p40",
                .script = reply_to_query(one_column(1, "Array(UInt8)", u64_le(1ull << 40))),
@@ -412,6 +435,48 @@ std::vector<Row> rows() {
                .kind = ErrorKind::protocol});
 
   // --- Compressed replies (the query asks for LZ4) ---------------------------------------------
+  // Blocks that decompress to far more than the block budget, each column within it: 8 String
+  // columns of 12 values of 1 MiB (96 MiB) against 16 MiB; 40 type names of 56 KB (2.2 MB) from
+  // 9 KB of frames against max_block_type_name_bytes; 4 Nothing columns of 12 Mi rows (skipped,
+  // never stored) against 16 MiB.
+  r.push_back({.name = "string_columns_over_block_budget",
+               .script = reply_to_query(
+                   compressed_repeated_block(8, 12, "s", "String", fake::uvarint(k_mib) + std::string(k_mib, 'v'), 12)),
+               .kind = ErrorKind::protocol,
+               .mentions = "max_block_bytes = 16777216",
+               .tweak =
+                   [](Config& c) {
+                     compress(c);
+                     c.limits.max_block_bytes = 16 * k_mib;
+                   },
+               .check =
+                   [](const Error& e) {
+                     EXPECT_NE(std::string(e.what()).find("column 's1' of type String"), std::string::npos) << e.what();
+                   }});
+  {
+    std::string tuple = "Tuple(";
+    for (int i = 0; i < 8000; ++i) tuple += i ? ", UInt8" : "UInt8";
+    tuple += ")";
+    std::string plain = fake::block_header(40, 0);
+    for (int c = 0; c < 40; ++c) plain += fake::column_header("t" + std::to_string(c), tuple);
+    r.push_back({.name = "compressed_type_names_over_block_total",
+                 .script = reply_to_query(fake::data_packet_raw(fake::frames(plain))),
+                 .kind = ErrorKind::protocol,
+                 .mentions = "max_block_type_name_bytes = 1048576",
+                 .tweak = compress,
+                 .check = [](const Error& e) {
+                   EXPECT_NE(std::string(e.what()).find("column 't18'"), std::string::npos) << e.what();
+                 }});
+  }
+  r.push_back(
+      {.name = "nothing_columns_decompress_past_block_budget",
+       .script = reply_to_query(compressed_repeated_block(4, 12 * k_mib, "n", "Nothing", std::string(k_mib, '0'), 12)),
+       .kind = ErrorKind::protocol,
+       .mentions = "after decompression",
+       .tweak = [](Config& c) {
+         compress(c);
+         c.limits.max_block_bytes = 16 * k_mib;
+       }});
   {
     std::string bad_sum = compressed_block();
     bad_sum[2] = static_cast<char>(bad_sum[2] ^ 0x55);  // code 1, empty table name, then the checksum
@@ -627,8 +692,9 @@ TEST_P(BadInput, FailsCleanly) {
     EXPECT_EQ(e.kind(), row.kind) << e.what();
     EXPECT_EQ(e.server_code(), row.server_code) << e.what();
     if (!row.mentions.empty()) {
-      EXPECT_NE(std::string(e.what()).find(row.mentions), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(row.mentions), std::string::npos) << std::string(e.what()).substr(0, 1000);
     }
+    if (row.check) row.check(e);
     // Messages stay readable whatever the peer sent (a 70 KB type name is not echoed whole).
     EXPECT_LT(std::string(e.what()).size(), 16u * 1024) << std::string(e.what()).substr(0, 500);
     EXPECT_LE(elapsed_ms, bound) << "the call overran its deadline of " << deadline.count() << " ms";
