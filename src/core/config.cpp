@@ -519,6 +519,9 @@ constexpr std::array k_limits{
     // The largest frame the server accepts or sends (1 GiB compressed, and LZ4 counts in int).
     LimitSpec{"max_frame_bytes", &DecodeLimits::max_frame_bytes, k_gib},
     LimitSpec{"max_exception_depth", &DecodeLimits::max_exception_depth, 10'000},
+    LimitSpec{"max_exception_message_bytes", &DecodeLimits::max_exception_message_bytes, k_gib},
+    LimitSpec{"max_exception_stack_trace_bytes", &DecodeLimits::max_exception_stack_trace_bytes, k_gib},
+    LimitSpec{"max_exception_chain_bytes", &DecodeLimits::max_exception_chain_bytes, k_tib},
 };
 
 const LimitSpec* find_limit(std::string_view name) noexcept {

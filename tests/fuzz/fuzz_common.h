@@ -122,6 +122,9 @@ inline wire::DecodeLimits limits_for(bool tight) {
       .max_type_depth = 5,
       .max_frame_bytes = 64 * 1024,
       .max_exception_depth = 3,
+      .max_exception_message_bytes = 40,
+      .max_exception_stack_trace_bytes = 60,
+      .max_exception_chain_bytes = 150,
   };
 }
 

@@ -160,8 +160,9 @@ struct Config {
   //   breaker_window (whole seconds, 1s..1h)   (these six: Config::failover)
   //   max_string_bytes  max_block_rows  max_block_columns  max_array_elements  max_block_bytes
   //   max_type_name_bytes  max_block_type_name_bytes  max_type_depth  max_frame_bytes
-  //   max_exception_depth   (Config::limits, each a whole number from 1 to a maximum that catches
-  //   typos; docs/configuration.md lists them)
+  //   max_exception_depth  max_exception_message_bytes  max_exception_stack_trace_bytes
+  //   max_exception_chain_bytes   (Config::limits, each a whole number from 1 to a maximum that
+  //   catches typos; docs/configuration.md lists them)
   //   client_name  setting.NAME=VALUE (a ClickHouse setting sent with every query)
   // BOOL is true/false, 1/0 or yes/no; durations are as parse_duration() reads them and, except
   // pool_validate_after and pool_leak_threshold, greater than zero. Unknown or repeated parameters

@@ -5,7 +5,8 @@
 // (max_block_bytes). The defaults are sized for a client: generous for any real result, small
 // enough that a hostile or broken server cannot make the process allocate without bound. A
 // limit that is exceeded raises Error(protocol) naming the limit (and, inside a block, the column
-// and its type), and the connection is dropped.
+// and its type), and the connection is dropped; the text of a server exception is truncated
+// instead (the code and name are kept), since the error itself is still worth reporting.
 //
 // The limits are part of Config (Config::limits) and each one is a DSN parameter of the same
 // name, e.g. clickhouse://db1?max_block_bytes=4294967296 (docs/configuration.md lists them with
@@ -41,6 +42,12 @@ struct DecodeLimits {
   std::uint64_t max_frame_bytes = std::uint64_t{128} << 20;
   // Exceptions in one chain the server sends (deeper: Error(protocol)).
   std::uint64_t max_exception_depth = 32;
+  // Text kept of a server exception: of each message, of each stack trace, and of the whole chain
+  // (names, messages and stack traces). Longer text is truncated where it is read (the rest is
+  // skipped, never stored) and the kept text says so and how long it was.
+  std::uint64_t max_exception_message_bytes = std::uint64_t{8} << 10;
+  std::uint64_t max_exception_stack_trace_bytes = std::uint64_t{64} << 10;
+  std::uint64_t max_exception_chain_bytes = std::uint64_t{1} << 20;
 
   friend bool operator==(const DecodeLimits&, const DecodeLimits&) = default;
 };

@@ -223,6 +223,34 @@ std::string compressed_repeated_block(std::size_t columns, std::size_t rows, std
   return fake::data_packet_raw(body);
 }
 
+// The body of an Exception packet chain (after each code) sent in pieces: the script holds one
+// MiB of text however long the messages are. Each exception's message is `message_mib` MiB.
+FakeScript send_large_exceptions(FakeScript script, std::size_t count, std::size_t message_mib) {
+  const std::string text(k_mib, 'm');
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto code = static_cast<std::uint32_t>(1000 + i);
+    script.send((i == 0 ? fake::uvarint(2) : std::string()) + u64_le(code).substr(0, 4) +
+                fake::string("DB::Exception") + fake::uvarint(message_mib * k_mib));
+    script.send_repeated(text, message_mib, 0ms);
+    script.send(fake::string("stack trace") + (i + 1 < count ? "\1" : std::string(1, '\0')));
+  }
+  return script;
+}
+
+// The server's text kept is bounded: each message and the chain (DecodeLimits), codes kept.
+void expect_truncated_chain(const Error& e, std::size_t depth) {
+  const DecodeLimits limits;
+  std::size_t n = 0, kept = 0;
+  for (const Error* x = &e; x != nullptr; x = x->cause(), ++n) {
+    EXPECT_EQ(x->server_code(), 1000 + static_cast<std::int32_t>(n));
+    EXPECT_LE(x->message().size(), limits.max_exception_message_bytes + 200);
+    EXPECT_NE(x->message().find("truncated"), std::string::npos) << x->message().substr(0, 200);
+    kept += x->message().size();
+  }
+  EXPECT_EQ(n, depth);
+  EXPECT_LE(kept, limits.max_exception_chain_bytes + depth * 200);
+}
+
 std::vector<Row> rows() {
   const std::string garbage = "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
   const std::string half_hello = hello().substr(0, 10);
@@ -433,6 +461,23 @@ std::vector<Row> rows() {
   r.push_back({.name = "exception_message_length_2p60_during_query",
                .script = reply_to_query(fake::uvarint(2) + u64_le(60).substr(0, 4) + fake::string("DB::Exception") + fake::uvarint(1ull << 60)),
                .kind = ErrorKind::protocol});
+
+  // A 100 MiB message, and 32 nested exceptions of 8 MiB each: the text is cut where it is read
+  // (DecodeLimits::max_exception_*), the codes are kept, the connection stays usable.
+  r.push_back(
+      {.name = "exception_message_100mib_during_query",
+       .script = [] { return send_large_exceptions(FakeScript().handshake().read_query(), 1, 100).stay_silent(); },
+       .kind = ErrorKind::server,
+       .server_code = 1000,
+       .mentions = "104857600 bytes kept (max_exception_message_bytes)",
+       .check = [](const Error& e) { expect_truncated_chain(e, 1); }});
+  r.push_back(
+      {.name = "exception_chain_32_of_8mib_during_query",
+       .script = [] { return send_large_exceptions(FakeScript().handshake().read_query(), 32, 8).stay_silent(); },
+       .kind = ErrorKind::server,
+       .server_code = 1000,
+       .mentions = "truncated",
+       .check = [](const Error& e) { expect_truncated_chain(e, 32); }});
 
   // --- Compressed replies (the query asks for LZ4) ---------------------------------------------
   // Blocks that decompress to far more than the block budget, each column within it: 8 String

@@ -307,14 +307,14 @@ TEST(ConfigDsn, ParsesGoodDsns) {
          c.failover.breaker_open = 2min;
        }},
       // Decode limits, each a whole number of its own name (Config::limits), at both ends of a range.
-      {"clickhouse://h?max_block_bytes=1&max_block_columns=16777216&max_exception_depth=1"
-       "&max_block_type_name_bytes=1099511627776&max_type_depth=1000&max_frame_bytes=1073741824",
+      {"clickhouse://h?max_block_bytes=1&max_block_columns=16777216&max_exception_message_bytes=100"
+       "&max_exception_chain_bytes=1099511627776&max_type_depth=1000&max_frame_bytes=1073741824",
        [](Config& c) {
          c.hosts = {{"h", 0}};
          c.limits.max_block_bytes = 1;
          c.limits.max_block_columns = std::uint64_t{1} << 24;
-         c.limits.max_exception_depth = 1;
-         c.limits.max_block_type_name_bytes = std::uint64_t{1} << 40;
+         c.limits.max_exception_message_bytes = 100;
+         c.limits.max_exception_chain_bytes = std::uint64_t{1} << 40;
          c.limits.max_type_depth = 1000;
          c.limits.max_frame_bytes = std::uint64_t{1} << 30;
        }},
@@ -647,12 +647,12 @@ TEST(ConfigDsn, ToDsnWritesLimitsOnlyWhenChanged) {
   // After client_name, in the order of DecodeLimits' fields, before the settings.
   const Config c = with([](Config& x) {
     x.client_name = "app";
-    x.limits.max_exception_depth = 7;
+    x.limits.max_exception_stack_trace_bytes = 7;
     x.limits.max_string_bytes = 1000;
     x.settings = {{"max_threads", "4"}};
   });
   EXPECT_EQ(c.to_dsn(),
-            "clickhouse://localhost?client_name=app&max_string_bytes=1000&max_exception_depth=7"
+            "clickhouse://localhost?client_name=app&max_string_bytes=1000&max_exception_stack_trace_bytes=7"
             "&setting.max_threads=4");
   expect_same(Config::from_dsn(c.to_dsn()), c, c.to_dsn());
 }
@@ -744,7 +744,10 @@ TEST(ConfigDsn, RoundTripsThroughToDsn) {
                 .max_block_type_name_bytes = 7,
                 .max_type_depth = 8,
                 .max_frame_bytes = 9,
-                .max_exception_depth = 10};
+                .max_exception_depth = 10,
+                .max_exception_message_bytes = 11,
+                .max_exception_stack_trace_bytes = 12,
+                .max_exception_chain_bytes = 13};
     c.settings = {{"max_threads", "4"}, {"log_comment", "a&b=c?d#e f+g"}, {"empty", ""}};
     c.client_name = "my app/1.0 (test)";
   }));
