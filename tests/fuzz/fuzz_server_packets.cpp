@@ -11,6 +11,7 @@
 //   bit 5     tight DecodeLimits (so a block's budget, the type names of a block and the text kept
 //             of an exception chain are exceeded by small inputs)
 //   bit 6     start with read_hello_reply (the handshake) instead of read_server_packet
+//   bit 7     tiny block budget (fuzz::tiny_block_limits(); overrides bit 5)
 // Seeds: tests/fuzz/corpus/server_packets, replies of a real 18.16 server (record_corpus.cpp).
 #include <cstddef>
 #include <cstdint>
@@ -67,7 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool compression = (mode & 2) != 0;
   const bool persistent_frames = (mode & 4) != 0;
   const std::size_t chunk = fuzz::chunk_for(mode >> 3);
-  const wire::DecodeLimits limits = fuzz::limits_for((mode & 0x20) != 0);
+  const wire::DecodeLimits limits =
+      (mode & 0x80) != 0 ? fuzz::tiny_block_limits() : fuzz::limits_for((mode & 0x20) != 0);
   const bool handshake = (mode & 0x40) != 0;
   const auto bytes = input.rest();
 
