@@ -24,7 +24,7 @@ bool Reader::try_refill() {
   if (in_block_ && consumed_ - block_start_ > limits_.max_block_bytes) {
     throw Error(ErrorKind::protocol,
                 "the block's data runs past max_block_bytes = " + std::to_string(limits_.max_block_bytes) + " bytes (" +
-                    std::to_string(consumed_ - block_start_) + " bytes read, after decompression)" +
+                    std::to_string(consumed_ - block_start_) + " bytes read, counted after decompression if any)" +
                     std::string(k_raise_block_limit));
   }
   for (;;) {
