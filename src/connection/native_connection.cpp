@@ -136,10 +136,14 @@ std::unique_ptr<net::Stream> open_stream(const Config& config, const HostPort& h
              : net::connect_tls(host.host, port, tcp, config.tls, deadline);
 }
 
-// What is bound to one TCP/TLS session: the stream and the readers over it.
+// What is bound to one TCP/TLS session: the stream and the readers over it. Everything read is
+// checked against the config's DecodeLimits.
 struct Session {
-  Session(std::unique_ptr<net::Stream> s, std::chrono::milliseconds receive_timeout)
-      : stream(std::move(s)), source(*stream, receive_timeout, k_receive_buffer_bytes), in(source), frames(in) {}
+  Session(std::unique_ptr<net::Stream> s, const Config& config)
+      : stream(std::move(s)),
+        source(*stream, config.timeouts.receive, k_receive_buffer_bytes),
+        in(source, config.limits),
+        frames(in) {}
 
   std::unique_ptr<net::Stream> stream;
   detail::SocketSource source;
@@ -150,7 +154,7 @@ struct Session {
 struct NativeConnection::Impl {
   Impl(const Config& cfg, std::unique_ptr<net::Stream> s)
       : config(cfg),
-        session(std::make_unique<Session>(std::move(s), cfg.timeouts.receive)),
+        session(std::make_unique<Session>(std::move(s), cfg)),
         stream(session->stream.get()),
         peer(stream->peer()),
         source(&session->source),
@@ -407,8 +411,7 @@ struct NativeConnection::Impl {
     try {
       const Deadline connect_deadline =
           deadline.earliest(Deadline::after(config.timeouts.connect).named(k_connect_limit));
-      session = std::make_unique<Session>(open_stream(config, target, tls, resolver, connect_deadline),
-                                          config.timeouts.receive);
+      session = std::make_unique<Session>(open_stream(config, target, tls, resolver, connect_deadline), config);
       stream = session->stream.get();
       source = &session->source;
       in = &session->in;

@@ -552,12 +552,52 @@ constexpr std::array k_params{
               [](Config& c, std::string_view v, std::string_view w) { c.client_name = parse_text(v, w); }},
 };
 
+// Decode limits (Config::limits): one row per field of DecodeLimits, used by the DSN parameters
+// (named like the fields), to_dsn() and validate(). Each is at least 1 (a zero limit would refuse
+// every result); the maxima catch typos and keep sums of limits far from overflowing.
+struct LimitSpec {
+  std::string_view name;
+  std::uint64_t DecodeLimits::*field;
+  std::uint64_t max;
+};
+
+constexpr std::uint64_t k_tib = std::uint64_t{1} << 40;
+constexpr std::uint64_t k_gib = std::uint64_t{1} << 30;
+
+// The order of this table is the order to_dsn() writes the limits in, after k_params.
+constexpr std::array k_limits{
+    LimitSpec{"max_string_bytes", &DecodeLimits::max_string_bytes, k_tib},
+    LimitSpec{"max_block_rows", &DecodeLimits::max_block_rows, k_tib},
+    LimitSpec{"max_block_columns", &DecodeLimits::max_block_columns, std::uint64_t{1} << 24},
+    LimitSpec{"max_array_elements", &DecodeLimits::max_array_elements, k_tib},
+    LimitSpec{"max_block_bytes", &DecodeLimits::max_block_bytes, k_tib},
+    LimitSpec{"max_type_name_bytes", &DecodeLimits::max_type_name_bytes, k_gib},
+    LimitSpec{"max_block_type_name_bytes", &DecodeLimits::max_block_type_name_bytes, k_tib},
+    // The type parser and the column code recurse once per level: keep far from the stack's end.
+    LimitSpec{"max_type_depth", &DecodeLimits::max_type_depth, 1000},
+    // The largest frame the server accepts or sends (1 GiB compressed, and LZ4 counts in int).
+    LimitSpec{"max_frame_bytes", &DecodeLimits::max_frame_bytes, k_gib},
+    LimitSpec{"max_exception_depth", &DecodeLimits::max_exception_depth, 10'000},
+    LimitSpec{"max_exception_message_bytes", &DecodeLimits::max_exception_message_bytes, k_gib},
+    LimitSpec{"max_exception_stack_trace_bytes", &DecodeLimits::max_exception_stack_trace_bytes, k_gib},
+    LimitSpec{"max_exception_chain_bytes", &DecodeLimits::max_exception_chain_bytes, k_tib},
+};
+
+const LimitSpec* find_limit(std::string_view name) noexcept {
+  const auto it = std::find_if(k_limits.begin(), k_limits.end(), [&](const LimitSpec& l) { return l.name == name; });
+  return it == k_limits.end() ? nullptr : &*it;
+}
+
 constexpr std::string_view k_setting_prefix = "setting.";
 
 std::string valid_parameter_list() {
   std::string out;
   for (const auto& p : k_params) {
     out += p.name;
+    out += ", ";
+  }
+  for (const auto& l : k_limits) {
+    out += l.name;
     out += ", ";
   }
   out += "setting.<name>";
@@ -616,17 +656,22 @@ void parse_query(std::string_view query, Config& c) {
     }
 
     const auto spec = std::find_if(k_params.begin(), k_params.end(), [&](const ParamSpec& p) { return p.name == key; });
-    if (spec == k_params.end()) unknown_parameter(key);
+    const LimitSpec* limit = spec == k_params.end() ? find_limit(key) : nullptr;
+    if (spec == k_params.end() && limit == nullptr) unknown_parameter(key);
     if (eq == std::string_view::npos) {
       fail("invalid DSN: parameter " + quote(key) + " has no value; write " + std::string(key) + "=VALUE");
     }
-    mark_seen(std::string(spec->option), key);
+    mark_seen(std::string(limit != nullptr ? limit->name : spec->option), key);
     const std::string what = "DSN parameter " + quote(key);
     const std::string value = decode_part(raw_value, "the value of " + what);
     if (value.empty()) {
       fail("invalid DSN: parameter " + quote(key) + " has an empty value; give a value or leave the parameter out");
     }
-    spec->apply(c, value, what);
+    if (limit != nullptr) {
+      c.limits.*limit->field = parse_whole(value, what, 1, limit->max);
+    } else {
+      spec->apply(c, value, what);
+    }
   }
 
   // Checked after all parameters so that their order does not matter.
@@ -1006,6 +1051,13 @@ void Config::validate() const {
     invalid("failover.breaker_window is " + std::to_string(failover.breaker_window.count()) +
             "ms; it must be whole seconds from 1 s to 1 h");
   }
+  for (const auto& l : k_limits) {
+    const std::uint64_t value = limits.*l.field;
+    if (value < 1 || value > l.max) {
+      invalid("limits." + std::string(l.name) + " is " + std::to_string(value) + "; it must be from 1 to " +
+              std::to_string(l.max));
+    }
+  }
   for (const auto& s : settings) {
     if (!is_valid_setting_name(s.name)) {
       invalid("setting name " + quote(s.name) + " is not valid; ClickHouse setting names are letters, digits and '_'");
@@ -1075,6 +1127,9 @@ std::string Config::to_dsn(bool redact) const {
   add_duration("breaker_open", failover.breaker_open, defaults.failover.breaker_open);
   add_duration("breaker_window", failover.breaker_window, defaults.failover.breaker_window);
   if (client_name != defaults.client_name) add("client_name", client_name);
+  for (const auto& l : k_limits) {
+    if (limits.*l.field != defaults.limits.*l.field) add(std::string(l.name), std::to_string(limits.*l.field));
+  }
   for (const auto& s : settings) add(std::string(k_setting_prefix) + s.name, s.value);
 
   for (std::size_t i = 0; i < params.size(); ++i) {

@@ -17,7 +17,7 @@ ColumnFixed<T>::ColumnFixed(TypeRef type, TypeCode expected, std::string_view co
 
 template <class T>
 void ColumnFixed<T>::load_rows(wire::Reader& in, std::size_t rows) {
-  detail::check_fixed_bytes(in, rows, sizeof(T), *this);
+  detail::charge_values(in, rows, sizeof(T), "values");
   detail::read_values(in, data_, rows, sizeof(T));
 }
 
@@ -207,7 +207,7 @@ std::uint8_t* ColumnFixedString::append_raw(std::size_t rows) {
 }
 
 void ColumnFixedString::load_rows(wire::Reader& in, std::size_t rows) {
-  detail::check_fixed_bytes(in, rows, value_size_, *this);
+  detail::charge_values(in, rows, value_size_, "values");
   detail::read_values(in, chars_, rows, value_size_);
 }
 
@@ -228,8 +228,9 @@ void ColumnNothing::save_body(wire::Writer& out) const {
 }
 
 void ColumnNothing::load_rows(wire::Reader& in, std::size_t rows) {
-  detail::check_fixed_bytes(in, rows, 1, *this);
-  in.skip(rows);  // consumes the bytes as they arrive; nothing is allocated
+  // Nothing is allocated, so nothing is charged; the bytes skipped still count against the block's
+  // budget as bytes read (wire::Reader::charge).
+  in.skip(rows);
   rows_ += rows;
 }
 

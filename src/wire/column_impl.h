@@ -1,5 +1,5 @@
-// Private helpers shared by the column implementations: limit checks and the bulk readers that
-// grow their destination only as bytes arrive.
+// Private helpers shared by the column implementations: budget charges, limit checks and the bulk
+// readers that grow their destination only as bytes arrive.
 #pragma once
 
 #include <algorithm>
@@ -27,14 +27,13 @@ inline constexpr std::size_t k_eager_read_bytes = std::size_t{16} << 20;
 
 [[noreturn]] inline void usage_error(std::string message) { throw Error(ErrorKind::usage, std::move(message)); }
 
-// Checks that `rows` values of `value_size` bytes fit in max_block_bytes.
-inline void check_fixed_bytes(const wire::Reader& in, std::size_t rows, std::size_t value_size, const Column& column) {
-  const std::uint64_t limit = in.limits().max_block_bytes;
-  if (value_size != 0 && rows > limit / value_size) {
-    protocol_error("column of type " + column.type()->name() + " with " + std::to_string(rows) + " values of " +
-                   std::to_string(value_size) + " bytes exceeds max_block_bytes (" + std::to_string(limit) +
-                   "); the stream is corrupt or the limit too low");
-  }
+// Charges `rows` values of `value_size` bytes (`what`: "values", "Array offsets"...) to the block's
+// budget (wire::Reader::charge), before the caller allocates them.
+inline void charge_values(wire::Reader& in, std::size_t rows, std::size_t value_size, std::string_view what) {
+  // Saturates instead of wrapping: such a product is over any budget anyway.
+  const std::uint64_t bytes =
+      value_size != 0 && rows > UINT64_MAX / value_size ? UINT64_MAX : static_cast<std::uint64_t>(rows) * value_size;
+  in.charge(bytes, what);
 }
 
 // Appends `n` values of `value_size` bytes to a byte or value vector `out` (whose element size

@@ -322,10 +322,11 @@ std::vector<std::uint32_t> ColumnLowCardinality::merge_dictionary(const Column& 
 namespace {
 
 // Reads n indexes of 2^width_code bytes and appends them to `out` as UInt32, checking each < d.
-void read_indexes(wire::Reader& in, PodVector<std::uint32_t>& out, std::size_t n, unsigned width_code, std::uint64_t d,
-                  const Column& column) {
+void read_indexes(wire::Reader& in, PodVector<std::uint32_t>& out, std::size_t n, unsigned width_code,
+                  std::uint64_t d) {
   const std::size_t w = std::size_t{1} << width_code;
-  detail::check_fixed_bytes(in, n, w, column);
+  // Stored as UInt32; other widths are read into a temporary first.
+  detail::charge_values(in, n, sizeof(std::uint32_t) + (w == 4 ? 0 : w), "LowCardinality indexes");
   const std::size_t old = out.size();
   if (w == 4) {
     detail::read_values(in, out, n, 4);
@@ -392,7 +393,7 @@ void ColumnLowCardinality::load_rows(wire::Reader& in, std::size_t rows) {
     if (n == 0) detail::protocol_error("LowCardinality chunk of zero rows; the stream is corrupt");
 
     const std::size_t old = indexes_.size();
-    read_indexes(in, indexes_, static_cast<std::size_t>(n), static_cast<unsigned>(width_code), d, *this);
+    read_indexes(in, indexes_, static_cast<std::size_t>(n), static_cast<unsigned>(width_code), d);
     if (old == 0) {
       // The common case: an empty column takes the decoded dictionary as it is (no hashing).
       dict_ = std::move(chunk_dict);
@@ -401,6 +402,14 @@ void ColumnLowCardinality::load_rows(wire::Reader& in, std::size_t rows) {
       hash_count_ = 0;
       hash_valid_ = false;
     } else {
+      // Merging copies the chunk's new entries into the column's dictionary (at most the chunk's own
+      // bytes again), maps each chunk entry (4 bytes) and indexes the new ones in the hash table (at
+      // most 16 bytes per entry, a table at most half full of 4-byte slots; the first merge builds
+      // it over the entries already there).
+      const std::uint64_t chunk_bytes = dict_is_string_
+                                            ? static_cast<const ColumnString&>(*chunk_dict).chars().size() + 8 * d
+                                            : static_cast<const FixedWidthColumn&>(*chunk_dict).raw_bytes().size();
+      in.charge(chunk_bytes + 20 * d + (hash_valid_ ? 0 : 16 * dict_->size()), "merging LowCardinality dictionaries");
       const auto map = merge_dictionary(*chunk_dict);
       for (std::size_t i = old; i < indexes_.size(); ++i) indexes_[i] = map[indexes_[i]];
     }

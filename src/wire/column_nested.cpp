@@ -77,7 +77,7 @@ void ColumnNullable::save_body(wire::Writer& out) const {
 
 void ColumnNullable::load_rows(wire::Reader& in, std::size_t rows) {
   // Null map first, then the nested column with a value for every row (§6).
-  detail::check_fixed_bytes(in, rows, 1, *this);
+  detail::charge_values(in, rows, 1, "the null map");
   detail::read_values(in, nulls_, rows, 1);
   nested_->load_body(in, rows);
 }
@@ -150,7 +150,7 @@ void ColumnArray::save_body(wire::Writer& out) const {
 }
 
 void ColumnArray::load_rows(wire::Reader& in, std::size_t rows) {
-  detail::check_fixed_bytes(in, rows, sizeof(std::uint64_t), *this);
+  detail::charge_values(in, rows, sizeof(std::uint64_t), "Array offsets");
   const std::uint64_t base = last_offset();
   if (nested_->size() != base) {
     detail::usage_error("load_body: the nested column has elements not closed by finish_row()");

@@ -138,14 +138,6 @@ void ColumnString::save_body(wire::Writer& out) const {
 
 void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
   const std::uint64_t max_len = in.limits().max_string_bytes;
-  const std::uint64_t max_total = in.limits().max_block_bytes;
-  const std::uint64_t chars_before = chars_.size();
-  const auto check_total = [&](std::uint64_t more) {
-    if (chars_.size() - chars_before + more > max_total) {
-      detail::protocol_error("String column exceeds max_block_bytes (" + std::to_string(max_total) +
-                             "); the stream is corrupt or the limit too low");
-    }
-  };
 
   // Every row costs at least one byte of input, so reserving for the rows (up to a bound) and for
   // the bytes already received keeps memory proportional to what arrived, and avoids copying the
@@ -193,8 +185,11 @@ void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
 
     // Pass 2: copy the values; one growth of the byte buffer per batch, and a fixed-size copy
     // for short values (k_slack bytes of room past the end; the source is within the buffer).
+    // The batch's offsets and bytes are charged to the block's budget first. (The offsets were
+    // written in pass 1, within room bounded by the bytes received and by k_batch_values: at most
+    // 512 KiB ahead of their charge, and only as long as this batch.)
     if (k > 0) {
-      check_total(total);
+      in.charge(k * sizeof(std::uint64_t) + total, "String values");
       chars_.resize(base + total + k_slack);
       char* const dst = chars_.data() + base;
       if (short_lengths) {
@@ -227,7 +222,7 @@ void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
     if (remaining > 0 && (cut || buf.empty())) {
       // One value that straddles buffers (or the end of the stream, which count()/append() report).
       const std::uint64_t len = in.count(max_len, "String value length");
-      check_total(len);
+      in.charge(sizeof(std::uint64_t) + len, "String values");
       in.append(chars_, static_cast<std::size_t>(len));
       offsets_.push_back(chars_.size());
       --remaining;

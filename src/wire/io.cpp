@@ -11,10 +11,22 @@ namespace {
   throw Error(ErrorKind::protocol,
               "the stream ended in the middle of " + std::string(what) + "; the peer closed or sent a truncated packet");
 }
+
+// How to raise a limit, for the messages of the block budget.
+constexpr std::string_view k_raise_block_limit =
+    "; the stream is corrupt or the limit too low (raise DecodeLimits::max_block_bytes, DSN parameter "
+    "max_block_bytes)";
 }  // namespace
 
 bool Reader::try_refill() {
   consumed_ += static_cast<std::uint64_t>(end_ - begin_);
+  // Every byte of the buffer just finished has been consumed, so this is exact.
+  if (in_block_ && consumed_ - block_start_ > limits_.max_block_bytes) {
+    throw Error(ErrorKind::protocol,
+                "the block's data runs past max_block_bytes = " + std::to_string(limits_.max_block_bytes) + " bytes (" +
+                    std::to_string(consumed_ - block_start_) + " bytes read, counted after decompression if any)" +
+                    std::string(k_raise_block_limit));
+  }
   for (;;) {
     const auto view = source_->next();
     if (view.empty()) {
@@ -67,6 +79,13 @@ std::uint64_t Reader::uvarint_slow() {
     if (!(b & 0x80)) return value;
   }
   bad_varint();
+}
+
+void Reader::over_budget(std::uint64_t bytes, std::string_view what) const {
+  throw Error(ErrorKind::protocol,
+              "the block decodes to more than max_block_bytes = " + std::to_string(limits_.max_block_bytes) +
+                  " bytes (" + std::to_string(charged_) + " bytes decoded, " + std::to_string(bytes) +
+                  " more needed for " + std::string(what) + ")" + std::string(k_raise_block_limit));
 }
 
 void Reader::bad_varint() {

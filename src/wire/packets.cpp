@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "wire/settings_table.h"
@@ -72,6 +73,45 @@ void write_settings_as_binary(Writer& out, const Settings& settings, std::uint64
     detail::write_legacy_setting_value(out, *entry, setting.value);
   }
   out.string("");
+}
+
+// Exception names ("DB::Exception", "std::bad_alloc", ...) kept at most; longer ones are cut.
+constexpr std::uint64_t k_max_exception_name_bytes = 256;
+
+// The length of the longest prefix of `s` that does not end inside a UTF-8 character. Bytes that
+// are not UTF-8 at all are left as they are.
+std::size_t whole_utf8_prefix(std::string_view s) noexcept {
+  std::size_t i = s.size();
+  int continuation = 0;
+  while (i > 0 && continuation < 3 && (static_cast<unsigned char>(s[i - 1]) & 0xC0) == 0x80) {
+    --i;
+    ++continuation;
+  }
+  if (i == 0) return s.size();
+  const auto lead = static_cast<unsigned char>(s[i - 1]);
+  const std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  return length > 1 && s.size() - (i - 1) < length ? i - 1 : s.size();
+}
+
+// Reads a length-prefixed text of an exception (`what`: "exception message", ...) keeping at most
+// `keep` bytes: the rest is skipped as it arrives, never stored. A cut text ends with a whole UTF-8
+// character and a note saying how much was kept of how much, and which limit (`limit`) cut it.
+// Returns the number of bytes of the text kept (the note not counted).
+std::uint64_t read_kept_text(Reader& in, std::string& out, std::uint64_t keep, std::string_view what,
+                             std::string_view limit) {
+  const std::uint64_t n = in.count(in.limits().max_string_bytes, std::string(what) + " length");
+  out.clear();
+  if (n <= keep) {
+    in.append(out, static_cast<std::size_t>(n));
+    return n;
+  }
+  in.append(out, static_cast<std::size_t>(keep));
+  in.skip(static_cast<std::size_t>(n - keep));
+  out.resize(whole_utf8_prefix(out));
+  const std::uint64_t kept = out.size();
+  out += " [... truncated by chconn: " + std::to_string(kept) + " of " + std::to_string(n) + " bytes kept (" +
+         std::string(limit) + ")]";
+  return kept;
 }
 
 // Lists in the server's packets (password rules, table statuses, part UUIDs) are bounded like the
@@ -391,20 +431,31 @@ Error read_exception(Reader& in) {
     std::int32_t code;
     std::string name, message, stack_trace;
   };
+  const DecodeLimits& limits = in.limits();
+  // Each text is cut to its own limit and to what is left of the chain's; a huge one is skipped,
+  // never stored, so the chain costs at most those limits whatever the server sends.
+  std::uint64_t chain_left = limits.max_exception_chain_bytes;
+  const auto read_text = [&](std::string& out, std::uint64_t limit, std::string_view limit_name,
+                             std::string_view what) {
+    const bool chain_cuts = chain_left < limit;
+    chain_left -= read_kept_text(in, out, chain_cuts ? chain_left : limit, what,
+                                 chain_cuts ? "max_exception_chain_bytes" : limit_name);
+  };
   std::vector<Frame> chain;
-  const std::uint32_t max_depth = std::max<std::uint32_t>(1, in.limits().max_exception_depth);
+  const std::uint64_t max_depth = std::max<std::uint64_t>(1, limits.max_exception_depth);
   for (;;) {
     Frame f;
     f.code = in.fixed<std::int32_t>();
-    in.string_into(f.name, 0, "exception name");
-    in.string_into(f.message, 0, "exception message");
-    in.string_into(f.stack_trace, 0, "exception stack trace");
+    read_text(f.name, k_max_exception_name_bytes, "exception names are cut at 256 bytes", "exception name");
+    read_text(f.message, limits.max_exception_message_bytes, "max_exception_message_bytes", "exception message");
+    read_text(f.stack_trace, limits.max_exception_stack_trace_bytes, "max_exception_stack_trace_bytes",
+              "exception stack trace");
     const bool has_nested = in.u8() != 0;
     chain.push_back(std::move(f));
     if (!has_nested) break;
     if (chain.size() >= max_depth) {
       protocol("the server's exception chain is deeper than the limit of " + std::to_string(max_depth) +
-               " nested exceptions; the stream is corrupt or the limit too low");
+               " nested exceptions; the stream is corrupt or the limit too low (DSN parameter max_exception_depth)");
     }
   }
   // Built innermost first, so each exception holds the one nested in it as its cause.

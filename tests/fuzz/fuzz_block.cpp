@@ -8,6 +8,7 @@
 //   bit 4     tight DecodeLimits
 //   bit 5     each block decodes into the columns of the one before (read_block's recycle block,
 //             as select() does), so a column's leftover state from one block meets the next
+//   bit 6     tiny block budget (fuzz::tiny_block_limits(); overrides bit 4)
 // Seeds: tests/fuzz/corpus/block, single blocks of a real 18.16 server (record_corpus.cpp).
 #include <array>
 #include <cstddef>
@@ -27,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t mode = input.byte();
   const std::uint64_t revision = k_revisions[mode & 3];
   const std::size_t chunk = fuzz::chunk_for(mode >> 2);
-  const wire::DecodeLimits limits = fuzz::limits_for((mode & 0x10) != 0);
+  const wire::DecodeLimits limits =
+      (mode & 0x40) != 0 ? fuzz::tiny_block_limits() : fuzz::limits_for((mode & 0x10) != 0);
   const bool recycle = (mode & 0x20) != 0;
   const auto bytes = input.rest();
 

@@ -5,6 +5,7 @@
 //   mode bit 0     revision 54460 (with the custom-serialization byte) instead of 54412
 //   mode bits 1-2  MemorySource chunk size (whole, 1, 7, 4096 bytes)
 //   mode bit 3     tight DecodeLimits
+//   mode bit 4     tiny block budget (fuzz::tiny_block_limits(); overrides bit 3)
 //   type byte      < k_type_names.size(): that type (type_names.h); else the type name follows in
 //                  the input, ended by '\n'
 // The target builds the block header (one column "c" of that type and row count) in front of the
@@ -29,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto body = input.rest();
   const std::uint64_t revision = (mode & 1) ? 54460 : 54412;
   const std::size_t chunk = fuzz::chunk_for(mode >> 1);
-  const wire::DecodeLimits limits = fuzz::limits_for((mode & 8) != 0);
+  const wire::DecodeLimits limits = (mode & 0x10) != 0 ? fuzz::tiny_block_limits() : fuzz::limits_for((mode & 8) != 0);
 
   wire::Writer header;
   header.uvarint(1);  // BlockInfo: is_overflows = 0, bucket_num = -1

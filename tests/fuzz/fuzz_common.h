@@ -108,7 +108,8 @@ class Input {
   std::size_t pos_ = 0;
 };
 
-// The default limits, or tight ones that make every limit check reachable with small inputs.
+// The default limits, or tight ones that make every limit check reachable with small inputs
+// (exception texts shorter than any real message, for one).
 inline wire::DecodeLimits limits_for(bool tight) {
   if (!tight) return {};
   return wire::DecodeLimits{
@@ -117,11 +118,29 @@ inline wire::DecodeLimits limits_for(bool tight) {
       .max_block_columns = 16,
       .max_array_elements = 2000,
       .max_block_bytes = 64 * 1024,
-      .max_type_depth = 5,
       .max_type_name_bytes = 200,
+      .max_block_type_name_bytes = 600,
+      .max_type_depth = 5,
       .max_frame_bytes = 64 * 1024,
       .max_exception_depth = 3,
+      .max_exception_message_bytes = 40,
+      .max_exception_stack_trace_bytes = 60,
+      .max_exception_chain_bytes = 150,
   };
+}
+
+// Tight limits with a block budget of 4 KiB and 64 bytes of type names per block, but up to 65,536
+// rows and array elements, a mode of its own: most blocks with data exceed the budget, so every
+// check of it — a charge, the type names of a block, the bytes a block is read from (a Nothing
+// column's skipped rows) — is reached by small inputs, while the tight mode still decodes small
+// blocks whole.
+inline wire::DecodeLimits tiny_block_limits() {
+  wire::DecodeLimits limits = limits_for(true);
+  limits.max_block_bytes = 4096;
+  limits.max_block_type_name_bytes = 64;
+  limits.max_block_rows = std::uint64_t{1} << 16;
+  limits.max_array_elements = std::uint64_t{1} << 16;
+  return limits;
 }
 
 // The chunk size a 2-bit selector picks for MemorySource: whole buffer, byte by byte (every value

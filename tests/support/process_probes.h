@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define CHCONN_TEST_ASAN 1
@@ -39,5 +41,28 @@ inline std::size_t rss_bytes() {
   statm >> size >> resident;
   return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
+
+// A "Key:   N kB" field of /proc/self/status, in KiB (0 if absent).
+inline std::size_t status_kib(const char* key) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  const std::string prefix = std::string(key) + ":";
+  while (std::getline(status, line)) {
+    if (line.rfind(prefix, 0) == 0) return std::strtoull(line.c_str() + prefix.size(), nullptr, 10);
+  }
+  return 0;
+}
+
+// Resets the peak RSS (VmHWM) to the current RSS through /proc/self/clear_refs (Linux >= 4.0).
+// Returns false where that is refused; peak_rss_bytes() then reports the peak since the start.
+inline bool reset_peak_rss() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+  clear.flush();
+  return static_cast<bool>(clear);
+}
+
+// The peak RSS since the process started or reset_peak_rss() last succeeded, in bytes.
+inline std::size_t peak_rss_bytes() { return status_kib("VmHWM") * 1024; }
 
 }  // namespace chconn::test

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chconn/core/limits.h"
 #include "chconn/core/log.h"
 #include "chconn/core/settings.h"
 
@@ -165,6 +166,7 @@ struct Config {
   Environment environment = Environment::development;
   PoolOptions pool;
   FailoverTuning failover;  // per-host breakers and error counts of the failover strategy
+  DecodeLimits limits;      // how much a server may send (chconn/core/limits.h); per connection
   Settings settings;        // sent with every query
   std::string client_name = "chconn";
   std::shared_ptr<const Logger> logger;  // null: silent
@@ -184,6 +186,11 @@ struct Config {
   //   max_ignored_errors=N (0..1000000)  error_half_life  breaker_min_calls=N (1..1000000)
   //   breaker_failure_rate=X (percent, 0 < X <= 100)  breaker_open (at most 2m)
   //   breaker_window (whole seconds, 1s..1h)   (these six: Config::failover)
+  //   max_string_bytes  max_block_rows  max_block_columns  max_array_elements  max_block_bytes
+  //   max_type_name_bytes  max_block_type_name_bytes  max_type_depth  max_frame_bytes
+  //   max_exception_depth  max_exception_message_bytes  max_exception_stack_trace_bytes
+  //   max_exception_chain_bytes   (Config::limits, each a whole number from 1 to a maximum that
+  //   catches typos; docs/configuration.md lists them)
   //   client_name  setting.NAME=VALUE (a ClickHouse setting sent with every query)
   // BOOL is true/false, 1/0 or yes/no; durations are as parse_duration() reads them and, except
   // pool_validate_after and pool_leak_threshold, greater than zero. Unknown or repeated parameters

@@ -6,11 +6,14 @@
 //
 // Every length read from the peer is checked against DecodeLimits before anything is allocated,
 // and large reads grow their destination only as bytes really arrive, so a lying length field can
-// cost at most what the peer actually sends.
+// cost at most what the peer actually sends. What a whole block decodes into is charged to one
+// budget per block (Reader::charge, DecodeLimits::max_block_bytes), so many values that are each
+// within the limits cannot add up to more than the block may hold either.
 //
 // Thread safety: none; a Reader or Writer belongs to one connection, used by one thread at a time.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -21,6 +24,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "chconn/core/limits.h"
 
 namespace chconn {
 
@@ -92,18 +97,8 @@ class MemorySource final : public ByteSource {
   std::size_t pos_ = 0;
 };
 
-// Limits applied while decoding data from a peer. Defaults follow the server's own limits.
-struct DecodeLimits {
-  std::uint64_t max_string_bytes = 1ull << 30;      // one String field or value
-  std::uint64_t max_block_rows = 1ull << 30;        // rows in one block
-  std::uint64_t max_block_columns = 1ull << 20;     // columns in one block
-  std::uint64_t max_array_elements = 1ull << 32;    // total nested elements in one array column
-  std::uint64_t max_block_bytes = 4ull << 30;       // bytes a single block may decode into
-  std::uint32_t max_type_depth = 64;                // nesting of Array/Tuple/Nullable/... in a type
-  std::uint32_t max_type_name_bytes = 64 * 1024;    // length of a type name
-  std::uint32_t max_frame_bytes = 128u << 20;       // uncompressed size of one compression frame
-  std::uint32_t max_exception_depth = 32;           // nested server exceptions
-};
+// The limits of chconn/core/limits.h, where Config holds them (Config::limits).
+using DecodeLimits = chconn::DecodeLimits;
 
 // Buffered, bounds-checked reading of protocol primitives from a ByteSource.
 // Reading past the end of the stream throws chconn::Error(protocol).
@@ -114,6 +109,38 @@ class Reader {
   const DecodeLimits& limits() const noexcept { return limits_; }
   // Total bytes consumed so far.
   std::uint64_t position() const noexcept { return consumed_ + static_cast<std::uint64_t>(pos_ - begin_); }
+
+  // ---- The budget of one block (DecodeLimits::max_block_bytes) ----
+  // read_block() opens a budget for each block (BlockBudget). Decoders charge() every byte they
+  // are about to allocate for the block, before allocating it: values, offsets, null maps,
+  // dictionaries and indexes, names and parsed types. While the budget is open the bytes read from
+  // the source count against the same limit too (checked each time a new buffer is pulled), so a
+  // block that decompresses to more than it may hold is refused even where nothing is stored.
+  // Exceeding either throws Error(protocol) naming the limit. Outside a block (a column decoded on
+  // its own) charges accumulate from construction and the bytes read are not counted.
+  //
+  // Invariant: charged() <= limits().max_block_bytes.
+  void charge(std::uint64_t bytes, std::string_view what) {
+    if (bytes > limits_.max_block_bytes - charged_) over_budget(bytes, what);
+    charged_ += bytes;
+  }
+  std::uint64_t charged() const noexcept { return charged_; }
+
+  // Opens a block's budget for its lifetime (see charge()); not nested.
+  class BlockBudget {
+   public:
+    explicit BlockBudget(Reader& in) noexcept : in_(in) {
+      in_.charged_ = 0;
+      in_.block_start_ = in_.position();
+      in_.in_block_ = true;
+    }
+    ~BlockBudget() { in_.in_block_ = false; }
+    BlockBudget(const BlockBudget&) = delete;
+    BlockBudget& operator=(const BlockBudget&) = delete;
+
+   private:
+    Reader& in_;
+  };
 
   std::uint8_t u8() {
     if (pos_ == end_) refill("a byte");
@@ -176,6 +203,7 @@ class Reader {
   bool try_refill();
   std::uint64_t uvarint_slow();
   [[noreturn]] void bad_varint();
+  [[noreturn]] void over_budget(std::uint64_t bytes, std::string_view what) const;
 
   ByteSource* source_;
   DecodeLimits limits_;
@@ -183,6 +211,9 @@ class Reader {
   const std::uint8_t* pos_ = nullptr;
   const std::uint8_t* end_ = nullptr;
   std::uint64_t consumed_ = 0;
+  std::uint64_t charged_ = 0;      // bytes charged to the current block's budget
+  std::uint64_t block_start_ = 0;  // position() where the current block began
+  bool in_block_ = false;
 };
 
 template <class Container>

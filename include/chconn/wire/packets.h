@@ -313,7 +313,12 @@ ServerPacketCode read_server_packet_code(Reader& in);
 ServerHello read_server_hello(Reader& in, std::uint64_t client_revision);
 
 // The Exception body (after the code). The chain is followed to its end; more than
-// in.limits().max_exception_depth exceptions → Error(protocol).
+// in.limits().max_exception_depth exceptions → Error(protocol). The text kept is bounded
+// (DecodeLimits::max_exception_message_bytes, max_exception_stack_trace_bytes and, for the whole
+// chain, max_exception_chain_bytes; names are cut at 256 bytes): a longer text is skipped past the
+// limit as it arrives, never stored, and what is kept ends with a note such as
+// " [... truncated by chconn: 8192 of 104857600 bytes kept (max_exception_message_bytes)]". Codes
+// are always kept.
 Error read_exception(Reader& in);
 
 Progress read_progress(Reader& in, std::uint64_t revision);

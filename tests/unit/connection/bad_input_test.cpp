@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <new>
 #include <optional>
@@ -83,25 +82,12 @@ constexpr Ms k_slack = 3s;
 
 // ----- Process probes ----------------------------------------------------------------------------
 
-std::size_t status_kib(const char* key) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  const std::string prefix = std::string(key) + ":";
-  while (std::getline(status, line)) {
-    if (line.rfind(prefix, 0) == 0) return std::strtoull(line.c_str() + prefix.size(), nullptr, 10);
-  }
-  return 0;
-}
-
 // Peak RSS growth and the largest allocation over a scope. The peak is reset through
 // /proc/self/clear_refs (Linux >= 4.0); where that is refused the RSS at the end is used instead.
 class MemoryProbe {
  public:
   MemoryProbe() {
-    std::ofstream clear("/proc/self/clear_refs");
-    clear << "5";
-    clear.flush();
-    peak_reset_ = static_cast<bool>(clear);
+    peak_reset_ = test::reset_peak_rss();
     start_ = rss_bytes();
     g_largest_allocation.store(0);
     g_track_allocations.store(true);
@@ -112,7 +98,7 @@ class MemoryProbe {
 
   // Growth of the peak RSS since construction.
   std::size_t growth() const {
-    const std::size_t end = peak_reset_ ? status_kib("VmHWM") * 1024 : rss_bytes();
+    const std::size_t end = peak_reset_ ? test::peak_rss_bytes() : rss_bytes();
     return end > start_ ? end - start_ : 0;
   }
   std::size_t largest_allocation() const { return g_largest_allocation.load(); }
@@ -141,6 +127,8 @@ struct Row {
   // A part of the message that must be there (case-sensitive).
   std::string mentions{};
   std::function<void(Config&)> tweak{};
+  // More checks of the error, when `mentions` is not enough.
+  std::function<void(const Error&)> check{};
   // The largest single allocation allowed during the call.
   std::size_t allocation_bound = k_memory_bound;
   // Rows of the UInt64 block an insert row sends.
@@ -218,6 +206,50 @@ std::vector<fake::ExceptionFrame> exception_chain(std::size_t n) {
 std::string compressed_block() { return fake::data_packet(fake::uint64_block(10), true, Compression::lz4); }
 
 void compress(Config& c) { c.compression = Compression::lz4; }
+
+constexpr std::size_t k_mib = std::size_t{1} << 20;
+
+// A compressed Data packet of `columns` columns named PREFIX0, PREFIX1... of type `type` and
+// `rows` rows, each column's data being `piece` `times` times over. Every piece is framed on its
+// own, so a block of many MiB costs the script only the frames of its distinct pieces.
+std::string compressed_repeated_block(std::size_t columns, std::size_t rows, std::string_view prefix,
+                                      std::string_view type, const std::string& piece, std::size_t times) {
+  const std::string piece_frames = fake::frames(piece);
+  std::string body = fake::frames(fake::block_header(columns, rows));
+  for (std::size_t c = 0; c < columns; ++c) {
+    body += fake::frames(fake::column_header(std::string(prefix) + std::to_string(c), type));
+    for (std::size_t i = 0; i < times; ++i) body += piece_frames;
+  }
+  return fake::data_packet_raw(body);
+}
+
+// The body of an Exception packet chain (after each code) sent in pieces: the script holds one
+// MiB of text however long the messages are. Each exception's message is `message_mib` MiB.
+FakeScript send_large_exceptions(FakeScript script, std::size_t count, std::size_t message_mib) {
+  const std::string text(k_mib, 'm');
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto code = static_cast<std::uint32_t>(1000 + i);
+    script.send((i == 0 ? fake::uvarint(2) : std::string()) + u64_le(code).substr(0, 4) +
+                fake::string("DB::Exception") + fake::uvarint(message_mib * k_mib));
+    script.send_repeated(text, message_mib, 0ms);
+    script.send(fake::string("stack trace") + (i + 1 < count ? "\1" : std::string(1, '\0')));
+  }
+  return script;
+}
+
+// The server's text kept is bounded: each message and the chain (DecodeLimits), codes kept.
+void expect_truncated_chain(const Error& e, std::size_t depth) {
+  const DecodeLimits limits;
+  std::size_t n = 0, kept = 0;
+  for (const Error* x = &e; x != nullptr; x = x->cause(), ++n) {
+    EXPECT_EQ(x->server_code(), 1000 + static_cast<std::int32_t>(n));
+    EXPECT_LE(x->message().size(), limits.max_exception_message_bytes + 200);
+    EXPECT_NE(x->message().find("truncated"), std::string::npos) << x->message().substr(0, 200);
+    kept += x->message().size();
+  }
+  EXPECT_EQ(n, depth);
+  EXPECT_LE(kept, limits.max_exception_chain_bytes + depth * 200);
+}
 
 std::vector<Row> rows() {
   const std::string garbage = "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
@@ -349,17 +381,22 @@ std::vector<Row> rows() {
                .script = reply_to_query(fake::data_packet_raw(fake::block_header(1ull << 40, 1))),
                .kind = ErrorKind::protocol});
   // Counts within the limits whose data never comes: the decoders must grow with what arrives.
-  r.push_back({.name = "row_count_2p28_uint64_then_close",
-               .script = reply_then_close(one_column(1ull << 28, "UInt64", std::string(64, '\1'))),
+  // (2^26 UInt64 values are 512 MiB, within max_block_bytes; 2^28 are refused at once.)
+  r.push_back({.name = "row_count_2p26_uint64_then_close",
+               .script = reply_then_close(one_column(1ull << 26, "UInt64", std::string(64, '\1'))),
                .kind = ErrorKind::network});
+  r.push_back({.name = "row_count_2p28_uint64_over_block_budget",
+               .script = reply_to_query(one_column(1ull << 28, "UInt64", std::string(64, '\1'))),
+               .kind = ErrorKind::protocol,
+               .mentions = "max_block_bytes"});
   r.push_back({.name = "row_count_2p28_string_then_close",
                .script = reply_then_close(one_column(1ull << 28, "String", fake::string("ab"))),
                .kind = ErrorKind::network});
   r.push_back({.name = "row_count_2p28_nullable_then_close",
                .script = reply_then_close(one_column(1ull << 28, "Nullable(UInt64)", std::string(64, '\0'))),
                .kind = ErrorKind::network});
-  r.push_back({.name = "array_offset_2p31_then_close",
-               .script = reply_then_close(one_column(1, "Array(UInt8)", u64_le(1ull << 31) + "abc")),
+  r.push_back({.name = "array_offset_2p29_then_close",
+               .script = reply_then_close(one_column(1, "Array(UInt8)", u64_le(1ull << 29) + "abc")),
                .kind = ErrorKind::network});
   r.push_back({.name = "array_offset_2p40",
                .script = reply_to_query(one_column(1, "Array(UInt8)", u64_le(1ull << 40))),
@@ -425,7 +462,66 @@ std::vector<Row> rows() {
                .script = reply_to_query(fake::uvarint(2) + u64_le(60).substr(0, 4) + fake::string("DB::Exception") + fake::uvarint(1ull << 60)),
                .kind = ErrorKind::protocol});
 
+  // A 100 MiB message, and 32 nested exceptions of 8 MiB each: the text is cut where it is read
+  // (DecodeLimits::max_exception_*), the codes are kept, the connection stays usable.
+  r.push_back(
+      {.name = "exception_message_100mib_during_query",
+       .script = [] { return send_large_exceptions(FakeScript().handshake().read_query(), 1, 100).stay_silent(); },
+       .kind = ErrorKind::server,
+       .server_code = 1000,
+       .mentions = "104857600 bytes kept (max_exception_message_bytes)",
+       .check = [](const Error& e) { expect_truncated_chain(e, 1); }});
+  r.push_back(
+      {.name = "exception_chain_32_of_8mib_during_query",
+       .script = [] { return send_large_exceptions(FakeScript().handshake().read_query(), 32, 8).stay_silent(); },
+       .kind = ErrorKind::server,
+       .server_code = 1000,
+       .mentions = "truncated",
+       .check = [](const Error& e) { expect_truncated_chain(e, 32); }});
+
   // --- Compressed replies (the query asks for LZ4) ---------------------------------------------
+  // Blocks that decompress to far more than the block budget, each column within it: 8 String
+  // columns of 12 values of 1 MiB (96 MiB) against 16 MiB; 40 type names of 56 KB (2.2 MB) from
+  // 9 KB of frames against max_block_type_name_bytes; 4 Nothing columns of 12 Mi rows (skipped,
+  // never stored) against 16 MiB.
+  r.push_back({.name = "string_columns_over_block_budget",
+               .script = reply_to_query(
+                   compressed_repeated_block(8, 12, "s", "String", fake::uvarint(k_mib) + std::string(k_mib, 'v'), 12)),
+               .kind = ErrorKind::protocol,
+               .mentions = "max_block_bytes = 16777216",
+               .tweak =
+                   [](Config& c) {
+                     compress(c);
+                     c.limits.max_block_bytes = 16 * k_mib;
+                   },
+               .check =
+                   [](const Error& e) {
+                     EXPECT_NE(std::string(e.what()).find("column 's1' of type String"), std::string::npos) << e.what();
+                   }});
+  {
+    std::string tuple = "Tuple(";
+    for (int i = 0; i < 8000; ++i) tuple += i ? ", UInt8" : "UInt8";
+    tuple += ")";
+    std::string plain = fake::block_header(40, 0);
+    for (int c = 0; c < 40; ++c) plain += fake::column_header("t" + std::to_string(c), tuple);
+    r.push_back({.name = "compressed_type_names_over_block_total",
+                 .script = reply_to_query(fake::data_packet_raw(fake::frames(plain))),
+                 .kind = ErrorKind::protocol,
+                 .mentions = "max_block_type_name_bytes = 1048576",
+                 .tweak = compress,
+                 .check = [](const Error& e) {
+                   EXPECT_NE(std::string(e.what()).find("column 't18'"), std::string::npos) << e.what();
+                 }});
+  }
+  r.push_back(
+      {.name = "nothing_columns_decompress_past_block_budget",
+       .script = reply_to_query(compressed_repeated_block(4, 12 * k_mib, "n", "Nothing", std::string(k_mib, '0'), 12)),
+       .kind = ErrorKind::protocol,
+       .mentions = "after decompression",
+       .tweak = [](Config& c) {
+         compress(c);
+         c.limits.max_block_bytes = 16 * k_mib;
+       }});
   {
     std::string bad_sum = compressed_block();
     bad_sum[2] = static_cast<char>(bad_sum[2] ^ 0x55);  // code 1, empty table name, then the checksum
@@ -641,8 +737,9 @@ TEST_P(BadInput, FailsCleanly) {
     EXPECT_EQ(e.kind(), row.kind) << e.what();
     EXPECT_EQ(e.server_code(), row.server_code) << e.what();
     if (!row.mentions.empty()) {
-      EXPECT_NE(std::string(e.what()).find(row.mentions), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(row.mentions), std::string::npos) << std::string(e.what()).substr(0, 1000);
     }
+    if (row.check) row.check(e);
     // Messages stay readable whatever the peer sent (a 70 KB type name is not echoed whole).
     EXPECT_LT(std::string(e.what()).size(), 16u * 1024) << std::string(e.what()).substr(0, 500);
     EXPECT_LE(elapsed_ms, bound) << "the call overran its deadline of " << deadline.count() << " ms";

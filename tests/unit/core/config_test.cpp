@@ -39,6 +39,7 @@ void expect_same(const Config& actual, const Config& expected, const std::string
   EXPECT_EQ(actual.environment, expected.environment);
   EXPECT_EQ(actual.pool, expected.pool);
   EXPECT_EQ(actual.failover, expected.failover);
+  EXPECT_EQ(actual.limits, expected.limits);
   EXPECT_EQ(actual.settings, expected.settings);
   EXPECT_EQ(actual.client_name, expected.client_name);
 }
@@ -318,6 +319,18 @@ TEST(ConfigDsn, ParsesGoodDsns) {
          c.failover.breaker_window = 1h;
          c.failover.breaker_open = 2min;
        }},
+      // Decode limits, each a whole number of its own name (Config::limits), at both ends of a range.
+      {"clickhouse://h?max_block_bytes=1&max_block_columns=16777216&max_exception_message_bytes=100"
+       "&max_exception_chain_bytes=1099511627776&max_type_depth=1000&max_frame_bytes=1073741824",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.limits.max_block_bytes = 1;
+         c.limits.max_block_columns = std::uint64_t{1} << 24;
+         c.limits.max_exception_message_bytes = 100;
+         c.limits.max_exception_chain_bytes = std::uint64_t{1} << 40;
+         c.limits.max_type_depth = 1000;
+         c.limits.max_frame_bytes = std::uint64_t{1} << 30;
+       }},
       // Order of pool_min_idle and pool_max does not matter.
       {"clickhouse://h?pool_min_idle=12&pool_max=20",
        [](Config& c) {
@@ -486,6 +499,14 @@ TEST(ConfigDsn, RejectsBadDsns) {
        {"ca_dir", "cert_file", "key_file", "secure=true"},
        {}},
       {base + "?ca_file=/x.pem&secure=0", {"ca_file", "secure=true"}, {}},
+      {base + "?max_block_bytes=0", {"'0'", "'max_block_bytes'", "from 1 to 1099511627776"}, {}},
+      {base + "?max_block_bytes=1GiB", {"'1GiB'", "'max_block_bytes'", "whole number"}, {}},
+      {base + "?max_block_bytes=-1", {"'-1'", "'max_block_bytes'"}, {}},
+      {base + "?max_block_bytes=1099511627777", {"'1099511627777'", "'max_block_bytes'"}, {}},
+      {base + "?max_type_depth=1001", {"'1001'", "'max_type_depth'", "from 1 to 1000"}, {}},
+      {base + "?max_exception_depth=", {"'max_exception_depth'", "empty"}, {}},
+      {base + "?max_block_rows=5&max_block_rows=6", {"'max_block_rows'", "more than once"}, {}},
+      {base + "?max_bytes=5", {"'max_bytes'", "max_block_bytes"}, {}},
   };
   ASSERT_GE(cases.size(), 25u);
   for (const auto& tc : cases) {
@@ -643,6 +664,24 @@ TEST(ConfigDsn, ToDsnWritesFailoverTuningOnlyWhenChanged) {
   expect_same(Config::from_dsn(c.to_dsn()), c, c.to_dsn());
 }
 
+TEST(ConfigDsn, ToDsnWritesLimitsOnlyWhenChanged) {
+  EXPECT_EQ(with([](Config& x) { x.limits.max_block_bytes = 4ull << 30; }).to_dsn(),
+            "clickhouse://localhost?max_block_bytes=4294967296");
+  EXPECT_EQ(with([](Config& x) { x.limits.max_block_bytes = DecodeLimits{}.max_block_bytes; }).to_dsn(),
+            "clickhouse://localhost");
+  // After client_name, in the order of DecodeLimits' fields, before the settings.
+  const Config c = with([](Config& x) {
+    x.client_name = "app";
+    x.limits.max_exception_stack_trace_bytes = 7;
+    x.limits.max_string_bytes = 1000;
+    x.settings = {{"max_threads", "4"}};
+  });
+  EXPECT_EQ(c.to_dsn(),
+            "clickhouse://localhost?client_name=app&max_string_bytes=1000&max_exception_stack_trace_bytes=7"
+            "&setting.max_threads=4");
+  expect_same(Config::from_dsn(c.to_dsn()), c, c.to_dsn());
+}
+
 TEST(ConfigDsn, LoadBalancingParameter) {
   EXPECT_EQ(Config{}.load_balancing, LoadBalancing::random);
   const std::pair<std::string_view, LoadBalancing> cases[] = {
@@ -722,6 +761,19 @@ TEST(ConfigDsn, RoundTripsThroughToDsn) {
     c.failover.breaker_failure_rate = 100.0 / 3;  // needs a precise round trip
     c.failover.breaker_open = 2min;
     c.failover.breaker_window = 3599s;
+    c.limits = {.max_string_bytes = 1,
+                .max_block_rows = 2,
+                .max_block_columns = 3,
+                .max_array_elements = 4,
+                .max_block_bytes = 5,
+                .max_type_name_bytes = 6,
+                .max_block_type_name_bytes = 7,
+                .max_type_depth = 8,
+                .max_frame_bytes = 9,
+                .max_exception_depth = 10,
+                .max_exception_message_bytes = 11,
+                .max_exception_stack_trace_bytes = 12,
+                .max_exception_chain_bytes = 13};
     c.settings = {{"max_threads", "4"}, {"log_comment", "a&b=c?d#e f+g"}, {"empty", ""}};
     c.client_name = "my app/1.0 (test)";
   }));
@@ -1185,6 +1237,9 @@ TEST(ConfigValidate, RejectsUnworkableConfigs) {
       {"window short", [](Config& c) { c.failover.breaker_window = 999ms; }, "failover.breaker_window"},
       {"window long", [](Config& c) { c.failover.breaker_window = 1h + 1s; }, "failover.breaker_window"},
       {"window fraction", [](Config& c) { c.failover.breaker_window = 1500ms; }, "failover.breaker_window"},
+      {"block bytes zero", [](Config& c) { c.limits.max_block_bytes = 0; }, "limits.max_block_bytes is 0"},
+      {"depth huge", [](Config& c) { c.limits.max_type_depth = 5000; }, "limits.max_type_depth"},
+      {"frame huge", [](Config& c) { c.limits.max_frame_bytes = 2ull << 30; }, "limits.max_frame_bytes"},
   };
   for (const auto& tc : cases) {
     SCOPED_TRACE(tc.name);
