@@ -120,7 +120,7 @@ TEST_P(StoppedServerDeadline, ManagerCallsEndAtTheDeadline) {
     ASSERT_EQ(pool->stats().idle, 1u);
     const ResumeAtEnd resume(k_server);
     ASSERT_TRUE(sandbox_cmd("pause", k_server));
-    expect_ends_at_deadline(what, [&](Deadline d) { call(manager, d); });
+    expect_ends_at_deadline(what, [&, &run = call](Deadline d) { run(manager, d); });
     EXPECT_EQ(pool->stats().idle, 0u) << what << ": the connection left mid-query went back to the pool";
   }
 }

@@ -935,7 +935,7 @@ TEST(ParseHostPort, RejectsWhatIsNoAddressNamingTheSource) {
   };
   for (const auto& [text, part] : cases) {
     SCOPED_TRACE(text);
-    const std::string message = config_error([&] { (void)parse_host_port(text, "--host"); });
+    const std::string message = config_error([&host = text] { (void)parse_host_port(host, "--host"); });
     EXPECT_NE(message.find("config error: invalid --host: "), std::string::npos) << message;
     EXPECT_NE(message.find(part), std::string::npos) << message;
   }
