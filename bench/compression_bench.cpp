@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "chconn/wire/compression.h"
+#include "chconn/wire/detail/compression.h"
 #include "chconn/wire/io.h"
 #include "wire/cityhash.h"
 

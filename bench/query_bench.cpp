@@ -19,8 +19,8 @@
 
 #include "chconn/connection/native_connection.h"
 #include "chconn/wire/columns.h"
-#include "chconn/wire/compression.h"
-#include "chconn/wire/packets.h"
+#include "chconn/wire/detail/compression.h"
+#include "chconn/wire/detail/packets.h"
 
 namespace {
 

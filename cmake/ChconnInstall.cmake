@@ -4,8 +4,10 @@ install(TARGETS chconn EXPORT chconnTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The codec's packet and framing structs (include/chconn/wire/detail/) are chconn's own business:
+# no installed header includes them, so they are not installed.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/chconn DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-  FILES_MATCHING PATTERN "*.h")
+  FILES_MATCHING PATTERN "*.h" PATTERN "detail" EXCLUDE)
 install(EXPORT chconnTargets NAMESPACE chconn:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/chconn)
 # chconnConfig.cmake looks for the private dependencies only when they are needed (static).
 if(BUILD_SHARED_LIBS)

@@ -10,6 +10,7 @@
 #include "user_repository.h"
 
 #include <chconn/chconn.h>
+#include <chconn/testing.h>
 #include <gtest/gtest.h>
 
 #include <chrono>

@@ -11,6 +11,9 @@
 //     std::cout << r.row(0).get<std::string>("v") << '\n';
 //   }
 //
+// The mock strategy, the test double for code that uses ClickHouse, is not included here (it
+// brings <regex> and test-only types into every file): include <chconn/testing.h> in tests.
+//
 // Thread safety and lifetimes: see the individual headers.
 #pragma once
 
@@ -38,7 +41,6 @@
 #include "chconn/strategy/direct.h"
 #include "chconn/strategy/failover.h"
 #include "chconn/strategy/lease.h"
-#include "chconn/strategy/mock.h"
 #include "chconn/strategy/observed.h"
 #include "chconn/strategy/pooled.h"
 #include "chconn/strategy/strategy.h"

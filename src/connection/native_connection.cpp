@@ -19,8 +19,8 @@
 #include "chconn/net/tcp.h"
 #include "chconn/net/tls.h"
 #include "chconn/wire/block.h"
-#include "chconn/wire/compression.h"
-#include "chconn/wire/packets.h"
+#include "chconn/wire/detail/compression.h"
+#include "chconn/wire/detail/packets.h"
 #include "connection/resolver_for.h"
 #include "connection/socket_source.h"
 

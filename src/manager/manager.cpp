@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "chconn/core/error.h"
-#include "chconn/strategy/failover.h"
 #include "chconn/strategy/observed.h"
 #include "core/concurrent.h"
 #include "manager/metrics_text.h"
@@ -242,12 +241,12 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
     h.name = name;
     h.is_default = is_default;
 
-    if (auto* failover = dynamic_cast<FailoverStrategy*>(strategy.get())) {
+    if (!strategy->host_stats().empty()) {  // a strategy over several hosts: each checked on its own
       const std::vector<HostCheck> checks =
-          failover->check_hosts({.timeout = options.health_check_timeout,
+          strategy->check_hosts({.timeout = options.health_check_timeout,
                                  .start_by = start_by,
                                  .max_concurrency = options.health_check_concurrency});
-      const std::vector<FailoverHostStats> hosts = failover->host_stats();
+      const std::vector<HostStats> hosts = strategy->host_stats();
       for (std::size_t i = 0; i < hosts.size(); ++i) {
         HostHealth hh;
         hh.address = hosts[i].address;
@@ -459,9 +458,13 @@ std::string ConnectionManager::Impl::metrics() const {
   }
 
   // Failover hosts.
-  std::vector<std::pair<std::string, std::vector<FailoverHostStats>>> failovers;
+  std::vector<std::pair<std::string, std::vector<HostStats>>> failovers;
   for (const Row& r : rows) {
-    if (auto* f = dynamic_cast<FailoverStrategy*>(r.strategy.get())) failovers.emplace_back(r.name, f->host_stats());
+    if (r.strategy) {
+      if (std::vector<HostStats> hosts = r.strategy->host_stats(); !hosts.empty()) {
+        failovers.emplace_back(r.name, std::move(hosts));
+      }
+    }
   }
   if (!failovers.empty()) {
     w.header("chconn_host_circuit_breaker_state", "Each failover host's breaker (1 for its current state).", "gauge");

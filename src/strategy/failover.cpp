@@ -275,14 +275,14 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
     return c;
   }
 
-  std::vector<FailoverHostStats> host_stats() const {
+  std::vector<HostStats> host_stats() const {
     const std::vector<std::uint64_t> errors = decay_.snapshot();
-    std::vector<FailoverHostStats> out;
+    std::vector<HostStats> out;
     out.reserve(hosts_.size());
     for (std::size_t i = 0; i < hosts_.size(); ++i) {
       const Host& h = *hosts_[i];
       const CircuitBreakerMetrics m = h.breaker->metrics();
-      FailoverHostStats s;
+      HostStats s;
       s.address = h.address;
       s.priority = h.config.priority;
       s.breaker = m.state;
@@ -463,7 +463,7 @@ StrategyStats FailoverStrategy::stats() const { return state_->stats(); }
 
 MaintenanceReport FailoverStrategy::maintain() { return state_->maintain(); }
 
-std::vector<FailoverHostStats> FailoverStrategy::host_stats() const { return state_->host_stats(); }
+std::vector<HostStats> FailoverStrategy::host_stats() const { return state_->host_stats(); }
 
 std::vector<HostCheck> FailoverStrategy::check_hosts(const HostCheckOptions& options) { return state_->check(options); }
 

@@ -1,4 +1,4 @@
-#include "chconn/wire/compression.h"
+#include "chconn/wire/detail/compression.h"
 
 #include <lz4.h>
 #include <zstd.h>

@@ -1,5 +1,5 @@
 // Encoders and decoders of the control packets (everything that carries no Block).
-#include "chconn/wire/packets.h"
+#include "chconn/wire/detail/packets.h"
 
 #include <algorithm>
 #include <memory>

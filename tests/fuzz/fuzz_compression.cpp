@@ -19,7 +19,7 @@
 #include <string>
 
 #include "chconn/core/config.h"
-#include "chconn/wire/compression.h"
+#include "chconn/wire/detail/compression.h"
 #include "fuzz_common.h"
 #include "wire/cityhash.h"
 

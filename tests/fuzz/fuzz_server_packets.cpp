@@ -18,8 +18,8 @@
 #include <optional>
 #include <variant>
 
-#include "chconn/wire/compression.h"
-#include "chconn/wire/packets.h"
+#include "chconn/wire/detail/compression.h"
+#include "chconn/wire/detail/packets.h"
 #include "fuzz_common.h"
 
 namespace {

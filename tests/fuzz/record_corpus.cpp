@@ -44,9 +44,9 @@
 #include "chconn/core/error.h"
 #include "chconn/wire/block.h"
 #include "chconn/wire/column.h"
-#include "chconn/wire/compression.h"
+#include "chconn/wire/detail/compression.h"
+#include "chconn/wire/detail/packets.h"
 #include "chconn/wire/io.h"
-#include "chconn/wire/packets.h"
 #include "chconn/wire/types.h"
 #include "type_names.h"
 

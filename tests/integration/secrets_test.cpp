@@ -384,7 +384,7 @@ TEST(Secrets, PasswordAppearsInNoMessageLogOrPrintedConfig) {
     }
     collected.add("metrics", manager.metrics_text());
     if (auto failover = std::dynamic_pointer_cast<FailoverStrategy>(factory->get("failover"))) {
-      for (const FailoverHostStats& h : failover->host_stats()) collected.add("host stats " + h.address, h.last_error);
+      for (const HostStats& h : failover->host_stats()) collected.add("host stats " + h.address, h.last_error);
     } else {
       ADD_FAILURE() << "initialize() registered no failover strategy";
     }

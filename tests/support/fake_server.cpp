@@ -16,10 +16,10 @@
 
 #include "chconn/core/error.h"
 #include "chconn/wire/columns.h"
-#include "chconn/wire/compression.h"
+#include "chconn/wire/detail/compression.h"
+#include "chconn/wire/detail/packets.h"
+#include "chconn/wire/detail/protocol.h"
 #include "chconn/wire/io.h"
-#include "chconn/wire/packets.h"
-#include "chconn/wire/protocol.h"
 #include "chconn/wire/types.h"
 #include "wire/cityhash.h"
 

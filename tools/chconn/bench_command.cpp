@@ -158,7 +158,7 @@ struct Summary {
   std::vector<std::uint64_t> ok_by_s;  // --timeline
   std::vector<std::uint64_t> failed_by_s;
   std::vector<Event> events;
-  std::vector<FailoverHostStats> hosts;  // failover strategy only
+  std::vector<HostStats> hosts;  // failover strategy only
 };
 
 void run_worker(Worker& worker, Client client, const Plan& plan, std::atomic<std::uint64_t>& claimed,
@@ -323,7 +323,7 @@ Summary run_bench(ConnectionFactory& factory, const Plan& plan, bool show_progre
   const auto events = std::make_shared<EventLog>(start);
   auto* failover = dynamic_cast<FailoverStrategy*>(factory.get(plan.strategy).get());
   if (failover != nullptr) {
-    const std::vector<FailoverHostStats> hosts = failover->host_stats();
+    const std::vector<HostStats> hosts = failover->host_stats();
     for (std::size_t i = 0; i < failover->host_count(); ++i) {
       failover->breaker(i).add_listener([events, address = hosts[i].address](CircuitState from, CircuitState to) {
         events->add("breaker of host " + address + ": " + std::string(to_string(from)) + " -> " +
@@ -409,7 +409,7 @@ Summary run_bench(ConnectionFactory& factory, const Plan& plan, bool show_progre
   s.ok = s.latencies_ns.size();
   s.failed = s.requests - s.ok;
   s.stopped_by_count = s.requests >= plan.count;
-  if (failover != nullptr) s.hosts = failover->host_stats();
+  s.hosts = factory.get(plan.strategy)->host_stats();
   s.events = events->sorted();
   s.stats = factory.get(plan.strategy)->stats();
   return s;
@@ -453,7 +453,7 @@ void print_text(std::ostream& out, const Plan& plan, const Summary& s) {
       << " s, max wait " << seconds_text(std::chrono::duration<double>(st.max_wait).count(), 6) << " s\n";
   if (!s.hosts.empty()) {
     out << "hosts:\n";
-    for (const FailoverHostStats& h : s.hosts) {
+    for (const HostStats& h : s.hosts) {
       out << "  " << h.address << ": breaker " << to_string(h.breaker) << ", errors " << h.errors << ", successes "
           << h.successes << ", failures " << h.failures << ", skipped " << h.skipped;
       if (!h.last_error.empty()) out << ", last error: " << h.last_error;
@@ -516,7 +516,7 @@ void print_json(std::ostream& out, const Plan& plan, const Summary& s) {
       << ",\"max_wait_s\":" << num(std::chrono::duration<double>(st.max_wait).count()) << "}";
   out << ",\"manager\":" << (plan.manager != nullptr ? "true" : "false") << ",\"hosts\":[";
   for (std::size_t i = 0; i < s.hosts.size(); ++i) {
-    const FailoverHostStats& h = s.hosts[i];
+    const HostStats& h = s.hosts[i];
     out << (i == 0 ? "" : ",") << "{\"address\":" << json_string(h.address)
         << ",\"breaker\":" << json_string(to_string(h.breaker)) << ",\"errors\":" << h.errors
         << ",\"successes\":" << h.successes << ",\"failures\":" << h.failures << ",\"skipped\":" << h.skipped

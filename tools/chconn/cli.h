@@ -104,8 +104,4 @@ std::string read_password_from_terminal(std::string_view prompt);
 // configuration errors.
 int report_error(const Error& error, const std::string& server_version = {}, const std::string& peer = {});
 
-// Connects to the first of config.hosts that answers (in order). A server's refusal (wrong
-// password, unknown database) is final and not tried on the next host.
-std::unique_ptr<NativeConnection> connect_first(const Config& config);
-
 }  // namespace chconn::cli

@@ -193,19 +193,4 @@ int report_error(const Error& error, const std::string& server_version, const st
   return error.kind() == ErrorKind::usage || error.kind() == ErrorKind::config ? 2 : 1;
 }
 
-std::unique_ptr<NativeConnection> connect_first(const Config& config) {
-  std::optional<Error> last;
-  for (const HostPort& host : config.hosts) {
-    try {
-      return NativeConnection::connect(config, host,
-                                       Deadline::after(config.timeouts.connect).named("the connect timeout"));
-    } catch (const Error& e) {
-      if (e.kind() == ErrorKind::server || e.kind() == ErrorKind::config || e.kind() == ErrorKind::usage) throw;
-      last = e;
-    }
-  }
-  if (last) throw *last;
-  throw Error(ErrorKind::config, "no host to connect to");
-}
-
 }  // namespace chconn::cli

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "chconn/wire/block.h"
-#include "chconn/wire/packets.h"
+#include "chconn/wire/progress.h"
 
 namespace chconn {
 

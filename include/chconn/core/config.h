@@ -30,8 +30,6 @@
 
 namespace chconn {
 
-using namespace std::chrono_literals;
-
 // One server address. port 0 means the default: 9000, or 9440 when secure.
 struct HostPort {
   std::string host;
@@ -97,14 +95,14 @@ struct TlsOptions {
 };
 
 struct Timeouts {
-  std::chrono::milliseconds connect = 10s;       // TCP connect + TLS + handshake, per address
-  std::chrono::milliseconds send = 300s;         // a single blocking write
-  std::chrono::milliseconds receive = 300s;      // waiting for the next bytes from the server
-  std::chrono::milliseconds query = 600s;        // a whole query, from send to the last packet
-  std::chrono::milliseconds pool_acquire = 10s;  // waiting for a pooled connection
-  std::chrono::milliseconds cancel_drain = 5s;   // after Cancel, reading the rest of a query before
-                                                 // giving the connection up as broken (never past
-                                                 // the caller's deadline)
+  std::chrono::milliseconds connect = std::chrono::seconds(10);       // TCP connect + TLS + handshake, per address
+  std::chrono::milliseconds send = std::chrono::seconds(300);         // a single blocking write
+  std::chrono::milliseconds receive = std::chrono::seconds(300);      // waiting for the next bytes from the server
+  std::chrono::milliseconds query = std::chrono::seconds(600);        // a whole query, from send to the last packet
+  std::chrono::milliseconds pool_acquire = std::chrono::seconds(10);  // waiting for a pooled connection
+  std::chrono::milliseconds cancel_drain = std::chrono::seconds(5);  // after Cancel, reading the rest of a query before
+                                                                     // giving the connection up as broken (never past
+                                                                     // the caller's deadline)
 
   friend bool operator==(const Timeouts&, const Timeouts&) = default;
 };
@@ -112,11 +110,11 @@ struct Timeouts {
 struct PoolOptions {
   std::size_t max_size = 10;                            // connections open at once, leased or idle
   std::size_t min_idle = 0;                             // idle connections kept warm
-  std::chrono::milliseconds idle_timeout = 600s;        // close idle connections older than this
-  std::chrono::milliseconds max_lifetime = 3600s;       // retire connections after this (with jitter)
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(600);   // close idle connections older than this
+  std::chrono::milliseconds max_lifetime = std::chrono::seconds(3600);  // retire connections after this (with jitter)
   double lifetime_jitter = 0.1;                         // ±fraction applied to max_lifetime
-  std::chrono::milliseconds validate_after_idle = 10s;  // ping before reuse when idle this long
-  std::chrono::milliseconds leak_threshold = 300s;      // log a lease held longer than this; 0: off
+  std::chrono::milliseconds validate_after_idle = std::chrono::seconds(10);  // ping before reuse when idle this long
+  std::chrono::milliseconds leak_threshold = std::chrono::seconds(300);  // log a lease held longer than this; 0: off
 
   friend bool operator==(const PoolOptions&, const PoolOptions&) = default;
 };
@@ -134,16 +132,16 @@ struct FailoverTuning {
   std::uint64_t max_ignored_errors = 0;
   // A host's error count halves once per this (ClickHouse's distributed_replica_error_half_life).
   // Greater than zero.
-  std::chrono::milliseconds error_half_life = 60s;
+  std::chrono::milliseconds error_half_life = std::chrono::seconds(60);
   // A host's breaker judges its failure rate only once its window holds this many calls (>= 1).
   std::uint32_t breaker_minimum_calls = 10;
   // Percentage of failed calls in the window that opens a host's breaker (0 < x <= 100).
   double breaker_failure_rate = 50.0;
   // How long an opened breaker refuses calls before letting probes through (greater than zero, at
   // most 2 min: the breaker's max_open_duration, up to which the wait grows on repeated trips).
-  std::chrono::milliseconds breaker_open = 10s;
+  std::chrono::milliseconds breaker_open = std::chrono::seconds(10);
   // How far back a breaker's time-based window counts calls: whole seconds from 1 s to 1 h.
-  std::chrono::milliseconds breaker_window = 60s;
+  std::chrono::milliseconds breaker_window = std::chrono::seconds(60);
 
   friend bool operator==(const FailoverTuning&, const FailoverTuning&) = default;
 };

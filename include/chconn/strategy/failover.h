@@ -114,49 +114,6 @@ using HostStrategyMaker =
 // pooled_options(config), over native_connector(config, host), on `clock` (null: the pool's default).
 HostStrategyMaker pooled_host_maker(const Config& config, const Clock* clock = nullptr);
 
-// A host as host_stats() shows it.
-struct FailoverHostStats {
-  std::string address;  // "db1:9000"
-  std::int64_t priority = 0;
-  CircuitState breaker = CircuitState::closed;
-  std::uint64_t errors = 0;       // decayed error count now
-  std::uint64_t successes = 0;    // leases and connects that went well, since creation
-  std::uint64_t failures = 0;     // host failures recorded, since creation
-  std::uint64_t skipped = 0;      // acquires that passed it by because its breaker refused
-  std::string last_error;         // the last host failure's message; empty if none
-  // Time until the host will be tried again: zero when its breaker permits calls now; the time
-  // until its breaker lets a probe through when open (Clock::duration::max() when forced open).
-  Clock::duration retry_in{};
-  // Latency and outcome of the last check_hosts() ping (nullopt: never pinged, or it failed).
-  std::optional<Clock::duration> ping_latency;
-  StrategyStats pool;  // the host strategy's stats
-};
-
-// How check_hosts() checks. Fill with designated initialisers: {.timeout = 2s}.
-struct HostCheckOptions {
-  // Each host's own budget for its check (a connection from its pool, then a ping), counted from
-  // when that host's check starts; never more than FailoverOptions::connect_timeout. Positive.
-  std::chrono::milliseconds timeout = std::chrono::seconds(5);
-  // No host's check starts at or after this: a host whose turn comes later is not checked (and not
-  // charged). never(): every host gets its turn; each check is bounded by `timeout` anyway.
-  Deadline start_by = Deadline::never();
-  // Hosts checked at once, each on its own thread (the caller's among them). At least 1. With at
-  // least as many as there are hosts, a round takes one budget however many hosts are silent.
-  std::size_t max_concurrency = 8;
-};
-
-// What check_hosts() found for one host.
-struct HostCheck {
-  std::string address;
-  // Contacted by this check. False when its breaker refused, another check of it was in flight or
-  // start_by passed before its turn: then nothing was tried and nothing recorded (see not_checked).
-  bool checked = false;
-  bool ok = false;
-  Clock::duration latency{};
-  std::string error;        // when checked && !ok: what the check met
-  std::string not_checked;  // when !checked: why ("circuit breaker open, retry in 4.2 s", ...)
-};
-
 class FailoverStrategy final : public ConnectionStrategy {
  public:
   // PooledStrategy per config host (pooled_options(config), over native_connector(config, host)),
@@ -176,13 +133,13 @@ class FailoverStrategy final : public ConnectionStrategy {
   // Every host's maintain(), summed.
   MaintenanceReport maintain() override;
 
-  std::vector<FailoverHostStats> host_stats() const;
+  std::vector<HostStats> host_stats() const override;
   // Pings one connection of each host whose breaker permits a call (a probe, when half-open),
   // concurrently, each within a budget of its own, and records each contacted host's outcome like
   // a lease's (see "Health checks" above). Returns one HostCheck per host, in host order, once
   // every check has ended: no thread of it outlives the call. Throws Error(usage) for a timeout
   // that is not positive or a max_concurrency of 0.
-  std::vector<HostCheck> check_hosts(const HostCheckOptions& options = {});
+  std::vector<HostCheck> check_hosts(const HostCheckOptions& options = {}) override;
 
   std::size_t host_count() const noexcept;
   // The breaker of host `index` (for tests and operators: force_open() takes a host out).

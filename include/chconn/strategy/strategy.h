@@ -21,9 +21,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "chconn/core/clock.h"
+#include "chconn/resilience/circuit_breaker.h"
 #include "chconn/strategy/lease.h"
 
 namespace chconn {
@@ -56,6 +59,49 @@ struct MaintenanceReport {
   std::size_t connect_failures = 0;  // refill attempts that failed (logged, not thrown)
 };
 
+// One host of a strategy that spreads over several (failover), as host_stats() shows it.
+struct HostStats {
+  std::string address;  // "db1:9000"
+  std::int64_t priority = 0;
+  CircuitState breaker = CircuitState::closed;
+  std::uint64_t errors = 0;     // decayed error count now
+  std::uint64_t successes = 0;  // leases and connects that went well, since creation
+  std::uint64_t failures = 0;   // host failures recorded, since creation
+  std::uint64_t skipped = 0;    // acquires that passed it by because its breaker refused
+  std::string last_error;       // the last host failure's message; empty if none
+  // Time until the host will be tried again: zero when its breaker permits calls now; the time
+  // until its breaker lets a probe through when open (Clock::duration::max() when forced open).
+  Clock::duration retry_in{};
+  // Latency and outcome of the last check_hosts() ping (nullopt: never pinged, or it failed).
+  std::optional<Clock::duration> ping_latency;
+  StrategyStats pool;  // the host strategy's stats
+};
+
+// How check_hosts() checks. Fill with designated initialisers: {.timeout = 2s}.
+struct HostCheckOptions {
+  // Each host's own budget for its check (a connection from its pool, then a ping), counted from
+  // when that host's check starts; never more than FailoverOptions::connect_timeout. Positive.
+  std::chrono::milliseconds timeout = std::chrono::seconds(5);
+  // No host's check starts at or after this: a host whose turn comes later is not checked (and not
+  // charged). never(): every host gets its turn; each check is bounded by `timeout` anyway.
+  Deadline start_by = Deadline::never();
+  // Hosts checked at once, each on its own thread (the caller's among them). At least 1. With at
+  // least as many as there are hosts, a round takes one budget however many hosts are silent.
+  std::size_t max_concurrency = 8;
+};
+
+// What check_hosts() found for one host.
+struct HostCheck {
+  std::string address;
+  // Contacted by this check. False when its breaker refused, another check of it was in flight or
+  // start_by passed before its turn: then nothing was tried and nothing recorded (see not_checked).
+  bool checked = false;
+  bool ok = false;
+  Clock::duration latency{};
+  std::string error;        // when checked && !ok: what the check met
+  std::string not_checked;  // when !checked: why ("circuit breaker open, retry in 4.2 s", ...)
+};
+
 class ConnectionStrategy {
  public:
   ConnectionStrategy() = default;
@@ -80,6 +126,17 @@ class ConnectionStrategy {
   // Never throws for connection failures (they are counted and logged). Called by the manager's
   // health thread, or by the application on its own schedule.
   virtual MaintenanceReport maintain() { return {}; }
+
+  // The per-host view of a strategy that spreads over several hosts (failover): one entry per host,
+  // in its order. Empty for strategies with one target, whose stats() tell everything; so the
+  // manager and the CLI need not know which strategy they have.
+  virtual std::vector<HostStats> host_stats() const { return {}; }
+  // Checks each host within a budget of its own (see FailoverStrategy::check_hosts). Empty for
+  // strategies without hosts: a health check then pings one connection through acquire().
+  virtual std::vector<HostCheck> check_hosts(const HostCheckOptions& options) {
+    (void)options;
+    return {};
+  }
 };
 
 }  // namespace chconn

@@ -8,7 +8,7 @@
 
 #include "chconn/connection/native_connection.h"
 #include "chconn/core/error.h"
-#include "chconn/wire/protocol.h"
+#include "chconn/wire/detail/protocol.h"
 #include "support/fake_server.h"
 
 namespace chconn {

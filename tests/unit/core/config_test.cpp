@@ -20,6 +20,7 @@
 namespace chconn {
 namespace {
 
+using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
 // Every field from_dsn and to_dsn cover; the logger is not part of a DSN.

@@ -489,7 +489,7 @@ TEST_F(FailoverTest, ASilentHostDoesNotMakeTheHealthyOnesFail) {
     }
     clock.advance(1s);  // lets host 0's breaker half-open now and then
   }
-  const std::vector<FailoverHostStats> s = f->host_stats();
+  const std::vector<HostStats> s = f->host_stats();
   for (std::size_t i : {1u, 2u}) {
     EXPECT_EQ(s[i].breaker, CircuitState::closed) << "host " << i;
     EXPECT_EQ(s[i].failures, 0u) << "host " << i;
@@ -566,7 +566,7 @@ TEST_F(FailoverTest, EachHostHasABudgetOfItsOwnAndAHostWithoutATurnIsNotCharged)
   EXPECT_EQ(checks[2].not_checked, "no time left: the check round's start limit passed before its turn");
   EXPECT_TRUE(checks[2].error.empty());
   EXPECT_EQ(servers[2]->connect_attempts(), 0u);
-  const std::vector<FailoverHostStats> s = f->host_stats();
+  const std::vector<HostStats> s = f->host_stats();
   EXPECT_EQ(s[2].failures, 0u);
   EXPECT_EQ(s[2].successes, 0u);
   EXPECT_EQ(s[2].errors, 0u);

@@ -19,9 +19,9 @@
 
 #include "chconn/core/error.h"
 #include "chconn/wire/block.h"
-#include "chconn/wire/compression.h"
+#include "chconn/wire/detail/compression.h"
+#include "chconn/wire/detail/packets.h"
 #include "chconn/wire/io.h"
-#include "chconn/wire/packets.h"
 #include "columns_test_util.h"
 #include "support/process_probes.h"
 

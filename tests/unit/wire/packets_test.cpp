@@ -1,7 +1,7 @@
 // Control packets of the native protocol against golden bytes: the [live] captures of
 // notes/native-protocol.md (ClickHouse 18.16.1, revision 54412) and layouts from the server source
 // for newer revisions.
-#include "chconn/wire/packets.h"
+#include "chconn/wire/detail/packets.h"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "chconn/core/error.h"
+#include "chconn/wire/detail/protocol.h"
 #include "chconn/wire/io.h"
-#include "chconn/wire/protocol.h"
 #include "support/hex.h"
 
 namespace chconn::wire {

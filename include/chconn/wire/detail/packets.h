@@ -34,9 +34,10 @@
 #include "chconn/core/error.h"
 #include "chconn/core/settings.h"
 #include "chconn/wire/block.h"
-#include "chconn/wire/compression.h"
+#include "chconn/wire/detail/compression.h"
+#include "chconn/wire/detail/protocol.h"
 #include "chconn/wire/io.h"
-#include "chconn/wire/protocol.h"
+#include "chconn/wire/progress.h"
 
 namespace chconn::wire {
 
@@ -217,32 +218,6 @@ struct ServerHello {
 };
 
 // Cumulative counters come as increments: add each Progress packet to a running total.
-struct Progress {
-  std::uint64_t read_rows = 0;
-  std::uint64_t read_bytes = 0;
-  std::uint64_t total_rows_to_read = 0;   // R >= 51554
-  std::uint64_t total_bytes_to_read = 0;  // R >= 54463
-  std::uint64_t written_rows = 0;         // R >= 54420
-  std::uint64_t written_bytes = 0;        // R >= 54420
-  std::uint64_t elapsed_ns = 0;           // R >= 54460
-
-  Progress& operator+=(const Progress& delta) noexcept;
-  friend bool operator==(const Progress&, const Progress&) = default;
-};
-
-struct ProfileInfo {
-  std::uint64_t rows = 0;
-  std::uint64_t blocks = 0;
-  std::uint64_t bytes = 0;
-  bool applied_limit = false;
-  std::uint64_t rows_before_limit = 0;
-  bool calculated_rows_before_limit = false;
-  bool applied_aggregation = false;           // R >= 54469
-  std::uint64_t rows_before_aggregation = 0;  // R >= 54469
-
-  friend bool operator==(const ProfileInfo&, const ProfileInfo&) = default;
-};
-
 // An Exception packet, as the chconn::Error it becomes: kind server, the server's code, name,
 // message and stack trace, and the nested exceptions of the chain as its cause().
 struct ServerException {
