@@ -1,4 +1,4 @@
-// Block and its Native encoding (notes/native-protocol.md §5).
+// Block and its Native encoding (docs/protocol.md, "Data blocks").
 #include "chconn/wire/block.h"
 
 #include <string>

@@ -1,6 +1,6 @@
 // CityHash128, version 1.0.2 of Google's algorithm (the one ClickHouse checksums frames with).
 //
-// The structure, in the terms of notes/native-protocol.md §7.3:
+// The structure, in the terms of docs/protocol.md, "CityHash128":
 //   * city_hash128 derives a 128-bit seed from the first 16 bytes (or from the first and last 8
 //     bytes of an 8..15-byte input, or uses the fixed seed (k0, k1) below 8 bytes) and hashes
 //     the rest with hash128_with_seed;

@@ -1,4 +1,5 @@
-// CityHash128 exactly as ClickHouse computes the checksum of a compression frame (notes §7.3).
+// CityHash128 exactly as ClickHouse computes the checksum of a compression frame
+// (docs/protocol.md, "CityHash128").
 //
 // ClickHouse embeds Google CityHash version 1.0.2. Later upstream releases (1.0.3, 1.1) changed the
 // algorithm's output, so a system `cityhash` library is not a substitute: a checksum computed with

@@ -1,4 +1,5 @@
-// ColumnLowCardinality: dictionary + indexes, the Native layout of §6, and a deduplicating builder.
+// ColumnLowCardinality: dictionary + indexes in the layout of docs/protocol.md, "LowCardinality",
+// and a deduplicating builder.
 //
 // Wire body of one column (only when it has rows; all integers UInt64 LE):
 //   index type + flags | dictionary size D | D values of T (Nullable removed) | rows N | N indexes

@@ -76,7 +76,8 @@ void ColumnNullable::save_body(wire::Writer& out) const {
 }
 
 void ColumnNullable::load_rows(wire::Reader& in, std::size_t rows) {
-  // Null map first, then the nested column with a value for every row (§6).
+  // Null map first, then the nested column with a value for every row (docs/protocol.md,
+  // "Column encodings").
   detail::charge_values(in, rows, 1, "the null map");
   detail::read_values(in, nulls_, rows, 1);
   nested_->load_body(in, rows);

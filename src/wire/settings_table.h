@@ -1,5 +1,5 @@
 // The types of ClickHouse 18.16's settings, needed to send settings to servers older than
-// revision 54429, which read them in a typed binary form (notes/native-protocol.md §4.3).
+// revision 54429, which read them in a typed binary form (docs/protocol.md, "Settings").
 //
 // Internal header of the wire layer. The table was taken from the server source of the v18.16
 // series (dbms/src/Interpreters/Settings.h and SettingsCommon.{h,cpp}) and checked name by name

@@ -281,7 +281,7 @@ class FakeServer::Session final : public wire::ByteSource {
     server_.hellos_.push_back(std::move(hello));
   }
 
-  // ClientInfo as write_client_info lays it out for R (notes/native-protocol.md §4.2).
+  // ClientInfo as write_client_info lays it out for R (docs/protocol.md, "ClientInfo").
   void skip_client_info() {
     const std::uint8_t kind = in_.u8();
     if (kind == 0) return;
@@ -532,7 +532,8 @@ std::string string(std::string_view s) {
 }
 
 std::string hello_18_16() {
-  // notes/native-protocol.md §3.2, [live]: "ClickHouse", 18, 16, rev 54412, "Etc/UTC", "vm", patch 1.
+  // docs/protocol.md, "Server Hello", [live]: "ClickHouse", 18, 16, rev 54412, "Etc/UTC", "vm",
+  // patch 1.
   static const unsigned char bytes[] = {0x00, 0x0a, 'C',  'l',  'i', 'c', 'k', 'H', 'o', 'u', 's', 'e', 0x12,
                                         0x10, 0x8c, 0xa9, 0x03, 0x07, 'E', 't', 'c', '/', 'U', 'T', 'C', 0x02,
                                         'v',  'm',  0x01};

@@ -200,7 +200,7 @@ namespace fake {
 
 inline constexpr std::uint64_t k_revision_18_16 = 54412;
 
-// The 18.16.1 Hello of notes/native-protocol.md §3.2, byte for byte.
+// The 18.16.1 Hello of docs/protocol.md, "Server Hello", byte for byte.
 std::string hello_18_16();
 // A Hello with the given fields, laid out for a client at k_client_revision.
 std::string hello_packet(std::string_view name, std::uint64_t major, std::uint64_t minor, std::uint64_t revision,

@@ -1,5 +1,6 @@
-// The facade: chconn::client() — the proposal's get_clickhouse_client(strategy?) — on the one
-// global of the library, default_factory().
+// The facade: chconn::client(strategy?) on the one global of the library, default_factory(). It
+// takes the place of a hand-rolled get_clickhouse_client() (docs/guide.md, "Migrating from a
+// hand-rolled client").
 //
 // A Client is a small value naming a factory and a strategy. Each of its calls (execute, select,
 // insert, ping) takes a lease for just that call and returns it before returning, also when the

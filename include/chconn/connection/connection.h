@@ -1,4 +1,5 @@
-// chconn::Connection — one session with a ClickHouse server: the proposal's IClickHouseConnection.
+// chconn::Connection — one session with a ClickHouse server (the IClickHouseConnection of the plan
+// chconn was built from; see docs/design.md, "Where it comes from").
 //
 // A Connection runs one query at a time. Results come either whole (execute → Result) or streamed
 // block by block (select → a callback per block, memory bounded by one block). Inserts send typed
@@ -114,10 +115,11 @@ class Connection {
   // target.insert_statement(), never from text of its own.
   virtual void insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options = {}) = 0;
 
-  // Checks the server answers (the proposal's test_connection). Throws on failure.
+  // Checks that the server answers (test_connection() in the plan of docs/design.md). Throws on
+  // failure.
   virtual void ping(Deadline deadline) = 0;
 
-  // Closes the session (the proposal's disconnect). Idempotent; never throws.
+  // Closes the session (disconnect() in the plan of docs/design.md). Idempotent; never throws.
   virtual void close() noexcept = 0;
 
   // False once the connection is closed or broken; a pool then drops it.

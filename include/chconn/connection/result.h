@@ -1,5 +1,6 @@
 // Query results: progress and profile figures, and Result, the collected answer of execute() with
-// row access by column name (the proposal's "list of dicts", without copying the columns).
+// row access by column name (what a list of one dict per row gives in Python, without copying the
+// columns).
 //
 // Thread safety: value types. A Result may be read from several threads at once.
 //

@@ -1,6 +1,8 @@
-// ConnectionFactory: a registry of named strategies and a default — the proposal's
-// ClickHouseConnectionFactory — and initialize(factory, config), which fills it the way the
-// proposal's initialize_factory did: the run-time switch that replaces its feature flag.
+// ConnectionFactory: a registry of named strategies and a default, and initialize(factory, config),
+// which fills it from the configuration, so which strategy a program uses is chosen at run time
+// (by config or environment) rather than by a feature flag and a rebuild. These are the
+// ClickHouseConnectionFactory and initialize_factory of the plan chconn was built from (see
+// docs/design.md, "Where it comes from").
 //
 // The factory only chooses; it never makes connections itself and knows nothing of the manager
 // or client above it. Strategies are shared: the factory, the application and the manager may all

@@ -1,6 +1,7 @@
-// ConnectionManager: the proposal's ClickHouseConnectionManager — circuit breaking, retries,
-// health checks and metrics on top of a ConnectionFactory. It uses the factory and never the other
-// way round (DESIGN.md, Layers): the factory's strategies know nothing of it.
+// ConnectionManager: circuit breaking, retries, health checks and metrics on top of a
+// ConnectionFactory (the ClickHouseConnectionManager of the plan chconn was built from; see
+// docs/design.md, "Where it comes from"). It uses the factory and never the other way round
+// (DESIGN.md, Layers): the factory's strategies know nothing of it.
 //
 //   acquire(strategy, deadline)  a lease from the factory's strategy `strategy` (the default when
 //                                empty), gated by that strategy's CircuitBreaker: while it is open,

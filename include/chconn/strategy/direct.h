@@ -1,5 +1,6 @@
-// DirectStrategy: a new connection for every lease, closed when the lease ends — the proposal's
-// DirectConnectionStrategy. Simple and stateless; right for scripts, tools and low call rates.
+// DirectStrategy: a new connection for every lease, closed when the lease ends (the
+// DirectConnectionStrategy of the plan chconn was built from; see docs/design.md, "Where it comes
+// from"). Simple and stateless; right for scripts, tools and low call rates.
 //
 // acquire() connects through the Connector (within the deadline and connect_timeout) and, when
 // ping_on_acquire is set, checks the server answers before handing the connection out. Any error

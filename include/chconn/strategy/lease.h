@@ -1,5 +1,6 @@
 // Lease: the RAII handle through which a strategy lends one Connection to one caller — the C++
-// form of the proposal's `async with strategy.create_connection() as conn:`.
+// form of Python's `async with strategy.create_connection() as conn:` (docs/guide.md, "Migrating
+// from a hand-rolled client").
 //
 // A Lease is move-only. `lease->execute(...)` reaches the connection. When the lease ends
 // (destructor, release(), or being moved onto), the connection goes back to whatever lent it

@@ -1,5 +1,6 @@
-// PooledStrategy: a bounded pool of connections that are really reused — the proposal's
-// PooledConnectionStrategy, without its bug (its sketch closed every connection it put back).
+// PooledStrategy: a bounded pool of connections that are really reused (the
+// PooledConnectionStrategy of the plan chconn was built from, without the bug of its sketch, which
+// closed every connection it put back; see docs/design.md, "Where it comes from").
 //
 // Rules (PoolOptions in chconn/core/config.h names the knobs):
 //   - Bound: idle + in use + being opened never exceeds max_size.
@@ -104,7 +105,8 @@ class PooledStrategy final : public ConnectionStrategy {
   // pooled_options(config), on the default clock or on `clock`.
   PooledStrategy(std::shared_ptr<Connector> connector, const Config& config);
   PooledStrategy(std::shared_ptr<Connector> connector, const Config& config, const Clock& clock);
-  // The proposal's shape: pool options and timeouts, on the default clock or on `clock`.
+  // From pool options and timeouts given apart (as PooledConnectionStrategy(config, pool_size) in
+  // docs/design.md takes them), on the default clock or on `clock`.
   PooledStrategy(std::shared_ptr<Connector> connector, const PoolOptions& pool, const Timeouts& timeouts);
   PooledStrategy(std::shared_ptr<Connector> connector, const PoolOptions& pool, const Timeouts& timeouts,
                  const Clock& clock);

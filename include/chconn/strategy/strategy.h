@@ -1,4 +1,5 @@
-// ConnectionStrategy: how connections are made and lent out — the proposal's IConnectionStrategy.
+// ConnectionStrategy: how connections are made and lent out (the IConnectionStrategy of the plan
+// chconn was built from; see docs/design.md, "Where it comes from").
 //
 // A strategy hands out connections as RAII Leases (chconn/strategy/lease.h). Implementations:
 //   DirectStrategy  (chconn/strategy/direct.h)  a new connection per lease, closed when it ends

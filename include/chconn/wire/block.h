@@ -1,6 +1,6 @@
 // Block: the unit of data the native protocol moves — ordered, named columns of equal length —
-// and its Native encoding (notes/native-protocol.md §5), used by every Data, Totals, Extremes,
-// Log and ProfileEvents packet.
+// and its Native encoding (docs/protocol.md, "Data blocks"), used by every Data, Totals,
+// Extremes, Log and ProfileEvents packet.
 //
 // A block with columns and 0 rows is a header (a SELECT's result structure, an INSERT's sample
 // block); a block with no columns is the end-of-data marker. Columns are named as the server names

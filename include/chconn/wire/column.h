@@ -6,8 +6,8 @@
 // allocation or a virtual call. make_column() builds the right column for any Type; column_cast<>
 // gives checked access to the concrete class.
 //
-// Serialization follows notes/native-protocol.md §6: for each column of a block the state
-// prefixes (LowCardinality key versions, depth-first) come before any data, then the body.
+// Serialization follows docs/protocol.md, "Column encodings": for each column of a block the
+// state prefixes (LowCardinality key versions, depth-first) come before any data, then the body.
 // load_* appends what they decode and check every count against the Reader's DecodeLimits before
 // allocating; on error they throw chconn::Error(protocol) and leave the column with the rows it
 // had before the call.
@@ -74,7 +74,7 @@ class Column {
   // A deep copy.
   ColumnRef clone() const { return slice(0, size()); }
 
-  // ---- Native serialization (notes/native-protocol.md §6) ----
+  // ---- Native serialization (docs/protocol.md, "Column encodings") ----
   // Reads the state prefix (the key version of every LowCardinality inside, depth-first).
   virtual void load_prefix(wire::Reader& in);
   // Reads `rows` rows and appends them. On error throws Error(protocol) and truncates the column

@@ -1,5 +1,5 @@
-// Block and its Native encoding (notes/native-protocol.md §5): the [live] SELECT header and data
-// block, BlockInfo fields by revision, custom serialization, limits, truncation at every byte.
+// Block and its Native encoding (docs/protocol.md, "Data blocks"): the [live] SELECT header and
+// data block, BlockInfo fields by revision, custom serialization, limits, truncation at every byte.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -47,8 +47,9 @@ void expect_protocol_error(std::string_view bytes, std::uint64_t revision, std::
   }
 }
 
-// [live] `SELECT 1 AS x, 'ab' AS s` on 18.16 (R = 54412). The note quotes whole Data packets,
-// `01 00 | block`: packet code 1 and the empty table name come first and are not part of the block.
+// [live] `SELECT 1 AS x, 'ab' AS s` on 18.16 (R = 54412). docs/protocol.md quotes whole Data
+// packets, `01 00 | block`: packet code 1 and the empty table name come first and are not part of
+// the block.
 const std::string k_packet_prefix = unhex("01 00");
 const std::string k_header_packet =
     unhex("01 00 01 00 02 ff ff ff ff 00 02 00 01 78 05") + "UInt8" + unhex("01 73 06") + "String";

@@ -1,4 +1,4 @@
-// CityHash128 v1.0.2: the vectors of notes/native-protocol.md §7.3, and vectors for every length
+// CityHash128 v1.0.2: the vectors of docs/protocol.md, "CityHash128", and vectors for every length
 // class of the algorithm computed by ClickHouse 18.16.1's own CityHash_v1_0_2::CityHash128 (from
 // Debian's libclickhouse.so.18.16.1) over the pattern of pattern_byte() below.
 #include "wire/cityhash.h"
@@ -42,7 +42,8 @@ std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.en
 TEST(CityHash128, VectorsFromTheProtocolNote) {
   std::vector<std::uint8_t> zero_to_99(100);
   for (std::size_t i = 0; i < zero_to_99.size(); ++i) zero_to_99[i] = static_cast<std::uint8_t>(i);
-  // The live end-marker frame of §7.1 from the method byte to its end: what its checksum covers.
+  // The live end-marker frame of docs/protocol.md, "Frames", from the method byte to its end: what
+  // its checksum covers.
   const std::vector<std::uint8_t> frame = {0x82, 0x14, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0xa0,
                                            0x01, 0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00};
   const NoteVector vectors[] = {

@@ -1,6 +1,6 @@
-// Columns: golden bytes from notes/native-protocol.md §6 ([live] examples and the layouts of types
-// only modern servers have), round trips of every type at every chunk size, builders, and hostile
-// input (each a protocol Error, no crash, no huge allocation).
+// Columns: golden bytes from docs/protocol.md, "Column encodings" ([live] examples and the layouts
+// of types only modern servers have), round trips of every type at every chunk size, builders, and
+// hostile input (each a protocol Error, no crash, no huge allocation).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -53,7 +53,7 @@ using test::k_chunk_sizes;
 using test::repr;
 using test::unhex;
 
-// ===== Golden bytes: [live] examples of the note ================================================
+// ===== Golden bytes: [live] examples of docs/protocol.md ========================================
 
 TEST(ColumnsGolden, NullableUInt16KeepsNestedValueAtNull) {
   // [live] [10, NULL, 30] as Nullable(UInt16): null map first, then all nested values (the server

@@ -1,5 +1,6 @@
-// Compression framing (notes/native-protocol.md §7): the live frame the 18.16.1 server sent, round
-// trips for every method cut at every boundary, each way a frame can be malformed, and buffer reuse.
+// Compression framing (docs/protocol.md, "Compression"): the live frame the 18.16.1 server sent,
+// round trips for every method cut at every boundary, each way a frame can be malformed, and buffer
+// reuse.
 #include "chconn/wire/detail/compression.h"
 
 #include <gtest/gtest.h>

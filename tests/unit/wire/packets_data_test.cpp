@@ -1,5 +1,5 @@
 // Block-bearing packets (Data, Totals, Extremes, Log, ProfileEvents): the [live] bytes of
-// notes/native-protocol.md §4.1, §5 and §7.1, and round trips through write_data and
+// docs/protocol.md ("Query", "Data blocks" and "Frames"), and round trips through write_data and
 // read_server_packet with and without compression.
 #include <gtest/gtest.h>
 
@@ -67,11 +67,12 @@ ErrorKind kind_of_error(F&& f) {
 
 constexpr std::uint64_t k_r1816 = 54412;
 
-// [live] §7.1: the server's end-marker Data packet under LZ4.
+// [live] (docs/protocol.md, "Frames"): the server's end-marker Data packet under LZ4.
 const Bytes k_lz4_end_marker =
     hex("01 00 a7 83 ac 6c d5 5c 7a 7c b5 ac 46 bd db 86 e2 14 82 14 00 00 00 0a 00 00 00 a0 01 00 02 ff ff ff ff 00 "
         "00 00");
-// [live] §4.1: the uncompressed empty Data block a client sends after a Query.
+// [live] (docs/protocol.md, "Query"): the uncompressed empty Data block a client sends after a
+// Query.
 const Bytes k_plain_end_marker = hex("02 00 01 00 02 ff ff ff ff 00 00 00");
 
 ServerPacket decode(const Bytes& bytes, PacketContext context, std::size_t chunk = SIZE_MAX) {
@@ -257,7 +258,7 @@ TEST(DataPacket, TotalsAndExtremesAreCompressedLogAndProfileEventsNever) {
 
 TEST(ServerPacketStream, SelectFlowUnderCompression) {
   // Data header → Data → ProfileInfo → Progress → empty Data → EndOfStream, as 18.16 sends a
-  // SELECT (§9), with LZ4 blocks between plain packets.
+  // SELECT (docs/protocol.md, "Query flows"), with LZ4 blocks between plain packets.
   FrameEncoder lz4(Compression::lz4);
   Writer stream;
   Writer scratch;  // reused for every block's bytes before framing

@@ -1,5 +1,5 @@
 // Control packets of the native protocol against golden bytes: the [live] captures of
-// notes/native-protocol.md (ClickHouse 18.16.1, revision 54412) and layouts from the server source
+// docs/protocol.md (ClickHouse 18.16.1, revision 54412) and layouts from the server source
 // for newer revisions.
 #include "chconn/wire/detail/packets.h"
 
@@ -83,7 +83,7 @@ std::string message_of_error(F&& f) {
 
 constexpr std::uint64_t k_r1816 = 54412;  // ClickHouse 18.16.1
 
-// The 18.16.1 server's Hello, [live] (§3.2).
+// The 18.16.1 server's Hello, [live] (docs/protocol.md, "Server Hello").
 const B k_server_hello_1816 = B().hex("00").str("ClickHouse").hex("12 10 8c a9 03").str("Etc/UTC").str("vm").hex("01");
 
 // ----- handshake ----------------------------------------------------------------------------------
@@ -152,7 +152,8 @@ TEST(ServerHello, OldClientRevisionGetsTheShortLayout) {
 }
 
 TEST(ServerHello, ModernLayoutIsGatedOnTheNegotiatedRevision) {
-  // A server of revision 54478 answering a client that advertised 54478: every field (§3.2).
+  // A server of revision 54478 answering a client that advertised 54478: every field
+  // (docs/protocol.md, "Server Hello").
   const Bytes modern = B().hex("00")
                            .str("ClickHouse")
                            .hex("18 08")
@@ -195,7 +196,7 @@ TEST(ServerHello, ModernLayoutIsGatedOnTheNegotiatedRevision) {
     EXPECT_TRUE(in.at_end());
   }
   {
-    // The same server answering chconn (54460): it writes only what 54460 knows (§3.2).
+    // The same server answering chconn (54460): it writes only what 54460 knows.
     const Bytes reply = B().hex("00").str("ClickHouse").hex("18 08 ce a9 03").str("UTC").str("db1").hex("05");
     MemorySource src(reply);
     Reader in(src);
@@ -286,7 +287,8 @@ Query select_query() {
 TEST(Query, Live86ByteSelectFor1816) {
   Writer w;
   write_query(w, select_query(), k_r1816);
-  // The last 12 bytes of the note's 86 are the empty Data block that follows the Query.
+  // The last 12 of the 86 bytes in docs/protocol.md, "Query", are the empty Data block that follows
+  // the Query.
   const Bytes expected = B().hex("01 00")
                              .hex("01 00 00")
                              .str("0.0.0.0:0")
@@ -442,7 +444,7 @@ Bytes settings_bytes(const Settings& s, std::uint64_t r) {
 }
 
 TEST(Settings, OldBinaryFormFor1816) {
-  // [live] the four settings checked against 18.16.1 (§4.3).
+  // [live] the four settings checked against 18.16.1 (docs/protocol.md, "Settings").
   Settings s;
   s.set("max_block_size", "2");
   s.set("extremes", "1");

@@ -112,7 +112,7 @@ TEST(Types, DecimalsByWidth) {
 }
 
 TEST(Types, EnumsSortByValueAndEscapeNames) {
-  // The note's [live] spelling: items sorted by value.
+  // The [live] spelling of docs/protocol.md, "Data blocks": items sorted by value.
   EXPECT_EQ(canon("Enum8('a' = 1, 'b' = -2)"), "Enum8('b' = -2, 'a' = 1)");
   EXPECT_EQ(canon("Enum8('b' = -2, 'a' = 1)"), "Enum8('b' = -2, 'a' = 1)");
   EXPECT_EQ(canon("Enum16('x'=1000,'y'=-1000)"), "Enum16('y' = -1000, 'x' = 1000)");

@@ -1,5 +1,6 @@
-// Compression framing of the native protocol (notes/native-protocol.md §7): encoding blocks into
-// checksummed LZ4 / ZSTD / uncompressed frames, and a ByteSource that decodes such frames on demand.
+// Compression framing of the native protocol (docs/protocol.md, "Compression"): encoding blocks
+// into checksummed LZ4 / ZSTD / uncompressed frames, and a ByteSource that decodes such frames on
+// demand.
 //
 // When a query is sent with compression on, the Block of every Data packet travels as a sequence of
 // frames:

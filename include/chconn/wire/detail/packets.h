@@ -2,7 +2,7 @@
 // what the server sends, and the sans-I/O pieces of the handshake.
 //
 // Every optional field is gated on the negotiated revision R (protocol.h), exactly as the server
-// gates it (notes/native-protocol.md §3-§8). Encoders append to a Writer; decoders read from a
+// gates it (docs/protocol.md). Encoders append to a Writer; decoders read from a
 // Reader and throw chconn::Error(protocol) on anything malformed or truncated — after which the
 // connection must be dropped, because the stream position is lost. A server Exception packet is
 // *decoded*, not thrown: the caller decides (read_hello_reply throws it, the query loop ends the
@@ -43,8 +43,8 @@ namespace chconn::wire {
 
 // ===== Client → server ===========================================================================
 
-// Client Hello (§3.1). user must be non-empty; database, user and password must not contain ASCII
-// control characters (the server refuses them).
+// Client Hello (docs/protocol.md, "Client Hello"). user must be non-empty; database, user and
+// password must not contain ASCII control characters (the server refuses them).
 struct ClientHello {
   std::string client_name = "chconn";
   std::uint64_t version_major = 0;
@@ -60,7 +60,8 @@ struct ClientHello {
 void write_hello(Writer& out, const ClientHello& hello);
 
 // The addendum the client sends right after reading the server's Hello, only when R >= 54458
-// (§3.3). It has no packet code; forgetting it desynchronises the next packet.
+// (docs/protocol.md, "Addendum"). It has no packet code; forgetting it desynchronises the next
+// packet.
 struct ClientAddendum {
   std::string quota_key{};
   std::string chunked_send{k_not_chunked};               // R >= 54470
@@ -85,7 +86,7 @@ struct TraceContext {
   std::uint8_t trace_flags = 0;
 };
 
-// ClientInfo sent inside a Query (§4.2). The interface is always TCP.
+// ClientInfo sent inside a Query (docs/protocol.md, "ClientInfo"). The interface is always TCP.
 struct ClientInfo {
   QueryKind query_kind = QueryKind::initial;  // none: only this byte is sent
   std::string initial_user{};
@@ -125,7 +126,7 @@ struct QueryParameter {
   friend bool operator==(const QueryParameter&, const QueryParameter&) = default;
 };
 
-// Query packet (§4.1).
+// Query packet (docs/protocol.md, "Query").
 struct Query {
   std::string query_id{};  // empty: the server generates one
   ClientInfo client_info{};
@@ -170,16 +171,16 @@ struct TableName {
   friend bool operator==(const TableName&, const TableName&) = default;
 };
 
-// TablesStatusRequest (§8.6). Throws Error(usage) when R < 54226.
+// TablesStatusRequest (docs/protocol.md, "Server packets"). Throws Error(usage) when R < 54226.
 void write_tables_status_request(Writer& out, std::span<const TableName> tables, std::uint64_t revision);
 
-// Data packet (§5): code, table name (plain; empty for the query's own data, the external table's
-// name otherwise) and the block. With the query's compression flag on, pass the connection's
-// FrameEncoder: the block's bytes — only they — are then written as frames of its method (LZ4, ZSTD,
-// or 0x02 uncompressed frames for Compression::none). With the flag off pass null. `scratch`, if
-// given, holds the block's bytes before framing and is reused across calls (no allocation per block
-// once warm); null uses a temporary. Throws Error(usage) if the block's columns differ in length;
-// `out` is then left unchanged.
+// Data packet (docs/protocol.md, "Data blocks"): code, table name (plain; empty for the query's
+// own data, the external table's name otherwise) and the block. With the query's compression flag
+// on, pass the connection's FrameEncoder: the block's bytes — only they — are then written as frames
+// of its method (LZ4, ZSTD, or 0x02 uncompressed frames for Compression::none). With the flag off
+// pass null. `scratch`, if given, holds the block's bytes before framing and is reused across calls
+// (no allocation per block once warm); null uses a temporary. Throws Error(usage) if the block's
+// columns differ in length; `out` is then left unchanged.
 void write_data(Writer& out, std::string_view table, const Block& block, std::uint64_t revision,
                 FrameEncoder* compression, Writer* scratch = nullptr);
 
@@ -197,9 +198,9 @@ struct PasswordComplexityRule {
   friend bool operator==(const PasswordComplexityRule&, const PasswordComplexityRule&) = default;
 };
 
-// The server's Hello (§3.2). Fields beyond the first four are present only at the revisions noted;
-// absent ones keep these defaults (version_patch defaults to the revision, as the server's own
-// client does).
+// The server's Hello (docs/protocol.md, "Server Hello"). Fields beyond the first four are present
+// only at the revisions noted; absent ones keep these defaults (version_patch defaults to the
+// revision, as the server's own client does).
 struct ServerHello {
   std::string name{};
   std::uint64_t version_major = 0;

@@ -3,7 +3,7 @@
 // Everything optional on the wire is gated on the *negotiated revision* R = min(the revision the
 // client advertises, the revision the server sends in its Hello). Each constant below is the first
 // revision at which a field or packet exists; its comment names the server's DBMS_MIN_* constant
-// and says what changes on the wire (notes/native-protocol.md §3.4).
+// and says what changes on the wire (docs/protocol.md, "Revisions").
 //
 // Thread safety: constants and pure functions only.
 #pragma once
