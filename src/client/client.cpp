@@ -21,9 +21,7 @@ decltype(auto) Client::with_lease(F&& f) {
   try {
     return std::forward<F>(f)(*l);
   } catch (const Error& e) {
-    // A connection that came back to rest (a query timeout whose Cancel was drained) is kept;
-    // one left broken is dropped, and its error tells the pool whether its peer failed.
-    if (classify(e).connection_broken && !l->usable()) l.mark_broken(e);
+    l.note_error(e);
     throw;
   }
 }
@@ -34,6 +32,12 @@ Result Client::execute(std::string_view sql, const QueryOptions& options) {
 
 Result Client::execute(std::string_view sql, const Params& params) {
   return with_lease([&](Connection& c) { return c.execute(sql, params); });
+}
+
+Result Client::execute(std::string_view sql, const Params& params, const QueryOptions& options) {
+  QueryOptions o = options;
+  o.params.add(params);
+  return execute(sql, o);
 }
 
 Result Client::select(std::string_view sql, const std::function<void(const Block&)>& on_block,

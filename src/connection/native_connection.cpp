@@ -180,6 +180,7 @@ struct NativeConnection::Impl {
   Block last_sample;
   bool broken = false;
   bool closed = false;
+  bool session_changed = false;  // see Connection::session_changed()
   // Where to reconnect to (empty host for a session made from a caller's stream).
   HostPort target;
   std::shared_ptr<const net::TlsContext> tls;
@@ -509,6 +510,8 @@ struct NativeConnection::Impl {
       if (e.kind() != ErrorKind::usage) mark_broken();
       throw;
     }
+    // Sent: whether or not the server accepts it, the session may now differ from a fresh one.
+    if (!session_changed && sql::changes_session(sql)) session_changed = true;
     // An INSERT that takes its rows from the client (not INSERT ... SELECT) gets a sample block
     // with the table's columns first, and the server then waits for data.
     const sql::InsertShape shape = sql::insert_shape(sql);
@@ -790,6 +793,8 @@ void NativeConnection::close() noexcept {
   impl_->closed = true;
   if (impl_->stream) impl_->stream->close();
 }
+
+bool NativeConnection::session_changed() const noexcept { return impl_->session_changed; }
 
 bool NativeConnection::usable() const noexcept {
   return !impl_->closed && !impl_->broken && impl_->stream && impl_->stream->is_open();

@@ -224,6 +224,17 @@ Params& Params::set_null(std::string name) {
   return *this;
 }
 
+Params& Params::add(const Params& more) {
+  for (const Param& p : more) {
+    if (find(p.name) != nullptr) {
+      throw Error(ErrorKind::usage,
+                  "query parameter '" + p.name + "' is given twice: in the params argument and in the options' params");
+    }
+  }
+  for (const Param& p : more) items_.push_back(p);
+  return *this;
+}
+
 const Param* Params::find(std::string_view name) const noexcept {
   for (const auto& p : items_)
     if (p.name == name) return &p;

@@ -502,9 +502,7 @@ constexpr std::array k_params{
     ParamSpec{"strategy", "strategy",
               [](Config& c, std::string_view v, std::string_view w) { c.strategy = parse_strategy(v, w); }},
     ParamSpec{"load_balancing", "load_balancing",
-              [](Config& c, std::string_view v, std::string_view w) {
-                c.load_balancing = parse_load_balancing(v, w);
-              }},
+              [](Config& c, std::string_view v, std::string_view w) { c.load_balancing = parse_load_balancing(v, w); }},
     ParamSpec{"env", "env",
               [](Config& c, std::string_view v, std::string_view w) { c.environment = parse_environment(v, w); }},
     ParamSpec{"pool_max", "pool_max",
@@ -524,6 +522,8 @@ constexpr std::array k_params{
         [](Config& c, std::string_view v, std::string_view w) { c.pool.validate_after_idle = parse_duration(v, w); }},
     ParamSpec{"pool_leak_threshold", "pool_leak_threshold",
               [](Config& c, std::string_view v, std::string_view w) { c.pool.leak_threshold = parse_duration(v, w); }},
+    ParamSpec{"pool_keep_session", "pool_keep_session",
+              [](Config& c, std::string_view v, std::string_view w) { c.pool.keep_session_state = parse_bool(v, w); }},
     ParamSpec{"max_ignored_errors", "max_ignored_errors",
               [](Config& c, std::string_view v, std::string_view w) {
                 c.failover.max_ignored_errors = parse_whole(v, w, 0, k_max_failover_count);
@@ -1117,6 +1117,8 @@ std::string Config::to_dsn(bool redact) const {
     add("pool_lifetime_jitter", format_double(pool.lifetime_jitter));
   add_duration("pool_validate_after", pool.validate_after_idle, defaults.pool.validate_after_idle);
   add_duration("pool_leak_threshold", pool.leak_threshold, defaults.pool.leak_threshold);
+  if (pool.keep_session_state != defaults.pool.keep_session_state)
+    add("pool_keep_session", pool.keep_session_state ? "true" : "false");
   if (failover.max_ignored_errors != defaults.failover.max_ignored_errors)
     add("max_ignored_errors", std::to_string(failover.max_ignored_errors));
   add_duration("error_half_life", failover.error_half_life, defaults.failover.error_half_life);

@@ -402,6 +402,26 @@ bool is_read_only(std::string_view statement) noexcept {
   return false;
 }
 
+bool changes_session(std::string_view statement) noexcept {
+  Lexer lexer(statement);
+  Token t = lexer.next_significant();
+  while (t.kind == TokenKind::open_round) t = lexer.next_significant();
+  for (std::string_view k : {"SET", "USE", "BEGIN", "COMMIT", "ROLLBACK"}) {
+    if (is_keyword(t, k)) return true;
+  }
+  if (is_keyword(t, "START")) return is_keyword(lexer.next_significant(), "TRANSACTION");
+  if (is_keyword(t, "DROP")) return is_keyword(lexer.next_significant(), "TEMPORARY");
+  if (is_keyword(t, "CREATE")) {
+    t = lexer.next_significant();
+    if (is_keyword(t, "OR")) {
+      if (!is_keyword(lexer.next_significant(), "REPLACE")) return false;
+      t = lexer.next_significant();
+    }
+    return is_keyword(t, "TEMPORARY");
+  }
+  return false;
+}
+
 namespace {
 std::string unquoted_name(const Token& t) {
   if (t.kind == TokenKind::quoted_identifier && t.text.size() >= 2 && (t.text[0] == '`' || t.text[0] == '"')) {

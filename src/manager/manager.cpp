@@ -197,7 +197,7 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
             try {
               return run(lease);
             } catch (const Error& e) {
-              if (classify(e).connection_broken) lease.mark_broken(e);
+              lease.note_error(e);
               throw;
             }
           },
@@ -311,7 +311,7 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
       try {
         lease->ping(deadline);
       } catch (const Error& e) {
-        if (classify(e).connection_broken) lease.mark_broken(e);
+        lease.note_error(e);
         throw;
       }
       const duration latency = clock->now() - start;
@@ -515,6 +515,9 @@ Lease ConnectionManager::acquire(std::string_view strategy, Deadline deadline) {
 }
 
 Result ConnectionManager::execute(std::string_view sql, const Params& params, const ExecuteOptions& options) {
+  // `params` adds to ExecuteOptions::query.params (a name in both is Error(usage)).
+  QueryOptions query = options.query;
+  query.params.add(params);
   const std::string strategy = impl_->resolve(options.strategy);
   const bool read = is_read_only_statement(sql);
   RetryContext ctx{.idempotent = options.idempotent.value_or(read),
@@ -522,8 +525,7 @@ Result ConnectionManager::execute(std::string_view sql, const Params& params, co
                    .deadline = options.deadline,
                    .writes = !read};
   return impl_->with_retries<Result>(strategy, ctx, [&](Lease& lease) {
-    QueryOptions q = options.query;
-    q.params = params;
+    QueryOptions q = query;
     q.deadline = q.deadline.earliest(ctx.deadline);
     return lease->execute(sql, q);
   });

@@ -255,7 +255,7 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
       try {
         lease->ping(d);
       } catch (const Error& e) {
-        if (classify(e).connection_broken) lease.mark_broken(e);
+        lease.note_error(e);
         throw;
       }
       c.latency = clock_->now() - start;
@@ -317,6 +317,7 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
       t.closed += s.closed;
       t.connect_failures += s.connect_failures;
       t.validation_failures += s.validation_failures;
+      t.session_closes += s.session_closes;
       t.acquire_timeouts += s.acquire_timeouts;
       t.leaks_reported += s.leaks_reported;
       t.total_wait += s.total_wait;

@@ -1,5 +1,7 @@
 #include "chconn/strategy/mock.h"
 
+#include "chconn/core/sql.h"
+
 #include <algorithm>
 #include <thread>
 #include <utility>
@@ -258,6 +260,7 @@ MockCall MockConnection::make_call(MockCallKind kind, std::string sql, const Que
 Result MockConnection::run(MockCall call, const QueryOptions& options) {
   check_usable();
   last_query_id_ = call.query_id;
+  if (call.kind != MockCallKind::insert && sql::changes_session(call.sql)) session_changed_ = true;
   MockServer::Answer answer = server_->on_call(std::move(call));
   if (answer.delay > Clock::duration::zero()) {
     Deadline deadline = options.deadline;

@@ -41,6 +41,7 @@ class ObservedConnection final : public Connection {
     if (inner_) inner_->close();
   }
   bool usable() const noexcept override { return inner_ && inner_->usable(); }
+  bool session_changed() const noexcept override { return inner_ && inner_->session_changed(); }
   const ServerInfo& server_info() const noexcept override { return inner_->server_info(); }
   const std::string& last_query_id() const noexcept override { return inner_->last_query_id(); }
   const std::string& peer() const noexcept override { return inner_->peer(); }

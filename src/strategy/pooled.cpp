@@ -249,6 +249,14 @@ class PooledStrategy::Core final : public LeaseOwner {
 
   void give_back(std::unique_ptr<Connection> connection, void* token, LeaseEnd end) noexcept override {
     auto* entry = static_cast<Entry*>(token);
+    // A changed session is not lent on: the connection is closed like a broken one, but says
+    // nothing about its peer.
+    const bool session_closed = !end.broken && end.session_changed && !options_.pool.keep_session_state;
+    if (session_closed) {
+      end.broken = true;
+      end.peer_failed = false;
+      session_closes_.fetch_add(1, std::memory_order_relaxed);
+    }
     if (!end.broken) {
       const time_point now = clock_->now();
       if (now < entry->expires) {
@@ -335,6 +343,7 @@ class PooledStrategy::Core final : public LeaseOwner {
     s.closed = closed_;
     s.connect_failures = connect_failures_;
     s.validation_failures = validation_failures_;
+    s.session_closes = session_closes_.load(std::memory_order_relaxed);
     s.acquire_timeouts = acquire_timeouts_;
     s.leaks_reported = leaks_reported_;
     s.total_wait = total_wait_;
@@ -914,6 +923,7 @@ class PooledStrategy::Core final : public LeaseOwner {
   std::uint64_t closed_ = 0;
   std::uint64_t connect_failures_ = 0;
   std::uint64_t validation_failures_ = 0;
+  std::atomic<std::uint64_t> session_closes_{0};  // counted before the lock is taken
   std::uint64_t acquire_timeouts_ = 0;
   std::uint64_t leaks_reported_ = 0;
   duration total_wait_{0};

@@ -117,6 +117,47 @@ TEST(PoolReuse, SequentialLeasesReuseOneServerConnection) {
   EXPECT_EQ(factory.get("pooled")->stats().created, 1u);  // the checks themselves reused it too
 }
 
+// Session hygiene against the real server: the guide's temporary-table snippet runs twice on a
+// pool of one connection (the second time it found "Temporary table ids already exists" when the
+// pool lent the changed session again), and a SET made by one caller is not seen by the next.
+TEST(PoolSession, NoCallerInheritsAnothersSession) {
+  const SandboxServer sb = sandbox(k_sandbox);
+  Config config = pool_config(sb.native_port);
+  config.pool.max_size = 1;
+  ConnectionFactory factory;
+  initialize(factory, config);
+  Client db(factory, "pooled");
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE(run);
+    chconn::Lease lease = db.lease();
+    lease->execute("CREATE TEMPORARY TABLE ids (id UInt64)");
+    lease->execute("INSERT INTO ids SELECT number FROM numbers(2)");
+    EXPECT_EQ(lease->execute("SELECT count() AS n FROM ids").row(0).get<std::uint64_t>("n"), 2u);
+  }
+  const auto max_block_size = [&] {
+    return db.execute("SELECT value FROM system.settings WHERE name = 'max_block_size'")
+        .row(0)
+        .get<std::string>("value");
+  };
+  const std::string fresh = max_block_size();
+  ASSERT_NE(fresh, "4321");
+  db.execute("SET max_block_size = 4321");
+  EXPECT_EQ(max_block_size(), fresh) << "the next borrower saw the previous caller's SET";
+  EXPECT_EQ(factory.get("pooled")->stats().session_closes, 3u);
+
+  // With pool_keep_session the session goes back as it is: the same query sees the SET.
+  Config keep = config;
+  keep.pool.keep_session_state = true;
+  ConnectionFactory kept;
+  initialize(kept, keep);
+  Client sticky(kept, "pooled");
+  sticky.execute("SET max_block_size = 4321");
+  EXPECT_EQ(sticky.execute("SELECT value FROM system.settings WHERE name = 'max_block_size'")
+                .row(0)
+                .get<std::string>("value"),
+            "4321");
+}
+
 TEST(PoolReuse, ConcurrentLeasesStayWithinMaxSize) {
   const SandboxServer sb = sandbox(k_sandbox);
   Config config = pool_config(sb.native_port);

@@ -195,11 +195,10 @@ void run_worker(Worker& worker, Client client, const Plan& plan, std::atomic<std
         try {
           (*held)->select(plan.query, discard, plan.options);
         } catch (const Error& e) {
-          // As Client does: a broken connection is dropped, and the next query takes a new lease.
-          if (classify(e).connection_broken && !(*held)->usable()) {
-            held->mark_broken(e);
-            held.reset();
-          }
+          // As every caller does (Lease::note_error); a dropped connection's lease is ended, and
+          // the next query takes a new one.
+          held->note_error(e);
+          if (held->broken()) held.reset();
           throw;
         }
       } else {

@@ -177,7 +177,7 @@ class QueryCommand final : public Command {
         run_statement(conn, statement, *format, options, params, show_progress);
       } catch (const Error& e) {
         std::fflush(stdout);
-        if (classify(e).connection_broken && !conn.usable()) lease.mark_broken(e);
+        lease.note_error(e);
         const bool server = e.kind() == ErrorKind::server;
         return report_error(e, server ? version_of(info) : std::string(), server ? conn.peer() : std::string());
       }

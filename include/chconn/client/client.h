@@ -60,6 +60,8 @@ class Client {
 
   Result execute(std::string_view sql, const QueryOptions& options = {});
   Result execute(std::string_view sql, const Params& params);
+  // `params` added to options.params (a name in both is Error(usage), before a lease is taken).
+  Result execute(std::string_view sql, const Params& params, const QueryOptions& options);
   Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                 const QueryOptions& options = {});
   // `table` as Connection::insert() takes it; text that is not a valid target (insert_target.h) is

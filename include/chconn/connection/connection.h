@@ -91,6 +91,12 @@ class Connection {
     options.params = params;
     return execute(sql, options);
   }
+  // `params` added to options.params (a name in both is Error(usage), nothing sent).
+  Result execute(std::string_view sql, const Params& params, const QueryOptions& options) {
+    QueryOptions o = options;
+    o.params.add(params);
+    return execute(sql, o);
+  }
 
   // Runs a query and hands each non-empty data block to `on_block` as it arrives; at most one
   // block is held in memory. Totals and extremes, if any, are returned in the (block-less) Result.
@@ -124,6 +130,12 @@ class Connection {
 
   // False once the connection is closed or broken; a pool then drops it.
   virtual bool usable() const noexcept = 0;
+
+  // True once a statement that changes the session's state was sent on this connection (SET, USE,
+  // a temporary table, a transaction: sql::changes_session() decides). The state outlives the
+  // statement on this connection, so a pool does not lend it to the next caller unless told to
+  // (PoolOptions::keep_session_state). Never false again for this connection.
+  virtual bool session_changed() const noexcept = 0;
 
   virtual const ServerInfo& server_info() const noexcept = 0;
   // The id of the last query sent (the caller's, or the one chconn generated), for logs and for

@@ -64,6 +64,7 @@ class NativeConnection final : public Connection {
   void ping(Deadline deadline) override;
   void close() noexcept override;
   bool usable() const noexcept override;
+  bool session_changed() const noexcept override;
   const ServerInfo& server_info() const noexcept override;
   const std::string& last_query_id() const noexcept override;
   const std::string& peer() const noexcept override;

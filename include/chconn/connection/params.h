@@ -48,6 +48,11 @@ class Params {
   Params& set(std::string name, double value);
   Params& set_null(std::string name);
 
+  // Adds every value of `more`. A name already set here is Error(usage) ("given twice"): the
+  // overloads that take params next to QueryOptions add them to QueryOptions::params this way, so
+  // a value is never silently replaced by another.
+  Params& add(const Params& more);
+
   const Param* find(std::string_view name) const noexcept;
   bool empty() const noexcept { return items_.empty(); }
   auto begin() const noexcept { return items_.begin(); }

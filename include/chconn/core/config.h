@@ -115,6 +115,11 @@ struct PoolOptions {
   double lifetime_jitter = 0.1;                         // ±fraction applied to max_lifetime
   std::chrono::milliseconds validate_after_idle = std::chrono::seconds(10);  // ping before reuse when idle this long
   std::chrono::milliseconds leak_threshold = std::chrono::seconds(300);  // log a lease held longer than this; 0: off
+  // false: a connection whose session was changed (SET, USE, a temporary table, a transaction:
+  // Connection::session_changed()) is closed when its lease ends, so no caller inherits another's
+  // session. true: it goes back to the pool as it is (for services that want every connection in
+  // the same state and set it themselves). To run several statements in one session, hold one lease.
+  bool keep_session_state = false;
 
   friend bool operator==(const PoolOptions&, const PoolOptions&) = default;
 };
@@ -181,6 +186,7 @@ struct Config {
   //   env=testing|development|production
   //   pool_max=N (1..100000)  pool_min_idle=N (<= pool_max)  pool_idle_timeout  pool_max_lifetime
   //   pool_lifetime_jitter=0..0.5  pool_validate_after (0 allowed)  pool_leak_threshold (0: off)
+  //   pool_keep_session=true|false
   //   max_ignored_errors=N (0..1000000)  error_half_life  breaker_min_calls=N (1..1000000)
   //   breaker_failure_rate=X (percent, 0 < X <= 100)  breaker_open (at most 2m)
   //   breaker_window (whole seconds, 1s..1h)   (these six: Config::failover)

@@ -123,6 +123,12 @@ std::string first_keyword(std::string_view statement);
 // Whether the statement only reads: SELECT, WITH, SHOW, DESCRIBE/DESC, EXISTS, EXPLAIN.
 bool is_read_only(std::string_view statement) noexcept;
 
+// Whether the statement changes the state of the session it runs in, which outlives the statement
+// on that connection: SET (settings, roles, parameters), USE, CREATE [OR REPLACE] TEMPORARY and
+// DROP TEMPORARY, and the transaction statements (BEGIN, START TRANSACTION, COMMIT, ROLLBACK). A
+// pool does not lend such a connection to the next caller (PoolOptions::keep_session_state).
+bool changes_session(std::string_view statement) noexcept;
+
 // What an INSERT statement says about where its rows come from.
 struct InsertShape {
   bool is_insert = false;

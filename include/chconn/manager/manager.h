@@ -117,7 +117,8 @@ struct ExecuteOptions {
   std::optional<bool> idempotent{};
   // No attempt starts, and no retry wait is scheduled, past this; each attempt's query runs within it.
   Deadline deadline = Deadline::never();
-  // Query id, settings, timeout and callbacks of each attempt (params of execute() go separately).
+  // Query id, settings, parameters, timeout and callbacks of each attempt (execute()'s params
+  // argument adds to query.params; a name in both is Error(usage)).
   QueryOptions query{};
 };
 

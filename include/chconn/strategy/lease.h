@@ -7,7 +7,10 @@
 // (its LeaseOwner): a pool keeps it for the next caller, a direct strategy closes it. The owner
 // drops the connection instead of reusing it when
 //   - the lease was marked broken (mark_broken()), or
-//   - the connection reports itself unusable (!usable(): an error left the protocol mid-stream).
+//   - the connection reports itself unusable (!usable(): an error left the protocol mid-stream), or
+//   - (a pool) the connection changed its session (SET, USE, a temporary table: see
+//     Connection::session_changed() and PoolOptions::keep_session_state).
+// After an error from a call on the lease, note_error(e) is the one rule for what it means.
 // A connection dropped because it broke (mark_broken(error) with an error that classify() calls
 // connection_broken and host_failure, or !usable()) also tells a pool that the other idle
 // connections to the same peer are probably dead too (a server restart resets them all); see
@@ -29,7 +32,7 @@
 //     try {
 //       lease->execute("INSERT INTO t SELECT * FROM staging");
 //     } catch (const chconn::Error& e) {
-//       if (chconn::classify(e).connection_broken) lease.mark_broken(e);
+//       lease.note_error(e);  // dropped if the error broke it, kept if it came back to rest
 //       throw;
 //     }
 //   }  // the connection is back in the pool (or dropped, if it broke)
@@ -50,6 +53,9 @@ struct LeaseEnd {
   // The connection broke in a way that suggests the peer's other connections are dead too
   // (reset, broken pipe, closed by a restarting server): a pool retires its idle ones to that peer.
   bool peer_failed = false;
+  // The connection ran a statement that changed its session (Connection::session_changed()): a
+  // pool closes it rather than lend it to the next caller, unless told to keep sessions.
+  bool session_changed = false;
 };
 
 // What a lease returns its connection to. Implemented by strategies (and by anyone writing their
@@ -133,14 +139,26 @@ class Lease {
   }
   bool broken() const noexcept { return broken_; }
 
+  // What an error thrown by a call on this lease does to it; the one rule every caller of the
+  // library uses (Client, ConnectionManager, the strategies' health checks, the CLI). A connection
+  // the error left unusable is dropped when the lease ends, and the peer's other connections are
+  // suspected when classify(error) says the host failed (a reset, a timeout that could not be
+  // drained) rather than the caller (a cancellation, a usage error). A connection that came back to
+  // rest (a server exception, a timed-out query whose Cancel was drained in time) is kept: it is as
+  // good as a fresh one. Never throws.
+  void note_error(const Error& error) noexcept {
+    if (connection_ && !connection_->usable()) mark_broken(error);
+  }
+
   // Ends the lease now: the connection goes back to its owner (or is dropped, see above). The
   // lease is empty afterwards. Idempotent; never throws.
   void release() noexcept {
     if (!connection_) return;
-    LeaseEnd end{.broken = broken_, .peer_failed = peer_failed_};
+    LeaseEnd end{.broken = broken_, .peer_failed = peer_failed_, .session_changed = connection_->session_changed()};
     // The lease's thread is the only user of the connection, so asking it here is safe; the owner
-    // may then decide under its own lock without touching the connection.
-    if (!connection_->usable()) end.broken = end.peer_failed = true;
+    // may then decide under its own lock without touching the connection. An unusable connection
+    // whose cause nobody recorded (note_error) is dropped, and its peer suspected.
+    if (!connection_->usable() && !broken_) end.broken = end.peer_failed = true;
     LeaseOwner* owner = std::exchange(owner_, nullptr);
     // Held until give_back() has returned: the owner may be gone after that.
     const std::shared_ptr<LeaseOwner> keep = std::move(owner_ref_);

@@ -239,6 +239,7 @@ class MockConnection final : public Connection {
   void ping(Deadline deadline) override;
   void close() noexcept override;
   bool usable() const noexcept override { return !closed_ && !broken_; }
+  bool session_changed() const noexcept override { return session_changed_; }
   const ServerInfo& server_info() const noexcept override;
   const std::string& last_query_id() const noexcept override { return last_query_id_; }
   const std::string& peer() const noexcept override { return peer_; }
@@ -260,6 +261,7 @@ class MockConnection final : public Connection {
   std::string last_query_id_;
   bool closed_ = false;
   bool broken_ = false;
+  bool session_changed_ = false;  // as NativeConnection: set once a session statement is sent
 };
 
 // Makes MockConnections of one MockServer. Peers rotate through `peers` ("a:9000", "b:9000",

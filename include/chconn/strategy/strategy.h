@@ -45,6 +45,7 @@ struct StrategyStats {
   std::uint64_t closed = 0;                // connections closed (retired, broken, dropped)
   std::uint64_t connect_failures = 0;      // attempts to open a connection that threw
   std::uint64_t validation_failures = 0;   // connections dropped because a validation ping failed
+  std::uint64_t session_closes = 0;        // connections closed because their lease changed the session
   std::uint64_t acquire_timeouts = 0;      // acquires that gave up with pool_exhausted
   std::uint64_t leaks_reported = 0;        // leases reported as held longer than leak_threshold
   std::chrono::nanoseconds total_wait{0};  // time callers spent queued, summed

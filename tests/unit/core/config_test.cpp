@@ -237,7 +237,7 @@ TEST(ConfigDsn, ParsesGoodDsns) {
        "&connect_timeout=250ms&send_timeout=10s&receive_timeout=5m&query_timeout=1h&pool_acquire_timeout=1.5"
        "&cancel_drain_timeout=2s&strategy=failover&env=production&pool_max=16&pool_min_idle=2&pool_idle_timeout=30s"
        "&pool_max_lifetime=2h&pool_lifetime_jitter=0.25&pool_validate_after=0&pool_leak_threshold=0"
-       "&client_name=my%20app&setting.max_threads=4&setting.readonly=1",
+       "&pool_keep_session=true&client_name=my%20app&setting.max_threads=4&setting.readonly=1",
        [](Config& c) {
          c.user = "app";
          c.password = "pw";
@@ -266,6 +266,7 @@ TEST(ConfigDsn, ParsesGoodDsns) {
          c.pool.lifetime_jitter = 0.25;
          c.pool.validate_after_idle = 0ms;
          c.pool.leak_threshold = 0ms;
+         c.pool.keep_session_state = true;
          c.client_name = "my app";
          c.settings = {{"max_threads", "4"}, {"readonly", "1"}};
        }},
@@ -431,6 +432,7 @@ TEST(ConfigDsn, RejectsBadDsns) {
       {base + "?pool_max_lifetime=1d", {"'1d'", "pool_max_lifetime"}, {}},
       {base + "?pool_validate_after=-5s", {"'-5s'", "pool_validate_after"}, {}},
       {base + "?pool_leak_threshold=soon", {"'soon'", "pool_leak_threshold"}, {}},
+      {base + "?pool_keep_session=maybe", {"'maybe'", "pool_keep_session"}, {}},
       {base + "?env=staging", {"'staging'", "'env'", "testing, development or production"}, {}},
       {base + "?strategy=Pooled!", {"'Pooled!'", "'strategy'"}, {}},
       {base + "?pool_max=0", {"'0'", "'pool_max'", "1 to"}, {}},

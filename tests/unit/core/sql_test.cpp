@@ -206,6 +206,21 @@ TEST(SqlStatements, KeywordFormatAndReadOnly) {
   EXPECT_FALSE(is_read_only(""));
 }
 
+TEST(SqlStatements, ChangesSession) {
+  for (const char* sql : {"SET max_threads = 1", "set param_x = 1", "  /* c */ USE db", "-- c\nSET ROLE r",
+                          "CREATE TEMPORARY TABLE ids (id UInt64)", "create or replace temporary table t (x UInt8)",
+                          "DROP TEMPORARY TABLE IF EXISTS ids", "BEGIN TRANSACTION", "start transaction", "COMMIT",
+                          "ROLLBACK", "(SET x = 1)"}) {
+    EXPECT_TRUE(changes_session(sql)) << sql;
+  }
+  for (const char* sql :
+       {"SELECT 1", "SETTINGS", "SELECT 1 SETTINGS max_threads = 1", "/* SET x = 1 */ SELECT 1",
+        "CREATE TABLE t (x UInt8) ENGINE = Memory", "DROP TABLE temporary", "CREATE OR TEMPORARY TABLE t",
+        "INSERT INTO t VALUES", "'SET'", "START t", "", "# SET x = 1\nSELECT 1", "USER"}) {
+    EXPECT_FALSE(changes_session(sql)) << sql;
+  }
+}
+
 TEST(SqlStatements, InsertShape) {
   InsertShape s = insert_shape("INSERT INTO t VALUES (1)");
   EXPECT_TRUE(s.is_insert);

@@ -13,10 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include "chconn/client/client.h"
 #include "chconn/core/error.h"
 #include "chconn/strategy/failover.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
+#include "support/expect_error.h"
 #include "support/mock_support.h"
 
 namespace chconn {
@@ -567,6 +569,74 @@ TEST_F(ManagerTest, AStrategyIsCheckedByOneRoundAtATime) {
   EXPECT_EQ(second.strategies[0].not_checked, "a check of this strategy was already in flight");
   EXPECT_EQ(server->connect_attempts(), 1u);
   EXPECT_EQ(m->breaker("mock").metrics().calls, 1u);
+}
+
+// One rule for what an error does to a lease (Lease::note_error), whichever door the call used: a
+// query that timed out but whose connection came back to rest (the mock's delay past the deadline:
+// cancelled and drained) leaves the pool as it was, through the manager as through Client.
+TEST_F(ManagerTest, ATimeoutThatLeftTheConnectionUsableKeepsThePoolsConnections) {
+  server->on("SELECT slow", {.delay = 10s});
+  auto connector = std::make_shared<MockConnector>(server);
+  PooledOptions p;
+  p.name = "pool";
+  p.pool.max_size = 3;
+  p.pool.validate_after_idle = 1h;
+  p.maintenance_interval = 0s;
+  p.clock = &clock;
+  auto pool = std::make_shared<PooledStrategy>(connector, p);
+  factory->register_strategy(pool);
+  {
+    Lease a = pool->acquire();
+    Lease b = pool->acquire();
+    Lease c = pool->acquire();
+  }
+  ASSERT_EQ(pool->stats().idle, 3u);
+  auto m = make();
+  const auto call = [&](auto&& run, ErrorKind expected = ErrorKind::timeout) {
+    try {
+      run();
+      ADD_FAILURE() << "the call did not fail";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), expected) << e.what();
+    }
+  };
+  call([&] { (void)m->execute("SELECT slow", {}, {.strategy = "pool", .deadline = Deadline::after(1s, clock)}); });
+  StrategyStats s = pool->stats();
+  EXPECT_EQ(s.open, 3u);
+  EXPECT_EQ(s.idle, 3u);
+  EXPECT_EQ(s.closed, 0u);
+  // The same through Client.
+  Client client(*factory, "pool");
+  call([&] { (void)client.execute("SELECT slow", QueryOptions{.deadline = Deadline::after(1s, clock)}); });
+  s = pool->stats();
+  EXPECT_EQ(s.idle, 3u);
+  EXPECT_EQ(s.closed, 0u);
+  // A connection the error did break is dropped, the same way through both.
+  server->fail_call(server->query_count() + 1, network());
+  call([&] { (void)m->execute("SELECT 1", {}, {.strategy = "pool", .idempotent = false}); }, ErrorKind::network);
+  EXPECT_EQ(pool->stats().closed, 3u) << "the broken connection and its idle siblings to the failed peer";
+}
+
+// execute() keeps the parameters of ExecuteOptions::query and adds those of its params argument;
+// a name given in both is a usage error before anything is sent.
+TEST_F(ManagerTest, ExecuteKeepsTheParametersOfItsOptions) {
+  auto m = make();
+  ExecuteOptions o;
+  o.query.params.set("a", 1);
+  Params more;
+  more.set("b", 2);
+  (void)m->execute("SELECT {a:UInt8} + {b:UInt8}", more, o);
+  const std::vector<MockCall> calls = server->calls();
+  ASSERT_FALSE(calls.empty());
+  const MockCall& call = calls.back();
+  ASSERT_NE(call.params.find("a"), nullptr) << "ExecuteOptions::query.params was dropped";
+  EXPECT_EQ(call.params.find("a")->value, "1");
+  ASSERT_NE(call.params.find("b"), nullptr);
+  EXPECT_EQ(call.params.find("b")->value, "2");
+  Params twice;
+  twice.set("a", 3);
+  test::expect_error(ErrorKind::usage, [&] { (void)m->execute("SELECT {a:UInt8}", twice, o); }, {"'a'", "twice"});
+  EXPECT_EQ(server->calls().size(), calls.size());
 }
 
 TEST_F(ManagerTest, HealthCheckRunsMaintenance) {

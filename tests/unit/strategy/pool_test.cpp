@@ -94,6 +94,53 @@ TEST_F(PoolTest, ReusesConnectionsInsteadOfClosingThem) {
   EXPECT_EQ(s.closed, 0u);
 }
 
+// Session hygiene: a lease whose connection changed its session (SET, USE, a temporary table) ends
+// with the connection closed, so the next borrower gets a fresh session; reads leave it pooled.
+TEST_F(PoolTest, AConnectionThatChangedItsSessionIsClosedNotLentAgain) {
+  auto pool = make_pool();
+  for (const char* statement : {"SET max_threads = 1", "USE other", "CREATE TEMPORARY TABLE ids (id UInt64)"}) {
+    SCOPED_TRACE(statement);
+    std::uint64_t first = 0;
+    const StrategyStats before = pool->stats();
+    {
+      Lease lease = pool->acquire();
+      first = id_of(lease);
+      lease->execute("SELECT 1");
+      EXPECT_FALSE(lease->session_changed());
+      lease->execute(statement);
+      EXPECT_TRUE(lease->session_changed());
+    }
+    const StrategyStats after = pool->stats();
+    EXPECT_EQ(after.session_closes, before.session_closes + 1);
+    EXPECT_EQ(after.closed, before.closed + 1);
+    EXPECT_EQ(after.idle, 0u);
+    Lease next = pool->acquire();
+    EXPECT_NE(id_of(next), first) << "the next borrower got the changed session";
+    EXPECT_FALSE(next->session_changed());
+  }
+  // A changed session says nothing about the peer: an idle sibling stays.
+  {
+    Lease a = pool->acquire();
+    Lease b = pool->acquire();
+    b->execute("SET max_threads = 1");
+  }
+  EXPECT_EQ(pool->stats().idle, 1u);
+}
+
+TEST_F(PoolTest, KeepSessionStateLendsTheChangedConnectionAgain) {
+  auto pool = make_pool([](PooledOptions& o) { o.pool.keep_session_state = true; });
+  std::uint64_t first = 0;
+  {
+    Lease lease = pool->acquire();
+    first = id_of(lease);
+    lease->execute("SET max_threads = 1");
+  }
+  Lease again = pool->acquire();
+  EXPECT_EQ(id_of(again), first);
+  EXPECT_TRUE(again->session_changed());
+  EXPECT_EQ(pool->stats().session_closes, 0u);
+}
+
 TEST_F(PoolTest, StatsNumbers) {
   auto pool = make_pool([](PooledOptions& o) { o.pool.max_size = 3; });
   Lease a = pool->acquire();
