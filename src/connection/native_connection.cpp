@@ -121,6 +121,10 @@ constexpr std::uint64_t k_min_server_revision = 54032;
 // read more; chconn does not check a limit it does not know.
 constexpr std::uint64_t k_last_revision_reading_16_mib_queries = 54412;
 constexpr std::size_t k_old_max_query_text_bytes = 0xFFFFFF;
+// Servers from this revision (21.3) nest block comments as chconn's lexer does; nesting came in
+// 20.10, but chconn knows no revision between, so servers before this one are taken not to nest
+// (refusing a nested comment there is safe, reading it differently from the server is not).
+constexpr std::uint64_t k_min_revision_nesting_comments = 54447;
 // The server's default max_query_size: beyond it a reset while sending is likely the text's size.
 constexpr std::size_t k_default_max_query_size = 262144;
 
@@ -252,6 +256,16 @@ struct NativeConnection::Impl {
   }
 
   std::string start_query(std::string_view sql, const QueryOptions& options, Deadline deadline) {
+    if (revision < k_min_revision_nesting_comments && sql::has_nested_comment(sql)) {
+      // Where the server and chconn disagree on where a comment ends, chconn's reading of the
+      // statement (its placeholders, whether it reads or writes, inline data) is not the
+      // server's: a value substituted where chconn sees a comment would be SQL to the server.
+      throw Error(ErrorKind::usage,
+                  "the query has a comment inside a comment (/* ... /* ... */), which this server (revision " +
+                      std::to_string(revision) +
+                      ") ends at the first */ while chconn, like ClickHouse from 20.10, nests it; the two would "
+                      "read different statements, so it is not sent. Remove the inner /*");
+    }
     wire::Query query;
     query.query_id = options.query_id.empty() ? random_query_id() : options.query_id;
     query.client_info.os_user = os_user;

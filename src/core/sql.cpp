@@ -402,6 +402,17 @@ bool is_read_only(std::string_view statement) noexcept {
   return false;
 }
 
+bool has_nested_comment(std::string_view text) noexcept {
+  Lexer lexer(text);
+  for (Token t = lexer.next(); t.kind != TokenKind::end; t = lexer.next()) {
+    if ((t.kind != TokenKind::comment && t.kind != TokenKind::unterminated) || !t.text.starts_with("/*")) continue;
+    const std::string_view body = t.text.substr(2);
+    const std::size_t inner = body.find("/*");
+    if (inner != std::string_view::npos && inner < body.find("*/")) return true;
+  }
+  return false;
+}
+
 bool changes_session(std::string_view statement) noexcept {
   Lexer lexer(statement);
   Token t = lexer.next_significant();

@@ -12,6 +12,7 @@
 
 #include "chconn/wire/columns.h"
 #include "column_impl.h"
+#include "keyed_hash.h"
 
 namespace chconn {
 
@@ -22,31 +23,6 @@ constexpr std::uint64_t k_need_global_dictionary = 1u << 8;
 constexpr std::uint64_t k_has_additional_keys = 1u << 9;
 constexpr std::uint64_t k_need_update_dictionary = 1u << 10;
 constexpr std::uint32_t k_max_dictionary = 0xFFFFFFFEu;  // indexes are stored as UInt32
-
-// A fast byte hash for the dictionary table (not cryptographic; hostile input can at worst make
-// probing slower, and the table stays at most half full).
-std::uint64_t hash_bytes(std::string_view s) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  std::size_t n = s.size();
-  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
-  while (n >= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 31;
-    p += 8;
-    n -= 8;
-  }
-  if (n > 0) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = (h ^ w) * 0x94d049bb133111ebull;
-  }
-  h ^= h >> 29;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 32;
-  return h;
-}
 
 // Bytes of entry i of a dictionary column that is a ColumnString or a FixedWidthColumn.
 std::string_view dictionary_entry(const Column& dict, bool is_string, const std::uint8_t* raw, std::size_t width,
@@ -64,6 +40,9 @@ ColumnLowCardinality::ColumnLowCardinality(TypeRef type)
   dict_type_ = nullable_ ? inner->element(0) : inner;
   dict_ = make_column(dict_type_);
   dict_is_string_ = dict_type_->storage_type().code() == TypeCode::String;
+  const wire::detail::HashKey key = wire::detail::keyed_hash_key();
+  hash_key0_ = key.k0;
+  hash_key1_ = key.k1;
   reset_dictionary();
 }
 
@@ -99,7 +78,7 @@ void ColumnLowCardinality::rebuild_hash() {
   // Entry 0 of a nullable dictionary is the NULL placeholder: never found by value.
   for (std::size_t i = nullable_ ? 1 : 0; i < entries; ++i) {
     const std::string_view bytes = entry_bytes(i);
-    std::size_t s = hash_bytes(bytes) & mask;
+    std::size_t s = wire::detail::keyed_hash(bytes, {hash_key0_, hash_key1_}) & mask;
     bool duplicate = false;
     while (slots_[s] != 0) {
       if (entry_bytes(slots_[s] - 1) == bytes) {
@@ -119,7 +98,7 @@ void ColumnLowCardinality::rebuild_hash() {
 std::uint32_t ColumnLowCardinality::find_or_insert(std::string_view bytes) {
   if (!hash_valid_) rebuild_hash();
   std::size_t mask = slots_.size() - 1;
-  const std::uint64_t h = hash_bytes(bytes);
+  const std::uint64_t h = wire::detail::keyed_hash(bytes, {hash_key0_, hash_key1_});
   std::size_t s = h & mask;
   while (slots_[s] != 0) {
     const std::uint32_t index = slots_[s] - 1;

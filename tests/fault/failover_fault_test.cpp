@@ -173,9 +173,12 @@ TEST_F(FaultTest, StoppedServerCallsKeepTheirDeadlineAndTheHostComesBack) {
   });
   run_reads(*manager, k_per_thread, load, deadline);
   pauser.join();
+  // How many of those calls reached fault2 after the pause depends on how busy the machine is (on
+  // a loaded one, few): keep reading, bounded, until its breaker has seen enough calls to judge.
+  for (int round = 0; round < 20 && !opened(1); ++round) run_reads(*manager, 10, load, deadline);
   auto hosts = failover->host_stats();
   const std::uint64_t successes_while_stopped = hosts[1].successes;
-  std::cout << "[figures] stop: caller errors " << load.errors << " of " << 2 * k_per_thread << ", worst call latency "
+  std::cout << "[figures] stop: caller errors " << load.errors << " of " << load.done << ", worst call latency "
             << ms(load.worst_latency) << " ms, worst deadline overshoot " << std::max(0.0, ms(load.worst_overshoot))
             << " ms, fault2 failures " << hosts[1].failures << "\n";
   for (const auto& m : load.messages) std::cout << "  error: " << m << "\n";

@@ -400,6 +400,29 @@ TEST(NativeConnection, NegativeParametersCannotCommentOutTheQuery) {
   EXPECT_EQ(conn->execute("SELECT 1 AS one").row(0).get<int>("one"), 1);
 }
 
+// 18.16 ends a block comment at the first */, chconn's lexer (like ClickHouse from 20.10) at the
+// matching one. A template with a comment inside a comment hid a string's quote from chconn: the
+// value below was substituted where the server reads SQL and returned every database. Such a
+// statement is refused before anything is sent, with parameters or without.
+TEST(NativeConnection, NestedCommentsAreRefusedWhereTheServerDoesNotNestThem) {
+  auto conn = test::connect_sandbox();
+  ASSERT_LT(conn->server_info().revision, 54447u) << "this test needs a server that does not nest comments";
+  const auto refused = [&](const std::string& sql, const Params& params) {
+    try {
+      const Result r = conn->execute(sql, params);
+      ADD_FAILURE() << sql << ": sent, " << r.row_count() << " rows";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
+      EXPECT_NE(std::string(e.what()).find("comment inside a comment"), std::string::npos) << e.what();
+    }
+  };
+  refused("SELECT name FROM system.databases WHERE name = /* /* */ ' */ {db:String} -- '",
+          Params().set("db", " OR 1 = 1 OR name = "));
+  refused("SELECT /* /* */ 1 AS x", Params());
+  EXPECT_TRUE(conn->usable());
+  EXPECT_EQ(conn->execute("SELECT /* one */ 1 AS one /* two */").row(0).get<int>("one"), 1);
+}
+
 TEST(NativeConnection, TlsWithVerification) {
   Config config = sandbox_config("tls", true);
   auto conn = connect(config);

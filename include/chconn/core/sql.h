@@ -123,6 +123,13 @@ std::string first_keyword(std::string_view statement);
 // Whether the statement only reads: SELECT, WITH, SHOW, DESCRIBE/DESC, EXISTS, EXPLAIN.
 bool is_read_only(std::string_view statement) noexcept;
 
+// Whether a block comment of `text` holds another `/*` before its first `*/`: there the lexers of
+// ClickHouse disagree. Since 2020 (20.10) a comment nests and ends at its matching `*/`, as here;
+// older servers end it at the first `*/`, so what follows is SQL to them and comment to chconn
+// (`/* /* */ ' */ ...` hides a string's quote from one of the two). A connection refuses such a
+// statement on a server that does not nest comments.
+bool has_nested_comment(std::string_view text) noexcept;
+
 // Whether the statement changes the state of the session it runs in, which outlives the statement
 // on that connection: SET (settings, roles, parameters), USE, CREATE [OR REPLACE] TEMPORARY and
 // DROP TEMPORARY, and the transaction statements (BEGIN, START TRANSACTION, COMMIT, ROLLBACK). A

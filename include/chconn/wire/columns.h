@@ -666,6 +666,9 @@ class ColumnLowCardinality final : public Column {
   std::vector<std::uint32_t> slots_;
   std::size_t hash_count_ = 0;  // entries in slots_
   bool hash_valid_ = false;
+  // The table's hash key, drawn per column, so a server cannot choose values that collide.
+  std::uint64_t hash_key0_ = 0;
+  std::uint64_t hash_key1_ = 0;
 };
 
 // Defined in src/wire/column_fixed.cpp for exactly these storage types.

@@ -1196,6 +1196,20 @@ TEST(ConfigValidate, DefaultsAreValid) {
                   }).validate());
 }
 
+// The host list is bounded: each host costs a strategy state and a line of a failover error, and
+// an unbounded list from a DSN grew to gigabytes.
+TEST(ConfigValidate, HostCountIsBounded) {
+  Config c;
+  c.hosts.assign(1000, HostPort{"db", 9000});
+  EXPECT_NO_THROW(c.validate());
+  c.hosts.push_back(HostPort{"db", 9000});
+  const std::string message = config_error([&] { c.validate(); });
+  EXPECT_NE(message.find("1001 hosts; at most 1000"), std::string::npos) << message;
+  std::string dsn = "clickhouse://";
+  for (int i = 0; i < 1001; ++i) dsn += (i ? ",h" : "h") + std::to_string(i);
+  EXPECT_NE(config_error([&] { (void)Config::from_dsn(dsn); }).find("at most 1000"), std::string::npos);
+}
+
 TEST(ConfigValidate, RejectsUnworkableConfigs) {
   struct Case {
     std::string name;

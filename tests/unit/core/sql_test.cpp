@@ -206,6 +206,18 @@ TEST(SqlStatements, KeywordFormatAndReadOnly) {
   EXPECT_FALSE(is_read_only(""));
 }
 
+TEST(SqlStatements, NestedCommentsAreFound) {
+  for (const char* sql : {"SELECT /* a /* b */ c */ 1", "/* /* */ ' */ {db:String} -- '", "SELECT 1 /* /* unterminated",
+                          "/*/**/*/SELECT 1", "SELECT 1; /* x /* y */ z */"}) {
+    EXPECT_TRUE(has_nested_comment(sql)) << sql;
+  }
+  for (const char* sql : {"SELECT 1", "SELECT /* a */ 1 /* b */", "SELECT '/* /* */' AS s", "SELECT `/* /*` FROM t",
+                          "-- /* /* */\nSELECT 1", "SELECT 1 /* a */ /* b */", "SELECT /* a * / b */ 1",
+                          "SELECT /* */ /* */ 1", "SELECT $$ /* /* */ $$"}) {
+    EXPECT_FALSE(has_nested_comment(sql)) << sql;
+  }
+}
+
 TEST(SqlStatements, ChangesSession) {
   for (const char* sql : {"SET max_threads = 1", "set param_x = 1", "  /* c */ USE db", "-- c\nSET ROLE r",
                           "CREATE TEMPORARY TABLE ids (id UInt64)", "create or replace temporary table t (x UInt8)",
