@@ -43,7 +43,7 @@ std::uint64_t handle_request(std::uint64_t limit, std::uint64_t divisor) {
                           ") WHERE number % " + std::to_string(divisor) + " = 0";
   for (int attempt = 1;; ++attempt) {
     try {
-      return chconn::client().execute(sql, options).row(0).get<std::uint64_t>("n");
+      return chconn::client().execute(sql, options).value<std::uint64_t>("n");
     } catch (const chconn::Error& e) {
       if (!e.retryable() || attempt == 3) throw;
       log_line("request failed (" + std::string(chconn::to_string(e.kind())) + "), retrying: " + e.message());

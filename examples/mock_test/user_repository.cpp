@@ -7,7 +7,7 @@ namespace example {
 std::uint64_t UserRepository::active_users() {
   chconn::QueryOptions options;
   options.timeout = query_timeout_;
-  return db_.execute("SELECT count() AS n FROM users WHERE active", options).row(0).get<std::uint64_t>("n");
+  return db_.execute("SELECT count() AS n FROM users WHERE active", options).value<std::uint64_t>("n");
 }
 
 std::optional<std::uint64_t> UserRepository::active_users_or_none() {

@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -280,7 +281,12 @@ struct NativeConnection::Impl {
       query.settings.set("network_compression_method", "zstd");
     }
     query.compression = compressing();
-    if (revision >= wire::k_min_protocol_version_with_parameters) {
+    // A value whose text is only right in its own type (a UTC date-time, Param::text_type) cannot
+    // be bound by the server, which reads a parameter's text as the placeholder's type in its own
+    // time zone: such queries are substituted here, where the literal says which zone it is in.
+    const bool typed_text =
+        std::any_of(options.params.begin(), options.params.end(), [](const Param& p) { return !p.text_type.empty(); });
+    if (revision >= wire::k_min_protocol_version_with_parameters && !typed_text) {
       // The server binds the values; the same rules as for substitution hold before sending.
       check_params(sql, options.params);
       query.text = std::string(sql);

@@ -8,7 +8,8 @@
 //   2. Each literal is one self-delimiting piece: numbers in canonical form, a negative one in
 //      parentheses (`10-{x:Int64}` with -1 gives `10- (-1) `, never the comment `10--1`), text
 //      quoted and escaped, every other type as CAST('text' AS Type) with the type's name from our
-//      own parser; and a blank on each side, so that nothing before or after can join with it
+//      own parser (an instant from a C++ time point as toDateTime('text', 'UTC'), cast to it); and a blank on each
+//      side, so that nothing before or after can join with it
 //      (`x{s:String}` must not become the hex string x'..', nor `{v:UInt8}e5` a float).
 //   3. The result is lexed again and must have exactly the template's tokens, each placeholder's
 //      tokens replaced by its literal's; if not (a placeholder right after '#', say), the query is
@@ -16,6 +17,7 @@
 #include "chconn/connection/params.h"
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -114,6 +116,20 @@ std::string float_literal(const Placeholder& p, std::string_view text) {
   return signed_literal(std::move(literal));
 }
 
+// `text` read as `type`. A date-time is read by the function that takes its time zone:
+// CAST('2024-02-29 12:34:56' AS DateTime('UTC')) is not that, as 18.16 reads the text in the
+// server's time zone whatever the type names (a server in Asia/Tokyo made it 9 hours early).
+std::string typed_text_literal(const TypeRef& type, std::string_view text) {
+  const std::string quoted = sql::quote_string(text);
+  switch (type->code()) {
+    case TypeCode::DateTime: return "toDateTime(" + quoted + ", " + sql::quote_string(type->time_zone()) + ")";
+    case TypeCode::DateTime64:
+      return "toDateTime64(" + quoted + ", " + std::to_string(type->precision()) + ", " +
+             sql::quote_string(type->time_zone()) + ")";
+    default: return "CAST(" + quoted + " AS " + type->name() + ")";
+  }
+}
+
 std::string literal_for(const Placeholder& p, const TypeRef& type, const Param& param) {
   switch (type->code()) {
     case TypeCode::Nullable:
@@ -124,6 +140,13 @@ std::string literal_for(const Placeholder& p, const TypeRef& type, const Param& 
   }
   if (param.is_null) bad_value(p, "NULL is only allowed for Nullable types");
   const std::string_view v = param.value;
+  if (!param.text_type.empty() && type->code() != TypeCode::String) {
+    // A text that is only right in its own type (a UTC date-time): read it as that type first,
+    // then cast to the placeholder's. The type names come from our parser, never from the value.
+    const TypeRef source = parse_type(param.text_type);
+    const std::string read = typed_text_literal(source, v);
+    return source->name() == type->name() ? read : "CAST(" + read + " AS " + type->name() + ")";
+  }
   switch (type->code()) {
     case TypeCode::UInt8: return integer_literal(p, type, v, false, 8);
     case TypeCode::UInt16: return integer_literal(p, type, v, false, 16);
@@ -195,15 +218,98 @@ std::string_view sql_part(std::string_view text) {
 }  // namespace
 
 Params& Params::set(std::string name, std::string_view text) {
+  return set_typed(std::move(name), std::string(text), {});
+}
+
+Params& Params::set_typed(std::string name, std::string text, std::string text_type) {
   for (auto& p : items_) {
     if (p.name == name) {
-      p.value = std::string(text);
+      p.value = std::move(text);
       p.is_null = false;
+      p.text_type = std::move(text_type);
       return *this;
     }
   }
-  items_.push_back({std::move(name), std::string(text), false});
+  items_.push_back({std::move(name), std::move(text), false, std::move(text_type)});
   return *this;
+}
+
+Params& Params::set(std::string name, Int128 value) { return set(std::move(name), std::string_view(to_string(value))); }
+Params& Params::set(std::string name, UInt128 value) {
+  return set(std::move(name), std::string_view(to_string(value)));
+}
+Params& Params::set(std::string name, const Int256& value) {
+  return set(std::move(name), std::string_view(to_string(value)));
+}
+Params& Params::set(std::string name, const UInt256& value) {
+  return set(std::move(name), std::string_view(to_string(value)));
+}
+Params& Params::set(std::string name, const Decimal& value) {
+  return set(std::move(name), std::string_view(to_string(value)));
+}
+Params& Params::set(std::string name, const UUID& value) {
+  return set(std::move(name), std::string_view(to_string(value)));
+}
+Params& Params::set(std::string name, IPv4 value) { return set(std::move(name), std::string_view(to_string(value))); }
+Params& Params::set(std::string name, const IPv6& value) {
+  return set(std::move(name), std::string_view(to_string(value)));
+}
+
+namespace {
+
+// Days since 1970-01-01 of 0000-01-01 and 9999-12-31: the years a YYYY-MM-DD text can hold.
+constexpr std::int64_t k_first_day = -719528, k_last_day = 2932896;
+
+std::string two_digits(unsigned v) { return {static_cast<char>('0' + v / 10), static_cast<char>('0' + v % 10)}; }
+
+// YYYY-MM-DD of a day known to lie in [k_first_day, k_last_day].
+std::string date_text(std::int64_t days) {
+  const std::chrono::year_month_day ymd{std::chrono::sys_days(std::chrono::days(days))};
+  const int year = static_cast<int>(ymd.year());
+  std::string text = std::to_string(year);
+  text.insert(0, 4 - text.size(), '0');
+  return text + "-" + two_digits(static_cast<unsigned>(ymd.month())) + "-" +
+         two_digits(static_cast<unsigned>(ymd.day()));
+}
+
+[[noreturn]] void out_of_years(const std::string& name) {
+  throw Error(ErrorKind::usage, "the value of query parameter '" + name +
+                                    "' is outside the years 0000-9999, which no ClickHouse date or time holds");
+}
+
+}  // namespace
+
+Params& Params::set(std::string name, std::chrono::sys_days day) {
+  const std::int64_t days = day.time_since_epoch().count();
+  if (days < k_first_day || days > k_last_day) out_of_years(name);
+  return set(std::move(name), std::string_view(date_text(days)));
+}
+
+Params& Params::set_time(std::string name, Int128 ticks, std::uint32_t digits) {
+  Int128 scale = 1;
+  for (std::uint32_t i = 0; i < digits; ++i) scale *= 10;
+  // Floor division, so that the fraction of an instant before 1970 is not negative.
+  Int128 seconds = ticks / scale, fraction = ticks % scale;
+  if (fraction < 0) {
+    seconds -= 1;
+    fraction += scale;
+  }
+  Int128 days = seconds / 86400, second_of_day = seconds % 86400;
+  if (second_of_day < 0) {
+    days -= 1;
+    second_of_day += 86400;
+  }
+  if (days < k_first_day || days > k_last_day) out_of_years(name);
+  const auto s = static_cast<unsigned>(second_of_day);
+  std::string text = date_text(static_cast<std::int64_t>(days)) + " " + two_digits(s / 3600) + ":" +
+                     two_digits(s / 60 % 60) + ":" + two_digits(s % 60);
+  std::string type = "DateTime('UTC')";
+  if (digits > 0) {
+    std::string f = std::to_string(static_cast<std::uint64_t>(fraction));
+    text += "." + std::string(digits - f.size(), '0') + f;
+    type = "DateTime64(" + std::to_string(digits) + ", 'UTC')";
+  }
+  return set_typed(std::move(name), std::move(text), std::move(type));
 }
 
 Params& Params::set(std::string name, double value) {

@@ -98,6 +98,71 @@ std::string format_decimal(const Int256& raw, std::uint32_t scale) {
   return insert_point(magnitude_to_string(neg ? negate(raw.limbs) : raw.limbs), neg, scale);
 }
 
+// ===== Decimal values =============================================================================
+
+namespace {
+
+constexpr std::uint32_t k_max_decimal_scale = 76;
+
+void check_scale(const Decimal& d) {
+  if (d.scale > k_max_decimal_scale) {
+    throw Error(ErrorKind::usage, "a Decimal's scale is at most 76 digits, not " + std::to_string(d.scale));
+  }
+}
+
+// A decimal's magnitude split at the point, without leading zeros in the integer part or trailing
+// zeros in the fraction, so that equal values have equal parts whatever their scale.
+struct DecimalParts {
+  bool negative = false;
+  std::string integer;
+  std::string fraction;
+};
+
+DecimalParts parts_of(const Decimal& d) {
+  check_scale(d);
+  DecimalParts p;
+  p.negative = d.unscaled.negative();
+  std::string digits = magnitude_to_string(p.negative ? negate(d.unscaled.limbs) : d.unscaled.limbs);
+  if (digits.size() <= d.scale) digits.insert(0, d.scale + 1 - digits.size(), '0');
+  p.integer = digits.substr(0, digits.size() - d.scale);
+  p.fraction = digits.substr(digits.size() - d.scale);
+  p.integer.erase(0, std::min(p.integer.find_first_not_of('0'), p.integer.size()));
+  while (!p.fraction.empty() && p.fraction.back() == '0') p.fraction.pop_back();
+  if (p.integer.empty() && p.fraction.empty()) p.negative = false;  // -0 is 0
+  return p;
+}
+
+std::weak_ordering compare_magnitudes(const DecimalParts& a, const DecimalParts& b) {
+  if (a.integer.size() != b.integer.size()) return a.integer.size() <=> b.integer.size();
+  if (const int c = a.integer.compare(b.integer); c != 0) return c <=> 0;
+  // Without trailing zeros, the fractions compare as strings: a prefix is the smaller.
+  return a.fraction.compare(b.fraction) <=> 0;
+}
+
+}  // namespace
+
+std::string to_string(const Decimal& value) {
+  check_scale(value);
+  return format_decimal(value.unscaled, value.scale);
+}
+
+Decimal::operator double() const {
+  const std::string text = to_string(*this);
+  double v = 0;
+  // from_chars rounds to the nearest double; a Decimal's at most 77 digits are within range.
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+bool operator==(const Decimal& a, const Decimal& b) { return (a <=> b) == 0; }
+
+std::weak_ordering operator<=>(const Decimal& a, const Decimal& b) {
+  const DecimalParts pa = parts_of(a), pb = parts_of(b);
+  if (pa.negative != pb.negative) return pa.negative ? std::weak_ordering::less : std::weak_ordering::greater;
+  const std::weak_ordering m = compare_magnitudes(pa, pb);
+  return pa.negative ? 0 <=> m : m;
+}
+
 // ===== UUID and IP addresses ======================================================================
 
 namespace {
@@ -145,6 +210,8 @@ std::string ipv4_to_string(std::uint32_t address) {
   return std::to_string(address >> 24) + "." + std::to_string((address >> 16) & 0xff) + "." +
          std::to_string((address >> 8) & 0xff) + "." + std::to_string(address & 0xff);
 }
+
+std::string to_string(const IPv4& address) { return ipv4_to_string(address.address); }
 
 std::string to_string(const IPv6& address) {
   const auto& b = address.bytes;

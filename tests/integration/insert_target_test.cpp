@@ -15,7 +15,7 @@ namespace chconn {
 namespace {
 
 std::uint64_t count_rows(Connection& conn, const std::string& table) {
-  return conn.execute("SELECT count() AS n FROM " + table).row(0).get<std::uint64_t>("n");
+  return conn.execute("SELECT count() AS n FROM " + table).value<std::uint64_t>("n");
 }
 
 Block x_s_block(std::uint8_t x, std::string s, std::string_view s_name = "s") {
@@ -117,7 +117,7 @@ TEST(InsertTarget, QuotedNamesWithOddCharacters) {
   };
   conn->insert(qdb + ".nest (x, n.a, n.b)", arrays({1, 2}, {"p", "q"}, "n.a", "n.b"));
   conn->insert(qdb + ".nest (x, `n.a`, `n`.`b`)", arrays({3}, {"r"}, "n.a", "n.b"));
-  EXPECT_EQ(conn->execute("SELECT sum(length(n.a)) AS n FROM " + qdb + ".nest").row(0).get<std::uint64_t>("n"), 3u);
+  EXPECT_EQ(conn->execute("SELECT sum(length(n.a)) AS n FROM " + qdb + ".nest").value<std::uint64_t>("n"), 3u);
 
   conn->execute("DROP DATABASE " + qdb);
 }

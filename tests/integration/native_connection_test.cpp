@@ -139,7 +139,7 @@ TEST(NativeConnection, ServerErrorsKeepConnectionUsable) {
   } catch (const Error& e) {
     EXPECT_EQ(e.server_code(), server_codes::syntax_error);
   }
-  EXPECT_EQ(conn->execute("SELECT 2 AS y").row(0).get<int>("y"), 2);
+  EXPECT_EQ(conn->execute("SELECT 2 AS y").value<int>("y"), 2);
 }
 
 TEST(NativeConnection, WrongPasswordUnknownDatabaseReadonly) {
@@ -155,7 +155,7 @@ TEST(NativeConnection, WrongPasswordUnknownDatabaseReadonly) {
     EXPECT_EQ(std::string(e.what()).find("definitely-wrong-pw"), std::string::npos);
   }
   config.password = std::string(test::k_password);
-  EXPECT_EQ(connect(config)->execute("SELECT 3 AS z").row(0).get<int>("z"), 3);
+  EXPECT_EQ(connect(config)->execute("SELECT 3 AS z").value<int>("z"), 3);
 
   Config bad_db = sandbox_config();
   bad_db.database = "no_such_database_q";
@@ -273,8 +273,7 @@ TEST(NativeConnection, AggregateFunctionStateIsAClearError) {
   }
   EXPECT_FALSE(conn->usable());
   auto fresh = test::connect_sandbox();
-  EXPECT_EQ(fresh->execute("SELECT finalizeAggregation(uniqState(number)) AS u FROM numbers(10)").row(0).get<int>("u"),
-            10);
+  EXPECT_EQ(fresh->execute("SELECT finalizeAggregation(uniqState(number)) AS u FROM numbers(10)").value<int>("u"), 10);
 }
 
 TEST(NativeConnection, InsertTypeMismatchInsertsNothing) {
@@ -296,7 +295,7 @@ TEST(NativeConnection, InsertTypeMismatchInsertsNothing) {
     EXPECT_NE(std::string(e.what()).find("UInt64"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(conn->usable());
-  EXPECT_EQ(conn->execute("SELECT count() AS n FROM insert_mismatch").row(0).get<int>("n"), 0);
+  EXPECT_EQ(conn->execute("SELECT count() AS n FROM insert_mismatch").value<int>("n"), 0);
 }
 
 TEST(NativeConnection, QueryTimeoutCancelsAndKeepsConnection) {
@@ -314,7 +313,7 @@ TEST(NativeConnection, QueryTimeoutCancelsAndKeepsConnection) {
   EXPECT_GE(elapsed, 300ms);
   EXPECT_LT(elapsed, 10s);  // generous: the deadline plus at most the cancel drain
   EXPECT_TRUE(conn->usable());
-  EXPECT_EQ(conn->execute("SELECT 5 AS v").row(0).get<int>("v"), 5);
+  EXPECT_EQ(conn->execute("SELECT 5 AS v").value<int>("v"), 5);
 }
 
 TEST(NativeConnection, CallbackExceptionCancelsQuery) {
@@ -326,7 +325,7 @@ TEST(NativeConnection, CallbackExceptionCancelsQuery) {
                             }),
                std::runtime_error);
   EXPECT_TRUE(conn->usable());
-  EXPECT_EQ(conn->execute("SELECT 6 AS v").row(0).get<int>("v"), 6);
+  EXPECT_EQ(conn->execute("SELECT 6 AS v").value<int>("v"), 6);
 }
 
 TEST(NativeConnection, ParametersCannotInject) {
@@ -385,10 +384,9 @@ TEST(NativeConnection, NegativeParametersCannotCommentOutTheQuery) {
   }
   // '$' in a value cannot open or close a heredoc, and comes back unchanged; so do backslashes.
   const std::string dollars = R"($a$ $$ \x24 $)";
-  EXPECT_EQ(conn->execute("SELECT {s:String} AS s", Params().set("s", dollars)).row(0).get<std::string>("s"), dollars);
+  EXPECT_EQ(conn->execute("SELECT {s:String} AS s", Params().set("s", dollars)).value<std::string>("s"), dollars);
   EXPECT_EQ(conn->execute("SELECT {s:Identifier} FROM (SELECT 7 AS `$a$`)", Params().set("s", "$a$"))
-                .row(0)
-                .get<std::uint8_t>(0),
+                .value<std::uint8_t>("$a$"),
             7);
   // A placeholder without a value is refused before anything is sent, parameters given or not.
   try {
@@ -397,7 +395,7 @@ TEST(NativeConnection, NegativeParametersCannotCommentOutTheQuery) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
   }
-  EXPECT_EQ(conn->execute("SELECT 1 AS one").row(0).get<int>("one"), 1);
+  EXPECT_EQ(conn->execute("SELECT 1 AS one").value<int>("one"), 1);
 }
 
 // 18.16 ends a block comment at the first */, chconn's lexer (like ClickHouse from 20.10) at the
@@ -420,13 +418,13 @@ TEST(NativeConnection, NestedCommentsAreRefusedWhereTheServerDoesNotNestThem) {
           Params().set("db", " OR 1 = 1 OR name = "));
   refused("SELECT /* /* */ 1 AS x", Params());
   EXPECT_TRUE(conn->usable());
-  EXPECT_EQ(conn->execute("SELECT /* one */ 1 AS one /* two */").row(0).get<int>("one"), 1);
+  EXPECT_EQ(conn->execute("SELECT /* one */ 1 AS one /* two */").value<int>("one"), 1);
 }
 
 TEST(NativeConnection, TlsWithVerification) {
   Config config = sandbox_config("tls", true);
   auto conn = connect(config);
-  EXPECT_EQ(conn->execute("SELECT 7 AS v").row(0).get<int>("v"), 7);
+  EXPECT_EQ(conn->execute("SELECT 7 AS v").value<int>("v"), 7);
   config.tls.ca_file.clear();  // the system store does not trust the sandbox's certificate
   EXPECT_THROW(connect(config), Error);
 }
@@ -453,10 +451,10 @@ TEST(NativeConnection, InsertStatementsThroughExecute) {
     EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
   }
   EXPECT_TRUE(conn->usable());
-  EXPECT_EQ(conn->execute("SELECT count() AS n FROM exec_insert").row(0).get<int>("n"), 10);
+  EXPECT_EQ(conn->execute("SELECT count() AS n FROM exec_insert").value<int>("n"), 10);
   // An INSERT without data inserts nothing, successfully.
   conn->execute("INSERT INTO exec_insert FORMAT TabSeparated");
-  EXPECT_EQ(conn->execute("SELECT count() AS n FROM exec_insert").row(0).get<int>("n"), 10);
+  EXPECT_EQ(conn->execute("SELECT count() AS n FROM exec_insert").value<int>("n"), 10);
 }
 
 }  // namespace

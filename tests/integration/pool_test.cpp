@@ -132,12 +132,10 @@ TEST(PoolSession, NoCallerInheritsAnothersSession) {
     chconn::Lease lease = db.lease();
     lease->execute("CREATE TEMPORARY TABLE ids (id UInt64)");
     lease->execute("INSERT INTO ids SELECT number FROM numbers(2)");
-    EXPECT_EQ(lease->execute("SELECT count() AS n FROM ids").row(0).get<std::uint64_t>("n"), 2u);
+    EXPECT_EQ(lease->execute("SELECT count() AS n FROM ids").value<std::uint64_t>("n"), 2u);
   }
   const auto max_block_size = [&] {
-    return db.execute("SELECT value FROM system.settings WHERE name = 'max_block_size'")
-        .row(0)
-        .get<std::string>("value");
+    return db.execute("SELECT value FROM system.settings WHERE name = 'max_block_size'").value<std::string>("value");
   };
   const std::string fresh = max_block_size();
   ASSERT_NE(fresh, "4321");
@@ -152,10 +150,9 @@ TEST(PoolSession, NoCallerInheritsAnothersSession) {
   initialize(kept, keep);
   Client sticky(kept, "pooled");
   sticky.execute("SET max_block_size = 4321");
-  EXPECT_EQ(sticky.execute("SELECT value FROM system.settings WHERE name = 'max_block_size'")
-                .row(0)
-                .get<std::string>("value"),
-            "4321");
+  EXPECT_EQ(
+      sticky.execute("SELECT value FROM system.settings WHERE name = 'max_block_size'").value<std::string>("value"),
+      "4321");
 }
 
 TEST(PoolReuse, ConcurrentLeasesStayWithinMaxSize) {

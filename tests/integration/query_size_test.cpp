@@ -39,7 +39,7 @@ TEST(QuerySizeOn1816, TextLongerThanTheServerReadsIsRefusedBeforeSending) {
     EXPECT_TRUE(contains(e.what(), "16777215")) << e.what();
   }
   EXPECT_TRUE(conn->usable());
-  EXPECT_EQ(conn->execute("SELECT 1 AS x").row(0).get<int>("x"), 1);
+  EXPECT_EQ(conn->execute("SELECT 1 AS x").value<int>("x"), 1);
 }
 
 // The limit is exact: 16 MiB - 1 bytes of text reach the server (which then refuses them for
@@ -70,7 +70,7 @@ TEST(QuerySizeOn1816, LimitIsExact) {
     EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
   }
   EXPECT_TRUE(conn->usable());
-  EXPECT_EQ(conn->execute("SELECT count() AS n FROM big_values").row(0).get<std::uint64_t>("n"), 0u);
+  EXPECT_EQ(conn->execute("SELECT count() AS n FROM big_values").value<std::uint64_t>("n"), 0u);
 }
 
 // A max_query_size the caller set (per query or in the Config) is checked before sending: the
@@ -88,7 +88,7 @@ TEST(QuerySizeOn1816, CallersMaxQuerySizeIsCheckedBeforeSending) {
     EXPECT_TRUE(contains(e.what(), "2000 bytes")) << e.what();
   }
   EXPECT_TRUE(conn->usable());
-  EXPECT_EQ(conn->execute(select_of_size(900), options).row(0).get<std::uint64_t>("n"), 900u - 22u);
+  EXPECT_EQ(conn->execute(select_of_size(900), options).value<std::uint64_t>("n"), 900u - 22u);
 
   Config config = test::sandbox_config();
   config.settings.set("max_query_size", "1000");
@@ -97,7 +97,7 @@ TEST(QuerySizeOn1816, CallersMaxQuerySizeIsCheckedBeforeSending) {
   // A larger limit for one query overrides the Config's: the server reads 2000 bytes then.
   QueryOptions larger;
   larger.settings.set("max_query_size", "4000");
-  EXPECT_EQ(limited->execute(select_of_size(2000), larger).row(0).get<std::uint64_t>("n"), 2000u - 22u);
+  EXPECT_EQ(limited->execute(select_of_size(2000), larger).value<std::uint64_t>("n"), 2000u - 22u);
 }
 
 }  // namespace

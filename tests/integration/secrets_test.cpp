@@ -236,7 +236,7 @@ TEST(Secrets, PasswordAppearsInNoMessageLogOrPrintedConfig) {
     Config config = sentinel_config(collected);
     auto conn = test::connect(config);
     collected.add("peer", conn->peer());
-    EXPECT_EQ(conn->execute("SELECT 1 AS v").row(0).get<int>("v"), 1);
+    EXPECT_EQ(conn->execute("SELECT 1 AS v").value<int>("v"), 1);
     collected.expect_error("unknown table", [&] { conn->execute("SELECT * FROM no_such_table_secrets"); });
     collected.expect_error("syntax error", [&] { conn->execute("SELEC 1"); });
     collected.expect_error("unknown setting", [&] {

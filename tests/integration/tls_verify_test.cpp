@@ -51,7 +51,7 @@ Error connect_fails(const Config& config) {
 // The number of queries the server has started so far (each read counts itself).
 std::uint64_t server_query_count() {
   auto conn = test::connect_sandbox("tls");
-  return conn->execute("SELECT value FROM system.events WHERE event = 'Query'").row(0).get<std::uint64_t>("value");
+  return conn->execute("SELECT value FROM system.events WHERE event = 'Query'").value<std::uint64_t>("value");
 }
 
 TEST(TlsVerify, OnByDefault) {
@@ -63,10 +63,10 @@ TEST(TlsVerify, RightCaConnects) {
   Config config = test::sandbox_config("tls", true);
   ASSERT_FALSE(config.tls.ca_file.empty());
   auto conn = test::connect(config);
-  EXPECT_EQ(conn->execute("SELECT 1 AS v").row(0).get<int>("v"), 1);
+  EXPECT_EQ(conn->execute("SELECT 1 AS v").value<int>("v"), 1);
   // The certificate names localhost too.
   config.hosts = {{"localhost", config.hosts.front().port}};
-  EXPECT_EQ(test::connect(config)->execute("SELECT 2 AS v").row(0).get<int>("v"), 2);
+  EXPECT_EQ(test::connect(config)->execute("SELECT 2 AS v").value<int>("v"), 2);
 }
 
 TEST(TlsVerify, SystemStoreDoesNotTrustSelfSigned) {
@@ -125,15 +125,15 @@ TEST(TlsVerify, VerifyFalseConnects) {
   Config config = test::sandbox_config("tls", true);
   config.tls.ca_file.clear();
   config.tls.verify = false;
-  EXPECT_EQ(test::connect(config)->execute("SELECT 3 AS v").row(0).get<int>("v"), 3);
+  EXPECT_EQ(test::connect(config)->execute("SELECT 3 AS v").value<int>("v"), 3);
   // The opt-out covers the name as well.
   config.tls.server_name = "not-localhost";
-  EXPECT_EQ(test::connect(config)->execute("SELECT 4 AS v").row(0).get<int>("v"), 4);
+  EXPECT_EQ(test::connect(config)->execute("SELECT 4 AS v").value<int>("v"), 4);
   // And it is reachable from a DSN.
   const Config from_dsn = Config::from_dsn("clickhouse://127.0.0.1:" + std::to_string(config.hosts.front().port) +
                                            "?secure=true&tls_verify=false");
   EXPECT_FALSE(from_dsn.tls.verify);
-  EXPECT_EQ(test::connect(from_dsn)->execute("SELECT 5 AS v").row(0).get<int>("v"), 5);
+  EXPECT_EQ(test::connect(from_dsn)->execute("SELECT 5 AS v").value<int>("v"), 5);
 }
 
 TEST(TlsVerify, SecureAgainstPlainPortFailsWithoutFallback) {

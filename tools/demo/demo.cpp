@@ -121,7 +121,7 @@ int run() {
   const auto insert_start = std::chrono::steady_clock::now();
   db.insert("chconn_demo.events", blocks);
   const double insert_s = seconds_since(insert_start);
-  const auto inserted = db.execute("SELECT count() AS n FROM chconn_demo.events").row(0).get<std::uint64_t>("n");
+  const auto inserted = db.execute("SELECT count() AS n FROM chconn_demo.events").value<std::uint64_t>("n");
   std::printf("  %zu blocks sent in %.3f s (%.1f M rows/s); the server counts %llu rows\n", blocks.size(), insert_s,
               static_cast<double>(k_rows) / insert_s / 1e6, static_cast<unsigned long long>(inserted));
   ok = ok && inserted == k_rows;
@@ -161,7 +161,7 @@ int run() {
       db.execute("SELECT count() AS n FROM chconn_demo.events WHERE user = {user:String}", params);
   std::cout << "  rows for a hostile user name: " << by_user.row(0).get<std::uint64_t>("n")
             << " (and the table is still there: "
-            << db.execute("SELECT count() AS n FROM chconn_demo.events").row(0).get<std::uint64_t>("n") << " rows)\n";
+            << db.execute("SELECT count() AS n FROM chconn_demo.events").value<std::uint64_t>("n") << " rows)\n";
 
   step("errors a caller sees");
   std::cout << "  a syntax error:\n";
@@ -181,8 +181,7 @@ int run() {
   chconn::ConnectionFactory other;
   chconn::initialize(other, wrong);
   ok = expect_error(chconn::ErrorKind::server, [&] { chconn::Client(other).execute("SELECT 1"); }) && ok;
-  std::cout << "  and the pool still works: SELECT 1 = " << db.execute("SELECT 1 AS one").row(0).get<int>("one")
-            << "\n";
+  std::cout << "  and the pool still works: SELECT 1 = " << db.execute("SELECT 1 AS one").value<int>("one") << "\n";
 
   step("the strategy's counters");
   const chconn::StrategyStats s = db.factory().get(db.strategy())->stats();

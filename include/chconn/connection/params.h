@@ -6,21 +6,30 @@
 // value is checked against the type (a number must be a number of that width) or quoted and
 // escaped, so that no value can change the structure of the query.
 //
+// Values are given as text, or as the C++ values ResultRow::get<T>() reads (chconn::ResultValue):
+// integers of every width, double, Decimal, UUID, IPv4, IPv6, std::chrono::sys_days (a date),
+// sys_seconds and sys_time<D> (an instant in UTC), and std::optional of those (nullopt is NULL).
+// Each becomes the text the server's parsers read, through the same literal writer and checks.
+//
 // Thread safety: a value type.
 //
 // Example:
+//   using namespace std::chrono;
 //   conn.execute("SELECT * FROM events WHERE user = {user:String} AND day >= {from:Date}",
-//                chconn::Params().set("user", name).set("from", "2024-01-01"));
+//                chconn::Params().set("user", name).set("from", sys_days(2024y / January / 1)));
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <optional>
+#include <ratio>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "chconn/core/sql.h"
+#include "chconn/wire/types.h"
 
 namespace chconn {
 
@@ -28,6 +37,10 @@ struct Param {
   std::string name;
   std::string value;  // the value in ClickHouse's text form ("42", "2024-01-01", "[1,2]")
   bool is_null = false;
+  // The ClickHouse type whose text `value` is, where the text alone would be read otherwise:
+  // "DateTime('UTC')" or "DateTime64(p, 'UTC')" for a time point, whose text is in UTC while the
+  // server reads a bare date-time in its own time zone. Empty for all other values.
+  std::string text_type;
 
   friend bool operator==(const Param&, const Param&) = default;
 };
@@ -40,12 +53,54 @@ class Params {
   Params& set(std::string name, std::string_view text);
   Params& set(std::string name, const char* text) { return set(std::move(name), std::string_view(text)); }
   Params& set(std::string name, const std::string& text) { return set(std::move(name), std::string_view(text)); }
-  template <std::integral T>
-  Params& set(std::string name, T value) {
+  // Integers in decimal, bool as 1 or 0 (char is not a number here; see detail::StandardInteger).
+  template <class T>
+  requires(detail::StandardInteger<T> || std::same_as<T, bool>) Params& set(std::string name, T value) {
     if constexpr (std::same_as<T, bool>) return set(std::move(name), std::string_view(value ? "1" : "0"));
     else return set(std::move(name), std::string_view(std::to_string(value)));
   }
+  Params& set(std::string name, Int128 value);
+  Params& set(std::string name, UInt128 value);
+  Params& set(std::string name, const Int256& value);
+  Params& set(std::string name, const UInt256& value);
+  // The shortest text that reads back as the same double; inf, -inf and nan as the server spells them.
   Params& set(std::string name, double value);
+  Params& set(std::string name, const Decimal& value);  // exact: "-1.50"
+  Params& set(std::string name, const UUID& value);
+  Params& set(std::string name, IPv4 value);
+  Params& set(std::string name, const IPv6& value);
+  // A date as YYYY-MM-DD (for Date and Date32 placeholders, or any type the server casts a date to).
+  // Throws Error(usage) outside the years 0000-9999.
+  Params& set(std::string name, std::chrono::sys_days day);
+  // An instant: the UTC date-time text with as many fractional digits as D has (none for seconds
+  // or coarser, 3 for milliseconds...), marked as UTC (Param::text_type) so that the literal is
+  // CAST(toDateTime('2024-02-29 12:00:00', 'UTC') AS T) for a placeholder of type T: the same
+  // instant whatever the server's or T's time zone. D is a whole number of seconds or 1/10^k of one
+  // (k <= 9, DateTime64's precisions). Throws Error(usage) outside the years 0000-9999. A
+  // connection whose server binds parameters itself substitutes such values client-side, as it
+  // could not say which time zone their text is in.
+  template <class Rep, class Period>
+  requires detail::StandardInteger<Rep> &&
+      ((Period::den == 1 && Period::num > 0) ||
+       (Period::num == 1 && (Period::den == 10 || Period::den == 100 || Period::den == 1000 || Period::den == 10'000 ||
+                             Period::den == 100'000 || Period::den == 1'000'000 || Period::den == 10'000'000 ||
+                             Period::den == 100'000'000 || Period::den == 1'000'000'000)))
+          Params& set(std::string name, std::chrono::sys_time<std::chrono::duration<Rep, Period>> time) {
+    const Int128 count = time.time_since_epoch().count();
+    if constexpr (Period::den == 1)
+      return set_time(std::move(name), count * Period::num, 0);
+    else {
+      std::uint32_t digits = 0;
+      for (std::intmax_t d = Period::den; d > 1; d /= 10) ++digits;
+      return set_time(std::move(name), count, digits);
+    }
+  }
+  // nullopt is NULL, as set_null(name).
+  template <class T>
+  Params& set(std::string name, const std::optional<T>& value) {
+    if (!value) return set_null(std::move(name));
+    return set(std::move(name), *value);
+  }
   Params& set_null(std::string name);
 
   // Adds every value of `more`. A name already set here is Error(usage) ("given twice"): the
@@ -62,6 +117,10 @@ class Params {
   friend bool operator==(const Params&, const Params&) = default;
 
  private:
+  // An instant of `ticks` 10^-digits seconds since the epoch, as UTC text of `digits` decimals.
+  Params& set_time(std::string name, Int128 ticks, std::uint32_t digits);
+  Params& set_typed(std::string name, std::string text, std::string text_type);
+
   std::vector<Param> items_;
 };
 

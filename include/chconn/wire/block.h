@@ -66,15 +66,22 @@ class Block {
   ColumnRef find(std::string_view name) const noexcept;
   // The column named `name`; throws Error(usage) naming the missing column.
   const ColumnRef& column(std::string_view name) const;
-  // Typed access: column_as<ColumnUInt64>("id").
+  // Typed access: column_as<ColumnUInt64>("id"). Deleted on a temporary Block: a column cannot be
+  // copied, so the reference would be all that is left of a column the temporary may own alone.
+  // (The accessors above return references too, but what they refer to, a name or a shared
+  // pointer, is copied in any ordinary use; those stay usable on a temporary.)
   template <class C>
-  C& column_as(std::string_view name) const {
+  C& column_as(std::string_view name) const& {
     return column_cast<C>(*column(name));
   }
   template <class C>
-  C& column_as(std::size_t i) const {
+  C& column_as(std::size_t i) const& {
     return column_cast<C>(*column(i));
   }
+  template <class C>
+  C& column_as(std::string_view name) const&& = delete;
+  template <class C>
+  C& column_as(std::size_t i) const&& = delete;
 
   // Throws Error(usage) unless every column has the same number of rows (columns can grow after
   // being appended, so write_block() checks again).

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <compare>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -57,6 +58,23 @@ enum class TypeCode : std::uint8_t {
 };
 // clang-format on
 
+// ----- The C++ value types ----------------------------------------------------------------------
+
+namespace detail {
+
+template <class T, class... U>
+concept OneOf = (std::same_as<T, U> || ...);
+
+// The standard integer types, each a type of its own even where two have the same width (long and
+// long long on LP64). Not bool, char, wchar_t or char8/16/32_t: those are characters (and char's
+// signedness depends on the platform). Not __int128 either, which g++ counts as std::integral in
+// its GNU modes only: Int128 and UInt128 below are named wherever they are accepted.
+template <class T>
+concept StandardInteger = OneOf<T, signed char, short, int, long, long long, unsigned char, unsigned short, unsigned,
+                                unsigned long, unsigned long long>;
+
+}  // namespace detail
+
 // ----- Wide integers -----------------------------------------------------------------------------
 
 // 128-bit integers are the compiler's own (g++ and clang on 64-bit targets); __extension__ keeps
@@ -81,6 +99,12 @@ struct Int256 {
     const std::uint64_t fill = v < 0 ? ~std::uint64_t{0} : 0;
     return Int256{{static_cast<std::uint64_t>(v), fill, fill, fill}};
   }
+  // Sign-extends a 128-bit value (a separate name: an overload of from() would make from(1) ambiguous).
+  static constexpr Int256 from_int128(Int128 v) noexcept {
+    const std::uint64_t fill = v < 0 ? ~std::uint64_t{0} : 0;
+    return Int256{
+        {static_cast<std::uint64_t>(v), static_cast<std::uint64_t>(static_cast<UInt128>(v) >> 64), fill, fill}};
+  }
   constexpr bool negative() const noexcept { return (limbs[3] >> 63) != 0; }
   friend constexpr bool operator==(const Int256&, const Int256&) = default;
 };
@@ -96,6 +120,30 @@ std::string to_string(const UInt256& v);
 std::string format_decimal(std::int64_t raw, std::uint32_t scale);
 std::string format_decimal(Int128 raw, std::uint32_t scale);
 std::string format_decimal(const Int256& raw, std::uint32_t scale);
+
+// ----- Decimal values ----------------------------------------------------------------------------
+
+// An exact decimal number, unscaled / 10^scale: the value of a Decimal(P, S) column of any width
+// (the unscaled integer widened to 256 bits), and a value for query parameters.
+// Decimal{Int256::from(-150), 2} is -1.50. Comparison is by value, so 1.50 == 1.5 and the ordering
+// is weak (equal values may differ in scale). Every operation throws Error(usage) for a scale above
+// 76, the most a ClickHouse Decimal has.
+//
+// Example:
+//   chconn::Decimal price{chconn::Int256::from(1999), 2};
+//   chconn::to_string(price);      // "19.99", exact
+//   static_cast<double>(price);    // 19.99, the nearest double
+struct Decimal {
+  Int256 unscaled;
+  std::uint32_t scale = 0;  // digits after the point
+
+  // The nearest double (ties to even). Approximate, as a double is for most decimal fractions.
+  explicit operator double() const;
+  friend bool operator==(const Decimal& a, const Decimal& b);
+  friend std::weak_ordering operator<=>(const Decimal& a, const Decimal& b);
+};
+// Exact text with exactly `scale` digits after the point: "-1.50", "0.001", "12".
+std::string to_string(const Decimal& value);
 
 // ----- UUID and IP addresses ---------------------------------------------------------------------
 
@@ -121,6 +169,14 @@ struct IPv6 {
 
 // IPv4 addresses are stored as the numeric address in a std::uint32_t: 1.2.3.4 is 0x01020304.
 std::string ipv4_to_string(std::uint32_t address);
+
+// An IPv4 address as a value of its own (what ResultRow::get<IPv4>() gives and Params::set takes),
+// so that it is not mistaken for a number: the numeric address, as ColumnIPv4 stores it.
+struct IPv4 {
+  std::uint32_t address = 0;  // 1.2.3.4 is 0x01020304
+  friend constexpr bool operator==(const IPv4&, const IPv4&) = default;
+};
+std::string to_string(const IPv4& address);  // dotted quad: "1.2.3.4"
 std::string to_string(const IPv6& address);  // RFC 5952 text ("::1", "2001:db8::ff00:42:8329")
 
 // ----- Types -------------------------------------------------------------------------------------

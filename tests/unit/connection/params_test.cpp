@@ -4,6 +4,10 @@
 // places by an oracle written independently of the library's own check.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
+#include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -105,6 +109,73 @@ TEST(Params, MissingAndUnusedValuesAreUsageErrors) {
   EXPECT_EQ(sub("SELECT 1", Params()), "SELECT 1");
 }
 
+TEST(Params, TypedValuesBecomeTheirText) {
+  using namespace std::chrono;
+  const auto text = [](const Params& p) { return p.begin()->value; };
+  const auto text_type = [](const Params& p) { return p.begin()->text_type; };
+  // A date is its calendar text, which Date, Date32 and DateTime all read.
+  EXPECT_EQ(text(Params().set("d", sys_days(2024y / February / 29))), "2024-02-29");
+  EXPECT_EQ(text(Params().set("d", sys_days(1900y / January / 1))), "1900-01-01");
+  EXPECT_EQ(sub("SELECT {d:Date32}", Params().set("d", sys_days(1969y / December / 31))),
+            "SELECT  CAST('1969-12-31' AS Date32) ");
+  // An instant is UTC text, cast from a UTC type to the placeholder's, whatever its time zone.
+  const sys_seconds noon = sys_days(2024y / February / 29) + 12h + 34min + 56s;
+  EXPECT_EQ(text(Params().set("t", noon)), "2024-02-29 12:34:56");
+  EXPECT_EQ(text_type(Params().set("t", noon)), "DateTime('UTC')");
+  EXPECT_EQ(sub("SELECT {t:DateTime}", Params().set("t", noon)),
+            "SELECT  CAST(toDateTime('2024-02-29 12:34:56', 'UTC') AS DateTime) ");
+  EXPECT_EQ(sub("SELECT {t:Nullable(DateTime('Asia/Tokyo'))}", Params().set("t", noon)),
+            "SELECT  CAST(toDateTime('2024-02-29 12:34:56', 'UTC') AS DateTime('Asia/Tokyo')) ");
+  EXPECT_EQ(sub("SELECT {t:DateTime('UTC')}", Params().set("t", noon)),
+            "SELECT  toDateTime('2024-02-29 12:34:56', 'UTC') ");
+  EXPECT_EQ(sub("SELECT {t:String}", Params().set("t", noon)), "SELECT  '2024-02-29 12:34:56' ");
+  EXPECT_EQ(text(Params().set("t", sys_time<minutes>(sys_days(2000y / January / 1) + 90min))), "2000-01-01 01:30:00");
+  // Sub-second precision: D's digits, and the fraction of an instant before 1970 counts forward.
+  const Params ms = Params().set("t", sys_time<milliseconds>(-1ms));
+  EXPECT_EQ(text(ms), "1969-12-31 23:59:59.999");
+  EXPECT_EQ(text_type(ms), "DateTime64(3, 'UTC')");
+  EXPECT_EQ(sub("SELECT {t:DateTime64(3)}", ms),
+            "SELECT  CAST(toDateTime64('1969-12-31 23:59:59.999', 3, 'UTC') AS DateTime64(3)) ");
+  EXPECT_EQ(text(Params().set("t", sys_time<nanoseconds>(nanoseconds(1)))), "1970-01-01 00:00:00.000000001");
+  EXPECT_EQ(text(Params().set("t", sys_time<duration<std::int32_t, std::deci>>(duration<std::int32_t, std::deci>(-1)))),
+            "1969-12-31 23:59:59.9");
+  // Outside the years a date text has: refused, the value not echoed.
+  test::expect_error(ErrorKind::usage, [] { Params().set("d", sys_days(10000y / January / 1)); }, {"'d'", "0000-9999"});
+  test::expect_error(ErrorKind::usage, [] { Params().set("d", sys_days(-1y / December / 31)); }, {"0000-9999"});
+  test::expect_error(ErrorKind::usage,
+                     [] { Params().set("t", sys_seconds(seconds(std::numeric_limits<std::int64_t>::max()))); },
+                     {"0000-9999"});
+  test::expect_error(ErrorKind::usage,
+                     [] { Params().set("t", sys_time<minutes>(minutes(std::numeric_limits<std::int64_t>::min()))); },
+                     {"0000-9999"});
+  EXPECT_EQ(text(Params().set("d", sys_days(0y / January / 1))), "0000-01-01");
+  EXPECT_EQ(text(Params().set("d", sys_days(9999y / December / 31))), "9999-12-31");
+
+  // The other value types: their canonical text, plain (no text type).
+  const Params d = Params().set("x", Decimal{Int256::from(-150), 2});
+  EXPECT_EQ(text(d), "-1.50");
+  EXPECT_EQ(text_type(d), "");
+  EXPECT_EQ(sub("SELECT {x:Decimal(9, 2)}", d), "SELECT  CAST('-1.50' AS Decimal(9, 2)) ");
+  EXPECT_EQ(text(Params().set("u", *UUID::parse("00112233-4455-6677-8899-AABBCCDDEEFF"))),
+            "00112233-4455-6677-8899-aabbccddeeff");
+  EXPECT_EQ(text(Params().set("ip", IPv4{0x7f000001})), "127.0.0.1");
+  IPv6 loopback;
+  loopback.bytes[15] = 1;
+  EXPECT_EQ(text(Params().set("ip", loopback)), "::1");
+  EXPECT_EQ(text(Params().set("i", -(Int128(1) << 126) * 2)), "-170141183460469231731687303715884105728");
+  EXPECT_EQ(text(Params().set("i", Int256::from(-7))), "-7");
+  EXPECT_EQ(text(Params().set("i", 42LL)), "42");
+  EXPECT_EQ(text(Params().set("i", 42UL)), "42");
+  // std::optional: nullopt is NULL, a value its text; a typed value keeps its text type.
+  EXPECT_EQ(sub("SELECT {n:Nullable(Date)}", Params().set("n", std::optional<sys_days>())), "SELECT  NULL ");
+  EXPECT_EQ(sub("SELECT {n:Nullable(DateTime)}", Params().set("n", std::optional<sys_seconds>(noon))),
+            "SELECT  CAST(toDateTime('2024-02-29 12:34:56', 'UTC') AS DateTime) ");
+  // Setting a text again forgets the text type.
+  EXPECT_EQ(text_type(Params().set("t", noon).set("t", "2024-01-01 00:00:00")), "");
+  test::expect_error(ErrorKind::usage, [&] { sub("SELECT {t:DateTime}", Params().set("t", noon).set_null("t")); },
+                     {"NULL"});
+}
+
 // ----- the property: for any value of any type in any surroundings, substitution either refuses
 // with Error(usage) or keeps the template's tokens, the placeholder's replaced by one literal's.
 
@@ -201,7 +272,44 @@ const std::vector<std::string> k_types = {"Int8",
                                           "UUID",
                                           "Enum8('a' = 1)",
                                           "FixedString(3)",
-                                          "Nullable(Float64)"};
+                                          "Nullable(Float64)",
+                                          "Date32",
+                                          "DateTime('Asia/Tokyo')",
+                                          "DateTime64(3)",
+                                          "Nullable(DateTime64(9, 'UTC'))",
+                                          "Decimal(76, 10)",
+                                          "IPv4",
+                                          "IPv6"};
+
+// Values set from C++ values (their text, and for instants a text type the literal casts from).
+Int256 int256_min() {
+  Int256 v;
+  v.limbs[3] = std::uint64_t{1} << 63;
+  return v;
+}
+const std::vector<std::function<void(Params&)>> k_typed_values = {
+    [](Params& p) { p.set("v", std::chrono::sys_days(std::chrono::days(-719528))); },
+    [](Params& p) { p.set("v", std::chrono::sys_days(std::chrono::days(2932896))); },
+    [](Params& p) { p.set("v", std::chrono::sys_seconds(std::chrono::seconds(-1))); },
+    [](Params& p) { p.set("v", std::chrono::sys_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(-1))); },
+    [](Params& p) { p.set("v", std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(1))); },
+    [](Params& p) { p.set("v", std::optional<std::chrono::sys_seconds>()); },
+    [](Params& p) {
+      p.set("v", Decimal{int256_min(), 76});
+    },
+    [](Params& p) {
+      p.set("v", Decimal{Int256::from(-1), 0});
+    },
+    [](Params& p) { p.set("v", int256_min()); },
+    [](Params& p) { p.set("v", UInt128(0) - 1); },
+    [](Params& p) { p.set("v", *UUID::parse("ffffffff-ffff-ffff-ffff-ffffffffffff")); },
+    [](Params& p) { p.set("v", IPv4{0xffffffff}); },
+    [](Params& p) {
+      p.set("v", IPv6{{0x20, 0x01, 0x0d, 0xb8}});
+    },
+    [](Params& p) {
+      p.set("v", std::optional<Decimal>(Decimal{Int256::from(5), 1}));
+    }};
 
 const std::vector<std::string> k_values = {"0",
                                            "1",
@@ -260,13 +368,18 @@ TEST(ParamsProperty, NoValueChangesTheTokenStructure) {
     const std::string& type = k_types[type_pick(rng)];
     std::string value = k_values[value_pick(rng)];
     if (i % 3 == 0) value = random_text(rng, len(rng) + 1);  // arbitrary bytes too
+    Params params;
+    if (i % 3 == 1)
+      k_typed_values[i / 3 % k_typed_values.size()](params);  // a C++ value
+    else
+      params.set("v", value);
     const bool blanks = i % 4 == 0;
     const std::string prefix = "SELECT " + random_text(rng, len(rng)) + (blanks ? " " : "");
     const std::string suffix = (blanks ? " " : "") + random_text(rng, len(rng)) + " , 'end'";
     const std::string placeholder = "{v:" + type + "}";
     std::string result;
     try {
-      result = sub(prefix + placeholder + suffix, Params().set("v", value));
+      result = sub(prefix + placeholder + suffix, params);
     } catch (const Error& e) {
       ASSERT_EQ(e.kind(), ErrorKind::usage) << e.what();
       ++refused;
@@ -274,7 +387,7 @@ TEST(ParamsProperty, NoValueChangesTheTokenStructure) {
     }
     ++substituted;
     ASSERT_TRUE(keeps_structure(prefix, placeholder, suffix, result))
-        << "template: " << prefix + placeholder + suffix << "\nvalue: " << value;
+        << "template: " << prefix + placeholder + suffix << "\nvalue: " << params.begin()->value;
   }
   // Ordinary surroundings: every value of the type substitutes (the check does not make the
   // feature useless).

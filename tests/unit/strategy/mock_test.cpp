@@ -31,7 +31,7 @@ TEST(MockExample, ScriptedQueriesAndRecord) {
                     {.error = chconn::Error(chconn::ErrorKind::network, "connection reset by peer")});
 
   chconn::Lease lease = mock->acquire();
-  EXPECT_EQ(lease->execute("SELECT count() AS n FROM users").row(0).get<std::uint64_t>("n"), 42u);
+  EXPECT_EQ(lease->execute("SELECT count() AS n FROM users").value<std::uint64_t>("n"), 42u);
   EXPECT_THROW(lease->insert("audit", block), chconn::Error);
   EXPECT_FALSE(lease->usable());  // a network error breaks the connection
 
