@@ -403,6 +403,9 @@ bool is_read_only(std::string_view statement) noexcept {
 }
 
 bool has_nested_comment(std::string_view text) noexcept {
+  // Nesting needs two openers; most statements have none, and a large one is not lexed for it.
+  const std::size_t first = text.find("/*");
+  if (first == std::string_view::npos || text.find("/*", first + 2) == std::string_view::npos) return false;
   Lexer lexer(text);
   for (Token t = lexer.next(); t.kind != TokenKind::end; t = lexer.next()) {
     if ((t.kind != TokenKind::comment && t.kind != TokenKind::unterminated) || !t.text.starts_with("/*")) continue;
