@@ -37,7 +37,10 @@ void ConnectionFlags::add_to(CLI::App& app) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--connect-timeout", connect_timeout,
                  "connect timeout, resolving the host name included, e.g. 10s, 500ms (default 10s)");
-  app.add_option("--query-timeout", query_timeout, "whole-query timeout, e.g. 600s, 1h (default 600s)");
+  app.add_option(
+      "--query-timeout", query_timeout,
+      "a query's run time, e.g. 600s, 1h (default 600s); when it expires the query is cancelled and drained for up "
+      "to cancel_drain_timeout (DSN, default 5s) more");
 }
 
 Config ConnectionFlags::to_config() const {
