@@ -49,11 +49,12 @@ std::string_view trim(std::string_view s) {
               "the value of query parameter '" + p.name + "' is not a valid " + p.type + ": " + std::string(why));
 }
 
-// A negative number in parentheses, so that no '-' or other operator before it can join with its
-// sign ("--" would start a comment).
-std::string signed_literal(std::string text) {
-  if (!text.empty() && text.front() == '-') return "(" + text + ")";
-  return text;
+// A checked number as a value of the placeholder's type: CAST('text' AS Type). A bare literal
+// would take the smallest type that holds it (-{x:Int64} with -128 was -(-128) of Int8, so -128;
+// {x:Float32} with 0.1 a Float64), and one starting with '-' could join an operator before it
+// ("--" starts a comment). The cast is a word, a string and a type name: no neighbour joins it.
+std::string typed_number(const TypeRef& type, std::string_view text) {
+  return "CAST(" + sql::quote_string(text) + " AS " + type->name() + ")";
 }
 
 // An integer literal checked to fit the type's range.
@@ -67,7 +68,7 @@ std::string integer_literal(const Placeholder& p, const TypeRef& type, std::stri
     for (std::size_t i = k; i < t.size(); ++i)
       if (t[i] < '0' || t[i] > '9') bad_value(p, "expected an integer");
     // The server checks the range of the wide types when it casts.
-    return "CAST(" + sql::quote_string(t) + " AS " + type->name() + ")";
+    return typed_number(type, t);
   }
   if (is_signed) {
     std::int64_t v = 0;
@@ -76,18 +77,18 @@ std::string integer_literal(const Placeholder& p, const TypeRef& type, std::stri
     const std::int64_t lo = bits == 64 ? std::numeric_limits<std::int64_t>::min() : -(std::int64_t{1} << (bits - 1));
     const std::int64_t hi = bits == 64 ? std::numeric_limits<std::int64_t>::max() : (std::int64_t{1} << (bits - 1)) - 1;
     if (v < lo || v > hi) bad_value(p, "out of range");
-    return signed_literal(std::to_string(v));
+    return typed_number(type, std::to_string(v));
   }
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec != std::errc() || end != t.data() + t.size()) bad_value(p, "expected a non-negative integer");
   if (bits < 64 && v > (std::uint64_t{1} << bits) - 1) bad_value(p, "out of range");
-  return std::to_string(v);
+  return typed_number(type, std::to_string(v));
 }
 
 // A float in canonical form: the shortest text that reads back as the same double, with a point or
 // an exponent so that the server reads a float; inf and nan as the server spells them.
-std::string float_literal(const Placeholder& p, std::string_view text) {
+std::string float_literal(const Placeholder& p, const TypeRef& type, std::string_view text) {
   std::string_view t = trim(text);
   if (t.empty()) bad_value(p, "it is empty");
   bool negative = false;
@@ -96,8 +97,8 @@ std::string float_literal(const Placeholder& p, std::string_view text) {
     t.remove_prefix(1);
   }
   if (!t.empty() && (t.front() == '+' || t.front() == '-')) bad_value(p, "expected one sign at most");
-  if (t == "inf") return negative ? "(-inf)" : "inf";
-  if (t == "nan" && !negative) return "nan";
+  if (t == "inf") return typed_number(type, negative ? "-inf" : "inf");
+  if (t == "nan" && !negative) return typed_number(type, "nan");
   // Digits, '.', and an exponent only: hex floats, "infinity" spellings and signs inside refused.
   for (char c : t) {
     if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+')) {
@@ -113,7 +114,7 @@ std::string float_literal(const Placeholder& p, std::string_view text) {
   (void)out_ec;  // 64 bytes hold any double's shortest form
   std::string literal(buf, out_end);
   if (literal.find_first_of(".e") == std::string::npos) literal += ".0";
-  return signed_literal(std::move(literal));
+  return typed_number(type, literal);
 }
 
 // `text` read as `type`. A date-time is read by the function that takes its time zone:
@@ -161,13 +162,36 @@ std::string literal_for(const Placeholder& p, const TypeRef& type, const Param& 
     case TypeCode::Int128: return integer_literal(p, type, v, true, 128);
     case TypeCode::Int256: return integer_literal(p, type, v, true, 256);
     case TypeCode::Float32:
-    case TypeCode::Float64: return float_literal(p, v);
+    case TypeCode::Float64: return float_literal(p, type, v);
     case TypeCode::String: return sql::quote_string(v);
     default:
       // Dates, UUIDs, enums, decimals, arrays, tuples...: the server parses the quoted text as the
       // type. The type's canonical name comes from our parser, never from the value.
       return "CAST(" + sql::quote_string(v) + " AS " + type->name() + ")";
   }
+}
+
+// The value of a placeholder right after '.' (t.{i:UInt8}, a tuple element): the server takes only
+// a bare non-negative integer there, which is what the value must be (checked for its type).
+std::string element_index_literal(const Placeholder& p, const TypeRef& type, const Param& param) {
+  switch (type->code()) {
+    case TypeCode::UInt8:
+    case TypeCode::UInt16:
+    case TypeCode::UInt32:
+    case TypeCode::UInt64:
+    case TypeCode::Int8:
+    case TypeCode::Int16:
+    case TypeCode::Int32:
+    case TypeCode::Int64: break;
+    default: bad_value(p, "after '.' (a tuple element) the placeholder must have an integer type");
+  }
+  if (param.is_null) bad_value(p, "NULL is not a tuple element");
+  (void)literal_for(p, type, param);  // the type's checks: digits, range
+  const std::string_view t = trim(param.value);
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || end != t.data() + t.size()) bad_value(p, "after '.' (a tuple element) it must be 0 or more");
+  return std::to_string(v);
 }
 
 // Tries to read a placeholder at the '{' token `open`; `lexer` is just after it. Returns nullopt
@@ -407,7 +431,10 @@ Substitution substitute(std::string_view text, const Params& params) {
         throw Error(ErrorKind::usage, "query parameter '" + p.name + "' has an unknown type '" + p.type + "'")
             .with_cause(e);
       }
-      literal = literal_for(p, type, *param);
+      std::size_t before = p.offset;
+      while (before > 0 && is_space(text[before - 1])) --before;
+      const bool after_dot = before > 0 && text[before - 1] == '.';
+      literal = after_dot ? element_index_literal(p, type, *param) : literal_for(p, type, *param);
     }
     out.append(text.substr(pos, p.offset - pos));
     out += ' ';

@@ -366,6 +366,18 @@ TEST(NativeConnection, NegativeParametersCannotCommentOutTheQuery) {
   EXPECT_EQ(kept.row(0).get<std::int64_t>("v"), 101);
   EXPECT_EQ(kept.row(0).get<std::string>("w"), "kept");
 
+  // A value has its placeholder's type, as the server computes it: -{x:Int64} with -128 is 128
+  // (a bare literal was Int8, where -(-128) is -128), and a Float32 is a Float32.
+  const Result typed =
+      conn->execute("SELECT -{x:Int64} AS v, toTypeName({x:Int64}) AS t, toTypeName({f:Float32}) AS ft",
+                    Params().set("x", -128).set("f", "0.1"));
+  EXPECT_EQ(typed.row(0).get<std::int64_t>("v"), 128);
+  EXPECT_EQ(typed.row(0).get<std::string>("t"), "Int64");
+  EXPECT_EQ(typed.row(0).get<std::string>("ft"), "Float32");
+  EXPECT_EQ(conn->execute("SELECT tupleElement((7, 8), 1) AS a, (7, 8).{i:UInt8} AS b", Params().set("i", 2))
+                .value<std::uint8_t>("b"),
+            8);
+
   // Every numeric type and spelling, right after '-', '+', '*', '/' and a word: the value arrives
   // whole and the text after it survives.
   const std::pair<std::string, std::string> values[] = {

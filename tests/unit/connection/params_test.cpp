@@ -38,9 +38,9 @@ TEST(Params, NegativeNumbersCannotFormAComment) {
   // The issue's two queries: "10-{lim:Int64}" with -1 must not become "10--1".
   const std::string q1 =
       sub("SELECT count() FROM numbers(1000) WHERE number > 10-{lim:Int64} AND number < 20", Params().set("lim", -1));
-  EXPECT_EQ(q1, "SELECT count() FROM numbers(1000) WHERE number > 10- (-1)  AND number < 20");
+  EXPECT_EQ(q1, "SELECT count() FROM numbers(1000) WHERE number > 10- CAST('-1' AS Int64)  AND number < 20");
   const std::string q2 = sub("SELECT 100-{x:Int32} AS v, 'kept' AS w", Params().set("x", -1));
-  EXPECT_EQ(q2, "SELECT 100- (-1)  AS v, 'kept' AS w");
+  EXPECT_EQ(q2, "SELECT 100- CAST('-1' AS Int32)  AS v, 'kept' AS w");
   for (const char* v : {"-1.5", "-inf", "-0", "-1e-300"}) {
     const std::string q = sub("SELECT 1-{f:Float64}, 2", Params().set("f", v));
     EXPECT_EQ(shape(q).back(), shape("2").back()) << q;
@@ -48,13 +48,26 @@ TEST(Params, NegativeNumbersCannotFormAComment) {
   }
 }
 
+// A value keeps its placeholder's type: a bare literal took the smallest type that holds it, so
+// -{x:Int64} with -128 was -(-128) of Int8, i.e. -128, and {x:Float32} with 0.1 a Float64.
+TEST(Params, NumbersKeepThePlaceholdersType) {
+  EXPECT_EQ(sub("SELECT -{x:Int64}", Params().set("x", -128)), "SELECT - CAST('-128' AS Int64) ");
+  EXPECT_EQ(sub("SELECT {x:Float32}", Params().set("x", "0.1")), "SELECT  CAST('0.1' AS Float32) ");
+  EXPECT_EQ(sub("SELECT -{x:UInt64}", Params().set("x", "18446744073709551615")),
+            "SELECT - CAST('18446744073709551615' AS UInt64) ");
+  // After '.', a tuple element: the bare index the server takes there, never negative.
+  EXPECT_EQ(sub("SELECT t.{i:UInt8}", Params().set("i", 2)), "SELECT t. 2 ");
+  test::expect_error(ErrorKind::usage, [&] { sub("SELECT t.{i:Int8}", Params().set("i", -1)); });
+  test::expect_error(ErrorKind::usage, [&] { sub("SELECT t.{s:String}", Params().set("s", "1")); });
+}
+
 TEST(Params, LiteralsAreCanonicalAndTyped) {
-  EXPECT_EQ(sub("SELECT {v:UInt8}", Params().set("v", " 7 ")), "SELECT  7 ");
-  EXPECT_EQ(sub("SELECT {v:Float64}", Params().set("v", "5")), "SELECT  5.0 ");
-  EXPECT_EQ(sub("SELECT {v:Float64}", Params().set("v", "+1e3")), "SELECT  1000.0 ");
-  EXPECT_EQ(sub("SELECT {v:Float64}", Params().set("v", "inf")), "SELECT  inf ");
-  EXPECT_EQ(sub("SELECT {v:Float32}", Params().set("v", "-inf")), "SELECT  (-inf) ");
-  EXPECT_EQ(sub("SELECT {v:Float64}", Params().set("v", "nan")), "SELECT  nan ");
+  EXPECT_EQ(sub("SELECT {v:UInt8}", Params().set("v", " 7 ")), "SELECT  CAST('7' AS UInt8) ");
+  EXPECT_EQ(sub("SELECT {v:Float64}", Params().set("v", "5")), "SELECT  CAST('5.0' AS Float64) ");
+  EXPECT_EQ(sub("SELECT {v:Float64}", Params().set("v", "+1e3")), "SELECT  CAST('1000.0' AS Float64) ");
+  EXPECT_EQ(sub("SELECT {v:Float64}", Params().set("v", "inf")), "SELECT  CAST('inf' AS Float64) ");
+  EXPECT_EQ(sub("SELECT {v:Float32}", Params().set("v", "-inf")), "SELECT  CAST('-inf' AS Float32) ");
+  EXPECT_EQ(sub("SELECT {v:Float64}", Params().set("v", "nan")), "SELECT  CAST('nan' AS Float64) ");
   EXPECT_EQ(sub("SELECT {v:Int128}", Params().set("v", "-5")), "SELECT  CAST('-5' AS Int128) ");
   EXPECT_EQ(sub("SELECT {v:Date}", Params().set("v", "2024-01-02")), "SELECT  CAST('2024-01-02' AS Date) ");
   EXPECT_EQ(sub("SELECT {v:Nullable(Int8)}", Params().set_null("v")), "SELECT  NULL ");
@@ -74,7 +87,7 @@ TEST(Params, LiteralsAreCanonicalAndTyped) {
 TEST(Params, NothingJoinsTheTextAround) {
   // A word before a string would make a hex string; letters after a number a word or a float.
   EXPECT_EQ(shape(sub("SELECT x{s:String}", Params().set("s", "41"))), shape("SELECT x '41'"));
-  EXPECT_EQ(shape(sub("SELECT {v:UInt8}e5", Params().set("v", 1))), shape("SELECT 1 e5"));
+  EXPECT_EQ(shape(sub("SELECT {v:UInt8}e5", Params().set("v", 1))), shape("SELECT CAST('1' AS UInt8) e5"));
   EXPECT_EQ(shape(sub("SELECT {s:String}'x'", Params().set("s", "a"))), shape("SELECT 'a' 'x'"));
   // Where a blank would start a comment ('#' then ' '), the query is refused, nothing sent.
   test::expect_error(ErrorKind::usage, [&] { sub("SELECT 1 #{v:UInt8}\n, 2", Params().set("v", 1)); });
@@ -85,11 +98,12 @@ TEST(Params, NothingJoinsTheTextAround) {
 
 TEST(Params, PlaceholdersOnlyOutsideStringsCommentsAndData) {
   const Params p = Params().set("v", 1);
-  EXPECT_EQ(sub("SELECT '{v:UInt8}', {v:UInt8}", p), "SELECT '{v:UInt8}',  1 ");
+  EXPECT_EQ(sub("SELECT '{v:UInt8}', {v:UInt8}", p), "SELECT '{v:UInt8}',  CAST('1' AS UInt8) ");
   EXPECT_EQ(sub("SELECT /* {v:UInt8} /* nested */ {v:UInt8} */ {v:UInt8}", p),
-            "SELECT /* {v:UInt8} /* nested */ {v:UInt8} */  1 ");
-  EXPECT_EQ(sub("SELECT {v:UInt8} # {v:UInt8}\n", p), "SELECT  1  # {v:UInt8}\n");
-  EXPECT_EQ(sub("SELECT $h${v:UInt8}$h$, {v:UInt8} // {v:UInt8}", p), "SELECT $h${v:UInt8}$h$,  1  // {v:UInt8}");
+            "SELECT /* {v:UInt8} /* nested */ {v:UInt8} */  CAST('1' AS UInt8) ");
+  EXPECT_EQ(sub("SELECT {v:UInt8} # {v:UInt8}\n", p), "SELECT  CAST('1' AS UInt8)  # {v:UInt8}\n");
+  EXPECT_EQ(sub("SELECT $h${v:UInt8}$h$, {v:UInt8} // {v:UInt8}", p),
+            "SELECT $h${v:UInt8}$h$,  CAST('1' AS UInt8)  // {v:UInt8}");
   // The data of an INSERT ... FORMAT is not SQL: never scanned for placeholders.
   EXPECT_TRUE(find_placeholders("INSERT INTO t FORMAT TSV\n{v:UInt8}\n").empty());
   EXPECT_EQ(find_placeholders("INSERT INTO t SETTINGS a = {v:UInt8} FORMAT TSV\n{w:UInt8}").size(), 1u);
