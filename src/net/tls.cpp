@@ -399,8 +399,8 @@ class TlsStream final : public Stream {
       case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
       case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
       case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-        return " (trust the CA that issued the server's certificate with tls.ca_file or tls.ca_dir; "
-               "tls.verify=false turns verification off)";
+        return " (trust the CA that issued the server's certificate: DSN ca_file or ca_dir, CLI --ca-file, "
+               "TlsOptions::ca_file; tls_verify=false or --accept-invalid-certificate turns verification off)";
       case X509_V_ERR_CERT_HAS_EXPIRED:
       case X509_V_ERR_CERT_NOT_YET_VALID: return " (check the server's certificate dates and this machine's clock)";
       default: return {};

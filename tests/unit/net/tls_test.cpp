@@ -184,7 +184,8 @@ TEST(NetTls, UntrustedCaIsRefusedWithTheReason) {
       ErrorKind::network,
       [&] { connect_tls("localhost", server.port(), {}, trusting(pki().other_ca.cert), Deadline::after(10s)); },
       {"TLS handshake with localhost (127.0.0.1:" + std::to_string(server.port()) + ")",
-       "certificate verification failed", "unable to get local issuer certificate", "tls.ca_file"});
+       "certificate verification failed", "unable to get local issuer certificate", "DSN ca_file", "--ca-file",
+       "tls_verify=false"});
 }
 
 TEST(NetTls, ExpiredCertificateIsRefused) {
