@@ -89,7 +89,9 @@ void BM_Encode(benchmark::State& state) {
   state.counters["ratio"] = static_cast<double>(data.size()) / static_cast<double>(out.size());
   state.SetLabel(std::string(to_string(method)));
 }
-BENCHMARK(BM_Encode)->Arg(static_cast<int>(Compression::none))->Arg(static_cast<int>(Compression::lz4))
+BENCHMARK(BM_Encode)
+    ->Arg(static_cast<int>(Compression::none))
+    ->Arg(static_cast<int>(Compression::lz4))
     ->Arg(static_cast<int>(Compression::zstd));
 
 // One 1 MiB frame decoded per iteration: header, checksum, decompression. Arg 1 is the size of the
@@ -115,10 +117,9 @@ void BM_Decode(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * data.size()));
   state.SetLabel(std::string(to_string(method)) + (chunk >= encoded.size() ? " in place" : " 64KiB chunks"));
 }
-BENCHMARK(BM_Decode)
-    ->ArgsProduct({{static_cast<int>(Compression::none), static_cast<int>(Compression::lz4),
-                    static_cast<int>(Compression::zstd)},
-                   {64 << 10, 4 << 20}});
+BENCHMARK(BM_Decode)->ArgsProduct({{static_cast<int>(Compression::none), static_cast<int>(Compression::lz4),
+                                    static_cast<int>(Compression::zstd)},
+                                   {64 << 10, 4 << 20}});
 
 }  // namespace
 

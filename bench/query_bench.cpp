@@ -4,12 +4,12 @@
 //   CHCONN_BENCH_PORT=9000 ./query_bench --benchmark_filter=ReadUInt64
 //
 // Figures are rows (or round trips) per second; nothing is asserted.
+#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -267,14 +267,30 @@ constexpr int k_none = static_cast<int>(chconn::Compression::none);
 constexpr int k_lz4 = static_cast<int>(chconn::Compression::lz4);
 
 BENCHMARK(BM_SelectOne)->Arg(k_none)->Arg(k_lz4)->MinTime(2.0)->UseRealTime();
-BENCHMARK(BM_ReadUInt64)->Args({k_none, 100000000})->Args({k_lz4, 100000000})->Iterations(3)->UseRealTime()
+BENCHMARK(BM_ReadUInt64)
+    ->Args({k_none, 100000000})
+    ->Args({k_lz4, 100000000})
+    ->Iterations(3)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_ReadStrings)->Args({k_none, 20000000})->Args({k_lz4, 20000000})->Iterations(3)->UseRealTime()
+BENCHMARK(BM_ReadStrings)
+    ->Args({k_none, 20000000})
+    ->Args({k_lz4, 20000000})
+    ->Iterations(3)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_InsertNull)->Args({k_none, 10000000})->Args({k_lz4, 10000000})->Iterations(3)->UseRealTime()
+BENCHMARK(BM_InsertNull)
+    ->Args({k_none, 10000000})
+    ->Args({k_lz4, 10000000})
+    ->Iterations(3)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SelectOneReplay)->Arg(k_none)->Arg(k_lz4)->MinTime(2.0)->UseRealTime();
-BENCHMARK(BM_InsertNullReplay)->Args({k_none, 10000000})->Args({k_lz4, 10000000})->Iterations(3)->UseRealTime()
+BENCHMARK(BM_InsertNullReplay)
+    ->Args({k_none, 10000000})
+    ->Args({k_lz4, 10000000})
+    ->Iterations(3)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -39,8 +39,8 @@ void log_line(std::string_view what) {
 std::uint64_t handle_request(std::uint64_t limit, std::uint64_t divisor) {
   chconn::QueryOptions options;
   options.timeout = std::chrono::seconds(10);
-  const std::string sql = "SELECT count() AS n FROM numbers(" + std::to_string(limit) +
-                          ") WHERE number % " + std::to_string(divisor) + " = 0";
+  const std::string sql = "SELECT count() AS n FROM numbers(" + std::to_string(limit) + ") WHERE number % " +
+                          std::to_string(divisor) + " = 0";
   for (int attempt = 1;; ++attempt) {
     try {
       return chconn::client().execute(sql, options).value<std::uint64_t>("n");

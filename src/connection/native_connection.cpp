@@ -426,8 +426,8 @@ struct NativeConnection::Impl {
     needs_reconnect = false;
     if (target.host.empty()) {
       mark_broken();
-      throw Error(ErrorKind::usage, "the connection to " + peer +
-                                        " cannot continue after the server's last error and cannot reconnect");
+      throw Error(ErrorKind::usage,
+                  "the connection to " + peer + " cannot continue after the server's last error and cannot reconnect");
     }
     try {
       const Deadline connect_deadline =
@@ -560,8 +560,9 @@ struct NativeConnection::Impl {
             if (block.rows() == 0) break;
             if (!same_structure(block, result.header)) {
               mark_broken();
-              throw Error(ErrorKind::protocol, "the server " + peer + " sent a data block whose columns differ from the "
-                                               "result's header; the stream is corrupt");
+              throw Error(ErrorKind::protocol, "the server " + peer +
+                                                   " sent a data block whose columns differ from the "
+                                                   "result's header; the stream is corrupt");
             }
             if (on_block) {
               (*on_block)(block);

@@ -19,9 +19,12 @@ namespace {
 // The C++ type's name in messages.
 template <class T>
 std::string cpp_name() {
-  if constexpr (std::same_as<T, bool>) return "bool";
-  else if constexpr (std::same_as<T, std::string>) return "std::string";
-  else if constexpr (std::same_as<T, std::string_view>) return "std::string_view";
+  if constexpr (std::same_as<T, bool>)
+    return "bool";
+  else if constexpr (std::same_as<T, std::string>)
+    return "std::string";
+  else if constexpr (std::same_as<T, std::string_view>)
+    return "std::string_view";
   else if constexpr (std::same_as<T, float>)
     return "float";
   else if constexpr (std::same_as<T, double>)
@@ -42,7 +45,8 @@ std::string cpp_name() {
     return "chconn::IPv4";
   else if constexpr (std::same_as<T, IPv6>)
     return "chconn::IPv6";
-  else if constexpr (std::signed_integral<T>) return "int" + std::to_string(8 * sizeof(T)) + "_t";
+  else if constexpr (std::signed_integral<T>)
+    return "int" + std::to_string(8 * sizeof(T)) + "_t";
   else
     return "uint" + std::to_string(8 * sizeof(T)) + "_t";
 }
@@ -324,9 +328,7 @@ std::string time_point_name(std::intmax_t num, std::intmax_t den, bool rep_signe
 
 std::size_t ResultRow::column_index(std::string_view name) const { return index_of(*block_, name); }
 
-bool ResultRow::is_null(std::string_view name) const {
-  return !unwrap(*block_->column(index_of(*block_, name)), row_);
-}
+bool ResultRow::is_null(std::string_view name) const { return !unwrap(*block_->column(index_of(*block_, name)), row_); }
 
 #define CHCONN_READ(T, how)                                               \
   bool ResultRow::read(std::size_t column, T& out, bool optional) const { \

@@ -21,7 +21,9 @@ inline constexpr const char* k_receive_limit = "the receive timeout";
 class SocketSource final : public wire::ByteSource {
  public:
   SocketSource(net::Stream& stream, std::chrono::milliseconds receive_timeout, std::size_t buffer_bytes)
-      : stream_(&stream), receive_timeout_(receive_timeout), buffer_(new std::uint8_t[buffer_bytes]),
+      : stream_(&stream),
+        receive_timeout_(receive_timeout),
+        buffer_(new std::uint8_t[buffer_bytes]),
         capacity_(buffer_bytes) {}
 
   // The deadline of the operation in progress; each read waits at most until the earlier of it
@@ -33,8 +35,8 @@ class SocketSource final : public wire::ByteSource {
     const Deadline read_deadline = deadline_.earliest(Deadline::after(receive_timeout_).named(k_receive_limit));
     const std::size_t n = stream_->read_some(buffer_.get(), capacity_, read_deadline);
     if (n == 0) {
-      throw Error(ErrorKind::network, "the server " + stream_->peer() +
-                                          " closed the connection in the middle of a reply");
+      throw Error(ErrorKind::network,
+                  "the server " + stream_->peer() + " closed the connection in the middle of a reply");
     }
     received_ += n;
     return {buffer_.get(), n};

@@ -809,8 +809,8 @@ LoadBalancing parse_load_balancing(std::string_view text, std::string_view what)
   for (char& ch : name) {
     if (ch == '-') ch = '_';
   }
-  for (const LoadBalancing p : {LoadBalancing::random, LoadBalancing::in_order, LoadBalancing::first_or_random,
-                                LoadBalancing::round_robin}) {
+  for (const LoadBalancing p :
+       {LoadBalancing::random, LoadBalancing::in_order, LoadBalancing::first_or_random, LoadBalancing::round_robin}) {
     if (iequals(name, to_string(p))) return p;
   }
   bad_value(text, what, "use random, in_order, first_or_random or round_robin");
@@ -1116,8 +1116,7 @@ std::string Config::to_dsn(bool redact) const {
   add_duration("pool_acquire_timeout", timeouts.pool_acquire, defaults.timeouts.pool_acquire);
   add_duration("cancel_drain_timeout", timeouts.cancel_drain, defaults.timeouts.cancel_drain);
   if (!strategy.empty()) add("strategy", strategy);
-  if (load_balancing != defaults.load_balancing)
-    add("load_balancing", std::string(chconn::to_string(load_balancing)));
+  if (load_balancing != defaults.load_balancing) add("load_balancing", std::string(chconn::to_string(load_balancing)));
   if (environment != defaults.environment) add("env", std::string(chconn::to_string(environment)));
   if (pool.max_size != defaults.pool.max_size) add("pool_max", std::to_string(pool.max_size));
   if (pool.min_idle != defaults.pool.min_idle) add("pool_min_idle", std::to_string(pool.min_idle));

@@ -247,8 +247,10 @@ class ValueWriter::Impl {
  protected:
   // A value whose text needs no escaping (dates, UUIDs, addresses), quoted as the escaping wants.
   void open_plain(std::string& out) const {
-    if (esc_ == Escaping::quoted) out += '\'';
-    else if (esc_ == Escaping::csv || esc_ == Escaping::json) out += '"';
+    if (esc_ == Escaping::quoted)
+      out += '\'';
+    else if (esc_ == Escaping::csv || esc_ == Escaping::json)
+      out += '"';
   }
   void close_plain(std::string& out) const { open_plain(out); }
   // Arbitrary bytes (strings, enum names).
@@ -301,7 +303,8 @@ class IntegerWriter final : public Impl {
 
  public:
   IntegerWriter(const Column& column, Escaping esc, const FormatOptions& options)
-      : Impl(esc), col_(column_cast<C>(column)),
+      : Impl(esc),
+        col_(column_cast<C>(column)),
         quote_(esc == Escaping::json && options.json_quote_64bit_integers && sizeof(T) >= 8) {}
 
   void append(std::string& out, std::size_t row) const override {
@@ -411,14 +414,18 @@ std::shared_ptr<const TimeZone> zone_of(const std::string& type_zone, const Form
 class DateTimeWriter final : public Impl {
  public:
   DateTimeWriter(const Column& column, Escaping esc, const FormatOptions& options)
-      : Impl(esc), col_(column_cast<ColumnDateTime>(column)), zone_(zone_of(col_.time_zone(), options)),
+      : Impl(esc),
+        col_(column_cast<ColumnDateTime>(column)),
+        zone_(zone_of(col_.time_zone(), options)),
         legacy_(options.legacy_dates) {}
 
   void append(std::string& out, std::size_t row) const override {
     const std::uint32_t t = col_[row];
     open_plain(out);
-    if (legacy_ && t == 0) out += "0000-00-00 00:00:00";
-    else append_local_date_time(out, t, *zone_, legacy_);
+    if (legacy_ && t == 0)
+      out += "0000-00-00 00:00:00";
+    else
+      append_local_date_time(out, t, *zone_, legacy_);
     close_plain(out);
   }
 
@@ -431,7 +438,9 @@ class DateTimeWriter final : public Impl {
 class DateTime64Writer final : public Impl {
  public:
   DateTime64Writer(const Column& column, Escaping esc, const FormatOptions& options)
-      : Impl(esc), col_(column_cast<ColumnDateTime64>(column)), zone_(zone_of(col_.time_zone(), options)),
+      : Impl(esc),
+        col_(column_cast<ColumnDateTime64>(column)),
+        zone_(zone_of(col_.time_zone(), options)),
         precision_(std::min<std::uint32_t>(col_.precision(), 9)) {
     for (std::uint32_t i = 0; i < precision_; ++i) scale_ *= 10;
   }
@@ -569,8 +578,10 @@ class NullableWriter final : public Impl {
   NullableWriter(const Column& column, Escaping esc, const FormatOptions& options)
       : Impl(esc), col_(column_cast<ColumnNullable>(column)), nested_(make_impl(col_.nested(), esc, options)) {}
   void append(std::string& out, std::size_t row) const override {
-    if (col_.is_null(row)) append_null(out);
-    else nested_->append(out, row);
+    if (col_.is_null(row))
+      append_null(out);
+    else
+      nested_->append(out, row);
   }
 
  private:
@@ -581,11 +592,14 @@ class NullableWriter final : public Impl {
 class LowCardinalityWriter final : public Impl {
  public:
   LowCardinalityWriter(const Column& column, Escaping esc, const FormatOptions& options)
-      : Impl(esc), col_(column_cast<ColumnLowCardinality>(column)),
+      : Impl(esc),
+        col_(column_cast<ColumnLowCardinality>(column)),
         dictionary_(make_impl(col_.dictionary(), esc, options)) {}
   void append(std::string& out, std::size_t row) const override {
-    if (col_.is_null(row)) append_null(out);
-    else dictionary_->append(out, col_.index(row));
+    if (col_.is_null(row))
+      append_null(out);
+    else
+      dictionary_->append(out, col_.index(row));
   }
 
  private:
@@ -611,7 +625,8 @@ class CsvFieldWriter final : public Impl {
 class ArrayWriter final : public Impl {
  public:
   ArrayWriter(const Column& column, Escaping esc, const FormatOptions& options)
-      : Impl(esc), col_(column_cast<ColumnArray>(column)),
+      : Impl(esc),
+        col_(column_cast<ColumnArray>(column)),
         element_(make_impl(col_.nested(), element_escaping(esc), options)) {}
   void append(std::string& out, std::size_t row) const override {
     const auto range = col_.range(row);
@@ -655,14 +670,15 @@ class TupleWriter final : public Impl {
 class MapWriter final : public Impl {
  public:
   MapWriter(const Column& column, Escaping esc, const FormatOptions& options)
-      : Impl(esc), col_(column_cast<ColumnMap>(column)),
+      : Impl(esc),
+        col_(column_cast<ColumnMap>(column)),
         key_(make_impl(col_.keys(), element_escaping(esc), options)),
         value_(make_impl(col_.values(), element_escaping(esc), options)) {
     if (esc == Escaping::json) {
       // JSON object keys must be strings: a String key is one already, others are wrapped.
       const TypeCode code = col_.keys().type()->storage_type().code();
-      const bool string_key = code == TypeCode::String || code == TypeCode::FixedString ||
-                              (code == TypeCode::LowCardinality);
+      const bool string_key =
+          code == TypeCode::String || code == TypeCode::FixedString || (code == TypeCode::LowCardinality);
       if (!string_key) key_text_ = make_impl(col_.keys(), Escaping::tsv, options);
     }
   }
@@ -750,17 +766,27 @@ ImplPtr make_impl(const Column& column, Escaping esc, const FormatOptions& optio
 
 bool is_numeric(const Type& type) noexcept {
   switch (type.storage_type().code()) {
-    case TypeCode::UInt8: case TypeCode::UInt16: case TypeCode::UInt32: case TypeCode::UInt64:
-    case TypeCode::UInt128: case TypeCode::UInt256: case TypeCode::Int8: case TypeCode::Int16:
-    case TypeCode::Int32: case TypeCode::Int64: case TypeCode::Int128: case TypeCode::Int256:
-    case TypeCode::Float32: case TypeCode::Float64: case TypeCode::Decimal32: case TypeCode::Decimal64:
-    case TypeCode::Decimal128: case TypeCode::Decimal256:
-      return true;
+    case TypeCode::UInt8:
+    case TypeCode::UInt16:
+    case TypeCode::UInt32:
+    case TypeCode::UInt64:
+    case TypeCode::UInt128:
+    case TypeCode::UInt256:
+    case TypeCode::Int8:
+    case TypeCode::Int16:
+    case TypeCode::Int32:
+    case TypeCode::Int64:
+    case TypeCode::Int128:
+    case TypeCode::Int256:
+    case TypeCode::Float32:
+    case TypeCode::Float64:
+    case TypeCode::Decimal32:
+    case TypeCode::Decimal64:
+    case TypeCode::Decimal128:
+    case TypeCode::Decimal256: return true;
     case TypeCode::Nullable:
-    case TypeCode::LowCardinality:
-      return is_numeric(*type.storage_type().element(0));
-    default:
-      return false;
+    case TypeCode::LowCardinality: return is_numeric(*type.storage_type().element(0));
+    default: return false;
   }
 }
 

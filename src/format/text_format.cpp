@@ -98,7 +98,8 @@ void BlockFormatter::write_rows(std::string& out, const Block& block, std::size_
       const bool csv = format_ == OutputFormat::csv || format_ == OutputFormat::csv_with_names;
       std::vector<ValueWriter> writers;
       writers.reserve(n);
-      for (std::size_t c = 0; c < n; ++c) writers.emplace_back(*block[c].column, csv ? Escaping::csv : Escaping::tsv, options_);
+      for (std::size_t c = 0; c < n; ++c)
+        writers.emplace_back(*block[c].column, csv ? Escaping::csv : Escaping::tsv, options_);
       const char separator = csv ? ',' : '\t';
       for (std::size_t r = begin; r < end; ++r) {
         for (std::size_t c = 0; c < n; ++c) {

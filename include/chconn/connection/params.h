@@ -56,8 +56,10 @@ class Params {
   // Integers in decimal, bool as 1 or 0 (char is not a number here; see detail::StandardInteger).
   template <class T>
   requires(detail::StandardInteger<T> || std::same_as<T, bool>) Params& set(std::string name, T value) {
-    if constexpr (std::same_as<T, bool>) return set(std::move(name), std::string_view(value ? "1" : "0"));
-    else return set(std::move(name), std::string_view(std::to_string(value)));
+    if constexpr (std::same_as<T, bool>)
+      return set(std::move(name), std::string_view(value ? "1" : "0"));
+    else
+      return set(std::move(name), std::string_view(std::to_string(value)));
   }
   Params& set(std::string name, Int128 value);
   Params& set(std::string name, UInt128 value);
@@ -127,9 +129,9 @@ class Params {
 // One `{name:Type}` placeholder found in a query's text.
 struct Placeholder {
   std::string name;
-  std::string type;     // as written, trimmed
-  std::size_t offset;   // of the '{'
-  std::size_t length;   // up to and including the '}'
+  std::string type;    // as written, trimmed
+  std::size_t offset;  // of the '{'
+  std::size_t length;  // up to and including the '}'
 };
 
 // Finds the placeholders of `sql`, skipping string literals, quoted identifiers, comments and

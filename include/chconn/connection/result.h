@@ -171,8 +171,8 @@ class Result {
   std::vector<Block> blocks;
   std::optional<Block> totals;
   std::optional<Block> extremes;
-  QueryProgress progress;              // sum of all Progress packets
-  std::optional<QueryProfile> profile; // when the server sent ProfileInfo
+  QueryProgress progress;               // sum of all Progress packets
+  std::optional<QueryProfile> profile;  // when the server sent ProfileInfo
   std::string query_id;
 
   std::size_t row_count() const noexcept;

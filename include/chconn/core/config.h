@@ -108,11 +108,11 @@ struct Timeouts {
 };
 
 struct PoolOptions {
-  std::size_t max_size = 10;                            // connections open at once, leased or idle
-  std::size_t min_idle = 0;                             // idle connections kept warm
+  std::size_t max_size = 10;                                            // connections open at once, leased or idle
+  std::size_t min_idle = 0;                                             // idle connections kept warm
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(600);   // close idle connections older than this
   std::chrono::milliseconds max_lifetime = std::chrono::seconds(3600);  // retire connections after this (with jitter)
-  double lifetime_jitter = 0.1;                         // ±fraction applied to max_lifetime
+  double lifetime_jitter = 0.1;                                         // ±fraction applied to max_lifetime
   std::chrono::milliseconds validate_after_idle = std::chrono::seconds(10);  // ping before reuse when idle this long
   std::chrono::milliseconds leak_threshold = std::chrono::seconds(300);  // log a lease held longer than this; 0: off
   // false: a connection whose session was changed (SET, USE, a temporary table, a transaction:
@@ -156,7 +156,7 @@ struct Config {
   std::string database;  // empty: the user's default database
   std::string user = "default";
   std::string password;
-  bool secure = false;   // TLS; never falls back to plain TCP
+  bool secure = false;  // TLS; never falls back to plain TCP
   TlsOptions tls;
   // DNS servers to resolve the hosts with instead of those of /etc/resolv.conf: IP addresses,
   // port 0 meaning 53 (/etc/hosts is still read first). Empty: the system's servers. Resolving

@@ -126,28 +126,28 @@ struct ExecuteOptions {
 struct HostHealth {
   std::string address;
   CircuitState breaker = CircuitState::closed;
-  std::uint64_t error_count = 0;   // decayed error count
-  std::string last_error;          // the last check's error, else the last host failure; empty if none
-  bool checked = false;            // contacted by the last check (see not_checked)
-  std::string not_checked;         // why not: its breaker refused, a check was in flight, no time left
-  bool ok = false;                 // the last check's ping succeeded
+  std::uint64_t error_count = 0;           // decayed error count
+  std::string last_error;                  // the last check's error, else the last host failure; empty if none
+  bool checked = false;                    // contacted by the last check (see not_checked)
+  std::string not_checked;                 // why not: its breaker refused, a check was in flight, no time left
+  bool ok = false;                         // the last check's ping succeeded
   std::optional<Clock::duration> latency;  // of the last successful ping
-  Clock::duration retry_in{};      // time until it is tried again (open breaker); zero otherwise
+  Clock::duration retry_in{};              // time until it is tried again (open breaker); zero otherwise
 };
 
 struct StrategyHealth {
   std::string name;
   bool is_default = false;
   CircuitState breaker = CircuitState::closed;  // the manager's breaker of this strategy
-  std::uint64_t error_count = 0;   // host failures seen through the manager, since it was made
-  std::string last_error;          // the last of them, or of a failed health check; empty if none
-  bool checked = false;            // contacted by the last check (failover: at least one host)
-  std::string not_checked;         // why not (for failover: see its hosts); empty when checked
-  bool ok = false;                 // the ping (for failover: at least one host's) succeeded
-  std::optional<Clock::duration> latency;  // of the last successful ping (failover: the fastest host)
+  std::uint64_t error_count = 0;                // host failures seen through the manager, since it was made
+  std::string last_error;                       // the last of them, or of a failed health check; empty if none
+  bool checked = false;                         // contacted by the last check (failover: at least one host)
+  std::string not_checked;                      // why not (for failover: see its hosts); empty when checked
+  bool ok = false;                              // the ping (for failover: at least one host's) succeeded
+  std::optional<Clock::duration> latency;       // of the last successful ping (failover: the fastest host)
   StrategyStats stats;
-  MaintenanceReport maintenance;   // what the check's maintain() did
-  std::vector<HostHealth> hosts;   // FailoverStrategy only
+  MaintenanceReport maintenance;  // what the check's maintain() did
+  std::vector<HostHealth> hosts;  // FailoverStrategy only
 };
 
 struct HealthReport {

@@ -88,12 +88,12 @@ struct RetryContext {
 
 enum class RetryVerdict : std::uint8_t {
   retry,
-  not_retryable,        // classify(error).retryable is false
-  not_idempotent,       // RetryContext::idempotent is false
-  rows_delivered,       // rows already reached the caller
-  attempts_exhausted,   // max_attempts reached
-  deadline,             // the wait would end at or past the deadline
-  budget_exhausted,     // the RetryBudget refused (only from run_with_retry)
+  not_retryable,       // classify(error).retryable is false
+  not_idempotent,      // RetryContext::idempotent is false
+  rows_delivered,      // rows already reached the caller
+  attempts_exhausted,  // max_attempts reached
+  deadline,            // the wait would end at or past the deadline
+  budget_exhausted,    // the RetryBudget refused (only from run_with_retry)
 };
 
 // A phrase for messages: "the error is not retryable", "no attempts left", ...
