@@ -200,6 +200,13 @@ struct NativeConnection::Impl {
 
   const Logger* logger() const noexcept { return config.logger.get(); }
 
+  // The deadline of the reads that follow: of each socket read, and of each compressed frame
+  // decoded (decoding is CPU work that no socket wait would bound).
+  void read_until(Deadline deadline) noexcept {
+    source->set_deadline(deadline);
+    session->frames.set_deadline(deadline);
+  }
+
   // Drops the connection for good: after this usable() is false.
   void mark_broken() noexcept {
     broken = true;
@@ -234,7 +241,7 @@ struct NativeConnection::Impl {
   Block read_plain_block_body() { return wire::read_data(*in, revision, false).block; }
 
   ServerPacketCode next_packet(Deadline deadline) {
-    source->set_deadline(deadline);
+    read_until(deadline);
     try {
       return wire::read_server_packet_code(*in);
     } catch (const Error& e) {
@@ -385,7 +392,7 @@ struct NativeConnection::Impl {
       out.clear();
       wire::write_cancel(out);
       send(drain);
-      source->set_deadline(drain);
+      read_until(drain);
       for (;;) {
         switch (wire::read_server_packet_code(*in)) {
           case ServerPacketCode::data:
@@ -697,7 +704,7 @@ struct NativeConnection::Impl {
     try {
       wire::write_ping(out);
       send(deadline);
-      source->set_deadline(deadline);
+      read_until(deadline);
       for (;;) {
         const ServerPacketCode code = wire::read_server_packet_code(*in);
         if (code == ServerPacketCode::pong) return;
@@ -725,7 +732,7 @@ struct NativeConnection::Impl {
     hello.password = config.password;
     wire::write_hello(out, hello);
     send(deadline);
-    source->set_deadline(deadline);
+    read_until(deadline);
     const wire::ServerHello server = wire::read_hello_reply(*in, hello.revision);
     if (server.revision < k_min_server_revision) {
       throw Error(ErrorKind::protocol,

@@ -461,7 +461,7 @@ std::vector<Endpoint> resolve(const Resolver& resolver, std::string_view host, s
   check_name(host);
   const std::string key = cache_key(host, family);
   if (auto hit = ResolverAccess::cached(resolver, key, host)) return to_endpoints(*hit, port);
-  if (deadline.expired()) throw expired_error("resolve " + std::string(host));
+  if (deadline.expired()) throw expired_error("resolve " + std::string(host), deadline);
   return to_endpoints(ResolverAccess::query(resolver, key, host, family, deadline, allowed), port);
 }
 

@@ -95,9 +95,15 @@ Error timeout_error(std::string_view operation, Deadline deadline, Clock::durati
   return Error(ErrorKind::timeout, std::move(message));
 }
 
-Error expired_error(std::string_view operation) {
+Error expired_error(std::string_view operation, Deadline deadline) {
   std::string message(operation);
-  message += " timed out: its deadline had already passed when it was called";
+  if (deadline.limit() == nullptr && deadline.length() <= Clock::duration::zero()) {
+    message += " timed out: its deadline had already passed when it was called";
+    return Error(ErrorKind::timeout, std::move(message));
+  }
+  message += " timed out: ";
+  message += deadline.describe();
+  message += " expired";
   return Error(ErrorKind::timeout, std::move(message));
 }
 

@@ -55,7 +55,6 @@ std::string format_host_port(std::string_view host, std::uint16_t port);
 // The numeric "address:port" of a socket address (IPv6 in brackets), or "unknown address".
 std::string format_sockaddr(const sockaddr* address, unsigned length);
 
-
 // The time an operation had when it started: what a timeout message reports when its deadline does
 // not say which limit it stands for.
 inline Clock::duration budget(Deadline deadline) noexcept { return deadline.remaining(); }
@@ -67,8 +66,10 @@ Error timeout_error(std::string_view operation, Clock::duration budget);
 // out after <its length>", or after `allowed` (the time the operation had) when its length is
 // unknown. Never the time that happened to be left of a longer limit.
 Error timeout_error(std::string_view operation, Deadline deadline, Clock::duration allowed);
-// Error(timeout) for a call made after its deadline had passed.
-Error expired_error(std::string_view operation);
+// Error(timeout) for a call made after its deadline had passed: "<operation> timed out: the
+// caller's deadline of 2 s expired" when the deadline says which limit it is or how long it was;
+// else "<operation> timed out: its deadline had already passed when it was called".
+Error expired_error(std::string_view operation, Deadline deadline);
 
 // Waits until `fd` is ready for `events` (POLLIN / POLLOUT) or has an error, or until `deadline`.
 // Returns false if the deadline passed first. Retries after EINTR with the time left, never waits

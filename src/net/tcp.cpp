@@ -53,7 +53,7 @@ class TcpStream final : public Stream {
     check_usable("read from");
     if (n == 0)
       throw Error(ErrorKind::usage, "read_some from " + label_ + " with an empty buffer (0 means end of stream)");
-    if (deadline.expired()) throw expired_error("read from " + label_);
+    if (deadline.expired()) throw expired_error("read from " + label_, deadline);
     const Clock::duration allowed = budget(deadline);
     const std::size_t want = std::min(n, k_max_io);
     for (;;) {
@@ -75,7 +75,7 @@ class TcpStream final : public Stream {
   void write_all(const void* data, std::size_t n, Deadline deadline) override {
     check_usable("write to");
     if (n == 0) return;
-    if (deadline.expired()) throw expired_error("write to " + label_);
+    if (deadline.expired()) throw expired_error("write to " + label_, deadline);
     const Clock::duration allowed = budget(deadline);
     const auto* p = static_cast<const unsigned char*>(data);
     std::size_t done = 0;
@@ -205,7 +205,7 @@ std::unique_ptr<Stream> connect_endpoints(std::string_view label, const std::vec
                                           const TcpOptions& options, Deadline deadline, Clock::duration allowed) {
   const std::string target(label);
   if (endpoints.empty()) throw Error(ErrorKind::network, "connect to " + target + ": no address to connect to");
-  if (deadline.expired()) throw expired_error("connect to " + target);
+  if (deadline.expired()) throw expired_error("connect to " + target, deadline);
 
   std::vector<std::string> failures;  // "address: reason", in the order tried
   bool all_timeouts = true;
@@ -267,7 +267,7 @@ std::unique_ptr<Stream> connect_tcp(const std::string& host, std::uint16_t port,
   if (options.connect_timeout <= std::chrono::milliseconds::zero()) {
     throw Error(ErrorKind::config, "connect to " + target + ": connect_timeout must be positive");
   }
-  if (deadline.expired()) throw detail::expired_error("connect to " + target);
+  if (deadline.expired()) throw detail::expired_error("connect to " + target, deadline);
   const Clock::duration allowed = detail::budget(deadline);
   // A DNS server that does not answer costs at most connect_timeout or the caller's budget,
   // whichever is less; a timeout reports that limit. Without a shared resolver, one made for this

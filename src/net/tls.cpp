@@ -179,7 +179,7 @@ class TlsStream final : public Stream {
   // `allowed` is the time the handshake had when wrap_tls() was called, for timeout messages.
   void handshake(const std::string& name, const TlsOptions& options, Deadline deadline, Clock::duration allowed) {
     const std::string what = "TLS handshake with " + label_;
-    if (deadline.expired()) throw detail::expired_error(what);
+    if (deadline.expired()) throw detail::expired_error(what, deadline);
     if (!name.empty() && !is_ip_literal(name)) {
       // SSL_set_tlsext_host_name is a macro with C casts; this is what it expands to.
       if (SSL_ctrl(ssl_.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
@@ -239,7 +239,7 @@ class TlsStream final : public Stream {
     }
     // Messages are built only on failure: this is the hot path.
     const auto what = [this] { return "TLS read from " + label_; };
-    if (deadline.expired()) throw detail::expired_error(what());
+    if (deadline.expired()) throw detail::expired_error(what(), deadline);
     const Clock::duration allowed = detail::budget(deadline);
     for (;;) {
       if (deadline.expired()) throw detail::timeout_error(what(), deadline, allowed);
@@ -268,7 +268,7 @@ class TlsStream final : public Stream {
     check_usable("TLS write to");
     if (n == 0) return;
     const auto what = [this] { return "TLS write to " + label_; };
-    if (deadline.expired()) throw detail::expired_error(what());
+    if (deadline.expired()) throw detail::expired_error(what(), deadline);
     const Clock::duration allowed = detail::budget(deadline);
     const auto* p = static_cast<const unsigned char*>(data);
     std::size_t done = 0;

@@ -264,7 +264,10 @@ std::vector<Row> rows() {
                .action = Action::connect,
                .kind = ErrorKind::protocol});
   r.push_back({.name = "tls_record_instead_of_hello",
-               .script = [] { return FakeScript().read_hello().send(str({0x16, 0x03, 0x03, 0x00, 0x5a, 0x02})).stay_silent(); },
+               .script =
+                   [] {
+                     return FakeScript().read_hello().send(str({0x16, 0x03, 0x03, 0x00, 0x5a, 0x02})).stay_silent();
+                   },
                .action = Action::connect,
                .kind = ErrorKind::protocol});
   r.push_back({.name = "closed_before_hello",
@@ -289,38 +292,68 @@ std::vector<Row> rows() {
                .action = Action::connect,
                .kind = ErrorKind::network});
   r.push_back({.name = "hello_string_length_2p60",
-               .script = [] { return FakeScript().read_hello().send(fake::uvarint(0) + fake::uvarint(1ull << 60) + "ClickHouse").stay_silent(); },
+               .script =
+                   [] {
+                     return FakeScript()
+                         .read_hello()
+                         .send(fake::uvarint(0) + fake::uvarint(1ull << 60) + "ClickHouse")
+                         .stay_silent();
+                   },
                .action = Action::connect,
                .kind = ErrorKind::protocol,
                .mentions = "exceeds the limit"});
-  r.push_back({.name = "hello_varint_11_bytes",
-               .script = [] { return FakeScript().read_hello().send(fake::uvarint(0) + std::string(11, '\xff')).stay_silent(); },
-               .action = Action::connect,
-               .kind = ErrorKind::protocol});
+  r.push_back(
+      {.name = "hello_varint_11_bytes",
+       .script =
+           [] { return FakeScript().read_hello().send(fake::uvarint(0) + std::string(11, '\xff')).stay_silent(); },
+       .action = Action::connect,
+       .kind = ErrorKind::protocol});
   // A length within the limit that is never followed by its bytes: only what arrives may be stored.
   r.push_back({.name = "hello_string_1gib_promised_then_silence",
-               .script = [] { return FakeScript().read_hello().send(fake::uvarint(0) + fake::uvarint((1ull << 30) - 1) + std::string(100000, 'x')).stay_silent(); },
+               .script =
+                   [] {
+                     return FakeScript()
+                         .read_hello()
+                         .send(fake::uvarint(0) + fake::uvarint((1ull << 30) - 1) + std::string(100000, 'x'))
+                         .stay_silent();
+                   },
                .action = Action::connect,
                .kind = ErrorKind::timeout,
                .tweak = [](Config& c) { c.timeouts.connect = 500ms; }});
   r.push_back({.name = "exception_instead_of_hello",
-               .script = [] { return FakeScript().read_hello().send(fake::exception_packet(516, "DB::Exception", "u: Authentication failed")).close(); },
+               .script =
+                   [] {
+                     return FakeScript()
+                         .read_hello()
+                         .send(fake::exception_packet(516, "DB::Exception", "u: Authentication failed"))
+                         .close();
+                   },
                .action = Action::connect,
                .kind = ErrorKind::server,
                .server_code = 516,
                .mentions = "Authentication failed"});
-  r.push_back({.name = "exception_chain_of_32_instead_of_hello",
-               .script = [] { return FakeScript().read_hello().send(fake::exception_packet(exception_chain(32))).close(); },
-               .action = Action::connect,
-               .kind = ErrorKind::server,
-               .server_code = 1000});
-  r.push_back({.name = "huge_exception_chain_instead_of_hello",
-               .script = [] { return FakeScript().read_hello().send(fake::exception_packet(exception_chain(10000))).stay_silent(); },
-               .action = Action::connect,
-               .kind = ErrorKind::protocol,
-               .mentions = "exception chain"});
+  r.push_back(
+      {.name = "exception_chain_of_32_instead_of_hello",
+       .script = [] { return FakeScript().read_hello().send(fake::exception_packet(exception_chain(32))).close(); },
+       .action = Action::connect,
+       .kind = ErrorKind::server,
+       .server_code = 1000});
+  r.push_back(
+      {.name = "huge_exception_chain_instead_of_hello",
+       .script =
+           [] { return FakeScript().read_hello().send(fake::exception_packet(exception_chain(10000))).stay_silent(); },
+       .action = Action::connect,
+       .kind = ErrorKind::protocol,
+       .mentions = "exception chain"});
   r.push_back({.name = "exception_message_length_2p60_instead_of_hello",
-               .script = [] { return FakeScript().read_hello().send(fake::uvarint(2) + u64_le(0).substr(0, 4) + fake::string("DB::Exception") + fake::uvarint(1ull << 60)).stay_silent(); },
+               .script =
+                   [] {
+                     return FakeScript()
+                         .read_hello()
+                         .send(fake::uvarint(2) + u64_le(0).substr(0, 4) + fake::string("DB::Exception") +
+                               fake::uvarint(1ull << 60))
+                         .stay_silent();
+                   },
                .action = Action::connect,
                .kind = ErrorKind::protocol});
   r.push_back({.name = "unknown_packet_code_instead_of_hello",
@@ -347,7 +380,9 @@ std::vector<Row> rows() {
 
   // --- Query replies ----------------------------------------------------------------------------
   r.push_back({.name = "garbage_reply_to_query", .script = reply_to_query(garbage), .kind = ErrorKind::protocol});
-  r.push_back({.name = "unknown_packet_code", .script = reply_to_query(fake::uvarint(99)), .kind = ErrorKind::protocol,
+  r.push_back({.name = "unknown_packet_code",
+               .script = reply_to_query(fake::uvarint(99)),
+               .kind = ErrorKind::protocol,
                .mentions = "99"});
   r.push_back({.name = "server_to_server_packet_code",  // ReadTaskRequest (13)
                .script = reply_to_query(fake::uvarint(13)),
@@ -362,9 +397,10 @@ std::vector<Row> rows() {
   r.push_back({.name = "reset_mid_block",
                .script = [=] { return FakeScript().handshake().read_query().send(block_1000.substr(0, 100)).reset(); },
                .kind = ErrorKind::network});
-  r.push_back({.name = "half_closed_mid_block",
-               .script = [=] { return FakeScript().handshake().read_query().send(block_1000.substr(0, 100)).half_close(); },
-               .kind = ErrorKind::network});
+  r.push_back(
+      {.name = "half_closed_mid_block",
+       .script = [=] { return FakeScript().handshake().read_query().send(block_1000.substr(0, 100)).half_close(); },
+       .kind = ErrorKind::network});
   r.push_back({.name = "string_length_2p60_in_column",
                .script = reply_to_query(one_column(1, "String", fake::uvarint(1ull << 60))),
                .kind = ErrorKind::protocol});
@@ -412,7 +448,8 @@ std::vector<Row> rows() {
                .script = reply_then_close(one_column(4, "FixedString(16777215)", "abc")),
                .kind = ErrorKind::network});
   r.push_back({.name = "lowcardinality_dictionary_2p60",
-               .script = reply_to_query(one_column(1, "LowCardinality(String)", u64_le(1) + u64_le(0x600) + u64_le(1ull << 60))),
+               .script = reply_to_query(
+                   one_column(1, "LowCardinality(String)", u64_le(1) + u64_le(0x600) + u64_le(1ull << 60))),
                .kind = ErrorKind::protocol});
   r.push_back({.name = "nested_array_10000_deep_type",
                .script = reply_to_query(one_column(0, nested("Array(", 10000, "UInt8"))),
@@ -460,7 +497,8 @@ std::vector<Row> rows() {
                .kind = ErrorKind::protocol,
                .mentions = "exception chain"});
   r.push_back({.name = "exception_message_length_2p60_during_query",
-               .script = reply_to_query(fake::uvarint(2) + u64_le(60).substr(0, 4) + fake::string("DB::Exception") + fake::uvarint(1ull << 60)),
+               .script = reply_to_query(fake::uvarint(2) + u64_le(60).substr(0, 4) + fake::string("DB::Exception") +
+                                        fake::uvarint(1ull << 60)),
                .kind = ErrorKind::protocol});
 
   // A 100 MiB message, and 32 nested exceptions of 8 MiB each: the text is cut where it is read
@@ -526,14 +564,19 @@ std::vector<Row> rows() {
   {
     std::string bad_sum = compressed_block();
     bad_sum[2] = static_cast<char>(bad_sum[2] ^ 0x55);  // code 1, empty table name, then the checksum
-    r.push_back({.name = "bad_compression_checksum", .script = reply_to_query(bad_sum), .kind = ErrorKind::protocol,
-                 .mentions = "checksum", .tweak = compress});
+    r.push_back({.name = "bad_compression_checksum",
+                 .script = reply_to_query(bad_sum),
+                 .kind = ErrorKind::protocol,
+                 .mentions = "checksum",
+                 .tweak = compress});
   }
   {
     std::string bad_payload = compressed_block();
     bad_payload[bad_payload.size() - 3] = static_cast<char>(bad_payload[bad_payload.size() - 3] ^ 0x01);
-    r.push_back({.name = "corrupted_compressed_payload", .script = reply_to_query(bad_payload),
-                 .kind = ErrorKind::protocol, .tweak = compress});
+    r.push_back({.name = "corrupted_compressed_payload",
+                 .script = reply_to_query(bad_payload),
+                 .kind = ErrorKind::protocol,
+                 .tweak = compress});
   }
   r.push_back({.name = "uncompressed_block_when_compressed",
                .script = reply_to_query(block_1000),
@@ -566,11 +609,13 @@ std::vector<Row> rows() {
                .tweak = compress});
   // Sizes within the limits whose bytes never come: buffers must grow only as bytes arrive.
   r.push_back({.name = "frame_1gib_compressed_promised_then_close",
-               .script = reply_then_close(fake::data_packet_raw(fake::raw_frame(0x82, "abc", 1u << 20, 0x40000000u).substr(0, 40))),
+               .script = reply_then_close(
+                   fake::data_packet_raw(fake::raw_frame(0x82, "abc", 1u << 20, 0x40000000u).substr(0, 40))),
                .kind = ErrorKind::network,
                .tweak = compress});
   r.push_back({.name = "frame_128mib_uncompressed_promised_then_close",
-               .script = reply_then_close(fake::data_packet_raw(fake::raw_frame(0x02, "abc", 128u << 20, (128u << 20) + 9).substr(0, 40))),
+               .script = reply_then_close(
+                   fake::data_packet_raw(fake::raw_frame(0x02, "abc", 128u << 20, (128u << 20) + 9).substr(0, 40))),
                .kind = ErrorKind::network,
                .tweak = compress});
   // A complete 28-byte LZ4 frame that declares 128 MiB (the limit) of output: refused as corrupt. The
@@ -593,27 +638,33 @@ std::vector<Row> rows() {
                .kind = ErrorKind::timeout,
                .tweak = [](Config& c) { c.timeouts.query = 500ms; }});
   r.push_back({.name = "progress_forever_past_query_deadline",
-               .script = [] {
-                 std::string progress;
-                 for (int i = 0; i < 100; ++i) progress += fake::progress_packet(1, 1);
-                 return FakeScript().handshake().read_query().send(progress, fake::progress_packet(1, 1).size(), 20ms).stay_silent();
-               },
+               .script =
+                   [] {
+                     std::string progress;
+                     for (int i = 0; i < 100; ++i) progress += fake::progress_packet(1, 1);
+                     return FakeScript()
+                         .handshake()
+                         .read_query()
+                         .send(progress, fake::progress_packet(1, 1).size(), 20ms)
+                         .stay_silent();
+                   },
                .kind = ErrorKind::timeout,
                .tweak = [](Config& c) { c.timeouts.query = 300ms; }});
 
   // An endless result streamed with select(): memory stays at one block, the query deadline ends it.
   r.push_back({.name = "endless_stream_past_query_deadline",
-               .script = [] {
-                 // Paced at about 8 MB/s, so a sanitizer's quarantine of freed blocks stays far below
-                 // the memory bound too.
-                 const std::string block = fake::data_packet(fake::uint64_block(1000));
-                 return FakeScript()
-                     .handshake()
-                     .read_query()
-                     .send(fake::data_packet(fake::uint64_block(0)))
-                     .send_repeated(block, 100000, 1ms)
-                     .stay_silent();
-               },
+               .script =
+                   [] {
+                     // Paced at about 8 MB/s, so a sanitizer's quarantine of freed blocks stays far below
+                     // the memory bound too.
+                     const std::string block = fake::data_packet(fake::uint64_block(1000));
+                     return FakeScript()
+                         .handshake()
+                         .read_query()
+                         .send(fake::data_packet(fake::uint64_block(0)))
+                         .send_repeated(block, 100000, 1ms)
+                         .stay_silent();
+                   },
                .action = Action::stream,
                .kind = ErrorKind::timeout,
                .tweak = [](Config& c) { c.timeouts.query = 500ms; }});
@@ -636,11 +687,12 @@ std::vector<Row> rows() {
                .script = reply_to_query(one_column(0, "Frobnicate")),
                .action = Action::insert,
                .kind = ErrorKind::protocol});
-  r.push_back({.name = "insert_never_acknowledged",
-               .script = [=] { return FakeScript().handshake().read_query().send(sample).read_insert_data().stay_silent(); },
-               .action = Action::insert,
-               .kind = ErrorKind::timeout,
-               .tweak = [](Config& c) { c.timeouts.query = 300ms; }});
+  r.push_back(
+      {.name = "insert_never_acknowledged",
+       .script = [=] { return FakeScript().handshake().read_query().send(sample).read_insert_data().stay_silent(); },
+       .action = Action::insert,
+       .kind = ErrorKind::timeout,
+       .tweak = [](Config& c) { c.timeouts.query = 300ms; }});
   // The server stops reading while a 12 MiB block is being sent: the write waits at most until the
   // query deadline (the kernel's buffers cannot hold the block).
   r.push_back({.name = "insert_to_server_that_stops_reading",
@@ -728,11 +780,12 @@ TEST_P(BadInput, FailsCleanly) {
     ASSERT_TRUE(foreign.empty()) << "not a chconn::Error: " << foreign;
     ASSERT_TRUE(caught.has_value()) << "the call succeeded";
     const Error& e = *caught;
-    std::printf("[bad-input] %-48s %-8s %5lld ms (deadline %5lld ms, overshoot %5lld ms) peak RSS +%s, largest alloc %s\n",
-                row.name.c_str(), std::string(to_string(e.kind())).c_str(), static_cast<long long>(elapsed_ms.count()),
-                static_cast<long long>(deadline.count()),
-                static_cast<long long>(std::max<Ms>(Ms(0), elapsed_ms - deadline).count()), mib(growth).c_str(),
-                mib(largest).c_str());
+    std::printf(
+        "[bad-input] %-48s %-8s %5lld ms (deadline %5lld ms, overshoot %5lld ms) peak RSS +%s, largest alloc %s\n",
+        row.name.c_str(), std::string(to_string(e.kind())).c_str(), static_cast<long long>(elapsed_ms.count()),
+        static_cast<long long>(deadline.count()),
+        static_cast<long long>(std::max<Ms>(Ms(0), elapsed_ms - deadline).count()), mib(growth).c_str(),
+        mib(largest).c_str());
     std::printf("            %s\n", std::string(e.what()).substr(0, 300).c_str());
 
     EXPECT_EQ(e.kind(), row.kind) << e.what();
@@ -804,8 +857,8 @@ TEST(BadInputFollowUp, CleanExceptionThenNextQueryWorks) {
 // A time zone name in a type comes from the server: a name that would leave the zoneinfo folder is
 // kept as text in the type and refused when a value is formatted, never opened as a file.
 TEST(BadInputFollowUp, TimeZoneNameFromServerNeverLeavesZoneinfo) {
-  const std::string reply = one_column(1, "DateTime('../../../../etc/passwd')", "abcd") +
-                            fake::data_packet(Block{}) + fake::end_of_stream_packet();
+  const std::string reply = one_column(1, "DateTime('../../../../etc/passwd')", "abcd") + fake::data_packet(Block{}) +
+                            fake::end_of_stream_packet();
   FakeServer server(FakeScript().handshake().read_query().send(reply));
   Config config = base_config(server);
   auto conn = NativeConnection::connect(config, server.address(), Deadline::after(5s));
@@ -837,6 +890,44 @@ TEST(BadInputFollowUp, SilentUntilCancelThenCleanEndKeepsConnection) {
   }
   EXPECT_LT(Steady::now() - start, 300ms + k_slack);
   EXPECT_TRUE(conn->usable());
+}
+
+// A small compressed packet that decodes into a huge block: the decoding is CPU work with no
+// socket wait in it, and the deadline still ends it within a frame's work. 768 frames of exactly
+// 1 MiB each (one String value per frame, LZ4 of a repeated byte: 3 MiB on the wire) under a
+// block budget large enough to allow it all; the caller gives 200 ms.
+TEST(BadInputFollowUp, DecodingAHugeCompressedBlockStopsAtTheCallersDeadline) {
+  constexpr std::size_t k_rows = 768;
+  constexpr std::size_t k_frame = std::size_t{1} << 20;
+  const std::string value = fake::string(std::string(k_frame - 3, 'a'));  // 3-byte length + bytes
+  ASSERT_EQ(value.size(), k_frame);
+  const std::string one_frame = fake::frames(value);
+  std::string body = fake::frames(fake::block_header(1, k_rows) + fake::column_header("s", "String"));
+  body.reserve(body.size() + k_rows * one_frame.size());
+  for (std::size_t i = 0; i < k_rows; ++i) body += one_frame;
+  FakeServer server(
+      FakeScript().handshake().read_query().send(fake::data_packet_raw(body) + fake::end_of_stream_packet()));
+  Config config = base_config(server);
+  config.compression = Compression::lz4;
+  config.limits.max_block_bytes = std::uint64_t{4} << 30;
+  auto conn = NativeConnection::connect(config, server.address(), Deadline::after(5s));
+  QueryOptions options;
+  options.deadline = Deadline::after(200ms);
+  const auto start = Steady::now();
+  try {
+    conn->execute("SELECT s", options);
+    FAIL() << "decoded 768 MiB within 200 ms";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::timeout) << e.what();
+    EXPECT_NE(e.message().find("decoding a compressed block timed out: the caller's deadline of 200 ms expired"),
+              std::string::npos)
+        << e.what();
+  }
+  const auto elapsed = Steady::now() - start;
+  std::printf("[bad-input] %-48s timeout  %5lld ms (deadline   200 ms)\n", "huge_compressed_block",
+              static_cast<long long>(std::chrono::duration_cast<Ms>(elapsed).count()));
+  EXPECT_LT(elapsed, 200ms + k_slack);
+  EXPECT_FALSE(conn->usable());  // stopped inside a packet: the stream cannot be resumed
 }
 
 // A host whose SYNs go unanswered: the connect deadline ends the attempt.
@@ -996,4 +1087,3 @@ TEST(BadConfig, ClosedPortIsNetworkError) {
 
 }  // namespace
 }  // namespace chconn
-

@@ -338,6 +338,12 @@ TEST(NetTcp, ExpiredDeadlineTimesOutAtOnce) {
   char buf[8];
   expect_error(ErrorKind::timeout, [&] { stream->read_some(buf, sizeof buf, past); }, {"read from"});
   expect_error(ErrorKind::timeout, [&] { stream->write_all("x", 1, past); }, {"write to"});
+  // A deadline that says what it stands for, or how long it was, is named: not "its deadline".
+  const Deadline passed_caller = Deadline::after(50ms, Steady::now() - 1s).named("the caller's deadline");
+  expect_error(ErrorKind::timeout, [&] { stream->read_some(buf, sizeof buf, passed_caller); },
+               {"read from", "timed out: the caller's deadline of 50 ms expired"});
+  expect_error(ErrorKind::timeout, [&] { stream->read_some(buf, sizeof buf, Deadline::after(2s, Steady::now() - 3s)); },
+               {"timed out: a deadline of 2 s expired"});
   EXPECT_TRUE(stream->is_open());
 }
 

@@ -34,6 +34,7 @@
 #include <memory>
 #include <span>
 
+#include "chconn/core/clock.h"
 #include "chconn/core/config.h"
 #include "chconn/wire/io.h"
 
@@ -152,6 +153,12 @@ class CompressedSource final : public ByteSource {
 
   std::span<const std::uint8_t> next() override;
 
+  // The deadline of the read in progress. Decompressing and decoding a block costs CPU without
+  // waiting on the socket (a small compressed packet can hold a block of a gigabyte), so next()
+  // checks it before each frame and throws Error(timeout) naming it once it has passed: a call
+  // overruns its deadline by at most one frame's work (DecodeLimits::max_frame_bytes).
+  void set_deadline(Deadline deadline) noexcept { deadline_ = deadline; }
+
   // Frames decoded so far (for diagnostics and tests).
   std::uint64_t frames() const noexcept { return frames_; }
   // Bytes currently held by the reusable buffers, ZSTD's context excluded (tests check it stays
@@ -182,6 +189,7 @@ class CompressedSource final : public ByteSource {
   Buffer plain_;   // decompressed bytes
   std::unique_ptr<Zstd> zstd_;
   std::uint64_t frames_ = 0;
+  Deadline deadline_ = Deadline::never();
 };
 
 }  // namespace chconn::wire
