@@ -142,9 +142,7 @@ void initialize(ConnectionFactory& factory, const Config& config) {
   // One connector for both: it holds the config (and the TLS context, loaded once).
   std::shared_ptr<Connector> connector = native_connector(config);
 
-  DirectOptions direct;
-  direct.connect_timeout = config.timeouts.connect * static_cast<long>(std::max<std::size_t>(1, config.hosts.size()));
-  factory.register_strategy(std::make_shared<DirectStrategy>(connector, direct), true);
+  factory.register_strategy(std::make_shared<DirectStrategy>(connector, direct_options(config)), true);
   factory.register_strategy(std::make_shared<PooledStrategy>(connector, pooled_options(config)), true);
   // A pool per host, made lazily: nothing connects until the first acquire().
   factory.register_strategy(std::make_shared<FailoverStrategy>(config), true);

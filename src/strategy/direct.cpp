@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "chconn/core/error.h"
+#include "strategy/host_checks.h"
 
 namespace chconn {
 
@@ -15,7 +16,8 @@ class DirectStrategy::State final : public LeaseOwner {
   State(std::shared_ptr<Connector> connector, DirectOptions options)
       : options_(std::move(options)),
         connector_(std::move(connector)),
-        clock_(options_.clock ? options_.clock : &steady_clock()) {
+        clock_(options_.clock ? options_.clock : &steady_clock()),
+        checks_(connector_ ? connector_->host_connectors() : std::vector<std::shared_ptr<Connector>>{}, *clock_) {
     if (!connector_) throw Error(ErrorKind::usage, "DirectStrategy needs a connector (got null)");
   }
 
@@ -64,11 +66,19 @@ class DirectStrategy::State final : public LeaseOwner {
     return s;
   }
 
+  std::vector<HostStats> host_stats() const { return checks_.stats(); }
+
+  std::vector<HostCheck> check_hosts(const HostCheckOptions& o) {
+    if (checks_.empty()) return {};
+    return checks_.check(o, options_.connect_timeout, "direct '" + options_.name + "'");
+  }
+
   const DirectOptions options_;
 
  private:
   const std::shared_ptr<Connector> connector_;
   const Clock* const clock_;
+  detail::HostChecks checks_;  // per-host health checks when the connector tries several hosts
   std::atomic<std::size_t> in_use_{0};
   std::atomic<std::uint64_t> acquired_{0};
   std::atomic<std::uint64_t> created_{0};
@@ -76,16 +86,19 @@ class DirectStrategy::State final : public LeaseOwner {
   std::atomic<std::uint64_t> connect_failures_{0};
 };
 
-namespace {
-DirectOptions options_from(const Config& config) {
+DirectOptions direct_options(const Config& config) {
   DirectOptions o;
-  // native_connector(config) tries the hosts in turn, each within the connect timeout.
-  o.connect_timeout = config.timeouts.connect * static_cast<long>(std::max<std::size_t>(1, config.hosts.size()));
+  // native_connector(config) gives each host its own connect timeout, which ends its attempt and
+  // is what a message names. The hosts' turns add a little time each, so a bound of exactly their
+  // sum would pass during the last host's turn, just before that host's own timeout, and be the
+  // limit named; with one timeout more it is only a backstop.
+  const std::size_t hosts = std::max<std::size_t>(1, config.hosts.size());
+  o.connect_timeout = config.timeouts.connect * static_cast<long>(hosts == 1 ? 1 : hosts + 1);
   return o;
 }
-}  // namespace
 
-DirectStrategy::DirectStrategy(const Config& config) : DirectStrategy(native_connector(config), options_from(config)) {}
+DirectStrategy::DirectStrategy(const Config& config)
+    : DirectStrategy(native_connector(config), direct_options(config)) {}
 
 DirectStrategy::DirectStrategy(std::shared_ptr<Connector> connector, DirectOptions options)
     : state_(std::make_shared<State>(std::move(connector), std::move(options))) {}
@@ -97,5 +110,11 @@ Lease DirectStrategy::acquire(Deadline deadline) { return state_->acquire(deadli
 const std::string& DirectStrategy::name() const noexcept { return state_->options_.name; }
 
 StrategyStats DirectStrategy::stats() const { return state_->stats(); }
+
+std::vector<HostStats> DirectStrategy::host_stats() const { return state_->host_stats(); }
+
+std::vector<HostCheck> DirectStrategy::check_hosts(const HostCheckOptions& options) {
+  return state_->check_hosts(options);
+}
 
 }  // namespace chconn

@@ -19,6 +19,7 @@
 #include "chconn/strategy/observed.h"
 #include "chconn/strategy/pooled.h"
 #include "core/concurrent.h"
+#include "strategy/host_checks.h"
 
 namespace chconn {
 
@@ -62,8 +63,10 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
         clock_(options_.clock ? options_.clock : &steady_clock()),
         decay_(options_.hosts.size(), options_.decay, *clock_),
         random_(options_.random_seed) {
-    if (options_.hosts.empty()) throw Error(ErrorKind::usage, "failover '" + options_.name + "' needs at least one host");
-    if (!make_host) throw Error(ErrorKind::usage, "failover '" + options_.name + "' needs a host strategy maker (got null)");
+    if (options_.hosts.empty())
+      throw Error(ErrorKind::usage, "failover '" + options_.name + "' needs at least one host");
+    if (!make_host)
+      throw Error(ErrorKind::usage, "failover '" + options_.name + "' needs a host strategy maker (got null)");
     if (options_.connect_timeout <= std::chrono::milliseconds::zero()) {
       throw Error(ErrorKind::usage, "failover '" + options_.name + "': connect_timeout must be positive");
     }
@@ -84,8 +87,8 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
       });
       host->strategy = make_host(host->config, i);
       if (!host->strategy) {
-        throw Error(ErrorKind::usage, "failover '" + options_.name + "': the host strategy maker returned null for " +
-                                          host->address);
+        throw Error(ErrorKind::usage,
+                    "failover '" + options_.name + "': the host strategy maker returned null for " + host->address);
       }
       hosts_.push_back(std::move(host));
     }
@@ -106,8 +109,9 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
   std::vector<std::size_t> order() {
     const std::size_t n = hosts_.size();
     const std::vector<std::uint64_t> errors = decay_.snapshot();
-    const std::size_t start =
-        options_.load_balancing == LoadBalancing::round_robin ? round_robin_.fetch_add(1, std::memory_order_relaxed) % n : 0;
+    const std::size_t start = options_.load_balancing == LoadBalancing::round_robin
+                                  ? round_robin_.fetch_add(1, std::memory_order_relaxed) % n
+                                  : 0;
     std::vector<HostRank> ranks(n);
     for (std::size_t i = 0; i < n; ++i) {
       std::uint64_t tie = 0;
@@ -171,8 +175,8 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
                                (tries == 1 ? "y" : "ies") + " failed (" + notes + skipped_note() + "); the last");
     }
     if (timed_out) {
-      throw Error(ErrorKind::timeout,
-                  "failover '" + options_.name + "': the deadline passed before any host could be tried" + skipped_note());
+      throw Error(ErrorKind::timeout, "failover '" + options_.name +
+                                          "': the deadline passed before any host could be tried" + skipped_note());
     }
     throw all_open_error();
   }
@@ -213,13 +217,7 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
   }
 
   std::vector<HostCheck> check(const HostCheckOptions& o) {
-    if (o.timeout <= std::chrono::milliseconds::zero()) {
-      throw Error(ErrorKind::usage, "failover '" + options_.name + "': check_hosts needs a positive timeout");
-    }
-    if (o.max_concurrency == 0) {
-      throw Error(ErrorKind::usage,
-                  "failover '" + options_.name + "': check_hosts needs a max_concurrency of at least 1");
-    }
+    detail::validate_host_check_options(o, "failover '" + options_.name + "'");
     const duration budget = std::min<duration>(o.timeout, options_.connect_timeout);
     std::vector<HostCheck> out(hosts_.size());
     detail::run_concurrently(hosts_.size(), o.max_concurrency,
@@ -290,7 +288,9 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
       s.successes = h.successes.load(std::memory_order_relaxed);
       s.failures = h.failures.load(std::memory_order_relaxed);
       s.skipped = h.skipped.load(std::memory_order_relaxed);
-      s.retry_in = m.forced_open ? duration::max() : m.state == CircuitState::open ? m.time_until_half_open : duration{};
+      s.retry_in = m.forced_open                   ? duration::max()
+                   : m.state == CircuitState::open ? m.time_until_half_open
+                                                   : duration{};
       {
         std::lock_guard lock(h.mutex);
         s.last_error = h.last_error;
@@ -371,7 +371,8 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
     for (const auto& h : hosts_) {
       const CircuitBreakerMetrics m = h->breaker->metrics();
       if (m.state == CircuitState::closed) continue;
-      if (m.state == CircuitState::half_open && !m.forced_open && m.probes_permitted < options_.breaker.half_open_max_calls)
+      if (m.state == CircuitState::half_open && !m.forced_open &&
+          m.probes_permitted < options_.breaker.half_open_max_calls)
         continue;
       out += out.empty() ? "; skipped by circuit breaker: " : ", ";
       out += h->address + " " + refusal(m);
@@ -386,15 +387,16 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
       const CircuitBreakerMetrics m = h->breaker->metrics();
       if (!list.empty()) list += "; ";
       list += h->address + " " + refusal(m);
-      const duration wait = m.forced_open ? duration::max() : m.state == CircuitState::open ? m.time_until_half_open
-                                                                                           : duration::zero();
+      const duration wait = m.forced_open                   ? duration::max()
+                            : m.state == CircuitState::open ? m.time_until_half_open
+                                                            : duration::zero();
       next = std::min(next, wait);
     }
     std::string when = next == duration::max() ? "no host will be tried until an operator resets its breaker"
                                                : "the next host will be tried in " + duration_text(next);
     return Error(ErrorKind::circuit_open, "failover '" + options_.name + "': the circuit breakers of all " +
-                                              std::to_string(hosts_.size()) + " hosts refuse calls (" + list +
-                                              "); " + when + ". Check that the servers are up, or retry later");
+                                              std::to_string(hosts_.size()) + " hosts refuse calls (" + list + "); " +
+                                              when + ". Check that the servers are up, or retry later");
   }
 
   FailoverOptions options_;

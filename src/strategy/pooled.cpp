@@ -38,6 +38,7 @@
 
 #include "chconn/core/error.h"
 #include "strategy/coarse_clock.h"
+#include "strategy/host_checks.h"
 
 namespace chconn {
 
@@ -140,6 +141,7 @@ class PooledStrategy::Core final : public LeaseOwner {
       : options_(std::move(options)),
         connector_(std::move(connector)),
         clock_(options_.clock ? options_.clock : &detail::coarse_steady_clock()),
+        checks_(connector_ ? connector_->host_connectors() : std::vector<std::shared_ptr<Connector>>{}, *clock_),
         rng_(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()) {
     const PoolOptions& p = options_.pool;
     if (!connector_) throw Error(ErrorKind::usage, "PooledStrategy needs a connector (got null)");
@@ -324,6 +326,13 @@ class PooledStrategy::Core final : public LeaseOwner {
     }
   }
 
+  std::vector<HostStats> host_stats() const { return checks_.stats(); }
+
+  std::vector<HostCheck> check_hosts(const HostCheckOptions& o) {
+    if (checks_.empty()) return {};
+    return checks_.check(o, options_.acquire_timeout, "pool '" + options_.name + "'");
+  }
+
   StrategyStats stats() const {
     std::lock_guard lock(mutex_);
     StrategyStats s;
@@ -397,9 +406,8 @@ class PooledStrategy::Core final : public LeaseOwner {
             e->leak_reported.store(true, std::memory_order_relaxed);
             ++leaks_reported_;
             leaks.push_back("pool '" + options_.name + "': a lease of connection #" + std::to_string(e->id) + " to " +
-                            e->peer + " has been held for " + duration_text(held) +
-                            " (leak_threshold " + duration_text(options_.pool.leak_threshold) +
-                            "); is a Lease being kept alive by mistake?");
+                            e->peer + " has been held for " + duration_text(held) + " (leak_threshold " +
+                            duration_text(options_.pool.leak_threshold) + "); is a Lease being kept alive by mistake?");
           }
         }
         report.leaks_reported = leaks.size();
@@ -487,8 +495,8 @@ class PooledStrategy::Core final : public LeaseOwner {
 
   // The lease for a claimed entry; a fast-path one counts in the entry (see Entry::fast_acquired).
   Lease lend(Entry* entry, bool fast) noexcept {
-    if (fast) entry->fast_acquired.store(entry->fast_acquired.load(std::memory_order_relaxed) + 1,
-                                         std::memory_order_relaxed);
+    if (fast)
+      entry->fast_acquired.store(entry->fast_acquired.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return Lease::borrowed(*this, std::move(entry->connection), entry);
   }
 
@@ -897,11 +905,12 @@ class PooledStrategy::Core final : public LeaseOwner {
   PooledOptions options_;
   const std::shared_ptr<Connector> connector_;
   const Clock* const clock_;
+  detail::HostChecks checks_;  // per-host health checks when the connector tries several hosts
   std::string target_;
   std::atomic<duration::rep> next_maintenance_{0};
   const std::uint64_t serial_ = ++g_core_serial;  // tells this pool's parking slots from a dead one's
-  std::atomic<std::size_t> waiting_{0};            // waiter_count_, for try_park() without the lock
-  std::atomic<bool> stopping_{false};              // shut_down_, likewise
+  std::atomic<std::size_t> waiting_{0};           // waiter_count_, for try_park() without the lock
+  std::atomic<bool> stopping_{false};             // shut_down_, likewise
 
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Entry>> entries_;
@@ -975,6 +984,12 @@ const std::string& PooledStrategy::name() const noexcept { return core_->options
 StrategyStats PooledStrategy::stats() const { return core_->stats(); }
 
 MaintenanceReport PooledStrategy::maintain() { return core_->maintain(true); }
+
+std::vector<HostStats> PooledStrategy::host_stats() const { return core_->host_stats(); }
+
+std::vector<HostCheck> PooledStrategy::check_hosts(const HostCheckOptions& options) {
+  return core_->check_hosts(options);
+}
 
 const PooledOptions& PooledStrategy::options() const noexcept { return core_->options(); }
 

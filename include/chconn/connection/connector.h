@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "chconn/connection/connection.h"
 #include "chconn/core/clock.h"
@@ -22,6 +23,10 @@ class Connector {
   virtual std::unique_ptr<Connection> connect(Deadline deadline) = 0;
   // What this connector connects to, for logs and stats ("db1:9000" or "mock").
   virtual std::string describe() const = 0;
+  // For a connector that tries several hosts in turn: one connector per host, in its order, each
+  // connecting to that host alone (what a health check uses to check every host on a budget of its
+  // own). Empty for a connector of one target, the default.
+  virtual std::vector<std::shared_ptr<Connector>> host_connectors() const { return {}; }
 };
 
 // Connects to `host` (one of config.hosts) with NativeConnection: TCP or TLS, handshake, and the
@@ -35,7 +40,19 @@ class Connector {
 std::shared_ptr<Connector> native_connector(const Config& config, const HostPort& host);
 
 // Connects to the config's hosts in order, returning the first that answers (each within
-// config.timeouts.connect, all within the deadline). For one host, the same as native_connector.
+// config.timeouts.connect, all within the deadline). For one host, the same as native_connector;
+// for several, connector_over_hosts over one native connector per host, all sharing one TLS
+// context and one Resolver.
 std::shared_ptr<Connector> native_connector(const Config& config);
+
+// Tries `hosts` in order within the deadline, returning the first connection made. A failure that
+// is not the host's (classify(e).host_failure is false: a refused login, an unknown database)
+// will not improve on another host of the same cluster and is thrown at once. When no host gave a
+// connection, the error is the last host's (its kind and server code), its message prefixed with
+// what each earlier host met and which hosts had no turn before the deadline. host_connectors()
+// returns `hosts`. Throws Error(usage) for an empty list or a null entry. `clock` (null:
+// steady_clock(), else outliving the connector) is what the deadline is checked against.
+std::shared_ptr<Connector> connector_over_hosts(std::vector<std::shared_ptr<Connector>> hosts,
+                                                const Clock* clock = nullptr);
 
 }  // namespace chconn

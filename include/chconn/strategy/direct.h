@@ -6,7 +6,7 @@
 // ping_on_acquire is set, checks the server answers before handing the connection out. Any error
 // propagates as it was thrown, and a connection whose ping failed is closed first.
 //
-// Thread safety: acquire(), stats() and name() may be called from any thread.
+// Thread safety: every member may be called from any thread.
 // Lifetimes: leases may outlive the strategy; the Clock must outlive both.
 //
 // Example:
@@ -20,6 +20,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "chconn/connection/connector.h"
 #include "chconn/core/clock.h"
@@ -38,6 +39,10 @@ struct DirectOptions {
   const Clock* clock = nullptr;
 };
 
+// The options DirectStrategy(config) uses: connect_timeout bounds connecting to all of
+// config.hosts in turn, each host within its own config.timeouts.connect.
+DirectOptions direct_options(const Config& config);
+
 class DirectStrategy final : public ConnectionStrategy {
  public:
   // Native connections to the config's hosts (native_connector(config)), with its connect timeout.
@@ -50,6 +55,12 @@ class DirectStrategy final : public ConnectionStrategy {
   Lease acquire(Deadline deadline) override;
   const std::string& name() const noexcept override;
   StrategyStats stats() const override;
+  // Over a connector of several hosts (native_connector of a Config with several, or
+  // connector_over_hosts): one entry per host, and each host checked on its own through its own
+  // connector (see ConnectionStrategy::check_hosts), within the check's timeout and at most
+  // connect_timeout. Empty for a connector of one target.
+  std::vector<HostStats> host_stats() const override;
+  std::vector<HostCheck> check_hosts(const HostCheckOptions& options) override;
 
   class State;  // shared with the leases; internal
 

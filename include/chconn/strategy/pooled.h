@@ -64,6 +64,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "chconn/connection/connector.h"
 #include "chconn/core/clock.h"
@@ -117,6 +118,12 @@ class PooledStrategy final : public ConnectionStrategy {
   const std::string& name() const noexcept override;
   StrategyStats stats() const override;
   MaintenanceReport maintain() override;
+  // Over a connector of several hosts (native_connector of a Config with several, or
+  // connector_over_hosts): one entry per host, and each host checked on its own with a new
+  // connection through its own connector (not one of the pool's), within the check's timeout and
+  // at most acquire_timeout. Empty for a connector of one target.
+  std::vector<HostStats> host_stats() const override;
+  std::vector<HostCheck> check_hosts(const HostCheckOptions& options) override;
 
   const PooledOptions& options() const noexcept;
 

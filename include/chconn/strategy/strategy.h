@@ -129,12 +129,14 @@ class ConnectionStrategy {
   // health thread, or by the application on its own schedule.
   virtual MaintenanceReport maintain() { return {}; }
 
-  // The per-host view of a strategy that spreads over several hosts (failover): one entry per host,
-  // in its order. Empty for strategies with one target, whose stats() tell everything; so the
-  // manager and the CLI need not know which strategy they have.
+  // The per-host view of a strategy that spreads over several hosts (failover; direct and pooled
+  // over a connector of several hosts): one entry per host, in its order. Empty for strategies with
+  // one target, whose stats() tell everything; so the manager and the CLI need not know which
+  // strategy they have.
   virtual std::vector<HostStats> host_stats() const { return {}; }
-  // Checks each host within a budget of its own (see FailoverStrategy::check_hosts). Empty for
-  // strategies without hosts: a health check then pings one connection through acquire().
+  // Checks each host within a budget of its own (see FailoverStrategy::check_hosts), so that a
+  // silent host never spends the budget of the others. Empty for strategies without hosts: a
+  // health check then pings one connection through acquire().
   virtual std::vector<HostCheck> check_hosts(const HostCheckOptions& options) {
     (void)options;
     return {};

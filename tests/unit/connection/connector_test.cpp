@@ -10,12 +10,15 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "chconn/connection/native_connection.h"
 #include "chconn/core/config.h"
 #include "chconn/core/error.h"
+#include "chconn/strategy/direct.h"
+#include "chconn/strategy/mock.h"
 #include "support/mock_support.h"
 #include "support/net_loopback.h"
 #include "support/net_tls.h"
@@ -101,6 +104,109 @@ TEST(NativeConnection, TlsOptionsWithoutSecureNeverConnect) {
     }
   }
   EXPECT_EQ(server.accepted(), 0);
+}
+
+// ----- Several hosts in turn ----------------------------------------------------------------------
+
+std::shared_ptr<MockConnector> mock_host(const std::shared_ptr<MockServer>& server, std::string address) {
+  return std::make_shared<MockConnector>(server, std::vector<std::string>{std::move(address)});
+}
+
+TEST(ConnectorOverHosts, WhenNoHostAnswersTheErrorSaysWhatEachMet) {
+  auto a = std::make_shared<MockServer>();
+  auto b = std::make_shared<MockServer>();
+  auto c = std::make_shared<MockServer>();
+  a->fail_next_connects(1,
+                        Error(ErrorKind::timeout, "connect to a:9000 timed out: the connect timeout of 1 s expired"));
+  b->fail_next_connects(1, Error(ErrorKind::network, "connect to b:9000: connection refused"));
+  c->fail_next_connects(1,
+                        Error(ErrorKind::timeout, "connect to c:9000 timed out: the connect timeout of 1 s expired"));
+  const auto hosts = connector_over_hosts({mock_host(a, "a:9000"), mock_host(b, "b:9000"), mock_host(c, "c:9000")});
+  EXPECT_EQ(hosts->describe(), "a:9000,b:9000,c:9000");
+  ASSERT_EQ(hosts->host_connectors().size(), 3u);
+  try {
+    (void)hosts->connect(Deadline::after(10s));
+    FAIL() << "connected although every host failed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::timeout) << "the last host's kind";
+    const std::string m = e.message();
+    EXPECT_NE(m.find("none of the 3 hosts a:9000,b:9000,c:9000 gave a connection"), std::string::npos) << m;
+    EXPECT_NE(m.find("connect to a:9000 timed out: the connect timeout of 1 s expired"), std::string::npos) << m;
+    EXPECT_NE(m.find("connect to b:9000: connection refused"), std::string::npos) << m;
+    EXPECT_NE(m.find("connect to c:9000 timed out: the connect timeout of 1 s expired"), std::string::npos) << m;
+  }
+  // The next connect starts again at the first host, which now answers.
+  EXPECT_NE(hosts->connect(Deadline::after(10s)), nullptr);
+  EXPECT_EQ(a->connections_made(), 1u);
+}
+
+// A refused login will not improve on another host of the same cluster: it is thrown as it is.
+TEST(ConnectorOverHosts, AFailureThatIsNotTheHostsStopsAtOnce) {
+  auto a = std::make_shared<MockServer>();
+  auto b = std::make_shared<MockServer>();
+  a->fail_next_connects(1, Error::from_server(516, "DB::Exception", "default: Authentication failed"));
+  const auto hosts = connector_over_hosts({mock_host(a, "a:9000"), mock_host(b, "b:9000")});
+  try {
+    (void)hosts->connect(Deadline::after(10s));
+    FAIL() << "connected after a refused login";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::server);
+    EXPECT_EQ(e.server_code(), 516);
+    EXPECT_EQ(e.message().find("none of the"), std::string::npos) << e.message();
+  }
+  EXPECT_EQ(b->connect_attempts(), 0u);
+}
+
+// Hosts whose turn comes after the deadline are named as such, and the error is a timeout.
+TEST(ConnectorOverHosts, HostsWithoutATurnBeforeTheDeadlineAreNamed) {
+  ManualClock clock;
+  auto a = std::make_shared<MockServer>(MockServer::Options{.clock = &clock});
+  auto b = std::make_shared<MockServer>(MockServer::Options{.clock = &clock});
+  a->set_connect_hook([&] {
+    clock.advance(2s);
+    throw Error(ErrorKind::network, "connect to a:9000: no route to host");
+  });
+  const auto hosts = connector_over_hosts({mock_host(a, "a:9000"), mock_host(b, "b:9000")}, &clock);
+  try {
+    (void)hosts->connect(Deadline::after(1s, clock).named("the caller's deadline"));
+    FAIL() << "connected after the deadline";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::network) << "what the last host tried met";
+    EXPECT_NE(e.message().find("b:9000 had no turn before the caller's deadline of 1 s passed"), std::string::npos)
+        << e.message();
+  }
+  EXPECT_EQ(b->connect_attempts(), 0u);
+  EXPECT_THROW((void)connector_over_hosts({}), Error);
+  EXPECT_THROW((void)connector_over_hosts({nullptr}), Error);
+}
+
+// Three silent hosts (they accept and never say Hello) with a connect timeout of 200 ms: each
+// host's attempt ends at its own timeout, and that is the limit every message names, never the
+// strategy's bound over all of them.
+TEST(NativeConnector, SeveralSilentHostsEachNameTheirOwnConnectTimeout) {
+  test::LoopbackServer h1({.mode = test::ServerMode::silent});
+  test::LoopbackServer h2({.mode = test::ServerMode::silent});
+  test::LoopbackServer h3({.mode = test::ServerMode::silent});
+  Config config;
+  config.hosts = {{h1.host(), h1.port()}, {h2.host(), h2.port()}, {h3.host(), h3.port()}};
+  config.timeouts.connect = 200ms;
+  DirectStrategy direct(config);
+  try {
+    (void)direct.acquire(Deadline::never());
+    FAIL() << "connected to silent hosts";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::timeout);
+    const std::string m = e.message();
+    std::size_t named = 0;
+    for (std::size_t at = m.find("the connect timeout of 200 ms expired"); at != std::string::npos;
+         at = m.find("the connect timeout of 200 ms expired", at + 1)) {
+      ++named;
+    }
+    EXPECT_EQ(named, 3u) << m;
+    EXPECT_EQ(m.find("600 ms"), std::string::npos) << m;
+    EXPECT_EQ(m.find("800 ms"), std::string::npos) << m;
+  }
+  EXPECT_EQ(h1.accepted() + h2.accepted() + h3.accepted(), 3);
 }
 
 }  // namespace

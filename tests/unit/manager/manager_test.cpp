@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <regex>
@@ -15,6 +16,7 @@
 
 #include "chconn/client/client.h"
 #include "chconn/core/error.h"
+#include "chconn/strategy/direct.h"
 #include "chconn/strategy/failover.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
@@ -484,6 +486,66 @@ TEST_F(ManagerTest, ASilentStrategyDoesNotHoldUpTheOthers) {
   EXPECT_EQ(m->breaker("a-silent").metrics().failed_calls, 1u);
 }
 
+// A direct or pooled strategy over several hosts (a Config with several, through
+// connector_over_hosts) is checked host by host: a silent first host spends only its own budget,
+// the next host is found healthy, and the manager's breaker of the strategy is never charged.
+// Checked through acquire(), the first host would take the whole budget every round, the check
+// would fail, and after minimum_calls rounds the breaker would refuse calls the second host serves.
+TEST_F(ManagerTest, AStrategyOverSeveralHostsIsCheckedHostByHost) {
+  auto silent_server = std::make_shared<MockServer>(MockServer::Options{.clock = &clock});
+  auto healthy_server = std::make_shared<MockServer>(MockServer::Options{.clock = &clock});
+  ManagerOptions o = options();
+  o.health_check_timeout = 5s;
+  o.breaker.minimum_calls = 2;
+  o.breaker.window_size = 4;
+  std::size_t rounds = 0;
+  silent_server->set_connect_hook([&] {
+    // Hangs until the healthy host answered this round's pings (one per strategy), then its whole
+    // budget passes.
+    wait_until([&] { return healthy_server->ping_count() >= 2 * rounds; }, 20s);
+    clock.advance(o.health_check_timeout);
+    throw Error(ErrorKind::timeout, "silent host: no Hello within the connect timeout");
+  });
+  auto hosts = [&] {
+    return connector_over_hosts({std::make_shared<MockConnector>(silent_server, std::vector<std::string>{"a:9000"}),
+                                 std::make_shared<MockConnector>(healthy_server, std::vector<std::string>{"b:9000"})},
+                                &clock);
+  };
+  factory->register_strategy(std::make_shared<DirectStrategy>(
+      hosts(), DirectOptions{.name = "direct-2", .connect_timeout = 30s, .clock = &clock}));
+  PooledOptions pooled;
+  pooled.name = "pooled-2";
+  pooled.clock = &clock;
+  factory->register_strategy(std::make_shared<PooledStrategy>(hosts(), pooled));
+  auto m = make(o);
+  for (rounds = 1; rounds <= 3; ++rounds) {
+    const HealthReport r = m->run_health_check_once();
+    for (const std::string name : {"direct-2", "pooled-2"}) {
+      SCOPED_TRACE(name + ", round " + std::to_string(rounds));
+      const auto it = std::find_if(r.strategies.begin(), r.strategies.end(),
+                                   [&](const StrategyHealth& h) { return h.name == name; });
+      ASSERT_NE(it, r.strategies.end());
+      EXPECT_TRUE(it->ok) << it->last_error;
+      ASSERT_EQ(it->hosts.size(), 2u);
+      EXPECT_EQ(it->hosts[0].address, "a:9000");
+      EXPECT_TRUE(it->hosts[0].checked);
+      EXPECT_FALSE(it->hosts[0].ok);
+      EXPECT_TRUE(contains(it->hosts[0].last_error, "silent host")) << it->hosts[0].last_error;
+      EXPECT_EQ(it->hosts[1].address, "b:9000");
+      EXPECT_TRUE(it->hosts[1].ok) << it->hosts[1].last_error;
+      EXPECT_EQ(it->breaker, CircuitState::closed);
+      EXPECT_EQ(m->breaker(name).metrics().failed_calls, 0u);
+    }
+  }
+  // Each round pinged the healthy host once per strategy, each on a connection of its own.
+  EXPECT_EQ(healthy_server->ping_count(), 6u);
+  const std::vector<HostStats> stats = factory->find("direct-2")->host_stats();
+  ASSERT_EQ(stats.size(), 2u);
+  EXPECT_EQ(stats[0].failures, 3u);
+  EXPECT_EQ(stats[1].successes, 3u);
+  EXPECT_TRUE(stats[1].ping_latency.has_value());
+}
+
 // One strategy at a time: the silent one spends the whole round's start limit, so the ones after
 // it are not checked for lack of time — and not charged: no breaker call, no error, no ping.
 TEST_F(ManagerTest, AStrategyWithoutATurnIsNotCheckedAndNotCharged) {
@@ -664,8 +726,7 @@ TEST_F(ManagerTest, HealthCheckRunsMaintenance) {
 
 TEST_F(ManagerTest, FailoverHostsAppearInTheReportAndMetrics) {
   std::vector<std::shared_ptr<MockServer>> hosts;
-  for (int i = 0; i < 2; ++i)
-    hosts.push_back(std::make_shared<MockServer>(MockServer::Options{.clock = &clock}));
+  for (int i = 0; i < 2; ++i) hosts.push_back(std::make_shared<MockServer>(MockServer::Options{.clock = &clock}));
   FailoverOptions fo;
   fo.name = "fo";
   fo.hosts = {{.address = {"h0", 9000}}, {.address = {"h1", 9000}}};
@@ -695,7 +756,8 @@ TEST_F(ManagerTest, FailoverHostsAppearInTheReportAndMetrics) {
   EXPECT_TRUE(contains(text, "host h1:9000: FAILING, breaker open (retry in")) << text;
 
   const std::string metrics = m->metrics_text();
-  EXPECT_TRUE(contains(metrics, "chconn_host_circuit_breaker_state{strategy=\"fo\",host=\"h1:9000\",state=\"open\"} 1\n"))
+  EXPECT_TRUE(
+      contains(metrics, "chconn_host_circuit_breaker_state{strategy=\"fo\",host=\"h1:9000\",state=\"open\"} 1\n"))
       << metrics;
   EXPECT_TRUE(contains(metrics, "chconn_host_errors{strategy=\"fo\",host=\"h1:9000\"} 1\n")) << metrics;
 
@@ -713,7 +775,8 @@ TEST_F(ManagerTest, MetricsAreValidPrometheusText) {
   (void)m->execute("SELECT 1");
   const std::string text = m->metrics_text();
   // Every line is a HELP, a TYPE or a sample.
-  const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$)");
+  const std::regex sample(
+      R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$)");
   const std::regex comment(R"(^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*$)");
   std::istringstream in(text);
   std::string line;
@@ -786,13 +849,14 @@ TEST_F(ManagerTest, ALeaseMayOutliveTheManager) {
 }
 
 TEST(StatementKind, ReadsAreRecognised) {
-  for (const char* sql : {"SELECT 1", "  select 1", "WITH x AS (SELECT 1) SELECT * FROM x", "(SELECT 1) UNION ALL (SELECT 2)",
-                          "-- c\nSELECT 1", "/* c */ SHOW TABLES", "DESCRIBE t", "desc t", "EXISTS t", "EXPLAIN SELECT 1",
-                          "# c\nselect 1"}) {
+  for (const char* sql : {"SELECT 1", "  select 1", "WITH x AS (SELECT 1) SELECT * FROM x",
+                          "(SELECT 1) UNION ALL (SELECT 2)", "-- c\nSELECT 1", "/* c */ SHOW TABLES", "DESCRIBE t",
+                          "desc t", "EXISTS t", "EXPLAIN SELECT 1", "# c\nselect 1"}) {
     EXPECT_TRUE(is_read_only_statement(sql)) << sql;
   }
-  for (const char* sql : {"INSERT INTO t VALUES (1)", "ALTER TABLE t DELETE WHERE 1", "CREATE TABLE t (x UInt8) ENGINE = Memory",
-                          "", "/* unclosed SELECT 1", "SELECTX 1", "OPTIMIZE TABLE t", "DROP TABLE t"}) {
+  for (const char* sql :
+       {"INSERT INTO t VALUES (1)", "ALTER TABLE t DELETE WHERE 1", "CREATE TABLE t (x UInt8) ENGINE = Memory", "",
+        "/* unclosed SELECT 1", "SELECTX 1", "OPTIMIZE TABLE t", "DROP TABLE t"}) {
     EXPECT_FALSE(is_read_only_statement(sql)) << sql;
   }
 }

@@ -1,0 +1,66 @@
+// Health checks host by host for a strategy whose connector tries several hosts in turn (direct
+// and pooled made from a Config with several hosts): each host is checked through its own
+// connector (Connector::host_connectors) with a new connection and a ping, on a budget of its own,
+// concurrently with the others. Without this a check through acquire() would spend its whole
+// budget on a silent first host and report the strategy down while the next host serves calls.
+// Internal.
+//
+// Thread safety: check() and stats() may be called from any thread; at most one check of a host
+// is in flight at once (a second one finds it claimed and skips it, charging nothing).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chconn/connection/connector.h"
+#include "chconn/core/clock.h"
+#include "chconn/strategy/strategy.h"
+
+namespace chconn::detail {
+
+// Throws Error(usage), naming `owner` ("failover 'db'"), for options check_hosts cannot use: a
+// timeout that is not positive, or a max_concurrency of zero.
+void validate_host_check_options(const HostCheckOptions& options, std::string_view owner);
+
+class HostChecks {
+ public:
+  // `hosts`: the connectors of the hosts, in order (empty: no per-host checks). `clock` must
+  // outlive this object.
+  HostChecks(std::vector<std::shared_ptr<Connector>> hosts, const Clock& clock);
+
+  bool empty() const noexcept { return hosts_.empty(); }
+
+  // Checks every host: connect, ping, close, within min(options.timeout, max_budget) from that
+  // host's own start. A host whose turn comes after options.start_by, or whose check is already in
+  // flight, is not contacted and not charged. Validates `options` first (owner names the strategy).
+  std::vector<HostCheck> check(const HostCheckOptions& options, Clock::duration max_budget, std::string_view owner);
+
+  // One entry per host: its address, and what its checks found (successes and failures count
+  // checks; last_error and ping_latency are the last check's). There is no breaker per host here:
+  // breaker, errors and retry_in keep their defaults, and pool is empty.
+  std::vector<HostStats> stats() const;
+
+ private:
+  struct Host {
+    std::shared_ptr<Connector> connector;
+    std::string address;
+    std::atomic<bool> checking{false};
+    std::atomic<std::uint64_t> successes{0};
+    std::atomic<std::uint64_t> failures{0};
+    mutable std::mutex mutex;  // guards the two below
+    std::string last_error;
+    std::optional<Clock::duration> ping_latency;
+  };
+
+  HostCheck check_host(Host& host, Clock::duration budget, Deadline start_by);
+
+  std::vector<std::unique_ptr<Host>> hosts_;
+  const Clock* clock_;
+};
+
+}  // namespace chconn::detail
