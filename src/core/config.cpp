@@ -508,6 +508,8 @@ constexpr std::array k_params{
               [](Config& c, std::string_view v, std::string_view w) { c.load_balancing = parse_load_balancing(v, w); }},
     ParamSpec{"env", "env",
               [](Config& c, std::string_view v, std::string_view w) { c.environment = parse_environment(v, w); }},
+    ParamSpec{"mock_strict", "mock_strict",
+              [](Config& c, std::string_view v, std::string_view w) { c.mock_strict = parse_bool(v, w); }},
     ParamSpec{"pool_max", "pool_max",
               [](Config& c, std::string_view v, std::string_view w) { c.pool.max_size = parse_count(v, w, 1); }},
     ParamSpec{"pool_min_idle", "pool_min_idle",
@@ -971,6 +973,7 @@ Config Config::from_env(const EnvLookup& getenv) {
   }
   if (auto env = get("CHCONN_ENV")) c.environment = parse_environment(trim(*env), "CHCONN_ENV");
   if (auto strategy = get("CHCONN_STRATEGY")) c.strategy = parse_strategy(trim(*strategy), "CHCONN_STRATEGY");
+  if (auto strict = get("CHCONN_MOCK_STRICT")) c.mock_strict = parse_bool(trim(*strict), "CHCONN_MOCK_STRICT");
   if (auto policy = get("CHCONN_LOAD_BALANCING"))
     c.load_balancing = parse_load_balancing(trim(*policy), "CHCONN_LOAD_BALANCING");
   if (auto pool_max = get("CHCONN_POOL_MAX")) {
@@ -1118,6 +1121,7 @@ std::string Config::to_dsn(bool redact) const {
   if (!strategy.empty()) add("strategy", strategy);
   if (load_balancing != defaults.load_balancing) add("load_balancing", std::string(chconn::to_string(load_balancing)));
   if (environment != defaults.environment) add("env", std::string(chconn::to_string(environment)));
+  if (mock_strict != defaults.mock_strict) add("mock_strict", mock_strict ? "true" : "false");
   if (pool.max_size != defaults.pool.max_size) add("pool_max", std::to_string(pool.max_size));
   if (pool.min_idle != defaults.pool.min_idle) add("pool_min_idle", std::to_string(pool.min_idle));
   add_duration("pool_idle_timeout", pool.idle_timeout, defaults.pool.idle_timeout);

@@ -146,7 +146,11 @@ void initialize(ConnectionFactory& factory, const Config& config) {
   factory.register_strategy(std::make_shared<PooledStrategy>(connector, pooled_options(config)), true);
   // A pool per host, made lazily: nothing connects until the first acquire().
   factory.register_strategy(std::make_shared<FailoverStrategy>(config), true);
-  if (config.environment == Environment::testing) factory.register_strategy(std::make_shared<MockStrategy>(), true);
+  if (config.environment == Environment::testing) {
+    factory.register_strategy(
+        std::make_shared<MockStrategy>(std::make_shared<MockServer>(MockServer::Options{.strict = config.mock_strict})),
+        true);
+  }
   factory.set_timeouts(config.timeouts);
 
   const std::string wanted =

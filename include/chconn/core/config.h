@@ -167,6 +167,9 @@ struct Config {
   std::string strategy;  // "direct", "pooled", "failover", "mock"; empty: chosen by environment
   LoadBalancing load_balancing = LoadBalancing::random;  // host order of the failover strategy
   Environment environment = Environment::development;
+  // The "mock" strategy that initialize() registers in the testing environment answers a query no
+  // rule matches with Error(usage) instead of an empty result (MockServer::Options::strict).
+  bool mock_strict = false;
   PoolOptions pool;
   FailoverTuning failover;  // per-host breakers and error counts of the failover strategy
   DecodeLimits limits;      // how much a server may send (chconn/core/limits.h); per connection
@@ -183,7 +186,7 @@ struct Config {
   //   connect_timeout  send_timeout  receive_timeout
   //   query_timeout  pool_acquire_timeout  cancel_drain_timeout  strategy=NAME
   //   load_balancing=random|in_order|first_or_random|round_robin
-  //   env=testing|development|production
+  //   env=testing|development|production  mock_strict=BOOL
   //   pool_max=N (1..100000)  pool_min_idle=N (<= pool_max)  pool_idle_timeout  pool_max_lifetime
   //   pool_lifetime_jitter=0..0.5  pool_validate_after (0 allowed)  pool_leak_threshold (0: off)
   //   pool_keep_session=true|false

@@ -8,7 +8,13 @@
 //                                            the whole query text; a regex rule matches if
 //                                            std::regex_search finds it anywhere. A reply returns a
 //                                            Result, throws an Error, and/or takes a while (delay).
-//                                            `times` limits how often a rule applies.
+//                                            `times` limits how often a rule applies, and
+//                                            `params` makes it match only calls given those
+//                                            parameter values. MockResult builds the Result
+//                                            from rows of C++ values.
+//   expect(sql, reply) / verify()            rules that must answer (reply.times calls, or at
+//                                            least one); verify() lists the unmet ones and every
+//                                            call no rule answered.
 //   fail_call(n, error)                      the n-th query call (1-based, counted over every
 //                                            connection since creation or clear_records()) fails.
 //   fail_next_pings(n, error)                the next n pings fail.
@@ -64,9 +70,11 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -90,13 +98,112 @@
 
 namespace chconn {
 
+// One value of a MockResult row, from the C++ value a test writes: integers (and bool), floating
+// point, text, a std::chrono::sys_days day, a std::chrono::sys_time instant of any precision,
+// std::nullopt (NULL), std::optional<T> and std::vector<T> (an Array row). Which column types take
+// which values is listed at MockResult.
+class MockValue {
+ public:
+  enum class Kind : std::uint8_t { null, integer, floating, text, day, instant, list };
+
+  MockValue(std::nullopt_t) noexcept : kind_(Kind::null) {}  // NOLINT: implicit by design
+  template <class T>
+  requires(detail::StandardInteger<T> || std::same_as<T, bool>) MockValue(T value)
+  noexcept  // NOLINT
+      : kind_(Kind::integer), integer_(static_cast<Int128>(value)) {}
+  MockValue(double value) noexcept : kind_(Kind::floating), floating_(value) {}  // NOLINT
+  MockValue(float value) noexcept : kind_(Kind::floating), floating_(value) {}   // NOLINT
+  MockValue(std::string_view text) : kind_(Kind::text), text_(text) {}           // NOLINT
+  MockValue(const char* text) : kind_(Kind::text), text_(text) {}                // NOLINT
+  MockValue(const std::string& text) : kind_(Kind::text), text_(text) {}         // NOLINT
+  MockValue(std::chrono::sys_days day) noexcept                                  // NOLINT
+      : kind_(Kind::day), integer_(day.time_since_epoch().count()) {}
+  // An instant, kept in nanoseconds since 1970 (128 bits: any sys_time fits).
+  template <class Rep, class Period>
+  requires detail::StandardInteger<Rep> MockValue(std::chrono::sys_time<std::chrono::duration<Rep, Period>> t)
+  noexcept
+      : kind_(Kind::instant),
+        integer_(static_cast<Int128>(t.time_since_epoch().count()) * Period::num * 1'000'000'000 / Period::den) {}
+  template <class T>
+  MockValue(const std::optional<T>& value)
+      : MockValue(value ? MockValue(*value) : MockValue(std::nullopt)) {}  // NOLINT
+  template <class T>
+  MockValue(const std::vector<T>& values) : kind_(Kind::list) {  // NOLINT
+    list_.reserve(values.size());
+    for (const T& v : values) list_.emplace_back(v);
+  }
+
+  Kind kind() const noexcept { return kind_; }
+  // integer and bool: the value; day: days since 1970-01-01; instant: nanoseconds since 1970.
+  Int128 integer() const noexcept { return integer_; }
+  double floating() const noexcept { return floating_; }
+  const std::string& text() const noexcept { return text_; }
+  const std::vector<MockValue>& list() const noexcept { return list_; }
+
+ private:
+  Kind kind_;
+  Int128 integer_ = 0;
+  double floating_ = 0;
+  std::string text_;
+  std::vector<MockValue> list_;
+};
+
+// A Result built row by row, for MockReply::result:
+//   server.on("SELECT id, name FROM users", {.result = MockResult({{"id", "UInt64"}, {"name", "String"}})
+//                                                          .row(1, "alice")
+//                                                          .row(2, "bob")});
+// Columns are given by name and ClickHouse type name; each row gives one value per column. A
+// column takes: integers (range-checked) for every integer type, Bool, IPv4 and the numbers of
+// Enum8/16; text for String, FixedString (at most N bytes) and Enum names; floating point or
+// integers for Float32/64; sys_days for Date and Date32; an instant for DateTime (whole seconds,
+// rounded down) and DateTime64 (to its precision, rounded down); std::nullopt or an optional for
+// Nullable(T) (and NULL only there); a vector for Array(T); text or NULL for
+// LowCardinality(String) and LowCardinality(Nullable(String)). Anything else (a value of the wrong
+// kind, out of range, the wrong count, a column type not listed) is Error(usage) naming the
+// column, its type and the row. For other types, build the Block yourself (see the example at the
+// top of this file).
+class MockResult {
+ public:
+  struct ColumnSpec {
+    std::string name;
+    std::string type;  // a ClickHouse type name: "UInt64", "Nullable(String)", "Array(Int32)"
+  };
+  // Throws Error(usage) for no columns, a duplicate name, or a type that does not parse.
+  MockResult(std::initializer_list<ColumnSpec> columns);
+  explicit MockResult(std::vector<ColumnSpec> columns);
+
+  // One row: exactly one value per column, in order.
+  MockResult& row(std::vector<MockValue> values);
+  template <class... V>
+  requires(sizeof...(V) > 0 &&
+           (std::constructible_from<MockValue, const V&> && ...)) MockResult& row(const V&... values) {
+    return row(std::vector<MockValue>{MockValue(values)...});
+  }
+
+  std::size_t rows() const noexcept;
+  // The header (names and types) and, when there are rows, one block holding them.
+  Result result() const;
+  operator Result() const { return result(); }  // NOLINT: so {.result = MockResult(...)} reads naturally
+
+ private:
+  std::vector<ColumnSpec> columns_;
+  std::vector<ColumnRef> data_;  // one per column, every one `rows_` long between calls
+  std::size_t rows_ = 0;
+};
+
 // What a matching rule does. Fill with designated initialisers: {.result = r},
-// {.error = chconn::Error(...)}, {.result = r, .delay = 2s}, {.error = e, .times = 1}.
+// {.error = chconn::Error(...)}, {.result = r, .delay = 2s}, {.error = e, .times = 1},
+// {.result = r, .params = chconn::Params().set("id", 42)}.
 struct MockReply {
   Result result{};               // returned (or streamed block by block, for select)
   std::optional<Error> error{};  // thrown instead of returning, when set
   Clock::duration delay{};       // slept (through MockServer::Options::sleep) before answering
   std::size_t times = 0;         // the rule applies this many times, then no more; 0: always
+  // When set, the rule matches only a call that has every one of these parameters with the same
+  // value (as Param compares: text, NULL and text type); other parameters of the call do not
+  // matter, nor does their order. Params().set("id", 42) matches a call given id = 42 as any
+  // integer type, since parameters are kept as text.
+  std::optional<Params> params{};
 };
 
 enum class MockCallKind : std::uint8_t { execute, select, insert, ping };
@@ -147,6 +254,18 @@ class MockServer {
   // --- script ---
   MockServer& on(std::string sql, MockReply reply);
   MockServer& on(std::regex pattern, MockReply reply);
+  // Like on(), and an expectation that verify() checks: the rule must answer exactly reply.times
+  // calls (at least one when times is 0). `description` names a regex rule in verify()'s message
+  // (std::regex does not keep its text); an exact rule is named by its SQL.
+  MockServer& expect(std::string sql, MockReply reply);
+  MockServer& expect(std::regex pattern, MockReply reply, std::string description = {});
+  // Every expectation not met ("expected 2 calls of `SELECT 1`, got 1"; an expectation counts the
+  // calls it answered since it was added) and every query call, inserts included, that no rule
+  // answered ("unexpected execute of `SELECT 2`"; since creation or clear_records()), in order;
+  // empty when all is well.
+  std::vector<std::string> verification_problems() const;
+  // Throws Error(usage) listing verification_problems() when there are any.
+  void verify() const;
   // The n-th query call (execute, select or insert; 1-based, over all connections) throws
   // `error`, whatever the rules say.
   MockServer& fail_call(std::size_t n, Error error);
@@ -203,7 +322,10 @@ class MockServer {
     std::optional<std::regex> pattern;
     MockReply reply;
     std::size_t used = 0;
+    bool expected = false;    // added by expect(): verify() checks `used`
+    std::string description;  // how verify() names it
   };
+  MockServer& add_rule(Rule rule);
 
   Options options_;
   const Clock* clock_;
@@ -216,6 +338,7 @@ class MockServer {
   std::optional<Error> connect_error_;
   std::function<void()> connect_hook_;
   std::vector<MockCall> calls_;
+  std::vector<std::string> unexpected_;  // query calls no rule answered, as verify() lists them
   std::size_t query_count_ = 0;
   std::size_t ping_count_ = 0;
   std::map<std::string, std::vector<Block>, std::less<>> inserted_;

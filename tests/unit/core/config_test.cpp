@@ -38,6 +38,7 @@ void expect_same(const Config& actual, const Config& expected, const std::string
   EXPECT_EQ(actual.strategy, expected.strategy);
   EXPECT_EQ(actual.load_balancing, expected.load_balancing);
   EXPECT_EQ(actual.environment, expected.environment);
+  EXPECT_EQ(actual.mock_strict, expected.mock_strict) << where;
   EXPECT_EQ(actual.pool, expected.pool);
   EXPECT_EQ(actual.failover, expected.failover);
   EXPECT_EQ(actual.limits, expected.limits);
@@ -237,7 +238,7 @@ TEST(ConfigDsn, ParsesGoodDsns) {
        "&connect_timeout=250ms&send_timeout=10s&receive_timeout=5m&query_timeout=1h&pool_acquire_timeout=1.5"
        "&cancel_drain_timeout=2s&strategy=failover&env=production&pool_max=16&pool_min_idle=2&pool_idle_timeout=30s"
        "&pool_max_lifetime=2h&pool_lifetime_jitter=0.25&pool_validate_after=0&pool_leak_threshold=0"
-       "&pool_keep_session=true&client_name=my%20app&setting.max_threads=4&setting.readonly=1",
+       "&pool_keep_session=true&mock_strict=true&client_name=my%20app&setting.max_threads=4&setting.readonly=1",
        [](Config& c) {
          c.user = "app";
          c.password = "pw";
@@ -259,6 +260,7 @@ TEST(ConfigDsn, ParsesGoodDsns) {
          c.timeouts.cancel_drain = 2s;
          c.strategy = "failover";
          c.environment = Environment::production;
+         c.mock_strict = true;
          c.pool.max_size = 16;
          c.pool.min_idle = 2;
          c.pool.idle_timeout = 30s;
@@ -433,6 +435,7 @@ TEST(ConfigDsn, RejectsBadDsns) {
       {base + "?pool_validate_after=-5s", {"'-5s'", "pool_validate_after"}, {}},
       {base + "?pool_leak_threshold=soon", {"'soon'", "pool_leak_threshold"}, {}},
       {base + "?pool_keep_session=maybe", {"'maybe'", "pool_keep_session"}, {}},
+      {base + "?mock_strict=2", {"'2'", "mock_strict"}, {}},
       {base + "?env=staging", {"'staging'", "'env'", "testing, development or production"}, {}},
       {base + "?strategy=Pooled!", {"'Pooled!'", "'strategy'"}, {}},
       {base + "?pool_max=0", {"'0'", "'pool_max'", "1 to"}, {}},
@@ -688,20 +691,17 @@ TEST(ConfigDsn, ToDsnWritesLimitsOnlyWhenChanged) {
 TEST(ConfigDsn, LoadBalancingParameter) {
   EXPECT_EQ(Config{}.load_balancing, LoadBalancing::random);
   const std::pair<std::string_view, LoadBalancing> cases[] = {
-      {"random", LoadBalancing::random},
-      {"in_order", LoadBalancing::in_order},
-      {"IN-ORDER", LoadBalancing::in_order},
-      {"first_or_random", LoadBalancing::first_or_random},
-      {"round_robin", LoadBalancing::round_robin},
-      {"Round-Robin", LoadBalancing::round_robin},
+      {"random", LoadBalancing::random},           {"in_order", LoadBalancing::in_order},
+      {"IN-ORDER", LoadBalancing::in_order},       {"first_or_random", LoadBalancing::first_or_random},
+      {"round_robin", LoadBalancing::round_robin}, {"Round-Robin", LoadBalancing::round_robin},
   };
   for (const auto& [text, policy] : cases) {
     SCOPED_TRACE(text);
     EXPECT_EQ(parse_load_balancing(text), policy);
     EXPECT_EQ(Config::from_dsn("clickhouse://a,b?load_balancing=" + std::string(text)).load_balancing, policy);
   }
-  for (const LoadBalancing p : {LoadBalancing::random, LoadBalancing::in_order, LoadBalancing::first_or_random,
-                                LoadBalancing::round_robin}) {
+  for (const LoadBalancing p :
+       {LoadBalancing::random, LoadBalancing::in_order, LoadBalancing::first_or_random, LoadBalancing::round_robin}) {
     EXPECT_EQ(parse_load_balancing(to_string(p)), p);
   }
   // Only non-defaults are written, after strategy.
@@ -711,7 +711,8 @@ TEST(ConfigDsn, LoadBalancingParameter) {
   });
   EXPECT_EQ(c.to_dsn(), "clickhouse://localhost?strategy=failover&load_balancing=in_order");
 
-  const std::string bad = config_error([] { (void)Config::from_dsn("clickhouse://u:hunter2@a?load_balancing=nearest"); });
+  const std::string bad =
+      config_error([] { (void)Config::from_dsn("clickhouse://u:hunter2@a?load_balancing=nearest"); });
   EXPECT_NE(bad.find("'nearest'"), std::string::npos) << bad;
   EXPECT_NE(bad.find("load_balancing"), std::string::npos) << bad;
   EXPECT_NE(bad.find("round_robin"), std::string::npos) << bad;
@@ -1038,6 +1039,7 @@ TEST(ConfigEnv, VariablesOverrideTheDsn) {
       {"CLICKHOUSE_COMPRESSION", "NONE"},
       {"CHCONN_ENV", "production"},
       {"CHCONN_STRATEGY", "failover"},
+      {"CHCONN_MOCK_STRICT", "yes"},
       {"CHCONN_POOL_MAX", "32"},
   });
   const Config c = Config::from_env(env.lookup());
@@ -1050,6 +1052,7 @@ TEST(ConfigEnv, VariablesOverrideTheDsn) {
   expected.compression = Compression::none;
   expected.environment = Environment::production;
   expected.strategy = "failover";
+  expected.mock_strict = true;
   expected.pool.max_size = 32;
   expect_same(c, expected, "overrides");
   EXPECT_EQ(c.to_string().find("hunter2"), std::string::npos);
@@ -1152,9 +1155,10 @@ TEST(ConfigEnv, BadValuesNameTheVariable) {
 
 TEST(ConfigEnv, ReadsTheProcessEnvironment) {
   // Own process only; every variable from_env reads is set or cleared here.
-  for (const char* name : {"CLICKHOUSE_DSN", "CLICKHOUSE_HOST", "CLICKHOUSE_PORT", "CLICKHOUSE_USER",
-                           "CLICKHOUSE_PASSWORD", "CLICKHOUSE_DATABASE", "CLICKHOUSE_SECURE", "CLICKHOUSE_COMPRESSION",
-                           "CHCONN_ENV", "CHCONN_STRATEGY", "CHCONN_LOAD_BALANCING", "CHCONN_POOL_MAX"}) {
+  for (const char* name :
+       {"CLICKHOUSE_DSN", "CLICKHOUSE_HOST", "CLICKHOUSE_PORT", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD",
+        "CLICKHOUSE_DATABASE", "CLICKHOUSE_SECURE", "CLICKHOUSE_COMPRESSION", "CHCONN_ENV", "CHCONN_STRATEGY",
+        "CHCONN_MOCK_STRICT", "CHCONN_LOAD_BALANCING", "CHCONN_POOL_MAX"}) {
     ::unsetenv(name);
   }
   ::setenv("CLICKHOUSE_DSN", "clickhouse://app@db1/analytics", 1);

@@ -156,6 +156,26 @@ TEST(Initialize, EnvironmentPicksTheDefault) {
   EXPECT_EQ(default_strategy_for(Environment::development), "direct");
 }
 
+// mock_strict (DSN mock_strict=true, CHCONN_MOCK_STRICT) makes the testing environment's mock
+// refuse queries no rule matches, so a test learns about every query it did not script.
+TEST(Initialize, MockStrictComesFromTheConfig) {
+  for (const bool strict : {false, true}) {
+    ConnectionFactory f;
+    Config c = config_for(Environment::testing);
+    c.mock_strict = strict;
+    initialize(f, c);
+    auto mock = std::dynamic_pointer_cast<MockStrategy>(f.get());
+    ASSERT_NE(mock, nullptr);
+    EXPECT_EQ(mock->server().options().strict, strict);
+    Lease lease = mock->acquire();
+    if (strict) {
+      EXPECT_THROW(lease->execute("SELECT 1"), Error);
+    } else {
+      EXPECT_TRUE(lease->execute("SELECT 1").blocks.empty());
+    }
+  }
+}
+
 TEST(Initialize, ConfigStrategyOverridesTheEnvironment) {
   ConnectionFactory f;
   initialize(f, config_for(Environment::production, "direct"));

@@ -4,12 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include "chconn/core/error.h"
+#include "support/expect_error.h"
 #include "support/mock_support.h"
 
 namespace chconn {
@@ -248,6 +251,126 @@ TEST_F(MockTest, MockStrategyLeasesFreshConnections) {
   EXPECT_EQ(server->connections_open(), 0u);
   MockStrategy named(nullptr, "fake");
   EXPECT_EQ(named.name(), "fake");
+}
+
+// ----- MockResult ---------------------------------------------------------------------------------
+
+TEST_F(MockTest, MockResultBuildsTypedRowsThatReadBackAsTheyWereWritten) {
+  using namespace std::chrono;
+  const sys_days day = sys_days{year{2024} / February / 29};
+  const sys_seconds second =
+      sys_days{year{1969} / December / 31} + hours{23} + minutes{59} + seconds{59};  // 1 s before 1970
+  const auto milli = time_point_cast<milliseconds>(sys_days{year{2024} / January / 1}) + milliseconds{1500};
+  server->on("SELECT *", {.result = MockResult({{"id", "UInt64"},
+                                                {"delta", "Int8"},
+                                                {"name", "String"},
+                                                {"code", "FixedString(2)"},
+                                                {"score", "Nullable(Float64)"},
+                                                {"day", "Date"},
+                                                {"at", "DateTime64(3, 'UTC')"},
+                                                {"born", "Date32"},
+                                                {"tags", "Array(LowCardinality(String))"},
+                                                {"ok", "Bool"},
+                                                {"level", "Enum8('low' = 1, 'high' = 2)"}})
+                                        .row(1u, -128, "alice", "ab", 2.5, day, milli, sys_days{year{1900} / 1 / 1},
+                                             std::vector<std::string>{"x", "y"}, true, "high")
+                                        .row(std::uint64_t{18446744073709551615u}, 127, "", "z", std::nullopt, day,
+                                             milli, day, std::vector<std::string>{}, false, 1)});
+  auto c = connect();
+  const Result r = c->execute("SELECT *");
+  ASSERT_EQ(r.row_count(), 2u);
+  ASSERT_EQ(r.column_count(), 11u);
+  EXPECT_EQ(r.header.column("score")->type()->name(), "Nullable(Float64)");
+  const auto rows = r.rows();
+  auto row = rows.begin();
+  EXPECT_EQ((*row).get<std::uint64_t>("id"), 1u);
+  EXPECT_EQ((*row).get<std::int8_t>("delta"), -128);
+  EXPECT_EQ((*row).get<std::string_view>("name"), "alice");
+  EXPECT_EQ((*row).get<std::optional<double>>("score"), 2.5);
+  EXPECT_EQ((*row).get<sys_days>("day"), day);
+  EXPECT_EQ((*row).get<sys_time<milliseconds>>("at"), milli);
+  EXPECT_EQ((*row).get<sys_days>("born"), sys_days{year{1900} / 1 / 1});
+  EXPECT_EQ((*row).get<bool>("ok"), true);
+  ++row;
+  EXPECT_EQ((*row).get<std::uint64_t>("id"), 18446744073709551615u);
+  EXPECT_EQ((*row).get<std::optional<double>>("score"), std::nullopt);
+  EXPECT_EQ((*row).get<bool>("ok"), false);
+  // A header only, when there are no rows.
+  const Result empty = MockResult({{"n", "UInt8"}});
+  EXPECT_EQ(empty.column_count(), 1u);
+  EXPECT_TRUE(empty.blocks.empty());
+  // DateTime takes whole seconds, rounded down; it cannot hold a time before 1970, DateTime64 can.
+  const Result dt = MockResult({{"t", "DateTime('UTC')"}}).row(milli);
+  EXPECT_EQ(dt.value<sys_seconds>("t"), time_point_cast<seconds>(milli));
+  test::expect_error(ErrorKind::usage,
+                     [&] {
+                       MockResult({{"t", "DateTime('UTC')"}}).row(second);
+                     },
+                     {"-1 is out of range"});
+  const Result dt64 = MockResult({{"t", "DateTime64(0, 'UTC')"}}).row(second);
+  EXPECT_EQ(dt64.value<sys_seconds>("t"), second);
+}
+
+TEST_F(MockTest, MockResultRefusesWhatItCannotHoldAndKeepsNothingOfTheRow) {
+  MockResult m({{"n", "UInt8"}, {"s", "String"}});
+  m.row(255, "ok");
+  test::expect_error(ErrorKind::usage, [&] { m.row(256, "x"); },
+                     {"column 'n' of type UInt8, row 2", "256 is out of range"});
+  test::expect_error(ErrorKind::usage, [&] { m.row(-1, "x"); }, {"-1 is out of range"});
+  test::expect_error(ErrorKind::usage, [&] { m.row(1, 2); },
+                     {"column 's' of type String", "takes text, not an integer"});
+  test::expect_error(ErrorKind::usage, [&] { m.row(1, std::nullopt); }, {"NULL in a column that is not Nullable"});
+  test::expect_error(ErrorKind::usage, [&] { m.row(1); }, {"1 values for 2 columns"});
+  EXPECT_EQ(m.rows(), 1u) << "a refused row leaves nothing behind";
+  EXPECT_EQ(m.result().row_count(), 1u);
+  test::expect_error(ErrorKind::usage, [] { MockResult({{"a", "UInt8"}, {"a", "String"}}); }, {"'a' given twice"});
+  test::expect_error(ErrorKind::usage, [] { MockResult({{"a", "Nonsense(1)"}}); }, {"column 'a'"});
+  test::expect_error(ErrorKind::usage, [] { MockResult(std::vector<MockResult::ColumnSpec>{}); },
+                     {"at least one column"});
+  test::expect_error(ErrorKind::usage,
+                     [] {
+                       MockResult({{"f", "FixedString(2)"}}).row("abc");
+                     },
+                     {"3 bytes do not fit in 2"});
+  test::expect_error(ErrorKind::usage, [] { MockResult({{"u", "UUID"}}).row("x"); }, {"not built by MockResult"});
+}
+
+// ----- Parameters in rules, expectations and verify() -------------------------------------------------
+
+TEST_F(MockTest, RulesCanMatchParameters) {
+  const std::string sql = "SELECT name FROM users WHERE id = {id:UInt64}";
+  server->on(sql, {.result = MockResult({{"name", "String"}}).row("alice"), .params = Params().set("id", 1)});
+  server->on(sql, {.result = MockResult({{"name", "String"}}).row("bob"), .params = Params().set("id", 2)});
+  auto c = connect();
+  EXPECT_EQ(c->execute(sql, Params().set("id", 2), {}).value<std::string>("name"), "bob");
+  EXPECT_EQ(c->execute(sql, Params().set("id", 1).set("unused", "x"), {}).value<std::string>("name"), "alice")
+      << "other parameters of the call do not matter";
+  EXPECT_TRUE(c->execute(sql, Params().set("id", 3), {}).blocks.empty()) << "no rule for id = 3";
+  EXPECT_TRUE(c->execute(sql).blocks.empty()) << "a rule with parameters needs them";
+}
+
+TEST_F(MockTest, VerifyListsUnmetExpectationsAndUnexpectedCalls) {
+  server->expect("SELECT 1", {.result = test::uint64_result("x", {1}), .times = 2});
+  server->expect(std::regex("^INSERT INTO `audit`"), {}, "insert into audit");
+  server->on("SELECT version()", {});  // allowed, not expected
+  auto c = connect();
+  c->execute("SELECT 1");
+  c->execute("SELECT version()");
+  c->execute("SELECT 2");
+  const std::vector<std::string> problems = server->verification_problems();
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_EQ(problems[0], "expected 2 calls of `SELECT 1`, got 1");
+  EXPECT_EQ(problems[1], "expected at least one call of /insert into audit/, got 0");
+  EXPECT_EQ(problems[2], "unexpected execute of `SELECT 2`");
+  test::expect_error(ErrorKind::usage, [&] { server->verify(); },
+                     {"3 problem(s)", "got 1", "unexpected execute of `SELECT 2`"});
+
+  // Expectations count the calls since the rule was added; clear_records() forgets the unexpected.
+  server->clear_records();
+  c->execute("SELECT 1");
+  c->insert("audit", test::uint64_result("n", {1}).blocks.front());
+  EXPECT_TRUE(server->verification_problems().empty());
+  EXPECT_NO_THROW(server->verify());
 }
 
 }  // namespace
