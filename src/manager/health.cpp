@@ -42,10 +42,13 @@ std::string to_string(const HealthReport& report) {
     for (const HostHealth& h : s.hosts) {
       out += "  host " + h.address + ": ";
       out += outcome(h.checked, h.ok, h.not_checked);
-      out += ", breaker " + std::string(to_string(h.breaker));
-      if (h.breaker == CircuitState::open) out += " (retry in " + format_wait(h.retry_in) + ")";
+      if (h.has_breaker) {
+        out += ", breaker " + std::string(to_string(h.breaker));
+        if (h.breaker == CircuitState::open) out += " (retry in " + format_wait(h.retry_in) + ")";
+      }
       if (h.latency && h.ok) out += ", ping " + duration_text(*h.latency);
-      out += ", errors " + std::to_string(h.error_count) + "\n";
+      out += h.has_breaker ? ", errors " + std::to_string(h.error_count) + "\n"
+                           : ", failed checks " + std::to_string(h.error_count) + "\n";
       if (!h.last_error.empty()) out += "    last error: " + h.last_error + "\n";
     }
   }

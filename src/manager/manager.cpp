@@ -134,8 +134,8 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
             state_.note_failure(*o.error);
           } else {
             permit_.on_failure(o.held);
-            state_.note_failure(Error(ErrorKind::network, "a lease of strategy '" + state_.name +
-                                                              "' ended with its connection broken"));
+            state_.note_failure(Error(ErrorKind::network,
+                                      "a lease of strategy '" + state_.name + "' ended with its connection broken"));
           }
         } else if (o.error) {
           permit_.on_error(*o.error, o.held);
@@ -250,6 +250,7 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
       for (std::size_t i = 0; i < hosts.size(); ++i) {
         HostHealth hh;
         hh.address = hosts[i].address;
+        hh.has_breaker = hosts[i].has_breaker;
         hh.breaker = hosts[i].breaker;
         hh.error_count = hosts[i].errors;
         hh.last_error = hosts[i].last_error;
@@ -304,8 +305,7 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
     }
     h.checked = true;
     const Clock::time_point start = clock->now();
-    const Deadline deadline =
-        Deadline::after(options.health_check_timeout, *clock).named("the health check timeout");
+    const Deadline deadline = Deadline::after(options.health_check_timeout, *clock).named("the health check timeout");
     try {
       Lease lease = strategy.acquire(deadline);
       try {

@@ -80,8 +80,10 @@ std::vector<HostStats> HostChecks::stats() const {
   for (const auto& h : hosts_) {
     HostStats s;
     s.address = h->address;
+    s.has_breaker = false;
     s.successes = h->successes.load(std::memory_order_relaxed);
     s.failures = h->failures.load(std::memory_order_relaxed);
+    s.errors = s.failures;
     {
       std::lock_guard lock(h->mutex);
       s.last_error = h->last_error;

@@ -41,8 +41,9 @@ class HostChecks {
   std::vector<HostCheck> check(const HostCheckOptions& options, Clock::duration max_budget, std::string_view owner);
 
   // One entry per host: its address, and what its checks found (successes and failures count
-  // checks; last_error and ping_latency are the last check's). There is no breaker per host here:
-  // breaker, errors and retry_in keep their defaults, and pool is empty.
+  // checks, and errors is failures; last_error and ping_latency are the last check's). There is no
+  // breaker per host here: has_breaker is false, breaker and retry_in keep their defaults, and
+  // pool is empty.
   std::vector<HostStats> stats() const;
 
  private:

@@ -125,8 +125,9 @@ struct ExecuteOptions {
 // A host of a FailoverStrategy in a HealthReport.
 struct HostHealth {
   std::string address;
+  bool has_breaker = true;  // false: a host of direct or pooled over a host list (see HostStats)
   CircuitState breaker = CircuitState::closed;
-  std::uint64_t error_count = 0;           // decayed error count
+  std::uint64_t error_count = 0;           // decayed error count (failed checks when !has_breaker)
   std::string last_error;                  // the last check's error, else the last host failure; empty if none
   bool checked = false;                    // contacted by the last check (see not_checked)
   std::string not_checked;                 // why not: its breaker refused, a check was in flight, no time left

@@ -65,8 +65,11 @@ struct MaintenanceReport {
 struct HostStats {
   std::string address;  // "db1:9000"
   std::int64_t priority = 0;
+  // False for the hosts of direct and pooled over a host list, which have no breaker or decaying
+  // count of their own: breaker and retry_in then mean nothing, and errors counts failed checks.
+  bool has_breaker = true;
   CircuitState breaker = CircuitState::closed;
-  std::uint64_t errors = 0;     // decayed error count now
+  std::uint64_t errors = 0;     // decayed error count now (failed checks when !has_breaker)
   std::uint64_t successes = 0;  // leases and connects that went well, since creation
   std::uint64_t failures = 0;   // host failures recorded, since creation
   std::uint64_t skipped = 0;    // acquires that passed it by because its breaker refused

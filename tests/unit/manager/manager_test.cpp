@@ -541,7 +541,13 @@ TEST_F(ManagerTest, AStrategyOverSeveralHostsIsCheckedHostByHost) {
   EXPECT_EQ(healthy_server->ping_count(), 6u);
   const std::vector<HostStats> stats = factory->find("direct-2")->host_stats();
   ASSERT_EQ(stats.size(), 2u);
+  EXPECT_FALSE(stats[0].has_breaker);
   EXPECT_EQ(stats[0].failures, 3u);
+  EXPECT_EQ(stats[0].errors, 3u);
+  // The report says what these hosts have: failed checks, no breaker.
+  const std::string text = to_string(m->health());
+  EXPECT_TRUE(contains(text, "host a:9000: FAILING, failed checks 3")) << text;
+  EXPECT_TRUE(contains(text, "host b:9000: OK, ping")) << text;
   EXPECT_EQ(stats[1].successes, 3u);
   EXPECT_TRUE(stats[1].ping_latency.has_value());
 }
