@@ -256,6 +256,10 @@ class TlsStream final : public Stream {
           std::string message = detail::timeout_error(what(), deadline, allowed).message();
           throw Error(ErrorKind::timeout, std::move(message)).with_cause(stored_error());
         }
+        // The transport's wait was interrupted (set_interrupt()) before any byte arrived: intact too.
+        if (is_kind(io_error_, ErrorKind::cancelled)) {
+          throw Error(ErrorKind::cancelled, what() + ": the wait was interrupted (nothing was read)");
+        }
       }
       if (!io_error_ && io_eof_ && ERR_peek_error() == 0) return 0;  // EOF seen by the BIO
       broken_ = true;
@@ -314,6 +318,10 @@ class TlsStream final : public Stream {
   std::string peer() const override { return peer_; }
   int native_handle() const noexcept override { return transport_ ? transport_->native_handle() : -1; }
   bool is_secure() const noexcept override { return true; }
+  // The transport's waits are the ones to wake.
+  void set_interrupt(const Interrupt* interrupt) noexcept override {
+    if (transport_) transport_->set_interrupt(interrupt);
+  }
 
   // --- called by the BIO (never throw) ---
 
@@ -364,12 +372,14 @@ class TlsStream final : public Stream {
     }
   }
 
-  static bool is_timeout(const std::exception_ptr& error) noexcept {
+  static bool is_timeout(const std::exception_ptr& error) noexcept { return is_kind(error, ErrorKind::timeout); }
+
+  static bool is_kind(const std::exception_ptr& error, ErrorKind kind) noexcept {
     if (!error) return false;
     try {
       std::rethrow_exception(error);
     } catch (const Error& e) {
-      return e.kind() == ErrorKind::timeout;
+      return e.kind() == kind;
     } catch (...) {
       return false;
     }
