@@ -545,6 +545,21 @@ struct NativeConnection::Impl {
                                          std::string(wire::to_string(code)) + " packet during " + std::string(during));
   }
 
+  // Cancels the query at a packet boundary (the drain within drain_deadline()) and says how that
+  // went, as the end of the message of the error the call throws.
+  std::string cancel_and_describe(bool compressed, const QueryOptions& options) {
+    const Deadline drain = drain_deadline(options);
+    switch (cancel_and_drain(compressed, drain)) {
+      case Drain::kept: return "; it was cancelled on the server and the connection kept";
+      case Drain::dropped:
+        return "; it was cancelled, and the connection dropped because the server did not stop it within " +
+               drain.describe();
+      case Drain::skipped: break;
+    }
+    return "; the connection was dropped, since no time was left to cancel the query and wait for the server to "
+           "stop it (closing the connection ends it on the server)";
+  }
+
   // Runs `body` (the part of a query after it was sent) with the error policy of DESIGN.md:
   // server exceptions leave the connection usable; the query deadline passing between packets or a
   // callback throwing cancels and drains (within the caller's deadline); anything else breaks the
@@ -554,39 +569,12 @@ struct NativeConnection::Impl {
     try {
       return body();
     } catch (const DeadlineAtBoundary&) {
-      const Deadline drain = drain_deadline(options);
-      std::string message =
-          "the query " + last_query_id + " on " + peer + " did not finish within " + deadline.describe();
-      switch (cancel_and_drain(compressed, drain)) {
-        case Drain::kept: message += "; it was cancelled"; break;
-        case Drain::dropped:
-          message += "; it was cancelled, and the connection dropped because the server did not stop it within " +
-                     drain.describe();
-          break;
-        case Drain::skipped:
-          message +=
-              "; the connection was dropped, since no time was left to cancel the query and wait for the "
-              "server to stop it";
-          break;
-      }
-      throw Error(ErrorKind::timeout, std::move(message));
+      throw Error(ErrorKind::timeout, "the query " + last_query_id + " on " + peer + " did not finish within " +
+                                          deadline.describe() + cancel_and_describe(compressed, options));
     } catch (const StopAtBoundary&) {
-      const Deadline drain = drain_deadline(options);
-      std::string message =
-          "the query " + last_query_id + " on " + peer + " was stopped by the caller (QueryOptions::stop)";
-      switch (cancel_and_drain(compressed, drain)) {
-        case Drain::kept: message += "; it was cancelled on the server and the connection kept"; break;
-        case Drain::dropped:
-          message += "; Cancel was sent, and the connection dropped because the server did not stop the query within " +
-                     drain.describe();
-          break;
-        case Drain::skipped:
-          message +=
-              "; the connection was dropped, since no time was left to cancel the query and wait for the "
-              "server to stop it (closing the connection ends it on the server)";
-          break;
-      }
-      throw Error(ErrorKind::cancelled, std::move(message));
+      throw Error(ErrorKind::cancelled, "the query " + last_query_id + " on " + peer +
+                                            " was stopped by the caller (QueryOptions::stop)" +
+                                            cancel_and_describe(compressed, options));
     } catch (const Error& e) {
       // A server exception ends the query; a usage error is raised only once the stream is back at
       // rest. Network, timeout and protocol errors leave the stream in an unknown state.

@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   CLI::App app{"chconn: ClickHouse client over the native protocol"};
   app.set_help_flag("--help", "print this help and exit");  // -h is --host, as in clickhouse-client
   app.fallthrough();                                        // connection flags may also follow a subcommand's name
+  app.footer(
+      "Ctrl-C (SIGINT) or SIGTERM while a query runs cancels it on the server and exits 130 / 143; a second "
+      "one exits at once without waiting for the server.");
 
   ConnectionFlags connection;
   connection.add_to(app);
