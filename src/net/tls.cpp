@@ -355,7 +355,8 @@ class TlsStream final : public Stream {
   }
 
   bool io_eof() const noexcept { return io_eof_; }
-  bool io_timed_out() const noexcept { return is_timeout(io_error_); }
+  // A read that timed out or was interrupted (set_interrupt()) consumed nothing: OpenSSL may retry it.
+  bool io_resumable() const noexcept { return is_timeout(io_error_) || is_kind(io_error_, ErrorKind::cancelled); }
 
  private:
   void begin_io(Deadline deadline) {
@@ -435,8 +436,9 @@ int bio_read_ex(BIO* bio, char* out, std::size_t len, std::size_t* got) {
   TlsStream* stream = stream_of(bio);
   const int rc = stream->bio_read(out, len, got);
   if (rc >= 0) return rc;
-  // A timed-out read consumed nothing: let OpenSSL see "retry" so its state stays resumable.
-  if (stream->io_timed_out()) BIO_set_retry_read(bio);
+  // A timed-out or interrupted read consumed nothing: let OpenSSL see "retry" so its state stays
+  // resumable.
+  if (stream->io_resumable()) BIO_set_retry_read(bio);
   return 0;
 }
 
