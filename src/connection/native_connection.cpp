@@ -10,12 +10,14 @@
 #include <cstdlib>
 #include <optional>
 #include <random>
+#include <stop_token>
 #include <string>
 #include <utility>
 
 #include "chconn/core/error.h"
 #include "chconn/core/log.h"
 #include "chconn/core/sql.h"
+#include "chconn/net/interrupt.h"
 #include "chconn/net/resolver.h"
 #include "chconn/net/tcp.h"
 #include "chconn/net/tls.h"
@@ -87,6 +89,16 @@ Deadline callers(Deadline deadline) noexcept { return deadline.named_if_unnamed(
 // Thrown inside the query loop when the query's own deadline passed between two packets: the
 // stream is at a packet boundary, so the query can be cancelled and the connection kept.
 struct DeadlineAtBoundary {};
+
+// Thrown inside the query loop when the caller's stop token was stopped, at a packet boundary: the
+// query is cancelled and the connection kept if it comes back to rest in time.
+struct StopAtBoundary {};
+
+// The stop_callback of a call: wakes the stream's wait for the next packet.
+struct WakeOnStop {
+  net::Interrupt* interrupt;
+  void operator()() const noexcept { interrupt->trigger(); }
+};
 
 // An empty block with the same columns as `block` (the result header).
 Block structure_of(const Block& block) {
@@ -195,6 +207,43 @@ struct NativeConnection::Impl {
   bool needs_reconnect = false;
   // Whether the server has shown it read all the data sent with the current query.
   bool data_consumed = false;
+  // The stop token of the call in progress (QueryOptions::stop; none between calls), and the
+  // Interrupt its stop_callback triggers, made on the first call that can be stopped.
+  std::stop_token stop;
+  std::unique_ptr<net::Interrupt> interrupt;
+
+  // For the duration of one call: watches its stop token. Invariant after it ends: no callback
+  // registered, `stop` empty, the Interrupt cleared and no stream watching it.
+  class StopWatch {
+   public:
+    StopWatch(Impl& impl, const std::stop_token& token) : impl_(impl) {
+      if (!token.stop_possible()) return;
+      if (!impl.interrupt) impl.interrupt = std::make_unique<net::Interrupt>();
+      impl.interrupt->clear();
+      impl.stop = token;
+      wake_.emplace(token, WakeOnStop{impl.interrupt.get()});  // triggers at once if already stopped
+    }
+    StopWatch(const StopWatch&) = delete;
+    StopWatch& operator=(const StopWatch&) = delete;
+    ~StopWatch() {
+      wake_.reset();  // waits for a callback running on another thread
+      impl_.stop = {};
+      if (impl_.interrupt) impl_.interrupt->clear();
+      if (impl_.stream) impl_.stream->set_interrupt(nullptr);
+    }
+
+   private:
+    Impl& impl_;
+    std::optional<std::stop_callback<WakeOnStop>> wake_;
+  };
+
+  // A stop requested before anything was sent: the call ends with the connection untouched.
+  void check_not_stopped(const QueryOptions& options) const {
+    if (options.stop.stop_requested()) {
+      throw Error(ErrorKind::cancelled,
+                  "the query was not sent to " + peer + ": stop was requested before the call (QueryOptions::stop)");
+    }
+  }
 
   bool compressing() const noexcept { return config.compression != Compression::none; }
 
@@ -241,11 +290,20 @@ struct NativeConnection::Impl {
   Block read_plain_block_body() { return wire::read_data(*in, revision, false).block; }
 
   ServerPacketCode next_packet(Deadline deadline) {
+    if (stop.stop_requested()) throw StopAtBoundary{};
     read_until(deadline);
+    // Only the wait for a packet's first byte is woken by a stop: a wait inside a packet would
+    // leave the decoder mid-packet, and the connection could not be drained and kept.
+    const bool watch = interrupt != nullptr && stop.stop_possible();
+    if (watch) stream->set_interrupt(interrupt.get());
     try {
-      return wire::read_server_packet_code(*in);
+      const ServerPacketCode code = wire::read_server_packet_code(*in);
+      if (watch) stream->set_interrupt(nullptr);
+      return code;
     } catch (const Error& e) {
+      if (watch) stream->set_interrupt(nullptr);
       // Nothing of the next packet was read (codes are one byte): the stream is at a boundary.
+      if (e.kind() == ErrorKind::cancelled && stop.stop_requested()) throw StopAtBoundary{};
       if (e.kind() == ErrorKind::timeout && deadline.expired()) throw DeadlineAtBoundary{};
       throw;
     }
@@ -487,6 +545,21 @@ struct NativeConnection::Impl {
                                          std::string(wire::to_string(code)) + " packet during " + std::string(during));
   }
 
+  // Cancels the query at a packet boundary (the drain within drain_deadline()) and says how that
+  // went, as the end of the message of the error the call throws.
+  std::string cancel_and_describe(bool compressed, const QueryOptions& options) {
+    const Deadline drain = drain_deadline(options);
+    switch (cancel_and_drain(compressed, drain)) {
+      case Drain::kept: return "; it was cancelled on the server and the connection kept";
+      case Drain::dropped:
+        return "; it was cancelled, and the connection dropped because the server did not stop it within " +
+               drain.describe();
+      case Drain::skipped: break;
+    }
+    return "; the connection was dropped, since no time was left to cancel the query and wait for the server to "
+           "stop it (closing the connection ends it on the server)";
+  }
+
   // Runs `body` (the part of a query after it was sent) with the error policy of DESIGN.md:
   // server exceptions leave the connection usable; the query deadline passing between packets or a
   // callback throwing cancels and drains (within the caller's deadline); anything else breaks the
@@ -496,22 +569,12 @@ struct NativeConnection::Impl {
     try {
       return body();
     } catch (const DeadlineAtBoundary&) {
-      const Deadline drain = drain_deadline(options);
-      std::string message =
-          "the query " + last_query_id + " on " + peer + " did not finish within " + deadline.describe();
-      switch (cancel_and_drain(compressed, drain)) {
-        case Drain::kept: message += "; it was cancelled"; break;
-        case Drain::dropped:
-          message += "; it was cancelled, and the connection dropped because the server did not stop it within " +
-                     drain.describe();
-          break;
-        case Drain::skipped:
-          message +=
-              "; the connection was dropped, since no time was left to cancel the query and wait for the "
-              "server to stop it";
-          break;
-      }
-      throw Error(ErrorKind::timeout, std::move(message));
+      throw Error(ErrorKind::timeout, "the query " + last_query_id + " on " + peer + " did not finish within " +
+                                          deadline.describe() + cancel_and_describe(compressed, options));
+    } catch (const StopAtBoundary&) {
+      throw Error(ErrorKind::cancelled, "the query " + last_query_id + " on " + peer +
+                                            " was stopped by the caller (QueryOptions::stop)" +
+                                            cancel_and_describe(compressed, options));
     } catch (const Error& e) {
       // A server exception ends the query; a usage error is raised only once the stream is back at
       // rest. Network, timeout and protocol errors leave the stream in an unknown state.
@@ -527,6 +590,8 @@ struct NativeConnection::Impl {
 
   Result run_select(std::string_view sql, const std::function<void(const Block&)>* on_block,
                     const QueryOptions& options) {
+    const StopWatch watch(*this, options.stop);
+    check_not_stopped(options);
     const Deadline deadline = query_deadline(options);
     prepare(deadline);
     const bool compressed = compressing();
@@ -642,6 +707,8 @@ struct NativeConnection::Impl {
     // Built from the parsed names, each quoted: nothing of the caller's text is sent as SQL.
     const std::string sql = into.insert_statement();
     const std::string table = into.name();
+    const StopWatch watch(*this, options.stop);
+    check_not_stopped(options);
     const Deadline deadline = query_deadline(options);
     prepare(deadline);
     const bool compressed = compressing();

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -107,22 +108,28 @@ Error expired_error(std::string_view operation, Deadline deadline) {
   return Error(ErrorKind::timeout, std::move(message));
 }
 
-bool wait_ready(int fd, short events, Deadline deadline, std::string_view verb, std::string_view target) {
+Wait wait_ready(int fd, short events, Deadline deadline, std::string_view verb, std::string_view target,
+                int interrupt_fd) {
   for (;;) {
     int timeout_ms = -1;
     if (!deadline.is_never()) {
       const Clock::duration left = deadline.remaining();
-      if (left <= Clock::duration::zero()) return false;
+      if (left <= Clock::duration::zero()) return Wait::expired;
       // Round up so that poll() does not return just before the deadline and make us spin.
       const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
       timeout_ms = ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
     }
-    pollfd entry{};
-    entry.fd = fd;
-    entry.events = events;
-    const int ready = ::poll(&entry, 1, timeout_ms);
-    if (ready > 0) return true;  // readiness, or POLLERR/POLLHUP: the next call reports which
-    if (ready == 0) continue;    // the loop checks the deadline again
+    std::array<pollfd, 2> entries{};
+    entries[0].fd = fd;
+    entries[0].events = events;
+    entries[1].fd = interrupt_fd;  // poll() ignores a negative descriptor
+    entries[1].events = POLLIN;
+    const int ready = ::poll(entries.data(), interrupt_fd >= 0 ? 2 : 1, timeout_ms);
+    if (ready > 0) {
+      if (entries[1].revents != 0) return Wait::interrupted;
+      return Wait::ready;  // readiness, or POLLERR/POLLHUP: the next call reports which
+    }
+    if (ready == 0) continue;  // the loop checks the deadline again
     const int err = errno;
     if (err == EINTR) continue;
     throw Error(ErrorKind::network,

@@ -71,9 +71,18 @@ Error timeout_error(std::string_view operation, Deadline deadline, Clock::durati
 // else "<operation> timed out: its deadline had already passed when it was called".
 Error expired_error(std::string_view operation, Deadline deadline);
 
-// Waits until `fd` is ready for `events` (POLLIN / POLLOUT) or has an error, or until `deadline`.
-// Returns false if the deadline passed first. Retries after EINTR with the time left, never waits
-// past the deadline and never spins. Throws Error(network) "<verb> <target>: ..." if poll() fails.
-bool wait_ready(int fd, short events, Deadline deadline, std::string_view verb, std::string_view target);
+enum class Wait : std::uint8_t {
+  ready,        // `fd` is ready (or has an error, which the next call on it reports)
+  expired,      // the deadline passed first
+  interrupted,  // `interrupt_fd` became readable first (net::Interrupt::trigger())
+};
+
+// Waits until `fd` is ready for `events` (POLLIN / POLLOUT) or has an error, until `deadline`, or
+// until `interrupt_fd` (when not -1) is readable; an interrupt already triggered wins over a ready
+// `fd`, so a triggered Interrupt ends every wait at once. Retries after EINTR with the time left,
+// never waits past the deadline and never spins. Throws Error(network) "<verb> <target>: ..." if
+// poll() fails.
+Wait wait_ready(int fd, short events, Deadline deadline, std::string_view verb, std::string_view target,
+                int interrupt_fd = -1);
 
 }  // namespace chconn::net::detail

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "chconn/core/error.h"
+#include "chconn/net/interrupt.h"
 #include "net/socket.h"
 #include "net/tcp_connect.h"
 
@@ -63,8 +64,11 @@ class TcpStream final : public Stream {
       const int err = errno;
       if (err == EINTR) continue;
       if (err == EAGAIN || err == EWOULDBLOCK) {
-        if (!wait_ready(fd_.get(), POLLIN, deadline, "read from", label_)) {
-          throw timeout_error("read from " + label_, deadline, allowed);
+        const Wait wait = wait_ready(fd_.get(), POLLIN, deadline, "read from", label_,
+                                     interrupt_ != nullptr ? interrupt_->native_handle() : -1);
+        if (wait == Wait::expired) throw timeout_error("read from " + label_, deadline, allowed);
+        if (wait == Wait::interrupted) {
+          throw Error(ErrorKind::cancelled, "read from " + label_ + ": the wait was interrupted (nothing was read)");
         }
         continue;
       }
@@ -88,7 +92,7 @@ class TcpStream final : public Stream {
       const int err = sent < 0 ? errno : EAGAIN;
       if (err == EINTR) continue;
       if (err == EAGAIN || err == EWOULDBLOCK) {
-        if (!wait_ready(fd_.get(), POLLOUT, deadline, "write to", label_)) {
+        if (wait_ready(fd_.get(), POLLOUT, deadline, "write to", label_) == Wait::expired) {
           throw Error(ErrorKind::timeout, timeout_error("write to " + label_, deadline, allowed).message() + " (" +
                                               progress(done, n) + ")");
         }
@@ -103,6 +107,7 @@ class TcpStream final : public Stream {
   bool is_open() const noexcept override { return static_cast<bool>(fd_); }
   std::string peer() const override { return peer_; }
   int native_handle() const noexcept override { return fd_.get(); }
+  void set_interrupt(const Interrupt* interrupt) noexcept override { interrupt_ = interrupt; }
 
  private:
   void check_usable(const char* what) const {
@@ -115,6 +120,7 @@ class TcpStream final : public Stream {
   Fd fd_;
   std::string peer_;
   std::string label_;
+  const Interrupt* interrupt_ = nullptr;  // see set_interrupt()
 };
 
 void set_int_option(int fd, int level, int name, int value, const char* what, const std::string& target) {
@@ -184,7 +190,7 @@ Fd connect_one(const Endpoint& endpoint, const TcpOptions& options, Deadline dea
   if (err != EINPROGRESS && err != EINTR) {
     throw Error(ErrorKind::network, "connect to " + endpoint.text + ": " + errno_text(err));
   }
-  if (!wait_ready(fd.get(), POLLOUT, deadline, "connect to", endpoint.text)) {
+  if (wait_ready(fd.get(), POLLOUT, deadline, "connect to", endpoint.text) == Wait::expired) {
     throw timeout_error("connect to " + endpoint.text, deadline, allowed);
   }
   int so_error = 0;

@@ -256,6 +256,10 @@ class TlsStream final : public Stream {
           std::string message = detail::timeout_error(what(), deadline, allowed).message();
           throw Error(ErrorKind::timeout, std::move(message)).with_cause(stored_error());
         }
+        // The transport's wait was interrupted (set_interrupt()) before any byte arrived: intact too.
+        if (is_kind(io_error_, ErrorKind::cancelled)) {
+          throw Error(ErrorKind::cancelled, what() + ": the wait was interrupted (nothing was read)");
+        }
       }
       if (!io_error_ && io_eof_ && ERR_peek_error() == 0) return 0;  // EOF seen by the BIO
       broken_ = true;
@@ -314,6 +318,10 @@ class TlsStream final : public Stream {
   std::string peer() const override { return peer_; }
   int native_handle() const noexcept override { return transport_ ? transport_->native_handle() : -1; }
   bool is_secure() const noexcept override { return true; }
+  // The transport's waits are the ones to wake.
+  void set_interrupt(const Interrupt* interrupt) noexcept override {
+    if (transport_) transport_->set_interrupt(interrupt);
+  }
 
   // --- called by the BIO (never throw) ---
 
@@ -347,7 +355,8 @@ class TlsStream final : public Stream {
   }
 
   bool io_eof() const noexcept { return io_eof_; }
-  bool io_timed_out() const noexcept { return is_timeout(io_error_); }
+  // A read that timed out or was interrupted (set_interrupt()) consumed nothing: OpenSSL may retry it.
+  bool io_resumable() const noexcept { return is_timeout(io_error_) || is_kind(io_error_, ErrorKind::cancelled); }
 
  private:
   void begin_io(Deadline deadline) {
@@ -364,12 +373,14 @@ class TlsStream final : public Stream {
     }
   }
 
-  static bool is_timeout(const std::exception_ptr& error) noexcept {
+  static bool is_timeout(const std::exception_ptr& error) noexcept { return is_kind(error, ErrorKind::timeout); }
+
+  static bool is_kind(const std::exception_ptr& error, ErrorKind kind) noexcept {
     if (!error) return false;
     try {
       std::rethrow_exception(error);
     } catch (const Error& e) {
-      return e.kind() == ErrorKind::timeout;
+      return e.kind() == kind;
     } catch (...) {
       return false;
     }
@@ -425,8 +436,9 @@ int bio_read_ex(BIO* bio, char* out, std::size_t len, std::size_t* got) {
   TlsStream* stream = stream_of(bio);
   const int rc = stream->bio_read(out, len, got);
   if (rc >= 0) return rc;
-  // A timed-out read consumed nothing: let OpenSSL see "retry" so its state stays resumable.
-  if (stream->io_timed_out()) BIO_set_retry_read(bio);
+  // A timed-out or interrupted read consumed nothing: let OpenSSL see "retry" so its state stays
+  // resumable.
+  if (stream->io_resumable()) BIO_set_retry_read(bio);
   return 0;
 }
 

@@ -1,8 +1,12 @@
 #include "chconn/strategy/mock.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <set>
+#include <stop_token>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -504,13 +508,29 @@ void MockServer::on_connection_closed() noexcept {
   --connections_open_;
 }
 
-void MockServer::sleep(Clock::duration d) const {
+void MockServer::sleep(Clock::duration d, const std::stop_token& stop) const {
   if (d <= Clock::duration::zero()) return;
-  if (options_.sleep)
+  if (options_.sleep) {
     options_.sleep(d);
-  else
+  } else if (stop.stop_possible()) {
+    // Wakes when stop is requested; nothing is ever notified otherwise, so this is a timed wait.
+    std::mutex m;
+    std::condition_variable_any wake;
+    std::unique_lock lock(m);
+    wake.wait_for(lock, stop, d, [] { return false; });
+  } else {
     std::this_thread::sleep_for(d);
+  }
 }
+
+namespace {
+
+Error mock_stopped(std::string_view what) {
+  return Error(ErrorKind::cancelled, "mock: the query was stopped by the caller (QueryOptions::stop) " +
+                                         std::string(what) + "; it was cancelled and the connection kept");
+}
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // MockConnection
@@ -555,6 +575,10 @@ MockCall MockConnection::make_call(MockCallKind kind, std::string sql, const Que
 
 Result MockConnection::run(MockCall call, const QueryOptions& options) {
   check_usable();
+  if (options.stop.stop_requested()) {
+    throw Error(ErrorKind::cancelled, "mock: the query was not sent to " + peer_ +
+                                          ": stop was requested before the call (QueryOptions::stop)");
+  }
   last_query_id_ = call.query_id;
   if (call.kind != MockCallKind::insert && sql::changes_session(call.sql)) session_changed_ = true;
   MockServer::Answer answer = server_->on_call(std::move(call));
@@ -563,13 +587,15 @@ Result MockConnection::run(MockCall call, const QueryOptions& options) {
     if (options.timeout) deadline = deadline.earliest(*options.timeout, server_->clock());
     const Clock::duration left = deadline.remaining(server_->clock());
     if (answer.delay > left) {
-      server_->sleep(left);
+      server_->sleep(left, options.stop);
+      if (options.stop.stop_requested()) throw mock_stopped("during its scripted delay");
       throw Error(ErrorKind::timeout,
                   "mock: the query did not finish before its deadline (scripted delay of " +
                       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(answer.delay).count()) +
                       " ms)");
     }
-    server_->sleep(answer.delay);
+    server_->sleep(answer.delay, options.stop);
+    if (options.stop.stop_requested()) throw mock_stopped("during its scripted delay");
   }
   if (answer.error) {
     if (classify(*answer.error).connection_broken) broken_ = true;
@@ -588,6 +614,7 @@ Result MockConnection::select(std::string_view sql, const std::function<void(con
                               const QueryOptions& options) {
   Result result = run(make_call(MockCallKind::select, std::string(sql), options), options);
   for (const Block& block : result.blocks) {
+    if (options.stop.stop_requested()) throw mock_stopped("between blocks");
     if (block.rows() > 0) on_block(block);
   }
   result.blocks.clear();

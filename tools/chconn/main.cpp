@@ -6,7 +6,9 @@
 // Subcommands: config (print the effective configuration). See cli.h to add more.
 //
 // Exit codes: 0 on success; a server exception's code modulo 256 (60 for an unknown table);
-// 1 for client-side failures (network, timeout, protocol); 2 for bad flags, DSNs or formats.
+// 1 for client-side failures (network, timeout, protocol); 2 for bad flags, DSNs or formats;
+// 130 / 143 when SIGINT (Ctrl-C) / SIGTERM cancelled the running query (it is cancelled on the
+// server too; a second signal exits at once without waiting for the server).
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -20,7 +22,10 @@ int main(int argc, char** argv) {
 
   CLI::App app{"chconn: ClickHouse client over the native protocol"};
   app.set_help_flag("--help", "print this help and exit");  // -h is --host, as in clickhouse-client
-  app.fallthrough();  // connection flags may also follow a subcommand's name
+  app.fallthrough();                                        // connection flags may also follow a subcommand's name
+  app.footer(
+      "Ctrl-C (SIGINT) or SIGTERM while a query runs cancels it on the server and exits 130 / 143; a second "
+      "one exits at once without waiting for the server.");
 
   ConnectionFlags connection;
   connection.add_to(app);

@@ -8,6 +8,10 @@
 // That connection is a lease from a ConnectionFactory filled by chconn::initialize(): --strategy
 // (or the DSN's strategy=, CHCONN_STRATEGY, CHCONN_ENV) picks direct, pooled, failover or mock; see
 // strategy_choice.h.
+//
+// SIGINT (Ctrl-C) and SIGTERM while statements run cancel the running statement on the server (it
+// is drained within the cancel drain timeout) and exit 130 or 143 with one line on stderr; a second
+// signal exits at once (signal_stop.h).
 #include <unistd.h>
 
 #include <chrono>
@@ -17,10 +21,13 @@
 #include <iterator>
 #include <set>
 #include <sstream>
+#include <stop_token>
+#include <utility>
 
 #include "chconn/factory/factory.h"
 #include "chconn/format/text.h"
 #include "cli.h"
+#include "signal_stop.h"
 #include "strategy_choice.h"
 
 namespace chconn::cli {
@@ -107,8 +114,10 @@ Params params_for(std::string_view statement, const Params& all) {
   for (const Placeholder& p : find_placeholders(statement)) names.insert(p.name);
   for (const Param& p : all) {
     if (!names.count(p.name)) continue;
-    if (p.is_null) used.set_null(p.name);
-    else used.set(p.name, std::string_view(p.value));
+    if (p.is_null)
+      used.set_null(p.name);
+    else
+      used.set(p.name, std::string_view(p.value));
   }
   return used;
 }
@@ -130,7 +139,8 @@ class QueryCommand final : public Command {
     app.add_flag("-t,--time", time_, "print each query's elapsed time in seconds to stderr");
     app.add_flag("-n,--multiquery", multiquery_, "accepted for clickhouse-client compatibility; always on");
     app.add_flag("--progress", progress_, "show a progress line on stderr even when it is not a terminal");
-    app.add_flag("--no-progress", no_progress_, "never show the progress line (default: shown when stderr is a terminal)");
+    app.add_flag("--no-progress", no_progress_,
+                 "never show the progress line (default: shown when stderr is a terminal)");
     app.add_option("--strategy", strategy_,
                    "connection strategy: " + std::string(k_strategy_names) +
                        " (default: the DSN's strategy=, CHCONN_STRATEGY, or by CHCONN_ENV: direct)");
@@ -141,7 +151,8 @@ class QueryCommand final : public Command {
     // Check everything that needs no server first.
     const auto format = text::parse_output_format(format_);
     if (!format) {
-      throw Error(ErrorKind::usage, "unknown format '" + format_ + "'; known: " + std::string(text::output_format_names()));
+      throw Error(ErrorKind::usage,
+                  "unknown format '" + format_ + "'; known: " + std::string(text::output_format_names()));
     }
     Params params = context.params;
     for (const std::string& p : params_) {
@@ -161,6 +172,9 @@ class QueryCommand final : public Command {
     const std::vector<std::string_view> statements = sql::split_statements(script);
     if (statements.empty()) return 0;
 
+    // From here on Ctrl-C and SIGTERM cancel the running query on the server (see signal_stop.h);
+    // before, while the script is read, they end the process as usual.
+    const SignalStop signals;
     Lease lease = factory.acquire(Deadline::never());  // within the strategy's own timeouts
     Connection& conn = *lease;
     const ServerInfo& info = conn.server_info();
@@ -174,10 +188,14 @@ class QueryCommand final : public Command {
 
     for (std::string_view statement : statements) {
       try {
-        run_statement(conn, statement, *format, options, params, show_progress);
+        run_statement(conn, statement, *format, options, params, show_progress, signals.token());
       } catch (const Error& e) {
         std::fflush(stdout);
         lease.note_error(e);
+        if (e.kind() == ErrorKind::cancelled && signals.signal() != 0) {
+          std::cerr << "chconn: cancelled by " << signals.signal_name() << ": " << e.message() << '\n';
+          return signals.exit_status();
+        }
         const bool server = e.kind() == ErrorKind::server;
         return report_error(e, server ? version_of(info) : std::string(), server ? conn.peer() : std::string());
       }
@@ -187,7 +205,8 @@ class QueryCommand final : public Command {
 
  private:
   void run_statement(Connection& conn, std::string_view statement, text::OutputFormat format,
-                     const text::FormatOptions& options, const Params& params, bool show_progress) {
+                     const text::FormatOptions& options, const Params& params, bool show_progress,
+                     std::stop_token stop) {
     const sql::InsertShape insert = sql::insert_shape(statement);
     if (insert.is_insert && !insert.from_select) {
       throw Error(ErrorKind::usage,
@@ -203,6 +222,7 @@ class QueryCommand final : public Command {
     ProgressLine progress(show_progress);
     QueryOptions query_options;
     query_options.params = params_for(statement, params);
+    query_options.stop = std::move(stop);
     query_options.on_progress = [&](const QueryProgress&, const QueryProgress& total) { progress.update(total); };
 
     std::string buffer;

@@ -28,6 +28,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,18 @@ struct QueryOptions {
   // of it left the connection is closed rather than drained. Messages call it "the caller's
   // deadline" unless it was named (Deadline::named).
   Deadline deadline = Deadline::never();
+  // Stops the query when stop is requested on its source (from any thread, or through a flag a
+  // signal handler set and a thread turned into request_stop()). Stop requested before the call:
+  // nothing is sent and the call throws Error(cancelled). During the call: a wait for the server's
+  // next packet wakes at once (it does not wait for the server to send anything), the connection
+  // sends Cancel and reads the rest of the query within the cancel drain timeout (never past
+  // `deadline`), and the call throws Error(cancelled); the connection stays usable if the server
+  // stopped the query in time, and is dropped (usable() false) otherwise. A stop requested while a
+  // packet is half-read or a write is blocked acts once that packet is read or the write is done
+  // (each bounded by the receive and send timeouts). A stop requested between the blocks of an
+  // insert acts when the server answers after the last block. A cancelled call is never retried.
+  // The default token has no source: the query runs until it ends or its deadline.
+  std::stop_token stop{};
   // Called for each Progress packet with the increment and the running total.
   std::function<void(const QueryProgress& increment, const QueryProgress& total)> on_progress;
   // Called once with the server's profile information, when it sends it.

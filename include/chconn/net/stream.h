@@ -37,6 +37,8 @@
 
 namespace chconn::net {
 
+class Interrupt;
+
 class Stream {
  public:
   Stream() = default;
@@ -72,6 +74,13 @@ class Stream {
 
   // True for a TLS stream.
   virtual bool is_secure() const noexcept { return false; }
+
+  // Makes read_some() watch `interrupt` (chconn/net/interrupt.h) until set_interrupt(nullptr): a
+  // read that has to wait for the peer while it is triggered, or is waiting when it is triggered,
+  // throws Error(cancelled) having consumed nothing (the stream may be read again). Writes are not
+  // interrupted. The Interrupt must outlive the watch. The default ignores it (a stream that cannot
+  // be woken waits until its deadline); the TCP and TLS streams honour it.
+  virtual void set_interrupt(const Interrupt* interrupt) noexcept { (void)interrupt; }
 };
 
 }  // namespace chconn::net

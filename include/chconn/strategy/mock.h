@@ -37,6 +37,12 @@
 // until the deadline and throws Error(timeout); the connection stays usable (the query was
 // cancelled cleanly).
 //
+// Stop (QueryOptions::stop): requested before a call, the call throws Error(cancelled) and is not
+// recorded (nothing was sent). Requested during a delay, the delay ends at once (with Options::sleep
+// set, after that function returns) and the call throws Error(cancelled); requested while select()
+// hands out blocks, no further block is handed out and it throws Error(cancelled). The connection
+// stays usable in each case, as a real one is after a clean drain.
+//
 // Record: calls() lists every call (execute, select, insert, ping) with its query text,
 // parameters, settings, query id and the id and peer of the connection that ran it; queries()
 // just the texts of the query calls; inserted(table) the blocks every insert into `table` sent.
@@ -81,6 +87,7 @@
 #include <optional>
 #include <regex>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -314,7 +321,8 @@ class MockServer {
   std::uint64_t on_connect();
   void on_connection_opened() noexcept;
   void on_connection_closed() noexcept;
-  void sleep(Clock::duration d) const;
+  // Sleeps `d`, or until stop is requested on `stop` (when Options::sleep is empty).
+  void sleep(Clock::duration d, const std::stop_token& stop = {}) const;
 
  private:
   struct Rule {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <regex>
 #include <sstream>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -141,6 +142,29 @@ TEST_F(ManagerTest, WritesAreRetriedOnlyWhenMarkedIdempotent) {
   once.idempotent = false;
   EXPECT_THROW((void)m->execute("SELECT 1", {}, once), Error);
   EXPECT_EQ(server->query_count(), 4u);
+}
+
+// A call stopped through ExecuteOptions::query.stop ends with Error(cancelled) and is never retried,
+// although a read is idempotent: the stop arrives during the query's (scripted) run.
+TEST_F(ManagerTest, AStoppedCallIsCancelledAndNotRetried) {
+  std::stop_source source;
+  auto stopping = std::make_shared<MockServer>(MockServer::Options{.clock = &clock, .sleep = [&](Clock::duration d) {
+                                                                     clock.advance(d);
+                                                                     source.request_stop();
+                                                                   }});
+  stopping->on("SELECT sleep", {.result = test::uint64_result("x", {1}), .delay = 1s});
+  factory->register_strategy(std::make_shared<MockStrategy>(stopping, "stopping"));
+  auto m = make();
+  ExecuteOptions o;
+  o.strategy = "stopping";
+  o.query.stop = source.get_token();
+  try {
+    (void)m->execute("SELECT sleep", {}, o);
+    FAIL() << "expected Error(cancelled)";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
+  }
+  EXPECT_EQ(stopping->query_count(), 1u);
 }
 
 TEST_F(ManagerTest, InsertBlocksAreRetriedOnlyWhenMarkedIdempotent) {

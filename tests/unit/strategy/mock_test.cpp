@@ -8,7 +8,9 @@
 #include <memory>
 #include <optional>
 #include <regex>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "chconn/core/error.h"
@@ -185,6 +187,68 @@ TEST_F(MockTest, DelayAdvancesTheManualClockInsteadOfSleeping) {
   const auto before = clock.now();
   c->execute("SELECT sleep");
   EXPECT_EQ(clock.now() - before, 30s);
+}
+
+// QueryOptions::stop, as a real connection honours it: before the call nothing is recorded; during
+// a scripted delay the call ends at once with Error(cancelled) and the connection stays usable.
+TEST_F(MockTest, StopBeforeTheCallIsCancelledAndNotRecorded) {
+  server->on("SELECT 1", {.result = test::uint64_result("x", {1})});
+  auto c = connect();
+  std::stop_source source;
+  source.request_stop();
+  QueryOptions options;
+  options.stop = source.get_token();
+  try {
+    c->execute("SELECT 1", options);
+    FAIL() << "expected Error(cancelled)";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
+  }
+  EXPECT_EQ(server->query_count(), 0u);
+  EXPECT_TRUE(c->usable());
+}
+
+TEST_F(MockTest, StopDuringAScriptedDelayEndsTheCall) {
+  std::stop_source source;
+  // The injected sleep is where the stop arrives: half-way through the 30 s delay.
+  auto stopping = std::make_shared<MockServer>(MockServer::Options{.clock = &clock, .sleep = [&](Clock::duration d) {
+                                                                     clock.advance(d / 2);
+                                                                     source.request_stop();
+                                                                   }});
+  stopping->on("SELECT sleep", {.result = test::uint64_result("x", {1}), .delay = 30s});
+  MockConnector stopping_connector{stopping, {"a:9000"}};
+  auto c = stopping_connector.connect(Deadline::never());
+  QueryOptions options;
+  options.stop = source.get_token();
+  try {
+    c->execute("SELECT sleep", options);
+    FAIL() << "expected Error(cancelled)";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
+  }
+  EXPECT_TRUE(c->usable());
+}
+
+// Without an injected sleep the delay really waits, and a stop from another thread wakes it: the
+// call ends long before the scripted 60 s (the bound is generous for a loaded machine).
+TEST(MockStop, StopFromAnotherThreadWakesARealDelay) {
+  auto real = std::make_shared<MockServer>();
+  real->on("SELECT sleep", {.result = test::uint64_result("x", {1}), .delay = 60s});
+  MockConnector connector{real, {"a:9000"}};
+  auto c = connector.connect(Deadline::never());
+  std::stop_source source;
+  QueryOptions options;
+  options.stop = source.get_token();
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(50ms);
+    source.request_stop();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(c->execute("SELECT sleep", options), Error);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  stopper.join();
+  EXPECT_LT(elapsed, 10s);
+  EXPECT_TRUE(c->usable());
 }
 
 TEST_F(MockTest, DelayBeyondTheDeadlineTimesOut) {
