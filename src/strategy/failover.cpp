@@ -231,14 +231,7 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
     Host& h = *hosts_[i];
     HostCheck c{.address = h.address};
     const detail::ExclusiveClaim claim(h.checking);
-    if (!claim.held()) {
-      c.not_checked = "a check of this host was already in flight";
-      return c;
-    }
-    if (start_by.expired(*clock_)) {
-      c.not_checked = "no time left: the check round's start limit passed before its turn";
-      return c;
-    }
+    if (!detail::may_check(claim, start_by, *clock_, c)) return c;
     std::optional<CircuitBreaker::Permit> permit = h.breaker->try_acquire_permit();
     if (!permit) {
       h.skipped.fetch_add(1, std::memory_order_relaxed);

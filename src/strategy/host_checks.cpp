@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "chconn/core/error.h"
-#include "core/concurrent.h"
 
 namespace chconn::detail {
 
@@ -37,17 +36,22 @@ std::vector<HostCheck> HostChecks::check(const HostCheckOptions& options, Clock:
   return out;
 }
 
+bool may_check(const ExclusiveClaim& claim, Deadline start_by, const Clock& clock, HostCheck& c) {
+  if (!claim.held()) {
+    c.not_checked = "a check of this host was already in flight";
+    return false;
+  }
+  if (start_by.expired(clock)) {
+    c.not_checked = "no time left: the check round's start limit passed before its turn";
+    return false;
+  }
+  return true;
+}
+
 HostCheck HostChecks::check_host(Host& h, Clock::duration budget, Deadline start_by) {
   HostCheck c{.address = h.address};
   const ExclusiveClaim claim(h.checking);
-  if (!claim.held()) {
-    c.not_checked = "a check of this host was already in flight";
-    return c;
-  }
-  if (start_by.expired(*clock_)) {
-    c.not_checked = "no time left: the check round's start limit passed before its turn";
-    return c;
-  }
+  if (!may_check(claim, start_by, *clock_, c)) return c;
   c.checked = true;
   const Clock::time_point start = clock_->now();
   const Deadline d = Deadline::after(budget, start).named("the health check budget");

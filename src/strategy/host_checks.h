@@ -20,12 +20,18 @@
 #include "chconn/connection/connector.h"
 #include "chconn/core/clock.h"
 #include "chconn/strategy/strategy.h"
+#include "core/concurrent.h"
 
 namespace chconn::detail {
 
 // Throws Error(usage), naming `owner` ("failover 'db'"), for options check_hosts cannot use: a
 // timeout that is not positive, or a max_concurrency of zero.
 void validate_host_check_options(const HostCheckOptions& options, std::string_view owner);
+
+// Whether a host's check may contact it now: `claim` holds its in-flight flag and the round's
+// start limit has not passed. Otherwise sets c.not_checked to why not and returns false; the host
+// is then not contacted and nothing is recorded for it.
+bool may_check(const ExclusiveClaim& claim, Deadline start_by, const Clock& clock, HostCheck& c);
 
 class HostChecks {
  public:
