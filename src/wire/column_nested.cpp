@@ -250,11 +250,19 @@ void ColumnTuple::save_body(wire::Writer& out) const {
     }
   }
   for (const auto& e : elements_) e->save_body(out);
+  // An empty Tuple() takes one byte per row, '0' as Nothing's (the server writes it and skips it
+  // when reading; ClickHouse 26.7 refuses a block without it).
+  if (elements_.empty() && rows_ > 0) std::memset(out.extend(rows_), '0', rows_);
 }
 
 void ColumnTuple::load_rows(wire::Reader& in, std::size_t rows) {
   for (auto& e : elements_) e->load_body(in, rows);
-  if (elements_.empty()) rows_ += rows;
+  if (elements_.empty()) {
+    // One byte per row, whatever its value (see save_body). Nothing is allocated, so nothing is
+    // charged; the bytes still count against the block's budget as bytes read.
+    in.skip(rows);
+    rows_ += rows;
+  }
 }
 
 // ===== Map ========================================================================================

@@ -146,6 +146,26 @@ TEST(BlockRevisions, BlockInfoFields) {
   expect_protocol_error(unhex("04 00 00 00 00"), k_rev_client, "unknown BlockInfo field number 4");
 }
 
+// [chDB 26.7] `SELECT tuple() AS a FROM numbers(3) FORMAT Native`: Native output is the block at
+// revision 0 (no BlockInfo, no serialization byte). An empty Tuple() takes one byte per row, '0'
+// as Nothing's, which the server ignores when it reads.
+TEST(BlockGolden, EmptyTupleTakesOneBytePerRow) {
+  const std::string bytes = unhex("01 03 01 61 07") + "Tuple()" + "000";
+  const Block b = read(bytes, 0);
+  ASSERT_EQ(b.column_count(), 1u);
+  EXPECT_EQ(b.rows(), 3u);
+  EXPECT_EQ(b.column(0)->type()->name(), "Tuple()");
+  EXPECT_EQ(hex(write(b, 0)), hex(bytes));
+  // Inside an array: the offsets, then a byte per element.
+  const std::string array =
+      unhex("01 02 01 61 0e") + "Array(Tuple())" + unhex("02 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00") + "000";
+  const Block a = read(array, 0);
+  EXPECT_EQ(a.rows(), 2u);
+  EXPECT_EQ(hex(write(a, 0)), hex(array));
+  // A row's byte missing is a truncated stream.
+  expect_protocol_error(bytes.substr(0, bytes.size() - 1), 0, "Tuple()");
+}
+
 TEST(BlockApi, AppendLookupIterate) {
   Block b;
   auto a = std::make_shared<ColumnUInt64>();
@@ -342,7 +362,7 @@ TEST(BlockRecycle, NeverReusesAColumnSomeoneStillHolds) {
   const std::string first = write(rich_block(10, 1), k_rev_client);
   const std::string second = write(rich_block(12, 2), k_rev_client);
   Block spare = read(first, k_rev_client);
-  const Block kept_block = spare;             // a copy shares every column
+  const Block kept_block = spare;  // a copy shares every column
   Block partly = read(first, k_rev_client);
   const ColumnRef kept_column = partly.column(4);  // one column kept by itself
   const std::string kept_repr = repr(*kept_column);
