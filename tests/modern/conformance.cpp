@@ -1,6 +1,7 @@
 // See conformance.h.
 #include "modern/conformance.h"
 
+#include <algorithm>
 #include <exception>
 
 #include "chconn/core/error.h"
@@ -15,10 +16,6 @@ const std::vector<ComparedFormat> k_compared_formats = {
     {text::OutputFormat::json_each_row, "JSONEachRow"},
     {text::OutputFormat::pretty_compact, "PrettyCompact"},
 };
-
-const std::string_view k_engine_settings =
-    " SETTINGS output_format_pretty_row_numbers = 0, output_format_pretty_color = 0, "
-    "low_cardinality_allow_in_native_format = 1";
 
 std::string chconn_render(std::string_view native, text::OutputFormat format, const text::FormatOptions& options) {
   wire::MemorySource source(native);
@@ -40,31 +37,51 @@ std::string chconn_render(std::string_view native, text::OutputFormat format, co
 }
 
 text::FormatOptions modern_options(std::string server_time_zone) {
-  text::FormatOptions options;
-  options.server_time_zone = std::move(server_time_zone);
-  return options;
+  return text::options_for_server(26, 7, std::move(server_time_zone));
 }
 
 namespace {
-// Shows a text with its control bytes visible, cut short.
+// A line with control bytes shown as escapes, cut short.
 std::string visible(std::string_view s) {
+  static constexpr char k_hex[] = "0123456789abcdef";
   std::string out;
-  for (const char c : s.substr(0, 2000)) {
-    if (c == '\n') {
-      out += "\\n\n";
-    } else if (c == '\t') {
+  for (const char c : s.substr(0, 300)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\t') {
       out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += "\\x";
+      out += k_hex[u >> 4];
+      out += k_hex[u & 15];
     } else {
       out += c;
     }
   }
-  if (s.size() > 2000) out += "... (" + std::to_string(s.size()) + " bytes)";
+  if (s.size() > 300) out += "...";
   return out;
+}
+
+// The first line where `expected` and `actual` differ, both versions.
+std::string first_difference(std::string_view expected, std::string_view actual) {
+  std::size_t line = 1;
+  for (;;) {
+    const std::size_t e_end = std::min(expected.find('\n'), expected.size());
+    const std::size_t a_end = std::min(actual.find('\n'), actual.size());
+    const std::string_view e = expected.substr(0, e_end), a = actual.substr(0, a_end);
+    if (e != a || expected.size() == e_end || actual.size() == a_end) {
+      return "line " + std::to_string(line) + "\n    engine: " + visible(e) +
+             (e_end == expected.size() ? " (end)" : "") + "\n    chconn: " + visible(a) +
+             (a_end == actual.size() ? " (end)" : "");
+    }
+    expected.remove_prefix(e_end + 1);
+    actual.remove_prefix(a_end + 1);
+    ++line;
+  }
 }
 }  // namespace
 
 std::string compare_query(ChdbEngine& engine, std::string_view sql, const text::FormatOptions& options) {
-  const std::string full = std::string(sql) + std::string(k_engine_settings);
+  const std::string full(sql);
   const ChdbResult native = engine.query(full, "Native");
   if (!native.ok) return "the engine refused the query: " + native.error;
   std::string report;
@@ -82,8 +99,7 @@ std::string compare_query(ChdbEngine& engine, std::string_view sql, const text::
       continue;
     }
     if (actual != expected.data) {
-      report += std::string(f.engine) + " differs\n  engine: " + visible(expected.data) +
-                "\n  chconn: " + visible(actual) + "\n";
+      report += std::string(f.engine) + " differs at " + first_difference(expected.data, actual) + "\n";
     }
   }
   return report;

@@ -18,11 +18,6 @@ struct ComparedFormat {
 };
 extern const std::vector<ComparedFormat> k_compared_formats;
 
-// The settings every compared query runs with (appended as a SETTINGS clause), so that the
-// engine's text follows the rules chconn implements: no Pretty row numbers or colours, and
-// LowCardinality kept in Native output.
-extern const std::string_view k_engine_settings;
-
 // chconn's text of `native` (the engine's Native output, any number of blocks) in `format`.
 // Throws chconn::Error when chconn cannot decode or render it.
 std::string chconn_render(std::string_view native, text::OutputFormat format, const text::FormatOptions& options);

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace chconn::test {
 
@@ -44,10 +45,14 @@ class LoadedChdb final : public ChdbEngine {
     error_ = symbol<result_error_fn>("chdb_result_error");
     destroy_ = symbol<destroy_result_fn>("chdb_destroy_query_result");
     version_ = symbol<version_fn>("chdb_version");
-    // argv as clickhouse-local's; no --path: the data lives in memory.
-    static char arg0[] = "chconn-tests";
-    char* argv[] = {arg0, nullptr};
-    chdb_connection* conn = connect_(1, argv);
+    // argv as clickhouse-local's; no --path: the data lives in memory. The settings apply to every
+    // query of this connection (chdb.h); see k_chdb_settings.
+    std::vector<std::string> args{"chconn-tests"};
+    for (const std::string_view s : k_chdb_settings) args.push_back("--" + std::string(s));
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    chdb_connection* conn = connect_(static_cast<int>(args.size()), argv.data());
     if (conn == nullptr || *conn == nullptr) fail("chdb_connect failed");
     conn_ = *conn;
     // The connection is never closed: closing the last one shuts the engine down, and chDB's

@@ -17,6 +17,22 @@
 
 namespace chconn::test {
 
+// The settings the engine runs every query with, so that its text follows the rules chconn's
+// format layer implements where a later server added a feature of presentation that chconn does
+// not have (Pretty row numbers, colours, large-number tips, squashed or glued blocks, a footer of
+// names), and so that Native output keeps LowCardinality.
+inline constexpr std::string_view k_chdb_settings[] = {
+    "output_format_pretty_row_numbers=0",
+    "output_format_pretty_color=0",
+    "output_format_pretty_single_large_number_tip_threshold=0",
+    "output_format_pretty_squash_consecutive_ms=0",
+    "output_format_pretty_display_footer_column_names=0",
+    "output_format_pretty_highlight_digit_groups=0",
+    "output_format_pretty_fallback_to_vertical=0",
+    "output_format_pretty_multiline_fields=0",
+    "low_cardinality_allow_in_native_format=1",
+};
+
 struct ChdbResult {
   bool ok = false;
   std::string data;   // the output bytes in the requested format (when ok)

@@ -107,8 +107,10 @@ Params params_for(std::string_view statement, const Params& all) {
   for (const Placeholder& p : find_placeholders(statement)) names.insert(p.name);
   for (const Param& p : all) {
     if (!names.count(p.name)) continue;
-    if (p.is_null) used.set_null(p.name);
-    else used.set(p.name, std::string_view(p.value));
+    if (p.is_null)
+      used.set_null(p.name);
+    else
+      used.set(p.name, std::string_view(p.value));
   }
   return used;
 }
@@ -130,7 +132,8 @@ class QueryCommand final : public Command {
     app.add_flag("-t,--time", time_, "print each query's elapsed time in seconds to stderr");
     app.add_flag("-n,--multiquery", multiquery_, "accepted for clickhouse-client compatibility; always on");
     app.add_flag("--progress", progress_, "show a progress line on stderr even when it is not a terminal");
-    app.add_flag("--no-progress", no_progress_, "never show the progress line (default: shown when stderr is a terminal)");
+    app.add_flag("--no-progress", no_progress_,
+                 "never show the progress line (default: shown when stderr is a terminal)");
     app.add_option("--strategy", strategy_,
                    "connection strategy: " + std::string(k_strategy_names) +
                        " (default: the DSN's strategy=, CHCONN_STRATEGY, or by CHCONN_ENV: direct)");
@@ -141,7 +144,8 @@ class QueryCommand final : public Command {
     // Check everything that needs no server first.
     const auto format = text::parse_output_format(format_);
     if (!format) {
-      throw Error(ErrorKind::usage, "unknown format '" + format_ + "'; known: " + std::string(text::output_format_names()));
+      throw Error(ErrorKind::usage,
+                  "unknown format '" + format_ + "'; known: " + std::string(text::output_format_names()));
     }
     Params params = context.params;
     for (const std::string& p : params_) {
@@ -164,11 +168,9 @@ class QueryCommand final : public Command {
     Lease lease = factory.acquire(Deadline::never());  // within the strategy's own timeouts
     Connection& conn = *lease;
     const ServerInfo& info = conn.server_info();
-    text::FormatOptions options;
-    options.server_time_zone = info.timezone.empty() ? "UTC" : info.timezone;
-    // 18.16 printed zero dates as 0000-00-00 (see FormatOptions::legacy_dates); later servers
-    // print 1970-01-01. 21.1 is where chconn switches; the exact release is an approximation.
-    options.legacy_dates = info.version_major != 0 && info.version_major < 21;
+    // The text rules of the server's version (18.16's dates, decimals, JSON integers and Pretty
+    // alignment differ from current servers'; see text::options_for_server).
+    text::FormatOptions options = text::options_for_server(info.version_major, info.version_minor, info.timezone);
     options.pretty_color = ::isatty(STDOUT_FILENO) != 0;
     const bool show_progress = !no_progress_ && (progress_ || ::isatty(STDERR_FILENO) != 0);
 
