@@ -663,21 +663,34 @@ class TupleWriter final : public Impl {
     for (std::size_t i = 0; i < col_.element_count(); ++i) {
       elements_.push_back(make_impl(col_.element(i), tuple_element_escaping(esc), options));
     }
+    // A named tuple is a JSON object where the server's option says so (names as JSON keys).
+    if (esc == Escaping::json && options.json_named_tuples_as_objects) {
+      const auto names = col_.type()->storage_type().element_names();
+      for (const auto& name : names) {
+        std::string key;
+        append_json_string(key, name);
+        keys_.push_back(std::move(key) + ':');
+      }
+    }
   }
   void append(std::string& out, std::size_t row) const override {
-    // CSV spreads a tuple over several fields; JSON (as 18.16) writes an array.
+    // CSV spreads a tuple over several fields; JSON writes an array (as 18.16), or an object for
+    // a named tuple (keys_ not empty).
     const bool csv = esc_ == Escaping::csv;
-    if (!csv) out += esc_ == Escaping::json ? '[' : '(';
+    const bool object = !keys_.empty();
+    if (!csv) out += esc_ == Escaping::json ? (object ? '{' : '[') : '(';
     for (std::size_t i = 0; i < elements_.size(); ++i) {
       if (i) out += ',';
+      if (object) out += keys_[i];
       elements_[i]->append(out, row);
     }
-    if (!csv) out += esc_ == Escaping::json ? ']' : ')';
+    if (!csv) out += esc_ == Escaping::json ? (object ? '}' : ']') : ')';
   }
 
  private:
   const ColumnTuple& col_;
   std::vector<ImplPtr> elements_;
+  std::vector<std::string> keys_;  // "name": of each element, for a JSON object
 };
 
 class MapWriter final : public Impl {
@@ -846,6 +859,7 @@ FormatOptions options_for_server(std::uint64_t major, std::uint64_t minor, std::
   options.pretty_align_uuid_right = before(21, 1);
   options.decimal_trailing_zeros = before(21, 9);
   options.json_quote_64bit_integers = before(25, 8);
+  options.json_named_tuples_as_objects = !before(22, 6);
   return options;
 }
 

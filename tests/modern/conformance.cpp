@@ -80,12 +80,13 @@ std::string first_difference(std::string_view expected, std::string_view actual)
 }
 }  // namespace
 
-std::string compare_query(ChdbEngine& engine, std::string_view sql, const text::FormatOptions& options) {
+std::string compare_query(ChdbEngine& engine, std::string_view sql, const text::FormatOptions& options,
+                          const std::vector<ComparedFormat>& formats) {
   const std::string full(sql);
   const ChdbResult native = engine.query(full, "Native");
   if (!native.ok) return "the engine refused the query: " + native.error;
   std::string report;
-  for (const auto& f : k_compared_formats) {
+  for (const auto& f : formats.empty() ? k_compared_formats : formats) {
     const ChdbResult expected = engine.query(full, f.engine);
     if (!expected.ok) {
       report += std::string(f.engine) + ": the engine refused the query: " + expected.error + "\n";

@@ -27,6 +27,8 @@ text::FormatOptions modern_options(std::string server_time_zone);
 
 // Runs `sql` through the engine in Native and in every compared format and returns "" when chconn's
 // text matches the engine's in all of them, else a report of each difference (or the error).
-std::string compare_query(ChdbEngine& engine, std::string_view sql, const text::FormatOptions& options);
+// `formats`: the formats compared (all of k_compared_formats when empty).
+std::string compare_query(ChdbEngine& engine, std::string_view sql, const text::FormatOptions& options,
+                          const std::vector<ComparedFormat>& formats = {});
 
 }  // namespace chconn::test

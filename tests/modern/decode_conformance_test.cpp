@@ -16,9 +16,40 @@ namespace chconn::test {
 namespace {
 
 // Queries known to differ, each with the reason. Asserted to fail, so that a fix shows up here
-// (and the entry is then removed).
-const std::map<std::string_view, std::string_view>& known_failures() {
-  static const std::map<std::string_view, std::string_view> known = {};
+// (and the entry is then removed); where only PrettyCompact differs, the other formats are
+// asserted to match.
+struct KnownFailure {
+  bool pretty_only;
+  std::string_view reason;
+};
+
+constexpr std::string_view k_pretty_raw_text =
+    "PrettyCompact: current servers print strings, FixedStrings, enum names and column names "
+    "unescaped and measure them in display columns (tabs, control bytes, zero bytes, wide East Asian "
+    "characters, invalid UTF-8); chconn escapes them as TabSeparated does and counts code points";
+constexpr std::string_view k_pretty_named_tuples =
+    "PrettyCompact: current servers show a named Tuple as a JSON object (ClickHouse pull request 91779); "
+    "chconn shows (1,'x')";
+
+const std::map<std::string_view, KnownFailure>& known_failures() {
+  static const std::map<std::string_view, KnownFailure> known = {
+      {"string_escapes", {true, k_pretty_raw_text}},
+      {"string_controls", {true, k_pretty_raw_text}},
+      {"string_unicode", {true, k_pretty_raw_text}},
+      {"string_invalid_utf8", {true, k_pretty_raw_text}},
+      {"fixed_string", {true, k_pretty_raw_text}},
+      {"enum16", {true, k_pretty_raw_text}},
+      {"enum_escapes", {true, k_pretty_raw_text}},
+      {"array_strings_escaped", {true, k_pretty_raw_text}},
+      {"column_names_escaped", {true, k_pretty_raw_text}},
+      {"array_of_tuples", {true, k_pretty_named_tuples}},
+      {"tuple_named", {true, k_pretty_named_tuples}},
+      {"datetime_zone",
+       {false,
+        "chDB's Native output (revision 0) names a top-level DateTime('Asia/Tokyo') plain DateTime, so the "
+        "zone is gone before chconn reads the block; a server sends the zone over TCP. Not a chconn defect: "
+        "the same value inside Nullable, Array or Tuple keeps its zone and matches (datetime_zone_nested)"}},
+  };
   return known;
 }
 
@@ -47,8 +78,13 @@ TEST(ModernDecode, QuerySetMatchesTheEngine) {
         ADD_FAILURE() << "query " << q.name << ": " << q.sql << "\n" << report;
       }
     } else {
-      EXPECT_FALSE(report.empty()) << "query " << q.name << " is listed as failing (" << known->second
+      EXPECT_FALSE(report.empty()) << "query " << q.name << " is listed as failing (" << known->second.reason
                                    << ") but now matches the engine: remove it from known_failures()";
+      if (known->second.pretty_only) {
+        const std::vector<ComparedFormat> others(k_compared_formats.begin(), k_compared_formats.end() - 1);
+        EXPECT_EQ(compare_query(engine, q.sql, options, others), "")
+            << "query " << q.name << " should differ only in PrettyCompact: " << q.sql;
+      }
     }
   }
   std::printf("modern decode: %zu of %zu queries match the engine in %zu formats (%zu known to fail)\n", passed,

@@ -25,8 +25,8 @@ const std::vector<ModernQuery>& decode_queries() {
        "SELECT number a, toInt64(number) - 5 b, toInt8(number * 40) c, toUInt16(number * 9999) d "
        "FROM numbers(10)"},
       {"int_wide_rows",
-       "SELECT toInt128(number) * -1000000000000000000000 a, toUInt256(number) * 10000000000000000000000000 b "
-       "FROM numbers(5)"},
+       "SELECT toInt128(number) * toInt128('-1000000000000000000000') a, "
+       "toUInt256(number) * toUInt256('10000000000000000000000000') b FROM numbers(5)"},
       // ----- floats
       {"float_common",
        "SELECT toFloat32(1.5) a, toFloat64(0.1) b, toFloat64(1e21) c, 1e-7 d, 1.5e-7 e, "
@@ -172,7 +172,7 @@ const std::vector<ModernQuery>& decode_queries() {
        "SELECT toLowCardinality(toString(number % 3)) a, "
        "toLowCardinality(if(number % 2 = 1, NULL, toString(number))) b FROM numbers(10)"},
       {"lc_in_array", "SELECT [toLowCardinality('x'), toLowCardinality('y')] a"},
-      {"lc_many", "SELECT toLowCardinality(toString(number % 300)) a FROM numbers(1000)"},
+      {"lc_many", "SELECT toLowCardinality(toString(number % 300)) a FROM numbers(999)"},
       // ----- Nothing
       {"nothing", "SELECT NULL a, [] b, [NULL] c, map() d"},
       // ----- geo

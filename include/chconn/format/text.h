@@ -80,6 +80,9 @@ struct FormatOptions {
   // Later servers dropped these; chconn's CLI turns this on for servers older than 21.1 (when
   // exactly each one changed is not pinned down).
   bool legacy_dates = false;
+  // output_format_json_named_tuples_as_objects: a named Tuple as a JSON object {"a":1,"b":"x"}
+  // (servers since 22.6) instead of an array [1,"x"] (18.16, and unnamed tuples always).
+  bool json_named_tuples_as_objects = false;
   // output_format_decimal_trailing_zeros: Decimal text with exactly `scale` digits after the point
   // (1.50), as 18.16 to 21.8 print it, or without trailing zeros and without a point when nothing
   // is left after it (1.5, 10), the default of servers since 21.9.
@@ -101,6 +104,7 @@ struct FormatOptions {
 // time zone `server_time_zone` ("" means UTC).
 //   legacy_dates and pretty_align_uuid_right: before 21.1 (approximate, see legacy_dates);
 //   decimal_trailing_zeros: before 21.9 (output_format_decimal_trailing_zeros defaults to 0 since);
+//   json_named_tuples_as_objects: from 22.6 (ClickHouse pull request 37756);
 //   json_quote_64bit_integers: before 25.8 (output_format_json_quote_64bit_integers defaults to 0
 //   since, ClickHouse pull request 74079).
 FormatOptions options_for_server(std::uint64_t major, std::uint64_t minor, std::string server_time_zone);

@@ -224,6 +224,9 @@ TEST(TextOptions, FollowTheServersVersion) {
   EXPECT_TRUE(old.decimal_trailing_zeros);
   EXPECT_TRUE(old.json_quote_64bit_integers);
   EXPECT_TRUE(old.pretty_align_uuid_right);
+  EXPECT_FALSE(old.json_named_tuples_as_objects);
+  EXPECT_FALSE(options_for_server(22, 5, "").json_named_tuples_as_objects);
+  EXPECT_TRUE(options_for_server(22, 6, "").json_named_tuples_as_objects);
   const FormatOptions v21_8 = options_for_server(21, 8, "Europe/Berlin");
   EXPECT_EQ(v21_8.server_time_zone, "Europe/Berlin");
   EXPECT_FALSE(v21_8.legacy_dates);
@@ -237,6 +240,24 @@ TEST(TextOptions, FollowTheServersVersion) {
   EXPECT_FALSE(current.pretty_align_uuid_right);
   // A server that did not say its version is taken for a current one.
   EXPECT_FALSE(options_for_server(0, 0, "").decimal_trailing_zeros);
+}
+
+// [chDB 26.7] CAST(((1, 2), 'y') AS Tuple(p Tuple(x UInt8, y UInt8), s String)) in JSONEachRow is
+// {"p":{"x":1,"y":2},"s":"y"}; unnamed tuples stay arrays.
+TEST(TextTuple, NamedTupleAsJsonObject) {
+  auto t = col<ColumnTuple>("Tuple(p Tuple(x UInt8, y UInt8), `s\"q` String)");
+  auto& inner = t->element_as<ColumnTuple>(0);
+  inner.element_as<ColumnUInt8>(0).append(1);
+  inner.element_as<ColumnUInt8>(1).append(2);
+  t->element_as<ColumnString>(1).append("y");
+  FormatOptions o;
+  o.json_named_tuples_as_objects = true;
+  EXPECT_EQ(json(*t, 0, o), R"({"p":{"x":1,"y":2},"s\"q":"y"})");
+  EXPECT_EQ(json(*t, 0), R"([[1,2],"y"])");
+  auto u = col<ColumnTuple>("Tuple(UInt8, String)");
+  u->element_as<ColumnUInt8>(0).append(3);
+  u->element_as<ColumnString>(1).append("z");
+  EXPECT_EQ(json(*u, 0, o), R"([3,"z"])");
 }
 
 TEST(TextBool, TrueFalse) {
