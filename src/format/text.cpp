@@ -602,6 +602,27 @@ class NullableWriter final : public Impl {
   ImplPtr nested_;
 };
 
+// A Variant's value is written as its type writes it, in the same escaping; NULL as NULL is.
+class VariantWriter final : public Impl {
+ public:
+  VariantWriter(const Column& column, Escaping esc, const FormatOptions& options)
+      : Impl(esc), col_(column_cast<ColumnVariant>(column)) {
+    for (std::size_t k = 0; k < col_.variant_count(); ++k)
+      variants_.push_back(make_impl(col_.variant(k), esc, options));
+  }
+  void append(std::string& out, std::size_t row) const override {
+    if (col_.is_null(row)) {
+      append_null(out);
+    } else {
+      variants_[col_.discriminator(row)]->append(out, col_.variant_row(row));
+    }
+  }
+
+ private:
+  const ColumnVariant& col_;
+  std::vector<ImplPtr> variants_;
+};
+
 class LowCardinalityWriter final : public Impl {
  public:
   LowCardinalityWriter(const Column& column, Escaping esc, const FormatOptions& options)
@@ -785,6 +806,7 @@ ImplPtr make_impl(const Column& column, Escaping esc, const FormatOptions& optio
     case TypeCode::Tuple: return std::make_unique<TupleWriter>(column, esc, options);
     case TypeCode::Map: return std::make_unique<MapWriter>(column, esc, options);
     case TypeCode::LowCardinality: return std::make_unique<LowCardinalityWriter>(column, esc, options);
+    case TypeCode::Variant: return std::make_unique<VariantWriter>(column, esc, options);
     case TypeCode::SimpleAggregateFunction: break;  // storage_type() never is one
   }
   throw Error(ErrorKind::usage, "cannot format a column of type " + column.type()->name() + " as text");

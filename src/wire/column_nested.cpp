@@ -297,4 +297,142 @@ void ColumnMap::save_body(wire::Writer& out) const { array_->save_body(out); }
 
 void ColumnMap::load_rows(wire::Reader& in, std::size_t rows) { array_->load_body(in, rows); }
 
+// ===== Variant ====================================================================================
+
+namespace {
+// The discriminators mode that starts a Variant's state prefix: BASIC, one byte per row. (COMPACT,
+// 1, is what MergeTree parts may use; Native output and the protocol use BASIC.)
+constexpr std::uint64_t k_variant_mode_basic = 0;
+constexpr std::uint64_t k_variant_mode_compact = 1;
+}  // namespace
+
+ColumnVariant::ColumnVariant(TypeRef type) : Column(checked_type(std::move(type), TypeCode::Variant, class_name())) {
+  for (const auto& t : type_->storage_type().elements()) variants_.push_back(make_column(t));
+  counts_.assign(variants_.size(), 0);
+}
+
+void ColumnVariant::append_null() {
+  discriminators_.push_back(k_null);
+  rows_in_variant_.push_back(0);
+}
+
+void ColumnVariant::append_variant(std::size_t k) {
+  if (k >= variants_.size()) {
+    detail::usage_error("append_variant: " + type_->name() + " has " + std::to_string(variants_.size()) +
+                        " types, there is no type " + std::to_string(k));
+  }
+  if (variants_[k]->size() != counts_[k] + 1) {
+    detail::usage_error("append_variant: variant " + std::to_string(k) + " has " +
+                        std::to_string(variants_[k]->size()) + " rows; append exactly one value to it first (" +
+                        std::to_string(counts_[k]) + " rows are of that type)");
+  }
+  discriminators_.push_back(static_cast<std::uint8_t>(k));
+  rows_in_variant_.push_back(counts_[k]++);
+}
+
+void ColumnVariant::clear() {
+  discriminators_.clear();
+  rows_in_variant_.clear();
+  counts_.assign(variants_.size(), 0);
+  for (auto& v : variants_) v->clear();
+}
+
+void ColumnVariant::truncate(std::size_t rows) noexcept {
+  if (rows < discriminators_.size()) {
+    discriminators_.resize(rows);
+    rows_in_variant_.resize(rows);
+  }
+  // Recounted from the rows kept: after a failed load the variants may hold more rows than the
+  // discriminators refer to, and those go too.
+  counts_.assign(variants_.size(), 0);
+  for (const std::uint8_t d : discriminators_) {
+    if (d < counts_.size()) ++counts_[d];
+  }
+  for (std::size_t k = 0; k < variants_.size(); ++k) variants_[k]->truncate(counts_[k]);
+}
+
+void ColumnVariant::reserve(std::size_t rows) {
+  discriminators_.reserve(rows);
+  rows_in_variant_.reserve(rows);
+}
+
+void ColumnVariant::append_range(const Column& other, std::size_t begin, std::size_t count) {
+  check_same_type(other);
+  check_range(other, begin, count);
+  const auto& o = column_cast<ColumnVariant>(other);
+  for (std::size_t r = begin; r < begin + count; ++r) {
+    // Read before writing: `other` may be *this.
+    const std::uint8_t d = o.discriminators_[r];
+    if (d == k_null) {
+      append_null();
+      continue;
+    }
+    const std::size_t at = static_cast<std::size_t>(o.rows_in_variant_[r]);
+    variants_[d]->append_range(*o.variants_[d], at, 1);
+    append_variant(d);
+  }
+}
+
+ColumnRef ColumnVariant::clone_empty() const { return std::make_shared<ColumnVariant>(type_); }
+
+void ColumnVariant::load_prefix(wire::Reader& in) {
+  const auto mode = in.fixed<std::uint64_t>();
+  if (mode == k_variant_mode_compact) {
+    throw Error(ErrorKind::protocol,
+                "Variant discriminators in compact mode are not supported (servers send the basic mode in Native "
+                "data)");
+  }
+  if (mode != k_variant_mode_basic) {
+    throw Error(ErrorKind::protocol,
+                "unknown Variant discriminators mode " + std::to_string(mode) + "; the stream is corrupt");
+  }
+  for (auto& v : variants_) v->load_prefix(in);
+}
+
+void ColumnVariant::save_prefix(wire::Writer& out) const {
+  out.fixed<std::uint64_t>(k_variant_mode_basic);
+  for (const auto& v : variants_) v->save_prefix(out);
+}
+
+void ColumnVariant::save_body(wire::Writer& out) const {
+  for (std::size_t k = 0; k < variants_.size(); ++k) {
+    if (variants_[k]->size() != counts_[k]) {
+      detail::usage_error("a " + type_->name() + " column's variant " + std::to_string(k) + " has " +
+                          std::to_string(variants_[k]->size()) + " rows but " + std::to_string(counts_[k]) +
+                          " rows are of its type");
+    }
+  }
+  out.write(discriminators_.data(), discriminators_.size());
+  // A type without rows writes nothing, not even an empty body (as the server).
+  for (std::size_t k = 0; k < variants_.size(); ++k) {
+    if (counts_[k] > 0) variants_[k]->save_body(out);
+  }
+}
+
+void ColumnVariant::load_rows(wire::Reader& in, std::size_t rows) {
+  // The discriminators, then each type's rows (docs/protocol.md, "Column encodings").
+  detail::charge_values(in, rows, 1 + sizeof(std::uint64_t), "the Variant discriminators");
+  const std::size_t old = discriminators_.size();
+  detail::read_values(in, discriminators_, rows, 1);
+  rows_in_variant_.resize(old + rows);
+  std::vector<std::size_t> added(variants_.size(), 0);
+  for (std::size_t r = old; r < old + rows; ++r) {
+    const std::uint8_t d = discriminators_[r];
+    if (d == k_null) {
+      rows_in_variant_[r] = 0;
+      continue;
+    }
+    if (d >= variants_.size()) {
+      throw Error(ErrorKind::protocol, "Variant discriminator " + std::to_string(d) + " in row " +
+                                           std::to_string(r - old) + " names no type (the Variant has " +
+                                           std::to_string(variants_.size()) + "); the stream is corrupt");
+    }
+    rows_in_variant_[r] = counts_[d] + added[d]++;
+  }
+  for (std::size_t k = 0; k < variants_.size(); ++k) {
+    if (added[k] > 0) variants_[k]->load_body(in, added[k]);
+    counts_[k] += added[k];
+  }
+}
+
 }  // namespace chconn

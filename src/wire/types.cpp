@@ -291,6 +291,7 @@ std::string_view to_string(TypeCode code) noexcept {
     case TypeCode::LowCardinality: return "LowCardinality";
     case TypeCode::Nested: return "Nested";
     case TypeCode::SimpleAggregateFunction: return "SimpleAggregateFunction";
+    case TypeCode::Variant: return "Variant";
   }
   return "?";
 }
@@ -537,6 +538,7 @@ TypeRef Type::nullable(TypeRef nested) {
     case TypeCode::Tuple:
     case TypeCode::Map:
     case TypeCode::LowCardinality:
+    case TypeCode::Variant:
       bad_type("Nullable(" + nested->name() + ") is not allowed: " + nested->name() + " cannot be inside Nullable");
     default: break;
   }
@@ -602,6 +604,30 @@ TypeRef Type::map(TypeRef key, TypeRef value) {
   auto t = std::make_shared<Type>(Private{}, TypeCode::Map);
   t->name_ = "Map(" + key->name() + ", " + value->name() + ")";
   t->elements_ = {std::move(key), std::move(value)};
+  return t;
+}
+
+TypeRef Type::variant(std::vector<TypeRef> alternatives) {
+  for (const auto& a : alternatives) require(a, "Variant");
+  // 255 is the discriminator of NULL, so 0..254 name the types.
+  if (alternatives.empty() || alternatives.size() > 255) {
+    bad_type("Variant needs 1 to 255 types, not " + std::to_string(alternatives.size()));
+  }
+  std::sort(alternatives.begin(), alternatives.end(),
+            [](const TypeRef& a, const TypeRef& b) { return a->name() < b->name(); });
+  auto t = std::make_shared<Type>(Private{}, TypeCode::Variant);
+  t->name_ = "Variant(";
+  for (std::size_t i = 0; i < alternatives.size(); ++i) {
+    const Type& a = *alternatives[i];
+    if (a.is_nullable() || (a.storage_type().code() == TypeCode::LowCardinality && a.element(0)->is_nullable())) {
+      bad_type("Variant(" + a.name() + ") is not allowed: a Variant's NULL is its own, its types cannot be Nullable");
+    }
+    if (i > 0 && alternatives[i - 1]->name() == a.name()) bad_type("Variant names type " + a.name() + " twice");
+    if (i) t->name_ += ", ";
+    t->name_ += a.name();
+  }
+  t->name_ += ')';
+  t->elements_ = std::move(alternatives);
   return t;
 }
 
@@ -996,6 +1022,15 @@ class TypeParser {
         return Type::nested(std::move(elements), std::move(names));
       });
     }
+    if (family == "Variant") {
+      std::vector<TypeRef> alternatives;
+      expect('(');
+      do {
+        alternatives.push_back(parse_type(depth + 1));
+      } while (accept(','));
+      expect(')');
+      return build(start, [&] { return Type::variant(std::move(alternatives)); });
+    }
     if (family == "Map") {
       expect('(');
       TypeRef key = parse_type(depth + 1);
@@ -1015,7 +1050,7 @@ class TypeParser {
       return build(start, [&] { return Type::simple_aggregate_function(std::move(function), std::move(inner)); });
     }
     static constexpr std::string_view unsupported[] = {
-        "AggregateFunction", "Object", "JSON", "Variant", "Dynamic", "Time", "Time64", "BFloat16", "QBit"};
+        "AggregateFunction", "Object", "JSON", "Dynamic", "Time", "Time64", "BFloat16", "QBit"};
     for (auto u : unsupported) {
       if (family == u) fail_at(start, "type " + std::string(family) + " is not supported by chconn");
     }

@@ -182,6 +182,31 @@ const std::vector<ModernQuery>& decode_queries() {
       {"geo_multipolygon", "SELECT CAST([[[(0, 0), (1, 0), (1, 1)]], [[(2, 2), (3, 3)]]] AS MultiPolygon) a"},
       {"geo_lines",
        "SELECT CAST([(0, 0), (1, 1)] AS LineString) a, CAST([[(0, 0)], [(1, 1), (2, 2)]] AS MultiLineString) b"},
+      // ----- Variant
+      {"variant_basic",
+       "SELECT arrayJoin([CAST(1 AS Variant(UInt8, String)), CAST('ab' AS Variant(UInt8, String)), NULL, "
+       "CAST(7 AS Variant(UInt8, String))]) a"},
+      {"variant_many_types",
+       "SELECT arrayJoin([CAST(toInt64(-1) AS Variant(Int64, String, Array(UInt8), Float64, Date)), "
+       "CAST('x\\ty' AS Variant(Int64, String, Array(UInt8), Float64, Date)), "
+       "CAST(CAST([1, 2] AS Array(UInt8)) AS Variant(Int64, String, Array(UInt8), Float64, Date)), "
+       "CAST(toFloat64(nan) AS Variant(Int64, String, Array(UInt8), Float64, Date)), "
+       "CAST(toDate('2000-01-01') AS Variant(Int64, String, Array(UInt8), Float64, Date)), NULL]) a"},
+      {"variant_nested",
+       "SELECT [CAST(1 AS Variant(UInt8, String)), NULL, CAST('q''' AS Variant(UInt8, String))] a, "
+       "tuple(CAST('z' AS Variant(UInt8, String))) b, map('k', CAST(2 AS Variant(UInt8, String))) c"},
+      {"variant_composite_types",
+       "SELECT CAST(CAST(tuple(1, 'a') AS Tuple(a Int8, b String)) AS Variant(Tuple(a Int8, b String), UInt8)) a, "
+       "CAST(map('k', toUInt8(1)) AS Variant(Map(String, UInt8), String)) b, "
+       "CAST(toLowCardinality('lc') AS Variant(LowCardinality(String), UInt8)) c"},
+      {"variant_wide",
+       "SELECT CAST(toInt128(-5) AS Variant(Int128, UInt256, Decimal(38, 4))) a, "
+       "CAST(toDecimal128(-1.5, 4) AS Variant(Int128, UInt256, Decimal(38, 4))) b, "
+       "CAST(toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0') AS Variant(UUID, IPv4)) c"},
+      {"variant_rows",
+       "SELECT CAST(if(number % 3 = 0, NULL, if(number % 3 = 1, toString(number), number)) AS Variant(String, UInt64)) "
+       "a "
+       "FROM numbers(10)"},
       // ----- results: shape
       {"empty_result", "SELECT 1 a WHERE 0"},
       {"many_blocks", "SELECT number a, toString(number) b FROM numbers(100) SETTINGS max_block_size = 7"},

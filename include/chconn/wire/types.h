@@ -55,6 +55,7 @@ enum class TypeCode : std::uint8_t {
   LowCardinality,
   Nested,                   // Nested(a A, b B): stored as Array(Tuple(a A, b B))
   SimpleAggregateFunction,  // SimpleAggregateFunction(f, T): stored exactly as T
+  Variant,                  // Variant(T1, ..., Tn): a value of one of the types, or NULL
 };
 // clang-format on
 
@@ -217,6 +218,9 @@ class Type {
   // Tuple(T...) or, with names (one per element, unique, non-empty), Tuple(a A, b B).
   static TypeRef tuple(std::vector<TypeRef> elements, std::vector<std::string> names = {});
   static TypeRef map(TypeRef key, TypeRef value);
+  // Variant of 1 to 255 different types, none Nullable or LowCardinality(Nullable); the name lists
+  // them sorted by name, as the server does (a row's discriminator is its type's index there).
+  static TypeRef variant(std::vector<TypeRef> alternatives);
   // LowCardinality of String, FixedString, a fixed-width scalar, or Nullable of those.
   static TypeRef low_cardinality(TypeRef dictionary_type);
   static TypeRef nested(std::vector<TypeRef> elements, std::vector<std::string> names);

@@ -166,6 +166,42 @@ TEST(BlockGolden, EmptyTupleTakesOneBytePerRow) {
   expect_protocol_error(bytes.substr(0, bytes.size() - 1), 0, "Tuple()");
 }
 
+// [chDB 26.7] `SELECT arrayJoin([1::Variant(UInt8, String), 'ab'::Variant(UInt8, String), NULL,
+// 7::Variant(UInt8, String)]) AS a FORMAT Native`: the type named with its types sorted, the
+// discriminators mode (UInt64 0, basic) as the state prefix, a discriminator per row (1 = UInt8,
+// 0 = String, 255 = NULL), then each type's rows in order.
+TEST(BlockGolden, VariantDiscriminatorsThenEachTypesRows) {
+  const std::string head = unhex("01 04 01 61 16") + "Variant(String, UInt8)";
+  const std::string mode = unhex("00 00 00 00 00 00 00 00");
+  const std::string bytes = head + mode + unhex("01 00 ff 01") + unhex("02 61 62") + unhex("01 07");
+  const Block b = read(bytes, 0);
+  ASSERT_EQ(b.rows(), 4u);
+  const auto& v = b.column_as<ColumnVariant>(0);
+  EXPECT_EQ(v.discriminator(0), 1);
+  EXPECT_EQ(v.variant_as<ColumnUInt8>(1)[v.variant_row(0)], 1);
+  EXPECT_EQ(v.variant_as<ColumnString>(0)[v.variant_row(1)], "ab");
+  EXPECT_TRUE(v.is_null(2));
+  EXPECT_EQ(v.variant_as<ColumnUInt8>(1)[v.variant_row(3)], 7);
+  EXPECT_EQ(hex(write(b, 0)), hex(bytes));
+  // A discriminator naming no type, the compact mode, an unknown mode, a missing row: protocol
+  // errors naming the column and its type.
+  expect_protocol_error(head + mode + unhex("01 00 02 01") + unhex("02 61 62") + unhex("01 07"), 0,
+                        "Variant discriminator 2 in row 2 names no type");
+  expect_protocol_error(head + unhex("01 00 00 00 00 00 00 00") + unhex("01 00 ff 01"), 0, "compact mode");
+  expect_protocol_error(head + unhex("07 00 00 00 00 00 00 00") + unhex("01 00 ff 01"), 0, "mode 7");
+  expect_protocol_error(bytes.substr(0, bytes.size() - 1), 0, "Variant(String, UInt8)");
+}
+
+// [chDB 26.7] `SELECT 7::Variant(LowCardinality(String), UInt8) AS a`: a type without rows writes
+// no body, but its state prefix (LowCardinality's key version) is there.
+TEST(BlockGolden, VariantTypeWithoutRowsHasPrefixOnly) {
+  const std::string bytes = unhex("01 01 01 61 26") + "Variant(LowCardinality(String), UInt8)" +
+                            unhex("00 00 00 00 00 00 00 00") + unhex("01 00 00 00 00 00 00 00") + unhex("01 07");
+  const Block b = read(bytes, 0);
+  EXPECT_EQ(b.column_as<ColumnVariant>(0).variant(0).size(), 0u);
+  EXPECT_EQ(hex(write(b, 0)), hex(bytes));
+}
+
 TEST(BlockApi, AppendLookupIterate) {
   Block b;
   auto a = std::make_shared<ColumnUInt64>();
