@@ -435,4 +435,106 @@ void ColumnVariant::load_rows(wire::Reader& in, std::size_t rows) {
   }
 }
 
+// ===== Dynamic ====================================================================================
+
+namespace {
+// The structure serialization version that starts a Dynamic's state prefix: 1 lists
+// max_dynamic_types, then the types by name (what Native data and the protocol carry).
+constexpr std::uint64_t k_dynamic_version_v1 = 1;
+constexpr std::string_view k_shared_variant = "SharedVariant";
+// A Variant holds at most 255 types; one of them is SharedVariant.
+constexpr std::uint64_t k_max_dynamic_types = 254;
+
+const TypeRef& shared_variant_type() {
+  static const TypeRef t = Type::renamed(std::string(k_shared_variant), Type::simple(TypeCode::String));
+  return t;
+}
+}  // namespace
+
+ColumnDynamic::ColumnDynamic(TypeRef type) : Column(checked_type(std::move(type), TypeCode::Dynamic, class_name())) {
+  set_types({});
+}
+
+void ColumnDynamic::set_types(std::vector<TypeRef> types) {
+  std::vector<TypeRef> alternatives = types;
+  alternatives.push_back(shared_variant_type());
+  auto variant = std::make_shared<ColumnVariant>(Type::variant(std::move(alternatives)));
+  const auto& sorted = variant->type()->elements();
+  for (std::size_t k = 0; k < sorted.size(); ++k) {
+    if (sorted[k]->name() == k_shared_variant) shared_discriminator_ = static_cast<std::uint8_t>(k);
+  }
+  types_ = std::move(types);
+  variant_ = std::move(variant);
+}
+
+void ColumnDynamic::clear() { set_types({}); }
+
+void ColumnDynamic::append_range(const Column& other, std::size_t begin, std::size_t count) {
+  check_same_type(other);
+  check_range(other, begin, count);
+  const auto& o = column_cast<ColumnDynamic>(other);
+  if (o.variant_->type()->name() != variant_->type()->name()) {
+    if (size() != 0) {
+      detail::usage_error("append_range: a Dynamic column of " + variant_->type()->name() +
+                          " cannot take rows of one of " + o.variant_->type()->name());
+    }
+    set_types(o.types_);  // an empty column takes the other's types
+  }
+  variant_->append_range(*o.variant_, begin, count);
+}
+
+ColumnRef ColumnDynamic::clone_empty() const {
+  auto c = std::make_shared<ColumnDynamic>(type_);
+  c->set_types(types_);
+  return c;
+}
+
+void ColumnDynamic::load_prefix(wire::Reader& in) {
+  const auto version = in.fixed<std::uint64_t>();
+  if (version != k_dynamic_version_v1) {
+    detail::protocol_error("Dynamic structure serialization version " + std::to_string(version) +
+                           " is not supported (chconn reads version 1, what servers send in Native data)");
+  }
+  in.count(k_max_dynamic_types, "Dynamic max_dynamic_types");
+  const std::uint64_t n = in.count(k_max_dynamic_types, "Dynamic type count");
+  std::vector<TypeRef> types;
+  types.reserve(static_cast<std::size_t>(n));
+  std::string name;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    // Names and the types they make are charged like a block's column types.
+    const std::uint64_t length = in.count(in.limits().max_type_name_bytes, "Dynamic type name length");
+    in.charge(length, "a Dynamic type name");
+    name.clear();
+    in.append(name, static_cast<std::size_t>(length));
+    in.charge(detail::type_memory_bound(name), "a Dynamic type");
+    TypeRef t = parse_type(name, in.limits());
+    if (t->name() == k_shared_variant) detail::protocol_error("Dynamic lists SharedVariant among its types");
+    types.push_back(std::move(t));
+  }
+  std::vector<std::string> names;
+  for (const auto& t : types) names.push_back(t->name());
+  std::vector<std::string> have;
+  for (const auto& t : types_) have.push_back(t->name());
+  if (names != have) {
+    // Rows decoded before belong to other types; a block's column starts empty (read_block).
+    if (size() != 0) {
+      detail::protocol_error("Dynamic: the types of the next rows differ from those of the rows already decoded");
+    }
+    try {
+      set_types(std::move(types));
+    } catch (const Error& e) {  // Type::variant: twice the same type, a Nullable...
+      detail::protocol_error("Dynamic lists types no Variant can hold: " + e.message());
+    }
+  }
+  variant_->load_prefix(in);
+}
+
+void ColumnDynamic::save_prefix(wire::Writer& out) const {
+  out.fixed<std::uint64_t>(k_dynamic_version_v1);
+  out.uvarint(types_.size());  // max_dynamic_types, as the server writes it: the types listed
+  out.uvarint(types_.size());
+  for (const auto& t : types_) out.string(t->name());
+  variant_->save_prefix(out);
+}
+
 }  // namespace chconn

@@ -176,8 +176,7 @@ FrameEncoder::FrameEncoder(Compression method, Options options) : method_(method
   if (method_ == Compression::zstd) {
     if (options_.zstd_level < ZSTD_minCLevel() || options_.zstd_level > ZSTD_maxCLevel()) {
       throw Error(ErrorKind::usage, "ZSTD level " + std::to_string(options_.zstd_level) + " is outside " +
-                                        std::to_string(ZSTD_minCLevel()) + ".." +
-                                        std::to_string(ZSTD_maxCLevel()));
+                                        std::to_string(ZSTD_minCLevel()) + ".." + std::to_string(ZSTD_maxCLevel()));
     }
     zstd_ = std::make_unique<Zstd>();
   }
@@ -350,7 +349,7 @@ std::span<const std::uint8_t> CompressedSource::next() {
 }
 
 std::span<const std::uint8_t> CompressedSource::decode_payload(const FrameHeader& h,
-                                                                std::span<const std::uint8_t> payload) {
+                                                               std::span<const std::uint8_t> payload) {
   const std::size_t n = h.uncompressed_size;
   switch (h.method) {
     case k_method_none:
@@ -358,9 +357,9 @@ std::span<const std::uint8_t> CompressedSource::decode_payload(const FrameHeader
       return payload;
     case k_method_lz4: {
       plain_.reserve(std::max<std::size_t>(n, 1), 0, n);
-      const int r = LZ4_decompress_safe(reinterpret_cast<const char*>(payload.data()),
-                                        reinterpret_cast<char*>(plain_.data()), static_cast<int>(payload.size()),
-                                        static_cast<int>(n));
+      const int r =
+          LZ4_decompress_safe(reinterpret_cast<const char*>(payload.data()), reinterpret_cast<char*>(plain_.data()),
+                              static_cast<int>(payload.size()), static_cast<int>(n));
       if (r < 0) {
         corrupt("LZ4 frame payload of " + std::to_string(payload.size()) +
                 " bytes is malformed or decompresses to more than the declared " + std::to_string(n) + " bytes");

@@ -292,6 +292,7 @@ std::string_view to_string(TypeCode code) noexcept {
     case TypeCode::Nested: return "Nested";
     case TypeCode::SimpleAggregateFunction: return "SimpleAggregateFunction";
     case TypeCode::Variant: return "Variant";
+    case TypeCode::Dynamic: return "Dynamic";
   }
   return "?";
 }
@@ -539,6 +540,7 @@ TypeRef Type::nullable(TypeRef nested) {
     case TypeCode::Map:
     case TypeCode::LowCardinality:
     case TypeCode::Variant:
+    case TypeCode::Dynamic:
       bad_type("Nullable(" + nested->name() + ") is not allowed: " + nested->name() + " cannot be inside Nullable");
     default: break;
   }
@@ -628,6 +630,14 @@ TypeRef Type::variant(std::vector<TypeRef> alternatives) {
   }
   t->name_ += ')';
   t->elements_ = std::move(alternatives);
+  return t;
+}
+
+TypeRef Type::dynamic(std::uint32_t max_types) {
+  if (max_types > 254) bad_type("Dynamic(max_types=" + std::to_string(max_types) + ") is over 254");
+  auto t = std::make_shared<Type>(Private{}, TypeCode::Dynamic);
+  t->name_ = max_types == 0 ? "Dynamic" : "Dynamic(max_types=" + std::to_string(max_types) + ")";
+  t->precision_ = max_types;
   return t;
 }
 
@@ -1022,6 +1032,17 @@ class TypeParser {
         return Type::nested(std::move(elements), std::move(names));
       });
     }
+    if (family == "Dynamic") {
+      std::uint64_t max_types = 0;
+      if (accept('(')) {
+        const std::size_t at = pos_;
+        if (identifier("max_types") != "max_types" || !accept('=')) fail_at(at, "Dynamic takes max_types=N");
+        max_types = unsigned_number("max_types");
+        expect(')');
+      }
+      return build(start,
+                   [&] { return Type::dynamic(static_cast<std::uint32_t>(std::min<std::uint64_t>(max_types, 999))); });
+    }
     if (family == "Variant") {
       std::vector<TypeRef> alternatives;
       expect('(');
@@ -1049,8 +1070,8 @@ class TypeParser {
       expect(')');
       return build(start, [&] { return Type::simple_aggregate_function(std::move(function), std::move(inner)); });
     }
-    static constexpr std::string_view unsupported[] = {
-        "AggregateFunction", "Object", "JSON", "Dynamic", "Time", "Time64", "BFloat16", "QBit"};
+    static constexpr std::string_view unsupported[] = {"AggregateFunction", "Object", "JSON", "Time", "Time64",
+                                                       "BFloat16",          "QBit"};
     for (auto u : unsupported) {
       if (family == u) fail_at(start, "type " + std::string(family) + " is not supported by chconn");
     }

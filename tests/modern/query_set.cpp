@@ -207,6 +207,22 @@ const std::vector<ModernQuery>& decode_queries() {
        "SELECT CAST(if(number % 3 = 0, NULL, if(number % 3 = 1, toString(number), number)) AS Variant(String, UInt64)) "
        "a "
        "FROM numbers(10)"},
+      // ----- Dynamic
+      {"dynamic_strings", "SELECT arrayJoin([1::Dynamic, 'ab'::Dynamic, NULL, [1, 2]::Dynamic]) a"},
+      {"dynamic_types",
+       "SELECT multiIf(number % 5 = 0, NULL, number % 5 = 1, number::Dynamic, number % 5 = 2, "
+       "toString(number)::Dynamic, "
+       "number % 5 = 3, [number]::Dynamic, toDate('2000-01-01')::Dynamic) a FROM numbers(10)"},
+      {"dynamic_nested",
+       "SELECT [1::Dynamic, 'a'::Dynamic] a, map('k', 1.5::Dynamic) b, tuple(toDecimal64(-1.5, 3)::Dynamic) c"},
+      {"dynamic_max_types", "SELECT (number::UInt8)::Dynamic(max_types=3) a FROM numbers(2)"},
+      {"dynamic_wide",
+       "SELECT multiIf(number = 0, toInt128(-1)::Dynamic, number = 1, "
+       "toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0')::Dynamic, "
+       "number = 2, toDateTime64(1.5, 3, 'UTC')::Dynamic, toIPv6('::1')::Dynamic) a FROM numbers(4)"},
+      {"dynamic_shared_variant",
+       "SELECT multiIf(number = 0, number::Dynamic(max_types=1), number = 1, 'x'::Dynamic(max_types=1), "
+       "[1]::Dynamic(max_types=1)) a FROM numbers(3)"},
       // ----- results: shape
       {"empty_result", "SELECT 1 a WHERE 0"},
       {"many_blocks", "SELECT number a, toString(number) b FROM numbers(100) SETTINGS max_block_size = 7"},

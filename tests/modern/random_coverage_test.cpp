@@ -61,6 +61,11 @@ const std::vector<RandomGroup> k_groups = {
      "[if(k % 2 = 0, u::Variant(UUID, Float64), f::Variant(UUID, Float64)), NULL] b, "
      "map(s, if(k % 3 = 0, t::Variant(Date, Decimal(18, 3)), d::Variant(Date, Decimal(18, 3)))) c, "
      "tuple(if(k % 5 = 0, NULL, toLowCardinality(s)::Variant(LowCardinality(String), Int32)), k) e"},
+    {"dynamics", "k UInt8, i Int32, s String, u UUID, f Float64, d Decimal(18, 3), t DateTime64(3), l Array(String)",
+     "multiIf(k % 4 = 0, NULL, k % 4 = 1, i::Dynamic, k % 4 = 2, s::Dynamic, l::Dynamic) a, "
+     "[u::Dynamic, f::Dynamic, NULL] b, map(s, if(k % 3 = 0, t::Dynamic, d::Dynamic)) c, "
+     "tuple(multiIf(k % 3 = 0, k::Dynamic(max_types=4), k % 3 = 1, t::Dynamic(max_types=4), l::Dynamic(max_types=4))) "
+     "e"},
 };
 
 // `s` as an SQL string literal.

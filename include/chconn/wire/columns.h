@@ -652,6 +652,58 @@ class ColumnVariant final : public Column {
   std::vector<ColumnRef> variants_;
 };
 
+// ===== Dynamic ====================================================================================
+
+// Dynamic: each row is NULL or a value of any type. The types a column holds come with each
+// block's data (its state prefix lists them), and the rows are stored as a Variant of those types
+// plus "SharedVariant" (values of types beyond max_types, kept in a binary form with their type:
+// decoded as bytes, not printed). Read-only for now: a column is filled by decoding; appending
+// takes rows of a Dynamic column with the same types (append_range).
+//
+// Example (reading): a row's type and value
+//   const auto& d = block.column_as<ColumnDynamic>("a");
+//   if (!d.is_null(row)) {
+//     const auto& v = d.variant();                    // ColumnVariant over d.types() + SharedVariant
+//     const TypeRef& t = v.type()->elements()[v.discriminator(row)];
+//   }
+class ColumnDynamic final : public Column {
+ public:
+  explicit ColumnDynamic(TypeRef type);
+
+  // The types of this column's rows, as the data listed them (not including SharedVariant).
+  const std::vector<TypeRef>& types() const noexcept { return types_; }
+  // The rows, as a Variant over types() and SharedVariant (sorted by name, as the server does).
+  const ColumnVariant& variant() const noexcept { return *variant_; }
+  bool is_null(std::size_t row) const noexcept { return variant_->is_null(row); }
+  // Whether the row's value is held in SharedVariant's binary form.
+  bool is_shared(std::size_t row) const noexcept {
+    return !variant_->is_null(row) && variant_->discriminator(row) == shared_discriminator_;
+  }
+
+  std::size_t size() const noexcept override { return variant_->size(); }
+  void clear() override;
+  void truncate(std::size_t rows) noexcept override { variant_->truncate(rows); }
+  void reserve(std::size_t rows) override { variant_->reserve(rows); }
+  void append_default() override { variant_->append_null(); }
+  // Throws Error(usage) unless `other` holds the same types.
+  void append_range(const Column& other, std::size_t begin, std::size_t count) override;
+  ColumnRef clone_empty() const override;
+  void load_prefix(wire::Reader& in) override;
+  void save_prefix(wire::Writer& out) const override;
+  void save_body(wire::Writer& out) const override { variant_->save_body(out); }
+  static std::string class_name() { return "ColumnDynamic"; }
+
+ protected:
+  void load_rows(wire::Reader& in, std::size_t rows) override { variant_->load_body(in, rows); }
+
+ private:
+  void set_types(std::vector<TypeRef> types);
+
+  std::vector<TypeRef> types_;
+  std::shared_ptr<ColumnVariant> variant_;
+  std::uint8_t shared_discriminator_ = 0;
+};
+
 // ===== LowCardinality =============================================================================
 
 // LowCardinality(T): a dictionary of distinct values (a column of T with Nullable removed) and one

@@ -202,6 +202,36 @@ TEST(BlockGolden, VariantTypeWithoutRowsHasPrefixOnly) {
   EXPECT_EQ(hex(write(b, 0)), hex(bytes));
 }
 
+// [chDB 26.7] `SELECT if(number = 0, (number::UInt8)::Dynamic, if(number = 1, 'x'::Dynamic, NULL)) AS a
+// FROM numbers(3) FORMAT Native`: the state prefix is the structure version (UInt64 1), max types
+// and the number of types (varints), their names, then the Variant's prefix; the rows are a Variant
+// of the listed types and SharedVariant, sorted by name (SharedVariant 0, String 1, UInt8 2).
+TEST(BlockGolden, DynamicListsItsTypesThenHoldsAVariant) {
+  const std::string head = unhex("01 03 01 61 07") + "Dynamic";
+  const std::string version = unhex("01 00 00 00 00 00 00 00");
+  const std::string types = unhex("02 02 06") + "String" + unhex("05") + "UInt8";
+  const std::string rest = unhex("00 00 00 00 00 00 00 00") + unhex("02 01 ff") + unhex("01 78") + unhex("00");
+  const std::string bytes = head + version + types + rest;
+  const Block b = read(bytes, 0);
+  ASSERT_EQ(b.rows(), 3u);
+  const auto& d = b.column_as<ColumnDynamic>(0);
+  ASSERT_EQ(d.types().size(), 2u);
+  EXPECT_EQ(d.variant().type()->name(), "Variant(SharedVariant, String, UInt8)");
+  EXPECT_EQ(d.variant().discriminator(0), 2);
+  EXPECT_EQ(d.variant().variant_as<ColumnString>(1)[d.variant().variant_row(1)], "x");
+  EXPECT_TRUE(d.is_null(2));
+  EXPECT_FALSE(d.is_shared(0));
+  EXPECT_EQ(hex(write(b, 0)), hex(bytes));
+  // Another version, too many types, a type listed twice, SharedVariant listed, a bad type name, a
+  // truncated stream: protocol errors naming the column's type.
+  expect_protocol_error(head + unhex("02 00 00 00 00 00 00 00") + types + rest, 0, "version 2");
+  expect_protocol_error(head + version + unhex("02 ff 01") + rest, 0, "Dynamic type count");
+  expect_protocol_error(head + version + unhex("02 02 05") + "UInt8" + unhex("05") + "UInt8" + rest, 0, "twice");
+  expect_protocol_error(head + version + unhex("01 01 0d") + "SharedVariant" + rest, 0, "SharedVariant");
+  expect_protocol_error(head + version + unhex("01 01 04") + "Nope" + rest, 0, "of type Dynamic");
+  expect_protocol_error(bytes.substr(0, bytes.size() - 1), 0, "of type Dynamic");
+}
+
 TEST(BlockApi, AppendLookupIterate) {
   Block b;
   auto a = std::make_shared<ColumnUInt64>();

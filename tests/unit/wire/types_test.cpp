@@ -328,7 +328,10 @@ TEST(Types, BadNames) {
   expect_parse_error("Map(String)", "','");
   expect_parse_error("AggregateFunction(sum, UInt64)", "not supported");
   expect_parse_error("JSON", "not supported");
-  expect_parse_error("Dynamic", "not supported");
+  expect_parse_error("Dynamic(3)", "max_types");
+  expect_parse_error("Dynamic(other=3)", "max_types=N");
+  expect_parse_error("Dynamic(max_types=255)", "over 254");
+  expect_parse_error("Nullable(Dynamic)", "cannot be inside Nullable");
   expect_parse_error("Variant()");
   expect_parse_error("Variant(Nullable(UInt8), String)", "cannot be Nullable");
   expect_parse_error("Variant(LowCardinality(Nullable(String)))", "cannot be Nullable");
@@ -351,6 +354,14 @@ TEST(Types, VariantSortsItsTypesByName) {
   std::string many = "Variant(";
   for (int i = 1; i <= 256; ++i) many += (i > 1 ? ", FixedString(" : "FixedString(") + std::to_string(i) + ")";
   expect_parse_error(many + ")", "1 to 255 types");
+}
+
+TEST(Types, Dynamic) {
+  EXPECT_EQ(canon("Dynamic"), "Dynamic");
+  EXPECT_EQ(canon("Dynamic( max_types = 3 )"), "Dynamic(max_types=3)");
+  EXPECT_EQ(parse_type("Dynamic(max_types=3)")->max_dynamic_types(), 3u);
+  EXPECT_EQ(parse_type("Dynamic")->code(), TypeCode::Dynamic);
+  EXPECT_EQ(canon("Array(Dynamic)"), "Array(Dynamic)");
 }
 
 TEST(Types, DepthLimit) {
