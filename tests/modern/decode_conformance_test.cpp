@@ -43,6 +43,18 @@ const std::map<std::string_view, KnownFailure>& known_failures() {
       {"array_strings_escaped", {true, k_pretty_raw_text}},
       {"column_names_escaped", {true, k_pretty_raw_text}},
       {"variant_many_types", {true, k_pretty_raw_text}},
+      {"csv_quoting", {true, k_pretty_raw_text}},
+      {"json_strings", {true, k_pretty_raw_text}},
+      {"nested_column", {true, k_pretty_named_tuples}},
+      {"nullable_nested",
+       {false,
+        "Nullable(Tuple(...)): the engine types [NULL, (1, 'a')] as Array(Nullable(Tuple(UInt8, String))), which "
+        "chconn refuses (a later slice of issue 14)"}},
+      {"datetime_historical",
+       {false,
+        "the 26.7 engine keeps the old UTC offset for the whole local day at some historical zone changes "
+        "(toDateTime64(-2019647088, 0, 'Asia/Kolkata') is 1906-01-01 16:16:22, chconn computes 16:25:12 "
+        "from the zone file); a later slice of issue 14"}},
       {"array_of_tuples", {true, k_pretty_named_tuples}},
       {"variant_composite_types", {true, k_pretty_named_tuples}},
       {"tuple_named", {true, k_pretty_named_tuples}},

@@ -223,6 +223,71 @@ const std::vector<ModernQuery>& decode_queries() {
       {"dynamic_shared_variant",
        "SELECT multiIf(number = 0, number::Dynamic(max_types=1), number = 1, 'x'::Dynamic(max_types=1), "
        "[1]::Dynamic(max_types=1)) a FROM numbers(3)"},
+      // ----- more combinations: map keys of every kind in JSON, CSV quoting, nested NULLs
+      {"map_keys_typed",
+       "SELECT map(1, 'a') a, map(toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0'), 1) b, map(toDate('2000-01-01'), 1) "
+       "c, "
+       "map(toIPv4('1.2.3.4'), 1) d, map(true, 1) e, map(-1.5, 1) f, map(toInt128(-1), 1) g"},
+      {"map_keys_more",
+       "SELECT map(toDateTime(0, 'UTC'), 1) a, map(toDecimal32(1.5, 2), 1) b, map(CAST('x' AS Enum8('x' = 1)), 1) c, "
+       "map(toFixedString('ab', 2), 1) d, map(toIPv6('::1'), [1]) e, map(toUInt64(18446744073709551615), 1) f"},
+      {"csv_quoting",
+       "SELECT 'a,b' a, 'q\"q' b, '' c, ' lead' d, 'x\\ny' e, [('a,b', NULL)] f, (1, 'x,y', NULL) g, true h, NULL i"},
+      {"json_strings",
+       "SELECT 'slash/' a, 'bs\\\\' b, 'ctl\\x01\\x1f' c, char(0xE2, 0x80, 0xA8) d, 'q\"' e, 'tab\\t' f, unhex('FF') "
+       "g, "
+       "'é' h"},
+      {"json_numbers",
+       "SELECT toFloat32(0.1) a, 1e300 b, -1e-300 c, [inf, -inf, nan] d, toInt64(-1) e, toUInt64(1) f, toInt32(-1) g, "
+       "toDecimal64(-0.5, 2) h, [toInt64(1), toInt64(2)] i, map('k', toUInt64(3)) j"},
+      {"nullable_nested",
+       "SELECT [NULL, (1, 'a')] a, tuple(NULL, [NULL, 'x']) b, map('k', [NULL, 1]) c, [[NULL], [], [1]] d"},
+      {"nullable_in_lc_and_tuple",
+       "SELECT [toLowCardinality(toNullable('a')), NULL] a, tuple(toLowCardinality(toNullable('x')), 1) b"},
+      {"enum_in_containers",
+       "SELECT [CAST('a' AS Enum8('a' = 1, 'b' = 2)), CAST('b' AS Enum8('a' = 1, 'b' = 2))] a, "
+       "map('k', CAST('b' AS Enum16('a' = -1, 'b' = 1000))) b, toNullable(CAST('a' AS Enum8('a' = 1))) c"},
+      {"uuid_ip_containers",
+       "SELECT [toUUID('00000000-0000-0000-0000-000000000001')] a, tuple(toIPv4('0.0.0.0'), toIPv6('::ffff:10.0.0.1')) "
+       "b, "
+       "[toNullable(toIPv6('2001:db8::'))] c"},
+      {"dates_in_containers",
+       "SELECT [toDate('1970-01-01'), toDate('2149-06-06')] a, (toDate32('1900-01-01'), toDateTime(0, 'UTC')) b, "
+       "map('k', toDateTime64('2000-01-01 00:00:00.123', 3, 'Asia/Kolkata')) c"},
+      {"datetime_historical",
+       "SELECT [toDateTime(-1, 'UTC')] a, [toDateTime64(-2019647088, 0, 'Asia/Kolkata')] b, "
+       "[toDateTime64('1900-01-01 00:00:00', 0, 'Europe/Amsterdam')] c, [toDateTime64('1950-06-01 00:00:00', 0, "
+       "'Asia/Shanghai')] d"},
+      {"datetime64_negative_fraction",
+       "SELECT toDateTime64(-0.001, 3, 'UTC') a, toDateTime64(-1.999999, 6, 'UTC') b, toDateTime64(-0.5, 1, "
+       "'Asia/Tokyo') c"},
+      {"decimal_edge",
+       "SELECT toDecimal32(-0.1, 1) a, toDecimal64(0.00001, 5) b, CAST('-99999.99999' AS Decimal(10, 5)) c, "
+       "[toDecimal128(-1, 30)] d, toNullable(toDecimal256(100, 2)) e"},
+      {"float_formatting",
+       "SELECT 1e15 a, 1e16 b, 123456789.123 c, 0.000001 d, 0.0000001 e, toFloat32(16777216) f, toFloat32(1e10) g, "
+       "-0.000123 h, 5e-324 i"},
+      {"int_widths_in_json_arrays",
+       "SELECT [toInt8(-1)] a, [toUInt32(4294967295)] b, [toInt256(-1)] c, [toUInt128(1)] d, tuple(toInt64(5)) e"},
+      {"lc_dates_and_numbers",
+       "SELECT toLowCardinality(toDateTime(0, 'UTC')) a, toLowCardinality(toDate32('1900-01-01')) b, "
+       "toLowCardinality(toNullable(toUInt64(18446744073709551615))) c, "
+       "toLowCardinality(toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0')) d"},
+      {"lc_fixed_nullable",
+       "SELECT toLowCardinality(toNullable(toFixedString('ab', 2))) a, [toLowCardinality(toNullable(toFixedString('c', "
+       "2))), NULL] b"},
+      {"interval_types", "SELECT toIntervalSecond(5) a, toIntervalDay(-2) b, toIntervalYear(1) c"},
+      {"nested_column", "SELECT CAST([(1, 'a'), (2, 'b')] AS Nested(x UInt8, y String)) a"},
+      {"array_deep", "SELECT [[[[1]], [[2, 3], []]]] a, [[['x']]] b, [[[NULL]]] c"},
+      {"tuple_deep", "SELECT ((1, (2, (3, 'x'))), [(4, (5, NULL))]) a"},
+      {"map_of_arrays_of_maps", "SELECT map('a', [map('b', [1, 2])], 'c', []) a"},
+      {"bool_everywhere", "SELECT [true] a, map(false, true) b, tuple(true, NULL) c, toNullable(false) d"},
+      {"strings_long", "SELECT repeat('abc', 1000) a, repeat('é', 300) b"},
+      {"rows_many_types",
+       "SELECT number a, toString(number) b, toDate('2020-01-01') + number c, [number] d, (number, 'x') e, "
+       "if(number % 2 = 0, NULL, number) f, toDecimal64(number / 3, 4) g, "
+       "toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0') h "
+       "FROM numbers(50)"},
       // ----- results: shape
       {"empty_result", "SELECT 1 a WHERE 0"},
       {"many_blocks", "SELECT number a, toString(number) b FROM numbers(100) SETTINGS max_block_size = 7"},

@@ -94,6 +94,9 @@ struct FormatOptions {
   // Pretty: rows shown at most (the rest is counted, as clickhouse-client does), and ANSI bold
   // column names.
   std::size_t pretty_max_rows = 10000;
+  // Pretty: max_column_pad_width. Widths count up to it; a longer value or name is written whole
+  // and unpadded.
+  std::size_t pretty_max_column_pad_width = 250;
   bool pretty_color = false;
   // Where DateTime zones are read; null: each BlockFormatter (or ValueWriter made alone) keeps its own.
   std::shared_ptr<TimeZones> time_zones;

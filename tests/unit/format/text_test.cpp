@@ -705,6 +705,23 @@ TEST(TextBlock, PrettyAlignsDatesRightAndUuidsByVersion) {
             "┌──────────a─┬───────────────────────b─┬─c────────────────────────────────────┐");
 }
 
+// clickhouse-client 18.16 and chDB 26.7 alike: a 300-character value is written whole and
+// unpadded, the column being 250 wide (max_column_pad_width); a longer name is written whole.
+TEST(TextBlock, PrettyCapsColumnWidthsAt250) {
+  Block b;
+  auto s = col<ColumnString>("String");
+  s->append(std::string(300, 'x'));
+  s->append("y");
+  b.append(std::string(260, 'n'), s);
+  BlockFormatter formatter(OutputFormat::pretty_compact);
+  std::string out;
+  formatter.write_block(out, b);
+  std::string dashes;
+  for (int i = 0; i < 250; ++i) dashes += "─";
+  EXPECT_EQ(out, "┌─" + std::string(260, 'n') + "─┐\n" + "│ " + std::string(300, 'x') + " │\n" + "│ y" +
+                     std::string(249, ' ') + " │\n" + "└─" + dashes + "─┘\n");
+}
+
 TEST(TextBlock, PrettyIsBounded) {
   FormatOptions o;
   o.pretty_max_rows = 3;
