@@ -517,13 +517,26 @@ class IPv6Writer final : public Impl {
   const ColumnIPv6& col_;
 };
 
-// Exactly `scale` digits after the point; no point when the scale is 0.
+// Exactly `scale` digits after the point, no point when the scale is 0; or, without
+// FormatOptions::decimal_trailing_zeros, the trailing zeros of the fraction dropped (and the point
+// with them when no digit is left after it).
 template <class T>
 class DecimalWriter final : public Impl {
  public:
-  DecimalWriter(const Column& column, Escaping esc) : Impl(esc), col_(column_cast<ColumnDecimal<T>>(column)) {}
+  DecimalWriter(const Column& column, Escaping esc, const FormatOptions& options)
+      : Impl(esc), col_(column_cast<ColumnDecimal<T>>(column)), trim_(!options.decimal_trailing_zeros) {}
 
   void append(std::string& out, std::size_t row) const override {
+    append_digits(out, row);
+    // The text just appended has a point exactly when the scale is not 0, so trimming stops at it.
+    if (trim_ && col_.scale() != 0) {
+      while (out.back() == '0') out.pop_back();
+      if (out.back() == '.') out.pop_back();
+    }
+  }
+
+ private:
+  void append_digits(std::string& out, std::size_t row) const {
     const T raw = col_[row];
     const std::uint32_t scale = col_.scale();
     if constexpr (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int64_t>) {
@@ -546,8 +559,8 @@ class DecimalWriter final : public Impl {
     }
   }
 
- private:
   const ColumnDecimal<T>& col_;
+  bool trim_;
 };
 
 template <class T>
@@ -587,6 +600,47 @@ class NullableWriter final : public Impl {
  private:
   const ColumnNullable& col_;
   ImplPtr nested_;
+};
+
+// A Variant's value is written as its type writes it, in the same escaping; NULL as NULL is.
+class VariantWriter final : public Impl {
+ public:
+  VariantWriter(const Column& column, Escaping esc, const FormatOptions& options)
+      : Impl(esc), col_(column_cast<ColumnVariant>(column)) {
+    for (std::size_t k = 0; k < col_.variant_count(); ++k)
+      variants_.push_back(make_impl(col_.variant(k), esc, options));
+  }
+  void append(std::string& out, std::size_t row) const override {
+    if (col_.is_null(row)) {
+      append_null(out);
+    } else {
+      variants_[col_.discriminator(row)]->append(out, col_.variant_row(row));
+    }
+  }
+
+ private:
+  const ColumnVariant& col_;
+  std::vector<ImplPtr> variants_;
+};
+
+// A Dynamic's value as its type writes it (the Variant of its types); a value held in
+// SharedVariant's binary form cannot be printed yet: Error(usage) naming the row.
+class DynamicWriter final : public Impl {
+ public:
+  DynamicWriter(const Column& column, Escaping esc, const FormatOptions& options)
+      : Impl(esc), col_(column_cast<ColumnDynamic>(column)), variant_(col_.variant(), esc, options) {}
+  void append(std::string& out, std::size_t row) const override {
+    if (col_.is_shared(row)) {
+      throw Error(ErrorKind::usage, "row " + std::to_string(row) +
+                                        " of a Dynamic column holds a value of a type beyond its max_types, kept in "
+                                        "SharedVariant's binary form, which chconn cannot print yet");
+    }
+    variant_.append(out, row);
+  }
+
+ private:
+  const ColumnDynamic& col_;
+  VariantWriter variant_;
 };
 
 class LowCardinalityWriter final : public Impl {
@@ -650,21 +704,34 @@ class TupleWriter final : public Impl {
     for (std::size_t i = 0; i < col_.element_count(); ++i) {
       elements_.push_back(make_impl(col_.element(i), tuple_element_escaping(esc), options));
     }
+    // A named tuple is a JSON object where the server's option says so (names as JSON keys).
+    if (esc == Escaping::json && options.json_named_tuples_as_objects) {
+      const auto names = col_.type()->storage_type().element_names();
+      for (const auto& name : names) {
+        std::string key;
+        append_json_string(key, name);
+        keys_.push_back(std::move(key) + ':');
+      }
+    }
   }
   void append(std::string& out, std::size_t row) const override {
-    // CSV spreads a tuple over several fields; JSON (as 18.16) writes an array.
+    // CSV spreads a tuple over several fields; JSON writes an array (as 18.16), or an object for
+    // a named tuple (keys_ not empty).
     const bool csv = esc_ == Escaping::csv;
-    if (!csv) out += esc_ == Escaping::json ? '[' : '(';
+    const bool object = !keys_.empty();
+    if (!csv) out += esc_ == Escaping::json ? (object ? '{' : '[') : '(';
     for (std::size_t i = 0; i < elements_.size(); ++i) {
       if (i) out += ',';
+      if (object) out += keys_[i];
       elements_[i]->append(out, row);
     }
-    if (!csv) out += esc_ == Escaping::json ? ']' : ')';
+    if (!csv) out += esc_ == Escaping::json ? (object ? '}' : ']') : ')';
   }
 
  private:
   const ColumnTuple& col_;
   std::vector<ImplPtr> elements_;
+  std::vector<std::string> keys_;  // "name": of each element, for a JSON object
 };
 
 class MapWriter final : public Impl {
@@ -747,10 +814,10 @@ ImplPtr make_impl(const Column& column, Escaping esc, const FormatOptions& optio
     case TypeCode::UUID: return std::make_unique<UUIDWriter>(column, esc);
     case TypeCode::IPv4: return std::make_unique<IPv4Writer>(column, esc);
     case TypeCode::IPv6: return std::make_unique<IPv6Writer>(column, esc);
-    case TypeCode::Decimal32: return std::make_unique<DecimalWriter<std::int32_t>>(column, esc);
-    case TypeCode::Decimal64: return std::make_unique<DecimalWriter<std::int64_t>>(column, esc);
-    case TypeCode::Decimal128: return std::make_unique<DecimalWriter<Int128>>(column, esc);
-    case TypeCode::Decimal256: return std::make_unique<DecimalWriter<Int256>>(column, esc);
+    case TypeCode::Decimal32: return std::make_unique<DecimalWriter<std::int32_t>>(column, esc, options);
+    case TypeCode::Decimal64: return std::make_unique<DecimalWriter<std::int64_t>>(column, esc, options);
+    case TypeCode::Decimal128: return std::make_unique<DecimalWriter<Int128>>(column, esc, options);
+    case TypeCode::Decimal256: return std::make_unique<DecimalWriter<Int256>>(column, esc, options);
     case TypeCode::Enum8: return std::make_unique<EnumWriter<std::int8_t>>(column, esc);
     case TypeCode::Enum16: return std::make_unique<EnumWriter<std::int16_t>>(column, esc);
     case TypeCode::Nullable: return std::make_unique<NullableWriter>(column, esc, options);
@@ -759,13 +826,21 @@ ImplPtr make_impl(const Column& column, Escaping esc, const FormatOptions& optio
     case TypeCode::Tuple: return std::make_unique<TupleWriter>(column, esc, options);
     case TypeCode::Map: return std::make_unique<MapWriter>(column, esc, options);
     case TypeCode::LowCardinality: return std::make_unique<LowCardinalityWriter>(column, esc, options);
+    case TypeCode::Variant: return std::make_unique<VariantWriter>(column, esc, options);
+    case TypeCode::Dynamic: return std::make_unique<DynamicWriter>(column, esc, options);
     case TypeCode::SimpleAggregateFunction: break;  // storage_type() never is one
   }
   throw Error(ErrorKind::usage, "cannot format a column of type " + column.type()->name() + " as text");
 }
 
-bool is_numeric(const Type& type) noexcept {
+// Whether Pretty aligns the column to the right: numbers, dates and times (both 18.16 and current
+// servers), and UUIDs on 18.16 (FormatOptions::pretty_align_uuid_right).
+bool aligns_right(const Type& type, const FormatOptions& options) noexcept {
   switch (type.storage_type().code()) {
+    case TypeCode::Date:
+    case TypeCode::Date32:
+    case TypeCode::DateTime:
+    case TypeCode::DateTime64:
     case TypeCode::UInt8:
     case TypeCode::UInt16:
     case TypeCode::UInt32:
@@ -784,8 +859,9 @@ bool is_numeric(const Type& type) noexcept {
     case TypeCode::Decimal64:
     case TypeCode::Decimal128:
     case TypeCode::Decimal256: return true;
+    case TypeCode::UUID: return options.pretty_align_uuid_right;
     case TypeCode::Nullable:
-    case TypeCode::LowCardinality: return is_numeric(*type.storage_type().element(0));
+    case TypeCode::LowCardinality: return aligns_right(*type.storage_type().element(0), options);
     default: return false;
   }
 }
@@ -793,7 +869,7 @@ bool is_numeric(const Type& type) noexcept {
 }  // namespace
 
 ValueWriter::ValueWriter(const Column& column, Escaping escaping, const FormatOptions& options)
-    : impl_(make_impl(column, escaping, options)), align_right_(is_numeric(*column.type())) {}
+    : impl_(make_impl(column, escaping, options)), align_right_(aligns_right(*column.type(), options)) {}
 ValueWriter::~ValueWriter() = default;
 ValueWriter::ValueWriter(ValueWriter&&) noexcept = default;
 ValueWriter& ValueWriter::operator=(ValueWriter&&) noexcept = default;
@@ -813,6 +889,21 @@ std::string format_value(const Column& column, std::size_t row, Escaping escapin
   std::string out;
   append_value(out, column, row, escaping, options);
   return out;
+}
+
+FormatOptions options_for_server(std::uint64_t major, std::uint64_t minor, std::string server_time_zone) {
+  // Version 0 is a server that did not say: taken for a current one.
+  const auto before = [&](std::uint64_t m, std::uint64_t n) {
+    return major != 0 && (major < m || (major == m && minor < n));
+  };
+  FormatOptions options;
+  options.server_time_zone = server_time_zone.empty() ? "UTC" : std::move(server_time_zone);
+  options.legacy_dates = before(21, 1);
+  options.pretty_align_uuid_right = before(21, 1);
+  options.decimal_trailing_zeros = before(21, 9);
+  options.json_quote_64bit_integers = before(25, 8);
+  options.json_named_tuples_as_objects = !before(22, 6);
+  return options;
 }
 
 }  // namespace chconn::text

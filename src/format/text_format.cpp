@@ -145,15 +145,18 @@ void BlockFormatter::write_pretty(std::string& out, const Block& block, std::siz
   std::vector<std::string> cells(rows * n);
   std::vector<std::size_t> cell_widths(rows * n);
   writers.reserve(n);
+  // Widths count up to max_column_pad_width (as both 18.16 and current servers do): a longer value
+  // or name is written whole, unpadded, and the column is as wide as the cap.
+  const std::size_t cap = options_.pretty_max_column_pad_width;
   for (std::size_t c = 0; c < n; ++c) {
     writers.emplace_back(*block[c].column, Escaping::pretty, options_);
-    widths[c] = display_width(block[c].name);
+    widths[c] = std::min(cap, display_width(block[c].name));
   }
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t c = 0; c < n; ++c) {
       std::string& cell = cells[r * n + c];
       writers[c].append(cell, r);
-      cell_widths[r * n + c] = display_width(cell);
+      cell_widths[r * n + c] = std::min(cap, display_width(cell));
       widths[c] = std::max(widths[c], cell_widths[r * n + c]);
     }
   }
@@ -161,7 +164,7 @@ void BlockFormatter::write_pretty(std::string& out, const Block& block, std::siz
   for (std::size_t c = 0; c < n; ++c) {
     if (c) out += "─┬─";
     // Names line up with their values: right for numbers, as clickhouse-client does.
-    const std::size_t fill = widths[c] - display_width(block[c].name);
+    const std::size_t fill = widths[c] - std::min(widths[c], display_width(block[c].name));
     if (writers[c].align_right()) repeat(out, "─", fill);
     if (options_.pretty_color) out += "\033[1m";
     out += block[c].name;

@@ -6,6 +6,7 @@
 #include "chconn/core/error.h"
 #include "chconn/wire/columns.h"
 #include "chconn/wire/types.h"
+#include "column_impl.h"
 
 namespace chconn {
 
@@ -23,25 +24,6 @@ constexpr std::uint64_t k_column_entry_bytes = 256;
 
 [[noreturn]] void usage(std::string message) { throw Error(ErrorKind::usage, std::move(message)); }
 [[noreturn]] void protocol(std::string message) { throw Error(ErrorKind::protocol, std::move(message)); }
-
-// An upper bound of what parse_type() and make_column() allocate for a type named `name`, charged
-// before they run. Measured (glibc mallinfo2, g++ 12 release build) on hostile names of 40-130 KB:
-// flat types cost 3 (Enum8 of long names) to 37 (Tuple of 8000 Array(UInt8)) bytes per byte of
-// name, Tuple of Map(String, Array(Nullable(UInt8))) 68; and every nested type keeps its own name,
-// so a byte inside n parentheses is stored about n more times (Array of 62 levels around a Tuple
-// of 8000 UInt8: 141 bytes per byte). Hence 80 bytes per byte of name plus twice its depth.
-std::uint64_t type_memory_bound(std::string_view name) noexcept {
-  std::uint64_t depth = 0, nested_bytes = 0;
-  for (const char ch : name) {
-    if (ch == '(') {
-      ++depth;
-    } else if (ch == ')' && depth > 0) {
-      --depth;
-    }
-    nested_bytes += depth;
-  }
-  return 80 * std::uint64_t{name.size()} + 2 * nested_bytes;
-}
 
 // Runs `step` for column `name` of type `type_name`, prefixing a protocol error with both (cut
 // short: both come from the peer).
@@ -163,7 +145,7 @@ Block read_block(Reader& in, std::uint64_t revision, Block* recycle) {
       column->clear();
     } else {
       in_column(name, type_name, [&] {
-        in.charge(type_memory_bound(type_name), "the column's type");
+        in.charge(detail::type_memory_bound(type_name), "the column's type");
         column = make_column(parse_type(type_name, limits));
       });
     }

@@ -250,11 +250,19 @@ void ColumnTuple::save_body(wire::Writer& out) const {
     }
   }
   for (const auto& e : elements_) e->save_body(out);
+  // An empty Tuple() takes one byte per row, '0' as Nothing's (the server writes it and skips it
+  // when reading; ClickHouse 26.7 refuses a block without it).
+  if (elements_.empty() && rows_ > 0) std::memset(out.extend(rows_), '0', rows_);
 }
 
 void ColumnTuple::load_rows(wire::Reader& in, std::size_t rows) {
   for (auto& e : elements_) e->load_body(in, rows);
-  if (elements_.empty()) rows_ += rows;
+  if (elements_.empty()) {
+    // One byte per row, whatever its value (see save_body). Nothing is allocated, so nothing is
+    // charged; the bytes still count against the block's budget as bytes read.
+    in.skip(rows);
+    rows_ += rows;
+  }
 }
 
 // ===== Map ========================================================================================
@@ -288,5 +296,245 @@ void ColumnMap::append_range(const Column& other, std::size_t begin, std::size_t
 void ColumnMap::save_body(wire::Writer& out) const { array_->save_body(out); }
 
 void ColumnMap::load_rows(wire::Reader& in, std::size_t rows) { array_->load_body(in, rows); }
+
+// ===== Variant ====================================================================================
+
+namespace {
+// The discriminators mode that starts a Variant's state prefix: BASIC, one byte per row. (COMPACT,
+// 1, is what MergeTree parts may use; Native output and the protocol use BASIC.)
+constexpr std::uint64_t k_variant_mode_basic = 0;
+constexpr std::uint64_t k_variant_mode_compact = 1;
+}  // namespace
+
+ColumnVariant::ColumnVariant(TypeRef type) : Column(checked_type(std::move(type), TypeCode::Variant, class_name())) {
+  for (const auto& t : type_->storage_type().elements()) variants_.push_back(make_column(t));
+  counts_.assign(variants_.size(), 0);
+}
+
+void ColumnVariant::append_null() {
+  discriminators_.push_back(k_null);
+  rows_in_variant_.push_back(0);
+}
+
+void ColumnVariant::append_variant(std::size_t k) {
+  if (k >= variants_.size()) {
+    detail::usage_error("append_variant: " + type_->name() + " has " + std::to_string(variants_.size()) +
+                        " types, there is no type " + std::to_string(k));
+  }
+  if (variants_[k]->size() != counts_[k] + 1) {
+    detail::usage_error("append_variant: variant " + std::to_string(k) + " has " +
+                        std::to_string(variants_[k]->size()) + " rows; append exactly one value to it first (" +
+                        std::to_string(counts_[k]) + " rows are of that type)");
+  }
+  discriminators_.push_back(static_cast<std::uint8_t>(k));
+  rows_in_variant_.push_back(counts_[k]++);
+}
+
+void ColumnVariant::clear() {
+  discriminators_.clear();
+  rows_in_variant_.clear();
+  counts_.assign(variants_.size(), 0);
+  for (auto& v : variants_) v->clear();
+}
+
+void ColumnVariant::truncate(std::size_t rows) noexcept {
+  if (rows < discriminators_.size()) {
+    discriminators_.resize(rows);
+    rows_in_variant_.resize(rows);
+  }
+  // Recounted from the rows kept: after a failed load the variants may hold more rows than the
+  // discriminators refer to, and those go too.
+  counts_.assign(variants_.size(), 0);
+  for (const std::uint8_t d : discriminators_) {
+    if (d < counts_.size()) ++counts_[d];
+  }
+  for (std::size_t k = 0; k < variants_.size(); ++k) variants_[k]->truncate(counts_[k]);
+}
+
+void ColumnVariant::reserve(std::size_t rows) {
+  discriminators_.reserve(rows);
+  rows_in_variant_.reserve(rows);
+}
+
+void ColumnVariant::append_range(const Column& other, std::size_t begin, std::size_t count) {
+  check_same_type(other);
+  check_range(other, begin, count);
+  const auto& o = column_cast<ColumnVariant>(other);
+  for (std::size_t r = begin; r < begin + count; ++r) {
+    // Read before writing: `other` may be *this.
+    const std::uint8_t d = o.discriminators_[r];
+    if (d == k_null) {
+      append_null();
+      continue;
+    }
+    const std::size_t at = static_cast<std::size_t>(o.rows_in_variant_[r]);
+    variants_[d]->append_range(*o.variants_[d], at, 1);
+    append_variant(d);
+  }
+}
+
+ColumnRef ColumnVariant::clone_empty() const { return std::make_shared<ColumnVariant>(type_); }
+
+void ColumnVariant::load_prefix(wire::Reader& in) {
+  const auto mode = in.fixed<std::uint64_t>();
+  if (mode == k_variant_mode_compact) {
+    throw Error(ErrorKind::protocol,
+                "Variant discriminators in compact mode are not supported (servers send the basic mode in Native "
+                "data)");
+  }
+  if (mode != k_variant_mode_basic) {
+    throw Error(ErrorKind::protocol,
+                "unknown Variant discriminators mode " + std::to_string(mode) + "; the stream is corrupt");
+  }
+  for (auto& v : variants_) v->load_prefix(in);
+}
+
+void ColumnVariant::save_prefix(wire::Writer& out) const {
+  out.fixed<std::uint64_t>(k_variant_mode_basic);
+  for (const auto& v : variants_) v->save_prefix(out);
+}
+
+void ColumnVariant::save_body(wire::Writer& out) const {
+  for (std::size_t k = 0; k < variants_.size(); ++k) {
+    if (variants_[k]->size() != counts_[k]) {
+      detail::usage_error("a " + type_->name() + " column's variant " + std::to_string(k) + " has " +
+                          std::to_string(variants_[k]->size()) + " rows but " + std::to_string(counts_[k]) +
+                          " rows are of its type");
+    }
+  }
+  out.write(discriminators_.data(), discriminators_.size());
+  // A type without rows writes nothing, not even an empty body (as the server).
+  for (std::size_t k = 0; k < variants_.size(); ++k) {
+    if (counts_[k] > 0) variants_[k]->save_body(out);
+  }
+}
+
+void ColumnVariant::load_rows(wire::Reader& in, std::size_t rows) {
+  // The discriminators, then each type's rows (docs/protocol.md, "Column encodings").
+  detail::charge_values(in, rows, 1 + sizeof(std::uint64_t), "the Variant discriminators");
+  const std::size_t old = discriminators_.size();
+  detail::read_values(in, discriminators_, rows, 1);
+  rows_in_variant_.resize(old + rows);
+  std::vector<std::size_t> added(variants_.size(), 0);
+  for (std::size_t r = old; r < old + rows; ++r) {
+    const std::uint8_t d = discriminators_[r];
+    if (d == k_null) {
+      rows_in_variant_[r] = 0;
+      continue;
+    }
+    if (d >= variants_.size()) {
+      throw Error(ErrorKind::protocol, "Variant discriminator " + std::to_string(d) + " in row " +
+                                           std::to_string(r - old) + " names no type (the Variant has " +
+                                           std::to_string(variants_.size()) + "); the stream is corrupt");
+    }
+    rows_in_variant_[r] = counts_[d] + added[d]++;
+  }
+  for (std::size_t k = 0; k < variants_.size(); ++k) {
+    if (added[k] > 0) variants_[k]->load_body(in, added[k]);
+    counts_[k] += added[k];
+  }
+}
+
+// ===== Dynamic ====================================================================================
+
+namespace {
+// The structure serialization version that starts a Dynamic's state prefix: 1 lists
+// max_dynamic_types, then the types by name (what Native data and the protocol carry).
+constexpr std::uint64_t k_dynamic_version_v1 = 1;
+constexpr std::string_view k_shared_variant = "SharedVariant";
+// A Variant holds at most 255 types; one of them is SharedVariant.
+constexpr std::uint64_t k_max_dynamic_types = 254;
+
+const TypeRef& shared_variant_type() {
+  static const TypeRef t = Type::renamed(std::string(k_shared_variant), Type::simple(TypeCode::String));
+  return t;
+}
+}  // namespace
+
+ColumnDynamic::ColumnDynamic(TypeRef type) : Column(checked_type(std::move(type), TypeCode::Dynamic, class_name())) {
+  set_types({});
+}
+
+void ColumnDynamic::set_types(std::vector<TypeRef> types) {
+  std::vector<TypeRef> alternatives = types;
+  alternatives.push_back(shared_variant_type());
+  auto variant = std::make_shared<ColumnVariant>(Type::variant(std::move(alternatives)));
+  const auto& sorted = variant->type()->elements();
+  for (std::size_t k = 0; k < sorted.size(); ++k) {
+    if (sorted[k]->name() == k_shared_variant) shared_discriminator_ = static_cast<std::uint8_t>(k);
+  }
+  types_ = std::move(types);
+  variant_ = std::move(variant);
+}
+
+void ColumnDynamic::clear() { set_types({}); }
+
+void ColumnDynamic::append_range(const Column& other, std::size_t begin, std::size_t count) {
+  check_same_type(other);
+  check_range(other, begin, count);
+  const auto& o = column_cast<ColumnDynamic>(other);
+  if (o.variant_->type()->name() != variant_->type()->name()) {
+    if (size() != 0) {
+      detail::usage_error("append_range: a Dynamic column of " + variant_->type()->name() +
+                          " cannot take rows of one of " + o.variant_->type()->name());
+    }
+    set_types(o.types_);  // an empty column takes the other's types
+  }
+  variant_->append_range(*o.variant_, begin, count);
+}
+
+ColumnRef ColumnDynamic::clone_empty() const {
+  auto c = std::make_shared<ColumnDynamic>(type_);
+  c->set_types(types_);
+  return c;
+}
+
+void ColumnDynamic::load_prefix(wire::Reader& in) {
+  const auto version = in.fixed<std::uint64_t>();
+  if (version != k_dynamic_version_v1) {
+    detail::protocol_error("Dynamic structure serialization version " + std::to_string(version) +
+                           " is not supported (chconn reads version 1, what servers send in Native data)");
+  }
+  in.count(k_max_dynamic_types, "Dynamic max_dynamic_types");
+  const std::uint64_t n = in.count(k_max_dynamic_types, "Dynamic type count");
+  std::vector<TypeRef> types;
+  types.reserve(static_cast<std::size_t>(n));
+  std::string name;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    // Names and the types they make are charged like a block's column types.
+    const std::uint64_t length = in.count(in.limits().max_type_name_bytes, "Dynamic type name length");
+    in.charge(length, "a Dynamic type name");
+    name.clear();
+    in.append(name, static_cast<std::size_t>(length));
+    in.charge(detail::type_memory_bound(name), "a Dynamic type");
+    TypeRef t = parse_type(name, in.limits());
+    if (t->name() == k_shared_variant) detail::protocol_error("Dynamic lists SharedVariant among its types");
+    types.push_back(std::move(t));
+  }
+  std::vector<std::string> names;
+  for (const auto& t : types) names.push_back(t->name());
+  std::vector<std::string> have;
+  for (const auto& t : types_) have.push_back(t->name());
+  if (names != have) {
+    // Rows decoded before belong to other types; a block's column starts empty (read_block).
+    if (size() != 0) {
+      detail::protocol_error("Dynamic: the types of the next rows differ from those of the rows already decoded");
+    }
+    try {
+      set_types(std::move(types));
+    } catch (const Error& e) {  // Type::variant: twice the same type, a Nullable...
+      detail::protocol_error("Dynamic lists types no Variant can hold: " + e.message());
+    }
+  }
+  variant_->load_prefix(in);
+}
+
+void ColumnDynamic::save_prefix(wire::Writer& out) const {
+  out.fixed<std::uint64_t>(k_dynamic_version_v1);
+  out.uvarint(types_.size());  // max_dynamic_types, as the server writes it: the types listed
+  out.uvarint(types_.size());
+  for (const auto& t : types_) out.string(t->name());
+  variant_->save_prefix(out);
+}
 
 }  // namespace chconn

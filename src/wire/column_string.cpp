@@ -31,8 +31,8 @@ constexpr std::size_t k_slack = 32;
 // it is that short and the source has k_slack bytes before `src_end` (the destination must have
 // k_slack bytes of room; the extra bytes are overwritten or cut off by the caller), else exactly.
 inline void copy_value(void* dst, const void* src, std::size_t len, const void* src_end) noexcept {
-  if (len <= k_slack && static_cast<const char*>(src_end) - static_cast<const char*>(src) >=
-                            static_cast<std::ptrdiff_t>(k_slack)) {
+  if (len <= k_slack &&
+      static_cast<const char*>(src_end) - static_cast<const char*>(src) >= static_cast<std::ptrdiff_t>(k_slack)) {
     std::memcpy(dst, src, k_slack);
   } else if (len) {
     std::memcpy(dst, src, len);

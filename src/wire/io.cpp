@@ -8,8 +8,8 @@ namespace chconn::wire {
 
 namespace {
 [[noreturn]] void truncated(std::string_view what) {
-  throw Error(ErrorKind::protocol,
-              "the stream ended in the middle of " + std::string(what) + "; the peer closed or sent a truncated packet");
+  throw Error(ErrorKind::protocol, "the stream ended in the middle of " + std::string(what) +
+                                       "; the peer closed or sent a truncated packet");
 }
 
 // How to raise a limit, for the messages of the block budget.

@@ -291,6 +291,8 @@ std::string_view to_string(TypeCode code) noexcept {
     case TypeCode::LowCardinality: return "LowCardinality";
     case TypeCode::Nested: return "Nested";
     case TypeCode::SimpleAggregateFunction: return "SimpleAggregateFunction";
+    case TypeCode::Variant: return "Variant";
+    case TypeCode::Dynamic: return "Dynamic";
   }
   return "?";
 }
@@ -537,6 +539,8 @@ TypeRef Type::nullable(TypeRef nested) {
     case TypeCode::Tuple:
     case TypeCode::Map:
     case TypeCode::LowCardinality:
+    case TypeCode::Variant:
+    case TypeCode::Dynamic:
       bad_type("Nullable(" + nested->name() + ") is not allowed: " + nested->name() + " cannot be inside Nullable");
     default: break;
   }
@@ -602,6 +606,38 @@ TypeRef Type::map(TypeRef key, TypeRef value) {
   auto t = std::make_shared<Type>(Private{}, TypeCode::Map);
   t->name_ = "Map(" + key->name() + ", " + value->name() + ")";
   t->elements_ = {std::move(key), std::move(value)};
+  return t;
+}
+
+TypeRef Type::variant(std::vector<TypeRef> alternatives) {
+  for (const auto& a : alternatives) require(a, "Variant");
+  // 255 is the discriminator of NULL, so 0..254 name the types.
+  if (alternatives.empty() || alternatives.size() > 255) {
+    bad_type("Variant needs 1 to 255 types, not " + std::to_string(alternatives.size()));
+  }
+  std::sort(alternatives.begin(), alternatives.end(),
+            [](const TypeRef& a, const TypeRef& b) { return a->name() < b->name(); });
+  auto t = std::make_shared<Type>(Private{}, TypeCode::Variant);
+  t->name_ = "Variant(";
+  for (std::size_t i = 0; i < alternatives.size(); ++i) {
+    const Type& a = *alternatives[i];
+    if (a.is_nullable() || (a.storage_type().code() == TypeCode::LowCardinality && a.element(0)->is_nullable())) {
+      bad_type("Variant(" + a.name() + ") is not allowed: a Variant's NULL is its own, its types cannot be Nullable");
+    }
+    if (i > 0 && alternatives[i - 1]->name() == a.name()) bad_type("Variant names type " + a.name() + " twice");
+    if (i) t->name_ += ", ";
+    t->name_ += a.name();
+  }
+  t->name_ += ')';
+  t->elements_ = std::move(alternatives);
+  return t;
+}
+
+TypeRef Type::dynamic(std::uint32_t max_types) {
+  if (max_types > 254) bad_type("Dynamic(max_types=" + std::to_string(max_types) + ") is over 254");
+  auto t = std::make_shared<Type>(Private{}, TypeCode::Dynamic);
+  t->name_ = max_types == 0 ? "Dynamic" : "Dynamic(max_types=" + std::to_string(max_types) + ")";
+  t->precision_ = max_types;
   return t;
 }
 
@@ -996,6 +1032,26 @@ class TypeParser {
         return Type::nested(std::move(elements), std::move(names));
       });
     }
+    if (family == "Dynamic") {
+      std::uint64_t max_types = 0;
+      if (accept('(')) {
+        const std::size_t at = pos_;
+        if (identifier("max_types") != "max_types" || !accept('=')) fail_at(at, "Dynamic takes max_types=N");
+        max_types = unsigned_number("max_types");
+        expect(')');
+      }
+      return build(start,
+                   [&] { return Type::dynamic(static_cast<std::uint32_t>(std::min<std::uint64_t>(max_types, 999))); });
+    }
+    if (family == "Variant") {
+      std::vector<TypeRef> alternatives;
+      expect('(');
+      do {
+        alternatives.push_back(parse_type(depth + 1));
+      } while (accept(','));
+      expect(')');
+      return build(start, [&] { return Type::variant(std::move(alternatives)); });
+    }
     if (family == "Map") {
       expect('(');
       TypeRef key = parse_type(depth + 1);
@@ -1014,8 +1070,8 @@ class TypeParser {
       expect(')');
       return build(start, [&] { return Type::simple_aggregate_function(std::move(function), std::move(inner)); });
     }
-    static constexpr std::string_view unsupported[] = {
-        "AggregateFunction", "Object", "JSON", "Variant", "Dynamic", "Time", "Time64", "BFloat16", "QBit"};
+    static constexpr std::string_view unsupported[] = {"AggregateFunction", "Object", "JSON", "Time", "Time64",
+                                                       "BFloat16",          "QBit"};
     for (auto u : unsupported) {
       if (family == u) fail_at(start, "type " + std::string(family) + " is not supported by chconn");
     }

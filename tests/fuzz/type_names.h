@@ -8,7 +8,7 @@
 
 namespace chconn::fuzz {
 
-inline constexpr std::array<std::string_view, 91> k_type_names{
+inline constexpr std::array<std::string_view, 98> k_type_names{
     "Nothing", "UInt8", "UInt16", "UInt32", "UInt64", "UInt128", "UInt256", "Int8", "Int16", "Int32", "Int64", "Int128",
     "Int256", "Float32", "Float64", "Bool", "String", "FixedString(1)", "FixedString(3)", "FixedString(16)", "Date",
     "Date32", "DateTime", "DateTime('UTC')", "DateTime('Asia/Tokyo')", "DateTime('Europe/Moscow')", "DateTime64(3)",
@@ -32,6 +32,12 @@ inline constexpr std::array<std::string_view, 91> k_type_names{
     "IntervalSecond", "IntervalYear",
     // Appended later (the indexes above stay stable for the corpora): DateTime64 of low precision in
     // zones with offsets, where the calendar arithmetic meets the ends of Int64.
-    "DateTime64(0, 'Asia/Tokyo')", "DateTime64(1, 'America/New_York')", "Array(DateTime64(0, 'Australia/Lord_Howe'))"};
+    "DateTime64(0, 'Asia/Tokyo')", "DateTime64(1, 'America/New_York')", "Array(DateTime64(0, 'Australia/Lord_Howe'))",
+    // Variant (ClickHouse 24.1 and later): discriminators, a state prefix of its own before its
+    // types' prefixes, and types without rows that write no body.
+    "Variant(String, UInt8)", "Variant(Array(Nullable(String)), LowCardinality(String), Map(String, UInt8))",
+    "Array(Variant(Date, Decimal(18, 3), UUID))", "Tuple(Variant(Int64, String), Array(Tuple()))",
+    // Dynamic (24.1 and later): a state prefix listing the types, then a Variant of them.
+    "Dynamic", "Dynamic(max_types=2)", "Map(String, Array(Dynamic))"};
 
 }  // namespace chconn::fuzz

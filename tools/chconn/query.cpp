@@ -178,11 +178,9 @@ class QueryCommand final : public Command {
     Lease lease = factory.acquire(Deadline::never());  // within the strategy's own timeouts
     Connection& conn = *lease;
     const ServerInfo& info = conn.server_info();
-    text::FormatOptions options;
-    options.server_time_zone = info.timezone.empty() ? "UTC" : info.timezone;
-    // 18.16 printed zero dates as 0000-00-00 (see FormatOptions::legacy_dates); later servers
-    // print 1970-01-01. 21.1 is where chconn switches; the exact release is an approximation.
-    options.legacy_dates = info.version_major != 0 && info.version_major < 21;
+    // The text rules of the server's version (18.16's dates, decimals, JSON integers and Pretty
+    // alignment differ from current servers'; see text::options_for_server).
+    text::FormatOptions options = text::options_for_server(info.version_major, info.version_minor, info.timezone);
     options.pretty_color = ::isatty(STDOUT_FILENO) != 0;
     const bool show_progress = !no_progress_ && (progress_ || ::isatty(STDERR_FILENO) != 0);
 

@@ -9,7 +9,8 @@
 //     in single quotes ('a\'b'), NULL as NULL: [1,2]  ['a',NULL]  (1,'x')  {'k':1}.
 //   * Floats print the shortest text that reads back to the same value, in fixed notation when
 //     the decimal exponent is within [-7, 21) and as 1e21 / 1.5e-7 otherwise: inf, -inf, nan, -0.
-//   * Decimals print exactly `scale` digits after the point.
+//   * Decimals print exactly `scale` digits after the point (FormatOptions::decimal_trailing_zeros;
+//     servers since 21.9 drop trailing zeros).
 //   * CSV quotes strings, dates, enums and whole arrays with "" (doubling inner quotes); a tuple
 //     spreads over several fields; NULL is \N.
 //   * JSON escapes like ClickHouse (\/ , \u00XX for control bytes, \u2028/\u2029), quotes 64-bit
@@ -79,13 +80,37 @@ struct FormatOptions {
   // Later servers dropped these; chconn's CLI turns this on for servers older than 21.1 (when
   // exactly each one changed is not pinned down).
   bool legacy_dates = false;
+  // output_format_json_named_tuples_as_objects: a named Tuple as a JSON object {"a":1,"b":"x"}
+  // (servers since 22.6) instead of an array [1,"x"] (18.16, and unnamed tuples always).
+  bool json_named_tuples_as_objects = false;
+  // output_format_decimal_trailing_zeros: Decimal text with exactly `scale` digits after the point
+  // (1.50), as 18.16 to 21.8 print it, or without trailing zeros and without a point when nothing
+  // is left after it (1.5, 10), the default of servers since 21.9.
+  bool decimal_trailing_zeros = true;
+  // Pretty aligns UUID columns to the right, as 18.16 does; current servers align them to the left.
+  // (Numbers, Decimal, Date, Date32, DateTime and DateTime64 are aligned right by both.) The CLI turns
+  // this off with legacy_dates, at 21.1; when exactly servers changed is not pinned down.
+  bool pretty_align_uuid_right = true;
   // Pretty: rows shown at most (the rest is counted, as clickhouse-client does), and ANSI bold
   // column names.
   std::size_t pretty_max_rows = 10000;
+  // Pretty: max_column_pad_width. Widths count up to it; a longer value or name is written whole
+  // and unpadded.
+  std::size_t pretty_max_column_pad_width = 250;
   bool pretty_color = false;
   // Where DateTime zones are read; null: each BlockFormatter (or ValueWriter made alone) keeps its own.
   std::shared_ptr<TimeZones> time_zones;
 };
+
+// The options whose defaults follow the server's version: those of ClickHouse `major`.`minor`
+// (ServerInfo::version_major/minor; 0 for a server that did not say is taken for a current one),
+// time zone `server_time_zone` ("" means UTC).
+//   legacy_dates and pretty_align_uuid_right: before 21.1 (approximate, see legacy_dates);
+//   decimal_trailing_zeros: before 21.9 (output_format_decimal_trailing_zeros defaults to 0 since);
+//   json_named_tuples_as_objects: from 22.6 (ClickHouse pull request 37756);
+//   json_quote_64bit_integers: before 25.8 (output_format_json_quote_64bit_integers defaults to 0
+//   since, ClickHouse pull request 74079).
+FormatOptions options_for_server(std::uint64_t major, std::uint64_t minor, std::string server_time_zone);
 
 // Appends values of one column in one escaping. Built once per column (it resolves the column's
 // classes, time zones and nested writers up front), then append() is cheap per row.

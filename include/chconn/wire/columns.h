@@ -588,6 +588,122 @@ class ColumnMap final : public Column {
   std::shared_ptr<ColumnArray> array_;
 };
 
+// ===== Variant ====================================================================================
+
+// Variant(T1, ..., Tn): each row is NULL or a value of one of the types. Stored as on the wire: a
+// discriminator per row (the type's index in type()->elements(), which lists them sorted by name;
+// k_null for NULL) and one column per type holding only the rows of that type, in order.
+// Invariant after every operation of this class: variant(k).size() is the number of rows whose
+// discriminator is k.
+//
+// Example (building a Variant(String, UInt64) column):
+//   ColumnVariant v(parse_type("Variant(String, UInt64)"));
+//   v.variant_as<ColumnUInt64>(1).append(7);
+//   v.append_variant(1);
+//   v.append_null();
+class ColumnVariant final : public Column {
+ public:
+  static constexpr std::uint8_t k_null = 255;
+
+  explicit ColumnVariant(TypeRef type);
+
+  std::size_t variant_count() const noexcept { return variants_.size(); }
+  // The row's discriminator: the index of its type, or k_null.
+  std::uint8_t discriminator(std::size_t row) const noexcept { return discriminators_[row]; }
+  bool is_null(std::size_t row) const noexcept { return discriminators_[row] == k_null; }
+  // The row's index in variant(discriminator(row)) (meaningless for a NULL row).
+  std::size_t variant_row(std::size_t row) const noexcept { return static_cast<std::size_t>(rows_in_variant_[row]); }
+  Column& variant(std::size_t k) { return *variants_.at(k); }
+  const Column& variant(std::size_t k) const { return *variants_.at(k); }
+  template <class C>
+  C& variant_as(std::size_t k) {
+    return column_cast<C>(variant(k));
+  }
+  template <class C>
+  const C& variant_as(std::size_t k) const {
+    return column_cast<C>(variant(k));
+  }
+  // Appends a NULL row.
+  void append_null();
+  // Appends a row of type k whose value the caller has just appended to variant(k). Throws
+  // Error(usage) if k is out of range or variant(k) does not have exactly one more row than the
+  // rows of type k.
+  void append_variant(std::size_t k);
+
+  std::size_t size() const noexcept override { return discriminators_.size(); }
+  void clear() override;
+  void truncate(std::size_t rows) noexcept override;
+  void reserve(std::size_t rows) override;
+  void append_default() override { append_null(); }
+  void append_range(const Column& other, std::size_t begin, std::size_t count) override;
+  ColumnRef clone_empty() const override;
+  void load_prefix(wire::Reader& in) override;
+  void save_prefix(wire::Writer& out) const override;
+  void save_body(wire::Writer& out) const override;
+  static std::string class_name() { return "ColumnVariant"; }
+
+ protected:
+  void load_rows(wire::Reader& in, std::size_t rows) override;
+
+ private:
+  PodVector<std::uint8_t> discriminators_;
+  PodVector<std::uint64_t> rows_in_variant_;
+  std::vector<std::size_t> counts_;  // rows of each type
+  std::vector<ColumnRef> variants_;
+};
+
+// ===== Dynamic ====================================================================================
+
+// Dynamic: each row is NULL or a value of any type. The types a column holds come with each
+// block's data (its state prefix lists them), and the rows are stored as a Variant of those types
+// plus "SharedVariant" (values of types beyond max_types, kept in a binary form with their type:
+// decoded as bytes, not printed). Read-only for now: a column is filled by decoding; appending
+// takes rows of a Dynamic column with the same types (append_range).
+//
+// Example (reading): a row's type and value
+//   const auto& d = block.column_as<ColumnDynamic>("a");
+//   if (!d.is_null(row)) {
+//     const auto& v = d.variant();                    // ColumnVariant over d.types() + SharedVariant
+//     const TypeRef& t = v.type()->elements()[v.discriminator(row)];
+//   }
+class ColumnDynamic final : public Column {
+ public:
+  explicit ColumnDynamic(TypeRef type);
+
+  // The types of this column's rows, as the data listed them (not including SharedVariant).
+  const std::vector<TypeRef>& types() const noexcept { return types_; }
+  // The rows, as a Variant over types() and SharedVariant (sorted by name, as the server does).
+  const ColumnVariant& variant() const noexcept { return *variant_; }
+  bool is_null(std::size_t row) const noexcept { return variant_->is_null(row); }
+  // Whether the row's value is held in SharedVariant's binary form.
+  bool is_shared(std::size_t row) const noexcept {
+    return !variant_->is_null(row) && variant_->discriminator(row) == shared_discriminator_;
+  }
+
+  std::size_t size() const noexcept override { return variant_->size(); }
+  void clear() override;
+  void truncate(std::size_t rows) noexcept override { variant_->truncate(rows); }
+  void reserve(std::size_t rows) override { variant_->reserve(rows); }
+  void append_default() override { variant_->append_null(); }
+  // Throws Error(usage) unless `other` holds the same types.
+  void append_range(const Column& other, std::size_t begin, std::size_t count) override;
+  ColumnRef clone_empty() const override;
+  void load_prefix(wire::Reader& in) override;
+  void save_prefix(wire::Writer& out) const override;
+  void save_body(wire::Writer& out) const override { variant_->save_body(out); }
+  static std::string class_name() { return "ColumnDynamic"; }
+
+ protected:
+  void load_rows(wire::Reader& in, std::size_t rows) override { variant_->load_body(in, rows); }
+
+ private:
+  void set_types(std::vector<TypeRef> types);
+
+  std::vector<TypeRef> types_;
+  std::shared_ptr<ColumnVariant> variant_;
+  std::uint8_t shared_discriminator_ = 0;
+};
+
 // ===== LowCardinality =============================================================================
 
 // LowCardinality(T): a dictionary of distinct values (a column of T with Nullable removed) and one

@@ -273,9 +273,7 @@ class Writer {
   }
 
   std::span<const std::uint8_t> data() const noexcept { return buf_; }
-  std::string_view view() const noexcept {
-    return {reinterpret_cast<const char*>(buf_.data()), buf_.size()};
-  }
+  std::string_view view() const noexcept { return {reinterpret_cast<const char*>(buf_.data()), buf_.size()}; }
   std::size_t size() const noexcept { return buf_.size(); }
   void clear() noexcept { buf_.clear(); }
   void reserve(std::size_t n) { buf_.reserve(n); }

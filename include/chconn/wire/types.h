@@ -55,6 +55,8 @@ enum class TypeCode : std::uint8_t {
   LowCardinality,
   Nested,                   // Nested(a A, b B): stored as Array(Tuple(a A, b B))
   SimpleAggregateFunction,  // SimpleAggregateFunction(f, T): stored exactly as T
+  Variant,                  // Variant(T1, ..., Tn): a value of one of the types, or NULL
+  Dynamic,                  // Dynamic or Dynamic(max_types=N): a value of any type, or NULL
 };
 // clang-format on
 
@@ -217,6 +219,12 @@ class Type {
   // Tuple(T...) or, with names (one per element, unique, non-empty), Tuple(a A, b B).
   static TypeRef tuple(std::vector<TypeRef> elements, std::vector<std::string> names = {});
   static TypeRef map(TypeRef key, TypeRef value);
+  // Variant of 1 to 255 different types, none Nullable or LowCardinality(Nullable); the name lists
+  // them sorted by name, as the server does (a row's discriminator is its type's index there).
+  static TypeRef variant(std::vector<TypeRef> alternatives);
+  // Dynamic (max_types 0: the server's default) or Dynamic(max_types=N), 1 <= N <= 254. Which
+  // types a column holds comes with its data (ColumnDynamic).
+  static TypeRef dynamic(std::uint32_t max_types = 0);
   // LowCardinality of String, FixedString, a fixed-width scalar, or Nullable of those.
   static TypeRef low_cardinality(TypeRef dictionary_type);
   static TypeRef nested(std::vector<TypeRef> elements, std::vector<std::string> names);
@@ -248,6 +256,8 @@ class Type {
   // Decimal: precision and scale. DateTime64: precision() is the sub-second digits.
   std::uint32_t precision() const noexcept { return precision_; }
   std::uint32_t scale() const noexcept { return scale_; }
+  // Dynamic: max_types (0 when the type names none: the server's default).
+  std::uint32_t max_dynamic_types() const noexcept { return code_ == TypeCode::Dynamic ? precision_ : 0; }
   // DateTime/DateTime64: the time zone named in the type, or empty.
   const std::string& time_zone() const noexcept { return text_; }
   // SimpleAggregateFunction: the function with its parameters.

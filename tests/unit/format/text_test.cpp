@@ -9,8 +9,8 @@
 #include <string>
 
 #include "chconn/core/error.h"
-#include "chconn/wire/columns.h"
 #include "chconn/format/text.h"
+#include "chconn/wire/columns.h"
 
 namespace chconn::text {
 namespace {
@@ -61,8 +61,7 @@ TEST(TextEscaping, QuotedCsvJson) {
   EXPECT_EQ(out, "\"a\"\"b\"\"\"\"c\n\t,\"");
   out.clear();
   append_json_string(out, "a\tb\nc\\d'e\"f/g\0h\bi\fj\rk\x01l\x1fm\x7fn\xe2\x80\xa8o\xe2\x80\xa9p\xe2\x80q"s);
-  EXPECT_EQ(out,
-            "\"a\\tb\\nc\\\\d'e\\\"f\\/g\\u0000h\\bi\\fj\\rk\\u0001l\\u001Fm\x7fn\\u2028o\\u2029p\xe2\x80q\"");
+  EXPECT_EQ(out, "\"a\\tb\\nc\\\\d'e\\\"f\\/g\\u0000h\\bi\\fj\\rk\\u0001l\\u001Fm\x7fn\\u2028o\\u2029p\xe2\x80q\"");
 }
 
 // ----- numbers ------------------------------------------------------------------------------------
@@ -194,6 +193,71 @@ TEST(TextDecimal, ExactlyScaleDigits) {
   d128->append(-(static_cast<Int128>(12345678901234567LL) * 1000000000000LL + 789));
   EXPECT_EQ(tsv(*d128), "-123456789012345670000000007.89");
   EXPECT_EQ(quoted(*d128), "-123456789012345670000000007.89");
+}
+
+// [chDB 26.7] current servers drop the trailing zeros (output_format_decimal_trailing_zeros = 0):
+// toDecimal32(1.5, 2) is 1.5, toDecimal64(-1, 10) is -1, toDecimal32(0, 4) is 0.
+TEST(TextDecimal, WithoutTrailingZerosForCurrentServers) {
+  FormatOptions o;
+  o.decimal_trailing_zeros = false;
+  auto d32 = col<ColumnDecimal32>("Decimal(9, 3)");
+  for (const std::int32_t v : {-1500, 0, 7, 10, 1000000}) d32->append(v);
+  EXPECT_EQ(tsv(*d32, 0, o), "-1.5");
+  EXPECT_EQ(tsv(*d32, 1, o), "0");
+  EXPECT_EQ(tsv(*d32, 2, o), "0.007");
+  EXPECT_EQ(tsv(*d32, 3, o), "0.01");
+  EXPECT_EQ(tsv(*d32, 4, o), "1000");  // zeros before the point stay
+  auto d0 = col<ColumnDecimal64>("Decimal(18, 0)");
+  d0->append(-100);
+  EXPECT_EQ(tsv(*d0, 0, o), "-100");
+  auto d256 = col<ColumnDecimal256>("Decimal(76, 40)");
+  d256->append(Int256::from(-123456789));
+  EXPECT_EQ(tsv(*d256, 0, o), "-0.0000000000000000000000000000000123456789");
+  d256->append(Int256::from(0));
+  EXPECT_EQ(json(*d256, 1, o), "0");
+}
+
+TEST(TextOptions, FollowTheServersVersion) {
+  const FormatOptions old = options_for_server(18, 16, "");
+  EXPECT_EQ(old.server_time_zone, "UTC");
+  EXPECT_TRUE(old.legacy_dates);
+  EXPECT_TRUE(old.decimal_trailing_zeros);
+  EXPECT_TRUE(old.json_quote_64bit_integers);
+  EXPECT_TRUE(old.pretty_align_uuid_right);
+  EXPECT_FALSE(old.json_named_tuples_as_objects);
+  EXPECT_FALSE(options_for_server(22, 5, "").json_named_tuples_as_objects);
+  EXPECT_TRUE(options_for_server(22, 6, "").json_named_tuples_as_objects);
+  const FormatOptions v21_8 = options_for_server(21, 8, "Europe/Berlin");
+  EXPECT_EQ(v21_8.server_time_zone, "Europe/Berlin");
+  EXPECT_FALSE(v21_8.legacy_dates);
+  EXPECT_TRUE(v21_8.decimal_trailing_zeros);
+  EXPECT_FALSE(options_for_server(21, 9, "").decimal_trailing_zeros);
+  EXPECT_TRUE(options_for_server(25, 7, "").json_quote_64bit_integers);
+  const FormatOptions current = options_for_server(26, 7, "");
+  EXPECT_FALSE(current.legacy_dates);
+  EXPECT_FALSE(current.decimal_trailing_zeros);
+  EXPECT_FALSE(current.json_quote_64bit_integers);
+  EXPECT_FALSE(current.pretty_align_uuid_right);
+  // A server that did not say its version is taken for a current one.
+  EXPECT_FALSE(options_for_server(0, 0, "").decimal_trailing_zeros);
+}
+
+// [chDB 26.7] CAST(((1, 2), 'y') AS Tuple(p Tuple(x UInt8, y UInt8), s String)) in JSONEachRow is
+// {"p":{"x":1,"y":2},"s":"y"}; unnamed tuples stay arrays.
+TEST(TextTuple, NamedTupleAsJsonObject) {
+  auto t = col<ColumnTuple>("Tuple(p Tuple(x UInt8, y UInt8), `s\"q` String)");
+  auto& inner = t->element_as<ColumnTuple>(0);
+  inner.element_as<ColumnUInt8>(0).append(1);
+  inner.element_as<ColumnUInt8>(1).append(2);
+  t->element_as<ColumnString>(1).append("y");
+  FormatOptions o;
+  o.json_named_tuples_as_objects = true;
+  EXPECT_EQ(json(*t, 0, o), R"({"p":{"x":1,"y":2},"s\"q":"y"})");
+  EXPECT_EQ(json(*t, 0), R"([[1,2],"y"])");
+  auto u = col<ColumnTuple>("Tuple(UInt8, String)");
+  u->element_as<ColumnUInt8>(0).append(3);
+  u->element_as<ColumnString>(1).append("z");
+  EXPECT_EQ(json(*u, 0, o), R"([3,"z"])");
 }
 
 TEST(TextBool, TrueFalse) {
@@ -613,6 +677,49 @@ TEST(TextBlock, PrettyCompactTable) {
             "│  1 │ a\\tb │\n"
             "│ 22 │ é\"   │\n"
             "└────┴──────┘\n");
+}
+
+// Pretty aligns dates and times to the right like numbers, on 18.16 and on 26.7 alike
+// (clickhouse-client 18.16: `┌──────────a─┬` for toDate('2000-01-01') AS a); UUIDs to the right
+// on 18.16 only.
+TEST(TextBlock, PrettyAlignsDatesRightAndUuidsByVersion) {
+  Block b;
+  auto d = col<ColumnDate>("Date");
+  d->append(std::uint16_t{10957});
+  auto t = col<ColumnDateTime64>("DateTime64(3, 'UTC')");
+  t->append(0);
+  auto u = col<ColumnUUID>("UUID");
+  u->append(UUID{});
+  b.append("a", d);
+  b.append("b", t);
+  b.append("c", u);
+  const auto pretty_of = [&](const FormatOptions& o) {
+    BlockFormatter formatter(OutputFormat::pretty_compact, o);
+    std::string out;
+    formatter.write_block(out, b);
+    return out.substr(0, out.find('\n'));
+  };
+  EXPECT_EQ(pretty_of(options_for_server(18, 16, "UTC")),
+            "┌──────────a─┬───────────────────────b─┬────────────────────────────────────c─┐");
+  EXPECT_EQ(pretty_of(options_for_server(26, 7, "UTC")),
+            "┌──────────a─┬───────────────────────b─┬─c────────────────────────────────────┐");
+}
+
+// clickhouse-client 18.16 and chDB 26.7 alike: a 300-character value is written whole and
+// unpadded, the column being 250 wide (max_column_pad_width); a longer name is written whole.
+TEST(TextBlock, PrettyCapsColumnWidthsAt250) {
+  Block b;
+  auto s = col<ColumnString>("String");
+  s->append(std::string(300, 'x'));
+  s->append("y");
+  b.append(std::string(260, 'n'), s);
+  BlockFormatter formatter(OutputFormat::pretty_compact);
+  std::string out;
+  formatter.write_block(out, b);
+  std::string dashes;
+  for (int i = 0; i < 250; ++i) dashes += "─";
+  EXPECT_EQ(out, "┌─" + std::string(260, 'n') + "─┐\n" + "│ " + std::string(300, 'x') + " │\n" + "│ y" +
+                     std::string(249, ' ') + " │\n" + "└─" + dashes + "─┘\n");
 }
 
 TEST(TextBlock, PrettyIsBounded) {

@@ -146,6 +146,92 @@ TEST(BlockRevisions, BlockInfoFields) {
   expect_protocol_error(unhex("04 00 00 00 00"), k_rev_client, "unknown BlockInfo field number 4");
 }
 
+// [chDB 26.7] `SELECT tuple() AS a FROM numbers(3) FORMAT Native`: Native output is the block at
+// revision 0 (no BlockInfo, no serialization byte). An empty Tuple() takes one byte per row, '0'
+// as Nothing's, which the server ignores when it reads.
+TEST(BlockGolden, EmptyTupleTakesOneBytePerRow) {
+  const std::string bytes = unhex("01 03 01 61 07") + "Tuple()" + "000";
+  const Block b = read(bytes, 0);
+  ASSERT_EQ(b.column_count(), 1u);
+  EXPECT_EQ(b.rows(), 3u);
+  EXPECT_EQ(b.column(0)->type()->name(), "Tuple()");
+  EXPECT_EQ(hex(write(b, 0)), hex(bytes));
+  // Inside an array: the offsets, then a byte per element.
+  const std::string array =
+      unhex("01 02 01 61 0e") + "Array(Tuple())" + unhex("02 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00") + "000";
+  const Block a = read(array, 0);
+  EXPECT_EQ(a.rows(), 2u);
+  EXPECT_EQ(hex(write(a, 0)), hex(array));
+  // A row's byte missing is a truncated stream.
+  expect_protocol_error(bytes.substr(0, bytes.size() - 1), 0, "Tuple()");
+}
+
+// [chDB 26.7] `SELECT arrayJoin([1::Variant(UInt8, String), 'ab'::Variant(UInt8, String), NULL,
+// 7::Variant(UInt8, String)]) AS a FORMAT Native`: the type named with its types sorted, the
+// discriminators mode (UInt64 0, basic) as the state prefix, a discriminator per row (1 = UInt8,
+// 0 = String, 255 = NULL), then each type's rows in order.
+TEST(BlockGolden, VariantDiscriminatorsThenEachTypesRows) {
+  const std::string head = unhex("01 04 01 61 16") + "Variant(String, UInt8)";
+  const std::string mode = unhex("00 00 00 00 00 00 00 00");
+  const std::string bytes = head + mode + unhex("01 00 ff 01") + unhex("02 61 62") + unhex("01 07");
+  const Block b = read(bytes, 0);
+  ASSERT_EQ(b.rows(), 4u);
+  const auto& v = b.column_as<ColumnVariant>(0);
+  EXPECT_EQ(v.discriminator(0), 1);
+  EXPECT_EQ(v.variant_as<ColumnUInt8>(1)[v.variant_row(0)], 1);
+  EXPECT_EQ(v.variant_as<ColumnString>(0)[v.variant_row(1)], "ab");
+  EXPECT_TRUE(v.is_null(2));
+  EXPECT_EQ(v.variant_as<ColumnUInt8>(1)[v.variant_row(3)], 7);
+  EXPECT_EQ(hex(write(b, 0)), hex(bytes));
+  // A discriminator naming no type, the compact mode, an unknown mode, a missing row: protocol
+  // errors naming the column and its type.
+  expect_protocol_error(head + mode + unhex("01 00 02 01") + unhex("02 61 62") + unhex("01 07"), 0,
+                        "Variant discriminator 2 in row 2 names no type");
+  expect_protocol_error(head + unhex("01 00 00 00 00 00 00 00") + unhex("01 00 ff 01"), 0, "compact mode");
+  expect_protocol_error(head + unhex("07 00 00 00 00 00 00 00") + unhex("01 00 ff 01"), 0, "mode 7");
+  expect_protocol_error(bytes.substr(0, bytes.size() - 1), 0, "Variant(String, UInt8)");
+}
+
+// [chDB 26.7] `SELECT 7::Variant(LowCardinality(String), UInt8) AS a`: a type without rows writes
+// no body, but its state prefix (LowCardinality's key version) is there.
+TEST(BlockGolden, VariantTypeWithoutRowsHasPrefixOnly) {
+  const std::string bytes = unhex("01 01 01 61 26") + "Variant(LowCardinality(String), UInt8)" +
+                            unhex("00 00 00 00 00 00 00 00") + unhex("01 00 00 00 00 00 00 00") + unhex("01 07");
+  const Block b = read(bytes, 0);
+  EXPECT_EQ(b.column_as<ColumnVariant>(0).variant(0).size(), 0u);
+  EXPECT_EQ(hex(write(b, 0)), hex(bytes));
+}
+
+// [chDB 26.7] `SELECT if(number = 0, (number::UInt8)::Dynamic, if(number = 1, 'x'::Dynamic, NULL)) AS a
+// FROM numbers(3) FORMAT Native`: the state prefix is the structure version (UInt64 1), max types
+// and the number of types (varints), their names, then the Variant's prefix; the rows are a Variant
+// of the listed types and SharedVariant, sorted by name (SharedVariant 0, String 1, UInt8 2).
+TEST(BlockGolden, DynamicListsItsTypesThenHoldsAVariant) {
+  const std::string head = unhex("01 03 01 61 07") + "Dynamic";
+  const std::string version = unhex("01 00 00 00 00 00 00 00");
+  const std::string types = unhex("02 02 06") + "String" + unhex("05") + "UInt8";
+  const std::string rest = unhex("00 00 00 00 00 00 00 00") + unhex("02 01 ff") + unhex("01 78") + unhex("00");
+  const std::string bytes = head + version + types + rest;
+  const Block b = read(bytes, 0);
+  ASSERT_EQ(b.rows(), 3u);
+  const auto& d = b.column_as<ColumnDynamic>(0);
+  ASSERT_EQ(d.types().size(), 2u);
+  EXPECT_EQ(d.variant().type()->name(), "Variant(SharedVariant, String, UInt8)");
+  EXPECT_EQ(d.variant().discriminator(0), 2);
+  EXPECT_EQ(d.variant().variant_as<ColumnString>(1)[d.variant().variant_row(1)], "x");
+  EXPECT_TRUE(d.is_null(2));
+  EXPECT_FALSE(d.is_shared(0));
+  EXPECT_EQ(hex(write(b, 0)), hex(bytes));
+  // Another version, too many types, a type listed twice, SharedVariant listed, a bad type name, a
+  // truncated stream: protocol errors naming the column's type.
+  expect_protocol_error(head + unhex("02 00 00 00 00 00 00 00") + types + rest, 0, "version 2");
+  expect_protocol_error(head + version + unhex("02 ff 01") + rest, 0, "Dynamic type count");
+  expect_protocol_error(head + version + unhex("02 02 05") + "UInt8" + unhex("05") + "UInt8" + rest, 0, "twice");
+  expect_protocol_error(head + version + unhex("01 01 0d") + "SharedVariant" + rest, 0, "SharedVariant");
+  expect_protocol_error(head + version + unhex("01 01 04") + "Nope" + rest, 0, "of type Dynamic");
+  expect_protocol_error(bytes.substr(0, bytes.size() - 1), 0, "of type Dynamic");
+}
+
 TEST(BlockApi, AppendLookupIterate) {
   Block b;
   auto a = std::make_shared<ColumnUInt64>();
@@ -342,7 +428,7 @@ TEST(BlockRecycle, NeverReusesAColumnSomeoneStillHolds) {
   const std::string first = write(rich_block(10, 1), k_rev_client);
   const std::string second = write(rich_block(12, 2), k_rev_client);
   Block spare = read(first, k_rev_client);
-  const Block kept_block = spare;             // a copy shares every column
+  const Block kept_block = spare;  // a copy shares every column
   Block partly = read(first, k_rev_client);
   const ColumnRef kept_column = partly.column(4);  // one column kept by itself
   const std::string kept_repr = repr(*kept_column);

@@ -461,6 +461,9 @@ const char* const k_all_types[] = {
     "Array(LowCardinality(String))",
     "Tuple(LowCardinality(String), LowCardinality(Nullable(String)))",
     "Array(Array(LowCardinality(Nullable(String))))",
+    "Variant(String, UInt64)",
+    "Variant(Array(Nullable(String)), LowCardinality(String), Map(String, UInt8), Tuple(a Int8, b String))",
+    "Array(Variant(Date, Float64, UUID))",
     "SimpleAggregateFunction(sum, UInt64)",
     "SimpleAggregateFunction(groupUniqArrayArray, Array(String))",
     "Point",
@@ -691,10 +694,10 @@ TEST(ColumnsApi, CastsAndTypeChecks) {
 // and with the last value ending exactly at the end of the input.
 TEST(ColumnsRoundTrip, StringLengthsAroundTheCopyThresholds) {
   std::vector<std::vector<std::size_t>> columns = {{}, {}, {}};
-  for (std::size_t len = 0; len <= 127; ++len) columns[0].push_back(len);        // one-byte lengths
+  for (std::size_t len = 0; len <= 127; ++len) columns[0].push_back(len);                      // one-byte lengths
   for (int len = 127; len > 0; len -= 7) columns[0].push_back(static_cast<std::size_t>(len));  // and down
-  for (std::size_t len = 120; len <= 140; ++len) columns[1].push_back(len);      // across 128
-  for (std::size_t i = 0; i < 300; ++i) columns[2].push_back((i * 37) % 160);    // all mixed
+  for (std::size_t len = 120; len <= 140; ++len) columns[1].push_back(len);                    // across 128
+  for (std::size_t i = 0; i < 300; ++i) columns[2].push_back((i * 37) % 160);                  // all mixed
   for (const auto& lengths : columns) {
     auto c = std::make_shared<ColumnString>();
     for (std::size_t i = 0; i < lengths.size(); ++i) {

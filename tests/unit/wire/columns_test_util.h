@@ -122,6 +122,12 @@ inline std::string repr(const Column& c, std::size_t row) {
       const auto& lc = column_cast<ColumnLowCardinality>(c);
       return lc.is_null(row) ? "NULL" : repr(lc.dictionary(), lc.index(row));
     }
+    case TypeCode::Variant: {
+      const auto& v = column_cast<ColumnVariant>(c);
+      if (v.is_null(row)) return "NULL";
+      return "v" + std::to_string(v.discriminator(row)) + ":" +
+             repr(v.variant(v.discriminator(row)), v.variant_row(row));
+    }
     default: {
       const auto& f = column_cast<FixedWidthColumn>(c);
       const auto bytes = f.raw_bytes().subspan(row * f.value_size(), f.value_size());
@@ -265,6 +271,18 @@ class ValueGenerator {
           c.append((*fs)[0]);
         } else {
           append_raw_value(c, static_cast<FixedWidthColumn&>(*value).raw_bytes());
+        }
+        break;
+      }
+      case TypeCode::Variant: {
+        auto& c = column_cast<ColumnVariant>(column);
+        // NULLs too; the other rows spread over the types (some may get none).
+        const std::size_t k = next() % (c.variant_count() + 1);
+        if (k == c.variant_count()) {
+          c.append_null();
+        } else {
+          append_one(c.variant(k));
+          c.append_variant(k);
         }
         break;
       }

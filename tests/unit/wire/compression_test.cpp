@@ -177,9 +177,7 @@ TEST(Compression, LivePacketLeavesTheNextPacketUnread) {
 
 // LZ4 stores a 10-byte input as one literal run, so our encoder must reproduce the server's frame
 // byte for byte, checksum included.
-TEST(Compression, EncoderReproducesTheLiveFrame) {
-  EXPECT_EQ(encode(Compression::lz4, k_empty_block), k_live_frame);
-}
+TEST(Compression, EncoderReproducesTheLiveFrame) { EXPECT_EQ(encode(Compression::lz4, k_empty_block), k_live_frame); }
 
 // -------------------------------------------------------------------------------------------------
 // Round trips
@@ -414,8 +412,11 @@ TEST(Compression, ZstdPayloadOfTheWrongSizeIsAProtocolError) {
 }
 
 TEST(Compression, UncompressedFrameWithMismatchedSizesIsAProtocolError) {
-  expect_protocol_error([&] { decode_all(make_frame(k_method_none, 4, {'a', 'b', 'c'})); },
-                        "carries 3 bytes but declares 4");
+  expect_protocol_error(
+      [&] {
+        decode_all(make_frame(k_method_none, 4, {'a', 'b', 'c'}));
+      },
+      "carries 3 bytes but declares 4");
 }
 
 TEST(Compression, ShortHeaderIsAProtocolError) {

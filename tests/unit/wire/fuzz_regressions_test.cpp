@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "chconn/core/error.h"
+#include "chconn/format/text.h"
 #include "chconn/wire/block.h"
 #include "chconn/wire/columns.h"
 #include "chconn/wire/io.h"
-#include "chconn/format/text.h"
 
 namespace chconn {
 namespace {

@@ -328,10 +328,40 @@ TEST(Types, BadNames) {
   expect_parse_error("Map(String)", "','");
   expect_parse_error("AggregateFunction(sum, UInt64)", "not supported");
   expect_parse_error("JSON", "not supported");
-  expect_parse_error("Variant(UInt8, String)", "not supported");
+  expect_parse_error("Dynamic(3)", "max_types");
+  expect_parse_error("Dynamic(other=3)", "max_types=N");
+  expect_parse_error("Dynamic(max_types=255)", "over 254");
+  expect_parse_error("Nullable(Dynamic)", "cannot be inside Nullable");
+  expect_parse_error("Variant()");
+  expect_parse_error("Variant(Nullable(UInt8), String)", "cannot be Nullable");
+  expect_parse_error("Variant(LowCardinality(Nullable(String)))", "cannot be Nullable");
+  expect_parse_error("Variant(UInt8, UInt8)", "twice");
+  expect_parse_error("Nullable(Variant(UInt8))", "cannot be inside Nullable");
   expect_parse_error("Array(UInt8) extra", "end of the type name");
   expect_parse_error("Array UInt8", "'('");
   expect_parse_error("Point(1)", "no parameters");
+}
+
+// [chDB 26.7] the server lists a Variant's types sorted by name: CAST(1 AS Variant(UInt8, String))
+// is named Variant(String, UInt8), and a row's discriminator is its type's index in that order.
+TEST(Types, VariantSortsItsTypesByName) {
+  EXPECT_EQ(canon("Variant(UInt8, String)"), "Variant(String, UInt8)");
+  EXPECT_EQ(canon("Variant(Array(UInt8),Date,  String)"), "Variant(Array(UInt8), Date, String)");
+  const TypeRef t = parse_type("Variant(UInt8, String)");
+  EXPECT_EQ(t->code(), TypeCode::Variant);
+  ASSERT_EQ(t->elements().size(), 2u);
+  EXPECT_EQ(t->element(0)->name(), "String");
+  std::string many = "Variant(";
+  for (int i = 1; i <= 256; ++i) many += (i > 1 ? ", FixedString(" : "FixedString(") + std::to_string(i) + ")";
+  expect_parse_error(many + ")", "1 to 255 types");
+}
+
+TEST(Types, Dynamic) {
+  EXPECT_EQ(canon("Dynamic"), "Dynamic");
+  EXPECT_EQ(canon("Dynamic( max_types = 3 )"), "Dynamic(max_types=3)");
+  EXPECT_EQ(parse_type("Dynamic(max_types=3)")->max_dynamic_types(), 3u);
+  EXPECT_EQ(parse_type("Dynamic")->code(), TypeCode::Dynamic);
+  EXPECT_EQ(canon("Array(Dynamic)"), "Array(Dynamic)");
 }
 
 TEST(Types, DepthLimit) {
