@@ -6,6 +6,8 @@
 // query. Every rule below says which of the server's rules it is.
 #include "chconn/core/sql.h"
 
+#include "chconn/core/error.h"
+
 namespace chconn::sql {
 
 namespace {
@@ -496,6 +498,77 @@ std::optional<std::string> trailing_format(std::string_view statement) {
   if (!is_keyword(before_last, "FORMAT")) return std::nullopt;
   if (last.kind == TokenKind::bare_word) return std::string(last.text);
   if (last.kind == TokenKind::quoted_identifier) return unquoted_name(last);
+  return std::nullopt;
+}
+
+namespace {
+// The value of a plain single-quoted string literal ('a\'b', 'it''s'), or nullopt for the other
+// forms (x'41', b'01', typographic quotes) and for an escape this reading does not know.
+std::optional<std::string> plain_string_value(const Token& t) {
+  const std::string_view text = t.text;
+  if (t.kind != TokenKind::string_literal || text.size() < 2 || text.front() != '\'' || text.back() != '\'') {
+    return std::nullopt;
+  }
+  std::string out;
+  for (std::size_t i = 1; i + 1 < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\'' && i + 2 < text.size() && text[i + 1] == '\'') {  // '' is a quote
+      out += '\'';
+      ++i;
+      continue;
+    }
+    if (c != '\\') {
+      out += c;
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    const char e = text[++i];
+    switch (e) {
+      case '\\': out += '\\'; break;
+      case '\'': out += '\''; break;
+      case '"': out += '"'; break;
+      case '`': out += '`'; break;
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case 'r': out += '\r'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case '0': out += '\0'; break;
+      default: return std::nullopt;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::optional<std::string> into_outfile(std::string_view statement) {
+  if (first_keyword(statement) == "INSERT") return std::nullopt;
+  Lexer lexer(statement);
+  int depth = 0;
+  Token previous;
+  for (Token t = lexer.next_significant(); t.kind != TokenKind::end; t = lexer.next_significant()) {
+    if (t.kind == TokenKind::open_round) ++depth;
+    if (t.kind == TokenKind::close_round) --depth;
+    const bool clause = depth == 0 && is_keyword(previous, "INTO") && is_keyword(t, "OUTFILE");
+    previous = t;
+    if (!clause) continue;
+    const Token name = lexer.next_significant();
+    std::optional<std::string> file = plain_string_value(name);
+    if (!file) {
+      throw Error(ErrorKind::usage, "INTO OUTFILE needs the file name as a plain single-quoted string ('out.tsv')" +
+                                        std::string(name.kind == TokenKind::end ? ", and none follows"
+                                                                                : ", not " + std::string(name.text)));
+    }
+    const Token after = lexer.next_significant();
+    for (const char* later : {"AND", "APPEND", "TRUNCATE", "COMPRESSION"}) {
+      if (is_keyword(after, later)) {
+        throw Error(ErrorKind::usage, "INTO OUTFILE ... " + std::string(later) +
+                                          " is not supported by chconn yet: write INTO OUTFILE 'name' alone (the file "
+                                          "must not exist), or redirect the output");
+      }
+    }
+    return file;
+  }
   return std::nullopt;
 }
 

@@ -3,7 +3,11 @@
 // subcommands.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -67,15 +71,16 @@ TEST_F(Cli, WrongPasswordIsCode193AndNeverPrinted) {
   EXPECT_EQ(r.exit_code, 193);
   EXPECT_TRUE(contains(r.err, "Code: 193.")) << r.err;
   EXPECT_FALSE(contains(r.err + r.out, "wrong-Secret-42"));
-  const auto ok = chconn({"--user", std::string(k_password_user), "--password", std::string(k_password), "-q", "SELECT 7"});
+  const auto ok =
+      chconn({"--user", std::string(k_password_user), "--password", std::string(k_password), "-q", "SELECT 7"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(ok.out, "7\n");
 }
 
 TEST_F(Cli, PasswordFromTheEnvironment) {
-  const auto r = run_process({binary_, "--host", "127.0.0.1", "--port", port_, "--user", std::string(k_password_user),
-                              "-q", "SELECT 8"},
-                             {}, {"CLICKHOUSE_PASSWORD=" + std::string(k_password)});
+  const auto r = run_process(
+      {binary_, "--host", "127.0.0.1", "--port", port_, "--user", std::string(k_password_user), "-q", "SELECT 8"}, {},
+      {"CLICKHOUSE_PASSWORD=" + std::string(k_password)});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "8\n");
 }
@@ -100,7 +105,8 @@ TEST_F(Cli, PasswordIsScrubbedFromTheCommandLine) {
 }
 
 TEST_F(Cli, BadDsnIsAConfigError) {
-  const auto r = run_process({binary_, "--dsn", "clickhouse://user:pw-Hidden9@[::1:9000/db?nonsense=1", "-q", "SELECT 1"});
+  const auto r =
+      run_process({binary_, "--dsn", "clickhouse://user:pw-Hidden9@[::1:9000/db?nonsense=1", "-q", "SELECT 1"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(contains(r.err, "config error")) << r.err;
   EXPECT_FALSE(contains(r.err, "pw-Hidden9"));
@@ -115,6 +121,32 @@ TEST_F(Cli, UnknownFormatIsAUsageError) {
   EXPECT_TRUE(contains(in_query.err, "unknown format 'Nope'")) << in_query.err;
 }
 
+// INTO OUTFILE is the client's clause (the server ignores it over the native protocol): the result
+// goes to the file, which must not exist, and nothing to stdout.
+TEST_F(Cli, IntoOutfileWritesTheFileAndNeverOverwritesOne) {
+  char dir_template[] = "/tmp/chconn-outfile-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/numbers.csv";
+  const std::string select = "SELECT number, toString(number) AS s FROM system.numbers LIMIT 3";
+  const auto plain = chconn({"-q", select + " FORMAT CSV"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_EQ(plain.out.size(), 18u) << plain.out;  // three lines such as 0,"0"
+  const auto r = chconn({"-q", select + " INTO OUTFILE '" + path + "' FORMAT CSV"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  const auto read = [&] {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  EXPECT_EQ(read(), plain.out);
+  const auto again = chconn({"-q", "SELECT 42 INTO OUTFILE '" + path + "'"});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_TRUE(contains(again.err, "File exists")) << again.err;
+  EXPECT_EQ(read(), plain.out) << "the file was overwritten";
+  std::remove(path.c_str());
+  ::rmdir(dir_template);
+}
+
 TEST_F(Cli, UnknownFlagIsAUsageError) {
   const auto r = chconn({"--no-such-flag", "-q", "SELECT 1"});
   EXPECT_EQ(r.exit_code, 2);
@@ -123,7 +155,8 @@ TEST_F(Cli, UnknownFlagIsAUsageError) {
 
 TEST_F(Cli, ConnectionRefusedIsANetworkError) {
   // Port 1 on loopback: nothing listens there.
-  const auto r = run_process({binary_, "--host", "127.0.0.1", "--port", "1", "--connect-timeout", "2s", "-q", "SELECT 1"});
+  const auto r =
+      run_process({binary_, "--host", "127.0.0.1", "--port", "1", "--connect-timeout", "2s", "-q", "SELECT 1"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.err, "network error") || contains(r.err, "timeout error")) << r.err;
 }
@@ -172,7 +205,8 @@ TEST_F(Cli, ProgressCanBeForced) {
 }
 
 TEST_F(Cli, PrettyTable) {
-  const auto r = chconn({"--format", "PrettyCompact", "-q", "SELECT number AS n, toString(number * 100) AS s FROM numbers(2)"});
+  const auto r =
+      chconn({"--format", "PrettyCompact", "-q", "SELECT number AS n, toString(number * 100) AS s FROM numbers(2)"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
             "┌─n─┬─s───┐\n"

@@ -9,21 +9,30 @@
 // (or the DSN's strategy=, CHCONN_STRATEGY, CHCONN_ENV) picks direct, pooled, failover or mock; see
 // strategy_choice.h.
 //
+// `INTO OUTFILE 'name'` sends the statement's result to that file instead (made before the
+// statement is sent, and never over an existing file), as clickhouse-client does.
+//
 // SIGINT (Ctrl-C) and SIGTERM while statements run cancel the running statement on the server (it
 // is drained within the cancel drain timeout) and exit 130 or 143 with one line on stderr; a second
 // signal exits at once (signal_stop.h).
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stop_token>
+#include <string>
 #include <utility>
 
+#include "chconn/core/sql.h"
 #include "chconn/factory/factory.h"
 #include "chconn/format/text.h"
 #include "cli.h"
@@ -35,13 +44,54 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void write_out(std::string& buffer) {
-  if (buffer.empty()) return;
-  if (std::fwrite(buffer.data(), 1, buffer.size(), stdout) != buffer.size()) {
-    throw Error(ErrorKind::usage, "cannot write the result to stdout");
+// Where a statement's result goes: stdout, or the file of its INTO OUTFILE clause, which is made
+// here and must not exist (clickhouse-client opens it with O_EXCL too: a result never overwrites a
+// file). Made before the statement is sent, so a file that exists stops it with nothing sent.
+class ResultOutput {
+ public:
+  explicit ResultOutput(const std::optional<std::string>& outfile) {
+    if (!outfile) return;
+    const int fd = ::open(outfile->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      const int err = errno;
+      throw Error(ErrorKind::usage, "cannot create the INTO OUTFILE file '" + *outfile + "': " + std::strerror(err) +
+                                        (err == EEXIST ? " (chconn never overwrites a file; remove it first)" : ""));
+    }
+    file_ = ::fdopen(fd, "w");
+    if (file_ == nullptr) {
+      ::close(fd);
+      throw Error(ErrorKind::usage, "cannot write the INTO OUTFILE file '" + *outfile + "'");
+    }
+    name_ = "the file '" + *outfile + "'";
   }
-  buffer.clear();
-}
+  ~ResultOutput() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  ResultOutput(const ResultOutput&) = delete;
+  ResultOutput& operator=(const ResultOutput&) = delete;
+
+  void write(std::string& buffer) {
+    if (buffer.empty()) return;
+    if (std::fwrite(buffer.data(), 1, buffer.size(), stream()) != buffer.size()) {
+      throw Error(ErrorKind::usage, "cannot write the result to " + name_);
+    }
+    buffer.clear();
+  }
+  // Flushes, and for a file closes it: a write error that only shows at the end is still reported.
+  void finish() {
+    if (file_ == nullptr) {
+      std::fflush(stdout);
+      return;
+    }
+    std::FILE* f = std::exchange(file_, nullptr);
+    if (std::fclose(f) != 0) throw Error(ErrorKind::usage, "cannot write the result to " + name_);
+  }
+
+ private:
+  std::FILE* stream() const noexcept { return file_ != nullptr ? file_ : stdout; }
+  std::FILE* file_ = nullptr;
+  std::string name_ = "stdout";
+};
 
 std::string human_count(double v, std::string_view unit) {
   static constexpr const char* k_suffixes[] = {"", " thousand", " million", " billion", " trillion"};
@@ -216,6 +266,7 @@ class QueryCommand final : public Command {
       if (!f) throw Error(ErrorKind::usage, "unknown format '" + *name + "' in the query's FORMAT clause");
       format = *f;
     }
+    ResultOutput out(sql::into_outfile(statement));
     text::BlockFormatter formatter(format, options);
     ProgressLine progress(show_progress);
     QueryOptions query_options;
@@ -232,7 +283,7 @@ class QueryCommand final : public Command {
           [&](const Block& block) {
             progress.clear();
             formatter.write_block(buffer, block);
-            write_out(buffer);
+            out.write(buffer);
           },
           query_options);
     } catch (...) {
@@ -242,8 +293,8 @@ class QueryCommand final : public Command {
     progress.clear();
     formatter.finish(buffer, result.header, result.totals ? &*result.totals : nullptr,
                      result.extremes ? &*result.extremes : nullptr);
-    write_out(buffer);
-    std::fflush(stdout);
+    out.write(buffer);
+    out.finish();
     if (time_) {
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
       std::ostringstream s;

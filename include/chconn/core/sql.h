@@ -158,4 +158,11 @@ std::string quote_identifier(std::string_view name);
 // names the input), unquoted; nullopt when there is none.
 std::optional<std::string> trailing_format(std::string_view statement);
 
+// The file of a top-level `INTO OUTFILE 'name'` clause of a statement that is not an INSERT,
+// unescaped; nullopt when there is none. The clause is the client's business (the server ignores
+// it over the native protocol): the client writes the result to that file. Throws Error(usage)
+// when the name is not a plain single-quoted string, or for the clause's later forms that are
+// not supported (AND STDOUT, APPEND, TRUNCATE, COMPRESSION), naming them.
+std::optional<std::string> into_outfile(std::string_view statement);
+
 }  // namespace chconn::sql

@@ -4,8 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <string>
 #include <vector>
+
+#include "chconn/core/error.h"
+#include "support/expect_error.h"
 
 namespace chconn::sql {
 namespace {
@@ -184,6 +189,26 @@ TEST(SqlStatements, SplittingNeverLosesOrDuplicatesBytes) {
     }
     at = offset + s.size();
   }
+}
+
+TEST(SqlStatements, IntoOutfileIsTheClientsClauseAtTheTopLevel) {
+  EXPECT_EQ(into_outfile("SELECT 1 INTO OUTFILE 'out.tsv'"), "out.tsv");
+  EXPECT_EQ(into_outfile("select 1 into outfile 'a b.csv' format CSV"), "a b.csv");
+  EXPECT_EQ(into_outfile(R"(SELECT 1 INTO OUTFILE 'it''s\\n\'.tsv')"), R"(it's\n'.tsv)");
+  EXPECT_EQ(into_outfile("WITH 1 AS x SELECT x INTO /* c */ OUTFILE 'f'"), "f");
+  EXPECT_EQ(into_outfile("SELECT 'INTO OUTFILE f'"), std::nullopt);                    // in a string
+  EXPECT_EQ(into_outfile("SELECT * FROM (SELECT 1 INTO OUTFILE 'f')"), std::nullopt);  // not the top level
+  EXPECT_EQ(into_outfile("INSERT INTO outfile SELECT 1"), std::nullopt);
+  EXPECT_EQ(into_outfile("SELECT 1"), std::nullopt);
+  test::expect_error(ErrorKind::usage, [] { (void)into_outfile("SELECT 1 INTO OUTFILE"); }, {"and none follows"});
+  test::expect_error(ErrorKind::usage, [] { (void)into_outfile("SELECT 1 INTO OUTFILE out.tsv"); },
+                     {"plain single-quoted", ", not out"});
+  test::expect_error(ErrorKind::usage, [] { (void)into_outfile("SELECT 1 INTO OUTFILE x'41'"); },
+                     {"plain single-quoted"});
+  test::expect_error(ErrorKind::usage, [] { (void)into_outfile("SELECT 1 INTO OUTFILE 'f' APPEND"); },
+                     {"APPEND is not supported"});
+  test::expect_error(ErrorKind::usage, [] { (void)into_outfile("SELECT 1 INTO OUTFILE 'f' AND STDOUT"); },
+                     {"AND is not supported"});
 }
 
 TEST(SqlStatements, KeywordFormatAndReadOnly) {
