@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -13,22 +15,23 @@
 namespace chconn::cli {
 namespace {
 
-// Process-wide state of the one SignalStop (see the header). Written by the handler: only
-// lock-free atomics of sig_atomic_t and a write() to a pipe.
-volatile std::sig_atomic_t g_signal = 0;
+// Process-wide state of the one SignalStop (see the header). Written by the handler: only a
+// lock-free atomic and a write() to a pipe. The signal is taken with exchange(), so that of two
+// signals delivered at once (to two threads) exactly one is the first.
+std::atomic<int> g_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free atomic");
 int g_pipe[2] = {-1, -1};
 struct sigaction g_previous_int {};
 struct sigaction g_previous_term {};
 
 void on_signal(int sig) {
-  if (g_signal != 0) {
+  if (g_signal.exchange(sig) != 0) {
     // Second signal: the user does not want to wait for the cancel to finish.
     static constexpr char k_line[] = "chconn: interrupted again; exiting without waiting for the server\n";
     [[maybe_unused]] const ssize_t w = ::write(STDERR_FILENO, k_line, sizeof k_line - 1);
     ::_exit(128 + sig);
   }
   const int saved = errno;
-  g_signal = sig;
   const char byte = 's';
   [[maybe_unused]] const ssize_t n = ::write(g_pipe[1], &byte, 1);
   errno = saved;
@@ -41,8 +44,19 @@ SignalStop::SignalStop() {
     throw std::runtime_error(std::string("cannot create the pipe that turns Ctrl-C into a cancel: ") +
                              std::strerror(errno));
   }
-  g_signal = 0;
+  g_signal.store(0);
   // The watcher ends when the write end is closed (the destructor), or after acting on a signal.
+  // It is made with SIGINT and SIGTERM blocked, which it keeps, so that they reach the threads
+  // that run queries and never this one.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  struct RestoreMask {
+    sigset_t mask;
+    ~RestoreMask() { ::pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{};
+  ::pthread_sigmask(SIG_BLOCK, &stop_signals, &restore.mask);
   watcher_ = std::jthread([this, read_end = g_pipe[0]] {
     for (;;) {
       pollfd entry{read_end, POLLIN, 0};
@@ -76,7 +90,7 @@ SignalStop::~SignalStop() {
   g_pipe[0] = -1;
 }
 
-int SignalStop::signal() const noexcept { return static_cast<int>(g_signal); }
+int SignalStop::signal() const noexcept { return g_signal.load(); }
 
 const char* SignalStop::signal_name() const noexcept {
   switch (signal()) {
