@@ -12,8 +12,8 @@
 #include "chconn/connection/native_connection.h"
 #include "chconn/core/error.h"
 #include "chconn/core/sql.h"
-#include "chconn/wire/columns.h"
 #include "chconn/format/text.h"
+#include "chconn/wire/columns.h"
 #include "support/connection_helpers.h"
 
 namespace chconn {

@@ -87,7 +87,6 @@ void expect_echo(Stream& s, std::size_t size) {
   }
 }
 
-
 // TlsOptions is filled member by member: its string members have no default initialisers, so
 // designated initialisers that skip them trip -Wmissing-field-initializers.
 TlsOptions trusting(const std::string& ca_file) {
