@@ -86,8 +86,8 @@ int main(int argc, char** argv) {
     }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
 
-    const chconn::Result check = db.execute("SELECT count() AS n, sum(id) AS s FROM " +
-                                            std::string(k_table) + " WHERE created >= toDateTime(1700000000)");
+    const chconn::Result check = db.execute("SELECT count() AS n, sum(id) AS s FROM " + std::string(k_table) +
+                                            " WHERE created >= toDateTime(1700000000)");
     const auto n = check.row(0).get<std::uint64_t>("n");
     const auto s = check.row(0).get<std::uint64_t>("s");
     std::cout << "inserted " << rows << " rows in " << statements << " INSERT statements in " << elapsed.count()

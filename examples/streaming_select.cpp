@@ -56,8 +56,8 @@ int main(int argc, char** argv) {
         options);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
 
-    std::cout << "streamed " << seen << " rows in " << blocks << " blocks (largest " << largest_block
-              << " rows, " << text_bytes << " bytes of text) in " << elapsed.count() << " s\n";
+    std::cout << "streamed " << seen << " rows in " << blocks << " blocks (largest " << largest_block << " rows, "
+              << text_bytes << " bytes of text) in " << elapsed.count() << " s\n";
     if (seen != rows || sum != rows * (rows - 1) / 2) {
       std::cerr << "example_streaming_select: expected " << rows << " rows summing to " << rows * (rows - 1) / 2
                 << ", got " << seen << " summing to " << sum << '\n';

@@ -45,7 +45,8 @@ Error Error::from_server(std::int32_t code, std::string name, std::string messag
   e.server_name_ = std::move(name);
   e.stack_trace_ = std::move(stack_trace);
   e.cause_ = std::move(nested);
-  static_cast<std::runtime_error&>(e) = std::runtime_error(describe(e.kind_, e.server_code_, e.server_name_, e.message_));
+  static_cast<std::runtime_error&>(e) =
+      std::runtime_error(describe(e.kind_, e.server_code_, e.server_name_, e.message_));
   return e;
 }
 
@@ -58,7 +59,8 @@ Error Error::with_cause(const Error& cause) const {
 Error Error::with_context(std::string_view context) const {
   Error e = *this;
   e.message_ = std::string(context) + ": " + message_;
-  static_cast<std::runtime_error&>(e) = std::runtime_error(describe(e.kind_, e.server_code_, e.server_name_, e.message_));
+  static_cast<std::runtime_error&>(e) =
+      std::runtime_error(describe(e.kind_, e.server_code_, e.server_name_, e.message_));
   return e;
 }
 
@@ -99,18 +101,13 @@ ErrorClass classify(const Error& error) noexcept {
   switch (error.kind()) {
     case ErrorKind::network:
     case ErrorKind::timeout:
-    case ErrorKind::protocol:
-      return {.retryable = true, .host_failure = true, .connection_broken = true};
-    case ErrorKind::server:
-      return classify_server(error.server_code());
-    case ErrorKind::pool_exhausted:
-      return {.retryable = true, .host_failure = false, .connection_broken = false};
+    case ErrorKind::protocol: return {.retryable = true, .host_failure = true, .connection_broken = true};
+    case ErrorKind::server: return classify_server(error.server_code());
+    case ErrorKind::pool_exhausted: return {.retryable = true, .host_failure = false, .connection_broken = false};
     case ErrorKind::circuit_open:
     case ErrorKind::config:
-    case ErrorKind::usage:
-      return {.retryable = false, .host_failure = false, .connection_broken = false};
-    case ErrorKind::cancelled:
-      return {.retryable = false, .host_failure = false, .connection_broken = true};
+    case ErrorKind::usage: return {.retryable = false, .host_failure = false, .connection_broken = false};
+    case ErrorKind::cancelled: return {.retryable = false, .host_failure = false, .connection_broken = true};
   }
   return {};
 }

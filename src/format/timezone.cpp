@@ -31,8 +31,7 @@ CivilDate civil_from_days(std::int64_t days) noexcept {
   days += 719468;  // shift the epoch to 0000-03-01
   const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
   const auto day_of_era = static_cast<std::uint64_t>(days - era * 146097);
-  const std::uint64_t year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  const std::uint64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
   const std::uint64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   const std::uint64_t shifted_month = (5 * day_of_year + 2) / 153;
   CivilDate date;
@@ -98,8 +97,10 @@ class TzParser {
   // [+-]hh[:mm[:ss]] in seconds; hours up to `max_hours`.
   bool clock(int max_hours, std::int32_t& seconds) noexcept {
     int sign = 1;
-    if (consume('-')) sign = -1;
-    else consume('+');
+    if (consume('-'))
+      sign = -1;
+    else
+      consume('+');
     int h = 0, m = 0, s = 0;
     if (!number(max_hours, h)) return false;
     if (consume(':')) {
@@ -117,8 +118,8 @@ class TzParser {
       if (!number(365, t.day) || t.day < 1) return false;
     } else if (consume('M')) {
       t.kind = Kind::month_week_day;
-      if (!number(12, t.month) || t.month < 1 || !consume('.') || !number(5, t.week) || t.week < 1 ||
-          !consume('.') || !number(6, t.day)) {
+      if (!number(12, t.month) || t.month < 1 || !consume('.') || !number(5, t.week) || t.week < 1 || !consume('.') ||
+          !number(6, t.day)) {
         return false;
       }
     } else {
@@ -278,8 +279,8 @@ TzifHeader read_header(ByteReader& in, const std::string& name) {
 }
 
 bool is_utc_alias(std::string_view name) noexcept {
-  for (std::string_view alias : {"UTC", "Etc/UTC", "UCT", "Etc/UCT", "GMT", "Etc/GMT", "Universal",
-                                 "Etc/Universal", "Zulu", "Etc/Zulu", "GMT0", "Etc/GMT0"}) {
+  for (std::string_view alias : {"UTC", "Etc/UTC", "UCT", "Etc/UCT", "GMT", "Etc/GMT", "Universal", "Etc/Universal",
+                                 "Zulu", "Etc/Zulu", "GMT0", "Etc/GMT0"}) {
     if (name == alias) return true;
   }
   return false;
@@ -330,9 +331,9 @@ std::shared_ptr<const TimeZone> TimeZone::from_tzif(std::string name, std::strin
   zone->name_ = std::move(name);
   zone->transitions_.reserve(h.timecnt);
   for (std::uint32_t i = 0; i < h.timecnt; ++i) {
-    const std::int64_t t = time_size == 8 ? static_cast<std::int64_t>(in.be64())
-                                          : static_cast<std::int32_t>(in.be32());
-    if (!zone->transitions_.empty() && t <= zone->transitions_.back()) bad_file(zone->name_, "transitions not ascending");
+    const std::int64_t t = time_size == 8 ? static_cast<std::int64_t>(in.be64()) : static_cast<std::int32_t>(in.be32());
+    if (!zone->transitions_.empty() && t <= zone->transitions_.back())
+      bad_file(zone->name_, "transitions not ascending");
     zone->transitions_.push_back(t);
   }
   zone->transition_type_.reserve(h.timecnt);
@@ -358,7 +359,8 @@ std::shared_ptr<const TimeZone> TimeZone::from_tzif(std::string name, std::strin
     if (end == std::string_view::npos) bad_file(zone->name_, "footer does not end with a newline");
     const std::string_view tz = footer.substr(1, end - 1);
     if (!tz.empty()) {
-      if (!PosixTzRule::parse(tz, zone->rule_)) bad_file(zone->name_, "cannot read the TZ rule '" + std::string(tz) + "'");
+      if (!PosixTzRule::parse(tz, zone->rule_))
+        bad_file(zone->name_, "cannot read the TZ rule '" + std::string(tz) + "'");
       zone->has_rule_ = true;
     }
   }
@@ -466,9 +468,12 @@ TimeZone::LegacyClock TimeZone::legacy_clock(std::int64_t utc_seconds) const {
   };
   const std::int64_t first = offset_at(0) >= 0 ? guess + 1 : guess - 1;
   const std::int64_t second = offset_at(0) >= 0 ? guess - 1 : guess + 1;
-  if (holds(guess)) clock.days = guess;
-  else if (holds(first)) clock.days = first;
-  else if (holds(second)) clock.days = second;
+  if (holds(guess))
+    clock.days = guess;
+  else if (holds(first))
+    clock.days = first;
+  else if (holds(second))
+    clock.days = second;
   else {
     clock.days = first;
     holds(first);

@@ -2,10 +2,10 @@
 // DateTime('tz') values the way the server does. Internal to the format layer.
 //
 // Zones are read from $TZDIR or /usr/share/zoneinfo (Debian's tzdata) by a TimeZones object, which
-// keeps them in a bounded, mutex-guarded cache of its own; nothing is global. The 64-bit (v2+) section is used when present,
-// and the footer's POSIX TZ rule ("EST5EDT,M3.2.0,M11.1.0") covers instants after the last
-// transition. "UTC" and its aliases work without any file. Every count and index of a file is
-// checked before use; a malformed file is Error(config) naming the zone.
+// keeps them in a bounded, mutex-guarded cache of its own; nothing is global. The 64-bit (v2+) section is used when
+// present, and the footer's POSIX TZ rule ("EST5EDT,M3.2.0,M11.1.0") covers instants after the last transition. "UTC"
+// and its aliases work without any file. Every count and index of a file is checked before use; a malformed file is
+// Error(config) naming the zone.
 //
 // Thread safety: a TimeZone is immutable; find() may be called from any thread.
 #pragma once
@@ -46,9 +46,9 @@ std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) no
 struct PosixTzRule {
   struct Transition {
     enum class Kind : std::uint8_t { julian1, julian0, month_week_day } kind = Kind::month_week_day;
-    int day = 0;    // Jn: 1..365; n: 0..365; M: day of week 0 (Sunday) .. 6
-    int week = 0;   // M: 1..5 (5 = last)
-    int month = 0;  // M: 1..12
+    int day = 0;               // Jn: 1..365; n: 0..365; M: day of week 0 (Sunday) .. 6
+    int week = 0;              // M: 1..5 (5 = last)
+    int month = 0;             // M: 1..12
     std::int32_t time = 7200;  // seconds after local midnight (may be negative or > 24 h)
   };
   std::int32_t std_offset = 0;  // seconds east of UTC
@@ -103,12 +103,12 @@ class TimeZone {
   bool whole_hour_offsets() const;
 
   std::string name_;
-  std::vector<std::int64_t> transitions_;   // ascending UTC seconds
+  std::vector<std::int64_t> transitions_;      // ascending UTC seconds
   std::vector<std::uint8_t> transition_type_;  // index into offsets_, one per transition
-  std::vector<std::int32_t> offsets_;       // utoff of each local time type
-  std::int32_t initial_offset_ = 0;         // before the first transition
+  std::vector<std::int32_t> offsets_;          // utoff of each local time type
+  std::int32_t initial_offset_ = 0;            // before the first transition
   bool has_rule_ = false;
-  PosixTzRule rule_;                        // after the last transition, when has_rule_
+  PosixTzRule rule_;  // after the last transition, when has_rule_
   mutable std::once_flag whole_hours_once_;
   mutable bool whole_hours_ = true;
 };

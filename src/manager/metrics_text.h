@@ -42,9 +42,12 @@ class MetricsWriter {
     out_ += name;
     out_ += ' ';
     for (char c : help) {
-      if (c == '\\') out_ += "\\\\";
-      else if (c == '\n') out_ += "\\n";
-      else out_ += c;
+      if (c == '\\')
+        out_ += "\\\\";
+      else if (c == '\n')
+        out_ += "\\n";
+      else
+        out_ += c;
     }
     out_ += "\n# TYPE ";
     out_ += name;
@@ -62,10 +65,14 @@ class MetricsWriter {
         out_ += labels[i].first;
         out_ += "=\"";
         for (char c : labels[i].second) {
-          if (c == '\\') out_ += "\\\\";
-          else if (c == '"') out_ += "\\\"";
-          else if (c == '\n') out_ += "\\n";
-          else out_ += c;
+          if (c == '\\')
+            out_ += "\\\\";
+          else if (c == '"')
+            out_ += "\\\"";
+          else if (c == '\n')
+            out_ += "\\n";
+          else
+            out_ += c;
         }
         out_ += '"';
       }

@@ -57,7 +57,6 @@ std::uint64_t splitmix64(std::uint64_t& state) noexcept {
   return z ^ (z >> 31);
 }
 
-
 std::string format_percent(double p) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f%%", p);
@@ -69,9 +68,7 @@ std::string breaker_label(const std::string& name) {
 }
 
 void validate(const CircuitBreakerOptions& o) {
-  auto fail = [&](const std::string& what) {
-    throw Error(ErrorKind::config, breaker_label(o.name) + ": " + what);
-  };
+  auto fail = [&](const std::string& what) { throw Error(ErrorKind::config, breaker_label(o.name) + ": " + what); };
   auto percent_ok = [](double p) { return p > 0.0 && p <= 100.0; };
   if (!percent_ok(o.failure_rate_threshold)) fail("failure_rate_threshold must be in (0, 100]");
   if (!percent_ok(o.slow_call_rate_threshold)) fail("slow_call_rate_threshold must be in (0, 100]");
@@ -101,7 +98,8 @@ struct CircuitBreaker::Impl {
       : opt(std::move(o)),
         clock(c),
         timed(opt.window_duration),
-        rng(opt.random_seed != 0 ? opt.random_seed : (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {
+        rng(opt.random_seed != 0 ? opt.random_seed
+                                 : (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {
     if (opt.window_type == WindowType::count_based) ring.assign(opt.window_size, 0);
     last_transition = clock.now();
   }
@@ -178,9 +176,7 @@ struct CircuitBreaker::Impl {
         if (trips < std::numeric_limits<std::uint32_t>::max()) ++trips;
         open_until = now + next_open_duration();
         break;
-      case CircuitState::half_open:
-        half_open_since = now;
-        break;
+      case CircuitState::half_open: half_open_since = now; break;
     }
     probes_permitted = probes_succeeded = 0;
     publish();
@@ -246,8 +242,7 @@ struct CircuitBreaker::Impl {
         }
         if (++probes_succeeded >= opt.half_open_max_calls) transition(CircuitState::closed, now);
         return;
-      case CircuitState::open:
-        return;
+      case CircuitState::open: return;
     }
   }
 
@@ -364,7 +359,8 @@ CircuitBreaker::Permit::~Permit() { release(); }
 
 void CircuitBreaker::Permit::on_success(Clock::duration latency) {
   if (CircuitBreaker* b = std::exchange(breaker_, nullptr)) {
-    b->impl_->locked_outcome([&](Clock::time_point now) { b->impl_->apply(epoch_, probe_, Outcome::success, latency, now); });
+    b->impl_->locked_outcome(
+        [&](Clock::time_point now) { b->impl_->apply(epoch_, probe_, Outcome::success, latency, now); });
   }
 }
 
@@ -377,7 +373,8 @@ void CircuitBreaker::Permit::on_error(const Error& error, Clock::duration latenc
 
 void CircuitBreaker::Permit::on_failure(Clock::duration latency) {
   if (CircuitBreaker* b = std::exchange(breaker_, nullptr)) {
-    b->impl_->locked_outcome([&](Clock::time_point now) { b->impl_->apply(epoch_, probe_, Outcome::failure, latency, now); });
+    b->impl_->locked_outcome(
+        [&](Clock::time_point now) { b->impl_->apply(epoch_, probe_, Outcome::failure, latency, now); });
   }
 }
 
@@ -409,16 +406,14 @@ std::optional<CircuitBreaker::Permit> CircuitBreaker::try_acquire_permit() {
   return impl_->locked([&](Clock::time_point) -> std::optional<Permit> {
     Impl& i = *impl_;
     switch (i.state) {
-      case CircuitState::closed:
-        return Permit(this, i.epoch, false);
+      case CircuitState::closed: return Permit(this, i.epoch, false);
       case CircuitState::half_open:
         if (i.probes_permitted < i.opt.half_open_max_calls) {
           ++i.probes_permitted;
           return Permit(this, i.epoch, true);
         }
         break;
-      case CircuitState::open:
-        break;
+      case CircuitState::open: break;
     }
     ++i.not_permitted;
     return std::nullopt;
@@ -433,7 +428,8 @@ bool CircuitBreaker::try_acquire() {
 }
 
 void CircuitBreaker::on_success(Clock::duration latency) {
-  impl_->locked_outcome([&](Clock::time_point now) { impl_->apply(k_current_epoch, false, Outcome::success, latency, now); });
+  impl_->locked_outcome(
+      [&](Clock::time_point now) { impl_->apply(k_current_epoch, false, Outcome::success, latency, now); });
 }
 
 void CircuitBreaker::on_error(const Error& error, Clock::duration latency) {
@@ -442,7 +438,8 @@ void CircuitBreaker::on_error(const Error& error, Clock::duration latency) {
 }
 
 void CircuitBreaker::on_failure(Clock::duration latency) {
-  impl_->locked_outcome([&](Clock::time_point now) { impl_->apply(k_current_epoch, false, Outcome::failure, latency, now); });
+  impl_->locked_outcome(
+      [&](Clock::time_point now) { impl_->apply(k_current_epoch, false, Outcome::failure, latency, now); });
 }
 
 CircuitState CircuitBreaker::state() const {
@@ -469,7 +466,8 @@ CircuitBreakerMetrics CircuitBreaker::metrics() const {
     m.consecutive_trips = i.trips;
     m.last_transition = i.last_transition;
     if (i.state == CircuitState::open) {
-      m.time_until_half_open = i.forced ? Clock::duration::max() : std::max(Clock::duration::zero(), i.open_until - now);
+      m.time_until_half_open =
+          i.forced ? Clock::duration::max() : std::max(Clock::duration::zero(), i.open_until - now);
     }
     return m;
   });
@@ -498,8 +496,10 @@ void CircuitBreaker::force_open() {
   impl_->locked([&](Clock::time_point now) {
     Impl& i = *impl_;
     i.forced = true;
-    if (i.state != CircuitState::open) i.trip({.reason = TripReason::forced}, now);
-    else i.last_trip = {.reason = TripReason::forced};
+    if (i.state != CircuitState::open)
+      i.trip({.reason = TripReason::forced}, now);
+    else
+      i.last_trip = {.reason = TripReason::forced};
   });
 }
 
@@ -537,19 +537,19 @@ Error CircuitBreaker::open_error() const {
           case TripReason::none: break;
         }
         if (i.trips > 1) msg += " (opened " + std::to_string(i.trips) + " times in a row)";
-        msg += "; it will permit a probe call in " + duration_text(std::max(Clock::duration::zero(), i.open_until - now)) +
+        msg += "; it will permit a probe call in " +
+               duration_text(std::max(Clock::duration::zero(), i.open_until - now)) +
                ". Try another host, or retry later";
         break;
       }
       case CircuitState::half_open:
-        msg += " is half-open and all " + std::to_string(i.opt.half_open_max_calls) +
-               " of its probe calls are in flight; it will permit more calls once they succeed (within " +
-               duration_text(std::max(Clock::duration::zero(), i.opt.max_half_open_duration - (now - i.half_open_since))) +
-               "). Try another host, or retry shortly";
+        msg +=
+            " is half-open and all " + std::to_string(i.opt.half_open_max_calls) +
+            " of its probe calls are in flight; it will permit more calls once they succeed (within " +
+            duration_text(std::max(Clock::duration::zero(), i.opt.max_half_open_duration - (now - i.half_open_since))) +
+            "). Try another host, or retry shortly";
         break;
-      case CircuitState::closed:
-        msg += " refused a call but has closed since; retry now";
-        break;
+      case CircuitState::closed: msg += " refused a call but has closed since; retry now"; break;
     }
     return Error(ErrorKind::circuit_open, std::move(msg));
   });

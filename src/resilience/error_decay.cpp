@@ -43,7 +43,8 @@ struct ErrorDecay::Impl {
 };
 
 ErrorDecay::ErrorDecay(std::size_t hosts, ErrorDecayOptions options, const Clock& clock) {
-  if (options.half_life <= Clock::duration::zero()) throw Error(ErrorKind::config, "error decay: half_life must be positive");
+  if (options.half_life <= Clock::duration::zero())
+    throw Error(ErrorKind::config, "error decay: half_life must be positive");
   if (options.max_error_cap == 0) throw Error(ErrorKind::config, "error decay: max_error_cap must be at least 1");
   impl_ = std::make_unique<Impl>(hosts, options, clock);
 }
@@ -86,7 +87,8 @@ void ErrorDecay::reset() {
 }
 
 bool host_rank_less(const HostRank& a, const HostRank& b) noexcept {
-  return std::tie(a.errors, a.priority, a.tie_breaker, a.index) < std::tie(b.errors, b.priority, b.tie_breaker, b.index);
+  return std::tie(a.errors, a.priority, a.tie_breaker, a.index) <
+         std::tie(b.errors, b.priority, b.tie_breaker, b.index);
 }
 
 std::vector<std::size_t> order_hosts(std::span<const HostRank> ranks) {

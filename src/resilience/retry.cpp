@@ -74,9 +74,7 @@ Clock::duration RandomSource::uniform(Clock::duration bound) noexcept {
 
 // ---- RetryPolicy ----
 
-RetryPolicy::RetryPolicy(RetryOptions options) : options_(options), random_(options.random_seed) {
-  validate(options_);
-}
+RetryPolicy::RetryPolicy(RetryOptions options) : options_(options), random_(options.random_seed) { validate(options_); }
 
 Clock::duration RetryPolicy::backoff_bound(int attempt) const noexcept {
   const Clock::duration base = options_.base_delay;

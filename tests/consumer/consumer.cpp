@@ -19,8 +19,8 @@ int main() {
       std::cerr << "consumer: expected sum 45, got " << total << '\n';
       return 1;
     }
-    std::cout << "consumer: connected to ClickHouse " << r.row(0).get<std::string>("version")
-              << " with strategy " << chconn::default_factory().default_name() << ", sum = " << total << '\n';
+    std::cout << "consumer: connected to ClickHouse " << r.row(0).get<std::string>("version") << " with strategy "
+              << chconn::default_factory().default_name() << ", sum = " << total << '\n';
     return 0;
   } catch (const chconn::Error& e) {
     std::cerr << "consumer: " << e.what() << '\n';

@@ -45,8 +45,7 @@ TEST(BadInputServer, WrongPassword) {
   const Error e = connect_fails(config);
   EXPECT_EQ(e.kind(), ErrorKind::server) << e.what();
   // 18.16 says 193; servers from 20.x on say 516 (authentication failed) for every refused login.
-  EXPECT_TRUE(e.server_code() == server_codes::wrong_password ||
-              e.server_code() == server_codes::authentication_failed)
+  EXPECT_TRUE(e.server_code() == server_codes::wrong_password || e.server_code() == server_codes::authentication_failed)
       << e.server_code() << ": " << e.what();
   EXPECT_FALSE(e.retryable()) << "retrying a wrong password cannot help";
   EXPECT_FALSE(classify(e).host_failure) << "a wrong password says nothing about the server's health";
@@ -61,8 +60,7 @@ TEST(BadInputServer, UnknownUser) {
   config.password = "x";
   const Error e = connect_fails(config);
   EXPECT_EQ(e.kind(), ErrorKind::server) << e.what();
-  EXPECT_TRUE(e.server_code() == server_codes::unknown_user ||
-              e.server_code() == server_codes::authentication_failed)
+  EXPECT_TRUE(e.server_code() == server_codes::unknown_user || e.server_code() == server_codes::authentication_failed)
       << e.server_code();
 }
 
@@ -132,8 +130,7 @@ TEST(BadInputResources, OpenAndClose2000Connections) {
   }
   const auto elapsed = Steady::now() - start;
   const std::size_t rss_after = rss_bytes();
-  const double growth_mib =
-      (static_cast<double>(rss_after) - static_cast<double>(rss)) / static_cast<double>(1 << 20);
+  const double growth_mib = (static_cast<double>(rss_after) - static_cast<double>(rss)) / static_cast<double>(1 << 20);
   std::printf("[resources] 2000 connections in %lld ms; fds %zu -> %zu (peak %zu); RSS %.1f MiB -> %.1f MiB (%+.2f)\n",
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()), fds,
               open_fds(), peak_fds, static_cast<double>(rss) / (1 << 20), static_cast<double>(rss_after) / (1 << 20),
@@ -183,8 +180,7 @@ TEST(BadInputResources, TenThousandLeasesReleaseEverything) {
     EXPECT_EQ(direct.stats().closed, 2000u);
   }
   const std::size_t rss_after = rss_bytes();
-  const double growth_mib =
-      (static_cast<double>(rss_after) - static_cast<double>(rss)) / static_cast<double>(1 << 20);
+  const double growth_mib = (static_cast<double>(rss_after) - static_cast<double>(rss)) / static_cast<double>(1 << 20);
   std::printf("[resources] 10000 leases; fds %zu -> %zu (peak %zu); RSS %.1f MiB -> %.1f MiB (%+.2f)\n", fds,
               open_fds(), peak_fds, static_cast<double>(rss) / (1 << 20), static_cast<double>(rss_after) / (1 << 20),
               growth_mib);

@@ -332,9 +332,7 @@ TEST_F(CliStrategy, BenchRunsFaultCommandsAndReportsHostsEventsAndTimeline) {
 
   std::vector<std::string> events;
   for (const Json& e : j["events"].array()) events.push_back(e["what"].string());
-  const auto has = [&](std::string_view text) {
-    return std::find(events.begin(), events.end(), text) != events.end();
-  };
+  const auto has = [&](std::string_view text) { return std::find(events.begin(), events.end(), text) != events.end(); };
   EXPECT_TRUE(has("fault: echo fault-one-ran"));
   EXPECT_TRUE(has("fault done, exit status 0: echo fault-one-ran"));
   EXPECT_TRUE(has("fault not run, the run had ended: echo fault-two-ran"));

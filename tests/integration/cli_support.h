@@ -78,7 +78,8 @@ class Child {
     }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (out_ >= 0 || err_ >= 0) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) {
         r.timed_out = true;
         ::kill(pid_, SIGKILL);

@@ -39,10 +39,20 @@ std::string all_bytes_hex() {
 }
 
 // Time zones whose DateTime values are compared, with instants spread over 1970-2106.
-const char* const k_zones[] = {"UTC",           "Asia/Tokyo",    "America/New_York", "Europe/Moscow",
-                               "Asia/Kolkata",  "Europe/London", "Australia/Sydney", "America/Sao_Paulo",
-                               "Asia/Kathmandu", "Pacific/Chatham", "Africa/Casablanca", "Australia/Lord_Howe",
-                               "America/Santiago", "Africa/Monrovia"};
+const char* const k_zones[] = {"UTC",
+                               "Asia/Tokyo",
+                               "America/New_York",
+                               "Europe/Moscow",
+                               "Asia/Kolkata",
+                               "Europe/London",
+                               "Australia/Sydney",
+                               "America/Sao_Paulo",
+                               "Asia/Kathmandu",
+                               "Pacific/Chatham",
+                               "Africa/Casablanca",
+                               "Australia/Lord_Howe",
+                               "America/Santiago",
+                               "Africa/Monrovia"};
 
 std::vector<Case> cases() {
   std::vector<Case> c;
@@ -106,7 +116,8 @@ std::vector<Case> cases() {
   add("SELECT [[1, 2], [3]], [['a', 'b'], []], [[[1]]], [], [[]], emptyArrayString(), [(1, 'a'), (2, 'b')], "
       "arrayMap(x -> toDate(x), range(3)), range(10)");
   add("SELECT (1, 'x', toDate('2020-01-02'), NULL, [1, 2], (3, 'y')), tuple(1), ((1, 2), [(3, 4)])");
-  add("SELECT IPv4NumToString(3232235777), IPv6NumToString(toFixedString(unhex('20010DB8000000000000000000000001'), 16)), "
+  add("SELECT IPv4NumToString(3232235777), IPv6NumToString(toFixedString(unhex('20010DB8000000000000000000000001'), "
+      "16)), "
       "IPv4StringToNum('10.0.0.1')");
   add("SELECT toLowCardinality('a'), toLowCardinality(toNullable('b')), toLowCardinality(number) FROM numbers(3)");
   add("SELECT toLowCardinality(toString(number % 3)), [toLowCardinality('q')] FROM numbers(10)");
@@ -133,8 +144,8 @@ std::vector<Case> cases() {
   add("SELECT * FROM system.build_options ORDER BY name");
   // Several statements, comments, DDL without output, and a FORMAT clause.
   c.push_back({"SELECT 1; SELECT 'a;b' -- x;y\n; /* ; */ SELECT 2;", {"-n"}, {}});
-  c.push_back({std::string("CREATE TABLE IF NOT EXISTS ") + k_db + ".ddl (x UInt8) ENGINE = Memory; DROP TABLE " + k_db +
-                   ".ddl; SELECT 3",
+  c.push_back({std::string("CREATE TABLE IF NOT EXISTS ") + k_db + ".ddl (x UInt8) ENGINE = Memory; DROP TABLE " +
+                   k_db + ".ddl; SELECT 3",
                {"-n"},
                {}});
   add("SELECT 1 AS a, 'x,y' AS b FORMAT CSV");
@@ -152,20 +163,21 @@ class CliCompare : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    (void)run_process({clickhouse_client_binary(), "--port", port_, "--host", "127.0.0.1", "-q",
-                       "DROP DATABASE IF EXISTS " + k_db});
+    (void)run_process(
+        {clickhouse_client_binary(), "--port", port_, "--host", "127.0.0.1", "-q", "DROP DATABASE IF EXISTS " + k_db});
   }
 
   static ProcessResult client(const Case& c, const std::string& format) {
-    std::vector<std::string> argv{clickhouse_client_binary(), "--host", "127.0.0.1", "--port", port_, "--format", format};
+    std::vector<std::string> argv{
+        clickhouse_client_binary(), "--host", "127.0.0.1", "--port", port_, "--format", format};
     argv.insert(argv.end(), c.client_extra.begin(), c.client_extra.end());
     argv.insert(argv.end(), {"-q", c.query});
     return run_process(argv);
   }
 
   static ProcessResult chconn(const Case& c, const std::string& format, const std::string& compression) {
-    std::vector<std::string> argv{chconn_binary(), "--host", "127.0.0.1", "--port", port_, "--format", format,
-                                  "--compression", compression};
+    std::vector<std::string> argv{chconn_binary(), "--host", "127.0.0.1",     "--port",   port_,
+                                  "--format",      format,   "--compression", compression};
     argv.insert(argv.end(), c.chconn_extra.begin(), c.chconn_extra.end());
     argv.insert(argv.end(), {"-q", c.query});
     return run_process(argv);
@@ -184,8 +196,8 @@ class CliCompare : public ::testing::Test {
         EXPECT_EQ(got.err, "") << c.query;
         if (got.out != expected.out) {
           all_same = false;
-          ADD_FAILURE() << format << ", --compression " << compression << ": outputs differ for\n  " << c.query
-                        << "\n" << first_difference(expected.out, got.out);
+          ADD_FAILURE() << format << ", --compression " << compression << ": outputs differ for\n  " << c.query << "\n"
+                        << first_difference(expected.out, got.out);
         }
       }
       if (all_same) ++identical;
@@ -204,8 +216,8 @@ class CliCompare : public ::testing::Test {
       return s.substr(line_start, end == std::string::npos ? std::string::npos : end - line_start);
     };
     return "  at byte " + std::to_string(i) + " (sizes " + std::to_string(expected.size()) + " vs " +
-           std::to_string(got.size()) + ")\n  clickhouse-client: " + line_at(expected) + "\n  chconn:            " +
-           line_at(got);
+           std::to_string(got.size()) + ")\n  clickhouse-client: " + line_at(expected) +
+           "\n  chconn:            " + line_at(got);
   }
 
   static std::string port_;

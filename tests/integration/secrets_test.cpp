@@ -28,8 +28,8 @@
 #include "chconn/core/log.h"
 #include "chconn/factory/factory.h"
 #include "chconn/manager/manager.h"
-#include "chconn/strategy/failover.h"
 #include "chconn/strategy/direct.h"
+#include "chconn/strategy/failover.h"
 #include "chconn/strategy/pooled.h"
 #include "cli_support.h"
 #include "support/connection_helpers.h"
@@ -48,7 +48,8 @@ constexpr std::string_view k_reserved_sentinel = "p@ss:w/rd?#%Sentinel-8d1f";
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -140,8 +141,8 @@ class Collected {
   }
   std::size_t log_lines() const {
     std::lock_guard lock(mutex_);
-    return static_cast<std::size_t>(std::count_if(items_.begin(), items_.end(),
-                                                  [](const auto& item) { return item.first.rfind("log ", 0) == 0; }));
+    return static_cast<std::size_t>(
+        std::count_if(items_.begin(), items_.end(), [](const auto& item) { return item.first.rfind("log ", 0) == 0; }));
   }
 
   void expect_absent(std::string_view secret) const {
@@ -316,7 +317,8 @@ TEST(Secrets, PasswordAppearsInNoMessageLogOrPrintedConfig) {
       };
     };
     collected.expect_error("env bad port", [&] { Config::from_env(env("")); });
-    collected.expect_error("env dsn", [&] { Config::from_env(env("clickhouse://u:" + std::string(k_sentinel) + "@h?x=1")); });
+    collected.expect_error("env dsn",
+                           [&] { Config::from_env(env("clickhouse://u:" + std::string(k_sentinel) + "@h?x=1")); });
   }
 
   // 4. A closed port, TLS against a plain port, a dead peer mid-handshake, a fake server's exception.
@@ -331,8 +333,8 @@ TEST(Secrets, PasswordAppearsInNoMessageLogOrPrintedConfig) {
     tls.tls.ca_file = test::sandbox("tls").cert_file;
     collected.expect_error("tls against plain port", [&] { test::connect(tls); });
 
-    test::FakeServer fake(test::FakeScript().read_hello().send(test::fake::exception_packet(
-        193, "DB::Exception", "Wrong password for user " + std::string(k_sentinel_user))));
+    test::FakeServer fake(test::FakeScript().read_hello().send(
+        test::fake::exception_packet(193, "DB::Exception", "Wrong password for user " + std::string(k_sentinel_user))));
     Config at_fake = sentinel_config(collected);
     at_fake.hosts = {fake.address()};
     collected.expect_error("fake server exception", [&] { test::connect(at_fake); });

@@ -116,8 +116,7 @@ class FakeServer::Session final : public wire::ByteSource {
       } catch (const Stopped&) {
         return;
       } catch (const std::exception& e) {
-        server_.record_error("step " + std::to_string(i + 1) + " (" + std::string(op_name(step.op)) +
-                             "): " + e.what());
+        server_.record_error("step " + std::to_string(i + 1) + " (" + std::string(op_name(step.op)) + "): " + e.what());
         return;
       }
       std::lock_guard lock(server_.mutex_);
@@ -534,9 +533,9 @@ std::string string(std::string_view s) {
 std::string hello_18_16() {
   // docs/protocol.md, "Server Hello", [live]: "ClickHouse", 18, 16, rev 54412, "Etc/UTC", "vm",
   // patch 1.
-  static const unsigned char bytes[] = {0x00, 0x0a, 'C',  'l',  'i', 'c', 'k', 'H', 'o', 'u', 's', 'e', 0x12,
-                                        0x10, 0x8c, 0xa9, 0x03, 0x07, 'E', 't', 'c', '/', 'U', 'T', 'C', 0x02,
-                                        'v',  'm',  0x01};
+  static const unsigned char bytes[] = {0x00, 0x0a, 'C',  'l',  'i',  'c',  'k',  'H',  'o', 'u',
+                                        's',  'e',  0x12, 0x10, 0x8c, 0xa9, 0x03, 0x07, 'E', 't',
+                                        'c',  '/',  'U',  'T',  'C',  0x02, 'v',  'm',  0x01};
   return std::string(reinterpret_cast<const char*>(bytes), sizeof bytes);
 }
 
@@ -588,9 +587,9 @@ std::string profile_info_packet(std::uint64_t rows, std::uint64_t blocks, std::u
   w.uvarint(rows);
   w.uvarint(blocks);
   w.uvarint(bytes);
-  w.u8(0);     // applied_limit
+  w.u8(0);       // applied_limit
   w.uvarint(0);  // rows_before_limit
-  w.u8(1);     // calculated_rows_before_limit
+  w.u8(1);       // calculated_rows_before_limit
   return to_string(w);
 }
 

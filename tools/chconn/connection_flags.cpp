@@ -20,9 +20,10 @@ void ConnectionFlags::add_to(CLI::App& app) {
   port_option = app.add_option(
       "--port", port, "native port, 1-65535 (default 9000, or 9440 with --secure); must agree with a port in --host");
   app.add_option("-u,--user", user, "user name (default: default)");
-  password_option = app.add_option("--password", password,
-                 "password; prefer CLICKHOUSE_PASSWORD or --ask-password, since command lines are visible to "
-                 "other users until chconn has started");
+  password_option =
+      app.add_option("--password", password,
+                     "password; prefer CLICKHOUSE_PASSWORD or --ask-password, since command lines are visible to "
+                     "other users until chconn has started");
   app.add_flag("--ask-password", ask_password, "read the password from the terminal, without echo");
   app.add_option("-d,--database", database, "default database");
   app.add_flag("-s,--secure", secure, "connect over TLS");
@@ -54,15 +55,20 @@ Config ConnectionFlags::to_config() const {
     apply_port(config.hosts, parse_port(port, "--port"), "--port", hosts_from);
   }
   if (!user.empty()) config.user = user;
-  if (ask_password) config.password = read_password_from_terminal("Password for " + config.user + ": ");
-  else if (password_option && password_option->count() > 0) config.password = password;
+  if (ask_password)
+    config.password = read_password_from_terminal("Password for " + config.user + ": ");
+  else if (password_option && password_option->count() > 0)
+    config.password = password;
   if (!database.empty()) config.database = database;
   if (secure) config.secure = true;
   if (accept_invalid_certificate) config.tls.verify = false;
   if (!ca_file.empty()) config.tls.ca_file = ca_file;
-  if (compression == "none") config.compression = Compression::none;
-  else if (compression == "lz4") config.compression = Compression::lz4;
-  else if (compression == "zstd") config.compression = Compression::zstd;
+  if (compression == "none")
+    config.compression = Compression::none;
+  else if (compression == "lz4")
+    config.compression = Compression::lz4;
+  else if (compression == "zstd")
+    config.compression = Compression::zstd;
   for (const std::string& s : settings) {
     auto [name, value] = split_assignment(s, "--setting");
     if (!is_valid_setting_name(name)) throw Error(ErrorKind::usage, "--setting: '" + name + "' is not a setting name");

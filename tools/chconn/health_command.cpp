@@ -22,8 +22,9 @@ class HealthCommand final : public Command {
  public:
   CLI::App* add_to(CLI::App& app) override {
     CLI::App* sub = app.add_subcommand(
-        "health", "check the servers of the configuration (every strategy, and every host when there are several) "
-                  "and print a health report; exit code 1 if any check failed");
+        "health",
+        "check the servers of the configuration (every strategy, and every host when there are several) "
+        "and print a health report; exit code 1 if any check failed");
     sub->add_flag("--metrics", metrics_, "also print the metrics in the Prometheus text format");
     return sub;
   }

@@ -71,8 +71,7 @@ chconn::Block make_block(std::uint64_t first, std::size_t count) {
 void print_error(const chconn::Error& e) {
   std::cout << "  caught chconn::Error kind=" << chconn::to_string(e.kind());
   if (e.server_code() != 0) std::cout << " server code " << e.server_code() << " (" << e.server_name() << ")";
-  std::cout << " retryable=" << (e.retryable() ? "yes" : "no") << "\n  message: " << e.message().substr(0, 160)
-            << "\n";
+  std::cout << " retryable=" << (e.retryable() ? "yes" : "no") << "\n  message: " << e.message().substr(0, 160) << "\n";
 }
 
 // Runs `f`, which must throw chconn::Error of `expected`; prints it. Returns whether it did.
@@ -148,10 +147,11 @@ int run() {
       },
       options);
   const double read_s = seconds_since(read_start);
-  std::printf("  %llu rows in %llu blocks, %.3f s; sum(id) = %llu, NULL scores = %llu, tags = %llu; %llu progress packets\n",
-              static_cast<unsigned long long>(rows), static_cast<unsigned long long>(blocks_seen), read_s,
-              static_cast<unsigned long long>(sum), static_cast<unsigned long long>(nulls),
-              static_cast<unsigned long long>(tag_count), static_cast<unsigned long long>(progress_packets));
+  std::printf(
+      "  %llu rows in %llu blocks, %.3f s; sum(id) = %llu, NULL scores = %llu, tags = %llu; %llu progress packets\n",
+      static_cast<unsigned long long>(rows), static_cast<unsigned long long>(blocks_seen), read_s,
+      static_cast<unsigned long long>(sum), static_cast<unsigned long long>(nulls),
+      static_cast<unsigned long long>(tag_count), static_cast<unsigned long long>(progress_packets));
   ok = ok && rows == k_rows && sum == std::uint64_t{k_rows} * (k_rows - 1) / 2 && nulls == k_rows / 10;
 
   step("a typed query with parameters (escaped client-side on this server)");
@@ -171,8 +171,7 @@ int run() {
   std::cout << "  a query over its deadline (cancelled, drained, the connection kept or dropped):\n";
   chconn::QueryOptions short_timeout;
   short_timeout.timeout = 300ms;
-  ok = expect_error(chconn::ErrorKind::timeout,
-                    [&] { db.execute("SELECT sleep(3)", short_timeout); }) && ok;
+  ok = expect_error(chconn::ErrorKind::timeout, [&] { db.execute("SELECT sleep(3)", short_timeout); }) && ok;
   std::cout << "  a wrong password (the password never appears in the message):\n";
   chconn::Config wrong = config;
   wrong.user = "chconn_pw";
@@ -190,8 +189,8 @@ int run() {
             << s.idle << "\n";
 
   db.execute("DROP DATABASE chconn_demo");
-  std::cout << "\n" << (ok ? "demo finished: every step behaved as shown" : "demo FAILED: see UNEXPECTED above")
-            << "\n";
+  std::cout << "\n"
+            << (ok ? "demo finished: every step behaved as shown" : "demo FAILED: see UNEXPECTED above") << "\n";
   return ok ? 0 : 1;
 }
 

@@ -47,8 +47,8 @@ class Error : public std::runtime_error {
 
   // An exception sent by the ClickHouse server. `nested` is the next exception of the server's
   // chain, if it sent one.
-  static Error from_server(std::int32_t code, std::string name, std::string message,
-                           std::string stack_trace = {}, std::shared_ptr<const Error> nested = {});
+  static Error from_server(std::int32_t code, std::string name, std::string message, std::string stack_trace = {},
+                           std::shared_ptr<const Error> nested = {});
 
   ErrorKind kind() const noexcept { return kind_; }
   // The server's exception code (e.g. 60 for an unknown table), or 0 when not from the server.

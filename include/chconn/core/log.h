@@ -24,8 +24,7 @@ using LogSink = std::function<void(LogLevel, std::string_view)>;
 
 class Logger {
  public:
-  explicit Logger(LogSink sink, LogLevel min_level = LogLevel::info)
-      : sink_(std::move(sink)), min_level_(min_level) {}
+  explicit Logger(LogSink sink, LogLevel min_level = LogLevel::info) : sink_(std::move(sink)), min_level_(min_level) {}
 
   bool enabled(LogLevel level) const noexcept { return sink_ && level >= min_level_ && level != LogLevel::off; }
   void log(LogLevel level, std::string_view message) const {

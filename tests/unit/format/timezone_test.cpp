@@ -121,8 +121,10 @@ std::string tzif(const TzifSpec& spec) {
   const auto typecnt = static_cast<std::uint32_t>(spec.offsets.size());
   auto data = [&](bool wide) {
     for (auto t : spec.times) {
-      if (wide) be64(s, static_cast<std::uint64_t>(t));
-      else be32(s, static_cast<std::uint32_t>(t));
+      if (wide)
+        be64(s, static_cast<std::uint64_t>(t));
+      else
+        be32(s, static_cast<std::uint32_t>(t));
     }
     for (auto t : spec.types) s += static_cast<char>(t);
     for (auto o : spec.offsets) {

@@ -61,10 +61,9 @@ TEST(ManagerDns, TheTimeoutNamesTheHostAndTheLimit) {
   ConnectionManager manager(factory_for("direct", dns));
   ExecuteOptions options;
   options.deadline = Deadline::after(700ms);
-  const std::string message =
-      expect_error(ErrorKind::timeout, [&] { manager.execute("SELECT 1", {}, options); },
-                   {"resolve " + k_name + " timed out: the caller's deadline of 700 ms expired",
-                    "no answer from the DNS server"});
+  const std::string message = expect_error(
+      ErrorKind::timeout, [&] { manager.execute("SELECT 1", {}, options); },
+      {"resolve " + k_name + " timed out: the caller's deadline of 700 ms expired", "no answer from the DNS server"});
 }
 
 TEST(ManagerDns, ANameTheServerAnswersIsConnectedTo) {

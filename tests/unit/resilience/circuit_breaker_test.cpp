@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <stdexcept>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -445,8 +445,9 @@ TEST(CircuitBreaker, QueryAndAuthErrorsNeverOpenIt) {
 
 TEST(CircuitBreaker, HostErrorsOpenIt) {
   ManualClock clock;
-  for (const Error& e : {network_error(), Error(ErrorKind::timeout, "t"), Error(ErrorKind::protocol, "p"),
-                         server_error(server_codes::network_error), server_error(server_codes::memory_limit_exceeded)}) {
+  for (const Error& e :
+       {network_error(), Error(ErrorKind::timeout, "t"), Error(ErrorKind::protocol, "p"),
+        server_error(server_codes::network_error), server_error(server_codes::memory_limit_exceeded)}) {
     CircuitBreaker b(count_options(), clock);
     for (int i = 0; i < 5; ++i) b.on_error(e, 1ms);
     EXPECT_EQ(b.state(), CircuitState::open) << e.what();
@@ -551,9 +552,9 @@ TEST(CircuitBreaker, ListenersSeeEveryTransitionOnceAndMayCallBack) {
   fail(b, 1);
   b.reset();
   const std::vector<Transition> expected = {
-      {CircuitState::closed, CircuitState::open},   {CircuitState::open, CircuitState::half_open},
+      {CircuitState::closed, CircuitState::open},      {CircuitState::open, CircuitState::half_open},
       {CircuitState::half_open, CircuitState::closed}, {CircuitState::closed, CircuitState::open},
-      {CircuitState::open, CircuitState::half_open}, {CircuitState::half_open, CircuitState::open},
+      {CircuitState::open, CircuitState::half_open},   {CircuitState::half_open, CircuitState::open},
       {CircuitState::open, CircuitState::closed}};
   EXPECT_EQ(seen, expected);
   EXPECT_EQ(second, static_cast<int>(expected.size()));
@@ -621,7 +622,9 @@ TEST(CircuitBreaker, TwoThreadStress) {
         }
       }
       switch (rnd() % 8) {
-        case 0: case 1: case 2: p->on_error(network_error(), 1ms); break;
+        case 0:
+        case 1:
+        case 2: p->on_error(network_error(), 1ms); break;
         case 3: p->on_error(server_error(server_codes::syntax_error), 1ms); break;
         case 4: p->release(); break;
         default: p->on_success(1ms); break;

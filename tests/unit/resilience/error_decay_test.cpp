@@ -92,9 +92,12 @@ TEST(ErrorDecay, FrequentReadsDoNotStopDecay) {
   for (int s = 1; s <= 120; ++s) {
     clock.advance(1s);
     const auto c = d.count(0);
-    if (s < 60) EXPECT_EQ(c, 16u) << s;
-    else if (s < 120) EXPECT_EQ(c, 8u) << s;
-    else EXPECT_EQ(c, 4u) << s;
+    if (s < 60)
+      EXPECT_EQ(c, 16u) << s;
+    else if (s < 120)
+      EXPECT_EQ(c, 8u) << s;
+    else
+      EXPECT_EQ(c, 4u) << s;
   }
 }
 

@@ -96,7 +96,8 @@ TEST(RetryPolicy, DecideChecksEachRule) {
   EXPECT_EQ(p.decide(Error(ErrorKind::circuit_open, "open"), 1, read, clock).verdict, RetryVerdict::not_retryable);
   EXPECT_EQ(p.decide(network_error(), 1, {.idempotent = false}, clock).verdict, RetryVerdict::not_idempotent);
   EXPECT_EQ(p.decide(network_error(), 1, {.rows_delivered = true}, clock).verdict, RetryVerdict::rows_delivered);
-  EXPECT_EQ(p.decide(network_error(), 1, {.deadline = Deadline::after(0s, clock)}, clock).verdict, RetryVerdict::deadline);
+  EXPECT_EQ(p.decide(network_error(), 1, {.deadline = Deadline::after(0s, clock)}, clock).verdict,
+            RetryVerdict::deadline);
   EXPECT_TRUE(p.should_retry(Error(ErrorKind::timeout, "t"), 1, read, clock));
   EXPECT_TRUE(p.should_retry(Error::from_server(server_codes::too_many_simultaneous_queries, "", ""), 1, read, clock));
   EXPECT_FALSE(p.should_retry(Error::from_server(server_codes::wrong_password, "", ""), 1, read, clock));
@@ -123,7 +124,12 @@ TEST(RunWithRetry, AttemptsAreBoundedAndTheLastErrorIsAnnotated) {
   RetryPolicy policy({.max_attempts = 4, .base_delay = 100ms, .max_delay = 250ms, .random_seed = 9});
   int calls = 0;
   try {
-    run_with_retry([&]() -> int { ++calls; throw network_error(); }, policy, nullptr, clock, sleeper);
+    run_with_retry(
+        [&]() -> int {
+          ++calls;
+          throw network_error();
+        },
+        policy, nullptr, clock, sleeper);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::network);
@@ -165,7 +171,12 @@ TEST(RunWithRetry, NonRetryableErrorIsRethrownUnchanged) {
   RetryPolicy policy;
   int calls = 0;
   try {
-    run_with_retry([&] { ++calls; throw syntax_error(); }, policy, nullptr, clock, sleeper);
+    run_with_retry(
+        [&] {
+          ++calls;
+          throw syntax_error();
+        },
+        policy, nullptr, clock, sleeper);
   } catch (const Error& e) {
     EXPECT_EQ(e.server_code(), server_codes::syntax_error);
     EXPECT_EQ(e.message(), "Syntax error");
@@ -181,7 +192,12 @@ TEST(RunWithRetry, NonIdempotentIsNotRetried) {
   RetryContext insert{.idempotent = false};
   int calls = 0;
   try {
-    run_with_retry([&] { ++calls; throw network_error(); }, policy, nullptr, clock, sleeper, insert);
+    run_with_retry(
+        [&] {
+          ++calls;
+          throw network_error();
+        },
+        policy, nullptr, clock, sleeper, insert);
   } catch (const Error& e) {
     EXPECT_TRUE(contains(e.message(), "attempt 1 of 3, not retried: the operation is not idempotent")) << e.message();
   }
@@ -190,7 +206,12 @@ TEST(RunWithRetry, NonIdempotentIsNotRetried) {
   // The same INSERT marked safe to repeat is retried.
   RetryContext safe_insert{.idempotent = true};
   calls = 0;
-  EXPECT_THROW(run_with_retry([&] { ++calls; throw network_error(); }, policy, nullptr, clock, sleeper, safe_insert),
+  EXPECT_THROW(run_with_retry(
+                   [&] {
+                     ++calls;
+                     throw network_error();
+                   },
+                   policy, nullptr, clock, sleeper, safe_insert),
                Error);
   EXPECT_EQ(calls, 3);
 }
@@ -287,7 +308,12 @@ TEST(RunWithRetry, OtherExceptionsPropagateAtOnce) {
   ManualSleeper sleeper(clock);
   RetryPolicy policy;
   int calls = 0;
-  EXPECT_THROW(run_with_retry([&] { ++calls; throw std::logic_error("bug"); }, policy, nullptr, clock, sleeper),
+  EXPECT_THROW(run_with_retry(
+                   [&] {
+                     ++calls;
+                     throw std::logic_error("bug");
+                   },
+                   policy, nullptr, clock, sleeper),
                std::logic_error);
   EXPECT_EQ(calls, 1);
 }
@@ -337,7 +363,12 @@ TEST(RetryBudget, CapsRetriesDuringAnOutage) {
   for (int i = 0; i < k_requests; ++i) {
     clock.advance(5ms);  // 1000 requests in 5 s, all inside the window
     try {
-      run_with_retry([&] { ++attempts; throw network_error(); }, policy, &budget, clock, sleeper);
+      run_with_retry(
+          [&] {
+            ++attempts;
+            throw network_error();
+          },
+          policy, &budget, clock, sleeper);
     } catch (const Error& e) {
       if (contains(e.message(), "retry budget is exhausted")) ++budget_refusals;
     }

@@ -92,7 +92,8 @@ class FailoverTest : public ::testing::Test {
   std::unique_ptr<FailoverStrategy> make(FailoverOptions o, std::size_t min_idle = 0) {
     return std::make_unique<FailoverStrategy>(
         std::move(o), [this, min_idle](const FailoverHost& host, std::size_t i) -> std::shared_ptr<ConnectionStrategy> {
-          auto connector = std::make_shared<MockConnector>(servers.at(i), std::vector<std::string>{to_string(host.address)});
+          auto connector =
+              std::make_shared<MockConnector>(servers.at(i), std::vector<std::string>{to_string(host.address)});
           PooledOptions p{.name = "pool-" + std::to_string(i),
                           .pool = {.max_size = 2, .min_idle = min_idle, .validate_after_idle = 1h},
                           .acquire_timeout = 5s,
@@ -204,7 +205,7 @@ TEST_F(FailoverTest, MaxIgnoredErrorsDoNotCountWhenOrdering) {
   o.breaker.minimum_calls = 1000;
   auto f = make(std::move(o));
   EXPECT_EQ(fail_one_lease(*f), 0u);
-  EXPECT_EQ(fail_one_lease(*f), 0u);  // one error is ignored: host 0 is still first
+  EXPECT_EQ(fail_one_lease(*f), 0u);     // one error is ignored: host 0 is still first
   EXPECT_EQ(host_of(f->acquire()), 1u);  // two errors: one counts
 }
 

@@ -333,7 +333,7 @@ TEST_F(PoolTest, FailedValidationRetiresOnlyThatPeersIdleConnections) {
   {
     std::vector<Lease> leases;
     for (int i = 0; i < 4; ++i) leases.push_back(pool->acquire());  // a, b, a, b
-    for (Lease& l : leases) l.release();                           // b is lent first (LIFO)
+    for (Lease& l : leases) l.release();                            // b is lent first (LIFO)
   }
   clock.advance(11s);
   server->fail_next_pings(1);
