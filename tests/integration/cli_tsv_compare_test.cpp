@@ -1,6 +1,7 @@
 // The chconn CLI against clickhouse-client, byte for byte: every query below runs through both
 // (`--format TabSeparated -q Q`, and a few other formats) against the sandbox "main", and the
-// outputs must be identical, with lz4 (the default), none and zstd compression.
+// outputs must be identical, with lz4 (the default), none and zstd compression. The date and time
+// queries also run against the sandbox "tokyo", a server in Asia/Tokyo.
 //
 // The binaries: chconn from $CHCONN_CLI_BINARY or the build tree's bin/chconn (build the target
 // chconn_cli first), clickhouse-client from $CHCONN_CLICKHOUSE_CLIENT or /usr/bin.
@@ -183,10 +184,12 @@ class CliCompare : public ::testing::Test {
     return run_process(argv);
   }
 
-  // Compares the outputs of every case in `format`; returns the number of identical cases.
-  static std::size_t compare_all(const std::string& format, const std::vector<std::string>& compressions) {
+  // Compares the outputs of every case of `list` (default: cases()) in `format`; returns the number
+  // of identical cases.
+  static std::size_t compare_all(const std::string& format, const std::vector<std::string>& compressions,
+                                 const std::vector<Case>& list = cases()) {
     std::size_t identical = 0;
-    for (const Case& c : cases()) {
+    for (const Case& c : list) {
       const ProcessResult expected = client(c, format);
       EXPECT_EQ(expected.exit_code, 0) << c.query << "\n" << expected.err;
       bool all_same = true;
@@ -245,6 +248,33 @@ TEST_F(CliCompare, OtherTextFormatsIdentical) {
     const std::size_t identical = compare_all(format, {"lz4"});
     EXPECT_EQ(identical, total) << format;
     std::cout << "[ cli ] " << format << ": " << identical << " of " << total << " queries identical\n";
+  }
+}
+
+// The date and time cases on a server whose zone is not UTC (the sandbox "tokyo", Asia/Tokyo): a
+// DateTime without a zone of its own, and toDate() of an instant, are shown in the server's zone.
+TEST_F(CliCompare, DatesAndTimesIdenticalOnAServerInAnotherZone) {
+  ASSERT_FALSE(chconn_binary().empty()) << "build the chconn_cli target first (or set CHCONN_CLI_BINARY)";
+  struct RestorePort {
+    std::string saved = port_;
+    ~RestorePort() { port_ = saved; }
+  } restore;
+  port_ = std::to_string(sandbox("tokyo").native_port);
+  std::vector<Case> times;
+  for (const Case& c : cases()) {
+    if (c.query.find("toDate") != std::string::npos && c.query.find(k_db) == std::string::npos) times.push_back(c);
+  }
+  times.push_back(
+      {"SELECT timezone(), toDateTime(1709236800), toDate(toDateTime(1709236800)), "
+       "toDateTime('2024-03-01 05:00:00'), toUInt32(toDateTime('2024-03-01 05:00:00'))",
+       {},
+       {}});
+  ASSERT_GE(times.size(), 30u);
+  for (const std::string format : {"TabSeparated", "JSONEachRow"}) {
+    const std::size_t identical = compare_all(format, {"lz4"}, times);
+    EXPECT_EQ(identical, times.size()) << format;
+    std::cout << "[ cli ] Asia/Tokyo server, " << format << ": " << identical << " of " << times.size()
+              << " date and time queries identical\n";
   }
 }
 

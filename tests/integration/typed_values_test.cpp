@@ -1,9 +1,8 @@
-// Typed values against the 18.16 sandbox: every type it has (Date, DateTime with and without a time
-// zone, Decimal32/64/128, UUID, the widest 64-bit integers, Nullable) read through get<T>, and the
-// same kinds sent as Params, with every expected value computed by the server in the same query
-// (toUInt16 of a date, toUInt32 of a time, toString of a decimal) or by std::chrono, never written
-// down. Date32, DateTime64, IPv4/IPv6 and the 128/256-bit integers are newer than 18.16; the unit
-// tests cover them.
+// Typed values against the 18.16 sandboxes (one in UTC, one in Asia/Tokyo): every type it has (Date, DateTime with and
+// without a time zone, Decimal32/64/128, UUID, the widest 64-bit integers, Nullable) read through get<T>, and the same
+// kinds sent as Params, with every expected value computed by the server in the same query (toUInt16 of a date,
+// toUInt32 of a time, toString of a decimal) or by std::chrono, never written down. Date32, DateTime64, IPv4/IPv6 and
+// the 128/256-bit integers are newer than 18.16; the unit tests cover them.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -21,8 +20,25 @@ namespace {
 
 using namespace std::chrono;
 
-TEST(TypedValues, EveryTypeOfTheServerReadsAsItsCppValue) {
-  auto conn = test::connect_sandbox();
+// Each test runs on a server in UTC ("main") and on one in Asia/Tokyo ("tokyo"): an instant read or
+// sent must not depend on the server's zone, and a Date is the same day wherever the server is.
+class TypedValues : public ::testing::TestWithParam<const char*> {};
+
+INSTANTIATE_TEST_SUITE_P(ServerZones, TypedValues, ::testing::Values("main", "tokyo"));
+
+TEST_P(TypedValues, TheSandboxRunsInTheZoneTheTestExpects) {
+  auto conn = test::connect_sandbox(GetParam());
+  // 18.16 names UTC by its zone file, Etc/UTC.
+  const std::string zone = conn->server_info().timezone;
+  if (std::string(GetParam()) == "tokyo") {
+    EXPECT_EQ(zone, "Asia/Tokyo");
+  } else {
+    EXPECT_TRUE(zone == "UTC" || zone == "Etc/UTC") << zone;
+  }
+}
+
+TEST_P(TypedValues, EveryTypeOfTheServerReadsAsItsCppValue) {
+  auto conn = test::connect_sandbox(GetParam());
   const Result r = conn->execute(
       "SELECT toDate('2024-02-29') AS d, toUInt16(d) AS d_days, "
       "toDate('1970-01-01') AS d0, toUInt16(d0) AS d0_days, "
@@ -66,8 +82,8 @@ TEST(TypedValues, EveryTypeOfTheServerReadsAsItsCppValue) {
   test::expect_error(ErrorKind::usage, [&] { (void)row.get<Decimal>("null_dec"); }, {"'null_dec'", "NULL"});
 }
 
-TEST(TypedValues, ParamsFromCppValuesMeanTheSameToTheServer) {
-  auto conn = test::connect_sandbox();
+TEST_P(TypedValues, ParamsFromCppValuesMeanTheSameToTheServer) {
+  auto conn = test::connect_sandbox(GetParam());
   const sys_days leap = 2024y / February / 29;
   const sys_seconds noon = leap + 12h + 34min + 56s;
   const Decimal price{Int256::from(-150), 2};
@@ -104,6 +120,29 @@ TEST(TypedValues, ParamsFromCppValuesMeanTheSameToTheServer) {
   EXPECT_EQ(row.get<UUID>("u"), id);
   EXPECT_TRUE(row.get<bool>("n_null"));
   EXPECT_EQ(row.get<std::optional<sys_days>>("o"), leap);
+}
+
+// What the server's zone decides: a DateTime without a zone of its own is shown in the server's
+// zone, and a time parameter still means the instant chrono counts. 2024-02-29 20:00 UTC is
+// 2024-03-01 05:00 in Tokyo: the day differs between the two servers, the instant does not.
+TEST_P(TypedValues, TheServersZoneShowsTheSameInstant) {
+  auto conn = test::connect_sandbox(GetParam());
+  const sys_seconds evening = sys_days{2024y / February / 29} + 20h;
+  const Result r = conn->execute(
+      "SELECT {t:DateTime} AS t, toUInt32(t) AS t_s, toString(t) AS shown, toDate(t) AS day, "
+      "toUInt16(day) AS day_n, toDateTime('2024-03-01 05:00:00') AS local_five, toUInt32(local_five) AS five_s",
+      Params().set("t", evening));
+  const ResultRow row = r.row(0);
+  EXPECT_EQ(row.get<sys_seconds>("t"), evening);
+  EXPECT_EQ(row.get<long long>("t_s"), evening.time_since_epoch().count());
+  const bool tokyo = std::string(GetParam()) == "tokyo";
+  EXPECT_EQ(row.get<std::string>("shown"), tokyo ? "2024-03-01 05:00:00" : "2024-02-29 20:00:00");
+  const sys_days day = tokyo ? sys_days{2024y / March / 1} : sys_days{2024y / February / 29};
+  EXPECT_EQ(row.get<sys_days>("day"), day);
+  EXPECT_EQ(row.get<long long>("day_n"), day.time_since_epoch().count());
+  // A wall-clock text without a zone is read in the server's zone: 05:00 in Tokyo is 20:00 UTC.
+  EXPECT_EQ(row.get<sys_seconds>("local_five"), tokyo ? evening : sys_days{2024y / March / 1} + 5h);
+  EXPECT_EQ(row.get<long long>("five_s"), row.get<sys_seconds>("local_five").time_since_epoch().count());
 }
 
 }  // namespace
