@@ -32,13 +32,14 @@ int main(int argc, char** argv) {
     config.load_balancing = chconn::LoadBalancing::in_order;
     config.timeouts.connect = 2s;
 
-    // The factory chooses; the manager adds breakers, retries and health checks on top of it.
-    auto factory = std::make_shared<chconn::ConnectionFactory>();
-    chconn::initialize(*factory, config);
+    // The factory chooses; the manager adds breakers, retries and health checks on top of it. One
+    // call sets up both: default_factory() and default_manager() over it, which chconn::client()
+    // uses too (one call path, one set of pools).
     chconn::ManagerOptions options;
     options.health_interval = 1s;
-    chconn::ConnectionManager manager(factory, options);
-    manager.start();  // the health thread: pings, reaping, min_idle refill; stopped by the destructor
+    chconn::initialize(config, options);
+    const std::shared_ptr<chconn::ConnectionManager> manager = chconn::default_manager();
+    manager->start();  // the health thread: pings, reaping, min_idle refill; stopped by the destructor
 
     constexpr int k_threads = 2;
     constexpr int k_reads_per_thread = 100;
@@ -51,8 +52,12 @@ int main(int argc, char** argv) {
           try {
             chconn::ExecuteOptions read;
             read.deadline = chconn::Deadline::after(10s);  // retries included
-            const chconn::Result r = manager.execute("SELECT sum(number) AS s FROM numbers({n:UInt32})",
-                                                     chconn::Params().set("n", 1000 + t * 100 + i), read);
+            const chconn::Params params = chconn::Params().set("n", 1000 + t * 100 + i);
+            const std::string_view sql = "SELECT sum(number) AS s FROM numbers({n:UInt32})";
+            // The second thread goes through chconn::client(): the same manager, so the same
+            // retries and breaker (its calls have no deadline but the retry overall timeout).
+            const chconn::Result r =
+                t == 0 ? manager->execute(sql, params, read) : chconn::client().execute(sql, params);
             total += r.row(0).get<std::uint64_t>("s");
           } catch (const chconn::Error& e) {
             ++failed;
@@ -63,12 +68,12 @@ int main(int argc, char** argv) {
     }
     for (auto& w : workers) w.join();
 
-    const chconn::HealthReport report = manager.run_health_check_once();
+    const chconn::HealthReport report = manager->run_health_check_once();
     std::cout << chconn::to_string(report) << '\n';
     std::cout << "reads: " << k_threads * k_reads_per_thread << ", failed: " << failed << ", checksum " << total
               << '\n';
     // A few lines of the metrics a Prometheus scrape would see.
-    const std::string metrics = manager.metrics_text();
+    const std::string metrics = manager->metrics_text();
     std::size_t shown = 0;
     for (std::size_t at = 0; at < metrics.size() && shown < 12;) {
       const std::size_t end = metrics.find('\n', at);

@@ -4,7 +4,8 @@
 //
 //   CLICKHOUSE_DSN=clickhouse://localhost:9000 ./example_streaming_select [ROWS]
 //
-// It streams ROWS (default 5,000,000) rows of numbers and checks their count and sum.
+// It streams ROWS (default 5,000,000) rows of numbers and checks their count and sum, then pulls
+// half of them again through a cursor (Client::query) and stops it early.
 #include <chconn/chconn.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,6 +63,27 @@ int main(int argc, char** argv) {
     if (seen != rows || sum != rows * (rows - 1) / 2) {
       std::cerr << "example_streaming_select: expected " << rows << " rows summing to " << rows * (rows - 1) / 2
                 << ", got " << seen << " summing to " << sum << '\n';
+      return 1;
+    }
+
+    // The same rows pulled instead of pushed: a cursor hands out one block per next(), and holds
+    // its connection until the result ends. Here it stops after half the rows: destroying the
+    // cursor cancels the rest of the query on the server, and the connection goes back to its pool.
+    std::uint64_t pulled = 0;
+    std::uint64_t pulled_sum = 0;
+    {
+      chconn::Cursor cursor = chconn::client().query("SELECT number FROM numbers({rows:UInt64})",
+                                                     chconn::Params().set("rows", rows), options);
+      while (std::optional<chconn::Block> block = cursor.next()) {
+        for (const std::uint64_t v : block->column_as<chconn::ColumnUInt64>("number").data()) pulled_sum += v;
+        pulled += block->rows();
+        if (pulled >= rows / 2) break;  // the cursor's destructor cancels the query
+      }
+    }
+    std::cout << "pulled " << pulled << " rows with a cursor, then stopped it\n";
+    // Blocks come in order from numbers(): the first `pulled` numbers.
+    if (pulled < rows / 2 || pulled_sum != pulled * (pulled - 1) / 2) {
+      std::cerr << "example_streaming_select: the cursor's rows are not the first " << pulled << " numbers\n";
       return 1;
     }
     return 0;

@@ -198,6 +198,8 @@ struct NativeConnection::Impl {
   bool broken = false;
   bool closed = false;
   bool session_changed = false;  // see Connection::session_changed()
+  // A QueryCursor of this connection has not ended: no other call until it does.
+  bool cursor_open = false;
   // Where to reconnect to (empty host for a session made from a caller's stream).
   HostPort target;
   std::shared_ptr<const net::TlsContext> tls;
@@ -486,6 +488,10 @@ struct NativeConnection::Impl {
   // Before each call: refuse a closed or broken connection, and replace a session left out of step
   // by an old server.
   void prepare(Deadline deadline) {
+    if (cursor_open) {
+      throw Error(ErrorKind::usage, "a query cursor is open on the connection to " + peer +
+                                        "; read it to the end or destroy it before the next call");
+    }
     check_usable();
     if (!needs_reconnect) return;
     needs_reconnect = false;
@@ -588,69 +594,100 @@ struct NativeConnection::Impl {
     }
   }
 
-  Result run_select(std::string_view sql, const std::function<void(const Block&)>* on_block,
-                    const QueryOptions& options) {
-    const StopWatch watch(*this, options.stop);
+  // A SELECT (or any statement with a result) between its start and its end: what select(),
+  // execute() and a QueryCursor share.
+  struct SelectState {
+    std::string_view sql;  // the caller's text (a cursor keeps its own copy)
+    const QueryOptions* options = nullptr;
+    Deadline deadline = Deadline::never();
+    bool compressed = false;
+    // An INSERT that takes its rows from the client (not INSERT ... SELECT) gets a sample block
+    // with the table's columns first, and the server then waits for data.
+    bool data_insert = false;
+    bool have_header = false;
+    bool ended = false;
+    Result result;  // query id, header, totals, extremes, progress, profile (and execute()'s blocks)
+  };
+
+  // Sends the query of a select; the caller holds a StopWatch. The session may differ from a
+  // fresh one from here on, whether or not the server accepts it.
+  SelectState start_select(std::string_view sql, const QueryOptions& options) {
     check_not_stopped(options);
-    const Deadline deadline = query_deadline(options);
-    prepare(deadline);
-    const bool compressed = compressing();
-    Result result;
+    SelectState st;
+    st.sql = sql;
+    st.options = &options;
+    st.deadline = query_deadline(options);
+    prepare(st.deadline);
+    st.compressed = compressing();
     try {
-      result.query_id = start_query(sql, options, deadline);
+      st.result.query_id = start_query(sql, options, st.deadline);
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::usage) mark_broken();
       throw;
     }
-    // Sent: whether or not the server accepts it, the session may now differ from a fresh one.
     if (!session_changed && sql::changes_session(sql)) session_changed = true;
-    // An INSERT that takes its rows from the client (not INSERT ... SELECT) gets a sample block
-    // with the table's columns first, and the server then waits for data.
     const sql::InsertShape shape = sql::insert_shape(sql);
-    const bool data_insert = shape.is_insert && !shape.from_select;
-    return guarded(options, deadline, compressed, [&]() -> Result {
-      bool have_header = false;
+    st.data_insert = shape.is_insert && !shape.from_select;
+    return st;
+  }
+
+  // Reads packets to the next non-empty data block (returned) or the end of the result (nullopt,
+  // st.ended). Run inside guarded(). `spare`, when given, is a block whose columns the next block
+  // may decode into (select() reuses the buffers of a block its callback did not keep).
+  std::optional<Block> next_block(SelectState& st, Block* spare) {
+    const QueryOptions& options = *st.options;
+    for (;;) {
+      const ServerPacketCode code = next_packet(st.deadline);
+      // Any answer but an exception or a log shows the server has read the query's data.
+      if (code != ServerPacketCode::exception && code != ServerPacketCode::log) data_consumed = true;
+      switch (code) {
+        case ServerPacketCode::data: {
+          Block block = read_data_body(st.compressed, spare);
+          if (!st.have_header && st.data_insert && block.column_count() > 0) {
+            // The server sent an INSERT's sample block and now waits for data blocks.
+            st.ended = true;
+            finish_inline_insert(st.sql, options, st.deadline, st.compressed, st.result);
+            return std::nullopt;
+          }
+          if (!st.have_header) {
+            st.result.header = structure_of(block);
+            st.have_header = true;
+          }
+          if (block.rows() == 0) break;
+          if (!same_structure(block, st.result.header)) {
+            mark_broken();
+            throw Error(ErrorKind::protocol, "the server " + peer +
+                                                 " sent a data block whose columns differ from the "
+                                                 "result's header; the stream is corrupt");
+          }
+          return block;
+        }
+        case ServerPacketCode::totals: st.result.totals = read_data_body(st.compressed); break;
+        case ServerPacketCode::extremes: st.result.extremes = read_data_body(st.compressed); break;
+        case ServerPacketCode::end_of_stream: st.ended = true; return std::nullopt;
+        default:
+          if (!handle_common(code, options, st.result)) unexpected(code, "a query");
+      }
+    }
+  }
+
+  Result run_select(std::string_view sql, const std::function<void(const Block&)>* on_block,
+                    const QueryOptions& options) {
+    const StopWatch watch(*this, options.stop);
+    SelectState st = start_select(sql, options);
+    return guarded(options, st.deadline, st.compressed, [&]() -> Result {
       // A streamed block after on_block() returns: the next block decodes into the columns the
       // callback did not keep, so a long stream reuses its buffers instead of allocating each block.
       Block spare;
-      for (;;) {
-        const ServerPacketCode code = next_packet(deadline);
-        // Any answer but an exception or a log shows the server has read the query's data.
-        if (code != ServerPacketCode::exception && code != ServerPacketCode::log) data_consumed = true;
-        switch (code) {
-          case ServerPacketCode::data: {
-            Block block = read_data_body(compressed, &spare);
-            if (!have_header && data_insert && block.column_count() > 0) {
-              // The server sent an INSERT's sample block and now waits for data blocks.
-              finish_inline_insert(sql, options, deadline, compressed, result);
-              return std::move(result);
-            }
-            if (!have_header) {
-              result.header = structure_of(block);
-              have_header = true;
-            }
-            if (block.rows() == 0) break;
-            if (!same_structure(block, result.header)) {
-              mark_broken();
-              throw Error(ErrorKind::protocol, "the server " + peer +
-                                                   " sent a data block whose columns differ from the "
-                                                   "result's header; the stream is corrupt");
-            }
-            if (on_block) {
-              (*on_block)(block);
-              spare = std::move(block);
-            } else {
-              result.blocks.push_back(std::move(block));
-            }
-            break;
-          }
-          case ServerPacketCode::totals: result.totals = read_data_body(compressed); break;
-          case ServerPacketCode::extremes: result.extremes = read_data_body(compressed); break;
-          case ServerPacketCode::end_of_stream: return std::move(result);
-          default:
-            if (!handle_common(code, options, result)) unexpected(code, "a query");
+      while (std::optional<Block> block = next_block(st, &spare)) {
+        if (on_block) {
+          (*on_block)(*block);
+          spare = std::move(*block);
+        } else {
+          st.result.blocks.push_back(std::move(*block));
         }
       }
+      return std::move(st.result);
     });
   }
 
@@ -863,6 +900,60 @@ std::unique_ptr<NativeConnection> NativeConnection::handshake(const Config& conf
                                      std::to_string(impl->info.revision) + ")");
   }
   return std::unique_ptr<NativeConnection>(new NativeConnection(std::move(impl)));
+}
+
+namespace {
+
+// NativeConnection's QueryCursor: the select loop, one block per next(). It keeps its own copies of
+// the query text and options (the SelectState points into them), and marks its connection busy
+// (Impl::cursor_open) until it ends.
+class NativeCursor final : public QueryCursor {
+ public:
+  NativeCursor(NativeConnection::Impl& impl, std::string_view sql, const QueryOptions& options)
+      : impl_(impl), sql_(sql), options_(options) {
+    const NativeConnection::Impl::StopWatch watch(impl_, options_.stop);
+    st_ = impl_.start_select(sql_, options_);
+    impl_.cursor_open = true;
+  }
+
+  ~NativeCursor() override {
+    if (st_.ended) return;
+    // Ended early: stop the query and keep the connection if it comes back to rest in time.
+    impl_.cursor_open = false;
+    st_.ended = true;
+    impl_.cancel_and_drain(st_.compressed, impl_.drain_deadline(options_));  // noexcept
+  }
+
+  std::optional<Block> next() override {
+    if (st_.ended) return std::nullopt;
+    try {
+      const NativeConnection::Impl::StopWatch watch(impl_, options_.stop);
+      std::optional<Block> block =
+          impl_.guarded(options_, st_.deadline, st_.compressed, [&] { return impl_.next_block(st_, nullptr); });
+      if (!block) impl_.cursor_open = false;
+      return block;
+    } catch (...) {
+      // guarded() has cancelled and drained, or marked the connection broken.
+      st_.ended = true;
+      impl_.cursor_open = false;
+      throw;
+    }
+  }
+
+  const Result& summary() const noexcept override { return st_.result; }
+  bool done() const noexcept override { return st_.ended; }
+
+ private:
+  NativeConnection::Impl& impl_;
+  const std::string sql_;
+  const QueryOptions options_;
+  NativeConnection::Impl::SelectState st_;
+};
+
+}  // namespace
+
+std::unique_ptr<QueryCursor> NativeConnection::query(std::string_view sql, const QueryOptions& options) {
+  return std::make_unique<NativeCursor>(*impl_, sql, options);
 }
 
 Result NativeConnection::execute(std::string_view sql, const QueryOptions& options) {

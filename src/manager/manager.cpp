@@ -51,7 +51,12 @@ struct ManagerStrategyState {
     wait_sum_ns.fetch_add(d.count(), std::memory_order_relaxed);
   }
 
+  // Success, the common outcome, is a relaxed atomic add; an error's kind takes the lock.
   void count_outcome(std::string_view outcome) {
+    if (outcome == "success") {
+      successes.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     std::lock_guard lock(mutex);
     auto it = outcomes.find(outcome);
     if (it == outcomes.end()) it = outcomes.emplace(std::string(outcome), 0).first;
@@ -71,6 +76,7 @@ struct ManagerStrategyState {
   std::atomic<std::uint64_t> wait_count{0};
   std::atomic<std::int64_t> wait_sum_ns{0};
   std::atomic<std::uint64_t> retries{0};
+  std::atomic<std::uint64_t> successes{0};
   std::atomic<std::uint64_t> failures{0};
   // A health check of this strategy is in flight (at most one at a time).
   std::atomic<bool> checking{false};
@@ -124,25 +130,28 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
 
   class Observer final : public LeaseObserver {
    public:
-    Observer(std::shared_ptr<Impl> impl, ManagerStrategyState& state, CircuitBreaker::Permit permit)
+    // `permit` is empty when the manager has no breaker (ManagerOptions::circuit_breaker).
+    Observer(std::shared_ptr<Impl> impl, ManagerStrategyState& state, std::optional<CircuitBreaker::Permit> permit)
         : impl_(std::move(impl)), state_(state), permit_(std::move(permit)) {}
     void on_lease_end(const LeaseOutcome& o) noexcept override {
       try {
         if (o.failed()) {
           if (o.error && classify(*o.error).host_failure) {
-            permit_.on_error(*o.error, o.held);
+            if (permit_) permit_->on_error(*o.error, o.held);
             state_.note_failure(*o.error);
           } else {
-            permit_.on_failure(o.held);
+            if (permit_) permit_->on_failure(o.held);
             state_.note_failure(Error(ErrorKind::network,
                                       "a lease of strategy '" + state_.name + "' ended with its connection broken"));
           }
+        } else if (!permit_) {
+          // No breaker: nothing else to record.
         } else if (o.error) {
-          permit_.on_error(*o.error, o.held);
+          permit_->on_error(*o.error, o.held);
         } else if (o.broken) {
-          permit_.release();
+          permit_->release();
         } else {
-          permit_.on_success(o.held);
+          permit_->on_success(o.held);
         }
       } catch (...) {
         // Only allocation can throw here; a lease's end must not.
@@ -152,14 +161,32 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
    private:
     std::shared_ptr<Impl> impl_;  // keeps state_ (and its breaker) alive
     ManagerStrategyState& state_;
-    CircuitBreaker::Permit permit_;
+    std::optional<CircuitBreaker::Permit> permit_;
   };
 
-  Lease acquire(std::string_view name, Deadline deadline) {
+  // A strategy of the factory and the manager's state for it, looked up once per call.
+  struct Target {
+    std::shared_ptr<ConnectionStrategy> strategy;
+    ManagerStrategyState* state;
+  };
+
+  // Error(usage) for an unknown name, listing the registered ones (ConnectionFactory::get).
+  Target target(std::string_view name) {
     std::shared_ptr<ConnectionStrategy> strategy = factory->get(name);
     ManagerStrategyState& st = state_for(strategy->name());
-    std::optional<CircuitBreaker::Permit> permit = st.breaker.try_acquire_permit();
-    if (!permit) throw st.breaker.open_error();
+    return Target{std::move(strategy), &st};
+  }
+
+  Lease acquire(std::string_view name, Deadline deadline) { return acquire(target(name), deadline); }
+
+  Lease acquire(const Target& t, Deadline deadline) {
+    ConnectionStrategy* strategy = t.strategy.get();
+    ManagerStrategyState& st = *t.state;
+    std::optional<CircuitBreaker::Permit> permit;
+    if (options.circuit_breaker) {
+      permit = st.breaker.try_acquire_permit();
+      if (!permit) throw st.breaker.open_error();
+    }
     const Clock::time_point start = clock->now();
     Lease inner;
     try {
@@ -167,41 +194,40 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
     } catch (const Error& e) {
       const duration waited = clock->now() - start;
       st.observe_wait(waited, options.acquire_wait_buckets);
-      permit->on_error(e, waited);
+      if (permit) permit->on_error(e, waited);
       if (classify(e).host_failure) st.note_failure(e);
       throw;
     }
     st.observe_wait(clock->now() - start, options.acquire_wait_buckets);
-    return observe_lease(std::move(inner), std::make_unique<Observer>(shared_from_this(), st, std::move(*permit)),
+    return observe_lease(std::move(inner), std::make_unique<Observer>(shared_from_this(), st, std::move(permit)),
                          *clock);
   }
 
-  // The name of the strategy `name` resolves to (the default's when empty).
-  std::string resolve(std::string_view name) const { return factory->get(name)->name(); }
-
-  // Runs one statement with retries; `run` does the work on a lease.
+  // Runs one statement with retries; `run` does the work on a lease. With one attempt allowed
+  // (ManagerOptions::plain()) it is that attempt alone: its error unchanged, no retry overall
+  // timeout, nothing recorded in the retry budget.
   template <class R, class F>
-  R with_retries(const std::string& strategy, RetryContext& ctx, F&& run) {
-    ManagerStrategyState& st = state_for(strategy);
+  R with_retries(const Target& strategy, RetryContext& ctx, F&& run) {
+    ManagerStrategyState& st = *strategy.state;
+    const auto attempt = [&](int n) -> R {
+      if (n > 1) st.retries.fetch_add(1, std::memory_order_relaxed);
+      Lease lease;
+      try {
+        lease = acquire(strategy, ctx.deadline);
+      } catch (const Error&) {
+        ctx.nothing_sent = true;  // no connection, no request: this attempt applied nothing
+        throw;
+      }
+      try {
+        return run(lease);
+      } catch (const Error& e) {
+        lease.note_error(e);
+        throw;
+      }
+    };
     try {
-      R result = run_with_retry(
-          [&](int attempt) -> R {
-            if (attempt > 1) st.retries.fetch_add(1, std::memory_order_relaxed);
-            Lease lease;
-            try {
-              lease = acquire(strategy, ctx.deadline);
-            } catch (const Error&) {
-              ctx.nothing_sent = true;  // no connection, no request: this attempt applied nothing
-              throw;
-            }
-            try {
-              return run(lease);
-            } catch (const Error& e) {
-              lease.note_error(e);
-              throw;
-            }
-          },
-          policy, &budget, *clock, *sleeper, ctx);
+      R result = policy.options().max_attempts <= 1 ? attempt(1)
+                                                    : run_with_retry(attempt, policy, &budget, *clock, *sleeper, ctx);
       st.count_outcome("success");
       return result;
     } catch (const Error& e) {
@@ -298,10 +324,13 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
       h.not_checked = "no time left: the check round's start limit passed before its turn";
       return;
     }
-    std::optional<CircuitBreaker::Permit> permit = st.breaker.try_acquire_permit();
-    if (!permit) {
-      h.not_checked = "circuit breaker " + std::string(to_string(st.breaker.state()));
-      return;
+    std::optional<CircuitBreaker::Permit> permit;
+    if (options.circuit_breaker) {
+      permit = st.breaker.try_acquire_permit();
+      if (!permit) {
+        h.not_checked = "circuit breaker " + std::string(to_string(st.breaker.state()));
+        return;
+      }
     }
     h.checked = true;
     const Clock::time_point start = clock->now();
@@ -315,13 +344,13 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
         throw;
       }
       const duration latency = clock->now() - start;
-      permit->on_success(latency);
+      if (permit) permit->on_success(latency);
       h.ok = true;
       h.latency = latency;
       std::lock_guard lock(st.mutex);
       st.ping_latency = latency;
     } catch (const Error& e) {
-      permit->on_error(e, clock->now() - start);
+      if (permit) permit->on_error(e, clock->now() - start);
       if (classify(e).host_failure) st.note_failure(e);
       log(options.logger.get(), LogLevel::warning,
           "health check of strategy '" + h.name + "' failed: " + std::string(e.what()));
@@ -426,6 +455,8 @@ std::string ConnectionManager::Impl::metrics() const {
            "counter");
   for (const Row& r : rows) {
     if (r.state == nullptr) continue;
+    const auto successes = static_cast<double>(r.state->successes.load(std::memory_order_relaxed));
+    if (successes > 0) w.sample("chconn_queries_total", {{"strategy", r.name}, {"outcome", "success"}}, successes);
     std::lock_guard lock(r.state->mutex);
     for (const auto& [outcome, n] : r.state->outcomes)
       w.sample("chconn_queries_total", {{"strategy", r.name}, {"outcome", outcome}}, static_cast<double>(n));
@@ -518,7 +549,7 @@ Result ConnectionManager::execute(std::string_view sql, const Params& params, co
   // `params` adds to ExecuteOptions::query.params (a name in both is Error(usage)).
   QueryOptions query = options.query;
   query.params.add(params);
-  const std::string strategy = impl_->resolve(options.strategy);
+  const Impl::Target strategy = impl_->target(options.strategy);
   const bool read = is_read_only_statement(sql);
   RetryContext ctx{.idempotent = options.idempotent.value_or(read),
                    .rows_delivered = false,
@@ -533,7 +564,7 @@ Result ConnectionManager::execute(std::string_view sql, const Params& params, co
 
 Result ConnectionManager::select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                                  const ExecuteOptions& options) {
-  const std::string strategy = impl_->resolve(options.strategy);
+  const Impl::Target strategy = impl_->target(options.strategy);
   const bool read = is_read_only_statement(sql);
   RetryContext ctx{.idempotent = options.idempotent.value_or(read),
                    .rows_delivered = false,
@@ -556,7 +587,7 @@ Result ConnectionManager::select(std::string_view sql, const std::function<void(
 void ConnectionManager::insert(std::string_view table, std::span<const Block> blocks, const ExecuteOptions& options) {
   // Error(usage) for text that is not a table name, before a lease is taken or a breaker asked.
   const InsertTarget target = parse_insert_target(table);
-  const std::string strategy = impl_->resolve(options.strategy);
+  const Impl::Target strategy = impl_->target(options.strategy);
   RetryContext ctx{.idempotent = options.idempotent.value_or(false),
                    .rows_delivered = false,
                    .deadline = options.deadline,
@@ -568,6 +599,95 @@ void ConnectionManager::insert(std::string_view table, std::span<const Block> bl
     return 0;
   });
 }
+
+Cursor ConnectionManager::query(std::string_view sql, const Params& params, const ExecuteOptions& options) {
+  QueryOptions query = options.query;
+  query.params.add(params);
+  query.deadline = query.deadline.earliest(options.deadline);
+  const Impl::Target strategy = impl_->target(options.strategy);
+  const auto count = [state = strategy.state, keep = impl_](const Error* e) {
+    state->count_outcome(e ? to_string(e->kind()) : std::string_view("success"));
+  };
+  Lease lease;
+  try {
+    lease = impl_->acquire(strategy, options.deadline);
+  } catch (const Error& e) {
+    count(&e);
+    throw;
+  }
+  std::unique_ptr<QueryCursor> inner;
+  try {
+    inner = lease->query(sql, query);
+  } catch (const Error& e) {
+    lease.note_error(e);
+    count(&e);
+    throw;
+  }
+  Cursor cursor(std::move(lease), std::move(inner));
+  cursor.on_end_ = count;
+  return cursor;
+}
+
+// --- Cursor ---
+
+Cursor::Cursor(Lease lease, std::unique_ptr<QueryCursor> cursor)
+    : lease_(std::move(lease)), cursor_(std::move(cursor)) {
+  if (!cursor_) throw Error(ErrorKind::usage, "chconn::Cursor needs a QueryCursor (got null)");
+}
+
+Cursor::Cursor(Cursor&& other) noexcept
+    : lease_(std::move(other.lease_)),
+      cursor_(std::move(other.cursor_)),
+      summary_(std::move(other.summary_)),
+      on_end_(std::move(other.on_end_)) {}
+
+Cursor& Cursor::operator=(Cursor&& other) noexcept {
+  if (this != &other) {
+    end();  // this cursor's query and lease first: the lease must outlive the query on it
+    lease_ = std::move(other.lease_);
+    cursor_ = std::move(other.cursor_);
+    summary_ = std::move(other.summary_);
+    on_end_ = std::move(other.on_end_);
+  }
+  return *this;
+}
+
+Cursor::~Cursor() { end(); }
+
+void Cursor::end() noexcept {
+  if (cursor_) {
+    try {
+      summary_ = cursor_->summary();
+    } catch (...) {
+      // Only allocation can throw here; the summary is then incomplete.
+    }
+  }
+  cursor_.reset();  // cancels and drains a query that had not ended
+  lease_.release();
+}
+
+std::optional<Block> Cursor::next() {
+  if (!cursor_) return std::nullopt;
+  std::optional<Block> block;
+  try {
+    block = cursor_->next();
+  } catch (const Error& e) {
+    lease_.note_error(e);
+    if (on_end_) on_end_(&e);
+    end();
+    throw;
+  } catch (...) {
+    end();
+    throw;
+  }
+  if (!block) {
+    if (on_end_) on_end_(nullptr);
+    end();
+  }
+  return block;
+}
+
+const Result& Cursor::summary() const noexcept { return cursor_ ? cursor_->summary() : summary_; }
 
 void ConnectionManager::start() {
   std::lock_guard lock(impl_->thread_mutex);
@@ -605,9 +725,7 @@ std::uint64_t ConnectionManager::health_checks() const noexcept {
 
 std::string ConnectionManager::metrics_text() const { return impl_->metrics(); }
 
-CircuitBreaker& ConnectionManager::breaker(std::string_view strategy) {
-  return impl_->state_for(impl_->resolve(strategy)).breaker;
-}
+CircuitBreaker& ConnectionManager::breaker(std::string_view strategy) { return impl_->target(strategy).state->breaker; }
 
 const std::shared_ptr<ConnectionFactory>& ConnectionManager::factory() const noexcept { return impl_->factory; }
 

@@ -3,6 +3,8 @@
 // calls: everything a lease needs travels in the connection it gives back).
 #include "chconn/strategy/observed.h"
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -24,6 +26,11 @@ class ObservedConnection final : public Connection {
   Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                 const QueryOptions& options) override {
     return call([&] { return inner_->select(sql, on_block, options); });
+  }
+  // The inner connection's cursor, its errors recorded like those of any call.
+  std::unique_ptr<QueryCursor> query(std::string_view sql, const QueryOptions& options) override {
+    std::unique_ptr<QueryCursor> inner = call([&] { return inner_->query(sql, options); });
+    return std::make_unique<ObservedCursor>(*this, std::move(inner));
   }
   void insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options) override {
     call([&] {
@@ -69,6 +76,21 @@ class ObservedConnection final : public Connection {
   }
 
  private:
+  class ObservedCursor final : public QueryCursor {
+   public:
+    ObservedCursor(ObservedConnection& connection, std::unique_ptr<QueryCursor> inner)
+        : connection_(connection), inner_(std::move(inner)) {}
+    std::optional<Block> next() override {
+      return connection_.call([&] { return inner_->next(); });
+    }
+    const Result& summary() const noexcept override { return inner_->summary(); }
+    bool done() const noexcept override { return inner_->done(); }
+
+   private:
+    ObservedConnection& connection_;
+    std::unique_ptr<QueryCursor> inner_;
+  };
+
   template <class F>
   auto call(F&& f) -> decltype(f()) {
     try {

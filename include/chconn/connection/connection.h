@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <stop_token>
@@ -89,6 +90,41 @@ struct QueryOptions {
   std::function<void(const Block&)> on_log;
 };
 
+// A query's result pulled block by block: the pull form of select(), as clickhouse-cpp offers it.
+//
+//   auto cursor = conn.query("SELECT * FROM big");
+//   while (std::optional<chconn::Block> block = cursor->next()) consume(*block);
+//   cursor->summary().totals;  // complete once next() has returned nullopt
+//
+// At most one block is held (the one next() returns, owned by the caller). The query's deadline
+// (QueryOptions::timeout / deadline, else Config::timeouts.query) counts from query() and bounds the
+// whole result, the caller's time between next() calls included: a consumer slower than the query
+// timeout gets Error(timeout) from next(), as from select(). Errors are select()'s: a server
+// exception leaves the connection usable, a broken stream does not; after a throw next() returns
+// nullopt. QueryOptions::stop acts in next() as in any call.
+//
+// Ending early: destroying a cursor before next() returned nullopt sends Cancel and drains the rest
+// within Config::timeouts.cancel_drain (never past the caller's deadline); the connection stays
+// usable if the server stopped in time and is dropped (usable() false) otherwise. Never throws.
+//
+// Lifetimes: the cursor refers to its connection, which must outlive it; while it is open the
+// connection takes no other call (Error(usage)). Thread safety: the connection's thread only.
+class QueryCursor {
+ public:
+  QueryCursor() = default;
+  QueryCursor(const QueryCursor&) = delete;
+  QueryCursor& operator=(const QueryCursor&) = delete;
+  virtual ~QueryCursor() = default;
+
+  // The next non-empty data block, or nullopt once the result has ended (or after an error).
+  virtual std::optional<Block> next() = 0;
+  // The query id from the start; the header (column names and types) once the first block came;
+  // totals, extremes, progress and profile once next() has returned nullopt. Never holds blocks.
+  virtual const Result& summary() const noexcept = 0;
+  // True once next() returned nullopt or threw.
+  virtual bool done() const noexcept = 0;
+};
+
 class Connection {
  public:
   Connection() = default;
@@ -115,6 +151,11 @@ class Connection {
   // block is held in memory. Totals and extremes, if any, are returned in the (block-less) Result.
   virtual Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                         const QueryOptions& options = {}) = 0;
+
+  // Starts `sql` and returns a cursor that pulls its result block by block (see QueryCursor). This
+  // base implementation runs execute() and hands out the collected blocks, which is right for a
+  // test double; NativeConnection streams, holding at most one block.
+  virtual std::unique_ptr<QueryCursor> query(std::string_view sql, const QueryOptions& options = {});
 
   // Inserts blocks into `table`: "table", "db.table", or either followed by "(col1, col2)" for
   // some columns; names that are not plain identifiers are back-quoted ("`d.b`.`my table`"). The

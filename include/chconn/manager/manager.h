@@ -9,16 +9,23 @@
 //                                (a host-failure error on it, or a broken peer, is a failure).
 //                                For a FailoverStrategy the per-host breakers inside it do the
 //                                per-host work; the manager's breaker sees the strategy as a whole.
+//                                With ManagerOptions::circuit_breaker false, no breaker gates it.
 //   execute(sql, params, opts)   acquire + Connection::execute, retried by the RetryPolicy within
 //                                the RetryBudget: only retryable errors (classify()), only
 //                                idempotent statements — reads (SELECT, WITH, SHOW, DESCRIBE,
 //                                EXISTS, EXPLAIN) by default, anything else only when
 //                                ExecuteOptions::idempotent says so — each retry on a fresh lease.
+//                                With retry.max_attempts 1 a call is one attempt, its error
+//                                rethrown unchanged, bounded only by the caller's deadline and
+//                                the strategy's own timeouts (ManagerOptions::plain(), what a
+//                                Client uses by default).
 //   select(sql, on_block, opts)  streaming; retried like execute but never once a block has been
 //                                handed to on_block (it would see rows twice).
 //   insert(table, blocks, opts)  `table` as Connection::insert() takes it, parsed before a lease is
 //                                taken (text that is not a valid target is Error(usage)); retried
 //                                only when ExecuteOptions::idempotent is true.
+//   query(sql, params, opts)     a Cursor: the result pulled block by block on a lease of its own;
+//                                never retried.
 //   start() / stop()             a background health thread: every health_interval it runs
 //                                run_health_check_once(). stop() wakes and joins it; the destructor
 //                                calls stop().
@@ -90,6 +97,9 @@ struct ManagerOptions {
   RetryBudgetOptions retry_budget{};
   // One breaker per strategy name; `name` is replaced by the strategy's name.
   CircuitBreakerOptions breaker{};
+  // False: no breaker gates calls or health checks (breaker() still returns one, which nothing
+  // consults); failures are still counted for health() and the metrics.
+  bool circuit_breaker = true;
   // How often the health thread runs a check.
   std::chrono::milliseconds health_interval = std::chrono::seconds(10);
   // Each health check's own budget (acquire + ping), from when it starts; also the time after the
@@ -106,6 +116,16 @@ struct ManagerOptions {
   Sleeper* sleeper = nullptr;
   // Breaker transitions and health-check failures; null: silent.
   std::shared_ptr<const Logger> logger{};
+
+  // What a Client uses unless told otherwise (chconn/client/client.h): one attempt per call
+  // (retry.max_attempts = 1: an error is rethrown as it came, and no retry overall_timeout bounds
+  // the call) and no circuit breaker; leases, counters, metrics and health checks as usual.
+  static ManagerOptions plain() {
+    ManagerOptions o;
+    o.retry.max_attempts = 1;
+    o.circuit_breaker = false;
+    return o;
+  }
 };
 
 // Options of one execute / select / insert.
@@ -165,6 +185,46 @@ std::string to_string(const HealthReport& report);
 // whitespace, comments and parentheses: what execute() retries by default.
 bool is_read_only_statement(std::string_view sql) noexcept;
 
+// A query's result pulled block by block on a lease of its own: what ConnectionManager::query()
+// and Client::query() return (Connection's QueryCursor, chconn/connection/connection.h, with the
+// lease it runs on).
+//
+//   chconn::Cursor cursor = chconn::client().query("SELECT * FROM big");
+//   while (std::optional<chconn::Block> block = cursor.next()) consume(*block);
+//
+// When next() returns nullopt or throws, the lease ends at once (the connection goes back to its
+// pool, or is dropped if the error broke it: Lease::note_error) and summary() keeps the totals,
+// extremes, progress and profile. Destroying or moving onto a cursor that has not ended cancels
+// the query (Cancel, then a drain within the cancel drain timeout) before the lease ends. Never
+// retried: its blocks reach the caller as they come. Move-only; one thread at a time.
+class Cursor {
+ public:
+  Cursor() = default;
+  Cursor(Lease lease, std::unique_ptr<QueryCursor> cursor);
+  Cursor(Cursor&& other) noexcept;
+  Cursor& operator=(Cursor&& other) noexcept;
+  ~Cursor();
+
+  // The next non-empty block, or nullopt at the end of the result (and after an error, or on an
+  // empty Cursor).
+  std::optional<Block> next();
+  // See QueryCursor::summary(); kept after the lease ended.
+  const Result& summary() const noexcept;
+  // True once next() returned nullopt or threw (and for an empty Cursor).
+  bool done() const noexcept { return cursor_ == nullptr; }
+
+ private:
+  friend class ConnectionManager;
+  // Ends the query (cancelled if it had not ended) and then the lease.
+  void end() noexcept;
+
+  Lease lease_;
+  std::unique_ptr<QueryCursor> cursor_;
+  Result summary_;
+  // Told once how the result ended (null: to its end; else the error); set by the manager.
+  std::function<void(const Error*)> on_end_;
+};
+
 class ConnectionManager {
  public:
   // Throws Error(usage) for a null factory, Error(config) for bad retry, budget or breaker options.
@@ -180,6 +240,10 @@ class ConnectionManager {
   Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                 const ExecuteOptions& options = {});
   void insert(std::string_view table, std::span<const Block> blocks, const ExecuteOptions& options = {});
+  // acquire + Connection::query: a cursor on a lease of its own (see Cursor). `params` add to
+  // options.query.params. Not retried; its outcome is counted in the metrics when it ends
+  // (success, or the error's kind), not when it is destroyed early.
+  Cursor query(std::string_view sql, const Params& params = {}, const ExecuteOptions& options = {});
 
   // Starts the health thread (no-op when running).
   void start();

@@ -3,11 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "chconn/core/error.h"
+#include "chconn/manager/manager.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
 #include "support/mock_support.h"
@@ -123,6 +126,139 @@ TEST(DefaultFactory, InitializeAndClientInTheTestingEnvironment) {
   EXPECT_EQ(mock->server().queries(), std::vector<std::string>{"SELECT version()"});
   EXPECT_EQ(mock->stats().in_use, 0u);
   EXPECT_EQ(chconn::client("mock").strategy(), "mock");
+}
+
+// One call path (issue 16): a Client over a manager is the manager's caller. Its calls show in the
+// manager's counters, its leases are the manager's, and a Client and the manager over one factory
+// share its pools.
+TEST_F(ClientTest, AClientOverAManagerGoesThroughIt) {
+  auto shared = std::shared_ptr<ConnectionFactory>(std::shared_ptr<void>(), &factory);
+  auto manager = std::make_shared<ConnectionManager>(shared, ManagerOptions::plain());
+  Client c(manager);
+  EXPECT_EQ(&c.manager(), manager.get());
+  EXPECT_EQ(&c.factory(), &factory);
+  server->on("SELECT 1", {.result = test::uint64_result("x", {1})});
+  server->on("SELECT bad", {.error = Error::from_server(62, "DB::Exception", "Syntax error")});
+  c.execute("SELECT 1");
+  manager->execute("SELECT 1");
+  EXPECT_THROW(c.execute("SELECT bad"), Error);
+  const std::string metrics = manager->metrics_text();
+  EXPECT_NE(metrics.find("chconn_queries_total{strategy=\"pooled\",outcome=\"success\"} 2"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("chconn_queries_total{strategy=\"pooled\",outcome=\"server\"} 1"), std::string::npos)
+      << metrics;
+  EXPECT_EQ(pool->stats().created, 1u) << "one pool, one connection, for both doors";
+  EXPECT_THROW(Client(std::shared_ptr<ConnectionManager>()), Error);
+}
+
+// The plain options: one attempt, the error as it came (no retry annotation), and no breaker: a
+// run of host failures that would open a default breaker (10 calls, 50%) leaves every call through.
+TEST_F(ClientTest, ByDefaultAClientNeitherRetriesNorBreaks) {
+  Client c(factory);
+  server->on("SELECT 1", {.error = Error(ErrorKind::network, "connection reset by peer")});
+  for (int i = 0; i < 12; ++i) {
+    try {
+      c.execute("SELECT 1");
+      ADD_FAILURE() << "expected the scripted error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::network);
+      EXPECT_STREQ(e.what(), Error(ErrorKind::network, "connection reset by peer").what()) << "unchanged";
+    }
+  }
+  EXPECT_EQ(server->calls().size(), 12u) << "one attempt per call, none refused by a breaker";
+  EXPECT_EQ(c.manager().breaker("pooled").state(), CircuitState::closed);
+}
+
+// The same error does the same to the pool through either door (the trap of issue 16: a timed-out
+// query whose Cancel was drained kept its connection through Client but retired the host's idle
+// connections through the manager). A server error leaves the connection at rest: kept by both.
+TEST_F(ClientTest, TheSameErrorDoesTheSameToTheLeaseThroughClientAndManager) {
+  auto shared = std::shared_ptr<ConnectionFactory>(std::shared_ptr<void>(), &factory);
+  ConnectionManager manager(shared);
+  Client c(factory);
+  server->on("SELECT bad", {.error = Error::from_server(62, "DB::Exception", "Syntax error")});
+  EXPECT_THROW(c.execute("SELECT bad"), Error);
+  const StrategyStats after_client = pool->stats();
+  EXPECT_THROW(manager.execute("SELECT bad"), Error);
+  const StrategyStats after_manager = pool->stats();
+  EXPECT_EQ(after_client.idle, 1u);
+  EXPECT_EQ(after_manager.idle, 1u);
+  EXPECT_EQ(after_manager.closed, 0u);
+  EXPECT_EQ(after_manager.created, 1u);
+}
+
+// Client::query over the mock (whose cursor hands out execute()'s blocks): the lease is held until
+// the result ends, the outcome counted then; an error ends the lease by the one rule.
+TEST_F(ClientTest, ACursorHoldsItsLeaseUntilItsResultEnds) {
+  Client c(factory);
+  Result two = test::uint64_result("x", {1, 2});
+  two.blocks.push_back(test::uint64_block("x", {3}));
+  server->on("SELECT x", {.result = two});
+  {
+    Cursor cursor = c.query("SELECT x");
+    EXPECT_EQ(pool->stats().in_use, 1u);
+    std::uint64_t sum = 0;
+    std::size_t blocks = 0;
+    while (std::optional<Block> block = cursor.next()) {
+      ++blocks;
+      for (std::size_t i = 0; i < block->rows(); ++i) sum += block->column_as<ColumnUInt64>(0).at(i);
+    }
+    EXPECT_EQ(blocks, 2u);
+    EXPECT_EQ(sum, 6u);
+    EXPECT_TRUE(cursor.done());
+    EXPECT_EQ(pool->stats().in_use, 0u);
+    EXPECT_FALSE(cursor.next().has_value());
+  }
+  {
+    Cursor early = c.query("SELECT x");
+    ASSERT_TRUE(early.next().has_value());
+    Cursor moved = std::move(early);
+    EXPECT_EQ(pool->stats().in_use, 1u);
+    moved = Cursor();  // moving onto it ends the query and its lease
+    EXPECT_EQ(pool->stats().in_use, 0u);
+  }
+  server->on("SELECT boom", {.error = Error(ErrorKind::network, "connection reset by peer")});
+  EXPECT_THROW(c.query("SELECT boom"), Error);
+  EXPECT_EQ(pool->stats().in_use, 0u);
+  EXPECT_EQ(pool->stats().closed, 1u) << "the broken connection was dropped";
+  const std::string metrics = c.manager().metrics_text();
+  EXPECT_NE(metrics.find("chconn_queries_total{strategy=\"pooled\",outcome=\"success\"} 1"), std::string::npos)
+      << "the cursor read to its end counts; the one ended early does not\n"
+      << metrics;
+  EXPECT_NE(metrics.find("chconn_queries_total{strategy=\"pooled\",outcome=\"network\"} 1"), std::string::npos)
+      << metrics;
+}
+
+// initialize(config, manager_options) gives chconn::client() the manager's retries, over the same
+// factory and pools; bad options change nothing.
+TEST(DefaultFactory, InitializeWithManagerOptionsGivesClientsRetries) {
+  Config config;
+  config.environment = Environment::testing;
+  chconn::initialize(config);
+  const std::shared_ptr<ConnectionManager> plain = default_manager();
+  EXPECT_EQ(plain->options().retry.max_attempts, 1);
+  EXPECT_FALSE(plain->options().circuit_breaker);
+  EXPECT_EQ(default_manager(), plain) << "one default manager until initialize() replaces it";
+
+  ManagerOptions bad;
+  bad.health_check_concurrency = 0;
+  EXPECT_THROW(chconn::initialize(config, bad), Error);
+  EXPECT_EQ(default_manager(), plain) << "bad options change nothing";
+
+  ManagerOptions retrying;
+  retrying.retry.max_attempts = 3;
+  retrying.retry.base_delay = std::chrono::milliseconds(1);
+  retrying.retry.max_delay = std::chrono::milliseconds(1);
+  chconn::initialize(config, retrying);
+  ASSERT_NE(default_manager(), plain);
+  EXPECT_EQ(default_manager()->factory().get(), &default_factory());
+  auto mock = std::dynamic_pointer_cast<MockStrategy>(default_factory().get("mock"));
+  ASSERT_NE(mock, nullptr);
+  mock->server().on("SELECT 7", {.result = test::uint64_result("v", {7})});
+  mock->server().fail_call(1, Error(ErrorKind::network, "connection reset by peer"));
+  EXPECT_EQ(test::first_uint64(chconn::client().execute("SELECT 7"), "v"), 7u) << "retried once";
+  EXPECT_EQ(mock->server().calls().size(), 2u);
+  chconn::initialize(config, ManagerOptions::plain());  // leave the process-wide state as it was
 }
 
 }  // namespace
