@@ -1,0 +1,147 @@
+// ConnectionManager::metrics_text(): pool gauges, the acquire-wait histogram, query counters,
+// breaker states, retries and per-host figures in the Prometheus text format 0.0.4.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "manager/manager_impl.h"
+#include "manager/metrics_text.h"
+
+namespace chconn {
+
+std::string ConnectionManager::Impl::metrics() const {
+  detail::MetricsWriter w;
+  struct Row {
+    std::string name;
+    StrategyStats stats;
+    std::shared_ptr<ConnectionStrategy> strategy;
+    ManagerStrategyState* state;
+  };
+  std::vector<Row> rows;
+  for (const std::string& name : factory->names()) {
+    std::shared_ptr<ConnectionStrategy> s = factory->find(name);
+    if (!s) continue;
+    rows.push_back(Row{name, s->stats(), s, find_state(s->name())});
+  }
+
+  const auto gauge = [&](std::string_view metric, std::string_view help, auto value_of) {
+    w.header(metric, help, "gauge");
+    for (const Row& r : rows) w.sample(metric, {{"strategy", r.name}}, static_cast<double>(value_of(r.stats)));
+  };
+  gauge("chconn_pool_open_connections", "Connections open (idle + in use).",
+        [](const StrategyStats& s) { return s.open; });
+  gauge("chconn_pool_idle_connections", "Connections idle in a pool.", [](const StrategyStats& s) { return s.idle; });
+  gauge("chconn_pool_in_use_connections", "Connections lent out in leases.",
+        [](const StrategyStats& s) { return s.in_use; });
+  gauge("chconn_pool_connecting", "Connections being opened.", [](const StrategyStats& s) { return s.connecting; });
+  gauge("chconn_pool_waiting_callers", "Callers queued for a connection.",
+        [](const StrategyStats& s) { return s.waiting; });
+
+  w.header("chconn_pool_connections_created_total", "Connections opened.", "counter");
+  for (const Row& r : rows)
+    w.sample("chconn_pool_connections_created_total", {{"strategy", r.name}}, static_cast<double>(r.stats.created));
+  w.header("chconn_pool_connect_failures_total", "Attempts to open a connection that failed.", "counter");
+  for (const Row& r : rows) {
+    w.sample("chconn_pool_connect_failures_total", {{"strategy", r.name}},
+             static_cast<double>(r.stats.connect_failures));
+  }
+
+  w.header("chconn_acquire_wait_seconds", "Time spent acquiring a connection through the manager.", "histogram");
+  for (const Row& r : rows) {
+    if (r.state == nullptr) continue;
+    for (std::size_t i = 0; i < options.acquire_wait_buckets.size(); ++i) {
+      w.sample("chconn_acquire_wait_seconds_bucket",
+               {{"strategy", r.name}, {"le", detail::format_number(options.acquire_wait_buckets[i])}},
+               static_cast<double>(r.state->wait_buckets[i].load(std::memory_order_relaxed)));
+    }
+    const auto count = static_cast<double>(r.state->wait_count.load(std::memory_order_relaxed));
+    w.sample("chconn_acquire_wait_seconds_bucket", {{"strategy", r.name}, {"le", "+Inf"}}, count);
+    w.sample("chconn_acquire_wait_seconds_sum", {{"strategy", r.name}},
+             static_cast<double>(r.state->wait_sum_ns.load(std::memory_order_relaxed)) / 1e9);
+    w.sample("chconn_acquire_wait_seconds_count", {{"strategy", r.name}}, count);
+  }
+
+  w.header("chconn_queries_total", "Statements run through the manager, by final outcome (success or error kind).",
+           "counter");
+  for (const Row& r : rows) {
+    if (r.state == nullptr) continue;
+    const auto successes = static_cast<double>(r.state->successes.load(std::memory_order_relaxed));
+    if (successes > 0) w.sample("chconn_queries_total", {{"strategy", r.name}, {"outcome", "success"}}, successes);
+    std::lock_guard lock(r.state->mutex);
+    for (const auto& [outcome, n] : r.state->outcomes)
+      w.sample("chconn_queries_total", {{"strategy", r.name}, {"outcome", outcome}}, static_cast<double>(n));
+  }
+
+  w.header("chconn_retries_total", "Attempts after the first, by strategy.", "counter");
+  for (const Row& r : rows) {
+    w.sample("chconn_retries_total", {{"strategy", r.name}},
+             r.state ? static_cast<double>(r.state->retries.load(std::memory_order_relaxed)) : 0.0);
+  }
+  const RetryBudgetMetrics bm = budget.metrics();
+  w.header("chconn_retry_budget_rejections_total", "Retries refused by the retry budget.", "counter");
+  w.sample("chconn_retry_budget_rejections_total", {}, static_cast<double>(bm.retries_rejected));
+
+  constexpr CircuitState k_states[] = {CircuitState::closed, CircuitState::open, CircuitState::half_open};
+  w.header("chconn_circuit_breaker_state", "The manager's breaker of each strategy (1 for its current state).",
+           "gauge");
+  for (const Row& r : rows) {
+    const CircuitState now = r.state ? r.state->breaker.state() : CircuitState::closed;
+    for (CircuitState s : k_states) {
+      w.sample("chconn_circuit_breaker_state", {{"strategy", r.name}, {"state", std::string(to_string(s))}},
+               s == now ? 1.0 : 0.0);
+    }
+  }
+  w.header("chconn_circuit_breaker_failures_total", "Host failures seen by the manager's breaker of each strategy.",
+           "counter");
+  for (const Row& r : rows) {
+    w.sample("chconn_circuit_breaker_failures_total", {{"strategy", r.name}},
+             r.state ? static_cast<double>(r.state->failures.load(std::memory_order_relaxed)) : 0.0);
+  }
+
+  // Failover hosts.
+  std::vector<std::pair<std::string, std::vector<HostStats>>> failovers;
+  for (const Row& r : rows) {
+    if (r.strategy) {
+      if (std::vector<HostStats> hosts = r.strategy->host_stats(); !hosts.empty()) {
+        failovers.emplace_back(r.name, std::move(hosts));
+      }
+    }
+  }
+  if (!failovers.empty()) {
+    w.header("chconn_host_circuit_breaker_state", "Each failover host's breaker (1 for its current state).", "gauge");
+    for (const auto& [name, hosts] : failovers) {
+      for (const auto& h : hosts) {
+        for (CircuitState s : k_states) {
+          w.sample("chconn_host_circuit_breaker_state",
+                   {{"strategy", name}, {"host", h.address}, {"state", std::string(to_string(s))}},
+                   s == h.breaker ? 1.0 : 0.0);
+        }
+      }
+    }
+    w.header("chconn_host_errors", "Each failover host's decayed error count.", "gauge");
+    for (const auto& [name, hosts] : failovers) {
+      for (const auto& h : hosts)
+        w.sample("chconn_host_errors", {{"strategy", name}, {"host", h.address}}, static_cast<double>(h.errors));
+    }
+    w.header("chconn_host_failures_total", "Host failures recorded for each failover host.", "counter");
+    for (const auto& [name, hosts] : failovers) {
+      for (const auto& h : hosts) {
+        w.sample("chconn_host_failures_total", {{"strategy", name}, {"host", h.address}},
+                 static_cast<double>(h.failures));
+      }
+    }
+    w.header("chconn_host_pool_in_use_connections", "Connections lent out per failover host.", "gauge");
+    for (const auto& [name, hosts] : failovers) {
+      for (const auto& h : hosts) {
+        w.sample("chconn_host_pool_in_use_connections", {{"strategy", name}, {"host", h.address}},
+                 static_cast<double>(h.pool.in_use));
+      }
+    }
+  }
+
+  w.header("chconn_health_checks_total", "Health checks run.", "counter");
+  w.sample("chconn_health_checks_total", {}, static_cast<double>(checks_run.load(std::memory_order_relaxed)));
+  return w.take();
+}
+
+}  // namespace chconn
