@@ -29,21 +29,12 @@ constexpr std::string_view k_dsn_format =
 constexpr std::uint64_t k_max_pool_size = 100'000;
 constexpr std::int64_t k_max_duration_ms = 365LL * 24 * 3600 * 1000;
 constexpr std::size_t k_max_strategy_name = 64;
-// Failover tuning (Config::failover). The limits the resilience layer enforces when a
-// FailoverStrategy is built (CircuitBreakerOptions, ErrorDecayOptions; see
-// src/resilience/circuit_breaker.cpp and error_decay.cpp) are repeated here, because the core layer
-// cannot include them, so that a DSN or validate() rejects a value early and names it.
-// k_max_failover_count only catches typos in counts the breaker would take.
+// Failover tuning (Config::failover) is checked by the resilience options' own validate()
+// (chconn/core/resilience_options.h). k_max_failover_count only catches typos in DSN counts.
 constexpr std::uint64_t k_max_failover_count = 1'000'000;
 // Hosts (and DNS servers) a Config may name. Every host costs a strategy state, and every failed
 // host a line in the failover error; a DSN of 20,000 hosts took 15.8 GB before it was bounded.
 constexpr std::size_t k_max_hosts = 1000;
-// CircuitBreakerOptions::max_open_duration's default, which failover_options() keeps: the breaker
-// rejects an open_duration above it.
-constexpr std::chrono::milliseconds k_max_breaker_open = std::chrono::minutes(2);
-// The breaker's time-based window: 1 s .. 1 h in one-second buckets.
-constexpr std::chrono::milliseconds k_min_breaker_window = std::chrono::seconds(1);
-constexpr std::chrono::milliseconds k_max_breaker_window = std::chrono::hours(1);
 
 [[noreturn]] void fail(std::string message) { throw Error(ErrorKind::config, std::move(message)); }
 
@@ -233,40 +224,23 @@ std::chrono::milliseconds parse_positive_duration(std::string_view v, std::strin
   return d;
 }
 
-// --- Failover tuning: one predicate per rule, shared by the DSN parameters and validate(). ---
+// --- Failover tuning: a DSN value is set, then checked by the options' own validate(), whose
+// message (the rule) follows the key and the value. ---
 
-// Written so that NaN fails too.
-bool is_failure_rate(double percent) noexcept { return percent > 0.0 && percent <= 100.0; }
-bool is_breaker_open(std::chrono::milliseconds d) noexcept {
-  return d > std::chrono::milliseconds::zero() && d <= k_max_breaker_open;
-}
-bool is_breaker_window(std::chrono::milliseconds d) noexcept {
-  return d >= k_min_breaker_window && d <= k_max_breaker_window && d.count() % 1000 == 0;
-}
-
-double parse_failure_rate(std::string_view v, std::string_view what) {
+double parse_double(std::string_view v, std::string_view what) {
   double d = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
-  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !is_failure_rate(d)) {
-    bad_value(v, what, "use a percentage greater than 0 and at most 100, e.g. 50");
-  }
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) bad_value(v, what, "use a number, e.g. 50");
   return d;
 }
 
-std::chrono::milliseconds parse_breaker_open(std::string_view v, std::string_view what) {
-  const auto d = parse_positive_duration(v, what);
-  if (!is_breaker_open(d)) {
-    bad_value(v, what, "use at most 2m, the breaker's longest wait (repeated trips grow the wait up to it)");
+template <class Options>
+void check_tuning(const Options& options, std::string_view v, std::string_view what) {
+  try {
+    validate(options, std::is_same_v<Options, CircuitBreakerOptions> ? "breaker." : "decay.");
+  } catch (const Error& e) {
+    bad_value(v, what, e.message());
   }
-  return d;
-}
-
-std::chrono::milliseconds parse_breaker_window(std::string_view v, std::string_view what) {
-  const auto d = parse_duration(v, what);
-  if (!is_breaker_window(d)) {
-    bad_value(v, what, "use whole seconds from 1s to 1h (the window counts calls in one-second buckets), e.g. 60s");
-  }
-  return d;
 }
 
 // Text for messages and values that must not carry control characters (names, paths).
@@ -535,23 +509,29 @@ constexpr std::array k_params{
               }},
     ParamSpec{"error_half_life", "error_half_life",
               [](Config& c, std::string_view v, std::string_view w) {
-                c.failover.error_half_life = parse_positive_duration(v, w);
+                c.failover.decay.half_life = parse_positive_duration(v, w);
+                check_tuning(c.failover.decay, v, w);
               }},
     ParamSpec{"breaker_min_calls", "breaker_min_calls",
               [](Config& c, std::string_view v, std::string_view w) {
-                c.failover.breaker_minimum_calls =
+                c.failover.breaker.minimum_calls =
                     static_cast<std::uint32_t>(parse_whole(v, w, 1, k_max_failover_count));
+                check_tuning(c.failover.breaker, v, w);
               }},
     ParamSpec{"breaker_failure_rate", "breaker_failure_rate",
               [](Config& c, std::string_view v, std::string_view w) {
-                c.failover.breaker_failure_rate = parse_failure_rate(v, w);
+                c.failover.breaker.failure_rate_threshold = parse_double(v, w);
+                check_tuning(c.failover.breaker, v, w);
               }},
-    ParamSpec{
-        "breaker_open", "breaker_open",
-        [](Config& c, std::string_view v, std::string_view w) { c.failover.breaker_open = parse_breaker_open(v, w); }},
+    ParamSpec{"breaker_open", "breaker_open",
+              [](Config& c, std::string_view v, std::string_view w) {
+                c.failover.breaker.open_duration = parse_positive_duration(v, w);
+                check_tuning(c.failover.breaker, v, w);
+              }},
     ParamSpec{"breaker_window", "breaker_window",
               [](Config& c, std::string_view v, std::string_view w) {
-                c.failover.breaker_window = parse_breaker_window(v, w);
+                c.failover.breaker.window_duration = parse_duration(v, w);
+                check_tuning(c.failover.breaker, v, w);
               }},
     ParamSpec{"client_name", "client_name",
               [](Config& c, std::string_view v, std::string_view w) { c.client_name = parse_text(v, w); }},
@@ -1049,20 +1029,12 @@ void Config::validate() const {
     invalid("strategy " + quote(strategy) + " is not a strategy name (lower-case letters, digits, '_' and '-')");
   }
 
-  // What FailoverStrategy's breakers and error decay would reject (see k_max_breaker_open).
-  positive(failover.error_half_life, "failover.error_half_life");
-  if (failover.breaker_minimum_calls < 1) invalid("failover.breaker_minimum_calls is 0; it must be at least 1");
-  if (!is_failure_rate(failover.breaker_failure_rate)) {
-    invalid("failover.breaker_failure_rate is " + format_double(failover.breaker_failure_rate) +
-            "; it must be a percentage greater than 0 and at most 100");
-  }
-  if (!is_breaker_open(failover.breaker_open)) {
-    invalid("failover.breaker_open is " + std::to_string(failover.breaker_open.count()) +
-            "ms; it must be greater than zero and at most 2 min (the breaker's max_open_duration)");
-  }
-  if (!is_breaker_window(failover.breaker_window)) {
-    invalid("failover.breaker_window is " + std::to_string(failover.breaker_window.count()) +
-            "ms; it must be whole seconds from 1 s to 1 h");
+  // What FailoverStrategy's breakers and error decay would reject, by their own rules.
+  try {
+    chconn::validate(failover.decay, "failover.decay.");
+    chconn::validate(failover.breaker, "failover.breaker.");
+  } catch (const Error& e) {
+    invalid(e.message());
   }
   for (const auto& l : k_limits) {
     const std::uint64_t value = limits.*l.field;
@@ -1134,13 +1106,15 @@ std::string Config::to_dsn(bool redact) const {
     add("pool_keep_session", pool.keep_session_state ? "true" : "false");
   if (failover.max_ignored_errors != defaults.failover.max_ignored_errors)
     add("max_ignored_errors", std::to_string(failover.max_ignored_errors));
-  add_duration("error_half_life", failover.error_half_life, defaults.failover.error_half_life);
-  if (failover.breaker_minimum_calls != defaults.failover.breaker_minimum_calls)
-    add("breaker_min_calls", std::to_string(failover.breaker_minimum_calls));
-  if (failover.breaker_failure_rate != defaults.failover.breaker_failure_rate)
-    add("breaker_failure_rate", format_double(failover.breaker_failure_rate));
-  add_duration("breaker_open", failover.breaker_open, defaults.failover.breaker_open);
-  add_duration("breaker_window", failover.breaker_window, defaults.failover.breaker_window);
+  // In milliseconds, the DSN's unit: a finer duration set in code is written rounded down.
+  const auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d); };
+  add_duration("error_half_life", ms(failover.decay.half_life), ms(defaults.failover.decay.half_life));
+  if (failover.breaker.minimum_calls != defaults.failover.breaker.minimum_calls)
+    add("breaker_min_calls", std::to_string(failover.breaker.minimum_calls));
+  if (failover.breaker.failure_rate_threshold != defaults.failover.breaker.failure_rate_threshold)
+    add("breaker_failure_rate", format_double(failover.breaker.failure_rate_threshold));
+  add_duration("breaker_open", ms(failover.breaker.open_duration), ms(defaults.failover.breaker.open_duration));
+  add_duration("breaker_window", ms(failover.breaker.window_duration), ms(defaults.failover.breaker.window_duration));
   if (client_name != defaults.client_name) add("client_name", client_name);
   for (const auto& l : k_limits) {
     if (limits.*l.field != defaults.limits.*l.field) add(std::string(l.name), std::to_string(limits.*l.field));

@@ -67,26 +67,6 @@ std::string breaker_label(const std::string& name) {
   return name.empty() ? std::string("circuit breaker") : "circuit breaker '" + name + "'";
 }
 
-void validate(const CircuitBreakerOptions& o) {
-  auto fail = [&](const std::string& what) { throw Error(ErrorKind::config, breaker_label(o.name) + ": " + what); };
-  auto percent_ok = [](double p) { return p > 0.0 && p <= 100.0; };
-  if (!percent_ok(o.failure_rate_threshold)) fail("failure_rate_threshold must be in (0, 100]");
-  if (!percent_ok(o.slow_call_rate_threshold)) fail("slow_call_rate_threshold must be in (0, 100]");
-  if (o.window_size < 1 || o.window_size > 1'000'000) fail("window_size must be in 1 .. 1000000 calls");
-  if (o.window_duration < 1s || o.window_duration > 1h) fail("window_duration must be in 1 s .. 1 h");
-  if (o.minimum_calls < 1) fail("minimum_calls must be at least 1");
-  if (o.slow_call_duration <= Clock::duration::zero()) fail("slow_call_duration must be positive");
-  if (o.open_duration <= Clock::duration::zero()) fail("open_duration must be positive");
-  if (o.max_open_duration < o.open_duration) fail("max_open_duration must be at least open_duration");
-  if (o.max_open_duration > 24h) fail("max_open_duration must be at most 24 h");
-  if (!(o.open_duration_multiplier >= 1.0) || o.open_duration_multiplier > 1000.0) {
-    fail("open_duration_multiplier must be in 1 .. 1000");
-  }
-  if (!(o.open_duration_jitter >= 0.0) || o.open_duration_jitter > 1.0) fail("open_duration_jitter must be in 0 .. 1");
-  if (o.half_open_max_calls < 1) fail("half_open_max_calls must be at least 1");
-  if (o.max_half_open_duration <= Clock::duration::zero()) fail("max_half_open_duration must be positive");
-}
-
 // Bit 0 of a count-window slot: failed; bit 1: slow.
 constexpr std::uint8_t k_failed_bit = 1;
 constexpr std::uint8_t k_slow_bit = 2;

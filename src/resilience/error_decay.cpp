@@ -43,9 +43,7 @@ struct ErrorDecay::Impl {
 };
 
 ErrorDecay::ErrorDecay(std::size_t hosts, ErrorDecayOptions options, const Clock& clock) {
-  if (options.half_life <= Clock::duration::zero())
-    throw Error(ErrorKind::config, "error decay: half_life must be positive");
-  if (options.max_error_cap == 0) throw Error(ErrorKind::config, "error decay: max_error_cap must be at least 1");
+  validate(options);
   impl_ = std::make_unique<Impl>(hosts, options, clock);
 }
 

@@ -407,13 +407,7 @@ FailoverOptions failover_options(const Config& config) {
   o.connect_timeout = config.timeouts.connect;
   o.secure = config.secure;
   o.logger = config.logger;
-  const FailoverTuning& t = config.failover;
-  o.max_ignored_errors = t.max_ignored_errors;
-  o.decay.half_life = t.error_half_life;
-  o.breaker.minimum_calls = t.breaker_minimum_calls;
-  o.breaker.failure_rate_threshold = t.breaker_failure_rate;
-  o.breaker.open_duration = t.breaker_open;
-  o.breaker.window_duration = t.breaker_window;
+  static_cast<FailoverTuning&>(o) = config.failover;  // max_ignored_errors, decay, breaker
   return o;
 }
 

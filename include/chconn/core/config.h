@@ -26,6 +26,7 @@
 
 #include "chconn/core/limits.h"
 #include "chconn/core/log.h"
+#include "chconn/core/resilience_options.h"
 #include "chconn/core/settings.h"
 
 namespace chconn {
@@ -124,29 +125,27 @@ struct PoolOptions {
   friend bool operator==(const PoolOptions&, const PoolOptions&) = default;
 };
 
-// Per-host tuning of the failover strategy: its hosts' circuit breakers and decaying error counts.
-// failover_options(config) (chconn/strategy/failover.h) copies these into FailoverOptions; the
-// defaults are those of FailoverOptions, CircuitBreakerOptions and ErrorDecayOptions, so a Config
-// that leaves them alone builds the same strategy as default options do. Other strategies ignore
-// them. In a DSN: max_ignored_errors, error_half_life, breaker_min_calls, breaker_failure_rate,
-// breaker_open, breaker_window (see from_dsn), e.g.
-//   clickhouse://db1,db2?strategy=failover&max_ignored_errors=5&breaker_open=30s&breaker_window=2m
+// Per-host tuning of the failover strategy: its hosts' circuit breakers and decaying error counts,
+// in the resilience layer's own option types (chconn/core/resilience_options.h), so each option has
+// one definition and one set of limits. FailoverOptions (chconn/strategy/failover.h) is a
+// FailoverTuning plus the hosts and the rest, and failover_options(config) takes this one as it
+// is. Other strategies ignore it. In a DSN (see from_dsn):
+//   max_ignored_errors     max_ignored_errors
+//   error_half_life        decay.half_life
+//   breaker_min_calls      breaker.minimum_calls
+//   breaker_failure_rate   breaker.failure_rate_threshold (percent)
+//   breaker_open           breaker.open_duration (at most breaker.max_open_duration, 2 min)
+//   breaker_window         breaker.window_duration (whole seconds, 1 s .. 1 h)
+// e.g. clickhouse://db1,db2?strategy=failover&max_ignored_errors=5&breaker_open=30s&breaker_window=2m
+// The other breaker and decay options are set in code. validate() checks them all.
 struct FailoverTuning {
   // The first errors of a host that do not count when ordering hosts (ClickHouse's
   // distributed_replica_max_ignored_errors). 0: every error counts.
   std::uint64_t max_ignored_errors = 0;
-  // A host's error count halves once per this (ClickHouse's distributed_replica_error_half_life).
-  // Greater than zero.
-  std::chrono::milliseconds error_half_life = std::chrono::seconds(60);
-  // A host's breaker judges its failure rate only once its window holds this many calls (>= 1).
-  std::uint32_t breaker_minimum_calls = 10;
-  // Percentage of failed calls in the window that opens a host's breaker (0 < x <= 100).
-  double breaker_failure_rate = 50.0;
-  // How long an opened breaker refuses calls before letting probes through (greater than zero, at
-  // most 2 min: the breaker's max_open_duration, up to which the wait grows on repeated trips).
-  std::chrono::milliseconds breaker_open = std::chrono::seconds(10);
-  // How far back a breaker's time-based window counts calls: whole seconds from 1 s to 1 h.
-  std::chrono::milliseconds breaker_window = std::chrono::seconds(60);
+  // Each host's decaying error count (ClickHouse's distributed_replica_error_half_life and _cap).
+  ErrorDecayOptions decay{};
+  // Each host's breaker; `name` is replaced by the host's address.
+  CircuitBreakerOptions breaker{};
 
   friend bool operator==(const FailoverTuning&, const FailoverTuning&) = default;
 };

@@ -67,6 +67,7 @@
 
 #include "chconn/core/clock.h"
 #include "chconn/core/error.h"
+#include "chconn/core/resilience_options.h"
 
 namespace chconn {
 
@@ -75,53 +76,7 @@ enum class CircuitState : std::uint8_t { closed, open, half_open };
 // "closed", "open", "half_open".
 std::string_view to_string(CircuitState state) noexcept;
 
-enum class WindowType : std::uint8_t {
-  count_based,  // the last window_size recorded calls
-  time_based,   // the calls recorded in the last window_duration, in one-second buckets
-};
-
-struct CircuitBreakerOptions {
-  // Names the breaker in errors and logs, e.g. "db1:9000".
-  std::string name{};
-
-  // Time-based by default: a client of an analytical database may make a few calls a minute, and
-  // a count-based window would then keep a failure from an hour ago.
-  WindowType window_type = WindowType::time_based;
-  // Count-based window: how many recent calls are kept (1 .. 1'000'000).
-  std::uint32_t window_size = 100;
-  // Time-based window: how far back calls count (1 s .. 1 h, whole seconds).
-  Clock::duration window_duration = std::chrono::seconds(60);
-  // The rate is only evaluated once the window holds this many calls (for a count-based window,
-  // at most window_size). Small enough to react to a dead host within seconds, large enough that
-  // one or two failures of a lightly used client do not open it.
-  std::uint32_t minimum_calls = 10;
-  // Percentage of failed calls in the window (0 < x <= 100) that opens the breaker.
-  double failure_rate_threshold = 50.0;
-
-  // Slow calls. Off by default: analytical queries are legitimately slow.
-  bool slow_call_enabled = false;
-  Clock::duration slow_call_duration = std::chrono::seconds(30);
-  double slow_call_rate_threshold = 80.0;  // percent, 0 < x <= 100
-
-  // How long the breaker stays open before permitting probes. Ten seconds is about a server
-  // restart; a dead server gets longer waits through the multiplier below.
-  Clock::duration open_duration = std::chrono::seconds(10);
-  // Each trip in a row (open -> half_open -> open) multiplies the wait, up to max_open_duration.
-  // 1.0 disables growth. The wait goes back to open_duration when the breaker closes.
-  double open_duration_multiplier = 2.0;
-  Clock::duration max_open_duration = std::chrono::minutes(2);
-  // Up to this fraction of the wait is added at random (0 .. 1), to spread the probes of many
-  // clients that tripped together. The wait is never shorter than computed above.
-  double open_duration_jitter = 0.1;
-  // Seed for the jitter; 0 picks a random seed.
-  std::uint64_t random_seed = 0;
-
-  // Probe calls permitted in half-open; all must succeed to close. Three: enough to not close on
-  // a single lucky call, few enough not to load a server that is still recovering.
-  std::uint32_t half_open_max_calls = 3;
-  // Longest time in half-open; see the header comment. Must exceed a typical probe call.
-  Clock::duration max_half_open_duration = std::chrono::seconds(60);
-};
+// CircuitBreakerOptions and WindowType: chconn/core/resilience_options.h.
 
 struct CircuitBreakerMetrics {
   CircuitState state = CircuitState::closed;

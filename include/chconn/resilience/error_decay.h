@@ -35,15 +35,9 @@
 #include <vector>
 
 #include "chconn/core/clock.h"
+#include "chconn/core/resilience_options.h"
 
 namespace chconn {
-
-struct ErrorDecayOptions {
-  // Counts halve once per half_life (ClickHouse's distributed_replica_error_half_life, 60 s).
-  Clock::duration half_life = std::chrono::seconds(60);
-  // No count goes above this (ClickHouse's distributed_replica_error_cap, 1000).
-  std::uint64_t max_error_cap = 1000;
-};
 
 class ErrorDecay {
  public:

@@ -77,7 +77,9 @@ struct FailoverHost {
   std::int64_t priority = 0;
 };
 
-struct FailoverOptions {
+// The Config's per-host tuning (FailoverTuning, chconn/core/config.h: max_ignored_errors, decay,
+// breaker, each host's breaker named after its address) plus the rest.
+struct FailoverOptions : FailoverTuning {
   std::string name = "failover";
   std::vector<FailoverHost> hosts{};
   LoadBalancing load_balancing = LoadBalancing::random;
@@ -86,11 +88,6 @@ struct FailoverOptions {
   std::size_t max_tries = 0;
   // Upper bound on one try (a connect, or a wait for the host's pool), whatever the caller's deadline.
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
-  // Each host's breaker; `name` is replaced by the host's address.
-  CircuitBreakerOptions breaker{};
-  ErrorDecayOptions decay{};
-  // The first errors of a host that do not count when ordering (distributed_replica_max_ignored_errors).
-  std::uint64_t max_ignored_errors = 0;
   // Port defaults of the hosts (port 0): 9440 when true, 9000 otherwise.
   bool secure = false;
   // null: steady_clock(). Must outlive the strategy and its leases.
@@ -101,9 +98,8 @@ struct FailoverOptions {
 };
 
 // Options from a Config: its hosts (priority 0), load_balancing, connect timeout, secure (for port
-// defaults) and logger, name "failover", and from Config::failover: max_ignored_errors,
-// decay.half_life (error_half_life), breaker.minimum_calls, breaker.failure_rate_threshold,
-// breaker.open_duration and breaker.window_duration. Everything else keeps its default here.
+// defaults) and logger, name "failover", and Config::failover as it is. Everything else keeps its
+// default here.
 FailoverOptions failover_options(const Config& config);
 
 // Makes the strategy of one host (`index` is its position in FailoverOptions::hosts).

@@ -286,11 +286,11 @@ TEST(ConfigDsn, ParsesGoodDsns) {
          c.hosts = {{"a", 0}, {"b", 0}};
          c.strategy = "failover";
          c.failover.max_ignored_errors = 5;
-         c.failover.error_half_life = 30s;
-         c.failover.breaker_minimum_calls = 20;
-         c.failover.breaker_failure_rate = 75.5;
-         c.failover.breaker_open = 90s;
-         c.failover.breaker_window = 120s;
+         c.failover.decay.half_life = 30s;
+         c.failover.breaker.minimum_calls = 20;
+         c.failover.breaker.failure_rate_threshold = 75.5;
+         c.failover.breaker.open_duration = 90s;
+         c.failover.breaker.window_duration = 120s;
        }},
       // The failover tuning at the low ends of its ranges (a bare number is seconds).
       {"clickhouse://h?max_ignored_errors=0&error_half_life=1ms&breaker_min_calls=1&breaker_failure_rate=0.001"
@@ -298,11 +298,11 @@ TEST(ConfigDsn, ParsesGoodDsns) {
        [](Config& c) {
          c.hosts = {{"h", 0}};
          c.failover.max_ignored_errors = 0;
-         c.failover.error_half_life = 1ms;
-         c.failover.breaker_minimum_calls = 1;
-         c.failover.breaker_failure_rate = 0.001;
-         c.failover.breaker_open = 1ms;
-         c.failover.breaker_window = 1s;
+         c.failover.decay.half_life = 1ms;
+         c.failover.breaker.minimum_calls = 1;
+         c.failover.breaker.failure_rate_threshold = 0.001;
+         c.failover.breaker.open_duration = 1ms;
+         c.failover.breaker.window_duration = 1s;
        }},
       // ... and at the high ends.
       {"clickhouse://h?max_ignored_errors=1000000&error_half_life=8760h&breaker_min_calls=1000000"
@@ -310,18 +310,18 @@ TEST(ConfigDsn, ParsesGoodDsns) {
        [](Config& c) {
          c.hosts = {{"h", 0}};
          c.failover.max_ignored_errors = 1'000'000;
-         c.failover.error_half_life = 8760h;
-         c.failover.breaker_minimum_calls = 1'000'000;
-         c.failover.breaker_failure_rate = 100.0;
-         c.failover.breaker_open = 2min;
-         c.failover.breaker_window = 1h;
+         c.failover.decay.half_life = 8760h;
+         c.failover.breaker.minimum_calls = 1'000'000;
+         c.failover.breaker.failure_rate_threshold = 100.0;
+         c.failover.breaker.open_duration = 2min;
+         c.failover.breaker.window_duration = 1h;
        }},
       {"clickhouse://h?breaker_failure_rate=1e1&breaker_window=3600000ms&breaker_open=120000ms",
        [](Config& c) {
          c.hosts = {{"h", 0}};
-         c.failover.breaker_failure_rate = 10.0;
-         c.failover.breaker_window = 1h;
-         c.failover.breaker_open = 2min;
+         c.failover.breaker.failure_rate_threshold = 10.0;
+         c.failover.breaker.window_duration = 1h;
+         c.failover.breaker.open_duration = 2min;
        }},
       // Decode limits, each a whole number of its own name (Config::limits), at both ends of a range.
       {"clickhouse://h?max_block_bytes=1&max_block_columns=16777216&max_exception_message_bytes=100"
@@ -462,9 +462,9 @@ TEST(ConfigDsn, RejectsBadDsns) {
       {base + "?breaker_min_calls=ten", {"'ten'", "'breaker_min_calls'"}, {}},
       {base + "?breaker_min_calls=1000001", {"'1000001'", "'breaker_min_calls'", "1 to 1000000"}, {}},
       {base + "?breaker_min_calls=4294967297", {"'4294967297'", "'breaker_min_calls'"}, {}},
-      {base + "?breaker_failure_rate=0", {"'0'", "'breaker_failure_rate'", "greater than 0 and at most 100"}, {}},
+      {base + "?breaker_failure_rate=0", {"'0'", "'breaker_failure_rate'", "(0, 100]"}, {}},
       {base + "?breaker_failure_rate=-10", {"'-10'", "'breaker_failure_rate'"}, {}},
-      {base + "?breaker_failure_rate=100.5", {"'100.5'", "'breaker_failure_rate'", "at most 100"}, {}},
+      {base + "?breaker_failure_rate=100.5", {"'100.5'", "'breaker_failure_rate'", "(0, 100]"}, {}},
       {base + "?breaker_failure_rate=nan", {"'nan'", "'breaker_failure_rate'"}, {}},
       {base + "?breaker_failure_rate=inf", {"'inf'", "'breaker_failure_rate'"}, {}},
       {base + "?breaker_failure_rate=fifty", {"'fifty'", "'breaker_failure_rate'"}, {}},
@@ -472,14 +472,14 @@ TEST(ConfigDsn, RejectsBadDsns) {
       {base + "?breaker_failure_rate=1e-400", {"'1e-400'", "'breaker_failure_rate'"}, {}},
       {base + "?breaker_open=0", {"'0'", "'breaker_open'", "greater than zero"}, {}},
       {base + "?breaker_open=-1s", {"'-1s'", "breaker_open", "negative"}, {}},
-      {base + "?breaker_open=3m", {"'3m'", "'breaker_open'", "at most 2m"}, {}},
-      {base + "?breaker_open=120001ms", {"'120001ms'", "'breaker_open'", "at most 2m"}, {}},
+      {base + "?breaker_open=3m", {"'3m'", "'breaker_open'", "at most max_open_duration (120000 ms)"}, {}},
+      {base + "?breaker_open=120001ms", {"'120001ms'", "'breaker_open'", "at most max_open_duration (120000 ms)"}, {}},
       {base + "?breaker_open=later", {"'later'", "breaker_open"}, {}},
-      {base + "?breaker_window=0", {"'0'", "'breaker_window'", "1s to 1h"}, {}},
+      {base + "?breaker_window=0", {"'0'", "'breaker_window'", "1 s .. 1 h"}, {}},
       {base + "?breaker_window=500ms", {"'500ms'", "'breaker_window'", "whole seconds"}, {}},
       {base + "?breaker_window=1500ms", {"'1500ms'", "'breaker_window'", "whole seconds"}, {}},
       {base + "?breaker_window=2.5", {"'2.5'", "'breaker_window'", "whole seconds"}, {}},
-      {base + "?breaker_window=61m", {"'61m'", "'breaker_window'", "1s to 1h"}, {}},
+      {base + "?breaker_window=61m", {"'61m'", "'breaker_window'", "1 s .. 1 h"}, {}},
       {base + "?breaker_window=-1m", {"'-1m'", "breaker_window", "negative"}, {}},
       {base + "?breaker_window=wide", {"'wide'", "breaker_window"}, {}},
       {base + "?breaker_open=1s&breaker_open=2s", {"'breaker_open'", "more than once"}, {}},
@@ -635,31 +635,30 @@ TEST(ConfigDsn, ToDsnWritesFailoverTuningOnlyWhenChanged) {
   // Each one alone: the others stay at their defaults and are left out.
   EXPECT_EQ(with([](Config& x) { x.failover.max_ignored_errors = 3; }).to_dsn(),
             "clickhouse://localhost?max_ignored_errors=3");
-  EXPECT_EQ(with([](Config& x) { x.failover.error_half_life = 90s; }).to_dsn(),
+  EXPECT_EQ(with([](Config& x) { x.failover.decay.half_life = 90s; }).to_dsn(),
             "clickhouse://localhost?error_half_life=90s");
-  EXPECT_EQ(with([](Config& x) { x.failover.breaker_minimum_calls = 5; }).to_dsn(),
+  EXPECT_EQ(with([](Config& x) { x.failover.breaker.minimum_calls = 5; }).to_dsn(),
             "clickhouse://localhost?breaker_min_calls=5");
-  EXPECT_EQ(with([](Config& x) { x.failover.breaker_failure_rate = 33.3; }).to_dsn(),
+  EXPECT_EQ(with([](Config& x) { x.failover.breaker.failure_rate_threshold = 33.3; }).to_dsn(),
             "clickhouse://localhost?breaker_failure_rate=33.3");
-  EXPECT_EQ(with([](Config& x) { x.failover.breaker_open = 1500ms; }).to_dsn(),
+  EXPECT_EQ(with([](Config& x) { x.failover.breaker.open_duration = 1500ms; }).to_dsn(),
             "clickhouse://localhost?breaker_open=1500ms");
-  EXPECT_EQ(with([](Config& x) { x.failover.breaker_window = 5min; }).to_dsn(),
+  EXPECT_EQ(with([](Config& x) { x.failover.breaker.window_duration = 5min; }).to_dsn(),
             "clickhouse://localhost?breaker_window=5m");
   // Set back to the default value: not written.
   EXPECT_EQ(with([](Config& x) {
-              x.failover.breaker_open = 10s;
+              x.failover.breaker.open_duration = 10s;
               x.failover.max_ignored_errors = 0;
             }).to_dsn(),
             "clickhouse://localhost");
   // All together, after the pool parameters and before client_name and the settings.
   const Config c = with([](Config& x) {
     x.pool.leak_threshold = 0ms;
-    x.failover = {.max_ignored_errors = 3,
-                  .error_half_life = 90s,
-                  .breaker_minimum_calls = 5,
-                  .breaker_failure_rate = 33.3,
-                  .breaker_open = 1500ms,
-                  .breaker_window = 5min};
+    x.failover = {
+        .max_ignored_errors = 3,
+        .decay = {.half_life = 90s},
+        .breaker = {
+            .window_duration = 5min, .minimum_calls = 5, .failure_rate_threshold = 33.3, .open_duration = 1500ms}};
     x.client_name = "app";
     x.settings = {{"max_threads", "4"}};
   });
@@ -760,11 +759,11 @@ TEST(ConfigDsn, RoundTripsThroughToDsn) {
     c.pool.validate_after_idle = 0ms;
     c.pool.leak_threshold = 0ms;
     c.failover.max_ignored_errors = 1'000'000;
-    c.failover.error_half_life = 1ms;
-    c.failover.breaker_minimum_calls = 1;
-    c.failover.breaker_failure_rate = 100.0 / 3;  // needs a precise round trip
-    c.failover.breaker_open = 2min;
-    c.failover.breaker_window = 3599s;
+    c.failover.decay.half_life = 1ms;
+    c.failover.breaker.minimum_calls = 1;
+    c.failover.breaker.failure_rate_threshold = 100.0 / 3;  // needs a precise round trip
+    c.failover.breaker.open_duration = 2min;
+    c.failover.breaker.window_duration = 3599s;
     c.limits = {.max_string_bytes = 1,
                 .max_block_rows = 2,
                 .max_block_columns = 3,
@@ -788,11 +787,11 @@ TEST(ConfigDsn, RoundTripsThroughToDsn) {
     c.pool.leak_threshold = 1ms;
     c.client_name = "x";
     c.failover.max_ignored_errors = 7;
-    c.failover.error_half_life = 8760h;
-    c.failover.breaker_minimum_calls = 1'000'000;
-    c.failover.breaker_failure_rate = 0.1 + 0.2;
-    c.failover.breaker_open = 1ms;
-    c.failover.breaker_window = 1s;
+    c.failover.decay.half_life = 8760h;
+    c.failover.breaker.minimum_calls = 1'000'000;
+    c.failover.breaker.failure_rate_threshold = 0.1 + 0.2;
+    c.failover.breaker.open_duration = 1ms;
+    c.failover.breaker.window_duration = 1s;
   }));
   configs.push_back(with([](Config& c) {
     c.secure = true;
@@ -1014,11 +1013,11 @@ TEST(ConfigEnv, FailoverTuningComesThroughTheDsnVariable) {
                {"CHCONN_LOAD_BALANCING", "in_order"}});
   const Config c = Config::from_env(env.lookup());
   EXPECT_EQ(c.failover, (FailoverTuning{.max_ignored_errors = 2,
-                                        .error_half_life = 2min,
-                                        .breaker_minimum_calls = 4,
-                                        .breaker_failure_rate = 80.0,
-                                        .breaker_open = 45s,
-                                        .breaker_window = 30s}));
+                                        .decay = {.half_life = 2min},
+                                        .breaker = {.window_duration = 30s,
+                                                    .minimum_calls = 4,
+                                                    .failure_rate_threshold = 80.0,
+                                                    .open_duration = 45s}}));
   EXPECT_EQ(c.load_balancing, LoadBalancing::in_order);
   FakeEnv bad(EnvVars{{"CLICKHOUSE_DSN", "clickhouse://app:hunter2@db1?breaker_window=90m"}});
   const std::string message = config_error([&] { (void)Config::from_env(bad.lookup()); });
@@ -1187,16 +1186,16 @@ TEST(ConfigValidate, DefaultsAreValid) {
   // checks what they would reject, not the DSN's bounds on counts.
   EXPECT_NO_THROW(with([](Config& c) {
                     c.failover.max_ignored_errors = ~std::uint64_t{0};
-                    c.failover.error_half_life = 1ms;
-                    c.failover.breaker_minimum_calls = ~std::uint32_t{0};
-                    c.failover.breaker_failure_rate = 100.0;
-                    c.failover.breaker_open = 2min;
-                    c.failover.breaker_window = 1h;
+                    c.failover.decay.half_life = 1ms;
+                    c.failover.breaker.minimum_calls = ~std::uint32_t{0};
+                    c.failover.breaker.failure_rate_threshold = 100.0;
+                    c.failover.breaker.open_duration = 2min;
+                    c.failover.breaker.window_duration = 1h;
                   }).validate());
   EXPECT_NO_THROW(with([](Config& c) {
-                    c.failover.breaker_failure_rate = 1e-9;
-                    c.failover.breaker_open = 1ms;
-                    c.failover.breaker_window = 1s;
+                    c.failover.breaker.failure_rate_threshold = 1e-9;
+                    c.failover.breaker.open_duration = 1ms;
+                    c.failover.breaker.window_duration = 1s;
                   }).validate());
 }
 
@@ -1247,17 +1246,23 @@ TEST(ConfigValidate, RejectsUnworkableConfigs) {
       {"client name", [](Config& c) { c.client_name.clear(); }, "client_name"},
       {"strategy", [](Config& c) { c.strategy = "Not A Name"; }, "strategy"},
       {"setting", [](Config& c) { c.settings.set("bad name", "1"); }, "bad name"},
-      {"half life zero", [](Config& c) { c.failover.error_half_life = 0ms; }, "failover.error_half_life"},
-      {"half life negative", [](Config& c) { c.failover.error_half_life = -1s; }, "failover.error_half_life"},
-      {"min calls", [](Config& c) { c.failover.breaker_minimum_calls = 0; }, "failover.breaker_minimum_calls"},
-      {"rate zero", [](Config& c) { c.failover.breaker_failure_rate = 0.0; }, "failover.breaker_failure_rate"},
-      {"rate high", [](Config& c) { c.failover.breaker_failure_rate = 100.01; }, "failover.breaker_failure_rate"},
-      {"rate nan", [](Config& c) { c.failover.breaker_failure_rate = std::nan(""); }, "failover.breaker_failure_rate"},
-      {"open zero", [](Config& c) { c.failover.breaker_open = 0ms; }, "failover.breaker_open"},
-      {"open long", [](Config& c) { c.failover.breaker_open = 2min + 1ms; }, "failover.breaker_open"},
-      {"window short", [](Config& c) { c.failover.breaker_window = 999ms; }, "failover.breaker_window"},
-      {"window long", [](Config& c) { c.failover.breaker_window = 1h + 1s; }, "failover.breaker_window"},
-      {"window fraction", [](Config& c) { c.failover.breaker_window = 1500ms; }, "failover.breaker_window"},
+      {"half life zero", [](Config& c) { c.failover.decay.half_life = 0ms; }, "failover.decay.half_life"},
+      {"half life negative", [](Config& c) { c.failover.decay.half_life = -1s; }, "failover.decay.half_life"},
+      {"min calls", [](Config& c) { c.failover.breaker.minimum_calls = 0; }, "failover.breaker.minimum_calls"},
+      {"rate zero", [](Config& c) { c.failover.breaker.failure_rate_threshold = 0.0; },
+       "failover.breaker.failure_rate_threshold"},
+      {"rate high", [](Config& c) { c.failover.breaker.failure_rate_threshold = 100.01; },
+       "failover.breaker.failure_rate_threshold"},
+      {"rate nan", [](Config& c) { c.failover.breaker.failure_rate_threshold = std::nan(""); },
+       "failover.breaker.failure_rate_threshold"},
+      {"open zero", [](Config& c) { c.failover.breaker.open_duration = 0ms; }, "failover.breaker.open_duration"},
+      {"open long", [](Config& c) { c.failover.breaker.open_duration = 2min + 1ms; }, "failover.breaker.open_duration"},
+      {"window short", [](Config& c) { c.failover.breaker.window_duration = 999ms; },
+       "failover.breaker.window_duration"},
+      {"window long", [](Config& c) { c.failover.breaker.window_duration = 1h + 1s; },
+       "failover.breaker.window_duration"},
+      {"window fraction", [](Config& c) { c.failover.breaker.window_duration = 1500ms; },
+       "failover.breaker.window_duration"},
       {"block bytes zero", [](Config& c) { c.limits.max_block_bytes = 0; }, "limits.max_block_bytes is 0"},
       {"depth huge", [](Config& c) { c.limits.max_type_depth = 5000; }, "limits.max_type_depth"},
       {"frame huge", [](Config& c) { c.limits.max_frame_bytes = 2ull << 30; }, "limits.max_frame_bytes"},

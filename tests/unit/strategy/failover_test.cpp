@@ -695,13 +695,13 @@ TEST(FailoverConfig, TheEdgesTheDsnAcceptsBuildAStrategy) {
   }
   // A Config that skips the DSN is stopped by validate() before the breakers see it.
   Config too_long = Config::from_dsn("clickhouse://a,b");
-  too_long.failover.breaker_open = 3min;
+  too_long.failover.breaker.open_duration = 3min;
   try {
     FailoverStrategy f(too_long);
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::config);
-    EXPECT_NE(std::string(e.what()).find("failover.breaker_open"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("failover.breaker.open_duration"), std::string::npos) << e.what();
   }
 }
 
