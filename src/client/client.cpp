@@ -51,6 +51,11 @@ void Client::insert(std::string_view table, std::span<const Block> blocks, const
   with_lease([&](Connection& c) { c.insert(target, blocks, options); });
 }
 
+void Client::insert(std::string_view table, InsertSource& source, const QueryOptions& options) {
+  const InsertTarget target = parse_insert_target(table);
+  with_lease([&](Connection& c) { c.insert(target, source, options); });
+}
+
 void Client::insert(std::string_view table, const Block& block, const QueryOptions& options) {
   insert(table, std::span<const Block>(&block, 1), options);
 }

@@ -25,9 +25,9 @@ class ObservedConnection final : public Connection {
                 const QueryOptions& options) override {
     return call([&] { return inner_->select(sql, on_block, options); });
   }
-  void insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options) override {
+  void insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options) override {
     call([&] {
-      inner_->insert(target, blocks, options);
+      inner_->insert(target, source, options);
       return 0;
     });
   }

@@ -68,6 +68,8 @@ class Client {
   // Error(usage) before a lease is taken.
   void insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options = {});
   void insert(std::string_view table, const Block& block, const QueryOptions& options = {});
+  // The streaming insert (Connection::insert with an InsertSource, chconn/connection/insert_source.h).
+  void insert(std::string_view table, InsertSource& source, const QueryOptions& options = {});
   void ping();
 
   // A lease for several calls on one connection; ended like any lease.

@@ -59,7 +59,7 @@ class NativeConnection final : public Connection {
   using Connection::execute;
   Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                 const QueryOptions& options = {}) override;
-  void insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options = {}) override;
+  void insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options = {}) override;
   using Connection::insert;
   void ping(Deadline deadline) override;
   void close() noexcept override;

@@ -180,6 +180,9 @@ class ConnectionManager {
   Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                 const ExecuteOptions& options = {});
   void insert(std::string_view table, std::span<const Block> blocks, const ExecuteOptions& options = {});
+  // The streaming insert (Connection::insert with an InsertSource). Retried by the same rules as the
+  // span insert only until the source was first asked for a block: a source is read once.
+  void insert(std::string_view table, InsertSource& source, const ExecuteOptions& options = {});
 
   // Starts the health thread (no-op when running).
   void start();
