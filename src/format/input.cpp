@@ -387,7 +387,7 @@ class IntegerReader final : public ValueReader {
   using ValueReader::ValueReader;
   void text(std::string_view s) override {
     T v{};
-    if (!parse_integer(s, v)) throw BadValue{"is not a " + column_.type()->name() + " (or out of its range)"};
+    if (!parse_integer(s, v)) throw BadValue{"is not a valid " + column_.type()->name() + " (or out of its range)"};
     static_cast<ColumnVector<T>&>(column_).append(v);
   }
 };
@@ -417,7 +417,7 @@ class FloatReader final : public ValueReader {
     T v{};
     const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
     if (t.empty() || end != t.data() + t.size() || (ec != std::errc() && ec != std::errc::result_out_of_range)) {
-      throw BadValue{"is not a " + column_.type()->name()};
+      throw BadValue{"is not a valid " + column_.type()->name()};
     }
     static_cast<ColumnVector<T>&>(column_).append(v);
   }
@@ -559,7 +559,7 @@ class DecimalReader final : public ValueReader {
         point = true;
         continue;
       }
-      if (c < '0' || c > '9') throw BadValue{"is not a " + column_.type()->name()};
+      if (c < '0' || c > '9') throw BadValue{"is not a valid " + column_.type()->name()};
       any = true;
       if (point) {
         if (fraction == scale) continue;  // digits beyond the scale are dropped, as ClickHouse does
@@ -569,7 +569,7 @@ class DecimalReader final : public ValueReader {
       if (digits > precision) throw BadValue{"has more digits than " + column_.type()->name() + " holds"};
       v = v * 10 + (c - '0');
     }
-    if (!any) throw BadValue{"is not a " + column_.type()->name()};
+    if (!any) throw BadValue{"is not a valid " + column_.type()->name()};
     for (; fraction < scale; ++fraction) {
       v *= 10;
       if (v != 0 && ++digits > precision) throw BadValue{"has more digits than " + column_.type()->name() + " holds"};
