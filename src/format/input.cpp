@@ -1032,14 +1032,18 @@ class TextInsertSource::Impl {
     for (;;) {
       const std::string_view r = input_.rest();
       while (i < r.size()) {
-        const char c = r[i];
-        if (c == '\n') {
+        i = r.find_first_of("\n\\", i);
+        if (i == std::string_view::npos) {
+          i = r.size();
+          break;
+        }
+        if (r[i] == '\n') {
           input_.consume(i + 1);
           const std::string_view row = r.substr(0, i);
           count_lines(row, 1);
           return row;
         }
-        i += c == '\\' ? 2 : 1;
+        i += 2;  // a backslash escapes the next byte
       }
       if (!input_.more()) {
         const std::string_view rest = input_.rest();
@@ -1213,7 +1217,11 @@ class TextInsertSource::Impl {
     std::size_t pos = 0;
     for (std::size_t c = 0; c < readers_.size(); ++c) {
       std::size_t end = pos;
-      while (end < row.size() && row[end] != '\t') end += row[end] == '\\' ? 2 : 1;
+      for (;;) {
+        end = row.find_first_of("\t\\", end);
+        if (end == std::string_view::npos || row[end] == '\t') break;
+        end += 2;  // a backslash escapes the next byte
+      }
       end = std::min(end, row.size());
       const std::string_view raw = row.substr(pos, end - pos);
       if (c + 1 < readers_.size() && end >= row.size()) {
