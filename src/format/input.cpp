@@ -1032,18 +1032,23 @@ class TextInsertSource::Impl {
     for (;;) {
       const std::string_view r = input_.rest();
       while (i < r.size()) {
-        i = r.find_first_of("\n\\", i);
-        if (i == std::string_view::npos) {
+        // memchr for the newline, then for a backslash before it (which escapes the next byte,
+        // possibly that newline): two passes of memchr beat one byte loop.
+        const std::size_t newline = r.find('\n', i);
+        const std::size_t limit = newline == std::string_view::npos ? r.size() : newline;
+        const void* slash = std::memchr(r.data() + i, '\\', limit - i);
+        if (slash != nullptr) {
+          i = static_cast<std::size_t>(static_cast<const char*>(slash) - r.data()) + 2;
+          continue;
+        }
+        if (newline == std::string_view::npos) {
           i = r.size();
           break;
         }
-        if (r[i] == '\n') {
-          input_.consume(i + 1);
-          const std::string_view row = r.substr(0, i);
-          count_lines(row, 1);
-          return row;
-        }
-        i += 2;  // a backslash escapes the next byte
+        input_.consume(newline + 1);
+        const std::string_view row = r.substr(0, newline);
+        count_lines(row, 1);
+        return row;
       }
       if (!input_.more()) {
         const std::string_view rest = input_.rest();
@@ -1218,11 +1223,19 @@ class TextInsertSource::Impl {
     for (std::size_t c = 0; c < readers_.size(); ++c) {
       std::size_t end = pos;
       for (;;) {
-        end = row.find_first_of("\t\\", end);
-        if (end == std::string_view::npos || row[end] == '\t') break;
-        end += 2;  // a backslash escapes the next byte
+        const std::size_t tab = row.find('\t', end);
+        const std::size_t limit = tab == std::string_view::npos ? row.size() : tab;
+        const void* slash = end < limit ? std::memchr(row.data() + end, '\\', limit - end) : nullptr;
+        if (slash == nullptr) {
+          end = limit;
+          break;
+        }
+        end = static_cast<std::size_t>(static_cast<const char*>(slash) - row.data()) + 2;  // escapes the next byte
+        if (end >= row.size()) {
+          end = row.size();
+          break;
+        }
       }
-      end = std::min(end, row.size());
       const std::string_view raw = row.substr(pos, end - pos);
       if (c + 1 < readers_.size() && end >= row.size()) {
         fail_row("it has " + std::to_string(c + 1) + " fields, the table " + std::to_string(readers_.size()) +
