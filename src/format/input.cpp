@@ -1365,18 +1365,25 @@ class TextInsertSource::Impl {
 
   void read_values(std::string_view row) {
     std::size_t c = 0;
+    std::size_t value_begin = 0;  // where column c's value starts in the row, for the message
+    std::optional<Tokens> tokens;
     try {
-      Tokens tokens(row);
-      tokens.expect(TokenKind::open_round, "'('");
+      tokens.emplace(row);
+      tokens->expect(TokenKind::open_round, "'('");
       for (; c < readers_.size(); ++c) {
-        if (c > 0) tokens.expect(TokenKind::comma, "','");
-        readers_[c]->quoted(tokens, 0);
+        if (c > 0) tokens->expect(TokenKind::comma, "','");
+        value_begin = tokens->peek().offset;
+        readers_[c]->quoted(*tokens, 0);
       }
       c = readers_.size();
-      tokens.expect(TokenKind::close_round, "')' after " + std::to_string(readers_.size()) + " values");
+      tokens->expect(TokenKind::close_round, "')' after " + std::to_string(readers_.size()) + " values");
     } catch (const BadValue& e) {
       if (c < readers_.size()) {
-        fail_value(c, row, e.why + " (chconn reads literals only; an expression such as now() is not evaluated)");
+        // The value: from its first token to the token the reader stopped at (at least one byte).
+        std::size_t value_end = tokens ? tokens->peek().offset : row.size();
+        if (value_end <= value_begin) value_end = std::min(row.size(), value_begin + k_excerpt_bytes);
+        fail_value(c, row.substr(value_begin, value_end - value_begin),
+                   e.why + " (chconn reads literals only; an expression such as now() is not evaluated)");
       }
       fail_row("the row " + excerpt(row) + " " + e.why);
     }
