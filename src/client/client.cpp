@@ -73,6 +73,10 @@ void Client::insert(std::string_view table, std::span<const Block> blocks, const
   manager_->insert(table, blocks, call_options(options));
 }
 
+void Client::insert(std::string_view table, InsertSource& source, const QueryOptions& options) {
+  manager_->insert(table, source, call_options(options));
+}
+
 void Client::insert(std::string_view table, const Block& block, const QueryOptions& options) {
   insert(table, std::span<const Block>(&block, 1), options);
 }

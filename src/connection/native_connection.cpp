@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <optional>
 #include <random>
 #include <stop_token>
@@ -39,8 +40,6 @@ constexpr std::uint64_t k_version_minor = 1;
 constexpr std::uint64_t k_version_patch = 0;
 // Large reads keep the number of system calls low on bulk results.
 constexpr std::size_t k_receive_buffer_bytes = std::size_t{1} << 20;
-// Once this much is queued for sending in an insert, it is written out.
-constexpr std::size_t k_send_batch_bytes = std::size_t{1} << 20;
 
 std::string current_os_user() {
   if (const char* user = std::getenv("USER"); user && *user) return user;
@@ -443,14 +442,25 @@ struct NativeConnection::Impl {
   // Sends Cancel and reads the rest of the query until `drain` (drain_deadline()). A connection
   // that does not come back to rest in time, or has no time left to try, is marked broken: it is
   // closed rather than returned to a pool, and the call ends at its deadline.
-  Drain cancel_and_drain(bool compressed, Deadline drain) noexcept {
+  //
+  // `end_data` instead ends an insert's data with the empty block (an insert stopped between
+  // blocks: every server version reads that as the end of the data and inserts what it received;
+  // what a Cancel does there differs between versions). A server exception read while draining is
+  // stored in `*server_error` when given.
+  Drain cancel_and_drain(bool compressed, Deadline drain, bool end_data = false,
+                         std::optional<Error>* server_error = nullptr) noexcept {
     if (drain.expired()) {
       mark_broken();
       return Drain::skipped;
     }
     try {
+      // Anything queued is a whole packet that was never sent: dropped, never half-sent.
       out.clear();
-      wire::write_cancel(out);
+      if (end_data) {
+        write_data(Block{}, compressed);
+      } else {
+        wire::write_cancel(out);
+      }
       send(drain);
       read_until(drain);
       for (;;) {
@@ -465,10 +475,12 @@ struct NativeConnection::Impl {
           case ServerPacketCode::table_columns: wire::read_table_columns(*in); break;
           case ServerPacketCode::timezone_update: wire::read_timezone_update(*in); break;
           case ServerPacketCode::part_uuids: wire::read_part_uuids(*in); break;
-          case ServerPacketCode::exception:
-            wire::read_exception(*in);
+          case ServerPacketCode::exception: {
+            Error error = wire::read_exception(*in);
             note_server_exception();
+            if (server_error) *server_error = std::move(error);
             return Drain::kept;
+          }
           case ServerPacketCode::end_of_stream: return Drain::kept;
           default: mark_broken(); return Drain::dropped;
         }
@@ -708,39 +720,31 @@ struct NativeConnection::Impl {
     }
   }
 
-  // Reorders `block` to the sample block's columns and checks names and exact types; throws
-  // Error(usage) describing the first mismatch.
-  Block match_sample(const Block& block, const Block& sample, std::string_view table) const {
-    Block matched;
-    if (block.column_count() != sample.column_count()) {
-      std::string expected;
-      for (std::size_t i = 0; i < sample.column_count(); ++i) {
-        expected += (i ? ", " : "") + sample.name(i) + " " + sample.column(i)->type()->name();
-      }
-      throw Error(ErrorKind::usage, "insert into " + std::string(table) + ": the block has " +
-                                        std::to_string(block.column_count()) + " columns but the table expects " +
-                                        std::to_string(sample.column_count()) + " (" + expected + ")");
+  // Ends an insert early (its source failed, a stop or the deadline between blocks): the unsent
+  // blocks are dropped, the data ended with the empty block and the server's answer read within
+  // `drain`. Returns what became of the blocks sent before, as the end of a message.
+  std::string end_insert_early(bool compressed, Deadline drain, const InsertProgress& sent) noexcept {
+    const std::string what = sent.blocks == 0 ? std::string("no block had been sent, nothing was inserted")
+                                              : std::to_string(sent.rows) + " rows in " + std::to_string(sent.blocks) +
+                                                    (sent.blocks == 1 ? " block" : " blocks") + " sent before";
+    std::optional<Error> refused;
+    switch (cancel_and_drain(compressed, drain, true, &refused)) {
+      case Drain::kept:
+        if (refused) return "; the server then failed the insert (" + refused->message() + "), " + what;
+        if (sent.blocks == 0) return "; " + what + " and the connection was kept";
+        return "; the " + what +
+               " were inserted (the server commits each block it receives) and the connection "
+               "was kept";
+      case Drain::dropped:
+        return "; the connection was dropped because the server did not end the insert within " + drain.describe() +
+               (sent.blocks == 0 ? "; " + what : "; the " + what + " may have been inserted");
+      case Drain::skipped: break;
     }
-    for (std::size_t i = 0; i < sample.column_count(); ++i) {
-      const std::string& name = sample.name(i);
-      const ColumnRef column = block.find(name);
-      if (!column) {
-        throw Error(ErrorKind::usage, "insert into " + std::string(table) + ": the block has no column '" + name +
-                                          "' (" + sample.column(i)->type()->name() + ")");
-      }
-      const std::string want = sample.column(i)->type()->name();
-      const std::string have = column->type()->name();
-      if (want != have) {
-        throw Error(ErrorKind::usage, "insert into " + std::string(table) + ": column '" + name + "' has type " + have +
-                                          " but the table's type is " + want +
-                                          "; build the column with the exact type (see last_insert_sample())");
-      }
-      matched.append(name, column);
-    }
-    return matched;
+    return "; the connection was dropped, since no time was left to end the insert" +
+           (sent.blocks == 0 ? "; " + what : "; the " + what + " may have been inserted");
   }
 
-  void run_insert(const InsertTarget& into, std::span<const Block> blocks, const QueryOptions& options) {
+  void run_insert(const InsertTarget& into, InsertSource& blocks, const QueryOptions& options) {
     // Built from the parsed names, each quoted: nothing of the caller's text is sent as SQL.
     const std::string sql = into.insert_statement();
     const std::string table = into.name();
@@ -755,6 +759,10 @@ struct NativeConnection::Impl {
       if (e.kind() != ErrorKind::usage) mark_broken();
       throw;
     }
+    // The source's failure, rethrown once the insert is over (outside guarded(), which would
+    // otherwise take it for a failure of the conversation).
+    std::exception_ptr source_failure;
+    std::string ending;
     guarded(options, deadline, compressed, [&] {
       Result scratch;
       // 1. The server answers with the sample block: the columns it expects, with exact types.
@@ -769,29 +777,69 @@ struct NativeConnection::Impl {
           unexpected(code, "an insert");
         }
       }
-      // 2. Check every block before sending any, so a mismatch inserts nothing.
-      std::vector<Block> matched;
-      matched.reserve(blocks.size());
+      // 2. The blocks, one at a time, each checked against the sample before it is encoded.
+      // Invariant: `out` is empty between blocks; `sent` counts the blocks written out.
+      InsertProgress sent;
+      // Ends the insert early and keeps `failure` to throw once guarded() is left.
+      const auto stop_early = [&](auto make_failure) {
+        ending = end_insert_early(compressed, drain_deadline(options), sent);
+        source_failure = make_failure();
+      };
       try {
-        for (const Block& block : blocks) {
-          if (block.rows() > 0) matched.push_back(match_sample(block, last_sample, table));
+        blocks.start(last_sample);
+      } catch (...) {
+        stop_early([] { return std::current_exception(); });
+        return;
+      }
+      for (;;) {
+        if (stop.stop_requested()) {
+          stop_early([&] {
+            return std::make_exception_ptr(Error(ErrorKind::cancelled, "the insert " + last_query_id + " into " +
+                                                                           table + " on " + peer +
+                                                                           " was stopped by the caller "
+                                                                           "(QueryOptions::stop)"));
+          });
+          return;
         }
-      } catch (const Error&) {
-        // End the insert with no data: the server inserts nothing and the connection stays usable.
-        write_data(Block{}, compressed);
+        if (deadline.expired()) {
+          stop_early([&] {
+            return std::make_exception_ptr(Error(ErrorKind::timeout, "the insert " + last_query_id + " into " + table +
+                                                                         " on " + peer + " did not finish within " +
+                                                                         deadline.describe()));
+          });
+          return;
+        }
+        std::optional<Block> block;
+        try {
+          block = blocks.next();
+          if (block && block->rows() > 0) *block = match_insert_sample(*block, last_sample, table);
+        } catch (...) {
+          stop_early([] { return std::current_exception(); });
+          return;
+        }
+        if (!block) break;
+        if (block->rows() == 0) continue;
+        // A stop that came while the source made this block: the block is not sent.
+        if (stop.stop_requested()) continue;
+        // Each block is sent before the next is asked for, so every block the source returned
+        // before a failure is one the server received.
+        write_data(*block, compressed);
         send(deadline);
-        finish(options, deadline, scratch);
-        throw;
+        ++sent.blocks;
+        sent.rows += block->rows();
       }
-      // 3. The blocks, the empty block that ends the data, then the server's acknowledgement.
-      for (const Block& block : matched) {
-        write_data(block, compressed);
-        if (out.size() >= k_send_batch_bytes) send(deadline);
-      }
+      // 3. The empty block that ends the data, then the server's acknowledgement.
       write_data(Block{}, compressed);
       send(deadline);
       finish(options, deadline, scratch);
     });
+    if (!source_failure) return;
+    try {
+      std::rethrow_exception(source_failure);
+    } catch (const Error& e) {
+      if (ending.empty() || e.server_code() != 0) throw;
+      throw Error(e.kind(), e.message() + ending);
+    }
   }
 
   // Reads to EndOfStream (progress and logs may come first; an Exception ends it instead).
@@ -965,8 +1013,8 @@ Result NativeConnection::select(std::string_view sql, const std::function<void(c
   return impl_->run_select(sql, &on_block, options);
 }
 
-void NativeConnection::insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options) {
-  impl_->run_insert(target, blocks, options);
+void NativeConnection::insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options) {
+  impl_->run_insert(target, source, options);
 }
 
 void NativeConnection::ping(Deadline deadline) {

@@ -474,10 +474,16 @@ InsertShape insert_shape(std::string_view statement) {
       const Token name = lexer.next_significant();
       if (name.kind != TokenKind::bare_word && name.kind != TokenKind::quoted_identifier) return shape;
       shape.format = unquoted_name(name);
-      // The data starts after the name and one whitespace character (a newline usually), as the
-      // server reads it; a statement that ends there has none.
+      // The data starts after the spaces and tabs that follow the name and then one line end (\n
+      // or \r\n), as the server's parser (ParserInsertQuery, 18.16 to current) and
+      // clickhouse-client read it; a statement that ends there has none.
       std::size_t data = name.end();
-      if (data < statement.size() && is_ascii_space(statement[data])) ++data;
+      while (data < statement.size() &&
+             (statement[data] == ' ' || statement[data] == '\t' || statement[data] == '\f')) {
+        ++data;
+      }
+      if (data < statement.size() && statement[data] == '\r') ++data;
+      if (data < statement.size() && statement[data] == '\n') ++data;
       bool blank = true;
       for (std::size_t i = data; i < statement.size(); ++i) blank = blank && is_ascii_space(statement[i]);
       if (!blank) shape.inline_data = data;

@@ -81,6 +81,7 @@ Result ConnectionManager::select(std::string_view sql, const std::function<void(
 void ConnectionManager::insert(std::string_view table, std::span<const Block> blocks, const ExecuteOptions& options) {
   // Error(usage) for text that is not a table name, before a lease is taken or a breaker asked.
   const InsertTarget target = parse_insert_target(table);
+  // The span can be read again, so each attempt reads it afresh (with the retry rules of writes).
   const Impl::Target strategy = impl_->target(options.strategy);
   RetryContext ctx{.idempotent = options.idempotent.value_or(false),
                    .rows_delivered = false,
@@ -88,6 +89,39 @@ void ConnectionManager::insert(std::string_view table, std::span<const Block> bl
                    .writes = true};
   impl_->with_retries<int>(strategy, ctx, [&](Lease& lease) {
     lease->insert(target, blocks, attempt_options(options.query, ctx));
+    return 0;
+  });
+}
+
+namespace {
+// Passes a caller's source through and notes when it was first read: from then on it cannot be
+// read again, and a retry would send other rows (or none), so the attempt counts as one whose rows
+// were delivered (RetryVerdict::rows_delivered).
+class ReadOnceSource final : public InsertSource {
+ public:
+  ReadOnceSource(InsertSource& inner, bool& read) : inner_(inner), read_(read) {}
+  void start(const Block& sample) override {
+    read_ = true;
+    inner_.start(sample);
+  }
+  std::optional<Block> next() override { return inner_.next(); }
+
+ private:
+  InsertSource& inner_;
+  bool& read_;
+};
+}  // namespace
+
+void ConnectionManager::insert(std::string_view table, InsertSource& source, const ExecuteOptions& options) {
+  const InsertTarget target = parse_insert_target(table);
+  const Impl::Target strategy = impl_->target(options.strategy);
+  RetryContext ctx{.idempotent = options.idempotent.value_or(false),
+                   .rows_delivered = false,
+                   .deadline = options.deadline,
+                   .writes = true};
+  impl_->with_retries<int>(strategy, ctx, [&](Lease& lease) {
+    ReadOnceSource once(source, ctx.rows_delivered);
+    lease->insert(target, once, attempt_options(options.query, ctx));
     return 0;
   });
 }

@@ -464,6 +464,17 @@ MockServer::Answer MockServer::on_call(MockCall call) {
   return Answer{.result = Result{}, .error = std::nullopt, .delay = {}};
 }
 
+void MockServer::set_table(std::string table, Block sample) {
+  std::lock_guard lock(mutex_);
+  tables_[std::move(table)] = std::move(sample);
+}
+
+Block MockServer::table_sample(std::string_view table) const {
+  std::lock_guard lock(mutex_);
+  const auto it = tables_.find(table);
+  return it == tables_.end() ? Block{} : it->second;
+}
+
 void MockServer::on_inserted(std::string table, std::span<const Block> blocks) {
   std::lock_guard lock(mutex_);
   auto& list = inserted_[std::move(table)];
@@ -621,9 +632,21 @@ Result MockConnection::select(std::string_view sql, const std::function<void(con
   return result;
 }
 
-void MockConnection::insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options) {
+void MockConnection::insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options) {
   MockCall call = make_call(MockCallKind::insert, target.insert_statement(), options);
   call.table = target.name();
+  check_usable();
+  if (options.stop.stop_requested()) {
+    throw Error(ErrorKind::cancelled, "mock: the query was not sent to " + peer_ +
+                                          ": stop was requested before the call (QueryOptions::stop)");
+  }
+  const Block sample = server_->table_sample(call.table);
+  source.start(sample);
+  std::vector<Block> blocks;
+  while (std::optional<Block> block = source.next()) {
+    if (block->rows() > 0) blocks.push_back(match_insert_sample(*block, sample, call.table));
+    if (options.stop.stop_requested()) throw mock_stopped("between the blocks of an insert");
+  }
   call.blocks = blocks.size();
   run(std::move(call), options);
   server_->on_inserted(target.name(), blocks);

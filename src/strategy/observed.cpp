@@ -32,9 +32,9 @@ class ObservedConnection final : public Connection {
     std::unique_ptr<QueryCursor> inner = call([&] { return inner_->query(sql, options); });
     return std::make_unique<ObservedCursor>(*this, std::move(inner));
   }
-  void insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options) override {
+  void insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options) override {
     call([&] {
-      inner_->insert(target, blocks, options);
+      inner_->insert(target, source, options);
       return 0;
     });
   }

@@ -18,6 +18,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -34,6 +36,7 @@
 
 #include "chconn/core/sql.h"
 #include "chconn/factory/factory.h"
+#include "chconn/format/input.h"
 #include "chconn/format/text.h"
 #include "cli.h"
 #include "signal_stop.h"
@@ -177,6 +180,131 @@ std::string version_of(const ServerInfo& info) {
          std::to_string(info.version_patch);
 }
 
+// One statement of a script. For an INSERT with data written after it (VALUES (...), or FORMAT F
+// and rows), `sql` is the statement up to its data and `data` the data.
+struct ScriptStatement {
+  std::string_view sql;
+  std::optional<std::string_view> data;
+};
+
+std::string_view trim_blank(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// The end of the line holding `from` (the offset of its '\n', or text.size()).
+std::size_t line_end(std::string_view text, std::size_t from) {
+  const std::size_t eol = text.find('\n', std::min(from, text.size()));
+  return eol == std::string_view::npos ? text.size() : eol;
+}
+
+// Splits a script into statements as clickhouse-client does. Statements end at top-level ';'
+// (sql::Lexer decides what is top level). An INSERT's data written in the script starts where
+// sql::insert_shape() says and ends, as clickhouse-client 18.16 and later decide it in a
+// multi-statement script, at the end of that line (and for VALUES also at a top-level ';' on that
+// line); the next statement starts after it. With `data_to_end` (one query, no --multiquery, as
+// 18.16 reads it) the first INSERT's data runs to the end of the text instead.
+std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_end) {
+  std::vector<ScriptStatement> out;
+  std::size_t pos = 0;
+  while (pos < script.size()) {
+    const std::string_view rest = script.substr(pos);
+    sql::Lexer lexer(rest);
+    const sql::Token first = lexer.next_significant();
+    if (first.kind == sql::TokenKind::end) break;
+    if (first.kind == sql::TokenKind::semicolon) {
+      pos += first.end();
+      continue;
+    }
+    const bool insert = sql::is_keyword(first, "INSERT");
+    std::size_t statement_end = rest.size();
+    std::size_t next = rest.size();
+    std::optional<std::string_view> data;
+    int depth = 0;
+    for (sql::Token t = first; t.kind != sql::TokenKind::end; t = lexer.next_significant()) {
+      if (t.kind == sql::TokenKind::open_round) ++depth;
+      if (t.kind == sql::TokenKind::close_round) --depth;
+      if (t.kind == sql::TokenKind::semicolon && depth <= 0) {
+        statement_end = t.offset;
+        next = t.end();
+        break;
+      }
+      const bool values = sql::is_keyword(t, "VALUES");
+      if (!insert || depth != 0 || (!values && !sql::is_keyword(t, "FORMAT"))) continue;
+      // Where the data starts: sql::insert_shape() reads the statement up to the end of the line
+      // after the keyword's next token (the data starts on that token's line or the next).
+      sql::Lexer ahead = lexer;
+      const sql::Token after = ahead.next_significant();
+      const std::size_t from = after.kind == sql::TokenKind::end ? t.end() : after.end();
+      std::size_t until = line_end(rest, from);
+      if (!values && until < rest.size()) until = line_end(rest, until + 1);
+      const sql::InsertShape shape = sql::insert_shape(rest.substr(first.offset, until - first.offset));
+      if (!shape.inline_data) continue;  // no data here: it comes from stdin
+      const std::size_t begin = first.offset + *shape.inline_data;
+      std::size_t end = data_to_end && out.empty() ? rest.size() : line_end(rest, begin);
+      next = end < rest.size() ? end + 1 : end;
+      if (values) {
+        // A top-level ';' ends VALUES data too; what follows it on the line is the next statement.
+        sql::Lexer in_data(rest.substr(begin, end - begin));
+        for (sql::Token d = in_data.next_significant(); d.kind != sql::TokenKind::end; d = in_data.next_significant()) {
+          if (d.kind == sql::TokenKind::semicolon) {
+            next = begin + d.end();
+            end = begin + d.offset;
+            break;
+          }
+        }
+      }
+      statement_end = begin;
+      data = rest.substr(begin, end - begin);
+      break;
+    }
+    out.push_back({trim_blank(rest.substr(first.offset, statement_end - first.offset)), data});
+    pos += next;
+  }
+  return out;
+}
+
+// The INSERT's target (table and column list) as Connection::insert() takes it: the text between
+// INTO [TABLE] and VALUES or FORMAT, read by parse_insert_target().
+InsertTarget insert_target_of(std::string_view statement) {
+  sql::Lexer lexer(statement);
+  std::size_t begin = std::string_view::npos;
+  for (sql::Token t = lexer.next_significant(); t.kind != sql::TokenKind::end; t = lexer.next_significant()) {
+    if (begin == std::string_view::npos) {
+      if (sql::is_keyword(t, "INTO")) {
+        sql::Lexer peek = lexer;
+        const sql::Token n = peek.next_significant();
+        begin = sql::is_keyword(n, "TABLE") ? n.end() : t.end();
+      }
+      continue;
+    }
+    if (t.offset >= begin && (sql::is_keyword(t, "VALUES") || sql::is_keyword(t, "FORMAT"))) {
+      return parse_insert_target(statement.substr(begin, t.offset - begin));
+    }
+  }
+  throw Error(ErrorKind::usage, "cannot find the table of the INSERT (INSERT INTO table [(columns)] VALUES or FORMAT)");
+}
+
+// Standard input as a ByteSource: read(2) in large pieces, no stream buffering on top.
+class StdinByteSource final : public text::ByteSource {
+ public:
+  std::size_t read(char* data, std::size_t size) override {
+    for (;;) {
+      const ssize_t n = ::read(STDIN_FILENO, data, size);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno == EINTR) continue;
+      throw Error(ErrorKind::usage, std::string("reading the data from stdin failed: ") + std::strerror(errno));
+    }
+  }
+};
+
+// The error of a row the parser could not read, as clickhouse-client reports its own parse
+// errors (code 27, "Cannot parse input"), with chconn's message.
+struct InputError {
+  Error error;
+};
+
 class QueryCommand final : public Command {
  public:
   CLI::App* add_to(CLI::App& app) override {
@@ -187,7 +315,10 @@ class QueryCommand final : public Command {
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     app.add_flag("-t,--time", time_, "print each query's elapsed time in seconds to stderr");
-    app.add_flag("-n,--multiquery", multiquery_, "accepted for clickhouse-client compatibility; always on");
+    app.add_flag("-n,--multiquery", multiquery_,
+                 "several statements: always on (statements are split at ';'); with -q it also ends an INSERT's "
+                 "data written after it at the end of its line, as clickhouse-client does, instead of the end "
+                 "of the text");
     app.add_flag("--progress", progress_, "show a progress line on stderr even when it is not a terminal");
     app.add_flag("--no-progress", no_progress_,
                  "never show the progress line (default: shown when stderr is a terminal)");
@@ -219,8 +350,11 @@ class QueryCommand final : public Command {
     if (script.empty()) {
       script.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     }
-    const std::vector<std::string_view> statements = sql::split_statements(script);
+    // With -q and no --multiquery, an INSERT's data written after it runs to the end of the text,
+    // as clickhouse-client reads one query; in a script it ends with its line.
+    const std::vector<ScriptStatement> statements = split_script(script, !multiquery_ && !query_.empty());
     if (statements.empty()) return 0;
+    const bool script_from_stdin = query_.empty();
 
     // From here on Ctrl-C and SIGTERM cancel the running query on the server (see signal_stop.h);
     // before, while the script is read, they end the process as usual.
@@ -234,9 +368,20 @@ class QueryCommand final : public Command {
     options.pretty_color = ::isatty(STDOUT_FILENO) != 0;
     const bool show_progress = !no_progress_ && (progress_ || ::isatty(STDERR_FILENO) != 0);
 
-    for (std::string_view statement : statements) {
+    for (const ScriptStatement& statement : statements) {
       try {
-        run_statement(conn, statement, *format, options, params, show_progress, signals.token());
+        const sql::InsertShape insert = sql::insert_shape(statement.sql);
+        if (insert.is_insert && !insert.from_select) {
+          run_insert(conn, statement, script_from_stdin, params, signals.token());
+        } else {
+          run_statement(conn, statement.sql, *format, options, params, show_progress, signals.token());
+        }
+      } catch (const InputError& bad) {
+        std::fflush(stdout);
+        lease.note_error(bad.error);
+        // As clickhouse-client 18.16 reports a row it cannot parse (code 27), then chconn's reading.
+        std::cerr << "Code: 27. DB::Exception: Cannot parse input: " << bad.error.message() << '\n';
+        return 27;
       } catch (const Error& e) {
         std::fflush(stdout);
         lease.note_error(e);
@@ -252,15 +397,56 @@ class QueryCommand final : public Command {
   }
 
  private:
+  // An INSERT whose rows come from the client: its data written after it in the script or query,
+  // or else stdin (when the statements came from -q), parsed here into blocks of the table's
+  // structure and streamed (text::TextInsertSource).
+  void run_insert(Connection& conn, const ScriptStatement& statement, bool script_from_stdin, const Params& params,
+                  std::stop_token stop) {
+    const sql::InsertShape shape = sql::insert_shape(statement.sql);
+    text::InputFormat format = text::InputFormat::values;
+    if (shape.format) {
+      const auto f = text::parse_input_format(*shape.format);
+      if (!f) {
+        throw Error(ErrorKind::usage, "unknown input format '" + *shape.format +
+                                          "' in the INSERT; known: " + std::string(text::input_format_names()));
+      }
+      format = *f;
+    }
+    const InsertTarget target = insert_target_of(statement.sql);
+    text::InputOptions input;
+    input.time_zone = conn.server_info().timezone;
+    input.what = "insert into " + target.name();
+    QueryOptions query_options;
+    query_options.params = params_for(statement.sql, params);
+    query_options.stop = std::move(stop);
+
+    const auto start = Clock::now();
+    text::MemoryByteSource inline_data(statement.data.value_or(std::string_view()));
+    StdinByteSource stdin_data;
+    // Data written in the script is used when there is some; otherwise stdin, unless the script
+    // itself was read from it (then there is no more data: nothing is inserted).
+    const bool from_stdin = !statement.data && !script_from_stdin;
+    text::TextInsertSource source(format, from_stdin ? static_cast<text::ByteSource&>(stdin_data) : inline_data,
+                                  std::move(input));
+    try {
+      conn.insert(target, source, query_options);
+    } catch (const Error& e) {
+      if (source.failed_row()) throw InputError{e};
+      throw;
+    }
+    if (time_) print_elapsed(start);
+  }
+
+  void print_elapsed(Clock::time_point start) const {
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(3) << seconds << '\n';
+    std::cerr << s.str();
+  }
+
   void run_statement(Connection& conn, std::string_view statement, text::OutputFormat format,
                      const text::FormatOptions& options, const Params& params, bool show_progress,
                      std::stop_token stop) {
-    const sql::InsertShape insert = sql::insert_shape(statement);
-    if (insert.is_insert && !insert.from_select) {
-      throw Error(ErrorKind::usage,
-                  "INSERT with inline data (VALUES or FORMAT) is not supported by chconn yet; use INSERT ... SELECT, "
-                  "or the library's Connection::insert()");
-    }
     if (auto name = sql::trailing_format(statement)) {
       const auto f = text::parse_output_format(*name);
       if (!f) throw Error(ErrorKind::usage, "unknown format '" + *name + "' in the query's FORMAT clause");
@@ -295,12 +481,7 @@ class QueryCommand final : public Command {
                      result.extremes ? &*result.extremes : nullptr);
     out.write(buffer);
     out.finish();
-    if (time_) {
-      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-      std::ostringstream s;
-      s << std::fixed << std::setprecision(3) << seconds << '\n';
-      std::cerr << s.str();
-    }
+    if (time_) print_elapsed(start);
   }
 
   std::string query_;

@@ -82,6 +82,8 @@ class Client {
   // Error(usage) before a lease is taken.
   void insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options = {});
   void insert(std::string_view table, const Block& block, const QueryOptions& options = {});
+  // The streaming insert (Connection::insert with an InsertSource, chconn/connection/insert_source.h).
+  void insert(std::string_view table, InsertSource& source, const QueryOptions& options = {});
   // The result pulled block by block on a lease of its own (chconn::Cursor, manager.h); never
   // retried. Destroying it early cancels the query.
   Cursor query(std::string_view sql, const QueryOptions& options = {});

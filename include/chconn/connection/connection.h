@@ -3,7 +3,8 @@
 //
 // A Connection runs one query at a time. Results come either whole (execute → Result) or streamed
 // block by block (select → a callback per block, memory bounded by one block). Inserts send typed
-// blocks. Every call has a deadline: the query timeout of QueryOptions or of the Config.
+// blocks, from a span or streamed from an InsertSource. Every call has a deadline: the query timeout of QueryOptions or
+// of the Config.
 //
 // After an error that leaves the protocol in an unknown state (a network error, a timeout whose
 // Cancel could not be drained, a corrupt packet), usable() turns false for good and every further
@@ -34,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chconn/connection/insert_source.h"
 #include "chconn/connection/insert_target.h"
 #include "chconn/connection/params.h"
 #include "chconn/connection/result.h"
@@ -79,8 +81,8 @@ struct QueryOptions {
   // stopped the query in time, and is dropped (usable() false) otherwise. A stop requested while a
   // packet is half-read or a write is blocked acts once that packet is read or the write is done
   // (each bounded by the receive and send timeouts). A stop requested between the blocks of an
-  // insert acts when the server answers after the last block. A cancelled call is never retried.
-  // The default token has no source: the query runs until it ends or its deadline.
+  // insert ends the insert before the next block (the blocks sent stay inserted; see insert()). A cancelled call is
+  // never retried. The default token has no source: the query runs until it ends or its deadline.
   std::stop_token stop{};
   // Called for each Progress packet with the increment and the running total.
   std::function<void(const QueryProgress& increment, const QueryProgress& total)> on_progress;
@@ -163,17 +165,32 @@ class Connection {
   // statement is built from them, quoted: text that is not a valid target is Error(usage) before
   // anything is sent. The blocks' column names and types must match the table's; they are checked
   // against the server's sample block before any block is sent, and a mismatch is Error(usage)
-  // with nothing inserted.
+  // with nothing inserted. This is the streaming insert below over a BlockSpanSource.
   void insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options = {}) {
     insert(parse_insert_target(table), blocks, options);
   }
   void insert(std::string_view table, const Block& block, const QueryOptions& options = {}) {
     insert(table, std::span<const Block>(&block, 1), options);
   }
-  // The same with the target already parsed (ConnectionManager and Client parse it before taking a
-  // lease). The one an implementation overrides: it builds its statement with
-  // target.insert_statement(), never from text of its own.
-  virtual void insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options = {}) = 0;
+  void insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options = {}) {
+    BlockSpanSource source(blocks, target.name());
+    insert(target, source, options);
+  }
+
+  // The streaming insert (chconn/connection/insert_source.h): sends the INSERT, gives the server's
+  // sample block to source.start(), then sends source.next()'s blocks one at a time, each checked
+  // against the sample first (Error(usage), nothing of that block sent), until it returns nullopt.
+  // Memory is bounded by one block. A stop (QueryOptions::stop) or the query deadline between
+  // blocks, or the source throwing, ends the insert early: the blocks already sent stay inserted
+  // (the server commits each block it receives) and the error says how many; see insert_source.h.
+  // Unlike a query, such an insert is never retried by the layers above once a block was taken.
+  void insert(std::string_view table, InsertSource& source, const QueryOptions& options = {}) {
+    insert(parse_insert_target(table), source, options);
+  }
+  // The one an implementation overrides: it builds its statement with target.insert_statement(),
+  // never from text of its own (ConnectionManager and Client parse the target before taking a
+  // lease).
+  virtual void insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options = {}) = 0;
 
   // Checks that the server answers (test_connection() in the plan of docs/design.md). Throws on
   // failure.

@@ -61,7 +61,7 @@ class NativeConnection final : public Connection {
                 const QueryOptions& options = {}) override;
   // Streams: at most one block in memory (see QueryCursor).
   std::unique_ptr<QueryCursor> query(std::string_view sql, const QueryOptions& options = {}) override;
-  void insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options = {}) override;
+  void insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options = {}) override;
   using Connection::insert;
   void ping(Deadline deadline) override;
   void close() noexcept override;

@@ -141,8 +141,9 @@ struct InsertShape {
   bool is_insert = false;
   bool from_select = false;           // INSERT ... SELECT / WITH ...: the server makes the rows
   std::optional<std::string> format;  // the FORMAT name (unquoted), when there is one
-  // Where the data written in the statement's text starts (after VALUES, or after the FORMAT
-  // name and one whitespace), when there is any; nullopt when the rows must come from the client.
+  // Where the data written in the statement's text starts (at the first token after VALUES, or
+  // after the FORMAT name, the spaces and tabs after it and one line end), when there is any;
+  // nullopt when the rows must come from the client.
   std::optional<std::size_t> inline_data;
 };
 InsertShape insert_shape(std::string_view statement);

@@ -240,6 +240,9 @@ class ConnectionManager {
   Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                 const ExecuteOptions& options = {});
   void insert(std::string_view table, std::span<const Block> blocks, const ExecuteOptions& options = {});
+  // The streaming insert (Connection::insert with an InsertSource). Retried by the same rules as the
+  // span insert only until the source was first asked for a block: a source is read once.
+  void insert(std::string_view table, InsertSource& source, const ExecuteOptions& options = {});
   // acquire + Connection::query: a cursor on a lease of its own (see Cursor). `params` add to
   // options.query.params. Not retried; its outcome is counted in the metrics when it ends
   // (success, or the error's kind), not when it is destroyed early.

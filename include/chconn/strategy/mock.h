@@ -284,6 +284,12 @@ class MockServer {
   MockServer& set_connect_hook(std::function<void()> hook);
   // Forgets every rule and scripted failure (not the record).
   void clear_script();
+  // The sample block an insert into `table` ("db.table" or "table", as InsertTarget::name() gives
+  // it) hands to its InsertSource: the table's columns with their types, no rows. Blocks are then
+  // checked against it as a server would (Error(usage) on a mismatch). Without one, the sample has
+  // no columns and any block is taken as it is.
+  void set_table(std::string table, Block sample);
+  Block table_sample(std::string_view table) const;
 
   // --- record ---
   std::vector<MockCall> calls() const;
@@ -350,6 +356,7 @@ class MockServer {
   std::size_t query_count_ = 0;
   std::size_t ping_count_ = 0;
   std::map<std::string, std::vector<Block>, std::less<>> inserted_;
+  std::map<std::string, Block, std::less<>> tables_;
   std::uint64_t next_connection_id_ = 0;
   std::size_t connect_attempts_ = 0;
   std::size_t connections_open_ = 0;
@@ -366,7 +373,9 @@ class MockConnection final : public Connection {
   Result execute(std::string_view sql, const QueryOptions& options = {}) override;
   Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                 const QueryOptions& options = {}) override;
-  void insert(const InsertTarget& target, std::span<const Block> blocks, const QueryOptions& options = {}) override;
+  // Reads the whole source first (stop is checked between blocks), then answers the call as
+  // scripted: a scripted error comes after the source was read, and records nothing.
+  void insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options = {}) override;
   void ping(Deadline deadline) override;
   void close() noexcept override;
   bool usable() const noexcept override { return !closed_ && !broken_; }

@@ -274,6 +274,14 @@ TEST(SqlStatements, InsertShape) {
   EXPECT_EQ(s.format, "TSV");
   ASSERT_TRUE(s.inline_data);
   EXPECT_EQ(*s.inline_data, std::string("INSERT INTO t FORMAT TSV\n").size());
+  // Spaces and tabs, then one line end, as the server and clickhouse-client skip them (18.16:
+  // "FORMAT CSV  \r\n1,a" inserts 1,a; "FORMAT TSV 5\te" inserts 5, e).
+  s = insert_shape("INSERT INTO t FORMAT CSV  \r\n1,a");
+  ASSERT_TRUE(s.inline_data);
+  EXPECT_EQ(*s.inline_data, std::string("INSERT INTO t FORMAT CSV  \r\n").size());
+  s = insert_shape("INSERT INTO t FORMAT TSV \t5\te");
+  ASSERT_TRUE(s.inline_data);
+  EXPECT_EQ(*s.inline_data, std::string("INSERT INTO t FORMAT TSV \t").size());
 
   s = insert_shape("INSERT INTO t");
   EXPECT_TRUE(s.is_insert);

@@ -1,0 +1,154 @@
+// Text input: rows in ClickHouse's text formats parsed into typed blocks of a table's structure,
+// block by block, for a streaming insert (chconn/connection/insert_source.h).
+//
+// TextInsertSource is an InsertSource: the connection hands it the server's sample block (the
+// table's columns with exact types), and it reads rows from a ByteSource into blocks of those
+// columns, at most InputOptions::max_block_rows rows or max_block_bytes bytes of text per block.
+// Memory is bounded by one block plus one read buffer: nothing else of the input is kept.
+//
+// The input rules are ClickHouse 18.16's (checked against its clickhouse-client, see
+// tests/unit/format/input_test.cpp for the cases and what the server did with them):
+//   * TabSeparated (TSV): fields split by \t, rows by \n; escapes \b \f \n \r \t \0 \\ \' \a \v \e
+//     and \xHH, any other escaped byte stands for itself, a backslash before a newline is a newline;
+//     a field that is exactly \N is NULL. TabSeparatedWithNames and ...WithNamesAndTypes skip their
+//     one or two header rows (the columns are taken in the table's order, as 18.16 does).
+//   * CSV: fields split by ',', rows by \n or \r\n; a field in "double" or 'single' quotes may hold
+//     the delimiters, a doubled quote stands for one; an unquoted \N is NULL. CSVWithNames skips
+//     its header row.
+//   * JSONEachRow: one JSON object per row, keys naming columns (any order); a column without a
+//     key gets its default; a key naming no column is an error (skip_unknown_fields turns it off).
+//   * Values: (v, v, ...) rows with optional commas between, read with the SQL lexer
+//     (chconn/core/sql.h): literals only (numbers, 'strings', NULL, [arrays], (tuples), {maps});
+//     an expression is an error (ClickHouse evaluates it on the server, chconn does not).
+//   Inside a field, arrays, tuples and maps are written as in Values ([1,2], ('a',1), {'k':1}).
+//   Dates are YYYY-MM-DD; date-times YYYY-MM-DD hh:mm:ss (or Unix seconds) in the column's time zone
+//   or else InputOptions::time_zone (the session's: the server's ServerInfo::timezone); enums by
+//   name or number; Bool as true/false or 1/0; numbers out of their type's range are an error.
+//
+// A value that cannot be read is Error(usage) naming the row, the line, the column and the value
+// (at most 64 bytes of it); what became of the blocks already sent is added by the insert
+// (Connection::insert: the server kept them). A row longer than max_row_bytes is an error before
+// it is buffered whole.
+//
+// Which source: a ByteSource (a pull reader of bytes, with adapters for a std::istream and for
+// bytes in memory), not a std::istream alone: a reader of a file descriptor, a socket or a
+// decompressor is a few lines, and the parser works on memory in tests and the fuzz target.
+//
+// Thread safety: a TextInsertSource and its ByteSource are used by one thread at a time (the one
+// running the insert). Lifetimes: the ByteSource must outlive the TextInsertSource.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chconn/connection/connection.h"
+#include "chconn/connection/insert_source.h"
+#include "chconn/format/text.h"
+#include "chconn/wire/block.h"
+
+namespace chconn::text {
+
+enum class InputFormat : std::uint8_t {
+  tab_separated,                       // TabSeparated, TSV
+  tab_separated_with_names,            // TabSeparatedWithNames, TSVWithNames
+  tab_separated_with_names_and_types,  // TabSeparatedWithNamesAndTypes, TSVWithNamesAndTypes
+  csv,                                 // CSV
+  csv_with_names,                      // CSVWithNames
+  json_each_row,                       // JSONEachRow
+  values,                              // Values
+};
+
+// The format named `name`, ignoring ASCII case as clickhouse-client does ("csv", "tsv"), or nullopt.
+std::optional<InputFormat> parse_input_format(std::string_view name) noexcept;
+std::string_view to_string(InputFormat format) noexcept;
+// The names parse_input_format() accepts, for help texts and messages.
+std::string_view input_format_names() noexcept;
+
+// A pull reader of bytes.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to `size` bytes into `data`; returns how many, 0 only at the end of the input.
+  // Throws on a read error (the insert then ends as insert_source.h says).
+  virtual std::size_t read(char* data, std::size_t size) = 0;
+};
+
+// Bytes in memory (inline data of a statement, tests). The bytes must outlive the source.
+class MemoryByteSource final : public ByteSource {
+ public:
+  explicit MemoryByteSource(std::string_view bytes) noexcept : bytes_(bytes) {}
+  std::size_t read(char* data, std::size_t size) override;
+
+ private:
+  std::string_view bytes_;
+};
+
+// A std::istream (a file, std::cin). A stream that fails other than at its end is Error(usage).
+class StreamByteSource final : public ByteSource {
+ public:
+  explicit StreamByteSource(std::istream& in) noexcept : in_(in) {}
+  std::size_t read(char* data, std::size_t size) override;
+
+ private:
+  std::istream& in_;
+};
+
+struct InputOptions {
+  // Rows per block at most (clickhouse-client's max_insert_block_size).
+  std::size_t max_block_rows = 1048576;
+  // Bytes of input text per block at most: a block ends after the row that reaches it.
+  std::size_t max_block_bytes = std::size_t{32} << 20;
+  // One row's text at most (a TSV or CSV line, a JSON object, a Values tuple); a longer one is
+  // Error(usage) once this much of it was read.
+  std::size_t max_row_bytes = std::size_t{64} << 20;
+  // The zone of DateTime columns whose type names none: the session's (ServerInfo::timezone).
+  // Empty: UTC for a TextInsertSource, the server's zone for insert_text().
+  std::string time_zone;
+  // JSONEachRow: ignore keys that name no column (input_format_skip_unknown_fields).
+  bool skip_unknown_fields = false;
+  // Where zones are read; null: the source keeps its own.
+  std::shared_ptr<TimeZones> time_zones;
+  // The name used in messages ("insert into db.t").
+  std::string what = "the input";
+};
+
+class TextInsertSource final : public InsertSource {
+ public:
+  TextInsertSource(InputFormat format, ByteSource& in, InputOptions options = {});
+  ~TextInsertSource() override;
+  TextInsertSource(const TextInsertSource&) = delete;
+  TextInsertSource& operator=(const TextInsertSource&) = delete;
+
+  // Builds a reader per column of `sample` (Error(usage) for a column type it cannot read).
+  void start(const Block& sample) override;
+  // The next block of at most max_block_rows rows, or nullopt at the end of the input.
+  std::optional<Block> next() override;
+
+  // Rows read so far (in blocks returned).
+  std::size_t rows_read() const noexcept;
+  // Whether next() threw because a row of the input could not be read (bad data, as opposed to a
+  // failing ByteSource or an unreadable column type): the CLI reports those as clickhouse-client
+  // reports its parse errors.
+  bool failed_row() const noexcept;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Loads `source`, text in `format`, into `table` (as Connection::insert takes it) over `conn`:
+// the streaming insert with a TextInsertSource whose time zone is the server's unless `options`
+// names one. Returns the rows inserted. Errors as Connection::insert and TextInsertSource.
+// (A free function of the format layer, over a Connection: the Client and the manager take the
+// TextInsertSource through their insert(table, source).)
+std::size_t insert_text(Connection& conn, std::string_view table, InputFormat format, ByteSource& source,
+                        InputOptions options = {}, const QueryOptions& query = {});
+
+}  // namespace chconn::text

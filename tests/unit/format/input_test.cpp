@@ -1,0 +1,290 @@
+// Text input parsers (chconn/format/input.h) on memory: each format's rules, NULL forms, types,
+// malformed rows and the bounds. Where a case says "18.16", clickhouse-client 18.16.1 was run on
+// the same bytes against the sandbox server (INSERT ... FORMAT X < file, then SELECT ... FORMAT
+// TSV) and the expected text is what it inserted, or it failed with code 27 where we expect an error.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "chconn/core/error.h"
+#include "chconn/format/input.h"
+#include "chconn/format/text.h"
+#include "chconn/wire/columns.h"
+
+namespace chconn::text {
+namespace {
+
+using namespace std::string_literals;
+
+Block sample_of(const std::vector<std::pair<std::string, std::string>>& columns) {
+  Block b;
+  for (const auto& [name, type] : columns) b.append(name, make_column(parse_type(type)));
+  return b;
+}
+
+struct Loaded {
+  std::string tsv;  // every block, as TabSeparated
+  std::vector<std::size_t> block_rows;
+};
+
+Loaded load(InputFormat format, std::string_view data, const Block& sample, InputOptions options = {}) {
+  MemoryByteSource bytes(data);
+  TextInsertSource source(format, bytes, std::move(options));
+  source.start(sample);
+  Loaded out;
+  BlockFormatter tsv(OutputFormat::tab_separated);
+  while (auto block = source.next()) {
+    out.block_rows.push_back(block->rows());
+    tsv.write_block(out.tsv, *block);
+  }
+  return out;
+}
+
+std::string load_tsv(InputFormat format, std::string_view data, const Block& sample, InputOptions options = {}) {
+  return load(format, data, sample, std::move(options)).tsv;
+}
+
+// The message of the Error(usage) loading `data` throws.
+std::string load_error(InputFormat format, std::string_view data, const Block& sample, InputOptions options = {}) {
+  try {
+    load(format, data, sample, std::move(options));
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
+    return e.message();
+  }
+  ADD_FAILURE() << "no error for " << data;
+  return {};
+}
+
+const Block k_basic =
+    sample_of({{"a", "UInt8"}, {"s", "String"}, {"n", "Nullable(Int32)"}, {"d", "Date"}, {"arr", "Array(String)"}});
+
+TEST(InputFormats, NamesAreCaseInsensitive) {
+  EXPECT_EQ(parse_input_format("CSV"), InputFormat::csv);
+  EXPECT_EQ(parse_input_format("csv"), InputFormat::csv);
+  EXPECT_EQ(parse_input_format("tsv"), InputFormat::tab_separated);
+  EXPECT_EQ(parse_input_format("TabSeparatedWithNamesAndTypes"), InputFormat::tab_separated_with_names_and_types);
+  EXPECT_EQ(parse_input_format("jsoneachrow"), InputFormat::json_each_row);
+  EXPECT_EQ(parse_input_format("values"), InputFormat::values);
+  EXPECT_FALSE(parse_input_format("Parquet"));
+  EXPECT_EQ(to_string(InputFormat::csv_with_names), "CSVWithNames");
+}
+
+TEST(TabSeparatedInput, EscapesAndNull) {
+  // 18.16: a\tb\x41\N -> "a<TAB>bA" (\N inside a value reads as nothing); a field that is exactly
+  // \N is NULL; arrays in their quoted form.
+  const std::string data = "1\ta\\tb\\x41\\N\t\\N\t2020-01-02\t['x','y\\'z']\n2\t\\\\\t5\t2020-01-01\t[]\n";
+  EXPECT_EQ(load_tsv(InputFormat::tab_separated, data, k_basic),
+            "1\ta\\tbA\t\\N\t2020-01-02\t['x','y\\'z']\n2\t\\\\\t5\t2020-01-01\t[]\n");
+}
+
+TEST(TabSeparatedInput, LastLineWithoutNewlineAndEscapedNewline) {
+  EXPECT_EQ(load_tsv(InputFormat::tab_separated, "1\tx\\\ny\t\\N\t2020-01-02\t[]", k_basic),
+            "1\tx\\ny\t\\N\t2020-01-02\t[]\n");
+}
+
+TEST(TabSeparatedInput, WrongFieldCountsNameTheRow) {
+  // 18.16: both are code 27 ("less columns than expected" / "more columns than expected").
+  const std::string fewer = load_error(InputFormat::tab_separated, "1\ta\n", k_basic);
+  EXPECT_NE(fewer.find("row 1 (line 1)"), std::string::npos) << fewer;
+  EXPECT_NE(fewer.find("2 fields"), std::string::npos) << fewer;
+  const std::string more =
+      load_error(InputFormat::tab_separated, "1\ta\t\\N\t2020-01-01\t[]\n1\ta\t\\N\t2020-01-01\t[]\textra\n", k_basic);
+  EXPECT_NE(more.find("row 2 (line 2)"), std::string::npos) << more;
+  EXPECT_NE(more.find("more than 5 fields"), std::string::npos) << more;
+}
+
+TEST(TabSeparatedInput, BadValueNamesLineColumnAndValue) {
+  // 18.16: -1 is "not like UInt8" (code 27).
+  const std::string m =
+      load_error(InputFormat::tab_separated, "1\ta\t\\N\t2020-01-01\t[]\n-1\tb\t1\t2020-01-01\t[]\n", k_basic);
+  EXPECT_NE(m.find("row 2 (line 2)"), std::string::npos) << m;
+  EXPECT_NE(m.find("column 1 'a' (UInt8)"), std::string::npos) << m;
+  EXPECT_NE(m.find("'-1'"), std::string::npos) << m;
+  const std::string date = load_error(InputFormat::tab_separated, "1\ta\t\\N\t2020-13-01\t[]\n", k_basic);
+  EXPECT_NE(date.find("column 4 'd' (Date)"), std::string::npos) << date;
+  const std::string array = load_error(InputFormat::tab_separated, "1\ta\t\\N\t2020-01-01\t['x'\n", k_basic);
+  EXPECT_NE(array.find("column 5 'arr'"), std::string::npos) << array;
+  const std::string null = load_error(InputFormat::tab_separated, "\\N\ta\t\\N\t2020-01-01\t[]\n", k_basic);
+  EXPECT_NE(null.find("not Nullable"), std::string::npos) << null;
+}
+
+TEST(TabSeparatedInput, HeaderRowsAreSkipped) {
+  const Block two = sample_of({{"a", "UInt8"}, {"s", "String"}});
+  EXPECT_EQ(load_tsv(InputFormat::tab_separated_with_names, "x\ty\n1\ta\n", two), "1\ta\n");
+  EXPECT_EQ(load_tsv(InputFormat::tab_separated_with_names_and_types, "x\ty\nUInt8\tString\n1\ta\n", two), "1\ta\n");
+  // 18.16: a header with the wrong number of fields is code 27.
+  EXPECT_NE(load_error(InputFormat::tab_separated_with_names, "zz\n1\ta\n", two).find("header row has 1 fields"),
+            std::string::npos);
+}
+
+TEST(CsvInput, QuotingNullAndSpaces) {
+  // 18.16: "a""b" -> a"b; 'q,r' (single quotes) -> q,r; unquoted \N is NULL; " sp " -> sp;
+  // \r\n ends a row; an array as a quoted field.
+  const std::string data =
+      "1,\"a\"\"b\",\\N,2020-01-02,\"['x']\"\r\n7,'q,r',3,\"2020-01-03\",[]\n8, sp ,-4,2020-01-03,[]";
+  EXPECT_EQ(load_tsv(InputFormat::csv, data, k_basic),
+            "1\ta\"b\t\\N\t2020-01-02\t['x']\n7\tq,r\t3\t2020-01-03\t[]\n8\tsp\t-4\t2020-01-03\t[]\n");
+}
+
+TEST(CsvInput, NewlineInsideQuotesAndUnquotedNullWord) {
+  const Block two = sample_of({{"n", "Nullable(Int32)"}, {"s", "String"}});
+  EXPECT_EQ(load_tsv(InputFormat::csv, "1,\"two\nlines\"\n", two), "1\ttwo\\nlines\n");
+  // 18.16: an unquoted NULL is not NULL in CSV ("garbage after Nullable(Int32)", code 27).
+  EXPECT_NE(load_error(InputFormat::csv, "NULL,x\n", two).find("column 1 'n'"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::csv, "1,\"open\n", two).find("not closed"), std::string::npos);
+}
+
+TEST(CsvInput, WithNamesSkipsTheHeader) {
+  const Block two = sample_of({{"a", "UInt8"}, {"s", "String"}});
+  EXPECT_EQ(load_tsv(InputFormat::csv_with_names, "a,b,c\n9,x\n", two), "9\tx\n");
+}
+
+TEST(JsonEachRowInput, KeysInAnyOrderDefaultsAndNull) {
+  // 18.16: missing keys take the default (Date 0000-00-00 is day 0), null is NULL, \u escapes.
+  const std::string data =
+      "{\"s\":\"j\\u00e9\",\"a\":10,\"n\":null,\"arr\":[\"p\"],\"d\":\"2020-01-01\"}\n{\"a\":11}\n";
+  EXPECT_EQ(load_tsv(InputFormat::json_each_row, data, k_basic),
+            "10\tjé\t\\N\t2020-01-01\t['p']\n11\t\t\\N\t1970-01-01\t[]\n");
+}
+
+TEST(JsonEachRowInput, UnknownKeysAndMalformedObjects) {
+  const std::string m = load_error(InputFormat::json_each_row, "{\"a\":1,\"zz\":2}\n", k_basic);
+  EXPECT_NE(m.find("'zz'"), std::string::npos) << m;
+  InputOptions skip;
+  skip.skip_unknown_fields = true;
+  EXPECT_EQ(load_tsv(InputFormat::json_each_row, "{\"a\":1,\"zz\":{\"q\":[1,2]}}", k_basic, skip),
+            "1\t\t\\N\t1970-01-01\t[]\n");
+  EXPECT_NE(load_error(InputFormat::json_each_row, "{\"a\":1", k_basic).find("closing '}'"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::json_each_row, "[1]", k_basic).find("'{'"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::json_each_row, "{\"a\":\"x\"}", k_basic).find("column 1 'a'"), std::string::npos);
+}
+
+TEST(ValuesInput, LiteralsNullNegativeAndSemicolon) {
+  const Block b =
+      sample_of({{"a", "Int32"}, {"s", "Nullable(String)"}, {"arr", "Array(Int8)"}, {"t", "Tuple(UInt8, String)"}});
+  EXPECT_EQ(load_tsv(InputFormat::values, "(1, 'a\\'b', [1,-2], (3,'x')), (-5,NULL,[],(0,''))\n;", b),
+            "1\ta\\'b\t[1,-2]\t(3,'x')\n-5\t\\N\t[]\t(0,'')\n");
+}
+
+TEST(ValuesInput, ExpressionsAndBadSyntaxAreErrors) {
+  const Block b = sample_of({{"a", "Int32"}, {"d", "DateTime"}});
+  const std::string m = load_error(InputFormat::values, "(1, now())", b);
+  EXPECT_NE(m.find("column 2 'd'"), std::string::npos) << m;
+  EXPECT_NE(m.find("expression"), std::string::npos) << m;
+  EXPECT_NE(m.find("the value 'now'"), std::string::npos) << m;  // the value, not the whole row
+  EXPECT_NE(load_error(InputFormat::values, "(1, '2020-01-01 00:00:00'", b).find("closing ')'"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::values, "(1, '2020-01-01 00:00:00'); (2", b).find("';'"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::values, "1, 2", b).find("'('"), std::string::npos);
+}
+
+TEST(TypedInput, ScalarsOfEveryKind) {
+  const Block b = sample_of({{"e", "Enum8('a' = 1, 'b' = 2)"},
+                             {"dec", "Decimal(9, 2)"},
+                             {"u", "UUID"},
+                             {"f", "FixedString(3)"},
+                             {"fl", "Float64"},
+                             {"i64", "Int64"},
+                             {"lc", "LowCardinality(String)"},
+                             {"m", "Map(String, UInt8)"},
+                             {"b", "Bool"},
+                             {"ip4", "IPv4"},
+                             {"ip6", "IPv6"}});
+  const std::string data =
+      "b\t-1.5\t00000000-0000-0000-0000-000000000001\tab\t-0.25\t-9223372036854775808\tx\t{'k':1}\ttrue\t1.2.3.4\t::1\n"
+      "1\t3.999\t00000000-0000-0000-0000-000000000002\tabc\tinf\t7\tx\t{}\t0\t0.0.0.0\t2001:db8::1\n";
+  EXPECT_EQ(
+      load_tsv(InputFormat::tab_separated, data, b),
+      "b\t-1.50\t00000000-0000-0000-0000-000000000001\tab\\0\t-0.25\t-9223372036854775808\tx\t{'k':1}\ttrue\t1.2.3."
+      "4\t::1\n"
+      "a\t3.99\t00000000-0000-0000-0000-000000000002\tabc\tinf\t7\tx\t{}\tfalse\t0.0.0.0\t2001:db8::1\n");
+  EXPECT_NE(load_error(InputFormat::tab_separated, "c\t1\t0\ta\t1\t1\tx\t{}\t1\t1.2.3.4\t::1\n", b).find("Enum8"),
+            std::string::npos);
+  EXPECT_NE(load_error(InputFormat::tab_separated,
+                       "a\t12345678.9\t00000000-0000-0000-0000-000000000001\ta\t1\t1\tx\t{}\t1\t1.2.3.4\t::1\n", b)
+                .find("more digits"),
+            std::string::npos);
+  EXPECT_NE(load_error(InputFormat::tab_separated,
+                       "a\t1\t00000000-0000-0000-0000-000000000001\tabcd\t1\t1\tx\t{}\t1\t1.2.3.4\t::1\n", b)
+                .find("FixedString(3)"),
+            std::string::npos);
+}
+
+TEST(TypedInput, DateTimeInTheSessionZoneOrTheColumnZone) {
+  const Block b = sample_of({{"t", "DateTime"}, {"tz", "DateTime('Asia/Tokyo')"}, {"u", "UInt32"}});
+  InputOptions options;
+  options.time_zone = "Europe/Berlin";
+  MemoryByteSource bytes("2020-01-01 01:00:00\t2020-01-01 09:00:00\t0\n1577836800\t1577836800\t0\n");
+  TextInsertSource source(InputFormat::tab_separated, bytes, options);
+  source.start(b);
+  const auto block = source.next();
+  ASSERT_TRUE(block);
+  const auto& t = block->column_as<ColumnDateTime>("t");
+  const auto& tz = block->column_as<ColumnDateTime>("tz");
+  EXPECT_EQ(t[0], 1577836800u);   // 01:00 in Berlin (UTC+1) is midnight UTC
+  EXPECT_EQ(tz[0], 1577836800u);  // 09:00 in Tokyo (UTC+9)
+  EXPECT_EQ(t[1], 1577836800u);   // Unix seconds are zone-free
+}
+
+TEST(InputBounds, BlocksAreBoundedByRowsAndBytes) {
+  const Block one = sample_of({{"x", "UInt64"}});
+  std::string data;
+  for (int i = 0; i < 10; ++i) data += std::to_string(i) + "\n";
+  InputOptions rows;
+  rows.max_block_rows = 4;
+  EXPECT_EQ(load(InputFormat::tab_separated, data, one, rows).block_rows, (std::vector<std::size_t>{4, 4, 2}));
+  InputOptions bytes;
+  bytes.max_block_bytes = 5;  // each row is 1 byte of text: a block ends at the row reaching 5
+  EXPECT_EQ(load(InputFormat::tab_separated, data, one, bytes).block_rows, (std::vector<std::size_t>{5, 5}));
+}
+
+TEST(InputBounds, ARowLongerThanTheLimitIsAnErrorBeforeItIsBufferedWhole) {
+  // A source that would give a 1 GiB line: the parser must stop after max_row_bytes.
+  class Endless final : public ByteSource {
+   public:
+    std::size_t read(char* data, std::size_t size) override {
+      std::fill(data, data + size, 'x');
+      given += size;
+      return size;
+    }
+    std::size_t given = 0;
+  };
+  const Block one = sample_of({{"s", "String"}});
+  for (InputFormat f :
+       {InputFormat::tab_separated, InputFormat::csv, InputFormat::values, InputFormat::json_each_row}) {
+    Endless endless;
+    InputOptions options;
+    options.max_row_bytes = 1 << 20;
+    TextInsertSource source(f, endless, options);
+    source.start(one);
+    try {
+      source.next();
+      ADD_FAILURE() << "no error for format " << to_string(f);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage);
+      if (f != InputFormat::values && f != InputFormat::json_each_row) {
+        EXPECT_NE(e.message().find("max_row_bytes"), std::string::npos) << e.message();
+      }
+    }
+    EXPECT_LE(endless.given, std::size_t{4} << 20) << to_string(f);
+  }
+}
+
+TEST(InputBounds, DeepNestingIsAnError) {
+  const Block b = sample_of({{"a", "Array(Array(UInt8))"}});
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_NE(load_error(InputFormat::tab_separated, deep, b).find("column 1 'a'"), std::string::npos);
+}
+
+TEST(InputSource, NextBeforeStartAndNoColumnsAreUsageErrors) {
+  MemoryByteSource bytes("1\n");
+  TextInsertSource source(InputFormat::tab_separated, bytes);
+  EXPECT_THROW(source.next(), Error);
+  EXPECT_THROW(source.start(Block{}), Error);
+}
+
+}  // namespace
+}  // namespace chconn::text
