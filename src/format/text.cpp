@@ -324,6 +324,17 @@ class IntegerWriter final : public Impl {
   bool quote_;
 };
 
+// A float column's value: Float32 and Float64 store it, BFloat16 its upper bits (printed as the
+// Float32 it stands for, as the server does).
+template <class C>
+auto float_value(const C& col, std::size_t row) noexcept {
+  if constexpr (std::is_same_v<C, ColumnBFloat16>) {
+    return col.value(row);
+  } else {
+    return col[row];
+  }
+}
+
 template <class C>
 class FloatWriter final : public Impl {
  public:
@@ -331,7 +342,7 @@ class FloatWriter final : public Impl {
       : Impl(esc), col_(column_cast<C>(column)), quote_denormals_(options.json_quote_denormals) {}
 
   void append(std::string& out, std::size_t row) const override {
-    const auto v = col_[row];
+    const auto v = float_value(col_, row);
     if (esc_ == Escaping::json && !std::isfinite(v)) {
       if (!quote_denormals_) {
         out += "null";
@@ -472,6 +483,52 @@ class DateTime64Writer final : public Impl {
   std::shared_ptr<const TimeZone> zone_;
   std::uint32_t precision_;
   std::int64_t scale_ = 1;
+};
+
+// Time and Time64(p): [-]H:MM:SS[.fraction], hours in at least two digits. The server shows at
+// most 999:59:59 (the whole seconds are clamped there) but the fraction as stored: an Int64 of
+// ticks -2^63 at Time64(3) is -999:59:59.808.
+template <class C>
+class TimeWriter final : public Impl {
+ public:
+  TimeWriter(const Column& column, Escaping esc) : Impl(esc), col_(column_cast<C>(column)) {
+    if constexpr (std::is_same_v<C, ColumnTime64>) precision_ = std::min<std::uint32_t>(col_.precision(), 9);
+    for (std::uint32_t i = 0; i < precision_; ++i) scale_ *= 10;
+  }
+
+  void append(std::string& out, std::size_t row) const override {
+    const std::int64_t ticks = col_[row];
+    // The magnitude as unsigned, so that -2^63 has one.
+    const std::uint64_t magnitude =
+        ticks < 0 ? 0 - static_cast<std::uint64_t>(ticks) : static_cast<std::uint64_t>(ticks);
+    const std::uint64_t seconds = std::min<std::uint64_t>(magnitude / scale_, k_max_seconds);
+    std::uint64_t fraction = magnitude % scale_;
+    open_plain(out);
+    if (ticks < 0) out += '-';
+    const std::uint64_t hours = seconds / 3600;
+    if (hours < 10) out += '0';
+    append_integer(out, hours);
+    out += ':';
+    append_two(out, static_cast<unsigned>(seconds / 60 % 60));
+    out += ':';
+    append_two(out, static_cast<unsigned>(seconds % 60));
+    if (precision_ > 0) {
+      out += '.';
+      char digits[9];
+      for (std::uint32_t i = precision_; i-- > 0;) {
+        digits[i] = static_cast<char>('0' + fraction % 10);
+        fraction /= 10;
+      }
+      out.append(digits, precision_);
+    }
+    close_plain(out);
+  }
+
+ private:
+  static constexpr std::uint64_t k_max_seconds = 999 * 3600 + 59 * 60 + 59;
+  const C& col_;
+  std::uint32_t precision_ = 0;
+  std::uint64_t scale_ = 1;
 };
 
 class UUIDWriter final : public Impl {
@@ -804,6 +861,9 @@ ImplPtr make_impl(const Column& column, Escaping esc, const FormatOptions& optio
     case TypeCode::Int256: return make<IntegerWriter, ColumnInt256>(column, esc, options);
     case TypeCode::Float32: return make<FloatWriter, ColumnFloat32>(column, esc, options);
     case TypeCode::Float64: return make<FloatWriter, ColumnFloat64>(column, esc, options);
+    case TypeCode::BFloat16: return make<FloatWriter, ColumnBFloat16>(column, esc, options);
+    case TypeCode::Time: return std::make_unique<TimeWriter<ColumnTime>>(column, esc);
+    case TypeCode::Time64: return std::make_unique<TimeWriter<ColumnTime64>>(column, esc);
     case TypeCode::Bool: return std::make_unique<BoolWriter>(column, esc);
     case TypeCode::String: return std::make_unique<StringWriter>(column, esc);
     case TypeCode::FixedString: return std::make_unique<FixedStringWriter>(column, esc);
@@ -855,6 +915,9 @@ bool aligns_right(const Type& type, const FormatOptions& options) noexcept {
     case TypeCode::Int256:
     case TypeCode::Float32:
     case TypeCode::Float64:
+    case TypeCode::BFloat16:
+    case TypeCode::Time:
+    case TypeCode::Time64:
     case TypeCode::Decimal32:
     case TypeCode::Decimal64:
     case TypeCode::Decimal128:

@@ -293,6 +293,9 @@ std::string_view to_string(TypeCode code) noexcept {
     case TypeCode::SimpleAggregateFunction: return "SimpleAggregateFunction";
     case TypeCode::Variant: return "Variant";
     case TypeCode::Dynamic: return "Dynamic";
+    case TypeCode::BFloat16: return "BFloat16";
+    case TypeCode::Time: return "Time";
+    case TypeCode::Time64: return "Time64";
   }
   return "?";
 }
@@ -353,18 +356,21 @@ std::size_t simple_value_size(TypeCode code) noexcept {
     case TypeCode::UInt16:
     case TypeCode::Int16:
     case TypeCode::Date:
+    case TypeCode::BFloat16:
     case TypeCode::Enum16: return 2;
     case TypeCode::UInt32:
     case TypeCode::Int32:
     case TypeCode::Float32:
     case TypeCode::Date32:
     case TypeCode::DateTime:
+    case TypeCode::Time:
     case TypeCode::IPv4:
     case TypeCode::Decimal32: return 4;
     case TypeCode::UInt64:
     case TypeCode::Int64:
     case TypeCode::Float64:
     case TypeCode::DateTime64:
+    case TypeCode::Time64:
     case TypeCode::Decimal64: return 8;
     case TypeCode::UInt128:
     case TypeCode::Int128:
@@ -399,11 +405,13 @@ TypeRef Type::simple(TypeCode code) {
     case TypeCode::Int256:
     case TypeCode::Float32:
     case TypeCode::Float64:
+    case TypeCode::BFloat16:
     case TypeCode::Bool:
     case TypeCode::String:
     case TypeCode::Date:
     case TypeCode::Date32:
     case TypeCode::DateTime:
+    case TypeCode::Time:
     case TypeCode::UUID:
     case TypeCode::IPv4:
     case TypeCode::IPv6: break;
@@ -445,6 +453,14 @@ TypeRef Type::date_time64(std::uint32_t precision, std::string time_zone) {
   }
   t->name_ += ')';
   t->text_ = std::move(time_zone);
+  return t;
+}
+
+TypeRef Type::time64(std::uint32_t precision) {
+  if (precision > 9) bad_type("Time64 precision must be between 0 and 9, not " + std::to_string(precision));
+  auto t = std::make_shared<Type>(Private{}, TypeCode::Time64);
+  t->precision_ = precision;
+  t->name_ = "Time64(" + std::to_string(precision) + ")";
   return t;
 }
 
@@ -536,7 +552,6 @@ TypeRef Type::nullable(TypeRef nested) {
   switch (nested->storage_type().code()) {
     case TypeCode::Nullable:
     case TypeCode::Array:
-    case TypeCode::Tuple:
     case TypeCode::Map:
     case TypeCode::LowCardinality:
     case TypeCode::Variant:
@@ -684,11 +699,11 @@ TypeRef simple_cached(TypeCode code) {
   // One immutable instance per code; initialised thread-safely on first use.
   static const std::array<TypeRef, 64> cache = [] {
     std::array<TypeRef, 64> all{};
-    for (TypeCode c : {TypeCode::Nothing, TypeCode::UInt8,   TypeCode::UInt16, TypeCode::UInt32,  TypeCode::UInt64,
-                       TypeCode::UInt128, TypeCode::UInt256, TypeCode::Int8,   TypeCode::Int16,   TypeCode::Int32,
-                       TypeCode::Int64,   TypeCode::Int128,  TypeCode::Int256, TypeCode::Float32, TypeCode::Float64,
-                       TypeCode::Bool,    TypeCode::String,  TypeCode::Date,   TypeCode::Date32,  TypeCode::DateTime,
-                       TypeCode::UUID,    TypeCode::IPv4,    TypeCode::IPv6}) {
+    for (TypeCode c : {TypeCode::Nothing, TypeCode::UInt8,   TypeCode::UInt16, TypeCode::UInt32,   TypeCode::UInt64,
+                       TypeCode::UInt128, TypeCode::UInt256, TypeCode::Int8,   TypeCode::Int16,    TypeCode::Int32,
+                       TypeCode::Int64,   TypeCode::Int128,  TypeCode::Int256, TypeCode::Float32,  TypeCode::Float64,
+                       TypeCode::Bool,    TypeCode::String,  TypeCode::Date,   TypeCode::Date32,   TypeCode::DateTime,
+                       TypeCode::UUID,    TypeCode::IPv4,    TypeCode::IPv6,   TypeCode::BFloat16, TypeCode::Time}) {
       all[static_cast<std::size_t>(c)] = Type::simple(c);
     }
     return all;
@@ -974,6 +989,12 @@ class TypeParser {
       return build(start,
                    [&] { return Type::date_time64(static_cast<std::uint32_t>(std::min<std::uint64_t>(p, 99)), tz); });
     }
+    if (family == "Time64") {
+      expect('(');
+      const auto p = unsigned_number("the Time64 precision");
+      expect(')');
+      return build(start, [&] { return Type::time64(static_cast<std::uint32_t>(std::min<std::uint64_t>(p, 99))); });
+    }
     if (iequals(family, "Decimal")) {
       expect('(');
       const auto p = unsigned_number("the Decimal precision");
@@ -1070,8 +1091,7 @@ class TypeParser {
       expect(')');
       return build(start, [&] { return Type::simple_aggregate_function(std::move(function), std::move(inner)); });
     }
-    static constexpr std::string_view unsupported[] = {"AggregateFunction", "Object", "JSON", "Time", "Time64",
-                                                       "BFloat16",          "QBit"};
+    static constexpr std::string_view unsupported[] = {"AggregateFunction", "Object", "JSON", "QBit"};
     for (auto u : unsupported) {
       if (family == u) fail_at(start, "type " + std::string(family) + " is not supported by chconn");
     }
@@ -1138,7 +1158,8 @@ class TypeParser {
         {"Int256", TypeCode::Int256},   {"Float32", TypeCode::Float32},   {"Float64", TypeCode::Float64},
         {"Bool", TypeCode::Bool},       {"String", TypeCode::String},     {"Date", TypeCode::Date},
         {"Date32", TypeCode::Date32},   {"DateTime", TypeCode::DateTime}, {"UUID", TypeCode::UUID},
-        {"IPv4", TypeCode::IPv4},       {"IPv6", TypeCode::IPv6},
+        {"IPv4", TypeCode::IPv4},       {"IPv6", TypeCode::IPv6},         {"BFloat16", TypeCode::BFloat16},
+        {"Time", TypeCode::Time},
     };
     for (const auto& [name, code] : table) {
       if (name == f) return code;

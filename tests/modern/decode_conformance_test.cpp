@@ -46,10 +46,7 @@ const std::map<std::string_view, KnownFailure>& known_failures() {
       {"csv_quoting", {true, k_pretty_raw_text}},
       {"json_strings", {true, k_pretty_raw_text}},
       {"nested_column", {true, k_pretty_named_tuples}},
-      {"nullable_nested",
-       {false,
-        "Nullable(Tuple(...)): the engine types [NULL, (1, 'a')] as Array(Nullable(Tuple(UInt8, String))), which "
-        "chconn refuses (a later slice of issue 14)"}},
+      {"nullable_tuple_named", {true, k_pretty_named_tuples}},
       {"datetime_historical",
        {false,
         "the 26.7 engine keeps the old UTC offset for the whole local day at some historical zone changes "

@@ -4,6 +4,8 @@
 //   String, FixedString(N)   ColumnString, ColumnFixedString
 //   Date, Date32             ColumnDate (UInt16 days), ColumnDate32 (Int32 days)
 //   DateTime, DateTime64     ColumnDateTime (UInt32 seconds), ColumnDateTime64 (Int64 ticks)
+//   BFloat16                 ColumnBFloat16 (the upper 16 bits of a Float32)
+//   Time, Time64             ColumnTime (Int32 seconds), ColumnTime64 (Int64 ticks)
 //   UUID, IPv4, IPv6         ColumnUUID, ColumnIPv4 (UInt32 address), ColumnIPv6
 //   Decimal(P, S)            ColumnDecimal<Int32|Int64|Int128|Int256> (unscaled integers)
 //   Enum8, Enum16            ColumnEnum8, ColumnEnum16
@@ -209,6 +211,45 @@ class ColumnDateTime64 final : public ColumnFixedTyped<ColumnDateTime64, std::in
   std::uint32_t precision() const noexcept { return type_->storage_type().precision(); }
   const std::string& time_zone() const noexcept { return type_->storage_type().time_zone(); }
   static std::string class_name() { return "ColumnDateTime64"; }
+};
+
+// BFloat16: the upper 16 bits of a Float32, stored as those bits (operator[] gives them raw).
+class ColumnBFloat16 final : public ColumnFixedTyped<ColumnBFloat16, std::uint16_t> {
+ public:
+  ColumnBFloat16();
+  explicit ColumnBFloat16(TypeRef type);
+  // Row i as the float it stands for (exact: every BFloat16 is a float).
+  float value(std::size_t i) const noexcept { return to_float(data_[i]); }
+  // Appends `value` cut to its upper 16 bits, as the server converts a Float32 (toBFloat16(0.1) is
+  // 0.099609375); a NaN stays a NaN.
+  void append_float(float value) { data_.push_back(from_float(value)); }
+  using ColumnFixedTyped::append;
+
+  static float to_float(std::uint16_t bits) noexcept;
+  static std::uint16_t from_float(float value) noexcept;
+  static std::string class_name() { return "ColumnBFloat16"; }
+};
+
+// Time: a signed time of day in Int32 seconds; it may exceed a day (the server shows at most
+// 999:59:59 either way, and the value as stored).
+class ColumnTime final : public ColumnFixedTyped<ColumnTime, std::int32_t> {
+ public:
+  ColumnTime();
+  explicit ColumnTime(TypeRef type);
+  std::chrono::seconds time(std::size_t i) const noexcept { return std::chrono::seconds(data_[i]); }
+  // Throws Error(usage) outside the Int32 range of seconds.
+  void append(std::chrono::seconds t);
+  using ColumnFixedTyped::append;
+  static std::string class_name() { return "ColumnTime"; }
+};
+
+// Time64(p): a signed time of day in Int64 ticks of 10^-p seconds (operator[] gives the ticks).
+class ColumnTime64 final : public ColumnFixedTyped<ColumnTime64, std::int64_t> {
+ public:
+  explicit ColumnTime64(std::uint32_t precision);
+  explicit ColumnTime64(TypeRef type);
+  std::uint32_t precision() const noexcept { return type_->storage_type().precision(); }
+  static std::string class_name() { return "ColumnTime64"; }
 };
 
 class ColumnUUID final : public ColumnFixedTyped<ColumnUUID, UUID> {

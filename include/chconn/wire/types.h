@@ -57,6 +57,9 @@ enum class TypeCode : std::uint8_t {
   SimpleAggregateFunction,  // SimpleAggregateFunction(f, T): stored exactly as T
   Variant,                  // Variant(T1, ..., Tn): a value of one of the types, or NULL
   Dynamic,                  // Dynamic or Dynamic(max_types=N): a value of any type, or NULL
+  BFloat16,                 // the upper 16 bits of a Float32
+  Time,                     // Int32 seconds of a signed time of day (may exceed 24 hours)
+  Time64,                   // Time64(p): Int64 ticks of 10^-p seconds
 };
 // clang-format on
 
@@ -203,18 +206,21 @@ class Type {
 
  public:
   // ---- factories ----
-  // A type without parameters: numbers, Bool, String, Date, Date32, DateTime (no time zone),
-  // UUID, IPv4, IPv6, Nothing. Throws for codes that need parameters.
+  // A type without parameters: numbers (BFloat16 too), Bool, String, Date, Date32, DateTime (no
+  // time zone), Time, UUID, IPv4, IPv6, Nothing. Throws for codes that need parameters.
   static TypeRef simple(TypeCode code);
   static TypeRef fixed_string(std::size_t n);                                       // 1 <= n <= 0xFFFFFF
   static TypeRef date_time(std::string time_zone = {});                             // DateTime or DateTime('tz')
   static TypeRef date_time64(std::uint32_t precision, std::string time_zone = {});  // precision 0-9
+  static TypeRef time64(std::uint32_t precision);                                   // precision 0-9
   // Decimal(P, S): 1 <= P <= 76, S <= P; the storage width follows from P (9, 18, 38, 76 digits).
   static TypeRef decimal(std::uint32_t precision, std::uint32_t scale);
   // Enum8/Enum16: names and values unique, values within Int8/Int16, at least one item.
   static TypeRef enum8(std::vector<EnumItem> items);
   static TypeRef enum16(std::vector<EnumItem> items);
-  static TypeRef nullable(TypeRef nested);  // not of Nullable, Array, Tuple, Map, LowCardinality
+  // Not of Nullable, Array, Map, LowCardinality, Variant or Dynamic. Nullable(Tuple(...)) is
+  // allowed: current servers have it (setting enable_nullable_tuple_type).
+  static TypeRef nullable(TypeRef nested);
   static TypeRef array(TypeRef element);
   // Tuple(T...) or, with names (one per element, unique, non-empty), Tuple(a A, b B).
   static TypeRef tuple(std::vector<TypeRef> elements, std::vector<std::string> names = {});
@@ -253,7 +259,7 @@ class Type {
   std::size_t value_size() const noexcept { return value_size_; }
   // FixedString(N): N.
   std::size_t fixed_string_size() const noexcept { return code_ == TypeCode::FixedString ? value_size_ : 0; }
-  // Decimal: precision and scale. DateTime64: precision() is the sub-second digits.
+  // Decimal: precision and scale. DateTime64 and Time64: precision() is the sub-second digits.
   std::uint32_t precision() const noexcept { return precision_; }
   std::uint32_t scale() const noexcept { return scale_; }
   // Dynamic: max_types (0 when the type names none: the server's default).

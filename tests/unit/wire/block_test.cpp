@@ -232,6 +232,39 @@ TEST(BlockGolden, DynamicListsItsTypesThenHoldsAVariant) {
   expect_protocol_error(bytes.substr(0, bytes.size() - 1), 0, "of type Dynamic");
 }
 
+// [chDB 26.7] `SELECT toBFloat16(1.5) a, toTime('12:34:56') b, toTime64('12:34:56.789', 3) c,
+// [NULL, (1, 'a')] d, toTime(-5) e, toTime64(-1.5, 2) f, toBFloat16(-0.1) g, toTime('999:59:59') h
+// FORMAT Native`: BFloat16 is the upper two bytes of a Float32, Time an Int32 of seconds, Time64(p)
+// an Int64 of ticks; Nullable(Tuple(...)) a null map and then the tuple's elements, as any Nullable.
+TEST(BlockGolden, BFloat16TimeTime64AndNullableTuple) {
+  const std::string bytes =
+      unhex("08 01") + unhex("01 61 08") + "BFloat16" + unhex("c0 3f") + unhex("01 62 04") + "Time" +
+      unhex("f0 b0 00 00") + unhex("01 63 09") + "Time64(3)" + unhex("95 2c b3 02 00 00 00 00") + unhex("01 64 25") +
+      "Array(Nullable(Tuple(UInt8, String)))" + unhex("02 00 00 00 00 00 00 00") + unhex("01 00") + unhex("00 01") +
+      unhex("00 01 61") + unhex("01 65 04") + "Time" + unhex("fb ff ff ff") + unhex("01 66 09") + "Time64(2)" +
+      unhex("6a ff ff ff ff ff ff ff") + unhex("01 67 08") + "BFloat16" + unhex("cc bd") + unhex("01 68 04") + "Time" +
+      unhex("7f ee 36 00");
+  const Block b = read(bytes, 0);
+  ASSERT_EQ(b.column_count(), 8u);
+  EXPECT_EQ(b.column_as<ColumnBFloat16>(0).value(0), 1.5f);
+  EXPECT_EQ(b.column_as<ColumnTime>(1).time(0), std::chrono::seconds(12 * 3600 + 34 * 60 + 56));
+  EXPECT_EQ(b.column_as<ColumnTime64>(2)[0], 45296789);
+  EXPECT_EQ(b.column_as<ColumnTime64>(2).precision(), 3u);
+  const auto& d = b.column_as<ColumnArray>(3);
+  const auto& nt = d.nested_as<ColumnNullable>();
+  EXPECT_TRUE(nt.is_null(0));
+  EXPECT_FALSE(nt.is_null(1));
+  EXPECT_EQ(nt.nested_as<ColumnTuple>().element_as<ColumnString>(1)[1], "a");
+  EXPECT_EQ(b.column_as<ColumnTime>(4)[0], -5);
+  EXPECT_EQ(b.column_as<ColumnTime64>(5)[0], -150);
+  EXPECT_EQ(b.column_as<ColumnBFloat16>(6).value(0), -0.099609375f);
+  EXPECT_EQ(b.column_as<ColumnTime>(7)[0], 999 * 3600 + 59 * 60 + 59);
+  EXPECT_EQ(hex(write(b, 0)), hex(bytes));
+  // A truncated stream names the column and its type.
+  expect_protocol_error(bytes.substr(0, bytes.size() - 1), 0, "Time");
+  expect_protocol_error(bytes.substr(0, 14), 0, "BFloat16");  // one of its two bytes
+}
+
 TEST(BlockApi, AppendLookupIterate) {
   Block b;
   auto a = std::make_shared<ColumnUInt64>();
