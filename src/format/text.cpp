@@ -680,17 +680,26 @@ class VariantWriter final : public Impl {
   std::vector<ImplPtr> variants_;
 };
 
-// A Dynamic's value as its type writes it (the Variant of its types); a value held in
-// SharedVariant's binary form cannot be printed yet: Error(usage) naming the row.
+// A value in binary form (Dynamic's SharedVariant, JSON's shared data), decoded and written as
+// its type writes it.
+void append_binary_value(std::string& out, std::string_view bytes, Escaping esc, const FormatOptions& options) {
+  const ColumnRef value = decode_binary_value(bytes);
+  make_impl(*value, esc, options)->append(out, 0);
+}
+
+// A Dynamic's value as its type writes it (the Variant of its types, or the binary form of a
+// value held in SharedVariant).
 class DynamicWriter final : public Impl {
  public:
   DynamicWriter(const Column& column, Escaping esc, const FormatOptions& options)
-      : Impl(esc), col_(column_cast<ColumnDynamic>(column)), variant_(col_.variant(), esc, options) {}
+      : Impl(esc),
+        col_(column_cast<ColumnDynamic>(column)),
+        variant_(col_.variant(), esc, options),
+        options_(options) {}
   void append(std::string& out, std::size_t row) const override {
     if (col_.is_shared(row)) {
-      throw Error(ErrorKind::usage, "row " + std::to_string(row) +
-                                        " of a Dynamic column holds a value of a type beyond its max_types, kept in "
-                                        "SharedVariant's binary form, which chconn cannot print yet");
+      append_binary_value(out, col_.shared_bytes(row), esc_, options_);
+      return;
     }
     variant_.append(out, row);
   }
@@ -698,6 +707,115 @@ class DynamicWriter final : public Impl {
  private:
   const ColumnDynamic& col_;
   VariantWriter variant_;
+  FormatOptions options_;
+};
+
+// A JSON object as the server writes it (SerializationJSON::serializeTextImpl): the row's paths
+// sorted (typed paths always, dynamic paths where not NULL, shared data), "a.b" and "a.c" nested
+// as {"a":{"b":...,"c":...}}, each value in its type's JSON form. As a JSONEachRow value the
+// object is written as it is; in the other formats as a string of that text (TabSeparated-escaped,
+// quoted, CSV-quoted), and in Pretty as it is.
+class JsonObjectWriter final : public Impl {
+ public:
+  JsonObjectWriter(const Column& column, Escaping esc, const FormatOptions& options)
+      : Impl(esc), col_(column_cast<ColumnJSON>(column)), options_(options) {
+    for (std::size_t i = 0; i < col_.typed_path_count(); ++i) {
+      typed_.push_back(make_impl(col_.typed_column(i), Escaping::json, options));
+    }
+    for (std::size_t i = 0; i < col_.dynamic_paths().size(); ++i) {
+      dynamic_.push_back(make_impl(col_.dynamic_column(i), Escaping::json, options));
+    }
+  }
+
+  void append(std::string& out, std::size_t row) const override {
+    if (esc_ == Escaping::json || esc_ == Escaping::pretty) {
+      append_object(out, row);
+      return;
+    }
+    scratch_.clear();
+    append_object(scratch_, row);
+    append_string(out, scratch_);
+  }
+
+ private:
+  enum class Kind : std::uint8_t { typed, dynamic, shared };
+  struct Entry {
+    std::string_view path;
+    Kind kind;
+    std::size_t index;  // typed or dynamic path, or row of the shared data
+  };
+
+  void append_object(std::string& out, std::size_t row) const {
+    entries_.clear();
+    for (std::size_t i = 0; i < col_.typed_path_count(); ++i) entries_.push_back({col_.typed_path(i), Kind::typed, i});
+    for (std::size_t i = 0; i < col_.dynamic_paths().size(); ++i) {
+      if (!col_.dynamic_column(i).is_null(row)) entries_.push_back({col_.dynamic_paths()[i], Kind::dynamic, i});
+    }
+    const auto shared = col_.shared_data().range(row);
+    for (std::size_t k = shared.begin; k < shared.end; ++k)
+      entries_.push_back({col_.shared_paths()[k], Kind::shared, k});
+    std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.path < b.path; });
+
+    // The objects open around the current key: prefix_[i] is the name of the i-th, and whether a
+    // key was written in it (for the commas) is first_[i + 1]; first_[0] is the root's.
+    prefix_.clear();
+    first_.assign(1, true);
+    out += '{';
+    for (const Entry& e : entries_) {
+      split(e.path);
+      // Close the objects the path leaves: keep the common prefix, but not the path's last element.
+      std::size_t common = 0;
+      while (common < prefix_.size() && common + 1 < elements_.size() && prefix_[common] == elements_[common]) ++common;
+      for (std::size_t i = common; i < prefix_.size(); ++i) out += '}';
+      prefix_.resize(common);
+      first_.resize(common + 1);
+      // Open the objects of the path's other elements.
+      for (std::size_t i = common; i + 1 < elements_.size(); ++i) {
+        comma(out);
+        append_json_string(out, elements_[i]);
+        out += ":{";
+        prefix_.push_back(elements_[i]);
+        first_.push_back(true);
+      }
+      comma(out);
+      append_json_string(out, elements_.back());
+      out += ':';
+      switch (e.kind) {
+        case Kind::typed: typed_[e.index]->append(out, row); break;
+        case Kind::dynamic: dynamic_[e.index]->append(out, row); break;
+        case Kind::shared: append_binary_value(out, col_.shared_values()[e.index], Escaping::json, options_); break;
+      }
+    }
+    for (std::size_t i = 0; i < prefix_.size(); ++i) out += '}';
+    out += '}';
+  }
+
+  void comma(std::string& out) const {
+    if (!first_.back()) out += ',';
+    first_.back() = false;
+  }
+
+  // The path's elements, split at every '.' ("a..b" has an empty middle one, as the server's).
+  void split(std::string_view path) const {
+    elements_.clear();
+    for (;;) {
+      const std::size_t dot = path.find('.');
+      elements_.push_back(path.substr(0, dot));
+      if (dot == std::string_view::npos) return;
+      path.remove_prefix(dot + 1);
+    }
+  }
+
+  const ColumnJSON& col_;
+  FormatOptions options_;
+  std::vector<ImplPtr> typed_;
+  std::vector<ImplPtr> dynamic_;
+  // Reused between rows; a writer is used by one thread.
+  mutable std::string scratch_;
+  mutable std::vector<Entry> entries_;
+  mutable std::vector<std::string_view> prefix_;
+  mutable std::vector<bool> first_;
+  mutable std::vector<std::string_view> elements_;
 };
 
 class LowCardinalityWriter final : public Impl {
@@ -888,6 +1006,7 @@ ImplPtr make_impl(const Column& column, Escaping esc, const FormatOptions& optio
     case TypeCode::LowCardinality: return std::make_unique<LowCardinalityWriter>(column, esc, options);
     case TypeCode::Variant: return std::make_unique<VariantWriter>(column, esc, options);
     case TypeCode::Dynamic: return std::make_unique<DynamicWriter>(column, esc, options);
+    case TypeCode::JSON: return std::make_unique<JsonObjectWriter>(column, esc, options);
     case TypeCode::SimpleAggregateFunction: break;  // storage_type() never is one
   }
   throw Error(ErrorKind::usage, "cannot format a column of type " + column.type()->name() + " as text");

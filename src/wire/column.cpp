@@ -118,6 +118,7 @@ ColumnRef make_column(TypeRef type) {
     case TypeCode::Map: return std::make_shared<ColumnMap>(std::move(type));
     case TypeCode::Variant: return std::make_shared<ColumnVariant>(std::move(type));
     case TypeCode::Dynamic: return std::make_shared<ColumnDynamic>(std::move(type));
+    case TypeCode::JSON: return std::make_shared<ColumnJSON>(std::move(type));
     case TypeCode::LowCardinality: return std::make_shared<ColumnLowCardinality>(std::move(type));
     case TypeCode::Nested:                   // storage_type() is Array(Tuple(...))
     case TypeCode::SimpleAggregateFunction:  // storage_type() is T

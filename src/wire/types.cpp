@@ -296,6 +296,7 @@ std::string_view to_string(TypeCode code) noexcept {
     case TypeCode::BFloat16: return "BFloat16";
     case TypeCode::Time: return "Time";
     case TypeCode::Time64: return "Time64";
+    case TypeCode::JSON: return "JSON";
   }
   return "?";
 }
@@ -653,6 +654,50 @@ TypeRef Type::dynamic(std::uint32_t max_types) {
   auto t = std::make_shared<Type>(Private{}, TypeCode::Dynamic);
   t->name_ = max_types == 0 ? "Dynamic" : "Dynamic(max_types=" + std::to_string(max_types) + ")";
   t->precision_ = max_types;
+  return t;
+}
+
+TypeRef Type::json(JsonParams params) {
+  if (params.paths.size() != params.types.size()) bad_type("JSON needs a type for every typed path");
+  for (const auto& t : params.types) require(t, "JSON typed path");
+  if (params.max_dynamic_types > 254) {
+    bad_type("JSON(max_dynamic_types=" + std::to_string(params.max_dynamic_types) + ") is over 254");
+  }
+  if (params.max_dynamic_paths > 10000) {
+    bad_type("JSON(max_dynamic_paths=" + std::to_string(params.max_dynamic_paths) + ") is over 10000");
+  }
+  std::vector<std::string> sorted = params.paths;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    if (sorted[i].empty()) bad_type("a JSON typed path cannot be empty");
+    if (i > 0 && sorted[i] == sorted[i - 1]) bad_type("JSON names the typed path '" + sorted[i] + "' twice");
+  }
+  auto t = std::make_shared<Type>(Private{}, TypeCode::JSON);
+  std::vector<std::string> parts;
+  if (params.max_dynamic_types != 0) parts.push_back("max_dynamic_types=" + std::to_string(params.max_dynamic_types));
+  if (params.max_dynamic_paths != 0) parts.push_back("max_dynamic_paths=" + std::to_string(params.max_dynamic_paths));
+  for (std::size_t i = 0; i < params.paths.size(); ++i) {
+    std::string part;
+    append_element_name(part, params.paths[i]);
+    parts.push_back(part + " " + params.types[i]->name());
+  }
+  for (const auto& path : params.skip) {
+    std::string part = "SKIP ";
+    append_element_name(part, path);
+    parts.push_back(std::move(part));
+  }
+  for (const auto& regexp : params.skip_regexp) {
+    std::string part = "SKIP REGEXP ";
+    append_quoted(part, regexp, '\'');
+    parts.push_back(std::move(part));
+  }
+  t->name_ = "JSON";
+  for (std::size_t i = 0; i < parts.size(); ++i) t->name_ += (i == 0 ? "(" : ", ") + parts[i];
+  if (!parts.empty()) t->name_ += ')';
+  t->names_ = std::move(params.paths);
+  t->elements_ = std::move(params.types);
+  t->precision_ = params.max_dynamic_types;
+  t->scale_ = params.max_dynamic_paths;
   return t;
 }
 
@@ -1064,6 +1109,7 @@ class TypeParser {
       return build(start,
                    [&] { return Type::dynamic(static_cast<std::uint32_t>(std::min<std::uint64_t>(max_types, 999))); });
     }
+    if (family == "JSON") return parse_json(depth, start);
     if (family == "Variant") {
       std::vector<TypeRef> alternatives;
       expect('(');
@@ -1091,11 +1137,63 @@ class TypeParser {
       expect(')');
       return build(start, [&] { return Type::simple_aggregate_function(std::move(function), std::move(inner)); });
     }
-    static constexpr std::string_view unsupported[] = {"AggregateFunction", "Object", "JSON", "QBit"};
+    static constexpr std::string_view unsupported[] = {"AggregateFunction", "Object", "QBit"};
     for (auto u : unsupported) {
       if (family == u) fail_at(start, "type " + std::string(family) + " is not supported by chconn");
     }
     fail_at(start, "unknown type '" + std::string(family.substr(0, 64)) + "'");
+  }
+
+  // JSON(...): max_dynamic_types=N, max_dynamic_paths=N, typed paths (`a.b` UInt32, or a.b UInt32),
+  // SKIP path and SKIP REGEXP 'regexp', in any order, separated by commas.
+  TypeRef parse_json(std::uint32_t depth, std::size_t start) {
+    Type::JsonParams params;
+    if (accept('(') && !accept(')')) {
+      do {
+        skip_ws();
+        if (pos_ < s_.size() && s_[pos_] == '`') {
+          params.paths.push_back(quoted('`', "a back-quoted path"));
+          params.types.push_back(parse_type(depth + 1));
+          continue;
+        }
+        // A bare path may hold dots: a.b.c.
+        std::string word(identifier("a JSON parameter, path or SKIP"));
+        while (pos_ < s_.size() && s_[pos_] == '.') {
+          ++pos_;
+          word += '.';
+          word += identifier("a path element after '.'");
+        }
+        skip_ws();
+        if ((word == "max_dynamic_types" || word == "max_dynamic_paths") && accept('=')) {
+          const auto n = std::min<std::uint64_t>(unsigned_number(word), 99999);
+          (word == "max_dynamic_types" ? params.max_dynamic_types : params.max_dynamic_paths) =
+              static_cast<std::uint32_t>(n);
+        } else if (word == "SKIP") {
+          skip_ws();
+          if (pos_ < s_.size() && s_[pos_] == '`') {
+            params.skip.push_back(quoted('`', "a back-quoted path"));
+            continue;
+          }
+          std::string path(identifier("a path to skip or REGEXP"));
+          skip_ws();
+          if (path == "REGEXP" && pos_ < s_.size() && s_[pos_] == '\'') {
+            params.skip_regexp.push_back(quoted('\'', "a quoted regular expression"));
+            continue;
+          }
+          while (pos_ < s_.size() && s_[pos_] == '.') {
+            ++pos_;
+            path += '.';
+            path += identifier("a path element after '.'");
+          }
+          params.skip.push_back(std::move(path));
+        } else {
+          params.paths.push_back(std::move(word));
+          params.types.push_back(parse_type(depth + 1));
+        }
+      } while (accept(','));
+      expect(')');
+    }
+    return build(start, [&] { return Type::json(std::move(params)); });
   }
 
   // Aggregate function parameters, e.g. "(10)" or "(0.5, 'x')": literals separated by commas,

@@ -55,11 +55,6 @@ const std::map<std::string_view, KnownFailure>& known_failures() {
       {"array_of_tuples", {true, k_pretty_named_tuples}},
       {"variant_composite_types", {true, k_pretty_named_tuples}},
       {"tuple_named", {true, k_pretty_named_tuples}},
-      {"dynamic_shared_variant",
-       {false,
-        "a Dynamic value of a type beyond max_types is kept in SharedVariant's binary form (the type in "
-        "ClickHouse's binary type encoding, then the value in RowBinary): chconn decodes the bytes but "
-        "cannot print them yet"}},
       {"datetime_zone",
        {false,
         "chDB's Native output (revision 0) names a top-level DateTime('Asia/Tokyo') plain DateTime, so the "

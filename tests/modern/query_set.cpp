@@ -244,6 +244,25 @@ const std::vector<ModernQuery>& decode_queries() {
       {"nullable_tuple_named",
        "SELECT CAST(if(number = 0, NULL, (number, 'a')) AS Nullable(Tuple(x UInt8, y String))) a FROM numbers(2) "
        "SETTINGS enable_nullable_tuple_type = 1"},
+      // ----- JSON
+      {"json_simple", "SELECT '{\"a\":1,\"b\":\"x\"}'::JSON j"},
+      {"json_nested_paths",
+       "SELECT '{\"a\":{\"b\":1,\"c\":[1,2]},\"s\":\"x\\\\ty\\\\\"q\",\"n\":null,\"f\":1.5,\"d\":\"2020-01-01\","
+       "\"arr\":[{\"x\":1},{\"y\":\"z\"}],\"big\":18446744073709551615,\"e\":{}}'::JSON j"},
+      {"json_typed_paths",
+       "SELECT '{\"a\":{\"b\":5},\"z\":1,\"q\":2,\"w\":3,\"c\":4,\"k\":[1]}'::JSON(max_dynamic_paths=2, a.b UInt32, "
+       "SKIP "
+       "c, SKIP REGEXP 'y.*', max_dynamic_types=3, `x y` String) j"},
+      {"json_rows",
+       "SELECT CAST(concat('{\"id\":', toString(number), if(number % 2 = 0, ',\"even\":true', ''), "
+       "if(number % 3 = 0, ',\"tags\":[\"a\",\"b\"]', ''), ',\"n\":{\"x\":', toString(number * 1.5), '}}') AS JSON) j "
+       "FROM numbers(10)"},
+      {"json_in_containers",
+       "SELECT ['{\"a\":1}'::JSON, '{\"b\":\"x\\\\\\\\y\"}'::JSON] a, tuple('{\"a\":1}'::JSON) t, "
+       "map('k', '{}'::JSON) m, toNullable('{\"n\":[null, 1]}'::JSON) n"},
+      {"json_max_dynamic_types",
+       "SELECT CAST(concat('{\"v\":', multiIf(number % 4 = 0, '1', number % 4 = 1, '\"s\"', number % 4 = 2, '[1]', "
+       "'1.5'), '}') AS JSON(max_dynamic_types=2)) j FROM numbers(8)"},
       // ----- more combinations: map keys of every kind in JSON, CSV quoting, nested NULLs
       {"map_keys_typed",
        "SELECT map(1, 'a') a, map(toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0'), 1) b, map(toDate('2000-01-01'), 1) "

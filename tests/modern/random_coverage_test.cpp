@@ -72,6 +72,14 @@ const std::vector<RandomGroup> k_groups = {
      "toBFloat16(f) b, arrayMap(x -> toBFloat16(x), a) ba, (i % 3600000)::Time t, [(l % 3600000000)::Time64(3)] t64, "
      "tuple((i % 3600000)::Time64(6)) tt, "
      "CAST(if(i % 3 = 0, NULL, (toBFloat16(f), (i % 3600000)::Time)) AS Nullable(Tuple(BFloat16, Time))) nt"},
+    // JSON from generateRandom's values: paths of every kind of value, a typed path, few dynamic
+    // paths and types (so that shared data and SharedVariant hold values), and arrays of JSON. (The
+    // engine cannot parse a JSON number with more digits than an Int64 has, so the float is small.)
+    {"json", "k UInt8, i Int64, s String, a Array(Int32), d Date",
+     "toJSONString(CAST((i, (i % 100000) / 7, a, d, k % 2 = 0, tuple(k, s)) AS Tuple(i Int64, f Float64, a "
+     "Array(Int32), d Date, "
+     "b Bool, n Tuple(k UInt8, s String)))) t, t::JSON j, t::JSON(max_dynamic_paths=3, max_dynamic_types=2, n.k UInt8) "
+     "js, [t::JSON(max_dynamic_paths=1)] aj"},
 };
 
 // `s` as an SQL string literal.

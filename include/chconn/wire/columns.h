@@ -14,6 +14,8 @@
 //   Tuple(T...)              ColumnTuple
 //   Map(K, V)                ColumnMap (an Array(Tuple(K, V)) underneath)
 //   LowCardinality(T)        ColumnLowCardinality (dictionary + indexes)
+//   Variant(...), Dynamic    ColumnVariant, ColumnDynamic
+//   JSON(...)                ColumnJSON (typed paths, Dynamic paths, shared data)
 //   Nothing                  ColumnNothing
 //   SimpleAggregateFunction(f, T) uses the column of T.
 //
@@ -720,6 +722,8 @@ class ColumnDynamic final : public Column {
   bool is_shared(std::size_t row) const noexcept {
     return !variant_->is_null(row) && variant_->discriminator(row) == shared_discriminator_;
   }
+  // The binary form of a row for which is_shared() holds (decode_binary_value() reads it).
+  std::string_view shared_bytes(std::size_t row) const;
 
   std::size_t size() const noexcept override { return variant_->size(); }
   void clear() override;
@@ -744,6 +748,73 @@ class ColumnDynamic final : public Column {
   std::shared_ptr<ColumnVariant> variant_;
   std::uint8_t shared_discriminator_ = 0;
 };
+
+// ===== JSON =======================================================================================
+
+// JSON: each row is an object of paths ("a.b" for {"a": {"b": ...}}). A typed path (named in the
+// type) has a value in every row, in a column of its type; the other paths are "dynamic": up to
+// max_dynamic_paths of them have a Dynamic column each (NULL where the row lacks the path), and the
+// rest live in "shared data", per row a list of (path, value) pairs sorted by path, each value in
+// ClickHouse's binary form (its type in the binary type encoding, then the value in RowBinary).
+// Which dynamic paths a column has comes with each block's data (its state prefix lists them).
+// Read-only for now: a column is filled by decoding; appending takes rows of a JSON column with
+// the same dynamic paths (append_range).
+//
+// Example (reading): the typed and dynamic paths of a row
+//   const auto& j = block.column_as<ColumnJSON>("j");
+//   for (std::size_t i = 0; i < j.typed_path_count(); ++i) { j.typed_path(i); j.typed_column(i); }
+//   for (std::size_t i = 0; i < j.dynamic_paths().size(); ++i) {
+//     if (!j.dynamic_column(i).is_null(row)) { /* j.dynamic_paths()[i] has a value in this row */ }
+//   }
+//   auto pairs = j.shared_data().range(row);   // rows of j.shared_paths() / j.shared_values()
+class ColumnJSON final : public Column {
+ public:
+  explicit ColumnJSON(TypeRef type);
+
+  // The typed paths, sorted (the order of their data on the wire), and their columns.
+  std::size_t typed_path_count() const noexcept { return typed_paths_.size(); }
+  const std::string& typed_path(std::size_t i) const { return typed_paths_.at(i); }
+  const Column& typed_column(std::size_t i) const { return *typed_columns_.at(i); }
+  // The dynamic paths of this column's rows, sorted, and their Dynamic columns.
+  const std::vector<std::string>& dynamic_paths() const noexcept { return dynamic_paths_; }
+  const ColumnDynamic& dynamic_column(std::size_t i) const { return *dynamic_columns_.at(i); }
+  // Shared data: Array(Tuple(String, String)), one array of (path, binary value) per row.
+  const ColumnArray& shared_data() const noexcept { return *shared_; }
+  const ColumnString& shared_paths() const noexcept;
+  const ColumnString& shared_values() const noexcept;
+
+  std::size_t size() const noexcept override { return shared_->size(); }
+  void clear() override;
+  void truncate(std::size_t rows) noexcept override;
+  void reserve(std::size_t rows) override { shared_->reserve(rows); }
+  void append_default() override;
+  // Throws Error(usage) unless `other` has the same dynamic paths (an empty column takes them).
+  void append_range(const Column& other, std::size_t begin, std::size_t count) override;
+  ColumnRef clone_empty() const override;
+  void load_prefix(wire::Reader& in) override;
+  void save_prefix(wire::Writer& out) const override;
+  void save_body(wire::Writer& out) const override;
+  static std::string class_name() { return "ColumnJSON"; }
+
+ protected:
+  void load_rows(wire::Reader& in, std::size_t rows) override;
+
+ private:
+  void set_dynamic_paths(std::vector<std::string> paths);
+
+  std::vector<std::string> typed_paths_;  // sorted
+  std::vector<ColumnRef> typed_columns_;
+  std::vector<std::string> dynamic_paths_;  // sorted
+  std::vector<std::shared_ptr<ColumnDynamic>> dynamic_columns_;
+  std::shared_ptr<ColumnArray> shared_;
+};
+
+// A value in ClickHouse's binary form, as Dynamic's SharedVariant and JSON's shared data hold it:
+// its type in the binary type encoding, then the value in RowBinary. Returns a new column of that
+// type holding the one value (LowCardinality(T) is read as T). Throws Error(protocol) naming what
+// is wrong when the bytes are malformed, hold more than the value, or a type chconn does not read
+// in this form (Dynamic, JSON, AggregateFunction, Nested inside the value).
+ColumnRef decode_binary_value(std::string_view bytes, const wire::DecodeLimits& limits = {});
 
 // ===== LowCardinality =============================================================================
 

@@ -60,6 +60,7 @@ enum class TypeCode : std::uint8_t {
   BFloat16,                 // the upper 16 bits of a Float32
   Time,                     // Int32 seconds of a signed time of day (may exceed 24 hours)
   Time64,                   // Time64(p): Int64 ticks of 10^-p seconds
+  JSON,                     // JSON(...): an object of paths, some typed, the others Dynamic
 };
 // clang-format on
 
@@ -231,6 +232,19 @@ class Type {
   // Dynamic (max_types 0: the server's default) or Dynamic(max_types=N), 1 <= N <= 254. Which
   // types a column holds comes with its data (ColumnDynamic).
   static TypeRef dynamic(std::uint32_t max_types = 0);
+  // JSON with typed paths (`paths[i]` of type `types[i]`, paths unique and non-empty), max_dynamic_types
+  // (0: the server's default, else 1-254) and max_dynamic_paths (0: the default, else at most
+  // 10000), and the paths it skips (`skip`, kept in the name only). The name lists them as the
+  // server does: JSON(max_dynamic_types=3, max_dynamic_paths=2, `a.b` UInt32, SKIP c, SKIP REGEXP 'x.*').
+  struct JsonParams {
+    std::vector<std::string> paths;
+    std::vector<TypeRef> types;
+    std::uint32_t max_dynamic_types = 0;
+    std::uint32_t max_dynamic_paths = 0;
+    std::vector<std::string> skip;         // SKIP path
+    std::vector<std::string> skip_regexp;  // SKIP REGEXP 'regexp'
+  };
+  static TypeRef json(JsonParams params);
   // LowCardinality of String, FixedString, a fixed-width scalar, or Nullable of those.
   static TypeRef low_cardinality(TypeRef dictionary_type);
   static TypeRef nested(std::vector<TypeRef> elements, std::vector<std::string> names);
@@ -251,7 +265,8 @@ class Type {
   // Tuple and Nested → the element types; Map → {key, value}; empty otherwise.
   std::span<const TypeRef> elements() const noexcept { return elements_; }
   const TypeRef& element(std::size_t i) const { return elements_.at(i); }
-  // Tuple/Nested element names; empty for an unnamed Tuple.
+  // Tuple/Nested element names, JSON typed paths (with elements() their types); empty for an
+  // unnamed Tuple.
   std::span<const std::string> element_names() const noexcept { return names_; }
 
   // Bytes per value of a fixed-width type (numbers, Bool, dates, UUID, IPs, Decimal, Enum,
@@ -262,8 +277,12 @@ class Type {
   // Decimal: precision and scale. DateTime64 and Time64: precision() is the sub-second digits.
   std::uint32_t precision() const noexcept { return precision_; }
   std::uint32_t scale() const noexcept { return scale_; }
-  // Dynamic: max_types (0 when the type names none: the server's default).
-  std::uint32_t max_dynamic_types() const noexcept { return code_ == TypeCode::Dynamic ? precision_ : 0; }
+  // Dynamic: max_types; JSON: max_dynamic_types (0 when the type names none: the server's default).
+  std::uint32_t max_dynamic_types() const noexcept {
+    return code_ == TypeCode::Dynamic || code_ == TypeCode::JSON ? precision_ : 0;
+  }
+  // JSON: max_dynamic_paths (0 when the type names none: the server's default).
+  std::uint32_t max_dynamic_paths() const noexcept { return code_ == TypeCode::JSON ? scale_ : 0; }
   // DateTime/DateTime64: the time zone named in the type, or empty.
   const std::string& time_zone() const noexcept { return text_; }
   // SimpleAggregateFunction: the function with its parameters.
