@@ -3,6 +3,7 @@
 // then the value in RowBinary. Everything is read from the bytes in memory: every count and length
 // is checked against the bytes that remain before anything is allocated for it, and nesting
 // against limits.max_type_depth.
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -58,8 +59,10 @@ enum class BinaryType : std::uint8_t {
   IPv4 = 0x28,
   IPv6 = 0x29,
   Variant = 0x2A,
+  Dynamic = 0x2B,
   Custom = 0x2C,
   Bool = 0x2D,
+  JSON = 0x30,
   BFloat16 = 0x31,
   Time = 0x32,
   Time64 = 0x33,
@@ -224,6 +227,27 @@ TypeRef BinaryReader::type(std::uint32_t depth) {
         for (std::size_t i = 0; i < n; ++i) alternatives.push_back(type(depth + 1));
         return Type::variant(std::move(alternatives));
       }
+      // Dynamic is read only as a JSON path's value (below).
+      case BinaryType::Dynamic: return Type::dynamic(u8());
+      case BinaryType::JSON: {
+        if (const std::uint8_t version = u8(); version != 0) {
+          fail("JSON type encoding version " + std::to_string(version) + " (chconn reads 0)");
+        }
+        Type::JsonParams params;
+        const std::uint64_t max_paths = uvarint();
+        params.max_dynamic_paths = static_cast<std::uint32_t>(std::min<std::uint64_t>(max_paths, 99999));
+        params.max_dynamic_types = u8();
+        for (std::size_t i = 0, n = count("JSON typed path count"); i < n; ++i) {
+          params.paths.push_back(string("a JSON typed path"));
+          params.types.push_back(type(depth + 1));
+        }
+        for (std::size_t i = 0, n = count("JSON skipped path count"); i < n; ++i)
+          params.skip.push_back(string("a path"));
+        for (std::size_t i = 0, n = count("JSON skipped regexp count"); i < n; ++i) {
+          params.skip_regexp.push_back(string("a regexp"));
+        }
+        return Type::json(std::move(params));
+      }
       case BinaryType::Custom: {
         const std::string name = string("a type name");
         if (name.size() > limits_.max_type_name_bytes) fail("a type name longer than max_type_name_bytes");
@@ -234,7 +258,7 @@ TypeRef BinaryReader::type(std::uint32_t depth) {
     if (e.kind() == ErrorKind::protocol) throw;
     fail("an impossible type: " + e.message());
   }
-  // Dynamic, JSON, the aggregate functions, Nested, Set, Function: not read here.
+  // The aggregate functions, Nested, Set, Function: not read here.
   fail("binary type " + std::to_string(static_cast<unsigned>(code)) + " is not supported by chconn");
 }
 
@@ -292,6 +316,46 @@ void BinaryReader::value(Column& column, std::uint32_t depth) {
       if (d >= v.variant_count()) fail("Variant discriminator " + std::to_string(d) + " names no type");
       value(v.variant(d), depth + 1);
       v.append_variant(d);
+      return;
+    }
+    case TypeCode::JSON: {
+      // The number of paths, then each path and its value: a typed path's in its type's RowBinary,
+      // any other a Dynamic value (its binary form; Nothing for NULL), which the row keeps as
+      // shared data.
+      auto& json = static_cast<ColumnJSON&>(column);
+      const std::size_t n = count("a JSON path count");
+      std::vector<bool> typed(json.typed_path_count(), false);
+      std::vector<std::pair<std::string, std::string>> shared;
+      try {
+        for (std::size_t i = 0; i < n; ++i) {
+          std::string path = string("a JSON path");
+          std::size_t k = 0;
+          while (k < json.typed_path_count() && json.typed_path(k) != path) ++k;
+          if (k < json.typed_path_count()) {
+            if (typed[k]) fail("the JSON path '" + path.substr(0, 64) + "' twice");
+            value(json.typed_column(k), depth + 1);
+            typed[k] = true;
+            continue;
+          }
+          const std::size_t begin = pos_;
+          const TypeRef path_type = type(depth + 1);
+          if (path_type->code() == TypeCode::Nothing) continue;  // NULL: no path
+          value(*make_column(path_type), depth + 1);
+          shared.emplace_back(std::move(path), std::string(s_.substr(begin, pos_ - begin)));
+        }
+        for (std::size_t k = 0; k < typed.size(); ++k) {
+          if (!typed[k]) json.typed_column(k).append_default();
+        }
+        std::sort(shared.begin(), shared.end());
+        for (std::size_t i = 1; i < shared.size(); ++i) {
+          if (shared[i].first == shared[i - 1].first)
+            fail("the JSON path '" + shared[i].first.substr(0, 64) + "' twice");
+        }
+        json.append_row(shared);
+      } catch (...) {
+        json.truncate(json.size());  // the typed paths' values of the unfinished row go
+        throw;
+      }
       return;
     }
     default: break;

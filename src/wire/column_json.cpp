@@ -93,6 +93,35 @@ void ColumnJSON::append_range(const Column& other, std::size_t begin, std::size_
   shared_->append_range(*o.shared_, begin, count);
 }
 
+void ColumnJSON::append_row(const std::vector<std::pair<std::string, std::string>>& shared) {
+  const std::size_t rows = size();
+  for (const auto& c : typed_columns_) {
+    if (c->size() != rows + 1) {
+      detail::usage_error("append_row: a typed path of the JSON column has " + std::to_string(c->size()) +
+                          " rows; append exactly one value to each first (the column has " + std::to_string(rows) +
+                          ")");
+    }
+  }
+  for (std::size_t i = 0; i < shared.size(); ++i) {
+    const std::string& path = shared[i].first;
+    if ((i > 0 && !(shared[i - 1].first < path)) ||
+        std::binary_search(typed_paths_.begin(), typed_paths_.end(), path) ||
+        std::binary_search(dynamic_paths_.begin(), dynamic_paths_.end(), path)) {
+      detail::usage_error(
+          "append_row: the shared data paths must be sorted, unique, and neither typed nor dynamic "
+          "paths ('" +
+          path.substr(0, 64) + "')");
+    }
+  }
+  auto& tuple = static_cast<ColumnTuple&>(shared_->nested());
+  for (const auto& [path, value] : shared) {
+    static_cast<ColumnString&>(tuple.element(0)).append(path);
+    static_cast<ColumnString&>(tuple.element(1)).append(value);
+  }
+  shared_->finish_row();
+  for (auto& c : dynamic_columns_) c->append_default();
+}
+
 ColumnRef ColumnJSON::clone_empty() const {
   auto c = std::make_shared<ColumnJSON>(type_);
   c->set_dynamic_paths(dynamic_paths_);

@@ -19,13 +19,28 @@ namespace {
 
 // The queries of the decode set whose types this encoding is checked for.
 const std::set<std::string_view> k_encoded = {
-    "bfloat16",        "bfloat16_rows",      "time",
-    "time64",          "time_rows",          "nullable_tuple",
-    "nullable_nested", "variant_basic",      "variant_rows",
-    "variant_wide",    "dynamic_strings",    "dynamic_types",
-    "dynamic_nested",  "dynamic_wide",       "dynamic_shared_variant",
-    "json_simple",     "json_nested_paths",  "json_typed_paths",
-    "json_rows",       "json_in_containers", "json_max_dynamic_types",
+    "bfloat16",
+    "bfloat16_rows",
+    "time",
+    "time64",
+    "time_rows",
+    "nullable_tuple",
+    "nullable_nested",
+    "variant_basic",
+    "variant_rows",
+    "variant_wide",
+    "dynamic_strings",
+    "dynamic_types",
+    "dynamic_nested",
+    "dynamic_wide",
+    "dynamic_shared_variant",
+    "json_simple",
+    "json_nested_paths",
+    "json_typed_paths",
+    "json_rows",
+    "json_in_containers",
+    "json_max_dynamic_types",
+    "json_shared_objects",
 };
 
 // `bytes` as an SQL string literal, every byte escaped (binary-safe).

@@ -263,6 +263,9 @@ const std::vector<ModernQuery>& decode_queries() {
       {"json_max_dynamic_types",
        "SELECT CAST(concat('{\"v\":', multiIf(number % 4 = 0, '1', number % 4 = 1, '\"s\"', number % 4 = 2, '[1]', "
        "'1.5'), '}') AS JSON(max_dynamic_types=2)) j FROM numbers(8)"},
+      {"json_shared_objects",
+       "SELECT '{\"a\":[{\"x\":1},{\"y\":[null,\"s\"]}],\"b\":{\"c\":2},\"n\":null}'::JSON(max_dynamic_paths=0) j, "
+       "[j] aj"},
       // ----- more combinations: map keys of every kind in JSON, CSV quoting, nested NULLs
       {"map_keys_typed",
        "SELECT map(1, 'a') a, map(toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0'), 1) b, map(toDate('2000-01-01'), 1) "

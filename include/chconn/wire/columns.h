@@ -775,6 +775,7 @@ class ColumnJSON final : public Column {
   std::size_t typed_path_count() const noexcept { return typed_paths_.size(); }
   const std::string& typed_path(std::size_t i) const { return typed_paths_.at(i); }
   const Column& typed_column(std::size_t i) const { return *typed_columns_.at(i); }
+  Column& typed_column(std::size_t i) { return *typed_columns_.at(i); }
   // The dynamic paths of this column's rows, sorted, and their Dynamic columns.
   const std::vector<std::string>& dynamic_paths() const noexcept { return dynamic_paths_; }
   const ColumnDynamic& dynamic_column(std::size_t i) const { return *dynamic_columns_.at(i); }
@@ -782,6 +783,11 @@ class ColumnJSON final : public Column {
   const ColumnArray& shared_data() const noexcept { return *shared_; }
   const ColumnString& shared_paths() const noexcept;
   const ColumnString& shared_values() const noexcept;
+  // Appends a row: the value the caller has just appended to each typed_column(i), no value in the
+  // dynamic paths, and `shared` as its shared data (pairs of a path and a value in binary form,
+  // sorted by path, none a typed or dynamic path). Throws Error(usage) when a typed column has
+  // not exactly one more row or `shared` breaks those rules (nothing is appended then).
+  void append_row(const std::vector<std::pair<std::string, std::string>>& shared);
 
   std::size_t size() const noexcept override { return shared_->size(); }
   void clear() override;
@@ -813,7 +819,7 @@ class ColumnJSON final : public Column {
 // its type in the binary type encoding, then the value in RowBinary. Returns a new column of that
 // type holding the one value (LowCardinality(T) is read as T). Throws Error(protocol) naming what
 // is wrong when the bytes are malformed, hold more than the value, or a type chconn does not read
-// in this form (Dynamic, JSON, AggregateFunction, Nested inside the value).
+// in this form (AggregateFunction, Nested, Dynamic other than as a JSON path's value).
 ColumnRef decode_binary_value(std::string_view bytes, const wire::DecodeLimits& limits = {});
 
 // ===== LowCardinality =============================================================================

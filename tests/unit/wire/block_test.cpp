@@ -351,6 +351,21 @@ TEST(BinaryValue, TypesAndValuesAndMalformedBytes) {
   EXPECT_EQ(decode_binary_value(unhex("19 09 02 6a ff ff ff"))->type()->name(), "Decimal(9, 2)");
   EXPECT_EQ(decode_binary_value(unhex("2a 02 15 01 01 07"))->type()->name(), "Variant(String, UInt8)");
   EXPECT_EQ(decode_binary_value(unhex("26 15 01 61"))->type()->name(), "String");
+  // [chDB 26.7] [{"x":1}] in the shared data of JSON(max_dynamic_paths=0): Array(JSON(version 0,
+  // max_dynamic_paths 0, max_dynamic_types 16, no typed or skipped paths)), one object of one path
+  // whose Dynamic value is Int64 1; the object keeps it as shared data.
+  const ColumnRef objects =
+      decode_binary_value(unhex("1e 30 00 00 10 00 00 00 01 01 01 78 0a 01 00 00 00 00 00 00 00"));
+  const auto& inner = column_cast<ColumnArray>(*objects).nested_as<ColumnJSON>();
+  ASSERT_EQ(inner.size(), 1u);
+  EXPECT_EQ(inner.shared_paths()[0], "x");
+  EXPECT_EQ(column_cast<ColumnInt64>(*decode_binary_value(inner.shared_values()[0]))[0], 1);
+  // A path twice, a JSON encoding version other than 0, a Dynamic outside JSON: protocol errors.
+  for (const std::string& bad :
+       {unhex("30 00 00 10 00 00 00 02 01 78 0a 01 00 00 00 00 00 00 00 01 78 0a 02 00 00 00 00 00 00 00"),
+        unhex("30 01 00 10 00 00 00 00"), unhex("1e 2b 02 01 0a 01 00 00 00 00 00 00 00")}) {
+    EXPECT_THROW(decode_binary_value(bad), Error) << hex(bad);
+  }
   // Truncated, extra bytes, a lying count, an unknown type, a deep nesting, a bad Decimal: protocol errors.
   for (const std::string& bad : {unhex("0a 03 00"), unhex("15 02 61"), unhex("15 01 61 62"), unhex("1e 15 ff ff 03"),
                                  unhex("ff"), unhex("2a 02 15 01 05"), std::string(200, '\x1e') + unhex("15 00"),
