@@ -227,6 +227,10 @@ bool read_floating(const Target& t, T& out, bool optional) {
     out = static_cast<T>((*p)[c.row]);
     return true;
   }
+  if (auto* p = dynamic_cast<const ColumnBFloat16*>(c.column)) {
+    out = static_cast<T>(p->value(c.row));
+    return true;
+  }
   if (auto* p = dynamic_cast<const ColumnFloat64*>(c.column)) {
     const double v = (*p)[c.row];
     // A finite double beyond float's range has no nearest float.
@@ -304,12 +308,13 @@ Int128 gcd(Int128 a, Int128 b) {
   return a;
 }
 
-std::string time_point_name(std::intmax_t num, std::intmax_t den, bool rep_signed, std::size_t rep_size) {
+// The name of std::chrono::duration<Rep, ratio<num, den>> in messages.
+std::string duration_name(std::intmax_t num, std::intmax_t den, bool rep_signed, std::size_t rep_size) {
   const bool standard_rep = rep_signed && rep_size == 8;
-  if (standard_rep && num == 86400 && den == 1) return "std::chrono::sys_days";
-  if (standard_rep && num == 1 && den == 1) return "std::chrono::sys_seconds";
   std::string period;
-  if (num == 1 && den == 1000)
+  if (num == 1 && den == 1)
+    period = "seconds";
+  else if (num == 1 && den == 1000)
     period = "milliseconds";
   else if (num == 1 && den == 1'000'000)
     period = "microseconds";
@@ -319,9 +324,41 @@ std::string time_point_name(std::intmax_t num, std::intmax_t den, bool rep_signe
     period = "minutes";
   else if (num == 3600 && den == 1)
     period = "hours";
-  if (standard_rep && !period.empty()) return "std::chrono::sys_time<std::chrono::" + period + ">";
-  return "std::chrono::sys_time<duration<" + std::string(rep_signed ? "int" : "uint") + std::to_string(8 * rep_size) +
-         "_t, ratio<" + std::to_string(num) + ", " + std::to_string(den) + ">>>";
+  else if (num == 86400 && den == 1)
+    period = "days";
+  if (standard_rep && !period.empty()) return "std::chrono::" + period;
+  return "std::chrono::duration<" + std::string(rep_signed ? "int" : "uint") + std::to_string(8 * rep_size) +
+         "_t, ratio<" + std::to_string(num) + ", " + std::to_string(den) + ">>";
+}
+
+std::string time_point_name(std::intmax_t num, std::intmax_t den, bool rep_signed, std::size_t rep_size) {
+  const bool standard_rep = rep_signed && rep_size == 8;
+  if (standard_rep && num == 86400 && den == 1) return "std::chrono::sys_days";
+  if (standard_rep && num == 1 && den == 1) return "std::chrono::sys_seconds";
+  return "std::chrono::sys_time<" + duration_name(num, den, rep_signed, rep_size) + ">";
+}
+
+// `ticks` of unit_num / unit_den seconds as an exact count of num / den seconds within [min, max];
+// Error(usage) when it is not a whole count or does not fit (`text`: the value in its own unit).
+Int128 exact_count(const Target& t, const std::string& wanted, Int128 ticks, Int128 unit_num, Int128 unit_den,
+                   std::intmax_t num, std::intmax_t den, Int128 min, Int128 max, const std::string& text) {
+  // count = ticks * (unit_num / unit_den) / (num / den) = ticks * a / b. The products stay far
+  // inside Int128: |ticks * unit_num| <= 2^63 (a Date32 in seconds, or DateTime64 or Time64
+  // ticks), den and num <= 2^63, unit_den <= 10^9.
+  Int128 a = unit_num * den, b = unit_den * num;
+  const Int128 g = gcd(a, b);
+  a /= g;
+  b /= g;
+  const Int128 scaled = ticks * a;
+  if (scaled % b != 0) {
+    mismatch(t, wanted,
+             "the value (" + text +
+                 ") is not a whole number of the duration's ticks, and is never truncated; read it with a finer "
+                 "duration");
+  }
+  const Int128 count = scaled / b;
+  if (count < min || count > max) mismatch(t, wanted, "the value (" + text + ") does not fit");
+  return count;
 }
 
 }  // namespace
@@ -416,23 +453,28 @@ std::optional<Int128> ResultRow::read_time(std::size_t column, bool optional, st
   } else {
     mismatch(t, wanted);
   }
-  // count = ticks * (unit_num / unit_den) / (num / den) = ticks * a / b. The products stay far
-  // inside Int128: |ticks * unit_num| <= 2^63 (a Date32 in seconds, or DateTime64 ticks), den and
-  // num <= 2^63, unit_den <= 10^9.
-  Int128 a = unit_num * den, b = unit_den * num;
-  const Int128 g = gcd(a, b);
-  a /= g;
-  b /= g;
-  const Int128 scaled = ticks * a;
-  if (scaled % b != 0) {
-    mismatch(t, wanted,
-             "the value (" + text +
-                 " since 1970-01-01) is not a whole number of the duration's ticks, and is "
-                 "never truncated; read it with a finer duration");
+  return exact_count(t, wanted, ticks, unit_num, unit_den, num, den, min, max, text + " since 1970-01-01");
+}
+
+std::optional<Int128> ResultRow::read_duration(std::size_t column, bool optional, std::intmax_t num, std::intmax_t den,
+                                               Int128 min, Int128 max, bool rep_signed, std::size_t rep_size) const {
+  const Target t = target(*block_, row_, column);
+  const std::string wanted = duration_name(num, den, rep_signed, rep_size);
+  if (!present(t, optional, wanted)) return std::nullopt;
+  const Cell& c = *t.cell;
+  Int128 ticks = 0, unit_den = 1;
+  std::string text;
+  if (auto* p = dynamic_cast<const ColumnTime*>(c.column)) {
+    ticks = (*p)[c.row];
+    text = std::to_string((*p)[c.row]) + " seconds";
+  } else if (auto* p64 = dynamic_cast<const ColumnTime64*>(c.column)) {
+    ticks = (*p64)[c.row];
+    for (std::uint32_t i = 0; i < p64->precision(); ++i) unit_den *= 10;
+    text = format_decimal((*p64)[c.row], p64->precision()) + " seconds";
+  } else {
+    mismatch(t, wanted);
   }
-  const Int128 count = scaled / b;
-  if (count < min || count > max) mismatch(t, wanted, "the value (" + text + " since 1970-01-01) does not fit");
-  return count;
+  return exact_count(t, wanted, ticks, 1, unit_den, num, den, min, max, text);
 }
 
 std::size_t Result::row_count() const noexcept {

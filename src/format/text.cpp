@@ -324,6 +324,17 @@ class IntegerWriter final : public Impl {
   bool quote_;
 };
 
+// A float column's value: Float32 and Float64 store it, BFloat16 its upper bits (printed as the
+// Float32 it stands for, as the server does).
+template <class C>
+auto float_value(const C& col, std::size_t row) noexcept {
+  if constexpr (std::is_same_v<C, ColumnBFloat16>) {
+    return col.value(row);
+  } else {
+    return col[row];
+  }
+}
+
 template <class C>
 class FloatWriter final : public Impl {
  public:
@@ -331,7 +342,7 @@ class FloatWriter final : public Impl {
       : Impl(esc), col_(column_cast<C>(column)), quote_denormals_(options.json_quote_denormals) {}
 
   void append(std::string& out, std::size_t row) const override {
-    const auto v = col_[row];
+    const auto v = float_value(col_, row);
     if (esc_ == Escaping::json && !std::isfinite(v)) {
       if (!quote_denormals_) {
         out += "null";
@@ -472,6 +483,52 @@ class DateTime64Writer final : public Impl {
   std::shared_ptr<const TimeZone> zone_;
   std::uint32_t precision_;
   std::int64_t scale_ = 1;
+};
+
+// Time and Time64(p): [-]H:MM:SS[.fraction], hours in at least two digits. The server shows at
+// most 999:59:59 (the whole seconds are clamped there) but the fraction as stored: an Int64 of
+// ticks -2^63 at Time64(3) is -999:59:59.808.
+template <class C>
+class TimeWriter final : public Impl {
+ public:
+  TimeWriter(const Column& column, Escaping esc) : Impl(esc), col_(column_cast<C>(column)) {
+    if constexpr (std::is_same_v<C, ColumnTime64>) precision_ = std::min<std::uint32_t>(col_.precision(), 9);
+    for (std::uint32_t i = 0; i < precision_; ++i) scale_ *= 10;
+  }
+
+  void append(std::string& out, std::size_t row) const override {
+    const std::int64_t ticks = col_[row];
+    // The magnitude as unsigned, so that -2^63 has one.
+    const std::uint64_t magnitude =
+        ticks < 0 ? 0 - static_cast<std::uint64_t>(ticks) : static_cast<std::uint64_t>(ticks);
+    const std::uint64_t seconds = std::min<std::uint64_t>(magnitude / scale_, k_max_seconds);
+    std::uint64_t fraction = magnitude % scale_;
+    open_plain(out);
+    if (ticks < 0) out += '-';
+    const std::uint64_t hours = seconds / 3600;
+    if (hours < 10) out += '0';
+    append_integer(out, hours);
+    out += ':';
+    append_two(out, static_cast<unsigned>(seconds / 60 % 60));
+    out += ':';
+    append_two(out, static_cast<unsigned>(seconds % 60));
+    if (precision_ > 0) {
+      out += '.';
+      char digits[9];
+      for (std::uint32_t i = precision_; i-- > 0;) {
+        digits[i] = static_cast<char>('0' + fraction % 10);
+        fraction /= 10;
+      }
+      out.append(digits, precision_);
+    }
+    close_plain(out);
+  }
+
+ private:
+  static constexpr std::uint64_t k_max_seconds = 999 * 3600 + 59 * 60 + 59;
+  const C& col_;
+  std::uint32_t precision_ = 0;
+  std::uint64_t scale_ = 1;
 };
 
 class UUIDWriter final : public Impl {
@@ -623,17 +680,26 @@ class VariantWriter final : public Impl {
   std::vector<ImplPtr> variants_;
 };
 
-// A Dynamic's value as its type writes it (the Variant of its types); a value held in
-// SharedVariant's binary form cannot be printed yet: Error(usage) naming the row.
+// A value in binary form (Dynamic's SharedVariant, JSON's shared data), decoded and written as
+// its type writes it.
+void append_binary_value(std::string& out, std::string_view bytes, Escaping esc, const FormatOptions& options) {
+  const ColumnRef value = decode_binary_value(bytes);
+  make_impl(*value, esc, options)->append(out, 0);
+}
+
+// A Dynamic's value as its type writes it (the Variant of its types, or the binary form of a
+// value held in SharedVariant).
 class DynamicWriter final : public Impl {
  public:
   DynamicWriter(const Column& column, Escaping esc, const FormatOptions& options)
-      : Impl(esc), col_(column_cast<ColumnDynamic>(column)), variant_(col_.variant(), esc, options) {}
+      : Impl(esc),
+        col_(column_cast<ColumnDynamic>(column)),
+        variant_(col_.variant(), esc, options),
+        options_(options) {}
   void append(std::string& out, std::size_t row) const override {
     if (col_.is_shared(row)) {
-      throw Error(ErrorKind::usage, "row " + std::to_string(row) +
-                                        " of a Dynamic column holds a value of a type beyond its max_types, kept in "
-                                        "SharedVariant's binary form, which chconn cannot print yet");
+      append_binary_value(out, col_.shared_bytes(row), esc_, options_);
+      return;
     }
     variant_.append(out, row);
   }
@@ -641,6 +707,115 @@ class DynamicWriter final : public Impl {
  private:
   const ColumnDynamic& col_;
   VariantWriter variant_;
+  FormatOptions options_;
+};
+
+// A JSON object as the server writes it (SerializationJSON::serializeTextImpl): the row's paths
+// sorted (typed paths always, dynamic paths where not NULL, shared data), "a.b" and "a.c" nested
+// as {"a":{"b":...,"c":...}}, each value in its type's JSON form. As a JSONEachRow value the
+// object is written as it is; in the other formats as a string of that text (TabSeparated-escaped,
+// quoted, CSV-quoted), and in Pretty as it is.
+class JsonObjectWriter final : public Impl {
+ public:
+  JsonObjectWriter(const Column& column, Escaping esc, const FormatOptions& options)
+      : Impl(esc), col_(column_cast<ColumnJSON>(column)), options_(options) {
+    for (std::size_t i = 0; i < col_.typed_path_count(); ++i) {
+      typed_.push_back(make_impl(col_.typed_column(i), Escaping::json, options));
+    }
+    for (std::size_t i = 0; i < col_.dynamic_paths().size(); ++i) {
+      dynamic_.push_back(make_impl(col_.dynamic_column(i), Escaping::json, options));
+    }
+  }
+
+  void append(std::string& out, std::size_t row) const override {
+    if (esc_ == Escaping::json || esc_ == Escaping::pretty) {
+      append_object(out, row);
+      return;
+    }
+    scratch_.clear();
+    append_object(scratch_, row);
+    append_string(out, scratch_);
+  }
+
+ private:
+  enum class Kind : std::uint8_t { typed, dynamic, shared };
+  struct Entry {
+    std::string_view path;
+    Kind kind;
+    std::size_t index;  // typed or dynamic path, or row of the shared data
+  };
+
+  void append_object(std::string& out, std::size_t row) const {
+    entries_.clear();
+    for (std::size_t i = 0; i < col_.typed_path_count(); ++i) entries_.push_back({col_.typed_path(i), Kind::typed, i});
+    for (std::size_t i = 0; i < col_.dynamic_paths().size(); ++i) {
+      if (!col_.dynamic_column(i).is_null(row)) entries_.push_back({col_.dynamic_paths()[i], Kind::dynamic, i});
+    }
+    const auto shared = col_.shared_data().range(row);
+    for (std::size_t k = shared.begin; k < shared.end; ++k)
+      entries_.push_back({col_.shared_paths()[k], Kind::shared, k});
+    std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.path < b.path; });
+
+    // The objects open around the current key: prefix_[i] is the name of the i-th, and whether a
+    // key was written in it (for the commas) is first_[i + 1]; first_[0] is the root's.
+    prefix_.clear();
+    first_.assign(1, true);
+    out += '{';
+    for (const Entry& e : entries_) {
+      split(e.path);
+      // Close the objects the path leaves: keep the common prefix, but not the path's last element.
+      std::size_t common = 0;
+      while (common < prefix_.size() && common + 1 < elements_.size() && prefix_[common] == elements_[common]) ++common;
+      for (std::size_t i = common; i < prefix_.size(); ++i) out += '}';
+      prefix_.resize(common);
+      first_.resize(common + 1);
+      // Open the objects of the path's other elements.
+      for (std::size_t i = common; i + 1 < elements_.size(); ++i) {
+        comma(out);
+        append_json_string(out, elements_[i]);
+        out += ":{";
+        prefix_.push_back(elements_[i]);
+        first_.push_back(true);
+      }
+      comma(out);
+      append_json_string(out, elements_.back());
+      out += ':';
+      switch (e.kind) {
+        case Kind::typed: typed_[e.index]->append(out, row); break;
+        case Kind::dynamic: dynamic_[e.index]->append(out, row); break;
+        case Kind::shared: append_binary_value(out, col_.shared_values()[e.index], Escaping::json, options_); break;
+      }
+    }
+    for (std::size_t i = 0; i < prefix_.size(); ++i) out += '}';
+    out += '}';
+  }
+
+  void comma(std::string& out) const {
+    if (!first_.back()) out += ',';
+    first_.back() = false;
+  }
+
+  // The path's elements, split at every '.' ("a..b" has an empty middle one, as the server's).
+  void split(std::string_view path) const {
+    elements_.clear();
+    for (;;) {
+      const std::size_t dot = path.find('.');
+      elements_.push_back(path.substr(0, dot));
+      if (dot == std::string_view::npos) return;
+      path.remove_prefix(dot + 1);
+    }
+  }
+
+  const ColumnJSON& col_;
+  FormatOptions options_;
+  std::vector<ImplPtr> typed_;
+  std::vector<ImplPtr> dynamic_;
+  // Reused between rows; a writer is used by one thread.
+  mutable std::string scratch_;
+  mutable std::vector<Entry> entries_;
+  mutable std::vector<std::string_view> prefix_;
+  mutable std::vector<bool> first_;
+  mutable std::vector<std::string_view> elements_;
 };
 
 class LowCardinalityWriter final : public Impl {
@@ -804,6 +979,9 @@ ImplPtr make_impl(const Column& column, Escaping esc, const FormatOptions& optio
     case TypeCode::Int256: return make<IntegerWriter, ColumnInt256>(column, esc, options);
     case TypeCode::Float32: return make<FloatWriter, ColumnFloat32>(column, esc, options);
     case TypeCode::Float64: return make<FloatWriter, ColumnFloat64>(column, esc, options);
+    case TypeCode::BFloat16: return make<FloatWriter, ColumnBFloat16>(column, esc, options);
+    case TypeCode::Time: return std::make_unique<TimeWriter<ColumnTime>>(column, esc);
+    case TypeCode::Time64: return std::make_unique<TimeWriter<ColumnTime64>>(column, esc);
     case TypeCode::Bool: return std::make_unique<BoolWriter>(column, esc);
     case TypeCode::String: return std::make_unique<StringWriter>(column, esc);
     case TypeCode::FixedString: return std::make_unique<FixedStringWriter>(column, esc);
@@ -828,6 +1006,7 @@ ImplPtr make_impl(const Column& column, Escaping esc, const FormatOptions& optio
     case TypeCode::LowCardinality: return std::make_unique<LowCardinalityWriter>(column, esc, options);
     case TypeCode::Variant: return std::make_unique<VariantWriter>(column, esc, options);
     case TypeCode::Dynamic: return std::make_unique<DynamicWriter>(column, esc, options);
+    case TypeCode::JSON: return std::make_unique<JsonObjectWriter>(column, esc, options);
     case TypeCode::SimpleAggregateFunction: break;  // storage_type() never is one
   }
   throw Error(ErrorKind::usage, "cannot format a column of type " + column.type()->name() + " as text");
@@ -855,6 +1034,9 @@ bool aligns_right(const Type& type, const FormatOptions& options) noexcept {
     case TypeCode::Int256:
     case TypeCode::Float32:
     case TypeCode::Float64:
+    case TypeCode::BFloat16:
+    case TypeCode::Time:
+    case TypeCode::Time64:
     case TypeCode::Decimal32:
     case TypeCode::Decimal64:
     case TypeCode::Decimal128:

@@ -100,6 +100,9 @@ ColumnRef make_column(TypeRef type) {
     case TypeCode::Date32: return std::make_shared<ColumnDate32>(std::move(type));
     case TypeCode::DateTime: return std::make_shared<ColumnDateTime>(std::move(type));
     case TypeCode::DateTime64: return std::make_shared<ColumnDateTime64>(std::move(type));
+    case TypeCode::BFloat16: return std::make_shared<ColumnBFloat16>(std::move(type));
+    case TypeCode::Time: return std::make_shared<ColumnTime>(std::move(type));
+    case TypeCode::Time64: return std::make_shared<ColumnTime64>(std::move(type));
     case TypeCode::UUID: return std::make_shared<ColumnUUID>(std::move(type));
     case TypeCode::IPv4: return std::make_shared<ColumnIPv4>(std::move(type));
     case TypeCode::IPv6: return std::make_shared<ColumnIPv6>(std::move(type));
@@ -115,6 +118,7 @@ ColumnRef make_column(TypeRef type) {
     case TypeCode::Map: return std::make_shared<ColumnMap>(std::move(type));
     case TypeCode::Variant: return std::make_shared<ColumnVariant>(std::move(type));
     case TypeCode::Dynamic: return std::make_shared<ColumnDynamic>(std::move(type));
+    case TypeCode::JSON: return std::make_shared<ColumnJSON>(std::move(type));
     case TypeCode::LowCardinality: return std::make_shared<ColumnLowCardinality>(std::move(type));
     case TypeCode::Nested:                   // storage_type() is Array(Tuple(...))
     case TypeCode::SimpleAggregateFunction:  // storage_type() is T

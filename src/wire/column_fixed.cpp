@@ -1,7 +1,10 @@
 // Fixed-width columns: numbers, Bool, dates, UUID, IPs, Decimal, Enum, FixedString, Nothing.
 // Every one of them decodes with one bulk copy into its storage (the in-memory layout is the wire
 // layout) and encodes with one bulk write.
+#include <bit>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "chconn/wire/columns.h"
@@ -95,6 +98,34 @@ ColumnDateTime64::ColumnDateTime64(TypeRef type)
     : ColumnFixedTyped(std::move(type), TypeCode::DateTime64, class_name()) {}
 
 ColumnUUID::ColumnUUID() : ColumnUUID(Type::simple(TypeCode::UUID)) {}
+ColumnBFloat16::ColumnBFloat16() : ColumnBFloat16(Type::simple(TypeCode::BFloat16)) {}
+ColumnBFloat16::ColumnBFloat16(TypeRef type) : ColumnFixedTyped(std::move(type), TypeCode::BFloat16, class_name()) {}
+
+float ColumnBFloat16::to_float(std::uint16_t bits) noexcept {
+  return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16);
+}
+
+std::uint16_t ColumnBFloat16::from_float(float value) noexcept {
+  const auto bits = std::bit_cast<std::uint32_t>(value);
+  // Cutting a NaN whose payload lies in the low bits would leave infinity: keep a quiet NaN.
+  if (std::isnan(value)) return static_cast<std::uint16_t>((bits >> 16) | 0x7FC0u);
+  return static_cast<std::uint16_t>(bits >> 16);
+}
+
+ColumnTime::ColumnTime() : ColumnTime(Type::simple(TypeCode::Time)) {}
+ColumnTime::ColumnTime(TypeRef type) : ColumnFixedTyped(std::move(type), TypeCode::Time, class_name()) {}
+
+void ColumnTime::append(std::chrono::seconds t) {
+  const auto s = t.count();
+  if (s < std::numeric_limits<std::int32_t>::min() || s > std::numeric_limits<std::int32_t>::max()) {
+    detail::usage_error("ColumnTime::append: " + std::to_string(s) + " seconds is outside the Int32 range of Time");
+  }
+  data_.push_back(static_cast<std::int32_t>(s));
+}
+
+ColumnTime64::ColumnTime64(std::uint32_t precision) : ColumnTime64(Type::time64(precision)) {}
+ColumnTime64::ColumnTime64(TypeRef type) : ColumnFixedTyped(std::move(type), TypeCode::Time64, class_name()) {}
+
 ColumnUUID::ColumnUUID(TypeRef type) : ColumnFixedTyped(std::move(type), TypeCode::UUID, class_name()) {}
 
 ColumnIPv4::ColumnIPv4() : ColumnIPv4(Type::simple(TypeCode::IPv4)) {}

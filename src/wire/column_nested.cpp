@@ -469,6 +469,14 @@ void ColumnDynamic::set_types(std::vector<TypeRef> types) {
 
 void ColumnDynamic::clear() { set_types({}); }
 
+std::string_view ColumnDynamic::shared_bytes(std::size_t row) const {
+  if (!is_shared(row)) {
+    detail::usage_error("shared_bytes: row " + std::to_string(row) +
+                        " of a Dynamic column is not held in SharedVariant");
+  }
+  return variant_->variant_as<ColumnString>(shared_discriminator_)[variant_->variant_row(row)];
+}
+
 void ColumnDynamic::append_range(const Column& other, std::size_t begin, std::size_t count) {
   check_same_type(other);
   check_range(other, begin, count);

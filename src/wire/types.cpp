@@ -293,6 +293,10 @@ std::string_view to_string(TypeCode code) noexcept {
     case TypeCode::SimpleAggregateFunction: return "SimpleAggregateFunction";
     case TypeCode::Variant: return "Variant";
     case TypeCode::Dynamic: return "Dynamic";
+    case TypeCode::BFloat16: return "BFloat16";
+    case TypeCode::Time: return "Time";
+    case TypeCode::Time64: return "Time64";
+    case TypeCode::JSON: return "JSON";
   }
   return "?";
 }
@@ -353,18 +357,21 @@ std::size_t simple_value_size(TypeCode code) noexcept {
     case TypeCode::UInt16:
     case TypeCode::Int16:
     case TypeCode::Date:
+    case TypeCode::BFloat16:
     case TypeCode::Enum16: return 2;
     case TypeCode::UInt32:
     case TypeCode::Int32:
     case TypeCode::Float32:
     case TypeCode::Date32:
     case TypeCode::DateTime:
+    case TypeCode::Time:
     case TypeCode::IPv4:
     case TypeCode::Decimal32: return 4;
     case TypeCode::UInt64:
     case TypeCode::Int64:
     case TypeCode::Float64:
     case TypeCode::DateTime64:
+    case TypeCode::Time64:
     case TypeCode::Decimal64: return 8;
     case TypeCode::UInt128:
     case TypeCode::Int128:
@@ -399,11 +406,13 @@ TypeRef Type::simple(TypeCode code) {
     case TypeCode::Int256:
     case TypeCode::Float32:
     case TypeCode::Float64:
+    case TypeCode::BFloat16:
     case TypeCode::Bool:
     case TypeCode::String:
     case TypeCode::Date:
     case TypeCode::Date32:
     case TypeCode::DateTime:
+    case TypeCode::Time:
     case TypeCode::UUID:
     case TypeCode::IPv4:
     case TypeCode::IPv6: break;
@@ -445,6 +454,14 @@ TypeRef Type::date_time64(std::uint32_t precision, std::string time_zone) {
   }
   t->name_ += ')';
   t->text_ = std::move(time_zone);
+  return t;
+}
+
+TypeRef Type::time64(std::uint32_t precision) {
+  if (precision > 9) bad_type("Time64 precision must be between 0 and 9, not " + std::to_string(precision));
+  auto t = std::make_shared<Type>(Private{}, TypeCode::Time64);
+  t->precision_ = precision;
+  t->name_ = "Time64(" + std::to_string(precision) + ")";
   return t;
 }
 
@@ -536,7 +553,6 @@ TypeRef Type::nullable(TypeRef nested) {
   switch (nested->storage_type().code()) {
     case TypeCode::Nullable:
     case TypeCode::Array:
-    case TypeCode::Tuple:
     case TypeCode::Map:
     case TypeCode::LowCardinality:
     case TypeCode::Variant:
@@ -641,6 +657,50 @@ TypeRef Type::dynamic(std::uint32_t max_types) {
   return t;
 }
 
+TypeRef Type::json(JsonParams params) {
+  if (params.paths.size() != params.types.size()) bad_type("JSON needs a type for every typed path");
+  for (const auto& t : params.types) require(t, "JSON typed path");
+  if (params.max_dynamic_types > 254) {
+    bad_type("JSON(max_dynamic_types=" + std::to_string(params.max_dynamic_types) + ") is over 254");
+  }
+  if (params.max_dynamic_paths > 10000) {
+    bad_type("JSON(max_dynamic_paths=" + std::to_string(params.max_dynamic_paths) + ") is over 10000");
+  }
+  std::vector<std::string> sorted = params.paths;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    if (sorted[i].empty()) bad_type("a JSON typed path cannot be empty");
+    if (i > 0 && sorted[i] == sorted[i - 1]) bad_type("JSON names the typed path '" + sorted[i] + "' twice");
+  }
+  auto t = std::make_shared<Type>(Private{}, TypeCode::JSON);
+  std::vector<std::string> parts;
+  if (params.max_dynamic_types != 0) parts.push_back("max_dynamic_types=" + std::to_string(params.max_dynamic_types));
+  if (params.max_dynamic_paths != 0) parts.push_back("max_dynamic_paths=" + std::to_string(params.max_dynamic_paths));
+  for (std::size_t i = 0; i < params.paths.size(); ++i) {
+    std::string part;
+    append_element_name(part, params.paths[i]);
+    parts.push_back(part + " " + params.types[i]->name());
+  }
+  for (const auto& path : params.skip) {
+    std::string part = "SKIP ";
+    append_element_name(part, path);
+    parts.push_back(std::move(part));
+  }
+  for (const auto& regexp : params.skip_regexp) {
+    std::string part = "SKIP REGEXP ";
+    append_quoted(part, regexp, '\'');
+    parts.push_back(std::move(part));
+  }
+  t->name_ = "JSON";
+  for (std::size_t i = 0; i < parts.size(); ++i) t->name_ += (i == 0 ? "(" : ", ") + parts[i];
+  if (!parts.empty()) t->name_ += ')';
+  t->names_ = std::move(params.paths);
+  t->elements_ = std::move(params.types);
+  t->precision_ = params.max_dynamic_types;
+  t->scale_ = params.max_dynamic_paths;
+  return t;
+}
+
 TypeRef Type::low_cardinality(TypeRef dictionary_type) {
   require(dictionary_type, "LowCardinality");
   const Type& inner =
@@ -684,11 +744,11 @@ TypeRef simple_cached(TypeCode code) {
   // One immutable instance per code; initialised thread-safely on first use.
   static const std::array<TypeRef, 64> cache = [] {
     std::array<TypeRef, 64> all{};
-    for (TypeCode c : {TypeCode::Nothing, TypeCode::UInt8,   TypeCode::UInt16, TypeCode::UInt32,  TypeCode::UInt64,
-                       TypeCode::UInt128, TypeCode::UInt256, TypeCode::Int8,   TypeCode::Int16,   TypeCode::Int32,
-                       TypeCode::Int64,   TypeCode::Int128,  TypeCode::Int256, TypeCode::Float32, TypeCode::Float64,
-                       TypeCode::Bool,    TypeCode::String,  TypeCode::Date,   TypeCode::Date32,  TypeCode::DateTime,
-                       TypeCode::UUID,    TypeCode::IPv4,    TypeCode::IPv6}) {
+    for (TypeCode c : {TypeCode::Nothing, TypeCode::UInt8,   TypeCode::UInt16, TypeCode::UInt32,   TypeCode::UInt64,
+                       TypeCode::UInt128, TypeCode::UInt256, TypeCode::Int8,   TypeCode::Int16,    TypeCode::Int32,
+                       TypeCode::Int64,   TypeCode::Int128,  TypeCode::Int256, TypeCode::Float32,  TypeCode::Float64,
+                       TypeCode::Bool,    TypeCode::String,  TypeCode::Date,   TypeCode::Date32,   TypeCode::DateTime,
+                       TypeCode::UUID,    TypeCode::IPv4,    TypeCode::IPv6,   TypeCode::BFloat16, TypeCode::Time}) {
       all[static_cast<std::size_t>(c)] = Type::simple(c);
     }
     return all;
@@ -974,6 +1034,12 @@ class TypeParser {
       return build(start,
                    [&] { return Type::date_time64(static_cast<std::uint32_t>(std::min<std::uint64_t>(p, 99)), tz); });
     }
+    if (family == "Time64") {
+      expect('(');
+      const auto p = unsigned_number("the Time64 precision");
+      expect(')');
+      return build(start, [&] { return Type::time64(static_cast<std::uint32_t>(std::min<std::uint64_t>(p, 99))); });
+    }
     if (iequals(family, "Decimal")) {
       expect('(');
       const auto p = unsigned_number("the Decimal precision");
@@ -1043,6 +1109,7 @@ class TypeParser {
       return build(start,
                    [&] { return Type::dynamic(static_cast<std::uint32_t>(std::min<std::uint64_t>(max_types, 999))); });
     }
+    if (family == "JSON") return parse_json(depth, start);
     if (family == "Variant") {
       std::vector<TypeRef> alternatives;
       expect('(');
@@ -1070,12 +1137,63 @@ class TypeParser {
       expect(')');
       return build(start, [&] { return Type::simple_aggregate_function(std::move(function), std::move(inner)); });
     }
-    static constexpr std::string_view unsupported[] = {"AggregateFunction", "Object", "JSON", "Time", "Time64",
-                                                       "BFloat16",          "QBit"};
+    static constexpr std::string_view unsupported[] = {"AggregateFunction", "Object", "QBit"};
     for (auto u : unsupported) {
       if (family == u) fail_at(start, "type " + std::string(family) + " is not supported by chconn");
     }
     fail_at(start, "unknown type '" + std::string(family.substr(0, 64)) + "'");
+  }
+
+  // JSON(...): max_dynamic_types=N, max_dynamic_paths=N, typed paths (`a.b` UInt32, or a.b UInt32),
+  // SKIP path and SKIP REGEXP 'regexp', in any order, separated by commas.
+  TypeRef parse_json(std::uint32_t depth, std::size_t start) {
+    Type::JsonParams params;
+    if (accept('(') && !accept(')')) {
+      do {
+        skip_ws();
+        if (pos_ < s_.size() && s_[pos_] == '`') {
+          params.paths.push_back(quoted('`', "a back-quoted path"));
+          params.types.push_back(parse_type(depth + 1));
+          continue;
+        }
+        // A bare path may hold dots: a.b.c.
+        std::string word(identifier("a JSON parameter, path or SKIP"));
+        while (pos_ < s_.size() && s_[pos_] == '.') {
+          ++pos_;
+          word += '.';
+          word += identifier("a path element after '.'");
+        }
+        skip_ws();
+        if ((word == "max_dynamic_types" || word == "max_dynamic_paths") && accept('=')) {
+          const auto n = std::min<std::uint64_t>(unsigned_number(word), 99999);
+          (word == "max_dynamic_types" ? params.max_dynamic_types : params.max_dynamic_paths) =
+              static_cast<std::uint32_t>(n);
+        } else if (word == "SKIP") {
+          skip_ws();
+          if (pos_ < s_.size() && s_[pos_] == '`') {
+            params.skip.push_back(quoted('`', "a back-quoted path"));
+            continue;
+          }
+          std::string path(identifier("a path to skip or REGEXP"));
+          skip_ws();
+          if (path == "REGEXP" && pos_ < s_.size() && s_[pos_] == '\'') {
+            params.skip_regexp.push_back(quoted('\'', "a quoted regular expression"));
+            continue;
+          }
+          while (pos_ < s_.size() && s_[pos_] == '.') {
+            ++pos_;
+            path += '.';
+            path += identifier("a path element after '.'");
+          }
+          params.skip.push_back(std::move(path));
+        } else {
+          params.paths.push_back(std::move(word));
+          params.types.push_back(parse_type(depth + 1));
+        }
+      } while (accept(','));
+      expect(')');
+    }
+    return build(start, [&] { return Type::json(std::move(params)); });
   }
 
   // Aggregate function parameters, e.g. "(10)" or "(0.5, 'x')": literals separated by commas,
@@ -1138,7 +1256,8 @@ class TypeParser {
         {"Int256", TypeCode::Int256},   {"Float32", TypeCode::Float32},   {"Float64", TypeCode::Float64},
         {"Bool", TypeCode::Bool},       {"String", TypeCode::String},     {"Date", TypeCode::Date},
         {"Date32", TypeCode::Date32},   {"DateTime", TypeCode::DateTime}, {"UUID", TypeCode::UUID},
-        {"IPv4", TypeCode::IPv4},       {"IPv6", TypeCode::IPv6},
+        {"IPv4", TypeCode::IPv4},       {"IPv6", TypeCode::IPv6},         {"BFloat16", TypeCode::BFloat16},
+        {"Time", TypeCode::Time},
     };
     for (const auto& [name, code] : table) {
       if (name == f) return code;

@@ -8,7 +8,7 @@
 
 namespace chconn::fuzz {
 
-inline constexpr std::array<std::string_view, 98> k_type_names{
+inline constexpr std::array<std::string_view, 107> k_type_names{
     "Nothing", "UInt8", "UInt16", "UInt32", "UInt64", "UInt128", "UInt256", "Int8", "Int16", "Int32", "Int64", "Int128",
     "Int256", "Float32", "Float64", "Bool", "String", "FixedString(1)", "FixedString(3)", "FixedString(16)", "Date",
     "Date32", "DateTime", "DateTime('UTC')", "DateTime('Asia/Tokyo')", "DateTime('Europe/Moscow')", "DateTime64(3)",
@@ -38,6 +38,11 @@ inline constexpr std::array<std::string_view, 98> k_type_names{
     "Variant(String, UInt8)", "Variant(Array(Nullable(String)), LowCardinality(String), Map(String, UInt8))",
     "Array(Variant(Date, Decimal(18, 3), UUID))", "Tuple(Variant(Int64, String), Array(Tuple()))",
     // Dynamic (24.1 and later): a state prefix listing the types, then a Variant of them.
-    "Dynamic", "Dynamic(max_types=2)", "Map(String, Array(Dynamic))"};
+    "Dynamic", "Dynamic(max_types=2)", "Map(String, Array(Dynamic))",
+    // BFloat16, Time, Time64, Nullable(Tuple) and JSON (ClickHouse 25.x and later): JSON's state prefix
+    // lists its dynamic paths, whose Dynamic prefixes follow; its rows end with the shared data.
+    "BFloat16", "Time", "Time64(3)", "Nullable(Tuple(UInt8, String))", "Array(Nullable(Tuple(Time, BFloat16)))", "JSON",
+    "JSON(max_dynamic_paths=2, `a.b` UInt32)", "Array(JSON(max_dynamic_types=2, max_dynamic_paths=1))",
+    "Tuple(JSON(SKIP x, SKIP REGEXP 'y.*'), Nullable(Time64(9)))"};
 
 }  // namespace chconn::fuzz

@@ -46,10 +46,7 @@ const std::map<std::string_view, KnownFailure>& known_failures() {
       {"csv_quoting", {true, k_pretty_raw_text}},
       {"json_strings", {true, k_pretty_raw_text}},
       {"nested_column", {true, k_pretty_named_tuples}},
-      {"nullable_nested",
-       {false,
-        "Nullable(Tuple(...)): the engine types [NULL, (1, 'a')] as Array(Nullable(Tuple(UInt8, String))), which "
-        "chconn refuses (a later slice of issue 14)"}},
+      {"nullable_tuple_named", {true, k_pretty_named_tuples}},
       {"datetime_historical",
        {false,
         "the 26.7 engine keeps the old UTC offset for the whole local day at some historical zone changes "
@@ -58,11 +55,6 @@ const std::map<std::string_view, KnownFailure>& known_failures() {
       {"array_of_tuples", {true, k_pretty_named_tuples}},
       {"variant_composite_types", {true, k_pretty_named_tuples}},
       {"tuple_named", {true, k_pretty_named_tuples}},
-      {"dynamic_shared_variant",
-       {false,
-        "a Dynamic value of a type beyond max_types is kept in SharedVariant's binary form (the type in "
-        "ClickHouse's binary type encoding, then the value in RowBinary): chconn decodes the bytes but "
-        "cannot print them yet"}},
       {"datetime_zone",
        {false,
         "chDB's Native output (revision 0) names a top-level DateTime('Asia/Tokyo') plain DateTime, so the "

@@ -223,6 +223,49 @@ const std::vector<ModernQuery>& decode_queries() {
       {"dynamic_shared_variant",
        "SELECT multiIf(number = 0, number::Dynamic(max_types=1), number = 1, 'x'::Dynamic(max_types=1), "
        "[1]::Dynamic(max_types=1)) a FROM numbers(3)"},
+      // ----- BFloat16, Time, Time64, Nullable(Tuple)
+      {"bfloat16",
+       "SELECT toBFloat16(1.5) a, toBFloat16(-0.1) b, toBFloat16(1e30) c, toBFloat16(nan) d, toBFloat16(-inf) e, "
+       "[toBFloat16(3.14159), toBFloat16(1e-40)] f, toNullable(toBFloat16(65504)) g, toBFloat16(1e21) h"},
+      {"bfloat16_rows", "SELECT toBFloat16(number / 7 - 3) a, toBFloat16(pow(10, number)) b FROM numbers(30)"},
+      {"time",
+       "SELECT toTime('12:34:56') a, toTime(-5) b, toTime('999:59:59') c, [toTime(1), toTime(-86399)] d, "
+       "toNullable(toTime(0)) e, map(toTime(1), toTime(2)) f, tuple(toTime(36000)) g"},
+      {"time64",
+       "SELECT toTime64('12:34:56.789', 3) a, toTime64(-1.5, 2) b, toTime64(-0.5, 1) c, toTime64(1, 0) d, "
+       "toTime64(3599999.123456789, 9) e, [toTime64(1.25, 6)] f, toNullable(toTime64(-3600.5, 3)) g, "
+       "map('k', toTime64(59.999, 3)) h"},
+      {"time_rows",
+       "SELECT toTime(toInt32(number * 9876 - 100000)) a, toTime64(number * 1234.5678 - 20000, 4) b FROM numbers(40)"},
+      {"nullable_tuple",
+       "SELECT CAST(if(number = 0, NULL, (number, 'a')) AS Nullable(Tuple(UInt8, String))) a, "
+       "[NULL, (number, [NULL, 'x'])] b, map('k', CAST(if(number = 1, NULL, (1.5, NULL)) AS "
+       "Nullable(Tuple(Float64, Nullable(String))))) c FROM numbers(3) SETTINGS enable_nullable_tuple_type = 1"},
+      {"nullable_tuple_named",
+       "SELECT CAST(if(number = 0, NULL, (number, 'a')) AS Nullable(Tuple(x UInt8, y String))) a FROM numbers(2) "
+       "SETTINGS enable_nullable_tuple_type = 1"},
+      // ----- JSON
+      {"json_simple", "SELECT '{\"a\":1,\"b\":\"x\"}'::JSON j"},
+      {"json_nested_paths",
+       "SELECT '{\"a\":{\"b\":1,\"c\":[1,2]},\"s\":\"x\\\\ty\\\\\"q\",\"n\":null,\"f\":1.5,\"d\":\"2020-01-01\","
+       "\"arr\":[{\"x\":1},{\"y\":\"z\"}],\"big\":18446744073709551615,\"e\":{}}'::JSON j"},
+      {"json_typed_paths",
+       "SELECT '{\"a\":{\"b\":5},\"z\":1,\"q\":2,\"w\":3,\"c\":4,\"k\":[1]}'::JSON(max_dynamic_paths=2, a.b UInt32, "
+       "SKIP "
+       "c, SKIP REGEXP 'y.*', max_dynamic_types=3, `x y` String) j"},
+      {"json_rows",
+       "SELECT CAST(concat('{\"id\":', toString(number), if(number % 2 = 0, ',\"even\":true', ''), "
+       "if(number % 3 = 0, ',\"tags\":[\"a\",\"b\"]', ''), ',\"n\":{\"x\":', toString(number * 1.5), '}}') AS JSON) j "
+       "FROM numbers(10)"},
+      {"json_in_containers",
+       "SELECT ['{\"a\":1}'::JSON, '{\"b\":\"x\\\\\\\\y\"}'::JSON] a, tuple('{\"a\":1}'::JSON) t, "
+       "map('k', '{}'::JSON) m, toNullable('{\"n\":[null, 1]}'::JSON) n"},
+      {"json_max_dynamic_types",
+       "SELECT CAST(concat('{\"v\":', multiIf(number % 4 = 0, '1', number % 4 = 1, '\"s\"', number % 4 = 2, '[1]', "
+       "'1.5'), '}') AS JSON(max_dynamic_types=2)) j FROM numbers(8)"},
+      {"json_shared_objects",
+       "SELECT '{\"a\":[{\"x\":1},{\"y\":[null,\"s\"]}],\"b\":{\"c\":2},\"n\":null}'::JSON(max_dynamic_paths=0) j, "
+       "[j] aj"},
       // ----- more combinations: map keys of every kind in JSON, CSV quoting, nested NULLs
       {"map_keys_typed",
        "SELECT map(1, 'a') a, map(toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0'), 1) b, map(toDate('2000-01-01'), 1) "

@@ -66,6 +66,20 @@ const std::vector<RandomGroup> k_groups = {
      "[u::Dynamic, f::Dynamic, NULL] b, map(s, if(k % 3 = 0, t::Dynamic, d::Dynamic)) c, "
      "tuple(multiIf(k % 3 = 0, k::Dynamic(max_types=4), k % 3 = 1, t::Dynamic(max_types=4), l::Dynamic(max_types=4))) "
      "e"},
+    // generateRandom makes no BFloat16, Time or Time64 itself: they are built from its numbers (a
+    // cast clamps to 999:59:59, so the numbers are brought into range first).
+    {"bfloat16_time", "f Float32, i Int32, l Int64, a Array(Float32)",
+     "toBFloat16(f) b, arrayMap(x -> toBFloat16(x), a) ba, (i % 3600000)::Time t, [(l % 3600000000)::Time64(3)] t64, "
+     "tuple((i % 3600000)::Time64(6)) tt, "
+     "CAST(if(i % 3 = 0, NULL, (toBFloat16(f), (i % 3600000)::Time)) AS Nullable(Tuple(BFloat16, Time))) nt"},
+    // JSON from generateRandom's values: paths of every kind of value, a typed path, few dynamic
+    // paths and types (so that shared data and SharedVariant hold values), and arrays of JSON. (The
+    // engine cannot parse a JSON number with more digits than an Int64 has, so the float is small.)
+    {"json", "k UInt8, i Int64, s String, a Array(Int32), d Date",
+     "toJSONString(CAST((i, (i % 100000) / 7, a, d, k % 2 = 0, tuple(k, s)) AS Tuple(i Int64, f Float64, a "
+     "Array(Int32), d Date, "
+     "b Bool, n Tuple(k UInt8, s String)))) t, t::JSON j, t::JSON(max_dynamic_paths=3, max_dynamic_types=2, n.k UInt8) "
+     "js, [t::JSON(max_dynamic_paths=1)] aj"},
 };
 
 // `s` as an SQL string literal.
@@ -104,7 +118,8 @@ TEST(ModernRandom, GenerateRandomMatchesTheEngine) {
         const std::string sql =
             "SELECT " + select + " FROM generateRandom(" + quoted(g.structure) + ", " + std::to_string(seed) +
             ", 12, 4) LIMIT " + std::to_string(k_rows) +
-            " SETTINGS max_threads = 1, allow_suspicious_low_cardinality_types = 1, max_block_size = " +
+            " SETTINGS max_threads = 1, allow_suspicious_low_cardinality_types = 1, enable_nullable_tuple_type = 1, "
+            "max_block_size = " +
             std::to_string(block_size);
         ++queries;
         const std::string report = compare_query(engine, sql, options, formats);

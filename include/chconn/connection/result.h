@@ -47,14 +47,19 @@ struct SysTime<std::chrono::time_point<std::chrono::system_clock, std::chrono::d
     : std::bool_constant<StandardInteger<Rep> && (Period::num > 0)> {};
 
 template <class T>
+struct Duration : std::false_type {};
+template <class Rep, class Period>
+struct Duration<std::chrono::duration<Rep, Period>> : std::bool_constant<StandardInteger<Rep> && (Period::num > 0)> {};
+
+template <class T>
 struct Optional : std::false_type {};
 template <class T>
 struct Optional<std::optional<T>> : std::true_type {};
 
 template <class T>
-concept PlainResultValue =
-    StandardInteger<T> || SysTime<T>::value || OneOf<T, bool, float, double, std::string, std::string_view, Int128,
-                                                     UInt128, Int256, UInt256, Decimal, UUID, IPv4, IPv6>;
+concept PlainResultValue = StandardInteger<T> || SysTime<T>::value || Duration<T>::value ||
+    OneOf<T, bool, float, double, std::string, std::string_view, Int128, UInt128, Int256, UInt256, Decimal, UUID, IPv4,
+          IPv6>;
 
 }  // namespace detail
 
@@ -64,8 +69,8 @@ concept PlainResultValue =
 //                                     IPv4 as its number (checked for range: a value that does
 //                                     not fit throws)
 //   Int128, UInt128, Int256, UInt256  the same, and the wide integer columns
-//   float, double                     Float32/Float64, integers, and Decimal (the nearest value,
-//                                     so approximate)
+//   float, double                     Float32/Float64, BFloat16 (exact), integers, and Decimal
+//                                     (the nearest value, so approximate)
 //   std::string, std::string_view     String, FixedString (with its padding), Enum names
 //   Decimal                           Decimal32/64/128/256, exact
 //   UUID, IPv4, IPv6                  columns of those types
@@ -74,6 +79,9 @@ concept PlainResultValue =
 //     (sys_days, sys_seconds...)      throws rather than being truncated (a DateTime64(3) value with
 //                                     milliseconds read as sys_seconds; a DateTime read as sys_days
 //                                     unless at midnight UTC)
+//   std::chrono::duration<Rep, P>     Time, Time64, converted exactly as above (a Time64(3) value
+//     with a standard integer rep     with milliseconds read as std::chrono::seconds throws):
+//     (seconds, milliseconds...)      std::chrono::seconds for Time, milliseconds for Time64(3)...
 //   std::optional<T> of these         Nullable columns (nullopt for NULL)
 //
 // LowCardinality is looked through. char is not a ResultValue (see detail::StandardInteger in
@@ -154,6 +162,19 @@ class ResultRow {
     out = std::chrono::sys_time<D>(D(static_cast<Rep>(*count)));
     return true;
   }
+  template <class Rep, class Period>
+  bool read(std::size_t column, std::chrono::duration<Rep, Period>& out, bool optional) const {
+    using D = std::chrono::duration<Rep, Period>;
+    const std::optional<Int128> count =
+        read_duration(column, optional, Period::num, Period::den, std::numeric_limits<Rep>::min(),
+                      std::numeric_limits<Rep>::max(), std::numeric_limits<Rep>::is_signed, sizeof(Rep));
+    if (!count) return false;
+    out = D(static_cast<Rep>(*count));
+    return true;
+  }
+  // The cell's time (Time, Time64) as an exact count of num/den seconds, as read_time below.
+  std::optional<Int128> read_duration(std::size_t column, bool optional, std::intmax_t num, std::intmax_t den,
+                                      Int128 min, Int128 max, bool rep_signed, std::size_t rep_size) const;
   // The cell's instant as an exact count of num/den seconds within [min, max]; nullopt for a NULL
   // when `optional`. (The rep's signedness and size only name it in messages.)
   std::optional<Int128> read_time(std::size_t column, bool optional, std::intmax_t num, std::intmax_t den, Int128 min,

@@ -4,6 +4,8 @@
 //   String, FixedString(N)   ColumnString, ColumnFixedString
 //   Date, Date32             ColumnDate (UInt16 days), ColumnDate32 (Int32 days)
 //   DateTime, DateTime64     ColumnDateTime (UInt32 seconds), ColumnDateTime64 (Int64 ticks)
+//   BFloat16                 ColumnBFloat16 (the upper 16 bits of a Float32)
+//   Time, Time64             ColumnTime (Int32 seconds), ColumnTime64 (Int64 ticks)
 //   UUID, IPv4, IPv6         ColumnUUID, ColumnIPv4 (UInt32 address), ColumnIPv6
 //   Decimal(P, S)            ColumnDecimal<Int32|Int64|Int128|Int256> (unscaled integers)
 //   Enum8, Enum16            ColumnEnum8, ColumnEnum16
@@ -12,6 +14,8 @@
 //   Tuple(T...)              ColumnTuple
 //   Map(K, V)                ColumnMap (an Array(Tuple(K, V)) underneath)
 //   LowCardinality(T)        ColumnLowCardinality (dictionary + indexes)
+//   Variant(...), Dynamic    ColumnVariant, ColumnDynamic
+//   JSON(...)                ColumnJSON (typed paths, Dynamic paths, shared data)
 //   Nothing                  ColumnNothing
 //   SimpleAggregateFunction(f, T) uses the column of T.
 //
@@ -209,6 +213,45 @@ class ColumnDateTime64 final : public ColumnFixedTyped<ColumnDateTime64, std::in
   std::uint32_t precision() const noexcept { return type_->storage_type().precision(); }
   const std::string& time_zone() const noexcept { return type_->storage_type().time_zone(); }
   static std::string class_name() { return "ColumnDateTime64"; }
+};
+
+// BFloat16: the upper 16 bits of a Float32, stored as those bits (operator[] gives them raw).
+class ColumnBFloat16 final : public ColumnFixedTyped<ColumnBFloat16, std::uint16_t> {
+ public:
+  ColumnBFloat16();
+  explicit ColumnBFloat16(TypeRef type);
+  // Row i as the float it stands for (exact: every BFloat16 is a float).
+  float value(std::size_t i) const noexcept { return to_float(data_[i]); }
+  // Appends `value` cut to its upper 16 bits, as the server converts a Float32 (toBFloat16(0.1) is
+  // 0.099609375); a NaN stays a NaN.
+  void append_float(float value) { data_.push_back(from_float(value)); }
+  using ColumnFixedTyped::append;
+
+  static float to_float(std::uint16_t bits) noexcept;
+  static std::uint16_t from_float(float value) noexcept;
+  static std::string class_name() { return "ColumnBFloat16"; }
+};
+
+// Time: a signed time of day in Int32 seconds; it may exceed a day (the server shows at most
+// 999:59:59 either way, and the value as stored).
+class ColumnTime final : public ColumnFixedTyped<ColumnTime, std::int32_t> {
+ public:
+  ColumnTime();
+  explicit ColumnTime(TypeRef type);
+  std::chrono::seconds time(std::size_t i) const noexcept { return std::chrono::seconds(data_[i]); }
+  // Throws Error(usage) outside the Int32 range of seconds.
+  void append(std::chrono::seconds t);
+  using ColumnFixedTyped::append;
+  static std::string class_name() { return "ColumnTime"; }
+};
+
+// Time64(p): a signed time of day in Int64 ticks of 10^-p seconds (operator[] gives the ticks).
+class ColumnTime64 final : public ColumnFixedTyped<ColumnTime64, std::int64_t> {
+ public:
+  explicit ColumnTime64(std::uint32_t precision);
+  explicit ColumnTime64(TypeRef type);
+  std::uint32_t precision() const noexcept { return type_->storage_type().precision(); }
+  static std::string class_name() { return "ColumnTime64"; }
 };
 
 class ColumnUUID final : public ColumnFixedTyped<ColumnUUID, UUID> {
@@ -679,6 +722,8 @@ class ColumnDynamic final : public Column {
   bool is_shared(std::size_t row) const noexcept {
     return !variant_->is_null(row) && variant_->discriminator(row) == shared_discriminator_;
   }
+  // The binary form of a row for which is_shared() holds (decode_binary_value() reads it).
+  std::string_view shared_bytes(std::size_t row) const;
 
   std::size_t size() const noexcept override { return variant_->size(); }
   void clear() override;
@@ -703,6 +748,79 @@ class ColumnDynamic final : public Column {
   std::shared_ptr<ColumnVariant> variant_;
   std::uint8_t shared_discriminator_ = 0;
 };
+
+// ===== JSON =======================================================================================
+
+// JSON: each row is an object of paths ("a.b" for {"a": {"b": ...}}). A typed path (named in the
+// type) has a value in every row, in a column of its type; the other paths are "dynamic": up to
+// max_dynamic_paths of them have a Dynamic column each (NULL where the row lacks the path), and the
+// rest live in "shared data", per row a list of (path, value) pairs sorted by path, each value in
+// ClickHouse's binary form (its type in the binary type encoding, then the value in RowBinary).
+// Which dynamic paths a column has comes with each block's data (its state prefix lists them).
+// Read-only for now: a column is filled by decoding; appending takes rows of a JSON column with
+// the same dynamic paths (append_range).
+//
+// Example (reading): the typed and dynamic paths of a row
+//   const auto& j = block.column_as<ColumnJSON>("j");
+//   for (std::size_t i = 0; i < j.typed_path_count(); ++i) { j.typed_path(i); j.typed_column(i); }
+//   for (std::size_t i = 0; i < j.dynamic_paths().size(); ++i) {
+//     if (!j.dynamic_column(i).is_null(row)) { /* j.dynamic_paths()[i] has a value in this row */ }
+//   }
+//   auto pairs = j.shared_data().range(row);   // rows of j.shared_paths() / j.shared_values()
+class ColumnJSON final : public Column {
+ public:
+  explicit ColumnJSON(TypeRef type);
+
+  // The typed paths, sorted (the order of their data on the wire), and their columns.
+  std::size_t typed_path_count() const noexcept { return typed_paths_.size(); }
+  const std::string& typed_path(std::size_t i) const { return typed_paths_.at(i); }
+  const Column& typed_column(std::size_t i) const { return *typed_columns_.at(i); }
+  Column& typed_column(std::size_t i) { return *typed_columns_.at(i); }
+  // The dynamic paths of this column's rows, sorted, and their Dynamic columns.
+  const std::vector<std::string>& dynamic_paths() const noexcept { return dynamic_paths_; }
+  const ColumnDynamic& dynamic_column(std::size_t i) const { return *dynamic_columns_.at(i); }
+  // Shared data: Array(Tuple(String, String)), one array of (path, binary value) per row.
+  const ColumnArray& shared_data() const noexcept { return *shared_; }
+  const ColumnString& shared_paths() const noexcept;
+  const ColumnString& shared_values() const noexcept;
+  // Appends a row: the value the caller has just appended to each typed_column(i), no value in the
+  // dynamic paths, and `shared` as its shared data (pairs of a path and a value in binary form,
+  // sorted by path, none a typed or dynamic path). Throws Error(usage) when a typed column has
+  // not exactly one more row or `shared` breaks those rules (nothing is appended then).
+  void append_row(const std::vector<std::pair<std::string, std::string>>& shared);
+
+  std::size_t size() const noexcept override { return shared_->size(); }
+  void clear() override;
+  void truncate(std::size_t rows) noexcept override;
+  void reserve(std::size_t rows) override { shared_->reserve(rows); }
+  void append_default() override;
+  // Throws Error(usage) unless `other` has the same dynamic paths (an empty column takes them).
+  void append_range(const Column& other, std::size_t begin, std::size_t count) override;
+  ColumnRef clone_empty() const override;
+  void load_prefix(wire::Reader& in) override;
+  void save_prefix(wire::Writer& out) const override;
+  void save_body(wire::Writer& out) const override;
+  static std::string class_name() { return "ColumnJSON"; }
+
+ protected:
+  void load_rows(wire::Reader& in, std::size_t rows) override;
+
+ private:
+  void set_dynamic_paths(std::vector<std::string> paths);
+
+  std::vector<std::string> typed_paths_;  // sorted
+  std::vector<ColumnRef> typed_columns_;
+  std::vector<std::string> dynamic_paths_;  // sorted
+  std::vector<std::shared_ptr<ColumnDynamic>> dynamic_columns_;
+  std::shared_ptr<ColumnArray> shared_;
+};
+
+// A value in ClickHouse's binary form, as Dynamic's SharedVariant and JSON's shared data hold it:
+// its type in the binary type encoding, then the value in RowBinary. Returns a new column of that
+// type holding the one value (LowCardinality(T) is read as T). Throws Error(protocol) naming what
+// is wrong when the bytes are malformed, hold more than the value, or a type chconn does not read
+// in this form (AggregateFunction, Nested, Dynamic other than as a JSON path's value).
+ColumnRef decode_binary_value(std::string_view bytes, const wire::DecodeLimits& limits = {});
 
 // ===== LowCardinality =============================================================================
 

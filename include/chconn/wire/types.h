@@ -57,6 +57,10 @@ enum class TypeCode : std::uint8_t {
   SimpleAggregateFunction,  // SimpleAggregateFunction(f, T): stored exactly as T
   Variant,                  // Variant(T1, ..., Tn): a value of one of the types, or NULL
   Dynamic,                  // Dynamic or Dynamic(max_types=N): a value of any type, or NULL
+  BFloat16,                 // the upper 16 bits of a Float32
+  Time,                     // Int32 seconds of a signed time of day (may exceed 24 hours)
+  Time64,                   // Time64(p): Int64 ticks of 10^-p seconds
+  JSON,                     // JSON(...): an object of paths, some typed, the others Dynamic
 };
 // clang-format on
 
@@ -203,18 +207,21 @@ class Type {
 
  public:
   // ---- factories ----
-  // A type without parameters: numbers, Bool, String, Date, Date32, DateTime (no time zone),
-  // UUID, IPv4, IPv6, Nothing. Throws for codes that need parameters.
+  // A type without parameters: numbers (BFloat16 too), Bool, String, Date, Date32, DateTime (no
+  // time zone), Time, UUID, IPv4, IPv6, Nothing. Throws for codes that need parameters.
   static TypeRef simple(TypeCode code);
   static TypeRef fixed_string(std::size_t n);                                       // 1 <= n <= 0xFFFFFF
   static TypeRef date_time(std::string time_zone = {});                             // DateTime or DateTime('tz')
   static TypeRef date_time64(std::uint32_t precision, std::string time_zone = {});  // precision 0-9
+  static TypeRef time64(std::uint32_t precision);                                   // precision 0-9
   // Decimal(P, S): 1 <= P <= 76, S <= P; the storage width follows from P (9, 18, 38, 76 digits).
   static TypeRef decimal(std::uint32_t precision, std::uint32_t scale);
   // Enum8/Enum16: names and values unique, values within Int8/Int16, at least one item.
   static TypeRef enum8(std::vector<EnumItem> items);
   static TypeRef enum16(std::vector<EnumItem> items);
-  static TypeRef nullable(TypeRef nested);  // not of Nullable, Array, Tuple, Map, LowCardinality
+  // Not of Nullable, Array, Map, LowCardinality, Variant or Dynamic. Nullable(Tuple(...)) is
+  // allowed: current servers have it (setting enable_nullable_tuple_type).
+  static TypeRef nullable(TypeRef nested);
   static TypeRef array(TypeRef element);
   // Tuple(T...) or, with names (one per element, unique, non-empty), Tuple(a A, b B).
   static TypeRef tuple(std::vector<TypeRef> elements, std::vector<std::string> names = {});
@@ -225,6 +232,19 @@ class Type {
   // Dynamic (max_types 0: the server's default) or Dynamic(max_types=N), 1 <= N <= 254. Which
   // types a column holds comes with its data (ColumnDynamic).
   static TypeRef dynamic(std::uint32_t max_types = 0);
+  // JSON with typed paths (`paths[i]` of type `types[i]`, paths unique and non-empty), max_dynamic_types
+  // (0: the server's default, else 1-254) and max_dynamic_paths (0: the default, else at most
+  // 10000), and the paths it skips (`skip`, kept in the name only). The name lists them as the
+  // server does: JSON(max_dynamic_types=3, max_dynamic_paths=2, `a.b` UInt32, SKIP c, SKIP REGEXP 'x.*').
+  struct JsonParams {
+    std::vector<std::string> paths;
+    std::vector<TypeRef> types;
+    std::uint32_t max_dynamic_types = 0;
+    std::uint32_t max_dynamic_paths = 0;
+    std::vector<std::string> skip;         // SKIP path
+    std::vector<std::string> skip_regexp;  // SKIP REGEXP 'regexp'
+  };
+  static TypeRef json(JsonParams params);
   // LowCardinality of String, FixedString, a fixed-width scalar, or Nullable of those.
   static TypeRef low_cardinality(TypeRef dictionary_type);
   static TypeRef nested(std::vector<TypeRef> elements, std::vector<std::string> names);
@@ -245,7 +265,8 @@ class Type {
   // Tuple and Nested → the element types; Map → {key, value}; empty otherwise.
   std::span<const TypeRef> elements() const noexcept { return elements_; }
   const TypeRef& element(std::size_t i) const { return elements_.at(i); }
-  // Tuple/Nested element names; empty for an unnamed Tuple.
+  // Tuple/Nested element names, JSON typed paths (with elements() their types); empty for an
+  // unnamed Tuple.
   std::span<const std::string> element_names() const noexcept { return names_; }
 
   // Bytes per value of a fixed-width type (numbers, Bool, dates, UUID, IPs, Decimal, Enum,
@@ -253,11 +274,15 @@ class Type {
   std::size_t value_size() const noexcept { return value_size_; }
   // FixedString(N): N.
   std::size_t fixed_string_size() const noexcept { return code_ == TypeCode::FixedString ? value_size_ : 0; }
-  // Decimal: precision and scale. DateTime64: precision() is the sub-second digits.
+  // Decimal: precision and scale. DateTime64 and Time64: precision() is the sub-second digits.
   std::uint32_t precision() const noexcept { return precision_; }
   std::uint32_t scale() const noexcept { return scale_; }
-  // Dynamic: max_types (0 when the type names none: the server's default).
-  std::uint32_t max_dynamic_types() const noexcept { return code_ == TypeCode::Dynamic ? precision_ : 0; }
+  // Dynamic: max_types; JSON: max_dynamic_types (0 when the type names none: the server's default).
+  std::uint32_t max_dynamic_types() const noexcept {
+    return code_ == TypeCode::Dynamic || code_ == TypeCode::JSON ? precision_ : 0;
+  }
+  // JSON: max_dynamic_paths (0 when the type names none: the server's default).
+  std::uint32_t max_dynamic_paths() const noexcept { return code_ == TypeCode::JSON ? scale_ : 0; }
   // DateTime/DateTime64: the time zone named in the type, or empty.
   const std::string& time_zone() const noexcept { return text_; }
   // SimpleAggregateFunction: the function with its parameters.

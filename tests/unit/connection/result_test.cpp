@@ -191,6 +191,39 @@ TEST(ResultGet, DateTime64OfEveryPrecision) {
   expect_error(ErrorKind::usage, [&] { (void)f.row(0).get<sys_seconds>("v"); }, {"Float64", "sys_seconds"});
 }
 
+// Time and Time64 read as durations, exactly (a Time64 tick finer than the duration throws);
+// BFloat16 as float, exactly.
+TEST(ResultGet, TimeTime64AndBFloat16) {
+  const Result t = one_column(column_of<ColumnTime>(std::int32_t{-5}));
+  EXPECT_EQ(t.row(0).get<seconds>("v"), -5s);
+  EXPECT_EQ(t.row(0).get<milliseconds>("v"), -5000ms);
+  expect_error(ErrorKind::usage, [&] { (void)t.row(0).get<minutes>("v"); },
+               {"'v'", "Time", "std::chrono::minutes", "not a whole number"});
+  expect_error(ErrorKind::usage, [&] { (void)t.row(0).get<sys_seconds>("v"); }, {"Time", "sys_seconds"});
+  // Time64(3): -1.5 s.
+  const Result t64 = one_column(column_of<ColumnTime64>(std::int64_t{-1500}, 3u));
+  EXPECT_EQ(t64.row(0).get<milliseconds>("v"), -1500ms);
+  EXPECT_EQ(t64.row(0).get<nanoseconds>("v"), -1'500'000'000ns);
+  expect_error(ErrorKind::usage, [&] { (void)t64.row(0).get<seconds>("v"); }, {"Time64(3)", "-1.500 seconds", "finer"});
+  const Result big = one_column(column_of<ColumnTime64>(std::numeric_limits<std::int64_t>::max(), 0u));
+  expect_error(ErrorKind::usage, [&] { (void)big.row(0).get<nanoseconds>("v"); }, {"does not fit"});
+  // A DateTime is no duration.
+  const Result dt = one_column(column_of<ColumnDateTime>(std::uint32_t{1}));
+  expect_error(ErrorKind::usage, [&] { (void)dt.row(0).get<seconds>("v"); }, {"DateTime", "std::chrono::seconds"});
+
+  auto bf = std::make_shared<ColumnBFloat16>();
+  bf->append_float(0.1f);  // cut to its upper 16 bits, as toBFloat16(0.1): 0x3DCC
+  bf->append(std::uint16_t{0xBDCC});
+  EXPECT_EQ((*bf)[0], 0x3DCC);
+  const Result b = one_column(bf);
+  EXPECT_EQ(b.row(0).get<float>("v"), 0.099609375f);
+  EXPECT_EQ(b.row(1).get<double>("v"), -0.099609375);
+  auto n = std::make_shared<ColumnNullable>(parse_type("Nullable(Time)"));
+  n->append_null();
+  const Result nr = one_column(n);
+  EXPECT_EQ(nr.row(0).get<std::optional<seconds>>("v"), std::nullopt);
+}
+
 TEST(ResultGet, DecimalsOfEveryWidth) {
   auto d32 = std::make_shared<ColumnDecimal32>(9, 2);
   d32->append(-150);

@@ -457,6 +457,52 @@ TEST(TextDateTime64, FractionsAndNegativeTicks) {
   EXPECT_EQ(tsv(*tokyo), "2020-01-02 12:04:05");
 }
 
+// [chDB 26.7] the engine's text of toTime(...) / toTime64(...) and of Time values read from Native
+// data beyond its range (SELECT * FROM format(Native, ...)): the whole seconds are shown up to
+// 999:59:59, the fraction as stored.
+TEST(TextTime, HoursMinutesSecondsAndFraction) {
+  auto t = std::make_shared<ColumnTime>();
+  for (std::int32_t v : {45296, -5, 3599999, 3600000, std::numeric_limits<std::int32_t>::min(), 86399}) t->append(v);
+  EXPECT_EQ(tsv(*t, 0), "12:34:56");
+  EXPECT_EQ(tsv(*t, 1), "-00:00:05");
+  EXPECT_EQ(tsv(*t, 2), "999:59:59");
+  EXPECT_EQ(tsv(*t, 3), "999:59:59");
+  EXPECT_EQ(tsv(*t, 4), "-999:59:59");
+  EXPECT_EQ(tsv(*t, 5), "23:59:59");
+  EXPECT_EQ(csv(*t, 0), "\"12:34:56\"");
+  EXPECT_EQ(json(*t, 1), "\"-00:00:05\"");
+  EXPECT_EQ(quoted(*t, 0), "'12:34:56'");
+  auto t64 = std::make_shared<ColumnTime64>(3);
+  for (std::int64_t v : {std::int64_t{45296789}, std::int64_t{-1}, std::numeric_limits<std::int64_t>::max(),
+                         std::numeric_limits<std::int64_t>::min()}) {
+    t64->append(v);
+  }
+  EXPECT_EQ(tsv(*t64, 0), "12:34:56.789");
+  EXPECT_EQ(tsv(*t64, 1), "-00:00:00.001");
+  EXPECT_EQ(tsv(*t64, 2), "999:59:59.807");
+  EXPECT_EQ(tsv(*t64, 3), "-999:59:59.808");
+  auto t0 = std::make_shared<ColumnTime64>(0);
+  t0->append(1);
+  EXPECT_EQ(tsv(*t0), "00:00:01");
+}
+
+// [chDB 26.7] BFloat16 prints as the Float32 it stands for: toBFloat16(0.1) is 0.099609375,
+// toBFloat16(1e30) 9.953038e29.
+TEST(TextBFloat16, AsItsFloat32) {
+  auto b = std::make_shared<ColumnBFloat16>();
+  for (std::uint16_t bits : {std::uint16_t{15820}, std::uint16_t{29001}, std::uint16_t{16025}, std::uint16_t{32704},
+                             std::uint16_t{65408}, std::uint16_t{25176}}) {
+    b->append(bits);
+  }
+  EXPECT_EQ(tsv(*b, 0), "0.099609375");
+  EXPECT_EQ(tsv(*b, 1), "9.953038e29");
+  EXPECT_EQ(tsv(*b, 2), "0.29882812");
+  EXPECT_EQ(tsv(*b, 3), "nan");
+  EXPECT_EQ(tsv(*b, 4), "-inf");
+  EXPECT_EQ(tsv(*b, 5), "996124200000000000000");
+  EXPECT_EQ(json(*b, 4), "null");
+}
+
 // ----- Nullable, arrays, tuples, maps, LowCardinality ---------------------------------------------
 
 TEST(TextNullable, NullInEveryEscaping) {

@@ -232,6 +232,154 @@ TEST(BlockGolden, DynamicListsItsTypesThenHoldsAVariant) {
   expect_protocol_error(bytes.substr(0, bytes.size() - 1), 0, "of type Dynamic");
 }
 
+// [chDB 26.7] `SELECT toBFloat16(1.5) a, toTime('12:34:56') b, toTime64('12:34:56.789', 3) c,
+// [NULL, (1, 'a')] d, toTime(-5) e, toTime64(-1.5, 2) f, toBFloat16(-0.1) g, toTime('999:59:59') h
+// FORMAT Native`: BFloat16 is the upper two bytes of a Float32, Time an Int32 of seconds, Time64(p)
+// an Int64 of ticks; Nullable(Tuple(...)) a null map and then the tuple's elements, as any Nullable.
+TEST(BlockGolden, BFloat16TimeTime64AndNullableTuple) {
+  const std::string bytes =
+      unhex("08 01") + unhex("01 61 08") + "BFloat16" + unhex("c0 3f") + unhex("01 62 04") + "Time" +
+      unhex("f0 b0 00 00") + unhex("01 63 09") + "Time64(3)" + unhex("95 2c b3 02 00 00 00 00") + unhex("01 64 25") +
+      "Array(Nullable(Tuple(UInt8, String)))" + unhex("02 00 00 00 00 00 00 00") + unhex("01 00") + unhex("00 01") +
+      unhex("00 01 61") + unhex("01 65 04") + "Time" + unhex("fb ff ff ff") + unhex("01 66 09") + "Time64(2)" +
+      unhex("6a ff ff ff ff ff ff ff") + unhex("01 67 08") + "BFloat16" + unhex("cc bd") + unhex("01 68 04") + "Time" +
+      unhex("7f ee 36 00");
+  const Block b = read(bytes, 0);
+  ASSERT_EQ(b.column_count(), 8u);
+  EXPECT_EQ(b.column_as<ColumnBFloat16>(0).value(0), 1.5f);
+  EXPECT_EQ(b.column_as<ColumnTime>(1).time(0), std::chrono::seconds(12 * 3600 + 34 * 60 + 56));
+  EXPECT_EQ(b.column_as<ColumnTime64>(2)[0], 45296789);
+  EXPECT_EQ(b.column_as<ColumnTime64>(2).precision(), 3u);
+  const auto& d = b.column_as<ColumnArray>(3);
+  const auto& nt = d.nested_as<ColumnNullable>();
+  EXPECT_TRUE(nt.is_null(0));
+  EXPECT_FALSE(nt.is_null(1));
+  EXPECT_EQ(nt.nested_as<ColumnTuple>().element_as<ColumnString>(1)[1], "a");
+  EXPECT_EQ(b.column_as<ColumnTime>(4)[0], -5);
+  EXPECT_EQ(b.column_as<ColumnTime64>(5)[0], -150);
+  EXPECT_EQ(b.column_as<ColumnBFloat16>(6).value(0), -0.099609375f);
+  EXPECT_EQ(b.column_as<ColumnTime>(7)[0], 999 * 3600 + 59 * 60 + 59);
+  EXPECT_EQ(hex(write(b, 0)), hex(bytes));
+  // A truncated stream names the column and its type.
+  expect_protocol_error(bytes.substr(0, bytes.size() - 1), 0, "Time");
+  expect_protocol_error(bytes.substr(0, 14), 0, "BFloat16");  // one of its two bytes
+}
+
+// [chDB 26.7] `SELECT '{"a":1,"b":"x"}'::JSON j FORMAT Native`: the object structure prefix is
+// the serialization version (UInt64 0, V1), the number of dynamic paths twice (once where V1 had
+// max_dynamic_paths), the sorted paths, then each dynamic path's Dynamic prefix; the rows are
+// the typed paths (none), each dynamic path's Dynamic rows, then the shared data as
+// Array(Tuple(String, String)) (here no pair: one offset of 0).
+TEST(BlockGolden, JsonDynamicPathsThenSharedData) {
+  const std::string head = unhex("01 01 01 6a 04") + "JSON";
+  const std::string version = unhex("00 00 00 00 00 00 00 00");
+  const std::string paths = unhex("02 02 01 61 01 62");
+  const std::string prefixes = unhex("01 00 00 00 00 00 00 00 01 01 05") + "Int64" + unhex("00 00 00 00 00 00 00 00") +
+                               unhex("01 00 00 00 00 00 00 00 01 01 06") + "String" + unhex("00 00 00 00 00 00 00 00");
+  const std::string rows = unhex("00 01 00 00 00 00 00 00 00") + unhex("01 01 78") + unhex("00 00 00 00 00 00 00 00");
+  const std::string bytes = head + version + paths + prefixes + rows;
+  const Block b = read(bytes, 0);
+  ASSERT_EQ(b.rows(), 1u);
+  const auto& j = b.column_as<ColumnJSON>(0);
+  EXPECT_EQ(j.typed_path_count(), 0u);
+  EXPECT_EQ(j.dynamic_paths(), (std::vector<std::string>{"a", "b"}));
+  const auto& a = j.dynamic_column(0);
+  EXPECT_EQ(a.variant().variant_as<ColumnInt64>(a.variant().discriminator(0))[0], 1);
+  EXPECT_EQ(j.shared_data().size_at(0), 0u);
+  EXPECT_EQ(hex(write(b, 0)), hex(bytes));
+  // Another version, paths out of order or twice, a count past the limit, a truncated stream:
+  // protocol errors naming the column's type.
+  expect_protocol_error(head + unhex("01 00 00 00 00 00 00 00") + paths + prefixes + rows, 0, "version 1");
+  expect_protocol_error(head + version + unhex("02 02 01 62 01 61") + prefixes + rows, 0, "not sorted");
+  expect_protocol_error(head + version + unhex("02 02 01 61 01 61") + prefixes + rows, 0, "not sorted");
+  expect_protocol_error(head + version + unhex("02 ff ff 03") + prefixes + rows, 0, "JSON dynamic path count");
+  for (std::size_t cut : {bytes.size() - 1, bytes.size() - 9, head.size() + 9}) {
+    expect_protocol_error(bytes.substr(0, cut), 0, "of type JSON");
+  }
+}
+
+// [chDB 26.7] `SELECT '{"a":{"b":5},"z":1,"q":2,"w":3,"c":4,"k":[1]}'::JSON(max_dynamic_paths=2,
+// a.b UInt32, SKIP c, SKIP REGEXP 'y.*', max_dynamic_types=3, `x y` String) j FORMAT Native`:
+// typed paths in path order before the dynamic ones, and the paths beyond max_dynamic_paths in
+// shared data, each value in binary form (k: 1e 23 0a = Array(Nullable(Int64)), then [1]).
+TEST(BlockGolden, JsonTypedPathsAndSharedData) {
+  const std::string type =
+      "JSON(max_dynamic_types=3, max_dynamic_paths=2, `a.b` UInt32, `x y` String, SKIP c, SKIP REGEXP 'y.*')";
+  const std::string bytes = unhex("01 01 01 6a 65") + type + unhex("00 00 00 00 00 00 00 00") +
+                            unhex("02 02 01 71 01 7a") + unhex("01 00 00 00 00 00 00 00 01 01 05") + "Int64" +
+                            unhex("00 00 00 00 00 00 00 00") + unhex("01 00 00 00 00 00 00 00 01 01 05") + "Int64" +
+                            unhex("00 00 00 00 00 00 00 00") + unhex("05 00 00 00") + unhex("00") +
+                            unhex("00 02 00 00 00 00 00 00 00") + unhex("00 01 00 00 00 00 00 00 00") +
+                            unhex("02 00 00 00 00 00 00 00") + unhex("01 6b 01 77") +
+                            unhex("0d 1e 23 0a 01 00 01 00 00 00 00 00 00 00 09 0a 03 00 00 00 00 00 00 00");
+  const Block b = read(bytes, 0);
+  const auto& j = b.column_as<ColumnJSON>(0);
+  ASSERT_EQ(j.typed_path_count(), 2u);
+  EXPECT_EQ(j.typed_path(0), "a.b");
+  EXPECT_EQ(column_cast<ColumnUInt32>(j.typed_column(0))[0], 5u);
+  EXPECT_EQ(j.typed_path(1), "x y");
+  EXPECT_EQ(j.type()->max_dynamic_paths(), 2u);
+  EXPECT_EQ(j.type()->max_dynamic_types(), 3u);
+  EXPECT_EQ(j.dynamic_paths(), (std::vector<std::string>{"q", "z"}));
+  ASSERT_EQ(j.shared_data().size_at(0), 2u);
+  EXPECT_EQ(j.shared_paths()[0], "k");
+  const ColumnRef k = decode_binary_value(j.shared_values()[0]);
+  EXPECT_EQ(k->type()->name(), "Array(Nullable(Int64))");
+  EXPECT_EQ(column_cast<ColumnArray>(*k).nested_as<ColumnNullable>().nested_as<ColumnInt64>()[0], 1);
+  const ColumnRef w = decode_binary_value(j.shared_values()[1]);
+  EXPECT_EQ(column_cast<ColumnInt64>(*w)[0], 3);
+  EXPECT_EQ(hex(write(b, 0)), hex(bytes));
+  // Shared data that repeats a dynamic path is a lying stream.
+  std::string lying = bytes;
+  lying.replace(lying.find(unhex("01 6b 01 77")), 4, unhex("01 71 01 77"));
+  expect_protocol_error(lying, 0, "shared data holds the path 'q'");
+}
+
+// Values in binary form, each the engine's: the type in the binary type encoding, then RowBinary.
+TEST(BinaryValue, TypesAndValuesAndMalformedBytes) {
+  // Int64 3; String "ab"; Nullable(UInt8) NULL; Tuple(UInt8, String) (1, 'x'); Map(String, UInt8) {'k':2}.
+  EXPECT_EQ(column_cast<ColumnInt64>(*decode_binary_value(unhex("0a 03 00 00 00 00 00 00 00")))[0], 3);
+  EXPECT_EQ(column_cast<ColumnString>(*decode_binary_value(unhex("15 02 61 62")))[0], "ab");
+  EXPECT_TRUE(column_cast<ColumnNullable>(*decode_binary_value(unhex("23 01 01"))).is_null(0));
+  const ColumnRef t = decode_binary_value(unhex("1f 02 01 15 01 01 78"));
+  EXPECT_EQ(t->type()->name(), "Tuple(UInt8, String)");
+  const ColumnRef m = decode_binary_value(unhex("27 15 01 01 01 6b 02"));
+  EXPECT_EQ(column_cast<ColumnMap>(*m).values_as<ColumnUInt8>()[0], 2);
+  // DateTime64(3, 'UTC'), Decimal(9, 2), Variant(String, UInt8), LowCardinality(String) read as String.
+  EXPECT_EQ(decode_binary_value(unhex("14 03 03 55 54 43 00 00 00 00 00 00 00 00"))->type()->name(),
+            "DateTime64(3, 'UTC')");
+  EXPECT_EQ(decode_binary_value(unhex("19 09 02 6a ff ff ff"))->type()->name(), "Decimal(9, 2)");
+  EXPECT_EQ(decode_binary_value(unhex("2a 02 15 01 01 07"))->type()->name(), "Variant(String, UInt8)");
+  EXPECT_EQ(decode_binary_value(unhex("26 15 01 61"))->type()->name(), "String");
+  // [chDB 26.7] [{"x":1}] in the shared data of JSON(max_dynamic_paths=0): Array(JSON(version 0,
+  // max_dynamic_paths 0, max_dynamic_types 16, no typed or skipped paths)), one object of one path
+  // whose Dynamic value is Int64 1; the object keeps it as shared data.
+  const ColumnRef objects =
+      decode_binary_value(unhex("1e 30 00 00 10 00 00 00 01 01 01 78 0a 01 00 00 00 00 00 00 00"));
+  const auto& inner = column_cast<ColumnArray>(*objects).nested_as<ColumnJSON>();
+  ASSERT_EQ(inner.size(), 1u);
+  EXPECT_EQ(inner.shared_paths()[0], "x");
+  EXPECT_EQ(column_cast<ColumnInt64>(*decode_binary_value(inner.shared_values()[0]))[0], 1);
+  // A path twice, a JSON encoding version other than 0, a Dynamic outside JSON: protocol errors.
+  for (const std::string& bad :
+       {unhex("30 00 00 10 00 00 00 02 01 78 0a 01 00 00 00 00 00 00 00 01 78 0a 02 00 00 00 00 00 00 00"),
+        unhex("30 01 00 10 00 00 00 00"), unhex("1e 2b 02 01 0a 01 00 00 00 00 00 00 00")}) {
+    EXPECT_THROW(decode_binary_value(bad), Error) << hex(bad);
+  }
+  // Truncated, extra bytes, a lying count, an unknown type, a deep nesting, a bad Decimal: protocol errors.
+  for (const std::string& bad : {unhex("0a 03 00"), unhex("15 02 61"), unhex("15 01 61 62"), unhex("1e 15 ff ff 03"),
+                                 unhex("ff"), unhex("2a 02 15 01 05"), std::string(200, '\x1e') + unhex("15 00"),
+                                 unhex("19 63 02 00 00 00 00"), unhex("2b 00"), std::string()}) {
+    try {
+      decode_binary_value(bad);
+      ADD_FAILURE() << "accepted " << hex(bad);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::protocol) << hex(bad) << ": " << e.what();
+      EXPECT_NE(e.message().find("binary form"), std::string::npos) << e.message();
+    }
+  }
+}
+
 TEST(BlockApi, AppendLookupIterate) {
   Block b;
   auto a = std::make_shared<ColumnUInt64>();

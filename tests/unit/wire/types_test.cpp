@@ -327,7 +327,12 @@ TEST(Types, BadNames) {
   expect_parse_error("Tuple(a UInt8, a String)", "twice");
   expect_parse_error("Map(String)", "','");
   expect_parse_error("AggregateFunction(sum, UInt64)", "not supported");
-  expect_parse_error("JSON", "not supported");
+  expect_parse_error("JSON(max_dynamic_types=255)", "over 254");
+  expect_parse_error("JSON(max_dynamic_paths=10001)", "over 10000");
+  expect_parse_error("JSON(a UInt8, a String)", "twice");
+  expect_parse_error("JSON(a)", "a type name");
+  expect_parse_error("JSON(SKIP REGEXP x)", "expected ')'");
+  expect_parse_error("QBit(Float32, 8)", "not supported");
   expect_parse_error("Dynamic(3)", "max_types");
   expect_parse_error("Dynamic(other=3)", "max_types=N");
   expect_parse_error("Dynamic(max_types=255)", "over 254");
@@ -362,6 +367,30 @@ TEST(Types, Dynamic) {
   EXPECT_EQ(parse_type("Dynamic(max_types=3)")->max_dynamic_types(), 3u);
   EXPECT_EQ(parse_type("Dynamic")->code(), TypeCode::Dynamic);
   EXPECT_EQ(canon("Array(Dynamic)"), "Array(Dynamic)");
+}
+
+// [chDB 26.7] toTypeName of JSON(max_dynamic_paths=2, a.b UInt32, SKIP c, SKIP REGEXP 'y.*',
+// max_dynamic_types=3, `x y` String): the parameters first, then the typed paths (back-quoted
+// unless plain identifiers), then the paths skipped.
+TEST(Types, JsonNamesItsParametersAsTheServer) {
+  EXPECT_EQ(canon("JSON"), "JSON");
+  const std::string server =
+      "JSON(max_dynamic_types=3, max_dynamic_paths=2, `a.b` UInt32, `x y` String, SKIP c, SKIP REGEXP 'y.*')";
+  EXPECT_EQ(
+      canon("JSON(max_dynamic_paths=2, a.b UInt32, SKIP c, SKIP REGEXP 'y.*', max_dynamic_types=3, `x y` String)"),
+      server);
+  EXPECT_EQ(canon(server), server);
+  const TypeRef t = parse_type(server);
+  EXPECT_EQ(t->code(), TypeCode::JSON);
+  EXPECT_EQ(t->max_dynamic_types(), 3u);
+  EXPECT_EQ(t->max_dynamic_paths(), 2u);
+  ASSERT_EQ(t->element_names().size(), 2u);
+  EXPECT_EQ(t->element_names()[0], "a.b");
+  EXPECT_EQ(t->element(1)->name(), "String");
+  EXPECT_EQ(canon("Array(JSON(max_dynamic_types=16, max_dynamic_paths=256))"),
+            "Array(JSON(max_dynamic_types=16, max_dynamic_paths=256))");
+  EXPECT_EQ(canon("Time64(3)"), "Time64(3)");
+  EXPECT_EQ(canon("Nullable(Tuple(a Time, b BFloat16))"), "Nullable(Tuple(a Time, b BFloat16))");
 }
 
 TEST(Types, DepthLimit) {
