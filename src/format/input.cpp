@@ -1001,6 +1001,11 @@ class TextInsertSource::Impl {
                                       std::to_string(line_) + ") of the " + std::string(to_string(format_)) +
                                       " data: " + why);
   }
+  // A TSV or CSV row with a field after the last column; `pos` is where that field starts.
+  [[noreturn]] void fail_extra_fields(std::string_view row, std::size_t pos) const {
+    fail_row("it has more than " + std::to_string(readers_.size()) + " fields (expected the end of the line before " +
+             excerpt(row.substr(pos - 1, 16)) + ")");
+  }
   [[noreturn]] void fail_value(std::size_t column, std::string_view value, const std::string& why) const {
     fail_row("column " + std::to_string(column + 1) + " '" + sample_.name(column) + "' (" +
              sample_.column(column)->type()->name() + "): the value " + excerpt(value) + " " + why);
@@ -1255,10 +1260,7 @@ class TextInsertSource::Impl {
       }
       pos = end + 1;
     }
-    if (pos <= row.size()) {
-      fail_row("it has more than " + std::to_string(readers_.size()) + " fields (expected the end of the line before " +
-               excerpt(row.substr(pos - 1, 16)) + ")");
-    }
+    if (pos <= row.size()) fail_extra_fields(row, pos);
   }
 
   void read_csv(std::string_view row) {
@@ -1318,10 +1320,7 @@ class TextInsertSource::Impl {
       }
       pos = end + 1;
     }
-    if (pos <= row.size()) {
-      fail_row("it has more than " + std::to_string(readers_.size()) + " fields (expected the end of the line before " +
-               excerpt(row.substr(pos - 1, 16)) + ")");
-    }
+    if (pos <= row.size()) fail_extra_fields(row, pos);
   }
 
   void read_json(std::string_view row) {

@@ -446,6 +446,19 @@ class DateTimeWriter final : public Impl {
   bool legacy_;
 };
 
+// ".ddd": the `precision` (at most 9) low digits of `fraction`, zero-padded; nothing when the
+// precision is 0. DateTime64's and Time64's fractional seconds.
+void append_fraction(std::string& out, std::uint64_t fraction, std::uint32_t precision) {
+  if (precision == 0) return;
+  out += '.';
+  char digits[9];
+  for (std::uint32_t i = precision; i-- > 0;) {
+    digits[i] = static_cast<char>('0' + fraction % 10);
+    fraction /= 10;
+  }
+  out.append(digits, precision);
+}
+
 class DateTime64Writer final : public Impl {
  public:
   DateTime64Writer(const Column& column, Escaping esc, const FormatOptions& options)
@@ -466,15 +479,7 @@ class DateTime64Writer final : public Impl {
     }
     open_plain(out);
     append_local_date_time(out, seconds, *zone_, false);
-    if (precision_ > 0) {
-      out += '.';
-      char digits[9];
-      for (std::uint32_t i = precision_; i-- > 0;) {
-        digits[i] = static_cast<char>('0' + fraction % 10);
-        fraction /= 10;
-      }
-      out.append(digits, precision_);
-    }
+    append_fraction(out, static_cast<std::uint64_t>(fraction), precision_);
     close_plain(out);
   }
 
@@ -512,15 +517,7 @@ class TimeWriter final : public Impl {
     append_two(out, static_cast<unsigned>(seconds / 60 % 60));
     out += ':';
     append_two(out, static_cast<unsigned>(seconds % 60));
-    if (precision_ > 0) {
-      out += '.';
-      char digits[9];
-      for (std::uint32_t i = precision_; i-- > 0;) {
-        digits[i] = static_cast<char>('0' + fraction % 10);
-        fraction /= 10;
-      }
-      out.append(digits, precision_);
-    }
+    append_fraction(out, static_cast<std::uint64_t>(fraction), precision_);
     close_plain(out);
   }
 

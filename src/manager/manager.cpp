@@ -43,6 +43,14 @@ RetryContext statement_context(std::string_view sql, const ExecuteOptions& optio
                       .writes = !read};
 }
 
+// An insert is a write, idempotent only when the caller says so.
+RetryContext insert_context(const ExecuteOptions& options) {
+  return RetryContext{.idempotent = options.idempotent.value_or(false),
+                      .rows_delivered = false,
+                      .deadline = options.deadline,
+                      .writes = true};
+}
+
 // One attempt's query options: the call's, within the call's deadline.
 QueryOptions attempt_options(const QueryOptions& query, const RetryContext& ctx) {
   QueryOptions q = query;
@@ -83,10 +91,7 @@ void ConnectionManager::insert(std::string_view table, std::span<const Block> bl
   const InsertTarget target = parse_insert_target(table);
   // The span can be read again, so each attempt reads it afresh (with the retry rules of writes).
   const Impl::Target strategy = impl_->target(options.strategy);
-  RetryContext ctx{.idempotent = options.idempotent.value_or(false),
-                   .rows_delivered = false,
-                   .deadline = options.deadline,
-                   .writes = true};
+  RetryContext ctx = insert_context(options);
   impl_->with_retries<int>(strategy, ctx, [&](Lease& lease) {
     lease->insert(target, blocks, attempt_options(options.query, ctx));
     return 0;
@@ -115,10 +120,7 @@ class ReadOnceSource final : public InsertSource {
 void ConnectionManager::insert(std::string_view table, InsertSource& source, const ExecuteOptions& options) {
   const InsertTarget target = parse_insert_target(table);
   const Impl::Target strategy = impl_->target(options.strategy);
-  RetryContext ctx{.idempotent = options.idempotent.value_or(false),
-                   .rows_delivered = false,
-                   .deadline = options.deadline,
-                   .writes = true};
+  RetryContext ctx = insert_context(options);
   impl_->with_retries<int>(strategy, ctx, [&](Lease& lease) {
     ReadOnceSource once(source, ctx.rows_delivered);
     lease->insert(target, once, attempt_options(options.query, ctx));
