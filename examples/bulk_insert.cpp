@@ -1,12 +1,15 @@
-// Bulk insert: build typed column blocks and send them with one insert() call per batch.
+// Bulk insert: build typed column blocks and stream them, a few per INSERT statement.
 //
 //   CLICKHOUSE_DSN=clickhouse://localhost:9000 ./example_bulk_insert [ROWS]
 //
 // The native protocol sends columns, not rows: fill one column object per table column, put them
 // in a chconn::Block under the table's column names (in any order), and insert the block. The
 // server's own sample block is checked first, so a wrong name or type is an Error(usage) with
-// nothing inserted. Several blocks can go in one insert() (one INSERT statement); a block of
-// 10,000–1,000,000 rows is a good size. Compression (lz4 by default) applies to the blocks.
+// nothing inserted. Several blocks can go in one INSERT statement: db.insert(table) returns an
+// Inserter, each write() sends one block (only that block is held in memory) and finish() waits for
+// the server's acknowledgement. A block of 10,000–1,000,000 rows is a good size. Compression (lz4 by
+// default) applies to the blocks. (For blocks you already hold, db.insert(table, blocks) sends them
+// in one call.)
 //
 // It creates the table example_bulk_insert in the configured database, inserts ROWS rows (default
 // 1,000,000) in batches, checks them with a SELECT and drops the table.
@@ -20,7 +23,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace {
 
@@ -75,14 +77,13 @@ int main(int argc, char** argv) {
 
     const auto start = std::chrono::steady_clock::now();
     std::size_t statements = 0;
-    std::vector<chconn::Block> pending;
-    for (std::uint64_t first = 0; first < rows; first += k_batch_rows) {
-      pending.push_back(make_batch(first, std::min(k_batch_rows, rows - first)));
-      if (pending.size() == k_blocks_per_insert || first + k_batch_rows >= rows) {
-        db.insert(k_table, pending);  // one INSERT of several blocks
-        ++statements;
-        pending.clear();
+    for (std::uint64_t first = 0; first < rows;) {
+      chconn::Inserter ins = db.insert(k_table);  // one INSERT statement, on a lease of its own
+      for (std::size_t b = 0; b < k_blocks_per_insert && first < rows; ++b, first += k_batch_rows) {
+        ins.write(make_batch(first, std::min(k_batch_rows, rows - first)));
       }
+      ins.finish();  // destroyed without it, the insert would be abandoned (the blocks sent stay)
+      ++statements;
     }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
 

@@ -81,6 +81,10 @@ void Client::insert(std::string_view table, const Block& block, const QueryOptio
   insert(table, std::span<const Block>(&block, 1), options);
 }
 
+Inserter Client::insert(std::string_view table, const QueryOptions& options) {
+  return manager_->insert(table, call_options(options));
+}
+
 Cursor Client::query(std::string_view sql, const QueryOptions& options) {
   return manager_->query(sql, {}, call_options(options));
 }

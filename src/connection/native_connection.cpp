@@ -197,8 +197,9 @@ struct NativeConnection::Impl {
   bool broken = false;
   bool closed = false;
   bool session_changed = false;  // see Connection::session_changed()
-  // A QueryCursor of this connection has not ended: no other call until it does.
-  bool cursor_open = false;
+  // A QueryCursor or an InsertStream of this connection has not ended: what it is ("a query
+  // cursor", "an unfinished insert"); no other call until it ends. Null when none is open.
+  const char* open_call = nullptr;
   // Where to reconnect to (empty host for a session made from a caller's stream).
   HostPort target;
   std::shared_ptr<const net::TlsContext> tls;
@@ -500,9 +501,10 @@ struct NativeConnection::Impl {
   // Before each call: refuse a closed or broken connection, and replace a session left out of step
   // by an old server.
   void prepare(Deadline deadline) {
-    if (cursor_open) {
-      throw Error(ErrorKind::usage, "a query cursor is open on the connection to " + peer +
-                                        "; read it to the end or destroy it before the next call");
+    if (open_call) {
+      throw Error(ErrorKind::usage, std::string(open_call) + " is open on the connection to " + peer +
+                                        "; end it (read a cursor to its end, finish an insert) or destroy it before "
+                                        "the next call");
     }
     check_usable();
     if (!needs_reconnect) return;
@@ -744,102 +746,136 @@ struct NativeConnection::Impl {
            (sent.blocks == 0 ? "; " + what : "; the " + what + " may have been inserted");
   }
 
-  void run_insert(const InsertTarget& into, InsertSource& blocks, const QueryOptions& options) {
-    // Built from the parsed names, each quoted: nothing of the caller's text is sent as SQL.
-    const std::string sql = into.insert_statement();
-    const std::string table = into.name();
-    const StopWatch watch(*this, options.stop);
+  // A data insert between its start and its end: what the pull form (run_insert) and the push
+  // form (NativeInsertStream) share. Invariant between blocks: `out` is empty; `sent` counts the
+  // blocks written out.
+  struct InsertState {
+    std::string sql;    // built from the parsed names, each quoted: nothing of the caller's text
+    std::string table;  // InsertTarget::name(), for messages
+    const QueryOptions* options = nullptr;
+    Deadline deadline = Deadline::never();
+    bool compressed = false;
+    InsertProgress sent;
+    bool ended = false;
+  };
+
+  // Sends the INSERT and reads the server's sample block (into last_sample): the columns it
+  // expects, with exact types. Throws with the insert ended.
+  void start_insert(InsertState& st, const InsertTarget& into, const QueryOptions& options) {
+    st.sql = into.insert_statement();
+    st.table = into.name();
+    st.options = &options;
+    st.ended = true;  // until the sample came
     check_not_stopped(options);
-    const Deadline deadline = query_deadline(options);
-    prepare(deadline);
-    const bool compressed = compressing();
+    st.deadline = query_deadline(options);
+    prepare(st.deadline);
+    st.compressed = compressing();
     try {
-      start_query(sql, options, deadline);
+      start_query(st.sql, options, st.deadline);
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::usage) mark_broken();
       throw;
     }
-    // The source's failure, rethrown once the insert is over (outside guarded(), which would
-    // otherwise take it for a failure of the conversation).
-    std::exception_ptr source_failure;
-    std::string ending;
-    guarded(options, deadline, compressed, [&] {
+    guarded(options, st.deadline, st.compressed, [&] {
       Result scratch;
-      // 1. The server answers with the sample block: the columns it expects, with exact types.
-      for (bool have_sample = false; !have_sample;) {
-        const ServerPacketCode code = next_packet(deadline);
-        if (code == ServerPacketCode::data) {
-          last_sample = read_data_body(compressed);
-          have_sample = true;
-        } else if (code == ServerPacketCode::end_of_stream) {
-          throw Error(ErrorKind::usage, "'" + sql + "' is not an insert the server takes data for");
-        } else if (!handle_common(code, options, scratch)) {
-          unexpected(code, "an insert");
-        }
-      }
-      // 2. The blocks, one at a time, each checked against the sample before it is encoded.
-      // Invariant: `out` is empty between blocks; `sent` counts the blocks written out.
-      InsertProgress sent;
-      // Ends the insert early and keeps `failure` to throw once guarded() is left.
-      const auto stop_early = [&](auto make_failure) {
-        ending = end_insert_early(compressed, drain_deadline(options), sent);
-        source_failure = make_failure();
-      };
-      try {
-        blocks.start(last_sample);
-      } catch (...) {
-        stop_early([] { return std::current_exception(); });
-        return;
-      }
       for (;;) {
-        if (stop.stop_requested()) {
-          stop_early([&] {
-            return std::make_exception_ptr(Error(ErrorKind::cancelled, "the insert " + last_query_id + " into " +
-                                                                           table + " on " + peer +
-                                                                           " was stopped by the caller "
-                                                                           "(QueryOptions::stop)"));
-          });
+        const ServerPacketCode code = next_packet(st.deadline);
+        if (code == ServerPacketCode::data) {
+          last_sample = read_data_body(st.compressed);
           return;
         }
-        if (deadline.expired()) {
-          stop_early([&] {
-            return std::make_exception_ptr(Error(ErrorKind::timeout, "the insert " + last_query_id + " into " + table +
-                                                                         " on " + peer + " did not finish within " +
-                                                                         deadline.describe()));
-          });
-          return;
+        if (code == ServerPacketCode::end_of_stream) {
+          throw Error(ErrorKind::usage, "'" + st.sql + "' is not an insert the server takes data for");
         }
-        std::optional<Block> block;
-        try {
-          block = blocks.next();
-          if (block && block->rows() > 0) *block = match_insert_sample(*block, last_sample, table);
-        } catch (...) {
-          stop_early([] { return std::current_exception(); });
-          return;
-        }
-        if (!block) break;
-        if (block->rows() == 0) continue;
-        // A stop that came while the source made this block: the block is not sent.
-        if (stop.stop_requested()) continue;
-        // Each block is sent before the next is asked for, so every block the source returned
-        // before a failure is one the server received.
-        write_data(*block, compressed);
-        send(deadline);
-        ++sent.blocks;
-        sent.rows += block->rows();
+        if (!handle_common(code, options, scratch)) unexpected(code, "an insert");
       }
-      // 3. The empty block that ends the data, then the server's acknowledgement.
-      write_data(Block{}, compressed);
-      send(deadline);
-      finish(options, deadline, scratch);
     });
-    if (!source_failure) return;
+    st.ended = false;
+  }
+
+  // Why the insert must end before the next block: a stop, or the query deadline passed. Null: go on.
+  std::exception_ptr between_blocks(const InsertState& st) const {
+    if (stop.stop_requested()) {
+      return std::make_exception_ptr(
+          Error(ErrorKind::cancelled, "the insert " + last_query_id + " into " + st.table + " on " + peer +
+                                          " was stopped by the caller (QueryOptions::stop)"));
+    }
+    if (st.deadline.expired()) {
+      return std::make_exception_ptr(Error(ErrorKind::timeout, "the insert " + last_query_id + " into " + st.table +
+                                                                   " on " + peer + " did not finish within " +
+                                                                   st.deadline.describe()));
+    }
+    return nullptr;
+  }
+
+  // Sends one block already matched to the sample. An error ends the insert.
+  void send_insert_block(InsertState& st, const Block& block) {
     try {
-      std::rethrow_exception(source_failure);
+      guarded(*st.options, st.deadline, st.compressed, [&] {
+        write_data(block, st.compressed);
+        send(st.deadline);
+      });
+    } catch (...) {
+      st.ended = true;
+      throw;
+    }
+    ++st.sent.blocks;
+    st.sent.rows += block.rows();
+  }
+
+  // The empty block that ends the data, then the server's acknowledgement. The insert has ended
+  // when this returns or throws.
+  void finish_insert(InsertState& st) {
+    st.ended = true;
+    guarded(*st.options, st.deadline, st.compressed, [&] {
+      write_data(Block{}, st.compressed);
+      send(st.deadline);
+      Result scratch;
+      finish(*st.options, st.deadline, scratch);
+    });
+  }
+
+  // Ends the insert early because of `failure` (end_insert_early) and rethrows it, its message
+  // completed with what became of the blocks sent.
+  [[noreturn]] void fail_insert(InsertState& st, std::exception_ptr failure) {
+    st.ended = true;
+    const std::string ending = end_insert_early(st.compressed, drain_deadline(*st.options), st.sent);
+    try {
+      std::rethrow_exception(failure);
     } catch (const Error& e) {
-      if (ending.empty() || e.server_code() != 0) throw;
+      if (e.server_code() != 0) throw;
       throw Error(e.kind(), e.message() + ending);
     }
+  }
+
+  // The pull form: the source's blocks, each sent before the next is asked for, so every block the
+  // source returned before a failure is one the server received. The source's failure is handled
+  // here, outside guarded(), which would take it for a failure of the conversation.
+  void run_insert(const InsertTarget& into, InsertSource& blocks, const QueryOptions& options) {
+    const StopWatch watch(*this, options.stop);
+    InsertState st;
+    start_insert(st, into, options);
+    try {
+      blocks.start(last_sample);
+    } catch (...) {
+      fail_insert(st, std::current_exception());
+    }
+    for (;;) {
+      if (std::exception_ptr failure = between_blocks(st)) fail_insert(st, failure);
+      std::optional<Block> block;
+      try {
+        block = blocks.next();
+        if (block && block->rows() > 0) *block = match_insert_sample(*block, last_sample, st.table);
+      } catch (...) {
+        fail_insert(st, std::current_exception());
+      }
+      if (!block) break;
+      if (block->rows() == 0) continue;
+      // A stop that came while the source made this block: the block is not sent.
+      if (stop.stop_requested()) continue;
+      send_insert_block(st, *block);
+    }
+    finish_insert(st);
   }
 
   // Reads to EndOfStream (progress and logs may come first; an Exception ends it instead).
@@ -954,20 +990,20 @@ namespace {
 
 // NativeConnection's QueryCursor: the select loop, one block per next(). It keeps its own copies of
 // the query text and options (the SelectState points into them), and marks its connection busy
-// (Impl::cursor_open) until it ends.
+// (Impl::open_call) until it ends.
 class NativeCursor final : public QueryCursor {
  public:
   NativeCursor(NativeConnection::Impl& impl, std::string_view sql, const QueryOptions& options)
       : impl_(impl), sql_(sql), options_(options) {
     const NativeConnection::Impl::StopWatch watch(impl_, options_.stop);
     st_ = impl_.start_select(sql_, options_);
-    impl_.cursor_open = true;
+    impl_.open_call = "a query cursor";
   }
 
   ~NativeCursor() override {
     if (st_.ended) return;
     // Ended early: stop the query and keep the connection if it comes back to rest in time.
-    impl_.cursor_open = false;
+    impl_.open_call = nullptr;
     st_.ended = true;
     impl_.cancel_and_drain(st_.compressed, impl_.drain_deadline(options_));  // noexcept
   }
@@ -978,12 +1014,12 @@ class NativeCursor final : public QueryCursor {
       const NativeConnection::Impl::StopWatch watch(impl_, options_.stop);
       std::optional<Block> block =
           impl_.guarded(options_, st_.deadline, st_.compressed, [&] { return impl_.next_block(st_, nullptr); });
-      if (!block) impl_.cursor_open = false;
+      if (!block) impl_.open_call = nullptr;
       return block;
     } catch (...) {
       // guarded() has cancelled and drained, or marked the connection broken.
       st_.ended = true;
-      impl_.cursor_open = false;
+      impl_.open_call = nullptr;
       throw;
     }
   }
@@ -998,7 +1034,86 @@ class NativeCursor final : public QueryCursor {
   NativeConnection::Impl::SelectState st_;
 };
 
+// NativeConnection's InsertStream: the push form of the insert, each block sent by write(). It
+// keeps its own copy of the options (the InsertState points to them) and marks its connection busy
+// (Impl::open_call) until it ends.
+class NativeInsertStream final : public InsertStream {
+ public:
+  NativeInsertStream(NativeConnection::Impl& impl, const InsertTarget& target, const QueryOptions& options)
+      : impl_(impl), options_(options) {
+    const NativeConnection::Impl::StopWatch watch(impl_, options_.stop);
+    impl_.start_insert(st_, target, options_);
+    impl_.open_call = "an unfinished insert";
+  }
+
+  ~NativeInsertStream() override {
+    if (st_.ended) return;
+    // Abandoned: end the data early (noexcept); the blocks sent stay inserted.
+    impl_.open_call = nullptr;
+    st_.ended = true;
+    const std::string ending = impl_.end_insert_early(st_.compressed, impl_.drain_deadline(options_), st_.sent);
+    if (const Logger* logger = impl_.logger(); logger && logger->enabled(LogLevel::warning)) {
+      try {
+        logger->log(LogLevel::warning, "chconn: the insert " + impl_.last_query_id + " into " + st_.table + " on " +
+                                           impl_.peer + " was abandoned before finish()" + ending);
+      } catch (...) {
+        // A sink that throws, or no memory for the message: nothing more to say from a destructor.
+      }
+    }
+  }
+
+  const Block& sample() const noexcept override { return impl_.last_sample; }
+
+  void write(const Block& block) override {
+    check_open();
+    const NativeConnection::Impl::StopWatch watch(impl_, options_.stop);
+    if (std::exception_ptr failure = impl_.between_blocks(st_)) end_with(failure);
+    if (block.rows() == 0) return;
+    // A mismatch throws here, before anything is sent: the insert stays open.
+    const Block matched = match_insert_sample(block, impl_.last_sample, st_.table);
+    try {
+      impl_.send_insert_block(st_, matched);
+    } catch (...) {
+      impl_.open_call = nullptr;
+      throw;
+    }
+  }
+
+  void finish() override {
+    check_open();
+    const NativeConnection::Impl::StopWatch watch(impl_, options_.stop);
+    if (std::exception_ptr failure = impl_.between_blocks(st_)) end_with(failure);
+    impl_.open_call = nullptr;
+    impl_.finish_insert(st_);
+    finished_ = true;
+  }
+
+  bool done() const noexcept override { return st_.ended; }
+  InsertProgress progress() const noexcept override { return st_.sent; }
+
+ private:
+  void check_open() const {
+    if (!st_.ended) return;
+    throw Error(ErrorKind::usage, "the insert into " + st_.table + (finished_ ? " was finished" : " has ended") +
+                                      "; start another with insert()");
+  }
+
+  [[noreturn]] void end_with(std::exception_ptr failure) {
+    impl_.open_call = nullptr;
+    impl_.fail_insert(st_, std::move(failure));
+  }
+
+  NativeConnection::Impl& impl_;
+  const QueryOptions options_;
+  NativeConnection::Impl::InsertState st_;
+  bool finished_ = false;
+};
+
 }  // namespace
+
+std::unique_ptr<InsertStream> NativeConnection::insert(const InsertTarget& target, const QueryOptions& options) {
+  return std::make_unique<NativeInsertStream>(*impl_, target, options);
+}
 
 std::unique_ptr<QueryCursor> NativeConnection::query(std::string_view sql, const QueryOptions& options) {
   return std::make_unique<NativeCursor>(*impl_, sql, options);

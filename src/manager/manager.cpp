@@ -128,38 +128,53 @@ void ConnectionManager::insert(std::string_view table, InsertSource& source, con
   });
 }
 
-Cursor ConnectionManager::query(std::string_view sql, const Params& params, const ExecuteOptions& options) {
-  QueryOptions query = options.query;
-  query.params.add(params);
-  query.deadline = query.deadline.earliest(options.deadline);
-  const Impl::Target strategy = impl_->target(options.strategy);
-  const auto count = [state = strategy.state, keep = impl_](const Error* e) {
+namespace {
+// What query() and insert() share: a lease of their own from the strategy's breaker, the call that
+// starts on it (`start(lease)`, returning the QueryCursor or InsertStream), and the counter the
+// returned handle calls once when it ends. An error before the handle exists is counted here.
+template <class Handle, class Start>
+Handle open_on_lease(const std::shared_ptr<ConnectionManager::Impl>& impl, const ExecuteOptions& options,
+                     Start&& start) {
+  const ConnectionManager::Impl::Target strategy = impl->target(options.strategy);
+  auto count = [state = strategy.state, keep = impl](const Error* e) {
     state->count_outcome(e ? to_string(e->kind()) : std::string_view("success"));
   };
   Lease lease;
   try {
-    lease = impl_->acquire(strategy, options.deadline);
+    lease = impl->acquire(strategy, options.deadline);
   } catch (const Error& e) {
     count(&e);
     throw;
   }
-  std::unique_ptr<QueryCursor> inner;
   try {
-    inner = lease->query(sql, query);
+    auto inner = start(lease);
+    return Handle(std::move(lease), std::move(inner), std::move(count));
   } catch (const Error& e) {
     lease.note_error(e);
     count(&e);
     throw;
   }
-  Cursor cursor(std::move(lease), std::move(inner));
-  cursor.on_end_ = count;
-  return cursor;
+}
+}  // namespace
+
+Cursor ConnectionManager::query(std::string_view sql, const Params& params, const ExecuteOptions& options) {
+  QueryOptions query = options.query;
+  query.params.add(params);
+  query.deadline = query.deadline.earliest(options.deadline);
+  return open_on_lease<Cursor>(impl_, options, [&](Lease& lease) { return lease->query(sql, query); });
+}
+
+Inserter ConnectionManager::insert(std::string_view table, const ExecuteOptions& options) {
+  const InsertTarget target = parse_insert_target(table);
+  QueryOptions query = options.query;
+  query.deadline = query.deadline.earliest(options.deadline);
+  return open_on_lease<Inserter>(impl_, options, [&](Lease& lease) { return lease->insert(target, query); });
 }
 
 // --- Cursor ---
 
-Cursor::Cursor(Lease lease, std::unique_ptr<QueryCursor> cursor)
-    : lease_(std::move(lease)), cursor_(std::move(cursor)) {
+Cursor::Cursor(Lease lease, std::unique_ptr<QueryCursor> cursor, std::function<void(const Error*)> on_end)
+    : lease_(std::move(lease)), cursor_(std::move(cursor)), on_end_(std::move(on_end)) {
   if (!cursor_) throw Error(ErrorKind::usage, "chconn::Cursor needs a QueryCursor (got null)");
 }
 
@@ -216,6 +231,91 @@ std::optional<Block> Cursor::next() {
 }
 
 const Result& Cursor::summary() const noexcept { return cursor_ ? cursor_->summary() : summary_; }
+
+// --- Inserter ---
+
+Inserter::Inserter(Lease lease, std::unique_ptr<InsertStream> stream, std::function<void(const Error*)> on_end)
+    : lease_(std::move(lease)), stream_(std::move(stream)), on_end_(std::move(on_end)) {
+  if (!stream_) throw Error(ErrorKind::usage, "chconn::Inserter needs an InsertStream (got null)");
+}
+
+Inserter::Inserter(Inserter&& other) noexcept
+    : lease_(std::move(other.lease_)),
+      stream_(std::move(other.stream_)),
+      progress_(other.progress_),
+      on_end_(std::move(other.on_end_)) {}
+
+Inserter& Inserter::operator=(Inserter&& other) noexcept {
+  if (this != &other) {
+    end();  // this insert and its lease first: the lease must outlive the insert on it
+    lease_ = std::move(other.lease_);
+    stream_ = std::move(other.stream_);
+    progress_ = other.progress_;
+    on_end_ = std::move(other.on_end_);
+  }
+  return *this;
+}
+
+Inserter::~Inserter() { end(); }
+
+void Inserter::end() noexcept {
+  if (stream_) {
+    progress_ = stream_->progress();
+    if (!stream_->done() && on_end_) {
+      // Abandoned before finish(): counted as a cancelled call (the stream logs what was kept).
+      try {
+        const Error abandoned(ErrorKind::cancelled, "the insert was abandoned before finish()");
+        on_end_(&abandoned);
+      } catch (...) {
+        // No memory for the message: the count is skipped.
+      }
+    }
+  }
+  stream_.reset();  // ends the data of an insert that had not finished
+  lease_.release();
+}
+
+void Inserter::fail(const Error& error) noexcept {
+  lease_.note_error(error);
+  if (on_end_) on_end_(&error);
+  on_end_ = nullptr;
+  end();
+}
+
+const Block& Inserter::sample() const noexcept {
+  static const Block empty;
+  return stream_ ? stream_->sample() : empty;
+}
+
+void Inserter::write(const Block& block) {
+  if (!stream_) throw Error(ErrorKind::usage, "this chconn::Inserter has ended (finished, failed or moved from)");
+  try {
+    stream_->write(block);
+  } catch (const Error& e) {
+    if (!stream_->done()) throw;  // a block that did not match: nothing sent, the insert is open
+    fail(e);
+    throw;
+  } catch (...) {
+    end();
+    throw;
+  }
+}
+
+void Inserter::finish() {
+  if (!stream_) throw Error(ErrorKind::usage, "this chconn::Inserter has ended (finished, failed or moved from)");
+  try {
+    stream_->finish();
+  } catch (const Error& e) {
+    fail(e);
+    throw;
+  } catch (...) {
+    end();
+    throw;
+  }
+  if (on_end_) on_end_(nullptr);
+  on_end_ = nullptr;
+  end();
+}
 
 void ConnectionManager::start() {
   std::lock_guard lock(impl_->thread_mutex);

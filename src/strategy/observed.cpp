@@ -38,6 +38,11 @@ class ObservedConnection final : public Connection {
       return 0;
     });
   }
+  // The inner connection's insert stream, its errors recorded like those of any call.
+  std::unique_ptr<InsertStream> insert(const InsertTarget& target, const QueryOptions& options) override {
+    std::unique_ptr<InsertStream> inner = call([&] { return inner_->insert(target, options); });
+    return std::make_unique<ObservedInsertStream>(*this, std::move(inner));
+  }
   void ping(Deadline deadline) override {
     call([&] {
       inner_->ping(deadline);
@@ -89,6 +94,31 @@ class ObservedConnection final : public Connection {
    private:
     ObservedConnection& connection_;
     std::unique_ptr<QueryCursor> inner_;
+  };
+
+  class ObservedInsertStream final : public InsertStream {
+   public:
+    ObservedInsertStream(ObservedConnection& connection, std::unique_ptr<InsertStream> inner)
+        : connection_(connection), inner_(std::move(inner)) {}
+    const Block& sample() const noexcept override { return inner_->sample(); }
+    void write(const Block& block) override {
+      connection_.call([&] {
+        inner_->write(block);
+        return 0;
+      });
+    }
+    void finish() override {
+      connection_.call([&] {
+        inner_->finish();
+        return 0;
+      });
+    }
+    bool done() const noexcept override { return inner_->done(); }
+    InsertProgress progress() const noexcept override { return inner_->progress(); }
+
+   private:
+    ObservedConnection& connection_;
+    std::unique_ptr<InsertStream> inner_;
   };
 
   template <class F>

@@ -1,16 +1,23 @@
-// The streaming insert (Connection::insert with an InsertSource) against the 18.16 sandbox: blocks
-// pulled one at a time, a source that throws, a block that does not match the sample, a stop
-// between blocks, and the span insert over it.
+// The streaming insert against the 18.16 sandbox. The pull form (Connection::insert with an
+// InsertSource): blocks pulled one at a time, a source that throws, a block that does not match the
+// sample, a stop between blocks, and the span insert over it. The push form (Connection::insert(table)
+// → InsertStream, Client::insert(table) → Inserter): blocks written one at a time, a mismatch that
+// leaves the insert open, the connection busy while it is open, a stop, and an abandoned insert.
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <vector>
 
+#include "chconn/client/client.h"
 #include "chconn/connection/native_connection.h"
 #include "chconn/core/error.h"
+#include "chconn/core/log.h"
+#include "chconn/strategy/pooled.h"
 #include "chconn/wire/columns.h"
 #include "support/connection_helpers.h"
 
@@ -45,6 +52,14 @@ class CountingSource final : public InsertSource {
   std::size_t blocks_, rows_, made_ = 0;
   std::function<void(std::size_t)> on_next_;
 };
+
+Block numbers_block(std::size_t first, std::size_t rows) {
+  auto x = std::make_shared<ColumnUInt64>();
+  for (std::size_t i = 0; i < rows; ++i) x->append(first + i);
+  Block b;
+  b.append("x", x);
+  return b;
+}
 
 void recreate(Connection& conn, const std::string& table, const std::string& columns) {
   conn.execute("DROP TABLE IF EXISTS " + table);
@@ -158,6 +173,158 @@ TEST(StreamingInsert, TheSpanInsertStillChecksEveryBlockFirst) {
   EXPECT_THROW(conn->insert("load_span", blocks), Error);
   EXPECT_EQ(count_of(*conn, "load_span"), 0u);
   EXPECT_TRUE(conn->usable());
+}
+
+// --- The push form ---
+
+TEST(PushInsert, WritesBlocksOneAtATimeAndFinishes) {
+  auto conn = test::connect_sandbox();
+  recreate(*conn, "push_rows", "x UInt64");
+  std::unique_ptr<InsertStream> ins = conn->insert("push_rows");
+  ASSERT_EQ(ins->sample().column_count(), 1u);
+  EXPECT_EQ(ins->sample().column(0)->type()->name(), "UInt64");
+  std::uint64_t expected_sum = 0;
+  for (std::size_t i = 0; i < 5; ++i) {
+    ins->write(numbers_block(i * k_rows, k_rows));
+    expected_sum += (i * k_rows) * k_rows + k_rows * (k_rows - 1) / 2;
+  }
+  ins->write(Block{});  // an empty block is skipped
+  EXPECT_EQ(ins->progress().blocks, 5u);
+  EXPECT_EQ(ins->progress().rows, 5 * k_rows);
+  EXPECT_FALSE(ins->done());
+  ins->finish();
+  EXPECT_TRUE(ins->done());
+  const Result r = conn->execute("SELECT count() AS n, sum(x) AS s FROM push_rows");
+  EXPECT_EQ(r.row(0).get<std::uint64_t>("n"), 5 * k_rows);
+  EXPECT_EQ(r.row(0).get<std::uint64_t>("s"), expected_sum);
+  // Ended: further calls are usage errors, and the connection takes the next call.
+  EXPECT_THROW(ins->write(numbers_block(0, 1)), Error);
+  EXPECT_THROW(ins->finish(), Error);
+  EXPECT_EQ(count_of(*conn, "push_rows"), 5 * k_rows);
+}
+
+TEST(PushInsert, AMismatchedBlockIsRefusedAndTheInsertStaysOpen) {
+  auto conn = test::connect_sandbox();
+  recreate(*conn, "push_mismatch", "x UInt64, s String");
+  auto ins = conn->insert("push_mismatch");
+  Block wrong = numbers_block(0, 10);  // no column s
+  try {
+    ins->write(wrong);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_NE(e.message().find("columns but the table expects 2"), std::string::npos) << e.message();
+  }
+  EXPECT_FALSE(ins->done());
+  Block right = numbers_block(0, 10);
+  auto s = std::make_shared<ColumnString>();
+  for (int i = 0; i < 10; ++i) s->append("v");
+  right.append("s", s);
+  ins->write(right);
+  ins->finish();
+  EXPECT_EQ(count_of(*conn, "push_mismatch"), 10u);
+}
+
+TEST(PushInsert, TheConnectionTakesNoOtherCallWhileAnInsertIsOpen) {
+  auto conn = test::connect_sandbox();
+  recreate(*conn, "push_busy", "x UInt64");
+  auto ins = conn->insert("push_busy");
+  ins->write(numbers_block(0, 100));
+  try {
+    conn->execute("SELECT 1");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_NE(e.message().find("an unfinished insert is open"), std::string::npos) << e.message();
+  }
+  ins->write(numbers_block(100, 100));
+  ins->finish();
+  EXPECT_EQ(count_of(*conn, "push_busy"), 200u);
+}
+
+TEST(PushInsert, AStopSeenByWriteEndsTheInsertAndSaysWhatWasInserted) {
+  auto conn = test::connect_sandbox();
+  recreate(*conn, "push_stop", "x UInt64");
+  std::stop_source stop;
+  QueryOptions options;
+  options.stop = stop.get_token();
+  auto ins = conn->insert("push_stop", options);
+  ins->write(numbers_block(0, k_rows));
+  ins->write(numbers_block(k_rows, k_rows));
+  stop.request_stop();
+  try {
+    ins->write(numbers_block(2 * k_rows, k_rows));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::cancelled);
+    EXPECT_NE(e.message().find("400000 rows in 2 blocks sent before were inserted"), std::string::npos) << e.message();
+  }
+  EXPECT_TRUE(ins->done());
+  EXPECT_THROW(ins->finish(), Error);
+  EXPECT_TRUE(conn->usable());
+  EXPECT_EQ(count_of(*conn, "push_stop"), 2 * k_rows);
+}
+
+TEST(PushInsert, AnAbandonedInsertKeepsWhatWasSentAndSaysSoInTheLog) {
+  Config config = test::sandbox_config();
+  auto messages = std::make_shared<std::vector<std::string>>();
+  auto mutex = std::make_shared<std::mutex>();
+  config.logger = std::make_shared<Logger>(
+      [messages, mutex](LogLevel level, std::string_view message) {
+        std::lock_guard lock(*mutex);
+        if (level == LogLevel::warning) messages->emplace_back(message);
+      },
+      LogLevel::info);
+  auto conn = NativeConnection::connect(config, config.hosts.front(), Deadline::after(std::chrono::seconds(10)));
+  recreate(*conn, "push_abandon", "x UInt64");
+  {
+    auto ins = conn->insert("push_abandon");
+    ins->write(numbers_block(0, k_rows));
+    ins->write(numbers_block(k_rows, k_rows));
+  }  // destroyed before finish()
+  ASSERT_EQ(messages->size(), 1u);
+  const std::string& m = messages->front();
+  EXPECT_NE(m.find("push_abandon"), std::string::npos) << m;
+  EXPECT_NE(m.find("abandoned before finish()"), std::string::npos) << m;
+  EXPECT_NE(m.find("400000 rows in 2 blocks sent before were inserted"), std::string::npos) << m;
+  EXPECT_TRUE(conn->usable());
+  EXPECT_EQ(count_of(*conn, "push_abandon"), 2 * k_rows);
+}
+
+// Through a Client on a pool: the inserter holds its lease until it finishes, then the connection
+// is back in the pool; an abandoned one returns it too and is counted as cancelled.
+TEST(PushInsert, AClientInserterHoldsItsLeaseUntilItFinishes) {
+  const Config config = test::sandbox_config();
+  auto pool = std::make_shared<PooledStrategy>(native_connector(config),
+                                               PooledOptions{.name = "pooled", .pool = {.max_size = 2}});
+  ConnectionFactory factory;
+  factory.register_strategy(pool);
+  factory.set_default("pooled");
+  Client client(factory);
+  client.execute("DROP TABLE IF EXISTS push_client");
+  client.execute("CREATE TABLE push_client (x UInt64) ENGINE = Memory");
+  {
+    Inserter ins = client.insert("push_client");
+    EXPECT_EQ(pool->stats().in_use, 1u);
+    ins.write(numbers_block(0, 1000));
+    ins.write(numbers_block(1000, 1000));
+    ins.finish();
+    EXPECT_TRUE(ins.done());
+    EXPECT_EQ(ins.progress().rows, 2000u);
+    EXPECT_EQ(pool->stats().in_use, 0u) << "the lease ended with the insert";
+    EXPECT_THROW(ins.write(numbers_block(0, 1)), Error);
+  }
+  {
+    Inserter ins = client.insert("push_client");
+    ins.write(numbers_block(2000, 500));
+  }
+  EXPECT_EQ(pool->stats().in_use, 0u);
+  EXPECT_EQ(pool->stats().idle, 1u) << "ended early, answered and kept";
+  EXPECT_EQ(pool->stats().created, 1u);
+  const Result n = client.execute("SELECT count() AS n FROM push_client");
+  EXPECT_EQ(n.row(0).get<std::uint64_t>("n"), 2500u);
+  const std::string metrics = client.manager().metrics_text();
+  EXPECT_NE(metrics.find("outcome=\"cancelled\"} 1"), std::string::npos) << metrics;
 }
 
 }  // namespace

@@ -84,6 +84,10 @@ class Client {
   void insert(std::string_view table, const Block& block, const QueryOptions& options = {});
   // The streaming insert (Connection::insert with an InsertSource, chconn/connection/insert_source.h).
   void insert(std::string_view table, InsertSource& source, const QueryOptions& options = {});
+  // The push form of the streaming insert on a lease of its own (chconn::Inserter, manager.h):
+  //   auto ins = client.insert("events"); ins.write(block); ins.finish();
+  // Never retried. Destroying it before finish() abandons the insert (the blocks sent stay inserted).
+  Inserter insert(std::string_view table, const QueryOptions& options = {});
   // The result pulled block by block on a lease of its own (chconn::Cursor, manager.h); never
   // retried. Destroying it early cancels the query.
   Cursor query(std::string_view sql, const QueryOptions& options = {});

@@ -2,9 +2,9 @@
 // chconn was built from; see docs/design.md, "Where it comes from").
 //
 // A Connection runs one query at a time. Results come either whole (execute → Result) or streamed
-// block by block (select → a callback per block, memory bounded by one block). Inserts send typed
-// blocks, from a span or streamed from an InsertSource. Every call has a deadline: the query timeout of QueryOptions or
-// of the Config.
+// block by block (select → a callback per block, or query → a cursor). Inserts send typed blocks,
+// from a span, pulled from an InsertSource or pushed through an InsertStream. Every call has a
+// deadline: the query timeout of QueryOptions or of the Config.
 //
 // After an error that leaves the protocol in an unknown state (a network error, a timeout whose
 // Cancel could not be drained, a corrupt packet), usable() turns false for good and every further
@@ -191,6 +191,18 @@ class Connection {
   // never from text of its own (ConnectionManager and Client parse the target before taking a
   // lease).
   virtual void insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options = {}) = 0;
+
+  // The push form (InsertStream, chconn/connection/insert_source.h): sends the INSERT, receives the
+  // server's sample block and returns a stream the caller writes blocks to, then finishes:
+  //   auto ins = conn.insert("events"); ins->write(block); ins->finish();
+  // `table` as above. This base implementation collects the written blocks and inserts them on
+  // finish() through the streaming insert above, which is right for a test double (its sample is
+  // empty until then); NativeConnection sends each block as it is written.
+  [[nodiscard]] std::unique_ptr<InsertStream> insert(std::string_view table, const QueryOptions& options = {}) {
+    return insert(parse_insert_target(table), options);
+  }
+  [[nodiscard]] virtual std::unique_ptr<InsertStream> insert(const InsertTarget& target,
+                                                             const QueryOptions& options = {});
 
   // Checks that the server answers (test_connection() in the plan of docs/design.md). Throws on
   // failure.

@@ -73,4 +73,48 @@ struct InsertProgress {
   std::size_t rows = 0;
 };
 
+// The push form of the streaming insert: what Connection::insert(table) returns. The caller hands
+// it one block at a time and ends it with finish():
+//
+//   std::unique_ptr<chconn::InsertStream> ins = conn.insert("events");
+//   for (...) ins->write(make_block(ins->sample()));
+//   ins->finish();
+//
+// write() checks the block against the server's sample (names and exact types, in any order; a
+// mismatch is Error(usage) with nothing of that block sent, and the insert stays open) and sends it
+// before it returns, so memory is bounded by the caller's block and every block write() accepted is
+// one the server received. A block with no rows is skipped. finish() ends the data and waits for the
+// server's acknowledgement: only then is the insert done. The query deadline (QueryOptions::timeout
+// / deadline, else Config::timeouts.query) counts from insert() and bounds the whole insert, the
+// caller's time between write() calls included; a stop (QueryOptions::stop) or that deadline seen by
+// write() or finish() ends the insert early, as an InsertSource's failure does (insert_source.h).
+//
+// An error from write() or finish() other than a block mismatch ends the insert: later calls throw
+// Error(usage). Abandoning an unfinished insert (destroying it before finish(), for example while
+// an exception unwinds) ends the data early: the server inserts the blocks it received (ClickHouse
+// commits each block it receives) and the connection is kept if the server answers within the
+// cancel drain timeout, dropped otherwise. A destructor cannot throw, so the abandonment is logged
+// at LogLevel::warning through Config::logger, naming the table, the query id and the rows sent;
+// ConnectionManager counts it as a cancelled call. Call finish() to know the insert succeeded.
+//
+// Lifetimes: the stream refers to its connection, which must outlive it; while it is open the
+// connection takes no other call (Error(usage)). Thread safety: the connection's thread only.
+class InsertStream {
+ public:
+  InsertStream() = default;
+  InsertStream(const InsertStream&) = delete;
+  InsertStream& operator=(const InsertStream&) = delete;
+  virtual ~InsertStream() = default;
+
+  // The server's sample block: the columns the insert takes, with exact types and no rows. Empty
+  // for a test double that knows no structure (it then takes blocks as they are).
+  virtual const Block& sample() const noexcept = 0;
+  virtual void write(const Block& block) = 0;
+  virtual void finish() = 0;
+  // True once finish() returned or an error ended the insert.
+  virtual bool done() const noexcept = 0;
+  // What the server has been sent so far.
+  virtual InsertProgress progress() const noexcept = 0;
+};
+
 }  // namespace chconn

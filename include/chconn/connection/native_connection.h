@@ -62,6 +62,8 @@ class NativeConnection final : public Connection {
   // Streams: at most one block in memory (see QueryCursor).
   std::unique_ptr<QueryCursor> query(std::string_view sql, const QueryOptions& options = {}) override;
   void insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options = {}) override;
+  // Streams: each block written is sent before write() returns.
+  std::unique_ptr<InsertStream> insert(const InsertTarget& target, const QueryOptions& options = {}) override;
   using Connection::insert;
   void ping(Deadline deadline) override;
   void close() noexcept override;

@@ -26,6 +26,8 @@
 //                                only when ExecuteOptions::idempotent is true.
 //   query(sql, params, opts)     a Cursor: the result pulled block by block on a lease of its own;
 //                                never retried.
+//   insert(table, opts)          an Inserter: blocks pushed one at a time on a lease of its own;
+//                                never retried.
 //   start() / stop()             a background health thread: every health_interval it runs
 //                                run_health_check_once(). stop() wakes and joins it; the destructor
 //                                calls stop().
@@ -200,7 +202,8 @@ bool is_read_only_statement(std::string_view sql) noexcept;
 class Cursor {
  public:
   Cursor() = default;
-  Cursor(Lease lease, std::unique_ptr<QueryCursor> cursor);
+  // `on_end` is told once how the result ended (null: to its end; else the error).
+  Cursor(Lease lease, std::unique_ptr<QueryCursor> cursor, std::function<void(const Error*)> on_end = {});
   Cursor(Cursor&& other) noexcept;
   Cursor& operator=(Cursor&& other) noexcept;
   ~Cursor();
@@ -214,14 +217,58 @@ class Cursor {
   bool done() const noexcept { return cursor_ == nullptr; }
 
  private:
-  friend class ConnectionManager;
   // Ends the query (cancelled if it had not ended) and then the lease.
   void end() noexcept;
 
   Lease lease_;
   std::unique_ptr<QueryCursor> cursor_;
   Result summary_;
-  // Told once how the result ended (null: to its end; else the error); set by the manager.
+  std::function<void(const Error*)> on_end_;
+};
+
+// The push form of the streaming insert on a lease of its own: what ConnectionManager::insert(table)
+// and Client::insert(table) return (Connection's InsertStream, chconn/connection/insert_source.h,
+// with the lease it runs on).
+//
+//   chconn::Inserter ins = chconn::client().insert("events");
+//   for (...) ins.write(block);  // each block is sent before write() returns
+//   ins.finish();                // the server's acknowledgement: the insert is done
+//
+// When finish() returns or an error ends the insert, the lease ends at once (the connection goes
+// back to its pool, or is dropped if the error broke it: Lease::note_error). A block that does not
+// match the table is Error(usage) with nothing of it sent, and the insert stays open. Destroying or
+// moving onto an inserter that has not finished abandons the insert: the blocks sent stay inserted
+// (see InsertStream), a warning is logged and the manager counts a cancelled call. Never retried.
+// Move-only; one thread at a time.
+class Inserter {
+ public:
+  Inserter() = default;
+  // `on_end` is told once how the insert ended (null: finished; else the error, a cancelled one
+  // when abandoned).
+  Inserter(Lease lease, std::unique_ptr<InsertStream> stream, std::function<void(const Error*)> on_end = {});
+  Inserter(Inserter&& other) noexcept;
+  Inserter& operator=(Inserter&& other) noexcept;
+  ~Inserter();
+
+  // The server's sample block (see InsertStream::sample()); empty once the insert has ended.
+  const Block& sample() const noexcept;
+  // Error(usage) once the insert has ended (and on an empty Inserter).
+  void write(const Block& block);
+  void finish();
+  // True once finish() returned or an error ended the insert (and for an empty Inserter).
+  bool done() const noexcept { return stream_ == nullptr; }
+  // The blocks and rows sent so far; kept after the insert ended.
+  InsertProgress progress() const noexcept { return stream_ ? stream_->progress() : progress_; }
+
+ private:
+  // Ends the insert (abandoned if it had not finished) and then the lease.
+  void end() noexcept;
+  // The error of a call that ended the insert: the lease is told, the outcome counted, the lease ended.
+  void fail(const Error& error) noexcept;
+
+  Lease lease_;
+  std::unique_ptr<InsertStream> stream_;
+  InsertProgress progress_;
   std::function<void(const Error*)> on_end_;
 };
 
@@ -243,6 +290,10 @@ class ConnectionManager {
   // The streaming insert (Connection::insert with an InsertSource). Retried by the same rules as the
   // span insert only until the source was first asked for a block: a source is read once.
   void insert(std::string_view table, InsertSource& source, const ExecuteOptions& options = {});
+  // acquire + Connection::insert(table, options): the push form on a lease of its own (see
+  // Inserter). `table` is parsed before a lease is taken. Not retried; its outcome is counted in the
+  // metrics when it ends (success, the error's kind, or cancelled when abandoned).
+  Inserter insert(std::string_view table, const ExecuteOptions& options = {});
   // acquire + Connection::query: a cursor on a lease of its own (see Cursor). `params` add to
   // options.query.params. Not retried; its outcome is counted in the metrics when it ends
   // (success, or the error's kind), not when it is destroyed early.

@@ -229,6 +229,46 @@ TEST_F(ClientTest, ACursorHoldsItsLeaseUntilItsResultEnds) {
       << metrics;
 }
 
+// The push-form insert through the mock: the blocks written are inserted on finish(), the lease is
+// held until then, and an abandoned inserter inserts nothing there and counts as cancelled.
+TEST_F(ClientTest, AnInserterHoldsItsLeaseUntilItFinishes) {
+  Client c(factory);
+  {
+    Inserter ins = c.insert("audit");
+    EXPECT_EQ(pool->stats().in_use, 1u);
+    ins.write(test::uint64_block("x", {1, 2}));
+    ins.write(test::uint64_block("x", {3}));
+    EXPECT_EQ(ins.progress().rows, 3u);
+    ins.finish();
+    EXPECT_TRUE(ins.done());
+    EXPECT_EQ(pool->stats().in_use, 0u);
+    EXPECT_EQ(ins.progress().blocks, 2u);
+    try {
+      ins.write(test::uint64_block("x", {4}));
+      FAIL() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage);
+    }
+  }
+  const std::vector<Block> inserted = server->inserted("audit");
+  ASSERT_EQ(inserted.size(), 2u);
+  EXPECT_EQ(inserted[0].rows() + inserted[1].rows(), 3u);
+  {
+    Inserter ins = c.insert("audit");
+    ins.write(test::uint64_block("x", {9}));
+  }  // abandoned
+  EXPECT_EQ(pool->stats().in_use, 0u);
+  EXPECT_EQ(server->inserted("audit").size(), 2u) << "the mock inserts on finish() only";
+  // Text that is not a target is refused before a lease is taken.
+  EXPECT_THROW(c.insert("audit; DROP TABLE x"), Error);
+  EXPECT_EQ(pool->stats().created, 1u);
+  const std::string metrics = c.manager().metrics_text();
+  EXPECT_NE(metrics.find("chconn_queries_total{strategy=\"pooled\",outcome=\"success\"} 1"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("chconn_queries_total{strategy=\"pooled\",outcome=\"cancelled\"} 1"), std::string::npos)
+      << metrics;
+}
+
 // initialize(config, manager_options) gives chconn::client() the manager's retries, over the same
 // factory and pools; bad options change nothing.
 TEST(DefaultFactory, InitializeWithManagerOptionsGivesClientsRetries) {
