@@ -100,8 +100,8 @@ void ConnectionManager::insert(std::string_view table, std::span<const Block> bl
 
 namespace {
 // Passes a caller's source through and notes when it was first read: from then on it cannot be
-// read again, and a retry would send other rows (or none), so the attempt counts as one whose rows
-// were delivered (RetryVerdict::rows_delivered).
+// read again, and a retry would send other rows (or none), so none follows
+// (RetryVerdict::source_read).
 class ReadOnceSource final : public InsertSource {
  public:
   ReadOnceSource(InsertSource& inner, bool& read) : inner_(inner), read_(read) {}
@@ -122,7 +122,7 @@ void ConnectionManager::insert(std::string_view table, InsertSource& source, con
   const Impl::Target strategy = impl_->target(options.strategy);
   RetryContext ctx = insert_context(options);
   impl_->with_retries<int>(strategy, ctx, [&](Lease& lease) {
-    ReadOnceSource once(source, ctx.rows_delivered);
+    ReadOnceSource once(source, ctx.source_read);
     lease->insert(target, once, attempt_options(options.query, ctx));
     return 0;
   });

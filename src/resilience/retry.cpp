@@ -46,6 +46,8 @@ std::string_view to_string(RetryVerdict verdict) noexcept {
     case RetryVerdict::not_retryable: return "the error is not retryable";
     case RetryVerdict::not_idempotent: return "the operation is not idempotent (mark it safe to repeat if it is)";
     case RetryVerdict::rows_delivered: return "rows were already delivered to the caller";
+    case RetryVerdict::source_read:
+      return "the insert had already taken blocks from its source, which cannot be read a second time";
     case RetryVerdict::attempts_exhausted: return "no attempts left";
     case RetryVerdict::deadline: return "the next attempt would start past the deadline";
     case RetryVerdict::budget_exhausted: return "the retry budget is exhausted (too many retries recently)";
@@ -91,6 +93,7 @@ RetryDecision RetryPolicy::decide(const Error& error, int attempt, const RetryCo
   if (!classify(error).retryable) return {.verdict = RetryVerdict::not_retryable};
   if (!ctx.idempotent) return {.verdict = RetryVerdict::not_idempotent};
   if (ctx.rows_delivered) return {.verdict = RetryVerdict::rows_delivered};
+  if (ctx.source_read) return {.verdict = RetryVerdict::source_read};
   if (attempt >= options_.max_attempts) return {.verdict = RetryVerdict::attempts_exhausted};
   const Clock::duration delay = backoff(attempt);
   // The next attempt must start strictly before the deadline: no wait is scheduled past it.

@@ -75,6 +75,9 @@ struct RetryContext {
   bool idempotent = true;
   // Set by the operation as soon as it hands rows to the caller: no retry after that.
   bool rows_delivered = false;
+  // Set by an insert as soon as it takes its blocks from a source that is read once (an
+  // InsertSource): a retry would send other rows, or none, so none follows.
+  bool source_read = false;
   // No retry starts, and no wait is scheduled, past this.
   Deadline deadline = Deadline::never();
   // The operation changes data (an INSERT, ALTER ...): the final error of a retried call says which
@@ -91,6 +94,7 @@ enum class RetryVerdict : std::uint8_t {
   not_retryable,       // classify(error).retryable is false
   not_idempotent,      // RetryContext::idempotent is false
   rows_delivered,      // rows already reached the caller
+  source_read,         // an insert's read-once source was already read
   attempts_exhausted,  // max_attempts reached
   deadline,            // the wait would end at or past the deadline
   budget_exhausted,    // the RetryBudget refused (only from run_with_retry)

@@ -325,6 +325,36 @@ TEST_F(ManagerTest, SelectIsRetriedOnlyBeforeABlockWasDelivered) {
   EXPECT_EQ(server->query_count(), 3u);
 }
 
+// A streaming insert is retried only before its source was read: a source is read once, and the
+// refusal says so (not "rows were delivered", which is about results).
+TEST_F(ManagerTest, ASourceInsertIsNotRetriedOnceItsSourceWasRead) {
+  auto m = make();
+  class Once final : public InsertSource {
+   public:
+    void start(const Block&) override { ++starts; }
+    std::optional<Block> next() override {
+      if (given) return std::nullopt;
+      given = true;
+      return test::uint64_block("x", {1});
+    }
+    int starts = 0;
+    bool given = false;
+  } source;
+  server->fail_call(1, network());
+  ExecuteOptions idempotent;
+  idempotent.idempotent = true;
+  try {
+    m->insert("t", source, idempotent);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::network);
+    EXPECT_TRUE(contains(e.what(), "cannot be read a second time")) << e.what();
+    EXPECT_FALSE(contains(e.what(), "rows were already delivered")) << e.what();
+  }
+  EXPECT_EQ(source.starts, 1);
+  EXPECT_EQ(server->query_count(), 1u);
+}
+
 // A breaker that opens after two calls of which one failed.
 ManagerOptions tripping(ManagerOptions o) {
   o.breaker.window_size = 4;
