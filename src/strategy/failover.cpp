@@ -461,6 +461,13 @@ std::size_t FailoverStrategy::host_count() const noexcept { return state_->size(
 
 CircuitBreaker& FailoverStrategy::breaker(std::size_t index) { return *state_->host(index).breaker; }
 
+std::vector<CircuitBreaker*> FailoverStrategy::host_breakers() {
+  std::vector<CircuitBreaker*> breakers;
+  breakers.reserve(state_->size());
+  for (std::size_t i = 0; i < state_->size(); ++i) breakers.push_back(state_->host(i).breaker.get());
+  return breakers;
+}
+
 const FailoverOptions& FailoverStrategy::options() const noexcept { return state_->options(); }
 
 }  // namespace chconn

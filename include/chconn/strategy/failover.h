@@ -137,6 +137,7 @@ class FailoverStrategy final : public ConnectionStrategy {
   // that is not positive or a max_concurrency of 0.
   std::vector<HostCheck> check_hosts(const HostCheckOptions& options = {}) override;
 
+  std::vector<CircuitBreaker*> host_breakers() override;
   std::size_t host_count() const noexcept;
   // The breaker of host `index` (for tests and operators: force_open() takes a host out).
   // Throws Error(usage) when out of range.

@@ -137,6 +137,10 @@ class ConnectionStrategy {
   // one target, whose stats() tell everything; so the manager and the CLI need not know which
   // strategy they have.
   virtual std::vector<HostStats> host_stats() const { return {}; }
+  // The circuit breakers of the hosts that have one (failover), in host_stats()'s order; empty
+  // otherwise. For listeners (add_listener) and operators (force_open); each lives as long as the
+  // strategy.
+  virtual std::vector<CircuitBreaker*> host_breakers() { return {}; }
   // Checks each host within a budget of its own (see FailoverStrategy::check_hosts), so that a
   // silent host never spends the budget of the others. Empty for strategies without hosts: a
   // health check then pings one connection through acquire().

@@ -138,6 +138,19 @@ TEST_F(FailoverTest, InOrderUsesTheFirstHealthyHost) {
   EXPECT_NE(dynamic_cast<MockConnection*>(&unwrap_connection(lease.connection())), nullptr);
 }
 
+// The per-host breakers through the strategy interface (no cast to FailoverStrategy needed): in
+// host order, the same objects as breaker(i), so a host forced open through them is skipped.
+TEST_F(FailoverTest, HostBreakersAreReachableThroughTheStrategyInterface) {
+  auto f = make(options(LoadBalancing::in_order));
+  ConnectionStrategy& strategy = *f;
+  const std::vector<CircuitBreaker*> breakers = strategy.host_breakers();
+  ASSERT_EQ(breakers.size(), 3u);
+  for (std::size_t i = 0; i < breakers.size(); ++i) EXPECT_EQ(breakers[i], &f->breaker(i));
+  breakers[0]->force_open();
+  EXPECT_EQ(hosts_of_leases(*f, 2), (std::vector<std::size_t>{1, 1}));
+  EXPECT_EQ(strategy.host_stats()[0].breaker, CircuitState::open);
+}
+
 TEST_F(FailoverTest, RoundRobinStartsOneHostFurtherEachTime) {
   auto f = make(options(LoadBalancing::round_robin));
   EXPECT_EQ(hosts_of_leases(*f, 7), (std::vector<std::size_t>{0, 1, 2, 0, 1, 2, 0}));
