@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
 
   CLI::App app{"chconn: ClickHouse client over the native protocol"};
   app.set_help_flag("--help", "print this help and exit");  // -h is --host, as in clickhouse-client
-  app.fallthrough();                                        // connection flags may also follow a subcommand's name
+  app.set_version_flag("-V,--version", "chconn version " CHCONN_VERSION ".", "print the version and exit");
+  app.fallthrough();  // connection flags may also follow a subcommand's name
   app.footer(
       "Ctrl-C (SIGINT) or SIGTERM while a query runs cancels it on the server and exits 130 / 143; a second "
       "one exits at once without waiting for the server.");
@@ -40,12 +41,13 @@ int main(int argc, char** argv) {
   for (auto& c : commands) subcommands.push_back(c->add_to(app));
   app.require_subcommand(0, 1);
 
-  // Work on a copy of argv: --param_NAME is not something CLI11 can declare, and the original is
-  // scrubbed of secrets once it has been read.
+  // Work on a copy of argv: --param_NAME and --<setting>=value are not something CLI11 can declare,
+  // and the original is scrubbed of secrets once it has been read.
   std::vector<std::string> args(argv + 1, argv + argc);
   Params params;
   try {
     extract_params(args, params);
+    extract_settings(args, app, connection.settings);
   } catch (const Error& e) {
     return report_error(e);
   }

@@ -34,6 +34,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <iterator>
@@ -323,6 +324,17 @@ struct Outcome {
   bool result_columns = false;  // false for statements without a result (DDL, INSERT): "Ok."
 };
 
+// The whole text of a --queries-file file; Error(usage) naming it when it cannot be read.
+std::string read_queries_file(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string text;
+  if (in) text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) {
+    throw Error(ErrorKind::usage, "cannot read the --queries-file '" + file + "': " + std::strerror(errno));
+  }
+  return text;
+}
+
 // The words that end an interactive session, as clickhouse-client knows them (any letter case, a
 // ';' after them allowed).
 bool is_exit_command(std::string_view line) {
@@ -374,6 +386,9 @@ class QueryCommand final : public Command {
  public:
   CLI::App* add_to(CLI::App& app) override {
     app.add_option("-q,--query", query_, "the query or ';'-separated queries to run (default: read them from stdin)");
+    app.add_option("--queries-file", queries_files_,
+                   "a file of ';'-separated queries to run (repeatable: the files run in order; not with -q)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     format_option_ = app.add_option("-f,--format", format_,
                                     "output format: " + std::string(text::output_format_names()) +
                                         " (default: TabSeparated, PrettyCompact at the interactive prompt)");
@@ -400,7 +415,10 @@ class QueryCommand final : public Command {
 
   int run(const Context& context) override {
     // Interactive: a terminal on stdin and no statements given on the command line.
-    const bool interactive = query_.empty() && ::isatty(STDIN_FILENO) != 0;
+    if (!query_.empty() && !queries_files_.empty()) {
+      throw Error(ErrorKind::usage, "-q/--query and --queries-file cannot be used together");
+    }
+    const bool interactive = query_.empty() && queries_files_.empty() && ::isatty(STDIN_FILENO) != 0;
     if (interactive && format_option_->count() == 0) format_ = "PrettyCompact";
     // Check everything that needs no server first.
     const auto format = text::parse_output_format(format_);
@@ -421,15 +439,24 @@ class QueryCommand final : public Command {
     const bool show_progress = !no_progress_ && (progress_ || ::isatty(STDERR_FILENO) != 0);
     if (interactive) return run_interactive(factory, *format, params, show_progress);
 
-    std::string script = query_;
-    if (script.empty()) {
-      script.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    // The statements: -q, else the --queries-file files in order (each read whole before anything
+    // connects, so a missing file stops the run with nothing sent), else stdin.
+    std::vector<std::string> scripts;
+    if (!queries_files_.empty()) {
+      for (const std::string& file : queries_files_) scripts.push_back(read_queries_file(file));
+    } else if (!query_.empty()) {
+      scripts.push_back(query_);
+    } else {
+      scripts.emplace_back(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     }
     // With -q and no --multiquery, an INSERT's data written after it runs to the end of the text,
-    // as clickhouse-client reads one query; in a script it ends with its line.
-    const std::vector<ScriptStatement> statements = split_script(script, !multiquery_ && !query_.empty());
+    // as clickhouse-client reads one query; in a script (a file, stdin) it ends with its line.
+    std::vector<ScriptStatement> statements;
+    for (const std::string& script : scripts) {
+      for (ScriptStatement& s : split_script(script, !multiquery_ && !query_.empty())) statements.push_back(s);
+    }
     if (statements.empty()) return 0;
-    const bool script_from_stdin = query_.empty();
+    const bool script_from_stdin = query_.empty() && queries_files_.empty();
 
     // From here on Ctrl-C and SIGTERM cancel the running query on the server (see signal_stop.h);
     // before, while the script is read, they end the process as usual.
@@ -671,6 +698,7 @@ class QueryCommand final : public Command {
   }
 
   std::string query_;
+  std::vector<std::string> queries_files_;
   std::string format_ = "TabSeparated";
   CLI::Option* format_option_ = nullptr;  // tells whether --format was given
   std::string history_file_;
