@@ -3,6 +3,7 @@
 // Without a subcommand it runs queries, with clickhouse-client's flags:
 //   chconn --port 9000 -q "SELECT 1; SELECT 2" --format CSV
 //   echo "SELECT version()" | chconn --dsn clickhouse://app@db1:9000/analytics
+//   chconn --port 9000            (on a terminal: the interactive prompt; see query.cpp)
 // Subcommands: config (print the effective configuration). See cli.h to add more.
 //
 // Exit codes: 0 on success; a server exception's code modulo 256 (60 for an unknown table);
@@ -25,8 +26,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("-V,--version", "chconn version " CHCONN_VERSION ".", "print the version and exit");
   app.fallthrough();  // connection flags may also follow a subcommand's name
   app.footer(
-      "Ctrl-C (SIGINT) or SIGTERM while a query runs cancels it on the server and exits 130 / 143; a second "
-      "one exits at once without waiting for the server.");
+      "Ctrl-C (SIGINT) or SIGTERM while a query runs cancels it on the server and exits 130 / 143 (at the "
+      "interactive prompt, Ctrl-C goes back to the prompt); a second one exits at once without waiting for the "
+      "server.\nWith a terminal on stdin and no -q or --queries-file, chconn is interactive: statements end at ';' "
+      "or \\G, history in ~/.chconn_history, exit or Ctrl-D to leave.");
 
   ConnectionFlags connection;
   connection.add_to(app);
