@@ -74,8 +74,10 @@ TEST(CliClientFlags, VersionPrintsOneLineAndExitsZeroAsClickHouseClientDoes) {
   }
 }
 
-TEST(CliClientFlags, MultiqueryIsAccepted) {
+TEST(CliClientFlags, MultiqueryAndMultilineAreAccepted) {
   expect_same({"-n", "-q", "SELECT 1; SELECT 'two'"});
+  expect_same({"-m", "-q", "SELECT\n1"});
+  expect_same({"--multiline", "-n", "-q", "SELECT 1;\nSELECT\n2"});
   expect_same({"--multiquery", "-q", "SELECT 1; SELECT * FROM no_such_table_flags; SELECT 3"});
 }
 

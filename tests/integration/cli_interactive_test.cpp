@@ -1,6 +1,7 @@
 // chconn's interactive prompt on a pseudo-terminal against the 18.16 sandbox: keys are typed, and
 // each step waits (bounded) for the text that shows it is done — the summary line, the next prompt —
 // never for a fixed time.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
@@ -210,6 +211,14 @@ TEST_F(CliInteractive, CtrlDAndExitLeaveWithStatusZero) {
   auto child = start();
   child->type("exit\r");
   EXPECT_EQ(child->wait_exit(k_step), 0);
+}
+
+TEST_F(CliInteractive, SigtermAtThePromptExits143) {
+  auto child = start();
+  child->type("SELECT 1");  // half a statement: nothing runs
+  ASSERT_EQ(::kill(child->pid(), SIGTERM), 0);
+  EXPECT_EQ(child->wait_exit(k_step), 143) << child->output();
+  EXPECT_EQ(child->output().find("rows in set"), std::string::npos) << child->output();
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <histedit.h>
 #include <poll.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -153,7 +154,10 @@ LineEditor::Input LineEditor::read_line(const std::string& prompt) {
   ::sigaction(SIGINT, &previous_int, nullptr);
   ::sigaction(SIGTERM, &previous_term, nullptr);
   if (s.interrupted_by != 0) {
-    // el_gets() has put the terminal back in cooked mode; what follows starts on a new line.
+    // Keys typed before the Ctrl-C and not read yet belong to the line it drops (the terminal
+    // flushes them too, unless NOFLSH is set). el_gets() has put the terminal back in cooked mode;
+    // what follows starts on a new line.
+    ::tcflush(STDIN_FILENO, TCIFLUSH);
     std::fputs("\n", stdout);
     std::fflush(stdout);
     if (s.interrupted_by == SIGTERM) return Terminated{};

@@ -404,6 +404,9 @@ class QueryCommand final : public Command {
                  "several statements: always on (statements are split at ';'); with -q it also ends an INSERT's "
                  "data written after it at the end of its line, as clickhouse-client does, instead of the end "
                  "of the text");
+    app.add_flag("-m,--multiline", multiline_,
+                 "accepted for clickhouse-client's sake: at the interactive prompt a statement always ends at ';' "
+                 "or \\G, whatever the lines");
     app.add_flag("--progress", progress_, "show a progress line on stderr even when it is not a terminal");
     app.add_flag("--no-progress", no_progress_,
                  "never show the progress line (default: shown when stderr is a terminal)");
@@ -508,8 +511,8 @@ class QueryCommand final : public Command {
   // The interactive session (see the top of this file). Returns the exit status: 0 when the user
   // leaves, 143 for SIGTERM.
   int run_interactive(ConnectionFactory& factory, text::OutputFormat format, const Params& params, bool show_progress) {
-    const IgnoreInterrupts ignore_interrupts;
     Lease lease = factory.acquire(Deadline::never());  // a server that cannot be reached ends chconn
+    const IgnoreInterrupts ignore_interrupts;          // from here on Ctrl-C never ends the session
     const ServerInfo info = lease->server_info();
     std::cout << "Connected to ClickHouse server version " << version_of(info) << " revision " << info.revision
               << ".\n\n"
@@ -706,6 +709,7 @@ class QueryCommand final : public Command {
   std::vector<std::string> params_;
   bool time_ = false;
   bool multiquery_ = false;
+  bool multiline_ = false;  // accepted, no effect (see add_to)
   bool progress_ = false;
   bool no_progress_ = false;
   std::string strategy_;
