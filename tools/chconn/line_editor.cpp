@@ -44,7 +44,7 @@ struct LineEditor::State {
   void warn(const std::string& what) {
     if (warned) return;
     warned = true;
-    std::cerr << "chconn: warning: " << what << "; the history of this session is not kept\n";
+    std::cerr << "chconn: warning: " << what << "; the history of this session is not saved\n";
   }
 
   static char* prompt_of(EditLine* el) {
