@@ -6,6 +6,8 @@
 // query. Every rule below says which of the server's rules it is.
 #include "chconn/core/sql.h"
 
+#include <utility>
+
 #include "chconn/core/error.h"
 
 namespace chconn::sql {
@@ -416,6 +418,31 @@ bool has_nested_comment(std::string_view text) noexcept {
     if (inner != std::string_view::npos && inner < body.find("*/")) return true;
   }
   return false;
+}
+
+namespace {
+// The last significant token of `text` and the end of the one before it (0 if none).
+std::pair<Token, std::size_t> last_significant(std::string_view text) noexcept {
+  Lexer lexer(text);
+  Token last;
+  std::size_t before_end = 0;
+  for (Token t = lexer.next_significant(); t.kind != TokenKind::end; t = lexer.next_significant()) {
+    if (last.kind != TokenKind::end) before_end = last.end();
+    last = t;
+  }
+  return {last, before_end};
+}
+}  // namespace
+
+bool ends_statement(std::string_view text) noexcept {
+  const TokenKind last = last_significant(text).first.kind;
+  return last == TokenKind::semicolon || last == TokenKind::vertical_delimiter;
+}
+
+std::optional<std::string_view> without_vertical_suffix(std::string_view statement) noexcept {
+  const auto [last, before_end] = last_significant(statement);
+  if (last.kind != TokenKind::vertical_delimiter) return std::nullopt;
+  return statement.substr(0, before_end);
 }
 
 bool changes_session(std::string_view statement) noexcept {

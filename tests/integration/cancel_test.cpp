@@ -3,10 +3,7 @@
 // 300 s (sleep(3) on each of 100 one-row blocks, no CPU), stops it once the server lists it in
 // system.processes, and checks that the server then no longer lists it, polling with a bounded loop.
 #include <fcntl.h>
-#include <poll.h>
-#include <pty.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -23,6 +20,7 @@
 #include "chconn/core/error.h"
 #include "cli_support.h"
 #include "support/connection_helpers.h"
+#include "support/pty_child.h"
 
 namespace chconn::test {
 namespace {
@@ -112,48 +110,13 @@ class CliCancel : public ::testing::Test {
 // Ctrl-C typed on a terminal: the terminal driver sends SIGINT to the foreground process group.
 TEST_F(CliCancel, CtrlCOnATerminalCancelsTheQueryAndExits130) {
   const std::string marker = unique_marker("ctrl-c");
-  const std::vector<std::string> args = argv(marker);
-  std::vector<char*> cargs;
-  for (const auto& a : args) cargs.push_back(const_cast<char*>(a.c_str()));
-  cargs.push_back(nullptr);
-  int master = -1;
-  const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
-  ASSERT_GE(pid, 0) << "forkpty failed";
-  if (pid == 0) {
-    ::execv(cargs[0], cargs.data());
-    ::_exit(127);
-  }
+  PtyChild child(argv(marker));
   ASSERT_TRUE(wait_listed(*probe_, marker, true, k_appear_bound)) << "the query never started";
-  const char ctrl_c = '\x03';
-  ASSERT_EQ(::write(master, &ctrl_c, 1), 1);
-  // Read the terminal until the child has exited (its side of the terminal then reads as closed:
-  // EOF or EIO), then collect its status; both bounded.
-  std::string output;
-  const auto give_up = Steady::now() + k_gone_bound;
-  int status = 0;
-  bool exited = false;
-  while (!exited && Steady::now() < give_up) {
-    pollfd entry{master, POLLIN, 0};
-    if (::poll(&entry, 1, 200) > 0) {
-      char buf[4096];
-      const ssize_t n = ::read(master, buf, sizeof buf);
-      if (n > 0) {
-        output.append(buf, static_cast<std::size_t>(n));
-        continue;
-      }
-      // Closed: the child is exiting; wait for it below without spinning on the terminal.
-      std::this_thread::sleep_for(10ms);
-    }
-    exited = ::waitpid(pid, &status, WNOHANG) == pid;
-  }
-  ::close(master);
-  if (!exited) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    FAIL() << "chconn did not exit after Ctrl-C; it printed: " << output;
-  }
-  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status) << "; it printed: " << output;
-  EXPECT_EQ(WEXITSTATUS(status), 130) << output;
+  child.type("\x03");
+  const int status = child.wait_exit(std::chrono::duration_cast<std::chrono::milliseconds>(k_gone_bound));
+  const std::string& output = child.output();
+  ASSERT_NE(status, -1) << "chconn did not exit after Ctrl-C; it printed: " << output;
+  EXPECT_EQ(status, 130) << output;
   EXPECT_TRUE(contains(output, "chconn: cancelled by SIGINT")) << output;
   EXPECT_TRUE(wait_listed(*probe_, marker, false, k_gone_bound)) << "the query still runs on the server";
 }

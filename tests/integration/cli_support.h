@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "support/sandbox.h"
+
 namespace chconn::test {
 
 struct ProcessResult {
@@ -150,6 +152,25 @@ inline std::string chconn_binary() {
 inline std::string clickhouse_client_binary() {
   if (const char* env = std::getenv("CHCONN_CLICKHOUSE_CLIENT"); env && *env) return env;
   return "/usr/bin/clickhouse-client";
+}
+
+// What the differential CLI tests compare: stdout, stderr's first line and the exit status.
+struct CliRun {
+  std::string out;
+  std::string first_err_line;
+  int exit_code;
+};
+
+// chconn (`ours`) or clickhouse-client with `--port <main sandbox> args...`, `input` on stdin and
+// `env_extra` added to the environment.
+inline CliRun run_cli(bool ours, const std::vector<std::string>& args, const std::string& input = {},
+                      const std::vector<std::string>& env_extra = {}) {
+  const auto server = sandbox("main");
+  std::vector<std::string> argv{ours ? chconn_binary() : clickhouse_client_binary(), "--port",
+                                std::to_string(server.native_port)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto r = run_process(argv, input, env_extra);
+  return {r.out, r.err.substr(0, r.err.find('\n')), r.exit_code};
 }
 
 }  // namespace chconn::test

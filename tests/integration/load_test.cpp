@@ -83,21 +83,6 @@ TEST(InsertText, EveryFormatLoadsAsClickHouseClientLoadsIt) {
 
 // ---- the CLI against clickhouse-client ----------------------------------------------------------
 
-struct CliRun {
-  std::string out;
-  std::string first_err_line;
-  int exit_code;
-};
-
-CliRun run_cli(bool ours, const std::vector<std::string>& args, const std::string& input) {
-  const auto server = test::sandbox("main");
-  std::vector<std::string> argv{ours ? test::chconn_binary() : test::clickhouse_client_binary(), "--port",
-                                std::to_string(server.native_port)};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const auto r = test::run_process(argv, input);
-  return {r.out, r.err.substr(0, r.err.find('\n')), r.exit_code};
-}
-
 struct CliCase {
   std::string name;
   std::vector<std::string> args;
@@ -139,7 +124,7 @@ TEST(CliLoad, InsertsMatchClickHouseClient) {
   }
   for (const CliCase& c : cases) {
     SCOPED_TRACE(c.name);
-    CliRun runs[2];
+    test::CliRun runs[2];
     for (int ours = 0; ours < 2; ++ours) {
       // Each side loads its own table: the statements name load_cli, renamed per side.
       std::vector<std::string> args = c.args;
@@ -153,7 +138,7 @@ TEST(CliLoad, InsertsMatchClickHouseClient) {
       };
       for (auto& a : args) rename(a);
       rename(input);
-      runs[ours] = run_cli(ours == 1, args, input);
+      runs[ours] = test::run_cli(ours == 1, args, input);
     }
     EXPECT_EQ(runs[1].out, runs[0].out);
     EXPECT_EQ(runs[1].exit_code, runs[0].exit_code)

@@ -85,6 +85,13 @@ std::unique_ptr<Command> make_bench_command();
 // without a value.
 void extract_params(std::vector<std::string>& args, Params& params);
 
+// Moves clickhouse-client style `--NAME=value` and `--NAME value` arguments for server settings
+// (max_threads, ...) from `args` into `settings` as NAME=VALUE, the form of --setting (validated
+// there). An argument is a setting when NAME is not an option of `app` or of one of its
+// subcommands; a setting the server does not know is the server's error. Throws Error(usage) for
+// `--NAME` without a value.
+void extract_settings(std::vector<std::string>& args, const CLI::App& app, std::vector<std::string>& settings);
+
 // Overwrites, in the process's own argv, the values of --password and the password inside a
 // --dsn, so that `ps` and /proc/PID/cmdline no longer show them once parsing is done.
 void scrub_secrets(int argc, char** argv);

@@ -3,10 +3,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <optional>
 
+#include "chconn/core/settings.h"
 #include "cli.h"
 
 namespace chconn::cli {
@@ -47,8 +49,17 @@ void ConnectionFlags::add_to(CLI::App& app) {
 Config ConnectionFlags::to_config() const {
   Config config = dsn.empty() ? Config::from_env() : Config::from_dsn(dsn);
   const bool host_given = host_option && host_option->count() > 0;
-  if (host_given) config.hosts = {parse_host_port(host, "--host")};
-  if (port_option && port_option->count() > 0) {
+  const bool port_given = port_option && port_option->count() > 0;
+  if (host_given) {
+    config.hosts = {parse_host_port(host, "--host")};
+    // CLICKHOUSE_PORT is the port of a --host without one (as with CLICKHOUSE_HOST), unless --port
+    // says otherwise; a DSN replaces the environment altogether.
+    const char* env_port = std::getenv("CLICKHOUSE_PORT");
+    if (dsn.empty() && !port_given && env_port != nullptr && *env_port != '\0') {
+      apply_port(config.hosts, parse_port(env_port, "CLICKHOUSE_PORT"), "CLICKHOUSE_PORT", "--host");
+    }
+  }
+  if (port_given) {
     const std::string_view hosts_from = host_given     ? "--host"
                                         : !dsn.empty() ? "--dsn"
                                                        : "the environment (CLICKHOUSE_HOST or CLICKHOUSE_DSN)";
@@ -123,6 +134,47 @@ void extract_params(std::vector<std::string>& args, Params& params) {
       if (rest.empty()) throw Error(ErrorKind::usage, "'--param_' names no parameter");
       if (i + 1 >= args.size()) throw Error(ErrorKind::usage, a + " needs a value");
       params.set(rest, std::string_view(args[++i]));
+    }
+  }
+  args = std::move(kept);
+}
+
+namespace {
+
+// Whether `--name` is an option of `app` or of any of its subcommands (bench, health, ...).
+bool is_option(const CLI::App& app, const std::string& flag) {
+  if (app.get_option_no_throw(flag) != nullptr) return true;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (is_option(*sub, flag)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void extract_settings(std::vector<std::string>& args, const CLI::App& app, std::vector<std::string>& settings) {
+  std::vector<std::string> kept;
+  kept.reserve(args.size());
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {  // everything after is positional
+      kept.insert(kept.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    const std::size_t eq = a.find('=');
+    const std::string name =
+        a.size() > 2 && a.compare(0, 2, "--") == 0 ? a.substr(2, eq == std::string::npos ? eq : eq - 2) : std::string();
+    // Not a setting: not a long option, an option chconn has, or not a setting name at all (CLI11
+    // then reports it as unknown).
+    if (name.empty() || is_option(app, "--" + name) || !is_valid_setting_name(name)) {
+      kept.push_back(a);
+      continue;
+    }
+    if (eq != std::string::npos) {
+      settings.push_back(name + "=" + a.substr(eq + 1));
+    } else {
+      if (i + 1 >= args.size()) throw Error(ErrorKind::usage, a + " needs a value (--" + name + "=VALUE)");
+      settings.push_back(name + "=" + args[++i]);
     }
   }
   args = std::move(kept);

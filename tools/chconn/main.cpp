@@ -3,6 +3,7 @@
 // Without a subcommand it runs queries, with clickhouse-client's flags:
 //   chconn --port 9000 -q "SELECT 1; SELECT 2" --format CSV
 //   echo "SELECT version()" | chconn --dsn clickhouse://app@db1:9000/analytics
+//   chconn --port 9000            (on a terminal: the interactive prompt; see query.cpp)
 // Subcommands: config (print the effective configuration). See cli.h to add more.
 //
 // Exit codes: 0 on success; a server exception's code modulo 256 (60 for an unknown table);
@@ -22,10 +23,13 @@ int main(int argc, char** argv) {
 
   CLI::App app{"chconn: ClickHouse client over the native protocol"};
   app.set_help_flag("--help", "print this help and exit");  // -h is --host, as in clickhouse-client
-  app.fallthrough();                                        // connection flags may also follow a subcommand's name
+  app.set_version_flag("-V,--version", "chconn version " CHCONN_VERSION ".", "print the version and exit");
+  app.fallthrough();  // connection flags may also follow a subcommand's name
   app.footer(
-      "Ctrl-C (SIGINT) or SIGTERM while a query runs cancels it on the server and exits 130 / 143; a second "
-      "one exits at once without waiting for the server.");
+      "Ctrl-C (SIGINT) or SIGTERM while a query runs cancels it on the server and exits 130 / 143 (at the "
+      "interactive prompt, Ctrl-C goes back to the prompt); a second one exits at once without waiting for the "
+      "server.\nWith a terminal on stdin and no -q or --queries-file, chconn is interactive: statements end at ';' "
+      "or \\G, history in ~/.chconn_history, exit or Ctrl-D to leave.");
 
   ConnectionFlags connection;
   connection.add_to(app);
@@ -40,12 +44,13 @@ int main(int argc, char** argv) {
   for (auto& c : commands) subcommands.push_back(c->add_to(app));
   app.require_subcommand(0, 1);
 
-  // Work on a copy of argv: --param_NAME is not something CLI11 can declare, and the original is
-  // scrubbed of secrets once it has been read.
+  // Work on a copy of argv: --param_NAME and --<setting>=value are not something CLI11 can declare,
+  // and the original is scrubbed of secrets once it has been read.
   std::vector<std::string> args(argv + 1, argv + argc);
   Params params;
   try {
     extract_params(args, params);
+    extract_settings(args, app, connection.settings);
   } catch (const Error& e) {
     return report_error(e);
   }

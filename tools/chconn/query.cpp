@@ -15,6 +15,14 @@
 // SIGINT (Ctrl-C) and SIGTERM while statements run cancel the running statement on the server (it
 // is drained within the cancel drain timeout) and exit 130 or 143 with one line on stderr; a second
 // signal exits at once (signal_stop.h).
+//
+// With a terminal on stdin and no -q, chconn is interactive, as clickhouse-client is: a prompt
+// ("name :) ", ":-] " for the next lines of a statement), line editing and history (line_editor.h),
+// statements that end at a top-level ';' or '\G' (sql::ends_statement; '\G' prints that statement
+// in the Vertical format), PrettyCompact by default, "N rows in set. Elapsed: X sec." after each.
+// An error is printed and the prompt comes back; Ctrl-C at the prompt drops the line, Ctrl-C during
+// a statement cancels that statement only (a connection the cancel left unusable is replaced
+// before the next one); exit, quit or Ctrl-D leave.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -22,8 +30,11 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <iterator>
@@ -33,12 +44,14 @@
 #include <stop_token>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "chconn/core/sql.h"
 #include "chconn/factory/factory.h"
 #include "chconn/format/input.h"
 #include "chconn/format/text.h"
 #include "cli.h"
+#include "line_editor.h"
 #include "signal_stop.h"
 #include "strategy_choice.h"
 
@@ -305,12 +318,84 @@ struct InputError {
   Error error;
 };
 
+// What one statement gave, for the interactive prompt's summary line.
+struct Outcome {
+  std::uint64_t rows = 0;       // result rows received
+  bool result_columns = false;  // false for statements without a result (DDL, INSERT): "Ok."
+};
+
+// The whole text of a --queries-file file; Error(usage) naming it when it cannot be read.
+std::string read_queries_file(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string text;
+  if (in) text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) {
+    throw Error(ErrorKind::usage, "cannot read the --queries-file '" + file + "': " + std::strerror(errno));
+  }
+  return text;
+}
+
+// The words that end an interactive session, as clickhouse-client knows them (any letter case, a
+// ';' after them allowed).
+bool is_exit_command(std::string_view line) {
+  line = trim_blank(line);
+  if (!line.empty() && line.back() == ';') line = trim_blank(line.substr(0, line.size() - 1));
+  std::string word(line);
+  for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return word == "exit" || word == "quit" || word == "logout" || word == "q" || word == "\\q" || word == ":q";
+}
+
+// The history file of the interactive prompt: --history-file, else $CHCONN_HISTORY_FILE, else
+// ~/.chconn_history; empty (no file) when none of them is set.
+std::string history_file_path(const std::string& flag, bool flag_given) {
+  if (flag_given) return flag;
+  if (const char* env = std::getenv("CHCONN_HISTORY_FILE"); env != nullptr) return env;
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::string(home) + "/.chconn_history";
+  }
+  return {};
+}
+
+// "0.005": seconds with three decimals, as clickhouse-client prints elapsed times.
+std::string seconds_text(Clock::time_point start) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(3) << std::chrono::duration<double>(Clock::now() - start).count();
+  return s.str();
+}
+
+// SIGINT ignored while it lives: in the interactive session between prompts and statements, where a
+// Ctrl-C must not end the process (the prompt and each statement install their own handling, and
+// restore this one after).
+class IgnoreInterrupts {
+ public:
+  IgnoreInterrupts() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    ::sigaction(SIGINT, &ignore, &previous_);
+  }
+  ~IgnoreInterrupts() { ::sigaction(SIGINT, &previous_, nullptr); }
+  IgnoreInterrupts(const IgnoreInterrupts&) = delete;
+  IgnoreInterrupts& operator=(const IgnoreInterrupts&) = delete;
+
+ private:
+  struct sigaction previous_ {};
+};
+
 class QueryCommand final : public Command {
  public:
   CLI::App* add_to(CLI::App& app) override {
     app.add_option("-q,--query", query_, "the query or ';'-separated queries to run (default: read them from stdin)");
-    app.add_option("-f,--format", format_, "output format: " + std::string(text::output_format_names()))
-        ->default_str("TabSeparated");
+    app.add_option("--queries-file", queries_files_,
+                   "a file of ';'-separated queries to run (repeatable: the files run in order; not with -q)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    format_option_ = app.add_option("-f,--format", format_,
+                                    "output format: " + std::string(text::output_format_names()) +
+                                        " (default: TabSeparated, PrettyCompact at the interactive prompt)");
+    history_file_option_ = app.add_option(
+        "--history-file", history_file_,
+        "the interactive prompt's history file (default: $CHCONN_HISTORY_FILE, else ~/.chconn_history; '' for "
+        "none)");
     app.add_option("--param", params_, "a query parameter NAME=VALUE for {NAME:Type} (also --param_NAME=VALUE)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -319,6 +404,9 @@ class QueryCommand final : public Command {
                  "several statements: always on (statements are split at ';'); with -q it also ends an INSERT's "
                  "data written after it at the end of its line, as clickhouse-client does, instead of the end "
                  "of the text");
+    app.add_flag("-m,--multiline", multiline_,
+                 "accepted for clickhouse-client's sake: at the interactive prompt a statement always ends at ';' "
+                 "or \\G, whatever the lines");
     app.add_flag("--progress", progress_, "show a progress line on stderr even when it is not a terminal");
     app.add_flag("--no-progress", no_progress_,
                  "never show the progress line (default: shown when stderr is a terminal)");
@@ -329,6 +417,12 @@ class QueryCommand final : public Command {
   }
 
   int run(const Context& context) override {
+    // Interactive: a terminal on stdin and no statements given on the command line.
+    if (!query_.empty() && !queries_files_.empty()) {
+      throw Error(ErrorKind::usage, "-q/--query and --queries-file cannot be used together");
+    }
+    const bool interactive = query_.empty() && queries_files_.empty() && ::isatty(STDIN_FILENO) != 0;
+    if (interactive && format_option_->count() == 0) format_ = "PrettyCompact";
     // Check everything that needs no server first.
     const auto format = text::parse_output_format(format_);
     if (!format) {
@@ -345,16 +439,27 @@ class QueryCommand final : public Command {
     // connected. Leases end before the factory, declared before them, goes away.
     ConnectionFactory factory;
     select_strategy(factory, config, strategy_);
+    const bool show_progress = !no_progress_ && (progress_ || ::isatty(STDERR_FILENO) != 0);
+    if (interactive) return run_interactive(factory, *format, params, show_progress);
 
-    std::string script = query_;
-    if (script.empty()) {
-      script.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    // The statements: -q, else the --queries-file files in order (each read whole before anything
+    // connects, so a missing file stops the run with nothing sent), else stdin.
+    std::vector<std::string> scripts;
+    if (!queries_files_.empty()) {
+      for (const std::string& file : queries_files_) scripts.push_back(read_queries_file(file));
+    } else if (!query_.empty()) {
+      scripts.push_back(query_);
+    } else {
+      scripts.emplace_back(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     }
     // With -q and no --multiquery, an INSERT's data written after it runs to the end of the text,
-    // as clickhouse-client reads one query; in a script it ends with its line.
-    const std::vector<ScriptStatement> statements = split_script(script, !multiquery_ && !query_.empty());
+    // as clickhouse-client reads one query; in a script (a file, stdin) it ends with its line.
+    std::vector<ScriptStatement> statements;
+    for (const std::string& script : scripts) {
+      for (ScriptStatement& s : split_script(script, !multiquery_ && !query_.empty())) statements.push_back(s);
+    }
     if (statements.empty()) return 0;
-    const bool script_from_stdin = query_.empty();
+    const bool script_from_stdin = query_.empty() && queries_files_.empty();
 
     // From here on Ctrl-C and SIGTERM cancel the running query on the server (see signal_stop.h);
     // before, while the script is read, they end the process as usual.
@@ -366,16 +471,10 @@ class QueryCommand final : public Command {
     // alignment differ from current servers'; see text::options_for_server).
     text::FormatOptions options = text::options_for_server(info.version_major, info.version_minor, info.timezone);
     options.pretty_color = ::isatty(STDOUT_FILENO) != 0;
-    const bool show_progress = !no_progress_ && (progress_ || ::isatty(STDERR_FILENO) != 0);
 
     for (const ScriptStatement& statement : statements) {
       try {
-        const sql::InsertShape insert = sql::insert_shape(statement.sql);
-        if (insert.is_insert && !insert.from_select) {
-          run_insert(conn, statement, script_from_stdin, params, signals.token());
-        } else {
-          run_statement(conn, statement.sql, *format, options, params, show_progress, signals.token());
-        }
+        run_one(conn, statement, *format, options, params, show_progress, script_from_stdin, signals.token());
       } catch (const InputError& bad) {
         std::fflush(stdout);
         lease.note_error(bad.error);
@@ -397,6 +496,119 @@ class QueryCommand final : public Command {
   }
 
  private:
+  // One statement of a script: an INSERT whose rows come from the client, or anything else.
+  Outcome run_one(Connection& conn, const ScriptStatement& statement, text::OutputFormat format,
+                  const text::FormatOptions& options, const Params& params, bool show_progress, bool script_from_stdin,
+                  std::stop_token stop) {
+    const sql::InsertShape insert = sql::insert_shape(statement.sql);
+    if (insert.is_insert && !insert.from_select) {
+      run_insert(conn, statement, script_from_stdin, params, std::move(stop));
+      return {};
+    }
+    return run_statement(conn, statement.sql, format, options, params, show_progress, std::move(stop));
+  }
+
+  // The interactive session (see the top of this file). Returns the exit status: 0 when the user
+  // leaves, 143 for SIGTERM.
+  int run_interactive(ConnectionFactory& factory, text::OutputFormat format, const Params& params, bool show_progress) {
+    Lease lease = factory.acquire(Deadline::never());  // a server that cannot be reached ends chconn
+    const IgnoreInterrupts ignore_interrupts;          // from here on Ctrl-C never ends the session
+    const ServerInfo info = lease->server_info();
+    std::cout << "Connected to ClickHouse server version " << version_of(info) << " revision " << info.revision
+              << ".\n\n"
+              << std::flush;
+    text::FormatOptions options = text::options_for_server(info.version_major, info.version_minor, info.timezone);
+    options.pretty_color = ::isatty(STDOUT_FILENO) != 0;
+    const std::string prompt = (info.display_name.empty() ? std::string("chconn") : info.display_name) + " :) ";
+
+    LineEditor editor("chconn", history_file_path(history_file_, history_file_option_->count() > 0));
+    std::string buffer;  // the lines of a statement not ended yet
+    for (;;) {
+      LineEditor::Input input = editor.read_line(buffer.empty() ? prompt : ":-] ");
+      if (std::holds_alternative<LineEditor::Interrupted>(input)) {
+        buffer.clear();
+        continue;
+      }
+      if (std::holds_alternative<LineEditor::Terminated>(input)) return 128 + SIGTERM;
+      if (std::holds_alternative<LineEditor::EndOfInput>(input)) break;
+      const std::string& line = std::get<std::string>(input);
+      if (buffer.empty() && is_exit_command(line)) break;
+      if (!buffer.empty()) buffer += '\n';
+      buffer += line;
+      if (trim_blank(buffer).empty()) {
+        buffer.clear();
+        continue;
+      }
+      if (!sql::ends_statement(buffer) && !is_exit_command(buffer)) continue;
+      const std::string script = std::exchange(buffer, std::string());
+      editor.add(script);
+      if (is_exit_command(script)) break;
+      if (const int status = run_interactive_script(factory, lease, script, format, options, params, show_progress);
+          status >= 0) {
+        return status;
+      }
+    }
+    std::cout << "Bye.\n" << std::flush;
+    return 0;
+  }
+
+  // The statements of one entry at the prompt; an error prints and skips the rest of them, as in
+  // clickhouse-client. Returns -1 to go on, or an exit status (SIGTERM during a statement).
+  int run_interactive_script(ConnectionFactory& factory, Lease& lease, const std::string& script,
+                             text::OutputFormat format, const text::FormatOptions& options, const Params& params,
+                             bool show_progress) {
+    for (const ScriptStatement& entry : split_script(script, false)) {
+      ScriptStatement statement = entry;
+      text::OutputFormat statement_format = format;
+      const auto start = Clock::now();
+      const SignalStop signals;  // Ctrl-C or SIGTERM from here cancel this statement only
+      try {
+        if (const auto vertical = sql::without_vertical_suffix(statement.sql)) {
+          statement.sql = *vertical;
+          // Selected by name, so that \G works as soon as the format layer has Vertical.
+          const auto f = text::parse_output_format("Vertical");
+          if (!f)
+            throw Error(ErrorKind::usage, "\\G needs the Vertical output format, which this chconn does not have");
+          statement_format = *f;
+        }
+        // A connection that an earlier error (or cancel) left unusable is replaced here.
+        if (!lease || !lease->usable()) {
+          lease.release();
+          lease = factory.acquire(Deadline::never());
+        }
+        const Outcome outcome = run_one(*lease, statement, statement_format, options, params, show_progress,
+                                        /*script_from_stdin=*/true, signals.token());
+        if (!outcome.result_columns) std::cout << "Ok.\n";
+        std::cout << '\n'
+                  << outcome.rows << " rows in set. Elapsed: " << seconds_text(start) << " sec. \n\n"
+                  << std::flush;
+      } catch (const InputError& bad) {
+        std::fflush(stdout);
+        if (lease) lease.note_error(bad.error);
+        std::cerr << "Code: 27. DB::Exception: Cannot parse input: " << bad.error.message() << "\n\n";
+        return -1;
+      } catch (const Error& e) {
+        std::fflush(stdout);
+        if (lease) lease.note_error(e);
+        if (e.kind() == ErrorKind::cancelled && signals.signal() == SIGTERM) {
+          std::cerr << "chconn: cancelled by SIGTERM: " << e.message() << '\n';
+          return signals.exit_status();
+        }
+        if (e.kind() == ErrorKind::cancelled && signals.signal() != 0) {
+          std::cout << "Query was cancelled.\n\n" << std::flush;
+          return -1;
+        }
+        const bool server = e.kind() == ErrorKind::server && lease;
+        report_error(e, server ? version_of(lease->server_info()) : std::string(),
+                     server ? lease->peer() : std::string());
+        if (server) std::cout << "\n0 rows in set. Elapsed: " << seconds_text(start) << " sec. \n";
+        std::cout << '\n' << std::flush;
+        return -1;
+      }
+    }
+    return -1;
+  }
+
   // An INSERT whose rows come from the client: its data written after it in the script or query,
   // or else stdin (when the statements came from -q), parsed here into blocks of the table's
   // structure and streamed (text::TextInsertSource).
@@ -444,9 +656,9 @@ class QueryCommand final : public Command {
     std::cerr << s.str();
   }
 
-  void run_statement(Connection& conn, std::string_view statement, text::OutputFormat format,
-                     const text::FormatOptions& options, const Params& params, bool show_progress,
-                     std::stop_token stop) {
+  Outcome run_statement(Connection& conn, std::string_view statement, text::OutputFormat format,
+                        const text::FormatOptions& options, const Params& params, bool show_progress,
+                        std::stop_token stop) {
     if (auto name = sql::trailing_format(statement)) {
       const auto f = text::parse_output_format(*name);
       if (!f) throw Error(ErrorKind::usage, "unknown format '" + *name + "' in the query's FORMAT clause");
@@ -463,10 +675,12 @@ class QueryCommand final : public Command {
     std::string buffer;
     const auto start = Clock::now();
     Result result;
+    Outcome outcome;
     try {
       result = conn.select(
           statement,
           [&](const Block& block) {
+            outcome.rows += block.rows();
             progress.clear();
             formatter.write_block(buffer, block);
             out.write(buffer);
@@ -482,13 +696,20 @@ class QueryCommand final : public Command {
     out.write(buffer);
     out.finish();
     if (time_) print_elapsed(start);
+    outcome.result_columns = result.header.column_count() > 0;
+    return outcome;
   }
 
   std::string query_;
+  std::vector<std::string> queries_files_;
   std::string format_ = "TabSeparated";
+  CLI::Option* format_option_ = nullptr;  // tells whether --format was given
+  std::string history_file_;
+  CLI::Option* history_file_option_ = nullptr;
   std::vector<std::string> params_;
   bool time_ = false;
   bool multiquery_ = false;
+  bool multiline_ = false;  // accepted, no effect (see add_to)
   bool progress_ = false;
   bool no_progress_ = false;
   std::string strategy_;

@@ -136,6 +136,16 @@ bool has_nested_comment(std::string_view text) noexcept;
 // pool does not lend such a connection to the next caller (PoolOptions::keep_session_state).
 bool changes_session(std::string_view statement) noexcept;
 
+// Whether interactive input typed so far ends a statement: its last significant token is a ';' or
+// a `\G`. A ';' inside a string, a quoted identifier, a comment or a heredoc does not count, and an
+// unterminated quote or comment keeps the input open (the CLI's prompt asks for another line).
+bool ends_statement(std::string_view text) noexcept;
+
+// A statement ending in `\G` (clickhouse-client's "print this result in the Vertical format"):
+// the statement before it, trailing whitespace and comments dropped; nullopt when it does not end
+// so. The view points into `statement`.
+std::optional<std::string_view> without_vertical_suffix(std::string_view statement) noexcept;
+
 // What an INSERT statement says about where its rows come from.
 struct InsertShape {
   bool is_insert = false;

@@ -243,6 +243,29 @@ TEST(SqlStatements, NestedCommentsAreFound) {
   }
 }
 
+TEST(SqlStatements, EndsStatementAtTopLevelSemicolonOrVerticalOnly) {
+  for (const char* sql :
+       {"SELECT 1;", "SELECT 1 ;  ", "SELECT\n2;", "SELECT 'a;b';", "SELECT 1; -- done", "SELECT 1 /* c */ ;",
+        "SELECT 1\\G", "SELECT 1 \\G  ", "SELECT 1\\G -- x", ";", "SELECT 1; SELECT 2;"}) {
+    EXPECT_TRUE(ends_statement(sql)) << sql;
+  }
+  for (const char* sql :
+       {"", "   ", "SELECT 1", "SELECT 'a;", "SELECT 'a;b'", "SELECT 1 -- ;", "SELECT 1 /* ; */", "SELECT 1 /* ;",
+        "SELECT `a;", "SELECT $x$ ; $x$", "SELECT 1; SELECT 2", "SELECT '\\G'", "SELECT \"a\\G\""}) {
+    EXPECT_FALSE(ends_statement(sql)) << sql;
+  }
+}
+
+TEST(SqlStatements, WithoutVerticalSuffix) {
+  EXPECT_EQ(without_vertical_suffix("SELECT 1\\G"), "SELECT 1");
+  EXPECT_EQ(without_vertical_suffix("SELECT 1 /* c */ \\G -- x"), "SELECT 1");
+  EXPECT_EQ(without_vertical_suffix("SELECT 'x\\G' \\G"), "SELECT 'x\\G'");
+  EXPECT_EQ(without_vertical_suffix("\\G"), "");
+  EXPECT_EQ(without_vertical_suffix("SELECT 1"), std::nullopt);
+  EXPECT_EQ(without_vertical_suffix("SELECT '\\G'"), std::nullopt);
+  EXPECT_EQ(without_vertical_suffix("SELECT 1 -- \\G"), std::nullopt);
+}
+
 TEST(SqlStatements, ChangesSession) {
   for (const char* sql : {"SET max_threads = 1", "set param_x = 1", "  /* c */ USE db", "-- c\nSET ROLE r",
                           "CREATE TEMPORARY TABLE ids (id UInt64)", "create or replace temporary table t (x UInt8)",
