@@ -48,6 +48,11 @@ WriterPtr make_vertical_writer(const FormatOptions& options);
 // multiple of 8 counted from `prefix` (the column the text starts at), anything else 1.
 std::size_t display_width(std::string_view s, std::size_t prefix = 0) noexcept;
 
+// `writer`'s output with invalid UTF-8 replaced, as 18.16 passes JSON and XML through
+// WriteBufferValidUTF8: each run of bytes that are not valid UTF-8 (RFC 3629: no overlong forms,
+// surrogates or code points beyond U+10FFFF) becomes one U+FFFD.
+WriterPtr make_valid_utf8(WriterPtr writer);
+
 // One ValueWriter per column of `block`.
 std::vector<ValueWriter> column_writers(const Block& block, Escaping escaping, const FormatOptions& options);
 

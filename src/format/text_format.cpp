@@ -85,6 +85,78 @@ std::vector<ValueWriter> column_writers(const Block& block, Escaping escaping, c
   return writers;
 }
 
+namespace {
+
+// Length of the valid UTF-8 sequence at the start of `s`, or 0.
+std::size_t valid_sequence(std::string_view s) noexcept {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto c0 = b(0);
+  if (c0 < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
+  if (c0 >= 0xC2 && c0 <= 0xDF) {
+    length = 2;
+  } else if (c0 >= 0xE0 && c0 <= 0xEF) {
+    length = 3;
+    if (c0 == 0xE0) low = 0xA0;
+    if (c0 == 0xED) high = 0x9F;
+  } else if (c0 >= 0xF0 && c0 <= 0xF4) {
+    length = 4;
+    if (c0 == 0xF0) low = 0x90;
+    if (c0 == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (s.size() < length || b(1) < low || b(1) > high) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if ((b(i) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
+class ValidUtf8Writer final : public BlockFormatter::Writer {
+ public:
+  explicit ValidUtf8Writer(WriterPtr inner) : inner_(std::move(inner)) {}
+
+  void write_block(std::string& out, const Block& block) override {
+    chunk_.clear();
+    inner_->write_block(chunk_, block);
+    copy(out);
+  }
+  void finish(std::string& out, const Block& header, const ResultSummary& summary) override {
+    chunk_.clear();
+    inner_->finish(chunk_, header, summary);
+    copy(out);
+  }
+
+ private:
+  void copy(std::string& out) {
+    rows_ = inner_->rows_written();
+    std::string_view rest = chunk_;
+    while (!rest.empty()) {
+      const std::size_t n = valid_sequence(rest);
+      if (n == 0) {
+        // Runs of invalid bytes become one replacement; valid text in between ends a run.
+        if (!just_replaced_) out += "\xEF\xBF\xBD";
+        just_replaced_ = true;
+        rest.remove_prefix(1);
+        continue;
+      }
+      out.append(rest.data(), n);
+      just_replaced_ = false;
+      rest.remove_prefix(n);
+    }
+  }
+
+  WriterPtr inner_;
+  std::string chunk_;
+  bool just_replaced_ = false;
+};
+
+}  // namespace
+
+WriterPtr make_valid_utf8(WriterPtr writer) { return std::make_unique<ValidUtf8Writer>(std::move(writer)); }
+
 }  // namespace detail
 
 BlockFormatter::BlockFormatter(OutputFormat format, FormatOptions options) : format_(format) {
@@ -92,8 +164,10 @@ BlockFormatter::BlockFormatter(OutputFormat format, FormatOptions options) : for
   if (!options.time_zones) options.time_zones = make_time_zones();
   switch (format) {
     case OutputFormat::json:
-    case OutputFormat::json_compact: writer_ = detail::make_json_writer(format, options); break;
-    case OutputFormat::xml: writer_ = detail::make_xml_writer(options); break;
+    case OutputFormat::json_compact:
+      writer_ = detail::make_valid_utf8(detail::make_json_writer(format, options));
+      break;
+    case OutputFormat::xml: writer_ = detail::make_valid_utf8(detail::make_xml_writer(options)); break;
     case OutputFormat::vertical: writer_ = detail::make_vertical_writer(options); break;
     case OutputFormat::pretty:
     case OutputFormat::pretty_no_escapes:

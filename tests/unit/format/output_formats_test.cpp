@@ -544,6 +544,63 @@ TEST(OutputFormats, MonoBlockIsOneTableForSeveralBlocks) {
             "└────┴────────────┘\n");
 }
 
+Block strings(const std::string& name, std::vector<std::string> values) {
+  Block b;
+  auto s = std::make_shared<ColumnString>();
+  for (const auto& v : values) s->append(v);
+  b.append(name, s);
+  return b;
+}
+
+// 18.16 passes JSON and XML through WriteBufferValidUTF8: a run of invalid bytes (here \xFF\xFE,
+// an overlong \xC0\x80 and a surrogate \xED\xA0\x80) becomes one U+FFFD. From
+// SELECT arrayJoin(['\xFF\xFEa\xC0\x80', '\xED\xA0\x80z']) AS s FORMAT JSONCompact.
+TEST(OutputFormats, JsonReplacesInvalidUtf8) {
+  FormatOptions o;
+  o.write_statistics = false;
+  const std::string out = render(OutputFormat::json_compact,
+                                 {strings("s", {"\xFF\xFE"
+                                                "a\xC0\x80",
+                                                "\xED\xA0\x80z"})},
+                                 {}, o);
+  EXPECT_NE(out.find("\t\t[\"\xEF\xBF\xBD"
+                     "a\xEF\xBF\xBD\"],\n\t\t[\"\xEF\xBF\xBDz\"]\n\t],"),
+            std::string::npos)
+      << out;
+  // JSONEachRow writes the bytes as they are, as 18.16 does.
+  EXPECT_EQ(render(OutputFormat::json_each_row, {strings("s", {"\xFF"})}), "{\"s\":\"\xFF\"}\n");
+}
+
+// Tags: ASCII letters, '_', '-', '.', and digits after the first byte; otherwise <field>. From
+// SELECT 1 AS `-0.`, 2 AS `1a`, 3 AS `a1`, 4 AS `a b` FORMAT XML.
+TEST(OutputFormats, XmlTagsFromNames) {
+  Block b;
+  for (const char* name : {"-0.", "1a", "a1", "a b"}) {
+    auto c = std::make_shared<ColumnUInt8>();
+    c->append(static_cast<std::uint8_t>(b.column_count() + 1));
+    b.append(name, c);
+  }
+  const std::string out = render(OutputFormat::xml, {b});
+  EXPECT_NE(out.find("\t\t<row>\n\t\t\t<-0.>1</-0.>\n\t\t\t<field>2</field>\n\t\t\t<a1>3</a1>\n\t\t\t<field>4</field>\n"
+                     "\t\t</row>\n"),
+            std::string::npos)
+      << out;
+}
+
+// Widths as 18.16 measures them: a combining mark and U+2028 take no column, 日 two, and a tab runs
+// to the next multiple of 8 from where the cell starts (column 8 here). From
+// SELECT 'e\xCC\x81日\xE2\x80\xA8' AS c, 'x\ty' AS t FORMAT PrettyCompactNoEscapes.
+TEST(OutputFormats, PrettyDisplayWidths) {
+  Block b = strings("c", {"e\xCC\x81日\xE2\x80\xA8"});
+  auto t = std::make_shared<ColumnString>();
+  t->append("x\ty");
+  b.append("t", t);
+  EXPECT_EQ(render(OutputFormat::pretty_compact, {b}),
+            "┌─c───┬─t─────────┐\n"
+            "│ e\xCC\x81日\xE2\x80\xA8 │ x\ty │\n"
+            "└─────┴───────────┘\n");
+}
+
 TEST(OutputFormats, ResultWithoutColumnsPrintsNothing) {
   for (const OutputFormat f : {OutputFormat::json, OutputFormat::xml, OutputFormat::pretty, OutputFormat::vertical}) {
     BlockFormatter formatter(f);
