@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -299,6 +300,63 @@ class StdinByteSource final : public text::ByteSource {
   }
 };
 
+// The output_format_* settings given with --setting (or the DSN), which clickhouse-client 18.16
+// applies to its own output; in a query's SETTINGS clause they reach only the server, and 18.16's
+// client ignores them there, as chconn does. A value that is not a number is Error(usage).
+void apply_output_settings(const Settings& settings, text::FormatOptions& options) {
+  const auto number = [&](std::string_view name) -> std::optional<std::uint64_t> {
+    const auto value = settings.get(name);
+    if (!value) return std::nullopt;
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+    if (ec != std::errc() || end != value->data() + value->size()) {
+      throw Error(ErrorKind::usage,
+                  "the setting " + std::string(name) + " must be a number, not '" + std::string(*value) + "'");
+    }
+    return n;
+  };
+  const auto flag = [&](std::string_view name, bool& target) {
+    const auto value = settings.get(name);
+    if (!value) return;
+    if (*value == "true" || *value == "false") {
+      target = *value == "true";
+      return;
+    }
+    target = *number(name) != 0;
+  };
+  flag("output_format_pretty_color", options.pretty_color);
+  flag("output_format_json_quote_64bit_integers", options.json_quote_64bit_integers);
+  flag("output_format_json_quote_denormals", options.json_quote_denormals);
+  flag("output_format_write_statistics", options.write_statistics);
+  if (const auto n = number("output_format_pretty_max_rows")) options.pretty_max_rows = static_cast<std::size_t>(*n);
+  if (const auto n = number("output_format_pretty_max_column_pad_width")) {
+    options.pretty_max_column_pad_width = static_cast<std::size_t>(*n);
+  }
+}
+
+// A format name no ClickHouse knows: reported as clickhouse-client reports it (code 73).
+struct UnknownFormat {
+  std::string name;
+};
+
+int report_unknown_format(const UnknownFormat& unknown) {
+  std::cerr << "Code: 73. DB::Exception: Unknown format " << unknown.name << '\n';
+  return 73;
+}
+
+// The output format named `name` (any letter case). Formats clickhouse-client 18.16 writes and chconn
+// does not are a usage error saying so; other names are UnknownFormat.
+text::OutputFormat output_format(const std::string& name) {
+  if (const auto format = text::parse_output_format(name)) return *format;
+  for (const std::string_view other : {"RowBinary", "Native", "ODBCDriver", "ODBCDriver2"}) {
+    if (name == other) {
+      throw Error(ErrorKind::usage, "chconn does not write the output format " + name +
+                                        " (it writes: " + std::string(text::output_format_names()) + ")");
+    }
+  }
+  throw UnknownFormat{name};
+}
+
 // The error of a row the parser could not read, as clickhouse-client reports its own parse
 // errors (code 27, "Cannot parse input"), with chconn's message.
 struct InputError {
@@ -330,10 +388,11 @@ class QueryCommand final : public Command {
 
   int run(const Context& context) override {
     // Check everything that needs no server first.
-    const auto format = text::parse_output_format(format_);
-    if (!format) {
-      throw Error(ErrorKind::usage,
-                  "unknown format '" + format_ + "'; known: " + std::string(text::output_format_names()));
+    std::optional<text::OutputFormat> format;
+    try {
+      format = output_format(format_);
+    } catch (const UnknownFormat& unknown) {
+      return report_unknown_format(unknown);
     }
     Params params = context.params;
     for (const std::string& p : params_) {
@@ -365,7 +424,9 @@ class QueryCommand final : public Command {
     // The text rules of the server's version (18.16's dates, decimals, JSON integers and Pretty
     // alignment differ from current servers'; see text::options_for_server).
     text::FormatOptions options = text::options_for_server(info.version_major, info.version_minor, info.timezone);
-    options.pretty_color = ::isatty(STDOUT_FILENO) != 0;
+    // clickhouse-client 18.16 writes bold names whatever stdout is; later clients only on a terminal.
+    options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;
+    apply_output_settings(config.settings, options);
     const bool show_progress = !no_progress_ && (progress_ || ::isatty(STDERR_FILENO) != 0);
 
     for (const ScriptStatement& statement : statements) {
@@ -376,6 +437,9 @@ class QueryCommand final : public Command {
         } else {
           run_statement(conn, statement.sql, *format, options, params, show_progress, signals.token());
         }
+      } catch (const UnknownFormat& unknown) {
+        std::fflush(stdout);
+        return report_unknown_format(unknown);
       } catch (const InputError& bad) {
         std::fflush(stdout);
         lease.note_error(bad.error);
@@ -447,11 +511,7 @@ class QueryCommand final : public Command {
   void run_statement(Connection& conn, std::string_view statement, text::OutputFormat format,
                      const text::FormatOptions& options, const Params& params, bool show_progress,
                      std::stop_token stop) {
-    if (auto name = sql::trailing_format(statement)) {
-      const auto f = text::parse_output_format(*name);
-      if (!f) throw Error(ErrorKind::usage, "unknown format '" + *name + "' in the query's FORMAT clause");
-      format = *f;
-    }
+    if (auto name = sql::trailing_format(statement)) format = output_format(*name);
     ResultOutput out(sql::into_outfile(statement));
     text::BlockFormatter formatter(format, options);
     ProgressLine progress(show_progress);
@@ -477,8 +537,14 @@ class QueryCommand final : public Command {
       throw;
     }
     progress.clear();
-    formatter.finish(buffer, result.header, result.totals ? &*result.totals : nullptr,
-                     result.extremes ? &*result.extremes : nullptr);
+    text::ResultSummary summary;
+    summary.totals = result.totals ? &*result.totals : nullptr;
+    summary.extremes = result.extremes ? &*result.extremes : nullptr;
+    if (result.profile && result.profile->applied_limit) summary.rows_before_limit = result.profile->rows_before_limit;
+    summary.rows_read = result.progress.read_rows;
+    summary.bytes_read = result.progress.read_bytes;
+    summary.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    formatter.finish(buffer, result.header, summary);
     out.write(buffer);
     out.finish();
     if (time_) print_elapsed(start);
