@@ -601,6 +601,34 @@ TEST(OutputFormats, PrettyDisplayWidths) {
             "└─────┴───────────┘\n");
 }
 
+// Native: the blocks at revision 0, a top-level DateTime named without its zone (inside an Array
+// the zone stays), no totals, nothing for a block without rows. From clickhouse-client 18.16.1:
+// SELECT toDateTime(0, 'Asia/Tokyo') AS t, [toDateTime(1, 'Asia/Tokyo')] AS a FORMAT Native.
+TEST(OutputFormats, NativeAsClickHouseClientWritesIt) {
+  Block b;
+  auto t = column_cast<ColumnDateTime>(make_column(parse_type("DateTime('Asia/Tokyo')")));
+  t->append(0);
+  auto a = column_cast<ColumnArray>(make_column(parse_type("Array(DateTime('Asia/Tokyo'))")));
+  a->nested_as<ColumnDateTime>().append(1);
+  a->finish_row();
+  b.append("t", t);
+  b.append("a", a);
+  Block empty;
+  empty.append("t", t->clone_empty());
+  empty.append("a", a->clone_empty());
+  const Grouped g;
+  ResultSummary s;
+  s.totals = &g.totals;
+  const std::string out = render(OutputFormat::native, {b, empty}, s);
+  const std::string expected =
+      "\x02\x01\x01t\x08"
+      "DateTime\x00\x00\x00\x00\x01"
+      "a\x1d"
+      "Array(DateTime('Asia/Tokyo'))"
+      "\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"s;
+  EXPECT_EQ(out, expected);
+}
+
 TEST(OutputFormats, ResultWithoutColumnsPrintsNothing) {
   for (const OutputFormat f : {OutputFormat::json, OutputFormat::xml, OutputFormat::pretty, OutputFormat::vertical}) {
     BlockFormatter formatter(f);
