@@ -6,6 +6,7 @@
 //   xml_format.cpp        XML
 //   vertical_format.cpp   Vertical
 //   native_format.cpp     Native
+//   row_binary_format.cpp RowBinary
 // Internal to the format layer. A writer is used by one thread at a time.
 #pragma once
 
@@ -44,6 +45,7 @@ WriterPtr make_json_writer(OutputFormat format, const FormatOptions& options);
 WriterPtr make_xml_writer(const FormatOptions& options);
 WriterPtr make_vertical_writer(const FormatOptions& options);
 WriterPtr make_native_writer();
+WriterPtr make_row_binary_writer();
 
 // Columns a terminal gives `s` as ClickHouse 18.16 measures them (UTF8::computeWidth): East Asian
 // wide characters 2, combining marks, control characters and invalid UTF-8 0, a tab up to the next

@@ -39,6 +39,7 @@ constexpr FormatName k_format_names[] = {
     {"PrettyCompactMonoBlock", OutputFormat::pretty_compact_mono_block},
     {"PrettySpace", OutputFormat::pretty_space},
     {"PrettySpaceNoEscapes", OutputFormat::pretty_space_no_escapes},
+    {"RowBinary", OutputFormat::row_binary},
     {"Native", OutputFormat::native},
     {"Null", OutputFormat::null},
     // Aliases.
@@ -74,7 +75,7 @@ std::string_view output_format_names() noexcept {
   return "TabSeparated (TSV), TabSeparatedRaw (TSVRaw), TabSeparatedWithNames (TSVWithNames), "
          "TabSeparatedWithNamesAndTypes (TSVWithNamesAndTypes), CSV, CSVWithNames, TSKV, Values, JSONEachRow, JSON, "
          "JSONCompact, XML, Vertical, Pretty, PrettyNoEscapes, PrettyCompact, PrettyCompactNoEscapes, "
-         "PrettyCompactMonoBlock, PrettySpace, PrettySpaceNoEscapes, Native, Null (any letter case)";
+         "PrettyCompactMonoBlock, PrettySpace, PrettySpaceNoEscapes, RowBinary, Native, Null (any letter case)";
 }
 
 namespace detail {
@@ -171,6 +172,7 @@ BlockFormatter::BlockFormatter(OutputFormat format, FormatOptions options) : for
     case OutputFormat::xml: writer_ = detail::make_valid_utf8(detail::make_xml_writer(options)); break;
     case OutputFormat::vertical: writer_ = detail::make_vertical_writer(options); break;
     case OutputFormat::native: writer_ = detail::make_native_writer(); break;
+    case OutputFormat::row_binary: writer_ = detail::make_row_binary_writer(); break;
     case OutputFormat::pretty:
     case OutputFormat::pretty_no_escapes:
     case OutputFormat::pretty_compact:

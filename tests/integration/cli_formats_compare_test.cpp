@@ -126,6 +126,7 @@ const char* const k_formats[] = {"TabSeparated",
                                  "PrettyCompactMonoBlock",
                                  "PrettySpace",
                                  "PrettySpaceNoEscapes",
+                                 "RowBinary",
                                  "Native",
                                  "Null"};
 

@@ -348,7 +348,7 @@ int report_unknown_format(const UnknownFormat& unknown) {
 // does not are a usage error saying so; other names are UnknownFormat.
 text::OutputFormat output_format(const std::string& name) {
   if (const auto format = text::parse_output_format(name)) return *format;
-  for (const std::string_view other : {"RowBinary", "ODBCDriver", "ODBCDriver2"}) {
+  for (const std::string_view other : {"ODBCDriver", "ODBCDriver2"}) {
     if (name == other) {
       throw Error(ErrorKind::usage, "chconn does not write the output format " + name +
                                         " (it writes: " + std::string(text::output_format_names()) + ")");

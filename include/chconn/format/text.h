@@ -172,7 +172,7 @@ void append_date_time(std::string& out, std::int64_t seconds, std::string_view t
 
 // ----- Whole results -------------------------------------------------------------------------------
 
-// The output formats of clickhouse-client 18.16 (all but RowBinary and ODBCDriver), byte for byte (tests/integration/
+// The output formats of clickhouse-client 18.16 (all but ODBCDriver), byte for byte (tests/integration/
 // cli_formats_compare_test.cpp runs both clients on the same server). Names as ClickHouse spells
 // them, read in any letter case (18.16 itself insists on its spelling).
 enum class OutputFormat : std::uint8_t {
@@ -196,6 +196,7 @@ enum class OutputFormat : std::uint8_t {
   pretty_compact_mono_block,           // PrettyCompactMonoBlock: one table for the first max_rows rows
   pretty_space,                        // PrettySpace: columns separated by spaces
   pretty_space_no_escapes,             // PrettySpaceNoEscapes
+  row_binary,                          // RowBinary: the values in binary form, row by row
   native,                              // Native: the blocks in the native encoding (binary), no totals
   null,                                // Null: nothing
 };

@@ -629,6 +629,31 @@ TEST(OutputFormats, NativeAsClickHouseClientWritesIt) {
   EXPECT_EQ(out, expected);
 }
 
+// RowBinary: NULL as 1 and nothing else, a value as 0 and its bytes, arrays with a varint count,
+// tuples as their elements. From clickhouse-client 18.16.1: SELECT toNullable(toUInt8(1)) AS a,
+// CAST(NULL AS Nullable(String)) AS b, [toUInt16(1), 2] AS c, (toInt8(-1), 'xy') AS d FORMAT RowBinary
+// (00 01 01 02 01 00 02 00 ff 02 78 79).
+TEST(OutputFormats, RowBinaryAsClickHouseClientWritesIt) {
+  auto a = column_cast<ColumnNullable>(make_column(parse_type("Nullable(UInt8)")));
+  column_cast<ColumnUInt8>(a->nested()).append(1);
+  a->append_not_null();
+  auto b = column_cast<ColumnNullable>(make_column(parse_type("Nullable(String)")));
+  b->append_null();
+  auto c = column_cast<ColumnArray>(make_column(parse_type("Array(UInt16)")));
+  c->nested_as<ColumnUInt16>().append(1);
+  c->nested_as<ColumnUInt16>().append(2);
+  c->finish_row();
+  auto d = column_cast<ColumnTuple>(make_column(parse_type("Tuple(Int8, String)")));
+  column_cast<ColumnInt8>(d->element(0)).append(-1);
+  column_cast<ColumnString>(d->element(1)).append("xy");
+  Block block;
+  block.append("a", a);
+  block.append("b", b);
+  block.append("c", c);
+  block.append("d", d);
+  EXPECT_EQ(render(OutputFormat::row_binary, {block}), "\x00\x01\x01\x02\x01\x00\x02\x00\xff\x02xy"s);
+}
+
 TEST(OutputFormats, ResultWithoutColumnsPrintsNothing) {
   for (const OutputFormat f : {OutputFormat::json, OutputFormat::xml, OutputFormat::pretty, OutputFormat::vertical}) {
     BlockFormatter formatter(f);
