@@ -1,6 +1,7 @@
 // The formats that write one line (or one tuple) per row with nothing around the result:
 // TabSeparated and its Raw, WithNames and WithNamesAndTypes forms, CSV and CSVWithNames, TSKV,
-// Values, JSONEachRow and Null. Layouts as clickhouse-client 18.16 writes them.
+// Values, JSONEachRow and Null, as clickhouse-client 18.16 writes them, and Markdown, which 18.16
+// lacks, as ClickHouse 26.7 (chDB) writes it.
 #include <vector>
 
 #include "format/output_writer.h"
@@ -30,6 +31,10 @@ class DelimitedWriter final : public BlockFormatter::Writer {
       case OutputFormat::json_each_row: return;
       default: break;
     }
+    if (format_ == OutputFormat::markdown) {
+      if (!prefix_written_) write_prefix(out, header);  // the names also for an empty result
+      return;
+    }
     if (!prefix_written_) write_prefix(out, header);
     // The others put totals, then extremes, after an empty line each.
     for (const Block* extra : {summary.totals, summary.extremes}) {
@@ -46,6 +51,20 @@ class DelimitedWriter final : public BlockFormatter::Writer {
   void write_prefix(std::string& out, const Block& block) {
     prefix_written_ = true;
     const std::size_t n = block.column_count();
+    if (format_ == OutputFormat::markdown) {
+      // As current servers write it (MarkdownRowOutputFormat): the names TabSeparated-escaped, then
+      // the alignment row, -: for a column Pretty aligns right, :- for the others.
+      out += "| ";
+      for (std::size_t i = 0; i < n; ++i) {
+        if (i) out += " | ";
+        append_escaped(out, block[i].name);
+      }
+      out += " |\n|";
+      const std::vector<ValueWriter> writers = column_writers(block, Escaping::tsv, options_);
+      for (const ValueWriter& w : writers) out += w.align_right() ? "-:|" : ":-|";
+      out += '\n';
+      return;
+    }
     const bool names = format_ == OutputFormat::tab_separated_with_names ||
                        format_ == OutputFormat::tab_separated_with_names_and_types ||
                        format_ == OutputFormat::csv_with_names;
@@ -116,6 +135,16 @@ class DelimitedWriter final : public BlockFormatter::Writer {
             writers[c].append(out, r);
           }
           out += "}\n";
+        }
+        return;
+      case OutputFormat::markdown:
+        for (std::size_t r = 0; r < block.rows(); ++r) {
+          out += "| ";
+          for (std::size_t c = 0; c < n; ++c) {
+            if (c) out += " | ";
+            writers[c].append(out, r);
+          }
+          out += " |\n";
         }
         return;
       case OutputFormat::values:

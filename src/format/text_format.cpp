@@ -39,6 +39,7 @@ constexpr FormatName k_format_names[] = {
     {"PrettyCompactMonoBlock", OutputFormat::pretty_compact_mono_block},
     {"PrettySpace", OutputFormat::pretty_space},
     {"PrettySpaceNoEscapes", OutputFormat::pretty_space_no_escapes},
+    {"Markdown", OutputFormat::markdown},
     {"RowBinary", OutputFormat::row_binary},
     {"Native", OutputFormat::native},
     {"Null", OutputFormat::null},
@@ -75,7 +76,8 @@ std::string_view output_format_names() noexcept {
   return "TabSeparated (TSV), TabSeparatedRaw (TSVRaw), TabSeparatedWithNames (TSVWithNames), "
          "TabSeparatedWithNamesAndTypes (TSVWithNamesAndTypes), CSV, CSVWithNames, TSKV, Values, JSONEachRow, JSON, "
          "JSONCompact, XML, Vertical, Pretty, PrettyNoEscapes, PrettyCompact, PrettyCompactNoEscapes, "
-         "PrettyCompactMonoBlock, PrettySpace, PrettySpaceNoEscapes, RowBinary, Native, Null (any letter case)";
+         "PrettyCompactMonoBlock, PrettySpace, PrettySpaceNoEscapes, Markdown, RowBinary, Native, Null (any letter "
+         "case)";
 }
 
 namespace detail {

@@ -196,6 +196,7 @@ enum class OutputFormat : std::uint8_t {
   pretty_compact_mono_block,           // PrettyCompactMonoBlock: one table for the first max_rows rows
   pretty_space,                        // PrettySpace: columns separated by spaces
   pretty_space_no_escapes,             // PrettySpaceNoEscapes
+  markdown,                            // Markdown: a table (later servers; 18.16 lacks it)
   row_binary,                          // RowBinary: the values in binary form, row by row
   native,                              // Native: the blocks in the native encoding (binary), no totals
   null,                                // Null: nothing
