@@ -92,7 +92,8 @@ TEST(OutputFormats, NamesInAnyLetterCase) {
   EXPECT_EQ(parse_output_format("tsvraw"), OutputFormat::tab_separated_raw);
   EXPECT_EQ(parse_output_format("TSVWithNamesAndTypes"), OutputFormat::tab_separated_with_names_and_types);
   EXPECT_EQ(parse_output_format("Pretty"), OutputFormat::pretty);
-  EXPECT_FALSE(parse_output_format("Markdown"));
+  EXPECT_EQ(parse_output_format("markdown"), OutputFormat::markdown);
+  EXPECT_FALSE(parse_output_format("Parquet"));
   EXPECT_FALSE(parse_output_format("JSONs"));
   EXPECT_EQ(to_string(OutputFormat::tab_separated_raw), "TabSeparatedRaw");
   EXPECT_EQ(to_string(OutputFormat::pretty_space_no_escapes), "PrettySpaceNoEscapes");
