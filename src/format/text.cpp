@@ -91,6 +91,18 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+void append_xml_escaped(std::string& out, std::string_view s) {
+  // As 18.16's writeXMLString: only '<' and '&' (and nothing else) get an entity.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '<' && s[i] != '&') continue;
+    out.append(s.data() + run, i - run);
+    out += s[i] == '<' ? "&lt;" : "&amp;";
+    run = i + 1;
+  }
+  out.append(s.data() + run, s.size() - run);
+}
+
 namespace {
 
 // Lays out the shortest digits of a float as ClickHouse (double-conversion's ToShortest with
@@ -256,8 +268,9 @@ class ValueWriter::Impl {
   // Arbitrary bytes (strings, enum names).
   void append_string(std::string& out, std::string_view s) const {
     switch (esc_) {
-      case Escaping::tsv:
-      case Escaping::pretty: append_escaped(out, s); break;
+      case Escaping::tsv: append_escaped(out, s); break;
+      case Escaping::pretty: out += s; break;
+      case Escaping::xml: append_xml_escaped(out, s); break;
       case Escaping::quoted: append_quoted(out, s); break;
       case Escaping::csv: append_csv_string(out, s); break;
       case Escaping::json: append_json_string(out, s); break;
@@ -266,7 +279,8 @@ class ValueWriter::Impl {
   void append_null(std::string& out) const {
     switch (esc_) {
       case Escaping::tsv:
-      case Escaping::csv: out += "\\N"; break;
+      case Escaping::csv:
+      case Escaping::xml: out += "\\N"; break;
       case Escaping::quoted: out += "NULL"; break;
       case Escaping::json: out += "null"; break;
       case Escaping::pretty: out += "ᴺᵁᴸᴸ"; break;
@@ -284,9 +298,11 @@ using ImplPtr = std::unique_ptr<Impl>;
 ImplPtr make_impl(const Column& column, Escaping escaping, const FormatOptions& options);
 
 // Escaping of the elements of an array or map, and of tuple elements.
-Escaping element_escaping(Escaping e) noexcept { return e == Escaping::json ? Escaping::json : Escaping::quoted; }
+Escaping element_escaping(Escaping e) noexcept {
+  return e == Escaping::json || e == Escaping::xml ? e : Escaping::quoted;
+}
 Escaping tuple_element_escaping(Escaping e) noexcept {
-  return e == Escaping::json || e == Escaping::csv ? e : Escaping::quoted;
+  return e == Escaping::json || e == Escaping::csv || e == Escaping::xml ? e : Escaping::quoted;
 }
 
 template <class T>
@@ -856,6 +872,17 @@ class ArrayWriter final : public Impl {
         element_(make_impl(col_.nested(), element_escaping(esc), options)) {}
   void append(std::string& out, std::size_t row) const override {
     const auto range = col_.range(row);
+    if (esc_ == Escaping::xml) {
+      // 18.16's XML: <array><elem>1</elem><elem>2</elem></array>.
+      out += "<array>";
+      for (std::size_t i = range.begin; i < range.end; ++i) {
+        out += "<elem>";
+        element_->append(out, i);
+        out += "</elem>";
+      }
+      out += "</array>";
+      return;
+    }
     out += '[';
     for (std::size_t i = range.begin; i < range.end; ++i) {
       if (i != range.begin) out += ',';
@@ -889,6 +916,16 @@ class TupleWriter final : public Impl {
   void append(std::string& out, std::size_t row) const override {
     // CSV spreads a tuple over several fields; JSON writes an array (as 18.16), or an object for
     // a named tuple (keys_ not empty).
+    if (esc_ == Escaping::xml) {
+      out += "<tuple>";
+      for (const auto& element : elements_) {
+        out += "<elem>";
+        element->append(out, row);
+        out += "</elem>";
+      }
+      out += "</tuple>";
+      return;
+    }
     const bool csv = esc_ == Escaping::csv;
     const bool object = !keys_.empty();
     if (!csv) out += esc_ == Escaping::json ? (object ? '{' : '[') : '(';

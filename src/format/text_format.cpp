@@ -1,9 +1,12 @@
-// Whole-result output formats; see chconn/format/text.h.
+// Whole-result output formats: the names and BlockFormatter, which hands each format to its
+// family's writer (see output_writer.h).
 #include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include "chconn/core/error.h"
 #include "chconn/format/text.h"
+#include "format/output_writer.h"
 
 namespace chconn::text {
 
@@ -14,231 +17,198 @@ struct FormatName {
   OutputFormat format;
 };
 
+// Canonical names first: to_string() returns the first name of a format.
 constexpr FormatName k_format_names[] = {
     {"TabSeparated", OutputFormat::tab_separated},
-    {"TSV", OutputFormat::tab_separated},
+    {"TabSeparatedRaw", OutputFormat::tab_separated_raw},
     {"TabSeparatedWithNames", OutputFormat::tab_separated_with_names},
-    {"TSVWithNames", OutputFormat::tab_separated_with_names},
+    {"TabSeparatedWithNamesAndTypes", OutputFormat::tab_separated_with_names_and_types},
     {"CSV", OutputFormat::csv},
     {"CSVWithNames", OutputFormat::csv_with_names},
+    {"TSKV", OutputFormat::tskv},
+    {"Values", OutputFormat::values},
     {"JSONEachRow", OutputFormat::json_each_row},
+    {"JSON", OutputFormat::json},
+    {"JSONCompact", OutputFormat::json_compact},
+    {"XML", OutputFormat::xml},
+    {"Vertical", OutputFormat::vertical},
+    {"Pretty", OutputFormat::pretty},
+    {"PrettyNoEscapes", OutputFormat::pretty_no_escapes},
     {"PrettyCompact", OutputFormat::pretty_compact},
-    {"Pretty", OutputFormat::pretty_compact},
+    {"PrettyCompactNoEscapes", OutputFormat::pretty_compact_no_escapes},
+    {"PrettyCompactMonoBlock", OutputFormat::pretty_compact_mono_block},
+    {"PrettySpace", OutputFormat::pretty_space},
+    {"PrettySpaceNoEscapes", OutputFormat::pretty_space_no_escapes},
+    {"Markdown", OutputFormat::markdown},
+    {"RowBinary", OutputFormat::row_binary},
+    {"Native", OutputFormat::native},
     {"Null", OutputFormat::null},
+    // Aliases.
+    {"TSV", OutputFormat::tab_separated},
+    {"TSVRaw", OutputFormat::tab_separated_raw},
+    {"TSVWithNames", OutputFormat::tab_separated_with_names},
+    {"TSVWithNamesAndTypes", OutputFormat::tab_separated_with_names_and_types},
 };
 
-// Columns of a terminal a UTF-8 string takes: one per code point (continuation bytes take none).
-std::size_t display_width(std::string_view s) noexcept {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-void repeat(std::string& out, std::string_view piece, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out += piece;
+bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 }  // namespace
 
 std::optional<OutputFormat> parse_output_format(std::string_view name) noexcept {
   for (const auto& entry : k_format_names) {
-    if (entry.name == name) return entry.format;
+    if (equals_ignoring_case(entry.name, name)) return entry.format;
   }
   return std::nullopt;
 }
 
 std::string_view to_string(OutputFormat format) noexcept {
-  switch (format) {
-    case OutputFormat::tab_separated: return "TabSeparated";
-    case OutputFormat::tab_separated_with_names: return "TabSeparatedWithNames";
-    case OutputFormat::csv: return "CSV";
-    case OutputFormat::csv_with_names: return "CSVWithNames";
-    case OutputFormat::json_each_row: return "JSONEachRow";
-    case OutputFormat::pretty_compact: return "PrettyCompact";
-    case OutputFormat::null: return "Null";
+  for (const auto& entry : k_format_names) {
+    if (entry.format == format) return entry.name;
   }
   return "?";
 }
 
 std::string_view output_format_names() noexcept {
-  return "TabSeparated (TSV), TabSeparatedWithNames (TSVWithNames), CSV, CSVWithNames, JSONEachRow, "
-         "PrettyCompact (Pretty), Null";
+  return "TabSeparated (TSV), TabSeparatedRaw (TSVRaw), TabSeparatedWithNames (TSVWithNames), "
+         "TabSeparatedWithNamesAndTypes (TSVWithNamesAndTypes), CSV, CSVWithNames, TSKV, Values, JSONEachRow, JSON, "
+         "JSONCompact, XML, Vertical, Pretty, PrettyNoEscapes, PrettyCompact, PrettyCompactNoEscapes, "
+         "PrettyCompactMonoBlock, PrettySpace, PrettySpaceNoEscapes, Markdown, RowBinary, Native, Null (any letter "
+         "case)";
 }
 
-BlockFormatter::BlockFormatter(OutputFormat format, FormatOptions options)
-    : format_(format), options_(std::move(options)) {
-  // The zones its blocks need are read once for the whole stream, not once per block.
-  if (!options_.time_zones) options_.time_zones = make_time_zones();
-}
+namespace detail {
 
-void BlockFormatter::write_names(std::string& out, const Block& block) {
-  names_written_ = true;
-  if (block.column_count() == 0) return;  // a statement without a result (DDL) prints nothing
-  if (format_ == OutputFormat::tab_separated_with_names) {
-    for (std::size_t i = 0; i < block.column_count(); ++i) {
-      if (i) out += '\t';
-      append_escaped(out, block[i].name);
-    }
-    out += '\n';
-  } else if (format_ == OutputFormat::csv_with_names) {
-    for (std::size_t i = 0; i < block.column_count(); ++i) {
-      if (i) out += ',';
-      append_csv_string(out, block[i].name);
-    }
-    out += '\n';
-  }
-}
-
-void BlockFormatter::write_rows(std::string& out, const Block& block, std::size_t begin, std::size_t end) {
-  const std::size_t n = block.column_count();
-  switch (format_) {
-    case OutputFormat::tab_separated:
-    case OutputFormat::tab_separated_with_names:
-    case OutputFormat::csv:
-    case OutputFormat::csv_with_names: {
-      const bool csv = format_ == OutputFormat::csv || format_ == OutputFormat::csv_with_names;
-      std::vector<ValueWriter> writers;
-      writers.reserve(n);
-      for (std::size_t c = 0; c < n; ++c)
-        writers.emplace_back(*block[c].column, csv ? Escaping::csv : Escaping::tsv, options_);
-      const char separator = csv ? ',' : '\t';
-      for (std::size_t r = begin; r < end; ++r) {
-        for (std::size_t c = 0; c < n; ++c) {
-          if (c) out += separator;
-          writers[c].append(out, r);
-        }
-        out += '\n';
-      }
-      break;
-    }
-    case OutputFormat::json_each_row: {
-      std::vector<ValueWriter> writers;
-      std::vector<std::string> keys;  // `"name":`, escaped once per block
-      writers.reserve(n);
-      for (std::size_t c = 0; c < n; ++c) {
-        writers.emplace_back(*block[c].column, Escaping::json, options_);
-        std::string key;
-        append_json_string(key, block[c].name);
-        key += ':';
-        keys.push_back(std::move(key));
-      }
-      for (std::size_t r = begin; r < end; ++r) {
-        out += '{';
-        for (std::size_t c = 0; c < n; ++c) {
-          if (c) out += ',';
-          out += keys[c];
-          writers[c].append(out, r);
-        }
-        out += "}\n";
-      }
-      break;
-    }
-    case OutputFormat::pretty_compact:
-    case OutputFormat::null: break;
-  }
-}
-
-void BlockFormatter::write_pretty(std::string& out, const Block& block, std::size_t rows) {
-  const std::size_t n = block.column_count();
-  if (n == 0 || rows == 0) return;
+std::vector<ValueWriter> column_writers(const Block& block, Escaping escaping, const FormatOptions& options) {
   std::vector<ValueWriter> writers;
-  std::vector<std::size_t> widths(n);
-  std::vector<std::string> cells(rows * n);
-  std::vector<std::size_t> cell_widths(rows * n);
-  writers.reserve(n);
-  // Widths count up to max_column_pad_width (as both 18.16 and current servers do): a longer value
-  // or name is written whole, unpadded, and the column is as wide as the cap.
-  const std::size_t cap = options_.pretty_max_column_pad_width;
-  for (std::size_t c = 0; c < n; ++c) {
-    writers.emplace_back(*block[c].column, Escaping::pretty, options_);
-    widths[c] = std::min(cap, display_width(block[c].name));
-  }
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t c = 0; c < n; ++c) {
-      std::string& cell = cells[r * n + c];
-      writers[c].append(cell, r);
-      cell_widths[r * n + c] = std::min(cap, display_width(cell));
-      widths[c] = std::max(widths[c], cell_widths[r * n + c]);
-    }
-  }
-  out += "┌─";
-  for (std::size_t c = 0; c < n; ++c) {
-    if (c) out += "─┬─";
-    // Names line up with their values: right for numbers, as clickhouse-client does.
-    const std::size_t fill = widths[c] - std::min(widths[c], display_width(block[c].name));
-    if (writers[c].align_right()) repeat(out, "─", fill);
-    if (options_.pretty_color) out += "\033[1m";
-    out += block[c].name;
-    if (options_.pretty_color) out += "\033[0m";
-    if (!writers[c].align_right()) repeat(out, "─", fill);
-  }
-  out += "─┐\n";
-  for (std::size_t r = 0; r < rows; ++r) {
-    out += "│ ";
-    for (std::size_t c = 0; c < n; ++c) {
-      if (c) out += " │ ";
-      const std::size_t pad = widths[c] - cell_widths[r * n + c];
-      if (writers[c].align_right()) out.append(pad, ' ');
-      out += cells[r * n + c];
-      if (!writers[c].align_right()) out.append(pad, ' ');
-    }
-    out += " │\n";
-  }
-  out += "└─";
-  for (std::size_t c = 0; c < n; ++c) {
-    if (c) out += "─┴─";
-    repeat(out, "─", widths[c]);
-  }
-  out += "─┘\n";
+  writers.reserve(block.column_count());
+  for (std::size_t c = 0; c < block.column_count(); ++c) writers.emplace_back(*block[c].column, escaping, options);
+  return writers;
 }
+
+namespace {
+
+// Length of the valid UTF-8 sequence at the start of `s`, or 0.
+std::size_t valid_sequence(std::string_view s) noexcept {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto c0 = b(0);
+  if (c0 < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
+  if (c0 >= 0xC2 && c0 <= 0xDF) {
+    length = 2;
+  } else if (c0 >= 0xE0 && c0 <= 0xEF) {
+    length = 3;
+    if (c0 == 0xE0) low = 0xA0;
+    if (c0 == 0xED) high = 0x9F;
+  } else if (c0 >= 0xF0 && c0 <= 0xF4) {
+    length = 4;
+    if (c0 == 0xF0) low = 0x90;
+    if (c0 == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (s.size() < length || b(1) < low || b(1) > high) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if ((b(i) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
+class ValidUtf8Writer final : public BlockFormatter::Writer {
+ public:
+  explicit ValidUtf8Writer(WriterPtr inner) : inner_(std::move(inner)) {}
+
+  void write_block(std::string& out, const Block& block) override {
+    chunk_.clear();
+    inner_->write_block(chunk_, block);
+    copy(out);
+  }
+  void finish(std::string& out, const Block& header, const ResultSummary& summary) override {
+    chunk_.clear();
+    inner_->finish(chunk_, header, summary);
+    copy(out);
+  }
+
+ private:
+  void copy(std::string& out) {
+    rows_ = inner_->rows_written();
+    std::string_view rest = chunk_;
+    while (!rest.empty()) {
+      const std::size_t n = valid_sequence(rest);
+      if (n == 0) {
+        // Runs of invalid bytes become one replacement; valid text in between ends a run.
+        if (!just_replaced_) out += "\xEF\xBF\xBD";
+        just_replaced_ = true;
+        rest.remove_prefix(1);
+        continue;
+      }
+      out.append(rest.data(), n);
+      just_replaced_ = false;
+      rest.remove_prefix(n);
+    }
+  }
+
+  WriterPtr inner_;
+  std::string chunk_;
+  bool just_replaced_ = false;
+};
+
+}  // namespace
+
+WriterPtr make_valid_utf8(WriterPtr writer) { return std::make_unique<ValidUtf8Writer>(std::move(writer)); }
+
+}  // namespace detail
+
+BlockFormatter::BlockFormatter(OutputFormat format, FormatOptions options) : format_(format) {
+  // The zones its blocks need are read once for the whole stream, not once per block.
+  if (!options.time_zones) options.time_zones = make_time_zones();
+  switch (format) {
+    case OutputFormat::json:
+    case OutputFormat::json_compact:
+      writer_ = detail::make_valid_utf8(detail::make_json_writer(format, options));
+      break;
+    case OutputFormat::xml: writer_ = detail::make_valid_utf8(detail::make_xml_writer(options)); break;
+    case OutputFormat::vertical: writer_ = detail::make_vertical_writer(options); break;
+    case OutputFormat::native: writer_ = detail::make_native_writer(); break;
+    case OutputFormat::row_binary: writer_ = detail::make_row_binary_writer(); break;
+    case OutputFormat::pretty:
+    case OutputFormat::pretty_no_escapes:
+    case OutputFormat::pretty_compact:
+    case OutputFormat::pretty_compact_no_escapes:
+    case OutputFormat::pretty_compact_mono_block:
+    case OutputFormat::pretty_space:
+    case OutputFormat::pretty_space_no_escapes: writer_ = detail::make_pretty_writer(format, options); break;
+    default: writer_ = detail::make_delimited_writer(format, options); break;
+  }
+}
+
+BlockFormatter::~BlockFormatter() = default;
+BlockFormatter::BlockFormatter(BlockFormatter&&) noexcept = default;
+BlockFormatter& BlockFormatter::operator=(BlockFormatter&&) noexcept = default;
+
+std::size_t BlockFormatter::rows_written() const noexcept { return writer_->rows_written(); }
 
 void BlockFormatter::write_block(std::string& out, const Block& block) {
-  if (format_ == OutputFormat::null) {
-    rows_ += block.rows();
-    return;
-  }
-  if (format_ == OutputFormat::pretty_compact) {
-    // Bounded: never more than pretty_max_rows rows are formatted in all; the rest is counted.
-    const std::size_t allowed = options_.pretty_max_rows > rows_ ? options_.pretty_max_rows - rows_ : 0;
-    const std::size_t shown = std::min(allowed, block.rows());
-    write_pretty(out, block, shown);
-    rows_ += shown;
-    pretty_skipped_ += block.rows() - shown;
-    return;
-  }
-  if (!names_written_) write_names(out, block);
-  write_rows(out, block, 0, block.rows());
-  rows_ += block.rows();
+  if (block.column_count() == 0) return;
+  any_block_ = true;
+  writer_->write_block(out, block);
+}
+
+void BlockFormatter::finish(std::string& out, const Block& header, const ResultSummary& summary) {
+  // A statement without a result (DDL) prints nothing, as with clickhouse-client.
+  if (!any_block_ && header.column_count() == 0) return;
+  writer_->finish(out, header, summary);
 }
 
 void BlockFormatter::finish(std::string& out, const Block& header, const Block* totals, const Block* extremes) {
-  switch (format_) {
-    case OutputFormat::null:
-    case OutputFormat::json_each_row: return;  // JSONEachRow has no place for totals
-    case OutputFormat::pretty_compact:
-      if (totals && totals->rows() > 0) {
-        out += "\nTotals:\n";
-        write_pretty(out, *totals, totals->rows());
-      }
-      if (extremes && extremes->rows() > 0) {
-        out += "\nExtremes:\n";
-        write_pretty(out, *extremes, extremes->rows());
-      }
-      if (pretty_skipped_ > 0) {
-        out += "  Showed first " + std::to_string(options_.pretty_max_rows) + ".\n";
-      }
-      return;
-    default: break;
-  }
-  if (!names_written_) write_names(out, header);
-  // TabSeparated and CSV put totals, then extremes, after an empty line each.
-  if (totals && totals->rows() > 0) {
-    out += '\n';
-    write_rows(out, *totals, 0, totals->rows());
-  }
-  if (extremes && extremes->rows() > 0) {
-    out += '\n';
-    write_rows(out, *extremes, 0, extremes->rows());
-  }
+  ResultSummary summary;
+  summary.totals = totals;
+  summary.extremes = extremes;
+  finish(out, header, summary);
 }
 
 }  // namespace chconn::text

@@ -15,6 +15,10 @@ namespace {
 constexpr std::uint64_t k_rev_block_info = 51903;
 constexpr std::uint64_t k_rev_custom_serialization = 54454;
 constexpr std::uint64_t k_rev_out_of_order_buckets = 54480;
+// Below this revision a DateTime's zone is not part of its type name on the wire: servers (and
+// clickhouse-client's Native output, which is revision 0) write a top-level DateTime('zone') as
+// DateTime (DBMS_MIN_REVISION_WITH_TIME_ZONE_PARAMETER_IN_DATETIME_DATA_TYPE).
+constexpr std::uint64_t k_rev_time_zone_in_date_time = 54337;
 // The server's own bound on field 3 (there are 256 two-level aggregation buckets).
 constexpr std::uint64_t k_max_out_of_order_buckets = 256;
 
@@ -191,7 +195,8 @@ void write_block(Writer& out, const Block& block, std::uint64_t revision) {
   out.uvarint(rows);
   for (const auto& [name, column] : block) {
     out.string(name);
-    out.string(column->type()->name());
+    const bool zone_dropped = revision < k_rev_time_zone_in_date_time && column->type()->code() == TypeCode::DateTime;
+    out.string(zone_dropped ? std::string_view("DateTime") : std::string_view(column->type()->name()));
     if (revision >= k_rev_custom_serialization) out.u8(0);  // default serialization
     if (rows > 0) {
       column->save_prefix(out);

@@ -112,13 +112,15 @@ TEST_F(Cli, BadDsnIsAConfigError) {
   EXPECT_FALSE(contains(r.err, "pw-Hidden9"));
 }
 
-TEST_F(Cli, UnknownFormatIsAUsageError) {
+// As clickhouse-client 18.16 reports it: code 73, exit status 73.
+TEST_F(Cli, UnknownFormatIsCode73) {
   const auto r = chconn({"--format", "XMLish", "-q", "SELECT 1"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(contains(r.err, "unknown format 'XMLish'")) << r.err;
+  EXPECT_EQ(r.exit_code, 73);
+  EXPECT_EQ(r.err, "Code: 73. DB::Exception: Unknown format XMLish\n");
   const auto in_query = chconn({"-q", "SELECT 1 FORMAT Nope"});
-  EXPECT_EQ(in_query.exit_code, 2);
-  EXPECT_TRUE(contains(in_query.err, "unknown format 'Nope'")) << in_query.err;
+  EXPECT_EQ(in_query.exit_code, 73);
+  EXPECT_EQ(in_query.out, "");
+  EXPECT_EQ(in_query.err, "Code: 73. DB::Exception: Unknown format Nope\n");
 }
 
 // INTO OUTFILE is the client's clause (the server ignores it over the native protocol): the result
@@ -211,6 +213,14 @@ TEST_F(Cli, PrettyTable) {
       chconn({"--format", "PrettyCompact", "-q", "SELECT number AS n, toString(number * 100) AS s FROM numbers(2)"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
+            "┌─\033[1mn\033[0m─┬─\033[1ms\033[0m───┐\n"
+            "│ 0 │ 0   │\n"
+            "│ 1 │ 100 │\n"
+            "└───┴─────┘\n");
+  // Bold names are 18.16's default also when piped; the setting turns them off.
+  const auto plain = chconn({"--format", "PrettyCompact", "--setting", "output_format_pretty_color=0", "-q",
+                             "SELECT number AS n, toString(number * 100) AS s FROM numbers(2)"});
+  EXPECT_EQ(plain.out,
             "┌─n─┬─s───┐\n"
             "│ 0 │ 0   │\n"
             "│ 1 │ 100 │\n"

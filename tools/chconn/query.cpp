@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -312,6 +313,63 @@ class StdinByteSource final : public text::ByteSource {
   }
 };
 
+// The output_format_* settings given with --setting (or the DSN), which clickhouse-client 18.16
+// applies to its own output; in a query's SETTINGS clause they reach only the server, and 18.16's
+// client ignores them there, as chconn does. A value that is not a number is Error(usage).
+void apply_output_settings(const Settings& settings, text::FormatOptions& options) {
+  const auto number = [&](std::string_view name) -> std::optional<std::uint64_t> {
+    const auto value = settings.get(name);
+    if (!value) return std::nullopt;
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+    if (ec != std::errc() || end != value->data() + value->size()) {
+      throw Error(ErrorKind::usage,
+                  "the setting " + std::string(name) + " must be a number, not '" + std::string(*value) + "'");
+    }
+    return n;
+  };
+  const auto flag = [&](std::string_view name, bool& target) {
+    const auto value = settings.get(name);
+    if (!value) return;
+    if (*value == "true" || *value == "false") {
+      target = *value == "true";
+      return;
+    }
+    target = *number(name) != 0;
+  };
+  flag("output_format_pretty_color", options.pretty_color);
+  flag("output_format_json_quote_64bit_integers", options.json_quote_64bit_integers);
+  flag("output_format_json_quote_denormals", options.json_quote_denormals);
+  flag("output_format_write_statistics", options.write_statistics);
+  if (const auto n = number("output_format_pretty_max_rows")) options.pretty_max_rows = static_cast<std::size_t>(*n);
+  if (const auto n = number("output_format_pretty_max_column_pad_width")) {
+    options.pretty_max_column_pad_width = static_cast<std::size_t>(*n);
+  }
+}
+
+// A format name no ClickHouse knows: reported as clickhouse-client reports it (code 73).
+struct UnknownFormat {
+  std::string name;
+};
+
+int report_unknown_format(const UnknownFormat& unknown) {
+  std::cerr << "Code: 73. DB::Exception: Unknown format " << unknown.name << '\n';
+  return 73;
+}
+
+// The output format named `name` (any letter case). Formats clickhouse-client 18.16 writes and chconn
+// does not are a usage error saying so; other names are UnknownFormat.
+text::OutputFormat output_format(const std::string& name) {
+  if (const auto format = text::parse_output_format(name)) return *format;
+  for (const std::string_view other : {"ODBCDriver", "ODBCDriver2"}) {
+    if (name == other) {
+      throw Error(ErrorKind::usage, "chconn does not write the output format " + name +
+                                        " (it writes: " + std::string(text::output_format_names()) + ")");
+    }
+  }
+  throw UnknownFormat{name};
+}
+
 // The error of a row the parser could not read, as clickhouse-client reports its own parse
 // errors (code 27, "Cannot parse input"), with chconn's message.
 struct InputError {
@@ -424,10 +482,11 @@ class QueryCommand final : public Command {
     const bool interactive = query_.empty() && queries_files_.empty() && ::isatty(STDIN_FILENO) != 0;
     if (interactive && format_option_->count() == 0) format_ = "PrettyCompact";
     // Check everything that needs no server first.
-    const auto format = text::parse_output_format(format_);
-    if (!format) {
-      throw Error(ErrorKind::usage,
-                  "unknown format '" + format_ + "'; known: " + std::string(text::output_format_names()));
+    std::optional<text::OutputFormat> format;
+    try {
+      format = output_format(format_);
+    } catch (const UnknownFormat& unknown) {
+      return report_unknown_format(unknown);
     }
     Params params = context.params;
     for (const std::string& p : params_) {
@@ -440,7 +499,7 @@ class QueryCommand final : public Command {
     ConnectionFactory factory;
     select_strategy(factory, config, strategy_);
     const bool show_progress = !no_progress_ && (progress_ || ::isatty(STDERR_FILENO) != 0);
-    if (interactive) return run_interactive(factory, *format, params, show_progress);
+    if (interactive) return run_interactive(factory, config.settings, *format, params, show_progress);
 
     // The statements: -q, else the --queries-file files in order (each read whole before anything
     // connects, so a missing file stops the run with nothing sent), else stdin.
@@ -470,11 +529,16 @@ class QueryCommand final : public Command {
     // The text rules of the server's version (18.16's dates, decimals, JSON integers and Pretty
     // alignment differ from current servers'; see text::options_for_server).
     text::FormatOptions options = text::options_for_server(info.version_major, info.version_minor, info.timezone);
-    options.pretty_color = ::isatty(STDOUT_FILENO) != 0;
+    // clickhouse-client 18.16 writes bold names whatever stdout is; later clients only on a terminal.
+    options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;
+    apply_output_settings(config.settings, options);
 
     for (const ScriptStatement& statement : statements) {
       try {
         run_one(conn, statement, *format, options, params, show_progress, script_from_stdin, signals.token());
+      } catch (const UnknownFormat& unknown) {
+        std::fflush(stdout);
+        return report_unknown_format(unknown);
       } catch (const InputError& bad) {
         std::fflush(stdout);
         lease.note_error(bad.error);
@@ -510,7 +574,8 @@ class QueryCommand final : public Command {
 
   // The interactive session (see the top of this file). Returns the exit status: 0 when the user
   // leaves, 143 for SIGTERM.
-  int run_interactive(ConnectionFactory& factory, text::OutputFormat format, const Params& params, bool show_progress) {
+  int run_interactive(ConnectionFactory& factory, const Settings& settings, text::OutputFormat format,
+                      const Params& params, bool show_progress) {
     Lease lease = factory.acquire(Deadline::never());  // a server that cannot be reached ends chconn
     const IgnoreInterrupts ignore_interrupts;          // from here on Ctrl-C never ends the session
     const ServerInfo info = lease->server_info();
@@ -518,7 +583,8 @@ class QueryCommand final : public Command {
               << ".\n\n"
               << std::flush;
     text::FormatOptions options = text::options_for_server(info.version_major, info.version_minor, info.timezone);
-    options.pretty_color = ::isatty(STDOUT_FILENO) != 0;
+    options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;  // as run() decides
+    apply_output_settings(settings, options);
     const std::string prompt = (info.display_name.empty() ? std::string("chconn") : info.display_name) + " :) ";
 
     LineEditor editor("chconn", history_file_path(history_file_, history_file_option_->count() > 0));
@@ -565,11 +631,7 @@ class QueryCommand final : public Command {
       try {
         if (const auto vertical = sql::without_vertical_suffix(statement.sql)) {
           statement.sql = *vertical;
-          // Selected by name, so that \G works as soon as the format layer has Vertical.
-          const auto f = text::parse_output_format("Vertical");
-          if (!f)
-            throw Error(ErrorKind::usage, "\\G needs the Vertical output format, which this chconn does not have");
-          statement_format = *f;
+          statement_format = text::OutputFormat::vertical;
         }
         // A connection that an earlier error (or cancel) left unusable is replaced here.
         if (!lease || !lease->usable()) {
@@ -582,6 +644,11 @@ class QueryCommand final : public Command {
         std::cout << '\n'
                   << outcome.rows << " rows in set. Elapsed: " << seconds_text(start) << " sec. \n\n"
                   << std::flush;
+      } catch (const UnknownFormat& unknown) {
+        std::fflush(stdout);
+        report_unknown_format(unknown);  // the prompt goes on
+        std::cerr << '\n';
+        return -1;
       } catch (const InputError& bad) {
         std::fflush(stdout);
         if (lease) lease.note_error(bad.error);
@@ -659,11 +726,7 @@ class QueryCommand final : public Command {
   Outcome run_statement(Connection& conn, std::string_view statement, text::OutputFormat format,
                         const text::FormatOptions& options, const Params& params, bool show_progress,
                         std::stop_token stop) {
-    if (auto name = sql::trailing_format(statement)) {
-      const auto f = text::parse_output_format(*name);
-      if (!f) throw Error(ErrorKind::usage, "unknown format '" + *name + "' in the query's FORMAT clause");
-      format = *f;
-    }
+    if (auto name = sql::trailing_format(statement)) format = output_format(*name);
     ResultOutput out(sql::into_outfile(statement));
     text::BlockFormatter formatter(format, options);
     ProgressLine progress(show_progress);
@@ -691,8 +754,14 @@ class QueryCommand final : public Command {
       throw;
     }
     progress.clear();
-    formatter.finish(buffer, result.header, result.totals ? &*result.totals : nullptr,
-                     result.extremes ? &*result.extremes : nullptr);
+    text::ResultSummary summary;
+    summary.totals = result.totals ? &*result.totals : nullptr;
+    summary.extremes = result.extremes ? &*result.extremes : nullptr;
+    if (result.profile && result.profile->applied_limit) summary.rows_before_limit = result.profile->rows_before_limit;
+    summary.rows_read = result.progress.read_rows;
+    summary.bytes_read = result.progress.read_bytes;
+    summary.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    formatter.finish(buffer, result.header, summary);
     out.write(buffer);
     out.finish();
     if (time_) print_elapsed(start);

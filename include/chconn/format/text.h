@@ -56,7 +56,10 @@ enum class Escaping : std::uint8_t {
   quoted,  // an element inside an array, tuple or map (the Values format): 'quoted', NULL
   csv,     // a CSV field: "quoted" strings, NULL as \N
   json,    // a JSON value
-  pretty,  // a Pretty table cell: TSV-escaped, NULL as ᴺᵁᴸᴸ
+  pretty,  // raw text, as Pretty, Vertical and TSVRaw write a value: strings unescaped, NULL as ᴺᵁᴸᴸ
+           // (inside arrays and tuples values are quoted as always)
+  xml,     // an XML element's text: & and < escaped, NULL as \N, arrays and tuples as <array>/<tuple>
+           // of <elem>
 };
 
 // The time zones a formatter reads (from $TZDIR or /usr/share/zoneinfo), each file once: opaque,
@@ -91,13 +94,17 @@ struct FormatOptions {
   // (Numbers, Decimal, Date, Date32, DateTime and DateTime64 are aligned right by both.) The CLI turns
   // this off with legacy_dates, at 21.1; when exactly servers changed is not pinned down.
   bool pretty_align_uuid_right = true;
-  // Pretty: rows shown at most (the rest is counted, as clickhouse-client does), and ANSI bold
-  // column names.
+  // output_format_pretty_max_rows: rows Pretty and Vertical show at most (the rest is counted and
+  // "Showed first N." said, as clickhouse-client does).
   std::size_t pretty_max_rows = 10000;
   // Pretty: max_column_pad_width. Widths count up to it; a longer value or name is written whole
   // and unpadded.
   std::size_t pretty_max_column_pad_width = 250;
+  // output_format_pretty_color: ANSI bold column names in Pretty formats (not in their NoEscapes
+  // variants). clickhouse-client 18.16 turns it on by default even when stdout is not a terminal.
   bool pretty_color = false;
+  // output_format_write_statistics: JSON and XML end with "statistics".
+  bool write_statistics = true;
   // Where DateTime zones are read; null: each BlockFormatter (or ValueWriter made alone) keeps its own.
   std::shared_ptr<TimeZones> time_zones;
 };
@@ -151,6 +158,8 @@ void append_quoted(std::string& out, std::string_view s);
 void append_csv_string(std::string& out, std::string_view s);
 // "JSON" as ClickHouse escapes it.
 void append_json_string(std::string& out, std::string_view s);
+// XML element text as ClickHouse 18.16 writes it: '<' as &lt; and '&' as &amp;, nothing else.
+void append_xml_escaped(std::string& out, std::string_view s);
 // Shortest round-trip text with ClickHouse's notation rules (see the top of this file).
 void append_float(std::string& out, double value);
 void append_float(std::string& out, float value);
@@ -163,49 +172,89 @@ void append_date_time(std::string& out, std::int64_t seconds, std::string_view t
 
 // ----- Whole results -------------------------------------------------------------------------------
 
+// The output formats of clickhouse-client 18.16 (all but ODBCDriver), byte for byte (tests/integration/
+// cli_formats_compare_test.cpp runs both clients on the same server). Names as ClickHouse spells
+// them, read in any letter case (18.16 itself insists on its spelling).
 enum class OutputFormat : std::uint8_t {
-  tab_separated,             // TabSeparated, TSV
-  tab_separated_with_names,  // TabSeparatedWithNames, TSVWithNames
-  csv,                       // CSV
-  csv_with_names,            // CSVWithNames
-  json_each_row,             // JSONEachRow
-  pretty_compact,            // PrettyCompact, Pretty (a table per block)
-  null,                      // Null: nothing
+  tab_separated,                       // TabSeparated, TSV
+  tab_separated_raw,                   // TabSeparatedRaw, TSVRaw: values unescaped, NULL as ᴺᵁᴸᴸ
+  tab_separated_with_names,            // TabSeparatedWithNames, TSVWithNames
+  tab_separated_with_names_and_types,  // TabSeparatedWithNamesAndTypes, TSVWithNamesAndTypes
+  csv,                                 // CSV
+  csv_with_names,                      // CSVWithNames
+  tskv,                                // TSKV: name=value fields
+  values,                              // Values: (1,'a'),(2,'b') without a final line end
+  json_each_row,                       // JSONEachRow
+  json,                                // JSON: meta, data, totals, extremes, rows, statistics
+  json_compact,                        // JSONCompact: JSON with rows as arrays
+  xml,                                 // XML
+  vertical,                            // Vertical: one "name: value" line per column
+  pretty,                              // Pretty: the grid, a table per block
+  pretty_no_escapes,                   // PrettyNoEscapes: Pretty without colour
+  pretty_compact,                      // PrettyCompact: a table per block
+  pretty_compact_no_escapes,           // PrettyCompactNoEscapes
+  pretty_compact_mono_block,           // PrettyCompactMonoBlock: one table for the first max_rows rows
+  pretty_space,                        // PrettySpace: columns separated by spaces
+  pretty_space_no_escapes,             // PrettySpaceNoEscapes
+  markdown,                            // Markdown: a table (later servers; 18.16 lacks it)
+  row_binary,                          // RowBinary: the values in binary form, row by row
+  native,                              // Native: the blocks in the native encoding (binary), no totals
+  null,                                // Null: nothing
 };
 
-// The format named `name` as clickhouse-client spells it (case-sensitive), or nullopt.
+// The format named `name` (any letter case), or nullopt.
 std::optional<OutputFormat> parse_output_format(std::string_view name) noexcept;
 // The canonical name ("TabSeparated", ...).
 std::string_view to_string(OutputFormat format) noexcept;
-// The names parse_output_format() accepts, for help texts: "TabSeparated, TSV, ...".
+// The names parse_output_format() accepts, for help texts: "TabSeparated (TSV), ...".
 std::string_view output_format_names() noexcept;
+
+// What the server said about a result besides its blocks, for the formats that show it (JSON,
+// JSONCompact and XML show rows_before_limit_at_least and statistics; the text formats show totals
+// and extremes).
+struct ResultSummary {
+  const Block* totals = nullptr;
+  const Block* extremes = nullptr;
+  // ProfileInfo's rows_before_limit, when the server applied a LIMIT (ProfileInfo::applied_limit).
+  std::optional<std::uint64_t> rows_before_limit;
+  // The sums of the Progress packets (QueryProgress::read_rows / read_bytes).
+  std::uint64_t rows_read = 0;
+  std::uint64_t bytes_read = 0;
+  // statistics.elapsed of JSON and XML: the caller's measure of the query's duration in seconds.
+  // It depends on time, so it is given here, not measured by the formatter.
+  double elapsed_seconds = 0;
+};
 
 // Turns a stream of result blocks into text, appending to a caller's string that the caller
 // flushes as it likes (the CLI writes and clears it after every block, so memory stays bounded by
-// one block; Pretty keeps no more than one block's cells either).
+// one block; Pretty keeps no more than one block's cells either, and PrettyCompactMonoBlock the
+// blocks of its first max_rows rows).
 //
 // Call write_block() for each data block, then finish() once with the result's header (used for
-// the column names when no data block came) and its totals and extremes, if any.
+// the column names when no data block came) and its summary. A result without columns (DDL) prints
+// nothing in any format.
 class BlockFormatter {
  public:
   explicit BlockFormatter(OutputFormat format, FormatOptions options = {});
+  ~BlockFormatter();
+  BlockFormatter(BlockFormatter&&) noexcept;
+  BlockFormatter& operator=(BlockFormatter&&) noexcept;
 
   void write_block(std::string& out, const Block& block);
+  void finish(std::string& out, const Block& header, const ResultSummary& summary);
   void finish(std::string& out, const Block& header, const Block* totals = nullptr, const Block* extremes = nullptr);
 
   OutputFormat format() const noexcept { return format_; }
-  std::size_t rows_written() const noexcept { return rows_; }
+  // Rows written so far (for Pretty and Vertical, the rows shown: at most pretty_max_rows).
+  std::size_t rows_written() const noexcept;
+
+  // One writer per family of formats (src/format/*_format.cpp).
+  class Writer;
 
  private:
-  void write_names(std::string& out, const Block& block);
-  void write_rows(std::string& out, const Block& block, std::size_t begin, std::size_t end);
-  void write_pretty(std::string& out, const Block& block, std::size_t rows);
-
   OutputFormat format_;
-  FormatOptions options_;
-  bool names_written_ = false;
-  std::size_t rows_ = 0;
-  std::size_t pretty_skipped_ = 0;
+  std::unique_ptr<Writer> writer_;
+  bool any_block_ = false;
 };
 
 }  // namespace chconn::text
