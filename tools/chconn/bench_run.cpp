@@ -19,6 +19,7 @@
 #include "bench.h"
 #include "chconn/client/client.h"
 #include "chconn/strategy/mock.h"
+#include "status_line.h"
 
 namespace chconn::cli::bench {
 
@@ -97,29 +98,21 @@ class Progress {
     const double by_time = duration_s_ <= 0 ? 0 : s / duration_s_;
     const double fraction = std::min(1.0, std::max(by_count, by_time));
     const int filled = static_cast<int>(fraction * k_width);
-    std::string line = "\r[" + std::string(static_cast<std::size_t>(filled), '#') +
+    std::string line = "[" + std::string(static_cast<std::size_t>(filled), '#') +
                        std::string(static_cast<std::size_t>(k_width - filled), ' ') + "] " + std::to_string(done) +
                        "/" + std::to_string(count_) + " queries, " + seconds_text(s, 1) + " s";
     if (s > 0) line += ", " + seconds_text(static_cast<double>(done) / s, 0) + " q/s";
-    line += "\033[K";
-    std::fputs(line.c_str(), stderr);
-    std::fflush(stderr);
-    shown_ = true;
+    line_.show(line);
   }
 
-  void clear() {
-    if (!shown_) return;
-    std::fputs("\r\033[K", stderr);
-    std::fflush(stderr);
-    shown_ = false;
-  }
+  void clear() { line_.clear(); }
 
  private:
   bool enabled_;
   std::uint64_t count_;
   double duration_s_;
   BenchClock::time_point start_;
-  bool shown_ = false;
+  StatusLine line_;
 };
 
 }  // namespace

@@ -54,6 +54,7 @@
 #include "cli.h"
 #include "line_editor.h"
 #include "signal_stop.h"
+#include "status_line.h"
 #include "strategy_choice.h"
 
 namespace chconn::cli {
@@ -143,31 +144,23 @@ class ProgressLine {
   void update(const QueryProgress& total) {
     if (!enabled_) return;
     const auto now = Clock::now();
-    if (shown_ && now - last_ < std::chrono::milliseconds(100)) return;
+    if (line_.shown() && now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
     const double seconds = std::chrono::duration<double>(now - start_).count();
     const auto rows = static_cast<double>(total.read_rows);
     const auto bytes = static_cast<double>(total.read_bytes);
-    std::string line = "\rProgress: " + human_count(rows, " rows") + ", " + human_bytes(bytes);
+    std::string line = "Progress: " + human_count(rows, " rows") + ", " + human_bytes(bytes);
     if (seconds > 0) {
       line += " (" + human_count(rows / seconds, " rows/s.") + ", " + human_bytes(bytes / seconds) + "/s.)";
     }
-    line += "\033[K";
-    std::fputs(line.c_str(), stderr);
-    std::fflush(stderr);
-    shown_ = true;
+    line_.show(line);
   }
 
-  void clear() {
-    if (!shown_) return;
-    std::fputs("\r\033[K", stderr);
-    std::fflush(stderr);
-    shown_ = false;
-  }
+  void clear() { line_.clear(); }
 
  private:
   bool enabled_;
-  bool shown_ = false;
+  StatusLine line_;
   Clock::time_point start_;
   Clock::time_point last_;
 };
