@@ -1108,17 +1108,23 @@ class TextInsertSource::Impl {
     }
   }
 
-  // One {...} object, skipping blanks and commas between objects.
-  std::optional<std::string_view> scan_json() {
+  // Skips the blanks and commas between JSONEachRow objects or Values tuples, reading more input
+  // as needed. False at the end of the input; otherwise the next byte is the record's first.
+  bool skip_record_separators() {
     for (;;) {
       const std::string_view r = input_.rest();
       std::size_t skip = 0;
       while (skip < r.size() && (is_blank(r[skip]) || r[skip] == ',')) ++skip;
       count_lines(r.substr(0, skip), 0);
       input_.consume(skip);
-      if (skip < r.size()) break;
-      if (!input_.more()) return std::nullopt;
+      if (skip < r.size()) return true;
+      if (!input_.more()) return false;
     }
+  }
+
+  // One {...} object, skipping blanks and commas between objects.
+  std::optional<std::string_view> scan_json() {
+    if (!skip_record_separators()) return std::nullopt;
     line_ = next_line_;
     if (input_.rest().front() != '{')
       throw BadValue{"does not start with '{': " + excerpt(input_.rest().substr(0, 16))};
@@ -1158,15 +1164,7 @@ class TextInsertSource::Impl {
   // One (...) tuple, found with the SQL lexer; blanks and commas between tuples are skipped, and
   // a ';' ends the data.
   std::optional<std::string_view> scan_values() {
-    for (;;) {
-      const std::string_view r = input_.rest();
-      std::size_t skip = 0;
-      while (skip < r.size() && (is_blank(r[skip]) || r[skip] == ',')) ++skip;
-      count_lines(r.substr(0, skip), 0);
-      input_.consume(skip);
-      if (skip < r.size()) break;
-      if (!input_.more()) return std::nullopt;
-    }
+    if (!skip_record_separators()) return std::nullopt;
     line_ = next_line_;
     if (input_.rest().front() == ';') {
       const std::string_view r = input_.rest().substr(1);
