@@ -11,34 +11,14 @@
 
 #include "chconn/core/error.h"
 #include "chconn/wire/columns.h"
+#include "core/strings.h"
 #include "format/timezone.h"
 
 namespace chconn::text {
 
 // ===== Scalars ====================================================================================
 
-void append_escaped(std::string& out, std::string_view s) {
-  std::size_t run = 0;  // start of the pending run of bytes that need no escaping
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char replacement = 0;
-    switch (s[i]) {
-      case '\b': replacement = 'b'; break;
-      case '\f': replacement = 'f'; break;
-      case '\n': replacement = 'n'; break;
-      case '\r': replacement = 'r'; break;
-      case '\t': replacement = 't'; break;
-      case '\0': replacement = '0'; break;
-      case '\\': replacement = '\\'; break;
-      case '\'': replacement = '\''; break;
-      default: continue;
-    }
-    out.append(s.data() + run, i - run);
-    out += '\\';
-    out += replacement;
-    run = i + 1;
-  }
-  out.append(s.data() + run, s.size() - run);
-}
+void append_escaped(std::string& out, std::string_view s) { detail::append_server_escaped(out, s, '\''); }
 
 void append_quoted(std::string& out, std::string_view s) {
   out += '\'';

@@ -16,8 +16,8 @@ namespace chconn {
 using detail::append_quoted;
 using detail::hex_value;
 using detail::iequals;
-using detail::is_ident_begin;
-using detail::is_ident_char;
+using detail::is_word_begin;
+using detail::is_word_char;
 using detail::simple_cached;
 
 // ===== parse_type =================================================================================
@@ -72,8 +72,8 @@ class TypeParser {
   std::string_view identifier(std::string_view what) {
     skip_ws();
     const std::size_t begin = pos_;
-    if (pos_ >= s_.size() || !is_ident_begin(s_[pos_])) fail(what);
-    while (pos_ < s_.size() && is_ident_char(s_[pos_])) ++pos_;
+    if (pos_ >= s_.size() || !is_word_begin(s_[pos_])) fail(what);
+    while (pos_ < s_.size() && is_word_char(s_[pos_])) ++pos_;
     return s_.substr(begin, pos_ - begin);
   }
 
@@ -154,16 +154,16 @@ class TypeParser {
   std::optional<std::string> element_name() {
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == '`') return quoted('`', "a back-quoted name");
-    if (pos_ >= s_.size() || !is_ident_begin(s_[pos_])) return std::nullopt;
+    if (pos_ >= s_.size() || !is_word_begin(s_[pos_])) return std::nullopt;
     const std::size_t save = pos_;
     std::size_t end = pos_;
-    while (end < s_.size() && is_ident_char(s_[end])) ++end;
+    while (end < s_.size() && is_word_char(s_[end])) ++end;
     std::size_t after = end;
     while (after < s_.size() && (s_[after] == ' ' || s_[after] == '\t' || s_[after] == '\n' || s_[after] == '\r')) {
       ++after;
     }
     // After a type comes ',' or ')' or '('; after a name comes more whitespace and a type.
-    if (after > end && after < s_.size() && (is_ident_begin(s_[after]) || s_[after] == '`')) {
+    if (after > end && after < s_.size() && (is_word_begin(s_[after]) || s_[after] == '`')) {
       pos_ = after;
       return std::string(s_.substr(save, end - save));
     }

@@ -16,8 +16,8 @@ namespace chconn {
 
 using detail::append_quoted;
 using detail::iequals;
-using detail::is_ident_begin;
-using detail::is_ident_char;
+using detail::is_word_begin;
+using detail::is_word_char;
 using detail::simple_cached;
 
 // ===== Type names =================================================================================
@@ -79,7 +79,7 @@ namespace {
 // Tuple element names are written bare when they are plain identifiers (backQuoteIfNeed), except
 // for the few the server always quotes because they would re-parse as keywords.
 void append_element_name(std::string& out, std::string_view name) {
-  const bool plain = !name.empty() && is_ident_begin(name[0]) && std::all_of(name.begin(), name.end(), is_ident_char) &&
+  const bool plain = !name.empty() && is_word_begin(name[0]) && std::all_of(name.begin(), name.end(), is_word_char) &&
                      !iequals(name, "null") && !iequals(name, "distinct") && !iequals(name, "all") &&
                      !iequals(name, "table") && !iequals(name, "select");
   if (plain) {
@@ -578,20 +578,7 @@ namespace detail {
 
 void append_quoted(std::string& out, std::string_view s, char quote) {
   out.push_back(quote);
-  for (const char c : s) {
-    switch (c) {
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\0': out += "\\0"; break;
-      case '\\': out += "\\\\"; break;
-      default:
-        if (c == quote) out.push_back('\\');
-        out.push_back(c);
-    }
-  }
+  append_server_escaped(out, s, quote);
   out.push_back(quote);
 }
 

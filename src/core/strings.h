@@ -1,0 +1,69 @@
+// Internal to chconn, not installed: the small ASCII rules and the one escaper of ClickHouse's own
+// text that several layers share (core's configuration reader, wire's type names, the connection's
+// table names, the format layer's writers). Each rule lives here once; grep before writing another.
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+
+namespace chconn::detail {
+
+constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Whether a and b are equal ignoring ASCII case (other bytes must match exactly).
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
+}
+
+// The value of an ASCII hex digit, or -1.
+constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// ClickHouse's whitespace (isWhitespaceASCII): space, \t, \n, \r, \f and \v.
+constexpr bool is_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// The bytes of a plain (unquoted) identifier: a letter or '_' first, then letters, digits, '_'.
+constexpr bool is_word_begin(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+constexpr bool is_word_char(char c) noexcept { return is_word_begin(c) || (c >= '0' && c <= '9'); }
+
+// `s` escaped as ClickHouse writes strings in its text formats and type names
+// (writeAnyEscapedString): a backslash before `quote` and before a backslash; \b \f \n \r \t \0
+// for the control bytes they name; every other byte as it is. `quote` is '\'' for the TabSeparated
+// and Values forms and Enum names, '`' for back-quoted names. The server reads the result back as
+// `s`; the output formats must match it byte for byte, so this is not the client's own literal form
+// (sql::quote_string, which also escapes every control byte and '$').
+inline void append_server_escaped(std::string& out, std::string_view s, char quote) {
+  std::size_t run = 0;  // start of the pending run of bytes that need no escaping
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char replacement = 0;
+    switch (s[i]) {
+      case '\b': replacement = 'b'; break;
+      case '\f': replacement = 'f'; break;
+      case '\n': replacement = 'n'; break;
+      case '\r': replacement = 'r'; break;
+      case '\t': replacement = 't'; break;
+      case '\0': replacement = '0'; break;
+      case '\\': replacement = '\\'; break;
+      default:
+        if (s[i] != quote) continue;
+        replacement = quote;
+    }
+    out.append(s.data() + run, i - run);
+    out += '\\';
+    out += replacement;
+    run = i + 1;
+  }
+  out.append(s.data() + run, s.size() - run);
+}
+
+}  // namespace chconn::detail
