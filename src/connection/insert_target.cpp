@@ -7,6 +7,7 @@
 
 #include "chconn/connection/params.h"
 #include "chconn/core/error.h"
+#include "core/strings.h"
 
 namespace chconn {
 
@@ -15,16 +16,9 @@ namespace {
 // How much of a rejected text a message quotes: enough to recognise it, never a whole document.
 constexpr std::size_t k_excerpt_bytes = 64;
 
-bool is_plain_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_plain_char(char c) { return is_plain_start(c) || (c >= '0' && c <= '9'); }
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using detail::is_space;
+using detail::is_word_begin;
+using detail::is_word_char;
 
 // `text` as a quoted literal for a message, cut at a character boundary after k_excerpt_bytes.
 std::string excerpt(std::string_view text) {
@@ -112,80 +106,27 @@ class TargetParser {
 
   std::string name(std::string_view role) {
     if (at('`') || at('"')) return quoted(role);
-    if (pos_ >= text_.size() || !is_plain_start(text_[pos_])) {
+    if (pos_ >= text_.size() || !is_word_begin(text_[pos_])) {
       fail("expected " + std::string(role) + " (a letter or '_' first, or a quoted name)");
     }
     const std::size_t begin = pos_;
-    while (pos_ < text_.size() && is_plain_char(text_[pos_])) ++pos_;
+    while (pos_ < text_.size() && is_word_char(text_[pos_])) ++pos_;
     return std::string(text_.substr(begin, pos_ - begin));
   }
 
-  // A back- or double-quoted name, decoded as ClickHouse's lexer reads it.
+  // A back- or double-quoted name, decoded as ClickHouse's lexer reads it (detail::read_quoted).
   std::string quoted(std::string_view role) {
     const std::size_t open = pos_;
-    const char quote = text_[pos_++];
     std::string out;
-    for (;;) {
-      if (pos_ >= text_.size()) {
-        pos_ = open;
-        fail("the quoted " + std::string(role) + " is not closed");
-      }
-      const char c = text_[pos_++];
-      if (c == quote) {
-        if (at(quote)) {  // a doubled quote stands for itself
-          out += quote;
-          ++pos_;
-          continue;
-        }
-        break;
-      }
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= text_.size()) {
-        pos_ = open;
-        fail("the quoted " + std::string(role) + " is not closed");
-      }
-      out += escaped();
-    }
-    if (out.empty()) {
-      pos_ = open;
-      fail(std::string(role) + " is empty");
-    }
-    return out;
-  }
-
-  // The character after a backslash (at pos_), consumed.
-  char escaped() {
-    const char e = text_[pos_];
-    if (e == 'x') {
-      if (pos_ + 2 < text_.size() && hex_value(text_[pos_ + 1]) >= 0 && hex_value(text_[pos_ + 2]) >= 0) {
-        const char byte = static_cast<char>(hex_value(text_[pos_ + 1]) * 16 + hex_value(text_[pos_ + 2]));
-        pos_ += 3;
-        return byte;
-      }
+    const detail::QuotedRead read = detail::read_quoted(text_, open, out);
+    if (read.status == detail::QuotedRead::unterminated) fail("the quoted " + std::string(role) + " is not closed");
+    if (read.status == detail::QuotedRead::bad_hex) {
+      pos_ = read.end;
       fail("\\x needs two hex digits");
     }
-    char decoded = e;
-    switch (e) {
-      case 'b': decoded = '\b'; break;
-      case 'f': decoded = '\f'; break;
-      case 'n': decoded = '\n'; break;
-      case 'r': decoded = '\r'; break;
-      case 't': decoded = '\t'; break;
-      case 'v': decoded = '\v'; break;
-      case 'a': decoded = '\a'; break;
-      case 'e': decoded = '\x1b'; break;
-      case '0': decoded = '\0'; break;
-      default:
-        // Any other letter or digit (\N, \1 ...) means something else, or nothing, to some reader:
-        // refuse it rather than guess.
-        if (is_plain_char(e)) fail("unknown escape sequence");
-        break;
-    }
-    ++pos_;
-    return decoded;
+    if (out.empty()) fail(std::string(role) + " is empty");
+    pos_ = read.end;
+    return out;
   }
 
   std::string_view text_;

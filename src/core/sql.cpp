@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "chconn/core/error.h"
+#include "core/strings.h"
 
 namespace chconn::sql {
 
@@ -468,7 +469,8 @@ bool changes_session(std::string_view statement) noexcept {
 namespace {
 std::string unquoted_name(const Token& t) {
   if (t.kind == TokenKind::quoted_identifier && t.text.size() >= 2 && (t.text[0] == '`' || t.text[0] == '"')) {
-    return std::string(t.text.substr(1, t.text.size() - 2));
+    std::string out;
+    if (detail::read_quoted(t.text, 0, out).status == detail::QuotedRead::ok) return out;
   }
   return std::string(t.text);
 }
@@ -535,41 +537,13 @@ std::optional<std::string> trailing_format(std::string_view statement) {
 }
 
 namespace {
-// The value of a plain single-quoted string literal ('a\'b', 'it''s'), or nullopt for the other
-// forms (x'41', b'01', typographic quotes) and for an escape this reading does not know.
+// The value of a plain single-quoted string literal ('a\'b', 'it''s'), read as the server reads it
+// (detail::read_quoted), or nullopt for the other forms (x'41', b'01', typographic quotes).
 std::optional<std::string> plain_string_value(const Token& t) {
-  const std::string_view text = t.text;
-  if (t.kind != TokenKind::string_literal || text.size() < 2 || text.front() != '\'' || text.back() != '\'') {
-    return std::nullopt;
-  }
+  if (t.kind != TokenKind::string_literal || t.text.size() < 2 || t.text.front() != '\'') return std::nullopt;
   std::string out;
-  for (std::size_t i = 1; i + 1 < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\'' && i + 2 < text.size() && text[i + 1] == '\'') {  // '' is a quote
-      out += '\'';
-      ++i;
-      continue;
-    }
-    if (c != '\\') {
-      out += c;
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    const char e = text[++i];
-    switch (e) {
-      case '\\': out += '\\'; break;
-      case '\'': out += '\''; break;
-      case '"': out += '"'; break;
-      case '`': out += '`'; break;
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case '0': out += '\0'; break;
-      default: return std::nullopt;
-    }
-  }
+  const detail::QuotedRead read = detail::read_quoted(t.text, 0, out);
+  if (read.status != detail::QuotedRead::ok || read.end != t.text.size()) return std::nullopt;
   return out;
 }
 }  // namespace

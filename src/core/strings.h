@@ -6,6 +6,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -65,5 +67,17 @@ inline void append_server_escaped(std::string& out, std::string_view s, char quo
   }
   out.append(s.data() + run, s.size() - run);
 }
+
+// Reads the quoted text that starts with its quote character at text[open] ('\'', '`' or '"') as
+// ClickHouse's lexer and readQuotedString read it (parseComplexEscapeSequence): a doubled quote
+// stands for itself; \a \b \e \f \n \r \t \v \0 for the control bytes they name; \xHH for a byte;
+// \N for nothing; a backslash before \ ' " ` / = or a control byte is dropped, and before any other
+// byte it is kept ('100\%' is the four bytes 100\%). Appends the value to `out`.
+struct QuotedRead {
+  enum Status : std::uint8_t { ok, unterminated, bad_hex } status = ok;
+  // ok: the index after the closing quote; otherwise where the text went wrong.
+  std::size_t end = 0;
+};
+QuotedRead read_quoted(std::string_view text, std::size_t open, std::string& out);
 
 }  // namespace chconn::detail

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "chconn/core/error.h"
+#include "core/strings.h"
 
 namespace chconn::wire::detail {
 
@@ -245,12 +246,7 @@ bool parse_i64(std::string_view text, std::int64_t& out) {
   return ec == std::errc{} && ptr == end;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
-}
+using chconn::detail::iequals;
 
 // The old server's readVarUInt stops after 9 bytes, so it reads at most 63 bits: a larger value
 // (a 10-byte UVarInt) desynchronises the settings list ([live] 18.16.1 then reports an unknown

@@ -14,7 +14,6 @@
 namespace chconn {
 
 using detail::append_quoted;
-using detail::hex_value;
 using detail::iequals;
 using detail::is_word_begin;
 using detail::is_word_char;
@@ -97,56 +96,18 @@ class TypeParser {
     return neg ? -v : v;
   }
 
-  // A quoted string with the SQL lexer's escapes: \b \f \n \r \t \0 \a \v \e \xHH, a doubled
-  // quote, and a backslash before any other character. Like the server, a backslash before an
-  // ordinary printable character other than \ ' " ` / = is kept, so '\%' stays two characters.
+  // A quoted string, read as the server's lexer reads it (detail::read_quoted: a doubled quote, the
+  // backslash escapes, and a backslash kept before an ordinary character, so '\%' stays two bytes).
   std::string quoted(char quote, std::string_view what) {
     skip_ws();
     if (pos_ >= s_.size() || s_[pos_] != quote) fail(what);
-    const std::size_t begin = pos_++;
+    const std::size_t begin = pos_;
     std::string out;
-    for (;;) {
-      if (pos_ >= s_.size()) fail_at(begin, "unterminated quoted string");
-      const char c = s_[pos_++];
-      if (c == quote) {
-        if (pos_ < s_.size() && s_[pos_] == quote) {  // doubled quote
-          out.push_back(quote);
-          ++pos_;
-          continue;
-        }
-        return out;
-      }
-      if (c != '\\') {
-        out.push_back(c);
-        continue;
-      }
-      if (pos_ >= s_.size()) fail_at(begin, "unterminated quoted string");
-      const char e = s_[pos_++];
-      if (e == 'x' && pos_ + 1 < s_.size() && hex_value(s_[pos_]) >= 0 && hex_value(s_[pos_ + 1]) >= 0) {
-        out.push_back(static_cast<char>(hex_value(s_[pos_]) * 16 + hex_value(s_[pos_ + 1])));
-        pos_ += 2;
-        continue;
-      }
-      char decoded = e;
-      switch (e) {
-        case 'b': decoded = '\b'; break;
-        case 'f': decoded = '\f'; break;
-        case 'n': decoded = '\n'; break;
-        case 'r': decoded = '\r'; break;
-        case 't': decoded = '\t'; break;
-        case '0': decoded = '\0'; break;
-        case 'a': decoded = '\a'; break;
-        case 'v': decoded = '\v'; break;
-        case 'e': decoded = '\x1b'; break;
-        default: break;
-      }
-      const bool control = static_cast<unsigned char>(decoded) < 0x20 || decoded == 0x7f;
-      if (!control && decoded != '\\' && decoded != '\'' && decoded != '"' && decoded != '`' && decoded != '/' &&
-          decoded != '=') {
-        out.push_back('\\');
-      }
-      out.push_back(decoded);
-    }
+    const detail::QuotedRead read = detail::read_quoted(s_, begin, out);
+    if (read.status == detail::QuotedRead::unterminated) fail_at(begin, "unterminated quoted string");
+    if (read.status == detail::QuotedRead::bad_hex) fail_at(read.end, "\\x needs two hex digits");
+    pos_ = read.end;
+    return out;
   }
 
   // A Tuple/Nested element name, when one is present: an identifier followed by whitespace and
