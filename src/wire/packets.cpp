@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "chconn/core/sql.h"
 #include "wire/settings_table.h"
 
 namespace chconn::wire {
@@ -271,28 +272,15 @@ void write_settings(Writer& out, const Settings& settings, std::uint64_t revisio
   rollback.commit();
 }
 
-std::string quote_parameter_value(std::string_view value) {
-  // The server reads the value with readQuoted(): a single-quoted literal in which a backslash
-  // starts an escape sequence; every other byte (control characters included) is taken as is.
-  // Escaping just the backslash and the quote therefore round-trips any byte string.
-  std::string out;
-  out.reserve(value.size() + 2);
-  out += '\'';
-  for (const char c : value) {
-    if (c == '\\' || c == '\'') out += '\\';
-    out += c;
-  }
-  out += '\'';
-  return out;
-}
-
 void write_parameters(Writer& out, std::span<const QueryParameter> parameters) {
   Rollback rollback(out);
   for (const auto& parameter : parameters) {
     check_setting_name(parameter.name, "query parameter");
     out.string(parameter.name);
     out.uvarint(k_setting_flag_custom);
-    out.string(quote_parameter_value(parameter.value));
+    // The server reads the value with readQuoted(), whose escapes sql::quote_string writes: the
+    // one literal form chconn writes, so the server gets back exactly `value`.
+    out.string(sql::quote_string(parameter.value));
   }
   out.string("");
   rollback.commit();

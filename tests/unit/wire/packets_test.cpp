@@ -13,6 +13,7 @@
 #include "chconn/core/error.h"
 #include "chconn/wire/detail/protocol.h"
 #include "chconn/wire/io.h"
+#include "core/strings.h"
 #include "support/hex.h"
 
 namespace chconn::wire {
@@ -578,14 +579,27 @@ TEST(Settings, InvalidNamesAreRefusedInBothForms) {
 
 // ----- parameters ---------------------------------------------------------------------------------
 
-TEST(Parameters, QuotedAsTheServersReadQuotedExpects) {
-  EXPECT_EQ(quote_parameter_value("abc"), "'abc'");
-  EXPECT_EQ(quote_parameter_value(""), "''");
-  EXPECT_EQ(quote_parameter_value("it's"), "'it\\'s'");
-  EXPECT_EQ(quote_parameter_value("a\\b"), "'a\\\\b'");
-  EXPECT_EQ(quote_parameter_value("\\N"), "'\\\\N'");  // NULL in the escaped text form
-  // Control bytes are taken literally by readQuoted, so they need no escaping.
-  EXPECT_EQ(quote_parameter_value(std::string("t\tn\n\0z", 6)), std::string("'t\tn\n\0z'", 8));
+// Each value is sent as a quoted literal that the server's readQuoted() (the rules of
+// detail::read_quoted) turns back into exactly the value: backslashes, quotes, \N, control bytes,
+// '$' and high bytes included.
+TEST(Parameters, ValuesReadBackAsThemselves) {
+  const std::vector<std::string> values{
+      "", "abc", "it's", "a\\b", "\\N", std::string("t\tn\n\0z\x01\x7f", 8), "$$ $a$", "\xc3\xbc \xff"};
+  for (const std::string& value : values) {
+    Writer w;
+    write_parameters(w, std::vector<QueryParameter>{{"p", value}});
+    const auto bytes = bytes_of(w);
+    MemorySource src(bytes);
+    Reader r(src);
+    EXPECT_EQ(r.string(), "p");
+    EXPECT_EQ(r.uvarint(), 2u);  // the custom flag
+    const std::string literal = r.string();
+    std::string back;
+    const detail::QuotedRead read = detail::read_quoted(literal, 0, back);
+    EXPECT_EQ(read.status, detail::QuotedRead::ok) << literal;
+    EXPECT_EQ(read.end, literal.size()) << literal;
+    EXPECT_EQ(back, value) << literal;
+  }
 }
 
 TEST(Parameters, StringsWithCustomFlag) {

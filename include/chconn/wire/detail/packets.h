@@ -155,11 +155,6 @@ void write_settings(Writer& out, const Settings& settings, std::uint64_t revisio
 // name. Throws Error(usage) on an invalid parameter name.
 void write_parameters(Writer& out, std::span<const QueryParameter> parameters);
 
-// `value` as the quoted SQL string literal the server's readQuoted() turns back into `value`:
-// single quotes around it, a backslash before each backslash and quote; every other byte (control
-// characters included) is taken literally by readQuoted(), so it is left as is.
-std::string quote_parameter_value(std::string_view value);
-
 // Cancel (only allowed while a query runs) and Ping (only while idle): just the packet code.
 void write_cancel(Writer& out);
 void write_ping(Writer& out);
