@@ -29,9 +29,11 @@ Block match_insert_sample(const Block& block, const Block& sample, std::string_v
     const std::string want = sample.column(i)->type()->name();
     const std::string have = column->type()->name();
     if (want != have) {
-      throw Error(ErrorKind::usage, "insert into " + std::string(table) + ": column '" + name + "' has type " + have +
-                                        " but the table's type is " + want +
-                                        "; build the column with the exact type (see last_insert_sample())");
+      std::string message = "insert into ";
+      message.append(table).append(": column '").append(name).append("' has type ").append(have);
+      message.append(" but the table's type is ").append(want);
+      message += "; build the column with the exact type (see last_insert_sample())";
+      throw Error(ErrorKind::usage, std::move(message));
     }
     matched.append(name, column);
   }

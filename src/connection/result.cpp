@@ -367,10 +367,13 @@ std::size_t ResultRow::column_index(std::string_view name) const { return index_
 
 bool ResultRow::is_null(std::string_view name) const { return !unwrap(*block_->column(index_of(*block_, name)), row_); }
 
+// T is a type, which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CHCONN_READ(T, how)                                               \
   bool ResultRow::read(std::size_t column, T& out, bool optional) const { \
     return how(target(*block_, row_, column), out, optional);             \
   }
+// NOLINTEND(bugprone-macro-parentheses)
 CHCONN_READ(signed char, read_integer)
 CHCONN_READ(short, read_integer)
 CHCONN_READ(int, read_integer)

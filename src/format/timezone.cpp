@@ -150,7 +150,7 @@ std::int64_t transition_day(const PosixTzRule::Transition& t, std::int64_t year)
       const auto month = static_cast<unsigned>(t.month);
       const std::int64_t first = days_from_civil(year, month, 1);
       const std::int64_t first_weekday = ((first + 4) % 7 + 7) % 7;  // 0 = Sunday; 1970-01-01 was a Thursday
-      std::int64_t day = 1 + (t.day - first_weekday + 7) % 7 + (t.week - 1) * 7;
+      std::int64_t day = 1 + (t.day - first_weekday + 7) % 7 + (t.week - 1) * std::int64_t{7};
       while (day > days_in_month(year, month)) day -= 7;
       return first + day - 1;
     }

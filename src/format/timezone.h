@@ -64,7 +64,7 @@ struct PosixTzRule {
 class TimeZone {
  public:
   // Largest TZif file read (the biggest in tzdata are under 10 KiB).
-  static constexpr std::size_t k_max_file_bytes = 256 * 1024;
+  static constexpr std::size_t k_max_file_bytes = std::size_t{256} * 1024;
 
   // Builds a zone from the bytes of a TZif file (for tests and for find()). Throws Error(config).
   static std::shared_ptr<const TimeZone> from_tzif(std::string name, std::string_view bytes);

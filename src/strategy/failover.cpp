@@ -82,8 +82,14 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
       host->breaker->add_listener([logger = options_.logger, name = options_.name, address = host->address](
                                       CircuitState from, CircuitState to) {
         log(logger.get(), to == CircuitState::open ? LogLevel::warning : LogLevel::info,
-            "failover '" + name + "': host " + address + " circuit " + std::string(to_string(from)) + " -> " +
-                std::string(to_string(to)));
+            std::string("failover '")
+                .append(name)
+                .append("': host ")
+                .append(address)
+                .append(" circuit ")
+                .append(to_string(from))
+                .append(" -> ")
+                .append(to_string(to)));
       });
       host->strategy = make_host(host->config, i);
       if (!host->strategy) {
@@ -440,7 +446,7 @@ FailoverStrategy::FailoverStrategy(const Config& config)
 FailoverStrategy::FailoverStrategy(const Config& config, const Clock& clock)
     : FailoverStrategy(on_clock(failover_options(validated(config)), &clock), pooled_host_maker(config, &clock)) {}
 
-FailoverStrategy::FailoverStrategy(FailoverOptions options, HostStrategyMaker make_host)
+FailoverStrategy::FailoverStrategy(FailoverOptions options, const HostStrategyMaker& make_host)
     : state_(std::make_shared<State>(std::move(options), make_host)) {}
 
 FailoverStrategy::~FailoverStrategy() { state_->shutdown(); }

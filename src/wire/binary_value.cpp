@@ -132,7 +132,7 @@ class BinaryReader {
     std::vector<EnumItem> items(count("Enum item count"));
     for (auto& item : items) {
       item.name = string("an Enum name");
-      item.value = wide ? fixed<std::int16_t>() : fixed<std::int8_t>();
+      item.value = wide ? fixed<std::int16_t>() : std::int16_t{fixed<std::int8_t>()};
     }
     return items;
   }

@@ -271,7 +271,8 @@ ColumnMap::ColumnMap(ColumnRef keys, ColumnRef values)
     : Column(Type::map(type_of_column(keys, "ColumnMap"), type_of_column(values, "ColumnMap"))) {
   if (keys->size() != 0 || values->size() != 0)
     detail::usage_error("ColumnMap: start from empty key and value columns");
-  array_ = std::make_shared<ColumnArray>(std::make_shared<ColumnTuple>(std::vector<ColumnRef>{keys, values}));
+  array_ = std::make_shared<ColumnArray>(
+      std::make_shared<ColumnTuple>(std::vector<ColumnRef>{std::move(keys), std::move(values)}));
 }
 
 ColumnMap::ColumnMap(TypeRef type) : Column(checked_type(std::move(type), TypeCode::Map, class_name())) {
@@ -520,6 +521,7 @@ void ColumnDynamic::load_prefix(wire::Reader& in) {
     types.push_back(std::move(t));
   }
   std::vector<std::string> names;
+  names.reserve(types.size());
   for (const auto& t : types) names.push_back(t->name());
   std::vector<std::string> have;
   for (const auto& t : types_) have.push_back(t->name());

@@ -40,7 +40,7 @@ inline void copy_value(void* dst, const void* src, std::size_t len, const void* 
 }
 
 // Values decoded per pass over a buffer.
-constexpr std::size_t k_batch_values = 64 * 1024;
+constexpr std::size_t k_batch_values = std::size_t{64} * 1024;
 
 // A UVarInt lying wholly in [p, end) (p < end); returns the position after it, or nullptr when
 // the buffer ends first or it runs past 10 bytes.

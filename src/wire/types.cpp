@@ -471,7 +471,7 @@ TypeRef Type::simple_aggregate_function(std::string function, TypeRef type) {
   return t;
 }
 
-TypeRef Type::renamed(std::string name, TypeRef storage) {
+TypeRef Type::renamed(std::string name, const TypeRef& storage) {
   require(storage, "renamed");
   if (name.empty()) bad_type("a type name cannot be empty");
   auto t = std::make_shared<Type>(*storage);

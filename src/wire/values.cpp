@@ -221,7 +221,8 @@ std::string to_string(const IPv6& address) {
                                       (std::uint32_t{b[14]} << 8) | b[15]);
   }
   std::uint16_t groups[8];
-  for (int i = 0; i < 8; ++i) groups[i] = static_cast<std::uint16_t>((b[2 * i] << 8) | b[2 * i + 1]);
+  for (int i = 0; i < 8; ++i)
+    groups[i] = static_cast<std::uint16_t>((b[2 * std::size_t(i)] << 8) | b[2 * std::size_t(i) + 1]);
   // RFC 5952: compress the longest run (the first of equals) of two or more zero groups.
   int best = -1, best_len = 0;
   for (int i = 0; i < 8;) {

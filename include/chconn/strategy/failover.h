@@ -118,7 +118,7 @@ class FailoverStrategy final : public ConnectionStrategy {
   FailoverStrategy(const Config& config, const Clock& clock);
   // Hosts made by `make_host` (never null). Throws Error(usage) for no hosts, a null maker or a
   // maker that returns null, Error(config) for bad breaker or decay options.
-  FailoverStrategy(FailoverOptions options, HostStrategyMaker make_host);
+  FailoverStrategy(FailoverOptions options, const HostStrategyMaker& make_host);
   ~FailoverStrategy() override;
 
   using ConnectionStrategy::acquire;

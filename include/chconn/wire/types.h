@@ -254,7 +254,7 @@ class Type {
   // A type the server names on its own but stores exactly as `storage` (same code, children and
   // serialization): Point is Tuple(Float64, Float64), IntervalSecond is Int64. parse_type() uses
   // it for the geo and interval types; the name is kept so that an INSERT sends it back.
-  static TypeRef renamed(std::string name, TypeRef storage);
+  static TypeRef renamed(std::string name, const TypeRef& storage);
 
   // ---- description ----
   TypeCode code() const noexcept { return code_; }
