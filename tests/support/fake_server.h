@@ -37,6 +37,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "chconn/core/config.h"
@@ -145,6 +146,17 @@ class FakeServer {
   std::string host() const { return "127.0.0.1"; }
   std::uint16_t port() const noexcept { return port_; }
   HostPort address() const { return {host(), port_}; }
+  // A client's Config for this server: its address, no compression (the fake reads plain
+  // packets), a 5 s connect timeout and `client_name` (which names the test in the server's view).
+  // Every other field keeps Config's default; a test sets the timeouts it is about.
+  Config client_config(std::string client_name) const {
+    Config config;
+    config.hosts = {address()};
+    config.compression = Compression::none;
+    config.timeouts.connect = std::chrono::seconds(5);
+    config.client_name = std::move(client_name);
+    return config;
+  }
 
   // Connections accepted so far.
   int connections() const;

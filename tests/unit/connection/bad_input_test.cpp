@@ -139,15 +139,11 @@ struct Row {
 // Every row's client: plain TCP, no compression unless the row asks, short timeouts so a row that
 // wrongly waits fails quickly.
 Config base_config(const FakeServer& server) {
-  Config config;
-  config.hosts = {server.address()};
-  config.compression = Compression::none;
-  config.timeouts.connect = 5s;
+  Config config = server.client_config("chconn-bad-input");
   config.timeouts.query = 5s;
   config.timeouts.receive = 5s;
   config.timeouts.send = 5s;
   config.timeouts.cancel_drain = 300ms;
-  config.client_name = "chconn-bad-input";
   return config;
 }
 

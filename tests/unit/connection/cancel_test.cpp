@@ -33,15 +33,11 @@ constexpr auto k_long = 30s;
 constexpr auto k_bound = 3s;
 
 Config config_for(const FakeServer& server) {
-  Config config;
-  config.hosts = {server.address()};
-  config.compression = Compression::none;
-  config.timeouts.connect = 5s;
+  Config config = server.client_config("chconn-cancel-test");
   config.timeouts.query = k_long;
   config.timeouts.receive = k_long;
   config.timeouts.send = 5s;
   config.timeouts.cancel_drain = k_long;
-  config.client_name = "chconn-cancel-test";
   return config;
 }
 

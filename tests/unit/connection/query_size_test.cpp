@@ -22,10 +22,7 @@ namespace fake = test::fake;
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
 Config config_for(const FakeServer& server) {
-  Config config;
-  config.hosts = {server.address()};
-  config.compression = Compression::none;
-  config.timeouts.connect = 5s;
+  Config config = server.client_config("chconn-query-size");
   // Generous: building and sending 64 MiB under ThreadSanitizer on a busy machine took over 10 s.
   config.timeouts.query = 120s;
   config.timeouts.send = 120s;

@@ -46,11 +46,7 @@ constexpr Ms k_slack = 500ms;
 constexpr std::string_view k_caller_limit = "the caller's deadline of 1 s";
 
 Config config_for(const FakeServer& server, Ms drain) {
-  Config config;
-  config.hosts = {server.address()};
-  config.compression = Compression::none;
-  config.client_name = "chconn-deadline-test";
-  config.timeouts.connect = 5s;
+  Config config = server.client_config("chconn-deadline-test");
   config.timeouts.cancel_drain = drain;
   // query (600 s), send and receive (300 s) keep their defaults: only the caller's deadline can
   // end these calls in time.
