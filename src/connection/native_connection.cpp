@@ -837,7 +837,7 @@ struct NativeConnection::Impl {
 
   // Ends the insert early because of `failure` (end_insert_early) and rethrows it, its message
   // completed with what became of the blocks sent.
-  [[noreturn]] void fail_insert(InsertState& st, std::exception_ptr failure) {
+  [[noreturn]] void fail_insert(InsertState& st, const std::exception_ptr& failure) {
     st.ended = true;
     const std::string ending = end_insert_early(st.compressed, drain_deadline(*st.options), st.sent);
     try {
@@ -1098,9 +1098,9 @@ class NativeInsertStream final : public InsertStream {
                                       "; start another with insert()");
   }
 
-  [[noreturn]] void end_with(std::exception_ptr failure) {
+  [[noreturn]] void end_with(const std::exception_ptr& failure) {
     impl_.open_call = nullptr;
-    impl_.fail_insert(st_, std::move(failure));
+    impl_.fail_insert(st_, failure);
   }
 
   NativeConnection::Impl& impl_;
