@@ -17,9 +17,12 @@
 #include "chconn/strategy/pooled.h"
 #include "chconn/wire/columns.h"
 #include "support/connection_helpers.h"
+#include "support/expect_error.h"
 
 namespace chconn::test {
 namespace {
+
+using chconn::test::expect_error;
 
 using namespace std::chrono_literals;
 
@@ -66,12 +69,7 @@ TEST(Cursor, HandsOutTheBlocksAsTheServerSendsThemThenTheTotals) {
 TEST(Cursor, TheConnectionTakesNoOtherCallWhileACursorIsOpen) {
   auto conn = connect_sandbox();
   std::unique_ptr<QueryCursor> cursor = conn->query("SELECT number FROM numbers(10)");
-  try {
-    conn->execute("SELECT 1");
-    ADD_FAILURE() << "expected Error(usage)";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-  }
+  expect_error(ErrorKind::usage, [&] { conn->execute("SELECT 1"); });
   EXPECT_THROW(conn->query("SELECT 2"), Error);
   while (cursor->next()) {
   }
@@ -83,12 +81,9 @@ TEST(Cursor, AServerExceptionMidStreamIsThrownAndKeepsTheConnection) {
   std::unique_ptr<QueryCursor> cursor =
       conn->query("SELECT throwIf(number = 5500) AS t FROM numbers(10000) SETTINGS max_block_size = 1000");
   std::size_t rows = 0;
-  try {
+  expect_error(ErrorKind::server, [&] {
     while (std::optional<Block> block = cursor->next()) rows += block->rows();
-    ADD_FAILURE() << "expected the server's exception";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::server) << e.what();
-  }
+  });
   EXPECT_TRUE(cursor->done());
   EXPECT_LT(rows, 10000u);
   EXPECT_FALSE(cursor->next().has_value());

@@ -15,9 +15,12 @@
 #include "chconn/format/text.h"
 #include "chconn/wire/columns.h"
 #include "support/connection_helpers.h"
+#include "support/expect_error.h"
 
 namespace chconn {
 namespace {
+
+using chconn::test::expect_error;
 
 using namespace std::chrono_literals;
 using test::connect;
@@ -303,12 +306,7 @@ TEST(NativeConnection, QueryTimeoutCancelsAndKeepsConnection) {
   QueryOptions options;
   options.timeout = 300ms;
   const auto start = std::chrono::steady_clock::now();
-  try {
-    conn->execute("SELECT count() FROM system.numbers", options);
-    FAIL() << "expected a timeout";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::timeout) << e.what();
-  }
+  expect_error(ErrorKind::timeout, [&] { conn->execute("SELECT count() FROM system.numbers", options); });
   const auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_GE(elapsed, 300ms);
   EXPECT_LT(elapsed, 10s);  // generous: the deadline plus at most the cancel drain
@@ -401,12 +399,7 @@ TEST(NativeConnection, NegativeParametersCannotCommentOutTheQuery) {
                 .value<std::uint8_t>("$a$"),
             7);
   // A placeholder without a value is refused before anything is sent, parameters given or not.
-  try {
-    conn->execute("SELECT {a:UInt64}");
-    ADD_FAILURE() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-  }
+  expect_error(ErrorKind::usage, [&] { conn->execute("SELECT {a:UInt64}"); });
   EXPECT_EQ(conn->execute("SELECT 1 AS one").value<int>("one"), 1);
 }
 
@@ -456,12 +449,7 @@ TEST(NativeConnection, InsertStatementsThroughExecute) {
   // 18.16 does not read VALUES from the query text: a clear error, nothing inserted, no hang.
   QueryOptions options;
   options.timeout = 20s;
-  try {
-    conn->execute("INSERT INTO exec_insert VALUES (100), (200)", options);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-  }
+  expect_error(ErrorKind::usage, [&] { conn->execute("INSERT INTO exec_insert VALUES (100), (200)", options); });
   EXPECT_TRUE(conn->usable());
   EXPECT_EQ(conn->execute("SELECT count() AS n FROM exec_insert").value<int>("n"), 10);
   // An INSERT without data inserts nothing, successfully.

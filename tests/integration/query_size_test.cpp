@@ -12,11 +12,12 @@
 #include "chconn/connection/native_connection.h"
 #include "chconn/core/error.h"
 #include "support/connection_helpers.h"
+#include "support/expect_error.h"
 
 namespace chconn {
 namespace {
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+using chconn::test::expect_error;
 
 // "SELECT length('aaa...') AS n" of exactly `total` bytes.
 std::string select_of_size(std::size_t total) {
@@ -30,14 +31,7 @@ std::string select_of_size(std::size_t total) {
 TEST(QuerySizeOn1816, TextLongerThanTheServerReadsIsRefusedBeforeSending) {
   auto conn = test::connect_sandbox();
   const std::string sql = select_of_size(100'000'000);
-  try {
-    conn->execute(sql);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-    EXPECT_TRUE(contains(e.what(), "100000000 bytes")) << e.what();
-    EXPECT_TRUE(contains(e.what(), "16777215")) << e.what();
-  }
+  expect_error(ErrorKind::usage, [&] { conn->execute(sql); }, {"100000000 bytes", "16777215"});
   EXPECT_TRUE(conn->usable());
   EXPECT_EQ(conn->execute("SELECT 1 AS x").value<int>("x"), 1);
 }
@@ -55,20 +49,11 @@ TEST(QuerySizeOn1816, LimitIsExact) {
     EXPECT_EQ(e.server_code(), server_codes::syntax_error) << e.what();
   }
   EXPECT_TRUE(conn->usable());
-  try {
-    conn->execute(select_of_size(16'777'216));
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-  }
+  expect_error(ErrorKind::usage, [&] { conn->execute(select_of_size(16'777'216)); });
   conn->execute("DROP TABLE IF EXISTS big_values");
   conn->execute("CREATE TABLE big_values (s String) ENGINE = Memory");
-  try {
-    conn->execute("INSERT INTO big_values VALUES ('" + std::string(20'000'000, 'v') + "')");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-  }
+  expect_error(ErrorKind::usage,
+               [&] { conn->execute("INSERT INTO big_values VALUES ('" + std::string(20'000'000, 'v') + "')"); });
   EXPECT_TRUE(conn->usable());
   EXPECT_EQ(conn->execute("SELECT count() AS n FROM big_values").value<std::uint64_t>("n"), 0u);
 }
@@ -79,14 +64,8 @@ TEST(QuerySizeOn1816, CallersMaxQuerySizeIsCheckedBeforeSending) {
   auto conn = test::connect_sandbox();
   QueryOptions options;
   options.settings.set("max_query_size", "1000");
-  try {
-    conn->execute(select_of_size(2000), options);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-    EXPECT_TRUE(contains(e.what(), "max_query_size")) << e.what();
-    EXPECT_TRUE(contains(e.what(), "2000 bytes")) << e.what();
-  }
+  expect_error(ErrorKind::usage, [&] { conn->execute(select_of_size(2000), options); },
+               {"max_query_size", "2000 bytes"});
   EXPECT_TRUE(conn->usable());
   EXPECT_EQ(conn->execute(select_of_size(900), options).value<std::uint64_t>("n"), 900u - 22u);
 

@@ -28,11 +28,14 @@
 #include "chconn/strategy/failover.h"
 #include "fault/fault_support.h"
 #include "support/connection_helpers.h"
+#include "support/expect_error.h"
 #include "support/mock_support.h"
 #include "support/sandbox.h"
 
 namespace chconn {
 namespace {
+
+using chconn::test::expect_error;
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
@@ -162,12 +165,7 @@ TEST_F(NetnsFaultTest, ConnectToABlackholedPortEndsAtItsConnectTimeout) {
   Config c = single(a);
   c.timeouts.connect = 300ms;
   const steady::time_point start = steady::now();
-  try {
-    (void)test::connect(c);
-    FAIL() << "connected through a port that drops every packet";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::timeout) << e.what();
-  }
+  expect_error(ErrorKind::timeout, [&] { (void)test::connect(c); });
   const steady::duration took = steady::now() - start;
   std::cout << "[figures] blackhole: connect with a 300 ms timeout gave up after " << ms(took) << " ms\n";
   EXPECT_GE(took, 300ms);
@@ -182,12 +180,7 @@ TEST_F(NetnsFaultTest, OpenConnectionToABlackholedPortKeepsItsDeadlinesAndReport
   ASSERT_TRUE(firewall.blackhole(a.native_port));
 
   const steady::time_point start = steady::now();
-  try {
-    c->ping(Deadline::after(400ms));
-    FAIL() << "a ping through a port that drops every packet was answered";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::timeout) << e.what();
-  }
+  expect_error(ErrorKind::timeout, [&] { c->ping(Deadline::after(400ms)); });
   const steady::duration took = steady::now() - start;
   std::cout << "[figures] blackhole: ping with a 400 ms deadline on an open connection ended after " << ms(took)
             << " ms\n";
@@ -203,12 +196,7 @@ TEST_F(NetnsFaultTest, QueryOnABlackholedConnectionEndsNearItsDeadline) {
   QueryOptions o;
   o.deadline = Deadline::after(700ms);
   const steady::time_point start = steady::now();
-  try {
-    (void)c->execute(k_query, o);
-    FAIL() << "a query through a port that drops every packet succeeded";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::timeout) << e.what();
-  }
+  expect_error(ErrorKind::timeout, [&] { (void)c->execute(k_query, o); });
   const steady::duration took = steady::now() - start;
   std::cout << "[figures] blackhole: query with a 700 ms deadline on an open connection ended after " << ms(took)
             << " ms (cancel drain " << ms(config.timeouts.cancel_drain) << " ms)\n";
@@ -224,21 +212,11 @@ TEST_F(NetnsFaultTest, ResetPortRefusesConnectsAndResetsOpenConnectionsAtOnce) {
   ASSERT_TRUE(firewall.reset(a.native_port));
 
   steady::time_point start = steady::now();
-  try {
-    (void)test::connect(single(a));
-    FAIL() << "connected through a port that resets every packet";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network) << e.what();
-  }
+  expect_error(ErrorKind::network, [&] { (void)test::connect(single(a)); });
   const steady::duration connect_took = steady::now() - start;
 
   start = steady::now();
-  try {
-    (void)open->execute(k_query);
-    FAIL() << "a query on a reset connection succeeded";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network) << e.what();
-  }
+  expect_error(ErrorKind::network, [&] { (void)open->execute(k_query); });
   const steady::duration query_took = steady::now() - start;
   EXPECT_FALSE(open->usable());
   std::cout << "[figures] reset: connect refused after " << ms(connect_took)

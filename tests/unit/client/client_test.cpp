@@ -13,10 +13,13 @@
 #include "chconn/manager/manager.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
+#include "support/expect_error.h"
 #include "support/mock_support.h"
 
 namespace chconn {
 namespace {
+
+using chconn::test::expect_error;
 
 class ClientTest : public ::testing::Test {
  protected:
@@ -243,12 +246,7 @@ TEST_F(ClientTest, AnInserterHoldsItsLeaseUntilItFinishes) {
     EXPECT_TRUE(ins.done());
     EXPECT_EQ(pool->stats().in_use, 0u);
     EXPECT_EQ(ins.progress().blocks, 2u);
-    try {
-      ins.write(test::uint64_block("x", {4}));
-      FAIL() << "no error";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::usage);
-    }
+    expect_error(ErrorKind::usage, [&] { ins.write(test::uint64_block("x", {4})); });
   }
   const std::vector<Block> inserted = server->inserted("audit");
   ASSERT_EQ(inserted.size(), 2u);

@@ -32,6 +32,7 @@
 #include "chconn/net/tcp.h"
 #include "chconn/wire/columns.h"
 #include "chconn/wire/detail/compression.h"
+#include "support/expect_error.h"
 #include "support/fake_server.h"
 #include "support/net_loopback.h"
 #include "support/process_probes.h"
@@ -40,6 +41,8 @@
 // The largest single allocation made while a row runs: a decoder that believed a lying length
 // would ask for it up front, even if the pages were never touched (which RSS alone would miss).
 namespace {
+
+using chconn::test::expect_error;
 std::atomic<bool> g_track_allocations{false};
 std::atomic<std::size_t> g_largest_allocation{0};
 
@@ -878,12 +881,7 @@ TEST(BadInputFollowUp, SilentUntilCancelThenCleanEndKeepsConnection) {
   config.timeouts.cancel_drain = 2s;
   auto conn = NativeConnection::connect(config, server.address(), Deadline::after(5s));
   const auto start = Steady::now();
-  try {
-    conn->execute("SELECT sleep(3)");
-    FAIL() << "expected a timeout";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::timeout) << e.what();
-  }
+  expect_error(ErrorKind::timeout, [&] { conn->execute("SELECT sleep(3)"); });
   EXPECT_LT(Steady::now() - start, 300ms + k_slack);
   EXPECT_TRUE(conn->usable());
 }
@@ -933,12 +931,9 @@ TEST(BadInputFollowUp, UnansweredConnectTimesOutAtTheDeadline) {
   config.hosts = {{hole.host(), hole.port()}};
   config.timeouts.connect = 300ms;
   const auto start = Steady::now();
-  try {
+  expect_error(ErrorKind::timeout, [&] {
     NativeConnection::connect(config, config.hosts.front(), Deadline::after(config.timeouts.connect));
-    FAIL() << "connected to a port that never answers";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::timeout) << e.what();
-  }
+  });
   const auto elapsed = Steady::now() - start;
   std::printf("[bad-input] %-48s timeout  %5lld ms (deadline   300 ms)\n", "unanswered_connect",
               static_cast<long long>(std::chrono::duration_cast<Ms>(elapsed).count()));
@@ -1054,13 +1049,10 @@ TEST(BadConfig, UnknownStrategyName) {
     EXPECT_EQ(e.kind(), ErrorKind::config) << e.what();
     EXPECT_NE(std::string(e.what()).find("no-such-strategy"), std::string::npos) << e.what();
   }
-  try {
+  expect_error(ErrorKind::config, [&] {
     ConnectionFactory f2;
     initialize(f2, Config::from_dsn("clickhouse://localhost?strategy=no-such-strategy"));
-    FAIL() << "an unknown strategy from a DSN was accepted";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::config) << e.what();
-  }
+  });
 }
 
 // Connecting to a port nobody listens on is a network error within the connect deadline.

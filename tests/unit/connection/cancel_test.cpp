@@ -15,11 +15,14 @@
 #include "chconn/connection/native_connection.h"
 #include "chconn/core/config.h"
 #include "chconn/core/error.h"
+#include "support/expect_error.h"
 #include "support/fake_server.h"
 #include "support/mock_support.h"
 
 namespace chconn {
 namespace {
+
+using chconn::test::expect_error;
 
 using namespace std::chrono_literals;
 using test::FakeScript;
@@ -153,13 +156,10 @@ TEST(QueryStop, StopBetweenStreamedBlocksCancelsWithoutWaiting) {
   QueryOptions options;
   options.stop = source.get_token();
   int blocks = 0;
-  try {
+  expect_error(ErrorKind::cancelled, [&] {
     conn->select(
         "SELECT x", [&](const Block&) { ++blocks, source.request_stop(); }, options);
-    FAIL() << "expected Error(cancelled)";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
-  }
+  });
   EXPECT_EQ(blocks, 1);
   EXPECT_TRUE(conn->usable());
 }

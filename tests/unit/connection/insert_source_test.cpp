@@ -11,9 +11,12 @@
 #include "chconn/core/error.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/wire/columns.h"
+#include "support/expect_error.h"
 
 namespace chconn {
 namespace {
+
+using chconn::test::expect_error;
 
 Block block_of(std::vector<std::pair<std::string, std::string>> columns, std::size_t rows) {
   Block b;
@@ -98,12 +101,7 @@ TEST(MockStreamingInsert, AFailingSourceOrAStopRecordsNothing) {
   });
   QueryOptions options;
   options.stop = stop.get_token();
-  try {
-    lease->insert("t", stopped, options);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::cancelled);
-  }
+  expect_error(ErrorKind::cancelled, [&] { lease->insert("t", stopped, options); });
   EXPECT_TRUE(mock->server().inserted("t").empty());
   EXPECT_TRUE(lease->usable());
 }

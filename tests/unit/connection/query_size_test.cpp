@@ -9,10 +9,13 @@
 #include "chconn/connection/native_connection.h"
 #include "chconn/core/error.h"
 #include "chconn/wire/detail/protocol.h"
+#include "support/expect_error.h"
 #include "support/fake_server.h"
 
 namespace chconn {
 namespace {
+
+using chconn::test::expect_error;
 
 using namespace std::chrono_literals;
 using test::FakeScript;
@@ -40,14 +43,8 @@ std::string select_of_size(std::size_t total) {
 TEST(QuerySize, TextOverAnOldServersLimitIsNotSent) {
   FakeServer server(FakeScript().handshake().stay_silent());
   auto conn = NativeConnection::connect(config_for(server), server.address(), Deadline::after(5s));
-  try {
-    conn->execute(select_of_size(16'777'216));
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-    EXPECT_TRUE(contains(e.what(), "16777216 bytes")) << e.what();
-    EXPECT_TRUE(contains(e.what(), "nothing was sent")) << e.what();
-  }
+  expect_error(ErrorKind::usage, [&] { conn->execute(select_of_size(16'777'216)); },
+               {"16777216 bytes", "nothing was sent"});
   EXPECT_TRUE(conn->usable());
   EXPECT_TRUE(server.queries().empty());
 }
@@ -59,14 +56,7 @@ TEST(QuerySize, CallersMaxQuerySizeIsCheckedBeforeSending) {
   Config config = config_for(server);
   config.settings.set("max_query_size", "50");
   auto conn = NativeConnection::connect(config, server.address(), Deadline::after(5s));
-  try {
-    conn->execute(select_of_size(51));
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-    EXPECT_TRUE(contains(e.what(), "51 bytes")) << e.what();
-    EXPECT_TRUE(contains(e.what(), "max_query_size (50 bytes)")) << e.what();
-  }
+  expect_error(ErrorKind::usage, [&] { conn->execute(select_of_size(51)); }, {"51 bytes", "max_query_size (50 bytes)"});
   QueryOptions per_query;
   per_query.settings.set("max_query_size", "40");
   EXPECT_THROW(conn->execute(select_of_size(45), per_query), Error);

@@ -28,6 +28,7 @@ namespace chconn {
 namespace {
 
 using namespace std::chrono_literals;
+using test::expect_error;
 using test::wait_until;
 
 Error network(std::string what = "connection reset by peer") { return Error(ErrorKind::network, std::move(what)); }
@@ -107,13 +108,7 @@ TEST_F(ManagerTest, ReadsAreRetriedOnRetryableErrors) {
 TEST_F(ManagerTest, AttemptsAreBounded) {
   auto m = make();
   server->on("SELECT 2", {.error = network()});
-  try {
-    (void)m->execute("SELECT 2");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network);
-    EXPECT_TRUE(contains(e.what(), "failed after 3 attempts")) << e.what();
-  }
+  expect_error(ErrorKind::network, [&] { (void)m->execute("SELECT 2"); }, {"failed after 3 attempts"});
   EXPECT_EQ(server->query_count(), 3u);
   EXPECT_TRUE(contains(m->metrics_text(), "chconn_queries_total{strategy=\"mock\",outcome=\"network\"} 1\n"));
 }
@@ -121,13 +116,7 @@ TEST_F(ManagerTest, AttemptsAreBounded) {
 TEST_F(ManagerTest, WritesAreRetriedOnlyWhenMarkedIdempotent) {
   auto m = make();
   server->fail_call(1, network());
-  try {
-    (void)m->execute("INSERT INTO t VALUES (1)");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network);
-    EXPECT_TRUE(contains(e.what(), "not idempotent")) << e.what();
-  }
+  expect_error(ErrorKind::network, [&] { (void)m->execute("INSERT INTO t VALUES (1)"); }, {"not idempotent"});
   EXPECT_EQ(server->query_count(), 1u);
 
   server->fail_call(2, network());
@@ -158,12 +147,7 @@ TEST_F(ManagerTest, AStoppedCallIsCancelledAndNotRetried) {
   ExecuteOptions o;
   o.strategy = "stopping";
   o.query.stop = source.get_token();
-  try {
-    (void)m->execute("SELECT sleep", {}, o);
-    FAIL() << "expected Error(cancelled)";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
-  }
+  expect_error(ErrorKind::cancelled, [&] { (void)m->execute("SELECT sleep", {}, o); });
   EXPECT_EQ(stopping->query_count(), 1u);
 }
 
@@ -277,12 +261,7 @@ TEST_F(ManagerTest, InsertTableTextThatIsNotANameIsRefusedBeforeAnyLease) {
   const Block block = test::uint64_block("x", {1});
   ExecuteOptions safe;
   safe.idempotent = true;
-  try {
-    m->insert("t SELECT 99, 'x' --", std::span<const Block>(&block, 1), safe);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-  }
+  expect_error(ErrorKind::usage, [&] { m->insert("t SELECT 99, 'x' --", std::span<const Block>(&block, 1), safe); });
   EXPECT_TRUE(server->calls().empty());
   EXPECT_EQ(server->connect_attempts(), 0u);
 }
@@ -369,20 +348,9 @@ TEST_F(ManagerTest, TheBreakerGatesAcquireAndRecoversThroughAProbe) {
   EXPECT_THROW((void)m->acquire(), Error);
   EXPECT_EQ(m->breaker("mock").state(), CircuitState::open);
   const std::size_t attempts = server->connect_attempts();
-  try {
-    (void)m->acquire();
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::circuit_open);
-    EXPECT_TRUE(contains(e.what(), "mock")) << e.what();
-  }
+  expect_error(ErrorKind::circuit_open, [&] { (void)m->acquire(); }, {"mock"});
   // execute is refused at once too, without retries.
-  try {
-    (void)m->execute("SELECT 1");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::circuit_open);
-  }
+  expect_error(ErrorKind::circuit_open, [&] { (void)m->execute("SELECT 1"); });
   EXPECT_EQ(server->connect_attempts(), attempts);
   EXPECT_TRUE(sleeper.sleeps().empty());
   EXPECT_TRUE(contains(m->metrics_text(), "chconn_circuit_breaker_state{strategy=\"mock\",state=\"open\"} 1\n"));
@@ -442,12 +410,7 @@ TEST_F(ManagerTest, TheDeadlineStopsRetries) {
   server->on("SELECT 2", {.error = network()});
   ExecuteOptions o;
   o.deadline = Deadline::after(1ms, clock);
-  try {
-    (void)m->execute("SELECT 2", {}, o);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network);
-  }
+  expect_error(ErrorKind::network, [&] { (void)m->execute("SELECT 2", {}, o); });
   EXPECT_LE(server->query_count(), 2u);
 }
 
@@ -879,24 +842,13 @@ TEST_F(ManagerTest, TheHealthThreadStartsAndStopsCleanly) {
 TEST_F(ManagerTest, ErrorsOfUse) {
   EXPECT_THROW(ConnectionManager(nullptr), Error);
   auto m = make();
-  try {
-    (void)m->acquire("nope");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage);
-    EXPECT_TRUE(contains(e.what(), "nope"));
-  }
+  expect_error(ErrorKind::usage, [&] { (void)m->acquire("nope"); }, {"nope"});
   ManagerOptions bad = options();
   bad.breaker.failure_rate_threshold = 200;
   EXPECT_THROW(make(bad), Error);
   ManagerOptions no_threads = options();
   no_threads.health_check_concurrency = 0;
-  try {
-    (void)make(no_threads);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::config);
-  }
+  expect_error(ErrorKind::config, [&] { (void)make(no_threads); });
 }
 
 TEST_F(ManagerTest, ALeaseMayOutliveTheManager) {

@@ -1,5 +1,6 @@
 // CircuitBreaker: every transition, driven by a ManualClock; no sleeps.
 #include "chconn/resilience/circuit_breaker.h"
+#include "support/expect_error.h"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,8 @@
 
 namespace chconn {
 namespace {
+
+using chconn::test::expect_error;
 
 using namespace std::chrono_literals;
 using Transition = std::pair<CircuitState, CircuitState>;
@@ -89,12 +92,7 @@ TEST(CircuitBreaker, DefaultsAreValidAndFinite) {
 TEST(CircuitBreaker, RejectsInvalidOptions) {
   ManualClock clock;
   auto expect_config_error = [&](CircuitBreakerOptions o) {
-    try {
-      CircuitBreaker b(std::move(o), clock);
-      ADD_FAILURE() << "accepted invalid options";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::config);
-    }
+    expect_error(ErrorKind::config, [&] { CircuitBreaker b(std::move(o), clock); });
   };
   expect_config_error({.failure_rate_threshold = 0.0});
   expect_config_error({.failure_rate_threshold = 101.0});

@@ -7,9 +7,12 @@
 
 #include "chconn/core/error.h"
 #include "chconn/strategy/mock.h"
+#include "support/expect_error.h"
 
 namespace chconn {
 namespace {
+
+using chconn::test::expect_error;
 
 using namespace std::chrono_literals;
 
@@ -46,12 +49,7 @@ TEST_F(DirectTest, PingOnAcquire) {
   direct.acquire().release();
   EXPECT_EQ(server->ping_count(), 1u);
   server->fail_next_pings(1, Error(ErrorKind::timeout, "ping timed out"));
-  try {
-    (void)direct.acquire();
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::timeout);
-  }
+  expect_error(ErrorKind::timeout, [&] { (void)direct.acquire(); });
   EXPECT_EQ(server->connections_open(), 0u) << "the connection whose ping failed is closed";
   EXPECT_EQ(direct.stats().closed, 2u);
 }

@@ -17,10 +17,13 @@
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/observed.h"
 #include "chconn/strategy/pooled.h"
+#include "support/expect_error.h"
 #include "support/mock_support.h"
 
 namespace chconn {
 namespace {
+
+using chconn::test::expect_error;
 
 using namespace std::chrono_literals;
 
@@ -594,12 +597,7 @@ TEST_F(FailoverTest, EachHostHasABudgetOfItsOwnAndAHostWithoutATurnIsNotCharged)
 TEST_F(FailoverTest, CheckHostsOptionsAreChecked) {
   auto f = make(options());
   for (const HostCheckOptions& bad : {HostCheckOptions{.timeout = 0s}, HostCheckOptions{.max_concurrency = 0}}) {
-    try {
-      (void)f->check_hosts(bad);
-      FAIL();
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::usage);
-    }
+    expect_error(ErrorKind::usage, [&] { (void)f->check_hosts(bad); });
   }
   EXPECT_EQ(servers[0]->connect_attempts(), 0u);
 }
@@ -622,12 +620,7 @@ TEST_F(FailoverTest, BadOptionsAreErrors) {
   EXPECT_THROW(FailoverStrategy(options(), [](const FailoverHost&, std::size_t) { return nullptr; }), Error);
   FailoverOptions bad = options();
   bad.breaker.failure_rate_threshold = 0;
-  try {
-    (void)make(bad);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::config);
-  }
+  expect_error(ErrorKind::config, [&] { (void)make(bad); });
   auto f = make(options());
   EXPECT_THROW((void)f->breaker(3), Error);
 }

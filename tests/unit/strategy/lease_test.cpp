@@ -8,9 +8,12 @@
 
 #include "chconn/core/error.h"
 #include "chconn/strategy/mock.h"
+#include "support/expect_error.h"
 
 namespace chconn {
 namespace {
+
+using chconn::test::expect_error;
 
 // Records each give_back.
 class RecordingOwner final : public LeaseOwner {
@@ -79,12 +82,7 @@ TEST_F(LeaseTest, EmptyLeaseThrowsUsageAndReleaseIsIdempotent) {
   l.release();
   EXPECT_EQ(owner->returned.size(), 1u);
   EXPECT_FALSE(l);
-  try {
-    l->execute("SELECT 1");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage);
-  }
+  expect_error(ErrorKind::usage, [&] { l->execute("SELECT 1"); });
   Lease empty;
   EXPECT_THROW(*empty, Error);
 }

@@ -21,6 +21,7 @@ namespace chconn {
 namespace {
 
 using namespace std::chrono_literals;
+using test::expect_error;
 
 TEST(MockExample, ScriptedQueriesAndRecord) {
   auto mock = std::make_shared<chconn::MockStrategy>();
@@ -198,12 +199,7 @@ TEST_F(MockTest, StopBeforeTheCallIsCancelledAndNotRecorded) {
   source.request_stop();
   QueryOptions options;
   options.stop = source.get_token();
-  try {
-    c->execute("SELECT 1", options);
-    FAIL() << "expected Error(cancelled)";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
-  }
+  expect_error(ErrorKind::cancelled, [&] { c->execute("SELECT 1", options); });
   EXPECT_EQ(server->query_count(), 0u);
   EXPECT_TRUE(c->usable());
 }
@@ -220,12 +216,7 @@ TEST_F(MockTest, StopDuringAScriptedDelayEndsTheCall) {
   auto c = stopping_connector.connect(Deadline::never());
   QueryOptions options;
   options.stop = source.get_token();
-  try {
-    c->execute("SELECT sleep", options);
-    FAIL() << "expected Error(cancelled)";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
-  }
+  expect_error(ErrorKind::cancelled, [&] { c->execute("SELECT sleep", options); });
   EXPECT_TRUE(c->usable());
 }
 
@@ -257,12 +248,7 @@ TEST_F(MockTest, DelayBeyondTheDeadlineTimesOut) {
   QueryOptions options;
   options.timeout = 10s;
   const auto before = clock.now();
-  try {
-    c->execute("SELECT sleep", options);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::timeout);
-  }
+  expect_error(ErrorKind::timeout, [&] { c->execute("SELECT sleep", options); });
   EXPECT_EQ(clock.now() - before, 10s) << "waited only until the deadline";
   EXPECT_TRUE(c->usable());
 }

@@ -5,9 +5,12 @@
 #include <string>
 
 #include "columns_test_util.h"
+#include "support/expect_error.h"
 
 namespace chconn {
 namespace {
+
+using chconn::test::expect_error;
 
 using test::hex;
 using test::repr;
@@ -414,12 +417,7 @@ TEST(BlockApi, AppendLookupIterate) {
   a->append(3);
   EXPECT_THROW(b.check_consistent(), Error);
   wire::Writer w;
-  try {
-    wire::write_block(w, b, k_rev_client);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage);
-  }
+  expect_error(ErrorKind::usage, [&] { wire::write_block(w, b, k_rev_client); });
 }
 
 TEST(BlockApi, NestedArrivesFlattened) {

@@ -10,14 +10,17 @@
 #include <string>
 
 #include "columns_test_util.h"
+#include "support/expect_error.h"
 #include "support/process_probes.h"  // CHCONN_TEST_ASAN
 
 // ---- Largest single allocation, to prove that lying counts cost no memory up front ----------------
 // (Replacing operator new conflicts with AddressSanitizer's own; the check is skipped there.)
 
 namespace {
+
+using chconn::test::expect_error;
 std::atomic<std::size_t> g_max_allocation{0};
-}
+}  // namespace
 
 #ifndef CHCONN_TEST_ASAN
 // g++ sees free() paired with operator new once these are inlined; they are a matched pair here.
@@ -831,12 +834,8 @@ TEST(ColumnsHostile, TruncatedAtEveryByte) {
     const std::string bytes = encode(*col);
     for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
       for (auto chunk : {std::size_t{1}, SIZE_MAX}) {
-        try {
-          decode(type, std::string_view(bytes).substr(0, cut), 12, chunk);
-          ADD_FAILURE() << "no error when cut at " << cut;
-        } catch (const Error& e) {
-          EXPECT_EQ(e.kind(), ErrorKind::protocol);
-        }
+        SCOPED_TRACE(::testing::Message() << "cut at " << cut);
+        expect_error(ErrorKind::protocol, [&] { decode(type, std::string_view(bytes).substr(0, cut), 12, chunk); });
       }
     }
   }

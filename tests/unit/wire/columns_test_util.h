@@ -19,6 +19,7 @@
 #include "chconn/wire/columns.h"
 #include "chconn/wire/io.h"
 #include "chconn/wire/types.h"
+#include "support/expect_error.h"
 
 namespace chconn::test {
 
@@ -85,12 +86,8 @@ inline ColumnRef decode(const TypeRef& type, std::string_view bytes, std::size_t
 inline void expect_protocol_error(const TypeRef& type, std::string_view bytes, std::size_t rows,
                                   const wire::DecodeLimits& limits = {}) {
   for (std::size_t chunk : k_chunk_sizes) {
-    try {
-      decode(type, bytes, rows, chunk, limits);
-      ADD_FAILURE() << "decoding " << type->name() << " did not fail (chunk " << chunk << ")";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::protocol) << e.what();
-    }
+    SCOPED_TRACE(::testing::Message() << "decoding " << type->name() << " in chunks of " << chunk);
+    expect_error(ErrorKind::protocol, [&] { decode(type, bytes, rows, chunk, limits); });
   }
 }
 

@@ -15,11 +15,14 @@
 
 #include "chconn/core/error.h"
 #include "chconn/wire/io.h"
+#include "support/expect_error.h"
 #include "wire/cityhash.h"
 
 // Counts heap allocations made through operator new, so a test can prove that decoding a warmed-up
 // stream allocates nothing. ZSTD and LZ4 allocate with malloc, but only in their context creation.
 namespace {
+
+using chconn::test::expect_error;
 std::atomic<std::uint64_t> g_allocations{0};
 }  // namespace
 
@@ -427,12 +430,8 @@ TEST(Compression, ShortHeaderIsAProtocolError) {
 TEST(Compression, EncoderRejectsBadOptions) {
   for (const auto& options : {FrameEncoder::Options{.max_frame = 0}, FrameEncoder::Options{.max_frame = 1u << 30},
                               FrameEncoder::Options{.zstd_level = 1000}}) {
-    try {
-      FrameEncoder encoder(Compression::zstd, options);
-      ADD_FAILURE() << "no error for max_frame " << options.max_frame << " level " << options.zstd_level;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::usage);
-    }
+    SCOPED_TRACE(::testing::Message() << "max_frame " << options.max_frame << " level " << options.zstd_level);
+    expect_error(ErrorKind::usage, [&] { FrameEncoder encoder(Compression::zstd, options); });
   }
 }
 

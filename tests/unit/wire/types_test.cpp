@@ -7,9 +7,12 @@
 
 #include "chconn/core/error.h"
 #include "chconn/wire/types.h"
+#include "support/expect_error.h"
 
 namespace chconn {
 namespace {
+
+using chconn::test::expect_error;
 
 // Parses `text` and returns its canonical name.
 std::string canon(std::string_view text) { return parse_type(text)->name(); }
@@ -262,14 +265,7 @@ TEST(Types, Factories) {
   EXPECT_EQ(Type::fixed_string(4)->name(), "FixedString(4)");
   EXPECT_EQ(Type::nested({type_of<std::uint8_t>()}, {"a"})->name(), "Nested(a UInt8)");
 
-  const auto usage = [](auto f) {
-    try {
-      f();
-      ADD_FAILURE() << "factory accepted bad arguments";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-    }
-  };
+  const auto usage = [](auto f) { expect_error(ErrorKind::usage, [&] { f(); }); };
   usage([] { Type::simple(TypeCode::Array); });
   usage([] { Type::fixed_string(0); });
   usage([] { Type::decimal(0, 0); });
