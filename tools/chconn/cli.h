@@ -104,11 +104,31 @@ std::string read_password_from_terminal(std::string_view prompt);
 
 // ----- errors ---------------------------------------------------------------------------------
 
-// Prints `error` to stderr as clickhouse-client does for server exceptions ("Code: 60.
-// DB::Exception: Received from host:port. DB::Exception: ...", with the server's version and the
-// peer when known) and as "chconn: <kind> error: ..." otherwise; returns the exit code: the
-// server's code modulo 256 (1 if that is 0), 1 for client-side errors, 2 for usage and
-// configuration errors.
-int report_error(const Error& error, const std::string& server_version = {}, const std::string& peer = {});
+// Which exit statuses an error maps to.
+enum class ExitStatuses {
+  // The query command, a drop-in for clickhouse-client: the statuses clickhouse-client 18.16 exits
+  // with, measured on a 18.16.1 server (the table is in docs/guide.md, "Exit statuses"): a server
+  // exception's code modulo 256, 210 for network failures (refused, reset, closed), 209 for
+  // timeouts, 100 for a reply that breaks the protocol, 394 for a cancel, 1 for bad flags,
+  // configuration and other usage errors.
+  clickhouse_client,
+  // chconn's own subcommands (config, health, bench): 1 for client-side failures, 2 for usage and
+  // configuration errors; server exceptions as above.
+  chconn,
+};
+
+// Prints `error` to stderr and returns the exit status `statuses` give it. Server exceptions are
+// printed as clickhouse-client prints them ("Received exception from server (version V):" when
+// `server_version` is known, then "Code: 60. DB::Exception: Received from host:port.
+// DB::Exception: ..."), and give the server's code modulo 256 (1 when that is 0: 18.16 would exit
+// 0, which would pass for success). Other errors: with clickhouse_client statuses as
+// clickhouse-client prints its own ("Code: 210. DB::NetException: ...", "Bad arguments: ..." for
+// configuration errors), with chconn statuses "chconn: <kind> error: ...".
+int report_error(const Error& error, ExitStatuses statuses, const std::string& server_version = {},
+                 const std::string& peer = {});
+
+// The status clickhouse-client exits with for the exception `code`: the code modulo 256, or 1 when
+// that is 0 (see report_error).
+int exit_status_for_code(std::int32_t code);
 
 }  // namespace chconn::cli
