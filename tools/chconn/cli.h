@@ -127,6 +127,10 @@ enum class ExitStatuses {
 int report_error(const Error& error, ExitStatuses statuses, const std::string& server_version = {},
                  const std::string& peer = {});
 
+// A server exception's message without the exception's name that 18.16 puts before it
+// ("DB::Exception: Unknown function f" -> "Unknown function f").
+std::string server_message(const Error& error);
+
 // The status clickhouse-client exits with for the exception `code`: the code modulo 256, or 1 when
 // that is 0 (see report_error).
 int exit_status_for_code(std::int32_t code);

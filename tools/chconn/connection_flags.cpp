@@ -235,6 +235,14 @@ std::string read_password_from_terminal(std::string_view prompt) {
   return password;
 }
 
+std::string server_message(const Error& error) {
+  // 18.16 starts the message with the exception's name ("DB::Exception: Unknown function f").
+  const std::string name = error.server_name().empty() ? "DB::Exception" : error.server_name();
+  const std::string& message = error.message();
+  const bool named = message.compare(0, name.size() + 2, name + ": ") == 0;
+  return named ? message.substr(name.size() + 2) : message;
+}
+
 int exit_status_for_code(std::int32_t code) {
   const int status = code & 0xFF;
   return status == 0 ? 1 : status;
@@ -269,13 +277,10 @@ int report_error(const Error& error, ExitStatuses statuses, const std::string& s
     // As clickhouse-client prints it: "Code: 60. DB::Exception: Received from host:port.
     // DB::Exception: Table default.x doesn't exist.. "
     if (!server_version.empty()) std::cerr << "Received exception from server (version " << server_version << "):\n";
-    // 18.16 starts the message with the exception's name ("DB::Exception: Unknown function f").
     const std::string name = error.server_name().empty() ? "DB::Exception" : error.server_name();
-    const std::string& message = error.message();
-    const bool named = message.compare(0, name.size() + 2, name + ": ") == 0;
     std::cerr << "Code: " << error.server_code() << ". " << name << ": ";
     if (!peer.empty()) std::cerr << "Received from " << peer << ". " << name << ": ";
-    std::cerr << (named ? message.substr(name.size() + 2) : message) << ". \n";
+    std::cerr << server_message(error) << ". \n";
     return exit_status_for_code(error.server_code());
   }
   const bool bad_input = error.kind() == ErrorKind::usage || error.kind() == ErrorKind::config;

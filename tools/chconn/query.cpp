@@ -211,6 +211,9 @@ std::string version_of(const ServerInfo& info) {
 struct ScriptStatement {
   std::string_view sql;
   std::optional<std::string_view> data;
+  // The statement as written: from its first token to its ';' (or its data's end), as
+  // clickhouse-client quotes it in "Error on processing query: ...".
+  std::string_view text;
 };
 
 std::string_view trim_blank(std::string_view s) {
@@ -285,7 +288,9 @@ std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_
       data = rest.substr(begin, end - begin);
       break;
     }
-    out.push_back({trim_blank(rest.substr(first.offset, statement_end - first.offset)), data});
+    const std::string_view written = rest.substr(first.offset, next - first.offset);
+    out.push_back({trim_blank(rest.substr(first.offset, statement_end - first.offset)), data,
+                   written.substr(0, written.find_last_not_of(" \t\r\n") + 1)});
     pos += next;
   }
   return out;
@@ -532,6 +537,13 @@ class QueryCommand final : public Command {
     // as clickhouse-client reads one query; in a script (a file, stdin) it ends with its line.
     std::vector<ScriptStatement> statements;
     for (const std::string& script : scripts) {
+      // A text that starts with ';' starts with an empty statement: 18.16 refuses the whole text
+      // before running any of it (measured; a ';' after a statement is fine). With --ignore-error
+      // it says so in its own layout and goes on.
+      if (sql::Lexer(script).next_significant().kind == sql::TokenKind::semicolon) {
+        if (!ignore_error_) throw ClientException{62, "DB::Exception", "Empty query"};
+        print_ignored("Empty query");
+      }
       for (ScriptStatement& s : split_script(script, !multiquery_ && query_given)) statements.push_back(s);
     }
     // Nothing but blanks, comments and ';': clickhouse-client 18.16's error, before connecting;
@@ -539,7 +551,9 @@ class QueryCommand final : public Command {
     if (statements.empty()) {
       const bool no_text = std::all_of(scripts.begin(), scripts.end(), [](const std::string& t) { return t.empty(); });
       if (multiquery_ && no_text) return 0;
-      throw ClientException{62, "DB::Exception", "Empty query"};
+      if (!ignore_error_) throw ClientException{62, "DB::Exception", "Empty query"};
+      print_ignored("Empty query");
+      return 0;
     }
     const bool script_from_stdin = !query_given && queries_files_.empty();
 
@@ -560,22 +574,39 @@ class QueryCommand final : public Command {
     // 18.16's) the statements after it still run while the connection is usable, and the status is
     // the last error's; a syntax error does not count there, since 18.16's client finds it itself
     // and then exits 0 (measured).
+    // In a script (-n, --queries-file) 18.16 names the statement before an error the client raised
+    // itself; server exceptions have their own first line.
+    const bool script_mode = multiquery_ || !queries_files_.empty();
+    const auto name_statement = [&](const ScriptStatement& statement) {
+      if (script_mode) std::cerr << "Error on processing query: " << statement.text << '\n';
+    };
+    //
+    // --ignore-error as 18.16's (all measured): errors the client raises itself (an unknown format,
+    // INTO OUTFILE) are not printed but set the status; a row that cannot be read is not printed
+    // and still ends the run (27); a syntax error is printed in 18.16's layout for the errors of its
+    // own parser and does not set the status; server exceptions are printed as always.
     int status = 0;
     for (const ScriptStatement& statement : statements) {
       int failed = 0;
-      bool counts = true;
       try {
         run_one(conn, statement, format, options, params, show_progress, script_from_stdin, signals.token());
         continue;
       } catch (const ClientException& e) {
         std::fflush(stdout);
-        failed = report(e);
+        if (ignore_error_) {
+          status = exit_status_for_code(e.code);
+          continue;
+        }
+        name_statement(statement);
+        return report(e);
       } catch (const InputError& bad) {
         std::fflush(stdout);
         lease.note_error(bad.error);
+        if (ignore_error_) return 27;
+        name_statement(statement);
         // As clickhouse-client 18.16 reports a row it cannot parse (code 27), then chconn's reading.
         std::cerr << "Code: 27. DB::Exception: Cannot parse input: " << bad.error.message() << '\n';
-        failed = 27;
+        return 27;
       } catch (const Error& e) {
         std::fflush(stdout);
         lease.note_error(e);
@@ -584,15 +615,22 @@ class QueryCommand final : public Command {
           return signals.exit_status();
         }
         const bool server = e.kind() == ErrorKind::server;
+        if (ignore_error_ && server && e.server_code() == server_codes::syntax_error) {
+          print_ignored(server_message(e));
+          continue;
+        }
         failed = report_error(e, ExitStatuses::clickhouse_client, server ? version_of(info) : std::string(),
                               server ? conn.peer() : std::string());
-        counts = !(server && e.server_code() == server_codes::syntax_error);
       }
       if (!ignore_error_ || !conn.usable()) return failed;
-      if (counts) status = failed;
+      status = failed;
     }
     return status;
   }
+
+  // An error 18.16's client finds with its own parser, as it prints one under --ignore-error: a
+  // blank line, the message, a blank line.
+  static void print_ignored(std::string_view message) { std::cerr << '\n' << message << "\n\n"; }
 
   // One statement of a script: an INSERT whose rows come from the client, or anything else.
   Outcome run_one(Connection& conn, const ScriptStatement& statement, text::OutputFormat format,
