@@ -57,10 +57,22 @@ struct ConnectionFlags {
 // verification is off, so that what they print cannot pass for a verified setup; empty otherwise.
 std::string unverified_tls_mark(const Config& config);
 
+// One clickhouse-client --external group: a temporary table sent with the query (its file read
+// with the input format; "-" is stdin), named `name`, with the columns of `structure` ("a UInt64,
+// b String") or the types of `types` ("UInt64, String", columns _1, _2, ...).
+struct ExternalTableFlags {
+  std::string file;
+  std::string name = "_data";
+  std::string format = "TabSeparated";
+  std::string structure;
+  std::string types;
+};
+
 // What every command is handed.
 struct Context {
   const ConnectionFlags& connection;
-  const Params& params;  // --param_NAME=value and --param NAME=value
+  const Params& params;                                    // --param_NAME=value and --param NAME=value
+  const std::vector<ExternalTableFlags>& external_tables;  // --external groups, in order
 };
 
 class Command {
@@ -84,6 +96,11 @@ std::unique_ptr<Command> make_bench_command();
 // `args` (which excludes the program name) into `params`. Throws Error(usage) on a parameter
 // without a value.
 void extract_params(std::vector<std::string>& args, Params& params);
+
+// Removes clickhouse-client's external table groups from `args` into `tables`, as 18.16 splits
+// them: `--external` starts a group, which takes the --file, --name, --format, --structure and
+// --types that follow it (`--flag value` or `--flag=value`) and ends at any other argument.
+void extract_external_tables(std::vector<std::string>& args, std::vector<ExternalTableFlags>& tables);
 
 // Moves clickhouse-client style `--NAME=value` and `--NAME value` arguments for server settings
 // (max_threads, ...) from `args` into `settings` as NAME=VALUE, the form of --setting (validated

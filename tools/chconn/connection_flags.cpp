@@ -139,6 +139,53 @@ void extract_params(std::vector<std::string>& args, Params& params) {
   args = std::move(kept);
 }
 
+void extract_external_tables(std::vector<std::string>& args, std::vector<ExternalTableFlags>& tables) {
+  static constexpr std::string_view k_fields[] = {"file", "name", "format", "structure", "types"};
+  const auto field_of = [](ExternalTableFlags& t, std::string_view field) -> std::string& {
+    if (field == "file") return t.file;
+    if (field == "name") return t.name;
+    if (field == "format") return t.format;
+    if (field == "structure") return t.structure;
+    return t.types;
+  };
+  std::vector<std::string> kept;
+  kept.reserve(args.size());
+  bool in_group = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {  // everything after is positional
+      kept.insert(kept.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    if (a == "--external") {
+      in_group = true;
+      tables.emplace_back();
+      continue;
+    }
+    bool taken = false;
+    for (const std::string_view field : k_fields) {
+      if (!in_group || a.size() < field.size() + 2 || a.compare(0, 2, "--") != 0 ||
+          a.compare(2, field.size(), field) != 0) {
+        continue;
+      }
+      const std::string_view rest = std::string_view(a).substr(field.size() + 2);
+      if (rest.empty()) {
+        if (i + 1 >= args.size()) throw Error(ErrorKind::config, a + " of --external needs a value");
+        field_of(tables.back(), field) = args[++i];
+        taken = true;
+      } else if (rest.front() == '=') {
+        field_of(tables.back(), field) = std::string(rest.substr(1));
+        taken = true;
+      }
+      if (taken) break;
+    }
+    if (taken) continue;
+    in_group = false;
+    kept.push_back(a);
+  }
+  args = std::move(kept);
+}
+
 namespace {
 
 // Whether `--name` is an option of `app` or of any of its subcommands (bench, health, ...).

@@ -59,7 +59,9 @@ int main(int argc, char** argv) {
     });
   };
   Params params;
+  std::vector<ExternalTableFlags> external_tables;
   try {
+    extract_external_tables(args, external_tables);
     extract_params(args, params);
     extract_settings(args, app, connection.settings);
   } catch (const Error& e) {
@@ -83,7 +85,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (subcommands[i] && subcommands[i]->parsed()) chosen = commands[i].get();
   }
-  const Context context{connection, params};
+  const Context context{connection, params, external_tables};
   try {
     return chosen->run(context);
   } catch (const Error& e) {

@@ -377,6 +377,71 @@ text::OutputFormat output_format(const std::string& name) {
   throw ClientException{73, "DB::Exception", "Unknown format " + name};
 }
 
+// The pieces of a column list at its top-level commas ("a UInt64, b Tuple(x, y)"), trimmed.
+std::vector<std::string_view> top_level_pieces(std::string_view text) {
+  std::vector<std::string_view> pieces;
+  sql::Lexer lexer(text);
+  std::size_t begin = 0;
+  int depth = 0;
+  for (sql::Token t = lexer.next_significant();; t = lexer.next_significant()) {
+    if (t.kind == sql::TokenKind::open_round) ++depth;
+    if (t.kind == sql::TokenKind::close_round) --depth;
+    if (t.kind == sql::TokenKind::end || (t.kind == sql::TokenKind::comma && depth == 0)) {
+      pieces.push_back(trim_blank(text.substr(begin, t.offset - begin)));
+      if (t.kind == sql::TokenKind::end) break;
+      begin = t.end();
+    }
+  }
+  return pieces;
+}
+
+// An external table's structure: its columns with their types and no rows, from --structure
+// ("a UInt64, b String") or --types ("UInt64, String": columns _1, _2...). Errors as 18.16's
+// client words them: 36 for a missing structure, 50 for a type it does not know.
+Block external_structure(const ExternalTableFlags& flags) {
+  if (flags.structure.empty() && flags.types.empty()) {
+    throw ClientException{36, "DB::Exception",
+                          "Neither --structure nor --types have not been provided for external table"};
+  }
+  const bool named = !flags.structure.empty();
+  Block block;
+  std::size_t index = 0;
+  for (const std::string_view piece : top_level_pieces(named ? flags.structure : flags.types)) {
+    std::string name = "_" + std::to_string(++index);
+    std::string_view type = piece;
+    if (named) {
+      sql::Lexer lexer(piece);
+      const sql::Token first = lexer.next_significant();
+      type = trim_blank(piece.substr(first.end()));
+      if (first.kind != sql::TokenKind::bare_word && first.kind != sql::TokenKind::quoted_identifier) type = {};
+      name = std::string(first.text);
+      if (first.kind == sql::TokenKind::quoted_identifier) name = name.substr(1, name.size() - 2);
+    }
+    if (type.empty()) {
+      throw ClientException{36, "DB::Exception",
+                            "the external table " + flags.name + " has a column without a name and a type: '" +
+                                std::string(piece) + "' (--structure 'name Type, ...')"};
+    }
+    try {
+      block.append(std::move(name), make_column(parse_type(type)));
+    } catch (const Error& e) {
+      throw ClientException{50, "DB::Exception", e.message()};
+    }
+  }
+  return block;
+}
+
+// One --external table, open and ready to be read: its file (or stdin), a parser over it, and its
+// structure. Made before anything connects, so a missing file stops the run with nothing sent.
+// The members are on the heap, so that the parser's references stay valid when the table moves.
+struct OpenExternalTable {
+  std::string name;
+  std::unique_ptr<std::ifstream> file;
+  std::unique_ptr<text::ByteSource> bytes;
+  std::unique_ptr<text::TextInsertSource> source;
+  Block structure;
+};
+
 // The error of a row the parser could not read, as clickhouse-client reports its own parse
 // errors (code 27, "Cannot parse input"), with chconn's message.
 struct InputError {
@@ -556,6 +621,7 @@ class QueryCommand final : public Command {
       return 0;
     }
     const bool script_from_stdin = !query_given && queries_files_.empty();
+    open_external_tables(context.external_tables, script_from_stdin);
 
     // From here on Ctrl-C and SIGTERM cancel the running query on the server (see signal_stop.h);
     // before, while the script is read, they end the process as usual.
@@ -806,6 +872,11 @@ class QueryCommand final : public Command {
     query_options.params = params_for(statement, params);
     query_options.stop = std::move(stop);
     query_options.on_progress = [&](const QueryProgress&, const QueryProgress& total) { progress.update(total); };
+    // --external tables go with the first statement that reads (their files are read once).
+    if (!std::exchange(external_sent_, true)) {
+      for (OpenExternalTable& t : external_)
+        query_options.external_tables.push_back({t.name, t.structure, t.source.get()});
+    }
 
     std::string buffer;
     const auto start = Clock::now();
@@ -821,6 +892,13 @@ class QueryCommand final : public Command {
             out.write(buffer);
           },
           query_options);
+    } catch (const Error& e) {
+      progress.clear();
+      // A row of an external table's file that cannot be read: clickhouse-client's 27.
+      for (const OpenExternalTable& t : external_) {
+        if (t.source->failed_row()) throw InputError{e};
+      }
+      throw;
     } catch (...) {
       progress.clear();
       throw;
@@ -841,6 +919,41 @@ class QueryCommand final : public Command {
     return outcome;
   }
 
+  // Opens the --external tables (before anything connects): their files (stdin for "-", which
+  // then cannot also hold the statements), parsers and structures. Errors as 18.16's client's.
+  void open_external_tables(const std::vector<ExternalTableFlags>& tables, bool script_from_stdin) {
+    for (const ExternalTableFlags& flags : tables) {
+      if (flags.file.empty()) {
+        throw ClientException{36, "DB::Exception", "--file field have not been provided for external table"};
+      }
+      OpenExternalTable& t = external_.emplace_back();
+      t.name = flags.name;
+      t.structure = external_structure(flags);
+      const auto format = text::parse_input_format(flags.format);
+      if (!format) throw ClientException{73, "DB::Exception", "Unknown format " + flags.format};
+      if (flags.file == "-") {
+        if (script_from_stdin) {
+          throw Error(ErrorKind::usage, "--external --file - reads the table from stdin: give the statements with -q");
+        }
+        t.bytes = std::make_unique<StdinByteSource>();
+      } else {
+        t.file = std::make_unique<std::ifstream>(flags.file, std::ios::binary);
+        if (!*t.file) {
+          const int err = errno;
+          throw ClientException{107, "DB::ErrnoException",
+                                "Cannot open file " + flags.file + ", errno: " + std::to_string(err) +
+                                    ", strerror: " + std::strerror(err)};
+        }
+        t.bytes = std::make_unique<text::StreamByteSource>(*t.file);
+      }
+      text::InputOptions input;
+      input.what = "external table " + t.name;
+      t.source = std::make_unique<text::TextInsertSource>(*format, *t.bytes, std::move(input));
+    }
+  }
+
+  std::vector<OpenExternalTable> external_;  // --external tables, open
+  bool external_sent_ = false;               // sent with a statement already
   std::string query_;
   CLI::Option* query_option_ = nullptr;  // tells whether -q was given (-q '' is an empty query)
   std::vector<std::string> queries_files_;
