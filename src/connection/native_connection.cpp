@@ -368,8 +368,10 @@ struct NativeConnection::Impl {
       query.text = substitute_params(sql, options.params);
     }
     check_query_size(query.text, query.settings);
+    check_external_tables(options.external_tables);
     wire::write_query(out, query, revision);
-    write_data(Block{}, query.compression);  // no external tables
+    send_external_tables(options.external_tables, query.compression, deadline);
+    write_data(Block{}, query.compression);  // the end of the external tables
     try {
       send(deadline);
     } catch (const Error& e) {
@@ -389,6 +391,53 @@ struct NativeConnection::Impl {
       logger()->log(LogLevel::debug, "chconn: query " + query.query_id + " sent to " + peer);
     }
     return query.query_id;
+  }
+
+  // Names distinct and not empty (an empty name is the end of the tables), a structure with
+  // columns, a source: checked before anything is sent.
+  static void check_external_tables(const std::vector<ExternalTable>& tables) {
+    for (std::size_t i = 0; i < tables.size(); ++i) {
+      const ExternalTable& t = tables[i];
+      if (t.name.empty()) throw Error(ErrorKind::usage, "an external table needs a name; nothing was sent");
+      if (t.structure.column_count() == 0 || t.source == nullptr) {
+        throw Error(ErrorKind::usage, "the external table '" + t.name +
+                                          "' needs a structure with columns and a source; nothing was sent");
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        if (tables[j].name == t.name) {
+          throw Error(ErrorKind::usage, "two external tables are named '" + t.name + "'; nothing was sent");
+        }
+      }
+    }
+  }
+
+  // After the Query packet: each external table's structure, then its blocks, one Data packet
+  // each under its name, every block sent before the next is read (memory bounded by a block).
+  // A source that fails after something was sent leaves the server waiting for the rest of a table
+  // it would otherwise run the query on: the connection is closed instead (see ExternalTable).
+  void send_external_tables(const std::vector<ExternalTable>& tables, bool compressed, Deadline deadline) {
+    bool sent = false;
+    for (const ExternalTable& t : tables) {
+      try {
+        t.source->start(t.structure);
+        const auto write = [&](const Block& block) {
+          wire::write_data(out, t.name, block, revision, compressed ? &encoder : nullptr, &block_bytes);
+          send(deadline);
+          sent = true;
+        };
+        write(t.structure);  // the table exists even when it has no rows
+        while (std::optional<Block> block = t.source->next()) {
+          if (block->rows() == 0) continue;
+          write(match_insert_sample(*block, t.structure, t.name));
+        }
+      } catch (const Error& e) {
+        out.clear();
+        if (sent) mark_broken();
+        throw e.with_context(
+            "the external table '" + t.name + "': the query was not run" +
+            (sent ? " (the connection was closed, so the server never runs it on part of the table)" : ""));
+      }
+    }
   }
 
   // Refuses, before anything is sent, a query text the server is known to refuse for its size:
@@ -766,6 +815,9 @@ struct NativeConnection::Impl {
     st.table = into.name();
     st.options = &options;
     st.ended = true;  // until the sample came
+    if (!options.external_tables.empty()) {
+      throw Error(ErrorKind::usage, "external tables go with queries that read, not with an insert; nothing was sent");
+    }
     check_not_stopped(options);
     st.deadline = query_deadline(options);
     prepare(st.deadline);

@@ -47,15 +47,17 @@ TEST(CliClientFlags, AServerSettingAsItsOwnFlagMatchesClickHouseClient) {
 }
 
 TEST(CliClientFlags, ASettingFlagIsCheckedLikeSetting) {
-  // A name that cannot be a setting stays an unknown option (exit 2, nothing connected), and a
-  // setting without a value is a usage error; neither reaches the server.
+  // A name that cannot be a setting stays an unknown option (exit 1 after "Bad arguments", as
+  // clickhouse-client; nothing connected), and a setting without a value is a usage error (1 too);
+  // neither reaches the server.
   LoopbackServer server({.mode = ServerMode::close_at_once});
   const std::string port = std::to_string(server.port());
   auto r = run_process({chconn_binary(), "--port", port, "--max-threads=3", "-q", "SELECT 1"}, {}, k_clean_env);
-  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("Bad arguments: ", 0), 0u) << r.err;
   EXPECT_NE(r.err.find("--max-threads=3"), std::string::npos) << r.err;
   r = run_process({chconn_binary(), "--port", port, "-q", "SELECT 1", "--max_threads"}, {}, k_clean_env);
-  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("--max_threads needs a value"), std::string::npos) << r.err;
   EXPECT_EQ(server.accepted(), 0);
 }
@@ -129,14 +131,14 @@ TEST_F(CliQueriesFile, AMissingFileIsAUsageErrorBeforeAnythingConnects) {
   const auto r = run_process({chconn_binary(), "--port", std::to_string(server.port()), "--queries-file",
                               file("ok.sql", "SELECT 1"), "--queries-file", (dir_ / "missing.sql").string()},
                              {}, k_clean_env);
-  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("cannot read the --queries-file"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("missing.sql"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(server.accepted(), 0);
   const auto both =
       run_process({chconn_binary(), "-q", "SELECT 1", "--queries-file", file("x.sql", "SELECT 2")}, {}, k_clean_env);
-  EXPECT_EQ(both.exit_code, 2) << both.err;
+  EXPECT_EQ(both.exit_code, 1) << both.err;
 }
 
 // 18.16 ignores CLICKHOUSE_PORT (it connects to 9000); current clients, and chconn, take it as the
@@ -152,7 +154,7 @@ TEST(CliClientFlags, ClickHousePortIsThePortOfAHostWithoutOne) {
   // is the one given last by the user and is taken.
   LoopbackServer other({.mode = ServerMode::close_at_once});
   r = run_process({chconn_binary(), "--host", "127.0.0.1:" + std::to_string(other.port()), "-q", "SELECT 1"}, {}, env);
-  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("CLICKHOUSE_PORT"), std::string::npos) << r.err;
   EXPECT_EQ(other.accepted(), 0);
   r = run_process({chconn_binary(), "--host", "127.0.0.1", "--port", port, "-q", "SELECT 2"}, {}, env);

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -161,16 +162,20 @@ struct CliRun {
   int exit_code;
 };
 
-// chconn (`ours`) or clickhouse-client with `--port <main sandbox> args...`, `input` on stdin and
+// chconn (`ours`) or clickhouse-client with `--port <port> args...`, `input` on stdin and
 // `env_extra` added to the environment.
-inline CliRun run_cli(bool ours, const std::vector<std::string>& args, const std::string& input = {},
-                      const std::vector<std::string>& env_extra = {}) {
-  const auto server = sandbox("main");
-  std::vector<std::string> argv{ours ? chconn_binary() : clickhouse_client_binary(), "--port",
-                                std::to_string(server.native_port)};
+inline CliRun run_cli_at(bool ours, std::uint16_t port, const std::vector<std::string>& args,
+                         const std::string& input = {}, const std::vector<std::string>& env_extra = {}) {
+  std::vector<std::string> argv{ours ? chconn_binary() : clickhouse_client_binary(), "--port", std::to_string(port)};
   argv.insert(argv.end(), args.begin(), args.end());
   const auto r = run_process(argv, input, env_extra);
   return {r.out, r.err.substr(0, r.err.find('\n')), r.exit_code};
+}
+
+// run_cli_at() on the main sandbox.
+inline CliRun run_cli(bool ours, const std::vector<std::string>& args, const std::string& input = {},
+                      const std::vector<std::string>& env_extra = {}) {
+  return run_cli_at(ours, sandbox("main").native_port, args, input, env_extra);
 }
 
 }  // namespace chconn::test

@@ -57,10 +57,22 @@ struct ConnectionFlags {
 // verification is off, so that what they print cannot pass for a verified setup; empty otherwise.
 std::string unverified_tls_mark(const Config& config);
 
+// One clickhouse-client --external group: a temporary table sent with the query (its file read
+// with the input format; "-" is stdin), named `name`, with the columns of `structure` ("a UInt64,
+// b String") or the types of `types` ("UInt64, String", columns _1, _2, ...).
+struct ExternalTableFlags {
+  std::string file;
+  std::string name = "_data";
+  std::string format = "TabSeparated";
+  std::string structure;
+  std::string types;
+};
+
 // What every command is handed.
 struct Context {
   const ConnectionFlags& connection;
-  const Params& params;  // --param_NAME=value and --param NAME=value
+  const Params& params;                                    // --param_NAME=value and --param NAME=value
+  const std::vector<ExternalTableFlags>& external_tables;  // --external groups, in order
 };
 
 class Command {
@@ -85,6 +97,11 @@ std::unique_ptr<Command> make_bench_command();
 // without a value.
 void extract_params(std::vector<std::string>& args, Params& params);
 
+// Removes clickhouse-client's external table groups from `args` into `tables`, as 18.16 splits
+// them: `--external` starts a group, which takes the --file, --name, --format, --structure and
+// --types that follow it (`--flag value` or `--flag=value`) and ends at any other argument.
+void extract_external_tables(std::vector<std::string>& args, std::vector<ExternalTableFlags>& tables);
+
 // Moves clickhouse-client style `--NAME=value` and `--NAME value` arguments for server settings
 // (max_threads, ...) from `args` into `settings` as NAME=VALUE, the form of --setting (validated
 // there). An argument is a setting when NAME is not an option of `app` or of one of its
@@ -104,11 +121,35 @@ std::string read_password_from_terminal(std::string_view prompt);
 
 // ----- errors ---------------------------------------------------------------------------------
 
-// Prints `error` to stderr as clickhouse-client does for server exceptions ("Code: 60.
-// DB::Exception: Received from host:port. DB::Exception: ...", with the server's version and the
-// peer when known) and as "chconn: <kind> error: ..." otherwise; returns the exit code: the
-// server's code modulo 256 (1 if that is 0), 1 for client-side errors, 2 for usage and
-// configuration errors.
-int report_error(const Error& error, const std::string& server_version = {}, const std::string& peer = {});
+// Which exit statuses an error maps to.
+enum class ExitStatuses {
+  // The query command, a drop-in for clickhouse-client: the statuses clickhouse-client 18.16 exits
+  // with, measured on a 18.16.1 server (the table is in docs/guide.md, "Exit statuses"): a server
+  // exception's code modulo 256, 210 for network failures (refused, reset, closed), 209 for
+  // timeouts, 100 for a reply that breaks the protocol, 394 for a cancel, 1 for bad flags,
+  // configuration and other usage errors.
+  clickhouse_client,
+  // chconn's own subcommands (config, health, bench): 1 for client-side failures, 2 for usage and
+  // configuration errors; server exceptions as above.
+  chconn,
+};
+
+// Prints `error` to stderr and returns the exit status `statuses` give it. Server exceptions are
+// printed as clickhouse-client prints them ("Received exception from server (version V):" when
+// `server_version` is known, then "Code: 60. DB::Exception: Received from host:port.
+// DB::Exception: ..."), and give the server's code modulo 256 (1 when that is 0: 18.16 would exit
+// 0, which would pass for success). Other errors: with clickhouse_client statuses as
+// clickhouse-client prints its own ("Code: 210. DB::NetException: ...", "Bad arguments: ..." for
+// configuration errors), with chconn statuses "chconn: <kind> error: ...".
+int report_error(const Error& error, ExitStatuses statuses, const std::string& server_version = {},
+                 const std::string& peer = {});
+
+// A server exception's message without the exception's name that 18.16 puts before it
+// ("DB::Exception: Unknown function f" -> "Unknown function f").
+std::string server_message(const Error& error);
+
+// The status clickhouse-client exits with for the exception `code`: the code modulo 256, or 1 when
+// that is 0 (see report_error).
+int exit_status_for_code(std::int32_t code);
 
 }  // namespace chconn::cli

@@ -6,12 +6,15 @@
 //   chconn --port 9000            (on a terminal: the interactive prompt; see query.cpp)
 // Subcommands: config (print the effective configuration). See cli.h to add more.
 //
-// Exit codes: 0 on success; a server exception's code modulo 256 (60 for an unknown table);
-// 1 for client-side failures (network, timeout, protocol); 2 for bad flags, DSNs or formats;
-// 130 / 143 when SIGINT (Ctrl-C) / SIGTERM cancelled the running query (it is cancelled on the
-// server too; a second signal exits at once without waiting for the server).
+// Exit statuses: the query command exits as clickhouse-client 18.16 does (0 on success, a server
+// exception's code modulo 256, 210 when the server cannot be reached, 1 for bad flags...; see
+// ExitStatuses in cli.h and the table in docs/guide.md); the subcommands exit 1 on client-side
+// failures and 2 on bad flags, DSNs or formats. 130 / 143 when SIGINT (Ctrl-C) / SIGTERM cancelled
+// the running query (it is cancelled on the server too; a second signal exits at once without
+// waiting for the server).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <vector>
 
@@ -47,12 +50,22 @@ int main(int argc, char** argv) {
   // Work on a copy of argv: --param_NAME and --<setting>=value are not something CLI11 can declare,
   // and the original is scrubbed of secrets once it has been read.
   std::vector<std::string> args(argv + 1, argv + argc);
+  // Bad flags: the query command exits 1 after "Bad arguments: ...", as clickhouse-client does;
+  // a subcommand keeps its own status, 2. Which one the flags were for is known only once CLI11 has
+  // seen a subcommand's name (parsed() on it), or before parsing, from the words themselves.
+  const auto names_subcommand = [&] {
+    return std::any_of(subcommands.begin(), subcommands.end(), [&](const CLI::App* sub) {
+      return sub != nullptr && (sub->parsed() || std::find(args.begin(), args.end(), sub->get_name()) != args.end());
+    });
+  };
   Params params;
+  std::vector<ExternalTableFlags> external_tables;
   try {
+    extract_external_tables(args, external_tables);
     extract_params(args, params);
     extract_settings(args, app, connection.settings);
   } catch (const Error& e) {
-    return report_error(e);
+    return report_error(e, names_subcommand() ? ExitStatuses::chconn : ExitStatuses::clickhouse_client);
   }
   std::vector<const char*> arg_ptrs{argv[0]};
   for (const auto& a : args) arg_ptrs.push_back(a.c_str());
@@ -60,19 +73,23 @@ int main(int argc, char** argv) {
   try {
     app.parse(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0 || names_subcommand()) {
+      const int code = app.exit(e);  // --help, --version, or a subcommand's bad flags
+      return code == 0 ? 0 : 2;
+    }
+    std::cerr << "Bad arguments: " << e.what() << "\nRun with --help for more information.\n";
+    return 1;
   }
 
   Command* chosen = commands.front().get();
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (subcommands[i] && subcommands[i]->parsed()) chosen = commands[i].get();
   }
-  const Context context{connection, params};
+  const Context context{connection, params, external_tables};
   try {
     return chosen->run(context);
   } catch (const Error& e) {
-    return report_error(e);
+    return report_error(e, ExitStatuses::chconn);  // the query command reports its own (ExitStatuses)
   } catch (const std::exception& e) {
     std::cerr << "chconn: " << e.what() << '\n';
     return 1;

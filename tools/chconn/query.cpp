@@ -3,7 +3,8 @@
 // Results stream block by block: each block is formatted into one buffer that is written to
 // stdout and cleared before the next block arrives, so memory stays bounded by one block (the Null
 // format formats nothing). Several statements separated by ';' run one after the other on one
-// connection; the first error stops the run, as with clickhouse-client.
+// connection; the first error stops the run, as with clickhouse-client (with --ignore-error the
+// next statements still run). Errors and exit statuses are clickhouse-client's (ExitStatuses).
 //
 // That connection is a lease from a ConnectionFactory filled by chconn::initialize(): --strategy
 // (or the DSN's strategy=, CHCONN_STRATEGY, CHCONN_ENV) picks direct, pooled, failover or mock; see
@@ -62,23 +63,35 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// An error clickhouse-client 18.16 raises itself, with its code and first line: an unknown format
+// (73), a file INTO OUTFILE cannot create (76), no statement at all (62, "Empty query"). Printed
+// as "Code: N. NAME: MESSAGE"; the exit status is N modulo 256.
+struct ClientException {
+  std::int32_t code;
+  std::string name;  // "DB::Exception", "DB::ErrnoException"
+  std::string message;
+};
+
+int report(const ClientException& e) {
+  std::cerr << "Code: " << e.code << ". " << e.name << ": " << e.message << '\n';
+  return exit_status_for_code(e.code);
+}
+
 // Where a statement's result goes: stdout, or the file of its INTO OUTFILE clause, which is made
 // here and must not exist (clickhouse-client opens it with O_EXCL too: a result never overwrites a
-// file). Made before the statement is sent, so a file that exists stops it with nothing sent.
+// file). Made before the statement is sent, so a file that exists stops it with nothing sent; the
+// error is clickhouse-client's, code 76 with the errno.
 class ResultOutput {
  public:
   explicit ResultOutput(const std::optional<std::string>& outfile) {
     if (!outfile) return;
     const int fd = ::open(outfile->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0) {
-      const int err = errno;
-      throw Error(ErrorKind::usage, "cannot create the INTO OUTFILE file '" + *outfile + "': " + std::strerror(err) +
-                                        (err == EEXIST ? " (chconn never overwrites a file; remove it first)" : ""));
-    }
+    if (fd < 0) throw cannot_open(*outfile, errno);
     file_ = ::fdopen(fd, "w");
     if (file_ == nullptr) {
+      const int err = errno;
       ::close(fd);
-      throw Error(ErrorKind::usage, "cannot write the INTO OUTFILE file '" + *outfile + "'");
+      throw cannot_open(*outfile, err);
     }
     name_ = "the file '" + *outfile + "'";
   }
@@ -87,6 +100,12 @@ class ResultOutput {
   }
   ResultOutput(const ResultOutput&) = delete;
   ResultOutput& operator=(const ResultOutput&) = delete;
+
+  // "Cannot open file F, errno: 17, strerror: File exists", as 18.16 words it (CANNOT_OPEN_FILE).
+  static ClientException cannot_open(const std::string& file, int err) {
+    return {76, "DB::ErrnoException",
+            "Cannot open file " + file + ", errno: " + std::to_string(err) + ", strerror: " + std::strerror(err)};
+  }
 
   void write(std::string& buffer) {
     if (buffer.empty()) return;
@@ -192,6 +211,9 @@ std::string version_of(const ServerInfo& info) {
 struct ScriptStatement {
   std::string_view sql;
   std::optional<std::string_view> data;
+  // The statement as written: from its first token to its ';' (or its data's end), as
+  // clickhouse-client quotes it in "Error on processing query: ...".
+  std::string_view text;
 };
 
 std::string_view trim_blank(std::string_view s) {
@@ -266,7 +288,9 @@ std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_
       data = rest.substr(begin, end - begin);
       break;
     }
-    out.push_back({trim_blank(rest.substr(first.offset, statement_end - first.offset)), data});
+    const std::string_view written = rest.substr(first.offset, next - first.offset);
+    out.push_back({trim_blank(rest.substr(first.offset, statement_end - first.offset)), data,
+                   written.substr(0, written.find_last_not_of(" \t\r\n") + 1)});
     pos += next;
   }
   return out;
@@ -340,18 +364,8 @@ void apply_output_settings(const Settings& settings, text::FormatOptions& option
   }
 }
 
-// A format name no ClickHouse knows: reported as clickhouse-client reports it (code 73).
-struct UnknownFormat {
-  std::string name;
-};
-
-int report_unknown_format(const UnknownFormat& unknown) {
-  std::cerr << "Code: 73. DB::Exception: Unknown format " << unknown.name << '\n';
-  return 73;
-}
-
 // The output format named `name` (any letter case). Formats clickhouse-client 18.16 writes and chconn
-// does not are a usage error saying so; other names are UnknownFormat.
+// does not are a usage error saying so; other names are clickhouse-client's code 73.
 text::OutputFormat output_format(const std::string& name) {
   if (const auto format = text::parse_output_format(name)) return *format;
   for (const std::string_view other : {"ODBCDriver", "ODBCDriver2"}) {
@@ -360,8 +374,73 @@ text::OutputFormat output_format(const std::string& name) {
                                         " (it writes: " + std::string(text::output_format_names()) + ")");
     }
   }
-  throw UnknownFormat{name};
+  throw ClientException{73, "DB::Exception", "Unknown format " + name};
 }
+
+// The pieces of a column list at its top-level commas ("a UInt64, b Tuple(x, y)"), trimmed.
+std::vector<std::string_view> top_level_pieces(std::string_view text) {
+  std::vector<std::string_view> pieces;
+  sql::Lexer lexer(text);
+  std::size_t begin = 0;
+  int depth = 0;
+  for (sql::Token t = lexer.next_significant();; t = lexer.next_significant()) {
+    if (t.kind == sql::TokenKind::open_round) ++depth;
+    if (t.kind == sql::TokenKind::close_round) --depth;
+    if (t.kind == sql::TokenKind::end || (t.kind == sql::TokenKind::comma && depth == 0)) {
+      pieces.push_back(trim_blank(text.substr(begin, t.offset - begin)));
+      if (t.kind == sql::TokenKind::end) break;
+      begin = t.end();
+    }
+  }
+  return pieces;
+}
+
+// An external table's structure: its columns with their types and no rows, from --structure
+// ("a UInt64, b String") or --types ("UInt64, String": columns _1, _2...). Errors as 18.16's
+// client words them: 36 for a missing structure, 50 for a type it does not know.
+Block external_structure(const ExternalTableFlags& flags) {
+  if (flags.structure.empty() && flags.types.empty()) {
+    throw ClientException{36, "DB::Exception",
+                          "Neither --structure nor --types have not been provided for external table"};
+  }
+  const bool named = !flags.structure.empty();
+  Block block;
+  std::size_t index = 0;
+  for (const std::string_view piece : top_level_pieces(named ? flags.structure : flags.types)) {
+    std::string name = "_" + std::to_string(++index);
+    std::string_view type = piece;
+    if (named) {
+      sql::Lexer lexer(piece);
+      const sql::Token first = lexer.next_significant();
+      type = trim_blank(piece.substr(first.end()));
+      if (first.kind != sql::TokenKind::bare_word && first.kind != sql::TokenKind::quoted_identifier) type = {};
+      name = std::string(first.text);
+      if (first.kind == sql::TokenKind::quoted_identifier) name = name.substr(1, name.size() - 2);
+    }
+    if (type.empty()) {
+      throw ClientException{36, "DB::Exception",
+                            "the external table " + flags.name + " has a column without a name and a type: '" +
+                                std::string(piece) + "' (--structure 'name Type, ...')"};
+    }
+    try {
+      block.append(std::move(name), make_column(parse_type(type)));
+    } catch (const Error& e) {
+      throw ClientException{50, "DB::Exception", e.message()};
+    }
+  }
+  return block;
+}
+
+// One --external table, open and ready to be read: its file (or stdin), a parser over it, and its
+// structure. Made before anything connects, so a missing file stops the run with nothing sent.
+// The members are on the heap, so that the parser's references stay valid when the table moves.
+struct OpenExternalTable {
+  std::string name;
+  std::unique_ptr<std::ifstream> file;
+  std::unique_ptr<text::ByteSource> bytes;
+  std::unique_ptr<text::TextInsertSource> source;
+  Block structure;
+};
 
 // The error of a row the parser could not read, as clickhouse-client reports its own parse
 // errors (code 27, "Cannot parse input"), with chconn's message.
@@ -436,7 +515,8 @@ class IgnoreInterrupts {
 class QueryCommand final : public Command {
  public:
   CLI::App* add_to(CLI::App& app) override {
-    app.add_option("-q,--query", query_, "the query or ';'-separated queries to run (default: read them from stdin)");
+    query_option_ = app.add_option("-q,--query", query_,
+                                   "the query or ';'-separated queries to run (default: read them from stdin)");
     app.add_option("--queries-file", queries_files_,
                    "a file of ';'-separated queries to run (repeatable: the files run in order; not with -q)")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -458,6 +538,9 @@ class QueryCommand final : public Command {
     app.add_flag("-m,--multiline", multiline_,
                  "accepted for clickhouse-client's sake: at the interactive prompt a statement always ends at ';' "
                  "or \\G, whatever the lines");
+    app.add_flag("--ignore-error", ignore_error_,
+                 "in a script, go on with the next statement after one fails (while the connection is usable); "
+                 "the exit status is the last error's, as clickhouse-client's --ignore-error");
     app.add_flag("--progress", progress_, "show a progress line on stderr even when it is not a terminal");
     app.add_flag("--no-progress", no_progress_,
                  "never show the progress line (default: shown when stderr is a terminal)");
@@ -467,20 +550,31 @@ class QueryCommand final : public Command {
     return nullptr;
   }
 
+  // Every error ends here as clickhouse-client reports it, with its exit status (ExitStatuses).
   int run(const Context& context) override {
+    try {
+      return run_queries(context);
+    } catch (const ClientException& e) {
+      std::fflush(stdout);
+      return report(e);
+    } catch (const Error& e) {
+      std::fflush(stdout);
+      return report_error(e, ExitStatuses::clickhouse_client);
+    }
+  }
+
+ private:
+  int run_queries(const Context& context) {
     // Interactive: a terminal on stdin and no statements given on the command line.
-    if (!query_.empty() && !queries_files_.empty()) {
+    // -q '' is a query too (an empty one), as for clickhouse-client: stdin is not read for it.
+    const bool query_given = query_option_->count() > 0;
+    if (query_given && !queries_files_.empty()) {
       throw Error(ErrorKind::usage, "-q/--query and --queries-file cannot be used together");
     }
-    const bool interactive = query_.empty() && queries_files_.empty() && ::isatty(STDIN_FILENO) != 0;
+    const bool interactive = !query_given && queries_files_.empty() && ::isatty(STDIN_FILENO) != 0;
     if (interactive && format_option_->count() == 0) format_ = "PrettyCompact";
     // Check everything that needs no server first.
-    std::optional<text::OutputFormat> format;
-    try {
-      format = output_format(format_);
-    } catch (const UnknownFormat& unknown) {
-      return report_unknown_format(unknown);
-    }
+    const text::OutputFormat format = output_format(format_);
     Params params = context.params;
     for (const std::string& p : params_) {
       auto [name, value] = split_assignment(p, "--param");
@@ -492,14 +586,14 @@ class QueryCommand final : public Command {
     ConnectionFactory factory;
     select_strategy(factory, config, strategy_);
     const bool show_progress = !no_progress_ && (progress_ || ::isatty(STDERR_FILENO) != 0);
-    if (interactive) return run_interactive(factory, config.settings, *format, params, show_progress);
+    if (interactive) return run_interactive(factory, config.settings, format, params, show_progress);
 
     // The statements: -q, else the --queries-file files in order (each read whole before anything
     // connects, so a missing file stops the run with nothing sent), else stdin.
     std::vector<std::string> scripts;
     if (!queries_files_.empty()) {
       for (const std::string& file : queries_files_) scripts.push_back(read_queries_file(file));
-    } else if (!query_.empty()) {
+    } else if (query_given) {
       scripts.push_back(query_);
     } else {
       scripts.emplace_back(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -508,10 +602,26 @@ class QueryCommand final : public Command {
     // as clickhouse-client reads one query; in a script (a file, stdin) it ends with its line.
     std::vector<ScriptStatement> statements;
     for (const std::string& script : scripts) {
-      for (ScriptStatement& s : split_script(script, !multiquery_ && !query_.empty())) statements.push_back(s);
+      // A text that starts with ';' starts with an empty statement: 18.16 refuses the whole text
+      // before running any of it (measured; a ';' after a statement is fine). With --ignore-error
+      // it says so in its own layout and goes on.
+      if (sql::Lexer(script).next_significant().kind == sql::TokenKind::semicolon) {
+        if (!ignore_error_) throw ClientException{62, "DB::Exception", "Empty query"};
+        print_ignored("Empty query");
+      }
+      for (ScriptStatement& s : split_script(script, !multiquery_ && query_given)) statements.push_back(s);
     }
-    if (statements.empty()) return 0;
-    const bool script_from_stdin = query_.empty() && queries_files_.empty();
+    // Nothing but blanks, comments and ';': clickhouse-client 18.16's error, before connecting;
+    // with -n, no text at all is no error to 18.16 (measured: exit 0), whitespace still is.
+    if (statements.empty()) {
+      const bool no_text = std::all_of(scripts.begin(), scripts.end(), [](const std::string& t) { return t.empty(); });
+      if (multiquery_ && no_text) return 0;
+      if (!ignore_error_) throw ClientException{62, "DB::Exception", "Empty query"};
+      print_ignored("Empty query");
+      return 0;
+    }
+    const bool script_from_stdin = !query_given && queries_files_.empty();
+    open_external_tables(context.external_tables, script_from_stdin);
 
     // From here on Ctrl-C and SIGTERM cancel the running query on the server (see signal_stop.h);
     // before, while the script is read, they end the process as usual.
@@ -526,15 +636,40 @@ class QueryCommand final : public Command {
     options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;
     apply_output_settings(config.settings, options);
 
+    // The first error ends the run with its status. With --ignore-error (as clickhouse-client
+    // 18.16's) the statements after it still run while the connection is usable, and the status is
+    // the last error's; a syntax error does not count there, since 18.16's client finds it itself
+    // and then exits 0 (measured).
+    // In a script (-n, --queries-file) 18.16 names the statement before an error the client raised
+    // itself; server exceptions have their own first line.
+    const bool script_mode = multiquery_ || !queries_files_.empty();
+    const auto name_statement = [&](const ScriptStatement& statement) {
+      if (script_mode) std::cerr << "Error on processing query: " << statement.text << '\n';
+    };
+    //
+    // --ignore-error as 18.16's (all measured): errors the client raises itself (an unknown format,
+    // INTO OUTFILE) are not printed but set the status; a row that cannot be read is not printed
+    // and still ends the run (27); a syntax error is printed in 18.16's layout for the errors of its
+    // own parser and does not set the status; server exceptions are printed as always.
+    int status = 0;
     for (const ScriptStatement& statement : statements) {
+      int failed = 0;
       try {
-        run_one(conn, statement, *format, options, params, show_progress, script_from_stdin, signals.token());
-      } catch (const UnknownFormat& unknown) {
+        run_one(conn, statement, format, options, params, show_progress, script_from_stdin, signals.token());
+        continue;
+      } catch (const ClientException& e) {
         std::fflush(stdout);
-        return report_unknown_format(unknown);
+        if (ignore_error_) {
+          status = exit_status_for_code(e.code);
+          continue;
+        }
+        name_statement(statement);
+        return report(e);
       } catch (const InputError& bad) {
         std::fflush(stdout);
         lease.note_error(bad.error);
+        if (ignore_error_) return 27;
+        name_statement(statement);
         // As clickhouse-client 18.16 reports a row it cannot parse (code 27), then chconn's reading.
         std::cerr << "Code: 27. DB::Exception: Cannot parse input: " << bad.error.message() << '\n';
         return 27;
@@ -546,13 +681,23 @@ class QueryCommand final : public Command {
           return signals.exit_status();
         }
         const bool server = e.kind() == ErrorKind::server;
-        return report_error(e, server ? version_of(info) : std::string(), server ? conn.peer() : std::string());
+        if (ignore_error_ && server && e.server_code() == server_codes::syntax_error) {
+          print_ignored(server_message(e));
+          continue;
+        }
+        failed = report_error(e, ExitStatuses::clickhouse_client, server ? version_of(info) : std::string(),
+                              server ? conn.peer() : std::string());
       }
+      if (!ignore_error_ || !conn.usable()) return failed;
+      status = failed;
     }
-    return 0;
+    return status;
   }
 
- private:
+  // An error 18.16's client finds with its own parser, as it prints one under --ignore-error: a
+  // blank line, the message, a blank line.
+  static void print_ignored(std::string_view message) { std::cerr << '\n' << message << "\n\n"; }
+
   // One statement of a script: an INSERT whose rows come from the client, or anything else.
   Outcome run_one(Connection& conn, const ScriptStatement& statement, text::OutputFormat format,
                   const text::FormatOptions& options, const Params& params, bool show_progress, bool script_from_stdin,
@@ -637,9 +782,9 @@ class QueryCommand final : public Command {
         std::cout << '\n'
                   << outcome.rows << " rows in set. Elapsed: " << seconds_text(start) << " sec. \n\n"
                   << std::flush;
-      } catch (const UnknownFormat& unknown) {
+      } catch (const ClientException& e) {
         std::fflush(stdout);
-        report_unknown_format(unknown);  // the prompt goes on
+        report(e);  // the prompt goes on
         std::cerr << '\n';
         return -1;
       } catch (const InputError& bad) {
@@ -659,7 +804,7 @@ class QueryCommand final : public Command {
           return -1;
         }
         const bool server = e.kind() == ErrorKind::server && lease;
-        report_error(e, server ? version_of(lease->server_info()) : std::string(),
+        report_error(e, ExitStatuses::clickhouse_client, server ? version_of(lease->server_info()) : std::string(),
                      server ? lease->peer() : std::string());
         if (server) std::cout << "\n0 rows in set. Elapsed: " << seconds_text(start) << " sec. \n";
         std::cout << '\n' << std::flush;
@@ -727,6 +872,11 @@ class QueryCommand final : public Command {
     query_options.params = params_for(statement, params);
     query_options.stop = std::move(stop);
     query_options.on_progress = [&](const QueryProgress&, const QueryProgress& total) { progress.update(total); };
+    // --external tables go with the first statement that reads (their files are read once).
+    if (!std::exchange(external_sent_, true)) {
+      for (OpenExternalTable& t : external_)
+        query_options.external_tables.push_back({t.name, t.structure, t.source.get()});
+    }
 
     std::string buffer;
     const auto start = Clock::now();
@@ -742,6 +892,13 @@ class QueryCommand final : public Command {
             out.write(buffer);
           },
           query_options);
+    } catch (const Error& e) {
+      progress.clear();
+      // A row of an external table's file that cannot be read: clickhouse-client's 27.
+      for (const OpenExternalTable& t : external_) {
+        if (t.source->failed_row()) throw InputError{e};
+      }
+      throw;
     } catch (...) {
       progress.clear();
       throw;
@@ -762,7 +919,43 @@ class QueryCommand final : public Command {
     return outcome;
   }
 
+  // Opens the --external tables (before anything connects): their files (stdin for "-", which
+  // then cannot also hold the statements), parsers and structures. Errors as 18.16's client's.
+  void open_external_tables(const std::vector<ExternalTableFlags>& tables, bool script_from_stdin) {
+    for (const ExternalTableFlags& flags : tables) {
+      if (flags.file.empty()) {
+        throw ClientException{36, "DB::Exception", "--file field have not been provided for external table"};
+      }
+      OpenExternalTable& t = external_.emplace_back();
+      t.name = flags.name;
+      t.structure = external_structure(flags);
+      const auto format = text::parse_input_format(flags.format);
+      if (!format) throw ClientException{73, "DB::Exception", "Unknown format " + flags.format};
+      if (flags.file == "-") {
+        if (script_from_stdin) {
+          throw Error(ErrorKind::usage, "--external --file - reads the table from stdin: give the statements with -q");
+        }
+        t.bytes = std::make_unique<StdinByteSource>();
+      } else {
+        t.file = std::make_unique<std::ifstream>(flags.file, std::ios::binary);
+        if (!*t.file) {
+          const int err = errno;
+          throw ClientException{107, "DB::ErrnoException",
+                                "Cannot open file " + flags.file + ", errno: " + std::to_string(err) +
+                                    ", strerror: " + std::strerror(err)};
+        }
+        t.bytes = std::make_unique<text::StreamByteSource>(*t.file);
+      }
+      text::InputOptions input;
+      input.what = "external table " + t.name;
+      t.source = std::make_unique<text::TextInsertSource>(*format, *t.bytes, std::move(input));
+    }
+  }
+
+  std::vector<OpenExternalTable> external_;  // --external tables, open
+  bool external_sent_ = false;               // sent with a statement already
   std::string query_;
+  CLI::Option* query_option_ = nullptr;  // tells whether -q was given (-q '' is an empty query)
   std::vector<std::string> queries_files_;
   std::string format_ = "TabSeparated";
   CLI::Option* format_option_ = nullptr;  // tells whether --format was given
@@ -771,6 +964,7 @@ class QueryCommand final : public Command {
   std::vector<std::string> params_;
   bool time_ = false;
   bool multiquery_ = false;
+  bool ignore_error_ = false;
   bool multiline_ = false;  // accepted, no effect (see add_to)
   bool progress_ = false;
   bool no_progress_ = false;

@@ -57,6 +57,22 @@ struct ServerInfo {
   std::string display_name;
 };
 
+// A temporary table sent with a query, which the query reads by `name` (clickhouse-client's
+// --external): after the Query packet the connection sends `structure` (the table's columns with
+// their exact types, no rows), then every block `source` gives, each checked against `structure`
+// (InsertSource: start() gets `structure`, next() one block at a time, so memory is bounded by a
+// block), all under the table's name. The server keeps the table for this query only.
+//
+// If the source throws (a row it cannot read, a file that fails) before anything was sent, nothing
+// is sent and the connection stays usable; after a block was sent, the connection is closed instead,
+// so the server never runs the query on part of a table. Either way the call throws the source's
+// error, with the table named. Lifetimes: `source` is not owned and must outlive the call.
+struct ExternalTable {
+  std::string name;
+  Block structure;
+  InsertSource* source = nullptr;
+};
+
 // Options of one query. Everything is optional; defaults come from the Config.
 struct QueryOptions {
   // The query id; empty: chconn generates a random UUID (Connection::last_query_id() tells it).
@@ -90,6 +106,9 @@ struct QueryOptions {
   std::function<void(const QueryProfile&)> on_profile;
   // Called with server log blocks (needs the setting send_logs_level).
   std::function<void(const Block&)> on_log;
+  // Temporary tables sent with the query (see ExternalTable); names must be distinct and not empty.
+  // Only for queries that read (select, execute, query); an insert refuses them (Error(usage)).
+  std::vector<ExternalTable> external_tables;
 };
 
 // A query's result pulled block by block: the pull form of select(), as clickhouse-cpp offers it.
