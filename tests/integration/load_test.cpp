@@ -3,6 +3,7 @@
 // side with clickhouse-client (stdout, the first line of stderr and the exit status compared).
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -147,6 +148,144 @@ TEST(CliLoad, InsertsMatchClickHouseClient) {
     if (c.compare_err) {
       EXPECT_EQ(runs[1].first_err_line.substr(0, n), runs[0].first_err_line.substr(0, n));
     }
+  }
+}
+
+// ---- expressions in VALUES: chconn evaluates them on the server, 18.16's client itself ------------
+
+// One statement of the expression corpus. `known` names a known difference: then chconn's exit
+// status and first stderr line are asserted as `ours_status` and `ours_err` (a prefix), and
+// clickhouse-client's as `theirs_status`, instead of being compared.
+struct ExpressionCase {
+  std::string name;
+  std::vector<std::string> args;
+  std::string input;
+  const char* known = nullptr;
+  int ours_status = 0;
+  std::string ours_err;
+  int theirs_status = 0;
+  // With `known`: stdout of each, when set.
+  std::optional<std::string> ours_out{};
+  std::optional<std::string> theirs_out{};
+};
+
+TEST(CliLoad, ValuesExpressionsMatchClickHouseClient) {
+  const std::string row_rest = "'2000-01-01', '2000-01-01 00:00:00', [1], 1)";
+  const std::vector<ExpressionCase> cases = {
+      {"expressions of every column",
+       {"-q",
+        "INSERT INTO load_expr VALUES (1+1, toString(5), toDate('2000-01-01'), toDateTime('2001-02-03 04:05:06'), "
+        "[toUInt8(1)], -3)"}},
+      {"a Date into DateTime, a DateTime into Date",
+       {"-q", "INSERT INTO load_expr VALUES (3, 'a', toDateTime('2001-02-03 04:05:06'), toDate('2000-01-01'), [], 1)"}},
+      {"now() in two columns (its day and the instant)",
+       {"-q", "INSERT INTO load_expr VALUES (4, 'now', now(), now(), [1], NULL)"}},
+      {"literals and expressions over several rows",
+       {"-q", "INSERT INTO load_expr VALUES (5, 'a', " + row_rest + ", (6, concat('a', 'b'), " +
+                  "'2000-01-01', '2000-01-01 00:00:00', [1+1, 2], 2+NULL)"}},
+      {"an integral Float64 into UInt8", {"-q", "INSERT INTO load_expr VALUES (1.5*2, 'f', " + row_rest}},
+      {"a comment with ) and , inside an expression",
+       {"-q", "INSERT INTO load_expr VALUES (1 /* c ) , */ + 6, 'comment', " + row_rest}},
+      {"expressions in a script", {"-n"}, "INSERT INTO load_expr VALUES (8, lower('S'), " + row_rest + ";\n"},
+      {"an unknown identifier",
+       {"-q", "INSERT INTO load_expr VALUES (-x, 'a', " + row_rest},
+       "",
+       "the server evaluates it and adds a note to its message",
+       47,
+       "Code: 47. DB::Exception: Unknown identifier: x. Note that there is no tables",
+       47},
+      {"throwIf", {"-q", "INSERT INTO load_expr VALUES (throwIf(1), 'a', " + row_rest}},
+      {"a number into String",
+       {"-q", "INSERT INTO load_expr VALUES (9, 1+1, " + row_rest},
+       "",
+       "chconn reports a value it cannot take as a parse error (27), 18.16 as code 53",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_expr_ours: cannot read row 1 (line 1) of the "
+       "Values data: column 2 's' (String): the value '1+1' (an expression of type UInt16, value '2') does not match "
+       "the column: Type mismatch in IN or VALUES section. Expected: String. Got: UInt64",
+       53},
+      {"out of the column's range",
+       {"-q", "INSERT INTO load_expr VALUES (300+1, 'a', " + row_rest},
+       "",
+       "chconn reports a value it cannot take as a parse error (27), 18.16 as code 321 (exit 65)",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_expr_ours: cannot read row 1 (line 1) of the "
+       "Values data: column 1 'a' (UInt8): the value '300+1' (an expression of type UInt32, value '301')",
+       65},
+      {"not a constant",
+       {"-q", "INSERT INTO load_expr VALUES (arrayJoin([1, 2]), 'a', " + row_rest},
+       "",
+       "chconn sees two rows from the server: a usage error (2); 18.16 code 36",
+       2,
+       "chconn: usage error: an expression in VALUES (row 1) is not a constant",
+       36},
+      {"a subquery",
+       {"-q", "INSERT INTO load_expr VALUES (10, 'subquery', '2000-01-01', '2000-01-01 00:00:00', [1], (SELECT 5))"},
+       "",
+       "the server runs it; 18.16's client evaluates locally, where there is no database system",
+       0,
+       "",
+       81},
+      {"an expression in data on stdin",
+       {"-q", "INSERT INTO load_expr VALUES"},
+       "(11, 'stdin', '2000-01-01', '2000-01-01 00:00:00', [1], 1+1)",
+       "stdin is streamed into the insert: chconn refuses its expressions, 18.16 evaluates them",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_expr_ours: cannot read row 1 (line 1) of the "
+       "Values data: column 6 'n' (Nullable(Int32)): the value '1+1' is an expression; chconn evaluates expressions",
+       0},
+      {"select back",
+       {"-q",
+        "SELECT a, s, d, if(dt > now() - 3600, 'recent', toString(dt)), arr, n FROM load_expr WHERE a < 10 "
+        "ORDER BY a, s"}},
+      {"the rows of the known differences",
+       {"-q", "SELECT a, n FROM load_expr WHERE a >= 10 ORDER BY a"},
+       "",
+       "chconn inserted the subquery's row and refused stdin's, 18.16's client the other way round",
+       0,
+       "",
+       0,
+       "10\t5\n",
+       "11\t2\n"},
+  };
+  auto conn = test::connect_sandbox();
+  for (bool ours : {false, true}) {
+    recreate(*conn, ours ? "load_expr_ours" : "load_expr_theirs",
+             "a UInt8, s String, d Date, dt DateTime, arr Array(UInt8), n Nullable(Int32)");
+  }
+  for (const ExpressionCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    test::CliRun runs[2];
+    for (int ours = 0; ours < 2; ++ours) {
+      const std::string table = ours ? "load_expr_ours" : "load_expr_theirs";
+      const auto rename = [&](std::string text) {
+        for (std::size_t at = text.find("load_expr"); at != std::string::npos; at = text.find("load_expr", at + 1)) {
+          text.replace(at, 9, table);
+          at += table.size() - 1;
+        }
+        return text;
+      };
+      std::vector<std::string> args;
+      for (const auto& a : c.args) args.push_back(rename(a));
+      runs[ours] = test::run_cli(ours == 1, args, rename(c.input));
+    }
+    if (c.known != nullptr) {
+      SCOPED_TRACE(std::string("known difference: ") + c.known);
+      EXPECT_EQ(runs[1].exit_code, c.ours_status) << runs[1].first_err_line;
+      EXPECT_EQ(runs[1].first_err_line.substr(0, c.ours_err.size()), c.ours_err);
+      EXPECT_EQ(runs[0].exit_code, c.theirs_status) << runs[0].first_err_line;
+      if (c.ours_out) {
+        EXPECT_EQ(runs[1].out, *c.ours_out);
+      }
+      if (c.theirs_out) {
+        EXPECT_EQ(runs[0].out, *c.theirs_out);
+      }
+      continue;
+    }
+    EXPECT_EQ(runs[1].out, runs[0].out);
+    EXPECT_EQ(runs[1].exit_code, runs[0].exit_code)
+        << "chconn: " << runs[1].first_err_line << "\nclickhouse-client: " << runs[0].first_err_line;
+    EXPECT_EQ(runs[1].first_err_line, runs[0].first_err_line);
   }
 }
 

@@ -367,7 +367,23 @@ text::OutputFormat output_format(const std::string& name) {
 // errors (code 27, "Cannot parse input"), with chconn's message.
 struct InputError {
   Error error;
+  // clickhouse-client's code for it: 27 for a row it cannot parse; the server's code for an
+  // expression in VALUES the server could not evaluate (18.16's client evaluates them itself and
+  // reports the error as its own: "Code: 47. DB::Exception: Unknown identifier: x").
+  int code = 27;
 };
+
+// Prints `bad` as clickhouse-client prints its own errors; returns the exit status.
+int report_input_error(const InputError& bad) {
+  if (bad.code == 27) {
+    std::cerr << "Code: 27. DB::Exception: Cannot parse input: " << bad.error.message() << '\n';
+    return 27;
+  }
+  std::string_view message = bad.error.message();
+  if (message.starts_with("DB::Exception: ")) message.remove_prefix(15);
+  std::cerr << "Code: " << bad.code << ". DB::Exception: " << message << '\n';
+  return (bad.code & 0xFF) == 0 ? 1 : bad.code & 0xFF;
+}
 
 // What one statement gave, for the interactive prompt's summary line.
 struct Outcome {
@@ -536,8 +552,7 @@ class QueryCommand final : public Command {
         std::fflush(stdout);
         lease.note_error(bad.error);
         // As clickhouse-client 18.16 reports a row it cannot parse (code 27), then chconn's reading.
-        std::cerr << "Code: 27. DB::Exception: Cannot parse input: " << bad.error.message() << '\n';
-        return 27;
+        return report_input_error(bad);
       } catch (const Error& e) {
         std::fflush(stdout);
         lease.note_error(e);
@@ -645,7 +660,8 @@ class QueryCommand final : public Command {
       } catch (const InputError& bad) {
         std::fflush(stdout);
         if (lease) lease.note_error(bad.error);
-        std::cerr << "Code: 27. DB::Exception: Cannot parse input: " << bad.error.message() << "\n\n";
+        report_input_error(bad);
+        std::cerr << '\n';
         return -1;
       } catch (const Error& e) {
         std::fflush(stdout);
@@ -698,6 +714,19 @@ class QueryCommand final : public Command {
     // Data written in the script is used when there is some; otherwise stdin, unless the script
     // itself was read from it (then there is no more data: nothing is inserted).
     const bool from_stdin = !statement.data && !script_from_stdin;
+    // Expressions in VALUES written in the statement are evaluated on the server first (the data is
+    // in memory); in data on stdin, streamed, an expression is an error naming its row.
+    if (format == text::InputFormat::values && statement.data) {
+      QueryOptions evaluate_options;
+      evaluate_options.stop = query_options.stop;
+      try {
+        input.evaluated = std::make_shared<const std::vector<text::EvaluatedValue>>(
+            text::evaluate_values_expressions(conn, *statement.data, evaluate_options));
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::server) throw;
+        throw InputError{e, e.server_code()};
+      }
+    }
     text::TextInsertSource source(format, from_stdin ? static_cast<text::ByteSource&>(stdin_data) : inline_data,
                                   std::move(input));
     try {

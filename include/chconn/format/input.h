@@ -18,8 +18,11 @@
 //   * JSONEachRow: one JSON object per row, keys naming columns (any order); a column without a
 //     key gets its default; a key naming no column is an error (skip_unknown_fields turns it off).
 //   * Values: (v, v, ...) rows with optional commas between, read with the SQL lexer
-//     (chconn/core/sql.h): literals only (numbers, 'strings', NULL, [arrays], (tuples), {maps});
-//     an expression is an error (ClickHouse evaluates it on the server, chconn does not).
+//     (chconn/core/sql.h). A field is a literal (a number with its sign, nan, inf, 'string', NULL,
+//     and [arrays], (tuples), {maps} of those) or else an expression (now(), 1+1, toDate('...'),
+//     -x, an identifier): an expression needs its value from evaluate_values_expressions() in
+//     InputOptions::evaluated, and is an error without one. The value is converted to the column's
+//     type as 18.16 converts it (a number into a String column is a type mismatch).
 //   Inside a field, arrays, tuples and maps are written as in Values ([1,2], ('a',1), {'k':1}).
 //   Dates are YYYY-MM-DD; date-times YYYY-MM-DD hh:mm:ss (or Unix seconds) in the column's time zone
 //   or else InputOptions::time_zone (the session's: the server's ServerInfo::timezone); enums by
@@ -51,6 +54,7 @@
 #include "chconn/connection/insert_source.h"
 #include "chconn/format/text.h"
 #include "chconn/wire/block.h"
+#include "chconn/wire/types.h"
 
 namespace chconn::text {
 
@@ -99,6 +103,14 @@ class StreamByteSource final : public ByteSource {
   std::istream& in_;
 };
 
+// The value of a Values field that is an expression, as the server computed it.
+struct EvaluatedValue {
+  std::size_t row = 0;     // the row of the data, from 1
+  std::size_t column = 0;  // the field of the row, from 0
+  std::string literal;     // the value in Values syntax ('2000-01-01', [1,2], NULL)
+  TypeRef type;            // the expression's type
+};
+
 struct InputOptions {
   // Rows per block at most (clickhouse-client's max_insert_block_size).
   std::size_t max_block_rows = 1048576;
@@ -116,6 +128,10 @@ struct InputOptions {
   std::shared_ptr<TimeZones> time_zones;
   // The name used in messages ("insert into db.t").
   std::string what = "the input";
+  // Values: the values of the fields that are expressions, from evaluate_values_expressions() over
+  // the same data. Null: an expression is Error(usage) (data on stdin is streamed, so its
+  // expressions cannot be evaluated before the insert starts).
+  std::shared_ptr<const std::vector<EvaluatedValue>> evaluated;
 };
 
 class TextInsertSource final : public InsertSource {
@@ -142,6 +158,28 @@ class TextInsertSource final : public InsertSource {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+struct EvaluateOptions {
+  // One SELECT's text at most: expressions are sent in batches under it (18.16's max_query_size is
+  // 256 KiB); a single longer expression goes alone and the server may refuse it.
+  std::size_t max_query_bytes = std::size_t{128} << 10;
+  // The values' text at most, all batches together; more is Error(usage).
+  std::size_t max_result_bytes = std::size_t{64} << 20;
+  // Rows of Values data at most, as InputOptions::max_row_bytes bounds one row.
+  std::size_t max_row_bytes = std::size_t{64} << 20;
+};
+
+// Evaluates the fields of Values `data` (already in memory: inline data of an INSERT) that are
+// expressions, on the server over `conn`, before the insert starts (a connection cannot run a
+// query in the middle of an insert): SELECT e1, e2, ... in batches, each expression's text taken
+// from the SQL lexer's tokens of its field (comments become spaces; a field holding a ';' is left
+// for the parser to refuse), so an expression can never reach past its own field. Returns the values
+// in the order of the data, for InputOptions::evaluated. One giving other than one
+// row is Error(usage). An expression the server cannot evaluate is the server's error as it sent
+// it (Error(server), "Unknown identifier: x"), nothing inserted. Data that is not valid Values
+// stops the scan: the parser reports it.
+std::vector<EvaluatedValue> evaluate_values_expressions(Connection& conn, std::string_view data,
+                                                        const QueryOptions& query = {}, EvaluateOptions options = {});
 
 // Loads `source`, text in `format`, into `table` (as Connection::insert takes it) over `conn`:
 // the streaming insert with a TextInsertSource whose time zone is the server's unless `options`

@@ -175,7 +175,7 @@ TEST(ValuesInput, ExpressionsAndBadSyntaxAreErrors) {
   const std::string m = load_error(InputFormat::values, "(1, now())", b);
   EXPECT_NE(m.find("column 2 'd'"), std::string::npos) << m;
   EXPECT_NE(m.find("expression"), std::string::npos) << m;
-  EXPECT_NE(m.find("the value 'now'"), std::string::npos) << m;  // the value, not the whole row
+  EXPECT_NE(m.find("the value 'now()'"), std::string::npos) << m;  // the value, not the whole row
   EXPECT_NE(load_error(InputFormat::values, "(1, '2020-01-01 00:00:00'", b).find("closing ')'"), std::string::npos);
   EXPECT_NE(load_error(InputFormat::values, "(1, '2020-01-01 00:00:00'); (2", b).find("';'"), std::string::npos);
   EXPECT_NE(load_error(InputFormat::values, "1, 2", b).find("'('"), std::string::npos);
