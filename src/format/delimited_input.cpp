@@ -1,15 +1,16 @@
-// TabSeparated (WithNames, WithNamesAndTypes) and CSV (WithNames) input (see input_parser.h): a row
+// TabSeparated (WithNames, WithNamesAndTypes), TSKV and CSV (WithNames) input (see input_parser.h): a row
 // is a line (CSV: unless inside quotes), its fields split by tabs or commas.
 #include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "format/input_parser.h"
 
 namespace chconn::text::detail {
 namespace {
 
-class TabSeparatedParser final : public RowParser {
+class TabSeparatedParser : public RowParser {
  public:
   using RowParser::RowParser;
 
@@ -60,6 +61,7 @@ class TabSeparatedParser final : public RowParser {
         if (rest.empty()) return std::nullopt;
         input_.consume(rest.size());
         count_lines(rest, 0);
+        unterminated_ = true;
         return rest;  // the last line without its newline
       }
     }
@@ -68,35 +70,14 @@ class TabSeparatedParser final : public RowParser {
   void read(std::string_view row) override {
     std::size_t pos = 0;
     for (std::size_t c = 0; c < readers_.size(); ++c) {
-      std::size_t end = pos;
-      for (;;) {
-        const std::size_t tab = row.find('\t', end);
-        const std::size_t limit = tab == std::string_view::npos ? row.size() : tab;
-        const void* slash = end < limit ? std::memchr(row.data() + end, '\\', limit - end) : nullptr;
-        if (slash == nullptr) {
-          end = limit;
-          break;
-        }
-        end = static_cast<std::size_t>(static_cast<const char*>(slash) - row.data()) + 2;  // escapes the next byte
-        if (end >= row.size()) {
-          end = row.size();
-          break;
-        }
-      }
+      const std::size_t end = field_end(row, pos);
       const std::string_view raw = row.substr(pos, end - pos);
       if (c + 1 < readers_.size() && end >= row.size()) {
         fail_row("it has " + std::to_string(c + 1) + " fields, the table " + std::to_string(readers_.size()) +
                  " columns (expected a tab after column " + std::to_string(c + 1) + ")");
       }
       try {
-        if (raw == "\\N") {
-          readers_[c]->null();
-        } else if (readers_[c]->raw_in_tsv() || raw.find('\\') == std::string_view::npos) {
-          readers_[c]->text(raw);
-        } else {
-          unescape(raw, field_);
-          readers_[c]->text(field_);
-        }
+        read_field(*readers_[c], raw);
       } catch (const BadValue& e) {
         fail_value(c, raw, e.why);
       }
@@ -104,6 +85,84 @@ class TabSeparatedParser final : public RowParser {
     }
     if (pos <= row.size()) fail_extra_fields(row, pos);
   }
+
+ protected:
+  // Where the field starting at `pos` ends: at the next tab no backslash escapes, or the row's end.
+  static std::size_t field_end(std::string_view row, std::size_t pos) {
+    std::size_t end = pos;
+    for (;;) {
+      const std::size_t tab = row.find('\t', end);
+      const std::size_t limit = tab == std::string_view::npos ? row.size() : tab;
+      const void* slash = end < limit ? std::memchr(row.data() + end, '\\', limit - end) : nullptr;
+      if (slash == nullptr) return limit;
+      end = static_cast<std::size_t>(static_cast<const char*>(slash) - row.data()) + 2;  // escapes the next byte
+      if (end >= row.size()) return row.size();
+    }
+  }
+
+  // One field as TabSeparated writes it (escaped, \N for NULL) into `reader`.
+  void read_field(ValueReader& reader, std::string_view raw) {
+    if (raw == "\\N") {
+      reader.null();
+    } else if (reader.raw_in_tsv() || raw.find('\\') == std::string_view::npos) {
+      reader.text(raw);
+    } else {
+      unescape(raw, field_);
+      reader.text(field_);
+    }
+  }
+
+  // Whether the row scan() returned last was the input's last line, without its newline.
+  bool unterminated_ = false;
+};
+
+// TSKV: a row is a line of key=value fields split by tabs, keys and values escaped as in
+// TabSeparated, in any order; a field that is exactly "tskv" is skipped, a column without a key
+// gets its default, an empty line is a row of defaults. As 18.16: a key naming no column is an
+// error (InputOptions::skip_unknown_fields ignores it), as are a key given twice, a field without
+// '=' and a last line without its newline.
+class TskvParser final : public TabSeparatedParser {
+ public:
+  using TabSeparatedParser::TabSeparatedParser;
+
+ private:
+  std::size_t header_rows() const noexcept override { return 0; }
+
+  void read(std::string_view row) override {
+    if (unterminated_) fail_row("the last line has no newline (TSKV rows end with one)");
+    seen_.assign(readers_.size(), false);
+    for (std::size_t pos = 0; pos < row.size();) {
+      const std::size_t end = field_end(row, pos);
+      const std::string_view field = row.substr(pos, end - pos);
+      pos = end + 1;
+      if (field == "tskv") continue;
+      std::size_t eq = 0;
+      while (eq < field.size() && field[eq] != '=') eq += field[eq] == '\\' ? 2 : 1;
+      if (eq >= field.size()) fail_row("the field " + excerpt(field) + " has no '=' (TSKV fields are key=value)");
+      unescape(field.substr(0, eq), key_);
+      const auto it = index_.find(key_);
+      if (it == index_.end()) {
+        if (options_.skip_unknown_fields) continue;
+        fail_row("the key " + excerpt(key_) +
+                 " names no column of the table (InputOptions::skip_unknown_fields ignores such keys)");
+      }
+      const std::size_t c = it->second;
+      if (seen_[c]) fail_row("the key " + excerpt(key_) + " is given twice");
+      seen_[c] = true;
+      const std::string_view raw = field.substr(eq + 1);
+      try {
+        read_field(*readers_[c], raw);
+      } catch (const BadValue& e) {
+        fail_value(c, raw, e.why);
+      }
+    }
+    for (std::size_t c = 0; c < readers_.size(); ++c) {
+      if (!seen_[c]) readers_[c]->append_default();
+    }
+  }
+
+  std::vector<bool> seen_;  // the columns the row being read has keys for
+  std::string key_;
 };
 
 class CsvParser final : public RowParser {
@@ -221,6 +280,7 @@ class CsvParser final : public RowParser {
 }  // namespace
 
 RowParserPtr make_delimited_parser(InputFormat format, ByteSource& in, InputOptions options) {
+  if (format == InputFormat::tskv) return std::make_unique<TskvParser>(format, in, std::move(options));
   if (format == InputFormat::csv || format == InputFormat::csv_with_names) {
     return std::make_unique<CsvParser>(format, in, std::move(options));
   }

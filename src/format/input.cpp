@@ -146,7 +146,8 @@ detail::RowParserPtr make_parser(InputFormat format, ByteSource& in, InputOption
     case InputFormat::tab_separated_with_names:
     case InputFormat::tab_separated_with_names_and_types:
     case InputFormat::csv:
-    case InputFormat::csv_with_names: return detail::make_delimited_parser(format, in, std::move(options));
+    case InputFormat::csv_with_names:
+    case InputFormat::tskv: return detail::make_delimited_parser(format, in, std::move(options));
     case InputFormat::json_each_row: return detail::make_json_each_row_parser(in, std::move(options));
     case InputFormat::values: return detail::make_values_parser(in, std::move(options));
   }
@@ -180,6 +181,7 @@ constexpr FormatName k_input_formats[] = {
     {"CSVWithNames", InputFormat::csv_with_names},
     {"JSONEachRow", InputFormat::json_each_row},
     {"Values", InputFormat::values},
+    {"TSKV", InputFormat::tskv},
 };
 }  // namespace
 
@@ -199,7 +201,7 @@ std::string_view to_string(InputFormat format) noexcept {
 
 std::string_view input_format_names() noexcept {
   return "TabSeparated, TSV, TabSeparatedWithNames, TSVWithNames, TabSeparatedWithNamesAndTypes, "
-         "TSVWithNamesAndTypes, CSV, CSVWithNames, JSONEachRow, Values";
+         "TSVWithNamesAndTypes, CSV, CSVWithNames, JSONEachRow, Values, TSKV";
 }
 
 std::size_t MemoryByteSource::read(char* data, std::size_t size) {

@@ -4,7 +4,7 @@
 //                        format names, byte sources, insert_text
 //   value_readers.cpp    a ValueReader per column type: one field's text, SQL literal or JSON value
 //                        into its column; the escapes and message excerpts every format shares
-//   delimited_input.cpp  TabSeparated (WithNames, WithNamesAndTypes), CSV (WithNames)
+//   delimited_input.cpp  TabSeparated (WithNames, WithNamesAndTypes), TSKV, CSV (WithNames)
 //   json_input.cpp       JSONEachRow, and the JSON reader the value readers use
 //   values_input.cpp     Values
 //

@@ -22,8 +22,8 @@ struct Field {
 };
 
 // Whether tokens[i...] start a literal, as 18.16's Values parser reads one without evaluating
-// it: a number with its sign (nan and inf too), a '...' string, NULL, and [arrays], (tuples) and
-// {maps} of those. Advances `i` past it.
+// it: a number with its sign (nan and inf too), a '...' string, NULL, true, false, and [arrays],
+// (tuples) and {maps} of those. Advances `i` past it.
 bool literal_at(const std::vector<sql::Token>& tokens, std::size_t& i, int depth) {
   if (i >= tokens.size() || depth > k_max_depth) return false;
   const sql::Token& t = tokens[i];
@@ -33,7 +33,10 @@ bool literal_at(const std::vector<sql::Token>& tokens, std::size_t& i, int depth
   switch (t.kind) {
     case TokenKind::number: ++i; return true;
     case TokenKind::string_literal: ++i; return t.text.front() == '\'';  // not x'..', b'..' or a typographic quote
-    case TokenKind::bare_word: ++i; return is_word(t, "NULL") || is_word(t, "nan") || is_word(t, "inf");
+    case TokenKind::bare_word:
+      ++i;
+      // true and false too: current servers' literals, read by a Bool column (18.16 has neither).
+      return is_word(t, "NULL") || is_word(t, "nan") || is_word(t, "inf") || is_word(t, "true") || is_word(t, "false");
     case TokenKind::minus:
     case TokenKind::plus:
       ++i;

@@ -153,10 +153,11 @@ TEST(CliLoad, InsertsMatchClickHouseClient) {
 
 // ---- expressions in VALUES: chconn evaluates them on the server, 18.16's client itself ------------
 
-// One statement of the expression corpus. `known` names a known difference: then chconn's exit
+// One statement of a load corpus, run by chconn and clickhouse-client on tables of their own
+// (the statements name `table`, renamed per side). `known` names a known difference: then chconn's exit
 // status and first stderr line are asserted as `ours_status` and `ours_err` (a prefix), and
 // clickhouse-client's as `theirs_status`, instead of being compared.
-struct ExpressionCase {
+struct LoadCase {
   std::string name;
   std::vector<std::string> args;
   std::string input;
@@ -169,9 +170,50 @@ struct ExpressionCase {
   std::optional<std::string> theirs_out{};
 };
 
+// Runs `cases` against tables `table`_ours and `table`_theirs of `columns`, comparing stdout, the
+// first line of stderr and the exit status, or asserting a known difference as the case states it.
+void run_load_cases(const std::string& table_name, const std::string& columns, const std::vector<LoadCase>& cases) {
+  auto conn = test::connect_sandbox();
+  for (bool ours : {false, true}) recreate(*conn, table_name + (ours ? "_ours" : "_theirs"), columns);
+  for (const LoadCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    test::CliRun runs[2];
+    for (int ours = 0; ours < 2; ++ours) {
+      const std::string table = table_name + (ours ? "_ours" : "_theirs");
+      const auto rename = [&](std::string text) {
+        for (std::size_t at = text.find(table_name); at != std::string::npos; at = text.find(table_name, at + 1)) {
+          text.replace(at, table_name.size(), table);
+          at += table.size() - 1;
+        }
+        return text;
+      };
+      std::vector<std::string> args;
+      for (const auto& a : c.args) args.push_back(rename(a));
+      runs[ours] = test::run_cli(ours == 1, args, rename(c.input));
+    }
+    if (c.known != nullptr) {
+      SCOPED_TRACE(std::string("known difference: ") + c.known);
+      EXPECT_EQ(runs[1].exit_code, c.ours_status) << runs[1].first_err_line;
+      EXPECT_EQ(runs[1].first_err_line.substr(0, c.ours_err.size()), c.ours_err);
+      EXPECT_EQ(runs[0].exit_code, c.theirs_status) << runs[0].first_err_line;
+      if (c.ours_out) {
+        EXPECT_EQ(runs[1].out, *c.ours_out);
+      }
+      if (c.theirs_out) {
+        EXPECT_EQ(runs[0].out, *c.theirs_out);
+      }
+      continue;
+    }
+    EXPECT_EQ(runs[1].out, runs[0].out);
+    EXPECT_EQ(runs[1].exit_code, runs[0].exit_code)
+        << "chconn: " << runs[1].first_err_line << "\nclickhouse-client: " << runs[0].first_err_line;
+    EXPECT_EQ(runs[1].first_err_line, runs[0].first_err_line);
+  }
+}
+
 TEST(CliLoad, ValuesExpressionsMatchClickHouseClient) {
   const std::string row_rest = "'2000-01-01', '2000-01-01 00:00:00', [1], 1)";
-  const std::vector<ExpressionCase> cases = {
+  const std::vector<LoadCase> cases = {
       {"expressions of every column",
        {"-q",
         "INSERT INTO load_expr VALUES (1+1, toString(5), toDate('2000-01-01'), toDateTime('2001-02-03 04:05:06'), "
@@ -248,45 +290,57 @@ TEST(CliLoad, ValuesExpressionsMatchClickHouseClient) {
        "10\t5\n",
        "11\t2\n"},
   };
-  auto conn = test::connect_sandbox();
-  for (bool ours : {false, true}) {
-    recreate(*conn, ours ? "load_expr_ours" : "load_expr_theirs",
-             "a UInt8, s String, d Date, dt DateTime, arr Array(UInt8), n Nullable(Int32)");
-  }
-  for (const ExpressionCase& c : cases) {
-    SCOPED_TRACE(c.name);
-    test::CliRun runs[2];
-    for (int ours = 0; ours < 2; ++ours) {
-      const std::string table = ours ? "load_expr_ours" : "load_expr_theirs";
-      const auto rename = [&](std::string text) {
-        for (std::size_t at = text.find("load_expr"); at != std::string::npos; at = text.find("load_expr", at + 1)) {
-          text.replace(at, 9, table);
-          at += table.size() - 1;
-        }
-        return text;
-      };
-      std::vector<std::string> args;
-      for (const auto& a : c.args) args.push_back(rename(a));
-      runs[ours] = test::run_cli(ours == 1, args, rename(c.input));
-    }
-    if (c.known != nullptr) {
-      SCOPED_TRACE(std::string("known difference: ") + c.known);
-      EXPECT_EQ(runs[1].exit_code, c.ours_status) << runs[1].first_err_line;
-      EXPECT_EQ(runs[1].first_err_line.substr(0, c.ours_err.size()), c.ours_err);
-      EXPECT_EQ(runs[0].exit_code, c.theirs_status) << runs[0].first_err_line;
-      if (c.ours_out) {
-        EXPECT_EQ(runs[1].out, *c.ours_out);
-      }
-      if (c.theirs_out) {
-        EXPECT_EQ(runs[0].out, *c.theirs_out);
-      }
-      continue;
-    }
-    EXPECT_EQ(runs[1].out, runs[0].out);
-    EXPECT_EQ(runs[1].exit_code, runs[0].exit_code)
-        << "chconn: " << runs[1].first_err_line << "\nclickhouse-client: " << runs[0].first_err_line;
-    EXPECT_EQ(runs[1].first_err_line, runs[0].first_err_line);
-  }
+  run_load_cases("load_expr", "a UInt8, s String, d Date, dt DateTime, arr Array(UInt8), n Nullable(Int32)", cases);
+}
+
+TEST(CliLoad, TskvMatchesClickHouseClient) {
+  const std::string parse = "Code: 27. DB::Exception: Cannot parse input: insert into load_tskv_ours: cannot read row ";
+  const std::vector<LoadCase> cases = {
+      {"tskv on stdin",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV"},
+       "a=1\ts=x\\ty\tn=\\N\tarr=['p']\ntskv\ts=only\n\ns=b\ta=2\na=7\ts=eq=sign\na=8\ts=\\=esc\\tk\n"},
+      {"tskv after the query", {"-q", "INSERT INTO load_tskv FORMAT TSKV\na=10\ts=after\n"}},
+      {"a key given twice",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV"},
+       "a=3\ta=4\n",
+       "chconn reports every row it cannot read as code 27; 18.16 as 117",
+       27,
+       parse + "1 (line 1) of the TSKV data: the key 'a' is given twice",
+       117},
+      {"an unknown key",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV"},
+       "a=5\tzz=1\n",
+       "chconn reports every row it cannot read as code 27; 18.16 as 117",
+       27,
+       parse + "1 (line 1) of the TSKV data: the key 'zz' names no column",
+       117},
+      {"an unknown key skipped",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV", "--input_format_skip_unknown_fields=1"},
+       "a=5\tzz=1\n"},
+      {"a field without '='",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV"},
+       "a=6\tnoequals\n",
+       "chconn reports every row it cannot read as code 27; 18.16 as 117",
+       27,
+       parse + "1 (line 1) of the TSKV data: the field 'noequals' has no '='",
+       117},
+      {"a bad value",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV"},
+       "a=11\na=x\n",
+       "both exit 27; after 'Cannot parse input: ' each says it in its own words",
+       27,
+       parse + "2 (line 2) of the TSKV data: column 1 'a' (UInt8): the value 'x' is not a valid UInt8",
+       27},
+      {"a last line without its newline",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV"},
+       "a=9",
+       "chconn reports every row it cannot read as code 27; 18.16 as 33",
+       27,
+       parse + "1 (line 1) of the TSKV data: the last line has no newline",
+       33},
+      {"select back", {"-q", "SELECT * FROM load_tskv ORDER BY a, s"}},
+  };
+  run_load_cases("load_tskv", "a UInt8, s String, n Nullable(Int32), arr Array(String)", cases);
 }
 
 }  // namespace

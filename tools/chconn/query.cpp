@@ -306,30 +306,37 @@ class StdinByteSource final : public text::ByteSource {
   }
 };
 
+// A numeric setting given with --setting (or the DSN); a value that is not a number is
+// Error(usage).
+std::optional<std::uint64_t> setting_number(const Settings& settings, std::string_view name) {
+  const auto value = settings.get(name);
+  if (!value) return std::nullopt;
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+  if (ec != std::errc() || end != value->data() + value->size()) {
+    throw Error(ErrorKind::usage,
+                "the setting " + std::string(name) + " must be a number, not '" + std::string(*value) + "'");
+  }
+  return n;
+}
+
+// A boolean setting (true, false or a number) into `target`, when it is given.
+void setting_flag(const Settings& settings, std::string_view name, bool& target) {
+  const auto value = settings.get(name);
+  if (!value) return;
+  if (*value == "true" || *value == "false") {
+    target = *value == "true";
+    return;
+  }
+  target = *setting_number(settings, name) != 0;
+}
+
 // The output_format_* settings given with --setting (or the DSN), which clickhouse-client 18.16
 // applies to its own output; in a query's SETTINGS clause they reach only the server, and 18.16's
 // client ignores them there, as chconn does. A value that is not a number is Error(usage).
 void apply_output_settings(const Settings& settings, text::FormatOptions& options) {
-  const auto number = [&](std::string_view name) -> std::optional<std::uint64_t> {
-    const auto value = settings.get(name);
-    if (!value) return std::nullopt;
-    std::uint64_t n = 0;
-    const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
-    if (ec != std::errc() || end != value->data() + value->size()) {
-      throw Error(ErrorKind::usage,
-                  "the setting " + std::string(name) + " must be a number, not '" + std::string(*value) + "'");
-    }
-    return n;
-  };
-  const auto flag = [&](std::string_view name, bool& target) {
-    const auto value = settings.get(name);
-    if (!value) return;
-    if (*value == "true" || *value == "false") {
-      target = *value == "true";
-      return;
-    }
-    target = *number(name) != 0;
-  };
+  const auto number = [&](std::string_view name) { return setting_number(settings, name); };
+  const auto flag = [&](std::string_view name, bool& target) { setting_flag(settings, name, target); };
   flag("output_format_pretty_color", options.pretty_color);
   flag("output_format_json_quote_64bit_integers", options.json_quote_64bit_integers);
   flag("output_format_json_quote_denormals", options.json_quote_denormals);
@@ -541,6 +548,7 @@ class QueryCommand final : public Command {
     // clickhouse-client 18.16 writes bold names whatever stdout is; later clients only on a terminal.
     options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;
     apply_output_settings(config.settings, options);
+    setting_flag(config.settings, "input_format_skip_unknown_fields", skip_unknown_fields_);
 
     for (const ScriptStatement& statement : statements) {
       try {
@@ -593,6 +601,7 @@ class QueryCommand final : public Command {
     text::FormatOptions options = text::options_for_server(info.version_major, info.version_minor, info.timezone);
     options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;  // as run() decides
     apply_output_settings(settings, options);
+    setting_flag(settings, "input_format_skip_unknown_fields", skip_unknown_fields_);
     const std::string prompt = (info.display_name.empty() ? std::string("chconn") : info.display_name) + " :) ";
 
     LineEditor editor("chconn", history_file_path(history_file_, history_file_option_->count() > 0));
@@ -703,6 +712,7 @@ class QueryCommand final : public Command {
     const InsertTarget target = insert_target_of(statement.sql);
     text::InputOptions input;
     input.time_zone = conn.server_info().timezone;
+    input.skip_unknown_fields = skip_unknown_fields_;
     input.what = "insert into " + target.name();
     QueryOptions query_options;
     query_options.params = params_for(statement.sql, params);
@@ -799,6 +809,9 @@ class QueryCommand final : public Command {
   CLI::Option* history_file_option_ = nullptr;
   std::vector<std::string> params_;
   bool time_ = false;
+  // input_format_skip_unknown_fields from --setting: JSONEachRow and TSKV keys naming no column are
+  // ignored, as clickhouse-client applies it to its own parsing.
+  bool skip_unknown_fields_ = false;
   bool multiquery_ = false;
   bool multiline_ = false;  // accepted, no effect (see add_to)
   bool progress_ = false;

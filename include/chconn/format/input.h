@@ -12,6 +12,10 @@
 //     and \xHH, any other escaped byte stands for itself, a backslash before a newline is a newline;
 //     a field that is exactly \N is NULL. TabSeparatedWithNames and ...WithNamesAndTypes skip their
 //     one or two header rows (the columns are taken in the table's order, as 18.16 does).
+//   * TSKV: a line of key=value fields split by tabs, escaped as TabSeparated, keys in any order;
+//     a "tskv" field is skipped, a column without a key gets its default, an empty line is a row
+//     of defaults; an unknown key (unless skip_unknown_fields), a key twice, a field without '='
+//     and a last line without its newline are errors, as in 18.16.
 //   * CSV: fields split by ',', rows by \n or \r\n; a field in "double" or 'single' quotes may hold
 //     the delimiters, a doubled quote stands for one; an unquoted \N is NULL. CSVWithNames skips
 //     its header row.
@@ -66,6 +70,7 @@ enum class InputFormat : std::uint8_t {
   csv_with_names,                      // CSVWithNames
   json_each_row,                       // JSONEachRow
   values,                              // Values
+  tskv,                                // TSKV
 };
 
 // The format named `name`, ignoring ASCII case as clickhouse-client does ("csv", "tsv"), or nullopt.
@@ -122,7 +127,7 @@ struct InputOptions {
   // The zone of DateTime columns whose type names none: the session's (ServerInfo::timezone).
   // Empty: UTC for a TextInsertSource, the server's zone for insert_text().
   std::string time_zone;
-  // JSONEachRow: ignore keys that name no column (input_format_skip_unknown_fields).
+  // JSONEachRow and TSKV: ignore keys that name no column (input_format_skip_unknown_fields).
   bool skip_unknown_fields = false;
   // Where zones are read; null: the source keeps its own.
   std::shared_ptr<TimeZones> time_zones;

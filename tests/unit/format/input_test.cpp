@@ -181,6 +181,35 @@ TEST(ValuesInput, ExpressionsAndBadSyntaxAreErrors) {
   EXPECT_NE(load_error(InputFormat::values, "1, 2", b).find("'('"), std::string::npos);
 }
 
+TEST(TskvInput, KeysInAnyOrderEscapesDefaultsAndEmptyLines) {
+  // 18.16, INSERT ... FORMAT TSKV of these bytes: 1 x<TAB>y \N ['p'] / 0 only \N [] / 0 '' \N []
+  // / 2 b / 7 eq=sign / 8 =esc<TAB>k / 10 / a row of defaults for the empty line / 11.
+  const Block b = sample_of({{"a", "UInt8"}, {"s", "String"}, {"n", "Nullable(Int32)"}, {"arr", "Array(String)"}});
+  const std::string data =
+      "a=1\ts=x\\ty\tn=\\N\tarr=['p']\ntskv\ts=only\n\ns=b\ta=2\na=7\ts=eq=sign\na=8\ts=\\=esc\\tk\n"
+      "a=10\ts=\n\na=11\n";
+  EXPECT_EQ(load_tsv(InputFormat::tskv, data, b),
+            "1\tx\\ty\t\\N\t['p']\n0\tonly\t\\N\t[]\n0\t\t\\N\t[]\n2\tb\t\\N\t[]\n7\teq=sign\t\\N\t[]\n"
+            "8\t=esc\\tk\t\\N\t[]\n10\t\t\\N\t[]\n0\t\t\\N\t[]\n11\t\t\\N\t[]\n");
+  EXPECT_EQ(parse_input_format("tskv"), InputFormat::tskv);
+}
+
+TEST(TskvInput, BadRowsAsIn1816) {
+  // 18.16: code 117 for a key twice, an unknown key and a field without '='; 27 for a bad value;
+  // 33 for a last line without its newline.
+  const Block b = sample_of({{"a", "UInt8"}, {"s", "String"}});
+  EXPECT_NE(load_error(InputFormat::tskv, "a=1\n\na=3\ta=4\n", b).find("row 3 (line 3)"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::tskv, "a=3\ta=4\n", b).find("the key 'a' is given twice"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::tskv, "a=5\tzz=1\n", b).find("the key 'zz' names no column"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::tskv, "a=6\tnoequals\n", b).find("'noequals' has no '='"), std::string::npos);
+  const std::string m = load_error(InputFormat::tskv, "a=x\n", b);
+  EXPECT_NE(m.find("column 1 'a' (UInt8): the value 'x' is not a valid UInt8"), std::string::npos) << m;
+  EXPECT_NE(load_error(InputFormat::tskv, "a=9", b).find("no newline"), std::string::npos);
+  InputOptions skip;
+  skip.skip_unknown_fields = true;
+  EXPECT_EQ(load_tsv(InputFormat::tskv, "a=5\tzz=1\n", b, skip), "5\t\n");
+}
+
 TEST(TypedInput, ScalarsOfEveryKind) {
   const Block b = sample_of({{"e", "Enum8('a' = 1, 'b' = 2)"},
                              {"dec", "Decimal(9, 2)"},
