@@ -279,7 +279,7 @@ class CsvParser final : public RowParser {
 
 }  // namespace
 
-RowParserPtr make_delimited_parser(InputFormat format, ByteSource& in, InputOptions options) {
+InputParserPtr make_delimited_parser(InputFormat format, ByteSource& in, InputOptions options) {
   if (format == InputFormat::tskv) return std::make_unique<TskvParser>(format, in, std::move(options));
   if (format == InputFormat::csv || format == InputFormat::csv_with_names) {
     return std::make_unique<CsvParser>(format, in, std::move(options));

@@ -136,11 +136,11 @@ void RowParser::count_lines(std::string_view text, std::size_t line_ends) {
 
 class TextInsertSource::Impl {
  public:
-  detail::RowParserPtr parser;
+  detail::InputParserPtr parser;
 };
 
 namespace {
-detail::RowParserPtr make_parser(InputFormat format, ByteSource& in, InputOptions options) {
+detail::InputParserPtr make_parser(InputFormat format, ByteSource& in, InputOptions options) {
   switch (format) {
     case InputFormat::tab_separated:
     case InputFormat::tab_separated_with_names:
@@ -150,6 +150,7 @@ detail::RowParserPtr make_parser(InputFormat format, ByteSource& in, InputOption
     case InputFormat::tskv: return detail::make_delimited_parser(format, in, std::move(options));
     case InputFormat::json_each_row: return detail::make_json_each_row_parser(in, std::move(options));
     case InputFormat::values: return detail::make_values_parser(in, std::move(options));
+    case InputFormat::native: return detail::make_native_parser(in, std::move(options));
   }
   throw Error(ErrorKind::usage, "unknown input format");
 }
@@ -182,6 +183,7 @@ constexpr FormatName k_input_formats[] = {
     {"JSONEachRow", InputFormat::json_each_row},
     {"Values", InputFormat::values},
     {"TSKV", InputFormat::tskv},
+    {"Native", InputFormat::native},
 };
 }  // namespace
 
@@ -201,7 +203,7 @@ std::string_view to_string(InputFormat format) noexcept {
 
 std::string_view input_format_names() noexcept {
   return "TabSeparated, TSV, TabSeparatedWithNames, TSVWithNames, TabSeparatedWithNamesAndTypes, "
-         "TSVWithNamesAndTypes, CSV, CSVWithNames, JSONEachRow, Values, TSKV";
+         "TSVWithNamesAndTypes, CSV, CSVWithNames, JSONEachRow, Values, TSKV, Native";
 }
 
 std::size_t MemoryByteSource::read(char* data, std::size_t size) {

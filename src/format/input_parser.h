@@ -7,6 +7,7 @@
 //   delimited_input.cpp  TabSeparated (WithNames, WithNamesAndTypes), TSKV, CSV (WithNames)
 //   json_input.cpp       JSONEachRow, and the JSON reader the value readers use
 //   values_input.cpp     Values
+//   native_input.cpp     Native (blocks, read with the wire decoder; not rows)
 //
 // Structure: an Input buffers the ByteSource and hands out one row's text at a time (found by the
 // format's scanner, bounded by max_row_bytes); the format's RowParser splits the row into fields,
@@ -195,20 +196,33 @@ class Input {
   bool eof_ = false;
 };
 
-// One input: the blocks, the readers of their columns, the line count and the messages, shared by
-// every format; a format's parser finds its rows (scan) and reads one into the readers (read).
-class RowParser {
+// What TextInsertSource runs: a parser of one input format (as TextInsertSource's members).
+class InputParser {
+ public:
+  InputParser() = default;
+  virtual ~InputParser() = default;
+  InputParser(const InputParser&) = delete;
+  InputParser& operator=(const InputParser&) = delete;
+
+  virtual void start(const Block& sample) = 0;
+  virtual std::optional<Block> next() = 0;
+  virtual std::size_t rows_read() const noexcept = 0;
+  virtual bool failed_row() const noexcept = 0;
+};
+
+using InputParserPtr = std::unique_ptr<InputParser>;
+
+// One text input: the blocks, the readers of their columns, the line count and the messages,
+// shared by every text format; a format's parser finds its rows (scan) and reads one into the
+// readers (read).
+class RowParser : public InputParser {
  public:
   RowParser(InputFormat format, ByteSource& in, InputOptions options);
-  virtual ~RowParser() = default;
-  RowParser(const RowParser&) = delete;
-  RowParser& operator=(const RowParser&) = delete;
 
-  // As TextInsertSource's.
-  void start(const Block& sample);
-  std::optional<Block> next();
-  std::size_t rows_read() const noexcept { return rows_read_; }
-  bool failed_row() const noexcept { return failed_; }
+  void start(const Block& sample) override;
+  std::optional<Block> next() override;
+  std::size_t rows_read() const noexcept override { return rows_read_; }
+  bool failed_row() const noexcept override { return failed_; }
 
  protected:
   // Header rows before the data (skipped, each given to check_header()).
@@ -252,10 +266,9 @@ class RowParser {
   mutable bool failed_ = false;
 };
 
-using RowParserPtr = std::unique_ptr<RowParser>;
-
-RowParserPtr make_delimited_parser(InputFormat format, ByteSource& in, InputOptions options);
-RowParserPtr make_json_each_row_parser(ByteSource& in, InputOptions options);
-RowParserPtr make_values_parser(ByteSource& in, InputOptions options);
+InputParserPtr make_delimited_parser(InputFormat format, ByteSource& in, InputOptions options);
+InputParserPtr make_json_each_row_parser(ByteSource& in, InputOptions options);
+InputParserPtr make_values_parser(ByteSource& in, InputOptions options);
+InputParserPtr make_native_parser(ByteSource& in, InputOptions options);
 
 }  // namespace chconn::text::detail

@@ -209,7 +209,7 @@ class JsonEachRowParser final : public RowParser {
 
 }  // namespace
 
-RowParserPtr make_json_each_row_parser(ByteSource& in, InputOptions options) {
+InputParserPtr make_json_each_row_parser(ByteSource& in, InputOptions options) {
   return std::make_unique<JsonEachRowParser>(InputFormat::json_each_row, in, std::move(options));
 }
 

@@ -312,7 +312,7 @@ class ValuesParser final : public RowParser {
 
 }  // namespace
 
-RowParserPtr make_values_parser(ByteSource& in, InputOptions options) {
+InputParserPtr make_values_parser(ByteSource& in, InputOptions options) {
   return std::make_unique<ValuesParser>(InputFormat::values, in, std::move(options));
 }
 

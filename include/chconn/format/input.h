@@ -27,6 +27,12 @@
 //     -x, an identifier): an expression needs its value from evaluate_values_expressions() in
 //     InputOptions::evaluated, and is an error without one. The value is converted to the column's
 //     type as 18.16 converts it (a number into a String column is a type mismatch).
+//   * Native: blocks in the native encoding of revision 0 (as clickhouse-client writes FORMAT
+//     Native: per block its column and row counts, then each column's name, type and data), read
+//     one at a time with the wire decoder and its limits (DecodeLimits). Each block must have the
+//     table's columns, by name in any order, with the table's exact types; a block that has not
+//     (18.16's client sends such a block on as it is, and 18.16's server can store it corrupt) or
+//     that is malformed is Error(usage) naming the block. max_block_rows/bytes do not apply.
 //   Inside a field, arrays, tuples and maps are written as in Values ([1,2], ('a',1), {'k':1}).
 //   Dates are YYYY-MM-DD; date-times YYYY-MM-DD hh:mm:ss (or Unix seconds) in the column's time zone
 //   or else InputOptions::time_zone (the session's: the server's ServerInfo::timezone); enums by
@@ -71,6 +77,7 @@ enum class InputFormat : std::uint8_t {
   json_each_row,                       // JSONEachRow
   values,                              // Values
   tskv,                                // TSKV
+  native,                              // Native (blocks, not text)
 };
 
 // The format named `name`, ignoring ASCII case as clickhouse-client does ("csv", "tsv"), or nullopt.
