@@ -343,5 +343,58 @@ TEST(CliLoad, TskvMatchesClickHouseClient) {
   run_load_cases("load_tskv", "a UInt8, s String, n Nullable(Int32), arr Array(String)", cases);
 }
 
+TEST(CliLoad, NativeMatchesClickHouseClient) {
+  // The Native bytes as 18.16's clickhouse-client writes them, three blocks and columns in another
+  // order than the table's.
+  const auto server = test::sandbox("main");
+  const auto native =
+      test::run_process({test::clickhouse_client_binary(), "--port", std::to_string(server.native_port), "-q",
+                         "SELECT toString(number) AS s, [toUInt8(number), 1] AS arr, toUInt8(number % "
+                         "200) AS a FROM numbers(25) SETTINGS max_block_size = 10 FORMAT Native"});
+  ASSERT_EQ(native.exit_code, 0) << native.err;
+  const std::vector<LoadCase> cases = {
+      {"native on stdin", {"-q", "INSERT INTO load_native FORMAT Native"}, native.out},
+      {"native, no data", {"-q", "INSERT INTO load_native FORMAT Native"}, ""},
+      {"not native data",
+       {"-q", "INSERT INTO load_native FORMAT Native"},
+       "garbage",
+       "chconn reports data it cannot read as code 27; 18.16 as 33 (Cannot read all data)",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_native_ours: cannot read block 1 of the Native "
+       "data: it is not a valid block",
+       33},
+      {"select back", {"-q", "SELECT * FROM load_native ORDER BY a, s"}},
+  };
+  run_load_cases("load_native", "a UInt8, s String, arr Array(UInt8)", cases);
+}
+
+TEST(CliLoad, NoDataAndASemicolonAfterTheFormatAsClickHouseClient) {
+  const std::vector<LoadCase> cases = {
+      {"a ';' right after the format name", {"-q", "INSERT INTO load_nodata FORMAT CSV;"}},
+      {"a ';' right after the format name in a script", {"-n"}, "INSERT INTO load_nodata FORMAT CSV;\n"},
+      {"a ';' after a space is data",
+       {"-q", "INSERT INTO load_nodata FORMAT CSV ;"},
+       "",
+       "both exit 27; after 'Cannot parse input: ' each says it in its own words",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_nodata_ours: cannot read row 1",
+       27},
+      {"empty stdin", {"-q", "INSERT INTO load_nodata FORMAT CSV"}},
+      {"empty stdin for VALUES", {"-q", "INSERT INTO load_nodata VALUES"}},
+      {"only a newline after the query", {"-q", "INSERT INTO load_nodata FORMAT CSV\n"}},
+      {"no data in a script",
+       {"-n"},
+       "INSERT INTO load_nodata FORMAT CSV\n",
+       "18.16 starts its message with 'Error on processing query: ' and the statement in a script",
+       108,
+       "Code: 108. DB::Exception: No data to insert",
+       108},
+      {"data after all", {"-q", "INSERT INTO load_nodata FORMAT CSV"}, "1,a\n"},
+      {"VALUES ended by a ';' at once inserts nothing", {"-n"}, "INSERT INTO load_nodata VALUES;\n"},
+      {"select back", {"-q", "SELECT * FROM load_nodata ORDER BY a"}},
+  };
+  run_load_cases("load_nodata", "a UInt8, s String", cases);
+}
+
 }  // namespace
 }  // namespace chconn

@@ -243,6 +243,14 @@ std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_
       // after the keyword's next token (the data starts on that token's line or the next).
       sql::Lexer ahead = lexer;
       const sql::Token after = ahead.next_significant();
+      if (values && after.kind == sql::TokenKind::semicolon) {
+        // VALUES; : data that is only the ';' ending it, which 18.16's client inserts as no rows
+        // ("Ok."), where a statement without data at all is its error 108.
+        statement_end = after.offset;
+        data = rest.substr(after.offset, 1);
+        next = after.end();
+        break;
+      }
       const std::size_t from = after.kind == sql::TokenKind::end ? t.end() : after.end();
       std::size_t until = line_end(rest, from);
       if (!values && until < rest.size()) until = line_end(rest, until + 1);
@@ -297,6 +305,12 @@ InsertTarget insert_target_of(std::string_view statement) {
 class StdinByteSource final : public text::ByteSource {
  public:
   std::size_t read(char* data, std::size_t size) override {
+    if (peeked_ < peek_.size()) {
+      const std::size_t n = std::min(size, peek_.size() - peeked_);
+      std::memcpy(data, peek_.data() + peeked_, n);
+      peeked_ += n;
+      return n;
+    }
     for (;;) {
       const ssize_t n = ::read(STDIN_FILENO, data, size);
       if (n >= 0) return static_cast<std::size_t>(n);
@@ -304,7 +318,34 @@ class StdinByteSource final : public text::ByteSource {
       throw Error(ErrorKind::usage, std::string("reading the data from stdin failed: ") + std::strerror(errno));
     }
   }
+
+  // Whether stdin holds no data at all; what it reads to know is kept for read().
+  bool empty() {
+    if (!looked_) {
+      std::string first(4096, '\0');
+      first.resize(read(first.data(), first.size()));
+      peek_ = std::move(first);
+      looked_ = true;
+    }
+    return peek_.empty();
+  }
+
+ private:
+  std::string peek_;
+  std::size_t peeked_ = 0;
+  bool looked_ = false;
 };
+
+// 18.16's client refuses an INSERT ... FORMAT F with a ';' right after the format name (its parser
+// would take the ';' for the data), with this message and code 62.
+constexpr std::string_view k_excessive_semicolon =
+    "You have excessive ';' symbol before data for INSERT.\n"
+    "Example:\n\n"
+    "INSERT INTO t (x, y) FORMAT TabSeparated\n"
+    ";\tHello\n"
+    "2\tWorld\n\n"
+    "Note that there is no ';' just after format name, you need to put at least one whitespace symbol before the "
+    "data.";
 
 // A numeric setting given with --setting (or the DSN); a value that is not a number is
 // Error(usage).
@@ -719,14 +760,23 @@ class QueryCommand final : public Command {
     query_options.stop = std::move(stop);
 
     const auto start = Clock::now();
+    if (shape.format && statement.data && statement.data->starts_with(';') &&
+        statement.data->data() == statement.sql.data() + statement.sql.size()) {
+      throw InputError{Error(ErrorKind::usage, std::string(k_excessive_semicolon)), 62};
+    }
     text::MemoryByteSource inline_data(statement.data.value_or(std::string_view()));
     StdinByteSource stdin_data;
     // Data written in the script is used when there is some; otherwise stdin, unless the script
-    // itself was read from it (then there is no more data: nothing is inserted).
-    const bool from_stdin = !statement.data && !script_from_stdin;
+    // itself was read from it. No data at all (blank inline data and no stdin, or an empty stdin)
+    // is an error, as clickhouse-client 18.16 says it: code 108, nothing sent.
+    const bool has_inline = statement.data && !trim_blank(*statement.data).empty();
+    const bool from_stdin = !has_inline && !script_from_stdin;
+    if (!has_inline && (!from_stdin || stdin_data.empty())) {
+      throw InputError{Error(ErrorKind::usage, "No data to insert"), 108};
+    }
     // Expressions in VALUES written in the statement are evaluated on the server first (the data is
     // in memory); in data on stdin, streamed, an expression is an error naming its row.
-    if (format == text::InputFormat::values && statement.data) {
+    if (format == text::InputFormat::values && has_inline) {
       QueryOptions evaluate_options;
       evaluate_options.stop = query_options.stop;
       try {
