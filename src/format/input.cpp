@@ -151,6 +151,7 @@ detail::InputParserPtr make_parser(InputFormat format, ByteSource& in, InputOpti
     case InputFormat::json_each_row: return detail::make_json_each_row_parser(in, std::move(options));
     case InputFormat::values: return detail::make_values_parser(in, std::move(options));
     case InputFormat::native: return detail::make_native_parser(in, std::move(options));
+    case InputFormat::row_binary: return detail::make_row_binary_parser(in, std::move(options));
   }
   throw Error(ErrorKind::usage, "unknown input format");
 }
@@ -184,6 +185,7 @@ constexpr FormatName k_input_formats[] = {
     {"Values", InputFormat::values},
     {"TSKV", InputFormat::tskv},
     {"Native", InputFormat::native},
+    {"RowBinary", InputFormat::row_binary},
 };
 }  // namespace
 
@@ -203,7 +205,7 @@ std::string_view to_string(InputFormat format) noexcept {
 
 std::string_view input_format_names() noexcept {
   return "TabSeparated, TSV, TabSeparatedWithNames, TSVWithNames, TabSeparatedWithNamesAndTypes, "
-         "TSVWithNamesAndTypes, CSV, CSVWithNames, JSONEachRow, Values, TSKV, Native";
+         "TSVWithNamesAndTypes, CSV, CSVWithNames, JSONEachRow, Values, TSKV, Native, RowBinary";
 }
 
 std::size_t MemoryByteSource::read(char* data, std::size_t size) {

@@ -8,6 +8,7 @@
 //   json_input.cpp       JSONEachRow, and the JSON reader the value readers use
 //   values_input.cpp     Values
 //   native_input.cpp     Native (blocks, read with the wire decoder; not rows)
+//   row_binary_input.cpp RowBinary (rows of binary values, read with the wire layer's decoder)
 //
 // Structure: an Input buffers the ByteSource and hands out one row's text at a time (found by the
 // format's scanner, bounded by max_row_bytes); the format's RowParser splits the row into fields,
@@ -270,5 +271,6 @@ InputParserPtr make_delimited_parser(InputFormat format, ByteSource& in, InputOp
 InputParserPtr make_json_each_row_parser(ByteSource& in, InputOptions options);
 InputParserPtr make_values_parser(ByteSource& in, InputOptions options);
 InputParserPtr make_native_parser(ByteSource& in, InputOptions options);
+InputParserPtr make_row_binary_parser(ByteSource& in, InputOptions options);
 
 }  // namespace chconn::text::detail

@@ -396,5 +396,29 @@ TEST(CliLoad, NoDataAndASemicolonAfterTheFormatAsClickHouseClient) {
   run_load_cases("load_nodata", "a UInt8, s String", cases);
 }
 
+TEST(CliLoad, RowBinaryMatchesClickHouseClient) {
+  const auto server = test::sandbox("main");
+  const auto bytes =
+      test::run_process({test::clickhouse_client_binary(), "--port", std::to_string(server.native_port), "-q",
+                         "SELECT toUInt8(number) AS a, toString(number) AS s, if(number % 2, NULL, "
+                         "toInt32(number)) AS n, [toUInt16(number), 7] AS arr, toDate('2020-01-01') + "
+                         "number AS d FROM numbers(1000) FORMAT RowBinary"});
+  ASSERT_EQ(bytes.exit_code, 0) << bytes.err;
+  const std::vector<LoadCase> cases = {
+      {"rowbinary on stdin", {"-q", "INSERT INTO load_rowbinary FORMAT RowBinary"}, bytes.out},
+      {"cut inside a row",
+       {"-q", "INSERT INTO load_rowbinary FORMAT RowBinary"},
+       bytes.out.substr(0, 20),
+       "chconn reports data it cannot read as code 27; 18.16 as 33 (Cannot read all data)",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_rowbinary_ours: cannot read row 2 of the "
+       "RowBinary data: column 4 'arr' (Array(UInt16)): the data ends inside this value",
+       33},
+      {"select back",
+       {"-q", "SELECT count(), sum(a), sum(length(s)), sum(n), sum(arr[1]), max(d) FROM load_rowbinary"}},
+  };
+  run_load_cases("load_rowbinary", "a UInt8, s String, n Nullable(Int32), arr Array(UInt16), d Date", cases);
+}
+
 }  // namespace
 }  // namespace chconn

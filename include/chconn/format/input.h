@@ -33,6 +33,11 @@
 //     table's columns, by name in any order, with the table's exact types; a block that has not
 //     (18.16's client sends such a block on as it is, and 18.16's server can store it corrupt) or
 //     that is malformed is Error(usage) naming the block. max_block_rows/bytes do not apply.
+//   * RowBinary: row after row, each value of the table's columns in order in its binary form
+//     (fixed-width values little-endian, String a varint length and bytes, Nullable a byte 1 for
+//     NULL or 0 and the value, Array a varint count and the elements, Tuple its elements). A row
+//     cut short or a value the wire decoder refuses is Error(usage) naming the row and column;
+//     LowCardinality columns are refused (Error(usage) at start()).
 //   Inside a field, arrays, tuples and maps are written as in Values ([1,2], ('a',1), {'k':1}).
 //   Dates are YYYY-MM-DD; date-times YYYY-MM-DD hh:mm:ss (or Unix seconds) in the column's time zone
 //   or else InputOptions::time_zone (the session's: the server's ServerInfo::timezone); enums by
@@ -78,6 +83,7 @@ enum class InputFormat : std::uint8_t {
   values,                              // Values
   tskv,                                // TSKV
   native,                              // Native (blocks, not text)
+  row_binary,                          // RowBinary (binary rows, not text)
 };
 
 // The format named `name`, ignoring ASCII case as clickhouse-client does ("csv", "tsv"), or nullopt.
