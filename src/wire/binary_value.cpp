@@ -5,6 +5,7 @@
 // against limits.max_type_depth.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -70,7 +71,12 @@ enum class BinaryType : std::uint8_t {
 
 class BinaryReader {
  public:
-  BinaryReader(std::string_view bytes, const wire::DecodeLimits& limits) : s_(bytes), limits_(limits) {}
+  BinaryReader(std::string_view bytes, const wire::DecodeLimits& limits,
+               std::string_view what = "a value in binary form (Dynamic's SharedVariant or JSON's shared data)")
+      : s_(bytes), limits_(limits), what_(what) {}
+
+  // Whether the last failure was the bytes ending inside a value (rather than bytes that are wrong).
+  bool truncated() const noexcept { return truncated_; }
 
   std::size_t remaining() const noexcept { return s_.size() - pos_; }
   bool at_end() const noexcept { return pos_ == s_.size(); }
@@ -98,6 +104,7 @@ class BinaryReader {
   std::size_t count(std::string_view what) {
     const std::uint64_t n = uvarint();
     if (n > remaining()) {
+      truncated_ = true;
       fail(std::string(what) + " of " + std::to_string(n) + " exceeds the " + std::to_string(remaining()) +
            " bytes that remain");
     }
@@ -109,13 +116,16 @@ class BinaryReader {
   void value(Column& column, std::uint32_t depth);
 
   [[noreturn]] void fail(const std::string& what) const {
-    detail::protocol_error("a value in binary form (Dynamic's SharedVariant or JSON's shared data) is malformed: " +
-                           what + " at byte " + std::to_string(pos_) + " of " + std::to_string(s_.size()));
+    detail::protocol_error(std::string(what_) + " is malformed: " + what + " at byte " + std::to_string(pos_) + " of " +
+                           std::to_string(s_.size()));
   }
 
  private:
   void need(std::size_t n, std::string_view what) {
-    if (n > remaining()) fail("it ends inside " + std::string(what));
+    if (n > remaining()) {
+      truncated_ = true;
+      fail("it ends inside " + std::string(what));
+    }
   }
   void check_depth(std::uint32_t depth) const {
     if (depth > limits_.max_type_depth) {
@@ -139,7 +149,9 @@ class BinaryReader {
 
   std::string_view s_;
   const wire::DecodeLimits& limits_;
+  std::string_view what_;  // what the bytes are, for messages
   std::size_t pos_ = 0;
+  bool truncated_ = false;
 };
 
 TypeRef BinaryReader::type(std::uint32_t depth) {
@@ -369,6 +381,17 @@ void BinaryReader::value(Column& column, std::uint32_t depth) {
 }
 
 }  // namespace
+
+std::optional<std::size_t> decode_row_binary(std::string_view bytes, Column& column, const wire::DecodeLimits& limits) {
+  BinaryReader in(bytes, limits, "a RowBinary value");
+  try {
+    in.value(column, 0);
+  } catch (const Error&) {
+    if (in.truncated()) return std::nullopt;
+    throw;
+  }
+  return bytes.size() - in.remaining();
+}
 
 ColumnRef decode_binary_value(std::string_view bytes, const wire::DecodeLimits& limits) {
   BinaryReader in(bytes, limits);

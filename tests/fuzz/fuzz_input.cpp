@@ -29,6 +29,7 @@ constexpr text::InputFormat k_formats[] = {
     text::InputFormat::csv_with_names,
     text::InputFormat::json_each_row,
     text::InputFormat::values,
+    text::InputFormat::tskv,
 };
 
 const Block& sample() {

@@ -157,6 +157,27 @@ TEST_F(CliInteractive, AnErrorIsPrintedAndTheNextStatementRuns) {
   EXPECT_NE(good.find("│    5 │"), std::string::npos) << good;
 }
 
+TEST_F(CliInteractive, InsertFormatWithTheSemicolonAtOnceIsRefusedAs1816Does) {
+  // 18.16's clickhouse-client at its prompt: INSERT INTO t FORMAT CSV; prints "Exception on
+  // client: Code: 62. DB::Exception: You have excessive ';' symbol before data for INSERT." with an
+  // example, inserts nothing and the prompt goes on; VALUES; inserts nothing and says Ok. (chconn
+  // of main took the ';' for a CSV row: code 27.)
+  auto child = start();
+  const std::string table = "prompt_insert_" + std::to_string(std::random_device()());
+  run(*child, "CREATE TABLE " + table + " (a UInt8, s String) ENGINE = Memory;\r");
+  const std::string bad = run(*child, "INSERT INTO " + table + " FORMAT CSV;\r", "before data for INSERT.");
+  EXPECT_NE(bad.find("Code: 62. DB::Exception: You have excessive ';' symbol before data for INSERT."),
+            std::string::npos)
+      << bad;
+  EXPECT_NE(bad.find("you need to put at least one whitespace symbol before the data."), std::string::npos) << bad;
+  const std::string none = run(*child, "INSERT INTO " + table + " VALUES;\r");
+  EXPECT_NE(none.find("Ok."), std::string::npos) << none;
+  run(*child, "INSERT INTO " + table + " VALUES (1, 'x');\r");
+  const std::string count = run(*child, "SELECT count() AS n FROM " + table + ";\r");
+  EXPECT_NE(count.find("│ 1 │"), std::string::npos) << count;
+  run(*child, "DROP TABLE " + table + ";\r");
+}
+
 TEST_F(CliInteractive, CtrlCAtThePromptDropsTheLinesTyped) {
   auto child = start();
   std::size_t from = child->output().size();

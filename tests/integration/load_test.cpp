@@ -3,6 +3,7 @@
 // side with clickhouse-client (stdout, the first line of stderr and the exit status compared).
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -148,6 +149,275 @@ TEST(CliLoad, InsertsMatchClickHouseClient) {
       EXPECT_EQ(runs[1].first_err_line.substr(0, n), runs[0].first_err_line.substr(0, n));
     }
   }
+}
+
+// ---- expressions in VALUES: chconn evaluates them on the server, 18.16's client itself ------------
+
+// One statement of a load corpus, run by chconn and clickhouse-client on tables of their own
+// (the statements name `table`, renamed per side). `known` names a known difference: then chconn's exit
+// status and first stderr line are asserted as `ours_status` and `ours_err` (a prefix), and
+// clickhouse-client's as `theirs_status`, instead of being compared.
+struct LoadCase {
+  std::string name;
+  std::vector<std::string> args;
+  std::string input;
+  const char* known = nullptr;
+  int ours_status = 0;
+  std::string ours_err;
+  int theirs_status = 0;
+  // With `known`: stdout of each, when set.
+  std::optional<std::string> ours_out{};
+  std::optional<std::string> theirs_out{};
+};
+
+// Runs `cases` against tables `table`_ours and `table`_theirs of `columns`, comparing stdout, the
+// first line of stderr and the exit status, or asserting a known difference as the case states it.
+void run_load_cases(const std::string& table_name, const std::string& columns, const std::vector<LoadCase>& cases) {
+  auto conn = test::connect_sandbox();
+  for (bool ours : {false, true}) recreate(*conn, table_name + (ours ? "_ours" : "_theirs"), columns);
+  for (const LoadCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    test::CliRun runs[2];
+    for (int ours = 0; ours < 2; ++ours) {
+      const std::string table = table_name + (ours ? "_ours" : "_theirs");
+      const auto rename = [&](std::string text) {
+        for (std::size_t at = text.find(table_name); at != std::string::npos; at = text.find(table_name, at + 1)) {
+          text.replace(at, table_name.size(), table);
+          at += table.size() - 1;
+        }
+        return text;
+      };
+      std::vector<std::string> args;
+      for (const auto& a : c.args) args.push_back(rename(a));
+      runs[ours] = test::run_cli(ours == 1, args, rename(c.input));
+    }
+    if (c.known != nullptr) {
+      SCOPED_TRACE(std::string("known difference: ") + c.known);
+      EXPECT_EQ(runs[1].exit_code, c.ours_status) << runs[1].first_err_line;
+      EXPECT_EQ(runs[1].first_err_line.substr(0, c.ours_err.size()), c.ours_err);
+      EXPECT_EQ(runs[0].exit_code, c.theirs_status) << runs[0].first_err_line;
+      if (c.ours_out) {
+        EXPECT_EQ(runs[1].out, *c.ours_out);
+      }
+      if (c.theirs_out) {
+        EXPECT_EQ(runs[0].out, *c.theirs_out);
+      }
+      continue;
+    }
+    EXPECT_EQ(runs[1].out, runs[0].out);
+    EXPECT_EQ(runs[1].exit_code, runs[0].exit_code)
+        << "chconn: " << runs[1].first_err_line << "\nclickhouse-client: " << runs[0].first_err_line;
+    EXPECT_EQ(runs[1].first_err_line, runs[0].first_err_line);
+  }
+}
+
+TEST(CliLoad, ValuesExpressionsMatchClickHouseClient) {
+  const std::string row_rest = "'2000-01-01', '2000-01-01 00:00:00', [1], 1)";
+  const std::vector<LoadCase> cases = {
+      {"expressions of every column",
+       {"-q",
+        "INSERT INTO load_expr VALUES (1+1, toString(5), toDate('2000-01-01'), toDateTime('2001-02-03 04:05:06'), "
+        "[toUInt8(1)], -3)"}},
+      {"a Date into DateTime, a DateTime into Date",
+       {"-q", "INSERT INTO load_expr VALUES (3, 'a', toDateTime('2001-02-03 04:05:06'), toDate('2000-01-01'), [], 1)"}},
+      {"now() in two columns (its day and the instant)",
+       {"-q", "INSERT INTO load_expr VALUES (4, 'now', now(), now(), [1], NULL)"}},
+      {"literals and expressions over several rows",
+       {"-q", "INSERT INTO load_expr VALUES (5, 'a', " + row_rest + ", (6, concat('a', 'b'), " +
+                  "'2000-01-01', '2000-01-01 00:00:00', [1+1, 2], 2+NULL)"}},
+      {"an integral Float64 into UInt8", {"-q", "INSERT INTO load_expr VALUES (1.5*2, 'f', " + row_rest}},
+      {"a comment with ) and , inside an expression",
+       {"-q", "INSERT INTO load_expr VALUES (1 /* c ) , */ + 6, 'comment', " + row_rest}},
+      {"expressions in a script", {"-n"}, "INSERT INTO load_expr VALUES (8, lower('S'), " + row_rest + ";\n"},
+      {"an unknown identifier",
+       {"-q", "INSERT INTO load_expr VALUES (-x, 'a', " + row_rest},
+       "",
+       "the server evaluates it and adds a note to its message",
+       47,
+       "Code: 47. DB::Exception: Unknown identifier: x. Note that there is no tables",
+       47},
+      {"throwIf", {"-q", "INSERT INTO load_expr VALUES (throwIf(1), 'a', " + row_rest}},
+      {"a number into String",
+       {"-q", "INSERT INTO load_expr VALUES (9, 1+1, " + row_rest},
+       "",
+       "chconn reports a value it cannot take as a parse error (27), 18.16 as code 53",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_expr_ours: cannot read row 1 (line 1) of the "
+       "Values data: column 2 's' (String): the value '1+1' (an expression of type UInt16, value '2') does not match "
+       "the column: Type mismatch in IN or VALUES section. Expected: String. Got: UInt64",
+       53},
+      {"out of the column's range",
+       {"-q", "INSERT INTO load_expr VALUES (300+1, 'a', " + row_rest},
+       "",
+       "chconn reports a value it cannot take as a parse error (27), 18.16 as code 321 (exit 65)",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_expr_ours: cannot read row 1 (line 1) of the "
+       "Values data: column 1 'a' (UInt8): the value '300+1' (an expression of type UInt32, value '301')",
+       65},
+      {"not a constant",
+       {"-q", "INSERT INTO load_expr VALUES (arrayJoin([1, 2]), 'a', " + row_rest},
+       "",
+       "chconn sees two rows from the server: a usage error (2); 18.16 code 36",
+       2,
+       "chconn: usage error: an expression in VALUES (row 1) is not a constant",
+       36},
+      {"a subquery",
+       {"-q", "INSERT INTO load_expr VALUES (10, 'subquery', '2000-01-01', '2000-01-01 00:00:00', [1], (SELECT 5))"},
+       "",
+       "the server runs it; 18.16's client evaluates locally, where there is no database system",
+       0,
+       "",
+       81},
+      {"an expression in data on stdin",
+       {"-q", "INSERT INTO load_expr VALUES"},
+       "(11, 'stdin', '2000-01-01', '2000-01-01 00:00:00', [1], 1+1)",
+       "stdin is streamed into the insert: chconn refuses its expressions, 18.16 evaluates them",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_expr_ours: cannot read row 1 (line 1) of the "
+       "Values data: column 6 'n' (Nullable(Int32)): the value '1+1' is an expression; chconn evaluates expressions",
+       0},
+      {"select back",
+       {"-q",
+        "SELECT a, s, d, if(dt > now() - 3600, 'recent', toString(dt)), arr, n FROM load_expr WHERE a < 10 "
+        "ORDER BY a, s"}},
+      {"the rows of the known differences",
+       {"-q", "SELECT a, n FROM load_expr WHERE a >= 10 ORDER BY a"},
+       "",
+       "chconn inserted the subquery's row and refused stdin's, 18.16's client the other way round",
+       0,
+       "",
+       0,
+       "10\t5\n",
+       "11\t2\n"},
+  };
+  run_load_cases("load_expr", "a UInt8, s String, d Date, dt DateTime, arr Array(UInt8), n Nullable(Int32)", cases);
+}
+
+TEST(CliLoad, TskvMatchesClickHouseClient) {
+  const std::string parse = "Code: 27. DB::Exception: Cannot parse input: insert into load_tskv_ours: cannot read row ";
+  const std::vector<LoadCase> cases = {
+      {"tskv on stdin",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV"},
+       "a=1\ts=x\\ty\tn=\\N\tarr=['p']\ntskv\ts=only\n\ns=b\ta=2\na=7\ts=eq=sign\na=8\ts=\\=esc\\tk\n"},
+      {"tskv after the query", {"-q", "INSERT INTO load_tskv FORMAT TSKV\na=10\ts=after\n"}},
+      {"a key given twice",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV"},
+       "a=3\ta=4\n",
+       "chconn reports every row it cannot read as code 27; 18.16 as 117",
+       27,
+       parse + "1 (line 1) of the TSKV data: the key 'a' is given twice",
+       117},
+      {"an unknown key",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV"},
+       "a=5\tzz=1\n",
+       "chconn reports every row it cannot read as code 27; 18.16 as 117",
+       27,
+       parse + "1 (line 1) of the TSKV data: the key 'zz' names no column",
+       117},
+      {"an unknown key skipped",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV", "--input_format_skip_unknown_fields=1"},
+       "a=5\tzz=1\n"},
+      {"a field without '='",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV"},
+       "a=6\tnoequals\n",
+       "chconn reports every row it cannot read as code 27; 18.16 as 117",
+       27,
+       parse + "1 (line 1) of the TSKV data: the field 'noequals' has no '='",
+       117},
+      {"a bad value",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV"},
+       "a=11\na=x\n",
+       "both exit 27; after 'Cannot parse input: ' each says it in its own words",
+       27,
+       parse + "2 (line 2) of the TSKV data: column 1 'a' (UInt8): the value 'x' is not a valid UInt8",
+       27},
+      {"a last line without its newline",
+       {"-q", "INSERT INTO load_tskv FORMAT TSKV"},
+       "a=9",
+       "chconn reports every row it cannot read as code 27; 18.16 as 33",
+       27,
+       parse + "1 (line 1) of the TSKV data: the last line has no newline",
+       33},
+      {"select back", {"-q", "SELECT * FROM load_tskv ORDER BY a, s"}},
+  };
+  run_load_cases("load_tskv", "a UInt8, s String, n Nullable(Int32), arr Array(String)", cases);
+}
+
+TEST(CliLoad, NativeMatchesClickHouseClient) {
+  // The Native bytes as 18.16's clickhouse-client writes them, three blocks and columns in another
+  // order than the table's.
+  const auto server = test::sandbox("main");
+  const auto native =
+      test::run_process({test::clickhouse_client_binary(), "--port", std::to_string(server.native_port), "-q",
+                         "SELECT toString(number) AS s, [toUInt8(number), 1] AS arr, toUInt8(number % "
+                         "200) AS a FROM numbers(25) SETTINGS max_block_size = 10 FORMAT Native"});
+  ASSERT_EQ(native.exit_code, 0) << native.err;
+  const std::vector<LoadCase> cases = {
+      {"native on stdin", {"-q", "INSERT INTO load_native FORMAT Native"}, native.out},
+      {"native, no data", {"-q", "INSERT INTO load_native FORMAT Native"}, ""},
+      {"not native data",
+       {"-q", "INSERT INTO load_native FORMAT Native"},
+       "garbage",
+       "chconn reports data it cannot read as code 27; 18.16 as 33 (Cannot read all data)",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_native_ours: cannot read block 1 of the Native "
+       "data: it is not a valid block",
+       33},
+      {"select back", {"-q", "SELECT * FROM load_native ORDER BY a, s"}},
+  };
+  run_load_cases("load_native", "a UInt8, s String, arr Array(UInt8)", cases);
+}
+
+TEST(CliLoad, NoDataAndASemicolonAfterTheFormatAsClickHouseClient) {
+  const std::vector<LoadCase> cases = {
+      {"a ';' right after the format name", {"-q", "INSERT INTO load_nodata FORMAT CSV;"}},
+      {"a ';' right after the format name in a script", {"-n"}, "INSERT INTO load_nodata FORMAT CSV;\n"},
+      {"a ';' after a space is data",
+       {"-q", "INSERT INTO load_nodata FORMAT CSV ;"},
+       "",
+       "both exit 27; after 'Cannot parse input: ' each says it in its own words",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_nodata_ours: cannot read row 1",
+       27},
+      {"empty stdin", {"-q", "INSERT INTO load_nodata FORMAT CSV"}},
+      {"empty stdin for VALUES", {"-q", "INSERT INTO load_nodata VALUES"}},
+      {"only a newline after the query", {"-q", "INSERT INTO load_nodata FORMAT CSV\n"}},
+      {"no data in a script",
+       {"-n"},
+       "INSERT INTO load_nodata FORMAT CSV\n",
+       "18.16 starts its message with 'Error on processing query: ' and the statement in a script",
+       108,
+       "Code: 108. DB::Exception: No data to insert",
+       108},
+      {"data after all", {"-q", "INSERT INTO load_nodata FORMAT CSV"}, "1,a\n"},
+      {"VALUES ended by a ';' at once inserts nothing", {"-n"}, "INSERT INTO load_nodata VALUES;\n"},
+      {"select back", {"-q", "SELECT * FROM load_nodata ORDER BY a"}},
+  };
+  run_load_cases("load_nodata", "a UInt8, s String", cases);
+}
+
+TEST(CliLoad, RowBinaryMatchesClickHouseClient) {
+  const auto server = test::sandbox("main");
+  const auto bytes =
+      test::run_process({test::clickhouse_client_binary(), "--port", std::to_string(server.native_port), "-q",
+                         "SELECT toUInt8(number) AS a, toString(number) AS s, if(number % 2, NULL, "
+                         "toInt32(number)) AS n, [toUInt16(number), 7] AS arr, toDate('2020-01-01') + "
+                         "number AS d FROM numbers(1000) FORMAT RowBinary"});
+  ASSERT_EQ(bytes.exit_code, 0) << bytes.err;
+  const std::vector<LoadCase> cases = {
+      {"rowbinary on stdin", {"-q", "INSERT INTO load_rowbinary FORMAT RowBinary"}, bytes.out},
+      {"cut inside a row",
+       {"-q", "INSERT INTO load_rowbinary FORMAT RowBinary"},
+       bytes.out.substr(0, 20),
+       "chconn reports data it cannot read as code 27; 18.16 as 33 (Cannot read all data)",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_rowbinary_ours: cannot read row 2 of the "
+       "RowBinary data: column 4 'arr' (Array(UInt16)): the data ends inside this value",
+       33},
+      {"select back",
+       {"-q", "SELECT count(), sum(a), sum(length(s)), sum(n), sum(arr[1]), max(d) FROM load_rowbinary"}},
+  };
+  run_load_cases("load_rowbinary", "a UInt8, s String, n Nullable(Int32), arr Array(UInt16), d Date", cases);
 }
 
 }  // namespace

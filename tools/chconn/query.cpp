@@ -265,6 +265,14 @@ std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_
       // after the keyword's next token (the data starts on that token's line or the next).
       sql::Lexer ahead = lexer;
       const sql::Token after = ahead.next_significant();
+      if (values && after.kind == sql::TokenKind::semicolon) {
+        // VALUES; : data that is only the ';' ending it, which 18.16's client inserts as no rows
+        // ("Ok."), where a statement without data at all is its error 108.
+        statement_end = after.offset;
+        data = rest.substr(after.offset, 1);
+        next = after.end();
+        break;
+      }
       const std::size_t from = after.kind == sql::TokenKind::end ? t.end() : after.end();
       std::size_t until = line_end(rest, from);
       if (!values && until < rest.size()) until = line_end(rest, until + 1);
@@ -321,6 +329,12 @@ InsertTarget insert_target_of(std::string_view statement) {
 class StdinByteSource final : public text::ByteSource {
  public:
   std::size_t read(char* data, std::size_t size) override {
+    if (peeked_ < peek_.size()) {
+      const std::size_t n = std::min(size, peek_.size() - peeked_);
+      std::memcpy(data, peek_.data() + peeked_, n);
+      peeked_ += n;
+      return n;
+    }
     for (;;) {
       const ssize_t n = ::read(STDIN_FILENO, data, size);
       if (n >= 0) return static_cast<std::size_t>(n);
@@ -328,32 +342,66 @@ class StdinByteSource final : public text::ByteSource {
       throw Error(ErrorKind::usage, std::string("reading the data from stdin failed: ") + std::strerror(errno));
     }
   }
+
+  // Whether stdin holds no data at all; what it reads to know is kept for read().
+  bool empty() {
+    if (!looked_) {
+      std::string first(4096, '\0');
+      first.resize(read(first.data(), first.size()));
+      peek_ = std::move(first);
+      looked_ = true;
+    }
+    return peek_.empty();
+  }
+
+ private:
+  std::string peek_;
+  std::size_t peeked_ = 0;
+  bool looked_ = false;
 };
+
+// 18.16's client refuses an INSERT ... FORMAT F with a ';' right after the format name (its parser
+// would take the ';' for the data), with this message and code 62.
+constexpr std::string_view k_excessive_semicolon =
+    "You have excessive ';' symbol before data for INSERT.\n"
+    "Example:\n\n"
+    "INSERT INTO t (x, y) FORMAT TabSeparated\n"
+    ";\tHello\n"
+    "2\tWorld\n\n"
+    "Note that there is no ';' just after format name, you need to put at least one whitespace symbol before the "
+    "data.";
+
+// A numeric setting given with --setting (or the DSN); a value that is not a number is
+// Error(usage).
+std::optional<std::uint64_t> setting_number(const Settings& settings, std::string_view name) {
+  const auto value = settings.get(name);
+  if (!value) return std::nullopt;
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+  if (ec != std::errc() || end != value->data() + value->size()) {
+    throw Error(ErrorKind::usage,
+                "the setting " + std::string(name) + " must be a number, not '" + std::string(*value) + "'");
+  }
+  return n;
+}
+
+// A boolean setting (true, false or a number) into `target`, when it is given.
+void setting_flag(const Settings& settings, std::string_view name, bool& target) {
+  const auto value = settings.get(name);
+  if (!value) return;
+  if (*value == "true" || *value == "false") {
+    target = *value == "true";
+    return;
+  }
+  target = *setting_number(settings, name) != 0;
+}
 
 // The output_format_* settings given with --setting (or the DSN), which clickhouse-client 18.16
 // applies to its own output; in a query's SETTINGS clause they reach only the server, and 18.16's
 // client ignores them there, as chconn does. A value that is not a number is Error(usage).
 void apply_output_settings(const Settings& settings, text::FormatOptions& options) {
-  const auto number = [&](std::string_view name) -> std::optional<std::uint64_t> {
-    const auto value = settings.get(name);
-    if (!value) return std::nullopt;
-    std::uint64_t n = 0;
-    const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
-    if (ec != std::errc() || end != value->data() + value->size()) {
-      throw Error(ErrorKind::usage,
-                  "the setting " + std::string(name) + " must be a number, not '" + std::string(*value) + "'");
-    }
-    return n;
-  };
-  const auto flag = [&](std::string_view name, bool& target) {
-    const auto value = settings.get(name);
-    if (!value) return;
-    if (*value == "true" || *value == "false") {
-      target = *value == "true";
-      return;
-    }
-    target = *number(name) != 0;
-  };
+  const auto number = [&](std::string_view name) { return setting_number(settings, name); };
+  const auto flag = [&](std::string_view name, bool& target) { setting_flag(settings, name, target); };
   flag("output_format_pretty_color", options.pretty_color);
   flag("output_format_json_quote_64bit_integers", options.json_quote_64bit_integers);
   flag("output_format_json_quote_denormals", options.json_quote_denormals);
@@ -446,7 +494,23 @@ struct OpenExternalTable {
 // errors (code 27, "Cannot parse input"), with chconn's message.
 struct InputError {
   Error error;
+  // clickhouse-client's code for it: 27 for a row it cannot parse; the server's code for an
+  // expression in VALUES the server could not evaluate (18.16's client evaluates them itself and
+  // reports the error as its own: "Code: 47. DB::Exception: Unknown identifier: x").
+  int code = 27;
 };
+
+// Prints `bad` as clickhouse-client prints its own errors; returns the exit status.
+int report_input_error(const InputError& bad) {
+  if (bad.code == 27) {
+    std::cerr << "Code: 27. DB::Exception: Cannot parse input: " << bad.error.message() << '\n';
+    return 27;
+  }
+  std::string_view message = bad.error.message();
+  if (message.starts_with("DB::Exception: ")) message.remove_prefix(15);
+  std::cerr << "Code: " << bad.code << ". DB::Exception: " << message << '\n';
+  return (bad.code & 0xFF) == 0 ? 1 : bad.code & 0xFF;
+}
 
 // What one statement gave, for the interactive prompt's summary line.
 struct Outcome {
@@ -635,6 +699,7 @@ class QueryCommand final : public Command {
     // clickhouse-client 18.16 writes bold names whatever stdout is; later clients only on a terminal.
     options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;
     apply_output_settings(config.settings, options);
+    setting_flag(config.settings, "input_format_skip_unknown_fields", skip_unknown_fields_);
 
     // The first error ends the run with its status. With --ignore-error (as clickhouse-client
     // 18.16's) the statements after it still run while the connection is usable, and the status is
@@ -671,8 +736,7 @@ class QueryCommand final : public Command {
         if (ignore_error_) return 27;
         name_statement(statement);
         // As clickhouse-client 18.16 reports a row it cannot parse (code 27), then chconn's reading.
-        std::cerr << "Code: 27. DB::Exception: Cannot parse input: " << bad.error.message() << '\n';
-        return 27;
+        return report_input_error(bad);
       } catch (const Error& e) {
         std::fflush(stdout);
         lease.note_error(e);
@@ -723,6 +787,7 @@ class QueryCommand final : public Command {
     text::FormatOptions options = text::options_for_server(info.version_major, info.version_minor, info.timezone);
     options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;  // as run() decides
     apply_output_settings(settings, options);
+    setting_flag(settings, "input_format_skip_unknown_fields", skip_unknown_fields_);
     const std::string prompt = (info.display_name.empty() ? std::string("chconn") : info.display_name) + " :) ";
 
     LineEditor editor("chconn", history_file_path(history_file_, history_file_option_->count() > 0));
@@ -790,7 +855,8 @@ class QueryCommand final : public Command {
       } catch (const InputError& bad) {
         std::fflush(stdout);
         if (lease) lease.note_error(bad.error);
-        std::cerr << "Code: 27. DB::Exception: Cannot parse input: " << bad.error.message() << "\n\n";
+        report_input_error(bad);
+        std::cerr << '\n';
         return -1;
       } catch (const Error& e) {
         std::fflush(stdout);
@@ -832,17 +898,40 @@ class QueryCommand final : public Command {
     const InsertTarget target = insert_target_of(statement.sql);
     text::InputOptions input;
     input.time_zone = conn.server_info().timezone;
+    input.skip_unknown_fields = skip_unknown_fields_;
     input.what = "insert into " + target.name();
     QueryOptions query_options;
     query_options.params = params_for(statement.sql, params);
     query_options.stop = std::move(stop);
 
     const auto start = Clock::now();
+    if (shape.format && statement.data && statement.data->starts_with(';') &&
+        statement.data->data() == statement.sql.data() + statement.sql.size()) {
+      throw InputError{Error(ErrorKind::usage, std::string(k_excessive_semicolon)), 62};
+    }
     text::MemoryByteSource inline_data(statement.data.value_or(std::string_view()));
     StdinByteSource stdin_data;
     // Data written in the script is used when there is some; otherwise stdin, unless the script
-    // itself was read from it (then there is no more data: nothing is inserted).
-    const bool from_stdin = !statement.data && !script_from_stdin;
+    // itself was read from it. No data at all (blank inline data and no stdin, or an empty stdin)
+    // is an error, as clickhouse-client 18.16 says it: code 108, nothing sent.
+    const bool has_inline = statement.data && !trim_blank(*statement.data).empty();
+    const bool from_stdin = !has_inline && !script_from_stdin;
+    if (!has_inline && (!from_stdin || stdin_data.empty())) {
+      throw InputError{Error(ErrorKind::usage, "No data to insert"), 108};
+    }
+    // Expressions in VALUES written in the statement are evaluated on the server first (the data is
+    // in memory); in data on stdin, streamed, an expression is an error naming its row.
+    if (format == text::InputFormat::values && has_inline) {
+      QueryOptions evaluate_options;
+      evaluate_options.stop = query_options.stop;
+      try {
+        input.evaluated = std::make_shared<const std::vector<text::EvaluatedValue>>(
+            text::evaluate_values_expressions(conn, *statement.data, evaluate_options));
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::server) throw;
+        throw InputError{e, e.server_code()};
+      }
+    }
     text::TextInsertSource source(format, from_stdin ? static_cast<text::ByteSource&>(stdin_data) : inline_data,
                                   std::move(input));
     try {
@@ -963,6 +1052,9 @@ class QueryCommand final : public Command {
   CLI::Option* history_file_option_ = nullptr;
   std::vector<std::string> params_;
   bool time_ = false;
+  // input_format_skip_unknown_fields from --setting: JSONEachRow and TSKV keys naming no column are
+  // ignored, as clickhouse-client applies it to its own parsing.
+  bool skip_unknown_fields_ = false;
   bool multiquery_ = false;
   bool ignore_error_ = false;
   bool multiline_ = false;  // accepted, no effect (see add_to)

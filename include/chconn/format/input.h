@@ -12,14 +12,32 @@
 //     and \xHH, any other escaped byte stands for itself, a backslash before a newline is a newline;
 //     a field that is exactly \N is NULL. TabSeparatedWithNames and ...WithNamesAndTypes skip their
 //     one or two header rows (the columns are taken in the table's order, as 18.16 does).
+//   * TSKV: a line of key=value fields split by tabs, escaped as TabSeparated, keys in any order;
+//     a "tskv" field is skipped, a column without a key gets its default, an empty line is a row
+//     of defaults; an unknown key (unless skip_unknown_fields), a key twice, a field without '='
+//     and a last line without its newline are errors, as in 18.16.
 //   * CSV: fields split by ',', rows by \n or \r\n; a field in "double" or 'single' quotes may hold
 //     the delimiters, a doubled quote stands for one; an unquoted \N is NULL. CSVWithNames skips
 //     its header row.
 //   * JSONEachRow: one JSON object per row, keys naming columns (any order); a column without a
 //     key gets its default; a key naming no column is an error (skip_unknown_fields turns it off).
 //   * Values: (v, v, ...) rows with optional commas between, read with the SQL lexer
-//     (chconn/core/sql.h): literals only (numbers, 'strings', NULL, [arrays], (tuples), {maps});
-//     an expression is an error (ClickHouse evaluates it on the server, chconn does not).
+//     (chconn/core/sql.h). A field is a literal (a number with its sign, nan, inf, 'string', NULL,
+//     and [arrays], (tuples), {maps} of those) or else an expression (now(), 1+1, toDate('...'),
+//     -x, an identifier): an expression needs its value from evaluate_values_expressions() in
+//     InputOptions::evaluated, and is an error without one. The value is converted to the column's
+//     type as 18.16 converts it (a number into a String column is a type mismatch).
+//   * Native: blocks in the native encoding of revision 0 (as clickhouse-client writes FORMAT
+//     Native: per block its column and row counts, then each column's name, type and data), read
+//     one at a time with the wire decoder and its limits (DecodeLimits). Each block must have the
+//     table's columns, by name in any order, with the table's exact types; a block that has not
+//     (18.16's client sends such a block on as it is, and 18.16's server can store it corrupt) or
+//     that is malformed is Error(usage) naming the block. max_block_rows/bytes do not apply.
+//   * RowBinary: row after row, each value of the table's columns in order in its binary form
+//     (fixed-width values little-endian, String a varint length and bytes, Nullable a byte 1 for
+//     NULL or 0 and the value, Array a varint count and the elements, Tuple its elements). A row
+//     cut short or a value the wire decoder refuses is Error(usage) naming the row and column;
+//     LowCardinality columns are refused (Error(usage) at start()).
 //   Inside a field, arrays, tuples and maps are written as in Values ([1,2], ('a',1), {'k':1}).
 //   Dates are YYYY-MM-DD; date-times YYYY-MM-DD hh:mm:ss (or Unix seconds) in the column's time zone
 //   or else InputOptions::time_zone (the session's: the server's ServerInfo::timezone); enums by
@@ -51,6 +69,7 @@
 #include "chconn/connection/insert_source.h"
 #include "chconn/format/text.h"
 #include "chconn/wire/block.h"
+#include "chconn/wire/types.h"
 
 namespace chconn::text {
 
@@ -62,6 +81,9 @@ enum class InputFormat : std::uint8_t {
   csv_with_names,                      // CSVWithNames
   json_each_row,                       // JSONEachRow
   values,                              // Values
+  tskv,                                // TSKV
+  native,                              // Native (blocks, not text)
+  row_binary,                          // RowBinary (binary rows, not text)
 };
 
 // The format named `name`, ignoring ASCII case as clickhouse-client does ("csv", "tsv"), or nullopt.
@@ -99,6 +121,14 @@ class StreamByteSource final : public ByteSource {
   std::istream& in_;
 };
 
+// The value of a Values field that is an expression, as the server computed it.
+struct EvaluatedValue {
+  std::size_t row = 0;     // the row of the data, from 1
+  std::size_t column = 0;  // the field of the row, from 0
+  std::string literal;     // the value in Values syntax ('2000-01-01', [1,2], NULL)
+  TypeRef type;            // the expression's type
+};
+
 struct InputOptions {
   // Rows per block at most (clickhouse-client's max_insert_block_size).
   std::size_t max_block_rows = 1048576;
@@ -110,12 +140,16 @@ struct InputOptions {
   // The zone of DateTime columns whose type names none: the session's (ServerInfo::timezone).
   // Empty: UTC for a TextInsertSource, the server's zone for insert_text().
   std::string time_zone;
-  // JSONEachRow: ignore keys that name no column (input_format_skip_unknown_fields).
+  // JSONEachRow and TSKV: ignore keys that name no column (input_format_skip_unknown_fields).
   bool skip_unknown_fields = false;
   // Where zones are read; null: the source keeps its own.
   std::shared_ptr<TimeZones> time_zones;
   // The name used in messages ("insert into db.t").
   std::string what = "the input";
+  // Values: the values of the fields that are expressions, from evaluate_values_expressions() over
+  // the same data. Null: an expression is Error(usage) (data on stdin is streamed, so its
+  // expressions cannot be evaluated before the insert starts).
+  std::shared_ptr<const std::vector<EvaluatedValue>> evaluated;
 };
 
 class TextInsertSource final : public InsertSource {
@@ -142,6 +176,28 @@ class TextInsertSource final : public InsertSource {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+struct EvaluateOptions {
+  // One SELECT's text at most: expressions are sent in batches under it (18.16's max_query_size is
+  // 256 KiB); a single longer expression goes alone and the server may refuse it.
+  std::size_t max_query_bytes = std::size_t{128} << 10;
+  // The values' text at most, all batches together; more is Error(usage).
+  std::size_t max_result_bytes = std::size_t{64} << 20;
+  // Rows of Values data at most, as InputOptions::max_row_bytes bounds one row.
+  std::size_t max_row_bytes = std::size_t{64} << 20;
+};
+
+// Evaluates the fields of Values `data` (already in memory: inline data of an INSERT) that are
+// expressions, on the server over `conn`, before the insert starts (a connection cannot run a
+// query in the middle of an insert): SELECT e1, e2, ... in batches, each expression's text taken
+// from the SQL lexer's tokens of its field (comments become spaces; a field holding a ';' is left
+// for the parser to refuse), so an expression can never reach past its own field. Returns the values
+// in the order of the data, for InputOptions::evaluated. One giving other than one
+// row is Error(usage). An expression the server cannot evaluate is the server's error as it sent
+// it (Error(server), "Unknown identifier: x"), nothing inserted. Data that is not valid Values
+// stops the scan: the parser reports it.
+std::vector<EvaluatedValue> evaluate_values_expressions(Connection& conn, std::string_view data,
+                                                        const QueryOptions& query = {}, EvaluateOptions options = {});
 
 // Loads `source`, text in `format`, into `table` (as Connection::insert takes it) over `conn`:
 // the streaming insert with a TextInsertSource whose time zone is the server's unless `options`

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -821,6 +822,15 @@ class ColumnJSON final : public Column {
 // is wrong when the bytes are malformed, hold more than the value, or a type chconn does not read
 // in this form (AggregateFunction, Nested, Dynamic other than as a JSON path's value).
 ColumnRef decode_binary_value(std::string_view bytes, const wire::DecodeLimits& limits = {});
+
+// One value of `column`'s type in RowBinary (as clickhouse-client reads FORMAT RowBinary) at the
+// start of `bytes`, appended to `column`. Returns the bytes it took, or nullopt when `bytes` end
+// inside the value (or a length in it reaches past them): `column` may then hold part of it, and
+// the caller truncates it before trying again with more bytes. Nothing is allocated for a length
+// beyond the bytes given. Throws Error(protocol) when the bytes are wrong for the type, or for a
+// type chconn does not read in this form (LowCardinality: read its value type's column).
+std::optional<std::size_t> decode_row_binary(std::string_view bytes, Column& column,
+                                             const wire::DecodeLimits& limits = {});
 
 // ===== LowCardinality =============================================================================
 

@@ -1,0 +1,648 @@
+// The value readers of text input (see input_parser.h): one field of text, one SQL literal or one
+// JSON value into a column of its type, with ClickHouse 18.16's rules; and the escapes and message
+// excerpts every input format shares.
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "chconn/core/error.h"
+#include "format/input_parser.h"
+
+namespace chconn::text::detail {
+
+bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string excerpt(std::string_view text) {
+  std::string out = "'";
+  const std::size_t n = std::min(text.size(), k_excerpt_bytes);
+  append_escaped(out, text.substr(0, n));
+  out += '\'';
+  if (text.size() > n) out += "... (" + std::to_string(text.size()) + " bytes)";
+  return out;
+}
+
+std::size_t unescape_at(std::string_view text, std::size_t i, std::string& out) {
+  // text[i] == '\\'
+  if (i + 1 >= text.size()) throw BadValue{"ends with a lone backslash"};
+  const char e = text[i + 1];
+  switch (e) {
+    case 'x': {
+      if (i + 3 >= text.size() + 0 || hex_digit(text[i + 2]) < 0 || hex_digit(text[i + 3]) < 0) {
+        throw BadValue{"has \\x without two hex digits"};
+      }
+      out += static_cast<char>(hex_digit(text[i + 2]) * 16 + hex_digit(text[i + 3]));
+      return i + 4;
+    }
+    case 'N': return i + 2;  // \N inside a value reads as nothing, as ClickHouse does
+    case 'a': out += '\a'; break;
+    case 'b': out += '\b'; break;
+    case 'e': out += '\x1b'; break;
+    case 'f': out += '\f'; break;
+    case 'n': out += '\n'; break;
+    case 'r': out += '\r'; break;
+    case 't': out += '\t'; break;
+    case 'v': out += '\v'; break;
+    case '0': out += '\0'; break;
+    default: out += e; break;  // \\ \' \" and any other byte stand for themselves
+  }
+  return i + 2;
+}
+
+void unescape(std::string_view text, std::string& out) {
+  out.clear();
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t slash = text.find('\\', i);
+    if (slash == std::string_view::npos) {
+      out.append(text.substr(i));
+      return;
+    }
+    out.append(text.substr(i, slash - i));
+    i = unescape_at(text, slash, out);
+  }
+}
+
+std::string string_token_value(const sql::Token& t) {
+  const std::string_view text = t.text;
+  if (text.size() < 2 || text.front() != '\'' || text.back() != '\'') {
+    throw BadValue{"is not a plain '...' string"};
+  }
+  const std::string_view body = text.substr(1, text.size() - 2);
+  std::string out;
+  for (std::size_t i = 0; i < body.size();) {
+    if (body[i] == '\\') {
+      i = unescape_at(body, i, out);
+    } else if (body[i] == '\'' && i + 1 < body.size() && body[i + 1] == '\'') {
+      out += '\'';
+      i += 2;
+    } else {
+      out += body[i++];
+    }
+  }
+  return out;
+}
+
+void ValueReader::quoted(Tokens& tokens, int depth) {
+  (void)depth;
+  const sql::Token t = tokens.take();
+  switch (t.kind) {
+    case TokenKind::string_literal: text(string_token_value(t)); return;
+    case TokenKind::number:
+    case TokenKind::bare_word: text(t.text); return;
+    case TokenKind::minus: {
+      const sql::Token n = tokens.take();
+      if (n.kind != TokenKind::number && n.kind != TokenKind::bare_word) throw BadValue{"has a '-' before no number"};
+      text("-" + std::string(n.text));
+      return;
+    }
+    default: throw BadValue{"has " + excerpt(t.text) + " where a value was expected"};
+  }
+}
+
+void ValueReader::json(Json& j, int depth) {
+  (void)depth;
+  if (j.at('"')) {
+    text(j.string());
+    return;
+  }
+  const std::string_view v = j.bare();
+  if (v == "null") {
+    null();
+    return;
+  }
+  text(v);
+}
+
+namespace {
+
+template <class T>
+bool parse_integer(std::string_view s, T& out) {
+  if (s.empty()) return false;
+  if (s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return false;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+template <class T>
+class IntegerReader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    T v{};
+    if (!parse_integer(s, v)) throw BadValue{"is not a valid " + column_.type()->name() + " (or out of its range)"};
+    static_cast<ColumnVector<T>&>(column_).append(v);
+  }
+};
+
+class BoolReader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    bool v = false;
+    if (s == "1" || equals_ignoring_case(s, "true"))
+      v = true;
+    else if (s == "0" || equals_ignoring_case(s, "false"))
+      v = false;
+    else
+      throw BadValue{"is not a Bool (true, false, 1 or 0)"};
+    static_cast<ColumnBool&>(column_).append(v);
+  }
+};
+
+template <class T>
+class FloatReader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    std::string_view t = s;
+    if (!t.empty() && t.front() == '+') t.remove_prefix(1);
+    T v{};
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (t.empty() || end != t.data() + t.size() || (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+      throw BadValue{"is not a valid " + column_.type()->name()};
+    }
+    static_cast<ColumnVector<T>&>(column_).append(v);
+  }
+};
+
+class StringReader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override { static_cast<ColumnString&>(column_).append(s); }
+};
+
+class FixedStringReader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    auto& c = static_cast<ColumnFixedString&>(column_);
+    if (s.size() > column_.type()->storage_type().fixed_string_size()) {
+      throw BadValue{"is longer than " + column_.type()->name() + " holds"};
+    }
+    c.append(s);
+  }
+};
+
+// YYYY-MM-DD at the start of `s`; the days since 1970-01-01.
+bool parse_date(std::string_view s, std::int64_t& days) {
+  if (s.size() < 10 || s[4] != '-' || s[7] != '-') return false;
+  auto num = [&](std::size_t at, std::size_t n, unsigned& v) {
+    v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      v = v * 10 + static_cast<unsigned>(s[i] - '0');
+    }
+    return true;
+  };
+  unsigned y = 0, m = 0, d = 0;
+  if (!num(0, 4, y) || !num(5, 2, m) || !num(8, 2, d) || m < 1 || m > 12 || d < 1 || d > 31) return false;
+  days = days_from_civil(y, m, d);
+  return true;
+}
+
+class DateReader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    std::int64_t days = 0;
+    if (s.size() != 10 || !parse_date(s, days)) throw BadValue{"is not a Date (YYYY-MM-DD)"};
+    if (days < 0 || days > 0xFFFF) throw BadValue{"is outside the range of Date (1970-01-01 to 2149-06-06)"};
+    static_cast<ColumnDate&>(column_).append(static_cast<std::uint16_t>(days));
+  }
+};
+
+class DateTimeReader final : public ValueReader {
+ public:
+  DateTimeReader(Column& column, const ReadContext& context) : ValueReader(column) {
+    const std::string& own = column.type()->storage_type().time_zone();
+    const std::string& zone = own.empty() ? context.time_zone : own;
+    zone_ = context.zones->find(zone.empty() ? "UTC" : zone);
+  }
+  void text(std::string_view s) override {
+    std::int64_t utc = 0;
+    if (s.size() == 19) {
+      std::int64_t days = 0;
+      unsigned h = 0, mi = 0, se = 0;
+      const auto two = [&](std::size_t at, unsigned& v) {
+        if (s[at] < '0' || s[at] > '9' || s[at + 1] < '0' || s[at + 1] > '9') return false;
+        v = static_cast<unsigned>((s[at] - '0') * 10 + (s[at + 1] - '0'));
+        return true;
+      };
+      if (!parse_date(s, days) || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' || !two(11, h) ||
+          !two(14, mi) || !two(17, se) || h > 23 || mi > 59 || se > 59) {
+        throw BadValue{"is not a DateTime (YYYY-MM-DD hh:mm:ss)"};
+      }
+      const std::int64_t local = days * 86400 + h * 3600 + mi * 60 + se;
+      // Local wall time to UTC: the offset in force at the instant it names (for a wall time
+      // repeated or skipped by a change, the offset before it, as ClickHouse's date table does).
+      const std::int64_t guess = local - zone_->offset_at(local);
+      utc = local - zone_->offset_at(guess);
+    } else if (!parse_integer(s, utc)) {
+      throw BadValue{"is not a DateTime (YYYY-MM-DD hh:mm:ss, or Unix seconds)"};
+    }
+    if (utc < 0 || utc > 0xFFFFFFFFLL) throw BadValue{"is outside the range of DateTime"};
+    static_cast<ColumnDateTime&>(column_).append(static_cast<std::uint32_t>(utc));
+  }
+
+ private:
+  std::shared_ptr<const TimeZone> zone_;
+};
+
+class UUIDReader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    const std::optional<UUID> v = UUID::parse(s);
+    if (!v) throw BadValue{"is not a UUID"};
+    static_cast<ColumnUUID&>(column_).append(*v);
+  }
+};
+
+class IPv4Reader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    in_addr a{};
+    if (s.size() > 15 || ::inet_pton(AF_INET, std::string(s).c_str(), &a) != 1) throw BadValue{"is not an IPv4"};
+    static_cast<ColumnIPv4&>(column_).append(ntohl(a.s_addr));
+  }
+};
+
+class IPv6Reader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    in6_addr a{};
+    if (s.size() > 45 || ::inet_pton(AF_INET6, std::string(s).c_str(), &a) != 1) throw BadValue{"is not an IPv6"};
+    IPv6 v;
+    std::memcpy(v.bytes.data(), &a, 16);
+    static_cast<ColumnIPv6&>(column_).append(v);
+  }
+};
+
+template <class T>
+class DecimalReader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    const std::uint32_t scale = column_.type()->storage_type().scale();
+    const std::uint32_t precision = column_.type()->storage_type().precision();
+    std::string_view t = s;
+    bool negative = false;
+    if (!t.empty() && (t.front() == '-' || t.front() == '+')) {
+      negative = t.front() == '-';
+      t.remove_prefix(1);
+    }
+    Int128 v = 0;
+    std::uint32_t digits = 0, fraction = 0;
+    bool point = false, any = false;
+    for (char c : t) {
+      if (c == '.' && !point) {
+        point = true;
+        continue;
+      }
+      if (c < '0' || c > '9') throw BadValue{"is not a valid " + column_.type()->name()};
+      any = true;
+      if (point) {
+        if (fraction == scale) continue;  // digits beyond the scale are dropped, as ClickHouse does
+        ++fraction;
+      }
+      if (v != 0 || c != '0') ++digits;
+      if (digits > precision) throw BadValue{"has more digits than " + column_.type()->name() + " holds"};
+      v = v * 10 + (c - '0');
+    }
+    if (!any) throw BadValue{"is not a valid " + column_.type()->name()};
+    for (; fraction < scale; ++fraction) {
+      v *= 10;
+      if (v != 0 && ++digits > precision) throw BadValue{"has more digits than " + column_.type()->name() + " holds"};
+    }
+    if (negative) v = -v;
+    static_cast<ColumnDecimal<T>&>(column_).append(static_cast<T>(v));
+  }
+};
+
+template <class T>
+class EnumReader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    const Type& type = column_.type()->storage_type();
+    if (const auto v = type.enum_value(s)) {
+      static_cast<ColumnEnum<T>&>(column_).append(static_cast<T>(*v));
+      return;
+    }
+    std::int16_t n = 0;
+    if (parse_integer(s, n) && type.enum_name(n) != nullptr) {
+      static_cast<ColumnEnum<T>&>(column_).append(static_cast<T>(n));
+      return;
+    }
+    throw BadValue{"is not a value of " + column_.type()->name()};
+  }
+  // An enum's default is its smallest value (0 may name none), as the server's.
+  void append_default() override {
+    const auto items = column_.type()->storage_type().enum_items();
+    if (items.empty()) {
+      column_.append_default();
+      return;
+    }
+    const auto least = std::min_element(items.begin(), items.end(),
+                                        [](const EnumItem& a, const EnumItem& b) { return a.value < b.value; });
+    static_cast<ColumnEnum<T>&>(column_).append(static_cast<T>(least->value));
+  }
+};
+
+class NullableReader final : public ValueReader {
+ public:
+  NullableReader(Column& column, const ReadContext& context)
+      : ValueReader(column), nested_(make_reader(static_cast<ColumnNullable&>(column).nested(), context)) {}
+  void text(std::string_view s) override {
+    nested_->text(s);
+    static_cast<ColumnNullable&>(column_).append_not_null();
+  }
+  void quoted(Tokens& tokens, int depth) override {
+    if (tokens.peek().kind == TokenKind::bare_word && sql::is_keyword(tokens.peek(), "NULL")) {
+      tokens.take();
+      null();
+      return;
+    }
+    nested_->quoted(tokens, depth);
+    static_cast<ColumnNullable&>(column_).append_not_null();
+  }
+  void json(Json& j, int depth) override {
+    if (!j.at('"') && !j.at('[') && !j.at('{')) {
+      Json probe = j;
+      if (probe.bare() == "null") {
+        j.bare();
+        null();
+        return;
+      }
+    }
+    nested_->json(j, depth);
+    static_cast<ColumnNullable&>(column_).append_not_null();
+  }
+  void null() override { static_cast<ColumnNullable&>(column_).append_null(); }
+  bool raw_in_tsv() const noexcept override { return nested_->raw_in_tsv(); }
+
+ private:
+  ReaderPtr nested_;
+};
+
+// A compound value (array, tuple, map) given as a whole field: read with the lexer.
+class CompoundReader : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  bool raw_in_tsv() const noexcept override { return true; }
+  void text(std::string_view s) override {
+    Tokens tokens(s);
+    quoted(tokens, 0);
+    if (!tokens.at_end()) throw BadValue{"has " + excerpt(tokens.peek().text) + " after the value"};
+  }
+};
+
+class ArrayReader final : public CompoundReader {
+ public:
+  ArrayReader(Column& column, const ReadContext& context)
+      : CompoundReader(column), nested_(make_reader(static_cast<ColumnArray&>(column).nested(), context)) {}
+  void quoted(Tokens& tokens, int depth) override {
+    if (depth > k_max_depth) throw BadValue{"nests deeper than " + std::to_string(k_max_depth)};
+    tokens.expect(TokenKind::open_square, "'['");
+    if (tokens.peek().kind != TokenKind::close_square) {
+      for (;;) {
+        nested_->quoted(tokens, depth + 1);
+        if (tokens.peek().kind != TokenKind::comma) break;
+        tokens.take();
+      }
+    }
+    tokens.expect(TokenKind::close_square, "',' or ']'");
+    static_cast<ColumnArray&>(column_).finish_row();
+  }
+  void json(Json& j, int depth) override {
+    if (depth > k_max_depth) throw BadValue{"nests deeper than " + std::to_string(k_max_depth)};
+    if (j.at('"')) {  // an array written as a string: its text form
+      text(j.string());
+      return;
+    }
+    j.expect('[');
+    if (!j.eat(']')) {
+      do nested_->json(j, depth + 1);
+      while (j.eat(','));
+      j.expect(']');
+    }
+    static_cast<ColumnArray&>(column_).finish_row();
+  }
+
+ private:
+  ReaderPtr nested_;
+};
+
+class TupleReader final : public CompoundReader {
+ public:
+  TupleReader(Column& column, const ReadContext& context) : CompoundReader(column) {
+    auto& tuple = static_cast<ColumnTuple&>(column);
+    for (std::size_t i = 0; i < tuple.element_count(); ++i) elements_.push_back(make_reader(tuple.element(i), context));
+  }
+  void quoted(Tokens& tokens, int depth) override {
+    if (depth > k_max_depth) throw BadValue{"nests deeper than " + std::to_string(k_max_depth)};
+    tokens.expect(TokenKind::open_round, "'('");
+    for (std::size_t i = 0; i < elements_.size(); ++i) {
+      if (i > 0) tokens.expect(TokenKind::comma, "','");
+      elements_[i]->quoted(tokens, depth + 1);
+    }
+    tokens.expect(TokenKind::close_round, "')'");
+  }
+  void json(Json& j, int depth) override {
+    if (depth > k_max_depth) throw BadValue{"nests deeper than " + std::to_string(k_max_depth)};
+    if (j.at('"')) {
+      text(j.string());
+      return;
+    }
+    j.expect('[');
+    for (std::size_t i = 0; i < elements_.size(); ++i) {
+      if (i > 0) j.expect(',');
+      elements_[i]->json(j, depth + 1);
+    }
+    j.expect(']');
+  }
+
+ private:
+  std::vector<ReaderPtr> elements_;
+};
+
+class MapReader final : public CompoundReader {
+ public:
+  MapReader(Column& column, const ReadContext& context)
+      : CompoundReader(column),
+        keys_(make_reader(static_cast<ColumnMap&>(column).keys(), context)),
+        values_(make_reader(static_cast<ColumnMap&>(column).values(), context)) {}
+  void quoted(Tokens& tokens, int depth) override {
+    if (depth > k_max_depth) throw BadValue{"nests deeper than " + std::to_string(k_max_depth)};
+    tokens.expect(TokenKind::open_curly, "'{'");
+    if (tokens.peek().kind != TokenKind::close_curly) {
+      for (;;) {
+        keys_->quoted(tokens, depth + 1);
+        tokens.expect(TokenKind::colon, "':'");
+        values_->quoted(tokens, depth + 1);
+        if (tokens.peek().kind != TokenKind::comma) break;
+        tokens.take();
+      }
+    }
+    tokens.expect(TokenKind::close_curly, "',' or '}'");
+    static_cast<ColumnMap&>(column_).finish_row();
+  }
+  void json(Json& j, int depth) override {
+    if (depth > k_max_depth) throw BadValue{"nests deeper than " + std::to_string(k_max_depth)};
+    j.expect('{');
+    if (!j.eat('}')) {
+      do {
+        keys_->text(j.string());
+        j.expect(':');
+        values_->json(j, depth + 1);
+      } while (j.eat(','));
+      j.expect('}');
+    }
+    static_cast<ColumnMap&>(column_).finish_row();
+  }
+
+ private:
+  ReaderPtr keys_;
+  ReaderPtr values_;
+};
+
+// LowCardinality(T): each value is read into a one-row column of T (or Nullable(T)) and added to
+// the dictionary.
+class LowCardinalityReader final : public ValueReader {
+ public:
+  LowCardinalityReader(Column& column, const ReadContext& context) : ValueReader(column) {
+    const Type& type = column.type()->storage_type();
+    scratch_ = make_column(type.element(0));
+    inner_ = make_reader(*scratch_, context);
+  }
+  void text(std::string_view s) override {
+    scratch_->clear();
+    inner_->text(s);
+    add();
+  }
+  void quoted(Tokens& tokens, int depth) override {
+    scratch_->clear();
+    inner_->quoted(tokens, depth);
+    add();
+  }
+  void json(Json& j, int depth) override {
+    scratch_->clear();
+    inner_->json(j, depth);
+    add();
+  }
+  void null() override {
+    scratch_->clear();
+    inner_->null();
+    add();
+  }
+
+ private:
+  void add() {
+    auto& lc = static_cast<ColumnLowCardinality&>(column_);
+    const Column* value = scratch_.get();
+    if (const auto* n = dynamic_cast<const ColumnNullable*>(value)) {
+      if (n->is_null(0)) {
+        lc.append_null();
+        return;
+      }
+      value = &n->nested();
+    }
+    if (const auto* s = dynamic_cast<const ColumnString*>(value)) {
+      lc.append((*s)[0]);
+      return;
+    }
+    const auto* fixed = dynamic_cast<const FixedWidthColumn*>(value);
+    if (fixed == nullptr) throw BadValue{"has a type LowCardinality cannot hold here"};
+    const std::string_view bytes(reinterpret_cast<const char*>(fixed->raw_bytes().data()), fixed->value_size());
+    if (const auto* fs = dynamic_cast<const ColumnFixedString*>(value)) {
+      (void)fs;
+      lc.append(bytes);
+      return;
+    }
+    switch (bytes.size()) {
+      case 1: append_as<1>(lc, bytes); break;
+      case 2: append_as<2>(lc, bytes); break;
+      case 4: append_as<4>(lc, bytes); break;
+      case 8: append_as<8>(lc, bytes); break;
+      case 16: append_as<16>(lc, bytes); break;
+      default: throw BadValue{"has a type LowCardinality cannot hold here"};
+    }
+  }
+  template <std::size_t N>
+  static void append_as(ColumnLowCardinality& lc, std::string_view bytes) {
+    std::array<std::uint8_t, N> v{};
+    std::memcpy(v.data(), bytes.data(), N);
+    lc.append_value(v);
+  }
+
+  ColumnRef scratch_;
+  ReaderPtr inner_;
+};
+
+}  // namespace
+
+ReaderPtr make_reader(Column& column, const ReadContext& context) {
+  const Type& type = column.type()->storage_type();
+  switch (type.code()) {
+    case TypeCode::UInt8: return std::make_unique<IntegerReader<std::uint8_t>>(column);
+    case TypeCode::UInt16: return std::make_unique<IntegerReader<std::uint16_t>>(column);
+    case TypeCode::UInt32: return std::make_unique<IntegerReader<std::uint32_t>>(column);
+    case TypeCode::UInt64: return std::make_unique<IntegerReader<std::uint64_t>>(column);
+    case TypeCode::Int8: return std::make_unique<IntegerReader<std::int8_t>>(column);
+    case TypeCode::Int16: return std::make_unique<IntegerReader<std::int16_t>>(column);
+    case TypeCode::Int32: return std::make_unique<IntegerReader<std::int32_t>>(column);
+    case TypeCode::Int64: return std::make_unique<IntegerReader<std::int64_t>>(column);
+    case TypeCode::Float32: return std::make_unique<FloatReader<float>>(column);
+    case TypeCode::Float64: return std::make_unique<FloatReader<double>>(column);
+    case TypeCode::Bool: return std::make_unique<BoolReader>(column);
+    case TypeCode::String: return std::make_unique<StringReader>(column);
+    case TypeCode::FixedString: return std::make_unique<FixedStringReader>(column);
+    case TypeCode::Date: return std::make_unique<DateReader>(column);
+    case TypeCode::DateTime: return std::make_unique<DateTimeReader>(column, context);
+    case TypeCode::UUID: return std::make_unique<UUIDReader>(column);
+    case TypeCode::IPv4: return std::make_unique<IPv4Reader>(column);
+    case TypeCode::IPv6: return std::make_unique<IPv6Reader>(column);
+    case TypeCode::Decimal32: return std::make_unique<DecimalReader<std::int32_t>>(column);
+    case TypeCode::Decimal64: return std::make_unique<DecimalReader<std::int64_t>>(column);
+    case TypeCode::Decimal128: return std::make_unique<DecimalReader<Int128>>(column);
+    case TypeCode::Enum8: return std::make_unique<EnumReader<std::int8_t>>(column);
+    case TypeCode::Enum16: return std::make_unique<EnumReader<std::int16_t>>(column);
+    case TypeCode::Nullable: return std::make_unique<NullableReader>(column, context);
+    case TypeCode::Array: return std::make_unique<ArrayReader>(column, context);
+    case TypeCode::Tuple: return std::make_unique<TupleReader>(column, context);
+    case TypeCode::Map: return std::make_unique<MapReader>(column, context);
+    case TypeCode::LowCardinality: return std::make_unique<LowCardinalityReader>(column, context);
+    default: break;
+  }
+  throw Error(ErrorKind::usage, "chconn cannot read text into a column of type " + column.type()->name() +
+                                    " yet; insert such columns as blocks with Connection::insert()");
+}
+
+}  // namespace chconn::text::detail
