@@ -207,7 +207,13 @@ void run_load_cases(const std::string& table_name, const std::string& columns, c
     EXPECT_EQ(runs[1].out, runs[0].out);
     EXPECT_EQ(runs[1].exit_code, runs[0].exit_code)
         << "chconn: " << runs[1].first_err_line << "\nclickhouse-client: " << runs[0].first_err_line;
-    EXPECT_EQ(runs[1].first_err_line, runs[0].first_err_line);
+    // A message that quotes the statement names each side's own table.
+    std::string theirs_err = runs[0].first_err_line;
+    const std::string theirs_table = table_name + "_theirs";
+    if (const auto at = theirs_err.find(theirs_table); at != std::string::npos) {
+      theirs_err.replace(at, theirs_table.size(), table_name + "_ours");
+    }
+    EXPECT_EQ(runs[1].first_err_line, theirs_err);
   }
 }
 
@@ -257,8 +263,8 @@ TEST(CliLoad, ValuesExpressionsMatchClickHouseClient) {
       {"not a constant",
        {"-q", "INSERT INTO load_expr VALUES (arrayJoin([1, 2]), 'a', " + row_rest},
        "",
-       "chconn sees two rows from the server: a usage error (2); 18.16 code 36",
-       2,
+       "chconn sees two rows from the server: a usage error (1); 18.16 code 36",
+       1,
        "chconn: usage error: an expression in VALUES (row 1) is not a constant",
        36},
       {"a subquery",
@@ -382,13 +388,7 @@ TEST(CliLoad, NoDataAndASemicolonAfterTheFormatAsClickHouseClient) {
       {"empty stdin", {"-q", "INSERT INTO load_nodata FORMAT CSV"}},
       {"empty stdin for VALUES", {"-q", "INSERT INTO load_nodata VALUES"}},
       {"only a newline after the query", {"-q", "INSERT INTO load_nodata FORMAT CSV\n"}},
-      {"no data in a script",
-       {"-n"},
-       "INSERT INTO load_nodata FORMAT CSV\n",
-       "18.16 starts its message with 'Error on processing query: ' and the statement in a script",
-       108,
-       "Code: 108. DB::Exception: No data to insert",
-       108},
+      {"no data in a script", {"-n"}, "INSERT INTO load_nodata FORMAT CSV\n"},
       {"data after all", {"-q", "INSERT INTO load_nodata FORMAT CSV"}, "1,a\n"},
       {"VALUES ended by a ';' at once inserts nothing", {"-n"}, "INSERT INTO load_nodata VALUES;\n"},
       {"select back", {"-q", "SELECT * FROM load_nodata ORDER BY a"}},

@@ -498,6 +498,9 @@ struct InputError {
   // expression in VALUES the server could not evaluate (18.16's client evaluates them itself and
   // reports the error as its own: "Code: 47. DB::Exception: Unknown identifier: x").
   int code = 27;
+  // Found while 18.16's client parses the statement, before it processes it: no "Error on
+  // processing query" line before the message in a script (measured for the excessive ';').
+  bool found_parsing = false;
 };
 
 // Prints `bad` as clickhouse-client prints its own errors; returns the exit status.
@@ -734,7 +737,7 @@ class QueryCommand final : public Command {
         std::fflush(stdout);
         lease.note_error(bad.error);
         if (ignore_error_) return 27;
-        name_statement(statement);
+        if (!bad.found_parsing) name_statement(statement);
         // As clickhouse-client 18.16 reports a row it cannot parse (code 27), then chconn's reading.
         return report_input_error(bad);
       } catch (const Error& e) {
@@ -907,7 +910,7 @@ class QueryCommand final : public Command {
     const auto start = Clock::now();
     if (shape.format && statement.data && statement.data->starts_with(';') &&
         statement.data->data() == statement.sql.data() + statement.sql.size()) {
-      throw InputError{Error(ErrorKind::usage, std::string(k_excessive_semicolon)), 62};
+      throw InputError{Error(ErrorKind::usage, std::string(k_excessive_semicolon)), 62, true};
     }
     text::MemoryByteSource inline_data(statement.data.value_or(std::string_view()));
     StdinByteSource stdin_data;
