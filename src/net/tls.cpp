@@ -80,6 +80,29 @@ struct SslFree {
   void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
 };
 
+// OpenSSL decodes a certificate's extensions (key identifiers, basic constraints) the first time a
+// verification needs them and caches them in the X509 object, guarded by the certificate's lock and
+// an atomic "cached" flag. The certificates loaded here are shared by every handshake of the
+// context. That is correct, but the flag is an atomic inside an uninstrumented libcrypto which
+// ThreadSanitizer cannot see, so two handshakes of a fresh context were reported as a data race
+// (`chconn health` checks its strategies at once). Decoding them here, before the context is
+// shared, leaves the handshakes only reading, which also spares each first handshake that work.
+// Certificates that a CA directory supplies during a handshake are not covered.
+void cache_certificate_extensions(SSL_CTX* ctx) {
+  if (X509_STORE* store = SSL_CTX_get_cert_store(ctx)) {
+    STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+    for (int i = 0; objects != nullptr && i < sk_X509_OBJECT_num(objects); ++i) {
+      if (X509* cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i))) X509_get_extension_flags(cert);
+    }
+  }
+  if (X509* own = SSL_CTX_get0_certificate(ctx)) X509_get_extension_flags(own);
+  STACK_OF(X509)* chain = nullptr;
+  if (SSL_CTX_get0_chain_certs(ctx, &chain) == 1) {
+    for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) X509_get_extension_flags(sk_X509_value(chain, i));
+  }
+  ERR_clear_error();
+}
+
 }  // namespace
 
 struct TlsContext::Impl {
@@ -145,6 +168,7 @@ TlsContext::TlsContext(const TlsOptions& options) : options_(options), impl_(std
                          "': " + take_openssl_errors());
     }
   }
+  cache_certificate_extensions(ctx);
 }
 
 TlsContext::~TlsContext() = default;
