@@ -14,6 +14,7 @@
 
 #include "chconn/core/error.h"
 #include "wire/cityhash.h"
+#include "wire/lz4.h"
 
 namespace chconn::wire {
 
@@ -360,16 +361,19 @@ std::span<const std::uint8_t> CompressedSource::decode_payload(const FrameHeader
       // parse_frame_header checked that the sizes agree; hand the bytes out where they are.
       return payload;
     case k_method_lz4: {
-      plain_.reserve(std::max<std::size_t>(n, 1), 0, n);
-      const int r =
-          LZ4_decompress_safe(reinterpret_cast<const char*>(payload.data()), reinterpret_cast<char*>(plain_.data()),
-                              static_cast<int>(payload.size()), static_cast<int>(n));
-      if (r < 0) {
+      // The decoder copies in fixed pieces that may run a little past the end: give it the slack.
+      plain_.reserve(n + detail::k_lz4_output_slack, 0, n + detail::k_lz4_output_slack);
+      const detail::Lz4Result r = detail::lz4_decompress(payload, plain_.data(), n);
+      if (r.status == detail::Lz4Status::zero_offset) {
+        corrupt("LZ4 frame payload of " + std::to_string(payload.size()) +
+                " bytes has a match with offset 0, which no encoder writes; the stream is corrupt");
+      }
+      if (r.status != detail::Lz4Status::ok) {
         corrupt("LZ4 frame payload of " + std::to_string(payload.size()) +
                 " bytes is malformed or decompresses to more than the declared " + std::to_string(n) + " bytes");
       }
-      if (static_cast<std::size_t>(r) != n) {
-        corrupt("LZ4 frame decompressed to " + std::to_string(r) + " bytes but declares " + std::to_string(n) +
+      if (r.size != n) {
+        corrupt("LZ4 frame decompressed to " + std::to_string(r.size) + " bytes but declares " + std::to_string(n) +
                 "; the stream is corrupt");
       }
       return {plain_.data(), n};
