@@ -99,15 +99,6 @@ struct WakeOnStop {
   void operator()() const noexcept { interrupt->trigger(); }
 };
 
-// An empty block with the same columns as `block` (the result header).
-Block structure_of(const Block& block) {
-  Block header;
-  for (std::size_t i = 0; i < block.column_count(); ++i) {
-    header.append(block.name(i), block.column(i)->clone_empty());
-  }
-  return header;
-}
-
 // Whether `block` has exactly the columns of `header` (names and types, in order). A server never
 // changes a result's structure mid-query, and callers index every block by the header's columns.
 bool same_structure(const Block& block, const Block& header) {
@@ -391,24 +382,6 @@ struct NativeConnection::Impl {
       logger()->log(LogLevel::debug, "chconn: query " + query.query_id + " sent to " + peer);
     }
     return query.query_id;
-  }
-
-  // Names distinct and not empty (an empty name is the end of the tables), a structure with
-  // columns, a source: checked before anything is sent.
-  static void check_external_tables(const std::vector<ExternalTable>& tables) {
-    for (std::size_t i = 0; i < tables.size(); ++i) {
-      const ExternalTable& t = tables[i];
-      if (t.name.empty()) throw Error(ErrorKind::usage, "an external table needs a name; nothing was sent");
-      if (t.structure.column_count() == 0 || t.source == nullptr) {
-        throw Error(ErrorKind::usage, "the external table '" + t.name +
-                                          "' needs a structure with columns and a source; nothing was sent");
-      }
-      for (std::size_t j = 0; j < i; ++j) {
-        if (tables[j].name == t.name) {
-          throw Error(ErrorKind::usage, "two external tables are named '" + t.name + "'; nothing was sent");
-        }
-      }
-    }
   }
 
   // After the Query packet: each external table's structure, then its blocks, one Data packet
@@ -713,7 +686,7 @@ struct NativeConnection::Impl {
             return std::nullopt;
           }
           if (!st.have_header) {
-            st.result.header = structure_of(block);
+            st.result.header = block.empty_copy();
             st.have_header = true;
           }
           if (block.rows() == 0) break;

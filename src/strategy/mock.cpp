@@ -584,12 +584,37 @@ MockCall MockConnection::make_call(MockCallKind kind, std::string sql, const Que
   return call;
 }
 
+namespace {
+
+// Reads each external table from its source as NativeConnection sends them: checked first, then
+// every non-empty block checked against the structure; a failure names the table.
+std::vector<MockExternalTable> read_external_tables(const std::vector<ExternalTable>& tables) {
+  check_external_tables(tables);
+  std::vector<MockExternalTable> out;
+  for (const ExternalTable& t : tables) {
+    MockExternalTable table{.name = t.name, .structure = t.structure, .blocks = {}};
+    try {
+      t.source->start(t.structure);
+      while (std::optional<Block> block = t.source->next()) {
+        if (block->rows() > 0) table.blocks.push_back(match_insert_sample(*block, t.structure, t.name));
+      }
+    } catch (const Error& e) {
+      throw e.with_context("the external table '" + t.name + "': the query was not run");
+    }
+    out.push_back(std::move(table));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result MockConnection::run(MockCall call, const QueryOptions& options) {
   check_usable();
   if (options.stop.stop_requested()) {
     throw Error(ErrorKind::cancelled, "mock: the query was not sent to " + peer_ +
                                           ": stop was requested before the call (QueryOptions::stop)");
   }
+  if (call.kind != MockCallKind::insert) call.external_tables = read_external_tables(options.external_tables);
   last_query_id_ = call.query_id;
   if (call.kind != MockCallKind::insert && sql::changes_session(call.sql)) session_changed_ = true;
   MockServer::Answer answer = server_->on_call(std::move(call));
@@ -636,6 +661,9 @@ void MockConnection::insert(const InsertTarget& target, InsertSource& source, co
   MockCall call = make_call(MockCallKind::insert, target.insert_statement(), options);
   call.table = target.name();
   check_usable();
+  if (!options.external_tables.empty()) {
+    throw Error(ErrorKind::usage, "external tables go with queries that read, not with an insert; nothing was sent");
+  }
   if (options.stop.stop_requested()) {
     throw Error(ErrorKind::cancelled, "mock: the query was not sent to " + peer_ +
                                           ": stop was requested before the call (QueryOptions::stop)");

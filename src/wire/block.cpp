@@ -51,6 +51,13 @@ void Block::append(std::string name, ColumnRef column) {
   entries_.push_back({std::move(name), std::move(column)});
 }
 
+Block Block::empty_copy() const {
+  Block copy;
+  copy.entries_.reserve(entries_.size());
+  for (const Entry& e : entries_) copy.entries_.push_back({e.name, e.column->clone_empty()});
+  return copy;
+}
+
 const Block::Entry& Block::at(std::size_t i) const {
   if (i >= entries_.size()) {
     usage("column index " + std::to_string(i) + " is out of range of a block of " + std::to_string(entries_.size()) +

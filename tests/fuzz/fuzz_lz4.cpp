@@ -60,14 +60,14 @@ void compare(const Bytes& block, std::size_t capacity) {
   Buffer mine(0);
   const auto r = ours(block, capacity, mine);
   Buffer theirs(capacity + 1);
-  const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(block.data()),
-                                    reinterpret_cast<char*>(theirs.data.get()), static_cast<int>(block.size()),
-                                    static_cast<int>(capacity));
+  const int n =
+      LZ4_decompress_safe(reinterpret_cast<const char*>(block.data()), reinterpret_cast<char*>(theirs.data.get()),
+                          static_cast<int>(block.size()), static_cast<int>(capacity));
   if (r.status == Lz4Status::zero_offset) return;
   if ((r.status == Lz4Status::ok) != (n >= 0)) {
-    fuzz::fail(std::string(r.status == Lz4Status::ok ? "accepted a block liblz4 refuses"
-                                                     : "refused a block liblz4 accepts") +
-               " (capacity " + std::to_string(capacity) + ", " + std::to_string(block.size()) + " bytes)");
+    fuzz::fail(
+        std::string(r.status == Lz4Status::ok ? "accepted a block liblz4 refuses" : "refused a block liblz4 accepts") +
+        " (capacity " + std::to_string(capacity) + ", " + std::to_string(block.size()) + " bytes)");
   }
   if (n < 0) return;
   if (r.size != static_cast<std::size_t>(n)) fuzz::fail("decoded another size than liblz4");
@@ -121,10 +121,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // compare again with room for exactly its output, and around that.
   const std::size_t roomy = std::min(bytes.size() * 255 + 16, k_max_probe);
   Buffer probe(roomy + 1);
-  const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(bytes.data()), reinterpret_cast<char*>(probe.data.get()),
-                                    static_cast<int>(bytes.size()), static_cast<int>(roomy));
+  const int n =
+      LZ4_decompress_safe(reinterpret_cast<const char*>(bytes.data()), reinterpret_cast<char*>(probe.data.get()),
+                          static_cast<int>(bytes.size()), static_cast<int>(roomy));
   if (n > 0) {
-    for (const std::size_t room : {n - 1, n, n + 1, n + 31, n + 32, n + 33}) compare(bytes, static_cast<std::size_t>(room));
+    for (const std::size_t room : {n - 1, n, n + 1, n + 31, n + 32, n + 33})
+      compare(bytes, static_cast<std::size_t>(room));
   }
   return 0;
 }

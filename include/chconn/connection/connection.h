@@ -73,6 +73,11 @@ struct ExternalTable {
   InsertSource* source = nullptr;
 };
 
+// What every connection checks of QueryOptions::external_tables before it sends anything: names
+// distinct and not empty (an empty name ends the tables on the wire), a structure with columns, a
+// source. Throws Error(usage) naming the table.
+void check_external_tables(const std::vector<ExternalTable>& tables);
+
 // Options of one query. Everything is optional; defaults come from the Config.
 struct QueryOptions {
   // The query id; empty: chconn generates a random UUID (Connection::last_query_id() tells it).

@@ -216,6 +216,13 @@ struct MockReply {
 enum class MockCallKind : std::uint8_t { execute, select, insert, ping };
 std::string_view to_string(MockCallKind kind) noexcept;
 
+// An external table a call carried (QueryOptions::external_tables), with the blocks its source gave.
+struct MockExternalTable {
+  std::string name;
+  Block structure;
+  std::vector<Block> blocks;  // the non-empty blocks, each checked against `structure`
+};
+
 // One recorded call.
 struct MockCall {
   MockCallKind kind = MockCallKind::execute;
@@ -227,6 +234,9 @@ struct MockCall {
   std::string query_id{};
   std::uint64_t connection_id = 0;  // MockConnection::id() of the connection that ran it
   std::string peer{};
+  // Queries: the external tables sent with it, read from their sources as a real connection reads
+  // them (checked first; a source's error fails the call, recording nothing).
+  std::vector<MockExternalTable> external_tables{};
 };
 
 class MockServer {

@@ -83,6 +83,10 @@ class Block {
   template <class C>
   C& column_as(std::size_t i) const&& = delete;
 
+  // A block with the same names and column types and no rows (fresh columns: nothing shared), as
+  // a result's header or an insert's sample is. BlockInfo is not copied.
+  Block empty_copy() const;
+
   // Throws Error(usage) unless every column has the same number of rows (columns can grow after
   // being appended, so write_block() checks again).
   void check_consistent() const;

@@ -13,7 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include "chconn/connection/insert_source.h"
 #include "chconn/core/error.h"
+#include "chconn/wire/columns.h"
 #include "support/expect_error.h"
 #include "support/mock_support.h"
 
@@ -134,6 +136,54 @@ TEST_F(MockTest, RecordsParamsSettingsQueryIdAndConnection) {
   EXPECT_EQ(server->queries(), std::vector<std::string>{"SELECT {id:UInt64}"});
   server->clear_records();
   EXPECT_TRUE(server->calls().empty());
+}
+
+// External tables are read from their sources as a real connection reads them and recorded with
+// the call; a bad table or a failing source fails the call before it is recorded.
+TEST_F(MockTest, ExternalTablesAreReadAndRecorded) {
+  auto c = connect();
+  const Block ids = test::uint64_block("id", {1, 2, 3});
+  const Block more = test::uint64_block("id", {4});
+  const std::vector<Block> blocks{ids, more};
+  BlockSpanSource source(blocks, "ids");
+  QueryOptions options;
+  options.external_tables.push_back({.name = "ids", .structure = ids.empty_copy(), .source = &source});
+  c->execute("SELECT count() FROM ids", options);
+  const auto calls = server->calls();
+  ASSERT_EQ(calls.size(), 1u);
+  ASSERT_EQ(calls[0].external_tables.size(), 1u);
+  EXPECT_EQ(calls[0].external_tables[0].name, "ids");
+  ASSERT_EQ(calls[0].external_tables[0].blocks.size(), 2u);
+  EXPECT_EQ(calls[0].external_tables[0].blocks[0].rows(), 3u);
+  EXPECT_EQ(calls[0].external_tables[0].blocks[1].rows(), 1u);
+
+  // Checked as NativeConnection checks them: nothing recorded.
+  server->clear_records();
+  QueryOptions unnamed;
+  unnamed.external_tables.push_back({.name = "", .structure = ids.empty_copy(), .source = &source});
+  test::expect_error(ErrorKind::usage, [&] { c->execute("SELECT 1", unnamed); }, {"needs a name"});
+  QueryOptions twice;
+  twice.external_tables.push_back({.name = "t", .structure = ids.empty_copy(), .source = &source});
+  twice.external_tables.push_back({.name = "t", .structure = ids.empty_copy(), .source = &source});
+  test::expect_error(ErrorKind::usage, [&] { c->execute("SELECT 1", twice); }, {"two external tables are named 't'"});
+  // A block of another structure: the source's error, with the table named.
+  Block text;
+  auto strings = std::make_shared<ColumnString>();
+  strings->append("x");
+  text.append("id", strings);
+  const std::vector<Block> wrong{text};
+  BlockSpanSource bad(wrong, "ids");
+  QueryOptions mismatched;
+  mismatched.external_tables.push_back({.name = "ids", .structure = ids.empty_copy(), .source = &bad});
+  test::expect_error(ErrorKind::usage, [&] { c->execute("SELECT 1", mismatched); },
+                     {"the external table 'ids'", "the query was not run"});
+  // Not with an insert.
+  QueryOptions with_insert;
+  with_insert.external_tables.push_back({.name = "ids", .structure = ids.empty_copy(), .source = &source});
+  BlockSpanSource rows(blocks, "t");
+  test::expect_error(ErrorKind::usage, [&] { c->insert("t", rows, with_insert); }, {"not with an insert"});
+  EXPECT_TRUE(server->calls().empty());
+  EXPECT_TRUE(c->usable());
 }
 
 TEST_F(MockTest, InsertCapturePerTable) {

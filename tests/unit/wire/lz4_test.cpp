@@ -116,10 +116,10 @@ Bytes drifting_u64(std::size_t rows, std::uint64_t seed) {
 std::vector<Bytes> samples() {
   std::vector<Bytes> out;
   for (std::uint64_t seed = 1; seed <= 6; ++seed) out.push_back(drifting_u64(20000, seed * 7777));
-  out.push_back(counter_u64(65536, 1'000'000));          // the shape of `SELECT number`
-  out.push_back(Bytes(100000, 0));                       // offset-1 runs
-  out.push_back(pseudo_random(70000, 7, 256));           // incompressible: literals only
-  out.push_back(pseudo_random(70000, 9, 3));             // short matches at every offset
+  out.push_back(counter_u64(65536, 1'000'000));           // the shape of `SELECT number`
+  out.push_back(Bytes(100000, 0));                        // offset-1 runs
+  out.push_back(pseudo_random(70000, 7, 256));            // incompressible: literals only
+  out.push_back(pseudo_random(70000, 9, 3));              // short matches at every offset
   for (std::size_t period = 1; period <= 20; ++period) {  // every small offset
     Bytes b(5000);
     for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::uint8_t>('a' + i % period);
@@ -229,7 +229,9 @@ TEST(Lz4, ShortcutMatchMayEndAtTheOutputsEnd) {
   }
   const Decoded d = ours(block, 32);
   ASSERT_EQ(d.status, Lz4Status::ok);
-  EXPECT_EQ(std::string(d.bytes.begin(), d.bytes.end()), "abcdefghijklmn" "ghijklmnghijklmngh");
+  EXPECT_EQ(std::string(d.bytes.begin(), d.bytes.end()),
+            "abcdefghijklmn"
+            "ghijklmnghijklmngh");
 }
 
 }  // namespace
