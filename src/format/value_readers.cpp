@@ -202,16 +202,15 @@ Limbs negated(Limbs m) noexcept {  // two's complement
   return m;
 }
 
-// An optionally signed run of decimal digits that fits `bits` bits (signed or not), as the limbs
+// A run of decimal digits, '-' before it or not, that fits `bits` bits (signed or not), as the limbs
 // of its two's complement; nullopt when it is not such a number or is out of range. ClickHouse's
 // own text reader wraps an out-of-range value; chconn refuses it rather than store another number.
 std::optional<Limbs> parse_wide_integer(std::string_view s, unsigned bits, bool is_signed) noexcept {
-  bool negative = false;
-  if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
-    negative = s.front() == '-';
-    s.remove_prefix(1);
-  }
-  if (s.empty()) return std::nullopt;
+  const bool negative = !s.empty() && s.front() == '-';
+  if (negative) s.remove_prefix(1);
+  // The current server reads neither a '+' nor a leading zero before more digits ("007" is 0 and
+  // then garbage to it).
+  if (s.empty() || (s.size() > 1 && s.front() == '0')) return std::nullopt;
   Limbs m{};
   for (const char c : s) {
     if (c < '0' || c > '9' || !times_ten_plus(m, static_cast<unsigned>(c - '0'))) return std::nullopt;
@@ -412,10 +411,11 @@ class Date32Reader final : public ValueReader {
   }
 };
 
-// DateTime64(p[, 'tz']): "YYYY-MM-DD hh:mm:ss[.f...]" in the column's zone (else the session's), or
-// Unix seconds "[-]s[.f...]". As ClickHouse's readDateTime64Text: fewer than p fraction digits are
-// padded with zeros, digits beyond p are dropped (truncated, not rounded), and a negative number of
-// seconds is negative in its fraction too (-1.5 is 1.5 s before the epoch).
+// DateTime64(p[, 'tz']), with the current server's rules (checked on ClickHouse 26.7): a wall time
+// "YYYY-MM-DD hh:mm:ss[.f...]", a date "YYYY-MM-DD" or "YYYYMMDD" (its midnight), both in the
+// column's zone (else the session's), or Unix seconds of 9 or 10 digits "s[.f...]" (no sign: the
+// server reads a shorter, longer or signed number as something else or not at all). Fewer than p
+// fraction digits are padded with zeros, digits beyond p are dropped (truncated, not rounded).
 class DateTime64Reader final : public ValueReader {
  public:
   DateTime64Reader(Column& column, const ReadContext& context)
@@ -424,38 +424,37 @@ class DateTime64Reader final : public ValueReader {
     const std::size_t point = s.find('.');
     const std::string_view whole = s.substr(0, point);
     const std::string_view fraction = point == std::string_view::npos ? std::string_view{} : s.substr(point + 1);
+    const auto all_digits = [](std::string_view d) {
+      return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
     std::int64_t seconds = 0;
-    bool negative = false;
-    if (whole.size() == 19 && whole[4] == '-') {
-      std::int64_t local = 0;
-      if (!parse_wall_time(whole, local)) throw BadValue{bad()};
+    std::int64_t local = 0;
+    std::int64_t days = 0;
+    if (whole.size() == 19 && parse_wall_time(whole, local)) {
       seconds = wall_to_utc(*zone_, local);
+    } else if (whole.size() == 10 && point == std::string_view::npos && parse_date(whole, days)) {
+      seconds = wall_to_utc(*zone_, days * 86400);
+    } else if (whole.size() == 8 && point == std::string_view::npos && all_digits(whole)) {
+      const std::string dashed = std::string(whole.substr(0, 4)) + "-" + std::string(whole.substr(4, 2)) + "-" +
+                                 std::string(whole.substr(6, 2));
+      if (!parse_date(dashed, days)) throw BadValue{bad()};
+      seconds = wall_to_utc(*zone_, days * 86400);
+    } else if ((whole.size() == 9 || whole.size() == 10) && all_digits(whole)) {
+      for (const char c : whole) seconds = seconds * 10 + (c - '0');
     } else {
-      // Unix seconds: digits only, at most 12 of them (beyond that the range check fails anyway).
-      std::string_view digits = whole;
-      if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) {
-        negative = digits.front() == '-';
-        digits.remove_prefix(1);
-      }
-      if (digits.empty() || digits.size() > 12 ||
-          !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        throw BadValue{bad()};
-      }
-      for (const char c : digits) seconds = seconds * 10 + (c - '0');
-      if (negative) seconds = -seconds;
+      throw BadValue{bad()};
     }
+    if (!all_digits(fraction)) throw BadValue{bad()};
     std::int64_t ticks_in_second = 0;
-    for (std::size_t i = 0; i < fraction.size(); ++i) {
-      if (fraction[i] < '0' || fraction[i] > '9') throw BadValue{bad()};
-      if (i < precision_) ticks_in_second = ticks_in_second * 10 + (fraction[i] - '0');
+    for (std::size_t i = 0; i < precision_; ++i) {
+      ticks_in_second = ticks_in_second * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
     }
-    for (std::size_t i = fraction.size(); i < precision_; ++i) ticks_in_second *= 10;
     if (seconds < k_first_day * 86400 || seconds > k_last_day * 86400 + 86399) {
       throw BadValue{"is outside the range of DateTime64 (1900-01-01 to 2299-12-31)"};
     }
     std::int64_t scale = 1;
     for (std::uint32_t i = 0; i < precision_; ++i) scale *= 10;
-    const Int128 ticks = static_cast<Int128>(seconds) * scale + (negative ? -ticks_in_second : ticks_in_second);
+    const Int128 ticks = static_cast<Int128>(seconds) * scale + ticks_in_second;
     if (ticks < std::numeric_limits<std::int64_t>::min() || ticks > std::numeric_limits<std::int64_t>::max()) {
       throw BadValue{"is outside the range of " + column_.type()->name() + " (Int64 ticks)"};
     }
@@ -464,7 +463,8 @@ class DateTime64Reader final : public ValueReader {
 
  private:
   std::string bad() const {
-    return "is not a " + column_.type()->name() + " (YYYY-MM-DD hh:mm:ss[.fraction], or Unix seconds[.fraction])";
+    return "is not a " + column_.type()->name() +
+           " (YYYY-MM-DD hh:mm:ss[.fraction], YYYY-MM-DD, or Unix seconds[.fraction])";
   }
   std::shared_ptr<const TimeZone> zone_;
   std::uint32_t precision_;

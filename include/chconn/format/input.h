@@ -41,14 +41,16 @@
 //   Inside a field, arrays, tuples and maps are written as in Values ([1,2], ('a',1), {'k':1}).
 //   Dates (Date, Date32) are YYYY-MM-DD; date-times YYYY-MM-DD hh:mm:ss (or Unix seconds) in the
 //   column's time zone or else InputOptions::time_zone (the session's: the server's
-//   ServerInfo::timezone); a DateTime64(p) may add a fraction ".f...", padded with zeros to p digits
-//   and truncated beyond them, as ClickHouse reads it (Unix seconds too: -1.5 is 1.5 s before the
-//   epoch). Date32 and DateTime64 are refused outside 1900-01-01 ... 2299-12-31, and DateTime64
-//   outside its Int64 ticks (DateTime64(9) ends in 2262). Enums by name or number; Bool as
-//   true/false or 1/0; BFloat16 as a Float32 cut to 16 bits; integers up to Int256/UInt256 and
-//   Decimal up to Decimal256 in their full range; a number out of its type's range is an error
-//   (18.16 stores an out-of-range integer wrapped). Time, Time64, Variant, Dynamic and JSON columns
-//   are not read from text yet (Error(usage) at start()).
+//   ServerInfo::timezone). DateTime64(p), as the current server reads it (checked on 26.7): a
+//   date-time with a fraction ".f..." (padded with zeros to p digits, truncated beyond them), a date
+//   alone (YYYY-MM-DD or YYYYMMDD: its midnight), or Unix seconds of 9 or 10 digits with a fraction;
+//   no sign. Date32 and DateTime64 are refused outside 1900-01-01 ... 2299-12-31 (the server clamps
+//   or stores them), DateTime64 also outside its Int64 ticks (DateTime64(9) ends in 2262). Enums by
+//   name or number; Bool as true/false or 1/0; BFloat16 as a Float32 cut to 16 bits; integers up to
+//   Int256/UInt256 (the wide ones without '+' or leading zeros, as the server) and Decimal up to
+//   Decimal256 in their full range; a number out of its type's range is an error (the server stores
+//   an out-of-range integer wrapped). Time, Time64, Variant, Dynamic and JSON columns are not read
+//   from text yet (Error(usage) at start()).
 //
 // A value that cannot be read is Error(usage) naming the row, the line, the column and the value
 // (at most 64 bytes of it); what became of the blocks already sent is added by the insert
