@@ -172,8 +172,11 @@ struct LoadCase {
 
 // Runs `cases` against tables `table`_ours and `table`_theirs of `columns`, comparing stdout, the
 // first line of stderr and the exit status, or asserting a known difference as the case states it.
-void run_load_cases(const std::string& table_name, const std::string& columns, const std::vector<LoadCase>& cases) {
-  auto conn = test::connect_sandbox();
+// `config`: the connection that creates the tables (a setting such as
+// allow_experimental_low_cardinality_type); the sandbox's own when null.
+void run_load_cases(const std::string& table_name, const std::string& columns, const std::vector<LoadCase>& cases,
+                    const Config* config = nullptr) {
+  auto conn = config != nullptr ? test::connect(*config) : test::connect_sandbox();
   for (bool ours : {false, true}) recreate(*conn, table_name + (ours ? "_ours" : "_theirs"), columns);
   for (const LoadCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -418,6 +421,35 @@ TEST(CliLoad, RowBinaryMatchesClickHouseClient) {
        {"-q", "SELECT count(), sum(a), sum(length(s)), sum(n), sum(arr[1]), max(d) FROM load_rowbinary"}},
   };
   run_load_cases("load_rowbinary", "a UInt8, s String, n Nullable(Int32), arr Array(UInt16), d Date", cases);
+}
+
+TEST(CliLoad, LowCardinalityMatchesClickHouseClient) {
+  // 18.16 has LowCardinality behind allow_experimental_low_cardinality_type; its client writes a
+  // LowCardinality(T) value in RowBinary as a T (chconn refused such columns in RowBinary before).
+  const auto server = test::sandbox("main");
+  const auto bytes =
+      test::run_process({test::clickhouse_client_binary(), "--port", std::to_string(server.native_port), "-q",
+                         "SELECT toString(number % 7) AS s, if(number % 3 = 0, NULL, toString(number % 5)) AS n, "
+                         "toUInt16(number % 11) AS u FROM numbers(1000) FORMAT RowBinary"});
+  ASSERT_EQ(bytes.exit_code, 0) << bytes.err;
+  const std::vector<LoadCase> cases = {
+      {"rowbinary on stdin", {"-q", "INSERT INTO load_lc FORMAT RowBinary"}, bytes.out},
+      {"tsv on stdin", {"-q", "INSERT INTO load_lc FORMAT TSV"}, "a\t\\N\t1\nb\tc\t2\na\tc\t1\n"},
+      {"values", {"-q", "INSERT INTO load_lc VALUES ('v', NULL, 3), ('v', 'w', 3)"}},
+      {"rowbinary cut inside a row",
+       {"-q", "INSERT INTO load_lc FORMAT RowBinary"},
+       bytes.out.substr(0, 9),
+       "chconn reports data it cannot read as code 27; 18.16 as 33 (Cannot read all data)",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_lc_ours: cannot read row 2 of the "
+       "RowBinary data: column 2 'n' (LowCardinality(Nullable(String))): the data ends inside this value",
+       33},
+      {"select back", {"-q", "SELECT s, n, u, count() FROM load_lc GROUP BY s, n, u ORDER BY s, n, u"}},
+  };
+  Config config = test::sandbox_config();
+  config.settings.set("allow_experimental_low_cardinality_type", "1");
+  run_load_cases("load_lc", "s LowCardinality(String), n LowCardinality(Nullable(String)), u LowCardinality(UInt16)",
+                 cases, &config);
 }
 
 }  // namespace
