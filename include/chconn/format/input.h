@@ -141,8 +141,13 @@ struct EvaluatedValue {
 struct InputOptions {
   // Rows per block at most (clickhouse-client's max_insert_block_size).
   std::size_t max_block_rows = 1048576;
-  // Bytes of input text per block at most: a block ends after the row that reaches it.
-  std::size_t max_block_bytes = std::size_t{32} << 20;
+  // Bytes of input text per block at most: a block ends after the row that reaches it. 1 MiB (as
+  // the server's max_compress_block_size) keeps a load's memory small and lets the server work on
+  // one block while the next is parsed: 10^6 rows of (UInt64, String, Float64, DateTime,
+  // Array(String)) through the CLI took 1.85 s and 90 MiB with 32 MiB blocks, 0.9-1.0 s and 13 MiB
+  // with 1 MiB. The server squashes small blocks (min_insert_block_size_rows), so a MergeTree
+  // table still gets one part per insert of up to 1048576 rows.
+  std::size_t max_block_bytes = std::size_t{1} << 20;
   // One row's text at most (a TSV or CSV line, a JSON object, a Values tuple); a longer one is
   // Error(usage) once this much of it was read.
   std::size_t max_row_bytes = std::size_t{64} << 20;
