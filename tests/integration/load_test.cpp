@@ -452,5 +452,30 @@ TEST(CliLoad, LowCardinalityMatchesClickHouseClient) {
                  cases, &config);
 }
 
+TEST(CliLoad, JsonEachRowOmittedKeysAsClickHouseClient) {
+  // 18.16 has no input_format_defaults_for_omitted_fields (not in system.settings; its client
+  // refuses --input_format_defaults_for_omitted_fields): a key missing from an object takes its
+  // type's default, not the column's DEFAULT expression (b is 0, not a * 2; n is NULL, not 7).
+  // Columns left out of a column list are filled by the server, with their DEFAULT expressions.
+  const std::vector<LoadCase> cases = {
+      {"omitted keys", {"-q", "INSERT INTO load_jd FORMAT JSONEachRow"}, "{\"a\":1}\n{\"a\":2,\"b\":5}\n{}\n"},
+      {"omitted and null", {"-q", "INSERT INTO load_jd FORMAT JSONEachRow"}, "{\"a\":3,\"n\":null,\"c\":\"q\"}\n"},
+      {"a column list", {"-q", "INSERT INTO load_jd (a, n) FORMAT JSONEachRow"}, "{\"a\":4}\n{\"n\":1,\"a\":5}\n"},
+      {"a column list, key outside it",
+       {"-q", "INSERT INTO load_jd (a) FORMAT JSONEachRow"},
+       "{\"a\":6,\"b\":1}\n",
+       "both refuse a key naming no column of the insert; 18.16 says it as code 117, chconn as 27",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_jd_ours: cannot read row 1",
+       117},
+      {"TSKV omitted keys", {"-q", "INSERT INTO load_jd FORMAT TSKV"}, "a=7\n"},
+      {"select back", {"-q", "SELECT a, b, c, n, d = today(), e FROM load_jd ORDER BY a, b"}},
+  };
+  run_load_cases("load_jd",
+                 "a UInt32, b UInt32 DEFAULT a * 2, c String DEFAULT concat('x', toString(a)), d Date MATERIALIZED "
+                 "today(), e UInt8 ALIAS a + 1, n Nullable(UInt8) DEFAULT 7",
+                 cases);
+}
+
 }  // namespace
 }  // namespace chconn

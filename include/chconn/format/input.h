@@ -20,7 +20,10 @@
 //     the delimiters, a doubled quote stands for one; an unquoted \N is NULL. CSVWithNames skips
 //     its header row.
 //   * JSONEachRow: one JSON object per row, keys naming columns (any order); a column without a
-//     key gets its default; a key naming no column is an error (skip_unknown_fields turns it off).
+//     key gets its type's default (0, '', NULL), not the column's DEFAULT expression, as 18.16's
+//     client does (18.16 has no input_format_defaults_for_omitted_fields; a column left out of
+//     the INSERT's column list is filled by the server with its DEFAULT); a key naming no column is
+//     an error (skip_unknown_fields turns it off).
 //   * Values: (v, v, ...) rows with optional commas between, read with the SQL lexer
 //     (chconn/core/sql.h). A field is a literal (a number with its sign, nan, inf, 'string', NULL,
 //     and [arrays], (tuples), {maps} of those) or else an expression (now(), 1+1, toDate('...'),
