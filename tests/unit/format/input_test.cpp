@@ -524,6 +524,18 @@ TEST(InputBounds, BlocksAreBoundedByRowsAndBytes) {
   EXPECT_EQ(load(InputFormat::tab_separated, data, one, bytes).block_rows, (std::vector<std::size_t>{5, 5}));
 }
 
+TEST(InputBounds, TheDefaultBlockIsOneMebibyteOfText) {
+  // 3 MiB of rows of 64 bytes (and a newline) with the default options: blocks of 1 MiB of text
+  // (16384 rows), so a load holds one small block at a time (with 32 MiB blocks a CLI load of 10^6
+  // rows peaked at 90 MiB).
+  const Block one = sample_of({{"s", "String"}});
+  const std::string row = std::string(64, 'x') + "\n";
+  std::string data;
+  for (int i = 0; i < 3 * 16384; ++i) data += row;
+  EXPECT_EQ(InputOptions{}.max_block_bytes, std::size_t{1} << 20);
+  EXPECT_EQ(load(InputFormat::tab_separated, data, one).block_rows, (std::vector<std::size_t>{16384, 16384, 16384}));
+}
+
 TEST(InputBounds, ARowLongerThanTheLimitIsAnErrorBeforeItIsBufferedWhole) {
   // A source that would give a 1 GiB line: the parser must stop after max_row_bytes.
   class Endless final : public ByteSource {
