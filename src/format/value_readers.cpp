@@ -470,6 +470,53 @@ class DateTime64Reader final : public ValueReader {
   std::uint32_t precision_;
 };
 
+// Time and Time64(p), as the current server reads them (checked on 26.7): "[-]hh:mm:ss" with 2 or
+// 3 digits of hours (up to 999:59:59), and for Time64 a fraction, padded or truncated to p digits;
+// a '-' makes the whole value negative. The engine's other forms (mm:ss, a bare number of seconds,
+// minute 60 carried into the hour) are refused.
+class TimeReader final : public ValueReader {
+ public:
+  TimeReader(Column& column, bool wide)
+      : ValueReader(column), wide_(wide), precision_(wide ? column.type()->storage_type().precision() : 0) {}
+  void text(std::string_view s) override {
+    const bool negative = !s.empty() && s.front() == '-';
+    if (negative) s.remove_prefix(1);
+    const std::size_t point = s.find('.');
+    const std::string_view clock = s.substr(0, point);
+    const std::string_view fraction = point == std::string_view::npos ? std::string_view{} : s.substr(point + 1);
+    const auto digits = [](std::string_view d) {
+      return !d.empty() && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    const std::size_t hours_len = clock.size() >= 8 ? clock.size() - 6 : 0;
+    if ((hours_len != 2 && hours_len != 3) || clock[hours_len] != ':' || clock[hours_len + 3] != ':' ||
+        !digits(clock.substr(0, hours_len)) || !digits(clock.substr(hours_len + 1, 2)) ||
+        !digits(clock.substr(hours_len + 4, 2)) || (point != std::string_view::npos && !wide_) ||
+        (point != std::string_view::npos && !digits(fraction))) {
+      throw BadValue{"is not a " + column_.type()->name() + " ([-]hh:mm:ss" + (wide_ ? "[.fraction])" : ")")};
+    }
+    const auto number = [](std::string_view d) {
+      std::int64_t v = 0;
+      for (const char c : d) v = v * 10 + (c - '0');
+      return v;
+    };
+    const std::int64_t minutes = number(clock.substr(hours_len + 1, 2));
+    const std::int64_t secs = number(clock.substr(hours_len + 4, 2));
+    if (minutes > 59 || secs > 59) throw BadValue{"has minutes or seconds past 59"};
+    const std::int64_t seconds = number(clock.substr(0, hours_len)) * 3600 + minutes * 60 + secs;
+    if (!wide_) {
+      static_cast<ColumnTime&>(column_).append(static_cast<std::int32_t>(negative ? -seconds : seconds));
+      return;
+    }
+    std::int64_t ticks = seconds;
+    for (std::uint32_t i = 0; i < precision_; ++i) ticks = ticks * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
+    static_cast<ColumnTime64&>(column_).append(negative ? -ticks : ticks);
+  }
+
+ private:
+  bool wide_;
+  std::uint32_t precision_;
+};
+
 class UUIDReader final : public ValueReader {
  public:
   using ValueReader::ValueReader;
@@ -852,6 +899,8 @@ ReaderPtr make_reader(Column& column, const ReadContext& context) {
     case TypeCode::DateTime: return std::make_unique<DateTimeReader>(column, context);
     case TypeCode::Date32: return std::make_unique<Date32Reader>(column);
     case TypeCode::DateTime64: return std::make_unique<DateTime64Reader>(column, context);
+    case TypeCode::Time: return std::make_unique<TimeReader>(column, false);
+    case TypeCode::Time64: return std::make_unique<TimeReader>(column, true);
     case TypeCode::UUID: return std::make_unique<UUIDReader>(column);
     case TypeCode::IPv4: return std::make_unique<IPv4Reader>(column);
     case TypeCode::IPv6: return std::make_unique<IPv6Reader>(column);

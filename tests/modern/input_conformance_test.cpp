@@ -47,6 +47,8 @@ std::vector<InputCase> input_cases() {
       {"DateTime64(9, 'America/New_York')", {"2020-03-08 03:30:00.123456789", "2020-11-01 01:30:00"}},
       {"Decimal(76, 10)", {"-123.456789012345", "0.00000000001", "9999999999999999999999999999999999999999.5"}},
       {"BFloat16", {"0.1", "-2", "1e3", "inf"}},
+      {"Time", {"12:34:56", "-12:34:56", "999:59:59", "-999:59:59", "25:00:00", "00:00:00"}},
+      {"Time64(3)", {"12:34:56.789", "00:00:00.1234567891", "-12:34:56", "-00:00:01.5", "100:00:00.1"}},
   };
 }
 
@@ -69,6 +71,9 @@ const std::map<std::pair<std::string_view, std::string_view>, std::string_view>&
       {{"Date32", "2020-13-01"}, k_clamps},
       {{"DateTime64(3)", "2300-01-01 00:00:00"}, k_range},
       {{"DateTime64(3)", "1899-12-31 23:59:59"}, k_range},
+      {{"Time", "12:34"}, "the engine reads mm:ss as minutes and seconds; chconn takes only hh:mm:ss"},
+      {{"Time", "-1"}, "the engine reads a short number as seconds; chconn takes only hh:mm:ss"},
+      {{"Time", "12:60:00"}, "the engine carries minute 60 into the next hour; chconn refuses it"},
       {{"DateTime64(3)", "2020-01-01 24:00:00"},
        "the engine carries 24:00:00 into the next day; chconn refuses an hour past 23, as for DateTime"},
   };
@@ -101,7 +106,7 @@ Outcome chconn_reads(const std::string& type, const std::string& value, const st
 
 Outcome engine_reads(ChdbEngine& engine, const std::string& type, const std::string& value) {
   const ChdbResult r = engine.query("SELECT * FROM format(TabSeparated, " + sql::quote_string("x " + type) + ", " +
-                                        sql::quote_string(value + "\n") + ")",
+                                        sql::quote_string(value + "\n") + ") SETTINGS enable_time_time64_type = 1",
                                     "TabSeparated");
   return {r.ok, r.ok ? r.data : r.error};
 }
@@ -141,6 +146,11 @@ TEST(ModernInput, ValuesTheEngineRefusesAreRefused) {
       {"Int128", "007"},
       {"UInt128", "-1"},
       {"Decimal(76, 10)", "1" + std::string(67, '0')},
+      {"Time", "1000:00:00"},
+      {"Time", "+12:34:56"},
+      {"Time", "12:34:56.789"},
+      {"Time", "1:2:3"},
+      {"Time64(3)", "45296"},
   };
   for (const auto& [type, v] : cases) {
     SCOPED_TRACE(type + " <- '" + v + "'");

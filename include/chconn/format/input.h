@@ -52,8 +52,9 @@
 //   name or number; Bool as true/false or 1/0; BFloat16 as a Float32 cut to 16 bits; integers up to
 //   Int256/UInt256 (the wide ones without '+' or leading zeros, as the server) and Decimal up to
 //   Decimal256 in their full range; a number out of its type's range is an error (the server stores
-//   an out-of-range integer wrapped). Time, Time64, Variant, Dynamic and JSON columns are not read
-//   from text yet (Error(usage) at start()).
+//   an out-of-range integer wrapped). Time and Time64(p) as "[-]hh:mm:ss[.f...]" (2 or 3
+//   digits of hours, minutes and seconds up to 59; the server also takes mm:ss and bare seconds).
+//   Variant, Dynamic and JSON columns are not read from text yet (Error(usage) at start()).
 //
 // A value that cannot be read is Error(usage) naming the row, the line, the column and the value
 // (at most 64 bytes of it); what became of the blocks already sent is added by the insert

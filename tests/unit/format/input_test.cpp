@@ -512,6 +512,33 @@ TEST(TypedInput, Decimal256AndBFloat16) {
   EXPECT_NE(load_error(InputFormat::tab_separated, "1\tx\n", b).find("column 2 'bf' (BFloat16)"), std::string::npos);
 }
 
+TEST(TypedInput, TimeAndTime64) {
+  // As ClickHouse 26.7 reads them (tests/modern/input_conformance_test.cpp compares with it).
+  const Block b = sample_of({{"t", "Time"}, {"t3", "Time64(3)"}});
+  MemoryByteSource bytes("12:34:56\t12:34:56.7891\n-999:59:59\t-00:00:01.5\n25:00:00\t100:00:00\n");
+  TextInsertSource source(InputFormat::tab_separated, bytes);
+  source.start(b);
+  const auto block = source.next();
+  ASSERT_TRUE(block);
+  const auto& t = block->column_as<ColumnTime>("t");
+  const auto& t3 = block->column_as<ColumnTime64>("t3");
+  EXPECT_EQ(t[0], 45296);
+  EXPECT_EQ(t[1], -3599999);
+  EXPECT_EQ(t[2], 90000);
+  EXPECT_EQ(t3[0], 45296789);  // the fourth fraction digit dropped
+  EXPECT_EQ(t3[1], -1500);
+  EXPECT_EQ(t3[2], 360000000);
+  for (const std::string row : {"1000:00:00\t00:00:00\n", "12:60:00\t00:00:00\n", "12:34\t00:00:00\n",
+                                "+12:34:56\t00:00:00\n", "12:34:56.5\t00:00:00\n"}) {
+    SCOPED_TRACE(row);
+    const std::string m = load_error(InputFormat::tab_separated, "00:00:00\t00:00:00\n" + row, b);
+    EXPECT_NE(m.find("row 2 (line 2)"), std::string::npos) << m;
+    EXPECT_NE(m.find("column 1 't' (Time): the value '" + row.substr(0, row.find('\t')) + "'"), std::string::npos) << m;
+  }
+  EXPECT_NE(load_error(InputFormat::tab_separated, "00:00:00\t1:2:3\n", b).find("column 2 't3' (Time64(3))"),
+            std::string::npos);
+}
+
 TEST(InputBounds, BlocksAreBoundedByRowsAndBytes) {
   const Block one = sample_of({{"x", "UInt64"}});
   std::string data;
