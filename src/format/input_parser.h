@@ -171,6 +171,11 @@ class ValueReader {
   Column& column_;
 };
 
+// Appends the one value of `one` (a one-row column of lc's dictionary type, or Nullable of it) to
+// lc; BadValue for a type LowCardinality cannot hold. Text and RowBinary input both read a
+// LowCardinality value as its dictionary type first.
+void append_low_cardinality(ColumnLowCardinality& lc, const Column& one);
+
 using ReaderPtr = std::unique_ptr<ValueReader>;
 // The reader of `column`'s type; Error(usage) for a type text input cannot read.
 ReaderPtr make_reader(Column& column, const ReadContext& context);

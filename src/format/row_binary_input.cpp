@@ -22,13 +22,12 @@ class RowBinaryParser final : public InputParser {
 
   void start(const Block& sample) override {
     sample_ = Block{};
+    scratch_.clear();
     for (std::size_t i = 0; i < sample.column_count(); ++i) {
+      // A LowCardinality(T) value is written as a T: read into a one-row column of T, then added
+      // to the dictionary.
       const Type& type = sample.column(i)->type()->storage_type();
-      if (type.code() == TypeCode::LowCardinality) {
-        throw Error(ErrorKind::usage, options_.what +
-                                          ": chconn cannot read RowBinary into the LowCardinality column '" +
-                                          sample.name(i) + "' yet; use a text format or Native");
-      }
+      scratch_.push_back(type.code() == TypeCode::LowCardinality ? make_column(type.element(0)) : nullptr);
       sample_.append(sample.name(i), sample.column(i)->clone_empty());
     }
     if (sample_.column_count() == 0) {
@@ -75,11 +74,18 @@ class RowBinaryParser final : public InputParser {
         std::size_t c = 0;
         for (; c < columns.size(); ++c) {
           std::optional<std::size_t> n;
+          Column* const scratch = scratch_[c].get();
           try {
-            n = decode_row_binary(r.substr(pos), *columns[c], limits_);
+            if (scratch != nullptr) scratch->clear();
+            n = decode_row_binary(r.substr(pos), scratch != nullptr ? *scratch : *columns[c], limits_);
+            if (n && scratch != nullptr)
+              append_low_cardinality(static_cast<ColumnLowCardinality&>(*columns[c]), *scratch);
           } catch (const Error& e) {
             truncate(columns);
             fail(c, e.message());
+          } catch (const BadValue& e) {
+            truncate(columns);
+            fail(c, "the value " + e.why);
           }
           if (!n) break;
           pos += *n;
@@ -121,6 +127,7 @@ class RowBinaryParser final : public InputParser {
   Input input_;
   wire::DecodeLimits limits_;
   Block sample_;
+  std::vector<ColumnRef> scratch_;  // per column: a one-row column of a LowCardinality's type, else null
   bool started_ = false;
   bool failed_ = false;
   std::size_t rows_read_ = 0;

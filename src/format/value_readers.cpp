@@ -7,8 +7,11 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "chconn/core/error.h"
@@ -159,6 +162,92 @@ class IntegerReader final : public ValueReader {
   }
 };
 
+// A decimal magnitude of up to 256 bits, least significant limb first (Int256's layout).
+using Limbs = std::array<std::uint64_t, 4>;
+
+// m = m * 10 + digit; false when the result needs more than 256 bits.
+bool times_ten_plus(Limbs& m, unsigned digit) noexcept {
+  UInt128 carry = digit;
+  for (auto& limb : m) {
+    const UInt128 cur = static_cast<UInt128>(limb) * 10 + carry;
+    limb = static_cast<std::uint64_t>(cur);
+    carry = cur >> 64;
+  }
+  return carry == 0;
+}
+
+// Whether m < 2^bits (bits <= 256).
+bool below_power_of_two(const Limbs& m, unsigned bits) noexcept {
+  for (unsigned i = bits / 64; i < 4; ++i) {
+    const std::uint64_t allowed = (i == bits / 64 && bits % 64 != 0) ? (std::uint64_t{1} << (bits % 64)) - 1 : 0;
+    if ((m[i] & ~allowed) != 0) return false;
+  }
+  return true;
+}
+
+// Whether m == 2^bits (bits < 256).
+bool is_power_of_two(const Limbs& m, unsigned bits) noexcept {
+  for (unsigned i = 0; i < 4; ++i) {
+    if (m[i] != (i == bits / 64 ? std::uint64_t{1} << (bits % 64) : 0)) return false;
+  }
+  return true;
+}
+
+Limbs negated(Limbs m) noexcept {  // two's complement
+  bool carry = true;
+  for (auto& limb : m) {
+    limb = ~limb + (carry ? 1 : 0);
+    carry = carry && limb == 0;
+  }
+  return m;
+}
+
+// A run of decimal digits, '-' before it or not, that fits `bits` bits (signed or not), as the limbs
+// of its two's complement; nullopt when it is not such a number or is out of range. ClickHouse's
+// own text reader wraps an out-of-range value; chconn refuses it rather than store another number.
+std::optional<Limbs> parse_wide_integer(std::string_view s, unsigned bits, bool is_signed) noexcept {
+  const bool negative = !s.empty() && s.front() == '-';
+  if (negative) s.remove_prefix(1);
+  // The current server reads neither a '+' nor a leading zero before more digits ("007" is 0 and
+  // then garbage to it).
+  if (s.empty() || (s.size() > 1 && s.front() == '0')) return std::nullopt;
+  Limbs m{};
+  for (const char c : s) {
+    if (c < '0' || c > '9' || !times_ten_plus(m, static_cast<unsigned>(c - '0'))) return std::nullopt;
+  }
+  if (m == Limbs{}) return m;  // -0 is 0, for unsigned types too
+  if (!is_signed) {
+    if (negative || !below_power_of_two(m, bits)) return std::nullopt;
+    return m;
+  }
+  if (negative) {
+    if (!below_power_of_two(m, bits - 1) && !is_power_of_two(m, bits - 1)) return std::nullopt;
+    return negated(m);
+  }
+  if (!below_power_of_two(m, bits - 1)) return std::nullopt;
+  return m;
+}
+
+// Int128, UInt128, Int256, UInt256: the full range of each, anything beyond it an error.
+template <class T>
+class WideIntegerReader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    constexpr bool is_signed = std::is_same_v<T, Int128> || std::is_same_v<T, Int256>;
+    constexpr unsigned bits = sizeof(T) * 8;
+    const std::optional<Limbs> v = parse_wide_integer(s, bits, is_signed);
+    if (!v) throw BadValue{"is not a valid " + column_.type()->name() + " (or out of its range)"};
+    T out{};
+    if constexpr (bits == 256) {
+      out.limbs = *v;
+    } else {
+      out = static_cast<T>((static_cast<UInt128>((*v)[1]) << 64) | (*v)[0]);
+    }
+    static_cast<ColumnVector<T>&>(column_).append(out);
+  }
+};
+
 class BoolReader final : public ValueReader {
  public:
   using ValueReader::ValueReader;
@@ -187,6 +276,22 @@ class FloatReader final : public ValueReader {
       throw BadValue{"is not a valid " + column_.type()->name()};
     }
     static_cast<ColumnVector<T>&>(column_).append(v);
+  }
+};
+
+// BFloat16: read as a Float32, then cut to its upper 16 bits as the server converts one.
+class BFloat16Reader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    std::string_view t = s;
+    if (!t.empty() && t.front() == '+') t.remove_prefix(1);
+    float v{};
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (t.empty() || end != t.data() + t.size() || (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+      throw BadValue{"is not a valid BFloat16"};
+    }
+    static_cast<ColumnBFloat16&>(column_).append_float(v);
   }
 };
 
@@ -236,32 +341,47 @@ class DateReader final : public ValueReader {
   }
 };
 
+// The zone a DateTime or DateTime64 column's text is in: its own, else the session's, else UTC.
+std::shared_ptr<const TimeZone> zone_of(const Column& column, const ReadContext& context) {
+  const std::string& own = column.type()->storage_type().time_zone();
+  const std::string& zone = own.empty() ? context.time_zone : own;
+  return context.zones->find(zone.empty() ? "UTC" : zone);
+}
+
+// "YYYY-MM-DD hh:mm:ss" (or with a 'T'), exactly 19 bytes: the wall time in seconds since
+// 1970-01-01 00:00:00 of its own zone.
+bool parse_wall_time(std::string_view s, std::int64_t& local) {
+  std::int64_t days = 0;
+  unsigned h = 0, mi = 0, se = 0;
+  const auto two = [&](std::size_t at, unsigned& v) {
+    if (s[at] < '0' || s[at] > '9' || s[at + 1] < '0' || s[at + 1] > '9') return false;
+    v = static_cast<unsigned>((s[at] - '0') * 10 + (s[at + 1] - '0'));
+    return true;
+  };
+  if (s.size() != 19 || !parse_date(s, days) || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' ||
+      !two(11, h) || !two(14, mi) || !two(17, se) || h > 23 || mi > 59 || se > 59) {
+    return false;
+  }
+  local = days * 86400 + h * 3600 + mi * 60 + se;
+  return true;
+}
+
+// Local wall time to UTC: the offset in force at the instant it names (for a wall time repeated or
+// skipped by a change, the offset before it, as ClickHouse's date table does).
+std::int64_t wall_to_utc(const TimeZone& zone, std::int64_t local) {
+  const std::int64_t guess = local - zone.offset_at(local);
+  return local - zone.offset_at(guess);
+}
+
 class DateTimeReader final : public ValueReader {
  public:
-  DateTimeReader(Column& column, const ReadContext& context) : ValueReader(column) {
-    const std::string& own = column.type()->storage_type().time_zone();
-    const std::string& zone = own.empty() ? context.time_zone : own;
-    zone_ = context.zones->find(zone.empty() ? "UTC" : zone);
-  }
+  DateTimeReader(Column& column, const ReadContext& context) : ValueReader(column), zone_(zone_of(column, context)) {}
   void text(std::string_view s) override {
     std::int64_t utc = 0;
     if (s.size() == 19) {
-      std::int64_t days = 0;
-      unsigned h = 0, mi = 0, se = 0;
-      const auto two = [&](std::size_t at, unsigned& v) {
-        if (s[at] < '0' || s[at] > '9' || s[at + 1] < '0' || s[at + 1] > '9') return false;
-        v = static_cast<unsigned>((s[at] - '0') * 10 + (s[at + 1] - '0'));
-        return true;
-      };
-      if (!parse_date(s, days) || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' || !two(11, h) ||
-          !two(14, mi) || !two(17, se) || h > 23 || mi > 59 || se > 59) {
-        throw BadValue{"is not a DateTime (YYYY-MM-DD hh:mm:ss)"};
-      }
-      const std::int64_t local = days * 86400 + h * 3600 + mi * 60 + se;
-      // Local wall time to UTC: the offset in force at the instant it names (for a wall time
-      // repeated or skipped by a change, the offset before it, as ClickHouse's date table does).
-      const std::int64_t guess = local - zone_->offset_at(local);
-      utc = local - zone_->offset_at(guess);
+      std::int64_t local = 0;
+      if (!parse_wall_time(s, local)) throw BadValue{"is not a DateTime (YYYY-MM-DD hh:mm:ss)"};
+      utc = wall_to_utc(*zone_, local);
     } else if (!parse_integer(s, utc)) {
       throw BadValue{"is not a DateTime (YYYY-MM-DD hh:mm:ss, or Unix seconds)"};
     }
@@ -271,6 +391,130 @@ class DateTimeReader final : public ValueReader {
 
  private:
   std::shared_ptr<const TimeZone> zone_;
+};
+
+// The range current servers give Date32 and DateTime64: 1900-01-01 to 2299-12-31 (days since
+// 1970-01-01; a DateTime64's seconds are bounded by the same days in UTC).
+constexpr std::int64_t k_first_day = -25567;  // 1900-01-01
+constexpr std::int64_t k_last_day = 120529;   // 2299-12-31
+
+class Date32Reader final : public ValueReader {
+ public:
+  using ValueReader::ValueReader;
+  void text(std::string_view s) override {
+    std::int64_t days = 0;
+    if (s.size() != 10 || !parse_date(s, days)) throw BadValue{"is not a Date32 (YYYY-MM-DD)"};
+    if (days < k_first_day || days > k_last_day) {
+      throw BadValue{"is outside the range of Date32 (1900-01-01 to 2299-12-31)"};
+    }
+    static_cast<ColumnDate32&>(column_).append(static_cast<std::int32_t>(days));
+  }
+};
+
+// DateTime64(p[, 'tz']), with the current server's rules (checked on ClickHouse 26.7): a wall time
+// "YYYY-MM-DD hh:mm:ss[.f...]", a date "YYYY-MM-DD" or "YYYYMMDD" (its midnight), both in the
+// column's zone (else the session's), or Unix seconds of 9 or 10 digits "s[.f...]" (no sign: the
+// server reads a shorter, longer or signed number as something else or not at all). Fewer than p
+// fraction digits are padded with zeros, digits beyond p are dropped (truncated, not rounded).
+class DateTime64Reader final : public ValueReader {
+ public:
+  DateTime64Reader(Column& column, const ReadContext& context)
+      : ValueReader(column), zone_(zone_of(column, context)), precision_(column.type()->storage_type().precision()) {}
+  void text(std::string_view s) override {
+    const std::size_t point = s.find('.');
+    const std::string_view whole = s.substr(0, point);
+    const std::string_view fraction = point == std::string_view::npos ? std::string_view{} : s.substr(point + 1);
+    const auto all_digits = [](std::string_view d) {
+      return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    std::int64_t seconds = 0;
+    std::int64_t local = 0;
+    std::int64_t days = 0;
+    if (whole.size() == 19 && parse_wall_time(whole, local)) {
+      seconds = wall_to_utc(*zone_, local);
+    } else if (whole.size() == 10 && point == std::string_view::npos && parse_date(whole, days)) {
+      seconds = wall_to_utc(*zone_, days * 86400);
+    } else if (whole.size() == 8 && point == std::string_view::npos && all_digits(whole)) {
+      const std::string dashed = std::string(whole.substr(0, 4)) + "-" + std::string(whole.substr(4, 2)) + "-" +
+                                 std::string(whole.substr(6, 2));
+      if (!parse_date(dashed, days)) throw BadValue{bad()};
+      seconds = wall_to_utc(*zone_, days * 86400);
+    } else if ((whole.size() == 9 || whole.size() == 10) && all_digits(whole)) {
+      for (const char c : whole) seconds = seconds * 10 + (c - '0');
+    } else {
+      throw BadValue{bad()};
+    }
+    if (!all_digits(fraction)) throw BadValue{bad()};
+    std::int64_t ticks_in_second = 0;
+    for (std::size_t i = 0; i < precision_; ++i) {
+      ticks_in_second = ticks_in_second * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
+    }
+    if (seconds < k_first_day * 86400 || seconds > k_last_day * 86400 + 86399) {
+      throw BadValue{"is outside the range of DateTime64 (1900-01-01 to 2299-12-31)"};
+    }
+    std::int64_t scale = 1;
+    for (std::uint32_t i = 0; i < precision_; ++i) scale *= 10;
+    const Int128 ticks = static_cast<Int128>(seconds) * scale + ticks_in_second;
+    if (ticks < std::numeric_limits<std::int64_t>::min() || ticks > std::numeric_limits<std::int64_t>::max()) {
+      throw BadValue{"is outside the range of " + column_.type()->name() + " (Int64 ticks)"};
+    }
+    static_cast<ColumnDateTime64&>(column_).append(static_cast<std::int64_t>(ticks));
+  }
+
+ private:
+  std::string bad() const {
+    return "is not a " + column_.type()->name() +
+           " (YYYY-MM-DD hh:mm:ss[.fraction], YYYY-MM-DD, or Unix seconds[.fraction])";
+  }
+  std::shared_ptr<const TimeZone> zone_;
+  std::uint32_t precision_;
+};
+
+// Time and Time64(p), as the current server reads them (checked on 26.7): "[-]hh:mm:ss" with 2 or
+// 3 digits of hours (up to 999:59:59), and for Time64 a fraction, padded or truncated to p digits;
+// a '-' makes the whole value negative. The engine's other forms (mm:ss, a bare number of seconds,
+// minute 60 carried into the hour) are refused.
+class TimeReader final : public ValueReader {
+ public:
+  TimeReader(Column& column, bool wide)
+      : ValueReader(column), wide_(wide), precision_(wide ? column.type()->storage_type().precision() : 0) {}
+  void text(std::string_view s) override {
+    const bool negative = !s.empty() && s.front() == '-';
+    if (negative) s.remove_prefix(1);
+    const std::size_t point = s.find('.');
+    const std::string_view clock = s.substr(0, point);
+    const std::string_view fraction = point == std::string_view::npos ? std::string_view{} : s.substr(point + 1);
+    const auto digits = [](std::string_view d) {
+      return !d.empty() && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    const std::size_t hours_len = clock.size() >= 8 ? clock.size() - 6 : 0;
+    if ((hours_len != 2 && hours_len != 3) || clock[hours_len] != ':' || clock[hours_len + 3] != ':' ||
+        !digits(clock.substr(0, hours_len)) || !digits(clock.substr(hours_len + 1, 2)) ||
+        !digits(clock.substr(hours_len + 4, 2)) || (point != std::string_view::npos && !wide_) ||
+        (point != std::string_view::npos && !digits(fraction))) {
+      throw BadValue{"is not a " + column_.type()->name() + " ([-]hh:mm:ss" + (wide_ ? "[.fraction])" : ")")};
+    }
+    const auto number = [](std::string_view d) {
+      std::int64_t v = 0;
+      for (const char c : d) v = v * 10 + (c - '0');
+      return v;
+    };
+    const std::int64_t minutes = number(clock.substr(hours_len + 1, 2));
+    const std::int64_t secs = number(clock.substr(hours_len + 4, 2));
+    if (minutes > 59 || secs > 59) throw BadValue{"has minutes or seconds past 59"};
+    const std::int64_t seconds = number(clock.substr(0, hours_len)) * 3600 + minutes * 60 + secs;
+    if (!wide_) {
+      static_cast<ColumnTime&>(column_).append(static_cast<std::int32_t>(negative ? -seconds : seconds));
+      return;
+    }
+    std::int64_t ticks = seconds;
+    for (std::uint32_t i = 0; i < precision_; ++i) ticks = ticks * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
+    static_cast<ColumnTime64&>(column_).append(negative ? -ticks : ticks);
+  }
+
+ private:
+  bool wide_;
+  std::uint32_t precision_;
 };
 
 class UUIDReader final : public ValueReader {
@@ -305,8 +549,13 @@ class IPv6Reader final : public ValueReader {
   }
 };
 
+// Decimal(P, S) of any width. Digits beyond the scale are dropped, as ClickHouse does; more than
+// P significant digits is an error. Decimal256 accumulates in 256 bits (P <= 76 digits always fit).
 template <class T>
 class DecimalReader final : public ValueReader {
+  // The unscaled magnitude: Int128 up to Decimal128, the limbs of 256 bits for Decimal256.
+  using Acc = std::conditional_t<std::is_same_v<T, Int256>, Limbs, Int128>;
+
  public:
   using ValueReader::ValueReader;
   void text(std::string_view s) override {
@@ -318,7 +567,7 @@ class DecimalReader final : public ValueReader {
       negative = t.front() == '-';
       t.remove_prefix(1);
     }
-    Int128 v = 0;
+    Acc v{};
     std::uint32_t digits = 0, fraction = 0;
     bool point = false, any = false;
     for (char c : t) {
@@ -332,17 +581,33 @@ class DecimalReader final : public ValueReader {
         if (fraction == scale) continue;  // digits beyond the scale are dropped, as ClickHouse does
         ++fraction;
       }
-      if (v != 0 || c != '0') ++digits;
+      if (v != Acc{} || c != '0') ++digits;
       if (digits > precision) throw BadValue{"has more digits than " + column_.type()->name() + " holds"};
-      v = v * 10 + (c - '0');
+      push(v, static_cast<unsigned>(c - '0'));
     }
     if (!any) throw BadValue{"is not a valid " + column_.type()->name()};
     for (; fraction < scale; ++fraction) {
-      v *= 10;
-      if (v != 0 && ++digits > precision) throw BadValue{"has more digits than " + column_.type()->name() + " holds"};
+      push(v, 0);
+      if (v != Acc{} && ++digits > precision) {
+        throw BadValue{"has more digits than " + column_.type()->name() + " holds"};
+      }
     }
-    if (negative) v = -v;
-    static_cast<ColumnDecimal<T>&>(column_).append(static_cast<T>(v));
+    if constexpr (std::is_same_v<T, Int256>) {
+      static_cast<ColumnDecimal<T>&>(column_).append(Int256{negative ? negated(v) : v});
+    } else {
+      if (negative) v = -v;
+      static_cast<ColumnDecimal<T>&>(column_).append(static_cast<T>(v));
+    }
+  }
+
+ private:
+  // v * 10 + digit; it cannot overflow, as v has at most `precision` digits (checked first).
+  static void push(Acc& v, unsigned digit) noexcept {
+    if constexpr (std::is_same_v<T, Int256>) {
+      times_ten_plus(v, digit);
+    } else {
+      v = v * 10 + digit;
+    }
   }
 };
 
@@ -533,6 +798,13 @@ class MapReader final : public CompoundReader {
   ReaderPtr values_;
 };
 
+template <std::size_t N>
+void append_fixed_as(ColumnLowCardinality& lc, std::string_view bytes) {
+  std::array<std::uint8_t, N> v{};
+  std::memcpy(v.data(), bytes.data(), N);
+  lc.append_value(v);
+}
+
 // LowCardinality(T): each value is read into a one-row column of T (or Nullable(T)) and added to
 // the dictionary.
 class LowCardinalityReader final : public ValueReader {
@@ -564,49 +836,43 @@ class LowCardinalityReader final : public ValueReader {
   }
 
  private:
-  void add() {
-    auto& lc = static_cast<ColumnLowCardinality&>(column_);
-    const Column* value = scratch_.get();
-    if (const auto* n = dynamic_cast<const ColumnNullable*>(value)) {
-      if (n->is_null(0)) {
-        lc.append_null();
-        return;
-      }
-      value = &n->nested();
-    }
-    if (const auto* s = dynamic_cast<const ColumnString*>(value)) {
-      lc.append((*s)[0]);
-      return;
-    }
-    const auto* fixed = dynamic_cast<const FixedWidthColumn*>(value);
-    if (fixed == nullptr) throw BadValue{"has a type LowCardinality cannot hold here"};
-    const std::string_view bytes(reinterpret_cast<const char*>(fixed->raw_bytes().data()), fixed->value_size());
-    if (const auto* fs = dynamic_cast<const ColumnFixedString*>(value)) {
-      (void)fs;
-      lc.append(bytes);
-      return;
-    }
-    switch (bytes.size()) {
-      case 1: append_as<1>(lc, bytes); break;
-      case 2: append_as<2>(lc, bytes); break;
-      case 4: append_as<4>(lc, bytes); break;
-      case 8: append_as<8>(lc, bytes); break;
-      case 16: append_as<16>(lc, bytes); break;
-      default: throw BadValue{"has a type LowCardinality cannot hold here"};
-    }
-  }
-  template <std::size_t N>
-  static void append_as(ColumnLowCardinality& lc, std::string_view bytes) {
-    std::array<std::uint8_t, N> v{};
-    std::memcpy(v.data(), bytes.data(), N);
-    lc.append_value(v);
-  }
+  void add() { append_low_cardinality(static_cast<ColumnLowCardinality&>(column_), *scratch_); }
 
   ColumnRef scratch_;
   ReaderPtr inner_;
 };
 
 }  // namespace
+
+void append_low_cardinality(ColumnLowCardinality& lc, const Column& one) {
+  const Column* value = &one;
+  if (const auto* n = dynamic_cast<const ColumnNullable*>(value)) {
+    if (n->is_null(0)) {
+      lc.append_null();
+      return;
+    }
+    value = &n->nested();
+  }
+  if (const auto* s = dynamic_cast<const ColumnString*>(value)) {
+    lc.append((*s)[0]);
+    return;
+  }
+  const auto* fixed = dynamic_cast<const FixedWidthColumn*>(value);
+  if (fixed == nullptr) throw BadValue{"has a type LowCardinality cannot hold here"};
+  const std::string_view bytes(reinterpret_cast<const char*>(fixed->raw_bytes().data()), fixed->value_size());
+  if (dynamic_cast<const ColumnFixedString*>(value) != nullptr) {
+    lc.append(bytes);
+    return;
+  }
+  switch (bytes.size()) {
+    case 1: append_fixed_as<1>(lc, bytes); break;
+    case 2: append_fixed_as<2>(lc, bytes); break;
+    case 4: append_fixed_as<4>(lc, bytes); break;
+    case 8: append_fixed_as<8>(lc, bytes); break;
+    case 16: append_fixed_as<16>(lc, bytes); break;
+    default: throw BadValue{"has a type LowCardinality cannot hold here"};
+  }
+}
 
 ReaderPtr make_reader(Column& column, const ReadContext& context) {
   const Type& type = column.type()->storage_type();
@@ -619,6 +885,11 @@ ReaderPtr make_reader(Column& column, const ReadContext& context) {
     case TypeCode::Int16: return std::make_unique<IntegerReader<std::int16_t>>(column);
     case TypeCode::Int32: return std::make_unique<IntegerReader<std::int32_t>>(column);
     case TypeCode::Int64: return std::make_unique<IntegerReader<std::int64_t>>(column);
+    case TypeCode::UInt128: return std::make_unique<WideIntegerReader<UInt128>>(column);
+    case TypeCode::UInt256: return std::make_unique<WideIntegerReader<UInt256>>(column);
+    case TypeCode::Int128: return std::make_unique<WideIntegerReader<Int128>>(column);
+    case TypeCode::Int256: return std::make_unique<WideIntegerReader<Int256>>(column);
+    case TypeCode::BFloat16: return std::make_unique<BFloat16Reader>(column);
     case TypeCode::Float32: return std::make_unique<FloatReader<float>>(column);
     case TypeCode::Float64: return std::make_unique<FloatReader<double>>(column);
     case TypeCode::Bool: return std::make_unique<BoolReader>(column);
@@ -626,12 +897,17 @@ ReaderPtr make_reader(Column& column, const ReadContext& context) {
     case TypeCode::FixedString: return std::make_unique<FixedStringReader>(column);
     case TypeCode::Date: return std::make_unique<DateReader>(column);
     case TypeCode::DateTime: return std::make_unique<DateTimeReader>(column, context);
+    case TypeCode::Date32: return std::make_unique<Date32Reader>(column);
+    case TypeCode::DateTime64: return std::make_unique<DateTime64Reader>(column, context);
+    case TypeCode::Time: return std::make_unique<TimeReader>(column, false);
+    case TypeCode::Time64: return std::make_unique<TimeReader>(column, true);
     case TypeCode::UUID: return std::make_unique<UUIDReader>(column);
     case TypeCode::IPv4: return std::make_unique<IPv4Reader>(column);
     case TypeCode::IPv6: return std::make_unique<IPv6Reader>(column);
     case TypeCode::Decimal32: return std::make_unique<DecimalReader<std::int32_t>>(column);
     case TypeCode::Decimal64: return std::make_unique<DecimalReader<std::int64_t>>(column);
     case TypeCode::Decimal128: return std::make_unique<DecimalReader<Int128>>(column);
+    case TypeCode::Decimal256: return std::make_unique<DecimalReader<Int256>>(column);
     case TypeCode::Enum8: return std::make_unique<EnumReader<std::int8_t>>(column);
     case TypeCode::Enum16: return std::make_unique<EnumReader<std::int16_t>>(column);
     case TypeCode::Nullable: return std::make_unique<NullableReader>(column, context);

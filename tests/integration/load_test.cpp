@@ -172,8 +172,11 @@ struct LoadCase {
 
 // Runs `cases` against tables `table`_ours and `table`_theirs of `columns`, comparing stdout, the
 // first line of stderr and the exit status, or asserting a known difference as the case states it.
-void run_load_cases(const std::string& table_name, const std::string& columns, const std::vector<LoadCase>& cases) {
-  auto conn = test::connect_sandbox();
+// `config`: the connection that creates the tables (a setting such as
+// allow_experimental_low_cardinality_type); the sandbox's own when null.
+void run_load_cases(const std::string& table_name, const std::string& columns, const std::vector<LoadCase>& cases,
+                    const Config* config = nullptr) {
+  auto conn = config != nullptr ? test::connect(*config) : test::connect_sandbox();
   for (bool ours : {false, true}) recreate(*conn, table_name + (ours ? "_ours" : "_theirs"), columns);
   for (const LoadCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -418,6 +421,60 @@ TEST(CliLoad, RowBinaryMatchesClickHouseClient) {
        {"-q", "SELECT count(), sum(a), sum(length(s)), sum(n), sum(arr[1]), max(d) FROM load_rowbinary"}},
   };
   run_load_cases("load_rowbinary", "a UInt8, s String, n Nullable(Int32), arr Array(UInt16), d Date", cases);
+}
+
+TEST(CliLoad, LowCardinalityMatchesClickHouseClient) {
+  // 18.16 has LowCardinality behind allow_experimental_low_cardinality_type; its client writes a
+  // LowCardinality(T) value in RowBinary as a T (chconn refused such columns in RowBinary before).
+  const auto server = test::sandbox("main");
+  const auto bytes =
+      test::run_process({test::clickhouse_client_binary(), "--port", std::to_string(server.native_port), "-q",
+                         "SELECT toString(number % 7) AS s, if(number % 3 = 0, NULL, toString(number % 5)) AS n, "
+                         "toUInt16(number % 11) AS u FROM numbers(1000) FORMAT RowBinary"});
+  ASSERT_EQ(bytes.exit_code, 0) << bytes.err;
+  const std::vector<LoadCase> cases = {
+      {"rowbinary on stdin", {"-q", "INSERT INTO load_lc FORMAT RowBinary"}, bytes.out},
+      {"tsv on stdin", {"-q", "INSERT INTO load_lc FORMAT TSV"}, "a\t\\N\t1\nb\tc\t2\na\tc\t1\n"},
+      {"values", {"-q", "INSERT INTO load_lc VALUES ('v', NULL, 3), ('v', 'w', 3)"}},
+      {"rowbinary cut inside a row",
+       {"-q", "INSERT INTO load_lc FORMAT RowBinary"},
+       bytes.out.substr(0, 9),
+       "chconn reports data it cannot read as code 27; 18.16 as 33 (Cannot read all data)",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_lc_ours: cannot read row 2 of the "
+       "RowBinary data: column 2 'n' (LowCardinality(Nullable(String))): the data ends inside this value",
+       33},
+      {"select back", {"-q", "SELECT s, n, u, count() FROM load_lc GROUP BY s, n, u ORDER BY s, n, u"}},
+  };
+  Config config = test::sandbox_config();
+  config.settings.set("allow_experimental_low_cardinality_type", "1");
+  run_load_cases("load_lc", "s LowCardinality(String), n LowCardinality(Nullable(String)), u LowCardinality(UInt16)",
+                 cases, &config);
+}
+
+TEST(CliLoad, JsonEachRowOmittedKeysAsClickHouseClient) {
+  // 18.16 has no input_format_defaults_for_omitted_fields (not in system.settings; its client
+  // refuses --input_format_defaults_for_omitted_fields): a key missing from an object takes its
+  // type's default, not the column's DEFAULT expression (b is 0, not a * 2; n is NULL, not 7).
+  // Columns left out of a column list are filled by the server, with their DEFAULT expressions.
+  const std::vector<LoadCase> cases = {
+      {"omitted keys", {"-q", "INSERT INTO load_jd FORMAT JSONEachRow"}, "{\"a\":1}\n{\"a\":2,\"b\":5}\n{}\n"},
+      {"omitted and null", {"-q", "INSERT INTO load_jd FORMAT JSONEachRow"}, "{\"a\":3,\"n\":null,\"c\":\"q\"}\n"},
+      {"a column list", {"-q", "INSERT INTO load_jd (a, n) FORMAT JSONEachRow"}, "{\"a\":4}\n{\"n\":1,\"a\":5}\n"},
+      {"a column list, key outside it",
+       {"-q", "INSERT INTO load_jd (a) FORMAT JSONEachRow"},
+       "{\"a\":6,\"b\":1}\n",
+       "both refuse a key naming no column of the insert; 18.16 says it as code 117, chconn as 27",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_jd_ours: cannot read row 1",
+       117},
+      {"TSKV omitted keys", {"-q", "INSERT INTO load_jd FORMAT TSKV"}, "a=7\n"},
+      {"select back", {"-q", "SELECT a, b, c, n, d = today(), e FROM load_jd ORDER BY a, b"}},
+  };
+  run_load_cases("load_jd",
+                 "a UInt32, b UInt32 DEFAULT a * 2, c String DEFAULT concat('x', toString(a)), d Date MATERIALIZED "
+                 "today(), e UInt8 ALIAS a + 1, n Nullable(UInt8) DEFAULT 7",
+                 cases);
 }
 
 }  // namespace
