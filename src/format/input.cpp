@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "chconn/core/error.h"
+#include "core/strings.h"
 #include "format/input_parser.h"
 
 namespace chconn::text {
@@ -41,16 +42,16 @@ RowParser::RowParser(InputFormat format, ByteSource& in, InputOptions options)
   context_.time_zone = options_.time_zone.empty() ? "UTC" : options_.time_zone;
 }
 
+Block input_structure(const Block& sample, const std::string& what, std::string_view data) {
+  if (sample.column_count() == 0) {
+    throw Error(ErrorKind::usage, what + ": the table's structure is unknown (the sample block has no columns), so " +
+                                      std::string(data) + " cannot be read into it");
+  }
+  return sample.empty_copy();
+}
+
 void RowParser::start(const Block& sample) {
-  sample_ = Block{};
-  for (std::size_t i = 0; i < sample.column_count(); ++i) {
-    sample_.append(sample.name(i), sample.column(i)->clone_empty());
-  }
-  if (sample_.column_count() == 0) {
-    throw Error(ErrorKind::usage, options_.what +
-                                      ": the table's structure is unknown (the sample block has no "
-                                      "columns), so text cannot be read into it");
-  }
+  sample_ = input_structure(sample, options_.what, "text");
   index_.clear();
   for (std::size_t i = 0; i < sample_.column_count(); ++i) index_.emplace(sample_.name(i), i);
   new_block();
@@ -191,7 +192,7 @@ constexpr FormatName k_input_formats[] = {
 
 std::optional<InputFormat> parse_input_format(std::string_view name) noexcept {
   for (const FormatName& f : k_input_formats) {
-    if (detail::equals_ignoring_case(f.name, name)) return f.format;
+    if (chconn::detail::iequals(f.name, name)) return f.format;
   }
   return std::nullopt;
 }

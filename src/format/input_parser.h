@@ -51,8 +51,9 @@ struct BadValue {
 };
 
 bool is_blank(char c) noexcept;
-bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept;
-int hex_digit(char c) noexcept;
+// The columns of an insert's sample block, empty, for a parser's start(); Error(usage) naming
+// `what` and the `data` ("text", "Native data") when the sample has no columns.
+Block input_structure(const Block& sample, const std::string& what, std::string_view data);
 // `text` for a message: quoted, escaped, cut after k_excerpt_bytes.
 std::string excerpt(std::string_view text);
 // ClickHouse's escape sequences (readEscapedString, parseComplexEscapeSequence): text[i] is a

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/strings.h"
 #include "format/input_parser.h"
 
 namespace chconn::text::detail {
@@ -111,7 +112,7 @@ std::uint32_t Json::hex4() {
   if (pos_ + 4 > text_.size()) throw BadValue{"has a bad \\u escape"};
   std::uint32_t v = 0;
   for (int i = 0; i < 4; ++i) {
-    const int d = hex_digit(text_[pos_ + static_cast<std::size_t>(i)]);
+    const int d = chconn::detail::hex_value(text_[pos_ + static_cast<std::size_t>(i)]);
     if (d < 0) throw BadValue{"has a bad \\u escape"};
     v = v * 16 + static_cast<std::uint32_t>(d);
   }

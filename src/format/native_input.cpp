@@ -34,15 +34,7 @@ class NativeParser final : public InputParser {
       : options_(std::move(options)), bytes_(in), reader_(bytes_) {}
 
   void start(const Block& sample) override {
-    sample_ = Block{};
-    for (std::size_t i = 0; i < sample.column_count(); ++i) {
-      sample_.append(sample.name(i), sample.column(i)->clone_empty());
-    }
-    if (sample_.column_count() == 0) {
-      throw Error(ErrorKind::usage, options_.what +
-                                        ": the table's structure is unknown (the sample block has no "
-                                        "columns), so Native data cannot be matched to it");
-    }
+    sample_ = detail::input_structure(sample, options_.what, "Native data");
     started_ = true;
   }
 

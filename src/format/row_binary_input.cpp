@@ -21,19 +21,13 @@ class RowBinaryParser final : public InputParser {
   }
 
   void start(const Block& sample) override {
-    sample_ = Block{};
+    sample_ = detail::input_structure(sample, options_.what, "RowBinary");
     scratch_.clear();
-    for (std::size_t i = 0; i < sample.column_count(); ++i) {
+    for (std::size_t i = 0; i < sample_.column_count(); ++i) {
       // A LowCardinality(T) value is written as a T: read into a one-row column of T, then added
       // to the dictionary.
-      const Type& type = sample.column(i)->type()->storage_type();
+      const Type& type = sample_.column(i)->type()->storage_type();
       scratch_.push_back(type.code() == TypeCode::LowCardinality ? make_column(type.element(0)) : nullptr);
-      sample_.append(sample.name(i), sample.column(i)->clone_empty());
-    }
-    if (sample_.column_count() == 0) {
-      throw Error(ErrorKind::usage, options_.what +
-                                        ": the table's structure is unknown (the sample block has no "
-                                        "columns), so RowBinary cannot be read into it");
     }
     started_ = true;
   }

@@ -6,6 +6,7 @@
 
 #include "chconn/core/error.h"
 #include "chconn/format/text.h"
+#include "core/strings.h"
 #include "format/output_writer.h"
 
 namespace chconn::text {
@@ -50,17 +51,11 @@ constexpr FormatName k_format_names[] = {
     {"TSVWithNamesAndTypes", OutputFormat::tab_separated_with_names_and_types},
 };
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 }  // namespace
 
 std::optional<OutputFormat> parse_output_format(std::string_view name) noexcept {
   for (const auto& entry : k_format_names) {
-    if (equals_ignoring_case(entry.name, name)) return entry.format;
+    if (chconn::detail::iequals(entry.name, name)) return entry.format;
   }
   return std::nullopt;
 }

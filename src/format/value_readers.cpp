@@ -15,29 +15,12 @@
 #include <utility>
 
 #include "chconn/core/error.h"
+#include "core/strings.h"
 #include "format/input_parser.h"
 
 namespace chconn::text::detail {
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::string excerpt(std::string_view text) {
   std::string out = "'";
@@ -54,10 +37,11 @@ std::size_t unescape_at(std::string_view text, std::size_t i, std::string& out) 
   const char e = text[i + 1];
   switch (e) {
     case 'x': {
-      if (i + 3 >= text.size() + 0 || hex_digit(text[i + 2]) < 0 || hex_digit(text[i + 3]) < 0) {
+      if (i + 3 >= text.size() + 0 || chconn::detail::hex_value(text[i + 2]) < 0 ||
+          chconn::detail::hex_value(text[i + 3]) < 0) {
         throw BadValue{"has \\x without two hex digits"};
       }
-      out += static_cast<char>(hex_digit(text[i + 2]) * 16 + hex_digit(text[i + 3]));
+      out += static_cast<char>(chconn::detail::hex_value(text[i + 2]) * 16 + chconn::detail::hex_value(text[i + 3]));
       return i + 4;
     }
     case 'N': return i + 2;  // \N inside a value reads as nothing, as ClickHouse does
@@ -253,9 +237,9 @@ class BoolReader final : public ValueReader {
   using ValueReader::ValueReader;
   void text(std::string_view s) override {
     bool v = false;
-    if (s == "1" || equals_ignoring_case(s, "true"))
+    if (s == "1" || chconn::detail::iequals(s, "true"))
       v = true;
-    else if (s == "0" || equals_ignoring_case(s, "false"))
+    else if (s == "0" || chconn::detail::iequals(s, "false"))
       v = false;
     else
       throw BadValue{"is not a Bool (true, false, 1 or 0)"};

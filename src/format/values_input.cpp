@@ -8,6 +8,7 @@
 
 #include "chconn/core/error.h"
 #include "chconn/format/text.h"
+#include "core/strings.h"
 #include "format/input_parser.h"
 
 namespace chconn::text::detail {
@@ -28,7 +29,7 @@ bool literal_at(const std::vector<sql::Token>& tokens, std::size_t& i, int depth
   if (i >= tokens.size() || depth > k_max_depth) return false;
   const sql::Token& t = tokens[i];
   const auto is_word = [](const sql::Token& w, std::string_view name) {
-    return w.kind == TokenKind::bare_word && equals_ignoring_case(w.text, name);
+    return w.kind == TokenKind::bare_word && chconn::detail::iequals(w.text, name);
   };
   switch (t.kind) {
     case TokenKind::number: ++i; return true;
