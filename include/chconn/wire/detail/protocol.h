@@ -59,11 +59,12 @@ inline constexpr std::uint64_t k_min_revision_with_rows_before_aggregation = 544
 inline constexpr std::uint64_t k_min_protocol_version_with_chunked_packets = 54470;               // Hello/addendum caps
 inline constexpr std::uint64_t k_min_revision_with_versioned_parallel_replicas_protocol = 54471;  // Hello
 inline constexpr std::uint64_t k_min_protocol_version_with_interserver_externally_granted_roles = 54472;
-inline constexpr std::uint64_t k_min_revision_with_server_settings = 54474;              // Hello: settings
-inline constexpr std::uint64_t k_min_revision_with_query_and_line_numbers = 54475;       // ClientInfo: +2
-inline constexpr std::uint64_t k_min_revision_with_jwt_in_interserver = 54476;           // ClientInfo: JWT
-inline constexpr std::uint64_t k_min_revision_with_query_plan_serialization = 54477;     // Hello: plan version
-inline constexpr std::uint64_t k_min_revision_with_client_agent_in_client_info = 54485;  // ClientInfo
+inline constexpr std::uint64_t k_min_revision_with_server_settings = 54474;                      // Hello: settings
+inline constexpr std::uint64_t k_min_revision_with_query_and_line_numbers = 54475;               // ClientInfo: +2
+inline constexpr std::uint64_t k_min_revision_with_jwt_in_interserver = 54476;                   // ClientInfo: JWT
+inline constexpr std::uint64_t k_min_revision_with_query_plan_serialization = 54477;             // Hello: plan version
+inline constexpr std::uint64_t k_min_revision_with_versioned_cluster_function_protocol = 54479;  // Hello: tail
+inline constexpr std::uint64_t k_min_revision_with_client_agent_in_client_info = 54485;          // ClientInfo
 
 // --- Packet codes -----------------------------------------------------------------------------
 // Every packet is a UVarInt code followed by its body; there is no length prefix.

@@ -1,0 +1,96 @@
+// The client against a fake server that speaks the current protocol revision (issue 14): the Hello
+// of a 26.7 server, the addendum and ClientInfo read at the negotiated revision, and the packets an
+// 18.16 server never sends (ProfileEvents, TableColumns, TimezoneUpdate, the newer Progress and
+// ProfileInfo fields). The golden bytes are ClickHouse's own: TCPHandler::sendHello
+// (src/Server/TCPHandler.cpp), the values of src/Core/ProtocolDefines.h at DBMS_TCP_PROTOCOL_VERSION
+// 54492, and docs/en/interfaces/specs/NativeProtocol.md for the fields newer than the handler read.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "chconn/connection/native_connection.h"
+#include "chconn/core/error.h"
+#include "chconn/wire/columns.h"
+#include "chconn/wire/detail/protocol.h"
+#include "support/fake_server.h"
+
+namespace chconn {
+namespace {
+
+using namespace std::chrono_literals;
+using test::FakeScript;
+using test::FakeServer;
+namespace fake = test::fake;
+
+std::string hex(std::string_view bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (!out.empty()) out += ' ';
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+// The server Hello of a 26.7 server at revision 54492 to a client that advertised 54492, as
+// TCPHandler::sendHello writes it: code, "ClickHouse", 26, 7, 54492 (dc a9 03), parallel-replicas
+// protocol version 8, "UTC", "h", patch 3, "notchunked" twice, no password rules, the nonce (UInt64
+// LE), an empty settings list (Settings::writeEmpty), query plan serialization version 21 and, at
+// 54479, the cluster function protocol version 11.
+TEST(ModernServer, HelloIsTheServersLayoutFieldByField) {
+  const std::string golden = std::string("\x00\x0a", 2) + "ClickHouse" + std::string("\x1a\x07\xdc\xa9\x03", 5) +
+                             "\x08" + "\x03UTC" + "\x01h" + "\x03" + "\x0anotchunked" + "\x0anotchunked" +
+                             std::string("\x00", 1) + std::string("\x08\x07\x06\x05\x04\x03\x02\x01", 8) +
+                             std::string("\x00", 1) + "\x15" + "\x0b";
+  EXPECT_EQ(hex(fake::modern_hello(54492, 54492)), hex(golden));
+  // A client at 54460 gets none of the fields of 54461 and later, and no parallel-replicas version.
+  const std::string at_54460 =
+      std::string("\x00\x0a", 2) + "ClickHouse" + std::string("\x1a\x07\xdc\xa9\x03", 5) + "\x03UTC" + "\x01h" + "\x03";
+  EXPECT_EQ(hex(fake::modern_hello(54492, 54460)), hex(at_54460));
+}
+
+// A whole SELECT against the modern fake: the client advertises k_client_revision, the fake
+// negotiates with it and parses the addendum, ClientInfo and Query at that revision, and answers
+// with every packet a current server sends for a SELECT.
+TEST(ModernServer, SelectAtTheAdvertisedRevision) {
+  const std::uint64_t r = wire::k_client_revision;
+  FakeServer server(FakeScript()
+                        .modern_handshake(fake::k_revision_modern)
+                        .read_query()
+                        .send(fake::table_columns_packet("t", "columns format version: 1\n1 columns:\n`x` UInt64\n"))
+                        .send(fake::data_packet(fake::uint64_block(0), false, Compression::lz4, r))
+                        .send(fake::progress_packet(3, 24, 3, r))
+                        .send(fake::data_packet(fake::uint64_block(3), false, Compression::lz4, r))
+                        .send(fake::profile_events_packet({{"SelectedRows", 3}, {"MemoryTrackerUsage", 4096, 2}}, r))
+                        .send(fake::profile_info_packet(3, 1, 24, r))
+                        .send(fake::end_of_stream_packet())
+                        .read_code(4)
+                        .send(fake::pong_packet()));
+  auto conn = NativeConnection::connect(server.client_config("chconn-modern"), server.address(), Deadline::after(5s));
+  EXPECT_EQ(conn->server_info().revision, fake::k_revision_modern);
+  EXPECT_EQ(conn->server_info().timezone, "UTC");
+  EXPECT_EQ(conn->server_info().negotiated_revision, wire::k_client_revision);
+  const Result result = conn->execute("SELECT x FROM t");
+  ASSERT_EQ(result.row_count(), 3u);
+  EXPECT_EQ(result.row(2).get<std::uint64_t>("x"), 2u);
+  ASSERT_TRUE(result.profile.has_value());
+  EXPECT_EQ(result.profile->rows, 3u);
+  EXPECT_TRUE(conn->usable());
+  conn->ping(Deadline::after(5s));  // the stream is still in step after all of it
+
+  EXPECT_TRUE(server.errors().empty()) << server.errors().front();
+  ASSERT_EQ(server.queries().size(), 1u);
+  const test::SeenQuery q = server.queries().front();
+  EXPECT_EQ(q.revision, r);
+  EXPECT_EQ(q.text, "SELECT x FROM t");
+  if (r >= wire::k_min_protocol_version_with_chunked_packets) {
+    EXPECT_EQ(q.chunked_send, "notchunked");
+    EXPECT_EQ(q.chunked_recv, "notchunked");
+  }
+}
+
+}  // namespace
+}  // namespace chconn
