@@ -64,6 +64,9 @@ inline constexpr std::uint64_t k_min_revision_with_query_and_line_numbers = 5447
 inline constexpr std::uint64_t k_min_revision_with_jwt_in_interserver = 54476;                   // ClientInfo: JWT
 inline constexpr std::uint64_t k_min_revision_with_query_plan_serialization = 54477;             // Hello: plan version
 inline constexpr std::uint64_t k_min_revision_with_versioned_cluster_function_protocol = 54479;  // Hello: tail
+inline constexpr std::uint64_t k_min_revision_with_v2_dynamic_and_json_serialization = 54473;    // Dynamic V2
+inline constexpr std::uint64_t k_min_revision_with_replicated_serialization = 54482;             // replicated columns
+inline constexpr std::uint64_t k_min_revision_with_nullable_sparse_serialization = 54483;        // sparse Nullable
 inline constexpr std::uint64_t k_min_revision_with_client_agent_in_client_info = 54485;          // ClientInfo
 
 // --- Packet codes -----------------------------------------------------------------------------
