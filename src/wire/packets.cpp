@@ -398,6 +398,16 @@ ServerHello read_server_hello(Reader& in, std::uint64_t client_revision) {
   if (r >= k_min_protocol_version_with_chunked_packets) {
     in.string_into(h.chunked_send, 0, "chunked send capability");
     in.string_into(h.chunked_recv, 0, "chunked receive capability");
+    // chconn sends "notchunked" for both directions (never the framing). A server configured to
+    // require the framing (proto_caps "chunked", not "chunked_optional") would refuse that after
+    // the addendum; Connection::connect fails the same way ("Incompatible protocol").
+    for (const std::string* cap : {&h.chunked_send, &h.chunked_recv}) {
+      if (cap->starts_with("chunked") && !cap->ends_with("_optional")) {
+        protocol("the server requires chunked packet framing (its proto_caps." +
+                 std::string(cap == &h.chunked_send ? "send" : "recv") +
+                 " is \"chunked\"), which chconn does not speak; set it to \"notchunked\" or \"chunked_optional\"");
+      }
+    }
   }
   if (r >= k_min_protocol_version_with_password_complexity_rules) {
     const std::uint64_t n = in.count(list_limit(in), "number of password complexity rules");

@@ -570,20 +570,47 @@ std::string hello_18_16() {
   return std::string(reinterpret_cast<const char*>(bytes), sizeof bytes);
 }
 
-std::string hello_packet(std::string_view name, std::uint64_t major, std::uint64_t minor, std::uint64_t revision,
-                         std::string_view timezone, std::string_view display_name, std::uint64_t patch) {
-  const std::uint64_t r = wire::negotiate_revision(wire::k_client_revision, revision);
+namespace {
+// A server Hello as TCPHandler::sendHello writes it (ClickHouse src/Server/TCPHandler.cpp, 54477
+// era; the 54479 field from docs/en/interfaces/specs/NativeProtocol.md, ServerHello row 14), every
+// field gated on `client_revision`, the number the client advertised. The values after the patch
+// are a 26.7 server's (src/Core/ProtocolDefines.h at 54492): parallel-replicas protocol version 8,
+// "notchunked" both ways, no password rules, nonce 0x0102030405060708, no settings, query plan
+// serialization version 21, cluster function protocol version 11.
+std::string server_hello(std::string_view name, std::uint64_t major, std::uint64_t minor, std::uint64_t revision,
+                         std::uint64_t client_revision, std::string_view timezone, std::string_view display_name,
+                         std::uint64_t patch) {
+  const std::uint64_t r = wire::negotiate_revision(client_revision, revision);
   wire::Writer w;
   w.uvarint(0);
   w.string(name);
   w.uvarint(major);
   w.uvarint(minor);
   w.uvarint(revision);
-  if (r >= wire::k_min_revision_with_versioned_parallel_replicas_protocol) w.uvarint(0);
+  if (r >= wire::k_min_revision_with_versioned_parallel_replicas_protocol) w.uvarint(8);
   if (r >= wire::k_min_revision_with_server_timezone) w.string(timezone);
   if (r >= wire::k_min_revision_with_server_display_name) w.string(display_name);
   if (r >= wire::k_min_revision_with_version_patch) w.uvarint(patch);
+  if (r >= wire::k_min_protocol_version_with_chunked_packets) {
+    w.string(wire::k_not_chunked);  // proto_caps.send
+    w.string(wire::k_not_chunked);  // proto_caps.recv
+  }
+  if (r >= wire::k_min_protocol_version_with_password_complexity_rules) w.uvarint(0);
+  if (r >= wire::k_min_revision_with_interserver_secret_v2) w.fixed<std::uint64_t>(0x0102030405060708);
+  if (r >= wire::k_min_revision_with_server_settings) w.uvarint(0);  // Settings::writeEmpty
+  if (r >= wire::k_min_revision_with_query_plan_serialization) w.uvarint(21);
+  if (r >= wire::k_min_revision_with_versioned_cluster_function_protocol) w.uvarint(11);
   return to_string(w);
+}
+}  // namespace
+
+std::string hello_packet(std::string_view name, std::uint64_t major, std::uint64_t minor, std::uint64_t revision,
+                         std::string_view timezone, std::string_view display_name, std::uint64_t patch) {
+  return server_hello(name, major, minor, revision, wire::k_client_revision, timezone, display_name, patch);
+}
+
+std::string modern_hello(std::uint64_t server_revision, std::uint64_t client_revision) {
+  return server_hello("ClickHouse", 26, 7, server_revision, client_revision, "UTC", "h", 3);
 }
 
 std::string exception_packet(const std::vector<ExceptionFrame>& chain) {
@@ -631,33 +658,6 @@ std::string profile_info_packet(std::uint64_t rows, std::uint64_t blocks, std::u
     w.u8(0);       // applied_aggregation
     w.uvarint(0);  // rows_before_aggregation
   }
-  return to_string(w);
-}
-
-std::string modern_hello(std::uint64_t server_revision, std::uint64_t client_revision) {
-  // TCPHandler::sendHello (ClickHouse src/Server/TCPHandler.cpp, 54477 era) and, for the 54479
-  // field, docs/en/interfaces/specs/NativeProtocol.md (ServerHello row 14); values from
-  // src/Core/ProtocolDefines.h at revision 54492.
-  const std::uint64_t r = wire::negotiate_revision(client_revision, server_revision);
-  wire::Writer w;
-  w.uvarint(0);
-  w.string("ClickHouse");
-  w.uvarint(26);
-  w.uvarint(7);
-  w.uvarint(server_revision);
-  if (r >= wire::k_min_revision_with_versioned_parallel_replicas_protocol) w.uvarint(8);
-  if (r >= wire::k_min_revision_with_server_timezone) w.string("UTC");
-  if (r >= wire::k_min_revision_with_server_display_name) w.string("h");
-  if (r >= wire::k_min_revision_with_version_patch) w.uvarint(3);
-  if (r >= wire::k_min_protocol_version_with_chunked_packets) {
-    w.string(wire::k_not_chunked);  // proto_caps.send
-    w.string(wire::k_not_chunked);  // proto_caps.recv
-  }
-  if (r >= wire::k_min_protocol_version_with_password_complexity_rules) w.uvarint(0);
-  if (r >= wire::k_min_revision_with_interserver_secret_v2) w.fixed<std::uint64_t>(0x0102030405060708);
-  if (r >= wire::k_min_revision_with_server_settings) w.uvarint(0);  // Settings::writeEmpty
-  if (r >= wire::k_min_revision_with_query_plan_serialization) w.uvarint(21);
-  if (r >= wire::k_min_revision_with_versioned_cluster_function_protocol) w.uvarint(11);
   return to_string(w);
 }
 

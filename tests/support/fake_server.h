@@ -251,7 +251,8 @@ struct ProfileEvent {
   std::int8_t type = 1;  // 1 increment, 2 gauge
 };
 std::string profile_events_packet(const std::vector<ProfileEvent>& events, std::uint64_t revision);
-// A Hello with the given fields, laid out for a client at k_client_revision.
+// A Hello with the given fields, laid out for a client at k_client_revision (the fields after the
+// patch as in modern_hello).
 std::string hello_packet(std::string_view name, std::uint64_t major, std::uint64_t minor, std::uint64_t revision,
                          std::string_view timezone = "UTC", std::string_view display_name = "fake",
                          std::uint64_t patch = 1);

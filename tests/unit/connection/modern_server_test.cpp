@@ -92,5 +92,49 @@ TEST(ModernServer, SelectAtTheAdvertisedRevision) {
   }
 }
 
+// A SELECT whose Data block has a sparse column, as a current server sends it for a table with
+// sparse parts (SerializationSparse.cpp): at R >= 54465 the client decodes it, so the values are
+// there.
+TEST(ModernServer, SparseColumnInASelect) {
+  const std::uint64_t r = wire::k_client_revision;
+  ASSERT_GE(r, wire::k_min_revision_with_sparse_serialization);
+  std::string block = std::string("\x01\x00\x02\xff\xff\xff\xff", 7);
+  if (r >= 54480) block += std::string("\x03\x00", 2);  // BlockInfo field 3
+  // 1 column, 4 rows [0, 0, 9, 0]: kind SPARSE, a group of 2 defaults then the value, 1 trailing
+  // default with the end flag (1 << 62), then the value 9.
+  block += std::string("\x00\x01\x04", 3) + fake::column_header("x", "UInt64") +
+           std::string("\x01\x01\x02\x81\x80\x80\x80\x80\x80\x80\x80\x40", 12) +
+           std::string("\x09\x00\x00\x00\x00\x00\x00\x00", 8);
+  FakeServer server(FakeScript()
+                        .modern_handshake(fake::k_revision_modern)
+                        .read_query()
+                        .send(fake::data_packet_raw(block))
+                        .send(fake::end_of_stream_packet()));
+  auto conn = NativeConnection::connect(server.client_config("chconn-modern"), server.address(), Deadline::after(5s));
+  const Result result = conn->execute("SELECT x FROM sparse_table");
+  ASSERT_EQ(result.row_count(), 4u);
+  EXPECT_EQ(result.row(0).get<std::uint64_t>("x"), 0u);
+  EXPECT_EQ(result.row(2).get<std::uint64_t>("x"), 9u);
+  EXPECT_EQ(result.row(3).get<std::uint64_t>("x"), 0u);
+  EXPECT_TRUE(conn->usable());
+}
+
+// A server that requires chunked framing (proto_caps "chunked") is refused at connect with what to
+// change, instead of a desynchronised stream after the addendum.
+TEST(ModernServer, StrictChunkedServerIsRefusedAtConnect) {
+  std::string hello = fake::modern_hello(fake::k_revision_modern, wire::k_client_revision);
+  const std::size_t at = hello.find("notchunked");
+  ASSERT_NE(at, std::string::npos);
+  hello.replace(at - 1, 11, std::string("\x07", 1) + "chunked");
+  FakeServer server(FakeScript().read_hello().send(hello).stay_silent());
+  try {
+    NativeConnection::connect(server.client_config("chconn-modern"), server.address(), Deadline::after(5s));
+    FAIL() << "connected to a server that requires chunked framing";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::protocol) << e.what();
+    EXPECT_NE(std::string(e.what()).find("chunked packet framing"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace chconn

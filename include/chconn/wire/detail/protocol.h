@@ -15,9 +15,13 @@
 namespace chconn::wire {
 
 // The revision chconn advertises in its Hello: the highest revision whose every field chconn
-// implements (addendum, query parameters, custom-serialization byte, ProfileEvents, elapsed_ns).
-// Do not raise it past 54464 without sparse columns (54465) and the newer Hello/ClientInfo fields.
-inline constexpr std::uint64_t k_client_revision = 54460;
+// implements (docs/protocol.md, "Revisions"): up to 54478 that is sparse and replicated columns
+// (54465, 54482, 54483), Dynamic's structure version 2 (54473), the Hello's chunked capabilities
+// (always "notchunked"), password rules, nonce, server settings and query plan version, and
+// ClientInfo to 54476. Do not raise it past 54478 without the Hello's cluster function protocol
+// version (54479), compressed Log/ProfileEvents/TableColumns (54481) and ClientInfo's is_internal
+// (54486).
+inline constexpr std::uint64_t k_client_revision = 54478;
 
 // The revision both sides speak: min(advertised, server's).
 constexpr std::uint64_t negotiate_revision(std::uint64_t client, std::uint64_t server) noexcept {
