@@ -330,6 +330,7 @@ class FakeServer::Session final : public wire::ByteSource {
     }
     if (revision_ >= wire::k_min_revision_with_jwt_in_interserver && in_.u8() != 0) in_.string();
     if (revision_ >= wire::k_min_revision_with_client_agent_in_client_info) query.client_agent = in_.string();
+    if (revision_ >= wire::k_min_protocol_version_with_internal_query_flag) query.is_internal = in_.u8();
   }
 
   void read_query() {
@@ -663,11 +664,14 @@ std::string profile_info_packet(std::uint64_t rows, std::uint64_t blocks, std::u
 
 std::string timezone_update_packet(std::string_view timezone) { return uvarint(17) + string(timezone); }
 
-std::string table_columns_packet(std::string_view table, std::string_view description) {
-  return uvarint(11) + string(table) + string(description);
+std::string table_columns_packet(std::string_view table, std::string_view description,
+                                 std::optional<Compression> compressed) {
+  const std::string body = string(table) + string(description);
+  return uvarint(11) + (compressed ? frames(body, *compressed) : body);
 }
 
-std::string profile_events_packet(const std::vector<ProfileEvent>& events, std::uint64_t revision) {
+std::string profile_events_packet(const std::vector<ProfileEvent>& events, std::uint64_t revision,
+                                  std::optional<Compression> compressed) {
   // TCPHandler::sendProfileEvents: the columns of ProfileEventsExt's block (Int64 values today).
   auto host = make_column(parse_type("String"));
   auto time = make_column(parse_type("DateTime"));
@@ -690,7 +694,8 @@ std::string profile_events_packet(const std::vector<ProfileEvent>& events, std::
   block.append("type", type);
   block.append("name", name);
   block.append("value", value);
-  return uvarint(14) + string("") + block_bytes(block, revision);
+  const std::string body = block_bytes(block, revision);
+  return uvarint(14) + string("") + (compressed ? frames(body, *compressed) : body);
 }
 
 std::string end_of_stream_packet() { return uvarint(5); }

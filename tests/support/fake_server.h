@@ -65,6 +65,7 @@ struct SeenQuery {
   std::string chunked_recv{};                            // R >= 54470
   std::uint64_t parallel_replicas_protocol_version = 0;  // R >= 54471
   std::string client_agent{};                            // ClientInfo, R >= 54485
+  std::uint8_t is_internal = 0;                          // ClientInfo, R >= 54486
   std::string query_id;
   std::string text;
   bool compression = false;
@@ -241,16 +242,20 @@ inline constexpr std::uint64_t k_revision_modern = 54492;
 std::string modern_hello(std::uint64_t server_revision, std::uint64_t client_revision);
 // TimezoneUpdate (17): the query's session_timezone.
 std::string timezone_update_packet(std::string_view timezone);
-// TableColumns (11): table name and column description text, not compressed.
-std::string table_columns_packet(std::string_view table, std::string_view description);
+// TableColumns (11): table name and column description text; with `compressed`, both inside
+// compression frames of that method (what a server at R >= 54481 sends to a compressed query).
+std::string table_columns_packet(std::string_view table, std::string_view description,
+                                 std::optional<Compression> compressed = std::nullopt);
 // ProfileEvents (14) with one block of the server's 6 columns (host_name, current_time, thread_id,
-// type, name, value) holding one row per event, at `revision`; not compressed.
+// type, name, value) holding one row per event, at `revision`; with `compressed`, the block in
+// compression frames of that method (R >= 54481 and a compressed query).
 struct ProfileEvent {
   std::string name;
   std::int64_t value = 0;
   std::int8_t type = 1;  // 1 increment, 2 gauge
 };
-std::string profile_events_packet(const std::vector<ProfileEvent>& events, std::uint64_t revision);
+std::string profile_events_packet(const std::vector<ProfileEvent>& events, std::uint64_t revision,
+                                  std::optional<Compression> compressed = std::nullopt);
 // A Hello with the given fields, laid out for a client at k_client_revision (the fields after the
 // patch as in modern_hello).
 std::string hello_packet(std::string_view name, std::uint64_t major, std::uint64_t minor, std::uint64_t revision,

@@ -12,7 +12,9 @@
 #include "chconn/connection/native_connection.h"
 #include "chconn/core/error.h"
 #include "chconn/wire/columns.h"
+#include "chconn/wire/detail/packets.h"
 #include "chconn/wire/detail/protocol.h"
+#include "chconn/wire/io.h"
 #include "support/fake_server.h"
 
 namespace chconn {
@@ -134,6 +136,92 @@ TEST(ModernServer, StrictChunkedServerIsRefusedAtConnect) {
     EXPECT_EQ(e.kind(), ErrorKind::protocol) << e.what();
     EXPECT_NE(std::string(e.what()).find("chunked packet framing"), std::string::npos) << e.what();
   }
+}
+
+// 54479: the Hello ends with the cluster function protocol version (NativeProtocol.md, ServerHello
+// row 14, "at the tail of ServerHello"). Without it a client at R >= 54479 leaves a byte unread.
+TEST(ModernServer, HelloTailIsTheClusterFunctionProtocolVersion) {
+  const std::string hello = fake::modern_hello(54492, 54492);
+  wire::MemorySource src(hello);
+  wire::Reader in(src);
+  const wire::ServerHello h = wire::read_hello_reply(in, 54492);
+  EXPECT_EQ(h.query_plan_serialization_version, 21u);
+  EXPECT_EQ(h.cluster_function_protocol_version, 11u);
+  EXPECT_TRUE(in.at_end());
+}
+
+// 54481: with the query's compression on, Log, ProfileEvents and TableColumns bodies are in
+// compression frames (PR #82535, NativeProtocol.md "TableColumns": both strings); at 54480 and
+// without compression they are plain.
+TEST(ModernServer, SidePacketsFollowTheQuerysCompressionFrom54481) {
+  const std::vector<fake::ProfileEvent> events = {{"SelectedRows", 3}, {"MemoryTrackerUsage", 4096, 2}};
+  const auto read = [](const std::string& bytes, std::uint64_t revision, bool compression) {
+    wire::MemorySource src(bytes);
+    wire::Reader in(src);
+    wire::ServerPacket p = wire::read_server_packet(in, {.revision = revision, .compression = compression});
+    EXPECT_TRUE(in.at_end());
+    return p;
+  };
+  const auto pe = read(fake::profile_events_packet(events, 54481, Compression::lz4), 54481, true);
+  ASSERT_NE(pe.get_if<wire::DataPacket>(), nullptr);
+  const Block& block = pe.get_if<wire::DataPacket>()->block;
+  ASSERT_EQ(block.rows(), 2u);
+  EXPECT_EQ(block.column_as<ColumnString>("name")[1], "MemoryTrackerUsage");
+  EXPECT_EQ(block.column_as<ColumnInt64>("value")[1], 4096);
+  const auto tc = read(fake::table_columns_packet("", "columns format version: 1\n", Compression::zstd), 54481, true);
+  ASSERT_NE(tc.get_if<wire::TableColumns>(), nullptr);
+  EXPECT_EQ(tc.get_if<wire::TableColumns>()->description, "columns format version: 1\n");
+  // Plain at 54480 with compression, and at 54481 without.
+  EXPECT_EQ(read(fake::profile_events_packet(events, 54480), 54480, true).get_if<wire::DataPacket>()->block.rows(), 2u);
+  EXPECT_EQ(read(fake::table_columns_packet("t", "d"), 54481, false).get_if<wire::TableColumns>()->table, "t");
+}
+
+// 54486: ClientInfo ends with is_internal, 0 from a client (NativeProtocol.md, INTERNAL_QUERY_FLAG).
+TEST(ModernServer, ClientInfoEndsWithIsInternalFrom54486) {
+  wire::ClientInfo info;
+  info.client_agent = "a";
+  wire::Writer at_54485, at_54486;
+  wire::write_client_info(at_54485, info, 54485);
+  wire::write_client_info(at_54486, info, 54486);
+  EXPECT_EQ(hex(at_54486.view()), hex(std::string(at_54485.view()) + std::string("\x00", 1)));
+  EXPECT_EQ(hex(std::string(at_54485.view()).substr(at_54485.size() - 2)), "01 61");  // client_agent "a"
+}
+
+// ProfileEvents reach QueryOptions::on_profile_events, compressed like the data when the query is
+// (at R >= 54481) and plain otherwise; an INSERT accepts the Progress and ProfileEvents a server
+// sends after the data (54484, async inserts) before EndOfStream.
+TEST(ModernServer, ProfileEventsReachTheCallbackAndInsertsTakeTrailingProgress) {
+  const std::uint64_t r = wire::k_client_revision;
+  const std::optional<Compression> side =
+      wire::side_packets_compressed(r, true) ? std::optional<Compression>(Compression::lz4) : std::nullopt;
+  FakeServer server(FakeScript()
+                        .modern_handshake(fake::k_revision_modern)
+                        .read_query()
+                        .send(fake::profile_events_packet({{"SelectedRows", 3}}, r, side))
+                        .send(fake::data_packet(fake::uint64_block(3), true, Compression::lz4, r))
+                        .send(fake::profile_events_packet({{"SelectedBytes", 24}}, r, side))
+                        .send(fake::end_of_stream_packet())
+                        .read_query()
+                        .send(fake::data_packet(fake::uint64_block(0), true, Compression::lz4, r))
+                        .read_insert_data()
+                        .send(fake::progress_packet(0, 0, 0, r))
+                        .send(fake::profile_events_packet({{"InsertedRows", 5}}, r, side))
+                        .send(fake::end_of_stream_packet()));
+  Config config = server.client_config("chconn-modern");
+  config.compression = Compression::lz4;
+  auto conn = NativeConnection::connect(config, server.address(), Deadline::after(5s));
+  std::vector<std::string> names;
+  QueryOptions options;
+  options.on_profile_events = [&](const Block& b) {
+    for (std::size_t i = 0; i < b.rows(); ++i) names.emplace_back(b.column_as<ColumnString>("name")[i]);
+  };
+  const Result result = conn->execute("SELECT x FROM t", options);
+  EXPECT_EQ(result.row_count(), 3u);
+  conn->insert("t", fake::uint64_block(5), options);
+  EXPECT_EQ(names, (std::vector<std::string>{"SelectedRows", "SelectedBytes", "InsertedRows"}));
+  EXPECT_TRUE(conn->usable());
+  EXPECT_TRUE(server.errors().empty()) << server.errors().front();
+  EXPECT_EQ(server.data_rows(), 5u);
 }
 
 }  // namespace

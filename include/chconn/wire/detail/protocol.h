@@ -69,9 +69,18 @@ inline constexpr std::uint64_t k_min_revision_with_jwt_in_interserver = 54476;  
 inline constexpr std::uint64_t k_min_revision_with_query_plan_serialization = 54477;             // Hello: plan version
 inline constexpr std::uint64_t k_min_revision_with_versioned_cluster_function_protocol = 54479;  // Hello: tail
 inline constexpr std::uint64_t k_min_revision_with_v2_dynamic_and_json_serialization = 54473;    // Dynamic V2
-inline constexpr std::uint64_t k_min_revision_with_replicated_serialization = 54482;             // replicated columns
-inline constexpr std::uint64_t k_min_revision_with_nullable_sparse_serialization = 54483;        // sparse Nullable
-inline constexpr std::uint64_t k_min_revision_with_client_agent_in_client_info = 54485;          // ClientInfo
+inline constexpr std::uint64_t k_min_revision_with_compressed_logs_profile_events_columns = 54481;  // Log...
+inline constexpr std::uint64_t k_min_revision_with_replicated_serialization = 54482;       // replicated columns
+inline constexpr std::uint64_t k_min_revision_with_nullable_sparse_serialization = 54483;  // sparse Nullable
+inline constexpr std::uint64_t k_min_revision_with_client_agent_in_client_info = 54485;
+inline constexpr std::uint64_t k_min_protocol_version_with_internal_query_flag = 54486;  // ClientInfo
+
+// Whether Log, ProfileEvents and TableColumns bodies travel in compression frames: from 54481
+// when the query's compression flag is set (before, and without it, they are plain). Data, Totals
+// and Extremes follow the flag at every revision.
+constexpr bool side_packets_compressed(std::uint64_t revision, bool compression) noexcept {
+  return compression && revision >= k_min_revision_with_compressed_logs_profile_events_columns;
+}  // ClientInfo
 
 // --- Packet codes -----------------------------------------------------------------------------
 // Every packet is a UVarInt code followed by its body; there is no length prefix.
