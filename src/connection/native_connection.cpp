@@ -279,8 +279,13 @@ struct NativeConnection::Impl {
     return wire::read_data(*in, revision, compressed, &session->frames, recycle).block;
   }
 
-  // Log and ProfileEvents blocks are never compressed.
-  Block read_plain_block_body() { return wire::read_data(*in, revision, false).block; }
+  // Log and ProfileEvents blocks: compressed like the query's data only from 54481.
+  Block read_side_block_body(bool compressed) {
+    return wire::read_data(*in, revision, wire::side_packets_compressed(revision, compressed), &session->frames).block;
+  }
+  wire::TableColumns read_table_columns_body(bool compressed) {
+    return wire::read_table_columns(*in, wire::side_packets_compressed(revision, compressed), &session->frames);
+  }
 
   ServerPacketCode next_packet(Deadline deadline) {
     if (stop.stop_requested()) throw StopAtBoundary{};
@@ -492,10 +497,10 @@ struct NativeConnection::Impl {
           case ServerPacketCode::totals:
           case ServerPacketCode::extremes: read_data_body(compressed); break;
           case ServerPacketCode::log:
-          case ServerPacketCode::profile_events: read_plain_block_body(); break;
+          case ServerPacketCode::profile_events: read_side_block_body(compressed); break;
           case ServerPacketCode::progress: wire::read_progress(*in, revision); break;
           case ServerPacketCode::profile_info: wire::read_profile_info(*in, revision); break;
-          case ServerPacketCode::table_columns: wire::read_table_columns(*in); break;
+          case ServerPacketCode::table_columns: read_table_columns_body(compressed); break;
           case ServerPacketCode::timezone_update: wire::read_timezone_update(*in); break;
           case ServerPacketCode::part_uuids: wire::read_part_uuids(*in); break;
           case ServerPacketCode::exception: {
@@ -564,12 +569,16 @@ struct NativeConnection::Impl {
         if (options.on_profile) options.on_profile(*result.profile);
         return true;
       case ServerPacketCode::log: {
-        Block log_block = read_plain_block_body();
+        Block log_block = read_side_block_body(compressing());
         if (options.on_log) options.on_log(log_block);
         return true;
       }
-      case ServerPacketCode::profile_events: read_plain_block_body(); return true;
-      case ServerPacketCode::table_columns: wire::read_table_columns(*in); return true;
+      case ServerPacketCode::profile_events: {
+        Block events = read_side_block_body(compressing());
+        if (options.on_profile_events) options.on_profile_events(events);
+        return true;
+      }
+      case ServerPacketCode::table_columns: read_table_columns_body(compressing()); return true;
       case ServerPacketCode::timezone_update: info.timezone = wire::read_timezone_update(*in).timezone; return true;
       case ServerPacketCode::part_uuids: wire::read_part_uuids(*in); return true;
       case ServerPacketCode::exception: {

@@ -5,8 +5,10 @@
 
 #include "chconn/core/error.h"
 #include "chconn/wire/columns.h"
+#include "chconn/wire/detail/protocol.h"
 #include "chconn/wire/types.h"
 #include "column_impl.h"
+#include "serialization_kinds.h"
 
 namespace chconn {
 
@@ -160,22 +162,29 @@ Block read_block(Reader& in, std::uint64_t revision, Block* recycle) {
         column = make_column(parse_type(type_name, limits));
       });
     }
+    // The per-column custom-serialization byte (54454), then, when it is 1, the kind stack
+    // (sparse from 54465, replicated from 54482).
+    chconn::detail::ColumnLayout layout;
     if (revision >= k_rev_custom_serialization) {
       const std::uint8_t custom = in.u8();
-      if (custom == 1) {
-        protocol("column '" + name.substr(0, 200) +
-                 "': sparse/custom serialization not supported (has_custom_serialization = 1; "
-                 "chconn advertises a revision below 54465, where servers never send it)");
-      }
-      if (custom != 0) {
+      if (custom > 1) {
         protocol("column '" + name.substr(0, 200) + "' has custom-serialization flag " + std::to_string(custom) +
                  "; the stream is corrupt");
+      }
+      if (custom == 1) {
+        in_column(name, type_name, [&] {
+          if (revision < k_min_revision_with_sparse_serialization) {
+            protocol("a custom serialization (flag 1) at revision " + std::to_string(revision) +
+                     ", where servers send none; the stream is corrupt");
+          }
+          layout = chconn::detail::read_layout(in, *column, revision);
+        });
       }
     }
     if (rows > 0) {  // no data at all, prefix included, for 0 rows
       in_column(name, type_name, [&] {
-        column->load_prefix(in);
-        column->load_body(in, static_cast<std::size_t>(rows));
+        chconn::detail::load_prefix(in, *column, layout);
+        chconn::detail::load_body(in, *column, layout, static_cast<std::size_t>(rows));
       });
     }
     block.append(std::move(name), std::move(column));

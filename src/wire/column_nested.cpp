@@ -439,9 +439,12 @@ void ColumnVariant::load_rows(wire::Reader& in, std::size_t rows) {
 // ===== Dynamic ====================================================================================
 
 namespace {
-// The structure serialization version that starts a Dynamic's state prefix: 1 lists
-// max_dynamic_types, then the types by name (what Native data and the protocol carry).
+// The structure serialization version that starts a Dynamic's state prefix
+// (SerializationDynamic.h): V1 = 1 lists max_dynamic_types, then the number of types and the
+// types by name (Native data, and the protocol below 54473); V2 = 2 is the same without
+// max_dynamic_types (what servers send at R >= 54473, NativeWriter::writeData).
 constexpr std::uint64_t k_dynamic_version_v1 = 1;
+constexpr std::uint64_t k_dynamic_version_v2 = 2;
 constexpr std::string_view k_shared_variant = "SharedVariant";
 // A Variant holds at most 255 types; one of them is SharedVariant.
 constexpr std::uint64_t k_max_dynamic_types = 254;
@@ -500,11 +503,12 @@ ColumnRef ColumnDynamic::clone_empty() const {
 
 void ColumnDynamic::load_prefix(wire::Reader& in) {
   const auto version = in.fixed<std::uint64_t>();
-  if (version != k_dynamic_version_v1) {
+  if (version != k_dynamic_version_v1 && version != k_dynamic_version_v2) {
     detail::protocol_error("Dynamic structure serialization version " + std::to_string(version) +
-                           " is not supported (chconn reads version 1, what servers send in Native data)");
+                           " is not supported (chconn reads versions 1 and 2, what servers send in Native data "
+                           "and over the protocol)");
   }
-  in.count(k_max_dynamic_types, "Dynamic max_dynamic_types");
+  if (version == k_dynamic_version_v1) in.count(k_max_dynamic_types, "Dynamic max_dynamic_types");
   const std::uint64_t n = in.count(k_max_dynamic_types, "Dynamic type count");
   std::vector<TypeRef> types;
   types.reserve(static_cast<std::size_t>(n));

@@ -260,6 +260,7 @@ void write_client_info(Writer& out, const ClientInfo& info, std::uint64_t revisi
     }
   }
   if (revision >= k_min_revision_with_client_agent_in_client_info) out.string(info.client_agent);
+  if (revision >= k_min_protocol_version_with_internal_query_flag) out.u8(info.is_internal ? 1 : 0);
 }
 
 void write_settings(Writer& out, const Settings& settings, std::uint64_t revision) {
@@ -398,6 +399,16 @@ ServerHello read_server_hello(Reader& in, std::uint64_t client_revision) {
   if (r >= k_min_protocol_version_with_chunked_packets) {
     in.string_into(h.chunked_send, 0, "chunked send capability");
     in.string_into(h.chunked_recv, 0, "chunked receive capability");
+    // chconn sends "notchunked" for both directions (never the framing). A server configured to
+    // require the framing (proto_caps "chunked", not "chunked_optional") would refuse that after
+    // the addendum; Connection::connect fails the same way ("Incompatible protocol").
+    for (const std::string* cap : {&h.chunked_send, &h.chunked_recv}) {
+      if (cap->starts_with("chunked") && !cap->ends_with("_optional")) {
+        protocol("the server requires chunked packet framing (its proto_caps." +
+                 std::string(cap == &h.chunked_send ? "send" : "recv") +
+                 " is \"chunked\"), which chconn does not speak; set it to \"notchunked\" or \"chunked_optional\"");
+      }
+    }
   }
   if (r >= k_min_protocol_version_with_password_complexity_rules) {
     const std::uint64_t n = in.count(list_limit(in), "number of password complexity rules");
@@ -411,6 +422,8 @@ ServerHello read_server_hello(Reader& in, std::uint64_t client_revision) {
   if (r >= k_min_revision_with_interserver_secret_v2) h.nonce = in.fixed<std::uint64_t>();
   if (r >= k_min_revision_with_server_settings) h.settings = read_settings_as_strings(in);
   if (r >= k_min_revision_with_query_plan_serialization) h.query_plan_serialization_version = in.uvarint();
+  // docs/en/interfaces/specs/NativeProtocol.md (ClickHouse), ServerHello row 14: at the tail.
+  if (r >= k_min_revision_with_versioned_cluster_function_protocol) h.cluster_function_protocol_version = in.uvarint();
   return h;
 }
 
@@ -484,10 +497,21 @@ ProfileInfo read_profile_info(Reader& in, std::uint64_t revision) {
   return p;
 }
 
-TableColumns read_table_columns(Reader& in) {
+TableColumns read_table_columns(Reader& in, bool compressed, CompressedSource* frames) {
   TableColumns t;
-  in.string_into(t.table, 0, "table name");
-  in.string_into(t.description, 0, "column description");
+  if (!compressed) {
+    in.string_into(t.table, 0, "table name");
+    in.string_into(t.description, 0, "column description");
+    return t;
+  }
+  // From 54481 the server writes both strings through the query's compressed output
+  // (NativeProtocol.md, TableColumns; PR #82535 "Compress logs and profile events", TableColumns
+  // added in review). A frame ends with the packet, so `in` is left on the next packet.
+  std::optional<CompressedSource> temporary;
+  CompressedSource& source = frames != nullptr ? *frames : temporary.emplace(in);
+  Reader body(source, in.limits());
+  body.string_into(t.table, 0, "table name");
+  body.string_into(t.description, 0, "column description");
   return t;
 }
 
@@ -548,14 +572,18 @@ ServerPacket read_server_packet_body(Reader& in, ServerPacketCode code, const Pa
     case ServerPacketCode::totals:
     case ServerPacketCode::extremes: packet.body = read_data(in, r, context.compression, context.frames); break;
     case ServerPacketCode::log:
-    case ServerPacketCode::profile_events: packet.body = read_data(in, r, false); break;
+    case ServerPacketCode::profile_events:
+      packet.body = read_data(in, r, side_packets_compressed(r, context.compression), context.frames);
+      break;
     case ServerPacketCode::exception: packet.body = ServerException{read_exception(in)}; break;
     case ServerPacketCode::progress: packet.body = read_progress(in, r); break;
     case ServerPacketCode::pong: packet.body = Pong{}; break;
     case ServerPacketCode::end_of_stream: packet.body = EndOfStream{}; break;
     case ServerPacketCode::profile_info: packet.body = read_profile_info(in, r); break;
     case ServerPacketCode::tables_status_response: packet.body = read_tables_status_response(in, r); break;
-    case ServerPacketCode::table_columns: packet.body = read_table_columns(in); break;
+    case ServerPacketCode::table_columns:
+      packet.body = read_table_columns(in, side_packets_compressed(r, context.compression), context.frames);
+      break;
     case ServerPacketCode::part_uuids: packet.body = read_part_uuids(in); break;
     case ServerPacketCode::timezone_update: packet.body = read_timezone_update(in); break;
     default:

@@ -2,14 +2,16 @@
 // the properties of what it returns (fuzz_common.h: consistency, encode/decode fixed point, text).
 //
 // Input: one mode byte, then blocks back to back (no packet code, no table name).
-//   bits 0-1  revision: 54412 (18.16), 54460 (chconn's; custom-serialization byte), 54480 (BlockInfo
-//             field 3), 51902 (before BlockInfo)
+//   bits 0-1  revision: 54412 (18.16), 54460 (custom-serialization byte), 54483 (BlockInfo field 3,
+//             sparse, sparse Nullable and replicated columns), 51902 (before BlockInfo)
 //   bits 2-3  MemorySource chunk size (whole, 1, 7, 4096 bytes)
 //   bit 4     tight DecodeLimits
 //   bit 5     each block decodes into the columns of the one before (read_block's recycle block,
 //             as select() does), so a column's leftover state from one block meets the next
 //   bit 6     tiny block budget (fuzz::tiny_block_limits(); overrides bit 4)
-// Seeds: tests/fuzz/corpus/block, single blocks of a real 18.16 server (record_corpus.cpp).
+// Seeds: tests/fuzz/corpus/block, single blocks of a real 18.16 server (record_corpus.cpp), of chDB,
+// and kinds-* (mode 2): sparse, sparse Nullable, sparse Tuple element and replicated columns laid
+// out as ClickHouse's SerializationSparse / SerializationReplicated write them.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -18,7 +20,7 @@
 #include "fuzz_common.h"
 
 namespace {
-constexpr std::array<std::uint64_t, 4> k_revisions{54412, 54460, 54480, 51902};
+constexpr std::array<std::uint64_t, 4> k_revisions{54412, 54460, 54483, 51902};
 constexpr int k_max_blocks = 64;
 }  // namespace
 

@@ -49,6 +49,7 @@ std::string_view op_name(FakeScript::Op op) {
     case FakeScript::Op::read_code: return "read_code";
     case FakeScript::Op::send: return "send";
     case FakeScript::Op::send_repeated: return "send_repeated";
+    case FakeScript::Op::send_modern_hello: return "send_modern_hello";
     case FakeScript::Op::close: return "close";
     case FakeScript::Op::half_close: return "half_close";
     case FakeScript::Op::stay_silent: return "stay_silent";
@@ -82,7 +83,11 @@ FakeScript& FakeScript::send_repeated(std::string bytes, std::size_t times, std:
   return add({.op = Op::send_repeated, .bytes = std::move(bytes), .n = times, .pause = pause});
 }
 FakeScript& FakeScript::send_hello() { return send(fake::hello_18_16()); }
+FakeScript& FakeScript::send_modern_hello(std::uint64_t revision) {
+  return add({.op = Op::send_modern_hello, .n = static_cast<std::size_t>(revision)});
+}
 FakeScript& FakeScript::handshake() { return read_hello().send_hello(); }
+FakeScript& FakeScript::modern_handshake(std::uint64_t revision) { return read_hello().send_modern_hello(revision); }
 FakeScript& FakeScript::close() { return add({.op = Op::close}); }
 FakeScript& FakeScript::half_close() { return add({.op = Op::half_close}); }
 FakeScript& FakeScript::stay_silent() { return add({.op = Op::stay_silent}); }
@@ -153,6 +158,13 @@ class FakeServer::Session final : public wire::ByteSource {
         return true;
       }
       case Op::send: send(step.bytes, step.n, step.pause); return true;
+      case Op::send_modern_hello:
+        // The server gates the Hello's fields, and reads the client's packets, at the client's
+        // advertised number capped by its own (TCPHandler: client_tcp_protocol_version).
+        revision_ = wire::negotiate_revision(client_revision_, step.n);
+        addendum_pending_ = wire::addendum_required(revision_);
+        write_all(fake::modern_hello(step.n, client_revision_));
+        return true;
       case Op::send_repeated:
         for (std::size_t i = 0; i < step.n; ++i) {
           if (i > 0 && step.pause.count() > 0) wait(-1, static_cast<int>(step.pause.count()), 0);
@@ -273,15 +285,17 @@ class FakeServer::Session final : public wire::ByteSource {
     hello.database = in_.string();
     hello.user = in_.string();
     hello.password = in_.string();
-    // The fake always answers as 18.16 (the scripts send its Hello): R = min(client, 54412).
+    // The fake answers as 18.16 (R = min(client, 54412)) unless send_modern_hello says otherwise.
+    client_revision_ = hello.revision;
     revision_ = wire::negotiate_revision(hello.revision, fake::k_revision_18_16);
     addendum_pending_ = wire::addendum_required(revision_);
     std::lock_guard lock(server_.mutex_);
     server_.hellos_.push_back(std::move(hello));
   }
 
-  // ClientInfo as write_client_info lays it out for R (docs/protocol.md, "ClientInfo").
-  void skip_client_info() {
+  // ClientInfo as ClickHouse's ClientInfo::read takes it at R (docs/protocol.md, "ClientInfo";
+  // fields after 54485 from docs/en/interfaces/specs/NativeProtocol.md).
+  void skip_client_info(SeenQuery& query) {
     const std::uint8_t kind = in_.u8();
     if (kind == 0) return;
     in_.string();  // initial_user
@@ -310,18 +324,34 @@ class FakeServer::Session final : public wire::ByteSource {
       in_.uvarint();
       in_.uvarint();
     }
+    if (revision_ >= wire::k_min_revision_with_query_and_line_numbers) {
+      in_.uvarint();  // script_query_number
+      in_.uvarint();  // script_line_number
+    }
+    if (revision_ >= wire::k_min_revision_with_jwt_in_interserver && in_.u8() != 0) in_.string();
+    if (revision_ >= wire::k_min_revision_with_client_agent_in_client_info) query.client_agent = in_.string();
+    if (revision_ >= wire::k_min_protocol_version_with_internal_query_flag) query.is_internal = in_.u8();
   }
 
   void read_query() {
+    SeenQuery query;
+    query.revision = revision_;
     if (addendum_pending_) {
-      in_.string();  // quota key (R >= 54458; the fake's revisions stop below the chunked fields)
+      // TCPHandler::receiveAddendum: quota key, then the chunked capabilities (54470) and the
+      // parallel-replicas protocol version (54471).
+      query.quota_key = in_.string();
+      if (revision_ >= wire::k_min_protocol_version_with_chunked_packets) {
+        query.chunked_send = in_.string();
+        query.chunked_recv = in_.string();
+      }
+      if (revision_ >= wire::k_min_revision_with_versioned_parallel_replicas_protocol)
+        query.parallel_replicas_protocol_version = in_.uvarint();
       addendum_pending_ = false;
     }
     const std::uint64_t code = in_.uvarint();
     if (code != 1) throw std::runtime_error("expected a client Query (code 1), got code " + std::to_string(code));
-    SeenQuery query;
     query.query_id = in_.string();
-    if (revision_ >= wire::k_min_revision_with_client_info) skip_client_info();
+    if (revision_ >= wire::k_min_revision_with_client_info) skip_client_info(query);
     for (;;) {
       std::string name = in_.string();
       if (name.empty()) break;
@@ -333,6 +363,7 @@ class FakeServer::Session final : public wire::ByteSource {
       in_.string();   // value
       query.settings.push_back(std::move(name));
     }
+    if (revision_ >= wire::k_min_protocol_version_with_interserver_externally_granted_roles) in_.string();
     if (revision_ >= wire::k_min_revision_with_interserver_secret) in_.string();
     query.stage = in_.uvarint();
     query.compression = in_.uvarint() != 0;
@@ -377,6 +408,7 @@ class FakeServer::Session final : public wire::ByteSource {
   std::vector<std::uint8_t> buffer_;
   std::uint64_t handed_out_ = 0;  // bytes given to in_ so far
   wire::Reader in_;
+  std::uint64_t client_revision_ = 0;  // what the client's Hello advertised
   std::uint64_t revision_ = fake::k_revision_18_16;
   bool addendum_pending_ = false;
   bool compression_ = false;
@@ -539,20 +571,47 @@ std::string hello_18_16() {
   return std::string(reinterpret_cast<const char*>(bytes), sizeof bytes);
 }
 
-std::string hello_packet(std::string_view name, std::uint64_t major, std::uint64_t minor, std::uint64_t revision,
-                         std::string_view timezone, std::string_view display_name, std::uint64_t patch) {
-  const std::uint64_t r = wire::negotiate_revision(wire::k_client_revision, revision);
+namespace {
+// A server Hello as TCPHandler::sendHello writes it (ClickHouse src/Server/TCPHandler.cpp, 54477
+// era; the 54479 field from docs/en/interfaces/specs/NativeProtocol.md, ServerHello row 14), every
+// field gated on `client_revision`, the number the client advertised. The values after the patch
+// are a 26.7 server's (src/Core/ProtocolDefines.h at 54492): parallel-replicas protocol version 8,
+// "notchunked" both ways, no password rules, nonce 0x0102030405060708, no settings, query plan
+// serialization version 21, cluster function protocol version 11.
+std::string server_hello(std::string_view name, std::uint64_t major, std::uint64_t minor, std::uint64_t revision,
+                         std::uint64_t client_revision, std::string_view timezone, std::string_view display_name,
+                         std::uint64_t patch) {
+  const std::uint64_t r = wire::negotiate_revision(client_revision, revision);
   wire::Writer w;
   w.uvarint(0);
   w.string(name);
   w.uvarint(major);
   w.uvarint(minor);
   w.uvarint(revision);
-  if (r >= wire::k_min_revision_with_versioned_parallel_replicas_protocol) w.uvarint(0);
+  if (r >= wire::k_min_revision_with_versioned_parallel_replicas_protocol) w.uvarint(8);
   if (r >= wire::k_min_revision_with_server_timezone) w.string(timezone);
   if (r >= wire::k_min_revision_with_server_display_name) w.string(display_name);
   if (r >= wire::k_min_revision_with_version_patch) w.uvarint(patch);
+  if (r >= wire::k_min_protocol_version_with_chunked_packets) {
+    w.string(wire::k_not_chunked);  // proto_caps.send
+    w.string(wire::k_not_chunked);  // proto_caps.recv
+  }
+  if (r >= wire::k_min_protocol_version_with_password_complexity_rules) w.uvarint(0);
+  if (r >= wire::k_min_revision_with_interserver_secret_v2) w.fixed<std::uint64_t>(0x0102030405060708);
+  if (r >= wire::k_min_revision_with_server_settings) w.uvarint(0);  // Settings::writeEmpty
+  if (r >= wire::k_min_revision_with_query_plan_serialization) w.uvarint(21);
+  if (r >= wire::k_min_revision_with_versioned_cluster_function_protocol) w.uvarint(11);
   return to_string(w);
+}
+}  // namespace
+
+std::string hello_packet(std::string_view name, std::uint64_t major, std::uint64_t minor, std::uint64_t revision,
+                         std::string_view timezone, std::string_view display_name, std::uint64_t patch) {
+  return server_hello(name, major, minor, revision, wire::k_client_revision, timezone, display_name, patch);
+}
+
+std::string modern_hello(std::uint64_t server_revision, std::uint64_t client_revision) {
+  return server_hello("ClickHouse", 26, 7, server_revision, client_revision, "UTC", "h", 3);
 }
 
 std::string exception_packet(const std::vector<ExceptionFrame>& chain) {
@@ -572,16 +631,22 @@ std::string exception_packet(std::int32_t code, std::string_view name, std::stri
   return exception_packet({ExceptionFrame{code, std::string(name), std::string(message), {}}});
 }
 
-std::string progress_packet(std::uint64_t rows, std::uint64_t bytes, std::uint64_t total_rows) {
+std::string progress_packet(std::uint64_t rows, std::uint64_t bytes, std::uint64_t total_rows, std::uint64_t revision) {
   wire::Writer w;
   w.uvarint(3);
   w.uvarint(rows);
   w.uvarint(bytes);
   w.uvarint(total_rows);  // R >= 51554; 18.16 stops here
+  if (revision >= wire::k_min_protocol_version_with_total_bytes_in_progress) w.uvarint(0);
+  if (revision >= wire::k_min_revision_with_client_write_info) {
+    w.uvarint(0);  // written_rows
+    w.uvarint(0);  // written_bytes
+  }
+  if (revision >= wire::k_min_protocol_version_with_server_query_time_in_progress) w.uvarint(1000);  // elapsed_ns
   return to_string(w);
 }
 
-std::string profile_info_packet(std::uint64_t rows, std::uint64_t blocks, std::uint64_t bytes) {
+std::string profile_info_packet(std::uint64_t rows, std::uint64_t blocks, std::uint64_t bytes, std::uint64_t revision) {
   wire::Writer w;
   w.uvarint(6);
   w.uvarint(rows);
@@ -590,7 +655,47 @@ std::string profile_info_packet(std::uint64_t rows, std::uint64_t blocks, std::u
   w.u8(0);       // applied_limit
   w.uvarint(0);  // rows_before_limit
   w.u8(1);       // calculated_rows_before_limit
+  if (revision >= wire::k_min_revision_with_rows_before_aggregation) {
+    w.u8(0);       // applied_aggregation
+    w.uvarint(0);  // rows_before_aggregation
+  }
   return to_string(w);
+}
+
+std::string timezone_update_packet(std::string_view timezone) { return uvarint(17) + string(timezone); }
+
+std::string table_columns_packet(std::string_view table, std::string_view description,
+                                 std::optional<Compression> compressed) {
+  const std::string body = string(table) + string(description);
+  return uvarint(11) + (compressed ? frames(body, *compressed) : body);
+}
+
+std::string profile_events_packet(const std::vector<ProfileEvent>& events, std::uint64_t revision,
+                                  std::optional<Compression> compressed) {
+  // TCPHandler::sendProfileEvents: the columns of ProfileEventsExt's block (Int64 values today).
+  auto host = make_column(parse_type("String"));
+  auto time = make_column(parse_type("DateTime"));
+  auto thread = make_column(parse_type("UInt64"));
+  auto type = make_column(parse_type("Enum8('increment' = 1, 'gauge' = 2)"));
+  auto name = make_column(parse_type("String"));
+  auto value = make_column(parse_type("Int64"));
+  for (const auto& e : events) {
+    column_cast<ColumnString>(*host).append("h");
+    column_cast<ColumnDateTime>(*time).append(std::chrono::sys_seconds(std::chrono::seconds(1700000000)));
+    column_cast<ColumnUInt64>(*thread).append(0);
+    column_cast<ColumnEnum8>(*type).append(e.type);
+    column_cast<ColumnString>(*name).append(e.name);
+    column_cast<ColumnInt64>(*value).append(e.value);
+  }
+  Block block;
+  block.append("host_name", host);
+  block.append("current_time", time);
+  block.append("thread_id", thread);
+  block.append("type", type);
+  block.append("name", name);
+  block.append("value", value);
+  const std::string body = block_bytes(block, revision);
+  return uvarint(14) + string("") + (compressed ? frames(body, *compressed) : body);
 }
 
 std::string end_of_stream_packet() { return uvarint(5); }

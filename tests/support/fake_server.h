@@ -58,6 +58,14 @@ struct SeenHello {
 
 // What the fake server parsed from a client Query.
 struct SeenQuery {
+  std::uint64_t revision = 0;  // the negotiated revision the fake parsed the Query at
+  // The addendum sent before it (R >= 54458), when there was one.
+  std::string quota_key{};
+  std::string chunked_send{};                            // R >= 54470
+  std::string chunked_recv{};                            // R >= 54470
+  std::uint64_t parallel_replicas_protocol_version = 0;  // R >= 54471
+  std::string client_agent{};                            // ClientInfo, R >= 54485
+  std::uint8_t is_internal = 0;                          // ClientInfo, R >= 54486
   std::string query_id;
   std::string text;
   bool compression = false;
@@ -92,8 +100,14 @@ class FakeScript {
   FakeScript& send_repeated(std::string bytes, std::size_t times, std::chrono::milliseconds pause);
   // Sends the 18.16.1 Hello of the protocol note (revision 54412).
   FakeScript& send_hello();
+  // Sends the Hello of a current server (ClickHouse 26.7, fake::modern_hello) announcing
+  // `revision`, laid out for the revision the client advertised in the Hello read before; from then
+  // on the session parses the client's packets at R = min(client's, `revision`).
+  FakeScript& send_modern_hello(std::uint64_t revision);
   // read_hello() then send_hello().
   FakeScript& handshake();
+  // read_hello() then send_modern_hello(revision).
+  FakeScript& modern_handshake(std::uint64_t revision);
   // Closes the connection in an orderly way (FIN).
   FakeScript& close();
   // Shuts down the sending side only (the client reads end of stream), then discards what arrives
@@ -116,6 +130,7 @@ class FakeScript {
     read_code,
     send,
     send_repeated,
+    send_modern_hello,
     close,
     half_close,
     stay_silent,
@@ -214,7 +229,35 @@ inline constexpr std::uint64_t k_revision_18_16 = 54412;
 
 // The 18.16.1 Hello of docs/protocol.md, "Server Hello", byte for byte.
 std::string hello_18_16();
-// A Hello with the given fields, laid out for a client at k_client_revision.
+
+// The current revision (DBMS_TCP_PROTOCOL_VERSION in ClickHouse's src/Core/ProtocolDefines.h).
+inline constexpr std::uint64_t k_revision_modern = 54492;
+// The Hello of a current server (ClickHouse 26.7.3, time zone "UTC", display name "h", nonce
+// 0x0102030405060708, no password rules, no server settings) announcing `server_revision`, with
+// every field a client that advertised `client_revision` reads (TCPHandler::sendHello gates each on
+// the client's number). Fields, in ClickHouse's order: parallel-replicas protocol version 8
+// (54471), time zone, display name, patch (54401), "notchunked" twice (54470), rule count (54461),
+// nonce (54462), settings list (54474), query plan serialization version 21 (54477), cluster
+// function protocol version 11 (54479).
+std::string modern_hello(std::uint64_t server_revision, std::uint64_t client_revision);
+// TimezoneUpdate (17): the query's session_timezone.
+std::string timezone_update_packet(std::string_view timezone);
+// TableColumns (11): table name and column description text; with `compressed`, both inside
+// compression frames of that method (what a server at R >= 54481 sends to a compressed query).
+std::string table_columns_packet(std::string_view table, std::string_view description,
+                                 std::optional<Compression> compressed = std::nullopt);
+// ProfileEvents (14) with one block of the server's 6 columns (host_name, current_time, thread_id,
+// type, name, value) holding one row per event, at `revision`; with `compressed`, the block in
+// compression frames of that method (R >= 54481 and a compressed query).
+struct ProfileEvent {
+  std::string name;
+  std::int64_t value = 0;
+  std::int8_t type = 1;  // 1 increment, 2 gauge
+};
+std::string profile_events_packet(const std::vector<ProfileEvent>& events, std::uint64_t revision,
+                                  std::optional<Compression> compressed = std::nullopt);
+// A Hello with the given fields, laid out for a client at k_client_revision (the fields after the
+// patch as in modern_hello).
 std::string hello_packet(std::string_view name, std::uint64_t major, std::uint64_t minor, std::uint64_t revision,
                          std::string_view timezone = "UTC", std::string_view display_name = "fake",
                          std::uint64_t patch = 1);
@@ -229,8 +272,11 @@ struct ExceptionFrame {
 std::string exception_packet(const std::vector<ExceptionFrame>& chain);
 std::string exception_packet(std::int32_t code, std::string_view name, std::string_view message);
 
-std::string progress_packet(std::uint64_t rows, std::uint64_t bytes, std::uint64_t total_rows = 0);
-std::string profile_info_packet(std::uint64_t rows = 0, std::uint64_t blocks = 0, std::uint64_t bytes = 0);
+// Progress and ProfileInfo laid out for negotiated revision `revision` (every field up to it).
+std::string progress_packet(std::uint64_t rows, std::uint64_t bytes, std::uint64_t total_rows = 0,
+                            std::uint64_t revision = k_revision_18_16);
+std::string profile_info_packet(std::uint64_t rows = 0, std::uint64_t blocks = 0, std::uint64_t bytes = 0,
+                                std::uint64_t revision = k_revision_18_16);
 std::string end_of_stream_packet();
 std::string pong_packet();
 

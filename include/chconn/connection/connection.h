@@ -111,6 +111,11 @@ struct QueryOptions {
   std::function<void(const QueryProfile&)> on_profile;
   // Called with server log blocks (needs the setting send_logs_level).
   std::function<void(const Block&)> on_log;
+  // Called with each ProfileEvents block (R >= 54451; servers send them unless the setting
+  // send_profile_events is 0): one row per event with the columns host_name String, current_time
+  // DateTime, thread_id UInt64, type Enum8 ('increment' = 1, 'gauge' = 2), name String and value
+  // Int64 (UInt64 from older servers: read the column's type). The block is valid during the call.
+  std::function<void(const Block&)> on_profile_events;
   // Temporary tables sent with the query (see ExternalTable); names must be distinct and not empty.
   // Only for queries that read (select, execute, query); an insert refuses them (Error(usage)).
   std::vector<ExternalTable> external_tables;

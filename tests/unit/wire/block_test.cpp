@@ -118,7 +118,7 @@ TEST(BlockRevisions, CustomSerializationByte) {
 
   std::string sparse = modern;
   sparse[sparse.find("UInt8") + 5] = '\x01';
-  expect_protocol_error(sparse, k_rev_client, "sparse/custom serialization not supported");
+  expect_protocol_error(sparse, k_rev_client, "custom serialization (flag 1) at revision 54460");
   std::string junk = modern;
   junk[junk.find("UInt8") + 5] = '\x02';
   expect_protocol_error(junk, k_rev_client, "custom-serialization flag 2");
@@ -227,12 +227,30 @@ TEST(BlockGolden, DynamicListsItsTypesThenHoldsAVariant) {
   EXPECT_EQ(hex(write(b, 0)), hex(bytes));
   // Another version, too many types, a type listed twice, SharedVariant listed, a bad type name, a
   // truncated stream: protocol errors naming the column's type.
-  expect_protocol_error(head + unhex("02 00 00 00 00 00 00 00") + types + rest, 0, "version 2");
+  expect_protocol_error(head + unhex("03 00 00 00 00 00 00 00") + types + rest, 0, "version 3");
   expect_protocol_error(head + version + unhex("02 ff 01") + rest, 0, "Dynamic type count");
   expect_protocol_error(head + version + unhex("02 02 05") + "UInt8" + unhex("05") + "UInt8" + rest, 0, "twice");
   expect_protocol_error(head + version + unhex("01 01 0d") + "SharedVariant" + rest, 0, "SharedVariant");
   expect_protocol_error(head + version + unhex("01 01 04") + "Nope" + rest, 0, "of type Dynamic");
   expect_protocol_error(bytes.substr(0, bytes.size() - 1), 0, "of type Dynamic");
+}
+
+// At R >= 54473 servers write Dynamic's structure version 2 (NativeWriter::writeData sets
+// MergeTreeDynamicSerializationVersion::V2): SerializationDynamic::serializeBinaryBulkStatePrefix
+// writes the version as UInt64 LE, then max_dynamic_types only for V1, then the number of types
+// and their names. The same column as above, as a 26.7 server sends it to such a client.
+TEST(BlockGolden, DynamicVersion2HasNoMaxTypes) {
+  const std::string head = unhex("01 03 01 61 07") + "Dynamic";
+  const std::string types = unhex("02 06") + "String" + unhex("05") + "UInt8";
+  const std::string rest = unhex("00 00 00 00 00 00 00 00") + unhex("02 01 ff") + unhex("01 78") + unhex("00");
+  const Block b = read(head + unhex("02 00 00 00 00 00 00 00") + types + rest, 0);
+  ASSERT_EQ(b.rows(), 3u);
+  const auto& d = b.column_as<ColumnDynamic>(0);
+  EXPECT_EQ(d.variant().type()->name(), "Variant(SharedVariant, String, UInt8)");
+  EXPECT_EQ(d.variant().variant_as<ColumnString>(1)[d.variant().variant_row(1)], "x");
+  EXPECT_TRUE(d.is_null(2));
+  // chconn writes version 1, which every server reads (SerializationVersion::checkVersion).
+  EXPECT_EQ(hex(write(b, 0)), hex(head + unhex("01 00 00 00 00 00 00 00 02") + types + rest));
 }
 
 // [chDB 26.7] `SELECT toBFloat16(1.5) a, toTime('12:34:56') b, toTime64('12:34:56.789', 3) c,

@@ -125,6 +125,7 @@ TEST(DataPacket, Live86ByteSelect) {
   q.client_info.client_name = "protonotes";
   q.client_info.version_major = 1;
   q.client_info.version_minor = 0;
+  q.client_info.protocol_revision = 54460;  // what chconn advertised when the bytes were captured
   q.text = "SELECT 1 AS x, 'ab' AS s";
   Writer w;
   write_query(w, q, k_r1816);

@@ -104,7 +104,9 @@ TEST(ClientHello, LiveBytesForProtonotes) {
 TEST(ClientHello, AdvertisesChconnRevisionByDefault) {
   Writer w;
   write_hello(w, {.client_name = "x", .user = "u", .password = "p"});
-  EXPECT_BYTES(bytes_of(w), B().hex("00").str("x").hex("00 01 bc a9 03").str("").str("u").str("p").bytes());
+  Writer revision;
+  revision.uvarint(k_client_revision);
+  EXPECT_BYTES(bytes_of(w), B().hex("00").str("x").hex("00 01").raw(revision.view()).str("").str("u").str("p").bytes());
 }
 
 TEST(ClientHello, RefusesEmptyUserAndControlCharactersWithoutShowingThePassword) {
@@ -197,16 +199,16 @@ TEST(ServerHello, ModernLayoutIsGatedOnTheNegotiatedRevision) {
     EXPECT_TRUE(in.at_end());
   }
   {
-    // The same server answering chconn (54460): it writes only what 54460 knows.
+    // The same server answering a client at 54460: it writes only what 54460 knows.
     const Bytes reply = B().hex("00").str("ClickHouse").hex("18 08 ce a9 03").str("UTC").str("db1").hex("05");
     MemorySource src(reply);
     Reader in(src);
-    const ServerHello h = read_hello_reply(in, k_client_revision);
+    const ServerHello h = read_hello_reply(in, 54460);
     EXPECT_EQ(h.parallel_replicas_protocol_version, 0u);
     EXPECT_EQ(h.version_patch, 5u);
     EXPECT_FALSE(h.nonce.has_value());
     EXPECT_TRUE(in.at_end());
-    EXPECT_TRUE(addendum_required(negotiate_revision(k_client_revision, h.revision)));
+    EXPECT_TRUE(addendum_required(negotiate_revision(54460, h.revision)));
   }
   {
     // Revision 54461..54462: rules and nonce appear.
@@ -287,7 +289,9 @@ Query select_query() {
 
 TEST(Query, Live86ByteSelectFor1816) {
   Writer w;
-  write_query(w, select_query(), k_r1816);
+  Query q = select_query();
+  q.client_info.protocol_revision = 54460;  // what chconn advertised when the bytes were captured
+  write_query(w, q, k_r1816);
   // The last 12 of the 86 bytes in docs/protocol.md, "Query", are the empty Data block that follows
   // the Query.
   const Bytes expected = B().hex("01 00")
@@ -310,6 +314,7 @@ TEST(Query, ModernLayoutAt54460) {
   q.query_id = "id";
   q.client_info.quota_key = "qk";
   q.client_info.version_patch = 3;
+  q.client_info.protocol_revision = 54460;
   q.settings.set("max_threads", "2", true);
   q.compression = true;
   q.parameters = {{"p", "it's"}};

@@ -111,6 +111,9 @@ struct ClientInfo {
   std::uint64_t script_line_number = 0;                 // R >= 54475
   std::string jwt{};                                    // R >= 54476; empty: flag 0
   std::string client_agent{};                           // R >= 54485
+  // R >= 54486: a query the server runs for itself (its own sub-queries); always false from a
+  // client (NativeProtocol.md, INTERNAL_QUERY_FLAG: "external clients send 0").
+  bool is_internal = false;
 };
 
 // Appends ClientInfo as the server at revision R reads it.
@@ -211,6 +214,7 @@ struct ServerHello {
   std::optional<std::uint64_t> nonce{};                  // R >= 54462
   Settings settings{};                                   // R >= 54474
   std::uint64_t query_plan_serialization_version = 0;    // R >= 54477
+  std::uint64_t cluster_function_protocol_version = 0;   // R >= 54479
 };
 
 // Cumulative counters come as increments: add each Progress packet to a running total.
@@ -294,7 +298,9 @@ Error read_exception(Reader& in);
 
 Progress read_progress(Reader& in, std::uint64_t revision);
 ProfileInfo read_profile_info(Reader& in, std::uint64_t revision);
-TableColumns read_table_columns(Reader& in);
+// TableColumns body; `compressed` (side_packets_compressed()): both strings are inside compression
+// frames, read through `frames` (or a temporary decoder when null).
+TableColumns read_table_columns(Reader& in, bool compressed = false, CompressedSource* frames = nullptr);
 TimezoneUpdate read_timezone_update(Reader& in);
 TablesStatusResponse read_tables_status_response(Reader& in, std::uint64_t revision);
 PartUUIDs read_part_uuids(Reader& in);

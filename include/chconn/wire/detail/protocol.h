@@ -15,9 +15,13 @@
 namespace chconn::wire {
 
 // The revision chconn advertises in its Hello: the highest revision whose every field chconn
-// implements (addendum, query parameters, custom-serialization byte, ProfileEvents, elapsed_ns).
-// Do not raise it past 54464 without sparse columns (54465) and the newer Hello/ClientInfo fields.
-inline constexpr std::uint64_t k_client_revision = 54460;
+// implements (docs/protocol.md, "Revisions"): up to 54478 that is sparse and replicated columns
+// (54465, 54482, 54483), Dynamic's structure version 2 (54473), the Hello's chunked capabilities
+// (always "notchunked"), password rules, nonce, server settings and query plan version, and
+// ClientInfo to 54476. Do not raise it past 54478 without the Hello's cluster function protocol
+// version (54479), compressed Log/ProfileEvents/TableColumns (54481) and ClientInfo's is_internal
+// (54486).
+inline constexpr std::uint64_t k_client_revision = 54478;
 
 // The revision both sides speak: min(advertised, server's).
 constexpr std::uint64_t negotiate_revision(std::uint64_t client, std::uint64_t server) noexcept {
@@ -59,11 +63,24 @@ inline constexpr std::uint64_t k_min_revision_with_rows_before_aggregation = 544
 inline constexpr std::uint64_t k_min_protocol_version_with_chunked_packets = 54470;               // Hello/addendum caps
 inline constexpr std::uint64_t k_min_revision_with_versioned_parallel_replicas_protocol = 54471;  // Hello
 inline constexpr std::uint64_t k_min_protocol_version_with_interserver_externally_granted_roles = 54472;
-inline constexpr std::uint64_t k_min_revision_with_server_settings = 54474;              // Hello: settings
-inline constexpr std::uint64_t k_min_revision_with_query_and_line_numbers = 54475;       // ClientInfo: +2
-inline constexpr std::uint64_t k_min_revision_with_jwt_in_interserver = 54476;           // ClientInfo: JWT
-inline constexpr std::uint64_t k_min_revision_with_query_plan_serialization = 54477;     // Hello: plan version
-inline constexpr std::uint64_t k_min_revision_with_client_agent_in_client_info = 54485;  // ClientInfo
+inline constexpr std::uint64_t k_min_revision_with_server_settings = 54474;                      // Hello: settings
+inline constexpr std::uint64_t k_min_revision_with_query_and_line_numbers = 54475;               // ClientInfo: +2
+inline constexpr std::uint64_t k_min_revision_with_jwt_in_interserver = 54476;                   // ClientInfo: JWT
+inline constexpr std::uint64_t k_min_revision_with_query_plan_serialization = 54477;             // Hello: plan version
+inline constexpr std::uint64_t k_min_revision_with_versioned_cluster_function_protocol = 54479;  // Hello: tail
+inline constexpr std::uint64_t k_min_revision_with_v2_dynamic_and_json_serialization = 54473;    // Dynamic V2
+inline constexpr std::uint64_t k_min_revision_with_compressed_logs_profile_events_columns = 54481;  // Log...
+inline constexpr std::uint64_t k_min_revision_with_replicated_serialization = 54482;       // replicated columns
+inline constexpr std::uint64_t k_min_revision_with_nullable_sparse_serialization = 54483;  // sparse Nullable
+inline constexpr std::uint64_t k_min_revision_with_client_agent_in_client_info = 54485;
+inline constexpr std::uint64_t k_min_protocol_version_with_internal_query_flag = 54486;  // ClientInfo
+
+// Whether Log, ProfileEvents and TableColumns bodies travel in compression frames: from 54481
+// when the query's compression flag is set (before, and without it, they are plain). Data, Totals
+// and Extremes follow the flag at every revision.
+constexpr bool side_packets_compressed(std::uint64_t revision, bool compression) noexcept {
+  return compression && revision >= k_min_revision_with_compressed_logs_profile_events_columns;
+}  // ClientInfo
 
 // --- Packet codes -----------------------------------------------------------------------------
 // Every packet is a UVarInt code followed by its body; there is no length prefix.
