@@ -83,25 +83,28 @@ TEST(TlsVerify, ConcurrentHandshakesShareOneContext) {
   const Config config = test::sandbox_config("tls", true);
   constexpr int k_rounds = 60;
   constexpr int k_threads = 6;
-  int answered = 0;
+  int pinged = 0;
   for (int round = 0; round < k_rounds; ++round) {
     const auto context = std::make_shared<const net::TlsContext>(config.tls);
-    std::vector<int> answers(k_threads, 0);
+    std::vector<int> done(k_threads, 0);
     std::vector<std::thread> threads;
     for (int t = 0; t < k_threads; ++t) {
       threads.emplace_back([&, t] {
         try {
+          // A ping, not a query: SecureAgainstPlainPortFailsWithoutFallback counts this server's
+          // queries and may run at the same time.
           auto conn = NativeConnection::connect(config, config.hosts.front(), Deadline::after(10s), context);
-          answers[t] = conn->execute("SELECT 7 AS v").value<int>("v");
+          conn->ping(Deadline::after(10s));
+          done[t] = 1;
         } catch (const Error& e) {
           std::printf("[tls-verify] concurrent connect failed: %s\n", e.what());
         }
       });
     }
     for (auto& thread : threads) thread.join();
-    answered += static_cast<int>(std::count(answers.begin(), answers.end(), 7));
+    pinged += static_cast<int>(std::count(done.begin(), done.end(), 1));
   }
-  EXPECT_EQ(answered, k_rounds * k_threads);
+  EXPECT_EQ(pinged, k_rounds * k_threads);
 }
 
 TEST(TlsVerify, SystemStoreDoesNotTrustSelfSigned) {
