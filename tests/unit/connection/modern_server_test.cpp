@@ -15,7 +15,9 @@
 #include "chconn/wire/detail/packets.h"
 #include "chconn/wire/detail/protocol.h"
 #include "chconn/wire/io.h"
+#include "support/expect_error.h"
 #include "support/fake_server.h"
+#include "unit/wire/columns_test_util.h"
 
 namespace chconn {
 namespace {
@@ -23,19 +25,8 @@ namespace {
 using namespace std::chrono_literals;
 using test::FakeScript;
 using test::FakeServer;
+using test::hex;
 namespace fake = test::fake;
-
-std::string hex(std::string_view bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (const char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    if (!out.empty()) out += ' ';
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
 
 // The server Hello of a 26.7 server at revision 54492 to a client that advertised 54492, as
 // TCPHandler::sendHello writes it: code, "ClickHouse", 26, 7, 54492 (dc a9 03), parallel-replicas
@@ -129,13 +120,10 @@ TEST(ModernServer, StrictChunkedServerIsRefusedAtConnect) {
   ASSERT_NE(at, std::string::npos);
   hello.replace(at - 1, 11, std::string("\x07", 1) + "chunked");
   FakeServer server(FakeScript().read_hello().send(hello).stay_silent());
-  try {
-    NativeConnection::connect(server.client_config("chconn-modern"), server.address(), Deadline::after(5s));
-    FAIL() << "connected to a server that requires chunked framing";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::protocol) << e.what();
-    EXPECT_NE(std::string(e.what()).find("chunked packet framing"), std::string::npos) << e.what();
-  }
+  test::expect_error(
+      ErrorKind::protocol,
+      [&] { NativeConnection::connect(server.client_config("chconn-modern"), server.address(), Deadline::after(5s)); },
+      {"chunked packet framing"});
 }
 
 // 54479: the Hello ends with the cluster function protocol version (NativeProtocol.md, ServerHello
