@@ -52,12 +52,6 @@ Error connect_fails(const Config& config) {
   return Error(ErrorKind::usage, "connected");
 }
 
-// The number of queries the server has started so far (each read counts itself).
-std::uint64_t server_query_count() {
-  auto conn = test::connect_sandbox("tls");
-  return conn->execute("SELECT value FROM system.events WHERE event = 'Query'").value<std::uint64_t>("value");
-}
-
 TEST(TlsVerify, OnByDefault) {
   EXPECT_TRUE(Config{}.tls.verify);
   EXPECT_TRUE(Config::from_dsn("clickhouse://localhost?secure=true").tls.verify);
@@ -91,8 +85,6 @@ TEST(TlsVerify, ConcurrentHandshakesShareOneContext) {
     for (int t = 0; t < k_threads; ++t) {
       threads.emplace_back([&, t] {
         try {
-          // A ping, not a query: SecureAgainstPlainPortFailsWithoutFallback counts this server's
-          // queries and may run at the same time.
           auto conn = NativeConnection::connect(config, config.hosts.front(), Deadline::after(10s), context);
           conn->ping(Deadline::after(10s));
           done[t] = 1;
@@ -178,14 +170,14 @@ TEST(TlsVerify, SecureAgainstPlainPortFailsWithoutFallback) {
   const test::SandboxServer tls = test::sandbox("tls");
   Config config = test::sandbox_config("tls", true);
   config.hosts = {{"127.0.0.1", tls.native_port}};  // the plain TCP port
-  const std::uint64_t before = server_query_count();
   const auto start = Steady::now();
   const Error e = connect_fails(config);
   EXPECT_LT(Steady::now() - start, config.timeouts.connect + 3s);
   EXPECT_EQ(e.kind(), ErrorKind::network) << e.what();
   EXPECT_NE(std::string(e.what()).find("TLS"), std::string::npos) << e.what();
-  // No query ran: the only query since `before` is the count itself.
-  EXPECT_EQ(server_query_count(), before + 1);
+  // That nothing falls back to plain TCP is shown by SecureNeverSendsPlainHello against a peer
+  // that records every byte; counting this server's queries instead raced with the other tests
+  // that share the sandbox (ctest -j2).
 }
 
 // The same against a plain peer that records what it receives: the first bytes are a TLS record,
