@@ -79,10 +79,10 @@ class TargetParser {
     std::string found = "found the end";
     if (pos_ < text_.size()) {
       const auto byte = static_cast<unsigned char>(text_[pos_]);
-      static constexpr char hex[] = "0123456789abcdef";
       // A byte outside printable ASCII is shown by its value: alone it is no character.
-      found = byte >= 0x20 && byte < 0x7f ? "found " + quote_string(text_.substr(pos_, 1))
-                                          : std::string("found byte 0x") + hex[byte >> 4] + hex[byte & 0xf];
+      found = byte >= 0x20 && byte < 0x7f
+                  ? "found " + quote_string(text_.substr(pos_, 1))
+                  : std::string("found byte 0x") + detail::hex_digit(byte >> 4U) + detail::hex_digit(byte);
     }
     throw Error(ErrorKind::usage,
                 "insert target " + excerpt(text_) + ": " + std::string(what) + " at byte " + std::to_string(pos_) +

@@ -21,7 +21,6 @@ bool has_control(std::string_view s) noexcept { return std::any_of(s.begin(), s.
 
 std::string quote(std::string_view text) {
   constexpr std::size_t k_max_quoted = 120;
-  static constexpr char k_digits[] = "0123456789abcdef";
   std::string out = "'";
   for (std::size_t i = 0; i < text.size() && i < k_max_quoted; ++i) {
     const auto u = static_cast<unsigned char>(text[i]);
@@ -29,8 +28,7 @@ std::string quote(std::string_view text) {
       out += text[i];
     } else {
       out += "\\x";
-      out += k_digits[u >> 4];
-      out += k_digits[u & 0xf];
+      detail::append_hex_byte(out, u);
     }
   }
   if (text.size() > k_max_quoted) out += "...";
@@ -74,7 +72,6 @@ std::string decode_part(std::string_view in, std::string_view what) {
 }
 
 std::string percent_encode(std::string_view in, std::string_view keep) {
-  static constexpr char k_digits[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(in.size());
   for (char c : in) {
@@ -83,8 +80,7 @@ std::string percent_encode(std::string_view in, std::string_view keep) {
     } else {
       const auto u = static_cast<unsigned char>(c);
       out += '%';
-      out += k_digits[u >> 4];
-      out += k_digits[u & 0xf];
+      detail::append_hex_byte(out, u, true);
     }
   }
   return out;

@@ -19,7 +19,7 @@ bool is_ascii_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-bool is_hex_digit(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_hex_digit(char c) noexcept { return detail::hex_value(c) >= 0; }
 bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_word_char(char c) noexcept { return is_alpha(c) || is_digit(c) || c == '_'; }
 
@@ -581,7 +581,6 @@ std::optional<std::string> into_outfile(std::string_view statement) {
 
 namespace {
 void escape_into(std::string& out, std::string_view text, char quote) {
-  static constexpr char hex[] = "0123456789abcdef";
   for (unsigned char c : text) {
     switch (c) {
       case '\\': out += "\\\\"; break;
@@ -597,8 +596,7 @@ void escape_into(std::string& out, std::string_view text, char quote) {
           out += static_cast<char>(c);
         } else if (c < 0x20 || c == 0x7f || c == '$') {
           out += "\\x";
-          out += hex[c >> 4];
-          out += hex[c & 0xf];
+          detail::append_hex_byte(out, c);
         } else {
           out += static_cast<char>(c);
         }

@@ -29,6 +29,17 @@ constexpr int hex_value(char c) noexcept {
   return -1;
 }
 
+// The ASCII hex digit of the low four bits of `v`: lower case, or upper case with `upper`.
+constexpr char hex_digit(unsigned v, bool upper = false) noexcept {
+  return (upper ? "0123456789ABCDEF" : "0123456789abcdef")[v & 0xfU];
+}
+
+// Appends the two hex digits of `byte`, the high one first.
+inline void append_hex_byte(std::string& out, unsigned char byte, bool upper = false) {
+  out += hex_digit(byte >> 4U, upper);
+  out += hex_digit(byte, upper);
+}
+
 // ClickHouse's whitespace (isWhitespaceASCII): space, \t, \n, \r, \f and \v.
 constexpr bool is_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';

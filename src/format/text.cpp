@@ -40,7 +40,6 @@ void append_csv_string(std::string& out, std::string_view s) {
 }
 
 void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
   out += '"';
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -57,8 +56,7 @@ void append_json_string(std::string& out, std::string_view s) {
     }
     if (c < 0x20) {
       out += "\\u00";
-      out += k_hex[c >> 4];
-      out += k_hex[c & 0xF];
+      detail::append_hex_byte(out, c, true);
     } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
                (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
       // U+2028 and U+2029 end lines in JavaScript; ClickHouse escapes them for that reason.

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "chconn/core/error.h"
+#include "core/strings.h"
 #include "wire/type_text.h"
 
 // The value types of wire/types.h: wide integers, Decimal, UUID and the IP addresses, with their
@@ -171,11 +172,6 @@ std::weak_ordering operator<=>(const Decimal& a, const Decimal& b) {
 
 // ===== UUID and IP addresses ======================================================================
 
-namespace {
-constexpr char k_hex[] = "0123456789abcdef";
-
-}  // namespace
-
 std::optional<UUID> UUID::parse(std::string_view text) noexcept {
   if (text.size() != 36) return std::nullopt;
   std::uint64_t halves[2] = {0, 0};
@@ -201,7 +197,7 @@ std::string to_string(const UUID& uuid) {
   for (int digit = 0; digit < 32; ++digit) {
     if (digit == 8 || digit == 12 || digit == 16 || digit == 20) out.push_back('-');
     const std::uint64_t half = halves[digit / 16];
-    out.push_back(k_hex[(half >> (60 - 4 * (digit % 16))) & 0xf]);
+    out.push_back(detail::hex_digit(static_cast<unsigned>(half >> (60 - 4 * (digit % 16)))));
   }
   return out;
 }
