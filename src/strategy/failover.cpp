@@ -244,10 +244,7 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
       c.not_checked = "circuit breaker " + refusal(h.breaker->metrics());
       return c;
     }
-    c.checked = true;
-    const Clock::time_point start = clock_->now();
-    const Deadline d = Deadline::after(budget, *clock_).named("the health check budget");
-    try {
+    const std::optional<Error> failed = detail::run_check(c, *clock_, budget, [&](Deadline d) {
       Lease lease = h.strategy->acquire(d);
       try {
         lease->ping(d);
@@ -255,20 +252,16 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
         lease.note_error(e);
         throw;
       }
-      c.latency = clock_->now() - start;
-      c.ok = true;
+    });
+    if (failed) {
+      permit->on_error(*failed, c.latency);
+      if (classify(*failed).host_failure) note_failure(i, *failed);
+    } else {
       permit->on_success(c.latency);
       h.successes.fetch_add(1, std::memory_order_relaxed);
-      std::lock_guard lock(h.mutex);
-      h.ping_latency = c.latency;
-    } catch (const Error& e) {
-      c.latency = clock_->now() - start;
-      c.error = e.what();
-      permit->on_error(e, c.latency);
-      if (classify(e).host_failure) note_failure(i, e);
-      std::lock_guard lock(h.mutex);
-      h.ping_latency.reset();
     }
+    std::lock_guard lock(h.mutex);
+    h.ping_latency = failed ? std::nullopt : std::optional(c.latency);
     return c;
   }
 

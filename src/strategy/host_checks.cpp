@@ -48,32 +48,39 @@ bool may_check(const ExclusiveClaim& claim, Deadline start_by, const Clock& cloc
   return true;
 }
 
+std::optional<Error> run_check(HostCheck& c, const Clock& clock, Clock::duration budget,
+                               const std::function<void(Deadline)>& probe) {
+  c.checked = true;
+  const Clock::time_point start = clock.now();
+  try {
+    probe(Deadline::after(budget, start).named("the health check budget"));
+    c.latency = clock.now() - start;
+    c.ok = true;
+    return std::nullopt;
+  } catch (const Error& e) {
+    c.latency = clock.now() - start;
+    c.error = e.what();
+    return e;
+  }
+}
+
 HostCheck HostChecks::check_host(Host& h, Clock::duration budget, Deadline start_by) {
   HostCheck c{.address = h.address};
   const ExclusiveClaim claim(h.checking);
   if (!may_check(claim, start_by, *clock_, c)) return c;
-  c.checked = true;
-  const Clock::time_point start = clock_->now();
-  const Deadline d = Deadline::after(budget, start).named("the health check budget");
-  try {
+  const std::optional<Error> failed = run_check(c, *clock_, budget, [&](Deadline d) {
     std::unique_ptr<Connection> connection = h.connector->connect(d);
     if (!connection) throw Error(ErrorKind::usage, "connector '" + h.address + "' returned no connection");
     connection->ping(d);
     connection->close();
-    c.latency = clock_->now() - start;
-    c.ok = true;
-    h.successes.fetch_add(1, std::memory_order_relaxed);
-    std::lock_guard lock(h.mutex);
-    h.ping_latency = c.latency;
-  } catch (const Error& e) {
-    c.latency = clock_->now() - start;
-    c.error = e.what();
-    std::lock_guard lock(h.mutex);
-    h.ping_latency.reset();
-    if (classify(e).host_failure) {  // a refused login is the caller's to see in `c.error`, not the host's
-      h.failures.fetch_add(1, std::memory_order_relaxed);
-      h.last_error = e.what();
-    }
+  });
+  if (!failed) h.successes.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(h.mutex);
+  h.ping_latency = failed ? std::nullopt : std::optional(c.latency);
+  if (failed &&
+      classify(*failed).host_failure) {  // a refused login is the caller's to see in `c.error`, not the host's
+    h.failures.fetch_add(1, std::memory_order_relaxed);
+    h.last_error = failed->what();
   }
   return c;
 }

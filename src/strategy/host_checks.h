@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,6 +20,7 @@
 
 #include "chconn/connection/connector.h"
 #include "chconn/core/clock.h"
+#include "chconn/core/error.h"
 #include "chconn/strategy/strategy.h"
 #include "core/concurrent.h"
 
@@ -32,6 +34,13 @@ void validate_host_check_options(const HostCheckOptions& options, std::string_vi
 // start limit has not passed. Otherwise sets c.not_checked to why not and returns false; the host
 // is then not contacted and nothing is recorded for it.
 bool may_check(const ExclusiveClaim& claim, Deadline start_by, const Clock& clock, HostCheck& c);
+
+// One check of a host that may be contacted: runs `probe` with a deadline `budget` from now on
+// `clock` (named "the health check budget") and records in `c` that it was checked, how long it
+// took, and whether it passed or the error's text. Returns the error when the probe failed; the
+// caller keeps its own books (successes, failures, breakers) from that.
+std::optional<Error> run_check(HostCheck& c, const Clock& clock, Clock::duration budget,
+                               const std::function<void(Deadline)>& probe);
 
 class HostChecks {
  public:
