@@ -14,6 +14,7 @@
 
 #include "all_types.h"
 #include "cli_support.h"
+#include "core/strings.h"
 #include "support/sandbox.h"
 
 namespace chconn::test {
@@ -30,12 +31,8 @@ struct Case {
 };
 
 std::string all_bytes_hex() {
-  static constexpr char digits[] = "0123456789ABCDEF";
   std::string hex;
-  for (int i = 0; i < 256; ++i) {
-    hex += digits[i >> 4];
-    hex += digits[i & 15];
-  }
+  for (int i = 0; i < 256; ++i) detail::append_hex_byte(hex, static_cast<unsigned char>(i), true);
   return hex;
 }
 

@@ -22,6 +22,7 @@
 #include "chconn/wire/columns.h"
 #include "cli_support.h"
 #include "support/connection_helpers.h"
+#include "support/expect_error.h"
 #include "support/sandbox.h"
 
 namespace chconn::test {
@@ -85,13 +86,9 @@ TEST(ExternalTables, ASourceThatFailsBeforeSendingKeepsTheConnection) {
   options.external_tables = {{"ext", structure_x(), &failing}};
   // start() and the structure go first; the first next() fails: the structure was sent, so the
   // connection is closed and the query never runs.
-  try {
-    conn->execute("SELECT count() FROM ext", options);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(e.message().find("the external table 'ext': the query was not run"), std::string::npos) << e.what();
-    EXPECT_NE(e.message().find("the source fails at block 0"), std::string::npos) << e.what();
-  }
+  const Error e = test::thrown_error([&] { conn->execute("SELECT count() FROM ext", options); });
+  EXPECT_NE(e.message().find("the external table 'ext': the query was not run"), std::string::npos) << e.what();
+  EXPECT_NE(e.message().find("the source fails at block 0"), std::string::npos) << e.what();
   EXPECT_FALSE(conn->usable());
 
   // Refused before anything is sent (two tables of one name): the connection stays usable.

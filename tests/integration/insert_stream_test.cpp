@@ -20,6 +20,7 @@
 #include "chconn/strategy/pooled.h"
 #include "chconn/wire/columns.h"
 #include "support/connection_helpers.h"
+#include "support/expect_error.h"
 
 namespace chconn {
 namespace {
@@ -84,14 +85,10 @@ TEST(StreamingInsert, ASourceThatThrowsEndsTheInsertAndSaysWhatWasInserted) {
   CountingSource source(5, k_rows, [](std::size_t i) {
     if (i == 2) throw Error(ErrorKind::usage, "bad row 7");
   });
-  try {
-    conn->insert("load_throw", source);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage);
-    EXPECT_NE(e.message().find("bad row 7"), std::string::npos) << e.message();
-    EXPECT_NE(e.message().find("400000 rows in 2 blocks sent before were inserted"), std::string::npos) << e.message();
-  }
+  const Error e = test::thrown_error([&] { conn->insert("load_throw", source); });
+  EXPECT_EQ(e.kind(), ErrorKind::usage);
+  EXPECT_NE(e.message().find("bad row 7"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("400000 rows in 2 blocks sent before were inserted"), std::string::npos) << e.message();
   EXPECT_TRUE(conn->usable());
   EXPECT_EQ(count_of(*conn, "load_throw"), 2 * k_rows);
   // A non-chconn exception is rethrown as it is, the connection kept too.
@@ -127,13 +124,9 @@ TEST(StreamingInsert, AMismatchedBlockIsAUsageErrorBeforeItIsSent) {
     }
     std::size_t& calls_;
   } source(calls);
-  try {
-    conn->insert("load_mismatch", source);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage);
-    EXPECT_NE(e.message().find("column 'x' has type String"), std::string::npos) << e.message();
-  }
+  const Error e = test::thrown_error([&] { conn->insert("load_mismatch", source); });
+  EXPECT_EQ(e.kind(), ErrorKind::usage);
+  EXPECT_NE(e.message().find("column 'x' has type String"), std::string::npos) << e.message();
   EXPECT_EQ(calls, 2u);
   EXPECT_TRUE(conn->usable());
   EXPECT_EQ(count_of(*conn, "load_mismatch"), k_rows);
@@ -148,13 +141,9 @@ TEST(StreamingInsert, AStopBetweenBlocksEndsTheInsert) {
   });
   QueryOptions options;
   options.stop = stop.get_token();
-  try {
-    conn->insert("load_stop", source, options);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
-    EXPECT_NE(e.message().find("stopped by the caller"), std::string::npos) << e.message();
-  }
+  const Error e = test::thrown_error([&] { conn->insert("load_stop", source, options); });
+  EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
+  EXPECT_NE(e.message().find("stopped by the caller"), std::string::npos) << e.message();
   EXPECT_TRUE(conn->usable());
   // Block 3 was made when the stop came, and not sent; blocks 0-2 were.
   EXPECT_EQ(count_of(*conn, "load_stop"), 3 * k_rows);
@@ -208,13 +197,9 @@ TEST(PushInsert, AMismatchedBlockIsRefusedAndTheInsertStaysOpen) {
   recreate(*conn, "push_mismatch", "x UInt64, s String");
   auto ins = conn->insert("push_mismatch");
   Block wrong = numbers_block(0, 10);  // no column s
-  try {
-    ins->write(wrong);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage);
-    EXPECT_NE(e.message().find("columns but the table expects 2"), std::string::npos) << e.message();
-  }
+  const Error e = test::thrown_error([&] { ins->write(wrong); });
+  EXPECT_EQ(e.kind(), ErrorKind::usage);
+  EXPECT_NE(e.message().find("columns but the table expects 2"), std::string::npos) << e.message();
   EXPECT_FALSE(ins->done());
   Block right = numbers_block(0, 10);
   auto s = std::make_shared<ColumnString>();
@@ -230,13 +215,9 @@ TEST(PushInsert, TheConnectionTakesNoOtherCallWhileAnInsertIsOpen) {
   recreate(*conn, "push_busy", "x UInt64");
   auto ins = conn->insert("push_busy");
   ins->write(numbers_block(0, 100));
-  try {
-    conn->execute("SELECT 1");
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage);
-    EXPECT_NE(e.message().find("an unfinished insert is open"), std::string::npos) << e.message();
-  }
+  const Error e = test::thrown_error([&] { conn->execute("SELECT 1"); });
+  EXPECT_EQ(e.kind(), ErrorKind::usage);
+  EXPECT_NE(e.message().find("an unfinished insert is open"), std::string::npos) << e.message();
   ins->write(numbers_block(100, 100));
   ins->finish();
   EXPECT_EQ(count_of(*conn, "push_busy"), 200u);
@@ -252,13 +233,9 @@ TEST(PushInsert, AStopSeenByWriteEndsTheInsertAndSaysWhatWasInserted) {
   ins->write(numbers_block(0, k_rows));
   ins->write(numbers_block(k_rows, k_rows));
   stop.request_stop();
-  try {
-    ins->write(numbers_block(2 * k_rows, k_rows));
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::cancelled);
-    EXPECT_NE(e.message().find("400000 rows in 2 blocks sent before were inserted"), std::string::npos) << e.message();
-  }
+  const Error e = test::thrown_error([&] { ins->write(numbers_block(2 * k_rows, k_rows)); });
+  EXPECT_EQ(e.kind(), ErrorKind::cancelled);
+  EXPECT_NE(e.message().find("400000 rows in 2 blocks sent before were inserted"), std::string::npos) << e.message();
   EXPECT_TRUE(ins->done());
   EXPECT_THROW(ins->finish(), Error);
   EXPECT_TRUE(conn->usable());

@@ -127,21 +127,12 @@ TEST(NativeConnection, StreamedBlocksReuseColumnsTheCallbackDidNotKeep) {
 
 TEST(NativeConnection, ServerErrorsKeepConnectionUsable) {
   auto conn = test::connect_sandbox();
-  try {
-    conn->execute("SELECT * FROM no_such_table_xyz");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::server);
-    EXPECT_EQ(e.server_code(), server_codes::unknown_table);
-    EXPECT_NE(std::string(e.what()).find("no_such_table_xyz"), std::string::npos);
-  }
+  const Error e = test::thrown_error([&] { conn->execute("SELECT * FROM no_such_table_xyz"); });
+  EXPECT_EQ(e.kind(), ErrorKind::server);
+  EXPECT_EQ(e.server_code(), server_codes::unknown_table);
+  EXPECT_NE(std::string(e.what()).find("no_such_table_xyz"), std::string::npos);
   EXPECT_TRUE(conn->usable());
-  try {
-    conn->execute("SELEC 1");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.server_code(), server_codes::syntax_error);
-  }
+  EXPECT_EQ(test::thrown_error([&] { conn->execute("SELEC 1"); }).server_code(), server_codes::syntax_error);
   EXPECT_EQ(conn->execute("SELECT 2 AS y").value<int>("y"), 2);
 }
 
@@ -149,36 +140,23 @@ TEST(NativeConnection, WrongPasswordUnknownDatabaseReadonly) {
   Config config = sandbox_config();
   config.user = std::string(test::k_password_user);
   config.password = "definitely-wrong-pw";
-  try {
-    connect(config);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::server);
-    EXPECT_EQ(e.server_code(), server_codes::wrong_password);
-    EXPECT_EQ(std::string(e.what()).find("definitely-wrong-pw"), std::string::npos);
-  }
+  const Error e = test::thrown_error([&] { connect(config); });
+  EXPECT_EQ(e.kind(), ErrorKind::server);
+  EXPECT_EQ(e.server_code(), server_codes::wrong_password);
+  EXPECT_EQ(std::string(e.what()).find("definitely-wrong-pw"), std::string::npos);
   config.password = std::string(test::k_password);
   EXPECT_EQ(connect(config)->execute("SELECT 3 AS z").value<int>("z"), 3);
 
   Config bad_db = sandbox_config();
   bad_db.database = "no_such_database_q";
-  try {
-    connect(bad_db);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.server_code(), server_codes::unknown_database);
-  }
+  EXPECT_EQ(test::thrown_error([&] { connect(bad_db); }).server_code(), server_codes::unknown_database);
 
   Config ro = sandbox_config();
   ro.user = std::string(test::k_readonly_user);
   ro.password = std::string(test::k_readonly_password);
   auto conn = connect(ro);
-  try {
-    conn->execute("CREATE TABLE ro_attempt (x UInt8) ENGINE = Memory");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.server_code(), server_codes::readonly);
-  }
+  const Error refused = test::thrown_error([&] { conn->execute("CREATE TABLE ro_attempt (x UInt8) ENGINE = Memory"); });
+  EXPECT_EQ(refused.server_code(), server_codes::readonly);
 }
 
 TEST(NativeConnection, InsertAndReadBack) {
@@ -267,13 +245,9 @@ TEST(NativeConnection, InsertRoundTripOfEveryType) {
 // wire. The error names it, and the connection (now mid-stream) is given up.
 TEST(NativeConnection, AggregateFunctionStateIsAClearError) {
   auto conn = test::connect_sandbox();
-  try {
-    conn->execute("SELECT uniqState(number) AS u FROM numbers(10)");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::protocol) << e.what();
-    EXPECT_NE(std::string(e.what()).find("AggregateFunction(uniq, UInt64)"), std::string::npos) << e.what();
-  }
+  const Error e = test::thrown_error([&] { conn->execute("SELECT uniqState(number) AS u FROM numbers(10)"); });
+  EXPECT_EQ(e.kind(), ErrorKind::protocol) << e.what();
+  EXPECT_NE(std::string(e.what()).find("AggregateFunction(uniq, UInt64)"), std::string::npos) << e.what();
   EXPECT_FALSE(conn->usable());
   auto fresh = test::connect_sandbox();
   EXPECT_EQ(fresh->execute("SELECT finalizeAggregation(uniqState(number)) AS u FROM numbers(10)").value<int>("u"), 10);
@@ -290,13 +264,9 @@ TEST(NativeConnection, InsertTypeMismatchInsertsNothing) {
   Block block;
   block.append("id", id);
   block.append("name", name);
-  try {
-    conn->insert("insert_mismatch", block);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage);
-    EXPECT_NE(std::string(e.what()).find("UInt64"), std::string::npos) << e.what();
-  }
+  const Error e = test::thrown_error([&] { conn->insert("insert_mismatch", block); });
+  EXPECT_EQ(e.kind(), ErrorKind::usage);
+  EXPECT_NE(std::string(e.what()).find("UInt64"), std::string::npos) << e.what();
   EXPECT_TRUE(conn->usable());
   EXPECT_EQ(conn->execute("SELECT count() AS n FROM insert_mismatch").value<int>("n"), 0);
 }
@@ -411,13 +381,9 @@ TEST(NativeConnection, NestedCommentsAreRefusedWhereTheServerDoesNotNestThem) {
   auto conn = test::connect_sandbox();
   ASSERT_LT(conn->server_info().revision, 54447u) << "this test needs a server that does not nest comments";
   const auto refused = [&](const std::string& sql, const Params& params) {
-    try {
-      const Result r = conn->execute(sql, params);
-      ADD_FAILURE() << sql << ": sent, " << r.row_count() << " rows";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-      EXPECT_NE(std::string(e.what()).find("comment inside a comment"), std::string::npos) << e.what();
-    }
+    const Error e = test::thrown_error([&] { const Result r = conn->execute(sql, params); });
+    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
+    EXPECT_NE(std::string(e.what()).find("comment inside a comment"), std::string::npos) << e.what();
   };
   refused("SELECT name FROM system.databases WHERE name = /* /* */ ' */ {db:String} -- '",
           Params().set("db", " OR 1 = 1 OR name = "));

@@ -7,6 +7,7 @@
 #include "chconn/core/error.h"
 #include "chconn/wire/block.h"
 #include "chconn/wire/io.h"
+#include "core/strings.h"
 
 namespace chconn::test {
 
@@ -43,7 +44,6 @@ text::FormatOptions modern_options(std::string server_time_zone) {
 namespace {
 // A line with control bytes shown as escapes, cut short.
 std::string visible(std::string_view s) {
-  static constexpr char k_hex[] = "0123456789abcdef";
   std::string out;
   for (const char c : s.substr(0, 300)) {
     const auto u = static_cast<unsigned char>(c);
@@ -51,8 +51,7 @@ std::string visible(std::string_view s) {
       out += "\\t";
     } else if (u < 0x20 || u == 0x7f) {
       out += "\\x";
-      out += k_hex[u >> 4];
-      out += k_hex[u & 15];
+      detail::append_hex_byte(out, u);
     } else {
       out += c;
     }

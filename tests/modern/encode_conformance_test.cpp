@@ -11,6 +11,7 @@
 
 #include "chconn/wire/block.h"
 #include "chconn/wire/io.h"
+#include "core/strings.h"
 #include "modern/conformance.h"
 #include "modern/query_set.h"
 
@@ -45,13 +46,11 @@ const std::set<std::string_view> k_encoded = {
 
 // `bytes` as an SQL string literal, every byte escaped (binary-safe).
 std::string literal(std::string_view bytes) {
-  static constexpr char k_hex[] = "0123456789abcdef";
   std::string out = "'";
   for (const char c : bytes) {
     const auto u = static_cast<unsigned char>(c);
     out += "\\x";
-    out += k_hex[u >> 4];
-    out += k_hex[u & 15];
+    detail::append_hex_byte(out, u);
   }
   return out + "'";
 }

@@ -12,19 +12,26 @@
 
 namespace chconn::test {
 
+// Runs `f`, expecting it to throw a chconn::Error, and returns that error for the caller's checks.
+// When nothing is thrown it records a failure and returns an error of kind usage saying so.
+inline Error thrown_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no chconn::Error was thrown";
+  return Error(ErrorKind::usage, "test: no chconn::Error was thrown");
+}
+
 // Runs `f`, expecting a chconn::Error of `kind` whose message contains every one of `parts`.
 // Returns the error's message.
 inline std::string expect_error(ErrorKind kind, const std::function<void()>& f,
                                 std::initializer_list<std::string> parts = {}) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), kind) << e.what();
-    for (const std::string& part : parts) EXPECT_NE(e.message().find(part), std::string::npos) << e.what();
-    return e.message();
-  }
-  ADD_FAILURE() << "no chconn::Error of kind " << to_string(kind) << " was thrown";
-  return {};
+  const Error e = thrown_error(f);
+  EXPECT_EQ(e.kind(), kind) << e.what();
+  for (const std::string& part : parts) EXPECT_NE(e.message().find(part), std::string::npos) << e.what();
+  return e.message();
 }
 
 // The timeout a message reports ("... timed out after 250 ms"), in milliseconds; -1 if none. It is

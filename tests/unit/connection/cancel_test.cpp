@@ -75,13 +75,9 @@ TEST(QueryStop, StopBeforeTheCallSendsNothingAndKeepsTheConnection) {
   source.request_stop();
   QueryOptions options;
   options.stop = source.get_token();
-  try {
-    conn->execute("SELECT 1", options);
-    FAIL() << "expected Error(cancelled)";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
-    EXPECT_NE(e.message().find("not sent"), std::string::npos) << e.what();
-  }
+  const Error e = test::thrown_error([&] { conn->execute("SELECT 1", options); });
+  EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
+  EXPECT_NE(e.message().find("not sent"), std::string::npos) << e.what();
   EXPECT_TRUE(conn->usable());
   conn->close();
   ASSERT_TRUE(server.wait_finished(1, 5s));
@@ -97,14 +93,10 @@ TEST(QueryStop, StopWhileTheServerIsSilentWakesCancelsAndKeepsTheConnection) {
   options.stop = source.get_token();
   StopWhenQueried stopper(server, source);
   Steady::time_point ended{};
-  try {
-    conn->execute("SELECT sleep(3)", options);
-    FAIL() << "expected Error(cancelled)";
-  } catch (const Error& e) {
-    ended = Steady::now();
-    EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
-    EXPECT_NE(e.message().find("cancelled on the server and the connection kept"), std::string::npos) << e.what();
-  }
+  const Error e = test::thrown_error([&] { conn->execute("SELECT sleep(3)", options); });
+  ended = Steady::now();
+  EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
+  EXPECT_NE(e.message().find("cancelled on the server and the connection kept"), std::string::npos) << e.what();
   stopper.join();
   std::printf("[cancel] silent server: the call ended %lld us after the stop request (cancel drained)\n",
               static_cast<long long>(
@@ -129,14 +121,10 @@ TEST(QueryStop, StopWhoseDrainTimesOutDropsTheConnection) {
   options.stop = source.get_token();
   StopWhenQueried stopper(server, source);
   Steady::time_point ended{};
-  try {
-    conn->execute("SELECT sleep(3)", options);
-    FAIL() << "expected Error(cancelled)";
-  } catch (const Error& e) {
-    ended = Steady::now();
-    EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
-    EXPECT_NE(e.message().find("connection dropped"), std::string::npos) << e.what();
-  }
+  const Error e = test::thrown_error([&] { conn->execute("SELECT sleep(3)", options); });
+  ended = Steady::now();
+  EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
+  EXPECT_NE(e.message().find("connection dropped"), std::string::npos) << e.what();
   stopper.join();
   EXPECT_LT(ended - stopper.requested_at(), 300ms + k_bound);
   EXPECT_FALSE(conn->usable());

@@ -19,6 +19,7 @@
 #include "chconn/core/error.h"
 #include "chconn/strategy/direct.h"
 #include "chconn/strategy/mock.h"
+#include "support/expect_error.h"
 #include "support/mock_support.h"
 #include "support/net_loopback.h"
 #include "support/net_tls.h"
@@ -94,14 +95,10 @@ TEST(NativeConnection, TlsOptionsWithoutSecureNeverConnect) {
            [&] { (void)NativeConnection::connect(config, config.hosts.front(), Deadline::after(10s)); },
            [&] { (void)native_connector(config)->connect(Deadline::after(10s)); },
        }) {
-    try {
-      attempt();
-      ADD_FAILURE() << "connected";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::config) << e.what();
-      EXPECT_NE(std::string(e.what()).find("ca_file"), std::string::npos) << e.what();
-      EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
-    }
+    const Error e = test::thrown_error([&] { attempt(); });
+    EXPECT_EQ(e.kind(), ErrorKind::config) << e.what();
+    EXPECT_NE(std::string(e.what()).find("ca_file"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
   }
   EXPECT_EQ(server.accepted(), 0);
 }
@@ -124,17 +121,13 @@ TEST(ConnectorOverHosts, WhenNoHostAnswersTheErrorSaysWhatEachMet) {
   const auto hosts = connector_over_hosts({mock_host(a, "a:9000"), mock_host(b, "b:9000"), mock_host(c, "c:9000")});
   EXPECT_EQ(hosts->describe(), "a:9000,b:9000,c:9000");
   ASSERT_EQ(hosts->host_connectors().size(), 3u);
-  try {
-    (void)hosts->connect(Deadline::after(10s));
-    FAIL() << "connected although every host failed";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::timeout) << "the last host's kind";
-    const std::string m = e.message();
-    EXPECT_NE(m.find("none of the 3 hosts a:9000,b:9000,c:9000 gave a connection"), std::string::npos) << m;
-    EXPECT_NE(m.find("connect to a:9000 timed out: the connect timeout of 1 s expired"), std::string::npos) << m;
-    EXPECT_NE(m.find("connect to b:9000: connection refused"), std::string::npos) << m;
-    EXPECT_NE(m.find("connect to c:9000 timed out: the connect timeout of 1 s expired"), std::string::npos) << m;
-  }
+  const Error e = test::thrown_error([&] { (void)hosts->connect(Deadline::after(10s)); });
+  EXPECT_EQ(e.kind(), ErrorKind::timeout) << "the last host's kind";
+  const std::string m = e.message();
+  EXPECT_NE(m.find("none of the 3 hosts a:9000,b:9000,c:9000 gave a connection"), std::string::npos) << m;
+  EXPECT_NE(m.find("connect to a:9000 timed out: the connect timeout of 1 s expired"), std::string::npos) << m;
+  EXPECT_NE(m.find("connect to b:9000: connection refused"), std::string::npos) << m;
+  EXPECT_NE(m.find("connect to c:9000 timed out: the connect timeout of 1 s expired"), std::string::npos) << m;
   // The next connect starts again at the first host, which now answers.
   EXPECT_NE(hosts->connect(Deadline::after(10s)), nullptr);
   EXPECT_EQ(a->connections_made(), 1u);
@@ -146,14 +139,10 @@ TEST(ConnectorOverHosts, AFailureThatIsNotTheHostsStopsAtOnce) {
   auto b = std::make_shared<MockServer>();
   a->fail_next_connects(1, Error::from_server(516, "DB::Exception", "default: Authentication failed"));
   const auto hosts = connector_over_hosts({mock_host(a, "a:9000"), mock_host(b, "b:9000")});
-  try {
-    (void)hosts->connect(Deadline::after(10s));
-    FAIL() << "connected after a refused login";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::server);
-    EXPECT_EQ(e.server_code(), 516);
-    EXPECT_EQ(e.message().find("none of the"), std::string::npos) << e.message();
-  }
+  const Error e = test::thrown_error([&] { (void)hosts->connect(Deadline::after(10s)); });
+  EXPECT_EQ(e.kind(), ErrorKind::server);
+  EXPECT_EQ(e.server_code(), 516);
+  EXPECT_EQ(e.message().find("none of the"), std::string::npos) << e.message();
   EXPECT_EQ(b->connect_attempts(), 0u);
 }
 
@@ -167,14 +156,11 @@ TEST(ConnectorOverHosts, HostsWithoutATurnBeforeTheDeadlineAreNamed) {
     throw Error(ErrorKind::network, "connect to a:9000: no route to host");
   });
   const auto hosts = connector_over_hosts({mock_host(a, "a:9000"), mock_host(b, "b:9000")}, &clock);
-  try {
-    (void)hosts->connect(Deadline::after(1s, clock).named("the caller's deadline"));
-    FAIL() << "connected after the deadline";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network) << "what the last host tried met";
-    EXPECT_NE(e.message().find("b:9000 had no turn before the caller's deadline of 1 s passed"), std::string::npos)
-        << e.message();
-  }
+  const Error e =
+      test::thrown_error([&] { (void)hosts->connect(Deadline::after(1s, clock).named("the caller's deadline")); });
+  EXPECT_EQ(e.kind(), ErrorKind::network) << "what the last host tried met";
+  EXPECT_NE(e.message().find("b:9000 had no turn before the caller's deadline of 1 s passed"), std::string::npos)
+      << e.message();
   EXPECT_EQ(b->connect_attempts(), 0u);
   EXPECT_THROW((void)connector_over_hosts({}), Error);
   EXPECT_THROW((void)connector_over_hosts({nullptr}), Error);
@@ -191,21 +177,17 @@ TEST(NativeConnector, SeveralSilentHostsEachNameTheirOwnConnectTimeout) {
   config.hosts = {{h1.host(), h1.port()}, {h2.host(), h2.port()}, {h3.host(), h3.port()}};
   config.timeouts.connect = 200ms;
   DirectStrategy direct(config);
-  try {
-    (void)direct.acquire(Deadline::never());
-    FAIL() << "connected to silent hosts";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::timeout);
-    const std::string m = e.message();
-    std::size_t named = 0;
-    for (std::size_t at = m.find("the connect timeout of 200 ms expired"); at != std::string::npos;
-         at = m.find("the connect timeout of 200 ms expired", at + 1)) {
-      ++named;
-    }
-    EXPECT_EQ(named, 3u) << m;
-    EXPECT_EQ(m.find("600 ms"), std::string::npos) << m;
-    EXPECT_EQ(m.find("800 ms"), std::string::npos) << m;
+  const Error e = test::thrown_error([&] { (void)direct.acquire(Deadline::never()); });
+  EXPECT_EQ(e.kind(), ErrorKind::timeout);
+  const std::string m = e.message();
+  std::size_t named = 0;
+  for (std::size_t at = m.find("the connect timeout of 200 ms expired"); at != std::string::npos;
+       at = m.find("the connect timeout of 200 ms expired", at + 1)) {
+    ++named;
   }
+  EXPECT_EQ(named, 3u) << m;
+  EXPECT_EQ(m.find("600 ms"), std::string::npos) << m;
+  EXPECT_EQ(m.find("800 ms"), std::string::npos) << m;
   EXPECT_EQ(h1.accepted() + h2.accepted() + h3.accepted(), 3);
 }
 

@@ -11,6 +11,7 @@
 
 #include "chconn/connection/params.h"
 #include "chconn/core/error.h"
+#include "support/expect_error.h"
 
 namespace chconn {
 namespace {
@@ -111,43 +112,25 @@ TEST(InsertTarget, EverythingElseIsAUsageError) {
       "(SELECT 1)",
   };
   for (const std::string& text : bad) {
-    try {
-      const InsertTarget t = parse_insert_target(text);
-      ADD_FAILURE() << "accepted '" << text << "' as " << t.insert_statement();
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::usage) << text;
-      EXPECT_NE(std::string(e.what()).find("at byte "), std::string::npos) << e.what();
-    }
+    const Error e = test::thrown_error([&] { const InsertTarget t = parse_insert_target(text); });
+    EXPECT_EQ(e.kind(), ErrorKind::usage) << text;
+    EXPECT_NE(std::string(e.what()).find("at byte "), std::string::npos) << e.what();
   }
 }
 
 TEST(InsertTarget, MessagesSayWhereAndStayShort) {
-  try {
-    parse_insert_target("events SELECT 99, 'x' --");
-    FAIL();
-  } catch (const Error& e) {
-    const std::string text = e.what();
-    EXPECT_NE(text.find("at byte 7"), std::string::npos) << text;
-    EXPECT_NE(text.find("found 'S'"), std::string::npos) << text;
-    EXPECT_NE(text.find("Nothing was sent"), std::string::npos) << text;
-  }
+  const std::string text = test::thrown_error([&] { parse_insert_target("events SELECT 99, 'x' --"); }).what();
+  EXPECT_NE(text.find("at byte 7"), std::string::npos) << text;
+  EXPECT_NE(text.find("found 'S'"), std::string::npos) << text;
+  EXPECT_NE(text.find("Nothing was sent"), std::string::npos) << text;
   // A megabyte of hostile text: the message quotes 64 bytes of it and says how long it was.
   const std::string huge = "t " + std::string(1 << 20, 'x');
-  try {
-    parse_insert_target(huge);
-    FAIL();
-  } catch (const Error& e) {
-    const std::string text = e.what();
-    EXPECT_LT(text.size(), 512u);
-    EXPECT_NE(text.find("(1048578 bytes)"), std::string::npos) << text;
-  }
+  const std::string short_text = test::thrown_error([&] { parse_insert_target(huge); }).what();
+  EXPECT_LT(short_text.size(), 512u);
+  EXPECT_NE(short_text.find("(1048578 bytes)"), std::string::npos) << short_text;
   // Control bytes in the text are escaped in the message.
-  try {
-    parse_insert_target("t\x1b[2J");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()).find('\x1b'), std::string::npos);
-  }
+  const std::string escaped = test::thrown_error([&] { parse_insert_target("t\x1b[2J"); }).what();
+  EXPECT_EQ(escaped.find('\x1b'), std::string::npos);
 }
 
 TEST(InsertTarget, StatementQuotesEveryName) {

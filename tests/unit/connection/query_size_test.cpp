@@ -74,14 +74,10 @@ TEST(QuerySize, PeerClosingWhileALargeQueryIsSentSaysWhatWasBeingSent) {
                         .reset());
   auto conn = NativeConnection::connect(config_for(server), server.address(), Deadline::after(5s));
   const std::size_t size = std::size_t{64} << 20;
-  try {
-    conn->execute(select_of_size(size));
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network) << e.what();
-    EXPECT_TRUE(contains(e.what(), "while sending a query of " + std::to_string(size) + " bytes")) << e.what();
-    EXPECT_TRUE(contains(e.what(), "max_query_size")) << e.what();
-  }
+  const Error e = test::thrown_error([&] { conn->execute(select_of_size(size)); });
+  EXPECT_EQ(e.kind(), ErrorKind::network) << e.what();
+  EXPECT_TRUE(contains(e.what(), "while sending a query of " + std::to_string(size) + " bytes")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "max_query_size")) << e.what();
   EXPECT_FALSE(conn->usable());
 }
 

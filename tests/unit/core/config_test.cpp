@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "chconn/core/error.h"
+#include "support/expect_error.h"
 
 namespace chconn {
 namespace {
@@ -58,15 +59,10 @@ Config with(F&& f) {
 // Runs `f`, expects an Error of kind config, and returns its message.
 template <typename F>
 std::string config_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::config) << e.what();
-    EXPECT_FALSE(e.retryable());
-    return e.what();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return {};
+  const Error e = test::thrown_error(std::forward<F>(f));
+  EXPECT_EQ(e.kind(), ErrorKind::config) << e.what();
+  EXPECT_FALSE(e.retryable());
+  return e.what();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 #include "chconn/format/input.h"
 #include "chconn/format/text.h"
 #include "chconn/wire/columns.h"
+#include "support/expect_error.h"
 
 namespace chconn::text {
 namespace {
@@ -49,14 +50,8 @@ std::string load_tsv(InputFormat format, std::string_view data, const Block& sam
 
 // The message of the Error(usage) loading `data` throws.
 std::string load_error(InputFormat format, std::string_view data, const Block& sample, InputOptions options = {}) {
-  try {
-    load(format, data, sample, std::move(options));
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-    return e.message();
-  }
-  ADD_FAILURE() << "no error for " << data;
-  return {};
+  SCOPED_TRACE(data);
+  return test::expect_error(ErrorKind::usage, [&] { load(format, data, sample, std::move(options)); });
 }
 
 const Block k_basic =
@@ -582,14 +577,10 @@ TEST(InputBounds, ARowLongerThanTheLimitIsAnErrorBeforeItIsBufferedWhole) {
     options.max_row_bytes = 1 << 20;
     TextInsertSource source(f, endless, options);
     source.start(one);
-    try {
-      source.next();
-      ADD_FAILURE() << "no error for format " << to_string(f);
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::usage);
-      if (f != InputFormat::values && f != InputFormat::json_each_row) {
-        EXPECT_NE(e.message().find("max_row_bytes"), std::string::npos) << e.message();
-      }
+    const Error e = test::thrown_error([&] { source.next(); });
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    if (f != InputFormat::values && f != InputFormat::json_each_row) {
+      EXPECT_NE(e.message().find("max_row_bytes"), std::string::npos) << e.message();
     }
     EXPECT_LE(endless.given, std::size_t{4} << 20) << to_string(f);
   }

@@ -11,6 +11,7 @@
 #include "chconn/core/error.h"
 #include "chconn/format/text.h"
 #include "chconn/wire/columns.h"
+#include "support/expect_error.h"
 
 namespace chconn::text {
 namespace {
@@ -436,13 +437,9 @@ TEST(TextDateTime, SecondsOfOldFractionalOffsetsInLegacyMode) {
 TEST(TextDateTime, UnknownZoneIsAConfigError) {
   auto dt = std::make_shared<ColumnDateTime>(std::string("Mars/Olympus_Mons"));
   dt->append(1u);
-  try {
-    tsv(*dt);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::config);
-    EXPECT_NE(std::string(e.what()).find("Mars/Olympus_Mons"), std::string::npos);
-  }
+  const Error e = test::thrown_error([&] { tsv(*dt); });
+  EXPECT_EQ(e.kind(), ErrorKind::config);
+  EXPECT_NE(std::string(e.what()).find("Mars/Olympus_Mons"), std::string::npos);
 }
 
 TEST(TextDateTime64, FractionsAndNegativeTicks) {

@@ -15,6 +15,7 @@
 #include "chconn/format/text.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/wire/columns.h"
+#include "support/expect_error.h"
 
 namespace chconn::text {
 namespace {
@@ -39,14 +40,8 @@ std::string load(std::string_view data, const Block& sample, std::vector<Evaluat
 }
 
 std::string load_error(std::string_view data, const Block& sample, std::vector<EvaluatedValue> evaluated) {
-  try {
-    load(data, sample, std::move(evaluated));
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
-    return e.message();
-  }
-  ADD_FAILURE() << "no error for " << data;
-  return {};
+  SCOPED_TRACE(data);
+  return test::expect_error(ErrorKind::usage, [&] { load(data, sample, std::move(evaluated)); });
 }
 
 EvaluatedValue value(std::size_t row, std::size_t column, std::string literal, std::string_view type) {
@@ -100,13 +95,9 @@ TEST(ValuesExpressions, WithoutValuesAnExpressionIsAnErrorSayingWhy) {
   MemoryByteSource bytes("(now(), 'a', '2000-01-01', '2000-01-01 00:00:00', [], 1)");
   TextInsertSource source(InputFormat::values, bytes);
   source.start(k_table);
-  try {
-    source.next();
-    ADD_FAILURE() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(e.message().find("the value 'now()' is an expression"), std::string::npos) << e.message();
-    EXPECT_NE(e.message().find("not in data read as a stream (stdin)"), std::string::npos) << e.message();
-  }
+  const Error e = test::thrown_error([&] { source.next(); });
+  EXPECT_NE(e.message().find("the value 'now()' is an expression"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("not in data read as a stream (stdin)"), std::string::npos) << e.message();
   // Values that belong to other data are refused, never taken for the wrong field.
   const std::string m =
       load_error("(1, toString(1), '2000-01-01', '2000-01-01 00:00:00', [], 1)", k_table, {value(1, 0, "2", "UInt16")});

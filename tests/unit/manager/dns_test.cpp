@@ -74,12 +74,8 @@ TEST(ManagerDns, ANameTheServerAnswersIsConnectedTo) {
   ConnectionManager manager(factory_for("direct", dns, peer.port()));
   ExecuteOptions options;
   options.deadline = Deadline::after(5s);
-  try {
-    manager.execute("SELECT 1", {}, options);
-    FAIL() << "a peer that closes at once answered a query";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.message().find("resolve "), std::string::npos) << e.what();
-  }
+  const Error e = test::thrown_error([&] { manager.execute("SELECT 1", {}, options); });
+  EXPECT_EQ(e.message().find("resolve "), std::string::npos) << e.what();
   EXPECT_GE(peer.accepted(), 1);
   EXPECT_GE(dns.queries_for(k_name), 1);
 }

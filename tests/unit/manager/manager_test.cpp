@@ -175,19 +175,15 @@ TEST_F(ManagerTest, RetriedInsertErrorListsAttemptsAndSaysAnEarlierOneMayHaveBee
   server->fail_call(3, network("connection closed by peer"));
   ExecuteOptions safe;
   safe.idempotent = true;
-  try {
-    m->insert("t", std::span<const Block>(&block, 1), safe);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network);  // the last attempt's
-    const std::string text = e.what();
-    EXPECT_TRUE(contains(text, "failed after 3 attempts")) << text;
-    EXPECT_TRUE(contains(text, "may have been applied")) << text;
-    EXPECT_TRUE(contains(text, "#1 network: connection reset by peer;")) << text;
-    EXPECT_TRUE(contains(text, "#2 timeout: no answer within 30000 ms;")) << text;
-    EXPECT_TRUE(contains(text, "earlier attempts 1, 2 may have been applied")) << text;
-    EXPECT_TRUE(contains(text, "; last attempt: connection closed by peer")) << text;
-  }
+  const Error e = test::thrown_error([&] { m->insert("t", std::span<const Block>(&block, 1), safe); });
+  EXPECT_EQ(e.kind(), ErrorKind::network);  // the last attempt's
+  const std::string text = e.what();
+  EXPECT_TRUE(contains(text, "failed after 3 attempts")) << text;
+  EXPECT_TRUE(contains(text, "may have been applied")) << text;
+  EXPECT_TRUE(contains(text, "#1 network: connection reset by peer;")) << text;
+  EXPECT_TRUE(contains(text, "#2 timeout: no answer within 30000 ms;")) << text;
+  EXPECT_TRUE(contains(text, "earlier attempts 1, 2 may have been applied")) << text;
+  EXPECT_TRUE(contains(text, "; last attempt: connection closed by peer")) << text;
   EXPECT_EQ(server->query_count(), 3u);
 }
 
@@ -199,16 +195,12 @@ TEST_F(ManagerTest, RetriedInsertThatNeverReachedTheServerSaysNothingWasApplied)
   server->fail_next_connects(3);
   ExecuteOptions safe;
   safe.idempotent = true;
-  try {
-    m->insert("t", std::span<const Block>(&block, 1), safe);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    const std::string text = e.what();
-    EXPECT_TRUE(contains(text, "#1 network: mock: connection refused")) << text;
-    EXPECT_TRUE(contains(text, "#2 network: mock: connection refused")) << text;
-    EXPECT_TRUE(contains(text, "(nothing sent)")) << text;
-    EXPECT_FALSE(contains(text, "may have been applied")) << text;
-  }
+  const Error e = test::thrown_error([&] { m->insert("t", std::span<const Block>(&block, 1), safe); });
+  const std::string text = e.what();
+  EXPECT_TRUE(contains(text, "#1 network: mock: connection refused")) << text;
+  EXPECT_TRUE(contains(text, "#2 network: mock: connection refused")) << text;
+  EXPECT_TRUE(contains(text, "(nothing sent)")) << text;
+  EXPECT_FALSE(contains(text, "may have been applied")) << text;
   EXPECT_EQ(server->query_count(), 0u);
 }
 
@@ -216,15 +208,11 @@ TEST_F(ManagerTest, RetriedInsertThatNeverReachedTheServerSaysNothingWasApplied)
 TEST_F(ManagerTest, RetriedReadListsAttemptsWithoutClaimingAWrite) {
   auto m = make();
   server->on("SELECT 2", {.error = network("connection reset by peer")});
-  try {
-    (void)m->execute("SELECT 2");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    const std::string text = e.what();
-    EXPECT_TRUE(contains(text, "#1 network: connection reset by peer;")) << text;
-    EXPECT_TRUE(contains(text, "#2 network: connection reset by peer;")) << text;
-    EXPECT_FALSE(contains(text, "may have been applied")) << text;
-  }
+  const Error e = test::thrown_error([&] { (void)m->execute("SELECT 2"); });
+  const std::string text = e.what();
+  EXPECT_TRUE(contains(text, "#1 network: connection reset by peer;")) << text;
+  EXPECT_TRUE(contains(text, "#2 network: connection reset by peer;")) << text;
+  EXPECT_FALSE(contains(text, "may have been applied")) << text;
 }
 
 // The list stays short whatever the attempts and their messages: each message is cut, and at most
@@ -241,19 +229,15 @@ TEST_F(ManagerTest, RetriedErrorListIsBounded) {
   const Block block = test::uint64_block("x", {1});
   ExecuteOptions safe;
   safe.idempotent = true;
-  try {
-    m->insert("t", std::span<const Block>(&block, 1), safe);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(server->query_count(), 100u);
-    const std::string head = std::string(e.what()).substr(0, 1500);  // not the 10 KB message whole
-    EXPECT_TRUE(contains(head, "failed after 100 attempts")) << head;
-    EXPECT_TRUE(contains(head, "#1 network: mmm")) << head;
-    EXPECT_TRUE(contains(head, "; and 94 more;")) << head;
-    EXPECT_TRUE(contains(head, "earlier attempts 1, 2, 3, 4, 5 and 94 more may have been applied")) << head;
-    // The last attempt's own message, whole, plus a bounded list.
-    EXPECT_LE(std::string(e.what()).size(), long_message.size() + 2048);
-  }
+  const Error e = test::thrown_error([&] { m->insert("t", std::span<const Block>(&block, 1), safe); });
+  EXPECT_EQ(server->query_count(), 100u);
+  const std::string head = std::string(e.what()).substr(0, 1500);  // not the 10 KB message whole
+  EXPECT_TRUE(contains(head, "failed after 100 attempts")) << head;
+  EXPECT_TRUE(contains(head, "#1 network: mmm")) << head;
+  EXPECT_TRUE(contains(head, "; and 94 more;")) << head;
+  EXPECT_TRUE(contains(head, "earlier attempts 1, 2, 3, 4, 5 and 94 more may have been applied")) << head;
+  // The last attempt's own message, whole, plus a bounded list.
+  EXPECT_LE(std::string(e.what()).size(), long_message.size() + 2048);
 }
 
 TEST_F(ManagerTest, InsertTableTextThatIsNotANameIsRefusedBeforeAnyLease) {
@@ -269,12 +253,8 @@ TEST_F(ManagerTest, InsertTableTextThatIsNotANameIsRefusedBeforeAnyLease) {
 TEST_F(ManagerTest, NonRetryableErrorsAreNotRetried) {
   auto m = make();
   server->on("SELEC 1", {.error = Error::from_server(server_codes::syntax_error, "DB::Exception", "Syntax error")});
-  try {
-    (void)m->execute("SELEC 1");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.server_code(), server_codes::syntax_error);
-  }
+  const Error e = test::thrown_error([&] { (void)m->execute("SELEC 1"); });
+  EXPECT_EQ(e.server_code(), server_codes::syntax_error);
   EXPECT_EQ(server->query_count(), 1u);
   EXPECT_EQ(m->breaker("mock").state(), CircuitState::closed);
   EXPECT_TRUE(contains(m->metrics_text(), "outcome=\"server\"} 1\n"));
@@ -291,15 +271,13 @@ TEST_F(ManagerTest, SelectIsRetriedOnlyBeforeABlockWasDelivered) {
 
   // Once a block reached the caller, a retryable failure is not retried.
   blocks = 0;
-  try {
+  const Error e = test::thrown_error([&] {
     (void)m->select("SELECT n", [&](const Block&) {
       ++blocks;
       throw network("the stream broke after the first block");
     });
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_TRUE(contains(e.what(), "rows were already delivered")) << e.what();
-  }
+  });
+  EXPECT_TRUE(contains(e.what(), "rows were already delivered")) << e.what();
   EXPECT_EQ(blocks, 1);
   EXPECT_EQ(server->query_count(), 3u);
 }
@@ -322,14 +300,10 @@ TEST_F(ManagerTest, ASourceInsertIsNotRetriedOnceItsSourceWasRead) {
   server->fail_call(1, network());
   ExecuteOptions idempotent;
   idempotent.idempotent = true;
-  try {
-    m->insert("t", source, idempotent);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network);
-    EXPECT_TRUE(contains(e.what(), "cannot be read a second time")) << e.what();
-    EXPECT_FALSE(contains(e.what(), "rows were already delivered")) << e.what();
-  }
+  const Error e = test::thrown_error([&] { m->insert("t", source, idempotent); });
+  EXPECT_EQ(e.kind(), ErrorKind::network);
+  EXPECT_TRUE(contains(e.what(), "cannot be read a second time")) << e.what();
+  EXPECT_FALSE(contains(e.what(), "rows were already delivered")) << e.what();
   EXPECT_EQ(source.starts, 1);
   EXPECT_EQ(server->query_count(), 1u);
 }
@@ -392,13 +366,9 @@ TEST_F(ManagerTest, TheRetryBudgetLimitsRetries) {
   o.retry_budget.min_retries_per_second = 0.1;  // one retry per 10 s window
   auto m = make(o);
   server->on("SELECT 2", {.error = network()});
-  EXPECT_THROW((void)m->execute("SELECT 2"), Error);  // 1 retry granted, then refused
-  try {
-    (void)m->execute("SELECT 2");  // refused at once
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_TRUE(contains(e.what(), "retry budget")) << e.what();
-  }
+  EXPECT_THROW((void)m->execute("SELECT 2"), Error);                          // 1 retry granted, then refused
+  const Error e = test::thrown_error([&] { (void)m->execute("SELECT 2"); });  // refused at once
+  EXPECT_TRUE(contains(e.what(), "retry budget")) << e.what();
   EXPECT_EQ(server->query_count(), 3u);
   const std::string text = m->metrics_text();
   EXPECT_TRUE(contains(text, "chconn_retry_budget_rejections_total 2\n")) << text;
@@ -678,12 +648,8 @@ TEST_F(ManagerTest, ATimeoutThatLeftTheConnectionUsableKeepsThePoolsConnections)
   ASSERT_EQ(pool->stats().idle, 3u);
   auto m = make();
   const auto call = [&](auto&& run, ErrorKind expected = ErrorKind::timeout) {
-    try {
-      run();
-      ADD_FAILURE() << "the call did not fail";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), expected) << e.what();
-    }
+    const Error e = test::thrown_error([&] { run(); });
+    EXPECT_EQ(e.kind(), expected) << e.what();
   };
   call([&] { (void)m->execute("SELECT slow", {}, {.strategy = "pool", .deadline = Deadline::after(1s, clock)}); });
   StrategyStats s = pool->stats();

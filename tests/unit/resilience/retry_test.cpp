@@ -1,5 +1,6 @@
 // RetryPolicy, RetryBudget and run_with_retry on a ManualClock with a ManualSleeper; no sleeps.
 #include "chconn/resilience/retry.h"
+#include "support/expect_error.h"
 
 #include <gtest/gtest.h>
 
@@ -123,19 +124,17 @@ TEST(RunWithRetry, AttemptsAreBoundedAndTheLastErrorIsAnnotated) {
   ManualSleeper sleeper(clock);
   RetryPolicy policy({.max_attempts = 4, .base_delay = 100ms, .max_delay = 250ms, .random_seed = 9});
   int calls = 0;
-  try {
+  const Error e = test::thrown_error([&] {
     run_with_retry(
         [&]() -> int {
           ++calls;
           throw network_error();
         },
         policy, nullptr, clock, sleeper);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network);
-    EXPECT_TRUE(contains(e.message(), "failed after 4 attempts")) << e.message();
-    EXPECT_TRUE(contains(e.message(), "connection reset by peer")) << e.message();
-  }
+  });
+  EXPECT_EQ(e.kind(), ErrorKind::network);
+  EXPECT_TRUE(contains(e.message(), "failed after 4 attempts")) << e.message();
+  EXPECT_TRUE(contains(e.message(), "connection reset by peer")) << e.message();
   EXPECT_EQ(calls, 4);
   const auto sleeps = sleeper.sleeps();
   ASSERT_EQ(sleeps.size(), 3u);
@@ -276,19 +275,17 @@ TEST(RunWithRetry, NoAttemptStartsAfterAWaitThatOverranTheDeadline) {
   RetryPolicy policy({.max_attempts = 5, .base_delay = 10ms, .max_delay = 10ms, .random_seed = 5});
   RetryContext ctx{.deadline = Deadline::after(500ms, clock)};
   int attempts = 0;
-  try {
+  const Error e = test::thrown_error([&] {
     run_with_retry(
         [&] {
           ++attempts;
           throw network_error();
         },
         policy, nullptr, clock, sleeper, ctx);
-    FAIL() << "succeeded";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network);
-    EXPECT_TRUE(contains(e.message(), "attempt 1 of 5, not retried")) << e.message();
-    EXPECT_TRUE(contains(e.message(), "past the deadline")) << e.message();
-  }
+  });
+  EXPECT_EQ(e.kind(), ErrorKind::network);
+  EXPECT_TRUE(contains(e.message(), "attempt 1 of 5, not retried")) << e.message();
+  EXPECT_TRUE(contains(e.message(), "past the deadline")) << e.message();
   EXPECT_EQ(attempts, 1);
 }
 

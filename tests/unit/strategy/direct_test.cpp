@@ -57,12 +57,8 @@ TEST_F(DirectTest, PingOnAcquire) {
 TEST_F(DirectTest, ConnectErrorPropagates) {
   DirectStrategy direct(connector, {.clock = &clock});
   server->fail_next_connects(1, Error(ErrorKind::network, "connection refused"));
-  try {
-    (void)direct.acquire();
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.message(), "connection refused");
-  }
+  const Error e = test::thrown_error([&] { (void)direct.acquire(); });
+  EXPECT_EQ(e.message(), "connection refused");
   EXPECT_EQ(direct.stats().connect_failures, 1u);
   EXPECT_EQ(direct.stats().in_use, 0u);
 }

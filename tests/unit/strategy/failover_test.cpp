@@ -245,17 +245,13 @@ TEST_F(FailoverTest, MaxTriesBoundsTheAttempts) {
   o.max_tries = 2;
   auto f = make(std::move(o));
   for (auto& s : servers) s->fail_next_connects(5);
-  try {
-    (void)f->acquire();
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network);
-    EXPECT_TRUE(e.retryable());
-    const std::string m = e.what();
-    EXPECT_NE(m.find("failover 'fo': 2 tries failed"), std::string::npos) << m;
-    EXPECT_NE(m.find("h0:9000: mock: connection refused"), std::string::npos) << m;
-    EXPECT_NE(m.find("h1:9000"), std::string::npos) << m;
-  }
+  const Error e = test::thrown_error([&] { (void)f->acquire(); });
+  EXPECT_EQ(e.kind(), ErrorKind::network);
+  EXPECT_TRUE(e.retryable());
+  const std::string m = e.what();
+  EXPECT_NE(m.find("failover 'fo': 2 tries failed"), std::string::npos) << m;
+  EXPECT_NE(m.find("h0:9000: mock: connection refused"), std::string::npos) << m;
+  EXPECT_NE(m.find("h1:9000"), std::string::npos) << m;
   EXPECT_EQ(servers[0]->connect_attempts(), 1u);
   EXPECT_EQ(servers[1]->connect_attempts(), 1u);
   EXPECT_EQ(servers[2]->connect_attempts(), 0u);
@@ -279,14 +275,10 @@ TEST_F(FailoverTest, ANonRetryableErrorIsThrownAtOnce) {
   auto f = make(options());
   servers[0]->fail_next_connects(
       1, Error::from_server(server_codes::wrong_password, "DB::Exception", "default: Authentication failed"));
-  try {
-    (void)f->acquire();
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::server);
-    EXPECT_EQ(e.server_code(), server_codes::wrong_password);
-    EXPECT_NE(std::string(e.what()).find("h0:9000"), std::string::npos) << e.what();
-  }
+  const Error e = test::thrown_error([&] { (void)f->acquire(); });
+  EXPECT_EQ(e.kind(), ErrorKind::server);
+  EXPECT_EQ(e.server_code(), server_codes::wrong_password);
+  EXPECT_NE(std::string(e.what()).find("h0:9000"), std::string::npos) << e.what();
   EXPECT_EQ(servers[1]->connect_attempts(), 0u);
   EXPECT_EQ(f->host_stats()[0].failures, 0u);  // the server answered: not its fault
 }
@@ -303,13 +295,9 @@ TEST_F(FailoverTest, PerTryConnectTimeoutWithinTheCallersDeadline) {
 
 TEST_F(FailoverTest, AnExpiredDeadlineTriesNothing) {
   auto f = make(options());
-  try {
-    (void)f->acquire(Deadline::at(clock.now()));
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::timeout);
-    EXPECT_NE(std::string(e.what()).find("deadline passed"), std::string::npos) << e.what();
-  }
+  const Error e = test::thrown_error([&] { (void)f->acquire(Deadline::at(clock.now())); });
+  EXPECT_EQ(e.kind(), ErrorKind::timeout);
+  EXPECT_NE(std::string(e.what()).find("deadline passed"), std::string::npos) << e.what();
   EXPECT_EQ(servers[0]->connect_attempts(), 0u);
 }
 
@@ -370,18 +358,14 @@ TEST_F(FailoverTest, AllBreakersOpenIsAClearCircuitOpenError) {
   EXPECT_THROW((void)f->acquire(), Error);  // h0 forced open, h1 and h2 fail
   EXPECT_THROW((void)f->acquire(), Error);  // again: now their breakers open
   clock.advance(3s);
-  try {
-    (void)f->acquire();
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::circuit_open);
-    EXPECT_FALSE(e.retryable());
-    const std::string m = e.what();
-    EXPECT_NE(m.find("all 3 hosts"), std::string::npos) << m;
-    EXPECT_NE(m.find("h0:9000 forced open"), std::string::npos) << m;
-    EXPECT_NE(m.find("h1:9000 open, retry in 7 s"), std::string::npos) << m;
-    EXPECT_NE(m.find("the next host will be tried in 7 s"), std::string::npos) << m;
-  }
+  const Error e = test::thrown_error([&] { (void)f->acquire(); });
+  EXPECT_EQ(e.kind(), ErrorKind::circuit_open);
+  EXPECT_FALSE(e.retryable());
+  const std::string m = e.what();
+  EXPECT_NE(m.find("all 3 hosts"), std::string::npos) << m;
+  EXPECT_NE(m.find("h0:9000 forced open"), std::string::npos) << m;
+  EXPECT_NE(m.find("h1:9000 open, retry in 7 s"), std::string::npos) << m;
+  EXPECT_NE(m.find("the next host will be tried in 7 s"), std::string::npos) << m;
   EXPECT_EQ(f->host_stats()[0].retry_in, Clock::duration::max());
 }
 
@@ -702,13 +686,9 @@ TEST(FailoverConfig, TheEdgesTheDsnAcceptsBuildAStrategy) {
   // A Config that skips the DSN is stopped by validate() before the breakers see it.
   Config too_long = Config::from_dsn("clickhouse://a,b");
   too_long.failover.breaker.open_duration = 3min;
-  try {
-    FailoverStrategy f(too_long);
-    ADD_FAILURE() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::config);
-    EXPECT_NE(std::string(e.what()).find("failover.breaker.open_duration"), std::string::npos) << e.what();
-  }
+  const Error e = test::thrown_error([&] { FailoverStrategy f(too_long); });
+  EXPECT_EQ(e.kind(), ErrorKind::config);
+  EXPECT_NE(std::string(e.what()).find("failover.breaker.open_duration"), std::string::npos) << e.what();
 }
 
 // The tuning from a DSN drives the breakers and error counts: threshold, minimum calls, window,

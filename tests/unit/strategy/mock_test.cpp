@@ -87,13 +87,9 @@ TEST_F(MockTest, StrictModeFailsUnscriptedQueries) {
   auto strict = std::make_shared<MockServer>(MockServer::Options{.strict = true});
   MockConnector conn(strict);
   auto c = conn.connect(Deadline::never());
-  try {
-    c->execute("SELECT 42");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage);
-    EXPECT_NE(e.message().find("SELECT 42"), std::string::npos);
-  }
+  const Error e = test::thrown_error([&] { c->execute("SELECT 42"); });
+  EXPECT_EQ(e.kind(), ErrorKind::usage);
+  EXPECT_NE(e.message().find("SELECT 42"), std::string::npos);
 }
 
 TEST_F(MockTest, NthCallFails) {
@@ -101,12 +97,8 @@ TEST_F(MockTest, NthCallFails) {
   auto a = connect();
   auto b = connect();
   EXPECT_NO_THROW(a->execute("SELECT 1"));
-  try {
-    b->execute("SELECT 2");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.server_code(), 241);
-  }
+  const Error e = test::thrown_error([&] { b->execute("SELECT 2"); });
+  EXPECT_EQ(e.server_code(), 241);
   EXPECT_NO_THROW(a->execute("SELECT 3"));
   EXPECT_EQ(server->query_count(), 3u);
   EXPECT_THROW(server->fail_call(0, Error(ErrorKind::usage, "x")), Error);
@@ -209,12 +201,8 @@ TEST_F(MockTest, InsertTableTextThatIsNotANameIsRefused) {
   auto c = connect();
   const Block one = test::uint64_block("id", {1});
   for (const char* table : {"t SELECT 99, 'x' --", "t VALUES (1)", "db.t.u", "`t"}) {
-    try {
-      c->insert(table, one);
-      ADD_FAILURE() << "expected an error for '" << table << "'";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::usage) << table << ": " << e.what();
-    }
+    const Error e = test::thrown_error([&] { c->insert(table, one); });
+    EXPECT_EQ(e.kind(), ErrorKind::usage) << table << ": " << e.what();
   }
   EXPECT_TRUE(server->calls().empty());
   EXPECT_TRUE(c->usable());

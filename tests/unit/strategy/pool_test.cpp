@@ -18,6 +18,7 @@
 
 #include "chconn/core/error.h"
 #include "chconn/strategy/mock.h"
+#include "support/expect_error.h"
 #include "support/mock_support.h"
 
 namespace chconn {
@@ -206,13 +207,9 @@ TEST_F(PoolTest, CallerDeadlineShorterThanAcquireTimeout) {
   auto pool = make_pool([](PooledOptions& o) { o.pool.max_size = 1; });
   Lease held = pool->acquire();
   // An already-passed deadline: a non-blocking try.
-  try {
-    (void)pool->acquire(Deadline::at(clock.now()));
-    FAIL() << "expected pool_exhausted";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::pool_exhausted);
-    EXPECT_NE(e.message().find("after waiting 0 ms"), std::string::npos) << e.message();
-  }
+  const Error e = test::thrown_error([&] { (void)pool->acquire(Deadline::at(clock.now())); });
+  EXPECT_EQ(e.kind(), ErrorKind::pool_exhausted);
+  EXPECT_NE(e.message().find("after waiting 0 ms"), std::string::npos) << e.message();
   EXPECT_EQ(pool->stats().acquire_timeouts, 1u);
 }
 
@@ -610,13 +607,9 @@ TEST_F(PoolTest, RefillFailureIsCountedAndLoggedNotThrown) {
 TEST_F(PoolTest, ConnectFailurePropagatesItsErrorAndFreesTheSlot) {
   auto pool = make_pool([](PooledOptions& o) { o.pool.max_size = 1; });
   server->fail_next_connects(1, Error(ErrorKind::network, "connecting to mock:9000: connection refused"));
-  try {
-    (void)pool->acquire();
-    FAIL() << "expected the connect error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::network);
-    EXPECT_EQ(e.message(), "connecting to mock:9000: connection refused");
-  }
+  const Error e = test::thrown_error([&] { (void)pool->acquire(); });
+  EXPECT_EQ(e.kind(), ErrorKind::network);
+  EXPECT_EQ(e.message(), "connecting to mock:9000: connection refused");
   StrategyStats s = pool->stats();
   EXPECT_EQ(s.connecting, 0u);
   EXPECT_EQ(s.open, 0u);

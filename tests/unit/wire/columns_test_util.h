@@ -20,44 +20,9 @@
 #include "chconn/wire/io.h"
 #include "chconn/wire/types.h"
 #include "support/expect_error.h"
+#include "support/hex.h"
 
 namespace chconn::test {
-
-// "01 0a ff" (spaces and '|' ignored) -> bytes.
-inline std::string unhex(std::string_view text) {
-  std::string out;
-  int hi = -1;
-  for (char c : text) {
-    int v;
-    if (c >= '0' && c <= '9') {
-      v = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      v = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      v = c - 'A' + 10;
-    } else {
-      continue;
-    }
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<char>(hi * 16 + v));
-      hi = -1;
-    }
-  }
-  return out;
-}
-
-inline std::string hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    if (!out.empty()) out.push_back(' ');
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
-}
 
 // Prefix and body of a column, as a block writes them.
 inline std::string encode(const Column& column) {

@@ -111,17 +111,6 @@ void report(const Error& e, std::size_t growth) {
               ::testing::UnitTest::GetInstance()->current_test_info()->name(), mib(growth).c_str(), shown.c_str());
 }
 
-template <class F>
-Error expect_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "decoding succeeded";
-  return Error(ErrorKind::usage, "no error");
-}
-
 void expect_mentions(const Error& e, std::initializer_list<std::string_view> fragments) {
   const std::string what = e.what();
   for (const auto f : fragments) {
@@ -143,7 +132,7 @@ TEST(BlockBudget, StringColumnsShareOneBudget) {
 
   const PeakProbe peak;
   wire::Reader in(source, limits);
-  const Error e = expect_error([&] { (void)wire::read_block(in, k_rev_18_16); });
+  const Error e = test::thrown_error([&] { (void)wire::read_block(in, k_rev_18_16); });
   const std::size_t growth = peak.growth();
   report(e, growth);
   EXPECT_EQ(e.kind(), ErrorKind::protocol) << e.what();
@@ -276,7 +265,7 @@ TEST(BlockBudget, CompressedTypeNamesAreBoundedPerBlock) {
   wire::Reader in(raw);
   wire::CompressedSource frames(in);
   wire::Reader block_in(frames, in.limits());
-  const Error e = expect_error([&] { (void)wire::read_block(block_in, k_rev_18_16); });
+  const Error e = test::thrown_error([&] { (void)wire::read_block(block_in, k_rev_18_16); });
   const std::size_t growth = peak.growth();
   report(e, growth);
   EXPECT_EQ(e.kind(), ErrorKind::protocol) << e.what();
@@ -303,7 +292,7 @@ TEST(BlockBudget, ParsedTypesAreChargedBeforeTheyAreBuilt) {
 
   const PeakProbe peak;
   wire::Reader in(source, limits);
-  const Error e = expect_error([&] { (void)wire::read_block(in, k_rev_18_16); });
+  const Error e = test::thrown_error([&] { (void)wire::read_block(in, k_rev_18_16); });
   const std::size_t growth = peak.growth();
   report(e, growth);
   EXPECT_EQ(e.kind(), ErrorKind::protocol) << e.what();
@@ -336,7 +325,7 @@ TEST(BlockBudget, DecompressedBytesOfABlockAreBounded) {
   wire::Reader in(raw, limits);
   wire::CompressedSource frames(in);
   wire::Reader block_in(frames, limits);
-  const Error e = expect_error([&] { (void)wire::read_block(block_in, k_rev_18_16); });
+  const Error e = test::thrown_error([&] { (void)wire::read_block(block_in, k_rev_18_16); });
   report(e, peak.growth());
   EXPECT_EQ(e.kind(), ErrorKind::protocol) << e.what();
   expect_mentions(e, {"max_block_bytes", "16777216", "after decompression", "column 'n1'", "Nothing"});

@@ -19,6 +19,7 @@
 #include "chconn/wire/detail/packets.h"
 #include "chconn/wire/detail/protocol.h"
 #include "chconn/wire/io.h"
+#include "support/expect_error.h"
 #include "support/hex.h"
 
 namespace chconn::wire {
@@ -26,7 +27,7 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-using test::hex;
+using test::unhex_bytes;
 
 Bytes cat(std::initializer_list<Bytes> parts) {
   Bytes out;
@@ -56,24 +57,18 @@ std::string dump(const Bytes& b) {
 
 template <class F>
 ErrorKind kind_of_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no chconn::Error thrown";
-  return ErrorKind::config;
+  return test::thrown_error(std::forward<F>(f)).kind();
 }
 
 constexpr std::uint64_t k_r1816 = 54412;
 
 // [live] (docs/protocol.md, "Frames"): the server's end-marker Data packet under LZ4.
-const Bytes k_lz4_end_marker =
-    hex("01 00 a7 83 ac 6c d5 5c 7a 7c b5 ac 46 bd db 86 e2 14 82 14 00 00 00 0a 00 00 00 a0 01 00 02 ff ff ff ff 00 "
-        "00 00");
+const Bytes k_lz4_end_marker = unhex_bytes(
+    "01 00 a7 83 ac 6c d5 5c 7a 7c b5 ac 46 bd db 86 e2 14 82 14 00 00 00 0a 00 00 00 a0 01 00 02 ff ff ff ff 00 "
+    "00 00");
 // [live] (docs/protocol.md, "Query"): the uncompressed empty Data block a client sends after a
 // Query.
-const Bytes k_plain_end_marker = hex("02 00 01 00 02 ff ff ff ff 00 00 00");
+const Bytes k_plain_end_marker = unhex_bytes("02 00 01 00 02 ff ff ff ff 00 00 00");
 
 ServerPacket decode(const Bytes& bytes, PacketContext context, std::size_t chunk = SIZE_MAX) {
   MemorySource src(bytes, chunk);
@@ -130,18 +125,18 @@ TEST(DataPacket, Live86ByteSelect) {
   Writer w;
   write_query(w, q, k_r1816);
   write_end_of_data(w, k_r1816, nullptr);
-  const Bytes expected =
-      cat({hex("01 00 01 00 00"), str("0.0.0.0:0"), hex("01"), str("osuser"), str("host"), str("protonotes"),
-           hex("01 00 bc a9 03 00 00 00 02 00"), str("SELECT 1 AS x, 'ab' AS s"), k_plain_end_marker});
+  const Bytes expected = cat({unhex_bytes("01 00 01 00 00"), str("0.0.0.0:0"), unhex_bytes("01"), str("osuser"),
+                              str("host"), str("protonotes"), unhex_bytes("01 00 bc a9 03 00 00 00 02 00"),
+                              str("SELECT 1 AS x, 'ab' AS s"), k_plain_end_marker});
   ASSERT_EQ(expected.size(), 86u);
   EXPECT_EQ(dump(bytes_of(w)), dump(expected));
 }
 
 TEST(DataPacket, LiveSelectHeaderAndDataBlocks) {
   const Bytes header =
-      cat({hex("01 00 01 00 02 ff ff ff ff 00 02 00"), str("x"), str("UInt8"), str("s"), str("String")});
-  const Bytes data = cat({hex("01 00 01 00 02 ff ff ff ff 00 02 01"), str("x"), str("UInt8"), hex("01"), str("s"),
-                          str("String"), hex("02 61 62")});
+      cat({unhex_bytes("01 00 01 00 02 ff ff ff ff 00 02 00"), str("x"), str("UInt8"), str("s"), str("String")});
+  const Bytes data = cat({unhex_bytes("01 00 01 00 02 ff ff ff ff 00 02 01"), str("x"), str("UInt8"), unhex_bytes("01"),
+                          str("s"), str("String"), unhex_bytes("02 61 62")});
   const ServerPacket h = decode(header, {.revision = k_r1816});
   const auto& hb = h.get_if<DataPacket>()->block;
   ASSERT_EQ(hb.column_count(), 2u);
@@ -231,7 +226,7 @@ TEST(DataPacket, CodeAndTableNameStayPlainUnderCompression) {
   write_data(w, "ext", sample_block(3), k_r1816, &zstd);
   const Bytes b = bytes_of(w);
   ASSERT_GT(b.size(), 5u + k_frame_header_bytes);
-  EXPECT_EQ(dump(Bytes(b.begin(), b.begin() + 5)), dump(cat({hex("02"), str("ext")})));
+  EXPECT_EQ(dump(Bytes(b.begin(), b.begin() + 5)), dump(cat({unhex_bytes("02"), str("ext")})));
   EXPECT_EQ(b[5 + k_frame_checksum_bytes], k_method_zstd);
 }
 
@@ -273,8 +268,8 @@ TEST(ServerPacketStream, SelectFlowUnderCompression) {
   Block header = sample_block(0);
   server_data(header);
   server_data(sample_block(50));
-  stream.write(hex("06 01 01 1c 00 00 01").data(), 7);
-  stream.write(hex("03 32 80 10 00").data(), 5);
+  stream.write(unhex_bytes("06 01 01 1c 00 00 01").data(), 7);
+  stream.write(unhex_bytes("03 32 80 10 00").data(), 5);
   server_data(Block{});
   stream.u8(0x05);
 
@@ -308,8 +303,9 @@ TEST(ServerPacketStream, SelectFlowUnderCompression) {
 }
 
 TEST(ServerPacketStream, ExceptionAndControlPacketsThroughTheEntryPoint) {
-  const Bytes bytes = cat({hex("02 3c 00 00 00"), str("DB::Exception"), str("no table"), str(""), hex("00"), hex("04"),
-                           hex("0b"), str(""), str("cols"), hex("11"), str("UTC"), hex("09 00")});
+  const Bytes bytes = cat({unhex_bytes("02 3c 00 00 00"), str("DB::Exception"), str("no table"), str(""),
+                           unhex_bytes("00"), unhex_bytes("04"), unhex_bytes("0b"), str(""), str("cols"),
+                           unhex_bytes("11"), str("UTC"), unhex_bytes("09 00")});
   MemorySource src(bytes);
   Reader in(src);
   const PacketContext ctx{.revision = 54464};
@@ -322,11 +318,12 @@ TEST(ServerPacketStream, ExceptionAndControlPacketsThroughTheEntryPoint) {
   EXPECT_TRUE(read_server_packet(in, ctx).get_if<TablesStatusResponse>()->tables.empty());
   EXPECT_TRUE(in.at_end());
 
-  const Bytes hello = cat({hex("00"), str("ClickHouse"), hex("12 10 8c a9 03"), str("Etc/UTC"), str("vm"), hex("01")});
+  const Bytes hello = cat({unhex_bytes("00"), str("ClickHouse"), unhex_bytes("12 10 8c a9 03"), str("Etc/UTC"),
+                           str("vm"), unhex_bytes("01")});
   const ServerPacket h = decode(hello, {.revision = k_client_revision});
   EXPECT_EQ(h.get_if<ServerHello>()->display_name, "vm");
 
-  const Bytes read_task_request = hex("13");
+  const Bytes read_task_request = unhex_bytes("13");
   MemorySource bad(read_task_request);
   Reader bad_in(bad);
   EXPECT_EQ(kind_of_error([&] { read_server_packet(bad_in, ctx); }), ErrorKind::protocol);

@@ -14,6 +14,7 @@
 #include "chconn/wire/detail/protocol.h"
 #include "chconn/wire/io.h"
 #include "core/strings.h"
+#include "support/expect_error.h"
 #include "support/hex.h"
 
 namespace chconn::wire {
@@ -25,7 +26,7 @@ using Bytes = std::vector<std::uint8_t>;
 class B {
  public:
   B& hex(std::string_view h) {
-    const std::vector<std::uint8_t> more = test::hex(h);
+    const std::vector<std::uint8_t> more = test::unhex_bytes(h);
     bytes_.insert(bytes_.end(), more.begin(), more.end());
     return *this;
   }
@@ -62,24 +63,12 @@ std::string dump(const Bytes& b) {
 
 template <class F>
 ErrorKind kind_of_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no chconn::Error thrown";
-  return ErrorKind::config;
+  return test::thrown_error(std::forward<F>(f)).kind();
 }
 
 template <class F>
 std::string message_of_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  ADD_FAILURE() << "no chconn::Error thrown";
-  return {};
+  return test::thrown_error(std::forward<F>(f)).message();
 }
 
 constexpr std::uint64_t k_r1816 = 54412;  // ClickHouse 18.16.1
@@ -257,14 +246,10 @@ TEST(HelloReply, ExceptionIsThrownAsTheServersError) {
   const Bytes bytes = B().hex("02 c1 00 00 00").str("DB::Exception").str("Wrong password").str("").hex("00");
   MemorySource src(bytes);
   Reader in(src);
-  try {
-    read_hello_reply(in, k_client_revision);
-    FAIL() << "no exception";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::server);
-    EXPECT_EQ(e.server_code(), server_codes::wrong_password);
-    EXPECT_EQ(e.message(), "Wrong password");
-  }
+  const Error e = test::thrown_error([&] { read_hello_reply(in, k_client_revision); });
+  EXPECT_EQ(e.kind(), ErrorKind::server);
+  EXPECT_EQ(e.server_code(), server_codes::wrong_password);
+  EXPECT_EQ(e.message(), "Wrong password");
 }
 
 TEST(HelloReply, OtherPacketIsAProtocolError) {
@@ -513,15 +498,11 @@ TEST(Settings, OldBinaryFormRejectsBadValuesNamingSettingAndValue) {
     s.set("max_block_size", "1");
     s.set(name, value);
     std::string msg;
-    try {
-      write_settings(w, s, k_r1816);
-      ADD_FAILURE() << name << " = " << value << " was accepted";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::usage);
-      msg = e.message();
-      EXPECT_NE(msg.find(name), std::string::npos) << msg;
-      EXPECT_NE(msg.find(value), std::string::npos) << msg;
-    }
+    const Error e = test::thrown_error([&] { write_settings(w, s, k_r1816); });
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    msg = e.message();
+    EXPECT_NE(msg.find(name), std::string::npos) << msg;
+    EXPECT_NE(msg.find(value), std::string::npos) << msg;
     EXPECT_EQ(w.size(), 1u) << "a failed encoder must leave no partial bytes";
     return msg;
   };

@@ -18,17 +18,13 @@ using chconn::test::expect_error;
 std::string canon(std::string_view text) { return parse_type(text)->name(); }
 
 void expect_parse_error(std::string_view text, std::string_view fragment = {}) {
-  try {
-    auto t = parse_type(text);
-    ADD_FAILURE() << "parse_type accepted '" << text << "' as " << t->name();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::protocol) << e.what();
-    EXPECT_NE(e.message().find("position"), std::string::npos) << e.message();
-    if (!fragment.empty()) {
-      EXPECT_NE(e.message().find(fragment), std::string::npos) << e.message();
-    }
-    EXPECT_LT(e.message().size(), 400u) << "messages stay short";
+  const Error e = test::thrown_error([&] { auto t = parse_type(text); });
+  EXPECT_EQ(e.kind(), ErrorKind::protocol) << e.what();
+  EXPECT_NE(e.message().find("position"), std::string::npos) << e.message();
+  if (!fragment.empty()) {
+    EXPECT_NE(e.message().find(fragment), std::string::npos) << e.message();
   }
+  EXPECT_LT(e.message().size(), 400u) << "messages stay short";
 }
 
 TEST(Types, SimpleTypesRoundTrip) {
@@ -400,15 +396,11 @@ TEST(Types, DepthLimit) {
   // ...and with a generous length limit the depth limit stops it.
   wire::DecodeLimits long_names;
   long_names.max_type_name_bytes = 1 << 20;
-  try {
-    parse_type(deep, long_names);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::protocol);
-    EXPECT_NE(e.message().find("nested deeper than the limit of 64"), std::string::npos) << e.message();
-    EXPECT_NE(e.message().find("position"), std::string::npos) << e.message();
-    EXPECT_LT(e.message().size(), 400u);
-  }
+  const Error e = test::thrown_error([&] { parse_type(deep, long_names); });
+  EXPECT_EQ(e.kind(), ErrorKind::protocol);
+  EXPECT_NE(e.message().find("nested deeper than the limit of 64"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("position"), std::string::npos) << e.message();
+  EXPECT_LT(e.message().size(), 400u);
 
   // Exactly at the limit is fine, one more is not.
   wire::DecodeLimits limits;
@@ -422,22 +414,13 @@ TEST(Types, LengthLimit) {
   wire::DecodeLimits limits;
   limits.max_type_name_bytes = 100;
   std::string name = "Enum8('" + std::string(200, 'x') + "' = 1)";
-  try {
-    parse_type(name, limits);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::protocol);
-    EXPECT_NE(e.message().find("exceeds the limit of 100"), std::string::npos) << e.message();
-    EXPECT_LT(e.message().size(), 300u);
-  }
+  const Error e = test::thrown_error([&] { parse_type(name, limits); });
+  EXPECT_EQ(e.kind(), ErrorKind::protocol);
+  EXPECT_NE(e.message().find("exceeds the limit of 100"), std::string::npos) << e.message();
+  EXPECT_LT(e.message().size(), 300u);
   // Huge garbage within the limit: the message shows only the start.
   std::string garbage(60000, 'Z');
-  try {
-    parse_type(garbage);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_LT(e.message().size(), 400u);
-  }
+  EXPECT_LT(test::thrown_error([&] { parse_type(garbage); }).message().size(), 400u);
 }
 
 TEST(Types, Equality) {
