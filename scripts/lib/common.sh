@@ -12,7 +12,7 @@ CHCONN_PACKAGES=(
   clang libclang-rt-14-dev clang-format-14
   liblz4-dev libzstd-dev libc-ares-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libedit-dev
-  clickhouse-server clickhouse-client
+  clickhouse-server clickhouse-client zookeeper
   curl procps iproute2 util-linux nftables ca-certificates tzdata
 )
 

@@ -1,0 +1,209 @@
+// Tests on a real replicated, sharded cluster: `clickhouse-sandbox cluster start` brings up
+// ZooKeeper and 2 shards x 2 replicas of 18.16 (instances cluster-s<shard>r<replica>, cluster name
+// "cluster", macros {shard} and {replica}); the ctest fixture clickhouse_cluster starts it first and
+// stops it last. The tests kill and restart nodes, so they run one at a time (RUN_SERIAL), and each
+// leaves all four nodes running. Every table is the test's own (its name comes from the test's).
+// Loops are bounded in count; nothing waits for a duration to pass.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "chconn/core/error.h"
+#include "chconn/factory/factory.h"
+#include "chconn/manager/manager.h"
+#include "chconn/strategy/failover.h"
+#include "chconn/wire/columns.h"
+#include "fault/fault_support.h"
+#include "support/connection_helpers.h"
+#include "support/mock_support.h"
+#include "support/sandbox.h"
+
+namespace chconn {
+namespace {
+
+using namespace std::chrono_literals;
+using test::sandbox_cmd;
+
+constexpr const char* k_cluster = "cluster";
+const std::vector<std::string> k_nodes = {"cluster-s1r1", "cluster-s1r2", "cluster-s2r1", "cluster-s2r2"};
+
+// count() of `from` ("t WHERE ...") on `c`.
+std::uint64_t count_of(NativeConnection& c, const std::string& from) {
+  return c.execute("SELECT count() AS n FROM " + from).value<std::uint64_t>("n");
+}
+
+bool answers(const std::string& node) {
+  try {
+    auto c = test::connect(test::sandbox_config(node));
+    c->ping(Deadline::after(2s));
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const std::string& n : k_nodes) {
+      // A node an earlier test left paused or dead comes back (same ports, data kept).
+      sandbox_cmd("resume", n);
+      if (!answers(n)) {
+        ASSERT_TRUE(sandbox_cmd("restart", n)) << n;
+      }
+    }
+    table = std::string("t_") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    auto c = node("cluster-s1r1");
+    c->execute("DROP TABLE IF EXISTS " + table + "_d ON CLUSTER " + k_cluster);
+    c->execute("DROP TABLE IF EXISTS " + table + " ON CLUSTER " + k_cluster);
+    c->execute("CREATE TABLE " + table + " ON CLUSTER " + k_cluster +
+               " (x UInt64) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/" + table +
+               "', '{replica}') ORDER BY x");
+    c->execute("CREATE TABLE " + table + "_d ON CLUSTER " + k_cluster + " (x UInt64) ENGINE = Distributed(" +
+               k_cluster + ", default, " + table + ", x)");
+  }
+
+  static std::unique_ptr<NativeConnection> node(const std::string& name) {
+    return test::connect(test::sandbox_config(name));
+  }
+
+  // Rows of the test's table on `name` once it has fetched every part its shard's log names.
+  std::uint64_t synced_count(const std::string& name) {
+    auto c = node(name);
+    c->execute("SYSTEM SYNC REPLICA " + table);
+    return count_of(*c, table);
+  }
+
+  std::string table;
+};
+
+// The sandbox's topology as every node sees it: two shards of two replicas, in the nodes' order,
+// and each node's own macros.
+TEST_F(ClusterTest, EveryNodeSeesTwoShardsOfTwoReplicas) {
+  for (const std::string& n : k_nodes) {
+    auto c = node(n);
+    const Result r = c->execute(
+        "SELECT shard_num, replica_num, port FROM system.clusters WHERE cluster = 'cluster' "
+        "ORDER BY shard_num, replica_num");
+    ASSERT_EQ(r.row_count(), k_nodes.size()) << n;
+    for (std::size_t i = 0; i < k_nodes.size(); ++i) {
+      EXPECT_EQ(r.value<std::uint32_t>("shard_num", i), i / 2 + 1) << n;
+      EXPECT_EQ(r.value<std::uint32_t>("replica_num", i), i % 2 + 1) << n;
+      EXPECT_EQ(r.value<std::uint16_t>("port", i), test::sandbox(k_nodes[i]).native_port) << n;
+    }
+    const Result macros = c->execute("SELECT macro, substitution FROM system.macros ORDER BY macro");
+    std::map<std::string, std::string> m;
+    for (std::size_t i = 0; i < macros.row_count(); ++i) {
+      m[macros.value<std::string>("macro", i)] = macros.value<std::string>("substitution", i);
+    }
+    EXPECT_EQ(m["replica"], n);
+    EXPECT_EQ(m["shard"], n.substr(std::string("cluster-s").size(), 1));
+  }
+}
+
+// A block inserted into one replica's table reaches the other replica of its shard, and only it.
+TEST_F(ClusterTest, ReplicatedInsertReachesTheOtherReplicaOfItsShard) {
+  auto c = node("cluster-s1r1");
+  std::vector<std::uint64_t> xs(1000);
+  for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = i;
+  c->insert(table, test::uint64_block("x", xs));
+  EXPECT_EQ(synced_count("cluster-s1r2"), 1000u);
+  EXPECT_EQ(synced_count("cluster-s2r1"), 0u);
+  EXPECT_EQ(synced_count("cluster-s2r2"), 0u);
+}
+
+// Rows inserted through the Distributed table (synchronously) land on the shard that the sharding
+// key picks: with equal weights, x % 2 == 0 on the first shard and 1 on the second, the rule a
+// client-side sharded insert must follow. Reading through the Distributed table on any node sees
+// them all once.
+TEST_F(ClusterTest, DistributedInsertSplitsRowsByTheShardingKey) {
+  auto c = node("cluster-s2r2");
+  std::vector<std::uint64_t> xs(10000);
+  for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = i * 7 + 3;
+  QueryOptions sync;
+  sync.settings.set("insert_distributed_sync", "1");
+  c->insert(table + "_d", test::uint64_block("x", xs), sync);
+  std::uint64_t even = 0;
+  for (const std::uint64_t x : xs) even += x % 2 == 0 ? 1 : 0;
+  EXPECT_EQ(synced_count("cluster-s1r1"), even);
+  EXPECT_EQ(synced_count("cluster-s1r2"), even);
+  EXPECT_EQ(synced_count("cluster-s2r1"), xs.size() - even);
+  auto shard1 = node("cluster-s1r2");
+  EXPECT_EQ(count_of(*shard1, table + " WHERE x % 2 = 1"), 0u);
+  for (const std::string& n : k_nodes) {
+    auto r = node(n);
+    EXPECT_EQ(count_of(*r, table + "_d"), xs.size()) << n;
+  }
+}
+
+// Reads and writes through a failover manager over the two replicas of shard 1 keep working while
+// one replica is killed and later restarted: no read fails (the manager moves to the live replica),
+// and every acknowledged insert is present exactly once on both replicas once they are in sync.
+TEST_F(ClusterTest, FailoverSurvivesAKilledReplica) {
+  Config config = test::fault_config({{"127.0.0.1", test::sandbox("cluster-s1r1").native_port},
+                                      {"127.0.0.1", test::sandbox("cluster-s1r2").native_port}},
+                                     "chconn-cluster-tests", 2s, 500ms);
+  const FailoverOptions o = test::fault_failover_options(config, LoadBalancing::round_robin, 5, 1s);
+  auto failover = std::make_shared<FailoverStrategy>(o, pooled_host_maker(config));
+  auto factory = std::make_shared<ConnectionFactory>();
+  factory->register_strategy(failover);
+  factory->set_default("failover");
+  ConnectionManager manager(factory, test::fault_manager_options());
+
+  constexpr int k_rounds = 120;
+  std::set<std::uint64_t> acknowledged;
+  int read_failures = 0;
+  int insert_failures = 0;
+  std::vector<std::string> messages;
+  for (int i = 0; i < k_rounds; ++i) {
+    if (i == 40) {
+      ASSERT_TRUE(sandbox_cmd("kill", "cluster-s1r1"));
+    }
+    if (i == 80) {
+      ASSERT_TRUE(sandbox_cmd("restart", "cluster-s1r1"));
+    }
+    const Block block = test::uint64_block("x", {static_cast<std::uint64_t>(i)});
+    try {
+      manager.insert(table, std::span<const Block>(&block, 1));
+      acknowledged.insert(static_cast<std::uint64_t>(i));
+    } catch (const Error& e) {
+      ++insert_failures;
+      if (messages.size() < 5) messages.push_back(e.what());
+    }
+    try {
+      (void)manager.execute("SELECT count() FROM " + table);
+    } catch (const Error& e) {
+      ++read_failures;
+      if (messages.size() < 5) messages.push_back(e.what());
+    }
+  }
+  std::cout << "[cluster] " << acknowledged.size() << " of " << k_rounds << " inserts acknowledged, "
+            << insert_failures << " failed; " << read_failures << " reads failed\n";
+  for (const std::string& m : messages) std::cout << "[cluster]   " << m << "\n";
+  EXPECT_EQ(read_failures, 0);
+  // An insert is not retried (not marked idempotent), so only one that was in flight on the
+  // killed node may fail; the rest went to the live replica.
+  EXPECT_LE(insert_failures, 2);
+
+  for (const std::string& n : {std::string("cluster-s1r1"), std::string("cluster-s1r2")}) {
+    synced_count(n);
+    auto c = node(n);
+    const Result r = c->execute("SELECT x, count() AS c FROM " + table + " GROUP BY x ORDER BY x");
+    std::set<std::uint64_t> present;
+    for (std::size_t row = 0; row < r.row_count(); ++row) {
+      EXPECT_EQ(r.value<std::uint64_t>("c", row), 1u) << n << ": x = " << r.value<std::uint64_t>("x", row);
+      present.insert(r.value<std::uint64_t>("x", row));
+    }
+    for (const std::uint64_t x : acknowledged) EXPECT_TRUE(present.count(x)) << n << ": acknowledged " << x << " lost";
+  }
+}
+
+}  // namespace
+}  // namespace chconn
