@@ -9,7 +9,7 @@ export CHCONN_ROOT
 # Everything the build, the tests and the demo use, from Debian's archive only.
 CHCONN_PACKAGES=(
   build-essential g++ cmake ninja-build ccache pkg-config git
-  clang libclang-rt-14-dev clang-format-14
+  clang libclang-rt-14-dev clang-format-14 clang-tidy-14
   liblz4-dev libzstd-dev libc-ares-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libedit-dev
   clickhouse-server clickhouse-client zookeeper

@@ -61,7 +61,11 @@ class NativeParser final : public InputParser {
         if (found == block.column_count()) fail("it has no column '" + name + "'");
         const std::string& type = block.column(found)->type()->name();
         const std::string& want = sample_.column(i)->type()->name();
-        if (type != want) fail("its column '" + name + "' is " + type + ", the table's is " + want);
+        if (type != want) {
+          std::string why = "its column '";
+          why.append(name).append("' is ").append(type).append(", the table's is ").append(want);
+          fail(why);
+        }
         out.append(name, block.column(found));
       }
       if (block.column_count() != sample_.column_count()) {

@@ -346,7 +346,7 @@ bool parse_wall_time(std::string_view s, std::int64_t& local) {
       !two(11, h) || !two(14, mi) || !two(17, se) || h > 23 || mi > 59 || se > 59) {
     return false;
   }
-  local = days * 86400 + h * 3600 + mi * 60 + se;
+  local = days * 86400 + static_cast<std::int64_t>(h) * 3600 + static_cast<std::int64_t>(mi) * 60 + se;
   return true;
 }
 

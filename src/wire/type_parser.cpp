@@ -434,7 +434,7 @@ class TypeParser {
     }
     if (!base) return nullptr;
     if (has_args) fail_at(start, std::string(family) + " takes no parameters");
-    return Type::renamed(std::string(family), std::move(base));
+    return Type::renamed(std::string(family), base);
   }
 
   std::string_view s_;

@@ -184,8 +184,8 @@ TEST_F(ClusterTest, FailoverSurvivesAKilledReplica) {
       if (messages.size() < 5) messages.push_back(e.what());
     }
   }
-  std::cout << "[cluster] " << acknowledged.size() << " of " << k_rounds << " inserts acknowledged, "
-            << insert_failures << " failed; " << read_failures << " reads failed\n";
+  std::cout << "[cluster] " << acknowledged.size() << " of " << k_rounds << " inserts acknowledged, " << insert_failures
+            << " failed; " << read_failures << " reads failed\n";
   for (const std::string& m : messages) std::cout << "[cluster]   " << m << "\n";
   EXPECT_EQ(read_failures, 0);
   // An insert is not retried (not marked idempotent), so only one that was in flight on the

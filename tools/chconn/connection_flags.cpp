@@ -220,7 +220,11 @@ void extract_settings(std::vector<std::string>& args, const CLI::App& app, std::
     if (eq != std::string::npos) {
       settings.push_back(name + "=" + a.substr(eq + 1));
     } else {
-      if (i + 1 >= args.size()) throw Error(ErrorKind::usage, a + " needs a value (--" + name + "=VALUE)");
+      if (i + 1 >= args.size()) {
+        std::string why = a;
+        why.append(" needs a value (--").append(name).append("=VALUE)");
+        throw Error(ErrorKind::usage, why);
+      }
       settings.push_back(name + "=" + args[++i]);
     }
   }

@@ -15,12 +15,15 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <vector>
 
 #include "cli.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   using namespace chconn;
   using namespace chconn::cli;
 
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
   commands.push_back(make_health_command());
   commands.push_back(make_bench_command());
   std::vector<CLI::App*> subcommands;
+  subcommands.reserve(commands.size());
   for (auto& c : commands) subcommands.push_back(c->add_to(app));
   app.require_subcommand(0, 1);
 
@@ -94,4 +98,21 @@ int main(int argc, char** argv) {
     std::cerr << "chconn: " << e.what() << '\n';
     return 1;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // What escapes run() (CLI11 setting up, or memory running out before a command runs) is still a
+  // message and exit status 1, never std::terminate.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fputs("chconn: ", stderr);
+    std::fputs(e.what(), stderr);
+    std::fputc('\n', stderr);
+  } catch (...) {
+    std::fputs("chconn: unknown error\n", stderr);
+  }
+  return 1;
 }

@@ -46,8 +46,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::nanoseconds;
 
-constexpr std::size_t k_chunk = 64 * 1024;
-constexpr std::size_t k_max_queued = 4 * 1024 * 1024;
+constexpr std::size_t k_chunk = std::size_t{64} * 1024;
+constexpr std::size_t k_max_queued = std::size_t{4} * 1024 * 1024;
 
 volatile sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
