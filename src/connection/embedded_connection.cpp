@@ -199,8 +199,8 @@ Engine& engine_for(const EmbeddedOptions& options) {
   if (options.path != engine->path) {
     const auto where = [](const std::string& p) { return p.empty() ? std::string("in memory") : "under " + p; };
     throw Error(ErrorKind::config,
-                "the embedded engine of this process keeps its data " + where(engine->path) + "; a connection asked for " +
-                    where(options.path) +
+                "the embedded engine of this process keeps its data " + where(engine->path) +
+                    "; a connection asked for " + where(options.path) +
                     ". chDB runs one engine per process: use one data path for all embedded connections");
   }
   if (!options.library.empty() && options.library != engine->library) {
@@ -253,8 +253,8 @@ Error engine_error(std::string_view text) {
     if (ec == std::errc() && after.substr(0, 2) == ". ") {
       after.remove_prefix(2);
       std::string name;
-      if (const auto colon = after.find(": "); colon != std::string_view::npos && colon < 64 &&
-                                               after.substr(0, colon).find(' ') == std::string_view::npos) {
+      if (const auto colon = after.find(": ");
+          colon != std::string_view::npos && colon < 64 && after.substr(0, colon).find(' ') == std::string_view::npos) {
         name = std::string(after.substr(0, colon));
         after.remove_prefix(colon + 2);
       }
@@ -328,8 +328,9 @@ struct EmbeddedConnection::Impl {
       throw Error(ErrorKind::timeout, "the query was not sent to " + peer + ": " + deadline.describe() + " had passed");
     }
     if (!options.external_tables.empty()) {
-      throw Error(ErrorKind::usage, "the embedded connection does not send external tables; create a temporary "
-                                    "table and insert into it instead. Nothing was run");
+      throw Error(ErrorKind::usage,
+                  "the embedded connection does not send external tables; create a temporary "
+                  "table and insert into it instead. Nothing was run");
     }
   }
 
@@ -422,8 +423,8 @@ struct EmbeddedConnection::Impl {
     Block out;
     for (std::size_t i = 0; i < block.column_count(); ++i) {
       const ColumnRef& c = block.column(i);
-      const bool restore = zone_may_be_lost(*c->type()) && types[i]->code() == c->type()->code() &&
-                           !types[i]->time_zone().empty();
+      const bool restore =
+          zone_may_be_lost(*c->type()) && types[i]->code() == c->type()->code() && !types[i]->time_zone().empty();
       out.append(block.name(i), restore ? retyped(c, types[i]) : c);
     }
     return out;
@@ -646,9 +647,8 @@ void EmbeddedConnection::insert(const InsertTarget& target, InsertSource& source
   Impl::QuerySettings settings(i, options.settings);
 
   // The columns the INSERT takes, with their exact types: a server's sample block.
-  std::string described =
-      (target.database.empty() ? std::string() : sql::quote_identifier(target.database) + ".") +
-      sql::quote_identifier(target.table);
+  std::string described = (target.database.empty() ? std::string() : sql::quote_identifier(target.database) + ".") +
+                          sql::quote_identifier(target.table);
   std::deque<Block> rows;
   decode_native(i.run("DESCRIBE TABLE " + described), i.config.limits, rows);
   std::vector<std::pair<std::string, std::string>> columns;  // name, type
@@ -701,7 +701,8 @@ void EmbeddedConnection::insert(const InsertTarget& target, InsertSource& source
   };
   wire::Writer bytes;
   for (;;) {
-    if (options.stop.stop_requested()) stop_with(ErrorKind::cancelled, "was stopped by the caller (QueryOptions::stop)");
+    if (options.stop.stop_requested())
+      stop_with(ErrorKind::cancelled, "was stopped by the caller (QueryOptions::stop)");
     if (deadline.expired()) stop_with(ErrorKind::timeout, "did not finish within " + deadline.describe());
     std::optional<Block> block = source.next();
     if (!block) break;
@@ -747,7 +748,9 @@ namespace {
 class EmbeddedConnector final : public Connector {
  public:
   explicit EmbeddedConnector(Config config) : config_(std::move(config)) {}
-  std::unique_ptr<Connection> connect(Deadline deadline) override { return EmbeddedConnection::open(config_, deadline); }
+  std::unique_ptr<Connection> connect(Deadline deadline) override {
+    return EmbeddedConnection::open(config_, deadline);
+  }
   std::string describe() const override {
     return config_.embedded.path.empty() ? std::string("embedded") : "embedded:" + config_.embedded.path;
   }

@@ -19,10 +19,10 @@
 //   A statement with its own FORMAT clause is refused (Error(usage)): blocks are all it returns.
 // - Streaming: query() and select() of a SELECT (or WITH ... SELECT) use chDB's streaming API
 //   (chdb_stream_query_n), holding the blocks of one fetched chunk at a time; other statements
-//   (SHOW, DESCRIBE, DDL), which chDB does not stream, and execute() run whole (chdb_query_n). insert() uses chDB's streaming
-//   insert (chdb_stream_insert_n): each block is encoded as Native and handed over before the next
-//   is asked for. The sample block an insert checks against comes from DESCRIBE TABLE (the columns
-//   an INSERT takes: not MATERIALIZED, ALIAS or EPHEMERAL ones).
+//   (SHOW, DESCRIBE, DDL), which chDB does not stream, and execute() run whole (chdb_query_n). insert() uses chDB's
+//   streaming insert (chdb_stream_insert_n): each block is encoded as Native and handed over before the next is asked
+//   for. The sample block an insert checks against comes from DESCRIBE TABLE (the columns an INSERT takes: not
+//   MATERIALIZED, ALIAS or EPHEMERAL ones).
 // - Parameters: {name:Type} placeholders are substituted client-side with typed, escaped literals
 //   (substitute_params, chconn/connection/params.h), as for servers without server-side parameters.
 // - Settings: Config::settings are the session's (given to chdb_connect, as SET would); the

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../../integration/all_types.h"
+#include "../../integration/cli_support.h"
 #include "chconn/connection/embedded_connection.h"
 #include "chconn/core/error.h"
 #include "chconn/core/sql.h"
@@ -387,7 +388,8 @@ TEST(Embedded, StopAndDeadlineBetweenChunks) {
   timed.timeout = 200ms;
   timed.settings.set("max_block_size", "50");
   expect_error(ErrorKind::timeout, [&] {
-    conn->select("SELECT sleepEachRow(0.001), number FROM numbers(100000)", [](const Block&) {}, timed);
+    conn->select(
+        "SELECT sleepEachRow(0.001), number FROM numbers(100000)", [](const Block&) {}, timed);
   });
   EXPECT_EQ(conn->execute("SELECT 5 AS x").value<int>("x"), 5);
 }
@@ -412,6 +414,22 @@ TEST(Embedded, ThroughTheFactory) {
   Lease again = factory.acquire("", Deadline::after(30s));
   EXPECT_EQ(again->execute("SELECT 7 AS x").value<int>("x"), 7);
   EXPECT_EQ(factory.get("embedded")->stats().created, 1u);  // the pool reused the session
+}
+
+// The CLI with an embedded DSN: no server, the engine's answer and its error codes as exit status.
+TEST(Embedded, CliRunsWithoutAServer) {
+  const std::string binary = test::chconn_binary();
+  ASSERT_FALSE(binary.empty()) << "bin/chconn is not built";
+  const auto r = test::run_process(
+      {binary, "--dsn", "embedded://", "-q", "SELECT 1 AS x, 'a\\tb' AS s; SELECT * FROM no_such_table_cli"});
+  EXPECT_EQ(r.exit_code, 60) << r.err;
+  EXPECT_EQ(r.out, "1\ta\\tb\n");
+  EXPECT_NE(r.err.find("Code: 60."), std::string::npos) << r.err;
+  const auto missing =
+      test::run_process({binary, "--dsn", "embedded://?chdb_library=/nonexistent/cli/libchdb.so", "-q", "SELECT 1"});
+  EXPECT_EQ(missing.exit_code, 1) << missing.err;
+  EXPECT_NE(missing.err.find("/nonexistent/cli/libchdb.so"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.out, "");
 }
 
 }  // namespace

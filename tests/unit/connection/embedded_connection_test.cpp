@@ -47,9 +47,9 @@ class ScopedEnv {
 
 TEST(EmbeddedConnection, MissingLibraryNamedInTheConfig) {
   Config config = Config::from_dsn("embedded://?chdb_library=/nonexistent/chconn-test/libchdb.so");
-  const std::string message = expect_error(ErrorKind::config, [&] { EmbeddedConnection::open(config, Deadline::after(5s)); },
-                                           {"/nonexistent/chconn-test/libchdb.so", "CHCONN_CHDB_LIBRARY",
-                                            "chconn_fetch_chdb"});
+  const std::string message =
+      expect_error(ErrorKind::config, [&] { EmbeddedConnection::open(config, Deadline::after(5s)); },
+                   {"/nonexistent/chconn-test/libchdb.so", "CHCONN_CHDB_LIBRARY", "chconn_fetch_chdb"});
   // Only the library the config names is tried.
   EXPECT_EQ(message.find("\n  ", message.find("\n  ") + 1), std::string::npos) << message;
   EXPECT_EQ(message.find("/var/cache/chconn"), std::string::npos) << message;
