@@ -224,22 +224,6 @@ TEST(Embedded, InsertAndReadBack) {
             "");
 }
 
-// Every value of every type as text, row by row.
-std::vector<std::string> rendered_rows(const Result& r) {
-  std::vector<std::string> rows;
-  for (const Block& b : r.blocks) {
-    for (std::size_t i = 0; i < b.rows(); ++i) {
-      std::string line;
-      for (std::size_t c = 0; c < b.column_count(); ++c) {
-        if (c) line += '\t';
-        text::append_value(line, *b.column(c), i, text::Escaping::tsv);
-      }
-      rows.push_back(std::move(line));
-    }
-  }
-  return rows;
-}
-
 // The integration suite's every-type tables, read, inserted into a copy and read back through the
 // embedded engine: the engine decodes what chconn encoded at revision 0, for every type.
 TEST(Embedded, InsertRoundTripOfEveryType) {
@@ -259,7 +243,7 @@ TEST(Embedded, InsertRoundTripOfEveryType) {
     for (std::size_t i = 0; i < copy.header.column_count(); ++i) {
       EXPECT_EQ(copy.header.column(i)->type()->name(), original.header.column(i)->type()->name()) << table;
     }
-    EXPECT_EQ(rendered_rows(copy), rendered_rows(original)) << table;
+    EXPECT_EQ(test::rendered_rows(copy), test::rendered_rows(original)) << table;
   }
   // The zones of the table's columns came back (top-level DateTime('Asia/Tokyo') and New York).
   const Result typed = conn->execute("SELECT dtt, dtn FROM " + db + ".all_types LIMIT 1");
