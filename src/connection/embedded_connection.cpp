@@ -365,9 +365,14 @@ struct EmbeddedConnection::Impl {
   class QuerySettings {
    public:
     QuerySettings(Impl& impl, const Settings& settings) : impl_(impl) {
-      for (const auto& s : settings) {
-        impl_.run("SET " + sql::quote_identifier(s.name) + " = " + sql::quote_string(s.value));
-        names_.push_back(s.name);
+      try {
+        for (const auto& s : settings) {
+          impl_.run("SET " + sql::quote_identifier(s.name) + " = " + sql::quote_string(s.value));
+          names_.push_back(s.name);
+        }
+      } catch (...) {
+        restore();  // the settings SET before the one the engine refused
+        throw;
       }
     }
     QuerySettings(const QuerySettings&) = delete;

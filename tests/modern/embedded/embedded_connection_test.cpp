@@ -332,9 +332,11 @@ TEST(Embedded, Settings) {
   EXPECT_EQ(conn->execute("SELECT getSetting('max_threads') AS t").value<std::uint64_t>("t"), 3u);
   // A bad setting is the engine's error, and nothing else changes.
   QueryOptions bad;
+  bad.settings.set("max_threads", "1");
   bad.settings.set("no_such_setting_xyz", "1");
   const std::string message = expect_error(ErrorKind::server, [&] { conn->execute("SELECT 1", bad); });
   EXPECT_NE(message.find("no_such_setting_xyz"), std::string::npos) << message;
+  EXPECT_EQ(conn->execute("SELECT getSetting('max_threads') AS t").value<std::uint64_t>("t"), 3u);
   EXPECT_FALSE(conn->session_changed());
   conn->execute("SET max_threads = 1");
   EXPECT_TRUE(conn->session_changed());
