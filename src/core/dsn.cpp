@@ -161,6 +161,8 @@ constexpr std::array k_params{
               }},
     ParamSpec{"client_name", "client_name",
               [](Config& c, std::string_view v, std::string_view w) { c.client_name = parse_text(v, w); }},
+    ParamSpec{"chdb_library", "chdb_library",
+              [](Config& c, std::string_view v, std::string_view w) { c.embedded.library = parse_text(v, w); }},
 };
 
 const LimitSpec* find_limit(std::string_view name) noexcept {
@@ -319,6 +321,30 @@ std::string format_host(const HostPort& hp) {
   return out;
 }
 
+// embedded://[/PATH][?k=v&...], after the "embedded://": the engine's data folder (empty: in
+// memory) and the parameters of a clickhouse:// DSN. There is no user info and no host: the engine
+// runs in this process.
+Config embedded_from_dsn(std::string_view rest) {
+  Config c;
+  c.embedded.enabled = true;
+  if (const auto hash = rest.find('#'); hash != std::string_view::npos) {
+    fail("invalid DSN: unexpected '#' in an embedded DSN; DSNs have no fragment, write a literal '#' as %23");
+  }
+  const auto q = rest.find('?');
+  const std::string_view path = rest.substr(0, q);
+  if (!path.empty() && path.front() != '/') {
+    fail(
+        "invalid DSN: an embedded DSN names no host; write embedded:// (data in memory) or embedded:///PATH (data "
+        "kept under the absolute folder PATH)");
+  }
+  c.embedded.path = decode_part(path, "the embedded data path");
+  if (has_control(c.embedded.path)) fail("invalid DSN: the embedded data path contains a control character");
+  if (q != std::string_view::npos) parse_query(rest.substr(q + 1), c);
+  if (c.strategy.empty()) c.strategy = "embedded";
+  c.validate();
+  return c;
+}
+
 }  // namespace
 
 Config Config::from_dsn(std::string_view dsn) {
@@ -334,9 +360,11 @@ Config Config::from_dsn(std::string_view dsn) {
                                return is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.';
                              });
   if (!scheme_syntax) fail("invalid DSN: it must start with 'clickhouse://'; expected " + std::string(k_dsn_format));
+  if (iequals(scheme, "embedded")) return embedded_from_dsn(dsn.substr(sep + 3));
   if (!iequals(scheme, "clickhouse") && !iequals(scheme, "tcp")) {
     fail("invalid DSN: unsupported scheme " + quote(scheme) +
-         "; expected 'clickhouse://' (or its synonym 'tcp://'), e.g. " + std::string(k_dsn_format));
+         "; expected 'clickhouse://' (or its synonym 'tcp://'), e.g. " + std::string(k_dsn_format) +
+         ", or 'embedded://' for the embedded engine");
   }
 
   Config c;
@@ -374,17 +402,19 @@ Config Config::from_dsn(std::string_view dsn) {
 
 std::string Config::to_dsn(bool redact) const {
   const Config defaults;
-  std::string out = "clickhouse://";
-  if (user != defaults.user || !password.empty()) {
+  std::string out = embedded.enabled ? "embedded://" : "clickhouse://";
+  if (embedded.enabled) {
+    out += percent_encode(embedded.path, "/");
+  } else if (user != defaults.user || !password.empty()) {
     out += percent_encode(user);
     if (!password.empty()) out += ":" + (redact ? std::string("***") : percent_encode(password));
     out += '@';
   }
-  for (std::size_t i = 0; i < hosts.size(); ++i) {
+  for (std::size_t i = 0; i < hosts.size() && !embedded.enabled; ++i) {
     if (i != 0) out += ',';
     out += format_host(hosts[i]);
   }
-  if (!database.empty()) out += "/" + percent_encode(database);
+  if (!database.empty() && !embedded.enabled) out += "/" + percent_encode(database);
 
   std::vector<std::pair<std::string, std::string>> params;
   const auto add = [&](std::string key, std::string value) { params.emplace_back(std::move(key), std::move(value)); };
@@ -411,7 +441,7 @@ std::string Config::to_dsn(bool redact) const {
   add_duration("query_timeout", timeouts.query, defaults.timeouts.query);
   add_duration("pool_acquire_timeout", timeouts.pool_acquire, defaults.timeouts.pool_acquire);
   add_duration("cancel_drain_timeout", timeouts.cancel_drain, defaults.timeouts.cancel_drain);
-  if (!strategy.empty()) add("strategy", strategy);
+  if (!strategy.empty() && !(embedded.enabled && strategy == "embedded")) add("strategy", strategy);
   if (load_balancing != defaults.load_balancing) add("load_balancing", std::string(chconn::to_string(load_balancing)));
   if (environment != defaults.environment) add("env", std::string(chconn::to_string(environment)));
   if (mock_strict != defaults.mock_strict) add("mock_strict", mock_strict ? "true" : "false");
@@ -437,6 +467,7 @@ std::string Config::to_dsn(bool redact) const {
   add_duration("breaker_open", ms(failover.breaker.open_duration), ms(defaults.failover.breaker.open_duration));
   add_duration("breaker_window", ms(failover.breaker.window_duration), ms(defaults.failover.breaker.window_duration));
   if (client_name != defaults.client_name) add("client_name", client_name);
+  if (!embedded.library.empty()) add("chdb_library", embedded.library);
   for (const auto& l : k_limits) {
     if (limits.*l.field != defaults.limits.*l.field) add(std::string(l.name), std::to_string(limits.*l.field));
   }

@@ -7,6 +7,7 @@
 #include "chconn/connection/connector.h"
 #include "chconn/core/error.h"
 #include "chconn/strategy/direct.h"
+#include "chconn/strategy/embedded.h"
 #include "chconn/strategy/failover.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
@@ -150,6 +151,11 @@ void initialize(ConnectionFactory& factory, const Config& config) {
     factory.register_strategy(
         std::make_shared<MockStrategy>(std::make_shared<MockServer>(MockServer::Options{.strict = config.mock_strict})),
         true);
+  }
+  // The embedded engine when the config asks for it (an embedded:// DSN, or strategy=embedded):
+  // nothing is loaded until its first acquire().
+  if (config.embedded.enabled || config.strategy == "embedded") {
+    factory.register_strategy(make_embedded_strategy(config), true);
   }
   factory.set_timeouts(config.timeouts);
 

@@ -6,6 +6,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "chconn/connection/result.h"
+#include "chconn/format/text.h"
 
 namespace chconn::test {
 
@@ -67,6 +71,23 @@ CREATE TABLE chconn_cli_cmp.empty (x UInt8, s String) ENGINE = Memory;
     sql.replace(at, placeholder.size(), db);
   }
   return sql;
+}
+
+// Every value of every block of `r` as the server renders it (TSV escaping), one line per row: what
+// the every-type round trips compare.
+inline std::vector<std::string> rendered_rows(const Result& r) {
+  std::vector<std::string> rows;
+  for (const Block& b : r.blocks) {
+    for (std::size_t i = 0; i < b.rows(); ++i) {
+      std::string line;
+      for (std::size_t c = 0; c < b.column_count(); ++c) {
+        if (c) line += '\t';
+        text::append_value(line, *b.column(c), i, text::Escaping::tsv);
+      }
+      rows.push_back(std::move(line));
+    }
+  }
+  return rows;
 }
 
 }  // namespace chconn::test

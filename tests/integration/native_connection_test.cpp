@@ -195,22 +195,6 @@ TEST(NativeConnection, InsertAndReadBack) {
   }
 }
 
-// Every value of every type as the server renders it (TSV escaping), row by row.
-std::vector<std::string> rendered_rows(const Result& r) {
-  std::vector<std::string> rows;
-  for (const Block& b : r.blocks) {
-    for (std::size_t i = 0; i < b.rows(); ++i) {
-      std::string line;
-      for (std::size_t c = 0; c < b.column_count(); ++c) {
-        if (c) line += '\t';
-        text::append_value(line, *b.column(c), i, text::Escaping::tsv);
-      }
-      rows.push_back(std::move(line));
-    }
-  }
-  return rows;
-}
-
 // Insert round trip of every type the server stores: each table of all_types.h is read through
 // chconn, inserted through chconn into a copy, and the copy read back must hold the same values
 // (the server decodes what chconn encoded, for every type, with every compression).
@@ -235,7 +219,7 @@ TEST(NativeConnection, InsertRoundTripOfEveryType) {
       for (std::size_t i = 0; i < copy.header.column_count(); ++i) {
         EXPECT_EQ(copy.header.column(i)->type()->name(), original.header.column(i)->type()->name()) << table;
       }
-      EXPECT_EQ(rendered_rows(copy), rendered_rows(original)) << table << ", " << to_string(c);
+      EXPECT_EQ(test::rendered_rows(copy), test::rendered_rows(original)) << table << ", " << to_string(c);
     }
     conn->execute("DROP DATABASE " + db);
   }

@@ -10,6 +10,10 @@
 // empty MockStrategy whenever --strategy mock (or strategy=mock) is asked for, so the tool can be
 // tried out, and its own overhead measured, without a server: every query returns an empty result
 // and nothing is sent anywhere.
+//
+// "embedded" (registered by initialize() for an embedded:// DSN or strategy=embedded) runs the
+// queries in the ClickHouse engine inside the process (chDB): `chconn --dsn embedded:// -q ...`
+// needs no server.
 #pragma once
 
 #include <string>
@@ -21,7 +25,7 @@
 namespace chconn::cli {
 
 // The names --strategy accepts, for help texts.
-inline constexpr std::string_view k_strategy_names = "direct, pooled, failover or mock";
+inline constexpr std::string_view k_strategy_names = "direct, pooled, failover, mock or embedded";
 
 // Applies `flag` (empty: not given) to config.strategy, fills `factory` and returns the name of
 // the strategy that is now its default. Errors are chconn::Error: usage for an unknown --strategy

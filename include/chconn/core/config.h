@@ -150,6 +150,22 @@ struct FailoverTuning {
   friend bool operator==(const FailoverTuning&, const FailoverTuning&) = default;
 };
 
+// The embedded engine (the "embedded" strategy, chconn/strategy/embedded.h): ClickHouse run in this
+// process by chDB's libchdb.so instead of a server. A DSN `embedded://` (data in memory) or
+// `embedded:///some/dir` (data kept under that folder) sets it; hosts, user, password, TLS and
+// compression are then not used.
+struct EmbeddedOptions {
+  bool enabled = false;  // set by an embedded:// DSN; the embedded strategy works without it too
+  // The folder the engine keeps its databases in; empty: in memory, gone when the process ends.
+  // One engine per process: every embedded connection of a process must name the same folder.
+  std::string path;
+  // libchdb.so to load; empty: $CHCONN_CHDB_LIBRARY, else the cache chconn_fetch_chdb fills
+  // (scripts/lib/common.sh), else "libchdb.so" on the dynamic linker's search path.
+  std::string library;
+
+  friend bool operator==(const EmbeddedOptions&, const EmbeddedOptions&) = default;
+};
+
 struct Config {
   std::vector<HostPort> hosts{{"localhost", 0}};
   std::string database;  // empty: the user's default database
@@ -163,7 +179,9 @@ struct Config {
   std::vector<HostPort> dns_servers;
   Compression compression = Compression::lz4;
   Timeouts timeouts;
-  std::string strategy;  // "direct", "pooled", "failover", "mock"; empty: chosen by environment
+  std::string strategy;  // "direct", "pooled", "failover", "mock", "embedded"; empty: chosen by environment
+                         // (or "embedded" for an embedded:// DSN)
+  EmbeddedOptions embedded;
   LoadBalancing load_balancing = LoadBalancing::random;  // host order of the failover strategy
   Environment environment = Environment::development;
   // The "mock" strategy that initialize() registers in the testing environment answers a query no
@@ -177,8 +195,10 @@ struct Config {
   std::shared_ptr<const Logger> logger;  // null: silent
 
   // Parses a DSN: clickhouse://[user[:password]@]host[:port][,host[:port]...][/database][?k=v&...]
-  // ("tcp://" is a synonym). Percent-encoding (%XX) is decoded in the user, password, hosts,
-  // database and parameter values; '+' is a literal plus. IPv6 literals go in brackets:
+  // ("tcp://" is a synonym), or embedded://[/PATH][?k=v&...] for the embedded engine (EmbeddedOptions:
+  // its path percent-decoded, strategy "embedded" unless strategy= says otherwise; the parameters
+  // below that are not about a server apply, chdb_library=PATH names libchdb.so). Percent-encoding (%XX) is decoded in
+  // the user, password, hosts, database and parameter values; '+' is a literal plus. IPv6 literals go in brackets:
   // [::1]:9000. Without a user info the user is "default". Parameters (each at most once):
   //   secure=BOOL  tls_verify=BOOL (or skip_verify=BOOL)  ca_file  ca_dir  cert_file  key_file
   //   tls_server_name  compression=none|lz4|zstd  dns_servers=ADDR[:PORT][,...] ([V6]:PORT)

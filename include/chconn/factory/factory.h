@@ -96,9 +96,10 @@ std::string_view default_strategy_for(Environment environment) noexcept;
 // Registers "direct" (DirectStrategy) and "pooled" (PooledStrategy) over native_connector(config),
 // "failover" (FailoverStrategy: a pool per config host, chosen by config.load_balancing), and in the testing
 // environment "mock" (an empty MockStrategy for tests to script: reach it with factory.get("mock") and a dynamic_cast,
-// or register your own), replacing earlier ones of those names. Then makes config.strategy the default, or when it is
-// empty default_strategy_for(config.environment); an unknown config.strategy is an Error(config) listing the registered
-// names. No connection is opened here. Validates the config first.
+// or register your own), and "embedded" (chconn/strategy/embedded.h) when config.embedded.enabled (an embedded://
+// DSN) or config.strategy is "embedded", replacing earlier ones of those names. Then makes config.strategy the default,
+// or when it is empty default_strategy_for(config.environment); an unknown config.strategy is an Error(config) listing
+// the registered names. No connection is opened here. Validates the config first.
 void initialize(ConnectionFactory& factory, const Config& config);
 
 }  // namespace chconn

@@ -45,6 +45,7 @@ void expect_same(const Config& actual, const Config& expected, const std::string
   EXPECT_EQ(actual.limits, expected.limits);
   EXPECT_EQ(actual.settings, expected.settings);
   EXPECT_EQ(actual.client_name, expected.client_name);
+  EXPECT_EQ(actual.embedded, expected.embedded);
 }
 
 // A default Config changed by `f`. (Designated initialisers that leave fields out trip g++ 12's
@@ -587,6 +588,41 @@ TEST(ConfigDsn, GarbageNeverCrashes) {
       ASSERT_EQ(e.kind(), ErrorKind::config) << dsn;
     }
   }
+}
+
+// embedded:// names the engine inside the process: no host, an optional data folder, the usual
+// parameters, and the strategy "embedded" unless another is named.
+TEST(ConfigDsn, Embedded) {
+  const Config memory = Config::from_dsn("embedded://");
+  EXPECT_TRUE(memory.embedded.enabled);
+  EXPECT_EQ(memory.embedded.path, "");
+  EXPECT_EQ(memory.strategy, "embedded");
+  EXPECT_EQ(memory.to_dsn(), "embedded://");
+
+  const Config kept = Config::from_dsn(
+      "EMBEDDED:///var/lib/my%20data?setting.max_threads=2&query_timeout=5s&chdb_library=/opt/chdb/libchdb.so");
+  EXPECT_EQ(kept.embedded.path, "/var/lib/my data");
+  EXPECT_EQ(kept.embedded.library, "/opt/chdb/libchdb.so");
+  EXPECT_EQ(kept.settings.get("max_threads"), std::optional<std::string_view>("2"));
+  EXPECT_EQ(kept.timeouts.query, 5s);
+  EXPECT_EQ(kept.to_dsn(),
+            "embedded:///var/lib/my%20data?query_timeout=5s&chdb_library=/opt/chdb/libchdb.so&setting.max_threads=2");
+  expect_same(Config::from_dsn(kept.to_dsn()), kept, "round trip");
+
+  const Config pooled = Config::from_dsn("embedded://?strategy=direct");
+  EXPECT_EQ(pooled.strategy, "direct");
+  EXPECT_TRUE(pooled.embedded.enabled);
+  expect_same(Config::from_dsn(pooled.to_dsn()), pooled, "round trip with a strategy");
+
+  // A clickhouse:// DSN never sets them.
+  EXPECT_EQ(Config::from_dsn("clickhouse://h").embedded, EmbeddedOptions{});
+
+  EXPECT_NE(config_error([] { (void)Config::from_dsn("embedded://localhost/x"); }).find("embedded:///PATH"),
+            std::string::npos);
+  EXPECT_NE(config_error([] { (void)Config::from_dsn("embedded://user@/x"); }).find("no host"), std::string::npos);
+  EXPECT_NE(config_error([] { (void)Config::from_dsn("embedded:///x#y"); }).find("fragment"), std::string::npos);
+  EXPECT_NE(config_error([] { (void)Config::from_dsn("embedded:///x%01"); }).find("control"), std::string::npos);
+  EXPECT_NE(config_error([] { (void)Config::from_dsn("embedded://?nope=1"); }).find("nope"), std::string::npos);
 }
 
 TEST(ConfigDsn, LongValuesAreCutShortInMessages) {

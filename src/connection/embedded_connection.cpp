@@ -1,0 +1,773 @@
+// EmbeddedConnection over chDB's C API, loaded with dlopen (see embedded_connection.h). The C
+// declarations below follow chdb.h of the public repository chdb-io/chdb (programs/local/chdb.h,
+// 26.7.3): opaque handles, length-based (binary-safe) queries, streaming queries and inserts.
+#include "chconn/connection/embedded_connection.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "chconn/connection/insert_source.h"
+#include "chconn/connection/insert_target.h"
+#include "chconn/connection/params.h"
+#include "chconn/core/error.h"
+#include "chconn/core/sql.h"
+#include "chconn/wire/block.h"
+#include "chconn/wire/column.h"
+#include "chconn/wire/columns.h"
+#include "chconn/wire/io.h"
+#include "chconn/wire/types.h"
+
+namespace chconn {
+
+namespace {
+
+// The handle types of chdb.h: a connection is a pointer to an opaque struct, chdb_connect() returns
+// a pointer to one; results and insert streams are opaque.
+struct chdb_connection_;
+using chdb_connection = chdb_connection_*;
+struct chdb_result;
+struct chdb_insert_stream_;
+using chdb_insert_stream = chdb_insert_stream_*;
+constexpr int k_chdb_success = 0;  // chdb_state's CHDBSuccess
+
+struct ChdbApi {
+  const char* (*version)() = nullptr;
+  chdb_connection* (*connect)(int argc, char** argv) = nullptr;
+  void (*close_conn)(chdb_connection* conn) = nullptr;
+  chdb_result* (*query_n)(chdb_connection, const char*, std::size_t, const char*, std::size_t) = nullptr;
+  chdb_result* (*stream_query_n)(chdb_connection, const char*, std::size_t, const char*, std::size_t) = nullptr;
+  chdb_result* (*stream_fetch)(chdb_connection, chdb_result*) = nullptr;
+  void (*stream_cancel)(chdb_connection, chdb_result*) = nullptr;
+  void (*destroy_result)(chdb_result*) = nullptr;
+  char* (*buffer)(chdb_result*) = nullptr;
+  std::size_t (*length)(chdb_result*) = nullptr;
+  const char* (*error)(chdb_result*) = nullptr;
+  chdb_insert_stream (*stream_insert_n)(chdb_connection, const char*, std::size_t, const char*, std::size_t) = nullptr;
+  int (*stream_append)(chdb_insert_stream, const void*, std::size_t) = nullptr;
+  chdb_result* (*stream_done)(chdb_insert_stream) = nullptr;
+  void (*stream_cancel_insert)(chdb_insert_stream) = nullptr;
+  const char* (*stream_insert_error)(chdb_insert_stream) = nullptr;
+  void (*destroy_insert_stream)(chdb_insert_stream) = nullptr;
+};
+
+// The chDB release chconn_fetch_chdb (scripts/lib/common.sh) puts in its cache.
+constexpr const char* k_cached_version = "26.7.3-stable.1";
+constexpr std::string_view k_native = "Native";
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+// Where libchdb.so is looked for, in order; see EmbeddedOptions::library.
+std::vector<std::string> library_candidates(const EmbeddedOptions& options) {
+  if (!options.library.empty()) return {options.library};
+  if (std::string path = env("CHCONN_CHDB_LIBRARY"); !path.empty()) return {path};
+  // The cache folders of chconn_chdb_cache_dir, in its order.
+  std::vector<std::string> folders;
+  if (std::string cache = env("CHCONN_CHDB_CACHE"); !cache.empty()) folders.push_back(cache);
+  folders.push_back(std::string("/var/cache/chconn/chdb/") + k_cached_version);
+  if (std::string xdg = env("XDG_CACHE_HOME"); !xdg.empty()) {
+    folders.push_back(xdg + "/chconn/chdb/" + k_cached_version);
+  } else if (std::string home = env("HOME"); !home.empty()) {
+    folders.push_back(home + "/.cache/chconn/chdb/" + k_cached_version);
+  }
+  std::vector<std::string> out;
+  for (const std::string& folder : folders) out.push_back(folder + "/package/libchdb.so");
+  out.emplace_back("libchdb.so");  // the dynamic linker's search path
+  return out;
+}
+
+// The process's engine: the library, its functions, and one session kept open for the life of the
+// process (chdb.h: closing the last connection shuts the engine down, and it is not meant to start
+// twice). chDB allows one engine, with one data path, per process, so this is process state by
+// nature; it is created on the first open() and never destroyed.
+struct Engine {
+  ChdbApi api;
+  void* handle = nullptr;
+  std::string library;
+  std::string path;
+  std::string version;
+  chdb_connection* anchor = nullptr;
+};
+
+std::mutex& engine_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+Engine*& engine_slot() {
+  static Engine* engine = nullptr;
+  return engine;
+}
+
+template <class F>
+void bind_symbol(void* handle, const std::string& library, const char* name, F& fn) {
+  void* symbol = ::dlsym(handle, name);
+  if (symbol == nullptr) {
+    throw Error(ErrorKind::config, "the embedded engine: " + library + " has no function " + name +
+                                       "; it is not a chDB library chconn can use (chDB 26.7 or later is needed)");
+  }
+  fn = reinterpret_cast<F>(symbol);
+}
+
+Engine load_engine(const EmbeddedOptions& options) {
+  Engine e;
+  std::string tried;
+  for (const std::string& candidate : library_candidates(options)) {
+    // RTLD_LOCAL: the engine's own copies of common libraries stay out of the program's way.
+    e.handle = ::dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (e.handle != nullptr) {
+      e.library = candidate;
+      break;
+    }
+    const char* why = ::dlerror();
+    tried += "\n  " + candidate + ": " + (why != nullptr ? why : "not loadable");
+  }
+  if (e.handle == nullptr) {
+    throw Error(ErrorKind::config,
+                "the embedded engine needs chDB's libchdb.so, which could not be loaded. Tried:" + tried +
+                    "\nName it with the DSN's chdb_library=PATH, Config::embedded.library or CHCONN_CHDB_LIBRARY, or "
+                    "fetch it with `source scripts/lib/common.sh && chconn_fetch_chdb`");
+  }
+  ChdbApi& a = e.api;
+  bind_symbol(e.handle, e.library, "chdb_version", a.version);
+  bind_symbol(e.handle, e.library, "chdb_connect", a.connect);
+  bind_symbol(e.handle, e.library, "chdb_close_conn", a.close_conn);
+  bind_symbol(e.handle, e.library, "chdb_query_n", a.query_n);
+  bind_symbol(e.handle, e.library, "chdb_stream_query_n", a.stream_query_n);
+  bind_symbol(e.handle, e.library, "chdb_stream_fetch_result", a.stream_fetch);
+  bind_symbol(e.handle, e.library, "chdb_stream_cancel_query", a.stream_cancel);
+  bind_symbol(e.handle, e.library, "chdb_destroy_query_result", a.destroy_result);
+  bind_symbol(e.handle, e.library, "chdb_result_buffer", a.buffer);
+  bind_symbol(e.handle, e.library, "chdb_result_length", a.length);
+  bind_symbol(e.handle, e.library, "chdb_result_error", a.error);
+  bind_symbol(e.handle, e.library, "chdb_stream_insert_n", a.stream_insert_n);
+  bind_symbol(e.handle, e.library, "chdb_stream_append", a.stream_append);
+  bind_symbol(e.handle, e.library, "chdb_stream_done", a.stream_done);
+  bind_symbol(e.handle, e.library, "chdb_stream_cancel_insert", a.stream_cancel_insert);
+  bind_symbol(e.handle, e.library, "chdb_stream_insert_error", a.stream_insert_error);
+  bind_symbol(e.handle, e.library, "chdb_destroy_insert_stream", a.destroy_insert_stream);
+  e.version = a.version();
+  e.path = options.path;
+  return e;
+}
+
+// The arguments of chdb_connect (clickhouse-local's): the data path, and LowCardinality kept in
+// Native output as a server sends it over TCP.
+std::vector<std::string> connect_args(const std::string& path) {
+  std::vector<std::string> args{"chconn"};
+  if (!path.empty()) args.push_back("--path=" + path);
+  args.emplace_back("--low_cardinality_allow_in_native_format=1");
+  return args;
+}
+
+chdb_connection* connect_session(const Engine& e) {
+  std::vector<std::string> args = connect_args(e.path);
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  chdb_connection* conn = e.api.connect(static_cast<int>(args.size()), argv.data());
+  if (conn == nullptr || *conn == nullptr) {
+    throw Error(ErrorKind::config, "the embedded engine (" + e.library + ") refused a session" +
+                                       (e.path.empty() ? std::string(" in memory") : " with the data path " + e.path) +
+                                       " (chdb_connect returned no connection)");
+  }
+  return conn;
+}
+
+// The engine, started on first use with `options`; later callers must ask for the same one.
+Engine& engine_for(const EmbeddedOptions& options) {
+  const std::lock_guard lock(engine_mutex());
+  Engine*& engine = engine_slot();
+  if (engine == nullptr) {
+    auto e = std::make_unique<Engine>(load_engine(options));
+    e->anchor = connect_session(*e);
+    engine = e.release();  // never destroyed: see Engine
+    return *engine;
+  }
+  if (options.path != engine->path) {
+    const auto where = [](const std::string& p) { return p.empty() ? std::string("in memory") : "under " + p; };
+    throw Error(ErrorKind::config,
+                "the embedded engine of this process keeps its data " + where(engine->path) +
+                    "; a connection asked for " + where(options.path) +
+                    ". chDB runs one engine per process: use one data path for all embedded connections");
+  }
+  if (!options.library.empty() && options.library != engine->library) {
+    throw Error(ErrorKind::config, "the embedded engine of this process was loaded from " + engine->library +
+                                       "; a connection asked for " + options.library +
+                                       ". chDB runs one engine per process: name one library");
+  }
+  return *engine;
+}
+
+// A chdb_result owned until the end of the scope.
+class Owned {
+ public:
+  Owned(const ChdbApi& api, chdb_result* r) noexcept : api_(&api), r_(r) {}
+  Owned(const Owned&) = delete;
+  Owned& operator=(const Owned&) = delete;
+  ~Owned() {
+    if (r_ != nullptr) api_->destroy_result(r_);
+  }
+  chdb_result* get() const noexcept { return r_; }
+  // The engine's error text, or nullopt for a result without error.
+  std::optional<std::string> error() const {
+    if (r_ == nullptr) return std::string("the engine returned no result");
+    const char* e = api_->error(r_);
+    if (e == nullptr) return std::nullopt;
+    return std::string(e);
+  }
+  std::string_view data() const noexcept {
+    const char* d = api_->buffer(r_);
+    return d == nullptr ? std::string_view() : std::string_view(d, api_->length(r_));
+  }
+
+ private:
+  const ChdbApi* api_;
+  chdb_result* r_;
+};
+
+// Reads chDB's error text: "Code: 60. DB::Exception: <message>" (the message ends with the
+// code's name in parentheses, as a server's does). Text of another shape (chDB's own errors, e.g.
+// "Invalid or closed connection") is Error(protocol): it is not a ClickHouse exception.
+Error engine_error(std::string_view text) {
+  constexpr std::string_view k_code = "Code: ";
+  std::string_view rest = text;
+  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\n')) rest.remove_prefix(1);
+  if (rest.substr(0, k_code.size()) == k_code) {
+    rest.remove_prefix(k_code.size());
+    std::int32_t code = 0;
+    const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), code);
+    std::string_view after(end, static_cast<std::size_t>(rest.data() + rest.size() - end));
+    if (ec == std::errc() && after.substr(0, 2) == ". ") {
+      after.remove_prefix(2);
+      std::string name;
+      if (const auto colon = after.find(": ");
+          colon != std::string_view::npos && colon < 64 && after.substr(0, colon).find(' ') == std::string_view::npos) {
+        name = std::string(after.substr(0, colon));
+        after.remove_prefix(colon + 2);
+      }
+      while (!after.empty() && (after.back() == '\n' || after.back() == ' ')) after.remove_suffix(1);
+      return Error::from_server(code, std::move(name), std::string(after));
+    }
+  }
+  return Error(ErrorKind::protocol, "the embedded engine failed: " + std::string(text));
+}
+
+// The blocks of a Native output (revision 0), appended to `out`.
+void decode_native(std::string_view bytes, const DecodeLimits& limits, std::deque<Block>& out) {
+  if (bytes.empty()) return;
+  wire::MemorySource source(bytes);
+  wire::Reader in(source, limits);
+  while (!in.at_end()) out.push_back(wire::read_block(in, 0));
+}
+
+// A top-level DateTime or DateTime64 without a zone: what revision 0 makes of a zoned one.
+bool zone_may_be_lost(const Type& type) {
+  return (type.code() == TypeCode::DateTime || type.code() == TypeCode::DateTime64) && type.time_zone().empty();
+}
+
+// `column` with the type `type` (same encoding, another zone).
+ColumnRef retyped(const ColumnRef& column, const TypeRef& type) {
+  ColumnRef out = make_column(type);
+  wire::Writer bytes;
+  column->save_body(bytes);
+  wire::MemorySource source(bytes.data());
+  wire::Reader in(source);
+  out->load_body(in, column->size());
+  return out;
+}
+
+std::uint64_t version_part(std::string_view& text) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+  if (!text.empty() && text.front() == '.') text.remove_prefix(1);
+  return ec == std::errc() ? v : 0;
+}
+
+}  // namespace
+
+struct EmbeddedConnection::Impl {
+  Config config;
+  Engine* engine = nullptr;
+  chdb_connection* conn = nullptr;
+  ServerInfo info;
+  std::string peer;
+  std::string last_query_id;
+  bool closed = false;
+  bool session_changed = false;
+  // A QueryCursor of this connection is open (chDB runs one statement per session at a time).
+  bool cursor_open = false;
+
+  const ChdbApi& api() const noexcept { return engine->api; }
+  chdb_connection handle() const noexcept { return *conn; }
+
+  void check_ready(const QueryOptions& options, Deadline deadline) const {
+    if (closed) throw Error(ErrorKind::usage, "the connection to " + peer + " was closed");
+    if (cursor_open) {
+      throw Error(ErrorKind::usage, "a query cursor is open on the connection to " + peer +
+                                        "; read it to its end or destroy it before the next call");
+    }
+    if (options.stop.stop_requested()) {
+      throw Error(ErrorKind::cancelled,
+                  "the query was not sent to " + peer + ": stop was requested before the call (QueryOptions::stop)");
+    }
+    if (deadline.expired()) {
+      throw Error(ErrorKind::timeout, "the query was not sent to " + peer + ": " + deadline.describe() + " had passed");
+    }
+    if (!options.external_tables.empty()) {
+      throw Error(ErrorKind::usage,
+                  "the embedded connection does not send external tables; create a temporary "
+                  "table and insert into it instead. Nothing was run");
+    }
+  }
+
+  Deadline query_deadline(const QueryOptions& options) const {
+    return options.deadline.named_if_unnamed("the caller's deadline")
+        .earliest(Deadline::after(options.timeout.value_or(config.timeouts.query)).named("the query timeout"));
+  }
+
+  // Runs one whole statement and returns its output in `format`; the engine's error is thrown.
+  std::string run(std::string_view sql, std::string_view format = k_native) {
+    Owned r(api(), api().query_n(handle(), sql.data(), sql.size(), format.data(), format.size()));
+    if (auto e = r.error()) throw engine_error(*e);
+    return std::string(r.data());
+  }
+
+  // The text sent for `sql`: placeholders substituted with literals, the result format checked.
+  std::string prepare_text(std::string_view sql, const QueryOptions& options) {
+    std::string text = options.params.empty() && sql.find('{') == std::string_view::npos
+                           ? std::string(sql)
+                           : substitute_params(sql, options.params);
+    if (std::optional<std::string> format = sql::trailing_format(text)) {
+      throw Error(ErrorKind::usage, "the query ends with FORMAT " + *format +
+                                        ", but a connection returns blocks, never text; remove the clause (the "
+                                        "format layer writes blocks in any format). Nothing was run");
+    }
+    last_query_id = options.query_id;
+    if (!session_changed && sql::changes_session(text)) session_changed = true;
+    return text;
+  }
+
+  // The settings of one query are SET on the session before it and set back after it.
+  class QuerySettings {
+   public:
+    QuerySettings(Impl& impl, const Settings& settings) : impl_(impl) {
+      try {
+        for (const auto& s : settings) {
+          impl_.run("SET " + sql::quote_identifier(s.name) + " = " + sql::quote_string(s.value));
+          names_.push_back(s.name);
+        }
+      } catch (...) {
+        restore();  // the settings SET before the one the engine refused
+        throw;
+      }
+    }
+    QuerySettings(const QuerySettings&) = delete;
+    QuerySettings& operator=(const QuerySettings&) = delete;
+    ~QuerySettings() { restore(); }
+    // Sets back what was SET: to the Config's value, else the engine's default.
+    void restore() noexcept {
+      for (const std::string& name : names_) {
+        try {
+          const std::optional<std::string_view> configured = impl_.config.settings.get(name);
+          impl_.run("SET " + sql::quote_identifier(name) + " = " +
+                    (configured ? sql::quote_string(*configured) : std::string("DEFAULT")));
+        } catch (...) {
+          // The session keeps the query's value: it is no longer what a fresh session has.
+          impl_.session_changed = true;
+        }
+      }
+      names_.clear();
+    }
+
+   private:
+    Impl& impl_;
+    std::vector<std::string> names_;
+  };
+
+  // The result's types as the engine names them (DESCRIBE (query)), when a top-level DateTime lost
+  // its zone to revision 0; empty when nothing needs it or the statement cannot be described.
+  std::vector<TypeRef> described_types(std::string_view text) {
+    std::vector<TypeRef> types;
+    try {
+      std::deque<Block> blocks;
+      decode_native(run("DESCRIBE (" + std::string(text) + "\n)"), config.limits, blocks);
+      for (const Block& b : blocks) {
+        const auto& names = column_cast<ColumnString>(*b.column(std::string_view("type")));
+        for (std::size_t i = 0; i < names.size(); ++i) types.push_back(parse_type(names.at(i)));
+      }
+    } catch (const Error&) {
+      types.clear();  // not a query DESCRIBE takes: the types stay as the Native output named them
+    }
+    return types;
+  }
+
+  bool needs_types(const Block& header) const {
+    for (std::size_t i = 0; i < header.column_count(); ++i) {
+      if (zone_may_be_lost(*header.column(i)->type())) return true;
+    }
+    return false;
+  }
+
+  // `block` with the zones of `types` (described_types()) given back to its DateTime columns.
+  static Block with_zones(Block block, const std::vector<TypeRef>& types) {
+    if (types.size() != block.column_count()) return block;
+    Block out;
+    for (std::size_t i = 0; i < block.column_count(); ++i) {
+      const ColumnRef& c = block.column(i);
+      const bool restore =
+          zone_may_be_lost(*c->type()) && types[i]->code() == c->type()->code() && !types[i]->time_zone().empty();
+      out.append(block.name(i), restore ? retyped(c, types[i]) : c);
+    }
+    return out;
+  }
+};
+
+namespace {
+
+// The streamed result of one query: chunks fetched from chdb_stream_fetch_result, each decoded
+// into its blocks; at most one chunk's blocks are held.
+class EmbeddedCursor final : public QueryCursor {
+ public:
+  EmbeddedCursor(EmbeddedConnection::Impl& impl, std::string_view sql, const QueryOptions& options)
+      : impl_(impl), options_(options), deadline_(impl.query_deadline(options)) {
+    impl_.check_ready(options_, deadline_);
+    const std::string text = impl_.prepare_text(sql, options_);
+    summary_.query_id = options_.query_id;
+    settings_.emplace(impl_, options_.settings);
+    if (!streamable(text)) {
+      // Run whole; the result of such a statement is small (a description, a list).
+      try {
+        decode_native(impl_.run(text), impl_.config.limits, pending_);
+        if (!pending_.empty() && impl_.needs_types(pending_.front())) types_ = impl_.described_types(text);
+      } catch (...) {
+        end();
+        throw;
+      }
+      end();
+      take_header();
+      return;
+    }
+    types_ = impl_.described_types(text);
+    const ChdbApi& api = impl_.api();
+    stream_ = api.stream_query_n(impl_.handle(), text.data(), text.size(), k_native.data(), k_native.size());
+    if (stream_ == nullptr || api.error(stream_) != nullptr) {
+      const std::string why = stream_ == nullptr ? std::string("the engine returned no result") : api.error(stream_);
+      end();
+      throw engine_error(why);
+    }
+    impl_.cursor_open = true;
+  }
+
+  ~EmbeddedCursor() override {
+    if (stream_ != nullptr) impl_.api().stream_cancel(impl_.handle(), stream_);
+    end();
+  }
+
+  std::optional<Block> next() override {
+    for (;;) {
+      if (!pending_.empty()) {
+        Block block = std::move(pending_.front());
+        pending_.pop_front();
+        return block;
+      }
+      if (done_) return std::nullopt;
+      fetch();
+    }
+  }
+
+  const Result& summary() const noexcept override { return summary_; }
+  bool done() const noexcept override { return done_ && pending_.empty(); }
+
+ private:
+  void fetch() {
+    const ChdbApi& api = impl_.api();
+    if (options_.stop.stop_requested() || deadline_.expired()) {
+      const bool stopped = options_.stop.stop_requested();
+      api.stream_cancel(impl_.handle(), stream_);
+      end();
+      if (stopped) {
+        throw Error(ErrorKind::cancelled,
+                    "the query on " + impl_.peer + " was stopped by the caller (QueryOptions::stop); it was cancelled");
+      }
+      throw Error(ErrorKind::timeout, "the query on " + impl_.peer + " did not finish within " + deadline_.describe() +
+                                          "; it was cancelled");
+    }
+    Owned chunk(api, api.stream_fetch(impl_.handle(), stream_));
+    if (auto e = chunk.error()) {
+      end();
+      throw engine_error(*e);
+    }
+    const std::string_view bytes = chunk.data();
+    if (bytes.empty()) {
+      end();
+      return;
+    }
+    try {
+      decode_native(bytes, impl_.config.limits, pending_);
+    } catch (...) {
+      api.stream_cancel(impl_.handle(), stream_);
+      end();
+      throw;
+    }
+    take_header();
+  }
+
+  // chDB streams SELECT queries (WITH ... SELECT and parenthesised ones among them); other
+  // statements (DESCRIBE, SHOW, EXPLAIN, DDL) only run whole.
+  static bool streamable(std::string_view text) {
+    const std::string keyword = sql::first_keyword(text);
+    return keyword == "SELECT" || keyword == "WITH";
+  }
+
+  // The zones come back before a block is handed out; empty blocks only give the header.
+  void take_header() {
+    std::erase_if(pending_, [&](Block& b) {
+      if (!types_.empty()) b = EmbeddedConnection::Impl::with_zones(std::move(b), types_);
+      if (summary_.header.empty() && b.column_count() > 0) summary_.header = b.empty_copy();
+      return b.rows() == 0;
+    });
+  }
+
+  // The stream is over (ended, failed or cancelled): destroyed, the query's settings set back.
+  void end() noexcept {
+    if (stream_ != nullptr) {
+      impl_.api().destroy_result(stream_);
+      stream_ = nullptr;
+    }
+    done_ = true;
+    impl_.cursor_open = false;
+    if (settings_) settings_->restore();
+  }
+
+  EmbeddedConnection::Impl& impl_;
+  const QueryOptions options_;
+  const Deadline deadline_;
+  chdb_result* stream_ = nullptr;
+  std::optional<EmbeddedConnection::Impl::QuerySettings> settings_;
+  std::vector<TypeRef> types_;
+  std::deque<Block> pending_;
+  Result summary_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+EmbeddedConnection::EmbeddedConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EmbeddedConnection::~EmbeddedConnection() { close(); }
+
+std::unique_ptr<EmbeddedConnection> EmbeddedConnection::open(const Config& config, Deadline deadline) {
+  if (deadline.expired()) {
+    throw Error(ErrorKind::timeout, "opening the embedded engine: " + deadline.describe() + " had passed");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->engine = &engine_for(config.embedded);
+  impl->peer = config.embedded.path.empty() ? std::string("embedded") : "embedded:" + config.embedded.path;
+  impl->conn = connect_session(*impl->engine);
+  std::unique_ptr<EmbeddedConnection> connection(new EmbeddedConnection(std::move(impl)));
+  Impl& i = *connection->impl_;
+  try {
+    for (const auto& s : config.settings) {
+      i.run("SET " + sql::quote_identifier(s.name) + " = " + sql::quote_string(s.value));
+    }
+    if (!config.database.empty()) i.run("USE " + sql::quote_identifier(config.database));
+    std::deque<Block> blocks;
+    decode_native(i.run("SELECT timezone() AS tz"), config.limits, blocks);
+    if (!blocks.empty() && blocks.front().rows() == 1) {
+      i.info.timezone = std::string(column_cast<ColumnString>(*blocks.front().column(0)).at(0));
+    }
+  } catch (const Error& e) {
+    throw e.with_context("opening a session of the embedded engine");
+  }
+  i.info.name = "chDB";
+  std::string_view v = i.engine->version;
+  i.info.version_major = version_part(v);
+  i.info.version_minor = version_part(v);
+  i.info.version_patch = version_part(v);
+  i.info.display_name = "chDB " + i.engine->version + " (" + i.engine->library + ")";
+  return connection;
+}
+
+std::unique_ptr<QueryCursor> EmbeddedConnection::query(std::string_view sql, const QueryOptions& options) {
+  return std::make_unique<EmbeddedCursor>(*impl_, sql, options);
+}
+
+Result EmbeddedConnection::select(std::string_view sql, const std::function<void(const Block&)>& on_block,
+                                  const QueryOptions& options) {
+  EmbeddedCursor cursor(*impl_, sql, options);
+  while (std::optional<Block> block = cursor.next()) on_block(*block);
+  return cursor.summary();
+}
+
+Result EmbeddedConnection::execute(std::string_view sql, const QueryOptions& options) {
+  Impl& i = *impl_;
+  const Deadline deadline = i.query_deadline(options);
+  i.check_ready(options, deadline);
+  const std::string text = i.prepare_text(sql, options);
+  Impl::QuerySettings settings(i, options.settings);
+  Result result;
+  result.query_id = options.query_id;
+  std::deque<Block> blocks;
+  decode_native(i.run(text), i.config.limits, blocks);
+  settings.restore();
+  std::vector<TypeRef> types;
+  if (!blocks.empty() && i.needs_types(blocks.front())) types = i.described_types(text);
+  for (Block& b : blocks) {
+    if (!types.empty()) b = Impl::with_zones(std::move(b), types);
+    if (result.header.empty() && b.column_count() > 0) result.header = b.empty_copy();
+    if (b.rows() > 0) result.blocks.push_back(std::move(b));
+  }
+  return result;
+}
+
+void EmbeddedConnection::insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options) {
+  Impl& i = *impl_;
+  const Deadline deadline = i.query_deadline(options);
+  i.check_ready(options, deadline);
+  if (!options.params.empty()) {
+    throw Error(ErrorKind::usage, "an insert takes no query parameters; nothing was sent");
+  }
+  // chdb_stream_insert takes the statement without its data clause.
+  std::string statement = target.insert_statement();
+  constexpr std::string_view k_values = " VALUES";
+  if (statement.size() >= k_values.size() && statement.ends_with(k_values)) {
+    statement.resize(statement.size() - k_values.size());
+  }
+  const std::string table = target.name();
+  i.last_query_id = options.query_id;
+  Impl::QuerySettings settings(i, options.settings);
+
+  // The columns the INSERT takes, with their exact types: a server's sample block.
+  std::string described = (target.database.empty() ? std::string() : sql::quote_identifier(target.database) + ".") +
+                          sql::quote_identifier(target.table);
+  std::deque<Block> rows;
+  decode_native(i.run("DESCRIBE TABLE " + described), i.config.limits, rows);
+  std::vector<std::pair<std::string, std::string>> columns;  // name, type
+  for (const Block& b : rows) {
+    const auto& names = column_cast<ColumnString>(*b.column(std::string_view("name")));
+    const auto& types = column_cast<ColumnString>(*b.column(std::string_view("type")));
+    const auto& kinds = column_cast<ColumnString>(*b.column(std::string_view("default_type")));
+    for (std::size_t r = 0; r < b.rows(); ++r) {
+      const std::string_view kind = kinds.at(r);
+      if (!target.columns.empty() || kind.empty() || kind == "DEFAULT") {
+        columns.emplace_back(std::string(names.at(r)), std::string(types.at(r)));
+      }
+    }
+  }
+  Block sample;
+  if (target.columns.empty()) {
+    for (const auto& [name, type] : columns) sample.append(name, make_column(parse_type(type)));
+  } else {
+    for (const std::string& wanted : target.columns) {
+      const auto it = std::find_if(columns.begin(), columns.end(), [&](const auto& c) { return c.first == wanted; });
+      if (it == columns.end()) {
+        throw Error(ErrorKind::usage, "the table " + table + " has no column " + sql::quote_identifier(wanted) +
+                                          "; nothing was inserted");
+      }
+      sample.append(it->first, make_column(parse_type(it->second)));
+    }
+  }
+  source.start(sample);
+
+  const ChdbApi& api = i.api();
+  chdb_insert_stream stream =
+      api.stream_insert_n(i.handle(), statement.data(), statement.size(), k_native.data(), k_native.size());
+  if (stream == nullptr) throw Error(ErrorKind::protocol, "the embedded engine returned no insert stream");
+  struct StreamGuard {
+    const ChdbApi& api;
+    chdb_insert_stream stream;
+    bool finished = false;
+    ~StreamGuard() {
+      if (!finished) api.stream_cancel_insert(stream);
+      api.destroy_insert_stream(stream);
+    }
+  } guard{api, stream};
+  if (const char* e = api.stream_insert_error(stream)) throw engine_error(e);
+
+  InsertProgress sent;
+  const auto stop_with = [&](ErrorKind kind, const std::string& why) {
+    throw Error(kind, "the insert into " + table + " on " + i.peer + " " + why + "; " + std::to_string(sent.rows) +
+                          " rows in " + std::to_string(sent.blocks) +
+                          " blocks had been handed to the engine and may have been inserted");
+  };
+  wire::Writer bytes;
+  for (;;) {
+    if (options.stop.stop_requested())
+      stop_with(ErrorKind::cancelled, "was stopped by the caller (QueryOptions::stop)");
+    if (deadline.expired()) stop_with(ErrorKind::timeout, "did not finish within " + deadline.describe());
+    std::optional<Block> block = source.next();
+    if (!block) break;
+    if (block->rows() == 0) continue;
+    const Block matched = match_insert_sample(*block, sample, table);
+    bytes.clear();
+    wire::write_block(bytes, matched, 0);
+    if (api.stream_append(stream, bytes.data().data(), bytes.size()) != k_chdb_success) {
+      const char* e = api.stream_insert_error(stream);
+      throw engine_error(e != nullptr ? e : "chdb_stream_append failed");
+    }
+    ++sent.blocks;
+    sent.rows += matched.rows();
+  }
+  guard.finished = true;
+  Owned done(api, api.stream_done(stream));
+  if (auto e = done.error()) throw engine_error(*e);
+}
+
+void EmbeddedConnection::ping(Deadline deadline) {
+  QueryOptions options;
+  options.deadline = deadline;
+  impl_->check_ready(options, deadline);
+  impl_->run("SELECT 1");
+}
+
+void EmbeddedConnection::close() noexcept {
+  if (!impl_ || impl_->closed) return;
+  impl_->closed = true;
+  // The engine's own session stays open: closing this one never shuts the engine down.
+  if (impl_->conn != nullptr) impl_->api().close_conn(impl_->conn);
+  impl_->conn = nullptr;
+}
+
+bool EmbeddedConnection::usable() const noexcept { return !impl_->closed; }
+bool EmbeddedConnection::session_changed() const noexcept { return impl_->session_changed; }
+const ServerInfo& EmbeddedConnection::server_info() const noexcept { return impl_->info; }
+const std::string& EmbeddedConnection::last_query_id() const noexcept { return impl_->last_query_id; }
+const std::string& EmbeddedConnection::peer() const noexcept { return impl_->peer; }
+
+namespace {
+
+class EmbeddedConnector final : public Connector {
+ public:
+  explicit EmbeddedConnector(Config config) : config_(std::move(config)) {}
+  std::unique_ptr<Connection> connect(Deadline deadline) override {
+    return EmbeddedConnection::open(config_, deadline);
+  }
+  std::string describe() const override {
+    return config_.embedded.path.empty() ? std::string("embedded") : "embedded:" + config_.embedded.path;
+  }
+
+ private:
+  Config config_;
+};
+
+}  // namespace
+
+std::shared_ptr<Connector> embedded_connector(const Config& config) {
+  return std::make_shared<EmbeddedConnector>(config);
+}
+
+}  // namespace chconn

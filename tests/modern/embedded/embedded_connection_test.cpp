@@ -1,0 +1,422 @@
+// EmbeddedConnection (chconn/connection/embedded_connection.h) against chDB's engine in this
+// process. The library is found as the connection finds it: CHCONN_CHDB_LIBRARY (recorded by
+// CMake from chconn_fetch_chdb), else chconn_fetch_chdb's cache. Without it every test fails with
+// the connection's Error(config) naming the paths it tried: nothing here skips.
+//
+// Twins of the integration suite (tests/integration/native_connection_test.cpp), run on the
+// embedded engine: SelectOneAndStrings, ManyRowsAllCompressions (streamed, one compression),
+// ServerErrorsKeepConnectionUsable, InsertAndReadBack, InsertRoundTripOfEveryType,
+// InsertTypeMismatchInsertsNothing, ParametersCannotInject, InsertStatementsThroughExecute (which
+// on 26.7 reads VALUES itself).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "../../integration/all_types.h"
+#include "../../integration/cli_support.h"
+#include "chconn/connection/embedded_connection.h"
+#include "chconn/core/error.h"
+#include "chconn/core/sql.h"
+#include "chconn/factory/factory.h"
+#include "chconn/format/text.h"
+#include "chconn/wire/columns.h"
+#include "support/expect_error.h"
+
+namespace chconn {
+namespace {
+
+using namespace std::chrono_literals;
+using test::expect_error;
+
+std::unique_ptr<EmbeddedConnection> open_embedded(Config config = Config::from_dsn("embedded://")) {
+  return EmbeddedConnection::open(config, Deadline::after(60s));
+}
+
+template <class C>
+std::shared_ptr<C> new_column(std::string_view type) {
+  return column_cast<C>(make_column(parse_type(type)));
+}
+
+TEST(Embedded, ReportsTheEngine) {
+  auto conn = open_embedded();
+  EXPECT_EQ(conn->server_info().name, "chDB");
+  EXPECT_EQ(conn->server_info().version_major, 26u);
+  EXPECT_EQ(conn->server_info().revision, 0u);
+  EXPECT_FALSE(conn->server_info().timezone.empty());
+  EXPECT_EQ(conn->peer(), "embedded");
+  EXPECT_TRUE(conn->usable());
+  conn->ping(Deadline::after(5s));
+  conn->close();
+  EXPECT_FALSE(conn->usable());
+  expect_error(ErrorKind::usage, [&] { conn->execute("SELECT 1"); }, {"closed"});
+}
+
+TEST(Embedded, SelectOneAndStrings) {
+  auto conn = open_embedded();
+  Result r = conn->execute("SELECT 1 AS x, 'ab' AS s");
+  ASSERT_EQ(r.row_count(), 1u);
+  EXPECT_EQ(r.row(0).get<int>("x"), 1);
+  EXPECT_EQ(r.row(0).get<std::string>("s"), "ab");
+  ASSERT_EQ(r.header.column_count(), 2u);
+  EXPECT_EQ(r.header.column(0)->type()->name(), "UInt8");
+}
+
+// An empty result has its header when the engine sends one, and no rows.
+TEST(Embedded, EmptyResult) {
+  auto conn = open_embedded();
+  Result r = conn->execute("SELECT number AS n FROM numbers(10) WHERE n > 100");
+  EXPECT_EQ(r.row_count(), 0u);
+  EXPECT_TRUE(r.blocks.empty());
+}
+
+// A top-level DateTime('zone') keeps its zone although Native output at revision 0 drops it; one
+// without a zone, and zones inside Nullable, stay as they are.
+TEST(Embedded, DateTimeZonesAreRestored) {
+  auto conn = open_embedded();
+  const char* sql =
+      "SELECT toDateTime(0, 'Asia/Tokyo') AS t, toDateTime64(1.5, 3, 'America/New_York') AS t64, toDateTime(0) AS "
+      "plain, toNullable(toDateTime(0, 'Europe/Berlin')) AS n";
+  for (int streamed = 0; streamed < 2; ++streamed) {
+    Result r;
+    if (streamed) {
+      std::vector<Block> blocks;
+      r = conn->select(sql, [&](const Block& b) { blocks.push_back(b); });
+      r.blocks = std::move(blocks);
+    } else {
+      r = conn->execute(sql);
+    }
+    ASSERT_EQ(r.header.column_count(), 4u);
+    EXPECT_EQ(r.header.column(0)->type()->name(), "DateTime('Asia/Tokyo')") << streamed;
+    EXPECT_EQ(r.header.column(1)->type()->name(), "DateTime64(3, 'America/New_York')") << streamed;
+    EXPECT_EQ(r.header.column(2)->type()->name(), "DateTime") << streamed;
+    EXPECT_EQ(r.header.column(3)->type()->name(), "Nullable(DateTime('Europe/Berlin'))") << streamed;
+    ASSERT_EQ(r.blocks.size(), 1u);
+    EXPECT_EQ(r.blocks[0].column(0)->type()->name(), "DateTime('Asia/Tokyo')");
+    EXPECT_EQ(r.row(0).get<std::chrono::sys_seconds>("t").time_since_epoch().count(), 0);
+    EXPECT_EQ(r.row(0).get<std::chrono::sys_time<std::chrono::milliseconds>>("t64").time_since_epoch().count(), 1500);
+  }
+}
+
+// A result of many blocks comes through the streaming API: every row once, in order, in more than
+// one block, and the cursor holds the blocks of one fetched chunk at a time.
+TEST(Embedded, ManyBlocksStreamed) {
+  auto conn = open_embedded();
+  QueryOptions options;
+  options.settings.set("max_block_size", "10000");
+  std::uint64_t rows = 0, sum = 0, blocks = 0, expected_next = 0;
+  bool in_order = true;
+  conn->select(
+      "SELECT number FROM system.numbers LIMIT 1000000",
+      [&](const Block& block) {
+        const auto& col = column_cast<ColumnUInt64>(*block.column(0));
+        for (std::size_t i = 0; i < col.size(); ++i) {
+          in_order = in_order && col.at(i) == expected_next++;
+          sum += col.at(i);
+        }
+        rows += col.size();
+        ++blocks;
+      },
+      options);
+  EXPECT_EQ(rows, 1000000u);
+  EXPECT_EQ(sum, std::uint64_t{999999} * 1000000 / 2);
+  EXPECT_TRUE(in_order);
+  EXPECT_GE(blocks, 100u);  // max_block_size reached the engine
+  // The query's setting was set back: a later query runs with the default block size.
+  EXPECT_EQ(conn->execute("SELECT getSetting('max_block_size') AS b").value<std::uint64_t>("b"), 65409u);
+
+  // The cursor form, abandoned half-way: the stream is cancelled and the session takes the next call.
+  {
+    auto cursor = conn->query("SELECT number FROM system.numbers LIMIT 1000000", options);
+    std::optional<Block> first = cursor->next();
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(cursor->summary().header.column(0)->type()->name(), "UInt64");
+    expect_error(ErrorKind::usage, [&] { conn->execute("SELECT 1"); }, {"cursor"});
+  }
+  EXPECT_EQ(conn->execute("SELECT 3 AS x").value<int>("x"), 3);
+}
+
+TEST(Embedded, ServerErrorsKeepConnectionUsable) {
+  auto conn = open_embedded();
+  try {
+    conn->execute("SELECT * FROM no_such_table_xyz");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::server);
+    EXPECT_EQ(e.server_code(), server_codes::unknown_table);
+    EXPECT_EQ(e.server_name(), "DB::Exception");
+    EXPECT_NE(e.message().find("no_such_table_xyz"), std::string::npos) << e.what();
+    EXPECT_NE(e.message().find("(UNKNOWN_TABLE)"), std::string::npos) << e.what();
+    EXPECT_EQ(e.message().find("Code:"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(conn->usable());
+  try {
+    conn->execute("SELEC 1");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.server_code(), server_codes::syntax_error);
+  }
+  // An error in the middle of a streamed result.
+  try {
+    conn->select("SELECT throwIf(number = 200000, 'boom') FROM numbers(1000000)", [](const Block&) {});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::server);
+    EXPECT_EQ(e.server_code(), 395);  // FUNCTION_THROW_IF_VALUE_IS_NON_ZERO
+  }
+  EXPECT_EQ(conn->execute("SELECT 2 AS y").value<int>("y"), 2);
+  expect_error(ErrorKind::usage, [&] { conn->execute("SELECT 1 FORMAT JSON"); }, {"FORMAT JSON"});
+}
+
+TEST(Embedded, InsertAndReadBack) {
+  auto conn = open_embedded();
+  conn->execute("DROP TABLE IF EXISTS insert_rt");
+  conn->execute(
+      "CREATE TABLE insert_rt (id UInt64, name String, score Nullable(Float64), at DateTime('Asia/Tokyo'), "
+      "m UInt64 MATERIALIZED id * 2) ENGINE = Memory");
+  std::vector<Block> blocks;
+  for (std::uint64_t b = 0; b < 3; ++b) {
+    auto id = new_column<ColumnUInt64>("UInt64");
+    auto name = new_column<ColumnString>("String");
+    auto score = new_column<ColumnNullable>("Nullable(Float64)");
+    auto at = new_column<ColumnDateTime>("DateTime('Asia/Tokyo')");
+    for (std::uint64_t i = b * 1000; i < (b + 1) * 1000; ++i) {
+      id->append(i);
+      name->append("name-" + std::to_string(i));
+      at->append(static_cast<std::uint32_t>(i));
+      if (i % 3 == 0) {
+        score->append_null();
+      } else {
+        column_cast<ColumnFloat64>(score->nested()).append(static_cast<double>(i) / 2);
+        score->append_not_null();
+      }
+    }
+    Block block;
+    // Not in the table's order: columns are matched by name.
+    block.append("name", name);
+    block.append("score", score);
+    block.append("at", at);
+    block.append("id", id);
+    blocks.push_back(std::move(block));
+  }
+  conn->insert("insert_rt", blocks);
+  Result r = conn->execute(
+      "SELECT count() AS n, sum(id) AS s, countIf(isNull(score)) AS nulls, sum(m) AS m, sum(toUInt32(at)) AS at FROM "
+      "insert_rt");
+  EXPECT_EQ(r.row(0).get<std::uint64_t>("n"), 3000u);
+  EXPECT_EQ(r.row(0).get<std::uint64_t>("s"), 2999u * 3000u / 2);
+  EXPECT_EQ(r.row(0).get<std::uint64_t>("nulls"), 1000u);
+  EXPECT_EQ(r.row(0).get<std::uint64_t>("m"), 2999u * 3000u);
+  EXPECT_EQ(r.row(0).get<std::uint64_t>("at"), 2999u * 3000u / 2);
+  Result one = conn->execute("SELECT name, score, at FROM insert_rt WHERE id = 7");
+  EXPECT_EQ(one.row(0).get<std::string>("name"), "name-7");
+  EXPECT_EQ(one.row(0).get<std::optional<double>>("score"), 3.5);
+  EXPECT_EQ(one.header.column(2)->type()->name(), "DateTime('Asia/Tokyo')");
+
+  // Some columns only, named in the target.
+  auto id = new_column<ColumnUInt64>("UInt64");
+  id->append(5000);
+  Block only_id;
+  only_id.append("id", id);
+  conn->insert("insert_rt (id)", only_id);
+  EXPECT_EQ(conn->execute("SELECT name, toUInt32(at) AS at FROM insert_rt WHERE id = 5000").value<std::string>("name"),
+            "");
+}
+
+// The integration suite's every-type tables, read, inserted into a copy and read back through the
+// embedded engine: the engine decodes what chconn encoded at revision 0, for every type.
+TEST(Embedded, InsertRoundTripOfEveryType) {
+  auto conn = open_embedded();
+  const std::string db = "chconn_cli_cmp";
+  const std::string script = test::all_types_setup(db);
+  for (std::string_view statement : sql::split_statements(script)) conn->execute(statement);
+  for (const char* table : test::k_all_types_tables) {
+    const std::string from = db + "." + table;
+    const std::string to = db + ".copy_" + table;
+    conn->execute("CREATE TABLE " + to + " AS " + from);
+    const Result original = conn->execute("SELECT * FROM " + from + " ORDER BY id");
+    ASSERT_GT(original.row_count(), 0u) << table;
+    conn->insert(to, original.blocks);
+    const Result copy = conn->execute("SELECT * FROM " + to + " ORDER BY id");
+    ASSERT_EQ(copy.header.column_count(), original.header.column_count()) << table;
+    for (std::size_t i = 0; i < copy.header.column_count(); ++i) {
+      EXPECT_EQ(copy.header.column(i)->type()->name(), original.header.column(i)->type()->name()) << table;
+    }
+    EXPECT_EQ(test::rendered_rows(copy), test::rendered_rows(original)) << table;
+  }
+  // The zones of the table's columns came back (top-level DateTime('Asia/Tokyo') and New York).
+  const Result typed = conn->execute("SELECT dtt, dtn FROM " + db + ".all_types LIMIT 1");
+  EXPECT_EQ(typed.header.column(0)->type()->name(), "DateTime('Asia/Tokyo')");
+  EXPECT_EQ(typed.header.column(1)->type()->name(), "DateTime('America/New_York')");
+  conn->execute("DROP DATABASE " + db);
+}
+
+TEST(Embedded, InsertTypeMismatchInsertsNothing) {
+  auto conn = open_embedded();
+  conn->execute("DROP TABLE IF EXISTS insert_mismatch");
+  conn->execute("CREATE TABLE insert_mismatch (id UInt64, name String) ENGINE = Memory");
+  auto id = new_column<ColumnUInt32>("UInt32");  // the table wants UInt64
+  id->append(1);
+  auto name = new_column<ColumnString>("String");
+  name->append("x");
+  Block block;
+  block.append("id", id);
+  block.append("name", name);
+  expect_error(ErrorKind::usage, [&] { conn->insert("insert_mismatch", block); }, {"UInt64"});
+  EXPECT_TRUE(conn->usable());
+  EXPECT_EQ(conn->execute("SELECT count() AS n FROM insert_mismatch").value<int>("n"), 0);
+  // An unknown table is the engine's error, with its code.
+  const Error e = [&] {
+    try {
+      conn->insert("no_such_table_xyz", block);
+    } catch (const Error& error) {
+      return error;
+    }
+    return Error(ErrorKind::usage, "no error");
+  }();
+  EXPECT_EQ(e.kind(), ErrorKind::server) << e.what();
+  EXPECT_EQ(e.server_code(), server_codes::unknown_table) << e.what();
+}
+
+// Hostile values reach the engine as the values they are: substituted client-side as typed,
+// escaped literals (the path of servers without server-side parameters).
+TEST(Embedded, ParametersCannotInject) {
+  auto conn = open_embedded();
+  const std::string nasty[] = {
+      "plain",
+      "it's",
+      "back\\slash",
+      "trailing\\",
+      "{v:String}",
+      "{",
+      "$$heredoc$$",
+      std::string("nul\0byte", 8),
+      "multi-byte \xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xe2\x82\xac",
+      "'); DROP TABLE insert_rt; --",
+      "\\'; SELECT 1; --",
+      "tab\tnewline\n",
+  };
+  for (const std::string& value : nasty) {
+    Result r = conn->execute("SELECT {v:String} AS v, length({v:String}) AS n", Params().set("v", value));
+    ASSERT_EQ(r.row_count(), 1u);
+    EXPECT_EQ(r.row(0).get<std::string>("v"), value);
+    EXPECT_EQ(r.row(0).get<std::uint64_t>("n"), value.size());
+  }
+  Result typed = conn->execute("SELECT {n:UInt32} + 1 AS n, {d:Date} AS d, {x:Nullable(String)} AS x",
+                               Params().set("n", 41).set("d", "2020-01-02").set_null("x"));
+  EXPECT_EQ(typed.row(0).get<std::uint64_t>("n"), 42u);
+  EXPECT_EQ(typed.row(0).get<std::uint16_t>("d"), 18263u);
+  EXPECT_TRUE(typed.row(0).is_null("x"));
+  expect_error(ErrorKind::usage, [&] { conn->execute("SELECT {n:UInt8} AS n", Params().set("n", "1; DROP TABLE x")); });
+  expect_error(ErrorKind::usage, [&] { conn->execute("SELECT {n:UInt8} AS n"); });
+}
+
+TEST(Embedded, InsertStatementsThroughExecute) {
+  auto conn = open_embedded();
+  conn->execute("DROP TABLE IF EXISTS exec_insert");
+  conn->execute("CREATE TABLE exec_insert (x UInt64) ENGINE = Memory");
+  conn->execute("INSERT INTO exec_insert SELECT number FROM system.numbers LIMIT 10");
+  conn->execute("INSERT INTO exec_insert VALUES (100), (200)");
+  EXPECT_EQ(conn->execute("SELECT count() AS n, sum(x) AS s FROM exec_insert").value<int>("s"), 345);
+}
+
+// Settings: the Config's are the session's; a query's apply to it alone.
+TEST(Embedded, Settings) {
+  Config config = Config::from_dsn("embedded://?setting.max_threads=3");
+  auto conn = open_embedded(config);
+  EXPECT_EQ(conn->execute("SELECT getSetting('max_threads') AS t").value<std::uint64_t>("t"), 3u);
+  QueryOptions options;
+  options.settings.set("max_threads", "2");
+  EXPECT_EQ(conn->execute("SELECT getSetting('max_threads') AS t", options).value<std::uint64_t>("t"), 2u);
+  EXPECT_EQ(conn->execute("SELECT getSetting('max_threads') AS t").value<std::uint64_t>("t"), 3u);
+  // A bad setting is the engine's error, and nothing else changes.
+  QueryOptions bad;
+  bad.settings.set("max_threads", "1");
+  bad.settings.set("no_such_setting_xyz", "1");
+  const std::string message = expect_error(ErrorKind::server, [&] { conn->execute("SELECT 1", bad); });
+  EXPECT_NE(message.find("no_such_setting_xyz"), std::string::npos) << message;
+  EXPECT_EQ(conn->execute("SELECT getSetting('max_threads') AS t").value<std::uint64_t>("t"), 3u);
+  EXPECT_FALSE(conn->session_changed());
+  conn->execute("SET max_threads = 1");
+  EXPECT_TRUE(conn->session_changed());
+}
+
+// Each connection is its own session: a temporary table of one is not seen by another, and
+// connections run at once on their own threads.
+TEST(Embedded, SessionsAreSeparate) {
+  auto a = open_embedded();
+  auto b = open_embedded();
+  a->execute("CREATE TEMPORARY TABLE only_a (x UInt8)");
+  EXPECT_EQ(a->execute("SELECT count() AS n FROM only_a").value<int>("n"), 0);
+  expect_error(ErrorKind::server, [&] { b->execute("SELECT count() FROM only_a"); });
+}
+
+// A deadline or a stop between the chunks of a streamed result cancels the stream; the session
+// takes the next call.
+TEST(Embedded, StopAndDeadlineBetweenChunks) {
+  auto conn = open_embedded();
+  std::stop_source stop;
+  QueryOptions options;
+  options.stop = stop.get_token();
+  options.settings.set("max_block_size", "1000");
+  std::size_t blocks = 0;
+  expect_error(ErrorKind::cancelled, [&] {
+    conn->select(
+        "SELECT number FROM system.numbers",
+        [&](const Block&) {
+          if (++blocks == 3) stop.request_stop();
+        },
+        options);
+  });
+  EXPECT_EQ(conn->execute("SELECT 4 AS x").value<int>("x"), 4);
+  QueryOptions timed;
+  timed.timeout = 200ms;
+  timed.settings.set("max_block_size", "50");
+  expect_error(ErrorKind::timeout, [&] {
+    conn->select(
+        "SELECT sleepEachRow(0.001), number FROM numbers(100000)", [](const Block&) {}, timed);
+  });
+  EXPECT_EQ(conn->execute("SELECT 5 AS x").value<int>("x"), 5);
+}
+
+// One engine per process: a connection that asks for another data path is a clear error.
+TEST(Embedded, AnotherPathIsAClearError) {
+  auto first = open_embedded();
+  expect_error(ErrorKind::config, [&] { open_embedded(Config::from_dsn("embedded:///tmp/chconn-other-path")); },
+               {"one engine per process", "/tmp/chconn-other-path"});
+  EXPECT_EQ(first->execute("SELECT 1 AS x").value<int>("x"), 1);
+}
+
+// The DSN is all it takes: initialize() registers "embedded" and makes it the default.
+TEST(Embedded, ThroughTheFactory) {
+  ConnectionFactory factory;
+  initialize(factory, Config::from_dsn("embedded://"));
+  EXPECT_EQ(factory.default_name(), "embedded");
+  {
+    Lease lease = factory.acquire("", Deadline::after(30s));
+    EXPECT_EQ(lease->execute("SELECT 6 AS x").value<int>("x"), 6);
+  }
+  Lease again = factory.acquire("", Deadline::after(30s));
+  EXPECT_EQ(again->execute("SELECT 7 AS x").value<int>("x"), 7);
+  EXPECT_EQ(factory.get("embedded")->stats().created, 1u);  // the pool reused the session
+}
+
+// The CLI with an embedded DSN: no server, the engine's answer and its error codes as exit status.
+TEST(Embedded, CliRunsWithoutAServer) {
+  const std::string binary = test::chconn_binary();
+  ASSERT_FALSE(binary.empty()) << "bin/chconn is not built";
+  const auto r = test::run_process(
+      {binary, "--dsn", "embedded://", "-q", "SELECT 1 AS x, 'a\\tb' AS s; SELECT * FROM no_such_table_cli"});
+  EXPECT_EQ(r.exit_code, 60) << r.err;
+  EXPECT_EQ(r.out, "1\ta\\tb\n");
+  EXPECT_NE(r.err.find("Code: 60."), std::string::npos) << r.err;
+  const auto missing =
+      test::run_process({binary, "--dsn", "embedded://?chdb_library=/nonexistent/cli/libchdb.so", "-q", "SELECT 1"});
+  EXPECT_EQ(missing.exit_code, 1) << missing.err;
+  EXPECT_NE(missing.err.find("/nonexistent/cli/libchdb.so"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.out, "");
+}
+
+}  // namespace
+}  // namespace chconn
