@@ -10,7 +10,7 @@ export CHCONN_ROOT
 CHCONN_PACKAGES=(
   build-essential g++ cmake ninja-build ccache pkg-config git
   clang libclang-rt-14-dev clang-format-14 clang-tidy-14
-  liblz4-dev libzstd-dev libc-ares-dev libssl-dev openssl
+  liblz4-dev libzstd-dev libc-ares-dev libssl-dev openssl libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libedit-dev
   clickhouse-server clickhouse-client zookeeper
   curl procps iproute2 util-linux nftables ca-certificates tzdata

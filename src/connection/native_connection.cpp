@@ -25,7 +25,12 @@
 #include "chconn/wire/block.h"
 #include "chconn/wire/detail/compression.h"
 #include "chconn/wire/detail/packets.h"
+#include "connection/deadlines.h"
 #include "connection/resolver_for.h"
+#include "connection/sansio/blocking_driver.h"
+#include "connection/sansio/handshake.h"
+#include "connection/sansio/operation.h"
+#include "connection/sansio/ping.h"
 #include "connection/socket_source.h"
 
 namespace chconn {
@@ -33,11 +38,16 @@ namespace chconn {
 namespace {
 
 using namespace std::chrono_literals;
+using detail::callers;
+using detail::k_connect_limit;
+using detail::k_drain_limit;
+using detail::k_query_limit;
+using detail::k_send_limit;
 using wire::ServerPacketCode;
 
-constexpr std::uint64_t k_version_major = 0;
-constexpr std::uint64_t k_version_minor = 1;
-constexpr std::uint64_t k_version_patch = 0;
+using detail::sansio::k_version_major;
+using detail::sansio::k_version_minor;
+using detail::sansio::k_version_patch;
 // Large reads keep the number of system calls low on bulk results.
 constexpr std::size_t k_receive_buffer_bytes = std::size_t{1} << 20;
 
@@ -73,18 +83,6 @@ std::string random_query_id() {
   return text;
 }
 
-// What each deadline of a call stands for, in messages (Deadline::named): an error names the
-// limit that expired, never the time an operation happened to have left.
-constexpr const char* k_caller_limit = "the caller's deadline";
-constexpr const char* k_query_limit = "the query timeout";
-constexpr const char* k_connect_limit = "the connect timeout";
-constexpr const char* k_send_limit = "the send timeout";
-constexpr const char* k_drain_limit = "the cancel drain timeout";
-
-// A deadline handed in by the caller. Unless a layer above said what it stands for (a pool's
-// acquire timeout, a retry policy's overall timeout), it is the caller's own.
-Deadline callers(Deadline deadline) noexcept { return deadline.named_if_unnamed(k_caller_limit); }
-
 // Thrown inside the query loop when the query's own deadline passed between two packets: the
 // stream is at a packet boundary, so the query can be cancelled and the connection kept.
 struct DeadlineAtBoundary {};
@@ -115,8 +113,6 @@ bool same_structure(const Block& block, const Block& header) {
 // packets when a query fails before reading them: the rest of the stream is then out of step. After
 // such an error chconn reconnects before the next call instead of reusing the session.
 constexpr std::uint64_t k_min_revision_skipping_data_after_error = 54429;
-// chconn always sends ClientInfo and reads BlockInfo; servers older than this have neither.
-constexpr std::uint64_t k_min_server_revision = 54032;
 // Servers up to this revision (18.16 among them) read a query's text as a string of at most
 // k_old_max_query_text_bytes; a longer one is answered with "Too large string size" and the
 // connection closed with the rest unread, which the client sees as a reset part-way through
@@ -143,16 +139,20 @@ std::unique_ptr<net::Stream> open_stream(const Config& config, const HostPort& h
              : net::connect_tls(host.host, port, tcp, config.tls, deadline);
 }
 
-// What is bound to one TCP/TLS session: the stream and the readers over it. Everything read is
-// checked against the config's DecodeLimits.
+// What is bound to one TCP/TLS session: the stream, the sans-I/O conversation's buffers and the
+// readers over the stream. Everything read is checked against the config's DecodeLimits. Bytes
+// move between the two readers without loss: a sans-I/O operation first takes what `in` holds
+// (run_conversation), and `source` serves what the operation left in `conversation.in` first.
 struct Session {
   Session(std::unique_ptr<net::Stream> s, const Config& config)
       : stream(std::move(s)),
-        source(*stream, config.timeouts.receive, k_receive_buffer_bytes),
+        conversation(config.limits, stream->peer()),
+        source(*stream, config.timeouts.receive, k_receive_buffer_bytes, &conversation.in),
         in(source, config.limits),
         frames(in) {}
 
   std::unique_ptr<net::Stream> stream;
+  detail::sansio::Conversation conversation;
   detail::SocketSource source;
   wire::Reader in;
   wire::CompressedSource frames;  // decompresses the blocks of compressed queries from `in`
@@ -921,22 +921,20 @@ struct NativeConnection::Impl {
     }
   }
 
+  // Runs a sans-I/O operation on this session, blocking, within `deadline`.
+  void run_conversation(detail::sansio::Operation& op, Deadline deadline) {
+    detail::sansio::Conversation& c = session->conversation;
+    const auto held = in->buffered();  // already read from the stream: the operation's first bytes
+    c.in.append(held);
+    in->consume(held.size());
+    detail::sansio::run_blocking(op, c, *stream, deadline, {config.timeouts.send, config.timeouts.receive});
+  }
+
   void run_ping(Deadline deadline) {
     prepare(deadline);
     try {
-      wire::write_ping(out);
-      send(deadline);
-      read_until(deadline);
-      for (;;) {
-        const ServerPacketCode code = wire::read_server_packet_code(*in);
-        if (code == ServerPacketCode::pong) return;
-        // A Progress left over from an earlier query may come first.
-        if (code == ServerPacketCode::progress) {
-          wire::read_progress(*in, revision);
-          continue;
-        }
-        unexpected(code, "a ping");
-      }
+      detail::sansio::Ping ping(revision);
+      run_conversation(ping, deadline);
     } catch (const Error& e) {
       mark_broken();
       if (e.kind() == ErrorKind::timeout) throw e.with_context("ping");
@@ -945,35 +943,10 @@ struct NativeConnection::Impl {
   }
 
   void run_handshake(Deadline deadline) {
-    wire::ClientHello hello;
-    hello.client_name = config.client_name;
-    hello.version_major = k_version_major;
-    hello.version_minor = k_version_minor;
-    hello.database = config.database;
-    hello.user = config.user;
-    hello.password = config.password;
-    wire::write_hello(out, hello);
-    send(deadline);
-    read_until(deadline);
-    const wire::ServerHello server = wire::read_hello_reply(*in, hello.revision);
-    if (server.revision < k_min_server_revision) {
-      throw Error(ErrorKind::protocol,
-                  "the server " + peer + " speaks protocol revision " + std::to_string(server.revision) +
-                      ", older than the oldest chconn supports (" + std::to_string(k_min_server_revision) + ")");
-    }
-    revision = wire::negotiate_revision(hello.revision, server.revision);
-    if (wire::addendum_required(revision)) {
-      wire::write_addendum(out, {}, revision);
-      send(deadline);
-    }
-    info.name = server.name;
-    info.version_major = server.version_major;
-    info.version_minor = server.version_minor;
-    info.version_patch = server.version_patch;
-    info.revision = server.revision;
-    info.negotiated_revision = revision;
-    info.timezone = server.timezone;
-    info.display_name = server.display_name;
+    detail::sansio::Handshake handshake(detail::sansio::client_hello(config));
+    run_conversation(handshake, deadline);
+    info = handshake.info();
+    revision = handshake.revision();
   }
 };
 

@@ -1,9 +1,12 @@
 // Adapts a net::Stream to the wire codec: a ByteSource that reads big chunks into its own buffer,
-// each read bounded by the current operation's deadline and the receive timeout.
+// each read bounded by the current operation's deadline and the receive timeout. Bytes a sans-I/O
+// operation (sansio/operation.h) received and left unconsumed come first.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -12,16 +15,18 @@
 #include "chconn/core/error.h"
 #include "chconn/net/stream.h"
 #include "chconn/wire/io.h"
+#include "connection/deadlines.h"
+#include "connection/sansio/operation.h"
 
 namespace chconn::detail {
 
-// The receive timeout, as messages name it (Deadline::named).
-inline constexpr const char* k_receive_limit = "the receive timeout";
-
 class SocketSource final : public wire::ByteSource {
  public:
-  SocketSource(net::Stream& stream, std::chrono::milliseconds receive_timeout, std::size_t buffer_bytes)
+  // `pending`: bytes received before that are read first (may be null); it must outlive this.
+  SocketSource(net::Stream& stream, std::chrono::milliseconds receive_timeout, std::size_t buffer_bytes,
+               sansio::ReceiveBuffer* pending = nullptr)
       : stream_(&stream),
+        pending_(pending),
         receive_timeout_(receive_timeout),
         buffer_(new std::uint8_t[buffer_bytes]),
         capacity_(buffer_bytes) {}
@@ -32,6 +37,13 @@ class SocketSource final : public wire::ByteSource {
   Deadline deadline() const noexcept { return deadline_; }
 
   std::span<const std::uint8_t> next() override {
+    if (pending_ && pending_->size() > 0) {
+      const auto bytes = pending_->pending();
+      const std::size_t n = std::min(bytes.size(), capacity_);
+      std::memcpy(buffer_.get(), bytes.data(), n);
+      pending_->consume(n);
+      return {buffer_.get(), n};
+    }
     const Deadline read_deadline = deadline_.earliest(Deadline::after(receive_timeout_).named(k_receive_limit));
     const std::size_t n = stream_->read_some(buffer_.get(), capacity_, read_deadline);
     if (n == 0) {
@@ -46,6 +58,7 @@ class SocketSource final : public wire::ByteSource {
 
  private:
   net::Stream* stream_;
+  sansio::ReceiveBuffer* pending_;
   std::chrono::milliseconds receive_timeout_;
   Deadline deadline_ = Deadline::never();
   std::unique_ptr<std::uint8_t[]> buffer_;

@@ -195,6 +195,9 @@ class Reader {
   // Zero-copy access: at least one byte available (refilling if needed), or empty at end of stream.
   std::span<const std::uint8_t> peek();
   void consume(std::size_t n) { pos_ += n; }
+  // The bytes pulled from the source and not consumed yet, without pulling more (a connection
+  // hands them to the next reader of the same stream).
+  std::span<const std::uint8_t> buffered() const noexcept { return {pos_, static_cast<std::size_t>(end_ - pos_)}; }
   // True if no byte is left in the stream (may pull from the source to find out).
   bool at_end();
 

@@ -1,0 +1,173 @@
+// The protocol conversation as sans-I/O operations (issue 18), the shape every exchange with the
+// server takes so that the blocking NativeConnection and the Asio AsyncConnection run one
+// implementation of it: an operation never touches a socket; its resume() says what the driver must
+// do next (write these bytes, read more, done or failed), the driver does it with its own I/O
+// (blocking calls with deadlines, or Asio operations with timers) and calls resume() again.
+// Boost.MySQL's sansio algorithms are the model; unlike MySQL's frames, ClickHouse packets carry no
+// length, so an operation cannot know a packet is whole before it has decoded it.
+//
+// A packet that arrived in part (the rule, PacketDecoder):
+//   - The packet is decoded from the front of the ReceiveBuffer (a checkpoint: nothing is consumed
+//     until the whole packet decoded). A source that runs out of buffered bytes throws Incomplete,
+//     which abandons the attempt; the bytes stay buffered.
+//   - After a failed attempt with B bytes buffered, the next attempt waits until the buffer holds
+//     at least 2B bytes, and the driver is asked for at least B new bytes (Next::read_hint). An
+//     n-byte packet fed in pieces of any size is therefore decoded in at most log2(n) + 2 attempts,
+//     each parsing at most the bytes buffered, so the parsing stays linear in n overall.
+//   - Liveness exception: a peer that sent a whole packet waits for the client, so holding out for
+//     2B bytes could wait forever. When the driver's last read drained the transport (it returned
+//     fewer bytes than the room it offered, ReceiveBuffer::more_ready() false) and new bytes arrived
+//     since the failed attempt, the next attempt is made at once. On a link slower than the
+//     parsing, a large packet then costs one attempt per drained read (see the report of issue 18:
+//     Data packets need a resumable scan before the query loop moves onto this shape).
+//
+// Errors: resume() does not throw. An operation that fails returns Next::failed with the
+// chconn::Error (a server Exception, a protocol error); the driver rethrows it or hands it to its
+// completion handler. Transport failures (EOF, reset, timeout) are the driver's own errors.
+//
+// Thread safety: none; an operation and its Conversation belong to one connection, used by one
+// thread (or strand) at a time. Lifetimes: a Next's write bytes live in the Conversation's `out`
+// until the next resume().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "chconn/core/limits.h"
+#include "chconn/wire/io.h"
+
+namespace chconn::detail::sansio {
+
+// What the driver does next.
+struct Next {
+  enum class Kind : std::uint8_t {
+    write,   // write all of `bytes`, then resume()
+    read,    // read some bytes into the ReceiveBuffer (room for at least read_hint), then resume()
+    done,    // the operation ended well
+    failed,  // the operation ended with `error` (a chconn::Error)
+  };
+  Kind kind = Kind::done;
+  std::span<const std::uint8_t> bytes{};
+  std::size_t read_hint = 0;
+  std::exception_ptr error{};
+
+  static Next write(std::span<const std::uint8_t> b) { return {Kind::write, b, 0, {}}; }
+  static Next read(std::size_t hint) { return {Kind::read, {}, hint, {}}; }
+  static Next done() { return {}; }
+  static Next failed(std::exception_ptr e) { return {Kind::failed, {}, 0, std::move(e)}; }
+};
+
+// Bytes the transport read that the conversation has not consumed yet. The driver reads into
+// prepare(n) and commit()s what arrived; operations decode from pending() and consume().
+class ReceiveBuffer {
+ public:
+  // Room for at least `n` new bytes after the pending ones (valid until the next call).
+  std::span<std::uint8_t> prepare(std::size_t n);
+  // `n` bytes were read into the room prepare() gave; `more_ready`: the read filled all of that
+  // room, so the transport may hold more at once (false: it was drained).
+  void commit(std::size_t n, bool more_ready) noexcept {
+    end_ += n;
+    more_ready_ = more_ready;
+  }
+  // Bytes already read elsewhere that come before anything read from now on.
+  void append(std::span<const std::uint8_t> bytes);
+  std::span<const std::uint8_t> pending() const noexcept { return {buf_.data() + begin_, end_ - begin_}; }
+  std::size_t size() const noexcept { return end_ - begin_; }
+  void consume(std::size_t n) noexcept;
+  bool more_ready() const noexcept { return more_ready_; }
+
+ private:
+  PodVector<std::uint8_t> buf_;
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
+  bool more_ready_ = false;
+};
+
+// Thrown by a BufferedSource that ran out of buffered bytes: the attempt stops, nothing is
+// consumed. Deliberately not a chconn::Error, so no decoder mistakes it for a failure of its own
+// (the codec's catch (...) blocks restore their state and rethrow).
+struct Incomplete {};
+
+// The state one session's operations share: what was received, what is to be sent, the limits
+// every decode is checked against, and the peer's name for messages.
+struct Conversation {
+  explicit Conversation(const DecodeLimits& l, std::string p) : limits(l), peer(std::move(p)) {}
+  ReceiveBuffer in;
+  wire::Writer out;
+  DecodeLimits limits;
+  std::string peer;
+};
+
+// One exchange with the server (a handshake, a ping...). resume() is called first with nothing
+// done, then after each action its previous Next asked for has completed.
+class Operation {
+ public:
+  virtual ~Operation() = default;
+  virtual Next resume(Conversation& c) noexcept = 0;
+};
+
+// Decodes one packet at a time from the front of a ReceiveBuffer under the rule of this header.
+class PacketDecoder {
+ public:
+  // Minimum room a read asks for, so small packets arrive in one read.
+  static constexpr std::size_t k_min_read = 4096;
+
+  // Whether an attempt is due with what is buffered now (see the rule above).
+  bool due(const ReceiveBuffer& in) const noexcept {
+    if (failed_at_ == 0) return in.size() > 0;
+    return in.size() >= 2 * failed_at_ || (!in.more_ready() && in.size() > failed_at_);
+  }
+
+  // The read to ask the driver for when no attempt is due or the last one failed.
+  std::size_t read_hint(const ReceiveBuffer& in) const noexcept {
+    const std::size_t target = 2 * failed_at_;
+    return target > in.size() ? std::max(target - in.size(), k_min_read) : k_min_read;
+  }
+
+  // Runs decode(wire::Reader&) over the pending bytes. True: the packet decoded, its bytes are
+  // consumed and the rule starts afresh. False: it has not all arrived, nothing consumed. Errors
+  // of the decoder (chconn::Error) propagate.
+  template <class Decode>
+  bool attempt(ReceiveBuffer& in, const DecodeLimits& limits, Decode&& decode) {
+    ++attempts_;
+    BufferedSource source(in.pending());
+    wire::Reader reader(source, limits);
+    try {
+      std::forward<Decode>(decode)(reader);
+    } catch (const Incomplete&) {
+      failed_at_ = in.size();
+      return false;
+    }
+    in.consume(static_cast<std::size_t>(reader.position()));
+    failed_at_ = 0;
+    return true;
+  }
+
+  // Decode attempts made so far (for tests of the rule).
+  std::uint64_t attempts() const noexcept { return attempts_; }
+
+ private:
+  // Hands out the buffered bytes once, then throws Incomplete.
+  class BufferedSource final : public wire::ByteSource {
+   public:
+    explicit BufferedSource(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+    std::span<const std::uint8_t> next() override {
+      if (given_ || bytes_.empty()) throw Incomplete{};
+      given_ = true;
+      return bytes_;
+    }
+
+   private:
+    std::span<const std::uint8_t> bytes_;
+    bool given_ = false;
+  };
+
+  std::size_t failed_at_ = 0;  // bytes buffered at the last failed attempt of this packet (0: none)
+  std::uint64_t attempts_ = 0;
+};
+
+}  // namespace chconn::detail::sansio
