@@ -18,8 +18,8 @@ namespace chconn {
 namespace asio = boost::asio;
 
 struct AsyncConnection::Impl {
-  Impl(executor_type executor, const Config& cfg)
-      : config(cfg), stream(std::move(executor)), conversation(cfg.limits, {}) {}
+  Impl(const executor_type& executor, const Config& cfg)
+      : config(cfg), stream(executor), conversation(cfg.limits, {}) {}
 
   Config config;
   net::AsyncTcpStream stream;
@@ -59,7 +59,7 @@ class Busy {
 AsyncConnection::AsyncConnection(std::shared_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 AsyncConnection::~AsyncConnection() { close(); }
 
-void AsyncConnection::start_connect(executor_type executor, const Config& config, const HostPort& host,
+void AsyncConnection::start_connect(const executor_type& executor, const Config& config, const HostPort& host,
                                     Deadline deadline, asio::any_completion_handler<connect_signature> handler) {
   auto run = [](executor_type ex, Config cfg, HostPort target,
                 Deadline caller) -> asio::awaitable<std::unique_ptr<AsyncConnection>> {

@@ -83,6 +83,7 @@ std::vector<std::string> library_candidates(const EmbeddedOptions& options) {
     folders.push_back(home + "/.cache/chconn/chdb/" + k_cached_version);
   }
   std::vector<std::string> out;
+  out.reserve(folders.size() + 1);
   for (const std::string& folder : folders) out.push_back(folder + "/package/libchdb.so");
   out.emplace_back("libchdb.so");  // the dynamic linker's search path
   return out;
@@ -175,6 +176,7 @@ std::vector<std::string> connect_args(const std::string& path) {
 chdb_connection* connect_session(const Engine& e) {
   std::vector<std::string> args = connect_args(e.path);
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   chdb_connection* conn = e.api.connect(static_cast<int>(args.size()), argv.data());

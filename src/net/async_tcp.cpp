@@ -21,7 +21,7 @@ using detail::format_host_port;
 using detail::timeout_error;
 
 struct AsyncTcpStream::State {
-  explicit State(asio::any_io_executor ex) : socket(ex), timer(ex), resolver(ex) {}
+  explicit State(const asio::any_io_executor& ex) : socket(ex), timer(ex), resolver(ex) {}
   tcp::socket socket;
   asio::steady_timer timer;
   tcp::resolver resolver;
@@ -43,7 +43,7 @@ Error failure(const AsyncTcpStream& stream, bool expired, Deadline deadline, Clo
 
 }  // namespace
 
-AsyncTcpStream::AsyncTcpStream(asio::any_io_executor executor) : state_(std::make_shared<State>(std::move(executor))) {}
+AsyncTcpStream::AsyncTcpStream(const asio::any_io_executor& executor) : state_(std::make_shared<State>(executor)) {}
 AsyncTcpStream::~AsyncTcpStream() {
   if (state_) close();
 }
@@ -123,8 +123,12 @@ asio::awaitable<void> AsyncTcpStream::write_all(std::span<const std::uint8_t> by
 
 void AsyncTcpStream::close() noexcept {
   boost::system::error_code ignored;
-  state_->timer.cancel();
-  state_->resolver.cancel();
+  try {
+    // Asio's cancel() reports a failure of the reactor by throwing; closing goes on regardless.
+    state_->timer.cancel();
+    state_->resolver.cancel();
+  } catch (...) {
+  }
   state_->socket.close(ignored);
 }
 

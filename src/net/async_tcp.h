@@ -33,7 +33,7 @@ namespace chconn::net {
 
 class AsyncTcpStream {
  public:
-  explicit AsyncTcpStream(boost::asio::any_io_executor executor);
+  explicit AsyncTcpStream(const boost::asio::any_io_executor& executor);
   ~AsyncTcpStream();
   AsyncTcpStream(AsyncTcpStream&&) noexcept;
   AsyncTcpStream& operator=(AsyncTcpStream&&) noexcept;

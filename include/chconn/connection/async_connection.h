@@ -56,9 +56,8 @@ class AsyncConnection {
   static auto async_connect(executor_type executor, const Config& config, const HostPort& host, Deadline deadline,
                             CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, connect_signature>(
-        [](auto handler, executor_type ex, const Config& c, const HostPort& h, Deadline d) {
-          start_connect(std::move(ex), c, h, d,
-                        boost::asio::any_completion_handler<connect_signature>(std::move(handler)));
+        [](auto handler, const executor_type& ex, const Config& c, const HostPort& h, Deadline d) {
+          start_connect(ex, c, h, d, boost::asio::any_completion_handler<connect_signature>(std::move(handler)));
         },
         token, std::move(executor), config, host, deadline);
   }
@@ -91,8 +90,8 @@ class AsyncConnection {
 
  private:
   explicit AsyncConnection(std::shared_ptr<Impl> impl) noexcept;
-  static void start_connect(executor_type executor, const Config& config, const HostPort& host, Deadline deadline,
-                            boost::asio::any_completion_handler<connect_signature> handler);
+  static void start_connect(const executor_type& executor, const Config& config, const HostPort& host,
+                            Deadline deadline, boost::asio::any_completion_handler<connect_signature> handler);
   void start_ping(Deadline deadline, boost::asio::any_completion_handler<ping_signature> handler);
 
   std::shared_ptr<Impl> impl_;
