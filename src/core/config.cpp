@@ -167,6 +167,10 @@ void Config::validate() const {
     invalid("strategy " + quote(strategy) + " is not a strategy name (lower-case letters, digits, '_' and '-')");
   }
 
+  if (failover.max_replica_delay < std::chrono::seconds::zero() || failover.max_replica_delay > k_max_replica_delay) {
+    invalid("failover.max_replica_delay is " + std::to_string(failover.max_replica_delay.count()) +
+            " s; it must be from 0 (off) to " + std::to_string(k_max_replica_delay.count()) + " s");
+  }
   // What FailoverStrategy's breakers and error decay would reject, by their own rules.
   try {
     chconn::validate(failover.decay, "failover.decay.");

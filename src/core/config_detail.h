@@ -35,6 +35,8 @@ inline constexpr std::size_t k_max_strategy_name = 64;
 // Failover tuning (Config::failover) is checked by the resilience options' own validate()
 // (chconn/core/resilience_options.h). k_max_failover_count only catches typos in DSN counts.
 inline constexpr std::uint64_t k_max_failover_count = 1'000'000;
+// The largest FailoverTuning::max_replica_delay (a lag of a day is a broken replica, not a slow one).
+inline constexpr std::chrono::seconds k_max_replica_delay = std::chrono::hours(24);
 // Hosts (and DNS servers) a Config may name. Every host costs a strategy state, and every failed
 // host a line in the failover error; a DSN of 20,000 hosts took 15.8 GB before it was bounded.
 inline constexpr std::size_t k_max_hosts = 1000;

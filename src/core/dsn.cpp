@@ -159,6 +159,17 @@ constexpr std::array k_params{
                 c.failover.breaker.window_duration = parse_duration(v, w);
                 check_tuning(c.failover.breaker, v, w);
               }},
+    ParamSpec{"max_replica_delay", "max_replica_delay",
+              [](Config& c, std::string_view v, std::string_view w) {
+                const std::chrono::milliseconds d = parse_duration(v, w);
+                if (d.count() % 1000 != 0 || d > k_max_replica_delay)
+                  bad_value(v, w, "use whole seconds up to a day (system.replicas counts lag in seconds), e.g. 30s");
+                c.failover.max_replica_delay = std::chrono::duration_cast<std::chrono::seconds>(d);
+              }},
+    ParamSpec{"fallback_to_stale_replicas", "fallback_to_stale_replicas",
+              [](Config& c, std::string_view v, std::string_view w) {
+                c.failover.fallback_to_stale_replicas = parse_bool(v, w);
+              }},
     ParamSpec{"client_name", "client_name",
               [](Config& c, std::string_view v, std::string_view w) { c.client_name = parse_text(v, w); }},
     ParamSpec{"chdb_library", "chdb_library",
@@ -466,6 +477,9 @@ std::string Config::to_dsn(bool redact) const {
     add("breaker_failure_rate", format_double(failover.breaker.failure_rate_threshold));
   add_duration("breaker_open", ms(failover.breaker.open_duration), ms(defaults.failover.breaker.open_duration));
   add_duration("breaker_window", ms(failover.breaker.window_duration), ms(defaults.failover.breaker.window_duration));
+  add_duration("max_replica_delay", ms(failover.max_replica_delay), ms(defaults.failover.max_replica_delay));
+  if (failover.fallback_to_stale_replicas != defaults.failover.fallback_to_stale_replicas)
+    add("fallback_to_stale_replicas", failover.fallback_to_stale_replicas ? "true" : "false");
   if (client_name != defaults.client_name) add("client_name", client_name);
   if (!embedded.library.empty()) add("chdb_library", embedded.library);
   for (const auto& l : k_limits) {

@@ -50,6 +50,10 @@ std::string to_string(const HealthReport& report) {
         if (h.breaker == CircuitState::open) out += " (retry in " + format_wait(h.retry_in) + ")";
       }
       if (h.latency && h.ok) out += ", ping " + duration_text(*h.latency);
+      if (h.replica_delay) {
+        out += ", replica delay " + std::to_string(h.replica_delay->count()) + " s";
+        if (h.stale) out += " (stale: tried last)";
+      }
       out += h.has_breaker ? ", errors " + std::to_string(h.error_count) + "\n"
                            : ", failed checks " + std::to_string(h.error_count) + "\n";
       if (!h.last_error.empty()) out += "    last error: " + h.last_error + "\n";
@@ -107,6 +111,8 @@ std::optional<StrategyHealth> ConnectionManager::Impl::check_strategy(const std:
       hh.last_error = hosts[i].last_error;
       hh.retry_in = hosts[i].retry_in;
       hh.latency = hosts[i].ping_latency;
+      hh.replica_delay = hosts[i].replica_delay;
+      hh.stale = hosts[i].stale;
       if (i < checks.size()) {
         hh.checked = checks[i].checked;
         hh.not_checked = checks[i].not_checked;

@@ -1,5 +1,6 @@
 // ConnectionManager::metrics_text(): pool gauges, the acquire-wait histogram, query counters,
 // breaker states, retries and per-host figures in the Prometheus text format 0.0.4.
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -128,6 +129,21 @@ std::string ConnectionManager::Impl::metrics() const {
       for (const auto& h : hosts) {
         w.sample("chconn_host_failures_total", {{"strategy", name}, {"host", h.address}},
                  static_cast<double>(h.failures));
+      }
+    }
+    if (std::any_of(failovers.begin(), failovers.end(), [](const auto& f) {
+          return std::any_of(f.second.begin(), f.second.end(),
+                             [](const HostStats& h) { return h.replica_delay.has_value(); });
+        })) {
+      w.header("chconn_host_replica_delay_seconds",
+               "Each failover host's replication lag at its last health check (with max_replica_delay set).", "gauge");
+      for (const auto& [name, hosts] : failovers) {
+        for (const auto& h : hosts) {
+          if (h.replica_delay) {
+            w.sample("chconn_host_replica_delay_seconds", {{"strategy", name}, {"host", h.address}},
+                     static_cast<double>(h.replica_delay->count()));
+          }
+        }
       }
     }
     w.header("chconn_host_pool_in_use_connections", "Connections lent out per failover host.", "gauge");

@@ -37,6 +37,8 @@ struct Host {
   std::atomic<std::uint64_t> skipped{0};
   // A health check of this host is in flight (at most one at a time, whoever calls check_hosts).
   std::atomic<bool> checking{false};
+  // The replication lag (seconds) the last health check read; -1: not read, or that check failed.
+  std::atomic<std::int64_t> replica_delay{-1};
   mutable std::mutex mutex;  // guards the two below
   std::string last_error;
   std::optional<duration> ping_latency;
@@ -44,6 +46,17 @@ struct Host {
 
 std::string address_of(const HostPort& h, bool secure) {
   return to_string(HostPort{h.host, h.port != 0 ? h.port : static_cast<std::uint16_t>(secure ? 9440 : 9000)});
+}
+
+// The lag check: the largest delay of the host's replicated tables (0 when it has none).
+constexpr std::string_view k_replica_delay_sql = "SELECT max(absolute_delay) AS delay FROM system.replicas";
+
+std::chrono::seconds read_replica_delay(Connection& connection, Deadline deadline) {
+  QueryOptions o;
+  o.deadline = deadline;
+  const std::uint64_t delay = connection.execute(k_replica_delay_sql, o).value<std::uint64_t>("delay");
+  return std::chrono::seconds(
+      static_cast<std::int64_t>(std::min<std::uint64_t>(delay, std::numeric_limits<std::int64_t>::max())));
 }
 
 // "retry in 4.2 s", "probes in flight", "forced open".
@@ -67,6 +80,9 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
       throw Error(ErrorKind::usage, "failover '" + options_.name + "' needs at least one host");
     if (!make_host)
       throw Error(ErrorKind::usage, "failover '" + options_.name + "' needs a host strategy maker (got null)");
+    if (options_.max_replica_delay < std::chrono::seconds::zero()) {
+      throw Error(ErrorKind::usage, "failover '" + options_.name + "': max_replica_delay must not be negative");
+    }
     if (options_.connect_timeout <= std::chrono::milliseconds::zero()) {
       throw Error(ErrorKind::usage, "failover '" + options_.name + "': connect_timeout must be positive");
     }
@@ -132,11 +148,45 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
                           .tie_breaker = tie,
                           .index = i};
     }
-    return order_hosts(ranks);
+    return by_lag(order_hosts(ranks));
+  }
+
+  // True when host `i`'s last read lag exceeds max_replica_delay.
+  bool stale(std::size_t i) const noexcept {
+    return options_.max_replica_delay > std::chrono::seconds::zero() &&
+           hosts_[i]->replica_delay.load(std::memory_order_relaxed) > options_.max_replica_delay.count();
+  }
+
+  // `ordered` with the stale hosts moved after the others, least lag first (or left out when
+  // fallback_to_stale_replicas is off).
+  std::vector<std::size_t> by_lag(std::vector<std::size_t> ordered) const {
+    if (options_.max_replica_delay <= std::chrono::seconds::zero()) return ordered;
+    const auto fresh_end =
+        std::stable_partition(ordered.begin(), ordered.end(), [&](std::size_t i) { return !stale(i); });
+    std::stable_sort(fresh_end, ordered.end(), [&](std::size_t a, std::size_t b) {
+      return hosts_[a]->replica_delay.load(std::memory_order_relaxed) <
+             hosts_[b]->replica_delay.load(std::memory_order_relaxed);
+    });
+    if (!options_.fallback_to_stale_replicas) ordered.erase(fresh_end, ordered.end());
+    return ordered;
+  }
+
+  // Every host lags past max_replica_delay and fallback_to_stale_replicas is off.
+  Error all_stale_error() const {
+    std::string list;
+    for (const auto& h : hosts_) {
+      if (!list.empty()) list += ", ";
+      list += h->address + " " + std::to_string(h->replica_delay.load(std::memory_order_relaxed)) + " s";
+    }
+    return Error(ErrorKind::network, "failover '" + options_.name + "': every host lags more than max_replica_delay (" +
+                                         std::to_string(options_.max_replica_delay.count()) + " s): " + list +
+                                         "; fallback_to_stale_replicas is off. Wait for replication to catch up, or "
+                                         "turn the fallback on");
   }
 
   Lease acquire(Deadline deadline) {
     const std::vector<std::size_t> ordered = order();
+    if (ordered.empty()) throw all_stale_error();
     const std::size_t max_tries = options_.max_tries != 0 ? options_.max_tries : hosts_.size();
     std::size_t tries = 0;
     std::optional<Error> last;
@@ -244,10 +294,13 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
       c.not_checked = "circuit breaker " + refusal(h.breaker->metrics());
       return c;
     }
+    const bool reads_lag = options_.max_replica_delay > std::chrono::seconds::zero();
+    std::optional<std::chrono::seconds> delay;
     const std::optional<Error> failed = detail::run_check(c, *clock_, budget, [&](Deadline d) {
       Lease lease = h.strategy->acquire(d);
       try {
         lease->ping(d);
+        if (reads_lag) delay = read_replica_delay(*lease, d);
       } catch (const Error& e) {
         lease.note_error(e);
         throw;
@@ -260,6 +313,8 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
       permit->on_success(c.latency);
       h.successes.fetch_add(1, std::memory_order_relaxed);
     }
+    c.replica_delay = failed ? std::nullopt : delay;
+    h.replica_delay.store(c.replica_delay ? c.replica_delay->count() : -1, std::memory_order_relaxed);
     std::lock_guard lock(h.mutex);
     h.ping_latency = failed ? std::nullopt : std::optional(c.latency);
     return c;
@@ -283,6 +338,10 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
       s.retry_in = m.forced_open                   ? duration::max()
                    : m.state == CircuitState::open ? m.time_until_half_open
                                                    : duration{};
+      if (const std::int64_t lag = h.replica_delay.load(std::memory_order_relaxed); lag >= 0) {
+        s.replica_delay = std::chrono::seconds(lag);
+        s.stale = stale(i);
+      }
       {
         std::lock_guard lock(h.mutex);
         s.last_error = h.last_error;

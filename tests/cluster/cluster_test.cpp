@@ -3,7 +3,8 @@
 // "cluster", macros {shard} and {replica}); the ctest fixture clickhouse_cluster starts it first and
 // stops it last. The tests kill and restart nodes, so they run one at a time (RUN_SERIAL), and each
 // leaves all four nodes running. Every table is the test's own (its name comes from the test's).
-// Loops are bounded in count; nothing waits for a duration to pass.
+// Loops are bounded in count; only the replica-lag test polls, for a lag the server counts in
+// whole seconds.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "chconn/core/error.h"
@@ -203,6 +205,62 @@ TEST_F(ClusterTest, FailoverSurvivesAKilledReplica) {
     }
     for (const std::uint64_t x : acknowledged) EXPECT_TRUE(present.count(x)) << n << ": acknowledged " << x << " lost";
   }
+}
+
+// A replica that lags (its fetches stopped while its shard takes an insert) is passed over by a
+// failover strategy with max_replica_delay=1s once a health check has read its lag, shows its lag
+// in the health report and the metrics, and comes first again when it has caught up. Shard 2,
+// whose nodes no test kills: a replica killed and restarted reports an absolute_delay of about the
+// time since 1970 until its replication queue is loaded again (seen after the test above), and
+// would be tried last too.
+TEST_F(ClusterTest, MaxReplicaDelayPassesOverALaggingReplica) {
+  auto lagging = node("cluster-s2r2");
+  lagging->execute("SYSTEM STOP FETCHES " + table);
+  node("cluster-s2r1")->insert(table, test::uint64_block("x", {1, 3, 5}));
+  // absolute_delay counts whole seconds since the insert it has not fetched; poll until it is past
+  // the limit (bounded in count).
+  const std::string lag_sql = "SELECT max(absolute_delay) AS d FROM system.replicas";
+  std::uint64_t lag = 0;
+  for (int i = 0; i < 200 && lag < 2; ++i) {
+    lag = lagging->execute(lag_sql).value<std::uint64_t>("d");
+    if (lag < 2) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_GE(lag, 2u) << "the stopped replica never lagged";
+
+  // The lagging replica first in the list, in_order: only its lag can put it behind the other.
+  const Config config = Config::from_dsn(
+      "clickhouse://127.0.0.1:" + std::to_string(test::sandbox("cluster-s2r2").native_port) +
+      ",127.0.0.1:" + std::to_string(test::sandbox("cluster-s2r1").native_port) +
+      "?strategy=failover&load_balancing=in_order&max_replica_delay=1s&client_name=chconn-cluster-tests");
+  ASSERT_EQ(config.failover.max_replica_delay, 1s);
+  auto failover = std::make_shared<FailoverStrategy>(config);
+  auto factory = std::make_shared<ConnectionFactory>();
+  factory->register_strategy(failover);
+  factory->set_default("failover");
+  ConnectionManager manager(factory, test::fault_manager_options());
+  const std::string which_sql = "SELECT substitution AS r FROM system.macros WHERE macro = 'replica'";
+  const auto replica_of_next_lease = [&] { return failover->acquire()->execute(which_sql).value<std::string>("r"); };
+  EXPECT_EQ(replica_of_next_lease(), "cluster-s2r2");  // no lag read yet
+
+  const HealthReport report = manager.run_health_check_once();
+  const std::vector<HostStats> hosts = failover->host_stats();
+  ASSERT_EQ(hosts.size(), 2u);
+  ASSERT_TRUE(hosts[0].replica_delay.has_value()) << to_string(report);
+  EXPECT_GE(*hosts[0].replica_delay, 2s);
+  EXPECT_TRUE(hosts[0].stale);
+  EXPECT_EQ(hosts[1].replica_delay, 0s);
+  EXPECT_FALSE(hosts[1].stale);
+  EXPECT_NE(to_string(report).find("(stale: tried last)"), std::string::npos) << to_string(report);
+  EXPECT_NE(manager.metrics_text().find("chconn_host_replica_delay_seconds"), std::string::npos);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(replica_of_next_lease(), "cluster-s2r1") << i;
+  // Reads through the manager are served by the fresh replica, which has the rows.
+  EXPECT_EQ(manager.execute("SELECT count() AS n FROM " + table).value<std::uint64_t>("n"), 3u);
+
+  lagging->execute("SYSTEM START FETCHES " + table);
+  lagging->execute("SYSTEM SYNC REPLICA " + table);
+  manager.run_health_check_once();
+  EXPECT_EQ(failover->host_stats()[0].replica_delay, 0s);
+  EXPECT_EQ(replica_of_next_lease(), "cluster-s2r2");
 }
 
 }  // namespace

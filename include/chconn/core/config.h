@@ -136,6 +136,8 @@ struct PoolOptions {
 //   breaker_failure_rate   breaker.failure_rate_threshold (percent)
 //   breaker_open           breaker.open_duration (at most breaker.max_open_duration, 2 min)
 //   breaker_window         breaker.window_duration (whole seconds, 1 s .. 1 h)
+//   max_replica_delay      max_replica_delay (0 or from 1 s, whole seconds)
+//   fallback_to_stale_replicas  fallback_to_stale_replicas
 // e.g. clickhouse://db1,db2?strategy=failover&max_ignored_errors=5&breaker_open=30s&breaker_window=2m
 // The other breaker and decay options are set in code. validate() checks them all.
 struct FailoverTuning {
@@ -146,6 +148,16 @@ struct FailoverTuning {
   ErrorDecayOptions decay{};
   // Each host's breaker; `name` is replaced by the host's address.
   CircuitBreakerOptions breaker{};
+  // Replication lag a host may have and still come first (ClickHouse's
+  // max_replica_delay_for_distributed_queries). When set, each health check of a host
+  // (FailoverStrategy::check_hosts, run by the manager's health thread) also reads its lag, the
+  // largest absolute_delay in system.replicas, and acquire() tries hosts lagging more than this
+  // only after every host within it. 0: lag is neither read nor used. Whole seconds, at most 1 day.
+  std::chrono::seconds max_replica_delay{0};
+  // When every host the order would try lags more than max_replica_delay: true (ClickHouse's
+  // fallback_to_stale_replicas_for_distributed_queries default) tries them, least lag first; false
+  // refuses with Error(network) naming each host's lag.
+  bool fallback_to_stale_replicas = true;
 
   friend bool operator==(const FailoverTuning&, const FailoverTuning&) = default;
 };

@@ -156,6 +156,10 @@ struct HostHealth {
   bool ok = false;                         // the last check's ping succeeded
   std::optional<Clock::duration> latency;  // of the last successful ping
   Clock::duration retry_in{};              // time until it is tried again (open breaker); zero otherwise
+  // The replication lag the last check read (failover with max_replica_delay), and whether it is
+  // above that limit (then acquires try the host last); see HostStats.
+  std::optional<std::chrono::seconds> replica_delay;
+  bool stale = false;
 };
 
 struct StrategyHealth {

@@ -14,6 +14,11 @@
 //       in_order         list order
 //       first_or_random  the first host, then the others in random order
 //       round_robin      each acquire starts one host further along the list
+//   - Lag (max_replica_delay set, see FailoverTuning): a host whose last health check read a
+//     replication lag above max_replica_delay is tried only after every host within it, least
+//     lag first, as ClickHouse passes over stale replicas; with fallback_to_stale_replicas off it
+//     is not tried, and when no host is left acquire throws Error(network) naming each host's lag.
+//     A host whose lag is unknown (never checked, or its last check failed) counts as within it.
 //   - Breakers: a host whose breaker refuses (open, or half-open with all probes out) is skipped.
 //     When every host's breaker refuses, acquire throws Error(circuit_open) naming the hosts and
 //     the time until the first of them permits a probe again.
@@ -36,7 +41,10 @@
 // check_hosts returns), and at most one check of a host is in flight at once, whoever calls. A
 // host that is not contacted — its breaker refused, another check of it was in flight, or the
 // round's start_by passed before its turn — is "not checked": nothing is recorded for it (breaker,
-// error count, successes, failures). A contacted host's outcome is recorded like a lease's.
+// error count, successes, failures). A contacted host's outcome is recorded like a lease's. With
+// max_replica_delay set, the check also runs `SELECT max(absolute_delay) FROM system.replicas` on
+// the same connection and keeps the answer as the host's lag (so a user that may not read
+// system.replicas fails its checks: grant it, or leave max_replica_delay at 0).
 //
 // host_stats() shows, per host: breaker state, decayed error count, successes and failures, the
 // last error, the pool's StrategyStats and retry_in, the estimated time until a host with an open

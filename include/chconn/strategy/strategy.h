@@ -79,6 +79,11 @@ struct HostStats {
   Clock::duration retry_in{};
   // Latency and outcome of the last check_hosts() ping (nullopt: never pinged, or it failed).
   std::optional<Clock::duration> ping_latency;
+  // Replication lag the last check read (failover with max_replica_delay set: the largest
+  // absolute_delay in the host's system.replicas); nullopt: not read, or that check failed.
+  std::optional<std::chrono::seconds> replica_delay;
+  // True while replica_delay exceeds max_replica_delay: acquire() tries it after the others.
+  bool stale = false;
   StrategyStats pool;  // the host strategy's stats
 };
 
@@ -103,6 +108,8 @@ struct HostCheck {
   bool checked = false;
   bool ok = false;
   Clock::duration latency{};
+  // The replication lag it read (failover with max_replica_delay set); nullopt otherwise.
+  std::optional<std::chrono::seconds> replica_delay;
   std::string error;        // when checked && !ok: what the check met
   std::string not_checked;  // when !checked: why ("circuit breaker open, retry in 4.2 s", ...)
 };

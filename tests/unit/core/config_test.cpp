@@ -313,6 +313,18 @@ TEST(ConfigDsn, ParsesGoodDsns) {
          c.failover.breaker.open_duration = 2min;
          c.failover.breaker.window_duration = 1h;
        }},
+      {"clickhouse://a,b?strategy=failover&max_replica_delay=5m&fallback_to_stale_replicas=false",
+       [](Config& c) {
+         c.hosts = {{"a", 0}, {"b", 0}};
+         c.strategy = "failover";
+         c.failover.max_replica_delay = 300s;
+         c.failover.fallback_to_stale_replicas = false;
+       }},
+      {"clickhouse://h?max_replica_delay=24h",
+       [](Config& c) {
+         c.hosts = {{"h", 0}};
+         c.failover.max_replica_delay = 24h;
+       }},
       {"clickhouse://h?breaker_failure_rate=1e1&breaker_window=3600000ms&breaker_open=120000ms",
        [](Config& c) {
          c.hosts = {{"h", 0}};
@@ -479,6 +491,10 @@ TEST(ConfigDsn, RejectsBadDsns) {
       {base + "?breaker_window=61m", {"'61m'", "'breaker_window'", "1 s .. 1 h"}, {}},
       {base + "?breaker_window=-1m", {"'-1m'", "breaker_window", "negative"}, {}},
       {base + "?breaker_window=wide", {"'wide'", "breaker_window"}, {}},
+      {base + "?max_replica_delay=1500ms", {"'1500ms'", "'max_replica_delay'", "whole seconds"}, {}},
+      {base + "?max_replica_delay=25h", {"'25h'", "'max_replica_delay'", "up to a day"}, {}},
+      {base + "?max_replica_delay=-1s", {"'-1s'", "max_replica_delay", "negative"}, {}},
+      {base + "?fallback_to_stale_replicas=maybe", {"'maybe'", "fallback_to_stale_replicas"}, {}},
       {base + "?breaker_open=1s&breaker_open=2s", {"'breaker_open'", "more than once"}, {}},
       {base + "?breaker_window=", {"'breaker_window'", "empty"}, {}},
       {base + "?max_ignored_errors", {"'max_ignored_errors'", "no value"}, {}},

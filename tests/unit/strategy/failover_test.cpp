@@ -456,6 +456,98 @@ TEST_F(FailoverTest, CheckHostsPingsAndRecords) {
   EXPECT_EQ(servers[0]->ping_count(), 1u);
 }
 
+// Each host answers the lag check with `lag` seconds.
+void script_lag(MockServer& server, std::uint64_t lag) {
+  server.clear_script();
+  server.on("SELECT max(absolute_delay) AS delay FROM system.replicas",
+            {.result = MockResult({{"delay", "UInt64"}}).row(lag)});
+}
+
+// With max_replica_delay, a check reads each host's lag; a host above the limit is tried after
+// the others, least lag first, and comes back first once its lag falls within the limit again.
+TEST_F(FailoverTest, MaxReplicaDelayTriesLaggingHostsLast) {
+  FailoverOptions o = options(LoadBalancing::in_order);
+  o.max_replica_delay = 30s;
+  auto f = make(o);
+  script_lag(*servers[0], 120);
+  script_lag(*servers[1], 45);
+  script_lag(*servers[2], 30);                                          // at the limit: not stale
+  EXPECT_EQ(hosts_of_leases(*f, 2), (std::vector<std::size_t>{0, 0}));  // no lag read yet: list order
+
+  const std::vector<HostCheck> checks = f->check_hosts();
+  ASSERT_EQ(checks.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(checks[i].ok) << i << ": " << checks[i].error;
+  EXPECT_EQ(checks[0].replica_delay, 120s);
+  EXPECT_EQ(checks[1].replica_delay, 45s);
+  EXPECT_EQ(checks[2].replica_delay, 30s);
+  const std::vector<HostStats> stats = f->host_stats();
+  EXPECT_TRUE(stats[0].stale);
+  EXPECT_TRUE(stats[1].stale);
+  EXPECT_FALSE(stats[2].stale);
+  EXPECT_EQ(stats[1].replica_delay, 45s);
+  EXPECT_EQ(hosts_of_leases(*f, 3), (std::vector<std::size_t>{2, 2, 2}));
+
+  // The fresh host down: the stale ones, least lag first.
+  f->breaker(2).force_open();
+  EXPECT_EQ(hosts_of_leases(*f, 2), (std::vector<std::size_t>{1, 1}));
+  f->breaker(1).force_open();
+  EXPECT_EQ(host_of(f->acquire()), 0u);
+
+  // Host 0 caught up: it leads again after the next check.
+  f->breaker(1).reset();
+  f->breaker(2).reset();
+  script_lag(*servers[0], 0);
+  f->check_hosts();
+  EXPECT_FALSE(f->host_stats()[0].stale);
+  EXPECT_EQ(hosts_of_leases(*f, 2), (std::vector<std::size_t>{0, 0}));
+}
+
+TEST_F(FailoverTest, WithoutFallbackEveryHostStaleIsRefusedNamingTheLags) {
+  FailoverOptions o = options(LoadBalancing::in_order);
+  o.max_replica_delay = 10s;
+  o.fallback_to_stale_replicas = false;
+  auto f = make(o);
+  script_lag(*servers[0], 11);
+  script_lag(*servers[1], 3);
+  script_lag(*servers[2], 50);
+  f->check_hosts();
+  EXPECT_EQ(hosts_of_leases(*f, 2), (std::vector<std::size_t>{1, 1}));
+  script_lag(*servers[1], 12);
+  f->check_hosts();
+  const Error e = test::thrown_error([&] { f->acquire(); });
+  EXPECT_EQ(e.kind(), ErrorKind::network);
+  EXPECT_NE(e.message().find("every host lags more than max_replica_delay (10 s)"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("h1:9000 12 s"), std::string::npos) << e.message();
+  EXPECT_TRUE(classify(e).retryable);
+}
+
+// A check that cannot read the lag fails (and forgets the lag it had), so a lag is never older
+// than the last check; without max_replica_delay nothing but the ping is sent.
+TEST_F(FailoverTest, ReplicaDelayIsReadOnlyWhenAskedAndForgottenWhenACheckFails) {
+  auto plain = make(options(LoadBalancing::in_order));
+  plain->check_hosts();
+  EXPECT_EQ(servers[0]->ping_count(), 1u);
+  for (const MockCall& c : servers[0]->calls()) EXPECT_EQ(c.kind, MockCallKind::ping) << c.sql;
+  EXPECT_FALSE(plain->host_stats()[0].replica_delay.has_value());
+
+  FailoverOptions o = options(LoadBalancing::in_order);
+  o.max_replica_delay = 5s;
+  auto f = make(o);
+  script_lag(*servers[0], 60);
+  f->check_hosts();
+  EXPECT_TRUE(f->host_stats()[0].stale);
+  servers[0]->clear_script();
+  servers[0]->on("SELECT max(absolute_delay) AS delay FROM system.replicas",
+                 {.error = Error::from_server(497, "DB::Exception", "Not enough privileges")});
+  const std::vector<HostCheck> checks = f->check_hosts();
+  EXPECT_FALSE(checks[0].ok);
+  EXPECT_NE(checks[0].error.find("Not enough privileges"), std::string::npos) << checks[0].error;
+  EXPECT_FALSE(checks[0].replica_delay.has_value());
+  EXPECT_FALSE(f->host_stats()[0].replica_delay.has_value());
+  EXPECT_FALSE(f->host_stats()[0].stale);
+  EXPECT_EQ(host_of(f->acquire()), 0u);
+}
+
 // A silent first host in front of two healthy ones. Host 0's connect hangs until hosts 1 and 2
 // have answered their pings (so they are checked while it hangs, as beside a real silent server),
 // then its budget passes on the clock and it times out. Over many checks the healthy hosts are
