@@ -43,12 +43,79 @@ RetryContext statement_context(std::string_view sql, const ExecuteOptions& optio
                       .writes = !read};
 }
 
-// An insert is a write, idempotent only when the caller says so.
+// An insert is a write, idempotent only when the caller says so (or asks for deduplicated retries).
 RetryContext insert_context(const ExecuteOptions& options) {
-  return RetryContext{.idempotent = options.idempotent.value_or(false),
+  return RetryContext{.idempotent = options.deduplicated_retry || options.idempotent.value_or(false),
                       .rows_delivered = false,
                       .deadline = options.deadline,
                       .writes = true};
+}
+
+// ExecuteOptions::deduplicated_retry where it cannot hold: `what` is the call.
+void refuse_deduplicated_retry(const ExecuteOptions& options, std::string_view what) {
+  if (!options.deduplicated_retry) return;
+  throw Error(ErrorKind::usage, "deduplicated_retry applies to insert() of a span of blocks, not to " +
+                                    std::string(what) + "; leave it off");
+}
+
+// The checks of deduplicated_retry that need no server: not with `idempotent`, and not with the
+// insert's own insert_deduplicate turned off.
+void check_deduplicated_retry_options(const ExecuteOptions& options) {
+  if (!options.deduplicated_retry) return;
+  if (options.idempotent) {
+    throw Error(ErrorKind::usage,
+                "deduplicated_retry and idempotent both set: deduplicated_retry already retries the insert "
+                "(after checking the table deduplicates); set one of them");
+  }
+  if (const std::optional<std::string_view> v = options.query.settings.get("insert_deduplicate");
+      v && (*v == "0" || *v == "false")) {
+    throw Error(ErrorKind::usage,
+                "deduplicated_retry with the setting insert_deduplicate = 0: the table would keep both copies of "
+                "a block sent twice, so a retry could double rows; drop the setting or deduplicated_retry");
+  }
+}
+
+// deduplicated_retry's server check, on the lease of the first attempt: the table exists, is a
+// Replicated*MergeTree, and the insert's settings keep insert_deduplicate on. Error(usage) otherwise
+// (not retried). Remembered per strategy once it passed.
+void check_deduplicating_table(Connection& connection, const InsertTarget& target, const QueryOptions& insert,
+                               ManagerStrategyState& state) {
+  const std::string key = target.database + '\0' + target.table;
+  {
+    std::lock_guard lock(state.mutex);
+    if (state.deduplicating_tables.contains(key)) return;
+  }
+  QueryOptions q;
+  q.settings = insert.settings;  // the insert's own settings decide insert_deduplicate
+  q.timeout = insert.timeout;
+  q.deadline = insert.deadline;
+  q.stop = insert.stop;
+  q.params.set("t", target.table);
+  if (!target.database.empty()) q.params.set("db", target.database);
+  const Result r = connection.execute(
+      "SELECT engine, (SELECT value FROM system.settings WHERE name = 'insert_deduplicate') AS dedup "
+      "FROM system.tables WHERE database = " +
+          std::string(target.database.empty() ? "currentDatabase()" : "{db:String}") + " AND name = {t:String}",
+      q);
+  if (r.row_count() == 0) {
+    throw Error(ErrorKind::usage, "deduplicated_retry: no table " + target.name() +
+                                      " on the server, so whether it deduplicates inserts is unknown");
+  }
+  const std::string engine = r.value<std::string>("engine");
+  if (!engine.starts_with("Replicated") || !engine.ends_with("MergeTree")) {
+    throw Error(ErrorKind::usage,
+                "deduplicated_retry: " + target.name() + " is a " + engine +
+                    " table; only Replicated*MergeTree tables drop a block sent twice, so a retry could insert its "
+                    "rows twice. Insert without deduplicated_retry (and decide yourself what a lost reply means)");
+  }
+  if (const std::string dedup = r.value<std::string>("dedup"); dedup != "1") {
+    throw Error(ErrorKind::usage, "deduplicated_retry: insert_deduplicate is " + dedup + " for this insert on " +
+                                      target.name() + ", so a block sent twice would be kept twice");
+  }
+  std::lock_guard lock(state.mutex);
+  if (state.deduplicating_tables.size() >= ManagerStrategyState::k_max_deduplicating_tables)
+    state.deduplicating_tables.clear();
+  state.deduplicating_tables.insert(key);
 }
 
 // One attempt's query options: the call's, within the call's deadline.
@@ -61,6 +128,7 @@ QueryOptions attempt_options(const QueryOptions& query, const RetryContext& ctx)
 }  // namespace
 
 Result ConnectionManager::execute(std::string_view sql, const Params& params, const ExecuteOptions& options) {
+  refuse_deduplicated_retry(options, "execute()");
   // `params` adds to ExecuteOptions::query.params (a name in both is Error(usage)).
   QueryOptions query = options.query;
   query.params.add(params);
@@ -72,6 +140,7 @@ Result ConnectionManager::execute(std::string_view sql, const Params& params, co
 
 Result ConnectionManager::select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                                  const ExecuteOptions& options) {
+  refuse_deduplicated_retry(options, "select()");
   const Impl::Target strategy = impl_->target(options.strategy);
   RetryContext ctx = statement_context(sql, options);
   return impl_->with_retries<Result>(strategy, ctx, [&](Lease& lease) {
@@ -89,11 +158,15 @@ Result ConnectionManager::select(std::string_view sql, const std::function<void(
 void ConnectionManager::insert(std::string_view table, std::span<const Block> blocks, const ExecuteOptions& options) {
   // Error(usage) for text that is not a table name, before a lease is taken or a breaker asked.
   const InsertTarget target = parse_insert_target(table);
-  // The span can be read again, so each attempt reads it afresh (with the retry rules of writes).
+  check_deduplicated_retry_options(options);
+  // The span can be read again, so each attempt reads it afresh (with the retry rules of writes):
+  // the same blocks, which a deduplicating table drops if an attempt before stored them.
   const Impl::Target strategy = impl_->target(options.strategy);
   RetryContext ctx = insert_context(options);
   impl_->with_retries<int>(strategy, ctx, [&](Lease& lease) {
-    lease->insert(target, blocks, attempt_options(options.query, ctx));
+    const QueryOptions attempt = attempt_options(options.query, ctx);
+    if (options.deduplicated_retry) check_deduplicating_table(*lease, target, attempt, *strategy.state);
+    lease->insert(target, blocks, attempt);
     return 0;
   });
 }
@@ -119,6 +192,7 @@ class ReadOnceSource final : public InsertSource {
 
 void ConnectionManager::insert(std::string_view table, InsertSource& source, const ExecuteOptions& options) {
   const InsertTarget target = parse_insert_target(table);
+  refuse_deduplicated_retry(options, "the insert of an InsertSource (read once, it cannot be sent again)");
   const Impl::Target strategy = impl_->target(options.strategy);
   RetryContext ctx = insert_context(options);
   impl_->with_retries<int>(strategy, ctx, [&](Lease& lease) {
@@ -158,6 +232,7 @@ Handle open_on_lease(const std::shared_ptr<ConnectionManager::Impl>& impl, const
 }  // namespace
 
 Cursor ConnectionManager::query(std::string_view sql, const Params& params, const ExecuteOptions& options) {
+  refuse_deduplicated_retry(options, "query()");
   QueryOptions query = options.query;
   query.params.add(params);
   query.deadline = query.deadline.earliest(options.deadline);
@@ -166,6 +241,7 @@ Cursor ConnectionManager::query(std::string_view sql, const Params& params, cons
 
 Inserter ConnectionManager::insert(std::string_view table, const ExecuteOptions& options) {
   const InsertTarget target = parse_insert_target(table);
+  refuse_deduplicated_retry(options, "the push insert (an Inserter is never retried)");
   QueryOptions query = options.query;
   query.deadline = query.deadline.earliest(options.deadline);
   return open_on_lease<Inserter>(impl_, options, [&](Lease& lease) { return lease->insert(target, query); });

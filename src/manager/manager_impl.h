@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -86,6 +87,10 @@ struct ManagerStrategyState {
   std::map<std::string, std::uint64_t, std::less<>> outcomes;
   std::string last_error;
   std::optional<detail::duration> ping_latency;
+  // Tables found to deduplicate inserts (ExecuteOptions::deduplicated_retry), as "database\0table";
+  // at most k_max_deduplicating_tables, then forgotten and checked again.
+  std::set<std::string, std::less<>> deduplicating_tables;
+  static constexpr std::size_t k_max_deduplicating_tables = 1024;
 };
 
 struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager::Impl> {

@@ -22,8 +22,10 @@
 #include "chconn/manager/manager.h"
 #include "chconn/strategy/failover.h"
 #include "chconn/wire/columns.h"
+#include "cluster/lost_reply_proxy.h"
 #include "fault/fault_support.h"
 #include "support/connection_helpers.h"
+#include "support/expect_error.h"
 #include "support/mock_support.h"
 #include "support/sandbox.h"
 
@@ -261,6 +263,116 @@ TEST_F(ClusterTest, MaxReplicaDelayPassesOverALaggingReplica) {
   manager.run_health_check_once();
   EXPECT_EQ(failover->host_stats()[0].replica_delay, 0s);
   EXPECT_EQ(replica_of_next_lease(), "cluster-s2r2");
+}
+
+// deduplicated_retry against lost acknowledgements: 1000 inserts of 5 distinct rows each through a
+// failover manager over shard 1's replicas, the first behind a proxy that loses the server's
+// acknowledgement of every 5th insert (the block is stored; the client sees the connection close
+// in the middle of the reply). The manager sends the same block again, which the shard drops as a
+// duplicate: every acknowledged row is on both replicas exactly once, no row is doubled, and the
+// servers counted the dropped copies.
+TEST_F(ClusterTest, DeduplicatedRetryLosesAndDoublesNothingWhenAcknowledgementsAreLost) {
+  test::LostReplyProxy proxy(test::sandbox("cluster-s1r1").native_port);
+  Config config =
+      test::fault_config({{"127.0.0.1", proxy.port()}, {"127.0.0.1", test::sandbox("cluster-s1r2").native_port}},
+                         "chconn-cluster-tests", 5s, 500ms);
+  config.timeouts.query = 10s;
+  const FailoverOptions o = test::fault_failover_options(config, LoadBalancing::in_order, 1000, 1s);
+  auto failover = std::make_shared<FailoverStrategy>(o, pooled_host_maker(config));
+  auto factory = std::make_shared<ConnectionFactory>();
+  factory->register_strategy(failover);
+  factory->set_default("failover");
+  ConnectionManager manager(factory, test::fault_manager_options());
+  const auto duplicates_dropped = [&] {
+    std::uint64_t n = 0;
+    for (const char* name : {"cluster-s1r1", "cluster-s1r2"}) {
+      n += node(name)
+               ->execute("SELECT sum(value) AS v FROM system.events WHERE event = 'DuplicatedInsertedBlocks'")
+               .value<std::uint64_t>("v");
+    }
+    return n;
+  };
+  const std::uint64_t dropped_before = duplicates_dropped();
+
+  constexpr std::uint64_t k_inserts = 1000;
+  constexpr std::uint64_t k_rows = 5;
+  ExecuteOptions dedup;
+  dedup.deduplicated_retry = true;
+  std::set<std::uint64_t> acknowledged;
+  std::vector<std::string> failures;
+  for (std::uint64_t i = 0; i < k_inserts; ++i) {
+    if (i % 5 == 2) proxy.arm();
+    std::vector<std::uint64_t> xs;
+    for (std::uint64_t r = 0; r < k_rows; ++r) xs.push_back(i * k_rows + r);
+    const Block block = test::uint64_block("x", xs);
+    try {
+      manager.insert(table, std::span<const Block>(&block, 1), dedup);
+      acknowledged.insert(xs.begin(), xs.end());
+    } catch (const Error& e) {
+      failures.push_back(e.what());
+    }
+  }
+  const std::uint64_t lost = static_cast<std::uint64_t>(proxy.dropped());
+  const std::uint64_t dropped = duplicates_dropped() - dropped_before;
+  std::cout << "[cluster] " << k_inserts << " inserts: " << acknowledged.size() / k_rows << " acknowledged, "
+            << failures.size() << " failed, " << lost << " acknowledgements lost, " << dropped
+            << " duplicate blocks dropped by the servers\n";
+  for (const std::string& f : failures) std::cout << "[cluster]   " << f << '\n';
+  EXPECT_GE(lost, k_inserts / 5 - 1);
+  EXPECT_TRUE(failures.empty());
+  EXPECT_GE(dropped, lost - failures.size());
+
+  for (const char* name : {"cluster-s1r1", "cluster-s1r2"}) {
+    auto c = node(name);
+    c->execute("SYSTEM SYNC REPLICA " + table);
+    const Result doubled = c->execute("SELECT x FROM " + table + " GROUP BY x HAVING count() > 1");
+    EXPECT_EQ(doubled.row_count(), 0u) << name;
+    std::set<std::uint64_t> present;
+    c->select("SELECT x FROM " + table, [&](const Block& b) {
+      if (b.rows() == 0) return;
+      const auto& col = b.column_as<ColumnUInt64>(0);
+      for (std::size_t r = 0; r < b.rows(); ++r) present.insert(col.at(r));
+    });
+    std::size_t missing = 0;
+    for (std::uint64_t x : acknowledged) missing += present.contains(x) ? 0 : 1;
+    EXPECT_EQ(missing, 0u) << name;
+    EXPECT_EQ(present.size(), acknowledged.size()) << name;  // and nothing that was not acknowledged
+  }
+}
+
+// Why deduplicated_retry checks the table: the same lost acknowledgements on a plain MergeTree
+// table, retried as `idempotent`, store the rows twice; deduplicated_retry refuses the table.
+TEST_F(ClusterTest, ARetryDoublesRowsOfATableThatDoesNotDeduplicateAndDeduplicatedRetryRefusesIt) {
+  const std::string plain = table + "_plain";
+  auto direct = node("cluster-s2r1");
+  direct->execute("DROP TABLE IF EXISTS " + plain);
+  direct->execute("CREATE TABLE " + plain + " (x UInt64) ENGINE = MergeTree ORDER BY x");
+  test::LostReplyProxy proxy(test::sandbox("cluster-s2r1").native_port);
+  const Config config = test::fault_config({{"127.0.0.1", proxy.port()}}, "chconn-cluster-tests", 5s, 500ms);
+  auto factory = std::make_shared<ConnectionFactory>();
+  initialize(*factory, config);
+  ConnectionManager manager(factory, test::fault_manager_options());
+
+  constexpr std::uint64_t k_inserts = 50;
+  ExecuteOptions idempotent;
+  idempotent.idempotent = true;
+  for (std::uint64_t i = 0; i < k_inserts; ++i) {
+    if (i % 5 == 2) proxy.arm();
+    const Block block = test::uint64_block("x", {i});
+    manager.insert(plain, std::span<const Block>(&block, 1), idempotent);
+  }
+  EXPECT_EQ(proxy.dropped(), 10);
+  const Result doubled = direct->execute("SELECT x FROM " + plain + " GROUP BY x HAVING count() = 2");
+  EXPECT_EQ(doubled.row_count(), 10u);  // each lost acknowledgement's block, stored twice
+
+  ExecuteOptions dedup;
+  dedup.deduplicated_retry = true;
+  const Block block = test::uint64_block("x", {1000});
+  const Error e = test::thrown_error([&] { manager.insert(plain, std::span<const Block>(&block, 1), dedup); });
+  EXPECT_EQ(e.kind(), ErrorKind::usage);
+  EXPECT_NE(std::string(e.what()).find("is a MergeTree table"), std::string::npos) << e.what();
+  EXPECT_EQ(count_of(*direct, plain), k_inserts + 10);
+  direct->execute("DROP TABLE " + plain);
 }
 
 }  // namespace

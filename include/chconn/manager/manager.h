@@ -137,6 +137,19 @@ struct ExecuteOptions {
   // Safe to run twice? Unset: true for reads (see the header comment), false for everything else
   // (and for insert()).
   std::optional<bool> idempotent{};
+  // insert() of a span of blocks into a Replicated*MergeTree table: retry it after a lost reply or
+  // a failed replica like a read, sending the same blocks again, which the table's insert
+  // deduplication drops if the first attempt stored them (ClickHouse keeps the hashes of the
+  // table's last replicated_deduplication_window blocks, 100 by default, for any replica of the
+  // shard). Before the first attempt the table is checked on the server (once per manager,
+  // strategy and table): Error(usage) unless its engine is Replicated*MergeTree and the insert's
+  // insert_deduplicate is on, so a retry can never double rows of a table that does not
+  // deduplicate. Error(usage) too with `idempotent` set, for the insert of an InsertSource (read
+  // once, so it cannot be sent again) and for execute()/select(). Limits: the table drops any block
+  // identical to a recent one, a deliberate repeat too; materialized views fed by the table
+  // deduplicate only with deduplicate_blocks_in_dependent_materialized_views; a Distributed table
+  // is refused (deduplication holds on the shards' tables, not through it).
+  bool deduplicated_retry = false;
   // No attempt starts, and no retry wait is scheduled, past this; each attempt's query runs within it.
   Deadline deadline = Deadline::never();
   // Query id, settings, parameters, timeout and callbacks of each attempt (execute()'s params

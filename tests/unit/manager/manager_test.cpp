@@ -164,6 +164,70 @@ TEST_F(ManagerTest, InsertBlocksAreRetriedOnlyWhenMarkedIdempotent) {
   EXPECT_EQ(server->inserted("t").size(), 1u);  // exactly once
 }
 
+// deduplicated_retry: the table is checked once on the server, then a failed attempt is retried
+// with the same blocks (a Replicated table drops the copy if the first attempt stored it).
+TEST_F(ManagerTest, DeduplicatedRetryChecksTheTableOnceAndResendsTheSameBlocks) {
+  auto m = make();
+  server->on(std::regex("SELECT engine, .* FROM system\\.tables .*"),
+             {.result = MockResult({{"engine", "String"}, {"dedup", "String"}}).row("ReplicatedMergeTree", "1")});
+  const std::vector<Block> blocks = {test::uint64_block("x", {1, 2}), test::uint64_block("x", {3})};
+  server->fail_call(2, network("the server closed the connection in the middle of a reply"));  // the insert
+  ExecuteOptions dedup;
+  dedup.deduplicated_retry = true;
+  m->insert("db.events", blocks, dedup);
+  const std::vector<MockCall> calls = server->calls();
+  ASSERT_EQ(calls.size(), 3u);  // check, the failed insert, the retried insert
+  EXPECT_NE(calls[0].sql.find("database = {db:String} AND name = {t:String}"), std::string::npos) << calls[0].sql;
+  EXPECT_EQ(calls[0].params, Params().set("t", "events").set("db", "db"));
+  EXPECT_EQ(calls[1].kind, MockCallKind::insert);
+  EXPECT_EQ(calls[2].kind, MockCallKind::insert);
+  EXPECT_EQ(calls[2].blocks, 2u);
+  ASSERT_EQ(server->inserted("db.events").size(), 2u);  // the retry's blocks (the failed attempt stored none)
+  EXPECT_EQ(server->inserted("db.events")[1].rows(), 1u);
+  // Checked once per strategy and table: the next insert sends no check.
+  m->insert("db.events", blocks, dedup);
+  EXPECT_EQ(server->calls().size(), 4u);
+}
+
+TEST_F(ManagerTest, DeduplicatedRetryIsRefusedWhereATableCannotDropARepeat) {
+  auto m = make();
+  const Block block = test::uint64_block("x", {1});
+  ExecuteOptions dedup;
+  dedup.deduplicated_retry = true;
+  server->on(std::regex("SELECT engine, .* FROM system\\.tables WHERE database = currentDatabase\\(\\) .*"),
+             {.result = MockResult({{"engine", "String"}, {"dedup", "String"}}).row("MergeTree", "1")});
+  expect_error(ErrorKind::usage, [&] { m->insert("plain", std::span<const Block>(&block, 1), dedup); },
+               {"plain is a MergeTree table", "only Replicated*MergeTree"});
+  server->clear_script();
+  server->on(std::regex("SELECT engine, .*"),
+             {.result = MockResult({{"engine", "String"}, {"dedup", "String"}}).row("ReplicatedMergeTree", "0")});
+  expect_error(ErrorKind::usage, [&] { m->insert("r", std::span<const Block>(&block, 1), dedup); },
+               {"insert_deduplicate is 0"});
+  server->clear_script();
+  server->on(std::regex("SELECT engine, .*"), {.result = MockResult({{"engine", "String"}, {"dedup", "String"}})});
+  expect_error(ErrorKind::usage, [&] { m->insert("gone", std::span<const Block>(&block, 1), dedup); },
+               {"no table gone"});
+  EXPECT_EQ(server->query_count(), 3u);  // three checks, no insert
+  EXPECT_TRUE(server->inserted("plain").empty());
+
+  // Refused before any server is asked.
+  ExecuteOptions both = dedup;
+  both.idempotent = true;
+  expect_error(ErrorKind::usage, [&] { m->insert("r", std::span<const Block>(&block, 1), both); }, {"set one of them"});
+  ExecuteOptions off = dedup;
+  off.query.settings.set("insert_deduplicate", "0");
+  expect_error(ErrorKind::usage, [&] { m->insert("r", std::span<const Block>(&block, 1), off); },
+               {"insert_deduplicate = 0"});
+  class Empty final : public InsertSource {
+    void start(const Block&) override {}
+    std::optional<Block> next() override { return std::nullopt; }
+  } source;
+  expect_error(ErrorKind::usage, [&] { m->insert("r", source, dedup); }, {"InsertSource"});
+  expect_error(ErrorKind::usage, [&] { (void)m->execute("INSERT INTO r VALUES (1)", {}, dedup); }, {"execute()"});
+  expect_error(ErrorKind::usage, [&] { (void)m->insert("r", dedup); }, {"push insert"});
+  EXPECT_EQ(server->query_count(), 3u);
+}
+
 // A retried write's final error lists every attempt and says when an earlier one may have been
 // applied: its request had reached the server when it failed, so the server may have stored the
 // data although the call reports a failure (issue 13, item 8).
