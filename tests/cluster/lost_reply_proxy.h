@@ -5,9 +5,9 @@
 // the server's second reply from then on (the first is an insert's sample block, answering the
 // query; the second its acknowledgement, answering the data), and then both sides are closed
 // instead of forwarding that reply. (A Query is told by its first byte, 1, in the first read of
-// the client's turn; handshakes and pings do not take the arming.) A reply is what the server sends after the client last sent
-// something, however many reads it takes. The server has stored the block; the client sees the
-// connection closed in the middle of a reply.
+// the client's turn; handshakes and pings do not take the arming.) A reply is what the server sends after the client
+// last sent something, however many reads it takes. The server has stored the block; the client sees the connection
+// closed in the middle of a reply.
 //
 // Threads: one accepts, one per connection forwards both ways with poll(). Loopback only; every
 // socket is closed by the destructor, which joins the threads.
