@@ -16,6 +16,7 @@
 
 #include "../../integration/all_types.h"
 #include "../../integration/cli_support.h"
+#include "../../integration/parameter_injection.h"
 #include "chconn/connection/embedded_connection.h"
 #include "chconn/core/error.h"
 #include "chconn/core/sql.h"
@@ -283,33 +284,7 @@ TEST(Embedded, InsertTypeMismatchInsertsNothing) {
 // escaped literals (the path of servers without server-side parameters).
 TEST(Embedded, ParametersCannotInject) {
   auto conn = open_embedded();
-  const std::string nasty[] = {
-      "plain",
-      "it's",
-      "back\\slash",
-      "trailing\\",
-      "{v:String}",
-      "{",
-      "$$heredoc$$",
-      std::string("nul\0byte", 8),
-      "multi-byte \xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xe2\x82\xac",
-      "'); DROP TABLE insert_rt; --",
-      "\\'; SELECT 1; --",
-      "tab\tnewline\n",
-  };
-  for (const std::string& value : nasty) {
-    Result r = conn->execute("SELECT {v:String} AS v, length({v:String}) AS n", Params().set("v", value));
-    ASSERT_EQ(r.row_count(), 1u);
-    EXPECT_EQ(r.row(0).get<std::string>("v"), value);
-    EXPECT_EQ(r.row(0).get<std::uint64_t>("n"), value.size());
-  }
-  Result typed = conn->execute("SELECT {n:UInt32} + 1 AS n, {d:Date} AS d, {x:Nullable(String)} AS x",
-                               Params().set("n", 41).set("d", "2020-01-02").set_null("x"));
-  EXPECT_EQ(typed.row(0).get<std::uint64_t>("n"), 42u);
-  EXPECT_EQ(typed.row(0).get<std::uint16_t>("d"), 18263u);
-  EXPECT_TRUE(typed.row(0).is_null("x"));
-  expect_error(ErrorKind::usage, [&] { conn->execute("SELECT {n:UInt8} AS n", Params().set("n", "1; DROP TABLE x")); });
-  expect_error(ErrorKind::usage, [&] { conn->execute("SELECT {n:UInt8} AS n"); });
+  test::expect_parameters_cannot_inject(*conn);
 }
 
 TEST(Embedded, InsertStatementsThroughExecute) {
