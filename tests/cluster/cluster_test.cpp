@@ -20,6 +20,7 @@
 #include "chconn/core/error.h"
 #include "chconn/factory/factory.h"
 #include "chconn/manager/manager.h"
+#include "chconn/manager/sharded_inserter.h"
 #include "chconn/strategy/failover.h"
 #include "chconn/wire/columns.h"
 #include "cluster/lost_reply_proxy.h"
@@ -381,6 +382,78 @@ TEST_F(ClusterTest, ARetryDoublesRowsOfATableThatDoesNotDeduplicateAndDeduplicat
   EXPECT_NE(std::string(e.what()).find("is a MergeTree table"), std::string::npos) << e.what();
   EXPECT_EQ(count_of(*direct, plain), k_inserts + 10);
   direct->execute("DROP TABLE " + plain);
+}
+
+// ShardedInserter::for_cluster on the sandbox cluster: rows go straight to the shards' local
+// tables by the Distributed engine's rule (even x to shard 1, odd to shard 2), every node's
+// Distributed table reads them all once, and each shard's replicas agree. Then the same rows into a
+// second table pair, once through the ShardedInserter and once through the Distributed table
+// (insert_distributed_sync=1), timed in the same run (figures printed, not asserted).
+TEST_F(ClusterTest, ShardedInserterWritesEachRowToItsShardsLocalTable) {
+  const Config config = test::sandbox_config("cluster-s1r1");
+  auto factory = std::make_shared<ConnectionFactory>();
+  initialize(*factory, config);
+  ConnectionManager manager(factory, test::fault_manager_options());
+  ShardedInserter ins = ShardedInserter::for_cluster(manager, k_cluster, config, "x");
+  ASSERT_EQ(ins.shards().size(), 2u);
+  EXPECT_EQ(ins.shards()[0].strategy, "cluster/shard1");
+
+  constexpr std::uint64_t k_blocks = 10;
+  constexpr std::uint64_t k_block_rows = 10'000;
+  std::vector<Block> blocks;
+  for (std::uint64_t b = 0; b < k_blocks; ++b) {
+    std::vector<std::uint64_t> xs(k_block_rows);
+    for (std::uint64_t r = 0; r < k_block_rows; ++r) xs[r] = b * k_block_rows + r;
+    blocks.push_back(test::uint64_block("x", xs));
+  }
+  ExecuteOptions dedup;
+  dedup.deduplicated_retry = true;
+  const std::vector<std::uint64_t> counts = ins.insert(table, blocks, dedup);
+  EXPECT_EQ(counts, (std::vector<std::uint64_t>{k_blocks * k_block_rows / 2, k_blocks * k_block_rows / 2}));
+  for (const std::string& n : k_nodes) EXPECT_EQ(synced_count(n), k_blocks * k_block_rows / 2) << n;
+  for (const std::string& n : k_nodes) {
+    const bool first_shard = n.find("-s1") != std::string::npos;
+    auto c = node(n);
+    EXPECT_EQ(count_of(*c, table + " WHERE x % 2 = " + (first_shard ? "1" : "0")), 0u) << n;
+    EXPECT_EQ(count_of(*c, table + "_d"), k_blocks * k_block_rows) << n;
+    EXPECT_EQ(c->execute("SELECT uniqExact(x) AS n FROM " + table + "_d").value<std::uint64_t>("n"),
+              k_blocks * k_block_rows)
+        << n;
+  }
+
+  // The same shape both ways, 10 blocks of 10^5 rows, into fresh tables.
+  const std::string cmp = table + "_cmp";
+  auto c = node("cluster-s1r1");
+  c->execute("DROP TABLE IF EXISTS " + cmp + "_d ON CLUSTER " + k_cluster);
+  c->execute("DROP TABLE IF EXISTS " + cmp + " ON CLUSTER " + k_cluster);
+  c->execute("CREATE TABLE " + cmp + " ON CLUSTER " + k_cluster +
+             " (x UInt64) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/" + cmp +
+             "', '{replica}') ORDER BY x");
+  c->execute("CREATE TABLE " + cmp + "_d ON CLUSTER " + k_cluster + " (x UInt64) ENGINE = Distributed(" + k_cluster +
+             ", default, " + cmp + ", x)");
+  std::vector<Block> big;
+  std::vector<Block> big2;
+  for (std::uint64_t b = 0; b < 10; ++b) {
+    std::vector<std::uint64_t> xs(100'000);
+    for (std::uint64_t r = 0; r < xs.size(); ++r) xs[r] = b * xs.size() + r;
+    big.push_back(test::uint64_block("x", xs));
+    for (std::uint64_t& x : xs) x += 1'000'000;
+    big2.push_back(test::uint64_block("x", xs));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  ins.insert(cmp, big);
+  const auto t1 = std::chrono::steady_clock::now();
+  ExecuteOptions sync;
+  sync.query.settings.set("insert_distributed_sync", "1");
+  manager.insert(cmp + "_d", big2, sync);
+  const auto t2 = std::chrono::steady_clock::now();
+  const auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  std::cout << "[cluster] 10^6 rows in 10 blocks: ShardedInserter " << ms(t1 - t0) << " ms, Distributed table "
+            << "(insert_distributed_sync=1) " << ms(t2 - t1) << " ms\n";
+  for (const std::string& n : k_nodes) node(n)->execute("SYSTEM SYNC REPLICA " + cmp);
+  EXPECT_EQ(count_of(*c, cmp + "_d"), 2'000'000u);
+  c->execute("DROP TABLE " + cmp + "_d ON CLUSTER " + k_cluster);
+  c->execute("DROP TABLE " + cmp + " ON CLUSTER " + k_cluster);
 }
 
 }  // namespace

@@ -1,0 +1,171 @@
+// ShardedInserter: rows split by the Distributed engine's rule and inserted shard by shard through
+// the manager.
+#include "chconn/manager/sharded_inserter.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <memory>
+#include <utility>
+
+#include "chconn/core/error.h"
+#include "chconn/factory/factory.h"
+#include "chconn/strategy/failover.h"
+#include "chconn/wire/columns.h"
+#include "core/concurrent.h"
+
+namespace chconn {
+
+namespace {
+
+constexpr std::uint64_t k_max_total_weight = std::uint64_t{1} << 32;
+
+// The key of each row of `column`, an unsigned integer column; Error(usage) for any other type.
+std::vector<std::uint64_t> keys_of(const Column& column, std::string_view name) {
+  std::vector<std::uint64_t> keys(column.size());
+  const auto read = [&](const auto& c) {
+    for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = c[i];
+  };
+  switch (column.type()->code()) {
+    case TypeCode::UInt8: read(column_cast<ColumnUInt8>(column)); break;
+    case TypeCode::UInt16: read(column_cast<ColumnUInt16>(column)); break;
+    case TypeCode::UInt32: read(column_cast<ColumnUInt32>(column)); break;
+    case TypeCode::UInt64: read(column_cast<ColumnUInt64>(column)); break;
+    default:
+      throw Error(ErrorKind::usage, "ShardedInserter: the sharding key column '" + std::string(name) + "' is " +
+                                        column.type()->name() +
+                                        "; it must be UInt8, UInt16, UInt32 or UInt64 (the shard of a row is its "
+                                        "key modulo the total weight)");
+  }
+  return keys;
+}
+
+}  // namespace
+
+ShardedInserter::ShardedInserter(ConnectionManager& manager, std::vector<ShardTarget> shards, std::string key_column)
+    : manager_(&manager), shards_(std::move(shards)), key_column_(std::move(key_column)) {
+  if (shards_.empty()) throw Error(ErrorKind::usage, "ShardedInserter needs at least one shard");
+  if (key_column_.empty()) throw Error(ErrorKind::usage, "ShardedInserter needs the name of its sharding key column");
+  ends_.reserve(shards_.size());
+  for (const ShardTarget& s : shards_) {
+    if (s.strategy.empty()) throw Error(ErrorKind::usage, "ShardedInserter: a shard has no strategy name");
+    if (s.weight > k_max_total_weight - total_weight_) {
+      throw Error(ErrorKind::usage, "ShardedInserter: the shards' weights add up past 2^32");
+    }
+    total_weight_ += s.weight;
+    ends_.push_back(total_weight_);
+  }
+  if (total_weight_ == 0) throw Error(ErrorKind::usage, "ShardedInserter: every shard has weight 0");
+}
+
+std::size_t ShardedInserter::shard_of(std::uint64_t key) const noexcept {
+  const std::uint64_t slot = key % total_weight_;
+  // The first shard whose range ends past the slot (a shard of weight 0 has an empty range).
+  return static_cast<std::size_t>(std::upper_bound(ends_.begin(), ends_.end(), slot) - ends_.begin());
+}
+
+std::vector<std::uint64_t> ShardedInserter::insert(std::string_view table, std::span<const Block> blocks,
+                                                   const ExecuteOptions& options) {
+  // Every block is split before anything is sent, so a bad block sends nothing.
+  std::vector<std::vector<Block>> per_shard(shards_.size());
+  for (const Block& block : blocks) {
+    if (block.rows() == 0) continue;
+    const ColumnRef key = block.find(key_column_);
+    if (!key) {
+      throw Error(ErrorKind::usage, "ShardedInserter: a block has no sharding key column '" + key_column_ + "'");
+    }
+    const std::vector<std::uint64_t> keys = keys_of(*key, key_column_);
+    std::vector<Block> parts(shards_.size());
+    for (std::size_t s = 0; s < shards_.size(); ++s) parts[s] = block.empty_copy();
+    // Runs of consecutive rows of one shard are copied at once.
+    std::size_t begin = 0;
+    while (begin < keys.size()) {
+      const std::size_t shard = shard_of(keys[begin]);
+      std::size_t end = begin + 1;
+      while (end < keys.size() && shard_of(keys[end]) == shard) ++end;
+      for (std::size_t c = 0; c < block.column_count(); ++c) {
+        parts[shard].column(c)->append_range(*block.column(c), begin, end - begin);
+      }
+      begin = end;
+    }
+    for (std::size_t s = 0; s < shards_.size(); ++s) {
+      if (parts[s].rows() != 0) per_shard[s].push_back(std::move(parts[s]));
+    }
+  }
+
+  // The shards are written at once, each on a thread of its own (the caller's takes the first),
+  // as a Distributed table writes its shards; every one runs to its end before the call returns.
+  std::vector<std::optional<Error>> errors(shards_.size());
+  const auto write = [&](std::size_t s) {
+    ExecuteOptions o = options;
+    o.strategy = shards_[s].strategy;
+    try {
+      manager_->insert(table, per_shard[s], o);
+    } catch (const Error& e) {
+      errors[s] = e;
+    } catch (const std::exception& e) {
+      errors[s] = Error(ErrorKind::usage, std::string("ShardedInserter: ") + e.what());
+    }
+  };
+  std::vector<std::size_t> busy;
+  for (std::size_t s = 0; s < shards_.size(); ++s) {
+    if (!per_shard[s].empty()) busy.push_back(s);
+  }
+  if (!busy.empty()) detail::run_concurrently(busy.size(), busy.size(), [&](std::size_t i) { write(busy[i]); });
+
+  std::vector<std::uint64_t> rows(shards_.size(), 0);
+  std::string done;  // the shards that took their rows, for an error
+  std::optional<std::size_t> first_failed;
+  for (std::size_t s : busy) {
+    if (errors[s]) {
+      if (!first_failed) first_failed = s;
+      continue;
+    }
+    for (const Block& b : per_shard[s]) rows[s] += b.rows();
+    done += (done.empty() ? "" : ", ") + std::to_string(s + 1);
+  }
+  if (first_failed) {
+    const std::size_t s = *first_failed;
+    std::string failed;
+    for (std::size_t f : busy) {
+      if (errors[f]) failed += (failed.empty() ? "" : ", ") + std::to_string(f + 1);
+    }
+    throw errors[s]->with_context("ShardedInserter: shard " + std::to_string(s + 1) + " (" + shards_[s].strategy +
+                                  ") failed; shards that failed: " + failed + "; " +
+                                  (done.empty() ? std::string("no shard took its rows")
+                                                : "shards " + done + " took theirs (they keep them)"));
+  }
+  return rows;
+}
+
+ShardedInserter ShardedInserter::for_cluster(ConnectionManager& manager, std::string_view cluster,
+                                             const Config& config, std::string key_column) {
+  Params p;
+  p.set("c", cluster);
+  const Result r = manager.execute(
+      "SELECT shard_num, shard_weight, host_address, port FROM system.clusters WHERE cluster = {c:String} "
+      "ORDER BY shard_num, replica_num",
+      p);
+  if (r.row_count() == 0) {
+    throw Error(ErrorKind::usage, "ShardedInserter: the server knows no cluster '" + std::string(cluster) +
+                                      "' (system.clusters has no row for it)");
+  }
+  std::map<std::uint32_t, std::pair<std::uint64_t, std::vector<HostPort>>> layout;
+  for (std::size_t i = 0; i < r.row_count(); ++i) {
+    auto& shard = layout[r.value<std::uint32_t>("shard_num", i)];
+    shard.first = r.value<std::uint32_t>("shard_weight", i);
+    shard.second.push_back(HostPort{r.value<std::string>("host_address", i), r.value<std::uint16_t>("port", i)});
+  }
+  std::vector<ShardTarget> shards;
+  for (auto& [number, shard] : layout) {
+    Config c = config;
+    c.hosts = std::move(shard.second);
+    FailoverOptions o = failover_options(c);
+    o.name = std::string(cluster) + "/shard" + std::to_string(number);
+    manager.factory()->register_strategy(std::make_shared<FailoverStrategy>(o, pooled_host_maker(c)), true);
+    shards.push_back(ShardTarget{.strategy = o.name, .weight = shard.first});
+  }
+  return ShardedInserter(manager, std::move(shards), std::move(key_column));
+}
+
+}  // namespace chconn
