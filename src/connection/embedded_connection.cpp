@@ -60,8 +60,9 @@ struct ChdbApi {
   void (*destroy_insert_stream)(chdb_insert_stream) = nullptr;
 };
 
-// The chDB release chconn_fetch_chdb (scripts/lib/common.sh) puts in its cache.
-constexpr const char* k_cached_version = "26.7.3-stable.1";
+// The chDB release chconn_fetch_chdb puts in its cache: CHCONN_CHDB_VERSION of scripts/lib/common.sh,
+// passed in by CMakeLists.txt.
+constexpr const char* k_cached_version = CHCONN_CHDB_VERSION;
 constexpr std::string_view k_native = "Native";
 
 std::string env(const char* name) {
