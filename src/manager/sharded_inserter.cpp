@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "chconn/core/error.h"
@@ -130,16 +130,16 @@ std::vector<std::uint64_t> ShardedInserter::insert(std::string_view table, std::
     for (std::size_t f : busy) {
       if (errors[f]) failed += (failed.empty() ? "" : ", ") + std::to_string(f + 1);
     }
-    throw errors[s]->with_context("ShardedInserter: shard " + std::to_string(s + 1) + " (" + shards_[s].strategy +
-                                  ") failed; shards that failed: " + failed + "; " +
-                                  (done.empty() ? std::string("no shard took its rows")
-                                                : "shards " + done + " took theirs (they keep them)"));
+    throw errors[s]->with_context(
+        "ShardedInserter: shard " + std::to_string(s + 1) + " (" + shards_[s].strategy +
+        ") failed; shards that failed: " + failed + "; " +
+        (done.empty() ? std::string("no shard took its rows") : "shards " + done + " took theirs (they keep them)"));
   }
   return rows;
 }
 
-ShardedInserter ShardedInserter::for_cluster(ConnectionManager& manager, std::string_view cluster,
-                                             const Config& config, std::string key_column) {
+ShardedInserter ShardedInserter::for_cluster(ConnectionManager& manager, std::string_view cluster, const Config& config,
+                                             std::string key_column) {
   Params p;
   p.set("c", cluster);
   const Result r = manager.execute(

@@ -45,8 +45,8 @@
 namespace chconn {
 
 struct ShardTarget {
-  std::string strategy;       // the factory strategy that reaches the shard
-  std::uint64_t weight = 1;   // as the cluster's <weight>; 0 takes no rows (but at least one shard must weigh)
+  std::string strategy;      // the factory strategy that reaches the shard
+  std::uint64_t weight = 1;  // as the cluster's <weight>; 0 takes no rows (but at least one shard must weigh)
 };
 
 class ShardedInserter {

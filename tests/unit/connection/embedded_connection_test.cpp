@@ -80,5 +80,27 @@ TEST(EmbeddedConnection, FactoryRegistersTheStrategyWithoutLoadingIt) {
                {"/nonexistent/chconn-test/libchdb.so"});
 }
 
+// The testing environment's default is the mock, unless the config asks for the embedded engine
+// (an embedded:// DSN, or strategy=embedded with any DSN): then tests run real SQL, and the mock is
+// still registered beside it.
+TEST(EmbeddedConnection, TestingEnvironmentTakesTheEmbeddedEngineWhenTheConfigSaysSo) {
+  ConnectionFactory plain;
+  initialize(plain, Config::from_dsn("clickhouse://localhost?env=testing"));
+  EXPECT_EQ(plain.default_name(), "mock");
+  EXPECT_FALSE(plain.find("embedded"));
+
+  for (const char* dsn : {"embedded://?env=testing&chdb_library=/nonexistent/chconn-test/libchdb.so",
+                          "clickhouse://localhost?env=testing&strategy=embedded&chdb_library=/nonexistent/chconn-test/"
+                          "libchdb.so"}) {
+    SCOPED_TRACE(dsn);
+    ConnectionFactory factory;
+    initialize(factory, Config::from_dsn(dsn));
+    EXPECT_EQ(factory.default_name(), "embedded");
+    EXPECT_TRUE(factory.find("mock"));
+    expect_error(ErrorKind::config, [&] { factory.acquire("", Deadline::after(5s)); },
+                 {"/nonexistent/chconn-test/libchdb.so"});
+  }
+}
+
 }  // namespace
 }  // namespace chconn

@@ -129,14 +129,14 @@ TEST_F(ShardedInserterTest, AFailedShardSaysWhichShardsKeptTheirRows) {
 
 // for_cluster reads the layout from system.clusters and registers a failover strategy per shard.
 TEST_F(ShardedInserterTest, ForClusterReadsTheLayoutAndRegistersAStrategyPerShard) {
-  servers[0]->on(std::regex("SELECT shard_num, shard_weight, host_address, port FROM system\\.clusters .*"),
-                 {.result = MockResult({{"shard_num", "UInt32"},
-                                        {"shard_weight", "UInt32"},
-                                        {"host_address", "String"},
-                                        {"port", "UInt16"}})
-                                .row(1u, 1u, "127.0.0.1", std::uint16_t{9001})
-                                .row(1u, 1u, "127.0.0.1", std::uint16_t{9002})
-                                .row(2u, 3u, "127.0.0.2", std::uint16_t{9003})});
+  servers[0]->on(
+      std::regex("SELECT shard_num, shard_weight, host_address, port FROM system\\.clusters .*"),
+      {.result =
+           MockResult(
+               {{"shard_num", "UInt32"}, {"shard_weight", "UInt32"}, {"host_address", "String"}, {"port", "UInt16"}})
+               .row(1u, 1u, "127.0.0.1", std::uint16_t{9001})
+               .row(1u, 1u, "127.0.0.1", std::uint16_t{9002})
+               .row(2u, 3u, "127.0.0.2", std::uint16_t{9003})});
   Config config;
   const ShardedInserter ins = ShardedInserter::for_cluster(manager, "c1", config, "k");
   ASSERT_EQ(ins.shards().size(), 2u);
@@ -148,11 +148,10 @@ TEST_F(ShardedInserterTest, ForClusterReadsTheLayoutAndRegistersAStrategyPerShar
   EXPECT_EQ(servers[0]->calls()[0].params, Params().set("c", "c1"));
 
   servers[0]->clear_script();
-  servers[0]->on(std::regex("SELECT shard_num.*"),
-                 {.result = MockResult({{"shard_num", "UInt32"},
-                                        {"shard_weight", "UInt32"},
-                                        {"host_address", "String"},
-                                        {"port", "UInt16"}})});
+  servers[0]->on(
+      std::regex("SELECT shard_num.*"),
+      {.result = MockResult(
+           {{"shard_num", "UInt32"}, {"shard_weight", "UInt32"}, {"host_address", "String"}, {"port", "UInt16"}})});
   expect_error(ErrorKind::usage, [&] { ShardedInserter::for_cluster(manager, "nope", config, "k"); },
                {"no cluster 'nope'"});
 }
