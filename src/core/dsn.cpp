@@ -159,6 +159,12 @@ constexpr std::array k_params{
                 c.failover.breaker.window_duration = parse_duration(v, w);
                 check_tuning(c.failover.breaker, v, w);
               }},
+    ParamSpec{"rollout_a", "rollout_a",
+              [](Config& c, std::string_view v, std::string_view w) { c.rollout.a = parse_rollout_arm(v, w); }},
+    ParamSpec{"rollout_b", "rollout_b",
+              [](Config& c, std::string_view v, std::string_view w) { c.rollout.b = parse_rollout_arm(v, w); }},
+    ParamSpec{"rollout_share", "rollout_share",
+              [](Config& c, std::string_view v, std::string_view w) { c.rollout.share = parse_rollout_share(v, w); }},
     ParamSpec{"client_name", "client_name",
               [](Config& c, std::string_view v, std::string_view w) { c.client_name = parse_text(v, w); }},
     ParamSpec{"chdb_library", "chdb_library",
@@ -466,6 +472,13 @@ std::string Config::to_dsn(bool redact) const {
     add("breaker_failure_rate", format_double(failover.breaker.failure_rate_threshold));
   add_duration("breaker_open", ms(failover.breaker.open_duration), ms(defaults.failover.breaker.open_duration));
   add_duration("breaker_window", ms(failover.breaker.window_duration), ms(defaults.failover.breaker.window_duration));
+  // An arm given as a DSN is written redacted like this one (its own to_dsn).
+  const auto arm = [&](const std::string& value) {
+    return redact && value.find("://") != std::string::npos ? Config::from_dsn(value).to_dsn(true) : value;
+  };
+  if (rollout.a != defaults.rollout.a) add("rollout_a", arm(rollout.a));
+  if (!rollout.b.empty()) add("rollout_b", arm(rollout.b));
+  if (rollout.share != defaults.rollout.share) add("rollout_share", format_double(rollout.share));
   if (client_name != defaults.client_name) add("client_name", client_name);
   if (!embedded.library.empty()) add("chdb_library", embedded.library);
   for (const auto& l : k_limits) {
