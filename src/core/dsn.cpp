@@ -473,8 +473,14 @@ std::string Config::to_dsn(bool redact) const {
   add_duration("breaker_open", ms(failover.breaker.open_duration), ms(defaults.failover.breaker.open_duration));
   add_duration("breaker_window", ms(failover.breaker.window_duration), ms(defaults.failover.breaker.window_duration));
   // An arm given as a DSN is written redacted like this one (its own to_dsn).
-  const auto arm = [&](const std::string& value) {
-    return redact && value.find("://") != std::string::npos ? Config::from_dsn(value).to_dsn(true) : value;
+  // One that does not parse (set in code, never validated) is written as "***": it may hold a password.
+  const auto arm = [&](const std::string& value) -> std::string {
+    if (!redact || value.find("://") == std::string::npos) return value;
+    try {
+      return Config::from_dsn(value).to_dsn(true);
+    } catch (const Error&) {
+      return "***";
+    }
   };
   if (rollout.a != defaults.rollout.a) add("rollout_a", arm(rollout.a));
   if (!rollout.b.empty()) add("rollout_b", arm(rollout.b));
