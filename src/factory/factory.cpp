@@ -143,6 +143,13 @@ std::string_view default_strategy_for(Environment environment) noexcept {
 
 namespace {
 
+// The registered names, for messages: "direct, failover, pooled".
+std::string known_names(const ConnectionFactory& factory) {
+  std::string known;
+  for (const auto& n : factory.names()) known += (known.empty() ? "" : ", ") + n;
+  return known;
+}
+
 // A strategy over a rollout arm's own DSN: direct, failover or (by default) pooled over its hosts,
 // or the embedded engine; named "rollout.<arm>" so that stats and metrics tell the arms apart.
 std::shared_ptr<ConnectionStrategy> arm_from_dsn(const std::string& dsn, const std::string& arm) {
@@ -173,10 +180,8 @@ std::shared_ptr<ConnectionStrategy> rollout_arm(const ConnectionFactory& factory
   if (spec.find("://") != std::string::npos) return arm_from_dsn(spec, arm);
   std::shared_ptr<ConnectionStrategy> s = factory.find(spec);
   if (!s) {
-    std::string known;
-    for (const auto& n : factory.names()) known += (known.empty() ? "" : ", ") + n;
-    throw Error(ErrorKind::config,
-                "rollout_" + arm + " names strategy '" + spec + "', which is not registered; known: " + known);
+    throw Error(ErrorKind::config, "rollout_" + arm + " names strategy '" + spec +
+                                       "', which is not registered; known: " + known_names(factory));
   }
   return s;
 }
@@ -222,10 +227,8 @@ void initialize(ConnectionFactory& factory, const Config& config) {
   const std::string wanted =
       config.strategy.empty() ? std::string(default_strategy_for(config.environment)) : config.strategy;
   if (!factory.find(wanted)) {
-    std::string known;
-    for (const auto& n : factory.names()) known += (known.empty() ? "" : ", ") + n;
     throw Error(ErrorKind::config, "unknown strategy '" + wanted + "' (config.strategy, DSN strategy= or " +
-                                       "CHCONN_STRATEGY); known: " + known);
+                                       "CHCONN_STRATEGY); known: " + known_names(factory));
   }
   factory.set_default(wanted);
 }

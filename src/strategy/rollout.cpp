@@ -23,6 +23,7 @@
 #include "chconn/core/error.h"
 #include "chconn/resilience/retry.h"
 #include "chconn/strategy/observed.h"
+#include "core/config_detail.h"
 #include "wire/cityhash.h"
 
 namespace chconn {
@@ -31,8 +32,6 @@ namespace {
 
 constexpr double k_two_63 = 9223372036854775808.0;
 constexpr std::uint64_t k_all = std::uint64_t{1} << 63;
-
-bool valid_share(double percent) noexcept { return percent >= 0.0 && percent <= 100.0; }  // false for NaN
 
 std::uint64_t threshold_of(double percent) noexcept {
   if (percent >= 100.0) return k_all;
@@ -99,7 +98,7 @@ class RolloutStrategy::State : public std::enable_shared_from_this<RolloutStrate
   const std::shared_ptr<ConnectionStrategy>& arm(std::size_t i) const noexcept { return arms_[i]; }
 
   void set_share(double percent, ErrorKind kind) {
-    if (!valid_share(percent)) {
+    if (!config_detail::valid_rollout_share(percent)) {
       throw Error(kind, "rollout '" + options_.name + "': share " + format_share(percent) +
                             " is out of range; give a percent from 0 to 100 (fractions allowed, e.g. 0.5)");
     }

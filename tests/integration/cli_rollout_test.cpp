@@ -60,17 +60,16 @@ TEST(CliRollout, ShareMovedZeroFiftyHundredThenKilledUnderLoadFailsNothingAndCou
   ASSERT_FALSE(binary.empty()) << "build the chconn_cli target first (or set CHCONN_CLI_BINARY)";
   const std::uint16_t port_a = sandbox("main").native_port;
   const std::uint16_t port_b = sandbox("tokyo").native_port;
-  const std::string marker =
-      "rollout-" + std::to_string(::getpid()) + "-" +
-      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  const std::string marker = "rollout-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
   const std::string query = "SELECT '" + marker + "'";
   const std::string arm_b = "clickhouse://127.0.0.1:" + std::to_string(port_b) + "?setting.log_queries=1";
   const std::string dsn = "clickhouse://127.0.0.1:" + std::to_string(port_a) +
                           "?strategy=rollout&setting.log_queries=1&rollout_b=" + encode_value(arm_b);
 
-  const auto r = run_process({binary, "--dsn", dsn, "bench", "-q", query, "-c", "4", "--count", "1000000",
-                              "--duration", "6s", "--rollout-step", "1500ms:50", "--rollout-step", "3s:100",
-                              "--rollout-step", "4500ms:kill", "--json"});
+  const auto r = run_process({binary, "--dsn", dsn, "bench", "-q", query, "-c", "4", "--count", "1000000", "--duration",
+                              "6s", "--rollout-step", "1500ms:50", "--rollout-step", "3s:100", "--rollout-step",
+                              "4500ms:kill", "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   Json j;
   ASSERT_NO_THROW(j = Json::parse(r.out)) << r.out;
@@ -98,8 +97,8 @@ TEST(CliRollout, ShareMovedZeroFiftyHundredThenKilledUnderLoadFailsNothingAndCou
 
   std::vector<std::string> events;
   for (const Json& e : j["events"].array()) events.push_back(e["what"].string());
-  EXPECT_EQ(events, (std::vector<std::string>{"rollout: share 50 %", "rollout: share 100 %",
-                                              "rollout: kill switch on"}));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"rollout: share 50 %", "rollout: share 100 %", "rollout: kill switch on"}));
 
   // Where the queries really went: each server's own log of this run's query.
   EXPECT_EQ(logged(port_a, query), static_cast<long>(a["leases"].number()));
