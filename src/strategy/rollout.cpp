@@ -1,7 +1,7 @@
 // RolloutStrategy. The share is kept as a threshold on 63-bit points (share / 100 * 2^63), so a
 // pick is one atomic load and one comparison; share 100 is 2^63, above every point.
 //
-// Waiters in B (cut_waiters): the caller registers an Attempt, starts a helper thread that runs
+// Waiters in B (cut_waiters): the caller registers an Attempt, has a helper thread (Helpers) run
 // B's acquire and hands the lease over through the Attempt, and waits on the Attempt's condition
 // variable for the hand-over or for kill(), which bumps kill_epoch_ and wakes every registered
 // Attempt under its mutex (so a wake-up cannot be lost between the caller's check and its wait).
@@ -13,7 +13,9 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -74,6 +76,58 @@ struct Attempt {
   bool abandoned = false;
   std::optional<Lease> lease;
   std::exception_ptr error;
+};
+
+// The threads that run B's acquires (cut_waiters). A helper stays for k_helper_keep after its last
+// task, so a steady stream of B acquires reuses a few threads instead of starting one each (a start
+// costs tens of microseconds). Helpers hold this object, not the strategy: when the strategy is
+// gone they end once idle for k_helper_keep.
+class Helpers : public std::enable_shared_from_this<Helpers> {
+ public:
+  static constexpr std::chrono::seconds k_helper_keep{5};
+
+  // Runs `task` on a waiting helper, or on a new one. Throws std::system_error when no thread can
+  // be started (the task is then not run).
+  void run(std::function<void()> task) {
+    std::unique_lock lock(mutex_);
+    tasks_.push_back(std::move(task));
+    // Each waiting helper takes a task before it may leave, so enough waiting helpers suffice.
+    if (idle_ >= tasks_.size()) {
+      cv_.notify_one();
+      return;
+    }
+    try {
+      std::thread([self = shared_from_this()] { self->loop(); }).detach();
+    } catch (...) {
+      tasks_.pop_back();
+      throw;
+    }
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (!tasks_.empty()) {
+        std::function<void()> task = std::move(tasks_.front());
+        tasks_.pop_front();
+        lock.unlock();
+        task();
+        task = nullptr;  // what it holds (the strategy's state) is let go before waiting
+        lock.lock();
+        continue;
+      }
+      ++idle_;
+      const bool got = cv_.wait_for(lock, k_helper_keep, [&] { return !tasks_.empty(); });
+      --idle_;
+      if (!got) return;
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  std::size_t idle_ = 0;  // helpers waiting for a task
 };
 
 }  // namespace
@@ -255,7 +309,7 @@ class RolloutStrategy::State : public std::enable_shared_from_this<RolloutStrate
       // A kill() between the pick and the registration did not see this attempt.
       if (killed_.load()) return rerouted(deadline);
       try {
-        std::thread([state = shared_from_this(), attempt, deadline] {
+        helpers_->run([state = shared_from_this(), attempt, deadline] {
           std::optional<Lease> lease;
           std::exception_ptr error;
           try {
@@ -273,7 +327,7 @@ class RolloutStrategy::State : public std::enable_shared_from_this<RolloutStrate
           attempt->error = error;
           attempt->done = true;
           attempt->cv.notify_all();
-        }).detach();
+        });
       } catch (const std::system_error&) {
         // No thread to wait on: B's acquire on this thread, which the kill switch cannot cut.
         return from_arm(1, deadline);
@@ -309,6 +363,7 @@ class RolloutStrategy::State : public std::enable_shared_from_this<RolloutStrate
   std::unordered_set<Attempt*> waiters_;
 
   std::array<ArmCounters, 2> counters_{};
+  std::shared_ptr<Helpers> helpers_ = std::make_shared<Helpers>();
 };
 
 RolloutStrategy::RolloutStrategy(std::shared_ptr<ConnectionStrategy> a, std::shared_ptr<ConnectionStrategy> b,

@@ -25,7 +25,8 @@
 // takes a lease from A within the caller's same deadline (counted in ArmStats::rerouted of B). The
 // helper keeps waiting in B within that deadline; if B hands it a connection after all, the lease
 // ends at once (the connection goes back to B's pool). Leases already out on B are not touched:
-// they finish normally. The cost is one thread start per B acquire (a few tens of microseconds);
+// they finish normally. The cost is a hand-over to a helper thread per B acquire (helpers are
+// reused, and end after 5 s without work: tens of microseconds, not a thread start each);
 // with cut_waiters = false B's acquire runs on the caller's thread, and a waiter queued in B when
 // kill() comes is served by B, within its deadline. A failed acquire on B is not retried on A:
 // the rollout shows B's errors instead of hiding them (ArmStats::acquire_errors).
