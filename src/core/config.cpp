@@ -101,6 +101,7 @@ Config Config::from_env(const EnvLookup& getenv) {
            std::to_string(c.pool.min_idle) + " from CLICKHOUSE_DSN; raise CHCONN_POOL_MAX or lower pool_min_idle");
     }
   }
+  if (auto share = get("CHCONN_ROLLOUT_SHARE")) c.rollout.share = parse_rollout_share(*share, "CHCONN_ROLLOUT_SHARE");
   c.validate();
   return c;
 }
@@ -171,6 +172,21 @@ void Config::validate() const {
     invalid("failover.max_replica_delay is " + std::to_string(failover.max_replica_delay.count()) +
             " s; it must be from 0 (off) to " + std::to_string(k_max_replica_delay.count()) + " s");
   }
+  if (!valid_rollout_share(rollout.share)) {
+    invalid("rollout.share is " + format_double(rollout.share) + "; give a percent from 0 to 100 (fractions allowed)");
+  }
+  if (strategy == "rollout" && rollout.b.empty()) {
+    invalid(
+        "strategy is rollout but rollout.b is empty; name arm B: a strategy (e.g. failover) or a DSN of its own "
+        "(DSN: rollout_b=...)");
+  }
+  try {
+    if (!rollout.a.empty()) parse_rollout_arm(rollout.a, "rollout.a");
+    if (!rollout.b.empty()) parse_rollout_arm(rollout.b, "rollout.b");
+  } catch (const Error& e) {
+    invalid(e.message().substr(e.message().find("rollout.")));
+  }
+
   // What FailoverStrategy's breakers and error decay would reject, by their own rules.
   try {
     chconn::validate(failover.decay, "failover.decay.");

@@ -90,6 +90,10 @@ Environment parse_environment(std::string_view v, std::string_view what);
 bool is_strategy_name(std::string_view v) noexcept;
 std::string parse_strategy(std::string_view v, std::string_view what);
 double parse_jitter(std::string_view v, std::string_view what);
+bool valid_rollout_share(double percent) noexcept;
+// A rollout arm (Config::rollout): a strategy name other than "rollout", or a DSN that from_dsn()
+// takes and whose strategy is not "rollout". Errors never quote a DSN value (it may hold a password).
+std::string parse_rollout_arm(std::string_view v, std::string_view what);
 std::chrono::milliseconds parse_positive_duration(std::string_view v, std::string_view what);
 // Text for messages and values that must not carry control characters (names, paths).
 std::string parse_text(std::string_view v, std::string_view what);

@@ -151,6 +151,21 @@ std::string parse_strategy(std::string_view v, std::string_view what) {
   return std::string(v);
 }
 
+}  // namespace config_detail
+
+double parse_rollout_share(std::string_view text, std::string_view what) {
+  std::string_view v = config_detail::trim(text);
+  if (!v.empty() && v.back() == '%') v.remove_suffix(1);
+  double d = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !config_detail::valid_rollout_share(d)) {
+    config_detail::bad_value(text, what, "use a percent from 0 to 100, fractions allowed, e.g. 0.5");
+  }
+  return d;
+}
+
+namespace config_detail {
+
 double parse_jitter(std::string_view v, std::string_view what) {
   double d = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
@@ -158,6 +173,28 @@ double parse_jitter(std::string_view v, std::string_view what) {
     bad_value(v, what, "use a fraction from 0 to 0.5, e.g. 0.1");
   }
   return d;
+}
+
+bool valid_rollout_share(double percent) noexcept { return percent >= 0.0 && percent <= 100.0; }  // false for NaN
+
+std::string parse_rollout_arm(std::string_view v, std::string_view what) {
+  if (v.find("://") == std::string_view::npos) {
+    std::string name = parse_strategy(v, what);
+    if (name == "rollout") fail("invalid " + std::string(what) + ": an arm of a rollout cannot be a rollout itself");
+    return name;
+  }
+  // A DSN of its own: checked whole. Its errors never quote its password; the value is not quoted
+  // here for the same reason.
+  Config arm;
+  try {
+    arm = Config::from_dsn(v);
+  } catch (const Error& e) {
+    fail("invalid " + std::string(what) + " (a DSN): " + e.message());
+  }
+  if (arm.strategy == "rollout") {
+    fail("invalid " + std::string(what) + ": an arm of a rollout cannot be a rollout itself (strategy=rollout)");
+  }
+  return std::string(v);
 }
 
 std::chrono::milliseconds parse_positive_duration(std::string_view v, std::string_view what) {

@@ -170,6 +170,12 @@ constexpr std::array k_params{
               [](Config& c, std::string_view v, std::string_view w) {
                 c.failover.fallback_to_stale_replicas = parse_bool(v, w);
               }},
+    ParamSpec{"rollout_a", "rollout_a",
+              [](Config& c, std::string_view v, std::string_view w) { c.rollout.a = parse_rollout_arm(v, w); }},
+    ParamSpec{"rollout_b", "rollout_b",
+              [](Config& c, std::string_view v, std::string_view w) { c.rollout.b = parse_rollout_arm(v, w); }},
+    ParamSpec{"rollout_share", "rollout_share",
+              [](Config& c, std::string_view v, std::string_view w) { c.rollout.share = parse_rollout_share(v, w); }},
     ParamSpec{"client_name", "client_name",
               [](Config& c, std::string_view v, std::string_view w) { c.client_name = parse_text(v, w); }},
     ParamSpec{"chdb_library", "chdb_library",
@@ -480,6 +486,19 @@ std::string Config::to_dsn(bool redact) const {
   add_duration("max_replica_delay", ms(failover.max_replica_delay), ms(defaults.failover.max_replica_delay));
   if (failover.fallback_to_stale_replicas != defaults.failover.fallback_to_stale_replicas)
     add("fallback_to_stale_replicas", failover.fallback_to_stale_replicas ? "true" : "false");
+  // An arm given as a DSN is written redacted like this one (its own to_dsn).
+  // One that does not parse (set in code, never validated) is written as "***": it may hold a password.
+  const auto arm = [&](const std::string& value) -> std::string {
+    if (!redact || value.find("://") == std::string::npos) return value;
+    try {
+      return Config::from_dsn(value).to_dsn(true);
+    } catch (const Error&) {
+      return "***";
+    }
+  };
+  if (rollout.a != defaults.rollout.a) add("rollout_a", arm(rollout.a));
+  if (!rollout.b.empty()) add("rollout_b", arm(rollout.b));
+  if (rollout.share != defaults.rollout.share) add("rollout_share", format_double(rollout.share));
   if (client_name != defaults.client_name) add("client_name", client_name);
   if (!embedded.library.empty()) add("chdb_library", embedded.library);
   for (const auto& l : k_limits) {

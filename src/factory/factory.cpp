@@ -1,7 +1,9 @@
 #include "chconn/factory/factory.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "chconn/connection/connector.h"
@@ -11,6 +13,7 @@
 #include "chconn/strategy/failover.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
+#include "chconn/strategy/rollout.h"
 
 namespace chconn {
 
@@ -138,6 +141,59 @@ std::string_view default_strategy_for(Environment environment) noexcept {
   return "direct";
 }
 
+namespace {
+
+// The registered names, for messages: "direct, failover, pooled".
+std::string known_names(const ConnectionFactory& factory) {
+  std::string known;
+  for (const auto& n : factory.names()) known += (known.empty() ? "" : ", ") + n;
+  return known;
+}
+
+// A strategy over a rollout arm's own DSN: direct, failover or (by default) pooled over its hosts,
+// or the embedded engine; named "rollout.<arm>" so that stats and metrics tell the arms apart.
+std::shared_ptr<ConnectionStrategy> arm_from_dsn(const std::string& dsn, const std::string& arm) {
+  const Config c = Config::from_dsn(dsn);
+  const std::string name = "rollout." + arm;
+  if (c.embedded.enabled || c.strategy == "embedded") return make_embedded_strategy(c);
+  if (c.strategy == "direct") {
+    DirectOptions o = direct_options(c);
+    o.name = name;
+    return std::make_shared<DirectStrategy>(native_connector(c), o);
+  }
+  if (c.strategy == "failover") {
+    FailoverOptions o = failover_options(c);
+    o.name = name;
+    return std::make_shared<FailoverStrategy>(o, pooled_host_maker(c));
+  }
+  if (!c.strategy.empty() && c.strategy != "pooled") {
+    throw Error(ErrorKind::config, "rollout_" + arm + " names strategy '" + c.strategy +
+                                       "' in its DSN; an arm's DSN may use direct, pooled or failover");
+  }
+  PooledOptions o = pooled_options(c);
+  o.name = name;
+  return std::make_shared<PooledStrategy>(native_connector(c), o);
+}
+
+std::shared_ptr<ConnectionStrategy> rollout_arm(const ConnectionFactory& factory, const std::string& spec,
+                                                const std::string& arm) {
+  if (spec.find("://") != std::string::npos) return arm_from_dsn(spec, arm);
+  std::shared_ptr<ConnectionStrategy> s = factory.find(spec);
+  if (!s) {
+    throw Error(ErrorKind::config, "rollout_" + arm + " names strategy '" + spec +
+                                       "', which is not registered; known: " + known_names(factory));
+  }
+  return s;
+}
+
+}  // namespace
+
+std::optional<double> rollout_share_from_env() {
+  const char* value = std::getenv("CHCONN_ROLLOUT_SHARE");  // NOLINT(concurrency-mt-unsafe): read only
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return parse_rollout_share(value, "CHCONN_ROLLOUT_SHARE");
+}
+
 void initialize(ConnectionFactory& factory, const Config& config) {
   config.validate();
   // One connector for both: it holds the config (and the TLS context, loaded once).
@@ -157,15 +213,22 @@ void initialize(ConnectionFactory& factory, const Config& config) {
   if (config.embedded.enabled || config.strategy == "embedded") {
     factory.register_strategy(make_embedded_strategy(config), true);
   }
+  // The rollout when the config asks for it, over the strategies registered above (or DSNs of
+  // its own): after them, so that its arms can name them.
+  if (config.strategy == "rollout") {
+    factory.register_strategy(
+        std::make_shared<RolloutStrategy>(
+            rollout_arm(factory, config.rollout.a, "a"), rollout_arm(factory, config.rollout.b, "b"),
+            RolloutOptions{.share = config.rollout.share, .share_source = rollout_share_from_env}),
+        true);
+  }
   factory.set_timeouts(config.timeouts);
 
   const std::string wanted =
       config.strategy.empty() ? std::string(default_strategy_for(config.environment)) : config.strategy;
   if (!factory.find(wanted)) {
-    std::string known;
-    for (const auto& n : factory.names()) known += (known.empty() ? "" : ", ") + n;
     throw Error(ErrorKind::config, "unknown strategy '" + wanted + "' (config.strategy, DSN strategy= or " +
-                                       "CHCONN_STRATEGY); known: " + known);
+                                       "CHCONN_STRATEGY); known: " + known_names(factory));
   }
   factory.set_default(wanted);
 }

@@ -132,7 +132,7 @@ Result ConnectionManager::execute(std::string_view sql, const Params& params, co
   // `params` adds to ExecuteOptions::query.params (a name in both is Error(usage)).
   QueryOptions query = options.query;
   query.params.add(params);
-  const Impl::Target strategy = impl_->target(options.strategy);
+  const Impl::Target strategy = impl_->target(options.strategy, options.routing_key);
   RetryContext ctx = statement_context(sql, options);
   return impl_->with_retries<Result>(strategy, ctx,
                                      [&](Lease& lease) { return lease->execute(sql, attempt_options(query, ctx)); });
@@ -141,7 +141,7 @@ Result ConnectionManager::execute(std::string_view sql, const Params& params, co
 Result ConnectionManager::select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                                  const ExecuteOptions& options) {
   refuse_deduplicated_retry(options, "select()");
-  const Impl::Target strategy = impl_->target(options.strategy);
+  const Impl::Target strategy = impl_->target(options.strategy, options.routing_key);
   RetryContext ctx = statement_context(sql, options);
   return impl_->with_retries<Result>(strategy, ctx, [&](Lease& lease) {
     return lease->select(
@@ -161,7 +161,7 @@ void ConnectionManager::insert(std::string_view table, std::span<const Block> bl
   check_deduplicated_retry_options(options);
   // The span can be read again, so each attempt reads it afresh (with the retry rules of writes):
   // the same blocks, which a deduplicating table drops if an attempt before stored them.
-  const Impl::Target strategy = impl_->target(options.strategy);
+  const Impl::Target strategy = impl_->target(options.strategy, options.routing_key);
   RetryContext ctx = insert_context(options);
   impl_->with_retries<int>(strategy, ctx, [&](Lease& lease) {
     const QueryOptions attempt = attempt_options(options.query, ctx);
@@ -193,7 +193,7 @@ class ReadOnceSource final : public InsertSource {
 void ConnectionManager::insert(std::string_view table, InsertSource& source, const ExecuteOptions& options) {
   const InsertTarget target = parse_insert_target(table);
   refuse_deduplicated_retry(options, "the insert of an InsertSource (read once, it cannot be sent again)");
-  const Impl::Target strategy = impl_->target(options.strategy);
+  const Impl::Target strategy = impl_->target(options.strategy, options.routing_key);
   RetryContext ctx = insert_context(options);
   impl_->with_retries<int>(strategy, ctx, [&](Lease& lease) {
     ReadOnceSource once(source, ctx.source_read);
@@ -209,7 +209,7 @@ namespace {
 template <class Handle, class Start>
 Handle open_on_lease(const std::shared_ptr<ConnectionManager::Impl>& impl, const ExecuteOptions& options,
                      Start&& start) {
-  const ConnectionManager::Impl::Target strategy = impl->target(options.strategy);
+  const ConnectionManager::Impl::Target strategy = impl->target(options.strategy, options.routing_key);
   auto count = [state = strategy.state, keep = impl](const Error* e) {
     state->count_outcome(e ? to_string(e->kind()) : std::string_view("success"));
   };

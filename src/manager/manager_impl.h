@@ -175,6 +175,8 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
   struct Target {
     std::shared_ptr<ConnectionStrategy> strategy;
     ManagerStrategyState* state;
+    // ExecuteOptions::routing_key (it outlives the call); empty: none.
+    std::string_view routing_key{};
   };
 
   // Error(usage) for an unknown name, listing the registered ones (ConnectionFactory::get).
@@ -182,6 +184,11 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
     std::shared_ptr<ConnectionStrategy> strategy = factory->get(name);
     ManagerStrategyState& st = state_for(strategy->name());
     return Target{std::move(strategy), &st};
+  }
+  Target target(std::string_view name, std::string_view routing_key) {
+    Target t = target(name);
+    t.routing_key = routing_key;
+    return t;
   }
 
   Lease acquire(std::string_view name, Deadline deadline) { return acquire(target(name), deadline); }
@@ -197,7 +204,7 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
     const Clock::time_point start = clock->now();
     Lease inner;
     try {
-      inner = strategy->acquire(deadline);
+      inner = t.routing_key.empty() ? strategy->acquire(deadline) : strategy->acquire_for(t.routing_key, deadline);
     } catch (const Error& e) {
       const detail::duration waited = clock->now() - start;
       st.observe_wait(waited, options.acquire_wait_buckets);

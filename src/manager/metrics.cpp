@@ -1,6 +1,7 @@
 // ConnectionManager::metrics_text(): pool gauges, the acquire-wait histogram, query counters,
 // breaker states, retries and per-host figures in the Prometheus text format 0.0.4.
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -151,6 +152,50 @@ std::string ConnectionManager::Impl::metrics() const {
       for (const auto& h : hosts) {
         w.sample("chconn_host_pool_in_use_connections", {{"strategy", name}, {"host", h.address}},
                  static_cast<double>(h.pool.in_use));
+      }
+    }
+  }
+
+  // Arms of strategies that split leases between two others (rollout).
+  std::vector<std::pair<std::string, std::vector<ArmStats>>> splits;
+  for (const Row& r : rows) {
+    if (r.strategy) {
+      if (std::vector<ArmStats> arms = r.strategy->arm_stats(); !arms.empty())
+        splits.emplace_back(r.name, std::move(arms));
+    }
+  }
+  if (!splits.empty()) {
+    const auto arm_family = [&](std::string_view metric, std::string_view help, std::string_view type, auto value_of) {
+      w.header(metric, help, type);
+      for (const auto& [name, arms] : splits) {
+        for (const ArmStats& a : arms) w.sample(metric, {{"strategy", name}, {"arm", a.arm}}, value_of(a));
+      }
+    };
+    arm_family("chconn_arm_share_percent", "Percent of new leases each arm gets now (B: 0 while killed).", "gauge",
+               [](const ArmStats& a) { return a.share; });
+    arm_family("chconn_arm_leases_total", "Leases handed out by each arm.", "counter",
+               [](const ArmStats& a) { return static_cast<double>(a.leases); });
+    arm_family("chconn_arm_lease_failures_total",
+               "Leases of each arm that ended failed (a host-failure error or a broken peer).", "counter",
+               [](const ArmStats& a) { return static_cast<double>(a.failed); });
+    arm_family("chconn_arm_acquire_errors_total", "Acquires routed to each arm that threw.", "counter",
+               [](const ArmStats& a) { return static_cast<double>(a.acquire_errors); });
+    arm_family("chconn_arm_rerouted_total", "Acquires routed to each arm, then served by A because of the kill switch.",
+               "counter", [](const ArmStats& a) { return static_cast<double>(a.rerouted); });
+    w.header("chconn_arm_lease_hold_seconds", "Lease hold time of each arm (acquire returned to lease end).",
+             "summary");
+    for (const auto& [name, arms] : splits) {
+      for (const ArmStats& a : arms) {
+        const std::pair<const char*, Clock::duration> quantiles[] = {
+            {"0.5", a.held_p50}, {"0.9", a.held_p90}, {"0.99", a.held_p99}};
+        for (const auto& [q, d] : quantiles) {
+          w.sample("chconn_arm_lease_hold_seconds", {{"strategy", name}, {"arm", a.arm}, {"quantile", q}},
+                   std::chrono::duration<double>(d).count());
+        }
+        w.sample("chconn_arm_lease_hold_seconds_sum", {{"strategy", name}, {"arm", a.arm}},
+                 std::chrono::duration<double>(a.held_sum).count());
+        w.sample("chconn_arm_lease_hold_seconds_count", {{"strategy", name}, {"arm", a.arm}},
+                 static_cast<double>(a.ended));
       }
     }
   }

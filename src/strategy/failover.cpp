@@ -356,23 +356,7 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
   StrategyStats stats() const {
     StrategyStats t;
     for (const auto& h : hosts_) {
-      if (!h->strategy) continue;
-      const StrategyStats s = h->strategy->stats();
-      t.open += s.open;
-      t.idle += s.idle;
-      t.in_use += s.in_use;
-      t.connecting += s.connecting;
-      t.waiting += s.waiting;
-      t.acquired += s.acquired;
-      t.created += s.created;
-      t.closed += s.closed;
-      t.connect_failures += s.connect_failures;
-      t.validation_failures += s.validation_failures;
-      t.session_closes += s.session_closes;
-      t.acquire_timeouts += s.acquire_timeouts;
-      t.leaks_reported += s.leaks_reported;
-      t.total_wait += s.total_wait;
-      t.max_wait = std::max(t.max_wait, s.max_wait);
+      if (h->strategy) t += h->strategy->stats();
     }
     return t;
   }
@@ -380,13 +364,7 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
   MaintenanceReport maintain() {
     MaintenanceReport t;
     for (const auto& h : hosts_) {
-      if (!h->strategy) continue;
-      const MaintenanceReport r = h->strategy->maintain();
-      t.closed_idle += r.closed_idle;
-      t.closed_expired += r.closed_expired;
-      t.leaks_reported += r.leaks_reported;
-      t.created += r.created;
-      t.connect_failures += r.connect_failures;
+      if (h->strategy) t += h->strategy->maintain();
     }
     return t;
   }

@@ -70,6 +70,14 @@ struct Fault {
   std::string command;
 };
 
+// --rollout-step AT:SHARE|kill|revive: what to do to the rollout strategy AT after the start.
+struct RolloutStep {
+  std::chrono::milliseconds at{};
+  double share = 0;  // when neither kill nor revive
+  bool kill = false;
+  bool revive = false;
+};
+
 struct Plan {
   std::string query;
   std::string strategy;
@@ -82,6 +90,7 @@ struct Plan {
   std::chrono::milliseconds call_timeout{};  // --manager: each call's deadline (--deadline)
   bool timeline = false;
   std::vector<Fault> faults;
+  std::vector<RolloutStep> rollout_steps;  // sorted by time
 };
 
 struct Summary {
@@ -98,6 +107,7 @@ struct Summary {
   std::vector<std::uint64_t> failed_by_s;
   std::vector<Event> events;
   std::vector<HostStats> hosts;  // failover strategy only
+  std::vector<ArmStats> arms;    // rollout strategy only
 };
 
 // Runs `plan` on `factory`'s strategy and gathers what the workers measured; the progress line is
@@ -106,6 +116,8 @@ Summary run_bench(ConnectionFactory& factory, const Plan& plan, bool show_progre
 
 // "12.345" with `precision` decimals.
 std::string seconds_text(double s, int precision = 3);
+// A share in percent as the user would write it: "0.5", "50".
+std::string share_text(double percent);
 
 // The report as text, or as one JSON object (--json).
 void print_text(std::ostream& out, const Plan& plan, const Summary& s);

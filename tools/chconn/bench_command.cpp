@@ -41,6 +41,15 @@
 // breaker, decayed errors, successes, failures, times skipped while its breaker refused, last error.
 // scripts/fault-bench runs the fault scenarios of the fault tests this way against sandbox servers.
 //
+// A rollout (`--strategy rollout`, docs/guide.md "Migrating safely"):
+//   --rollout-a / --rollout-b NAME|DSN   the arms (a strategy name, or a DSN of its own)
+//   --rollout-share PERCENT              the share to B at the start
+//   --rollout-step AT:SHARE|kill|revive  moves the share or flips the kill switch during the load,
+//                                        e.g. --rollout-step 5s:50 --rollout-step 10s:100
+//                                        --rollout-step 15s:kill (in the event log; implies --timeline)
+// The report then has each arm's leases, failed leases, acquire errors, acquires rerouted by the
+// kill switch and lease hold time percentiles.
+//
 // Exit code: 0 when every query succeeded, 1 when some failed (the report is printed either way),
 #include <algorithm>
 #include <chrono>
@@ -54,6 +63,7 @@
 #include "chconn/core/error.h"
 #include "chconn/factory/factory.h"
 #include "chconn/manager/manager.h"
+#include "chconn/strategy/rollout.h"
 #include "cli.h"
 #include "strategy_choice.h"
 
@@ -78,6 +88,31 @@ std::vector<Fault> parse_faults(const std::vector<std::string>& specs) {
   }
   std::stable_sort(faults.begin(), faults.end(), [](const Fault& a, const Fault& b) { return a.at < b.at; });
   return faults;
+}
+
+// "AT:SHARE|kill|revive" → RolloutStep, sorted by time.
+std::vector<RolloutStep> parse_rollout_steps(const std::vector<std::string>& specs) {
+  std::vector<RolloutStep> steps;
+  for (const std::string& spec : specs) {
+    const auto colon = spec.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 >= spec.size()) {
+      throw Error(ErrorKind::usage,
+                  "--rollout-step wants AT:SHARE, AT:kill or AT:revive, e.g. 5s:50; got \"" + spec + "\"");
+    }
+    RolloutStep r;
+    r.at = parse_duration(std::string_view(spec).substr(0, colon), "--rollout-step");
+    const std::string_view action = std::string_view(spec).substr(colon + 1);
+    if (action == "kill") {
+      r.kill = true;
+    } else if (action == "revive") {
+      r.revive = true;
+    } else {
+      r.share = parse_rollout_share(action, "--rollout-step");
+    }
+    steps.push_back(r);
+  }
+  std::stable_sort(steps.begin(), steps.end(), [](const RolloutStep& a, const RolloutStep& b) { return a.at < b.at; });
+  return steps;
 }
 
 class BenchCommand final : public Command {
@@ -110,6 +145,19 @@ class BenchCommand final : public Command {
                     "AT:COMMAND, repeatable: run the shell command COMMAND (output on stderr) AT after the start, "
                     "e.g. \"5s:kill -STOP 1234\"; the report lists it with the breaker transitions");
     sub->add_flag("--timeline", timeline_, "report the queries ok and failed in each second of the run");
+    sub->add_option("--rollout-a", rollout_a_,
+                    "with --strategy rollout: arm A, a strategy name or a DSN of its own (default: the DSN's "
+                    "rollout_a=, else pooled)");
+    sub->add_option("--rollout-b", rollout_b_,
+                    "with --strategy rollout: arm B, a strategy name or a DSN of its own (default: the DSN's "
+                    "rollout_b=)");
+    sub->add_option("--rollout-share", rollout_share_,
+                    "with --strategy rollout: percent of leases to arm B at the start, 0..100 (default: the DSN's "
+                    "rollout_share=, CHCONN_ROLLOUT_SHARE, else 0)");
+    sub->add_option("--rollout-step", rollout_steps_,
+                    "AT:SHARE, AT:kill or AT:revive, repeatable: move the rollout's share, or flip its kill switch, "
+                    "AT after the start, e.g. 5s:50 10s:100 15s:kill; the report lists them with the per-arm "
+                    "figures");
     return sub;
   }
 
@@ -119,6 +167,9 @@ class BenchCommand final : public Command {
     if (query_.empty()) throw Error(ErrorKind::usage, "--query must not be empty");
 
     Config config = context.connection.to_config();
+    if (!rollout_a_.empty()) config.rollout.a = rollout_a_;
+    if (!rollout_b_.empty()) config.rollout.b = rollout_b_;
+    if (!rollout_share_.empty()) config.rollout.share = parse_rollout_share(rollout_share_, "--rollout-share");
     std::string flag = strategy_;
     if (flag.empty() && parent_strategy_ && parent_strategy_->count() > 0) flag = parent_strategy_->as<std::string>();
     const auto factory = std::make_shared<ConnectionFactory>();
@@ -132,7 +183,11 @@ class BenchCommand final : public Command {
     plan.lease_per_thread = lease_per_thread_;
     plan.options.params = context.params;
     plan.faults = parse_faults(faults_);
-    plan.timeline = timeline_ || !plan.faults.empty();
+    plan.rollout_steps = parse_rollout_steps(rollout_steps_);
+    if (!plan.rollout_steps.empty() && !dynamic_cast<RolloutStrategy*>(factory->get(plan.strategy).get())) {
+      throw Error(ErrorKind::usage, "--rollout-step needs --strategy rollout");
+    }
+    plan.timeline = timeline_ || !plan.faults.empty() || !plan.rollout_steps.empty();
     std::unique_ptr<ConnectionManager> manager;
     if (manager_) {
       manager = std::make_unique<ConnectionManager>(factory);
@@ -156,6 +211,10 @@ class BenchCommand final : public Command {
   CLI::Option* parent_strategy_ = nullptr;
   std::string query_ = "SELECT 1";
   std::string strategy_;
+  std::string rollout_a_;
+  std::string rollout_b_;
+  std::string rollout_share_;
+  std::vector<std::string> rollout_steps_;
   std::uint64_t count_ = 10000;
   std::string duration_ = "60s";
   std::size_t concurrency_ = 1;

@@ -22,6 +22,16 @@ namespace {
 
 double ms_of(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
+}  // namespace
+
+std::string share_text(double percent) {
+  std::ostringstream out;
+  out << percent;
+  return out.str();
+}
+
+namespace {
+
 // Nearest-rank percentile of sorted values; 0 for none.
 std::int64_t percentile(const std::vector<std::int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
@@ -90,6 +100,18 @@ void print_text(std::ostream& out, const Plan& plan, const Summary& s) {
       out << '\n';
     }
   }
+  if (!s.arms.empty()) {
+    out << "arms:        leases / failed leases / acquire errors / rerouted by the kill switch; lease hold ms\n";
+    for (const ArmStats& a : s.arms) {
+      const auto held_ms = [](Clock::duration d) {
+        return seconds_text(std::chrono::duration<double, std::milli>(d).count());
+      };
+      out << "  " << a.arm << " (" << a.strategy << "): share now " << share_text(a.share) << " %, leases " << a.leases
+          << ", failed " << a.failed << ", acquire errors " << a.acquire_errors << ", rerouted " << a.rerouted
+          << "; held p50 " << held_ms(a.held_p50) << "  p90 " << held_ms(a.held_p90) << "  p99 " << held_ms(a.held_p99)
+          << '\n';
+    }
+  }
   if (!s.events.empty()) {
     out << "events:\n";
     for (const Event& e : s.events) out << "  +" << seconds_text(e.at_s) << " s  " << e.what << '\n';
@@ -111,7 +133,9 @@ void print_text(std::ostream& out, const Plan& plan, const Summary& s) {
 //              "connect_failures", "validation_failures", "acquire_timeouts", "leaks_reported",
 //              "total_wait_s", "max_wait_s"},
 //    "manager": bool, "hosts": [{"address", "breaker", "errors", "successes", "failures", "skipped",
-//    "last_error"}...] (failover only), "events": [{"at_s", "what"}...],
+//    "last_error"}...] (failover only), "arms": [{"arm", "strategy", "share", "leases", "failed",
+//    "acquire_errors", "rerouted", "held_ms": {"p50", "p90", "p99"}, "acquired"}...] (rollout only),
+//    "events": [{"at_s", "what"}...],
 //    "timeline": [{"second", "ok", "failed"}...] (with --timeline or --fault)}
 void print_json(std::ostream& out, const Plan& plan, const Summary& s) {
   const auto num = [](double v) { return seconds_text(v, 6); };
@@ -151,6 +175,16 @@ void print_json(std::ostream& out, const Plan& plan, const Summary& s) {
         << ",\"breaker\":" << json_string(to_string(h.breaker)) << ",\"errors\":" << h.errors
         << ",\"successes\":" << h.successes << ",\"failures\":" << h.failures << ",\"skipped\":" << h.skipped
         << ",\"last_error\":" << json_string(h.last_error) << "}";
+  }
+  out << "],\"arms\":[";
+  for (std::size_t i = 0; i < s.arms.size(); ++i) {
+    const ArmStats& a = s.arms[i];
+    const auto held_ms = [&](Clock::duration d) { return num(std::chrono::duration<double, std::milli>(d).count()); };
+    out << (i == 0 ? "" : ",") << "{\"arm\":" << json_string(a.arm) << ",\"strategy\":" << json_string(a.strategy)
+        << ",\"share\":" << num(a.share) << ",\"leases\":" << a.leases << ",\"failed\":" << a.failed
+        << ",\"acquire_errors\":" << a.acquire_errors << ",\"rerouted\":" << a.rerouted
+        << ",\"held_ms\":{\"p50\":" << held_ms(a.held_p50) << ",\"p90\":" << held_ms(a.held_p90)
+        << ",\"p99\":" << held_ms(a.held_p99) << "},\"acquired\":" << a.pool.acquired << "}";
   }
   out << "],\"events\":[";
   for (std::size_t i = 0; i < s.events.size(); ++i) {

@@ -19,6 +19,7 @@
 #include "bench.h"
 #include "chconn/client/client.h"
 #include "chconn/strategy/mock.h"
+#include "chconn/strategy/rollout.h"
 #include "status_line.h"
 
 namespace chconn::cli::bench {
@@ -162,21 +163,52 @@ Summary run_bench(ConnectionFactory& factory, const Plan& plan, bool show_progre
       finished_cv.notify_all();
     });
   }
-  // --fault: each command at its time, one after the other, unless the workers are done by then.
-  std::thread fault_thread([&] {
-    for (const Fault& f : plan.faults) {
+  // --fault and --rollout-step: each at its time, one after the other, unless the workers are done
+  // by then.
+  struct Step {
+    std::chrono::milliseconds at;
+    std::string what;  // "fault: COMMAND", "rollout: ..."
+    std::function<void()> run;
+  };
+  std::vector<Step> steps;
+  for (const Fault& f : plan.faults) {
+    steps.push_back(
+        {f.at, "fault: " + f.command, [&events, command = f.command] {
+           const std::string line = "(" + command + ") 1>&2";
+           const int status = std::system(line.c_str());
+           const int code = status == -1 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+           events->add("fault done, exit status " + std::to_string(code) + ": " + command);
+         }});
+  }
+  auto* rollout = dynamic_cast<RolloutStrategy*>(factory.get(plan.strategy).get());
+  for (const RolloutStep& r : plan.rollout_steps) {
+    if (rollout == nullptr) break;  // bench_command checked that the strategy is a rollout
+    const std::string what = r.kill     ? std::string("rollout: kill switch on")
+                             : r.revive ? std::string("rollout: kill switch off")
+                                        : "rollout: share " + share_text(r.share) + " %";
+    steps.push_back({r.at, what, [rollout, r] {
+                       if (r.kill) {
+                         rollout->kill();
+                       } else if (r.revive) {
+                         rollout->revive();
+                       } else {
+                         rollout->set_share(r.share);
+                       }
+                     }});
+  }
+  std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) { return a.at < b.at; });
+  std::thread step_thread([&] {
+    for (const Step& step : steps) {
       {
         std::unique_lock lock(mutex);
-        if (finished_cv.wait_until(lock, start + f.at, [&] { return finished == threads.size(); })) {
-          events->add("fault not run, the run had ended: " + f.command);
+        if (finished_cv.wait_until(lock, start + step.at, [&] { return finished == threads.size(); })) {
+          const auto colon = step.what.find(": ");
+          events->add(step.what.substr(0, colon) + " not run, the run had ended: " + step.what.substr(colon + 2));
           continue;
         }
       }
-      events->add("fault: " + f.command);
-      const std::string line = "(" + f.command + ") 1>&2";
-      const int status = std::system(line.c_str());
-      const int code = status == -1 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      events->add("fault done, exit status " + std::to_string(code) + ": " + f.command);
+      events->add(step.what);
+      step.run();
     }
   });
   {
@@ -192,7 +224,7 @@ Summary run_bench(ConnectionFactory& factory, const Plan& plan, bool show_progre
   }
   for (std::thread& t : threads) t.join();
   const auto stop = BenchClock::now();
-  fault_thread.join();
+  step_thread.join();
   progress.clear();
 
   Summary s;
@@ -225,6 +257,7 @@ Summary run_bench(ConnectionFactory& factory, const Plan& plan, bool show_progre
   s.hosts = factory.get(plan.strategy)->host_stats();
   s.events = events->sorted();
   s.stats = factory.get(plan.strategy)->stats();
+  s.arms = factory.get(plan.strategy)->arm_stats();
   return s;
 }
 

@@ -7,7 +7,7 @@
 // next statements still run). Errors and exit statuses are clickhouse-client's (ExitStatuses).
 //
 // That connection is a lease from a ConnectionFactory filled by chconn::initialize(): --strategy
-// (or the DSN's strategy=, CHCONN_STRATEGY, CHCONN_ENV) picks direct, pooled, failover, mock or embedded; see
+// (or the DSN's strategy=, CHCONN_STRATEGY, CHCONN_ENV) picks direct, pooled, failover, mock, embedded or rollout; see
 // strategy_choice.h.
 //
 // `INTO OUTFILE 'name'` sends the statement's result to that file instead (made before the

@@ -9,7 +9,8 @@ namespace chconn::cli {
 
 std::string select_strategy(ConnectionFactory& factory, Config& config, std::string_view flag) {
   if (!flag.empty()) {
-    if (flag != "direct" && flag != "pooled" && flag != "failover" && flag != "mock" && flag != "embedded") {
+    if (flag != "direct" && flag != "pooled" && flag != "failover" && flag != "mock" && flag != "embedded" &&
+        flag != "rollout") {
       throw Error(ErrorKind::usage,
                   "--strategy: unknown strategy '" + std::string(flag) + "'; known: " + std::string(k_strategy_names));
     }

@@ -14,6 +14,9 @@
 // "embedded" (registered by initialize() for an embedded:// DSN or strategy=embedded) runs the
 // queries in the ClickHouse engine inside the process (chDB): `chconn --dsn embedded:// -q ...`
 // needs no server.
+//
+// "rollout" (registered by initialize() for strategy=rollout) splits leases between the arms of
+// Config::rollout (the DSN's rollout_a / rollout_b / rollout_share; bench's --rollout-* flags).
 #pragma once
 
 #include <string>
@@ -25,7 +28,7 @@
 namespace chconn::cli {
 
 // The names --strategy accepts, for help texts.
-inline constexpr std::string_view k_strategy_names = "direct, pooled, failover, mock or embedded";
+inline constexpr std::string_view k_strategy_names = "direct, pooled, failover, mock, embedded or rollout";
 
 // Applies `flag` (empty: not given) to config.strategy, fills `factory` and returns the name of
 // the strategy that is now its default. Errors are chconn::Error: usage for an unknown --strategy

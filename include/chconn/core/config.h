@@ -178,6 +178,23 @@ struct EmbeddedOptions {
   friend bool operator==(const EmbeddedOptions&, const EmbeddedOptions&) = default;
 };
 
+// The "rollout" strategy (chconn/strategy/rollout.h) that initialize() makes when strategy is
+// "rollout": share percent of the leases go to arm B, the rest to arm A. Each arm is the name of a
+// strategy initialize() registers (direct, pooled, failover, embedded; mock in testing), or a DSN
+// of its own (clickhouse://... or embedded://...; percent-encoded inside a DSN) whose strategy=
+// picks direct, pooled (its default) or failover over its own hosts. In a DSN: rollout_a,
+// rollout_b, rollout_share; in the environment: CHCONN_ROLLOUT_SHARE, which the strategy's
+// reload() reads again. e.g.
+//   clickhouse://old1,old2?strategy=rollout&rollout_a=failover&rollout_share=0.5
+//       &rollout_b=clickhouse%3A%2F%2Fnew1%2Cnew2%3Fstrategy%3Dfailover
+struct RolloutConfig {
+  std::string a = "pooled";
+  std::string b;     // required with strategy=rollout
+  double share = 0;  // percent to B, 0..100, fractions allowed
+
+  friend bool operator==(const RolloutConfig&, const RolloutConfig&) = default;
+};
+
 struct Config {
   std::vector<HostPort> hosts{{"localhost", 0}};
   std::string database;  // empty: the user's default database
@@ -201,6 +218,7 @@ struct Config {
   bool mock_strict = false;
   PoolOptions pool;
   FailoverTuning failover;  // per-host breakers and error counts of the failover strategy
+  RolloutConfig rollout;    // the rollout strategy's arms and share
   DecodeLimits limits;      // how much a server may send (chconn/core/limits.h); per connection
   Settings settings;        // sent with every query
   std::string client_name = "chconn";
@@ -229,6 +247,7 @@ struct Config {
   //   max_exception_depth  max_exception_message_bytes  max_exception_stack_trace_bytes
   //   max_exception_chain_bytes   (Config::limits, each a whole number from 1 to a maximum that
   //   catches typos; docs/configuration.md lists them)
+  //   rollout_a=NAME|DSN  rollout_b=NAME|DSN  rollout_share=PERCENT (0..100)   (Config::rollout)
   //   client_name  setting.NAME=VALUE (a ClickHouse setting sent with every query)
   // BOOL is true/false, 1/0 or yes/no; durations are as parse_duration() reads them and, except
   // pool_validate_after and pool_leak_threshold, greater than zero. Unknown or repeated parameters
@@ -241,8 +260,8 @@ struct Config {
 
   // Reads CLICKHOUSE_DSN first (if set), then applies CLICKHOUSE_HOST, CLICKHOUSE_PORT,
   // CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE, CLICKHOUSE_SECURE,
-  // CLICKHOUSE_COMPRESSION, CHCONN_ENV, CHCONN_STRATEGY, CHCONN_LOAD_BALANCING and CHCONN_POOL_MAX
-  // over it.
+  // CLICKHOUSE_COMPRESSION, CHCONN_ENV, CHCONN_STRATEGY, CHCONN_LOAD_BALANCING, CHCONN_POOL_MAX and
+  // CHCONN_ROLLOUT_SHARE over it.
   // CLICKHOUSE_HOST is a comma-separated list of addresses in the forms parse_host_port() takes
   // (host, host:port, [v6], [v6]:port, a bare IPv6 literal). CLICKHOUSE_PORT is the port of the
   // hosts (of CLICKHOUSE_HOST, else of the DSN) that have none of their own, and must equal the
@@ -273,6 +292,10 @@ struct Config {
 };
 
 std::ostream& operator<<(std::ostream& os, const Config& config);
+
+// Parses a rollout share as DSNs, the environment and the CLI give it: a percent from 0 to 100,
+// fractions allowed ("0.5"), an optional trailing '%'. Throws Error(config) naming `what`.
+double parse_rollout_share(std::string_view text, std::string_view what);
 
 // Parses durations as used in DSNs and the CLI: "250ms", "10s", "5m", "1h", or a bare number of
 // seconds ("1.5"); fractions work with every unit ("1.5m"). Zero is accepted (callers that need a

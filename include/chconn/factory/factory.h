@@ -29,6 +29,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -100,6 +101,14 @@ std::string_view default_strategy_for(Environment environment) noexcept;
 // DSN) or config.strategy is "embedded", replacing earlier ones of those names. Then makes config.strategy the default,
 // or when it is empty default_strategy_for(config.environment); an unknown config.strategy is an Error(config) listing
 // the registered names. No connection is opened here. Validates the config first.
+// With config.strategy "rollout", also "rollout" (RolloutStrategy, chconn/strategy/rollout.h) over
+// config.rollout's arms — each a strategy registered above, or a strategy made from the arm's own
+// DSN and named "rollout.a" / "rollout.b" — with config.rollout.share and rollout_share_from_env()
+// as the source its reload() reads.
 void initialize(ConnectionFactory& factory, const Config& config);
+
+// CHCONN_ROLLOUT_SHARE as parse_rollout_share() reads it; nullopt when unset or empty. Error(config)
+// for a bad value. The share source initialize() gives the rollout strategy.
+std::optional<double> rollout_share_from_env();
 
 }  // namespace chconn

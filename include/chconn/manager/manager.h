@@ -134,6 +134,10 @@ struct ManagerOptions {
 struct ExecuteOptions {
   // The factory strategy to use; empty: the factory's default.
   std::string strategy{};
+  // Who the statement is for (a user or tenant id), passed to the strategy's acquire_for(): a
+  // rollout strategy sends one key always to the same side (chconn/strategy/rollout.h); other
+  // strategies ignore it. Empty: none. Not sent to the server.
+  std::string routing_key{};
   // Safe to run twice? Unset: true for reads (see the header comment), false for everything else
   // (and for insert()).
   std::optional<bool> idempotent{};

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chconn/core/clock.h"
@@ -52,6 +53,9 @@ struct StrategyStats {
   std::chrono::nanoseconds max_wait{0};    // the longest single wait
 };
 
+// Adds `b`'s counters and gauges to `a` (max_wait: the larger), for strategies made of others.
+StrategyStats& operator+=(StrategyStats& a, const StrategyStats& b) noexcept;
+
 // What one maintain() pass did.
 struct MaintenanceReport {
   std::size_t closed_idle = 0;       // idle longer than idle_timeout
@@ -60,6 +64,9 @@ struct MaintenanceReport {
   std::size_t created = 0;           // connections opened to refill min_idle
   std::size_t connect_failures = 0;  // refill attempts that failed (logged, not thrown)
 };
+
+// Adds `b`'s counts to `a`, for strategies made of others.
+MaintenanceReport& operator+=(MaintenanceReport& a, const MaintenanceReport& b) noexcept;
 
 // One host of a strategy that spreads over several (failover), as host_stats() shows it.
 struct HostStats {
@@ -85,6 +92,26 @@ struct HostStats {
   // True while replica_delay exceeds max_replica_delay: acquire() tries it after the others.
   bool stale = false;
   StrategyStats pool;  // the host strategy's stats
+};
+
+// One arm of a strategy that splits leases between two others (RolloutStrategy,
+// chconn/strategy/rollout.h), as arm_stats() shows it.
+struct ArmStats {
+  std::string arm;                   // "a" or "b"
+  std::string strategy;              // the arm strategy's name()
+  double share = 0;                  // percent of new leases this arm gets now (0 for B while killed)
+  std::uint64_t leases = 0;          // leases handed out from this arm
+  std::uint64_t failed = 0;          // of those, ended failed (LeaseOutcome::failed())
+  std::uint64_t acquire_errors = 0;  // acquires routed here that threw
+  std::uint64_t rerouted = 0;        // acquires routed here, then served by A because of the kill switch
+  // Lease hold time (acquire returned .. lease ended) of the leases ended so far: count, sum and
+  // percentiles (bucket upper bounds; zero when none ended).
+  std::uint64_t ended = 0;
+  Clock::duration held_sum{};
+  Clock::duration held_p50{};
+  Clock::duration held_p90{};
+  Clock::duration held_p99{};
+  StrategyStats pool;  // the arm strategy's stats()
 };
 
 // How check_hosts() checks. Fill with designated initialisers: {.timeout = 2s}.
@@ -127,6 +154,14 @@ class ConnectionStrategy {
   // connection threw (network, timeout, server for a refused login...).
   virtual Lease acquire(Deadline deadline) = 0;
   Lease acquire() { return acquire(Deadline::never()); }
+  // Lends a connection for a caller identified by `key` (a user or tenant id): strategies that
+  // route by a key (RolloutStrategy: one key always sees one side) use it; the others ignore the
+  // key and acquire(deadline). The ConnectionManager passes ExecuteOptions::routing_key here.
+  virtual Lease acquire_for(std::string_view key, Deadline deadline) {
+    (void)key;
+    return acquire(deadline);
+  }
+  Lease acquire_for(std::string_view key) { return acquire_for(key, Deadline::never()); }
 
   // The name it is registered under in a ConnectionFactory ("direct", "pooled", "mock"...).
   virtual const std::string& name() const noexcept = 0;
@@ -144,6 +179,9 @@ class ConnectionStrategy {
   // one target, whose stats() tell everything; so the manager and the CLI need not know which
   // strategy they have.
   virtual std::vector<HostStats> host_stats() const { return {}; }
+  // The arms of a strategy that splits leases between two others (rollout): per-arm counters and
+  // hold-time percentiles; empty for the others.
+  virtual std::vector<ArmStats> arm_stats() const { return {}; }
   // The circuit breakers of the hosts that have one (failover), in host_stats()'s order; empty
   // otherwise. For listeners (add_listener) and operators (force_open); each lives as long as the
   // strategy.

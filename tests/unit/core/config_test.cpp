@@ -46,6 +46,7 @@ void expect_same(const Config& actual, const Config& expected, const std::string
   EXPECT_EQ(actual.settings, expected.settings);
   EXPECT_EQ(actual.client_name, expected.client_name);
   EXPECT_EQ(actual.embedded, expected.embedded);
+  EXPECT_EQ(actual.rollout, expected.rollout);
 }
 
 // A default Config changed by `f`. (Designated initialisers that leave fields out trip g++ 12's
@@ -1366,6 +1367,67 @@ TEST(ConfigEnv, LoadBalancingVariable) {
   FakeEnv bad(EnvVars{{"CHCONN_LOAD_BALANCING", "closest"}});
   const std::string message = config_error([&] { (void)Config::from_env(bad.lookup()); });
   EXPECT_NE(message.find("CHCONN_LOAD_BALANCING"), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace chconn
+
+namespace chconn {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Rollout: arms by name or by DSN, the share from a DSN or CHCONN_ROLLOUT_SHARE
+
+TEST(ConfigRollout, DsnParametersRoundTripAndArmDsnsAreRedacted) {
+  const Config c = Config::from_dsn(
+      "clickhouse://old1?strategy=rollout&rollout_a=failover&rollout_share=0.5"
+      "&rollout_b=clickhouse%3A%2F%2Fapp%3As3cret%40new1%3A9000%3Fstrategy%3Dfailover");
+  EXPECT_EQ(c.strategy, "rollout");
+  EXPECT_EQ(c.rollout.a, "failover");
+  EXPECT_EQ(c.rollout.b, "clickhouse://app:s3cret@new1:9000?strategy=failover");
+  EXPECT_DOUBLE_EQ(c.rollout.share, 0.5);
+  expect_same(Config::from_dsn(c.to_dsn(false)), c, "round trip");
+  const std::string redacted = c.to_dsn(true);
+  EXPECT_EQ(redacted.find("s3cret"), std::string::npos) << redacted;
+  EXPECT_NE(redacted.find("rollout_share=0.5"), std::string::npos) << redacted;
+  EXPECT_EQ(Config::from_dsn(redacted).rollout.b, "clickhouse://app:***@new1:9000?strategy=failover");
+}
+
+TEST(ConfigRollout, BadValuesAreConfigErrorsThatNeverQuoteAnArmPassword) {
+  for (const char* bad : {"-1", "100.5", "nan", "lots", "5%25%25"}) {
+    const std::string message =
+        config_error([&] { Config::from_dsn(std::string("clickhouse://h?rollout_share=") + bad); });
+    EXPECT_NE(message.find("rollout_share"), std::string::npos) << message;
+    EXPECT_NE(message.find("percent from 0 to 100"), std::string::npos) << message;
+  }
+  EXPECT_DOUBLE_EQ(parse_rollout_share("12.5%", "x"), 12.5);
+  EXPECT_DOUBLE_EQ(parse_rollout_share(" 100 ", "x"), 100.0);
+  // An arm that is a rollout itself, an unknown scheme in an arm's DSN, a missing arm B.
+  EXPECT_NE(config_error([] { Config::from_dsn("clickhouse://h?rollout_b=rollout"); }).find("cannot be a rollout"),
+            std::string::npos);
+  const std::string bad_dsn =
+      config_error([] { Config::from_dsn("clickhouse://h?rollout_b=mysql%3A%2F%2Fu%3Ahunter2%40db"); });
+  EXPECT_NE(bad_dsn.find("rollout_b"), std::string::npos) << bad_dsn;
+  EXPECT_EQ(bad_dsn.find("hunter2"), std::string::npos) << bad_dsn;
+  const std::string no_b = config_error([] { Config::from_dsn("clickhouse://h?strategy=rollout"); });
+  EXPECT_NE(no_b.find("rollout.b is empty"), std::string::npos) << no_b;
+  const std::string range = config_error([] {
+    Config c;
+    c.rollout.share = 101;
+    c.validate();
+  });
+  EXPECT_NE(range.find("rollout.share"), std::string::npos) << range;
+}
+
+TEST(ConfigRollout, ShareFromTheEnvironment) {
+  FakeEnv env({{"CLICKHOUSE_DSN", "clickhouse://h?strategy=rollout&rollout_b=direct&rollout_share=1"},
+               {"CHCONN_ROLLOUT_SHARE", "7.5"}});
+  const Config c = Config::from_env(env.lookup());
+  EXPECT_DOUBLE_EQ(c.rollout.share, 7.5);
+  EXPECT_EQ(c.rollout.b, "direct");
+  FakeEnv bad(EnvVars{{"CHCONN_ROLLOUT_SHARE", "200"}});
+  const std::string message = config_error([&] { Config::from_env(bad.lookup()); });
+  EXPECT_NE(message.find("CHCONN_ROLLOUT_SHARE"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "chconn/core/error.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
+#include "chconn/strategy/rollout.h"
 #include "support/mock_support.h"
 #include "support/net_tls.h"
 
@@ -251,6 +252,50 @@ TEST(Initialize, AgainReplacesTheStrategies) {
   auto first = f.get("mock");
   initialize(f, config_for(Environment::testing));
   EXPECT_NE(f.get("mock"), first);
+}
+
+}  // namespace
+}  // namespace chconn
+
+namespace chconn {
+namespace {
+
+// strategy=rollout registers "rollout" over the named arms (or arms made from DSNs of their own,
+// named rollout.a / rollout.b), with the config's share; no connection is opened.
+TEST(Initialize, RolloutOverNamedArmsAndArmDsns) {
+  {
+    Config c = config_for(Environment::testing, "rollout");
+    c.rollout.a = "mock";
+    c.rollout.b = "failover";
+    c.rollout.share = 2.5;
+    ConnectionFactory f;
+    initialize(f, c);
+    EXPECT_EQ(f.default_name(), "rollout");
+    auto rollout = std::dynamic_pointer_cast<RolloutStrategy>(f.get());
+    ASSERT_NE(rollout, nullptr);
+    EXPECT_EQ(rollout->arm_a(), f.get("mock"));
+    EXPECT_EQ(rollout->arm_b(), f.get("failover"));
+    EXPECT_DOUBLE_EQ(rollout->share(), 2.5);
+    EXPECT_EQ(rollout->arm_stats().at(1).strategy, "failover");
+  }
+  {
+    Config c = config_for(Environment::production, "rollout");
+    c.rollout.b = "clickhouse://new1:9000,new2:9000?strategy=failover";
+    ConnectionFactory f;
+    initialize(f, c);
+    auto rollout = std::dynamic_pointer_cast<RolloutStrategy>(f.get());
+    ASSERT_NE(rollout, nullptr);
+    EXPECT_EQ(rollout->arm_a(), f.get("pooled"));
+    EXPECT_EQ(rollout->arm_b()->name(), "rollout.b");
+    EXPECT_EQ(rollout->host_stats().size(), 2u);  // arm B's two hosts (pooled A has no host list)
+  }
+  {
+    Config c = config_for(Environment::production, "rollout");
+    c.rollout.b = "mock";  // not registered outside testing
+    ConnectionFactory f;
+    const auto message = error_of(ErrorKind::config, [&] { initialize(f, c); });
+    EXPECT_TRUE(contains(message, "rollout_b names strategy 'mock'")) << message;
+  }
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "chconn/strategy/failover.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
+#include "chconn/strategy/rollout.h"
 #include "support/expect_error.h"
 #include "support/mock_support.h"
 
@@ -819,6 +820,39 @@ TEST_F(ManagerTest, FailoverHostsAppearInTheReportAndMetrics) {
   o.strategy = "fo";
   (void)m->execute("SELECT 1", {}, o);
   EXPECT_EQ(hosts[0]->query_count(), 1u);
+}
+
+// A rollout strategy through the manager: ExecuteOptions::routing_key reaches acquire_for (one
+// key, one side), and the arms' figures appear in the metrics with an arm label.
+TEST_F(ManagerTest, RolloutArmsTakeTheRoutingKeyAndAppearInTheMetrics) {
+  auto server_b = std::make_shared<MockServer>(MockServer::Options{.clock = &clock});
+  server_b->on("SELECT 1", {.result = test::uint64_result("x", {1})});
+  server_b->on("SELECT broken", {.error = network()});
+  auto b = std::make_shared<MockStrategy>(server_b, "new");
+  // tenant-42's point is 0.0487: on B from a share of 4.87 % on.
+  factory->register_strategy(
+      std::make_shared<RolloutStrategy>(mock, b, RolloutOptions{.share = 5, .random_seed = 1, .clock = &clock}));
+  auto m = make();
+  ExecuteOptions o;
+  o.strategy = "rollout";
+  o.routing_key = "tenant-42";
+  for (int i = 0; i < 3; ++i) (void)m->execute("SELECT 1", {}, o);
+  EXPECT_EQ(server_b->query_count(), 3u);
+  o.idempotent = false;
+  EXPECT_THROW((void)m->execute("SELECT broken", {}, o), Error);
+  o.routing_key = "a";  // point 0.822: on A
+  (void)m->execute("SELECT 1", {}, o);
+  EXPECT_EQ(server_b->query_count(), 4u);
+
+  const std::string metrics = m->metrics_text();
+  EXPECT_TRUE(contains(metrics, "chconn_arm_leases_total{strategy=\"rollout\",arm=\"a\"} 1\n")) << metrics;
+  EXPECT_TRUE(contains(metrics, "chconn_arm_leases_total{strategy=\"rollout\",arm=\"b\"} 4\n")) << metrics;
+  EXPECT_TRUE(contains(metrics, "chconn_arm_lease_failures_total{strategy=\"rollout\",arm=\"b\"} 1\n")) << metrics;
+  EXPECT_TRUE(contains(metrics, "chconn_arm_share_percent{strategy=\"rollout\",arm=\"b\"} 5\n")) << metrics;
+  EXPECT_TRUE(contains(metrics, "chconn_arm_lease_hold_seconds_count{strategy=\"rollout\",arm=\"b\"} 4\n")) << metrics;
+  EXPECT_TRUE(contains(metrics, "# TYPE chconn_arm_lease_hold_seconds summary\n")) << metrics;
+  EXPECT_TRUE(contains(metrics, "chconn_arm_lease_hold_seconds{strategy=\"rollout\",arm=\"a\",quantile=\"0.99\"}"))
+      << metrics;
 }
 
 TEST_F(ManagerTest, MetricsAreValidPrometheusText) {
