@@ -23,6 +23,10 @@ boost::asio::awaitable<void> run_async(Operation& op, Conversation& c, net::Asyn
         break;
       }
       case Next::Kind::done: co_return;
+      case Next::Kind::block:
+        // Operations that hand out blocks (QueryOperation) are driven by their caller's loop.
+        throw Error(ErrorKind::usage,
+                    "an operation on " + stream.peer() + " handed out a block to a driver that takes none");
       case Next::Kind::failed: std::rethrow_exception(next.error);
     }
   }
