@@ -63,9 +63,12 @@ struct Next {
   std::span<const std::uint8_t> bytes{};
   std::size_t read_hint = 0;
   std::exception_ptr error{};
+  // read: a large packet is waiting for its end and the last read drained the transport; if no
+  // byte comes for a while, the driver calls ReceiveBuffer::note_idle() and resumes (the rule below).
+  bool report_idle = false;
 
   static Next write(std::span<const std::uint8_t> b) { return {Kind::write, b, 0, {}}; }
-  static Next read(std::size_t hint) { return {Kind::read, {}, hint, {}}; }
+  static Next read(std::size_t hint, bool report_idle = false) { return {Kind::read, {}, hint, {}, report_idle}; }
   static Next done() { return {}; }
   static Next block() { return {Kind::block, {}, 0, {}}; }
   static Next failed(std::exception_ptr e) { return {Kind::failed, {}, 0, std::move(e)}; }
