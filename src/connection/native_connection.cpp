@@ -31,6 +31,7 @@
 #include "connection/sansio/handshake.h"
 #include "connection/sansio/operation.h"
 #include "connection/sansio/ping.h"
+#include "connection/sansio/query.h"
 #include "connection/socket_source.h"
 
 namespace chconn {
@@ -43,7 +44,6 @@ using detail::k_connect_limit;
 using detail::k_drain_limit;
 using detail::k_query_limit;
 using detail::k_send_limit;
-using wire::ServerPacketCode;
 
 using detail::sansio::k_version_major;
 using detail::sansio::k_version_minor;
@@ -96,16 +96,6 @@ struct WakeOnStop {
   net::Interrupt* interrupt;
   void operator()() const noexcept { interrupt->trigger(); }
 };
-
-// Whether `block` has exactly the columns of `header` (names and types, in order). A server never
-// changes a result's structure mid-query, and callers index every block by the header's columns.
-bool same_structure(const Block& block, const Block& header) {
-  if (block.column_count() != header.column_count()) return false;
-  for (std::size_t i = 0; i < block.column_count(); ++i) {
-    if (block.name(i) != header.name(i) || !(*block.column(i)->type() == *header.column(i)->type())) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -273,37 +263,88 @@ struct NativeConnection::Impl {
     wire::write_data(out, "", block, revision, compressed ? &encoder : nullptr, &block_bytes);
   }
 
-  // Data, Totals, Extremes: a table name, then the block, compressed if the query is.
-  // `recycle`: a block the caller is done with, whose unshared columns are decoded into again.
-  Block read_data_body(bool compressed, Block* recycle = nullptr) {
-    return wire::read_data(*in, revision, compressed, &session->frames, recycle).block;
+  // The PacketInput of this connection's query operations (sansio/query.h): each packet is read
+  // to its end from the session's blocking reader, within `deadline`, so however slowly a packet
+  // arrives it is parsed once. `at_boundary`: a stop (QueryOptions::stop) or the expiry of
+  // `deadline` while waiting for a packet's first byte ends the operation with StopAtBoundary or
+  // DeadlineAtBoundary, the stream still at a packet boundary (a drain passes false: it is stopping
+  // already, and its deadline passing breaks the connection).
+  class BlockingInput final : public detail::sansio::PacketInput {
+   public:
+    BlockingInput(Impl& impl, Deadline deadline, bool at_boundary) noexcept
+        : impl_(impl), deadline_(deadline), at_boundary_(at_boundary) {}
+
+    bool decode(detail::sansio::Conversation& /*c*/, const Decode& decode) override {
+      impl_.read_until(deadline_);
+      if (at_boundary_) wait_for_packet();
+      decode(*impl_.in, &impl_.session->frames);
+      return true;
+    }
+    std::size_t read_hint(const detail::sansio::Conversation& /*c*/) const noexcept override { return 0; }
+
+   private:
+    void wait_for_packet() {
+      if (impl_.stop.stop_requested()) throw StopAtBoundary{};
+      // Only the wait for a packet's first byte is woken by a stop: a wait inside a packet would
+      // leave the decoder mid-packet, and the connection could not be drained and kept.
+      const bool watch = impl_.interrupt != nullptr && impl_.stop.stop_possible();
+      if (watch) impl_.stream->set_interrupt(impl_.interrupt.get());
+      try {
+        (void)impl_.in->peek();
+        if (watch) impl_.stream->set_interrupt(nullptr);
+      } catch (const Error& e) {
+        if (watch) impl_.stream->set_interrupt(nullptr);
+        // Nothing of the next packet was read: the stream is at a boundary.
+        if (e.kind() == ErrorKind::cancelled && impl_.stop.stop_requested()) throw StopAtBoundary{};
+        if (e.kind() == ErrorKind::timeout && deadline_.expired()) throw DeadlineAtBoundary{};
+        throw;
+      }
+    }
+
+    Impl& impl_;
+    Deadline deadline_;
+    bool at_boundary_;
+  };
+
+  // The encoded empty Data block that ends a query's data.
+  std::vector<std::uint8_t> end_of_data(bool compressed) {
+    wire::Writer bytes;
+    wire::write_end_of_data(bytes, revision, compressed ? &encoder : nullptr, &block_bytes);
+    return {bytes.data().begin(), bytes.data().end()};
   }
 
-  // Log and ProfileEvents blocks: compressed like the query's data only from 54481.
-  Block read_side_block_body(bool compressed) {
-    return wire::read_data(*in, revision, wire::side_packets_compressed(revision, compressed), &session->frames).block;
-  }
-  wire::TableColumns read_table_columns_body(bool compressed) {
-    return wire::read_table_columns(*in, wire::side_packets_compressed(revision, compressed), &session->frames);
+  detail::sansio::QueryReply reply(detail::sansio::QueryReply::Mode mode, bool compressed) const {
+    detail::sansio::QueryReply r;
+    r.mode = mode;
+    r.revision = revision;
+    r.compressed = compressed;
+    return r;
   }
 
-  ServerPacketCode next_packet(Deadline deadline) {
-    if (stop.stop_requested()) throw StopAtBoundary{};
-    read_until(deadline);
-    // Only the wait for a packet's first byte is woken by a stop: a wait inside a packet would
-    // leave the decoder mid-packet, and the connection could not be drained and kept.
-    const bool watch = interrupt != nullptr && stop.stop_possible();
-    if (watch) stream->set_interrupt(interrupt.get());
-    try {
-      const ServerPacketCode code = wire::read_server_packet_code(*in);
-      if (watch) stream->set_interrupt(nullptr);
-      return code;
-    } catch (const Error& e) {
-      if (watch) stream->set_interrupt(nullptr);
-      // Nothing of the next packet was read (codes are one byte): the stream is at a boundary.
-      if (e.kind() == ErrorKind::cancelled && stop.stop_requested()) throw StopAtBoundary{};
-      if (e.kind() == ErrorKind::timeout && deadline.expired()) throw DeadlineAtBoundary{};
-      throw;
+  // Resumes a query operation with blocking writes (within `deadline` and the send timeout) until
+  // it hands out a block (true) or ends (false); rethrows its failure.
+  bool drive(detail::sansio::QueryOperation& op, Deadline deadline) {
+    detail::sansio::Conversation& c = session->conversation;
+    for (;;) {
+      const detail::sansio::Next next = op.resume(c);
+      if (!op.timezone_update().empty()) info.timezone = op.timezone_update();
+      if (op.data_consumed()) data_consumed = true;
+      switch (next.kind) {
+        case detail::sansio::Next::Kind::write:
+          stream->write_all(next.bytes.data(), next.bytes.size(),
+                            deadline.earliest(Deadline::after(config.timeouts.send).named(k_send_limit)));
+          break;
+        case detail::sansio::Next::Kind::read:
+          // BlockingInput reads each packet whole: an operation never waits for the driver to read.
+          throw Error(ErrorKind::protocol, "the reply from " + peer + " was read past its blocking input");
+        case detail::sansio::Next::Kind::block: return true;
+        case detail::sansio::Next::Kind::done:
+          if (op.drained_exception()) note_server_exception();
+          return false;
+        case detail::sansio::Next::Kind::failed:
+          if (op.server_exception()) note_server_exception();
+          std::rethrow_exception(next.error);
+      }
     }
   }
 
@@ -482,37 +523,17 @@ struct NativeConnection::Impl {
       return Drain::skipped;
     }
     try {
-      // Anything queued is a whole packet that was never sent: dropped, never half-sent.
-      out.clear();
-      if (end_data) {
-        write_data(Block{}, compressed);
-      } else {
-        wire::write_cancel(out);
-      }
-      send(drain);
-      read_until(drain);
-      for (;;) {
-        switch (wire::read_server_packet_code(*in)) {
-          case ServerPacketCode::data:
-          case ServerPacketCode::totals:
-          case ServerPacketCode::extremes: read_data_body(compressed); break;
-          case ServerPacketCode::log:
-          case ServerPacketCode::profile_events: read_side_block_body(compressed); break;
-          case ServerPacketCode::progress: wire::read_progress(*in, revision); break;
-          case ServerPacketCode::profile_info: wire::read_profile_info(*in, revision); break;
-          case ServerPacketCode::table_columns: read_table_columns_body(compressed); break;
-          case ServerPacketCode::timezone_update: wire::read_timezone_update(*in); break;
-          case ServerPacketCode::part_uuids: wire::read_part_uuids(*in); break;
-          case ServerPacketCode::exception: {
-            Error error = wire::read_exception(*in);
-            note_server_exception();
-            if (server_error) *server_error = std::move(error);
-            return Drain::kept;
-          }
-          case ServerPacketCode::end_of_stream: return Drain::kept;
-          default: mark_broken(); return Drain::dropped;
-        }
-      }
+      out.clear();  // anything queued is a whole packet that was never sent: dropped, never half-sent
+      detail::sansio::QueryReply r = reply(detail::sansio::QueryReply::Mode::drain, compressed);
+      r.end_data = end_data;
+      if (end_data) r.end_of_data = end_of_data(compressed);
+      BlockingInput input(*this, drain, false);
+      const QueryOptions none;
+      Result scratch;
+      detail::sansio::QueryOperation op(std::move(r), input, none, scratch);
+      drive(op, drain);
+      if (server_error && op.drained_exception()) *server_error = *op.drained_exception();
+      return Drain::kept;
     } catch (...) {
       mark_broken();
       return Drain::dropped;
@@ -553,47 +574,6 @@ struct NativeConnection::Impl {
       mark_broken();
       throw e.with_context("reconnecting to " + peer + " after the server's last error");
     }
-  }
-
-  // Handles the packets every query loop treats alike. Returns false for packets it does not know.
-  bool handle_common(ServerPacketCode code, const QueryOptions& options, Result& result) {
-    switch (code) {
-      case ServerPacketCode::progress: {
-        const auto increment = wire::read_progress(*in, revision);
-        result.progress += increment;
-        if (options.on_progress) options.on_progress(increment, result.progress);
-        return true;
-      }
-      case ServerPacketCode::profile_info:
-        result.profile = wire::read_profile_info(*in, revision);
-        if (options.on_profile) options.on_profile(*result.profile);
-        return true;
-      case ServerPacketCode::log: {
-        Block log_block = read_side_block_body(compressing());
-        if (options.on_log) options.on_log(log_block);
-        return true;
-      }
-      case ServerPacketCode::profile_events: {
-        Block events = read_side_block_body(compressing());
-        if (options.on_profile_events) options.on_profile_events(events);
-        return true;
-      }
-      case ServerPacketCode::table_columns: read_table_columns_body(compressing()); return true;
-      case ServerPacketCode::timezone_update: info.timezone = wire::read_timezone_update(*in).timezone; return true;
-      case ServerPacketCode::part_uuids: wire::read_part_uuids(*in); return true;
-      case ServerPacketCode::exception: {
-        Error error = wire::read_exception(*in);
-        note_server_exception();
-        throw error;
-      }
-      default: return false;
-    }
-  }
-
-  [[noreturn]] void unexpected(ServerPacketCode code, std::string_view during) {
-    mark_broken();
-    throw Error(ErrorKind::protocol, "the server " + peer + " sent an unexpected " +
-                                         std::string(wire::to_string(code)) + " packet during " + std::string(during));
   }
 
   // Cancels the query at a packet boundary (the drain within drain_deadline()) and says how that
@@ -652,6 +632,9 @@ struct NativeConnection::Impl {
     bool have_header = false;
     bool ended = false;
     Result result;  // query id, header, totals, extremes, progress, profile (and execute()'s blocks)
+    // The reply's operation, made by the first next_block().
+    std::unique_ptr<BlockingInput> input;
+    std::unique_ptr<detail::sansio::QueryOperation> op;
   };
 
   // Sends the query of a select; the caller holds a StopWatch. The session may differ from a
@@ -680,40 +663,29 @@ struct NativeConnection::Impl {
   // st.ended). Run inside guarded(). `spare`, when given, is a block whose columns the next block
   // may decode into (select() reuses the buffers of a block its callback did not keep).
   std::optional<Block> next_block(SelectState& st, Block* spare) {
-    const QueryOptions& options = *st.options;
-    for (;;) {
-      const ServerPacketCode code = next_packet(st.deadline);
-      // Any answer but an exception or a log shows the server has read the query's data.
-      if (code != ServerPacketCode::exception && code != ServerPacketCode::log) data_consumed = true;
-      switch (code) {
-        case ServerPacketCode::data: {
-          Block block = read_data_body(st.compressed, spare);
-          if (!st.have_header && st.data_insert && block.column_count() > 0) {
-            // The server sent an INSERT's sample block and now waits for data blocks.
-            st.ended = true;
-            finish_inline_insert(st.sql, options, st.deadline, st.compressed, st.result);
-            return std::nullopt;
-          }
-          if (!st.have_header) {
-            st.result.header = block.empty_copy();
-            st.have_header = true;
-          }
-          if (block.rows() == 0) break;
-          if (!same_structure(block, st.result.header)) {
-            mark_broken();
-            throw Error(ErrorKind::protocol, "the server " + peer +
-                                                 " sent a data block whose columns differ from the "
-                                                 "result's header; the stream is corrupt");
-          }
-          return block;
-        }
-        case ServerPacketCode::totals: st.result.totals = read_data_body(st.compressed); break;
-        case ServerPacketCode::extremes: st.result.extremes = read_data_body(st.compressed); break;
-        case ServerPacketCode::end_of_stream: st.ended = true; return std::nullopt;
-        default:
-          if (!handle_common(code, options, st.result)) unexpected(code, "a query");
-      }
+    if (!st.op) {
+      // Made here, not in start_select(): the operation points into the SelectState, which has
+      // reached its place by the first next_block().
+      detail::sansio::QueryReply r = reply(detail::sansio::QueryReply::Mode::select, st.compressed);
+      r.data_insert = st.data_insert;
+      if (st.data_insert) r.end_of_data = end_of_data(st.compressed);
+      st.input = std::make_unique<BlockingInput>(*this, st.deadline, true);
+      st.op = std::make_unique<detail::sansio::QueryOperation>(std::move(r), *st.input, *st.options, st.result);
     }
+    if (spare && !spare->empty()) st.op->recycle(std::move(*spare));
+    if (drive(*st.op, st.deadline)) return std::move(st.op->block());
+    st.ended = true;
+    if (st.op->inline_insert_ended() && sql::insert_shape(st.sql).inline_data) {
+      // execute() of an INSERT whose data the server asked for. Servers from revision 54415 parse
+      // data written in the query text themselves and never ask; older ones (18.16) do, and would
+      // insert nothing from the text: the data was ended without rows, and the call says so rather
+      // than report a success that inserted nothing.
+      throw Error(ErrorKind::usage,
+                  "this server (revision " + std::to_string(info.revision) +
+                      ") does not read data written in an INSERT's text; nothing was inserted. Pass the rows as "
+                      "blocks with insert(), or use INSERT ... SELECT");
+    }
+    return std::nullopt;
   }
 
   Result run_select(std::string_view sql, const std::function<void(const Block&)>* on_block,
@@ -734,23 +706,6 @@ struct NativeConnection::Impl {
       }
       return std::move(st.result);
     });
-  }
-
-  // execute() of an INSERT whose data the server asks for. Servers from revision 54415 parse data
-  // written in the query text themselves and never ask; older ones (18.16) do, and would insert
-  // nothing from the text. Without inline data, ending the data is exactly right (0 rows); with
-  // it, end the insert without data and say so rather than report a success that inserted nothing.
-  void finish_inline_insert(std::string_view sql, const QueryOptions& options, Deadline deadline, bool compressed,
-                            Result& result) {
-    write_data(Block{}, compressed);
-    send(deadline);
-    finish(options, deadline, result);
-    if (sql::insert_shape(sql).inline_data) {
-      throw Error(ErrorKind::usage,
-                  "this server (revision " + std::to_string(info.revision) +
-                      ") does not read data written in an INSERT's text; nothing was inserted. Pass the rows as "
-                      "blocks with insert(), or use INSERT ... SELECT");
-    }
   }
 
   // Ends an insert early (its source failed, a stop or the deadline between blocks): the unsent
@@ -812,17 +767,12 @@ struct NativeConnection::Impl {
     }
     guarded(options, st.deadline, st.compressed, [&] {
       Result scratch;
-      for (;;) {
-        const ServerPacketCode code = next_packet(st.deadline);
-        if (code == ServerPacketCode::data) {
-          last_sample = read_data_body(st.compressed);
-          return;
-        }
-        if (code == ServerPacketCode::end_of_stream) {
-          throw Error(ErrorKind::usage, "'" + st.sql + "' is not an insert the server takes data for");
-        }
-        if (!handle_common(code, options, scratch)) unexpected(code, "an insert");
-      }
+      detail::sansio::QueryReply r = reply(detail::sansio::QueryReply::Mode::insert_sample, st.compressed);
+      r.sql = st.sql;
+      BlockingInput input(*this, st.deadline, true);
+      detail::sansio::QueryOperation op(std::move(r), input, options, scratch);
+      drive(op, st.deadline);  // the sample, or a failure
+      last_sample = std::move(op.block());
     });
     st.ended = false;
   }
@@ -914,11 +864,10 @@ struct NativeConnection::Impl {
 
   // Reads to EndOfStream (progress and logs may come first; an Exception ends it instead).
   void finish(const QueryOptions& options, Deadline deadline, Result& scratch) {
-    for (;;) {
-      const ServerPacketCode code = next_packet(deadline);
-      if (code == ServerPacketCode::end_of_stream) return;
-      if (!handle_common(code, options, scratch)) unexpected(code, "the end of an insert");
-    }
+    BlockingInput input(*this, deadline, true);
+    detail::sansio::QueryOperation op(reply(detail::sansio::QueryReply::Mode::insert_finish, compressing()), input,
+                                      options, scratch);
+    drive(op, deadline);
   }
 
   // Runs a sans-I/O operation on this session, blocking, within `deadline`.

@@ -2,6 +2,10 @@
 // async twin of blocking_driver.h. The deadline is the stream's (AsyncTcpStream::set_deadline).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
+#include <functional>
+
 #include <boost/asio/awaitable.hpp>
 
 #include "connection/sansio/operation.h"
@@ -9,8 +13,19 @@
 
 namespace chconn::detail::sansio {
 
+// How long the transport must stay quiet, with `buffered` bytes of an unfinished packet waiting,
+// before the driver reports it idle (ReceiveBuffer::note_idle): about what re-parsing them costs
+// (1 ns a byte), plus a millisecond. So a retry spends at most about the time already spent waiting.
+constexpr std::chrono::nanoseconds idle_spell(std::size_t buffered) noexcept {
+  return std::chrono::milliseconds(1) + std::chrono::nanoseconds(buffered);
+}
+
 // Resumes `op` until it is done, or throws: the operation's own error, or the stream's (timeout,
-// network; an end of stream before the operation ended is Error(network)).
-boost::asio::awaitable<void> run_async(Operation& op, Conversation& c, net::AsyncTcpStream& stream);
+// network; an end of stream before the operation ended is Error(network)). `on_block` is called at
+// each Next::block (a QueryOperation's block is ready); an operation that hands out a block to a
+// driver without one fails with Error(usage). An exception from `on_block` ends the run (the
+// operation is at a packet boundary: the caller may drain on the same Conversation).
+boost::asio::awaitable<void> run_async(Operation& op, Conversation& c, net::AsyncTcpStream& stream,
+                                       const std::function<void()>& on_block = {});
 
 }  // namespace chconn::detail::sansio

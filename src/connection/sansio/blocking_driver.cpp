@@ -28,6 +28,10 @@ void run_blocking(Operation& op, Conversation& c, net::Stream& stream, Deadline 
         break;
       }
       case Next::Kind::done: return;
+      case Next::Kind::block:
+        // Operations that hand out blocks (QueryOperation) are driven by their caller's loop.
+        throw Error(ErrorKind::usage,
+                    "an operation on " + stream.peer() + " handed out a block to a driver that takes none");
       case Next::Kind::failed: std::rethrow_exception(next.error);
     }
   }

@@ -14,12 +14,19 @@
 //     at least 2B bytes, and the driver is asked for at least B new bytes (Next::read_hint). An
 //     n-byte packet fed in pieces of any size is therefore decoded in at most log2(n) + 2 attempts,
 //     each parsing at most the bytes buffered, so the parsing stays linear in n overall.
-//   - Liveness exception: a peer that sent a whole packet waits for the client, so holding out for
-//     2B bytes could wait forever. When the driver's last read drained the transport (it returned
-//     fewer bytes than the room it offered, ReceiveBuffer::more_ready() false) and new bytes arrived
-//     since the failed attempt, the next attempt is made at once. On a link slower than the
-//     parsing, a large packet then costs one attempt per drained read (see the report of issue 18:
-//     Data packets need a resumable scan before the query loop moves onto this shape).
+//   - Liveness: a peer that sent a whole packet waits for the client, so holding out for 2B bytes
+//     could wait forever. Two exceptions make the next attempt at once when new bytes arrived since
+//     the failed one:
+//       * small packets (B < k_eager_limit): the driver's last read drained the transport (it
+//         returned fewer bytes than the room it offered, ReceiveBuffer::more_ready() false). Cheap:
+//         at most k_eager_limit bytes re-parsed per read.
+//       * any size: the driver reported the transport idle (ReceiveBuffer::note_idle(): no byte came
+//         for a while after a drained read). The async driver waits about as long as parsing the
+//         buffered bytes takes before saying so, so re-parsing costs at most the time spent waiting.
+//     On a link slower than the parsing (every read drains the socket) a large packet is therefore
+//     re-parsed only when it has doubled or the link paused, not once per read: the bytes parsed
+//     stay within a small multiple of n. Blocking connections need none of this: they read a packet
+//     to its end from the socket (QueryOperation's blocking input), parsing it once.
 //
 // Errors: resume() does not throw. An operation that fails returns Next::failed with the
 // chconn::Error (a server Exception, a protocol error); the driver rethrows it or hands it to its
@@ -30,6 +37,7 @@
 // until the next resume().
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -47,6 +55,7 @@ struct Next {
   enum class Kind : std::uint8_t {
     write,   // write all of `bytes`, then resume()
     read,    // read some bytes into the ReceiveBuffer (room for at least read_hint), then resume()
+    block,   // a block is ready for the caller (QueryOperation::block()); resume() for the rest
     done,    // the operation ended well
     failed,  // the operation ended with `error` (a chconn::Error)
   };
@@ -54,10 +63,14 @@ struct Next {
   std::span<const std::uint8_t> bytes{};
   std::size_t read_hint = 0;
   std::exception_ptr error{};
+  // read: a large packet is waiting for its end and the last read drained the transport; if no
+  // byte comes for a while, the driver calls ReceiveBuffer::note_idle() and resumes (the rule below).
+  bool report_idle = false;
 
   static Next write(std::span<const std::uint8_t> b) { return {Kind::write, b, 0, {}}; }
-  static Next read(std::size_t hint) { return {Kind::read, {}, hint, {}}; }
+  static Next read(std::size_t hint, bool report_idle = false) { return {Kind::read, {}, hint, {}, report_idle}; }
   static Next done() { return {}; }
+  static Next block() { return {Kind::block, {}, 0, {}}; }
   static Next failed(std::exception_ptr e) { return {Kind::failed, {}, 0, std::move(e)}; }
 };
 
@@ -72,7 +85,12 @@ class ReceiveBuffer {
   void commit(std::size_t n, bool more_ready) noexcept {
     end_ += n;
     more_ready_ = more_ready;
+    if (n > 0) idle_ = false;
   }
+  // No byte arrived for a while after a drained read: a partial packet is worth an attempt at once
+  // (see the rule above). Cleared by the next commit of bytes.
+  void note_idle() noexcept { idle_ = true; }
+  bool idle() const noexcept { return idle_; }
   // Bytes already read elsewhere that come before anything read from now on.
   void append(std::span<const std::uint8_t> bytes);
   std::span<const std::uint8_t> pending() const noexcept { return {buf_.data() + begin_, end_ - begin_}; }
@@ -85,6 +103,7 @@ class ReceiveBuffer {
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   bool more_ready_ = false;
+  bool idle_ = false;
 };
 
 // Thrown by a BufferedSource that ran out of buffered bytes: the attempt stops, nothing is
@@ -116,10 +135,20 @@ class PacketDecoder {
   // Minimum room a read asks for, so small packets arrive in one read.
   static constexpr std::size_t k_min_read = 4096;
 
+  // Below this many bytes a failed packet is retried after every drained read (see the rule above).
+  static constexpr std::size_t k_eager_limit = std::size_t{64} << 10;
+
   // Whether an attempt is due with what is buffered now (see the rule above).
   bool due(const ReceiveBuffer& in) const noexcept {
     if (failed_at_ == 0) return in.size() > 0;
-    return in.size() >= 2 * failed_at_ || (!in.more_ready() && in.size() > failed_at_);
+    if (in.size() <= failed_at_) return false;
+    return in.size() >= 2 * failed_at_ || in.idle() || (!in.more_ready() && failed_at_ < k_eager_limit);
+  }
+
+  // Whether the driver should tell the transport's silence (note_idle) rather than wait for more:
+  // a large packet failed and the last read drained the transport.
+  bool waits_on_idle(const ReceiveBuffer& in) const noexcept {
+    return failed_at_ >= k_eager_limit && !in.more_ready() && !due(in);
   }
 
   // The read to ask the driver for when no attempt is due or the last one failed.
@@ -134,6 +163,7 @@ class PacketDecoder {
   template <class Decode>
   bool attempt(ReceiveBuffer& in, const DecodeLimits& limits, Decode&& decode) {
     ++attempts_;
+    parsed_ += in.size();
     BufferedSource source(in.pending());
     wire::Reader reader(source, limits);
     try {
@@ -149,6 +179,8 @@ class PacketDecoder {
 
   // Decode attempts made so far (for tests of the rule).
   std::uint64_t attempts() const noexcept { return attempts_; }
+  // Bytes buffered at each attempt, summed: at most what all attempts parsed (for tests).
+  std::uint64_t parsed() const noexcept { return parsed_; }
 
  private:
   // Hands out the buffered bytes once, then throws Incomplete.
@@ -168,6 +200,7 @@ class PacketDecoder {
 
   std::size_t failed_at_ = 0;  // bytes buffered at the last failed attempt of this packet (0: none)
   std::uint64_t attempts_ = 0;
+  std::uint64_t parsed_ = 0;
 };
 
 }  // namespace chconn::detail::sansio
