@@ -127,8 +127,8 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
     return *hosts_[i];
   }
 
-  // The order to try hosts in, for one acquire.
-  std::vector<std::size_t> order() {
+  // The order to try hosts in, for one acquire; `lag` is lags()'s view of the hosts.
+  std::vector<std::size_t> order(const std::vector<std::int64_t>& lag) {
     const std::size_t n = hosts_.size();
     const std::vector<std::uint64_t> errors = decay_.snapshot();
     const std::size_t start = options_.load_balancing == LoadBalancing::round_robin
@@ -148,35 +148,41 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
                           .tie_breaker = tie,
                           .index = i};
     }
-    return by_lag(order_hosts(ranks));
+    return by_lag(order_hosts(ranks), lag);
   }
 
-  // True when host `i`'s last read lag exceeds max_replica_delay.
-  bool stale(std::size_t i) const noexcept {
-    return options_.max_replica_delay > std::chrono::seconds::zero() &&
-           hosts_[i]->replica_delay.load(std::memory_order_relaxed) > options_.max_replica_delay.count();
+  // True when a lag read by a check (seconds; -1: not read) exceeds max_replica_delay.
+  bool stale(std::int64_t lag) const noexcept {
+    return options_.max_replica_delay > std::chrono::seconds::zero() && lag > options_.max_replica_delay.count();
+  }
+
+  // Every host's lag, read once for one acquire, so that its order and its error see the same
+  // values while health checks update them; empty without max_replica_delay.
+  std::vector<std::int64_t> lags() const {
+    std::vector<std::int64_t> out;
+    if (options_.max_replica_delay <= std::chrono::seconds::zero()) return out;
+    out.reserve(hosts_.size());
+    for (const auto& h : hosts_) out.push_back(h->replica_delay.load(std::memory_order_relaxed));
+    return out;
   }
 
   // `ordered` with the stale hosts moved after the others, least lag first (or left out when
   // fallback_to_stale_replicas is off).
-  std::vector<std::size_t> by_lag(std::vector<std::size_t> ordered) const {
-    if (options_.max_replica_delay <= std::chrono::seconds::zero()) return ordered;
+  std::vector<std::size_t> by_lag(std::vector<std::size_t> ordered, const std::vector<std::int64_t>& lag) const {
+    if (lag.empty()) return ordered;
     const auto fresh_end =
-        std::stable_partition(ordered.begin(), ordered.end(), [&](std::size_t i) { return !stale(i); });
-    std::stable_sort(fresh_end, ordered.end(), [&](std::size_t a, std::size_t b) {
-      return hosts_[a]->replica_delay.load(std::memory_order_relaxed) <
-             hosts_[b]->replica_delay.load(std::memory_order_relaxed);
-    });
+        std::stable_partition(ordered.begin(), ordered.end(), [&](std::size_t i) { return !stale(lag[i]); });
+    std::stable_sort(fresh_end, ordered.end(), [&](std::size_t a, std::size_t b) { return lag[a] < lag[b]; });
     if (!options_.fallback_to_stale_replicas) ordered.erase(fresh_end, ordered.end());
     return ordered;
   }
 
   // Every host lags past max_replica_delay and fallback_to_stale_replicas is off.
-  Error all_stale_error() const {
+  Error all_stale_error(const std::vector<std::int64_t>& lag) const {
     std::string list;
-    for (const auto& h : hosts_) {
+    for (std::size_t i = 0; i < hosts_.size(); ++i) {
       if (!list.empty()) list += ", ";
-      list += h->address + " " + std::to_string(h->replica_delay.load(std::memory_order_relaxed)) + " s";
+      list += hosts_[i]->address + " " + std::to_string(lag[i]) + " s";
     }
     return Error(ErrorKind::network, "failover '" + options_.name + "': every host lags more than max_replica_delay (" +
                                          std::to_string(options_.max_replica_delay.count()) + " s): " + list +
@@ -185,8 +191,9 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
   }
 
   Lease acquire(Deadline deadline) {
-    const std::vector<std::size_t> ordered = order();
-    if (ordered.empty()) throw all_stale_error();
+    const std::vector<std::int64_t> lag = lags();
+    const std::vector<std::size_t> ordered = order(lag);
+    if (ordered.empty()) throw all_stale_error(lag);
     const std::size_t max_tries = options_.max_tries != 0 ? options_.max_tries : hosts_.size();
     std::size_t tries = 0;
     std::optional<Error> last;
@@ -340,7 +347,7 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
                                                    : duration{};
       if (const std::int64_t lag = h.replica_delay.load(std::memory_order_relaxed); lag >= 0) {
         s.replica_delay = std::chrono::seconds(lag);
-        s.stale = stale(i);
+        s.stale = stale(lag);
       }
       {
         std::lock_guard lock(h.mutex);
