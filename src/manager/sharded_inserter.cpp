@@ -75,14 +75,16 @@ std::vector<std::uint64_t> ShardedInserter::insert(std::string_view table, std::
       throw Error(ErrorKind::usage, "ShardedInserter: a block has no sharding key column '" + key_column_ + "'");
     }
     const std::vector<std::uint64_t> keys = keys_of(*key, key_column_);
+    std::vector<std::size_t> shard_of_row(keys.size());
+    for (std::size_t r = 0; r < keys.size(); ++r) shard_of_row[r] = shard_of(keys[r]);
     std::vector<Block> parts(shards_.size());
     for (std::size_t s = 0; s < shards_.size(); ++s) parts[s] = block.empty_copy();
     // Runs of consecutive rows of one shard are copied at once.
     std::size_t begin = 0;
     while (begin < keys.size()) {
-      const std::size_t shard = shard_of(keys[begin]);
+      const std::size_t shard = shard_of_row[begin];
       std::size_t end = begin + 1;
-      while (end < keys.size() && shard_of(keys[end]) == shard) ++end;
+      while (end < keys.size() && shard_of_row[end] == shard) ++end;
       for (std::size_t c = 0; c < block.column_count(); ++c) {
         parts[shard].column(c)->append_range(*block.column(c), begin, end - begin);
       }
