@@ -159,10 +159,7 @@ void survive(const std::string& table, const std::string& fault, const std::stri
                                      "chconn-cluster-tests", 2s, 500ms);
   const FailoverOptions o = test::fault_failover_options(config, LoadBalancing::round_robin, 5, 1s);
   auto failover = std::make_shared<FailoverStrategy>(o, pooled_host_maker(config));
-  auto factory = std::make_shared<ConnectionFactory>();
-  factory->register_strategy(failover);
-  factory->set_default("failover");
-  ConnectionManager manager(factory, test::fault_manager_options());
+  ConnectionManager manager(test::factory_of(failover), test::fault_manager_options());
   ExecuteOptions dedup;
   dedup.deduplicated_retry = true;
 
@@ -245,10 +242,7 @@ TEST_F(ClusterTest, MaxReplicaDelayPassesOverALaggingReplica) {
       "?strategy=failover&load_balancing=in_order&max_replica_delay=1s&client_name=chconn-cluster-tests");
   ASSERT_EQ(config.failover.max_replica_delay, 1s);
   auto failover = std::make_shared<FailoverStrategy>(config);
-  auto factory = std::make_shared<ConnectionFactory>();
-  factory->register_strategy(failover);
-  factory->set_default("failover");
-  ConnectionManager manager(factory, test::fault_manager_options());
+  ConnectionManager manager(test::factory_of(failover), test::fault_manager_options());
   const std::string which_sql = "SELECT substitution AS r FROM system.macros WHERE macro = 'replica'";
   const auto replica_of_next_lease = [&] { return failover->acquire()->execute(which_sql).value<std::string>("r"); };
   EXPECT_EQ(replica_of_next_lease(), "cluster-s2r2");  // no lag read yet
@@ -288,10 +282,7 @@ TEST_F(ClusterTest, DeduplicatedRetryLosesAndDoublesNothingWhenAcknowledgementsA
   config.timeouts.query = 10s;
   const FailoverOptions o = test::fault_failover_options(config, LoadBalancing::in_order, 1000, 1s);
   auto failover = std::make_shared<FailoverStrategy>(o, pooled_host_maker(config));
-  auto factory = std::make_shared<ConnectionFactory>();
-  factory->register_strategy(failover);
-  factory->set_default("failover");
-  ConnectionManager manager(factory, test::fault_manager_options());
+  ConnectionManager manager(test::factory_of(failover), test::fault_manager_options());
   const auto duplicates_dropped = [&] {
     std::uint64_t n = 0;
     for (const char* name : {"cluster-s1r1", "cluster-s1r2"}) {

@@ -77,9 +77,7 @@ class FaultTest : public ::testing::Test {
         transitions.emplace_back(i, to);
       });
     }
-    factory = std::make_shared<ConnectionFactory>();
-    factory->register_strategy(failover);
-    factory->set_default("failover");
+    factory = test::factory_of(failover);
     manager = std::make_unique<ConnectionManager>(factory, test::fault_manager_options());
   }
 
@@ -218,9 +216,7 @@ TEST_F(FaultTest, HealthChecksBehindAStoppedFirstHostFindTheSecondHealthy) {
   two.hosts.resize(2);  // fault1 (stopped below), fault2
   const FailoverOptions o = test::fault_failover_options(two, LoadBalancing::in_order, 0, 60s);
   failover = std::make_shared<FailoverStrategy>(o, pooled_host_maker(two));
-  factory = std::make_shared<ConnectionFactory>();
-  factory->register_strategy(failover);
-  factory->set_default("failover");
+  factory = test::factory_of(failover);
   ManagerOptions m = test::fault_manager_options();
   m.health_check_timeout = two.timeouts.connect;
   manager = std::make_unique<ConnectionManager>(factory, m);

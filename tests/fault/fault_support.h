@@ -4,14 +4,25 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "chconn/core/config.h"
+#include "chconn/factory/factory.h"
 #include "chconn/manager/manager.h"
 #include "chconn/strategy/failover.h"
 
 namespace chconn::test {
+
+// A factory holding `strategy` alone, as its default: what a manager over one strategy is given.
+inline std::shared_ptr<ConnectionFactory> factory_of(std::shared_ptr<ConnectionStrategy> strategy) {
+  auto factory = std::make_shared<ConnectionFactory>();
+  const std::string name = strategy->name();
+  factory->register_strategy(std::move(strategy));
+  factory->set_default(name);
+  return factory;
+}
 
 // Runs `scripts/clickhouse-sandbox COMMAND NAME` (pause, resume, kill, restart...); true on success.
 inline bool sandbox_cmd(const std::string& command, const std::string& name) {

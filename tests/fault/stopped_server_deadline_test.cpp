@@ -112,10 +112,7 @@ TEST_P(StoppedServerDeadline, ManagerCallsEndAtTheDeadline) {
   };
   for (const auto& [what, call] : calls) {
     auto pool = std::make_shared<PooledStrategy>(native_connector(config), config);
-    auto factory = std::make_shared<ConnectionFactory>();
-    factory->register_strategy(pool);
-    factory->set_default(pool->name());
-    ConnectionManager manager(factory, test::fault_manager_options());
+    ConnectionManager manager(test::factory_of(pool), test::fault_manager_options());
     manager.execute("SELECT 1");  // one idle connection, so the call below is sent and then stalls
     ASSERT_EQ(pool->stats().idle, 1u);
     const ResumeAtEnd resume(k_server);
