@@ -13,6 +13,7 @@
 #include "chconn/strategy/failover.h"
 #include "chconn/wire/columns.h"
 #include "core/concurrent.h"
+#include "wire/cityhash.h"
 
 namespace chconn {
 
@@ -20,30 +21,55 @@ namespace {
 
 constexpr std::uint64_t k_max_total_weight = std::uint64_t{1} << 32;
 
-// The key of each row of `column`, an unsigned integer column; Error(usage) for any other type.
-std::vector<std::uint64_t> keys_of(const Column& column, std::string_view name) {
+// The number the shards' weights divide for each row of `column`, by the rule `key` (see the
+// header); Error(usage) for a column type the rule does not take.
+std::vector<std::uint64_t> keys_of(const Column& column, std::string_view name, ShardKey key) {
   std::vector<std::uint64_t> keys(column.size());
-  const auto read = [&](const auto& c) {
-    for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = c[i];
+  // The engine's block selector reads a signed key column through an unsigned type of at least 32
+  // bits (Int8/16/32 as UInt32, Int64 as UInt64): the conversion keeps the value modulo 2^32 or 2^64.
+  const auto read = [&]<typename Unsigned>(const auto& c, Unsigned) {
+    for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = static_cast<Unsigned>(c[i]);
   };
+  const auto refuse = [&](std::string_view wanted) {
+    return Error(ErrorKind::usage, "ShardedInserter: the sharding key column '" + std::string(name) + "' is " +
+                                       column.type()->name() + "; " + std::string(wanted));
+  };
+  if (key == ShardKey::city_hash64) {
+    const auto hash = [&](const auto& c) {
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        const std::string_view bytes = c.at(i);
+        keys[i] = wire::city_hash64(bytes.data(), bytes.size());
+      }
+    };
+    switch (column.type()->code()) {
+      case TypeCode::String: hash(column_cast<ColumnString>(column)); break;
+      case TypeCode::FixedString: hash(column_cast<ColumnFixedString>(column)); break;
+      default: throw refuse("ShardKey::city_hash64 takes a String or FixedString column");
+    }
+    return keys;
+  }
   switch (column.type()->code()) {
-    case TypeCode::UInt8: read(column_cast<ColumnUInt8>(column)); break;
-    case TypeCode::UInt16: read(column_cast<ColumnUInt16>(column)); break;
-    case TypeCode::UInt32: read(column_cast<ColumnUInt32>(column)); break;
-    case TypeCode::UInt64: read(column_cast<ColumnUInt64>(column)); break;
+    case TypeCode::UInt8: read(column_cast<ColumnUInt8>(column), std::uint64_t{}); break;
+    case TypeCode::UInt16: read(column_cast<ColumnUInt16>(column), std::uint64_t{}); break;
+    case TypeCode::UInt32: read(column_cast<ColumnUInt32>(column), std::uint64_t{}); break;
+    case TypeCode::UInt64: read(column_cast<ColumnUInt64>(column), std::uint64_t{}); break;
+    case TypeCode::Int8: read(column_cast<ColumnInt8>(column), std::uint32_t{}); break;
+    case TypeCode::Int16: read(column_cast<ColumnInt16>(column), std::uint32_t{}); break;
+    case TypeCode::Int32: read(column_cast<ColumnInt32>(column), std::uint32_t{}); break;
+    case TypeCode::Int64: read(column_cast<ColumnInt64>(column), std::uint64_t{}); break;
     default:
-      throw Error(ErrorKind::usage, "ShardedInserter: the sharding key column '" + std::string(name) + "' is " +
-                                        column.type()->name() +
-                                        "; it must be UInt8, UInt16, UInt32 or UInt64 (the shard of a row is its "
-                                        "key modulo the total weight)");
+      throw refuse(
+          "it must be an integer of at most 64 bits (UInt8..UInt64, Int8..Int64): the shard of a row is its key "
+          "modulo the total weight; for a String key hashed with cityHash64, pass ShardKey::city_hash64");
   }
   return keys;
 }
 
 }  // namespace
 
-ShardedInserter::ShardedInserter(ConnectionManager& manager, std::vector<ShardTarget> shards, std::string key_column)
-    : manager_(&manager), shards_(std::move(shards)), key_column_(std::move(key_column)) {
+ShardedInserter::ShardedInserter(ConnectionManager& manager, std::vector<ShardTarget> shards, std::string key_column,
+                                 ShardKey key)
+    : manager_(&manager), shards_(std::move(shards)), key_column_(std::move(key_column)), key_(key) {
   if (shards_.empty()) throw Error(ErrorKind::usage, "ShardedInserter needs at least one shard");
   if (key_column_.empty()) throw Error(ErrorKind::usage, "ShardedInserter needs the name of its sharding key column");
   ends_.reserve(shards_.size());
@@ -74,7 +100,7 @@ std::vector<std::uint64_t> ShardedInserter::insert(std::string_view table, std::
     if (!key) {
       throw Error(ErrorKind::usage, "ShardedInserter: a block has no sharding key column '" + key_column_ + "'");
     }
-    const std::vector<std::uint64_t> keys = keys_of(*key, key_column_);
+    const std::vector<std::uint64_t> keys = keys_of(*key, key_column_, key_);
     std::vector<std::size_t> shard_of_row(keys.size());
     for (std::size_t r = 0; r < keys.size(); ++r) shard_of_row[r] = shard_of(keys[r]);
     std::vector<Block> parts(shards_.size());
@@ -141,7 +167,7 @@ std::vector<std::uint64_t> ShardedInserter::insert(std::string_view table, std::
 }
 
 ShardedInserter ShardedInserter::for_cluster(ConnectionManager& manager, std::string_view cluster, const Config& config,
-                                             std::string key_column) {
+                                             std::string key_column, ShardKey key) {
   Params p;
   p.set("c", cluster);
   const Result r = manager.execute(
@@ -167,7 +193,7 @@ ShardedInserter ShardedInserter::for_cluster(ConnectionManager& manager, std::st
     manager.factory()->register_strategy(std::make_shared<FailoverStrategy>(o, pooled_host_maker(c)), true);
     shards.push_back(ShardTarget{.strategy = o.name, .weight = shard.first});
   }
-  return ShardedInserter(manager, std::move(shards), std::move(key_column));
+  return ShardedInserter(manager, std::move(shards), std::move(key_column), key);
 }
 
 }  // namespace chconn

@@ -1,4 +1,5 @@
-// CityHash128, version 1.0.2 of Google's algorithm (the one ClickHouse checksums frames with).
+// CityHash128 and CityHash64, version 1.0.2 of Google's algorithm (the one ClickHouse checksums
+// frames with, and the one behind its cityHash64() function).
 //
 // The structure, in the terms of docs/protocol.md, "CityHash128":
 //   * city_hash128 derives a 128-bit seed from the first 16 bytes (or from the first and last 8
@@ -181,7 +182,64 @@ Hash128 hash128_with_seed(const std::uint8_t* s, std::size_t len, Hash128 seed) 
   return {hash_len16(x + v.second, w.second) + y, hash_len16(x + w.second, y + v.second)};
 }
 
+// CityHash64's 17..32-byte inputs: both ends, each 16 bytes, mixed into one pair.
+std::uint64_t hash_len17to32(const std::uint8_t* s, std::size_t len) noexcept {
+  const std::uint64_t a = load64(s) * k1;
+  const std::uint64_t b = load64(s + 8);
+  const std::uint64_t c = load64(s + len - 8) * k2;
+  const std::uint64_t d = load64(s + len - 16) * k0;
+  return hash_len16(rotr(a - b, 43) + rotr(c, 30) + d, a + rotr(b ^ k3, 20) - c + len);
+}
+
+// CityHash64's 33..64-byte inputs: the first and the last 32 bytes, each folded into two words.
+std::uint64_t hash_len33to64(const std::uint8_t* s, std::size_t len) noexcept {
+  const auto fold = [](std::uint64_t a, std::uint64_t z, std::uint64_t second, std::uint64_t third) -> Pair {
+    const std::uint64_t b = rotr(a + z, 52);
+    std::uint64_t c = rotr(a, 37);
+    a += second;
+    c += rotr(a, 7);
+    a += third;
+    return {a + z, b + rotr(a, 31) + c};
+  };
+  const Pair v = fold(load64(s) + (len + load64(s + len - 16)) * k0, load64(s + 24), load64(s + 8), load64(s + 16));
+  const Pair w =
+      fold(load64(s + 16) + load64(s + len - 32), load64(s + len - 8), load64(s + len - 24), load64(s + len - 16));
+  const std::uint64_t r = shift_mix((v.first + w.second) * k2 + (w.first + v.second) * k0);
+  return shift_mix(r * k0 + v.second) * k2;
+}
+
 }  // namespace
+
+std::uint64_t city_hash64(const void* data, std::size_t n) noexcept {
+  const auto* s = static_cast<const std::uint8_t*>(data);
+  if (n <= 16) return hash_len0to16(s, n);
+  if (n <= 32) return hash_len17to32(s, n);
+  if (n <= 64) return hash_len33to64(s, n);
+
+  // Past 64 bytes: the last 64 bytes seed 56 bytes of state (v, w, x, y, z), then every 64-byte
+  // chunk from the start is mixed in; the chunks stop at the last multiple of 64 below n, so the
+  // tail is covered by the seeding only.
+  std::uint64_t x = load64(s);
+  std::uint64_t y = load64(s + n - 16) ^ k1;
+  std::uint64_t z = load64(s + n - 56) ^ k0;
+  Pair v = weak_hash32(s + n - 64, n, y);
+  Pair w = weak_hash32(s + n - 32, n * k1, k0);
+  z += shift_mix(v.second) * k1;
+  x = rotr(z + x, 39) * k1;
+  y = rotr(y, 33) * k1;
+  for (std::size_t left = (n - 1) & ~std::size_t{63}; left != 0; left -= 64) {
+    x = rotr(x + y + v.first + load64(s + 16), 37) * k1;
+    y = rotr(y + v.second + load64(s + 48), 42) * k1;
+    x ^= w.second;
+    y ^= v.first;
+    z = rotr(z ^ w.first, 33);
+    v = weak_hash32(s, v.second * k1, x + w.first);
+    w = weak_hash32(s + 32, z + w.second, y);
+    std::swap(z, x);
+    s += 64;
+  }
+  return hash_len16(hash_len16(v.first, w.first) + shift_mix(y) * k1 + z, hash_len16(v.second, w.second) + x);
+}
 
 Hash128 city_hash128(const void* data, std::size_t n) noexcept {
   const auto* s = static_cast<const std::uint8_t*>(data);

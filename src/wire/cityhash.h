@@ -1,5 +1,6 @@
 // CityHash128 exactly as ClickHouse computes the checksum of a compression frame
-// (docs/protocol.md, "CityHash128").
+// (docs/protocol.md, "CityHash128"), and CityHash64 as its SQL function cityHash64() computes it
+// for a String (the usual sharding key of a Distributed table over string ids).
 //
 // ClickHouse embeds Google CityHash version 1.0.2. Later upstream releases (1.0.3, 1.1) changed the
 // algorithm's output, so a system `cityhash` library is not a substitute: a checksum computed with
@@ -24,5 +25,9 @@ struct Hash128 {
 
 // CityHash128 v1.0.2 of the `n` bytes at `data` (`data` may be null when n is 0).
 Hash128 city_hash128(const void* data, std::size_t n) noexcept;
+
+// CityHash64 v1.0.2 of the `n` bytes at `data`: ClickHouse's cityHash64(s) for a String or
+// FixedString s (numbers are hashed differently there and are not covered here).
+std::uint64_t city_hash64(const void* data, std::size_t n) noexcept;
 
 }  // namespace chconn::wire

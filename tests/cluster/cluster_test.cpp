@@ -447,5 +447,85 @@ TEST_F(ClusterTest, ShardedInserterWritesEachRowToItsShardsLocalTable) {
   c->execute("DROP TABLE " + cmp + " ON CLUSTER " + k_cluster);
 }
 
+// Signed and string sharding keys land where a Distributed table puts them. One local table
+// (src, k Int32, l Int64, s String) on the weighted cluster (shards weighing 3 and 4: the sign
+// extension of an Int32 and an Int64 key differ modulo 7), and three Distributed tables over it
+// sharded by k, l and cityHash64(s). The same 2000 rows (k = l from -1000 to 999) go through each
+// Distributed table (insert_distributed_sync=1) and through a ShardedInserter with the matching
+// rule; each shard must then hold the same rows from both, and the k and l rules must split the
+// rows differently (so the comparison can tell the two readings apart).
+TEST_F(ClusterTest, SignedAndStringKeysLandWhereTheDistributedTablePutsThem) {
+  constexpr const char* k_weighted = "cluster_weighted";
+  const std::string t = table + "_keys";
+  auto c = node("cluster-s1r1");
+  for (const char* suffix : {"_dk", "_dl", "_ds", ""}) {
+    c->execute("DROP TABLE IF EXISTS " + t + suffix + " ON CLUSTER " + k_cluster);
+  }
+  const std::string columns = " (src String, k Int32, l Int64, s String)";
+  c->execute("CREATE TABLE " + t + " ON CLUSTER " + k_cluster + columns +
+             " ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/" + t + "', '{replica}') ORDER BY k");
+  const std::map<std::string, std::string> keys = {{"k", "k"}, {"l", "l"}, {"s", "cityHash64(s)"}};
+  for (const auto& [name, expression] : keys) {
+    c->execute("CREATE TABLE " + t + "_d" + name + " ON CLUSTER " + k_cluster + columns + " ENGINE = Distributed(" +
+               k_weighted + ", default, " + t + ", " + expression + ")");
+  }
+
+  const auto rows = [](const std::string& src) {
+    auto srcs = std::make_shared<ColumnString>();
+    auto ks = std::make_shared<ColumnInt32>();
+    auto ls = std::make_shared<ColumnInt64>();
+    auto ss = std::make_shared<ColumnString>();
+    for (int i = -1000; i < 1000; ++i) {
+      srcs->append(src);
+      ks->append(i);
+      ls->append(i);
+      ss->append("user-" + std::to_string(i));
+    }
+    Block b;
+    b.append("src", srcs);
+    b.append("k", ks);
+    b.append("l", ls);
+    b.append("s", ss);
+    return std::vector<Block>{b};
+  };
+
+  const Config config = test::sandbox_config("cluster-s1r1");
+  auto factory = std::make_shared<ConnectionFactory>();
+  initialize(*factory, config);
+  ConnectionManager manager(factory, test::fault_manager_options());
+  ExecuteOptions sync;
+  sync.query.settings.set("insert_distributed_sync", "1");
+  for (const auto& [name, expression] : keys) {
+    manager.insert(t + "_d" + name, rows("dist_" + name), sync);
+    ShardedInserter ins = ShardedInserter::for_cluster(manager, k_weighted, config, name,
+                                                       name == "s" ? ShardKey::city_hash64 : ShardKey::value);
+    ASSERT_EQ(ins.shards().size(), 2u);
+    EXPECT_EQ(ins.shards()[0].weight, 3u);
+    EXPECT_EQ(ins.shards()[1].weight, 4u);
+    ins.insert(t, rows("ins_" + name));
+  }
+
+  std::map<std::string, std::uint64_t> first_shard_rows;
+  for (const std::string& n : {std::string("cluster-s1r1"), std::string("cluster-s2r1")}) {
+    auto on = node(n);
+    on->execute("SYSTEM SYNC REPLICA " + t);
+    for (const auto& [name, expression] : keys) {
+      const auto digest = [&](const std::string& src) {
+        const Result r =
+            on->execute("SELECT count() AS n, sum(cityHash64(k, l, s)) AS h FROM " + t + " WHERE src = '" + src + "'");
+        return std::make_pair(r.value<std::uint64_t>("n"), r.value<std::uint64_t>("h"));
+      };
+      const auto dist = digest("dist_" + name);
+      EXPECT_EQ(digest("ins_" + name), dist) << n << ", key " << expression;
+      EXPECT_GT(dist.first, 0u) << n << ", key " << expression;
+      EXPECT_LT(dist.first, 2000u) << n << ", key " << expression;
+      if (n == "cluster-s1r1") first_shard_rows[name] = dist.first;
+    }
+  }
+  EXPECT_NE(first_shard_rows["k"], first_shard_rows["l"]);
+  for (const char* suffix : {"_dk", "_dl", "_ds", ""})
+    c->execute("DROP TABLE " + t + suffix + " ON CLUSTER " + k_cluster);
+}
+
 }  // namespace
 }  // namespace chconn

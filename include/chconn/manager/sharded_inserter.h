@@ -13,9 +13,14 @@
 // manager's breakers and retries; ExecuteOptions::deduplicated_retry makes a shard's insert safe to
 // retry on a Replicated table (the blocks of a shard are the same on every attempt).
 //
-// The key column must be UInt8, UInt16, UInt32 or UInt64 in every block (Error(usage) otherwise,
-// before anything is sent). A block's rows are split by shard in their order; each shard gets one
-// block per input block that has rows for it, and the shards are written at once, each on a thread
+// The key column is the sharding key of the Distributed table it mirrors (ShardKey):
+//   * ShardKey::value (sharding key `x`): UInt8..UInt64 as they are; Int8, Int16 and Int32 taken
+//     as a 32-bit unsigned number (-1 is 2^32 - 1) and Int64 as a 64-bit one (-1 is 2^64 - 1),
+//     as the engine's block selector reads a signed key column;
+//   * ShardKey::city_hash64 (sharding key `cityHash64(x)`, the usual one for string ids): a String
+//     or FixedString column, each row's bytes hashed as ClickHouse's cityHash64() hashes them.
+// Any other column type is Error(usage), before anything is sent. A block's rows are split by shard in their order;
+// each shard gets one block per input block that has rows for it, and the shards are written at once, each on a thread
 // of its own (the caller's among them), as a Distributed table writes them. If a shard's insert
 // fails, the others still run to their end, and the error names the shards that failed and those
 // that took their rows (they keep them).
@@ -44,6 +49,12 @@
 
 namespace chconn {
 
+// What a row's key column means: see the comment at the top.
+enum class ShardKey {
+  value,        // an integer column, as the sharding key `x`
+  city_hash64,  // a String or FixedString column, as the sharding key `cityHash64(x)`
+};
+
 struct ShardTarget {
   std::string strategy;      // the factory strategy that reaches the shard
   std::uint64_t weight = 1;  // as the cluster's <weight>; 0 takes no rows (but at least one shard must weigh)
@@ -53,7 +64,8 @@ class ShardedInserter {
  public:
   // Throws Error(usage) for no shards, an empty key column name, all weights 0, or a total weight
   // past 2^32.
-  ShardedInserter(ConnectionManager& manager, std::vector<ShardTarget> shards, std::string key_column);
+  ShardedInserter(ConnectionManager& manager, std::vector<ShardTarget> shards, std::string key_column,
+                  ShardKey key = ShardKey::value);
 
   // The shards of `cluster` as the server reached by the manager's default strategy lists them in
   // system.clusters (shard_num, shard_weight, each replica's host_address and port): registers a
@@ -61,9 +73,10 @@ class ShardedInserter {
   // (replacing one of that name), made from `config` with its hosts replaced. Error(usage) when the
   // server knows no such cluster.
   static ShardedInserter for_cluster(ConnectionManager& manager, std::string_view cluster, const Config& config,
-                                     std::string key_column);
+                                     std::string key_column, ShardKey key = ShardKey::value);
 
-  // The shard (index into shards()) a key goes to.
+  // The shard (index into shards()) a key goes to: `key` is the row's number as the engine divides
+  // it (the unsigned reading of an integer key, or the cityHash64 of a string key).
   std::size_t shard_of(std::uint64_t key) const noexcept;
   const std::vector<ShardTarget>& shards() const noexcept { return shards_; }
 
@@ -77,6 +90,7 @@ class ShardedInserter {
   ConnectionManager* manager_;
   std::vector<ShardTarget> shards_;
   std::string key_column_;
+  ShardKey key_ = ShardKey::value;
   std::vector<std::uint64_t> ends_;  // ends_[i]: the end of shard i's range of key % total weight
   std::uint64_t total_weight_ = 0;
 };

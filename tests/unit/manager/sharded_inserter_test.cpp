@@ -93,14 +93,74 @@ TEST_F(ShardedInserterTest, KeysOfEveryUnsignedWidth) {
   EXPECT_EQ(ins.insert("t", std::span<const Block>(&b, 1)), (std::vector<std::uint64_t>{1, 2}));
 }
 
+// Signed keys as the engine's block selector reads them: Int8, Int16 and Int32 through UInt32, Int64
+// through UInt64. Weights 3 and 4 (total 7) tell the two apart, since 2^32 and 2^64 differ mod 7:
+// -1 is 2^32 - 1 = 3 (mod 7) as an Int32 (slot 3: shard 2) but 2^64 - 1 = 1 (mod 7) as an Int64
+// (slot 1: shard 1); -3 is 1 (shard 1) and 6 (shard 2).
+TEST_F(ShardedInserterTest, SignedKeysAsTheEnginesBlockSelectorReadsThem) {
+  ShardedInserter ins(manager, {{"s1", 3}, {"s2", 4}}, "k");
+  const auto shards_of = [&]<typename C>(std::shared_ptr<C> k) {
+    const std::string table = k->type()->name();
+    for (const int x : {-1, -2, -3, 5}) k->append(static_cast<typename C::value_type>(x));
+    Block b;
+    b.append("k", k);
+    const std::vector<std::uint64_t> counts = ins.insert(table, std::span<const Block>(&b, 1));
+    std::vector<std::int64_t> on_first;
+    for (const Block& sent : servers[0]->inserted(table)) {
+      for (std::size_t r = 0; r < sent.rows(); ++r) on_first.push_back(sent.column_as<C>("k").at(r));
+    }
+    return std::make_pair(counts, on_first);
+  };
+  using Got = std::pair<std::vector<std::uint64_t>, std::vector<std::int64_t>>;
+  const Got narrow{{2, 2}, {-2, -3}};  // slots 3, 2, 1, 5
+  EXPECT_EQ(shards_of(std::make_shared<ColumnInt8>()), narrow);
+  EXPECT_EQ(shards_of(std::make_shared<ColumnInt16>()), narrow);
+  EXPECT_EQ(shards_of(std::make_shared<ColumnInt32>()), narrow);
+  EXPECT_EQ(shards_of(std::make_shared<ColumnInt64>()), (Got{{2, 2}, {-1, -2}}));  // slots 1, 0, 6, 5
+}
+
+// String keys hashed as the sharding key cityHash64(k): the hashes are 18.16.1's
+// (`SELECT cityHash64('a')` ...): '' 6, 'a' 0, 'abc' 5, 'Moscow' 4, 'user-42' 1 (mod 7).
+TEST_F(ShardedInserterTest, StringKeysHashedAsCityHash64) {
+  ShardedInserter ins(manager, {{"s1", 3}, {"s2", 4}}, "k", ShardKey::city_hash64);
+  auto k = std::make_shared<ColumnString>();
+  for (const char* x : {"", "a", "abc", "Moscow", "user-42"}) k->append(x);
+  Block b;
+  b.append("k", k);
+  EXPECT_EQ(ins.insert("t", std::span<const Block>(&b, 1)), (std::vector<std::uint64_t>{2, 3}));
+  std::vector<std::string> on_first;
+  for (const Block& sent : servers[0]->inserted("t")) {
+    for (std::size_t r = 0; r < sent.rows(); ++r) on_first.emplace_back(sent.column_as<ColumnString>("k").at(r));
+  }
+  EXPECT_EQ(on_first, (std::vector<std::string>{"a", "user-42"}));
+
+  // FixedString hashes its bytes, padding included.
+  auto f = std::make_shared<ColumnFixedString>(3);
+  f->append("abc");
+  Block fb;
+  fb.append("k", f);
+  EXPECT_EQ(ins.insert("f", std::span<const Block>(&fb, 1)), (std::vector<std::uint64_t>{0, 1}));
+
+  // The rule and the column must agree.
+  Block ints;
+  ints.append("k", std::make_shared<ColumnUInt64>());
+  ints.column(0)->append_default();
+  expect_error(ErrorKind::usage, [&] { ins.insert("t", std::span<const Block>(&ints, 1)); },
+               {"'k' is UInt64", "String or FixedString"});
+  ShardedInserter by_value(manager, {{"s1", 1}, {"s2", 1}}, "k");
+  expect_error(ErrorKind::usage, [&] { by_value.insert("t", std::span<const Block>(&b, 1)); },
+               {"'k' is String", "ShardKey::city_hash64"});
+}
+
 TEST_F(ShardedInserterTest, BadInputSendsNothing) {
   ShardedInserter ins(manager, {{"s1", 1}, {"s2", 1}}, "k");
-  auto signed_key = std::make_shared<ColumnInt64>();
-  signed_key->append(-1);
+  auto float_key = std::make_shared<ColumnFloat64>();
+  float_key->append(1.0);
   Block bad;
-  bad.append("k", signed_key);
+  bad.append("k", float_key);
   const std::vector<Block> blocks = {rows({1, 2}), bad};
-  expect_error(ErrorKind::usage, [&] { ins.insert("events", blocks); }, {"'k' is Int64", "UInt8, UInt16"});
+  expect_error(ErrorKind::usage, [&] { ins.insert("events", blocks); },
+               {"'k' is Float64", "UInt8..UInt64, Int8..Int64"});
   const std::vector<Block> keyless = {rows({1}), [] {
                                         Block b;
                                         b.append("x", std::make_shared<ColumnUInt64>());

@@ -1,6 +1,6 @@
-// CityHash128 v1.0.2: the vectors of docs/protocol.md, "CityHash128", and vectors for every length
-// class of the algorithm computed by ClickHouse 18.16.1's own CityHash_v1_0_2::CityHash128 (from
-// Debian's libclickhouse.so.18.16.1) over the pattern of pattern_byte() below.
+// CityHash128 and CityHash64 v1.0.2. CityHash128: the vectors of docs/protocol.md, "CityHash128", and vectors for every
+// length class of the algorithm computed by ClickHouse 18.16.1's own CityHash_v1_0_2::CityHash128 (from Debian's
+// libclickhouse.so.18.16.1) over the pattern of pattern_byte() below.
 #include "wire/cityhash.h"
 
 #include <gtest/gtest.h>
@@ -173,6 +173,71 @@ TEST(CityHash128, EveryByteChangesTheHash) {
       data[i] ^= 0x01;
       EXPECT_NE(city_hash128(data.data(), n), base) << "length " << n << " byte " << i;
       data[i] ^= 0x01;
+    }
+  }
+}
+
+// CityHash64 v1.0.2, as ClickHouse 18.16.1's SQL function cityHash64() computes it for a String,
+// over the same pattern: `SELECT hex(cityHash64(unhex('<pattern of n bytes>')))` on the sandbox, for
+// every length class of the algorithm (0..16, 17..32, 33..64, and the 64-byte loop with every tail).
+struct Length64Vector {
+  std::size_t length;
+  std::uint64_t hash;
+};
+
+constexpr Length64Vector k_length64_vectors[] = {
+    {0, 0x9ae16a3b2f90404fULL},    {1, 0x085f654e398e757cULL},    {2, 0x2d0f6a14ec907999ULL},
+    {3, 0x170d5e067f5661d5ULL},    {4, 0x6f16304198978606ULL},    {5, 0x93e3456ca11d2592ULL},
+    {7, 0xece2322523f686eeULL},    {8, 0x14bcf61ca885255eULL},    {9, 0x27aaa162d4ccf7aaULL},
+    {12, 0x3f93227d1c3120e5ULL},   {15, 0x2764ed02eea1167cULL},   {16, 0xd8b59544b622771eULL},
+    {17, 0xce4d8f6cf4a956e2ULL},   {20, 0x65f37df9f4193429ULL},   {24, 0xa4c52631854bcdebULL},
+    {31, 0x265c17c36c4eef76ULL},   {32, 0xd63fd93ad6269781ULL},   {33, 0x42bae828548b820aULL},
+    {40, 0x6a644ca046ca7407ULL},   {47, 0x097dbcf94a1af81eULL},   {48, 0xf7377f8012ced02cULL},
+    {56, 0x091aa6a8e5330ca9ULL},   {63, 0xa19508079dd74e82ULL},   {64, 0x08864b770e5f9fadULL},
+    {65, 0x6eab60552fba17adULL},   {100, 0x7b8fb700966db967ULL},  {127, 0x940ec18037f75f86ULL},
+    {128, 0xeec3a5371e4ce879ULL},  {129, 0xd9895823e161a5baULL},  {191, 0xc96f52b1955ef176ULL},
+    {192, 0x56bbccc3256eb1c7ULL},  {193, 0x47010b83ba4ebd59ULL},  {255, 0x05f150d37d1d75b5ULL},
+    {256, 0x491ddc17fc0dffbcULL},  {257, 0xe65def55c295354eULL},  {300, 0xe738728434653233ULL},
+    {1000, 0x0704a9cafbc97622ULL}, {1024, 0x4c13d584cedf74caULL}, {4096, 0xc9d76e08168794c8ULL},
+};
+
+TEST(CityHash64, MatchesClickHousesCityHash64AcrossAllLengthClasses) {
+  const auto data = pattern(4096);
+  for (const auto& v : k_length64_vectors) {
+    EXPECT_EQ(city_hash64(data.data(), v.length), v.hash) << "length " << v.length;
+  }
+}
+
+// Text keys as a sharding key sees them (`SELECT hex(cityHash64('Moscow'))` and so on, on 18.16.1).
+TEST(CityHash64, TextKeys) {
+  struct Vector {
+    std::string_view input;
+    std::uint64_t hash;
+  };
+  constexpr Vector vectors[] = {
+      {"", 0x9ae16a3b2f90404fULL},       {"a", 0x2420662cd003acfaULL},       {"abc", 0x3a912f483a4ece31ULL},
+      {"Moscow", 0xad94fe24241d292eULL}, {"user-42", 0x72de5f591df2a2c7ULL}, {"ClickHouse", 0xb31471e60bb7674dULL},
+  };
+  for (const auto& v : vectors) EXPECT_EQ(city_hash64(v.input.data(), v.input.size()), v.hash) << v.input;
+  EXPECT_EQ(city_hash64(nullptr, 0), 0x9ae16a3b2f90404fULL);
+}
+
+TEST(CityHash64, IndependentOfAlignmentAndEveryByteCounts) {
+  const auto data = pattern(1100);
+  std::vector<std::uint8_t> shifted(data.size() + 8);
+  for (std::size_t offset = 1; offset < 8; ++offset) {
+    std::memcpy(shifted.data() + offset, data.data(), data.size());
+    for (const std::size_t n : {7u, 16u, 17u, 33u, 64u, 65u, 200u, 1100u}) {
+      EXPECT_EQ(city_hash64(shifted.data() + offset, n), city_hash64(data.data(), n)) << offset << " " << n;
+    }
+  }
+  for (const std::size_t n : {1u, 9u, 17u, 32u, 33u, 64u, 65u, 129u, 300u}) {
+    auto bytes = pattern(n);
+    const std::uint64_t base = city_hash64(bytes.data(), n);
+    for (std::size_t i = 0; i < n; ++i) {
+      bytes[i] ^= 0x01;
+      EXPECT_NE(city_hash64(bytes.data(), n), base) << "length " << n << " byte " << i;
+      bytes[i] ^= 0x01;
     }
   }
 }
