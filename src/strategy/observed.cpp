@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace chconn {
@@ -21,16 +22,39 @@ class ObservedConnection final : public Connection {
   using Connection::insert;
 
   Result execute(std::string_view sql, const QueryOptions& options) override {
-    return call([&] { return inner_->execute(sql, options); });
+    std::unique_ptr<QueryObserver> seen = observe(sql, options);
+    Ended ended(seen.get());
+    Result r = call([&] { return inner_->execute(sql, options); });
+    if (seen) {
+      for (const Block& b : r.blocks) seen->on_block(b);
+      ended.with(r);
+    }
+    return r;
   }
   Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                 const QueryOptions& options) override {
-    return call([&] { return inner_->select(sql, on_block, options); });
+    std::unique_ptr<QueryObserver> seen = observe(sql, options);
+    if (!seen) return call([&] { return inner_->select(sql, on_block, options); });
+    Ended ended(seen.get());
+    Result r = call([&] {
+      return inner_->select(
+          sql,
+          [&](const Block& b) {
+            seen->on_block(b);
+            on_block(b);
+          },
+          options);
+    });
+    ended.with(r);
+    return r;
   }
   // The inner connection's cursor, its errors recorded like those of any call.
   std::unique_ptr<QueryCursor> query(std::string_view sql, const QueryOptions& options) override {
+    std::unique_ptr<QueryObserver> seen = observe(sql, options);
+    Ended ended(seen.get());
     std::unique_ptr<QueryCursor> inner = call([&] { return inner_->query(sql, options); });
-    return std::make_unique<ObservedCursor>(*this, std::move(inner));
+    ended.observer = nullptr;  // the cursor ends it now
+    return std::make_unique<ObservedCursor>(*this, std::move(inner), std::move(seen));
   }
   void insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options) override {
     call([&] {
@@ -83,18 +107,61 @@ class ObservedConnection final : public Connection {
  private:
   class ObservedCursor final : public QueryCursor {
    public:
-    ObservedCursor(ObservedConnection& connection, std::unique_ptr<QueryCursor> inner)
-        : connection_(connection), inner_(std::move(inner)) {}
+    ObservedCursor(ObservedConnection& connection, std::unique_ptr<QueryCursor> inner,
+                   std::unique_ptr<QueryObserver> seen)
+        : connection_(connection), inner_(std::move(inner)), seen_(std::move(seen)) {}
+    ObservedCursor(const ObservedCursor&) = delete;
+    ObservedCursor& operator=(const ObservedCursor&) = delete;
+    // Dropped before its end (or after a throw): the observer hears it ended without a summary.
+    ~ObservedCursor() override {
+      if (seen_) seen_->on_end(nullptr);
+    }
     std::optional<Block> next() override {
-      return connection_.call([&] { return inner_->next(); });
+      std::optional<Block> b;
+      try {
+        b = connection_.call([&] { return inner_->next(); });
+      } catch (...) {
+        end(nullptr);
+        throw;
+      }
+      if (seen_) {
+        if (b)
+          seen_->on_block(*b);
+        else
+          end(&inner_->summary());
+      }
+      return b;
     }
     const Result& summary() const noexcept override { return inner_->summary(); }
     bool done() const noexcept override { return inner_->done(); }
 
    private:
+    void end(const Result* summary) noexcept {
+      if (seen_) std::exchange(seen_, nullptr)->on_end(summary);
+    }
+
     ObservedConnection& connection_;
     std::unique_ptr<QueryCursor> inner_;
+    std::unique_ptr<QueryObserver> seen_;
   };
+
+  // Ends a call's observer once: with the summary when with() is reached, else (a throw) without.
+  struct Ended {
+    explicit Ended(QueryObserver* o) noexcept : observer(o) {}
+    QueryObserver* observer;
+    Ended(const Ended&) = delete;
+    Ended& operator=(const Ended&) = delete;
+    void with(const Result& r) noexcept {
+      if (observer) std::exchange(observer, nullptr)->on_end(&r);
+    }
+    ~Ended() {
+      if (observer) observer->on_end(nullptr);
+    }
+  };
+
+  std::unique_ptr<QueryObserver> observe(std::string_view sql, const QueryOptions& options) noexcept {
+    return observer_ ? observer_->on_query(sql, options) : nullptr;
+  }
 
   class ObservedInsertStream final : public InsertStream {
    public:

@@ -8,6 +8,10 @@
 // broken (with the error seen, so a pool also learns the peer failed) when the outer one was
 // marked broken, or when its connection is no longer usable.
 //
+// An observer may also see each read call of the lease (on_query: execute, select or query with
+// its SQL), the blocks as they pass to the caller and how the call ended; ShadowStrategy uses that
+// to mirror reads to a candidate.
+//
 // Thread safety: like any Lease, used by one thread at a time; on_lease_end() runs on the thread
 // that ends the lease and must not throw. Lifetimes: the observer is owned by the lease; the Clock
 // must outlive the lease.
@@ -22,6 +26,7 @@
 
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "chconn/core/clock.h"
 #include "chconn/core/error.h"
@@ -45,6 +50,21 @@ struct LeaseOutcome {
   bool failed() const noexcept { return peer_failed || (error && classify(*error).host_failure); }
 };
 
+// Sees one read call of an observed lease, on the caller's thread: every block the caller gets, in
+// order, then the end. Owned by the observed connection for the call. Must not throw.
+class QueryObserver {
+ public:
+  QueryObserver() = default;
+  QueryObserver(const QueryObserver&) = delete;
+  QueryObserver& operator=(const QueryObserver&) = delete;
+  virtual ~QueryObserver() = default;
+  virtual void on_block(const Block& block) noexcept = 0;
+  // The call returned `summary` (execute's Result, whose blocks on_block already saw; select's or
+  // a cursor's summary), or threw (`summary` null) — a cursor dropped before its end counts as
+  // thrown. Called exactly once.
+  virtual void on_end(const Result* summary) noexcept = 0;
+};
+
 class LeaseObserver {
  public:
   LeaseObserver() = default;
@@ -53,6 +73,13 @@ class LeaseObserver {
   virtual ~LeaseObserver() = default;
   // Called once, when the observed lease ends, before the inner lease ends. Must not throw.
   virtual void on_lease_end(const LeaseOutcome& outcome) noexcept = 0;
+  // A read call (execute, select or query) of `sql` starts: an observer for its blocks and end, or
+  // null (the default) to leave it unobserved. Runs on the caller's thread; must not throw.
+  virtual std::unique_ptr<QueryObserver> on_query(std::string_view sql, const QueryOptions& options) noexcept {
+    (void)sql;
+    (void)options;
+    return nullptr;
+  }
 };
 
 // Wraps `inner` (which must hold a connection; else Error(usage)). `observer` may be null (then
