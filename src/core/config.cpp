@@ -186,6 +186,20 @@ void Config::validate() const {
   } catch (const Error& e) {
     invalid(e.message().substr(e.message().find("rollout.")));
   }
+  if (!valid_rollout_share(shadow.sample)) {
+    invalid("shadow.sample is " + format_double(shadow.sample) + "; give a percent from 0 to 100 (fractions allowed)");
+  }
+  if (strategy == "shadow" && shadow.candidate.empty()) {
+    invalid(
+        "strategy is shadow but shadow.candidate is empty; name the candidate: a strategy or a DSN of its own "
+        "(DSN: shadow_candidate=...)");
+  }
+  try {
+    if (!shadow.primary.empty()) parse_rollout_arm(shadow.primary, "shadow.primary");
+    if (!shadow.candidate.empty()) parse_rollout_arm(shadow.candidate, "shadow.candidate");
+  } catch (const Error& e) {
+    invalid(e.message().substr(e.message().find("shadow.")));
+  }
 
   // What FailoverStrategy's breakers and error decay would reject, by their own rules.
   try {

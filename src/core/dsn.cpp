@@ -176,6 +176,12 @@ constexpr std::array k_params{
               [](Config& c, std::string_view v, std::string_view w) { c.rollout.b = parse_rollout_arm(v, w); }},
     ParamSpec{"rollout_share", "rollout_share",
               [](Config& c, std::string_view v, std::string_view w) { c.rollout.share = parse_rollout_share(v, w); }},
+    ParamSpec{"shadow_primary", "shadow_primary",
+              [](Config& c, std::string_view v, std::string_view w) { c.shadow.primary = parse_rollout_arm(v, w); }},
+    ParamSpec{"shadow_candidate", "shadow_candidate",
+              [](Config& c, std::string_view v, std::string_view w) { c.shadow.candidate = parse_rollout_arm(v, w); }},
+    ParamSpec{"shadow_sample", "shadow_sample",
+              [](Config& c, std::string_view v, std::string_view w) { c.shadow.sample = parse_rollout_share(v, w); }},
     ParamSpec{"client_name", "client_name",
               [](Config& c, std::string_view v, std::string_view w) { c.client_name = parse_text(v, w); }},
     ParamSpec{"chdb_library", "chdb_library",
@@ -499,6 +505,9 @@ std::string Config::to_dsn(bool redact) const {
   if (rollout.a != defaults.rollout.a) add("rollout_a", arm(rollout.a));
   if (!rollout.b.empty()) add("rollout_b", arm(rollout.b));
   if (rollout.share != defaults.rollout.share) add("rollout_share", format_double(rollout.share));
+  if (shadow.primary != defaults.shadow.primary) add("shadow_primary", arm(shadow.primary));
+  if (!shadow.candidate.empty()) add("shadow_candidate", arm(shadow.candidate));
+  if (shadow.sample != defaults.shadow.sample) add("shadow_sample", format_double(shadow.sample));
   if (client_name != defaults.client_name) add("client_name", client_name);
   if (!embedded.library.empty()) add("chdb_library", embedded.library);
   for (const auto& l : k_limits) {

@@ -14,6 +14,7 @@
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
 #include "chconn/strategy/rollout.h"
+#include "chconn/strategy/shadow.h"
 
 namespace chconn {
 
@@ -150,11 +151,13 @@ std::string known_names(const ConnectionFactory& factory) {
   return known;
 }
 
-// A strategy over a rollout arm's own DSN: direct, failover or (by default) pooled over its hosts,
-// or the embedded engine; named "rollout.<arm>" so that stats and metrics tell the arms apart.
-std::shared_ptr<ConnectionStrategy> arm_from_dsn(const std::string& dsn, const std::string& arm) {
+// A strategy over a side's own DSN (a rollout arm, a shadow's primary or candidate): direct,
+// failover or (by default) pooled over its hosts, or the embedded engine; named "<of>.<arm>"
+// ("rollout.b", "shadow.candidate") so that stats and metrics tell the sides apart.
+std::shared_ptr<ConnectionStrategy> arm_from_dsn(const std::string& dsn, const std::string& of,
+                                                 const std::string& arm) {
   const Config c = Config::from_dsn(dsn);
-  const std::string name = "rollout." + arm;
+  const std::string name = of + "." + arm;
   if (c.embedded.enabled || c.strategy == "embedded") return make_embedded_strategy(c);
   if (c.strategy == "direct") {
     DirectOptions o = direct_options(c);
@@ -167,20 +170,20 @@ std::shared_ptr<ConnectionStrategy> arm_from_dsn(const std::string& dsn, const s
     return std::make_shared<FailoverStrategy>(o, pooled_host_maker(c));
   }
   if (!c.strategy.empty() && c.strategy != "pooled") {
-    throw Error(ErrorKind::config, "rollout_" + arm + " names strategy '" + c.strategy +
-                                       "' in its DSN; an arm's DSN may use direct, pooled or failover");
+    throw Error(ErrorKind::config, of + "_" + arm + " names strategy '" + c.strategy +
+                                       "' in its DSN; its DSN may use direct, pooled or failover");
   }
   PooledOptions o = pooled_options(c);
   o.name = name;
   return std::make_shared<PooledStrategy>(native_connector(c), o);
 }
 
-std::shared_ptr<ConnectionStrategy> rollout_arm(const ConnectionFactory& factory, const std::string& spec,
-                                                const std::string& arm) {
-  if (spec.find("://") != std::string::npos) return arm_from_dsn(spec, arm);
+std::shared_ptr<ConnectionStrategy> side_strategy(const ConnectionFactory& factory, const std::string& spec,
+                                                  const std::string& of, const std::string& arm) {
+  if (spec.find("://") != std::string::npos) return arm_from_dsn(spec, of, arm);
   std::shared_ptr<ConnectionStrategy> s = factory.find(spec);
   if (!s) {
-    throw Error(ErrorKind::config, "rollout_" + arm + " names strategy '" + spec +
+    throw Error(ErrorKind::config, of + "_" + arm + " names strategy '" + spec +
                                        "', which is not registered; known: " + known_names(factory));
   }
   return s;
@@ -218,8 +221,17 @@ void initialize(ConnectionFactory& factory, const Config& config) {
   if (config.strategy == "rollout") {
     factory.register_strategy(
         std::make_shared<RolloutStrategy>(
-            rollout_arm(factory, config.rollout.a, "a"), rollout_arm(factory, config.rollout.b, "b"),
+            side_strategy(factory, config.rollout.a, "rollout", "a"),
+            side_strategy(factory, config.rollout.b, "rollout", "b"),
             RolloutOptions{.share = config.rollout.share, .share_source = rollout_share_from_env}),
+        true);
+  }
+  // The shadow likewise, over its two sides.
+  if (config.strategy == "shadow") {
+    factory.register_strategy(
+        std::make_shared<ShadowStrategy>(side_strategy(factory, config.shadow.primary, "shadow", "primary"),
+                                         side_strategy(factory, config.shadow.candidate, "shadow", "candidate"),
+                                         ShadowOptions{.sample = config.shadow.sample}),
         true);
   }
   factory.set_timeouts(config.timeouts);

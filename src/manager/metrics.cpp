@@ -2,6 +2,8 @@
 // breaker states, retries and per-host figures in the Prometheus text format 0.0.4.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -197,6 +199,34 @@ std::string ConnectionManager::Impl::metrics() const {
         w.sample("chconn_arm_lease_hold_seconds_count", {{"strategy", name}, {"arm", a.arm}},
                  static_cast<double>(a.ended));
       }
+    }
+  }
+
+  // Strategies that mirror reads to a candidate (shadow).
+  std::vector<std::pair<std::string, ShadowStats>> shadows;
+  for (const Row& r : rows) {
+    if (r.strategy) {
+      if (std::optional<ShadowStats> s = r.strategy->shadow_stats()) shadows.emplace_back(r.name, *s);
+    }
+  }
+  if (!shadows.empty()) {
+    w.header("chconn_shadow_statements_total",
+             "Statements a shadow strategy saw, by what became of them (a mirror is counted once).", "counter");
+    for (const auto& [name, s] : shadows) {
+      const std::pair<const char*, std::uint64_t> outcomes[] = {{"not_read_only", s.not_read_only},
+                                                                {"sampled_out", s.sampled_out},
+                                                                {"primary_failed", s.primary_failed},
+                                                                {"dropped", s.dropped},
+                                                                {"matched", s.matched},
+                                                                {"mismatched", s.mismatched},
+                                                                {"candidate_error", s.candidate_errors}};
+      for (const auto& [outcome, n] : outcomes) {
+        w.sample("chconn_shadow_statements_total", {{"strategy", name}, {"outcome", outcome}}, static_cast<double>(n));
+      }
+    }
+    w.header("chconn_shadow_queued", "Mirrors waiting in a shadow strategy's queue now.", "gauge");
+    for (const auto& [name, s] : shadows) {
+      w.sample("chconn_shadow_queued", {{"strategy", name}}, static_cast<double>(s.queued));
     }
   }
 

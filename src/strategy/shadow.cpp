@@ -69,7 +69,7 @@ std::uint64_t mix(std::uint64_t h) noexcept {
 
 // A result reduced to a few numbers: its columns, rows and two checksums of the rows.
 struct Digest {
-  std::string columns;        // "name Type, name Type"
+  std::string columns;  // "name Type, name Type"
   std::uint64_t rows = 0;
   std::uint64_t unordered = 0;  // sum of the rows' hashes: the same in any order
   std::uint64_t ordered = 0;    // the rows' hashes chained in order
@@ -136,6 +136,7 @@ class ShadowStrategy::State {
       : candidate_(std::move(candidate)), options_(std::move(options)), random_(options_.random_seed) {}
 
   const ShadowOptions& options() const noexcept { return options_; }
+  const std::shared_ptr<ConnectionStrategy>& candidate() const noexcept { return candidate_; }
 
   void start() {
     worker_ = std::jthread([this] { run(); });
@@ -157,6 +158,15 @@ class ShadowStrategy::State {
     if (options_.sample <= 0) return false;
     const double u = static_cast<double>(random_.next() >> 11) / static_cast<double>(std::uint64_t{1} << 53);
     return u * 100 < options_.sample;
+  }
+
+  bool write_opted_in(std::string_view sql) const noexcept {
+    if (!options_.mirror_write) return false;
+    try {
+      return options_.mirror_write(sql);
+    } catch (...) {
+      return false;
+    }
   }
 
   void offer(Job job) {
@@ -192,6 +202,7 @@ class ShadowStrategy::State {
   }
 
   std::atomic<std::uint64_t> reads{0};
+  std::atomic<std::uint64_t> writes_mirrored{0};
   std::atomic<std::uint64_t> not_read_only{0};
   std::atomic<std::uint64_t> sampled_out{0};
   std::atomic<std::uint64_t> primary_failed{0};
@@ -244,7 +255,8 @@ class ShadowStrategy::State {
     compared.fetch_add(1, std::memory_order_relaxed);
     Digest candidate;
     try {
-      const Deadline deadline = Deadline::after(options_.candidate_timeout);
+      const Deadline deadline =
+          Deadline::after(options_.candidate_timeout, options_.clock != nullptr ? *options_.clock : steady_clock());
       Lease lease = candidate_->acquire(deadline);
       QueryOptions o;
       o.settings = job.settings;
@@ -252,7 +264,8 @@ class ShadowStrategy::State {
       o.deadline = deadline;
       o.stop = cancel_.get_token();
       try {
-        const Result r = lease->select(job.sql, [&](const Block& b) { candidate.add(b); }, o);
+        const Result r = lease->select(
+            job.sql, [&](const Block& b) { candidate.add(b); }, o);
         candidate.set_columns(r.header);
       } catch (const Error& e) {
         lease.note_error(e);
@@ -355,13 +368,20 @@ class ShadowObserver final : public LeaseObserver {
   std::unique_ptr<QueryObserver> on_query(std::string_view sql, const QueryOptions& options) noexcept override {
     const std::shared_ptr<ShadowStrategy::State> state = state_.lock();
     if (!state) return nullptr;
-    if (!sql::is_read_only(sql) || !options.external_tables.empty()) {
+    if (!options.external_tables.empty()) {
       state->not_read_only.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
     }
-    state->reads.fetch_add(1, std::memory_order_relaxed);
-    if (!state->sampled()) {
-      state->sampled_out.fetch_add(1, std::memory_order_relaxed);
+    if (sql::is_read_only(sql)) {
+      state->reads.fetch_add(1, std::memory_order_relaxed);
+      if (!state->sampled()) {
+        state->sampled_out.fetch_add(1, std::memory_order_relaxed);
+        return nullptr;
+      }
+    } else if (state->write_opted_in(sql)) {
+      state->writes_mirrored.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      state->not_read_only.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
     }
     try {
@@ -406,6 +426,8 @@ Lease ShadowStrategy::acquire_for(std::string_view key, Deadline deadline) {
 }
 
 const std::string& ShadowStrategy::name() const noexcept { return state_->options().name; }
+const std::shared_ptr<ConnectionStrategy>& ShadowStrategy::candidate() const noexcept { return state_->candidate(); }
+double ShadowStrategy::sample() const noexcept { return state_->options().sample; }
 StrategyStats ShadowStrategy::stats() const { return primary_->stats(); }
 MaintenanceReport ShadowStrategy::maintain() { return primary_->maintain(); }
 std::vector<HostStats> ShadowStrategy::host_stats() const { return primary_->host_stats(); }
@@ -414,10 +436,11 @@ std::vector<HostCheck> ShadowStrategy::check_hosts(const HostCheckOptions& optio
   return primary_->check_hosts(options);
 }
 
-ShadowStats ShadowStrategy::shadow_stats() const {
+std::optional<ShadowStats> ShadowStrategy::shadow_stats() const {
   const State& s = *state_;
   ShadowStats out;
   out.reads = s.reads.load(std::memory_order_relaxed);
+  out.writes_mirrored = s.writes_mirrored.load(std::memory_order_relaxed);
   out.not_read_only = s.not_read_only.load(std::memory_order_relaxed);
   out.sampled_out = s.sampled_out.load(std::memory_order_relaxed);
   out.primary_failed = s.primary_failed.load(std::memory_order_relaxed);

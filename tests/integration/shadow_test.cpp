@@ -36,14 +36,14 @@ class ShadowOnTwoServers : public ::testing::Test {
       c->execute(std::string("INSERT INTO shadow_changed SELECT number, if(number = 500, '") +
                  (std::string(name) == "main" ? "old" : "new") + "', toString(number)) FROM system.numbers LIMIT 1000");
     }
-    test::connect(test::sandbox_config("main"))
-        ->execute("CREATE TABLE shadow_missing (x UInt8) ENGINE = Memory");
+    test::connect(test::sandbox_config("main"))->execute("CREATE TABLE shadow_missing (x UInt8) ENGINE = Memory");
   }
 
   void TearDown() override {
     for (const char* name : {"main", "tokyo"}) {
       auto c = test::connect(test::sandbox_config(name));
-      for (const char* t : {"shadow_same", "shadow_changed", "shadow_missing"}) c->execute(std::string("DROP TABLE IF EXISTS ") + t);
+      for (const char* t : {"shadow_same", "shadow_changed", "shadow_missing"})
+        c->execute(std::string("DROP TABLE IF EXISTS ") + t);
     }
   }
 };
@@ -60,8 +60,9 @@ TEST_F(ShadowOnTwoServers, MatchesEqualDataAndReportsEachDifference) {
   {
     Lease lease = shadow.acquire(Deadline::after(10s));
     EXPECT_EQ(lease->execute("SELECT x, s FROM shadow_same").row_count(), 1000u);
-    EXPECT_EQ(lease->execute("SELECT [x, 1] AS a, (x, s) AS t, toNullable(x) AS n, toLowCardinality(s) AS l "
-                             "FROM shadow_same WHERE x % 3 = 0")
+    EXPECT_EQ(lease
+                  ->execute("SELECT [x, 1] AS a, (x, s) AS t, toNullable(x) AS n, toLowCardinality(s) AS l "
+                            "FROM shadow_same WHERE x % 3 = 0")
                   .row_count(),
               334u);
     EXPECT_EQ(lease->execute("SELECT x, s FROM shadow_changed").row_count(), 1000u);
@@ -70,7 +71,7 @@ TEST_F(ShadowOnTwoServers, MatchesEqualDataAndReportsEachDifference) {
     lease->execute("INSERT INTO shadow_same SELECT 1000, 'written on the primary only'");
   }
   ASSERT_TRUE(shadow.wait_idle(Deadline::after(60s)));
-  const ShadowStats s = shadow.shadow_stats();
+  const ShadowStats s = *shadow.shadow_stats();
   EXPECT_EQ(s.reads, 5u);
   EXPECT_EQ(s.not_read_only, 1u);
   EXPECT_EQ(s.compared, 5u);

@@ -10,7 +10,7 @@ namespace chconn::cli {
 std::string select_strategy(ConnectionFactory& factory, Config& config, std::string_view flag) {
   if (!flag.empty()) {
     if (flag != "direct" && flag != "pooled" && flag != "failover" && flag != "mock" && flag != "embedded" &&
-        flag != "rollout") {
+        flag != "rollout" && flag != "shadow") {
       throw Error(ErrorKind::usage,
                   "--strategy: unknown strategy '" + std::string(flag) + "'; known: " + std::string(k_strategy_names));
     }

@@ -17,6 +17,10 @@
 //
 // "rollout" (registered by initialize() for strategy=rollout) splits leases between the arms of
 // Config::rollout (the DSN's rollout_a / rollout_b / rollout_share; bench's --rollout-* flags).
+//
+// "shadow" (registered by initialize() for strategy=shadow) serves from Config::shadow's primary
+// and mirrors a sample of the reads to its candidate (the DSN's shadow_primary / shadow_candidate /
+// shadow_sample).
 #pragma once
 
 #include <string>
@@ -28,7 +32,7 @@
 namespace chconn::cli {
 
 // The names --strategy accepts, for help texts.
-inline constexpr std::string_view k_strategy_names = "direct, pooled, failover, mock, embedded or rollout";
+inline constexpr std::string_view k_strategy_names = "direct, pooled, failover, mock, embedded, rollout or shadow";
 
 // Applies `flag` (empty: not given) to config.strategy, fills `factory` and returns the name of
 // the strategy that is now its default. Errors are chconn::Error: usage for an unknown --strategy

@@ -195,6 +195,21 @@ struct RolloutConfig {
   friend bool operator==(const RolloutConfig&, const RolloutConfig&) = default;
 };
 
+// The "shadow" strategy (chconn/strategy/shadow.h) that initialize() makes when strategy is
+// "shadow": callers are served by `primary`, and `sample` percent of their read-only statements run
+// again on `candidate` in the background and are compared (mismatches are counted in the
+// manager's metrics; set a callback through ShadowOptions in code). Each side is named or given as
+// a DSN exactly like a rollout arm. In a DSN: shadow_primary, shadow_candidate, shadow_sample. e.g.
+//   clickhouse://old1,old2?strategy=shadow&shadow_primary=failover&shadow_sample=5
+//       &shadow_candidate=clickhouse%3A%2F%2Fnew1%2Cnew2%3Fstrategy%3Dfailover
+struct ShadowConfig {
+  std::string primary = "pooled";
+  std::string candidate;  // required with strategy=shadow
+  double sample = 100;    // percent of read-only statements mirrored, 0..100
+
+  friend bool operator==(const ShadowConfig&, const ShadowConfig&) = default;
+};
+
 struct Config {
   std::vector<HostPort> hosts{{"localhost", 0}};
   std::string database;  // empty: the user's default database
@@ -219,6 +234,7 @@ struct Config {
   PoolOptions pool;
   FailoverTuning failover;  // per-host breakers and error counts of the failover strategy
   RolloutConfig rollout;    // the rollout strategy's arms and share
+  ShadowConfig shadow;      // the shadow strategy's sides and sample
   DecodeLimits limits;      // how much a server may send (chconn/core/limits.h); per connection
   Settings settings;        // sent with every query
   std::string client_name = "chconn";
@@ -248,6 +264,7 @@ struct Config {
   //   max_exception_chain_bytes   (Config::limits, each a whole number from 1 to a maximum that
   //   catches typos; docs/configuration.md lists them)
   //   rollout_a=NAME|DSN  rollout_b=NAME|DSN  rollout_share=PERCENT (0..100)   (Config::rollout)
+  //   shadow_primary=NAME|DSN  shadow_candidate=NAME|DSN  shadow_sample=PERCENT   (Config::shadow)
   //   client_name  setting.NAME=VALUE (a ClickHouse setting sent with every query)
   // BOOL is true/false, 1/0 or yes/no; durations are as parse_duration() reads them and, except
   // pool_validate_after and pool_leak_threshold, greater than zero. Unknown or repeated parameters

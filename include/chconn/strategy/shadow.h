@@ -14,8 +14,12 @@
 //
 // Which statements: read-only ones only, as the one SQL lexer says (sql::is_read_only: SELECT,
 // WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN) through execute, select and query; inserts and every other
-// statement are never mirrored, nor a statement with external tables (their data cannot be read
-// twice). Of those, ShadowOptions::sample percent (a seeded random choice).
+// statement are not mirrored, nor a statement with external tables (their data cannot be read
+// twice). Of those, ShadowOptions::sample percent (a seeded random choice). A write is mirrored only
+// when the user opts in for it: ShadowOptions::mirror_write(sql) returns true for that statement
+// (for example a CREATE TABLE or an INSERT ... SELECT that the candidate needs too); such a
+// statement is mirrored every time, unsampled, through execute, and compared like a read (a
+// write's result is usually empty, so what differs is mostly the candidate's error).
 // A statement whose primary call threw, or whose cursor was dropped before its end, is not
 // mirrored (there is nothing to compare).
 //
@@ -55,6 +59,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,20 +80,6 @@ struct ShadowMismatch {
   std::string diff;
 };
 
-// The shadow's counters since it was made (queued is the state now).
-struct ShadowStats {
-  std::uint64_t reads = 0;             // read-only statements started on primary leases
-  std::uint64_t not_read_only = 0;     // other statements, and reads with external tables (never mirrored)
-  std::uint64_t sampled_out = 0;       // read-only statements left out by sampling
-  std::uint64_t primary_failed = 0;    // sampled, but the primary's call threw or was dropped
-  std::uint64_t dropped = 0;           // mirrors dropped: the queue was full, or the shadow ended
-  std::uint64_t compared = 0;          // mirrors run on the candidate (matched + mismatched + errors)
-  std::uint64_t matched = 0;           // identical results
-  std::uint64_t mismatched = 0;        // different results
-  std::uint64_t candidate_errors = 0;  // the candidate's acquire or query threw
-  std::size_t queued = 0;              // mirrors waiting now
-};
-
 // Fill with designated initialisers: {.sample = 5}.
 struct ShadowOptions {
   std::string name = "shadow";
@@ -100,10 +91,16 @@ struct ShadowOptions {
   std::chrono::milliseconds candidate_timeout = std::chrono::seconds(30);
   // Replace string literals in ShadowMismatch::sql by '***'.
   bool redact_literals = true;
+  // Opts a statement that is not read-only in to mirroring (see above); called on the caller's
+  // thread, must not throw. Empty: no write is mirrored.
+  std::function<bool(std::string_view sql)> mirror_write{};
   // Told every mismatch and candidate error, on the worker thread. Empty: only counted.
   std::function<void(const ShadowMismatch&)> on_mismatch{};
   // Seed of the sampling choice; 0: a random seed.
   std::uint64_t random_seed = 0;
+  // The clock candidate_timeout is counted on (the one the candidate's strategy checks deadlines
+  // against). null: steady_clock(). Must outlive the strategy.
+  const Clock* clock = nullptr;
 };
 
 // The statement with every string literal (and heredoc) replaced by '***', for reports.
@@ -128,7 +125,10 @@ class ShadowStrategy final : public ConnectionStrategy {
   std::vector<CircuitBreaker*> host_breakers() override;
   std::vector<HostCheck> check_hosts(const HostCheckOptions& options) override;
 
-  ShadowStats shadow_stats() const;
+  std::optional<ShadowStats> shadow_stats() const override;  // always set
+  const std::shared_ptr<ConnectionStrategy>& primary() const noexcept { return primary_; }
+  const std::shared_ptr<ConnectionStrategy>& candidate() const noexcept;
+  double sample() const noexcept;
   // Waits until no mirror is queued or running, at most until `deadline`; true when idle.
   bool wait_idle(Deadline deadline) const;
 

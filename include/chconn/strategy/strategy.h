@@ -114,6 +114,22 @@ struct ArmStats {
   StrategyStats pool;  // the arm strategy's stats()
 };
 
+// A strategy that mirrors reads to a candidate (ShadowStrategy, chconn/strategy/shadow.h), as
+// shadow_stats() shows it: counters since it was made (queued is the state now).
+struct ShadowStats {
+  std::uint64_t reads = 0;             // read-only statements started on primary leases
+  std::uint64_t writes_mirrored = 0;   // statements that are not read-only, mirrored by mirror_write
+  std::uint64_t not_read_only = 0;     // other statements, and reads with external tables (not mirrored)
+  std::uint64_t sampled_out = 0;       // read-only statements left out by sampling
+  std::uint64_t primary_failed = 0;    // sampled, but the primary's call threw or was dropped
+  std::uint64_t dropped = 0;           // mirrors dropped: the queue was full, or the shadow ended
+  std::uint64_t compared = 0;          // mirrors run on the candidate (matched + mismatched + errors)
+  std::uint64_t matched = 0;           // identical results
+  std::uint64_t mismatched = 0;        // different results
+  std::uint64_t candidate_errors = 0;  // the candidate's acquire or query threw
+  std::size_t queued = 0;              // mirrors waiting now
+};
+
 // How check_hosts() checks. Fill with designated initialisers: {.timeout = 2s}.
 struct HostCheckOptions {
   // Each host's own budget for its check (a connection from its pool, then a ping), counted from
@@ -182,6 +198,9 @@ class ConnectionStrategy {
   // The arms of a strategy that splits leases between two others (rollout): per-arm counters and
   // hold-time percentiles; empty for the others.
   virtual std::vector<ArmStats> arm_stats() const { return {}; }
+  // The mirroring counters of a strategy that shadows another (ShadowStrategy); nullopt for the
+  // others.
+  virtual std::optional<ShadowStats> shadow_stats() const { return std::nullopt; }
   // The circuit breakers of the hosts that have one (failover), in host_stats()'s order; empty
   // otherwise. For listeners (add_listener) and operators (force_open); each lives as long as the
   // strategy.

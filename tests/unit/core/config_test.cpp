@@ -47,6 +47,7 @@ void expect_same(const Config& actual, const Config& expected, const std::string
   EXPECT_EQ(actual.client_name, expected.client_name);
   EXPECT_EQ(actual.embedded, expected.embedded);
   EXPECT_EQ(actual.rollout, expected.rollout);
+  EXPECT_EQ(actual.shadow, expected.shadow);
 }
 
 // A default Config changed by `f`. (Designated initialisers that leave fields out trip g++ 12's
@@ -1417,6 +1418,29 @@ TEST(ConfigRollout, BadValuesAreConfigErrorsThatNeverQuoteAnArmPassword) {
     c.validate();
   });
   EXPECT_NE(range.find("rollout.share"), std::string::npos) << range;
+}
+
+TEST(ConfigShadow, DsnParametersRoundTripAndAreChecked) {
+  const Config c = Config::from_dsn(
+      "clickhouse://old1?strategy=shadow&shadow_primary=failover&shadow_sample=5"
+      "&shadow_candidate=clickhouse%3A%2F%2Fapp%3As3cret%40new1%3A9000");
+  EXPECT_EQ(c.shadow.primary, "failover");
+  EXPECT_EQ(c.shadow.candidate, "clickhouse://app:s3cret@new1:9000");
+  EXPECT_DOUBLE_EQ(c.shadow.sample, 5.0);
+  expect_same(Config::from_dsn(c.to_dsn(false)), c, "round trip");
+  const std::string redacted = c.to_dsn(true);
+  EXPECT_EQ(redacted.find("s3cret"), std::string::npos) << redacted;
+  EXPECT_NE(redacted.find("shadow_sample=5"), std::string::npos) << redacted;
+  EXPECT_DOUBLE_EQ(Config{}.shadow.sample, 100.0);
+
+  const std::string no_candidate = config_error([] { Config::from_dsn("clickhouse://h?strategy=shadow"); });
+  EXPECT_NE(no_candidate.find("shadow.candidate is empty"), std::string::npos) << no_candidate;
+  const std::string sample = config_error([] { Config::from_dsn("clickhouse://h?shadow_sample=101"); });
+  EXPECT_NE(sample.find("shadow_sample"), std::string::npos) << sample;
+  const std::string bad_dsn =
+      config_error([] { Config::from_dsn("clickhouse://h?shadow_candidate=mysql%3A%2F%2Fu%3Ahunter2%40db"); });
+  EXPECT_NE(bad_dsn.find("shadow_candidate"), std::string::npos) << bad_dsn;
+  EXPECT_EQ(bad_dsn.find("hunter2"), std::string::npos) << bad_dsn;
 }
 
 TEST(ConfigRollout, ShareFromTheEnvironment) {

@@ -12,6 +12,7 @@
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
 #include "chconn/strategy/rollout.h"
+#include "chconn/strategy/shadow.h"
 #include "support/mock_support.h"
 #include "support/net_tls.h"
 
@@ -296,6 +297,29 @@ TEST(Initialize, RolloutOverNamedArmsAndArmDsns) {
     const auto message = error_of(ErrorKind::config, [&] { initialize(f, c); });
     EXPECT_TRUE(contains(message, "rollout_b names strategy 'mock'")) << message;
   }
+}
+
+// strategy=shadow registers "shadow" over its named primary and a candidate from a DSN of its own
+// (named shadow.candidate), with the config's sample; no connection is opened.
+TEST(Initialize, ShadowOverANamedPrimaryAndACandidateDsn) {
+  Config c = config_for(Environment::production, "shadow");
+  c.shadow.primary = "failover";
+  c.shadow.candidate = "clickhouse://new1:9000?strategy=direct";
+  c.shadow.sample = 12.5;
+  ConnectionFactory f;
+  initialize(f, c);
+  EXPECT_EQ(f.default_name(), "shadow");
+  auto shadow = std::dynamic_pointer_cast<ShadowStrategy>(f.get());
+  ASSERT_NE(shadow, nullptr);
+  EXPECT_EQ(shadow->primary(), f.get("failover"));
+  EXPECT_EQ(shadow->candidate()->name(), "shadow.candidate");
+  EXPECT_DOUBLE_EQ(shadow->sample(), 12.5);
+  EXPECT_TRUE(shadow->shadow_stats());
+
+  c.shadow.candidate = "mock";  // not registered outside testing
+  ConnectionFactory g;
+  const auto message = error_of(ErrorKind::config, [&] { initialize(g, c); });
+  EXPECT_TRUE(contains(message, "shadow_candidate names strategy 'mock'")) << message;
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
 #include "chconn/strategy/rollout.h"
+#include "chconn/strategy/shadow.h"
 #include "support/expect_error.h"
 #include "support/mock_support.h"
 
@@ -853,6 +854,35 @@ TEST_F(ManagerTest, RolloutArmsTakeTheRoutingKeyAndAppearInTheMetrics) {
   EXPECT_TRUE(contains(metrics, "# TYPE chconn_arm_lease_hold_seconds summary\n")) << metrics;
   EXPECT_TRUE(contains(metrics, "chconn_arm_lease_hold_seconds{strategy=\"rollout\",arm=\"a\",quantile=\"0.99\"}"))
       << metrics;
+}
+
+// A shadow strategy through the manager: the caller's reads are served by the primary, mirrored to
+// the candidate, and the outcomes appear in the metrics.
+TEST_F(ManagerTest, ShadowOutcomesAppearInTheMetrics) {
+  auto candidate_server = std::make_shared<MockServer>(MockServer::Options{.clock = &clock});
+  candidate_server->on("SELECT 1", {.result = test::uint64_result("x", {1})});
+  candidate_server->on("SELECT 2", {.result = test::uint64_result("x", {3})});
+  server->on("SELECT 2", {.result = test::uint64_result("x", {2})});
+  auto shadow = std::make_shared<ShadowStrategy>(mock, std::make_shared<MockStrategy>(candidate_server, "new"),
+                                                 ShadowOptions{.clock = &clock});
+  factory->register_strategy(shadow);
+  auto m = make();
+  ExecuteOptions o;
+  o.strategy = "shadow";
+  EXPECT_EQ(test::first_uint64(m->execute("SELECT 1", {}, o), "x"), 1u);
+  EXPECT_EQ(test::first_uint64(m->execute("SELECT 2", {}, o), "x"), 2u);
+  (void)m->execute("CREATE TABLE t (x UInt8) ENGINE = Memory", {}, o);
+  ASSERT_TRUE(shadow->wait_idle(Deadline::after(std::chrono::seconds(60))));
+
+  const std::string metrics = m->metrics_text();
+  EXPECT_TRUE(contains(metrics, "chconn_shadow_statements_total{strategy=\"shadow\",outcome=\"matched\"} 1\n"))
+      << metrics;
+  EXPECT_TRUE(contains(metrics, "chconn_shadow_statements_total{strategy=\"shadow\",outcome=\"mismatched\"} 1\n"))
+      << metrics;
+  EXPECT_TRUE(contains(metrics, "chconn_shadow_statements_total{strategy=\"shadow\",outcome=\"not_read_only\"} 1\n"))
+      << metrics;
+  EXPECT_TRUE(contains(metrics, "chconn_shadow_queued{strategy=\"shadow\"} 0\n")) << metrics;
+  EXPECT_FALSE(mock->shadow_stats());
 }
 
 TEST_F(ManagerTest, MetricsAreValidPrometheusText) {

@@ -62,7 +62,7 @@ TEST(Shadow, MirrorsReadOnlyStatementsOnlyAndMatchesEqualResults) {
   }
   idle(shadow);
   EXPECT_EQ(sides.candidate_server->queries(), (std::vector<std::string>{"SELECT x FROM t", "SELECT x FROM t"}));
-  const ShadowStats s = shadow.shadow_stats();
+  const ShadowStats s = *shadow.shadow_stats();
   EXPECT_EQ(s.reads, 2u);
   EXPECT_EQ(s.not_read_only, 2u);
   EXPECT_EQ(s.compared, 2u);
@@ -73,7 +73,8 @@ TEST(Shadow, MirrorsReadOnlyStatementsOnlyAndMatchesEqualResults) {
 
 TEST(Shadow, RowOrderCountsOnlyUnderOrderBy) {
   Sides sides;
-  for (const char* sql : {"SELECT x FROM t", "SELECT x FROM t ORDER BY x", "SELECT x FROM (SELECT x FROM t ORDER BY x)"}) {
+  for (const char* sql :
+       {"SELECT x FROM t", "SELECT x FROM t ORDER BY x", "SELECT x FROM (SELECT x FROM t ORDER BY x)"}) {
     sides.primary_server->on(sql, {.result = uint64_result("x", {1, 2, 3})});
     sides.candidate_server->on(sql, {.result = uint64_result("x", {3, 1, 2})});
   }
@@ -85,7 +86,7 @@ TEST(Shadow, RowOrderCountsOnlyUnderOrderBy) {
     lease->execute("SELECT x FROM t ORDER BY x");
   }
   idle(shadow);
-  EXPECT_EQ(shadow.shadow_stats().matched, 2u);
+  EXPECT_EQ(shadow.shadow_stats()->matched, 2u);
   ASSERT_EQ(sides.reports.size(), 1u);
   EXPECT_EQ(sides.reports[0].what, "checksum");
   EXPECT_EQ(sides.reports[0].sql, "SELECT x FROM t ORDER BY x");
@@ -126,7 +127,7 @@ TEST(Shadow, ReportsTheFirstDifferenceWithTheQueryIdAndRedactedSql) {
   EXPECT_EQ(sides.reports[2].what, "columns");
   EXPECT_EQ(sides.reports[2].diff, "columns: primary (x UInt64), candidate (x UInt32)");
   EXPECT_EQ(sides.reports[3].diff, "columns: primary (x UInt64), candidate (y UInt64)");
-  EXPECT_EQ(shadow.shadow_stats().mismatched, 4u);
+  EXPECT_EQ(shadow.shadow_stats()->mismatched, 4u);
 }
 
 TEST(Shadow, CandidateErrorsAreReportedAndNeverReachTheCaller) {
@@ -142,7 +143,7 @@ TEST(Shadow, CandidateErrorsAreReportedAndNeverReachTheCaller) {
   sides.candidate_server->fail_next_connects(1);
   shadow.acquire()->execute("SELECT 1");
   idle(shadow);
-  EXPECT_EQ(shadow.shadow_stats().candidate_errors, 2u);
+  EXPECT_EQ(shadow.shadow_stats()->candidate_errors, 2u);
   ASSERT_EQ(sides.reports.size(), 2u);
   EXPECT_EQ(sides.reports[0].what, "candidate error");
   EXPECT_NE(sides.reports[0].diff.find("Table doesn't exist"), std::string::npos) << sides.reports[0].diff;
@@ -170,7 +171,7 @@ TEST(Shadow, NothingIsMirroredWhenThePrimaryFailsOrTheCursorIsDropped) {
     }
   }
   idle(shadow);
-  const ShadowStats s = shadow.shadow_stats();
+  const ShadowStats s = *shadow.shadow_stats();
   EXPECT_EQ(s.primary_failed, 2u);
   EXPECT_EQ(s.compared, 1u);
   EXPECT_EQ(s.matched, 1u);
@@ -201,7 +202,7 @@ TEST(Shadow, AFullQueueDropsWithoutMakingTheCallerWait) {
     cv.wait(lock, [&] { return entered; });  // the worker holds the first mirror
   }
   for (int i = 0; i < 4; ++i) EXPECT_EQ(lease->execute("SELECT 1").row_count(), 1u);
-  ShadowStats s = shadow.shadow_stats();
+  ShadowStats s = *shadow.shadow_stats();
   EXPECT_EQ(s.queued, 2u);
   EXPECT_EQ(s.dropped, 2u);
   {
@@ -210,7 +211,7 @@ TEST(Shadow, AFullQueueDropsWithoutMakingTheCallerWait) {
   }
   cv.notify_all();
   idle(shadow);
-  s = shadow.shadow_stats();
+  s = *shadow.shadow_stats();
   EXPECT_EQ(s.compared, 3u);
   EXPECT_EQ(s.matched, 3u);
   EXPECT_EQ(s.queued, 0u);
@@ -230,13 +231,42 @@ TEST(Shadow, SamplingWithinFiveSigma) {
       for (int i = 0; i < n; ++i) lease->execute("SELECT 1");
     }
     idle(shadow);
-    const ShadowStats s = shadow.shadow_stats();
+    const ShadowStats s = *shadow.shadow_stats();
     EXPECT_EQ(s.reads, static_cast<std::uint64_t>(n));
     EXPECT_EQ(s.compared + s.sampled_out, static_cast<std::uint64_t>(n));
     const double p = sample / 100;
     const double sigma = std::sqrt(n * p * (1 - p));
     EXPECT_LE(std::abs(static_cast<double>(s.compared) - n * p), 5 * sigma + 1e-9) << sample;
   }
+}
+
+// A write is mirrored only when mirror_write opts that statement in, every time, and compared
+// like a read (here the candidate lacks the database, so its error is reported).
+TEST(Shadow, WritesAreMirroredOnlyWhenOptedIn) {
+  Sides sides;
+  sides.candidate_server->on("INSERT INTO audit SELECT 1", {.error = Error(ErrorKind::server, "Code: 81. no db")});
+  ShadowStrategy shadow(sides.primary, sides.candidate,
+                        sides.options({.sample = 0, .mirror_write = [](std::string_view sql) {
+                                         return sql.find("audit") != std::string_view::npos;
+                                       }}));
+  {
+    Lease lease = shadow.acquire();
+    lease->execute("CREATE TABLE audit (x UInt8) ENGINE = Memory");
+    lease->execute("INSERT INTO audit SELECT 1");
+    lease->execute("INSERT INTO other SELECT 1");
+    lease->execute("SELECT 1");  // sampled out: sample is 0
+  }
+  idle(shadow);
+  EXPECT_EQ(sides.candidate_server->queries(),
+            (std::vector<std::string>{"CREATE TABLE audit (x UInt8) ENGINE = Memory", "INSERT INTO audit SELECT 1"}));
+  const ShadowStats s = *shadow.shadow_stats();
+  EXPECT_EQ(s.writes_mirrored, 2u);
+  EXPECT_EQ(s.not_read_only, 1u);
+  EXPECT_EQ(s.sampled_out, 1u);
+  EXPECT_EQ(s.matched, 1u);
+  EXPECT_EQ(s.candidate_errors, 1u);
+  ASSERT_EQ(sides.reports.size(), 1u);
+  EXPECT_EQ(sides.reports[0].sql, "INSERT INTO audit SELECT 1");
 }
 
 TEST(Shadow, RedactsEveryStringLiteral) {
@@ -249,12 +279,10 @@ TEST(Shadow, RedactsEveryStringLiteral) {
 TEST(Shadow, OptionsAreChecked) {
   Sides sides;
   expect_error(ErrorKind::usage, [&] { ShadowStrategy(nullptr, sides.candidate); }, {"primary and a candidate"});
-  expect_error(ErrorKind::usage, [&] { ShadowStrategy(sides.primary, sides.candidate, {.sample = 101}); },
-               {"sample"});
+  expect_error(ErrorKind::usage, [&] { ShadowStrategy(sides.primary, sides.candidate, {.sample = 101}); }, {"sample"});
   expect_error(ErrorKind::usage, [&] { ShadowStrategy(sides.primary, sides.candidate, {.queue_capacity = 0}); },
                {"queue_capacity"});
-  expect_error(ErrorKind::usage,
-               [&] { ShadowStrategy(sides.primary, sides.candidate, {.candidate_timeout = 0ms}); },
+  expect_error(ErrorKind::usage, [&] { ShadowStrategy(sides.primary, sides.candidate, {.candidate_timeout = 0ms}); },
                {"candidate_timeout"});
 }
 
