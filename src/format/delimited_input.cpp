@@ -35,6 +35,7 @@ class TabSeparatedParser : public RowParser {
   // A line; a backslash escapes the next byte (a newline too).
   std::optional<std::string_view> scan() override {
     std::size_t i = 0;
+    row_escapes_ = false;
     for (;;) {
       const std::string_view r = input_.rest();
       while (i < r.size()) {
@@ -45,6 +46,7 @@ class TabSeparatedParser : public RowParser {
         const void* slash = std::memchr(r.data() + i, '\\', limit - i);
         if (slash != nullptr) {
           i = static_cast<std::size_t>(static_cast<const char*>(slash) - r.data()) + 2;
+          row_escapes_ = true;
           continue;
         }
         if (newline == std::string_view::npos) {
@@ -53,7 +55,12 @@ class TabSeparatedParser : public RowParser {
         }
         input_.consume(newline + 1);
         const std::string_view row = r.substr(0, newline);
-        count_lines(row, 1);
+        // Only an escaped newline puts one inside a row.
+        if (row_escapes_) {
+          count_lines(row, 1);
+        } else {
+          ++next_line_;
+        }
         return row;
       }
       if (!input_.more()) {
@@ -88,7 +95,11 @@ class TabSeparatedParser : public RowParser {
 
  protected:
   // Where the field starting at `pos` ends: at the next tab no backslash escapes, or the row's end.
-  static std::size_t field_end(std::string_view row, std::size_t pos) {
+  std::size_t field_end(std::string_view row, std::size_t pos) const {
+    if (!row_escapes_) {
+      const void* tab = pos < row.size() ? std::memchr(row.data() + pos, '\t', row.size() - pos) : nullptr;
+      return tab == nullptr ? row.size() : static_cast<std::size_t>(static_cast<const char*>(tab) - row.data());
+    }
     std::size_t end = pos;
     for (;;) {
       const std::size_t tab = row.find('\t', end);
@@ -104,7 +115,7 @@ class TabSeparatedParser : public RowParser {
   void read_field(ValueReader& reader, std::string_view raw) {
     if (raw == "\\N") {
       reader.null();
-    } else if (reader.raw_in_tsv() || raw.find('\\') == std::string_view::npos) {
+    } else if (!row_escapes_ || reader.raw_in_tsv() || raw.find('\\') == std::string_view::npos) {
       reader.text(raw);
     } else {
       unescape(raw, field_);
@@ -114,6 +125,9 @@ class TabSeparatedParser : public RowParser {
 
   // Whether the row scan() returned last was the input's last line, without its newline.
   bool unterminated_ = false;
+  // Whether the row scan() returned last has a backslash: when it has none, its fields are split
+  // at every tab, read as they are, and it holds no newline.
+  bool row_escapes_ = false;
 };
 
 // TSKV: a row is a line of key=value fields split by tabs, keys and values escaped as in
@@ -178,26 +192,37 @@ class CsvParser final : public RowParser {
     std::size_t i = 0;
     char quote = 0;
     bool field_start = true;
+    bool quoted_newline = false;  // whether a quoted value holds a newline (the row spans lines)
     for (;;) {
       const std::string_view r = input_.rest();
       while (i < r.size()) {
-        const char c = r[i];
         if (quote != 0) {
-          if (c == quote) {
-            if (i + 1 >= r.size() && !input_.eof()) break;  // a doubled quote may continue
-            if (i + 1 < r.size() && r[i + 1] == quote) {
-              i += 2;
-              continue;
-            }
-            quote = 0;
+          // Inside quotes only the quote matters: jump to the next one.
+          const void* q = std::memchr(r.data() + i, quote, r.size() - i);
+          const std::size_t at =
+              q == nullptr ? r.size() : static_cast<std::size_t>(static_cast<const char*>(q) - r.data());
+          quoted_newline = quoted_newline || std::memchr(r.data() + i, '\n', at - i) != nullptr;
+          i = at;
+          if (q == nullptr) break;
+          if (i + 1 >= r.size() && !input_.eof()) break;  // a doubled quote may continue
+          if (i + 1 < r.size() && r[i + 1] == quote) {
+            i += 2;
+            continue;
           }
+          quote = 0;
           ++i;
+          field_start = false;
           continue;
         }
+        const char c = r[i];
         if (c == '\n') {
           input_.consume(i + 1);
           std::string_view row = r.substr(0, i);
-          count_lines(row, 1);
+          if (quoted_newline) {
+            count_lines(row, 1);
+          } else {
+            ++next_line_;
+          }
           if (!row.empty() && row.back() == '\r') row.remove_suffix(1);
           return row;
         }
@@ -227,23 +252,31 @@ class CsvParser final : public RowParser {
       // Spaces and tabs around a field are not part of it (18.16 reads " sp " as "sp").
       while (pos < row.size() && (row[pos] == ' ' || row[pos] == '\t')) ++pos;
       std::size_t end = pos;
+      std::string_view value;  // a quoted field's value: in the row, or in field_ when it has a doubled quote
       if (pos < row.size() && (row[pos] == '"' || row[pos] == '\'')) {
         const char q = row[pos];
         quoted = true;
-        field_.clear();
         std::size_t i = pos + 1;
+        bool copied = false;
         for (;;) {
-          if (i >= row.size()) fail_row("column " + std::to_string(c + 1) + " has a quote that is not closed");
-          if (row[i] == q) {
-            if (i + 1 < row.size() && row[i + 1] == q) {
-              field_ += q;
-              i += 2;
-              continue;
-            }
-            ++i;
-            break;
+          const void* found = std::memchr(row.data() + i, q, row.size() - i);
+          if (found == nullptr) fail_row("column " + std::to_string(c + 1) + " has a quote that is not closed");
+          const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(found) - row.data());
+          if (at + 1 < row.size() && row[at + 1] == q) {  // a doubled quote is one quote
+            if (!copied) field_.clear();
+            copied = true;
+            field_.append(row.substr(i, at + 1 - i));
+            i = at + 2;
+            continue;
           }
-          field_ += row[i++];
+          if (copied) {
+            field_.append(row.substr(i, at - i));
+            value = field_;
+          } else {
+            value = row.substr(pos + 1, at - pos - 1);
+          }
+          i = at + 1;
+          break;
         }
         raw = row.substr(pos, i - pos);
         while (i < row.size() && (row[i] == ' ' || row[i] == '\t')) ++i;
@@ -266,7 +299,7 @@ class CsvParser final : public RowParser {
         if (!quoted && raw == "\\N") {
           readers_[c]->null();
         } else {
-          readers_[c]->text(quoted ? std::string_view(field_) : raw);
+          readers_[c]->text(quoted ? value : raw);
         }
       } catch (const BadValue& e) {
         fail_value(c, raw, e.why);

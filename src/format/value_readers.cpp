@@ -13,6 +13,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "chconn/core/error.h"
 #include "core/strings.h"
@@ -676,7 +677,20 @@ class CompoundReader : public ValueReader {
 class ArrayReader final : public CompoundReader {
  public:
   ArrayReader(Column& column, const ReadContext& context)
-      : CompoundReader(column), nested_(make_reader(static_cast<ColumnArray&>(column).nested(), context)) {}
+      : CompoundReader(column),
+        nested_(make_reader(static_cast<ColumnArray&>(column).nested(), context)),
+        scalar_elements_(is_scalar(static_cast<ColumnArray&>(column).nested().type()->storage_type().code())) {}
+
+  // A whole field (TSV, CSV): the common plain form read directly, anything else with the lexer.
+  void text(std::string_view s) override {
+    if (scalar_elements_ && plain_elements(s)) {
+      for (const std::string_view e : elements_) nested_->text(e);
+      static_cast<ColumnArray&>(column_).finish_row();
+      return;
+    }
+    CompoundReader::text(s);
+  }
+
   void quoted(Tokens& tokens, int depth) override {
     if (depth > k_max_depth) throw BadValue{"nests deeper than " + std::to_string(k_max_depth)};
     tokens.expect(TokenKind::open_square, "'['");
@@ -706,7 +720,73 @@ class ArrayReader final : public CompoundReader {
   }
 
  private:
+  // Whether an element of this type is read by ValueReader::quoted() (a string literal's value or
+  // a number's text given to text()), so that plain_elements() may read it the same way.
+  static bool is_scalar(TypeCode code) noexcept {
+    return code != TypeCode::Nullable && code != TypeCode::Array && code != TypeCode::Tuple && code != TypeCode::Map &&
+           code != TypeCode::LowCardinality;
+  }
+
+  // Splits `s` into elements_ when it is an array in the plain form 18.16 and the current server
+  // write, the only form the fast path reads: '[', then elements separated by ',', then ']' and the
+  // end, with spaces allowed between them; an element is a '...' string without a backslash or a
+  // doubled quote (elements_ gets its body), or digits with a '-' or not directly followed by ','
+  // or ']' or a space (elements_ gets its text). The lexer reads such text into exactly these
+  // values, as ValueReader::quoted() gives them to text(). False for anything else (comments,
+  // escapes, other numbers, words, errors): the caller reads it with the lexer, which states
+  // errors. Nothing is appended here.
+  bool plain_elements(std::string_view s) {
+    elements_.clear();
+    std::size_t i = 0;
+    const auto skip_spaces = [&] {
+      while (i < s.size() && s[i] == ' ') ++i;
+    };
+    skip_spaces();
+    if (i >= s.size() || s[i] != '[') return false;
+    ++i;
+    skip_spaces();
+    if (i < s.size() && s[i] == ']') {
+      ++i;
+    } else {
+      for (;;) {
+        if (i >= s.size()) return false;
+        if (s[i] == '\'') {
+          const std::size_t begin = i + 1;
+          const void* q = std::memchr(s.data() + begin, '\'', s.size() - begin);
+          if (q == nullptr) return false;
+          const std::size_t end = static_cast<std::size_t>(static_cast<const char*>(q) - s.data());
+          const std::string_view body = s.substr(begin, end - begin);
+          if (body.find('\\') != std::string_view::npos) return false;
+          if (end + 1 < s.size() && s[end + 1] == '\'') return false;  // a doubled quote
+          elements_.push_back(body);
+          i = end + 1;
+        } else {
+          const std::size_t begin = i;
+          if (s[i] == '-') ++i;
+          const std::size_t digits = i;
+          while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+          if (i == digits) return false;
+          if (i < s.size() && s[i] != ',' && s[i] != ']' && s[i] != ' ') return false;
+          elements_.push_back(s.substr(begin, i - begin));
+        }
+        skip_spaces();
+        if (i >= s.size()) return false;
+        if (s[i] == ']') {
+          ++i;
+          break;
+        }
+        if (s[i] != ',') return false;
+        ++i;
+        skip_spaces();
+      }
+    }
+    skip_spaces();
+    return i == s.size();
+  }
+
   ReaderPtr nested_;
+  bool scalar_elements_;
+  std::vector<std::string_view> elements_;  // plain_elements()' result, kept for its capacity
 };
 
 class TupleReader final : public CompoundReader {

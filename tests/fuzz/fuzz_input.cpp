@@ -1,7 +1,10 @@
-// Target: the text input parsers (text::TextInsertSource) on arbitrary bytes, in every format,
-// into a sample block of many column types.
+// Target: the input parsers (text::TextInsertSource) on arbitrary bytes, in every format (the text
+// ones, Native and RowBinary), into one of two sample blocks: many column types, or the load
+// benchmark's plain shape (UInt64, String, Float64, DateTime, Array(String), Array(Int32)), whose
+// TSV and CSV fields take the parsers' fast paths.
 //
-// Input: one mode byte (the format: its value modulo the number of formats), then the data.
+// Input: one mode byte (the format: its value modulo the number of formats; the sample: the
+// quotient's lowest bit), then the data.
 // Properties:
 //   * only chconn::Error of kind usage escapes, with a message under 2 KiB (values are quoted and
 //     cut in it);
@@ -10,8 +13,10 @@
 //   * the read buffer never holds more than max_row_bytes of one row (the source bounds it).
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "chconn/format/input.h"
 #include "chconn/wire/columns.h"
@@ -30,30 +35,40 @@ constexpr text::InputFormat k_formats[] = {
     text::InputFormat::json_each_row,
     text::InputFormat::values,
     text::InputFormat::tskv,
+    text::InputFormat::native,
+    text::InputFormat::row_binary,
 };
 
-const Block& sample() {
-  static const Block block = [] {
-    Block b;
-    for (const auto& [name, type] : {
-             std::pair{"u", "UInt8"},
-             {"s", "String"},
-             {"n", "Nullable(Int32)"},
-             {"a", "Array(Nullable(String))"},
-             {"t", "Tuple(Date, DateTime)"},
-             {"m", "Map(String, UInt64)"},
-             {"lc", "LowCardinality(Nullable(String))"},
-             {"d", "Decimal(9, 2)"},
-             {"e", "Enum8('a' = 1, 'b' = 2)"},
-             {"f", "Float64"},
-             {"fs", "FixedString(3)"},
-             {"id", "UUID"},
-         }) {
-      b.append(name, make_column(parse_type(type)));
-    }
-    return b;
-  }();
-  return block;
+Block block_of(std::initializer_list<std::pair<const char*, const char*>> columns) {
+  Block b;
+  for (const auto& [name, type] : columns) b.append(name, make_column(parse_type(type)));
+  return b;
+}
+
+const Block& sample(bool plain) {
+  static const Block wide = block_of({
+      {"u", "UInt8"},
+      {"s", "String"},
+      {"n", "Nullable(Int32)"},
+      {"a", "Array(Nullable(String))"},
+      {"t", "Tuple(Date, DateTime)"},
+      {"m", "Map(String, UInt64)"},
+      {"lc", "LowCardinality(Nullable(String))"},
+      {"d", "Decimal(9, 2)"},
+      {"e", "Enum8('a' = 1, 'b' = 2)"},
+      {"f", "Float64"},
+      {"fs", "FixedString(3)"},
+      {"id", "UUID"},
+  });
+  static const Block load = block_of({
+      {"u", "UInt64"},
+      {"s", "String"},
+      {"f", "Float64"},
+      {"t", "DateTime"},
+      {"a", "Array(String)"},
+      {"i", "Array(Int32)"},
+  });
+  return plain ? load : wide;
 }
 
 bool usage_with_a_bounded_message(const Error& e) {
@@ -67,6 +82,7 @@ bool usage_with_a_bounded_message(const Error& e) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const text::InputFormat format = k_formats[data[0] % std::size(k_formats)];
+  const Block& structure = sample(((data[0] / std::size(k_formats)) & 1) != 0);
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   text::InputOptions options;
   options.max_block_rows = 7;
@@ -76,11 +92,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       [&] {
         text::MemoryByteSource source(bytes);
         text::TextInsertSource text(format, source, options);
-        text.start(sample());
+        text.start(structure);
         while (auto block = text.next()) {
           block->check_consistent();
           if (block->rows() == 0 || block->rows() > options.max_block_rows) fuzz::fail("a block's row count is wrong");
-          if (block->column_count() != sample().column_count()) fuzz::fail("a block lost columns");
+          if (block->column_count() != structure.column_count()) fuzz::fail("a block lost columns");
         }
       },
       usage_with_a_bounded_message);
