@@ -106,6 +106,7 @@ namespace wire {
 Block read_block(Reader& in, std::uint64_t revision, Block* recycle) {
   const DecodeLimits& limits = in.limits();
   const Reader::BlockBudget budget(in);
+  const StringLayoutScope<Reader> strings(in, revision >= k_min_revision_with_string_size_stream);
   std::vector<Block::Entry> spare;
   if (recycle != nullptr) spare = recycle->take_entries();
   Block block;
@@ -194,6 +195,7 @@ Block read_block(Reader& in, std::uint64_t revision, Block* recycle) {
 
 void write_block(Writer& out, const Block& block, std::uint64_t revision) {
   block.check_consistent();
+  const StringLayoutScope<Writer> strings(out, revision >= k_min_revision_with_string_size_stream);
   if (revision >= k_rev_block_info) {
     out.uvarint(1);
     out.u8(block.info.is_overflows ? 1 : 0);

@@ -27,6 +27,18 @@ inline constexpr std::size_t k_eager_read_bytes = std::size_t{16} << 20;
 
 [[noreturn]] inline void usage_error(std::string message) { throw Error(ErrorKind::usage, std::move(message)); }
 
+// From revision 54492 String columns travel as offsets then bytes (ColumnString). Where a String
+// sits inside a LowCardinality dictionary, a Variant (so Dynamic) or a JSON column, which layout
+// the server then uses has not been confirmed from its source, so those columns are refused at
+// such a revision rather than decoded or encoded on a guess (docs/protocol.md, "String with a size
+// stream"). `size_stream` is the Reader's or Writer's string_size_stream().
+inline void refuse_unconfirmed_string_layout(bool size_stream, std::string_view type) {
+  if (!size_stream) return;
+  protocol_error(std::string(type) +
+                 " columns are not supported at revision 54492 and later (String with a size stream): how "
+                 "the server lays out the Strings inside them is not confirmed");
+}
+
 // Charges `rows` values of `value_size` bytes (`what`: "values", "Array offsets"...) to the block's
 // budget (wire::Reader::charge), before the caller allocates them.
 inline void charge_values(wire::Reader& in, std::size_t rows, std::size_t value_size, std::string_view what) {

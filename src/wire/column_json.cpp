@@ -129,6 +129,7 @@ ColumnRef ColumnJSON::clone_empty() const {
 }
 
 void ColumnJSON::load_prefix(wire::Reader& in) {
+  detail::refuse_unconfirmed_string_layout(in.string_size_stream(), "JSON");
   const auto version = in.fixed<std::uint64_t>();
   if (version != k_json_version_v1 && version != k_json_version_v2) {
     detail::protocol_error("JSON object serialization version " + std::to_string(version) +
@@ -169,6 +170,7 @@ void ColumnJSON::load_prefix(wire::Reader& in) {
 }
 
 void ColumnJSON::save_prefix(wire::Writer& out) const {
+  detail::refuse_unconfirmed_string_layout(out.string_size_stream(), "JSON");
   out.fixed<std::uint64_t>(k_json_version_v1);
   out.uvarint(dynamic_paths_.size());  // max_dynamic_paths, as the server writes it: the paths listed
   out.uvarint(dynamic_paths_.size());

@@ -248,9 +248,13 @@ ColumnRef ColumnLowCardinality::materialize() const {
   return result;
 }
 
-void ColumnLowCardinality::save_prefix(wire::Writer& out) const { out.fixed<std::uint64_t>(k_key_version); }
+void ColumnLowCardinality::save_prefix(wire::Writer& out) const {
+  detail::refuse_unconfirmed_string_layout(out.string_size_stream(), "LowCardinality");
+  out.fixed<std::uint64_t>(k_key_version);
+}
 
 void ColumnLowCardinality::load_prefix(wire::Reader& in) {
+  detail::refuse_unconfirmed_string_layout(in.string_size_stream(), "LowCardinality");
   const auto version = in.fixed<std::uint64_t>();
   if (version != k_key_version) {
     detail::protocol_error("LowCardinality key version " + std::to_string(version) +

@@ -377,6 +377,7 @@ void ColumnVariant::append_range(const Column& other, std::size_t begin, std::si
 ColumnRef ColumnVariant::clone_empty() const { return std::make_shared<ColumnVariant>(type_); }
 
 void ColumnVariant::load_prefix(wire::Reader& in) {
+  detail::refuse_unconfirmed_string_layout(in.string_size_stream(), "Variant and Dynamic");
   const auto mode = in.fixed<std::uint64_t>();
   if (mode == k_variant_mode_compact) {
     throw Error(ErrorKind::protocol,
@@ -391,6 +392,7 @@ void ColumnVariant::load_prefix(wire::Reader& in) {
 }
 
 void ColumnVariant::save_prefix(wire::Writer& out) const {
+  detail::refuse_unconfirmed_string_layout(out.string_size_stream(), "Variant and Dynamic");
   out.fixed<std::uint64_t>(k_variant_mode_basic);
   for (const auto& v : variants_) v->save_prefix(out);
 }

@@ -106,6 +106,10 @@ void ColumnString::append_range(const Column& other, std::size_t begin, std::siz
 }
 
 void ColumnString::save_body(wire::Writer& out) const {
+  if (out.string_size_stream()) {
+    save_body_size_stream(out);
+    return;
+  }
   // Size the whole body first, then fill it: one buffer growth for the column.
   const std::size_t rows = offsets_.size();
   std::size_t total = chars_.size();
@@ -137,6 +141,10 @@ void ColumnString::save_body(wire::Writer& out) const {
 }
 
 void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
+  if (in.string_size_stream()) {
+    load_rows_size_stream(in, rows);
+    return;
+  }
   const std::uint64_t max_len = in.limits().max_string_bytes;
 
   // Every row costs at least one byte of input, so reserving for the rows (up to a bound) and for
@@ -228,6 +236,38 @@ void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
       --remaining;
     }
   }
+}
+
+// From revision 54492: the column's end offsets as UInt64 (cumulative byte counts from the start
+// of this column's bytes, one per row, no leading zero: Array's offset layout), then all the
+// bytes. The offsets are the peer's, so each is checked before it is used: not below the one
+// before it, no value over max_string_bytes, the total charged to the block's budget before the
+// bytes are allocated (which then grow only as they arrive).
+void ColumnString::load_rows_size_stream(wire::Reader& in, std::size_t rows) {
+  const std::uint64_t max_len = in.limits().max_string_bytes;
+  detail::charge_values(in, rows, sizeof(std::uint64_t), "String offsets");
+  const std::size_t first = offsets_.size();
+  detail::read_values(in, offsets_, rows, sizeof(std::uint64_t));  // little-endian host (column_impl.h)
+  const std::uint64_t base = chars_.size();
+  std::uint64_t prev = 0;
+  for (std::size_t i = first; i < offsets_.size(); ++i) {
+    const std::uint64_t end = offsets_[i];
+    if (end < prev) {
+      detail::protocol_error("String offsets go backwards: row " + std::to_string(i - first) + " ends at byte " +
+                             std::to_string(end) + ", before the end of the row before it (" + std::to_string(prev) +
+                             "); the stream is corrupt");
+    }
+    if (end - prev > max_len) string_too_long(end - prev, max_len);
+    prev = end;
+    offsets_[i] = base + end;
+  }
+  in.charge(prev, "String values");
+  in.append(chars_, static_cast<std::size_t>(prev));
+}
+
+void ColumnString::save_body_size_stream(wire::Writer& out) const {
+  out.write(offsets_.data(), offsets_.size() * sizeof(std::uint64_t));  // little-endian host (column_impl.h)
+  out.write(chars_.data(), chars_.size());
 }
 
 }  // namespace chconn

@@ -9,9 +9,12 @@
 //   bit 5     each block decodes into the columns of the one before (read_block's recycle block,
 //             as select() does), so a column's leftover state from one block meets the next
 //   bit 6     tiny block budget (fuzz::tiny_block_limits(); overrides bit 4)
+//   bit 7     revision 54492 (String columns as offsets then bytes; overrides bits 0-1)
 // Seeds: tests/fuzz/corpus/block, single blocks of a real 18.16 server (record_corpus.cpp), of chDB,
 // and kinds-* (mode 2): sparse, sparse Nullable, sparse Tuple element and replicated columns laid
-// out as ClickHouse's SerializationSparse / SerializationReplicated write them.
+// out as ClickHouse's SerializationSparse / SerializationReplicated write them, and size-stream-*
+// (mode 0x80): String, Array(String), Nullable(String), Tuple, Map and sparse String columns in
+// the 54492 layout (tests/unit/wire/string_size_stream_test.cpp).
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +24,7 @@
 
 namespace {
 constexpr std::array<std::uint64_t, 4> k_revisions{54412, 54460, 54483, 51902};
+constexpr std::uint64_t k_revision_string_size_stream = 54492;
 constexpr int k_max_blocks = 64;
 }  // namespace
 
@@ -28,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace chconn;
   fuzz::Input input(data, size);
   const std::uint8_t mode = input.byte();
-  const std::uint64_t revision = k_revisions[mode & 3];
+  const std::uint64_t revision = (mode & 0x80) != 0 ? k_revision_string_size_stream : k_revisions[mode & 3];
   const std::size_t chunk = fuzz::chunk_for(mode >> 2);
   const wire::DecodeLimits limits =
       (mode & 0x40) != 0 ? fuzz::tiny_block_limits() : fuzz::limits_for((mode & 0x10) != 0);

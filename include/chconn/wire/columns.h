@@ -389,6 +389,10 @@ class ColumnString final : public Column {
   void load_rows(wire::Reader& in, std::size_t rows) override;
 
  private:
+  // The layout from revision 54492 (Reader/Writer::string_size_stream()): end offsets, then bytes.
+  void load_rows_size_stream(wire::Reader& in, std::size_t rows);
+  void save_body_size_stream(wire::Writer& out) const;
+
   PodVector<char> chars_;
   PodVector<std::uint64_t> offsets_;
 };

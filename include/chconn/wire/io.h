@@ -142,6 +142,14 @@ class Reader {
     Reader& in_;
   };
 
+  // ---- How the block being read lays out its String columns ----
+  // From revision 54492 a String column's body is its end offsets (UInt64 each) then its bytes,
+  // in place of a UVarInt length before each value (docs/protocol.md, "String with a size
+  // stream"). read_block() sets this for the block's columns (StringLayoutScope); a column decoded
+  // on its own uses the per-value layout.
+  bool string_size_stream() const noexcept { return string_size_stream_; }
+  void set_string_size_stream(bool on) noexcept { string_size_stream_ = on; }
+
   std::uint8_t u8() {
     if (pos_ == end_) refill("a byte");
     return *pos_++;
@@ -217,6 +225,7 @@ class Reader {
   std::uint64_t charged_ = 0;      // bytes charged to the current block's budget
   std::uint64_t block_start_ = 0;  // position() where the current block began
   bool in_block_ = false;
+  bool string_size_stream_ = false;
 };
 
 template <class Container>
@@ -283,8 +292,30 @@ class Writer {
   // Grown bytes are not zero-filled: whoever extends the buffer writes them.
   PodVector<std::uint8_t>& buffer() noexcept { return buf_; }
 
+  // How String columns are written (see Reader::string_size_stream()): write_block() sets it for
+  // the block's columns.
+  bool string_size_stream() const noexcept { return string_size_stream_; }
+  void set_string_size_stream(bool on) noexcept { string_size_stream_ = on; }
+
  private:
   PodVector<std::uint8_t> buf_;
+  bool string_size_stream_ = false;
+};
+
+// Sets the String layout of a Reader or Writer for its lifetime and restores the previous one.
+template <class Stream>
+class StringLayoutScope {
+ public:
+  StringLayoutScope(Stream& s, bool size_stream) noexcept : s_(s), old_(s.string_size_stream()) {
+    s_.set_string_size_stream(size_stream);
+  }
+  ~StringLayoutScope() { s_.set_string_size_stream(old_); }
+  StringLayoutScope(const StringLayoutScope&) = delete;
+  StringLayoutScope& operator=(const StringLayoutScope&) = delete;
+
+ private:
+  Stream& s_;
+  bool old_;
 };
 
 }  // namespace chconn::wire

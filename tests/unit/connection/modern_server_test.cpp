@@ -164,7 +164,30 @@ TEST(ModernServer, SidePacketsFollowTheQuerysCompressionFrom54481) {
   EXPECT_EQ(read(fake::table_columns_packet("t", "d"), 54481, false).get_if<wire::TableColumns>()->table, "t");
 }
 
-// 54486: ClientInfo ends with is_internal, 0 from a client (NativeProtocol.md, INTERNAL_QUERY_FLAG).
+// 54492: the String columns of a ProfileEvents block (host_name, name) come as offsets then bytes
+// like those of any block (the server writes side blocks with the same NativeWriter and revision).
+TEST(ModernServer, ProfileEventsStringsWithASizeStreamAt54492) {
+  const std::vector<fake::ProfileEvent> events = {{"SelectedRows", 3}, {"MemoryTrackerUsage", 4096, 2}};
+  const std::string packet = fake::profile_events_packet(events, wire::k_min_revision_with_string_size_stream);
+  // host_name: offsets 1, 2 (UInt64) then "hh".
+  EXPECT_NE(packet.find(std::string("\x01\0\0\0\0\0\0\0\x02\0\0\0\0\0\0\0hh", 18)), std::string::npos);
+  for (const std::size_t chunk : {std::size_t{1}, std::size_t{5}, SIZE_MAX}) {
+    wire::MemorySource src(packet, chunk);
+    wire::Reader in(src);
+    const wire::ServerPacket p =
+        wire::read_server_packet(in, {.revision = wire::k_min_revision_with_string_size_stream, .compression = false});
+    EXPECT_TRUE(in.at_end());
+    ASSERT_NE(p.get_if<wire::DataPacket>(), nullptr);
+    const Block& block = p.get_if<wire::DataPacket>()->block;
+    EXPECT_EQ(block.column_as<ColumnString>("name")[0], "SelectedRows");
+    EXPECT_EQ(block.column_as<ColumnString>("name")[1], "MemoryTrackerUsage");
+    EXPECT_EQ(block.column_as<ColumnInt64>("value")[1], 4096);
+  }
+}
+
+// 54486: ClientInfo ends with is_internal, 0 from a client (NativeProtocol.md, INTERNAL_QUERY_FLAG;
+// confirmed by the server's gtest_distributed_async_insert_header.cpp, EmbeddedClientInfoLayoutIsFrozen:
+// client_agent and is_internal are the trailing fields ClientInfo::write adds on the wire).
 TEST(ModernServer, ClientInfoEndsWithIsInternalFrom54486) {
   wire::ClientInfo info;
   info.client_agent = "a";

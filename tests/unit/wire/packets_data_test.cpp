@@ -230,10 +230,11 @@ TEST(DataPacket, CodeAndTableNameStayPlainUnderCompression) {
   EXPECT_EQ(b[5 + k_frame_checksum_bytes], k_method_zstd);
 }
 
-TEST(DataPacket, TotalsAndExtremesAreCompressedLogAndProfileEventsNever) {
+TEST(DataPacket, TotalsAndExtremesAreCompressedLogAndProfileEventsNotBefore54481) {
   const Block block = sample_block(10);
   Writer plain_block;
   write_block(plain_block, block, k_client_revision);
+  ASSERT_GE(k_client_revision, 54480u);  // the same block layout at both revisions below
   Writer framed_block;
   FrameEncoder lz4(Compression::lz4);
   lz4.encode(framed_block, plain_block.data());
@@ -244,9 +245,12 @@ TEST(DataPacket, TotalsAndExtremesAreCompressedLogAndProfileEventsNever) {
     EXPECT_EQ(p.code, code);
     expect_same(p.get_if<DataPacket>()->block, block);
   }
+  // Log and ProfileEvents stay plain below 54481 (from 54481 they follow the query's compression:
+  // ModernServer.SidePacketsFollowTheQuerysCompressionFrom54481).
+  constexpr std::uint64_t k_before_compressed_side_packets = 54480;
   for (const auto code : {ServerPacketCode::log, ServerPacketCode::profile_events}) {
     const Bytes packet = cat({Bytes{static_cast<std::uint8_t>(code)}, str(""), bytes_of(plain_block)});
-    const ServerPacket p = decode(packet, {.revision = k_client_revision, .compression = true});
+    const ServerPacket p = decode(packet, {.revision = k_before_compressed_side_packets, .compression = true});
     EXPECT_EQ(p.code, code);
     expect_same(p.get_if<DataPacket>()->block, block);
   }

@@ -15,13 +15,15 @@
 namespace chconn::wire {
 
 // The revision chconn advertises in its Hello: the highest revision whose every field chconn
-// implements (docs/protocol.md, "Revisions"): up to 54478 that is sparse and replicated columns
+// implements (docs/protocol.md, "Revisions"): up to 54486 that is sparse and replicated columns
 // (54465, 54482, 54483), Dynamic's structure version 2 (54473), the Hello's chunked capabilities
-// (always "notchunked"), password rules, nonce, server settings and query plan version, and
-// ClientInfo to 54476. Do not raise it past 54478 without the Hello's cluster function protocol
-// version (54479), compressed Log/ProfileEvents/TableColumns (54481) and ClientInfo's is_internal
-// (54486).
-inline constexpr std::uint64_t k_client_revision = 54478;
+// (always "notchunked"), password rules, nonce, server settings, query plan version and cluster
+// function protocol version (54479), compressed Log/ProfileEvents/TableColumns (54481), BlockInfo
+// field 3 (54480), and ClientInfo to is_internal (54486). Do not raise it past 54486 before the
+// server's code shows where 54488's current roles and 54490's HTTP handler field go (and whether a
+// client's TablesStatusRequest changes at 54487); String with a size stream (54492) is in the codec
+// already, except inside LowCardinality, Variant, Dynamic and JSON.
+inline constexpr std::uint64_t k_client_revision = 54486;
 
 // The revision both sides speak: min(advertised, server's).
 constexpr std::uint64_t negotiate_revision(std::uint64_t client, std::uint64_t server) noexcept {
@@ -74,6 +76,9 @@ inline constexpr std::uint64_t k_min_revision_with_replicated_serialization = 54
 inline constexpr std::uint64_t k_min_revision_with_nullable_sparse_serialization = 54483;  // sparse Nullable
 inline constexpr std::uint64_t k_min_revision_with_client_agent_in_client_info = 54485;
 inline constexpr std::uint64_t k_min_protocol_version_with_internal_query_flag = 54486;  // ClientInfo
+// String columns as UInt64 end offsets, then the bytes (DBMS_MIN_REVISION_WITH_STRING_WITH_SIZE_STREAM_
+// SERIALIZATION; no per-column marker: the layout follows the revision).
+inline constexpr std::uint64_t k_min_revision_with_string_size_stream = 54492;
 
 // Whether Log, ProfileEvents and TableColumns bodies travel in compression frames: from 54481
 // when the query's compression flag is set (before, and without it, they are plain). Data, Totals
