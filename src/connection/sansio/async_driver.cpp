@@ -22,12 +22,12 @@ boost::asio::awaitable<void> run_async(Operation& op, Conversation& c, net::Asyn
       case Next::Kind::read: {
         const auto room = c.in.prepare(next.read_hint);
         std::size_t n = 0;
-        if (next.report_idle) {
+        if (next.idle_after > std::chrono::nanoseconds::zero()) {
           // A large packet waits for its end: read, unless the transport stays quiet for an idle
           // spell, which says the peer has sent all it will for now (the read is cancelled; on a
           // TCP socket a cancelled read consumes nothing).
           using namespace boost::asio::experimental::awaitable_operators;
-          boost::asio::steady_timer idle(co_await boost::asio::this_coro::executor, idle_spell(c.in.size()));
+          boost::asio::steady_timer idle(co_await boost::asio::this_coro::executor, next.idle_after);
           const std::variant<std::size_t, std::monostate> first =
               co_await (stream.read_some(room) || idle.async_wait(boost::asio::use_awaitable));
           if (first.index() == 1) {

@@ -13,13 +13,6 @@
 
 namespace chconn::detail::sansio {
 
-// How long the transport must stay quiet, with `buffered` bytes of an unfinished packet waiting,
-// before the driver reports it idle (ReceiveBuffer::note_idle): about what re-parsing them costs
-// (1 ns a byte), plus a millisecond. So a retry spends at most about the time already spent waiting.
-constexpr std::chrono::nanoseconds idle_spell(std::size_t buffered) noexcept {
-  return std::chrono::milliseconds(1) + std::chrono::nanoseconds(buffered);
-}
-
 // Resumes `op` until it is done, or throws: the operation's own error, or the stream's (timeout,
 // network; an end of stream before the operation ended is Error(network)). `on_block` is called at
 // each Next::block (a QueryOperation's block is ready); an operation that hands out a block to a

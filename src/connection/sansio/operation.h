@@ -22,7 +22,11 @@
 //         at most k_eager_limit bytes re-parsed per read.
 //       * any size: the driver reported the transport idle (ReceiveBuffer::note_idle(): no byte came
 //         for a while after a drained read). The async driver waits about as long as parsing the
-//         buffered bytes takes before saying so, so re-parsing costs at most the time spent waiting.
+//         buffered bytes takes before saying so (PacketDecoder::idle_spell: 1 ms + 1 ns a byte), so
+//         re-parsing costs at most the time spent waiting; and each idle retry of the same packet
+//         that still finds it incomplete doubles the next wait, so a link that keeps pausing (a
+//         loaded peer, a congested network) causes at most log2(T / 1 ms) + 1 idle retries of one
+//         packet over T, however the pauses fall.
 //     On a link slower than the parsing (every read drains the socket) a large packet is therefore
 //     re-parsed only when it has doubled or the link paused, not once per read: the bytes parsed
 //     stay within a small multiple of n. Blocking connections need none of this: they read a packet
@@ -38,6 +42,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -63,12 +68,15 @@ struct Next {
   std::span<const std::uint8_t> bytes{};
   std::size_t read_hint = 0;
   std::exception_ptr error{};
-  // read: a large packet is waiting for its end and the last read drained the transport; if no
-  // byte comes for a while, the driver calls ReceiveBuffer::note_idle() and resumes (the rule below).
-  bool report_idle = false;
+  // read, when positive: a large packet is waiting for its end and the last read drained the
+  // transport; if no byte comes for this long, the driver calls ReceiveBuffer::note_idle() and
+  // resumes (the rule above). Zero: just read.
+  std::chrono::nanoseconds idle_after{0};
 
   static Next write(std::span<const std::uint8_t> b) { return {Kind::write, b, 0, {}}; }
-  static Next read(std::size_t hint, bool report_idle = false) { return {Kind::read, {}, hint, {}, report_idle}; }
+  static Next read(std::size_t hint, std::chrono::nanoseconds idle_after = {}) {
+    return {Kind::read, {}, hint, {}, idle_after};
+  }
   static Next done() { return {}; }
   static Next block() { return {Kind::block, {}, 0, {}}; }
   static Next failed(std::exception_ptr e) { return {Kind::failed, {}, 0, std::move(e)}; }
@@ -151,6 +159,15 @@ class PacketDecoder {
     return failed_at_ >= k_eager_limit && !in.more_ready() && !due(in);
   }
 
+  // How long the transport must stay quiet before the driver reports it idle, or zero when it
+  // should not (waits_on_idle false): 1 ms plus 1 ns per buffered byte (about what re-parsing them
+  // costs), doubled for each idle retry of this packet that failed (at most 2^16 times).
+  std::chrono::nanoseconds idle_spell(const ReceiveBuffer& in) const noexcept {
+    if (!waits_on_idle(in)) return std::chrono::nanoseconds::zero();
+    const std::chrono::nanoseconds base = std::chrono::milliseconds(1) + std::chrono::nanoseconds(in.size());
+    return base * (std::int64_t{1} << std::min<std::uint32_t>(idle_retries_, 16));
+  }
+
   // The read to ask the driver for when no attempt is due or the last one failed.
   std::size_t read_hint(const ReceiveBuffer& in) const noexcept {
     const std::size_t target = 2 * failed_at_;
@@ -169,16 +186,23 @@ class PacketDecoder {
     try {
       std::forward<Decode>(decode)(reader);
     } catch (const Incomplete&) {
+      if (in.idle() && failed_at_ != 0) {
+        ++idle_retries_;
+        ++idle_failures_;
+      }
       failed_at_ = in.size();
       return false;
     }
     in.consume(static_cast<std::size_t>(reader.position()));
     failed_at_ = 0;
+    idle_retries_ = 0;
     return true;
   }
 
   // Decode attempts made so far (for tests of the rule).
   std::uint64_t attempts() const noexcept { return attempts_; }
+  // Idle retries that failed, over all packets so far (for tests of the rule).
+  std::uint64_t idle_failures() const noexcept { return idle_failures_; }
   // Bytes buffered at each attempt, summed: at most what all attempts parsed (for tests).
   std::uint64_t parsed() const noexcept { return parsed_; }
 
@@ -201,6 +225,8 @@ class PacketDecoder {
   std::size_t failed_at_ = 0;  // bytes buffered at the last failed attempt of this packet (0: none)
   std::uint64_t attempts_ = 0;
   std::uint64_t parsed_ = 0;
+  std::uint32_t idle_retries_ = 0;  // of the current packet
+  std::uint64_t idle_failures_ = 0;
 };
 
 }  // namespace chconn::detail::sansio

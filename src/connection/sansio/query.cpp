@@ -92,7 +92,7 @@ void QueryOperation::decode_packet(wire::Reader& in, wire::CompressedSource* fra
 Next QueryOperation::read(Conversation& c) {
   for (;;) {
     if (!input_.decode(c, [this](wire::Reader& in, wire::CompressedSource* frames) { decode_packet(in, frames); })) {
-      return Next::read(input_.read_hint(c), input_.waits_on_idle(c));
+      return Next::read(input_.read_hint(c), input_.idle_spell(c));
     }
     if (std::optional<Next> next = handle(c)) return *next;
   }

@@ -31,6 +31,7 @@
 // operation.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -57,8 +58,8 @@ class PacketInput {
   // it has arrived, nothing consumed; the driver reads (Next::read with read_hint()) and resumes.
   virtual bool decode(Conversation& c, const Decode& decode) = 0;
   virtual std::size_t read_hint(const Conversation& c) const noexcept = 0;
-  // Whether the driver should report the transport's silence (Next::report_idle).
-  virtual bool waits_on_idle(const Conversation& /*c*/) const noexcept { return false; }
+  // How long a silence the driver should report (Next::idle_after); zero: none.
+  virtual std::chrono::nanoseconds idle_spell(const Conversation& /*c*/) const noexcept { return {}; }
 };
 
 // Decodes from the Conversation's ReceiveBuffer, never blocking (PacketDecoder's rule).
@@ -66,7 +67,9 @@ class BufferedInput final : public PacketInput {
  public:
   bool decode(Conversation& c, const Decode& decode) override;
   std::size_t read_hint(const Conversation& c) const noexcept override { return decoder_.read_hint(c.in); }
-  bool waits_on_idle(const Conversation& c) const noexcept override { return decoder_.waits_on_idle(c.in); }
+  std::chrono::nanoseconds idle_spell(const Conversation& c) const noexcept override {
+    return decoder_.idle_spell(c.in);
+  }
   const PacketDecoder& decoder() const noexcept { return decoder_; }
 
  private:

@@ -3,6 +3,7 @@
 // by counting decode attempts.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -259,6 +260,51 @@ TEST(Sansio, PartialPacketsAreRetriedLogarithmically) {
   EXPECT_LE(decoder.attempts(), bound) << "n = " << n;
   EXPECT_GE(decoder.attempts(), 2u);  // it did try before the packet was whole
   EXPECT_LE(parsed, 4 * packet.size());
+}
+
+// The idle rule's backoff (operation.h): a large packet's idle spell is 1 ms + 1 ns per buffered
+// byte, and each idle retry that still finds the packet incomplete doubles the next one, so a link
+// that keeps pausing cannot make the packet be re-parsed at every pause.
+TEST(Sansio, EachFailedIdleRetryDoublesTheNextIdleSpell) {
+  const std::string packet = fake::data_packet(fake::uint64_block(20000));  // ~160 KB
+  ReceiveBuffer in;
+  PacketDecoder decoder;
+  std::size_t fed = 0;
+  const auto feed = [&](std::size_t n) {  // a drained read of n bytes
+    const auto room = in.prepare(n);
+    std::memcpy(room.data(), packet.data() + fed, n);
+    fed += n;
+    in.commit(n, false);
+  };
+  const auto attempt = [&] {
+    return decoder.attempt(in, {}, [&](wire::Reader& r) {
+      (void)wire::read_server_packet_code(r);
+      (void)wire::read_data(r, fake::k_revision_18_16, false);
+    });
+  };
+  const auto spell = [&](std::int64_t times) {
+    return times * (std::chrono::nanoseconds(std::chrono::milliseconds(1)) +
+                    std::chrono::nanoseconds(static_cast<std::int64_t>(in.size())));
+  };
+  feed(100000);
+  ASSERT_TRUE(decoder.due(in));
+  EXPECT_FALSE(attempt());
+  feed(1000);
+  EXPECT_FALSE(decoder.due(in));  // neither doubled nor idle, and too large to retry per read
+  EXPECT_EQ(decoder.idle_spell(in), spell(1));
+  for (std::int64_t times : {2, 4, 8}) {
+    in.note_idle();
+    ASSERT_TRUE(decoder.due(in));
+    EXPECT_FALSE(attempt());
+    feed(1000);
+    EXPECT_EQ(decoder.idle_spell(in), spell(times));
+  }
+  EXPECT_EQ(decoder.idle_failures(), 3u);
+  feed(packet.size() - fed);
+  in.note_idle();
+  ASSERT_TRUE(decoder.due(in));
+  EXPECT_TRUE(attempt());
+  EXPECT_EQ(decoder.idle_spell(in), std::chrono::nanoseconds::zero());
 }
 
 // Without "more waiting" (every read drained the transport) each new byte is tried at once: the
