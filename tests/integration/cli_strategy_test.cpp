@@ -122,7 +122,7 @@ TEST_F(CliStrategy, UnknownStrategyFlagIsAUsageError) {
   const auto r = chconn({"--strategy", "bogus", "-q", "SELECT 1"});
   EXPECT_EQ(r.exit_code, 1);  // bad flags: 1, as clickhouse-client
   EXPECT_TRUE(contains(r.err, "unknown strategy 'bogus'")) << r.err;
-  EXPECT_TRUE(contains(r.err, "direct, pooled, failover, mock, embedded or rollout")) << r.err;
+  EXPECT_TRUE(contains(r.err, "direct, pooled, failover, mock, embedded, rollout or shadow")) << r.err;
   EXPECT_EQ(r.out, "");
 }
 

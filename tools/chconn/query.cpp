@@ -7,8 +7,8 @@
 // next statements still run). Errors and exit statuses are clickhouse-client's (ExitStatuses).
 //
 // That connection is a lease from a ConnectionFactory filled by chconn::initialize(): --strategy
-// (or the DSN's strategy=, CHCONN_STRATEGY, CHCONN_ENV) picks direct, pooled, failover, mock, embedded or rollout; see
-// strategy_choice.h.
+// (or the DSN's strategy=, CHCONN_STRATEGY, CHCONN_ENV) picks direct, pooled, failover, mock, embedded, rollout or
+// shadow; see strategy_choice.h.
 //
 // `INTO OUTFILE 'name'` sends the statement's result to that file instead (made before the
 // statement is sent, and never over an existing file), as clickhouse-client does.
