@@ -96,6 +96,21 @@ inline Pair weak_hash32(const std::uint8_t* s, std::uint64_t a, std::uint64_t b)
   return weak_hash32(load64(s), load64(s + 8), load64(s + 16), load64(s + 24), a, b);
 }
 
+// The 64-byte round both long-input loops share (CityHash128's main loop and CityHash64's): mixes
+// the chunk at `s` into the 56 bytes of state v, w, x, y, z and moves `s` past it.
+inline void mix_chunk64(const std::uint8_t*& s, Pair& v, Pair& w, std::uint64_t& x, std::uint64_t& y,
+                        std::uint64_t& z) noexcept {
+  x = rotr(x + y + v.first + load64(s + 16), 37) * k1;
+  y = rotr(y + v.second + load64(s + 48), 42) * k1;
+  x ^= w.second;
+  y ^= v.first;
+  z = rotr(z ^ w.first, 33);
+  v = weak_hash32(s, v.second * k1, x + w.first);
+  w = weak_hash32(s + 32, z + w.second, y);
+  std::swap(z, x);
+  s += 64;
+}
+
 // Inputs under 128 bytes.
 Hash128 city_murmur(const std::uint8_t* s, std::size_t len, Hash128 seed) noexcept {
   std::uint64_t a = seed.lo;
@@ -144,20 +159,9 @@ Hash128 hash128_with_seed(const std::uint8_t* s, std::size_t len, Hash128 seed) 
   w.second = rotr(x + load64(s + 88), 53) * k1;
 
   // Two 64-byte rounds per iteration; the loop always runs at least once since len >= 128.
-  const auto round = [&] {
-    x = rotr(x + y + v.first + load64(s + 16), 37) * k1;
-    y = rotr(y + v.second + load64(s + 48), 42) * k1;
-    x ^= w.second;
-    y ^= v.first;
-    z = rotr(z ^ w.first, 33);
-    v = weak_hash32(s, v.second * k1, x + w.first);
-    w = weak_hash32(s + 32, z + w.second, y);
-    std::swap(z, x);
-    s += 64;
-  };
   do {
-    round();
-    round();
+    mix_chunk64(s, v, w, x, y, z);
+    mix_chunk64(s, v, w, x, y, z);
     len -= 128;
   } while (len >= 128);
 
@@ -227,17 +231,7 @@ std::uint64_t city_hash64(const void* data, std::size_t n) noexcept {
   z += shift_mix(v.second) * k1;
   x = rotr(z + x, 39) * k1;
   y = rotr(y, 33) * k1;
-  for (std::size_t left = (n - 1) & ~std::size_t{63}; left != 0; left -= 64) {
-    x = rotr(x + y + v.first + load64(s + 16), 37) * k1;
-    y = rotr(y + v.second + load64(s + 48), 42) * k1;
-    x ^= w.second;
-    y ^= v.first;
-    z = rotr(z ^ w.first, 33);
-    v = weak_hash32(s, v.second * k1, x + w.first);
-    w = weak_hash32(s + 32, z + w.second, y);
-    std::swap(z, x);
-    s += 64;
-  }
+  for (std::size_t left = (n - 1) & ~std::size_t{63}; left != 0; left -= 64) mix_chunk64(s, v, w, x, y, z);
   return hash_len16(hash_len16(v.first, w.first) + shift_mix(y) * k1 + z, hash_len16(v.second, w.second) + x);
 }
 
