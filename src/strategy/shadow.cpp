@@ -285,10 +285,11 @@ class ShadowStrategy::State {
     } else if (p.rows != candidate.rows) {
       what = "rows";
       diff = "rows: primary " + std::to_string(p.rows) + ", candidate " + std::to_string(candidate.rows);
-    } else if (orders_result(job.sql) ? p.ordered != candidate.ordered : p.unordered != candidate.unordered) {
+    } else if (const bool ordered = orders_result(job.sql);
+               ordered ? p.ordered != candidate.ordered : p.unordered != candidate.unordered) {
       what = "checksum";
       diff = "checksum: the same " + std::to_string(p.rows) + " rows and columns, different values" +
-             (orders_result(job.sql) ? " or order (the statement has ORDER BY)" : "");
+             (ordered ? " or order (the statement has ORDER BY)" : "");
     }
     if (what.empty()) {
       matched.fetch_add(1, std::memory_order_relaxed);
@@ -326,10 +327,6 @@ class DigestObserver final : public QueryObserver {
   void on_block(const Block& block) noexcept override {
     if (failed_) return;
     try {
-      if (!have_columns_) {
-        job_.primary.set_columns(block);
-        have_columns_ = true;
-      }
       job_.primary.add(block);
     } catch (...) {
       failed_ = true;
@@ -355,7 +352,6 @@ class DigestObserver final : public QueryObserver {
  private:
   std::weak_ptr<ShadowStrategy::State> state_;
   Job job_;
-  bool have_columns_ = false;
   bool failed_ = false;
 };
 
