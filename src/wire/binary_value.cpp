@@ -263,7 +263,12 @@ TypeRef BinaryReader::type(std::uint32_t depth) {
       case BinaryType::Custom: {
         const std::string name = string("a type name");
         if (name.size() > limits_.max_type_name_bytes) fail("a type name longer than max_type_name_bytes");
-        return parse_type(name, limits_);
+        // parse_type's own error names only the text; say that it came from these bytes.
+        try {
+          return parse_type(name, limits_);
+        } catch (const Error& e) {
+          fail("its type (a name in the Custom encoding) does not parse: " + e.message());
+        }
       }
     }
   } catch (const Error& e) {

@@ -391,6 +391,20 @@ TEST(BinaryValue, TypesAndValuesAndMalformedBytes) {
     EXPECT_EQ(e.kind(), ErrorKind::protocol) << hex(bad) << ": " << e.what();
     EXPECT_NE(e.message().find("binary form"), std::string::npos) << e.message();
   }
+  // A type in the Custom encoding (0x2c, then its name) whose name does not parse (issue 14: the
+  // tail of a JSON type name, from fuzz_block) says it came from a value in binary form, as every
+  // other malformed value does, with the type parser's reason.
+  for (const std::string& bad :
+       {unhex("2c 14") + "max_dynamic_paths=2)", unhex("2c 03") + "Foo", unhex("2c 05") + "JSON(", unhex("2c 00")}) {
+    const Error e = test::thrown_error([&] { decode_binary_value(bad); });
+    EXPECT_EQ(e.kind(), ErrorKind::protocol) << hex(bad) << ": " << e.what();
+    EXPECT_NE(e.message().find("binary form"), std::string::npos) << e.message();
+  }
+  const Error custom = test::thrown_error([&] { decode_binary_value(unhex("2c 14") + "max_dynamic_paths=2)"); });
+  EXPECT_NE(custom.message().find(
+                "(a name in the Custom encoding) does not parse: cannot parse type name 'max_dynamic_paths=2)'"),
+            std::string::npos)
+      << custom.message();
 }
 
 TEST(BlockApi, AppendLookupIterate) {
