@@ -408,20 +408,40 @@ TypeRef Type::json(JsonParams params) {
   if (params.max_dynamic_paths > 10000) {
     bad_type("JSON(max_dynamic_paths=" + std::to_string(params.max_dynamic_paths) + ") is over 10000");
   }
-  std::vector<std::string> sorted = params.paths;
-  std::sort(sorted.begin(), sorted.end());
-  for (std::size_t i = 0; i < sorted.size(); ++i) {
-    if (sorted[i].empty()) bad_type("a JSON typed path cannot be empty");
-    if (i > 0 && sorted[i] == sorted[i - 1]) bad_type("JSON names the typed path '" + sorted[i] + "' twice");
+  // The name as the server writes it (DataTypeObject::doGetName; chDB 26.7's toTypeName): the
+  // parameters, then the typed paths sorted (a path named SKIP back-quoted, as it would read as the
+  // keyword), then the skipped paths sorted, then the skipped regexps sorted. The typed paths are
+  // kept in that order too, so two JSON types of the same name have the same elements.
+  std::vector<std::size_t> order(params.paths.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return params.paths[a] < params.paths[b]; });
+  std::vector<std::string> paths;
+  std::vector<TypeRef> types;
+  paths.reserve(order.size());
+  types.reserve(order.size());
+  for (const std::size_t i : order) {
+    paths.push_back(std::move(params.paths[i]));
+    types.push_back(std::move(params.types[i]));
   }
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    if (paths[i].empty()) bad_type("a JSON typed path cannot be empty");
+    if (i > 0 && paths[i] == paths[i - 1]) bad_type("JSON names the typed path '" + paths[i] + "' twice");
+  }
+  std::sort(params.skip.begin(), params.skip.end());
+  std::sort(params.skip_regexp.begin(), params.skip_regexp.end());
   auto t = std::make_shared<Type>(Private{}, TypeCode::JSON);
   std::vector<std::string> parts;
   if (params.max_dynamic_types != 0) parts.push_back("max_dynamic_types=" + std::to_string(params.max_dynamic_types));
   if (params.max_dynamic_paths != 0) parts.push_back("max_dynamic_paths=" + std::to_string(params.max_dynamic_paths));
-  for (std::size_t i = 0; i < params.paths.size(); ++i) {
+  for (std::size_t i = 0; i < paths.size(); ++i) {
     std::string part;
-    append_element_name(part, params.paths[i]);
-    parts.push_back(part + " " + params.types[i]->name());
+    if (iequals(paths[i], "SKIP")) {
+      append_quoted(part, paths[i], '`');
+    } else {
+      append_element_name(part, paths[i]);
+    }
+    parts.push_back(part + " " + types[i]->name());
   }
   for (const auto& path : params.skip) {
     std::string part = "SKIP ";
@@ -436,8 +456,8 @@ TypeRef Type::json(JsonParams params) {
   t->name_ = "JSON";
   for (std::size_t i = 0; i < parts.size(); ++i) t->name_ += (i == 0 ? "(" : ", ") + parts[i];
   if (!parts.empty()) t->name_ += ')';
-  t->names_ = std::move(params.paths);
-  t->elements_ = std::move(params.types);
+  t->names_ = std::move(paths);
+  t->elements_ = std::move(types);
   t->precision_ = params.max_dynamic_types;
   t->scale_ = params.max_dynamic_paths;
   return t;

@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "chconn/core/error.h"
 #include "chconn/wire/types.h"
@@ -383,6 +386,69 @@ TEST(Types, JsonNamesItsParametersAsTheServer) {
             "Array(JSON(max_dynamic_types=16, max_dynamic_paths=256))");
   EXPECT_EQ(canon("Time64(3)"), "Time64(3)");
   EXPECT_EQ(canon("Nullable(Tuple(a Time, b BFloat16))"), "Nullable(Tuple(a Time, b BFloat16))");
+}
+
+// Issue 14 (fuzz_block): the type of the failing column, JSON(max_dynamic_types=2,
+// max_dynamic_paths=2), and its neighbours. Each expected name is what chDB 26.7's toTypeName
+// printed for the input on the left (ClickHouse's DataTypeObject::doGetName): max_dynamic_types
+// before max_dynamic_paths whatever the order written, typed paths sorted (`SKIP` back-quoted),
+// skipped paths and regexps sorted, any spacing.
+TEST(Types, JsonParametersInAnyOrderAndSpacing) {
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"JSON(max_dynamic_types=2, max_dynamic_paths=2)", "JSON(max_dynamic_types=2, max_dynamic_paths=2)"},
+      {"JSON(max_dynamic_paths=2, max_dynamic_types=2)", "JSON(max_dynamic_types=2, max_dynamic_paths=2)"},
+      {"JSON(max_dynamic_paths = 2 ,max_dynamic_types= 2)", "JSON(max_dynamic_types=2, max_dynamic_paths=2)"},
+      {"JSON( max_dynamic_types=2,max_dynamic_paths=2 )", "JSON(max_dynamic_types=2, max_dynamic_paths=2)"},
+      {"JSON(\n\tmax_dynamic_paths\t=\n2)", "JSON(max_dynamic_paths=2)"},
+      {"JSON(b UInt8, a String, max_dynamic_types=2)", "JSON(max_dynamic_types=2, a String, b UInt8)"},
+      {"JSON(max_dynamic_types=2, a.b UInt32, max_dynamic_paths=2)",
+       "JSON(max_dynamic_types=2, max_dynamic_paths=2, `a.b` UInt32)"},
+      {"JSON(SKIP z, SKIP a.b, SKIP REGEXP 'z', SKIP REGEXP 'a')",
+       "JSON(SKIP `a.b`, SKIP z, SKIP REGEXP 'a', SKIP REGEXP 'z')"},
+      {"JSON(`max_dynamic_types` UInt8)", "JSON(max_dynamic_types UInt8)"},
+      {"JSON(max_dynamic_types UInt8)", "JSON(max_dynamic_types UInt8)"},
+      {"JSON(SKIP UInt8)", "JSON(SKIP UInt8)"},
+      {"JSON(`SKIP` UInt8)", "JSON(`SKIP` UInt8)"},
+      {"JSON(REGEXP UInt8)", "JSON(REGEXP UInt8)"},
+      {"Array(JSON(max_dynamic_types=2, max_dynamic_paths=2))",
+       "Array(JSON(max_dynamic_types=2, max_dynamic_paths=2))"},
+  };
+  for (const auto& [written, server] : cases) {
+    EXPECT_EQ(canon(written), server) << written;
+    EXPECT_EQ(canon(server), server) << written;  // the server's name reads back as itself
+  }
+  // What the names mean: a typed path called max_dynamic_types or SKIP, a skipped path UInt8.
+  const TypeRef typed = parse_type("JSON(max_dynamic_types UInt8)");
+  EXPECT_EQ(typed->max_dynamic_types(), 0u);
+  ASSERT_EQ(typed->element_names().size(), 1u);
+  EXPECT_EQ(typed->element_names()[0], "max_dynamic_types");
+  const TypeRef skip_path = parse_type("JSON(`SKIP` UInt8)");
+  ASSERT_EQ(skip_path->element_names().size(), 1u);
+  EXPECT_EQ(skip_path->element_names()[0], "SKIP");
+  EXPECT_TRUE(parse_type("JSON(SKIP UInt8)")->element_names().empty());
+  // Typed paths are kept sorted, each with its type; the factory sorts what it is given the same way.
+  const TypeRef sorted = parse_type("JSON(b UInt8, a String, max_dynamic_types=2)");
+  ASSERT_EQ(sorted->element_names().size(), 2u);
+  EXPECT_EQ(sorted->element_names()[0], "a");
+  EXPECT_EQ(sorted->element_names()[1], "b");
+  EXPECT_EQ(sorted->element(0)->name(), "String");
+  EXPECT_EQ(sorted->element(1)->name(), "UInt8");
+  EXPECT_EQ(sorted->max_dynamic_types(), 2u);
+  EXPECT_EQ(sorted->max_dynamic_paths(), 0u);
+  const TypeRef built = Type::json({.paths = {"b", "a"},
+                                    .types = {Type::simple(TypeCode::UInt8), Type::simple(TypeCode::String)},
+                                    .max_dynamic_types = 2});
+  EXPECT_EQ(built->name(), sorted->name());
+  // Inside the other containers the name is the same, and parameters after a typed path still count.
+  EXPECT_EQ(canon("Tuple(j JSON(max_dynamic_paths=2, max_dynamic_types=2), n UInt8)"),
+            "Tuple(j JSON(max_dynamic_types=2, max_dynamic_paths=2), n UInt8)");
+  EXPECT_EQ(canon("Map(String, JSON(max_dynamic_paths=2,max_dynamic_types=2))"),
+            "Map(String, JSON(max_dynamic_types=2, max_dynamic_paths=2))");
+  EXPECT_EQ(parse_type("JSON(a.b UInt32, max_dynamic_paths=7)")->max_dynamic_paths(), 7u);
+  // A parameter without its value, or with a value that is not a number, is refused.
+  expect_parse_error("JSON(max_dynamic_paths=)", "max_dynamic_paths");
+  expect_parse_error("JSON(max_dynamic_types=2, max_dynamic_paths=x)", "max_dynamic_paths");
+  expect_parse_error("JSON(max_dynamic_types=2,, max_dynamic_paths=2)", "JSON parameter");
 }
 
 TEST(Types, DepthLimit) {
