@@ -42,6 +42,8 @@ const std::set<std::string_view> k_encoded = {
     "json_in_containers",
     "json_max_dynamic_types",
     "json_shared_objects",
+    "json_both_limits",
+    "json_typed_paths_between_limits",
 };
 
 // `bytes` as an SQL string literal, every byte escaped (binary-safe).

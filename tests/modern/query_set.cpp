@@ -266,6 +266,16 @@ const std::vector<ModernQuery>& decode_queries() {
       {"json_shared_objects",
        "SELECT '{\"a\":[{\"x\":1},{\"y\":[null,\"s\"]}],\"b\":{\"c\":2},\"n\":null}'::JSON(max_dynamic_paths=0) j, "
        "[j] aj"},
+      // Issue 14: both limits written paths first (26.7 names the type max_dynamic_types first), in
+      // an Array too, with values beyond the limits in shared data; and typed paths between the
+      // parameters (named sorted, after them).
+      {"json_both_limits",
+       "SELECT CAST(concat('{\"id\":', toString(number), if(number % 2 = 0, ',\"even\":true', ''), "
+       "',\"n\":{\"x\":', toString(number * 1.5), '},\"s\":\"v\"}') AS JSON(max_dynamic_paths=2, "
+       "max_dynamic_types=2)) j, [j] a FROM numbers(6)"},
+      {"json_typed_paths_between_limits",
+       "SELECT '{\"b\":1,\"a\":\"x\",\"c\":[1,2],\"d\":{\"e\":true}}'::JSON(max_dynamic_paths=1, b UInt8, "
+       "max_dynamic_types=1, a String, SKIP d.e) j"},
       // ----- more combinations: map keys of every kind in JSON, CSV quoting, nested NULLs
       {"map_keys_typed",
        "SELECT map(1, 'a') a, map(toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0'), 1) b, map(toDate('2000-01-01'), 1) "
