@@ -246,7 +246,7 @@ class TypeParser {
       });
     }
     if (family == "Dynamic") {
-      std::uint64_t max_types = 0;
+      std::uint64_t max_types = Type::k_default_max_dynamic_types;
       if (accept('(')) {
         const std::size_t at = pos_;
         if (identifier("max_types") != "max_types" || !accept('=')) fail_at(at, "Dynamic takes max_types=N");

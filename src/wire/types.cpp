@@ -394,7 +394,8 @@ TypeRef Type::variant(std::vector<TypeRef> alternatives) {
 TypeRef Type::dynamic(std::uint32_t max_types) {
   if (max_types > 254) bad_type("Dynamic(max_types=" + std::to_string(max_types) + ") is over 254");
   auto t = std::make_shared<Type>(Private{}, TypeCode::Dynamic);
-  t->name_ = max_types == 0 ? "Dynamic" : "Dynamic(max_types=" + std::to_string(max_types) + ")";
+  t->name_ =
+      max_types == k_default_max_dynamic_types ? "Dynamic" : "Dynamic(max_types=" + std::to_string(max_types) + ")";
   t->precision_ = max_types;
   return t;
 }
@@ -432,8 +433,10 @@ TypeRef Type::json(JsonParams params) {
   std::sort(params.skip_regexp.begin(), params.skip_regexp.end());
   auto t = std::make_shared<Type>(Private{}, TypeCode::JSON);
   std::vector<std::string> parts;
-  if (params.max_dynamic_types != 0) parts.push_back("max_dynamic_types=" + std::to_string(params.max_dynamic_types));
-  if (params.max_dynamic_paths != 0) parts.push_back("max_dynamic_paths=" + std::to_string(params.max_dynamic_paths));
+  if (params.max_dynamic_types != k_default_max_dynamic_types)
+    parts.push_back("max_dynamic_types=" + std::to_string(params.max_dynamic_types));
+  if (params.max_dynamic_paths != k_default_max_dynamic_paths)
+    parts.push_back("max_dynamic_paths=" + std::to_string(params.max_dynamic_paths));
   for (std::size_t i = 0; i < paths.size(); ++i) {
     std::string part;
     if (iequals(paths[i], "SKIP")) {

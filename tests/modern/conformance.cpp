@@ -37,6 +37,19 @@ std::string chconn_render(std::string_view native, text::OutputFormat format, co
   return out;
 }
 
+std::string chconn_type_names(std::string_view native) {
+  wire::MemorySource source(native);
+  wire::Reader in(source);
+  if (in.at_end()) return {};
+  const Block block = wire::read_block(in, 0);
+  std::string names;
+  for (std::size_t i = 0; i < block.column_count(); ++i) {
+    if (i > 0) names += '\t';
+    names += block[i].column->type()->name();
+  }
+  return names;
+}
+
 text::FormatOptions modern_options(std::string server_time_zone) {
   return text::options_for_server(26, 7, std::move(server_time_zone));
 }

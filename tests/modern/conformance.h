@@ -22,6 +22,10 @@ extern const std::vector<ComparedFormat> k_compared_formats;
 // Throws chconn::Error when chconn cannot decode or render it.
 std::string chconn_render(std::string_view native, text::OutputFormat format, const text::FormatOptions& options);
 
+// The type names of the first block of `native`, as chconn names them after reading the block,
+// joined by tabs (empty when there is no block). Throws chconn::Error when chconn cannot decode it.
+std::string chconn_type_names(std::string_view native);
+
 // The format options of a current server (ClickHouse 26.7), time zone `server_time_zone`.
 text::FormatOptions modern_options(std::string server_time_zone);
 

@@ -229,18 +229,24 @@ class Type {
   // Variant of 1 to 255 different types, none Nullable or LowCardinality(Nullable); the name lists
   // them sorted by name, as the server does (a row's discriminator is its type's index there).
   static TypeRef variant(std::vector<TypeRef> alternatives);
-  // Dynamic (max_types 0: the server's default) or Dynamic(max_types=N), 1 <= N <= 254. Which
-  // types a column holds comes with its data (ColumnDynamic).
-  static TypeRef dynamic(std::uint32_t max_types = 0);
+  // The servers' defaults of Dynamic's max_types and JSON's max_dynamic_types (ClickHouse's
+  // DataTypeDynamic::DEFAULT_MAX_DYNAMIC_TYPES) and of JSON's max_dynamic_paths. A type name
+  // leaves out a parameter at its default and names any other value, 0 included, as servers do:
+  // Dynamic(max_types=32) is named Dynamic, and Dynamic(max_types=0) keeps its parameter.
+  static constexpr std::uint32_t k_default_max_dynamic_types = 32;
+  static constexpr std::uint32_t k_default_max_dynamic_paths = 1024;
+  // Dynamic(max_types=N), 0 <= N <= 254. Which types a column holds comes with its data
+  // (ColumnDynamic).
+  static TypeRef dynamic(std::uint32_t max_types = k_default_max_dynamic_types);
   // JSON with typed paths (`paths[i]` of type `types[i]`, paths unique and non-empty), max_dynamic_types
-  // (0: the server's default, else 1-254) and max_dynamic_paths (0: the default, else at most
-  // 10000), and the paths it skips (`skip`, kept in the name only). The name lists them as the
-  // server does: JSON(max_dynamic_types=3, max_dynamic_paths=2, `a.b` UInt32, SKIP c, SKIP REGEXP 'x.*').
+  // (0-254) and max_dynamic_paths (0-10000), and the paths it skips (`skip`, kept in the name only).
+  // The name lists them as the server does: JSON(max_dynamic_types=3, max_dynamic_paths=2, `a.b`
+  // UInt32, SKIP c, SKIP REGEXP 'x.*').
   struct JsonParams {
     std::vector<std::string> paths;
     std::vector<TypeRef> types;
-    std::uint32_t max_dynamic_types = 0;
-    std::uint32_t max_dynamic_paths = 0;
+    std::uint32_t max_dynamic_types = k_default_max_dynamic_types;
+    std::uint32_t max_dynamic_paths = k_default_max_dynamic_paths;
     std::vector<std::string> skip;         // SKIP path
     std::vector<std::string> skip_regexp;  // SKIP REGEXP 'regexp'
   };
@@ -277,11 +283,12 @@ class Type {
   // Decimal: precision and scale. DateTime64 and Time64: precision() is the sub-second digits.
   std::uint32_t precision() const noexcept { return precision_; }
   std::uint32_t scale() const noexcept { return scale_; }
-  // Dynamic: max_types; JSON: max_dynamic_types (0 when the type names none: the server's default).
+  // Dynamic: max_types; JSON: max_dynamic_types (k_default_max_dynamic_types when the name gives
+  // none); 0 for other types.
   std::uint32_t max_dynamic_types() const noexcept {
     return code_ == TypeCode::Dynamic || code_ == TypeCode::JSON ? precision_ : 0;
   }
-  // JSON: max_dynamic_paths (0 when the type names none: the server's default).
+  // JSON: max_dynamic_paths (k_default_max_dynamic_paths when the name gives none); 0 for other types.
   std::uint32_t max_dynamic_paths() const noexcept { return code_ == TypeCode::JSON ? scale_ : 0; }
   // DateTime/DateTime64: the time zone named in the type, or empty.
   const std::string& time_zone() const noexcept { return text_; }

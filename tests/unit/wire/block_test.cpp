@@ -373,6 +373,9 @@ TEST(BinaryValue, TypesAndValuesAndMalformedBytes) {
   // whose Dynamic value is Int64 1; the object keeps it as shared data.
   const ColumnRef objects =
       decode_binary_value(unhex("1e 30 00 00 10 00 00 00 01 01 01 78 0a 01 00 00 00 00 00 00 00"));
+  // Its type names max_dynamic_paths=0, which is not the default (1024), and so does the server.
+  EXPECT_EQ(objects->type()->name(), "Array(JSON(max_dynamic_types=16, max_dynamic_paths=0))");
+  EXPECT_EQ(objects->type()->element(0)->max_dynamic_paths(), 0u);
   const auto& inner = column_cast<ColumnArray>(*objects).nested_as<ColumnJSON>();
   ASSERT_EQ(inner.size(), 1u);
   EXPECT_EQ(inner.shared_paths()[0], "x");

@@ -364,6 +364,42 @@ TEST(Types, Dynamic) {
   EXPECT_EQ(canon("Array(Dynamic)"), "Array(Dynamic)");
 }
 
+// [chDB 26.7] toTypeName names a parameter whenever it differs from the default (max_types and
+// max_dynamic_types 32, max_dynamic_paths 1024), 0 included: CAST(x AS Dynamic(max_types=0)) is
+// Dynamic(max_types=0), JSON(max_dynamic_paths=1024) is JSON, JSON(max_dynamic_types=33,
+// max_dynamic_paths=1024) is JSON(max_dynamic_types=33).
+TEST(Types, DynamicAndJsonNameEveryParameterOffItsDefault) {
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"Dynamic(max_types=0)", "Dynamic(max_types=0)"},
+      {"Dynamic(max_types=32)", "Dynamic"},
+      {"Dynamic(max_types=254)", "Dynamic(max_types=254)"},
+      {"JSON(max_dynamic_paths=0)", "JSON(max_dynamic_paths=0)"},
+      {"JSON(max_dynamic_types=0)", "JSON(max_dynamic_types=0)"},
+      {"JSON(max_dynamic_paths=1024)", "JSON"},
+      {"JSON(max_dynamic_types=32)", "JSON"},
+      {"JSON(max_dynamic_types=33, max_dynamic_paths=1024)", "JSON(max_dynamic_types=33)"},
+      {"JSON(max_dynamic_paths=0, max_dynamic_types=0)", "JSON(max_dynamic_types=0, max_dynamic_paths=0)"},
+  };
+  for (const auto& [written, server] : cases) {
+    EXPECT_EQ(canon(written), server) << written;
+    EXPECT_EQ(canon(server), server) << written;
+  }
+  EXPECT_EQ(parse_type("Dynamic")->max_dynamic_types(), Type::k_default_max_dynamic_types);
+  EXPECT_EQ(parse_type("Dynamic(max_types=0)")->max_dynamic_types(), 0u);
+  const TypeRef plain = parse_type("JSON");
+  EXPECT_EQ(plain->max_dynamic_types(), 32u);
+  EXPECT_EQ(plain->max_dynamic_paths(), 1024u);
+  const TypeRef none = parse_type("JSON(max_dynamic_paths=0)");
+  EXPECT_EQ(none->max_dynamic_paths(), 0u);
+  EXPECT_EQ(none->max_dynamic_types(), 32u);
+  // The factories follow the same rule.
+  EXPECT_EQ(Type::dynamic()->name(), "Dynamic");
+  EXPECT_EQ(Type::dynamic(0)->name(), "Dynamic(max_types=0)");
+  EXPECT_EQ(Type::json({})->name(), "JSON");
+  EXPECT_EQ(Type::json({.max_dynamic_paths = 0})->name(), "JSON(max_dynamic_paths=0)");
+  EXPECT_EQ(parse_type("Int32")->max_dynamic_types(), 0u);
+}
+
 // [chDB 26.7] toTypeName of JSON(max_dynamic_paths=2, a.b UInt32, SKIP c, SKIP REGEXP 'y.*',
 // max_dynamic_types=3, `x y` String): the parameters first, then the typed paths (back-quoted
 // unless plain identifiers), then the paths skipped.
@@ -419,7 +455,7 @@ TEST(Types, JsonParametersInAnyOrderAndSpacing) {
   }
   // What the names mean: a typed path called max_dynamic_types or SKIP, a skipped path UInt8.
   const TypeRef typed = parse_type("JSON(max_dynamic_types UInt8)");
-  EXPECT_EQ(typed->max_dynamic_types(), 0u);
+  EXPECT_EQ(typed->max_dynamic_types(), Type::k_default_max_dynamic_types);
   ASSERT_EQ(typed->element_names().size(), 1u);
   EXPECT_EQ(typed->element_names()[0], "max_dynamic_types");
   const TypeRef skip_path = parse_type("JSON(`SKIP` UInt8)");
@@ -434,7 +470,7 @@ TEST(Types, JsonParametersInAnyOrderAndSpacing) {
   EXPECT_EQ(sorted->element(0)->name(), "String");
   EXPECT_EQ(sorted->element(1)->name(), "UInt8");
   EXPECT_EQ(sorted->max_dynamic_types(), 2u);
-  EXPECT_EQ(sorted->max_dynamic_paths(), 0u);
+  EXPECT_EQ(sorted->max_dynamic_paths(), Type::k_default_max_dynamic_paths);
   const TypeRef built = Type::json({.paths = {"b", "a"},
                                     .types = {Type::simple(TypeCode::UInt8), Type::simple(TypeCode::String)},
                                     .max_dynamic_types = 2});
