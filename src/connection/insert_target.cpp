@@ -20,13 +20,7 @@ using detail::is_space;
 using detail::is_word_begin;
 using detail::is_word_char;
 
-// `text` as a quoted literal for a message, cut at a character boundary after k_excerpt_bytes.
-std::string excerpt(std::string_view text) {
-  if (text.size() <= k_excerpt_bytes) return quote_string(text);
-  std::size_t cut = k_excerpt_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
-  return quote_string(text.substr(0, cut)) + "... (" + std::to_string(text.size()) + " bytes)";
-}
+std::string excerpt(std::string_view text) { return chconn::detail::message_excerpt(text, k_excerpt_bytes); }
 
 class TargetParser {
  public:

@@ -106,6 +106,33 @@ Config Config::from_env(const EnvLookup& getenv) {
   return c;
 }
 
+void validate(const PoolOptions& pool, std::string_view field_prefix) {
+  const auto invalid = [&](const std::string& message) { fail(std::string(field_prefix) + message); };
+  const auto positive = [&](std::chrono::milliseconds d, std::string_view name) {
+    if (d <= std::chrono::milliseconds::zero()) {
+      invalid(std::string(name) + " is " + std::to_string(d.count()) + "ms; it must be greater than zero");
+    }
+  };
+  const auto not_negative = [&](std::chrono::milliseconds d, std::string_view name) {
+    if (d < std::chrono::milliseconds::zero()) {
+      invalid(std::string(name) + " is " + std::to_string(d.count()) + "ms; it must not be negative");
+    }
+  };
+  positive(pool.idle_timeout, "idle_timeout");
+  positive(pool.max_lifetime, "max_lifetime");
+  not_negative(pool.validate_after_idle, "validate_after_idle");
+  not_negative(pool.leak_threshold, "leak_threshold (0 turns leak detection off)");
+  if (pool.max_size < 1) invalid("max_size is 0; it must be at least 1");
+  if (pool.min_idle > pool.max_size) {
+    invalid("min_idle (" + std::to_string(pool.min_idle) + ") exceeds max_size (" + std::to_string(pool.max_size) +
+            "); lower min_idle or raise max_size");
+  }
+  // Written so that NaN fails too.
+  if (!(pool.lifetime_jitter >= 0.0 && pool.lifetime_jitter <= 0.5)) {
+    invalid("lifetime_jitter is " + format_double(pool.lifetime_jitter) + "; it must be a fraction from 0 to 0.5");
+  }
+}
+
 void Config::validate() const {
   const auto invalid = [](std::string message) { fail("invalid config: " + std::move(message)); };
   if (hosts.empty()) invalid("no hosts; give at least one, e.g. hosts = {{\"localhost\", 9000}}");
@@ -136,31 +163,13 @@ void Config::validate() const {
       invalid(std::string(name) + " is " + std::to_string(d.count()) + "ms; it must be greater than zero");
     }
   };
-  const auto not_negative = [&](std::chrono::milliseconds d, std::string_view name) {
-    if (d < std::chrono::milliseconds::zero()) {
-      invalid(std::string(name) + " is " + std::to_string(d.count()) + "ms; it must not be negative");
-    }
-  };
   positive(timeouts.connect, "timeouts.connect");
   positive(timeouts.send, "timeouts.send");
   positive(timeouts.receive, "timeouts.receive");
   positive(timeouts.query, "timeouts.query");
   positive(timeouts.pool_acquire, "timeouts.pool_acquire");
   positive(timeouts.cancel_drain, "timeouts.cancel_drain");
-  positive(pool.idle_timeout, "pool.idle_timeout");
-  positive(pool.max_lifetime, "pool.max_lifetime");
-  not_negative(pool.validate_after_idle, "pool.validate_after_idle");
-  not_negative(pool.leak_threshold, "pool.leak_threshold (0 turns leak detection off)");
-
-  if (pool.max_size < 1) invalid("pool.max_size is 0; it must be at least 1");
-  if (pool.min_idle > pool.max_size) {
-    invalid("pool.min_idle (" + std::to_string(pool.min_idle) + ") exceeds pool.max_size (" +
-            std::to_string(pool.max_size) + "); lower min_idle or raise max_size");
-  }
-  // Written so that NaN fails too.
-  if (!(pool.lifetime_jitter >= 0.0 && pool.lifetime_jitter <= 0.5)) {
-    invalid("pool.lifetime_jitter is " + format_double(pool.lifetime_jitter) + "; it must be a fraction from 0 to 0.5");
-  }
+  chconn::validate(pool, "invalid config: pool.");
   if (client_name.empty())
     invalid("client_name is empty; give a name the server shows in system.processes, e.g. \"chconn\"");
   if (has_control(client_name)) invalid("client_name " + quote(client_name) + " contains a control character");
@@ -172,33 +181,34 @@ void Config::validate() const {
     invalid("failover.max_replica_delay is " + std::to_string(failover.max_replica_delay.count()) +
             " s; it must be from 0 (off) to " + std::to_string(k_max_replica_delay.count()) + " s");
   }
-  if (!valid_rollout_share(rollout.share)) {
-    invalid("rollout.share is " + format_double(rollout.share) + "; give a percent from 0 to 100 (fractions allowed)");
-  }
-  if (strategy == "rollout" && rollout.b.empty()) {
-    invalid(
-        "strategy is rollout but rollout.b is empty; name arm B: a strategy (e.g. failover) or a DSN of its own "
-        "(DSN: rollout_b=...)");
-  }
-  try {
-    if (!rollout.a.empty()) parse_rollout_arm(rollout.a, "rollout.a");
-    if (!rollout.b.empty()) parse_rollout_arm(rollout.b, "rollout.b");
-  } catch (const Error& e) {
-    invalid(e.message().substr(e.message().find("rollout.")));
-  }
-  if (!valid_rollout_share(shadow.sample)) {
-    invalid("shadow.sample is " + format_double(shadow.sample) + "; give a percent from 0 to 100 (fractions allowed)");
-  }
-  if (strategy == "shadow" && shadow.candidate.empty()) {
-    invalid(
-        "strategy is shadow but shadow.candidate is empty; name the candidate: a strategy or a DSN of its own "
-        "(DSN: shadow_candidate=...)");
-  }
-  try {
-    if (!shadow.primary.empty()) parse_rollout_arm(shadow.primary, "shadow.primary");
-    if (!shadow.candidate.empty()) parse_rollout_arm(shadow.candidate, "shadow.candidate");
-  } catch (const Error& e) {
-    invalid(e.message().substr(e.message().find("shadow.")));
+  // The two strategies built of two others: a percentage, the arm that must be named, both arms.
+  struct TwoArms {
+    std::string_view strategy, percent_field;
+    double percent;
+    std::string_view required_field, required_words, dsn_key;
+    const std::string& required;
+    std::string_view other_field;
+    const std::string& other;
+  };
+  for (const TwoArms& s :
+       {TwoArms{"rollout", "rollout.share", rollout.share, "rollout.b", "name arm B: a strategy (e.g. failover)",
+                "rollout_b", rollout.b, "rollout.a", rollout.a},
+        TwoArms{"shadow", "shadow.sample", shadow.sample, "shadow.candidate", "name the candidate: a strategy",
+                "shadow_candidate", shadow.candidate, "shadow.primary", shadow.primary}}) {
+    if (!valid_percent(s.percent)) {
+      invalid(std::string(s.percent_field) + " is " + format_double(s.percent) +
+              "; give a percent from 0 to 100 (fractions allowed)");
+    }
+    if (strategy == s.strategy && s.required.empty()) {
+      invalid("strategy is " + std::string(s.strategy) + " but " + std::string(s.required_field) + " is empty; " +
+              std::string(s.required_words) + " or a DSN of its own (DSN: " + std::string(s.dsn_key) + "=...)");
+    }
+    try {
+      if (!s.other.empty()) parse_rollout_arm(s.other, s.other_field);
+      if (!s.required.empty()) parse_rollout_arm(s.required, s.required_field);
+    } catch (const Error& e) {
+      invalid(e.message().substr(e.message().find(std::string(s.strategy) + ".")));
+    }
   }
 
   // What FailoverStrategy's breakers and error decay would reject, by their own rules.

@@ -90,7 +90,8 @@ Environment parse_environment(std::string_view v, std::string_view what);
 bool is_strategy_name(std::string_view v) noexcept;
 std::string parse_strategy(std::string_view v, std::string_view what);
 double parse_jitter(std::string_view v, std::string_view what);
-bool valid_rollout_share(double percent) noexcept;
+// A percentage from 0 to 100 (false for NaN): a rollout share, a shadow sample.
+bool valid_percent(double percent) noexcept;
 // A rollout arm (Config::rollout): a strategy name other than "rollout", or a DSN that from_dsn()
 // takes and whose strategy is not "rollout". Errors never quote a DSN value (it may hold a password).
 std::string parse_rollout_arm(std::string_view v, std::string_view what);

@@ -19,22 +19,7 @@ void fail(std::string message) { throw Error(ErrorKind::config, std::move(messag
 
 bool has_control(std::string_view s) noexcept { return std::any_of(s.begin(), s.end(), is_control); }
 
-std::string quote(std::string_view text) {
-  constexpr std::size_t k_max_quoted = 120;
-  std::string out = "'";
-  for (std::size_t i = 0; i < text.size() && i < k_max_quoted; ++i) {
-    const auto u = static_cast<unsigned char>(text[i]);
-    if (u >= 0x20 && u < 0x7f) {
-      out += text[i];
-    } else {
-      out += "\\x";
-      detail::append_hex_byte(out, u);
-    }
-  }
-  if (text.size() > k_max_quoted) out += "...";
-  out += '\'';
-  return out;
-}
+std::string quote(std::string_view text) { return detail::message_excerpt(text, 120); }
 
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && detail::is_space(s.front())) s.remove_prefix(1);
@@ -158,7 +143,7 @@ double parse_rollout_share(std::string_view text, std::string_view what) {
   if (!v.empty() && v.back() == '%') v.remove_suffix(1);
   double d = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
-  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !config_detail::valid_rollout_share(d)) {
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !config_detail::valid_percent(d)) {
     config_detail::bad_value(text, what, "use a percent from 0 to 100, fractions allowed, e.g. 0.5");
   }
   return d;
@@ -175,7 +160,7 @@ double parse_jitter(std::string_view v, std::string_view what) {
   return d;
 }
 
-bool valid_rollout_share(double percent) noexcept { return percent >= 0.0 && percent <= 100.0; }  // false for NaN
+bool valid_percent(double percent) noexcept { return percent >= 0.0 && percent <= 100.0; }  // false for NaN
 
 std::string parse_rollout_arm(std::string_view v, std::string_view what) {
   if (v.find("://") == std::string_view::npos) {

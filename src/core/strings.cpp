@@ -3,6 +3,28 @@
 
 namespace chconn::detail {
 
+std::string message_excerpt(std::string_view text, std::size_t max_bytes) {
+  std::size_t cut = text.size();
+  if (cut > max_bytes) {
+    cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0U) == 0x80U) --cut;  // not inside a UTF-8 sequence
+  }
+  std::string out = "'";
+  for (std::size_t i = 0; i < cut; ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u < 0x20 || u == 0x7f) {
+      out += "\\x";
+      append_hex_byte(out, u);
+      continue;
+    }
+    if (text[i] == '\'' || text[i] == '\\') out += '\\';
+    out += text[i];
+  }
+  out += '\'';
+  if (cut < text.size()) out += "... (" + std::to_string(text.size()) + " bytes)";
+  return out;
+}
+
 QuotedRead read_quoted(std::string_view text, std::size_t open, std::string& out) {
   const char quote = text[open];
   std::size_t pos = open + 1;

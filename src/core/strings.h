@@ -40,6 +40,13 @@ inline void append_hex_byte(std::string& out, unsigned char byte, bool upper = f
   out += hex_digit(byte, upper);
 }
 
+// `text` quoted for an error message: in single quotes, a backslash before '\'' and '\\', every
+// control byte (below 0x20, and 0x7f) as \xHH so that no message moves a terminal's cursor, other
+// bytes (UTF-8 included) as they are; cut at a character boundary after `max_bytes`, then
+// "... (N bytes)". The one rule for quoting a value a message names (a config value, a table name,
+// a field that did not parse); a secret never goes through it.
+std::string message_excerpt(std::string_view text, std::size_t max_bytes = 64);
+
 // ClickHouse's whitespace (isWhitespaceASCII): space, \t, \n, \r, \f and \v.
 constexpr bool is_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';

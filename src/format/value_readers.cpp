@@ -23,14 +23,7 @@ namespace chconn::text::detail {
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
-std::string excerpt(std::string_view text) {
-  std::string out = "'";
-  const std::size_t n = std::min(text.size(), k_excerpt_bytes);
-  append_escaped(out, text.substr(0, n));
-  out += '\'';
-  if (text.size() > n) out += "... (" + std::to_string(text.size()) + " bytes)";
-  return out;
-}
+std::string excerpt(std::string_view text) { return chconn::detail::message_excerpt(text, k_excerpt_bytes); }
 
 std::size_t unescape_at(std::string_view text, std::size_t i, std::string& out) {
   // text[i] == '\\'

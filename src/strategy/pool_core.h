@@ -148,19 +148,9 @@ class PooledStrategy::Core final : public LeaseOwner {
         rng_(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()) {
     const PoolOptions& p = options_.pool;
     if (!connector_) throw Error(ErrorKind::usage, "PooledStrategy needs a connector (got null)");
-    if (p.max_size == 0) throw Error(ErrorKind::usage, "pool '" + options_.name + "': max_size must be at least 1");
-    if (p.min_idle > p.max_size) {
-      throw Error(ErrorKind::usage, "pool '" + options_.name + "': min_idle (" + std::to_string(p.min_idle) +
-                                        ") is larger than max_size (" + std::to_string(p.max_size) + ")");
-    }
-    if (!(p.lifetime_jitter >= 0.0 && p.lifetime_jitter <= 0.5)) {
-      throw Error(ErrorKind::usage, "pool '" + options_.name + "': lifetime_jitter must be within 0..0.5");
-    }
+    chconn::validate(p, "pool '" + options_.name + "': ");
     if (options_.acquire_timeout <= duration::zero()) {
-      throw Error(ErrorKind::usage, "pool '" + options_.name + "': acquire_timeout must be positive");
-    }
-    if (p.max_lifetime <= duration::zero() || p.idle_timeout <= duration::zero()) {
-      throw Error(ErrorKind::usage, "pool '" + options_.name + "': max_lifetime and idle_timeout must be positive");
+      throw Error(ErrorKind::config, "pool '" + options_.name + "': acquire_timeout must be positive");
     }
     if (options_.wait_slice <= duration::zero()) options_.wait_slice = std::chrono::milliseconds(1);
     target_ = connector_->describe();

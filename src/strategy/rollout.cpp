@@ -152,7 +152,7 @@ class RolloutStrategy::State : public std::enable_shared_from_this<RolloutStrate
   const std::shared_ptr<ConnectionStrategy>& arm(std::size_t i) const noexcept { return arms_[i]; }
 
   void set_share(double percent, ErrorKind kind) {
-    if (!config_detail::valid_rollout_share(percent)) {
+    if (!config_detail::valid_percent(percent)) {
       throw Error(kind, "rollout '" + options_.name + "': share " + format_share(percent) +
                             " is out of range; give a percent from 0 to 100 (fractions allowed, e.g. 0.5)");
     }

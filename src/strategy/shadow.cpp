@@ -21,6 +21,7 @@
 #include "chconn/strategy/observed.h"
 #include "chconn/wire/columns.h"
 #include "chconn/wire/io.h"
+#include "core/config_detail.h"
 #include "wire/cityhash.h"
 
 namespace chconn {
@@ -398,7 +399,7 @@ ShadowStrategy::ShadowStrategy(std::shared_ptr<ConnectionStrategy> primary,
                                std::shared_ptr<ConnectionStrategy> candidate, ShadowOptions options)
     : primary_(std::move(primary)) {
   if (!primary_ || !candidate) throw Error(ErrorKind::usage, "ShadowStrategy needs a primary and a candidate strategy");
-  if (!(options.sample >= 0 && options.sample <= 100)) {
+  if (!config_detail::valid_percent(options.sample)) {
     throw Error(ErrorKind::usage, "ShadowOptions::sample must be a percentage from 0 to 100");
   }
   if (options.queue_capacity < 1 || options.queue_capacity > k_max_queue) {

@@ -125,6 +125,11 @@ struct PoolOptions {
   friend bool operator==(const PoolOptions&, const PoolOptions&) = default;
 };
 
+// The one place PoolOptions' limits are written, used by Config::validate() and PooledStrategy:
+// throws Error(config) naming the first option out of its limits, the message starting with
+// `field_prefix` (e.g. "invalid config: pool." or "pool 'orders': ").
+void validate(const PoolOptions& options, std::string_view field_prefix);
+
 // Per-host tuning of the failover strategy: its hosts' circuit breakers and decaying error counts,
 // in the resilience layer's own option types (chconn/core/resilience_options.h), so each option has
 // one definition and one set of limits. FailoverOptions (chconn/strategy/failover.h) is a

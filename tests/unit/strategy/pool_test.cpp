@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -707,12 +708,25 @@ TEST_F(PoolTest, MoveOfALeaseKeepsOneOwner) {
   EXPECT_EQ(id_of(c), id);
 }
 
+// The pool's options are checked by the rule Config::validate() uses (validate(PoolOptions)), with
+// the pool's name in front.
 TEST_F(PoolTest, InvalidOptionsAreRejected) {
-  EXPECT_THROW(make_pool([](PooledOptions& o) { o.pool.max_size = 0; }), Error);
-  EXPECT_THROW(make_pool([](PooledOptions& o) { o.pool.min_idle = 3; }), Error);
-  EXPECT_THROW(make_pool([](PooledOptions& o) { o.pool.lifetime_jitter = 0.6; }), Error);
-  EXPECT_THROW(make_pool([](PooledOptions& o) { o.acquire_timeout = 0s; }), Error);
+  const auto rejected = [&](const std::function<void(PooledOptions&)>& change, std::string_view what) {
+    test::expect_error(ErrorKind::config, [&] { make_pool(change); }, {"pool '", std::string(what)});
+  };
+  rejected([](PooledOptions& o) { o.pool.max_size = 0; }, "max_size is 0");
+  rejected([](PooledOptions& o) { o.pool.min_idle = 3; }, "min_idle (3) exceeds max_size (2)");
+  rejected([](PooledOptions& o) { o.pool.lifetime_jitter = 0.6; }, "lifetime_jitter is 0.6");
+  rejected([](PooledOptions& o) { o.pool.idle_timeout = 0s; }, "idle_timeout is 0ms");
+  rejected([](PooledOptions& o) { o.pool.validate_after_idle = -1ms; }, "validate_after_idle is -1ms");
+  rejected([](PooledOptions& o) { o.acquire_timeout = 0s; }, "acquire_timeout must be positive");
   EXPECT_THROW(PooledStrategy(nullptr, PooledOptions{}), Error);
+  // The same option, the same words from Config::validate().
+  Config config;
+  config.pool.min_idle = 3;
+  config.pool.max_size = 2;
+  test::expect_error(ErrorKind::config, [&] { config.validate(); },
+                     {"invalid config: pool.min_idle (3) exceeds max_size (2)"});
 }
 
 TEST_F(PoolTest, OptionsFromConfig) {
