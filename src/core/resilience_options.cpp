@@ -39,9 +39,8 @@ void validate(const CircuitBreakerOptions& o, std::string_view field_prefix) {
   if (o.slow_call_duration <= Clock::duration::zero()) fail("slow_call_duration must be positive");
   if (o.open_duration <= Clock::duration::zero()) fail("open_duration must be positive");
   if (o.max_open_duration < o.open_duration) {
-    fail("open_duration must be at most max_open_duration (" +
-         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(o.max_open_duration).count()) +
-         " ms), the longest wait repeated trips grow to");
+    fail("open_duration must be at most max_open_duration (" + duration_text(o.max_open_duration) +
+         "), the longest wait repeated trips grow to");
   }
   if (o.max_open_duration > 24h) fail("max_open_duration must be at most 24 h");
   if (!(o.open_duration_multiplier >= 1.0) || o.open_duration_multiplier > 1000.0) {

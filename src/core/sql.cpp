@@ -365,22 +365,99 @@ bool is_keyword(const Token& token, std::string_view keyword) noexcept {
   return true;
 }
 
+namespace {
+
+std::string_view trim_blank(std::string_view s) noexcept {
+  while (!s.empty() && detail::is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && detail::is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// The end of the line holding `from` (the offset of its '\n', or text.size()).
+std::size_t line_end(std::string_view text, std::size_t from) {
+  const std::size_t eol = text.find('\n', std::min(from, text.size()));
+  return eol == std::string_view::npos ? text.size() : eol;
+}
+
+}  // namespace
+
+std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_end) {
+  std::vector<ScriptStatement> out;
+  std::size_t pos = 0;
+  while (pos < script.size()) {
+    const std::string_view rest = script.substr(pos);
+    Lexer lexer(rest);
+    const Token first = lexer.next_significant();
+    if (first.kind == TokenKind::end) break;
+    if (first.kind == TokenKind::semicolon) {
+      pos += first.end();
+      continue;
+    }
+    const bool insert = is_keyword(first, "INSERT");
+    std::size_t statement_end = rest.size();
+    std::size_t next = rest.size();
+    std::optional<std::string_view> data;
+    int depth = 0;
+    for (Token t = first; t.kind != TokenKind::end; t = lexer.next_significant()) {
+      if (t.kind == TokenKind::open_round) ++depth;
+      if (t.kind == TokenKind::close_round) --depth;
+      if (t.kind == TokenKind::semicolon && depth <= 0) {
+        statement_end = t.offset;
+        next = t.end();
+        break;
+      }
+      const bool values = is_keyword(t, "VALUES");
+      if (!insert || depth != 0 || (!values && !is_keyword(t, "FORMAT"))) continue;
+      // Where the data starts: insert_shape() reads the statement up to the end of the line
+      // after the keyword's next token (the data starts on that token's line or the next).
+      Lexer ahead = lexer;
+      const Token after = ahead.next_significant();
+      if (values && after.kind == TokenKind::semicolon) {
+        // VALUES; : data that is only the ';' ending it, which 18.16's client inserts as no rows
+        // ("Ok."), where a statement without data at all is its error 108.
+        statement_end = after.offset;
+        data = rest.substr(after.offset, 1);
+        next = after.end();
+        break;
+      }
+      const std::size_t from = after.kind == TokenKind::end ? t.end() : after.end();
+      std::size_t until = line_end(rest, from);
+      if (!values && until < rest.size()) until = line_end(rest, until + 1);
+      const InsertShape shape = insert_shape(rest.substr(first.offset, until - first.offset));
+      if (!shape.inline_data) continue;  // no data here: it comes from stdin
+      const std::size_t begin = first.offset + *shape.inline_data;
+      std::size_t end = data_to_end && out.empty() ? rest.size() : line_end(rest, begin);
+      next = end < rest.size() ? end + 1 : end;
+      if (values) {
+        // A top-level ';' ends VALUES data too; what follows it on the line is the next statement.
+        Lexer in_data(rest.substr(begin, end - begin));
+        for (Token d = in_data.next_significant(); d.kind != TokenKind::end; d = in_data.next_significant()) {
+          if (d.kind == TokenKind::semicolon) {
+            next = begin + d.end();
+            end = begin + d.offset;
+            break;
+          }
+        }
+      }
+      statement_end = begin;
+      data = rest.substr(begin, end - begin);
+      break;
+    }
+    const std::string_view written = rest.substr(first.offset, next - first.offset);
+    out.push_back({trim_blank(rest.substr(first.offset, statement_end - first.offset)), data,
+                   written.substr(0, written.find_last_not_of(" \t\r\n") + 1)});
+    pos += next;
+  }
+  return out;
+}
+
 std::vector<std::string_view> split_statements(std::string_view script) {
   std::vector<std::string_view> statements;
-  Lexer lexer(script);
-  std::size_t first = std::string_view::npos;  // the statement's first significant byte
-  std::size_t last = 0;                        // just after its last significant byte
-  for (Token t = lexer.next();; t = lexer.next()) {
-    if (t.kind == TokenKind::end || t.kind == TokenKind::semicolon) {
-      if (first != std::string_view::npos) statements.push_back(script.substr(first, last - first));
-      if (t.kind == TokenKind::end) break;
-      first = std::string_view::npos;
-    } else if (t.significant()) {
-      if (first == std::string_view::npos) first = t.offset;
-      last = t.end();
-    } else if (t.kind == TokenKind::comment && first != std::string_view::npos) {
-      last = t.end();  // a comment inside or at the end of a statement stays with it
-    }
+  for (const ScriptStatement& s : split_script(script)) {
+    const char* end = s.data ? s.data->data() + s.data->size() : s.sql.data() + s.sql.size();
+    std::string_view whole(s.sql.data(), static_cast<std::size_t>(end - s.sql.data()));
+    while (!whole.empty() && detail::is_space(whole.back())) whole.remove_suffix(1);
+    if (!whole.empty()) statements.push_back(whole);
   }
   return statements;
 }

@@ -625,10 +625,8 @@ Result MockConnection::run(MockCall call, const QueryOptions& options) {
     if (answer.delay > left) {
       server_->sleep(left, options.stop);
       if (options.stop.stop_requested()) throw mock_stopped("during its scripted delay");
-      throw Error(ErrorKind::timeout,
-                  "mock: the query did not finish before its deadline (scripted delay of " +
-                      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(answer.delay).count()) +
-                      " ms)");
+      throw Error(ErrorKind::timeout, "mock: the query did not finish before its deadline (scripted delay of " +
+                                          duration_text(answer.delay) + ")");
     }
     server_->sleep(answer.delay, options.stop);
     if (options.stop.stop_requested()) throw mock_stopped("during its scripted delay");

@@ -8,8 +8,9 @@
 //              ']', so that the template holds the one placeholder the oracle expects.
 // Properties:
 //   * lexer mode: the tokens cover the text exactly, in order, none empty; the lexer ends; the
-//     statements of split_statements() are in order, do not overlap, and together with the
-//     separators between them hold every significant token of the script exactly once;
+//     statements of split_script() are in order and do not overlap, a statement without inline
+//     data holds a ';' only inside parentheses, and between statements there are only blanks,
+//     comments and ';' (no token is lost);
 //     insert_shape() and is_read_only() throw nothing;
 //   * substitution mode: substitute_params() either throws Error(usage) or returns a query whose
 //     token structure is the template's with the placeholder replaced by one literal
@@ -75,33 +76,43 @@ void lexer_mode(std::string_view text) {
     tokens.push_back(t);
   }
   if (at != text.size()) fuzz::fail("tokens end before the text");
-  // Every significant token of the script is a top-level ';' or lies whole in exactly one
-  // statement; statements are in order and do not overlap.
-  const std::vector<std::string_view> statements = sql::split_statements(text);
+  // split_script: statements (with their inline data) in order, not overlapping, inside the text;
+  // a statement without data, lexed on its own, has a ';' only inside parentheses; what lies
+  // between statements, lexed on its own, is only blanks, comments and ';'.
+  const auto offset_of = [&](std::string_view v) { return static_cast<std::size_t>(v.data() - text.data()); };
   std::size_t prev_end = 0;
-  for (std::string_view s : statements) {
-    const std::size_t begin = static_cast<std::size_t>(s.data() - text.data());
-    if (s.empty() || begin < prev_end || begin + s.size() > text.size()) fuzz::fail("statements overlap or are empty");
-    prev_end = begin + s.size();
-  }
-  std::size_t k = 0;
-  for (const sql::Token& t : tokens) {
-    if (!t.significant() || t.kind == sql::TokenKind::semicolon) {
-      // A ';' inside a statement would have split it.
-      if (t.kind == sql::TokenKind::semicolon && k < statements.size() &&
-          t.offset >= static_cast<std::size_t>(statements[k].data() - text.data()) &&
-          t.offset < static_cast<std::size_t>(statements[k].data() - text.data()) + statements[k].size()) {
-        fuzz::fail("a statement holds a top-level ';'");
+  const auto only_separators = [&](std::string_view gap) {
+    sql::Lexer g(gap);
+    for (sql::Token t = g.next(); t.kind != sql::TokenKind::end; t = g.next()) {
+      if (t.significant() && t.kind != sql::TokenKind::semicolon) fuzz::fail("the splitting lost a token");
+    }
+  };
+  for (const bool data_to_end : {false, true}) {
+    prev_end = 0;
+    for (const sql::ScriptStatement& st : sql::split_script(text, data_to_end)) {
+      const std::size_t begin = offset_of(st.sql);
+      std::size_t end = begin + st.sql.size();
+      if (st.sql.empty() || begin < prev_end || end > text.size()) fuzz::fail("statements overlap or are empty");
+      if (st.data) {
+        if (offset_of(*st.data) < end || offset_of(*st.data) + st.data->size() > text.size()) {
+          fuzz::fail("data before its statement or outside the text");
+        }
+        end = offset_of(*st.data) + st.data->size();
+      } else {
+        int depth = 0;
+        sql::Lexer alone(st.sql);
+        for (sql::Token t = alone.next(); t.kind != sql::TokenKind::end; t = alone.next()) {
+          if (t.kind == sql::TokenKind::open_round) ++depth;
+          if (t.kind == sql::TokenKind::close_round) --depth;
+          if (t.kind == sql::TokenKind::semicolon && depth <= 0) fuzz::fail("a statement holds a top-level ';'");
+        }
       }
-      continue;
+      if (!data_to_end) only_separators(text.substr(prev_end, begin - prev_end));
+      prev_end = end;
     }
-    while (k < statements.size() &&
-           static_cast<std::size_t>(statements[k].data() - text.data()) + statements[k].size() <= t.offset) {
-      ++k;
-    }
-    if (k == statements.size()) fuzz::fail("a token was lost by the splitting");
-    const std::size_t begin = static_cast<std::size_t>(statements[k].data() - text.data());
-    if (t.offset < begin || t.end() > begin + statements[k].size()) fuzz::fail("a token was cut by the splitting");
+  }
+  for (std::string_view s : sql::split_statements(text)) {
+    if (s.empty() || offset_of(s) + s.size() > text.size()) fuzz::fail("split_statements: a bad view");
   }
   (void)sql::insert_shape(text);
   (void)sql::is_read_only(text);

@@ -114,8 +114,8 @@ struct Summary {
 // drawn on stderr when `show_progress`.
 Summary run_bench(ConnectionFactory& factory, const Plan& plan, bool show_progress);
 
-// "12.345" with `precision` decimals.
-std::string seconds_text(double s, int precision = 3);
+// "12.345": a number (seconds, milliseconds, queries per second) with `precision` decimals.
+std::string fixed_text(double value, int precision = 3);
 // A share in percent as the user would write it: "0.5", "50".
 std::string share_text(double percent);
 

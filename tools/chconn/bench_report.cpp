@@ -12,9 +12,9 @@
 
 namespace chconn::cli::bench {
 
-std::string seconds_text(double s, int precision) {
+std::string fixed_text(double value, int precision) {
   std::ostringstream out;
-  out << std::fixed << std::setprecision(precision) << s;
+  out << std::fixed << std::setprecision(precision) << value;
   return out.str();
 }
 
@@ -58,19 +58,19 @@ double throughput(const Summary& s) { return s.elapsed_s > 0 ? static_cast<doubl
 }  // namespace
 
 void print_text(std::ostream& out, const Plan& plan, const Summary& s) {
-  const auto ms = [](std::int64_t ns) { return seconds_text(ms_of(ns), 3); };
+  const auto ms = [](std::int64_t ns) { return fixed_text(ms_of(ns), 3); };
   out << "query:       " << plan.query << '\n'
       << "strategy:    " << plan.strategy
       << (plan.manager != nullptr ? " (through a ConnectionManager: retries, breaker, health checks)"
           : plan.lease_per_thread ? " (one lease per thread)"
                                   : " (a lease per query)")
       << ", " << plan.concurrency << (plan.concurrency == 1 ? " thread" : " threads") << '\n'
-      << "queries:     " << s.requests << " in " << seconds_text(s.elapsed_s) << " s (stopped by "
+      << "queries:     " << s.requests << " in " << fixed_text(s.elapsed_s) << " s (stopped by "
       << (s.stopped_by_count ? "--count" : "--duration") << "), " << s.ok << " ok, " << s.failed << " failed\n"
-      << "throughput:  " << seconds_text(throughput(s), 1) << " queries/s\n"
+      << "throughput:  " << fixed_text(throughput(s), 1) << " queries/s\n"
       << "latency ms:  p50 " << ms(percentile(s.latencies_ns, 50)) << "  p90 " << ms(percentile(s.latencies_ns, 90))
       << "  p99 " << ms(percentile(s.latencies_ns, 99)) << "  max "
-      << ms(s.latencies_ns.empty() ? 0 : s.latencies_ns.back()) << "  mean " << seconds_text(mean_ms(s.latencies_ns), 3)
+      << ms(s.latencies_ns.empty() ? 0 : s.latencies_ns.back()) << "  mean " << fixed_text(mean_ms(s.latencies_ns), 3)
       << '\n';
   out << "errors:      ";
   if (s.failed == 0)
@@ -89,8 +89,8 @@ void print_text(std::ostream& out, const Plan& plan, const Summary& s) {
       << "             acquired " << st.acquired << ", created " << st.created << ", closed " << st.closed
       << ", connect failures " << st.connect_failures << ", validation failures " << st.validation_failures
       << ", acquire timeouts " << st.acquire_timeouts << ", leaks reported " << st.leaks_reported << "\n"
-      << "             total wait " << seconds_text(std::chrono::duration<double>(st.total_wait).count(), 6)
-      << " s, max wait " << seconds_text(std::chrono::duration<double>(st.max_wait).count(), 6) << " s\n";
+      << "             total wait " << fixed_text(std::chrono::duration<double>(st.total_wait).count(), 6)
+      << " s, max wait " << fixed_text(std::chrono::duration<double>(st.max_wait).count(), 6) << " s\n";
   if (!s.hosts.empty()) {
     out << "hosts:\n";
     for (const HostStats& h : s.hosts) {
@@ -104,7 +104,7 @@ void print_text(std::ostream& out, const Plan& plan, const Summary& s) {
     out << "arms:        leases / failed leases / acquire errors / rerouted by the kill switch; lease hold ms\n";
     for (const ArmStats& a : s.arms) {
       const auto held_ms = [](Clock::duration d) {
-        return seconds_text(std::chrono::duration<double, std::milli>(d).count());
+        return fixed_text(std::chrono::duration<double, std::milli>(d).count());
       };
       out << "  " << a.arm << " (" << a.strategy << "): share now " << share_text(a.share) << " %, leases " << a.leases
           << ", failed " << a.failed << ", acquire errors " << a.acquire_errors << ", rerouted " << a.rerouted
@@ -114,7 +114,7 @@ void print_text(std::ostream& out, const Plan& plan, const Summary& s) {
   }
   if (!s.events.empty()) {
     out << "events:\n";
-    for (const Event& e : s.events) out << "  +" << seconds_text(e.at_s) << " s  " << e.what << '\n';
+    for (const Event& e : s.events) out << "  +" << fixed_text(e.at_s) << " s  " << e.what << '\n';
   }
   if (plan.timeline) {
     out << "timeline:    queries finished per second (ok / failed)\n";
@@ -138,7 +138,7 @@ void print_text(std::ostream& out, const Plan& plan, const Summary& s) {
 //    "events": [{"at_s", "what"}...],
 //    "timeline": [{"second", "ok", "failed"}...] (with --timeline or --fault)}
 void print_json(std::ostream& out, const Plan& plan, const Summary& s) {
-  const auto num = [](double v) { return seconds_text(v, 6); };
+  const auto num = [](double v) { return fixed_text(v, 6); };
   const auto lat = [&](std::int64_t ns) { return num(ms_of(ns)); };
   const StrategyStats& st = s.stats;
   out << "{\"query\":" << json_string(plan.query) << ",\"strategy\":" << json_string(plan.strategy)

@@ -101,8 +101,8 @@ class Progress {
     const int filled = static_cast<int>(fraction * k_width);
     std::string line = "[" + std::string(static_cast<std::size_t>(filled), '#') +
                        std::string(static_cast<std::size_t>(k_width - filled), ' ') + "] " + std::to_string(done) +
-                       "/" + std::to_string(count_) + " queries, " + seconds_text(s, 1) + " s";
-    if (s > 0) line += ", " + seconds_text(static_cast<double>(done) / s, 0) + " q/s";
+                       "/" + std::to_string(count_) + " queries, " + fixed_text(s, 1) + " s";
+    if (s > 0) line += ", " + fixed_text(static_cast<double>(done) / s, 0) + " q/s";
     line_.show(line);
   }
 

@@ -206,102 +206,13 @@ std::string version_of(const ServerInfo& info) {
          std::to_string(info.version_patch);
 }
 
-// One statement of a script. For an INSERT with data written after it (VALUES (...), or FORMAT F
-// and rows), `sql` is the statement up to its data and `data` the data.
-struct ScriptStatement {
-  std::string_view sql;
-  std::optional<std::string_view> data;
-  // The statement as written: from its first token to its ';' (or its data's end), as
-  // clickhouse-client quotes it in "Error on processing query: ...".
-  std::string_view text;
-};
+using sql::ScriptStatement;
+using sql::split_script;
 
 std::string_view trim_blank(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
-}
-
-// The end of the line holding `from` (the offset of its '\n', or text.size()).
-std::size_t line_end(std::string_view text, std::size_t from) {
-  const std::size_t eol = text.find('\n', std::min(from, text.size()));
-  return eol == std::string_view::npos ? text.size() : eol;
-}
-
-// Splits a script into statements as clickhouse-client does. Statements end at top-level ';'
-// (sql::Lexer decides what is top level). An INSERT's data written in the script starts where
-// sql::insert_shape() says and ends, as clickhouse-client 18.16 and later decide it in a
-// multi-statement script, at the end of that line (and for VALUES also at a top-level ';' on that
-// line); the next statement starts after it. With `data_to_end` (one query, no --multiquery, as
-// 18.16 reads it) the first INSERT's data runs to the end of the text instead.
-std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_end) {
-  std::vector<ScriptStatement> out;
-  std::size_t pos = 0;
-  while (pos < script.size()) {
-    const std::string_view rest = script.substr(pos);
-    sql::Lexer lexer(rest);
-    const sql::Token first = lexer.next_significant();
-    if (first.kind == sql::TokenKind::end) break;
-    if (first.kind == sql::TokenKind::semicolon) {
-      pos += first.end();
-      continue;
-    }
-    const bool insert = sql::is_keyword(first, "INSERT");
-    std::size_t statement_end = rest.size();
-    std::size_t next = rest.size();
-    std::optional<std::string_view> data;
-    int depth = 0;
-    for (sql::Token t = first; t.kind != sql::TokenKind::end; t = lexer.next_significant()) {
-      if (t.kind == sql::TokenKind::open_round) ++depth;
-      if (t.kind == sql::TokenKind::close_round) --depth;
-      if (t.kind == sql::TokenKind::semicolon && depth <= 0) {
-        statement_end = t.offset;
-        next = t.end();
-        break;
-      }
-      const bool values = sql::is_keyword(t, "VALUES");
-      if (!insert || depth != 0 || (!values && !sql::is_keyword(t, "FORMAT"))) continue;
-      // Where the data starts: sql::insert_shape() reads the statement up to the end of the line
-      // after the keyword's next token (the data starts on that token's line or the next).
-      sql::Lexer ahead = lexer;
-      const sql::Token after = ahead.next_significant();
-      if (values && after.kind == sql::TokenKind::semicolon) {
-        // VALUES; : data that is only the ';' ending it, which 18.16's client inserts as no rows
-        // ("Ok."), where a statement without data at all is its error 108.
-        statement_end = after.offset;
-        data = rest.substr(after.offset, 1);
-        next = after.end();
-        break;
-      }
-      const std::size_t from = after.kind == sql::TokenKind::end ? t.end() : after.end();
-      std::size_t until = line_end(rest, from);
-      if (!values && until < rest.size()) until = line_end(rest, until + 1);
-      const sql::InsertShape shape = sql::insert_shape(rest.substr(first.offset, until - first.offset));
-      if (!shape.inline_data) continue;  // no data here: it comes from stdin
-      const std::size_t begin = first.offset + *shape.inline_data;
-      std::size_t end = data_to_end && out.empty() ? rest.size() : line_end(rest, begin);
-      next = end < rest.size() ? end + 1 : end;
-      if (values) {
-        // A top-level ';' ends VALUES data too; what follows it on the line is the next statement.
-        sql::Lexer in_data(rest.substr(begin, end - begin));
-        for (sql::Token d = in_data.next_significant(); d.kind != sql::TokenKind::end; d = in_data.next_significant()) {
-          if (d.kind == sql::TokenKind::semicolon) {
-            next = begin + d.end();
-            end = begin + d.offset;
-            break;
-          }
-        }
-      }
-      statement_end = begin;
-      data = rest.substr(begin, end - begin);
-      break;
-    }
-    const std::string_view written = rest.substr(first.offset, next - first.offset);
-    out.push_back({trim_blank(rest.substr(first.offset, statement_end - first.offset)), data,
-                   written.substr(0, written.find_last_not_of(" \t\r\n") + 1)});
-    pos += next;
-  }
-  return out;
 }
 
 // The INSERT's target (table and column list) as Connection::insert() takes it: the text between
@@ -946,12 +857,7 @@ class QueryCommand final : public Command {
     if (time_) print_elapsed(start);
   }
 
-  void print_elapsed(Clock::time_point start) const {
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    std::ostringstream s;
-    s << std::fixed << std::setprecision(3) << seconds << '\n';
-    std::cerr << s.str();
-  }
+  void print_elapsed(Clock::time_point start) const { std::cerr << seconds_text(start) + '\n'; }
 
   Outcome run_statement(Connection& conn, std::string_view statement, text::OutputFormat format,
                         const text::FormatOptions& options, const Params& params, bool show_progress,

@@ -110,10 +110,29 @@ std::vector<Token> tokenize(std::string_view text);
 // Whether a bare word is `keyword` (given in upper case), ignoring ASCII case.
 bool is_keyword(const Token& token, std::string_view keyword) noexcept;
 
-// The statements of a script, split at top-level semicolons (not in strings, identifiers,
-// comments or heredocs), each trimmed of whitespace; empty statements and statements made only
-// of comments are dropped. The views point into `script`. Concatenating every statement with the
-// separators and blanks between them gives back `script`.
+// One statement of a script (split_script). For an INSERT with data written after it (VALUES
+// (...), or FORMAT F and rows), `sql` is the statement up to its data and `data` the data.
+struct ScriptStatement {
+  std::string_view sql;
+  std::optional<std::string_view> data;
+  // The statement as written: from its first token to its ';' (or its data's end), as
+  // clickhouse-client quotes it in "Error on processing query: ...".
+  std::string_view text;
+};
+
+// A script split into statements as clickhouse-client does, the one splitting rule of chconn
+// (the CLI's scripts and split_statements). Statements end at semicolons outside strings,
+// identifiers, comments, heredocs and parentheses; statements made only of comments and
+// whitespace are dropped. An INSERT's data written in the script starts where insert_shape()
+// says and ends, as clickhouse-client 18.16 and later decide it in a multi-statement script, at
+// the end of that line (and for VALUES also at a top-level ';' on that line); the next statement
+// starts after it. With `data_to_end` (one query, no --multiquery, as 18.16 reads it) the first
+// INSERT's data runs to the end of the text instead. The views point into `script`, in order and
+// without overlap.
+std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_end = false);
+
+// The statements of a script by split_script(), each the statement with any inline INSERT data,
+// trimmed of whitespace and without its ';'. The views point into `script`.
 std::vector<std::string_view> split_statements(std::string_view script);
 
 // The statement's first keyword in upper case, after whitespace, comments and opening

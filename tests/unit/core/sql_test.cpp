@@ -177,6 +177,31 @@ TEST(SqlStatements, SplitsOnlyAtTopLevelSemicolons) {
   EXPECT_EQ(split("SELECT $x$;$x$; SELECT 2"), (V{"SELECT $x$;$x$", "SELECT 2"}));
 }
 
+// split_script is the CLI's rule (clickhouse-client's): a ';' inside parentheses does not end a
+// statement, and an INSERT's inline data runs to the end of its line (VALUES data also to a ';'),
+// or with data_to_end to the end of the text.
+TEST(SqlStatements, ScriptsSplitAsTheClientSplitsThem) {
+  EXPECT_EQ(split("SELECT (1; 2); SELECT 3"), (V{"SELECT (1; 2)", "SELECT 3"}));
+  const std::string script = "INSERT INTO t VALUES (1, 'a;b'); SELECT 2;\nINSERT INTO t FORMAT TSV\n1\tx;y\nSELECT 3";
+  const std::vector<ScriptStatement> st = split_script(script);
+  ASSERT_EQ(st.size(), 4u);
+  EXPECT_EQ(st[0].sql, "INSERT INTO t VALUES");
+  EXPECT_EQ(st[0].data, "(1, 'a;b')");
+  EXPECT_EQ(st[0].text, "INSERT INTO t VALUES (1, 'a;b');");
+  EXPECT_EQ(st[1].sql, "SELECT 2");
+  EXPECT_EQ(st[1].data, std::nullopt);
+  EXPECT_EQ(st[2].sql, "INSERT INTO t FORMAT TSV");
+  EXPECT_EQ(st[2].data, "1\tx;y");  // FORMAT data: to the end of its line, ';' included
+  EXPECT_EQ(st[3].sql, "SELECT 3");
+  // split_statements gives each statement with its data.
+  EXPECT_EQ(split(script),
+            (V{"INSERT INTO t VALUES (1, 'a;b')", "SELECT 2", "INSERT INTO t FORMAT TSV\n1\tx;y", "SELECT 3"}));
+  // One query without --multiquery: the data runs to the end of the text.
+  const std::vector<ScriptStatement> one = split_script("INSERT INTO t FORMAT TSV\n1\n2\n", true);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].data, "1\n2\n");
+}
+
 TEST(SqlStatements, SplittingNeverLosesOrDuplicatesBytes) {
   const std::string script = " SELECT 1 ; -- c\n SELECT 'a;' ;; /* x */ SELECT 3 ";
   std::size_t at = 0;
