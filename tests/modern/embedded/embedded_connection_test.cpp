@@ -140,32 +140,20 @@ TEST(Embedded, ManyBlocksStreamed) {
 
 TEST(Embedded, ServerErrorsKeepConnectionUsable) {
   auto conn = open_embedded();
-  try {
-    conn->execute("SELECT * FROM no_such_table_xyz");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::server);
-    EXPECT_EQ(e.server_code(), server_codes::unknown_table);
-    EXPECT_EQ(e.server_name(), "DB::Exception");
-    EXPECT_NE(e.message().find("no_such_table_xyz"), std::string::npos) << e.what();
-    EXPECT_NE(e.message().find("(UNKNOWN_TABLE)"), std::string::npos) << e.what();
-    EXPECT_EQ(e.message().find("Code:"), std::string::npos) << e.what();
-  }
+  const Error e = test::thrown_error([&] { conn->execute("SELECT * FROM no_such_table_xyz"); });
+  EXPECT_EQ(e.kind(), ErrorKind::server);
+  EXPECT_EQ(e.server_code(), server_codes::unknown_table);
+  EXPECT_EQ(e.server_name(), "DB::Exception");
+  EXPECT_NE(e.message().find("no_such_table_xyz"), std::string::npos) << e.what();
+  EXPECT_NE(e.message().find("(UNKNOWN_TABLE)"), std::string::npos) << e.what();
+  EXPECT_EQ(e.message().find("Code:"), std::string::npos) << e.what();
   EXPECT_TRUE(conn->usable());
-  try {
-    conn->execute("SELEC 1");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.server_code(), server_codes::syntax_error);
-  }
+  EXPECT_EQ(test::thrown_error([&] { conn->execute("SELEC 1"); }).server_code(), server_codes::syntax_error);
   // An error in the middle of a streamed result.
-  try {
-    conn->select("SELECT throwIf(number = 200000, 'boom') FROM numbers(1000000)", [](const Block&) {});
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::server);
-    EXPECT_EQ(e.server_code(), 395);  // FUNCTION_THROW_IF_VALUE_IS_NON_ZERO
-  }
+  const Error mid = test::thrown_error(
+      [&] { conn->select("SELECT throwIf(number = 200000, 'boom') FROM numbers(1000000)", [](const Block&) {}); });
+  EXPECT_EQ(mid.kind(), ErrorKind::server);
+  EXPECT_EQ(mid.server_code(), 395);  // FUNCTION_THROW_IF_VALUE_IS_NON_ZERO
   EXPECT_EQ(conn->execute("SELECT 2 AS y").value<int>("y"), 2);
   expect_error(ErrorKind::usage, [&] { conn->execute("SELECT 1 FORMAT JSON"); }, {"FORMAT JSON"});
 }
