@@ -209,7 +209,7 @@ void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
       // for the byte just loaded (the CPU predicts the loop's branch), where the loop above makes
       // each position depend on the load before. `len` passed the max_len check above.
       const std::size_t run_start = k;
-      while (k<batch&& static_cast<std::uint64_t>(end - p)> len && *p == len) {
+      while (k < batch && len < static_cast<std::uint64_t>(end - p) && *p == len) {
         total += len;
         offs[k++] = base + total;
         p += len + 1;
