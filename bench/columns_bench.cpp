@@ -39,6 +39,13 @@ ColumnRef make_string() {
   return c;
 }
 
+// The rows of `SELECT toString(number)`: decimal numbers, so long runs of values of one length.
+ColumnRef make_number_string() {
+  auto c = std::make_shared<ColumnString>();
+  for (std::size_t i = 0; i < k_rows; ++i) c->append(std::to_string(i));
+  return c;
+}
+
 ColumnRef make_nullable_string() {
   auto c = std::make_shared<ColumnNullable>(std::make_shared<ColumnString>());
   std::mt19937_64 rng(3);
@@ -122,6 +129,7 @@ void BM_DecodeUInt64(benchmark::State& s) { decode_bench(s, make_uint64); }
 void BM_EncodeUInt64(benchmark::State& s) { encode_bench(s, make_uint64); }
 void BM_DecodeString(benchmark::State& s) { decode_bench(s, make_string); }
 void BM_EncodeString(benchmark::State& s) { encode_bench(s, make_string); }
+void BM_DecodeNumberString(benchmark::State& s) { decode_bench(s, make_number_string); }
 void BM_DecodeNullableString(benchmark::State& s) { decode_bench(s, make_nullable_string); }
 void BM_EncodeNullableString(benchmark::State& s) { encode_bench(s, make_nullable_string); }
 void BM_DecodeArrayUInt64(benchmark::State& s) { decode_bench(s, make_array_uint64); }
@@ -149,7 +157,7 @@ void BM_DecodeUInt64Chunked(benchmark::State& state) {
   const ColumnRef source = make_uint64();
   const std::string bytes = encode(*source);
   for (auto _ : state) {
-    wire::MemorySource src(bytes, 64 * 1024);
+    wire::MemorySource src(bytes, std::size_t{64} * 1024);
     wire::Reader in(src);
     ColumnUInt64 c;
     c.load_body(in, k_rows);
@@ -165,6 +173,7 @@ BENCHMARK(BM_EncodeUInt64)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeUInt64Chunked)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeString)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EncodeString)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecodeNumberString)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeNullableString)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EncodeNullableString)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeArrayUInt64)->Unit(benchmark::kMillisecond);

@@ -39,6 +39,14 @@ inline void copy_value(void* dst, const void* src, std::size_t len, const void* 
   }
 }
 
+// No one-byte length (above any byte's value).
+constexpr std::uint64_t k_no_length = 256;
+
+// The run loop of ColumnString::load_rows: a run shorter than k_long_run values is short, and a
+// batch stops entering the loop after k_short_runs short ones.
+constexpr std::size_t k_long_run = 8;
+constexpr std::size_t k_short_runs = 16;
+
 // Values decoded per pass over a buffer.
 constexpr std::size_t k_batch_values = std::size_t{64} * 1024;
 
@@ -172,6 +180,8 @@ void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
     bool cut = false;           // a value continues past this buffer
     bool short_lengths = true;  // every length of the batch took one byte
     const std::uint8_t* p = begin;
+    std::uint64_t last = k_no_length;  // the last value's length when it took one byte
+    std::size_t short_runs_left = k_short_runs;
     while (k < batch && p < end) {
       std::uint64_t len = 0;
       const std::uint8_t* q = parse_length(p, end, len);
@@ -179,7 +189,8 @@ void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
         cut = true;
         break;
       }
-      short_lengths &= q == p + 1;
+      const bool one_byte = q == p + 1;
+      short_lengths &= one_byte;
       if (len > max_len) string_too_long(len, max_len);
       if (len > static_cast<std::uint64_t>(end - q)) {  // the value continues in the next buffer
         cut = true;
@@ -188,6 +199,24 @@ void ColumnString::load_rows(wire::Reader& in, std::size_t rows) {
       total += len;
       offs[k++] = base + total;
       p = q + len;
+      if (len != last || !one_byte) {
+        last = one_byte && short_runs_left > 0 ? len : k_no_length;
+        continue;
+      }
+      // Two values in a row had the same one-byte length: values of one length come in runs
+      // (numbers of one width, codes, dates as text). While the next length byte is the same, the
+      // value is taken with that known size, so the position of the one after it does not wait
+      // for the byte just loaded (the CPU predicts the loop's branch), where the loop above makes
+      // each position depend on the load before. `len` passed the max_len check above.
+      const std::size_t run_start = k;
+      while (k < batch && len < static_cast<std::uint64_t>(end - p) && *p == len) {
+        total += len;
+        offs[k++] = base + total;
+        p += len + 1;
+      }
+      // Where lengths vary, equal neighbours are chance and the run ends at once: each such
+      // entry costs a mispredicted branch, so after k_short_runs of them this batch stops looking.
+      if (k - run_start < k_long_run) --short_runs_left;
     }
     offsets_.resize(offsets_old + k);
 

@@ -716,7 +716,54 @@ TEST(ColumnsRoundTrip, StringLengthsAroundTheCopyThresholds) {
   }
 }
 
+// Runs of values of one length, which the decoder takes in a loop of its own once two neighbours
+// have the same one-byte length: runs of 1 to 40 values of lengths 0, 1, 7, 31, 32, 33, 127 and
+// 128 (two-byte lengths never take the run loop), first after more than 16 short runs of varying
+// lengths (after which a batch stops entering the loop) and then alone, cut at every chunk size
+// from 1 to 70, so every run is cut at every position, and ending exactly at the end of the input.
+TEST(ColumnsRoundTrip, StringRunsOfEqualLengths) {
+  std::vector<std::vector<std::size_t>> columns = {{}, {}};
+  for (std::size_t i = 0; i < 60; ++i) {  // pairs of equal lengths: 60 short runs
+    columns[0].push_back(i % 13);
+    columns[0].push_back(i % 13);
+  }
+  for (const std::size_t len : {0, 1, 7, 31, 32, 33, 127, 128}) {
+    for (std::size_t run = 1; run <= 40; run += 3) {
+      for (auto& lengths : columns) lengths.insert(lengths.end(), run, len);
+      for (auto& lengths : columns) lengths.push_back(len == 0 ? 1 : len - 1);  // ends the run
+    }
+  }
+  for (const auto& lengths : columns) {
+    auto c = std::make_shared<ColumnString>();
+    for (std::size_t i = 0; i < lengths.size(); ++i) {
+      std::string v(lengths[i], '\0');
+      for (std::size_t j = 0; j < v.size(); ++j) v[j] = static_cast<char>('a' + (i + j) % 26);
+      c->append(v);
+    }
+    const std::string bytes = encode(*c);
+    for (std::size_t chunk = 1; chunk <= 71; ++chunk) {
+      const std::size_t cut = chunk == 71 ? SIZE_MAX : chunk;
+      const ColumnRef r = decode(c->type(), bytes, c->size(), cut);
+      ASSERT_EQ(r->size(), c->size());
+      const auto& got = column_cast<ColumnString>(*r);
+      for (std::size_t i = 0; i < c->size(); ++i) {
+        ASSERT_EQ(got[i], (*c)[i]) << "value " << i << " of length " << lengths[i] << ", chunk " << cut;
+      }
+    }
+  }
+}
+
 // ===== Hostile input ===============================================================================
+
+// A run of equal lengths is checked like any value: a longer value after it is still over
+// max_string_bytes, and a run cut by the end of the stream is truncated.
+TEST(ColumnsHostile, StringRunsKeepTheirChecks) {
+  wire::DecodeLimits limits;
+  limits.max_string_bytes = 2;
+  expect_protocol_error(type_of<std::string>(), unhex("02 61 62 02 61 62 02 61 62 03 61 62 63"), 4, limits);
+  expect_protocol_error(type_of<std::string>(), unhex("02 61 62 02 61 62 02 61 62 02 61"), 4);
+  expect_protocol_error(type_of<std::string>(), unhex("01 61 01 61 01 61"), 4);
+}
 
 TEST(ColumnsHostile, HugeStringLength) {
   // Length 2^60 as a UVarInt.
