@@ -1,8 +1,9 @@
 // AsyncConnection's queries against the 18.16 sandbox: 10^6 rows streamed with their block count
 // and sum checked, 64 concurrent selects on one thread over 8 connections, and a long query
 // cancelled through a cancellation slot that then leaves system.processes (polled in a bounded
-// loop, no timing asserted). Arguments of co_await'ed calls are named objects (g++ 12 destroys
-// some temporaries of a co_await expression twice; see async_connection.h).
+// loop, no timing asserted), and a query timeout that cancels and keeps the connection. Arguments
+// of co_await'ed calls are named objects (g++ 12 destroys some temporaries of a co_await
+// expression twice; see async_connection.h).
 #include <gtest/gtest.h>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -20,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chconn/connection/async_connection.h"
@@ -40,7 +42,7 @@ void run_on_one_thread(Body body) {
   std::exception_ptr failure;
   bool ended = false;
   asio::co_spawn(io, body(io), [&](std::exception_ptr e) {
-    failure = e;
+    failure = std::move(e);
     ended = true;
   });
   io.run_for(120s);
@@ -76,8 +78,7 @@ TEST(AsyncSelectIntegration, AMillionRowsStreamWithTheirSumAndBlockCount) {
       sum += sum_of(b);
       largest = std::max(largest, b.rows());
     };
-    co_await conn->async_select("SELECT number FROM system.numbers LIMIT 1000000", options, add,
-                                asio::use_awaitable);
+    co_await conn->async_select("SELECT number FROM system.numbers LIMIT 1000000", options, add, asio::use_awaitable);
     // The same connection answers again, through execute.
     const QueryOptions none;
     const Result r = co_await conn->async_execute("SELECT count() FROM numbers(10)", none, asio::use_awaitable);
@@ -126,7 +127,7 @@ TEST(AsyncSelectIntegration, SixtyFourConcurrentSelectsOnOneThreadOverEightConne
         const AsyncConnection::BlockCallback add = [&](const Block& b) { sum += sum_of(b); };
         co_await slot.conn->async_select("SELECT number FROM numbers({n:UInt64})", params, none, add,
                                          asio::use_awaitable);
-        const auto n = static_cast<std::uint64_t>(100 + i);
+        const std::uint64_t n = 100 + static_cast<std::uint64_t>(i);
         if (sum == n * (n - 1) / 2) {
           ++succeeded;
           ++slot.served;
@@ -141,9 +142,10 @@ TEST(AsyncSelectIntegration, SixtyFourConcurrentSelectsOnOneThreadOverEightConne
       if (--running == 0) all_done.cancel();
     };
     for (int i = 0; i < k_selects; ++i) {
-      asio::co_spawn(io, select(*slots[static_cast<std::size_t>(i % k_connections)], i), [&](std::exception_ptr e) {
-        if (e) failures.push_back("a select coroutine threw");
-      });
+      asio::co_spawn(io, select(*slots[static_cast<std::size_t>(i % k_connections)], i),
+                     [&](const std::exception_ptr& e) {
+                       if (e) failures.push_back("a select coroutine threw");
+                     });
     }
     boost::system::error_code ec;
     co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -200,6 +202,35 @@ TEST(AsyncSelectIntegration, QueryCancelledThroughASlotLeavesSystemProcesses) {
   EXPECT_EQ(error->kind(), ErrorKind::cancelled) << error->what();
   EXPECT_NE(std::string(error->what()).find("connection kept"), std::string::npos) << error->what();
   EXPECT_TRUE(gone) << "query " << query_id << " still in system.processes after 100 polls";
+}
+
+// The query's own timeout passing while the server still computes: the pending read is cancelled,
+// Cancel sent, the reply drained; Error(timeout) names the query timeout, and the same connection
+// runs the next query.
+TEST(AsyncSelectIntegration, QueryTimeoutCancelsOnTheServerAndKeepsTheConnection) {
+  const Config config = test::sandbox_config("main");
+  std::optional<Error> error;
+  std::size_t after = 0;
+  run_on_one_thread([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto conn = co_await connect(io, config);
+    QueryOptions options;
+    options.timeout = 300ms;
+    options.settings.set("max_execution_time", "60");
+    try {
+      co_await conn->async_execute("SELECT sum(number) FROM system.numbers", options, asio::use_awaitable);
+    } catch (const Error& e) {
+      error = e;
+    }
+    EXPECT_TRUE(conn->usable());
+    const QueryOptions none;
+    const Result r = co_await conn->async_execute("SELECT 1", none, asio::use_awaitable);
+    after = r.blocks.size();
+  });
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->kind(), ErrorKind::timeout) << error->what();
+  EXPECT_NE(std::string(error->what()).find("the query timeout"), std::string::npos) << error->what();
+  EXPECT_NE(std::string(error->what()).find("connection kept"), std::string::npos) << error->what();
+  EXPECT_EQ(after, 1u);
 }
 
 }  // namespace

@@ -13,8 +13,11 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -26,6 +29,7 @@
 #include <stdexcept>
 #include <stop_token>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chconn/connection/async_connection.h"
@@ -58,7 +62,7 @@ void with_connection(const FakeServer& server, Body body) {
         co_await body(*conn);
       },
       [&](std::exception_ptr e) {
-        failure = e;
+        failure = std::move(e);
         ended = true;
       });
   io.run_for(20s);
@@ -111,6 +115,42 @@ TEST(AsyncSelect, StreamsBlocksThenExecuteCollectsThem) {
   EXPECT_EQ(queries[1].query_id, whole.query_id);
   EXPECT_NE(whole.query_id, first_id);
   EXPECT_TRUE(server.errors().empty());
+}
+
+// The completion tokens: asio::deferred (the initiation runs when the operation is launched, with
+// the copies made at the call) and a plain callback.
+TEST(AsyncSelect, DeferredAndCallbackTokens) {
+  FakeServer server(FakeScript()
+                        .handshake()
+                        .read_query()
+                        .send(header_then(fake::data_packet(fake::uint64_block(3)) + fake::end_of_stream_packet()))
+                        .read_query()
+                        .send(header_then(fake::data_packet(fake::uint64_block(4)) + fake::end_of_stream_packet())));
+  std::size_t deferred_rows = 0;
+  std::optional<std::size_t> callback_rows;
+  with_connection(server, [&](AsyncConnection& conn) -> asio::awaitable<void> {
+    QueryOptions options;
+    options.query_id = "deferred";
+    auto op = conn.async_execute(std::string("SELECT ") + "deferred", options, asio::deferred);
+    options.query_id = "changed after the call";
+    const Result r = co_await std::move(op)(asio::use_awaitable);
+    deferred_rows = r.blocks.at(0).rows();
+    asio::steady_timer done(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
+    const QueryOptions none;
+    conn.async_execute("SELECT callback", none, [&](const std::exception_ptr& e, const Result& result) {
+      if (!e) callback_rows = result.blocks.at(0).rows();
+      done.cancel();
+    });
+    boost::system::error_code ec;
+    co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  });
+  EXPECT_EQ(deferred_rows, 3u);
+  EXPECT_EQ(callback_rows, std::optional<std::size_t>(4));
+  const auto queries = server.queries();
+  ASSERT_EQ(queries.size(), 2u);
+  EXPECT_EQ(queries[0].text, "SELECT deferred");
+  EXPECT_EQ(queries[0].query_id, "deferred");
+  EXPECT_EQ(queries[1].text, "SELECT callback");
 }
 
 TEST(AsyncSelect, ServerExceptionFailsTheQueryAndKeepsTheConnection) {
@@ -227,7 +267,7 @@ TEST(AsyncSelect, CancellationSlotCancelsAndDrainsAndSecondOperationIsAUsageErro
     const AsyncConnection::BlockCallback count_then_cancel = [&](const Block& b) {
       rows += b.rows();
       // Another operation from here is refused: the select is still running.
-      conn.async_execute("SELECT 1", none, [&](std::exception_ptr e, Result) {
+      conn.async_execute("SELECT 1", none, [&](const std::exception_ptr& e, const Result&) {
         try {
           if (e) std::rethrow_exception(e);
         } catch (const Error& err) {
