@@ -1,16 +1,8 @@
 #include "chconn/connection/native_connection.h"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
-#include <charconv>
-#include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <optional>
-#include <random>
 #include <stop_token>
 #include <string>
 #include <utility>
@@ -26,6 +18,7 @@
 #include "chconn/wire/detail/compression.h"
 #include "chconn/wire/detail/packets.h"
 #include "connection/deadlines.h"
+#include "connection/query_packet.h"
 #include "connection/resolver_for.h"
 #include "connection/sansio/blocking_driver.h"
 #include "connection/sansio/handshake.h"
@@ -40,9 +33,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using detail::callers;
+using detail::Drain;
 using detail::k_connect_limit;
-using detail::k_drain_limit;
-using detail::k_query_limit;
 using detail::k_send_limit;
 
 using detail::sansio::k_version_major;
@@ -50,38 +42,6 @@ using detail::sansio::k_version_minor;
 using detail::sansio::k_version_patch;
 // Large reads keep the number of system calls low on bulk results.
 constexpr std::size_t k_receive_buffer_bytes = std::size_t{1} << 20;
-
-std::string current_os_user() {
-  if (const char* user = std::getenv("USER"); user && *user) return user;
-  // getpwuid_r, not getpwuid: connections are opened from several threads at once (a pool, the
-  // bench), and getpwuid returns a static buffer that they would all overwrite (a data race TSan
-  // reported from `chconn bench --concurrency 4`).
-  passwd entry{};
-  passwd* found = nullptr;
-  std::array<char, 4096> buffer{};
-  if (getpwuid_r(geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found && found->pw_name) {
-    return found->pw_name;
-  }
-  return {};
-}
-
-std::string current_host_name() {
-  std::array<char, 256> name{};
-  if (gethostname(name.data(), name.size() - 1) != 0) return {};
-  return name.data();
-}
-
-// A random (version 4) UUID, the form the server uses for the query ids it generates.
-std::string random_query_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  const std::uint64_t hi = (rng() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
-  const std::uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  char text[37];
-  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return text;
-}
 
 // Thrown inside the query loop when the query's own deadline passed between two packets: the
 // stream is at a packet boundary, so the query can be cancelled and the connection kept.
@@ -98,24 +58,6 @@ struct WakeOnStop {
 };
 
 }  // namespace
-
-// Servers before this revision (18.16 among them) do not skip the client's remaining data
-// packets when a query fails before reading them: the rest of the stream is then out of step. After
-// such an error chconn reconnects before the next call instead of reusing the session.
-constexpr std::uint64_t k_min_revision_skipping_data_after_error = 54429;
-// Servers up to this revision (18.16 among them) read a query's text as a string of at most
-// k_old_max_query_text_bytes; a longer one is answered with "Too large string size" and the
-// connection closed with the rest unread, which the client sees as a reset part-way through
-// sending (measured on 18.16.1: 16777215 bytes are read and parsed, 16777216 reset). Later servers
-// read more; chconn does not check a limit it does not know.
-constexpr std::uint64_t k_last_revision_reading_16_mib_queries = 54412;
-constexpr std::size_t k_old_max_query_text_bytes = 0xFFFFFF;
-// Servers from this revision (21.3) nest block comments as chconn's lexer does; nesting came in
-// 20.10, but chconn knows no revision between, so servers before this one are taken not to nest
-// (refusing a nested comment there is safe, reading it differently from the server is not).
-constexpr std::uint64_t k_min_revision_nesting_comments = 54447;
-// The server's default max_query_size: beyond it a reset while sending is likely the text's size.
-constexpr std::size_t k_default_max_query_size = 262144;
 
 std::unique_ptr<net::Stream> open_stream(const Config& config, const HostPort& host,
                                          const std::shared_ptr<const net::TlsContext>& tls,
@@ -157,8 +99,7 @@ struct NativeConnection::Impl {
         source(&session->source),
         in(&session->in),
         encoder(cfg.compression == Compression::none ? Compression::lz4 : cfg.compression),
-        os_user(current_os_user()),
-        host_name(current_host_name()) {}
+        client(detail::ClientIdentity::of_this_process()) {}
 
   Config config;
   std::unique_ptr<Session> session;
@@ -171,8 +112,7 @@ struct NativeConnection::Impl {
   wire::Writer out;
   wire::Writer block_bytes;  // a block's bytes before they are framed
   wire::FrameEncoder encoder;
-  std::string os_user;
-  std::string host_name;
+  detail::ClientIdentity client;
   std::string last_query_id;
   Block last_sample;
   bool broken = false;
@@ -348,63 +288,15 @@ struct NativeConnection::Impl {
     }
   }
 
-  // The whole query's deadline: the caller's, or the query timeout when that comes first.
   Deadline query_deadline(const QueryOptions& options) const {
-    return callers(options.deadline)
-        .earliest(Deadline::after(options.timeout.value_or(config.timeouts.query)).named(k_query_limit));
+    return detail::query_deadline(config.timeouts, options);
   }
-
-  // How long the drain after a Cancel may take: cancel_drain_timeout, but never past the caller's
-  // deadline, which bounds the whole call (the drain included).
   Deadline drain_deadline(const QueryOptions& options) const {
-    return callers(options.deadline).earliest(Deadline::after(config.timeouts.cancel_drain).named(k_drain_limit));
+    return detail::drain_deadline(config.timeouts, options);
   }
 
   std::string start_query(std::string_view sql, const QueryOptions& options, Deadline deadline) {
-    if (revision < k_min_revision_nesting_comments && sql::has_nested_comment(sql)) {
-      // Where the server and chconn disagree on where a comment ends, chconn's reading of the
-      // statement (its placeholders, whether it reads or writes, inline data) is not the
-      // server's: a value substituted where chconn sees a comment would be SQL to the server.
-      throw Error(ErrorKind::usage,
-                  "the query has a comment inside a comment (/* ... /* ... */), which this server (revision " +
-                      std::to_string(revision) +
-                      ") ends at the first */ while chconn, like ClickHouse from 20.10, nests it; the two would "
-                      "read different statements, so it is not sent. Remove the inner /*");
-    }
-    wire::Query query;
-    query.query_id = options.query_id.empty() ? random_query_id() : options.query_id;
-    query.client_info.os_user = os_user;
-    query.client_info.client_hostname = host_name;
-    query.client_info.client_name = config.client_name;
-    query.client_info.version_major = k_version_major;
-    query.client_info.version_minor = k_version_minor;
-    query.client_info.version_patch = k_version_patch;
-    query.settings = config.settings;
-    query.settings.merge(options.settings);
-    if (config.compression == Compression::zstd && !query.settings.get("network_compression_method")) {
-      query.settings.set("network_compression_method", "zstd");
-    }
-    query.compression = compressing();
-    // A value whose text is only right in its own type (a UTC date-time, Param::text_type) cannot
-    // be bound by the server, which reads a parameter's text as the placeholder's type in its own
-    // time zone: such queries are substituted here, where the literal says which zone it is in.
-    const bool typed_text =
-        std::any_of(options.params.begin(), options.params.end(), [](const Param& p) { return !p.text_type.empty(); });
-    if (revision >= wire::k_min_protocol_version_with_parameters && !typed_text) {
-      // The server binds the values; the same rules as for substitution hold before sending.
-      check_params(sql, options.params);
-      query.text = std::string(sql);
-      for (const Param& p : options.params) {
-        query.parameters.push_back({p.name, p.is_null ? std::string("\\N") : escape_parameter_text(p.value)});
-      }
-    } else if (options.params.empty() && sql.find('{') == std::string_view::npos) {
-      query.text = std::string(sql);  // no placeholder can be there: skip the lexer
-    } else {
-      // The server cannot bind parameters: substitute typed, escaped literals here (and refuse a
-      // placeholder that has no value, rather than send it raw).
-      query.text = substitute_params(sql, options.params);
-    }
-    check_query_size(query.text, query.settings);
+    wire::Query query = detail::build_query({config, revision, info.revision, peer, client}, sql, options);
     check_external_tables(options.external_tables);
     wire::write_query(out, query, revision);
     send_external_tables(options.external_tables, query.compression, deadline);
@@ -412,15 +304,7 @@ struct NativeConnection::Impl {
     try {
       send(deadline);
     } catch (const Error& e) {
-      // A server that refuses a text for its size closes the connection while the rest of it is
-      // still arriving; all the client sees is a reset. Say what was being sent.
-      if (e.kind() != ErrorKind::network || query.text.size() <= k_default_max_query_size) throw;
-      throw e.with_context(
-          "the connection failed while sending a query of " + std::to_string(query.text.size()) + " bytes to " + peer +
-          "; a server refuses a query text longer than it reads (" + std::to_string(k_old_max_query_text_bytes) +
-          " bytes up to 18.16) or parses (max_query_size, " + std::to_string(k_default_max_query_size) +
-          " bytes by default) and may close the connection while the text still arrives. Pass large data as "
-          "blocks with insert()");
+      throw detail::query_send_failure(e, query.text.size(), peer);
     }
     last_query_id = query.query_id;
     data_consumed = false;
@@ -459,55 +343,6 @@ struct NativeConnection::Impl {
     }
   }
 
-  // Refuses, before anything is sent, a query text the server is known to refuse for its size:
-  // longer than a server up to revision 54412 reads, or than a max_query_size the caller set.
-  void check_query_size(std::string_view text, const Settings& settings) const {
-    if (info.revision <= k_last_revision_reading_16_mib_queries && text.size() > k_old_max_query_text_bytes) {
-      throw Error(ErrorKind::usage,
-                  "the query text is " + std::to_string(text.size()) + " bytes, more than " + peer + " reads (" +
-                      std::to_string(k_old_max_query_text_bytes) + " bytes for protocol revision " +
-                      std::to_string(k_last_revision_reading_16_mib_queries) +
-                      " and older: it would close the connection while the text arrives); nothing was sent. Pass "
-                      "large data as blocks with insert(), or split the query");
-    }
-    // The server applies max_query_size to the part of the text it parses; an INSERT's inline data
-    // is read after that part, so only the statements without inline data are checked here.
-    const std::optional<std::string_view> setting = settings.get("max_query_size");
-    if (!setting) return;
-    std::uint64_t limit = 0;
-    const auto [end, ec] = std::from_chars(setting->data(), setting->data() + setting->size(), limit);
-    // A value that is not a number is the server's to judge; 0 means no limit, as on the server.
-    if (ec != std::errc() || end != setting->data() + setting->size() || limit == 0) return;
-    if (text.size() <= limit || sql::insert_shape(text).inline_data.has_value()) return;
-    throw Error(ErrorKind::usage,
-                "the query text is " + std::to_string(text.size()) + " bytes, more than max_query_size (" +
-                    std::to_string(limit) +
-                    " bytes) set for it; the server would refuse it (code 62, Max query size exceeded) after "
-                    "receiving all of it; nothing was sent. Raise max_query_size, or pass large data as blocks "
-                    "with insert()");
-  }
-
-  // The server reads parameter values as TSV-escaped text.
-  static std::string escape_parameter_text(std::string_view value) {
-    std::string outv;
-    outv.reserve(value.size());
-    for (char c : value) {
-      switch (c) {
-        case '\\': outv += "\\\\"; break;
-        case '\t': outv += "\\t"; break;
-        case '\n': outv += "\\n"; break;
-        default: outv += c;
-      }
-    }
-    return outv;
-  }
-
-  enum class Drain : std::uint8_t {
-    kept,     // the server stopped the query in time: the connection is back at rest
-    dropped,  // it did not (or sent garbage): the connection is broken
-    skipped,  // no time was left to try: the connection is broken, nothing was sent
-  };
-
   // Sends Cancel and reads the rest of the query until `drain` (drain_deadline()). A connection
   // that does not come back to rest in time, or has no time left to try, is marked broken: it is
   // closed rather than returned to a pool, and the call ends at its deadline.
@@ -543,7 +378,7 @@ struct NativeConnection::Impl {
   // An exception ends the query. An old server that failed before reading all the data sent with
   // the query leaves that data in the stream: the session cannot be reused.
   void note_server_exception() noexcept {
-    if (!data_consumed && info.revision < k_min_revision_skipping_data_after_error) needs_reconnect = true;
+    if (!data_consumed && info.revision < detail::k_min_revision_skipping_data_after_error) needs_reconnect = true;
   }
 
   // Before each call: refuse a closed or broken connection, and replace a session left out of step
@@ -580,15 +415,7 @@ struct NativeConnection::Impl {
   // went, as the end of the message of the error the call throws.
   std::string cancel_and_describe(bool compressed, const QueryOptions& options) {
     const Deadline drain = drain_deadline(options);
-    switch (cancel_and_drain(compressed, drain)) {
-      case Drain::kept: return "; it was cancelled on the server and the connection kept";
-      case Drain::dropped:
-        return "; it was cancelled, and the connection dropped because the server did not stop it within " +
-               drain.describe();
-      case Drain::skipped: break;
-    }
-    return "; the connection was dropped, since no time was left to cancel the query and wait for the server to "
-           "stop it (closing the connection ends it on the server)";
+    return detail::describe_cancel(cancel_and_drain(compressed, drain), drain);
   }
 
   // Runs `body` (the part of a query after it was sent) with the error policy of DESIGN.md:
@@ -676,14 +503,7 @@ struct NativeConnection::Impl {
     if (drive(*st.op, st.deadline)) return std::move(st.op->block());
     st.ended = true;
     if (st.op->inline_insert_ended() && sql::insert_shape(st.sql).inline_data) {
-      // execute() of an INSERT whose data the server asked for. Servers from revision 54415 parse
-      // data written in the query text themselves and never ask; older ones (18.16) do, and would
-      // insert nothing from the text: the data was ended without rows, and the call says so rather
-      // than report a success that inserted nothing.
-      throw Error(ErrorKind::usage,
-                  "this server (revision " + std::to_string(info.revision) +
-                      ") does not read data written in an INSERT's text; nothing was inserted. Pass the rows as "
-                      "blocks with insert(), or use INSERT ... SELECT");
+      throw detail::unread_inline_data(info.revision);
     }
     return std::nullopt;
   }

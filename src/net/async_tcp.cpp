@@ -1,5 +1,7 @@
 #include "net/async_tcp.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -92,19 +94,22 @@ asio::awaitable<void> AsyncTcpStream::connect(std::string host, std::uint16_t po
   s.peer = format_host_port(connected.address().to_string(), connected.port());
 }
 
-asio::awaitable<std::size_t> AsyncTcpStream::read_some(std::span<std::uint8_t> bytes) {
+asio::awaitable<std::optional<std::size_t>> AsyncTcpStream::read_some(std::span<std::uint8_t> bytes,
+                                                                      asio::cancellation_slot cancel) {
   State& s = *state_;
   if (s.deadline.expired() && !s.expired) throw expired_error("read from " + s.peer, s.deadline);
   if (!s.socket.is_open()) {
     if (s.expired) throw timeout_error("read from " + s.peer, s.deadline, s.allowed);
     throw Error(ErrorKind::usage, "read from " + s.peer + ": the stream is closed");
   }
-  try {
-    co_return co_await s.socket.async_read_some(asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
-  } catch (const boost::system::system_error& e) {
-    if (e.code() == asio::error::eof) co_return 0;
-    throw failure(*this, s.expired, s.deadline, s.allowed, "read from", e.code());
-  }
+  // as_tuple: a cancellation is an outcome here, not an exception.
+  const auto [ec, n] =
+      co_await s.socket.async_read_some(asio::buffer(bytes.data(), bytes.size()),
+                                        asio::bind_cancellation_slot(cancel, asio::as_tuple(asio::use_awaitable)));
+  if (!ec) co_return n;
+  if (ec == asio::error::eof) co_return 0;
+  if (ec == asio::error::operation_aborted && s.socket.is_open() && !s.expired) co_return std::nullopt;
+  throw failure(*this, s.expired, s.deadline, s.allowed, "read from", ec);
 }
 
 asio::awaitable<void> AsyncTcpStream::write_all(std::span<const std::uint8_t> bytes) {

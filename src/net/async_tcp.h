@@ -21,11 +21,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 
 #include "chconn/core/clock.h"
 
@@ -46,8 +48,12 @@ class AsyncTcpStream {
   // Resolves `host` (a literal address, or a name through Asio's resolver) and connects to the
   // first address that accepts, with TCP_NODELAY.
   boost::asio::awaitable<void> connect(std::string host, std::uint16_t port);
-  // Reads at least 1 and at most bytes.size() bytes; 0 at an orderly end of stream.
-  boost::asio::awaitable<std::size_t> read_some(std::span<std::uint8_t> bytes);
+  // Reads at least 1 and at most bytes.size() bytes; 0 at an orderly end of stream; nullopt when
+  // the read was cancelled through `cancel` (a cancellation_signal's slot) before any byte came: on
+  // a TCP socket a cancelled read consumes nothing, so the stream is where it was and the next
+  // read goes on from there. A read cut short by close() or the deadline throws instead.
+  boost::asio::awaitable<std::optional<std::size_t>> read_some(std::span<std::uint8_t> bytes,
+                                                               boost::asio::cancellation_slot cancel);
   boost::asio::awaitable<void> write_all(std::span<const std::uint8_t> bytes);
 
   void close() noexcept;

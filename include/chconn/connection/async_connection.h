@@ -1,22 +1,53 @@
-// AsyncConnection: the native protocol on an Asio executor, with C++20 coroutines (issue 18, first
-// slice: connect and ping over TCP; queries, inserts and TLS come next).
+// AsyncConnection: the native protocol on an Asio executor, with C++20 coroutines (issue 18): connect,
+// ping, execute and a streamed select over TCP (inserts and TLS come next).
 //
-// The conversation is the one NativeConnection runs (the sans-I/O handshake and ping), driven by
-// Asio instead of blocking calls, so both send the same bytes. Operations take Asio completion
-// tokens: boost::asio::use_awaitable, boost::asio::deferred, a callback, boost::asio::use_future.
-// Completion signatures: async_connect void(std::exception_ptr, std::unique_ptr<AsyncConnection>),
-// async_ping void(std::exception_ptr); with use_awaitable a failure is thrown as chconn::Error.
+// The conversation is the one NativeConnection runs (the sans-I/O handshake, ping and query reply,
+// and one builder of the Query packet), driven by Asio instead of blocking calls, so both send the
+// same bytes. Operations take Asio completion tokens: boost::asio::use_awaitable,
+// boost::asio::deferred, a callback, boost::asio::use_future. Completion signatures: async_connect
+// void(std::exception_ptr, std::unique_ptr<AsyncConnection>), async_ping void(std::exception_ptr),
+// async_execute and async_select void(std::exception_ptr, Result); with use_awaitable a failure is
+// thrown as chconn::Error.
 //
-// Deadlines: each operation runs within its deadline (and, for connect, Config::timeouts.connect;
-// for ping, Config::timeouts.receive). An Asio timer closes the socket when it expires; the
-// operation then fails with Error(timeout) naming the limit, and the connection is no longer
-// usable (unlike NativeConnection, an async timeout is not survivable yet).
+// Queries. async_execute completes with the Result Connection::execute returns (every block);
+// async_select hands each block to `on_block` as it arrives (the block is the callback's only for
+// the call: copy what you keep) and completes with the Result without blocks, so memory is bounded
+// by one block. Errors are execute()'s: a server exception (Error(server)) leaves the connection
+// usable, except on servers before revision 54429 (18.16) when the query failed before the server
+// read its data, where the connection is dropped (usable() false) instead of reconnected as
+// NativeConnection does; an error of the transport or the protocol drops it; a callback
+// (on_block, on_progress...) that throws cancels the query as below and the exception is the
+// operation's. Not yet: QueryOptions::external_tables and QueryOptions::stop (use a cancellation
+// slot) are refused with Error(usage), nothing sent.
+//
+// Deadlines. Connect runs within its deadline and Config::timeouts.connect; ping within its
+// deadline and Config::timeouts.receive: an Asio timer closes the socket when they expire, and the
+// connection is dropped. A query runs within QueryOptions::deadline and its timeout
+// (QueryOptions::timeout, else Config::timeouts.query), as the blocking connection: when that
+// passes while the reply is read, the pending read is cancelled (not the socket closed), the Cancel
+// packet is sent and the rest of the reply drained within Config::timeouts.cancel_drain (never past
+// QueryOptions::deadline), and the operation fails with Error(timeout) naming the limit; the
+// connection stays usable if the drain finished, and is dropped otherwise. Sending the query is
+// bounded by Config::timeouts.send (and the query's deadline); a send that does not finish drops
+// the connection.
+//
+// Cancellation. A query honours Asio's per-operation cancellation
+// (boost::asio::bind_cancellation_slot(signal.slot(), token), or what awaitable operators and
+// parallel groups emit): a terminal or partial cancellation sends Cancel and drains as above, and
+// the operation fails with Error(cancelled) (never retryable: the caller asked for it); total
+// cancellation is not supported (the server may have run part of the query). A cancellation emitted
+// before the query went out fails it with Error(cancelled), nothing sent. Emit it on the
+// connection's executor.
 //
 // Thread safety: one operation at a time (a second one started before the first completed fails
-// with Error(usage)), started from and completing on the connection's executor (use a strand when
-// the io_context runs on several threads). Lifetimes: an operation keeps what it needs alive, so
-// the AsyncConnection may be destroyed while one is pending (it closes the socket; the operation
+// with Error(usage), the first unaffected), started from and completing on the connection's
+// executor (use a strand when the io_context runs on several threads). Lifetimes: an operation
+// keeps what it needs alive (it copies the SQL, the options and the callback), so the
+// AsyncConnection may be destroyed while one is pending (it closes the socket; the operation
 // completes with an error).
+//
+// g++ 12 destroys some temporaries of a co_await expression twice (a QueryOptions{} or a lambda
+// converted to BlockCallback written in the call crashes): pass named objects, as below.
 //
 // Example:
 //   boost::asio::io_context io;
@@ -24,13 +55,29 @@
 //     auto conn = co_await chconn::AsyncConnection::async_connect(
 //         io.get_executor(), config, config.hosts.front(), chconn::Deadline::after(10s), boost::asio::use_awaitable);
 //     co_await conn->async_ping(chconn::Deadline::after(1s), boost::asio::use_awaitable);
+//     const chconn::QueryOptions options;  // timeout, settings, callbacks
+//     chconn::Params params;
+//     params.set("n", 41);
+//     chconn::Result r = co_await conn->async_execute("SELECT {n:UInt64} + 1 AS x", params, options,
+//                                                     boost::asio::use_awaitable);
+//     std::uint64_t rows = 0;
+//     const chconn::AsyncConnection::BlockCallback count = [&](const chconn::Block& b) { rows += b.rows(); };
+//     co_await conn->async_select("SELECT number FROM system.numbers LIMIT 1000000", options, count,
+//                                 boost::asio::use_awaitable);
+//     // Stopped from outside: a cancellation signal bound to the token. `stop.emit(terminal)` on the
+//     // executor sends Cancel, drains, and the call throws Error(cancelled).
+//     boost::asio::cancellation_signal stop;
+//     auto token = boost::asio::bind_cancellation_slot(stop.slot(), boost::asio::use_awaitable);
+//     co_await conn->async_select("SELECT sum(number) FROM system.numbers", options, count, token);
 //   }, boost::asio::detached);
 //   io.run();
 #pragma once
 
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -38,6 +85,8 @@
 #include <boost/asio/async_result.hpp>
 
 #include "chconn/connection/connection.h"
+#include "chconn/connection/params.h"
+#include "chconn/connection/result.h"
 #include "chconn/core/clock.h"
 #include "chconn/core/config.h"
 
@@ -48,6 +97,9 @@ class AsyncConnection {
   using executor_type = boost::asio::any_io_executor;
   using connect_signature = void(std::exception_ptr, std::unique_ptr<AsyncConnection>);
   using ping_signature = void(std::exception_ptr);
+  using query_signature = void(std::exception_ptr, Result);
+  // async_select's per-block callback; called on the connection's executor.
+  using BlockCallback = std::function<void(const Block&)>;
 
   // Connects to `host` (a literal address, or a name through Asio's resolver) and performs the
   // handshake within `deadline` and Config::timeouts.connect. Fails with the errors of
@@ -73,12 +125,44 @@ class AsyncConnection {
         token, deadline);
   }
 
+  // Runs `sql` and completes with its whole Result, as Connection::execute (see the header comment
+  // for errors, deadlines and cancellation). Use async_select for results too big to hold.
+  template <class CompletionToken>
+  auto async_execute(std::string_view sql, const QueryOptions& options, CompletionToken&& token) {
+    return initiate_query(std::string(sql), options, BlockCallback{}, false, std::forward<CompletionToken>(token));
+  }
+  template <class CompletionToken>
+  auto async_execute(std::string_view sql, const Params& params, const QueryOptions& options, CompletionToken&& token) {
+    QueryOptions o = options;
+    o.params = params;
+    return initiate_query(std::string(sql), std::move(o), BlockCallback{}, false, std::forward<CompletionToken>(token));
+  }
+
+  // Runs `sql` and calls `on_block` with each non-empty block as it arrives; completes with the
+  // Result without blocks (header, totals, extremes, progress, profile). Memory is bounded by one
+  // block. `on_block` must not start another operation on this connection.
+  template <class CompletionToken>
+  auto async_select(std::string_view sql, const QueryOptions& options, BlockCallback on_block,
+                    CompletionToken&& token) {
+    return initiate_query(std::string(sql), options, std::move(on_block), true, std::forward<CompletionToken>(token));
+  }
+  template <class CompletionToken>
+  auto async_select(std::string_view sql, const Params& params, const QueryOptions& options, BlockCallback on_block,
+                    CompletionToken&& token) {
+    QueryOptions o = options;
+    o.params = params;
+    return initiate_query(std::string(sql), std::move(o), std::move(on_block), true,
+                          std::forward<CompletionToken>(token));
+  }
+
   ~AsyncConnection();
   AsyncConnection(const AsyncConnection&) = delete;
   AsyncConnection& operator=(const AsyncConnection&) = delete;
 
   // Closes the socket; an operation in progress completes with an error. Idempotent.
   void close() noexcept;
+  // The id of the last query sent (the caller's QueryOptions::query_id, or the generated one).
+  const std::string& last_query_id() const noexcept;
   // False after close() or a failed operation.
   bool usable() const noexcept;
   const ServerInfo& server_info() const noexcept;
@@ -93,6 +177,20 @@ class AsyncConnection {
   static void start_connect(const executor_type& executor, const Config& config, const HostPort& host,
                             Deadline deadline, boost::asio::any_completion_handler<connect_signature> handler);
   void start_ping(Deadline deadline, boost::asio::any_completion_handler<ping_signature> handler);
+  // The copies are made before async_initiate: a deferred token runs the initiation later.
+  template <class CompletionToken>
+  auto initiate_query(std::string sql, QueryOptions options, BlockCallback on_block, bool streamed,
+                      CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, query_signature>(
+        [this](auto handler, std::string s, QueryOptions o, BlockCallback b, bool streamed_) {
+          start_query(std::move(s), std::move(o), std::move(b), streamed_,
+                      boost::asio::any_completion_handler<query_signature>(std::move(handler)));
+        },
+        token, std::move(sql), std::move(options), std::move(on_block), streamed);
+  }
+  // `streamed`: async_select (an empty `on_block` is refused with Error(usage)).
+  void start_query(std::string sql, QueryOptions options, BlockCallback on_block, bool streamed,
+                   boost::asio::any_completion_handler<query_signature> handler);
 
   std::shared_ptr<Impl> impl_;
 };
