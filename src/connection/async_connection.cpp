@@ -221,7 +221,7 @@ asio::awaitable<Result> run_query(std::shared_ptr<AsyncConnection::Impl> impl, s
   const auto deliver = [&] {
     Block& block = op.block();
     if (on_block) {
-      on_block(block);
+      detail::sansio::call_back(on_block, block);
       // The next block decodes into the columns the callback did not keep.
       op.recycle(std::move(block));
     } else {
@@ -237,6 +237,8 @@ asio::awaitable<Result> run_query(std::shared_ptr<AsyncConnection::Impl> impl, s
     co_await detail::sansio::run_async(op, c, impl->stream, deliver, watch->interrupt);
   } catch (const detail::sansio::Interrupted&) {
     interrupted = true;
+  } catch (const detail::sansio::CallbackFailed& failed) {
+    callback_failure = failed.error;  // a callback threw, whatever it threw, at a packet boundary
   } catch (const Error& e) {
     if (op.server_exception()) {
       if (old_server_out_of_step()) impl->mark_broken();
@@ -247,7 +249,7 @@ asio::awaitable<Result> run_query(std::shared_ptr<AsyncConnection::Impl> impl, s
     if (e.kind() == ErrorKind::timeout) throw e.with_context("the query " + query.query_id);
     throw;
   } catch (...) {
-    callback_failure = std::current_exception();  // a callback threw, at a packet boundary
+    callback_failure = std::current_exception();  // anything else (no memory), at a packet boundary
   }
   if (interrupted || callback_failure) {
     const Deadline drain = detail::drain_deadline(impl->config.timeouts, options);

@@ -433,14 +433,20 @@ struct NativeConnection::Impl {
       throw Error(ErrorKind::cancelled, "the query " + last_query_id + " on " + peer +
                                             " was stopped by the caller (QueryOptions::stop)" +
                                             cancel_and_describe(compressed, options));
+    } catch (const detail::sansio::CallbackFailed& failed) {
+      // A caller's callback threw, whatever it threw (a chconn::Error too): the reply is not read to
+      // its end, so the query is stopped; the connection is kept if it comes back to rest in time.
+      cancel_and_drain(compressed, drain_deadline(options));
+      std::rethrow_exception(failed.error);
     } catch (const Error& e) {
-      // A server exception ends the query; a usage error is raised only once the stream is back at
-      // rest. Network, timeout and protocol errors leave the stream in an unknown state.
+      // A server exception ends the query; the library's usage errors are raised only once the
+      // stream is back at rest. Network, timeout and protocol errors leave the stream in an
+      // unknown state.
       if (classify(e).connection_broken) mark_broken();
       if (e.kind() == ErrorKind::timeout) throw e.with_context("the query " + last_query_id);
       throw;
     } catch (...) {
-      // A callback threw: stop the query, keep the connection if it comes back to rest in time.
+      // Anything else (no memory): stop the query, keep the connection if it comes back to rest.
       cancel_and_drain(compressed, drain_deadline(options));
       throw;
     }
@@ -518,7 +524,7 @@ struct NativeConnection::Impl {
       Block spare;
       while (std::optional<Block> block = next_block(st, &spare)) {
         if (on_block) {
-          (*on_block)(*block);
+          detail::sansio::call_back(*on_block, *block);
           spare = std::move(*block);
         } else {
           st.result.blocks.push_back(std::move(*block));

@@ -281,6 +281,33 @@ TEST(NativeConnection, CallbackExceptionCancelsQuery) {
   EXPECT_EQ(conn->execute("SELECT 6 AS v").value<int>("v"), 6);
 }
 
+// A callback that throws a chconn::Error (here Block::column of a name the result lacks, which is
+// Error(usage)) stops the query like any other exception: before, the connection stayed usable
+// with the rest of the reply unread, and the next query returned the old query's rows.
+TEST(NativeConnection, CallbackErrorCancelsQueryAndTheNextQueryGetsItsOwnRows) {
+  auto conn = test::connect_sandbox();
+  QueryOptions small_blocks;
+  small_blocks.settings.set("max_block_size", "1000");
+  test::expect_error(ErrorKind::usage, [&] {
+    conn->select(
+        "SELECT number FROM numbers(100000)", [&](const Block& b) { (void)b.column("no_such_column"); }, small_blocks);
+  });
+  EXPECT_TRUE(conn->usable());
+  Result next = conn->execute("SELECT 6 AS v");
+  ASSERT_EQ(next.row_count(), 1u);
+  EXPECT_EQ(next.value<int>("v"), 6);
+  // The same for a progress callback.
+  QueryOptions throwing_progress = small_blocks;
+  throwing_progress.on_progress = [](const QueryProgress&, const QueryProgress&) {
+    throw Error(ErrorKind::usage, "a progress callback that throws");
+  };
+  test::expect_error(ErrorKind::usage,
+                     [&] { conn->execute("SELECT sum(number) FROM numbers(10000000)", throwing_progress); },
+                     {"a progress callback that throws"});
+  EXPECT_TRUE(conn->usable());
+  EXPECT_EQ(conn->execute("SELECT 7 AS v").value<int>("v"), 7);
+}
+
 TEST(NativeConnection, ParametersCannotInject) {
   auto conn = test::connect_sandbox();
   test::expect_parameters_cannot_inject(*conn);

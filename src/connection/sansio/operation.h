@@ -119,6 +119,26 @@ class ReceiveBuffer {
 // (the codec's catch (...) blocks restore their state and rethrow).
 struct Incomplete {};
 
+// What a caller's callback threw (a block, progress, profile, log or profile-events callback),
+// wrapped so that the connection cancels the query and drains its reply whatever was thrown. A
+// chconn::Error from a callback (Block::column of a name the result lacks is Error(usage)) says
+// nothing of the stream, which is in the middle of the reply: taken for one of the conversation's
+// own errors, it left the connection usable with the rest of the reply unread, and the next query
+// on it read the old query's rows as its own.
+struct CallbackFailed {
+  std::exception_ptr error;
+};
+
+// Calls `f(args...)`; whatever it throws comes out as CallbackFailed.
+template <class F, class... Args>
+void call_back(F& f, Args&&... args) {
+  try {
+    f(std::forward<Args>(args)...);
+  } catch (...) {
+    throw CallbackFailed{std::current_exception()};
+  }
+}
+
 // The state one session's operations share: what was received, what is to be sent, the limits
 // every decode is checked against, and the peer's name for messages.
 struct Conversation {

@@ -180,17 +180,17 @@ bool QueryOperation::handle_common() {
   switch (code_) {
     case ServerPacketCode::progress:
       result_.progress += progress_;
-      if (options_.on_progress) options_.on_progress(progress_, result_.progress);
+      if (options_.on_progress) call_back(options_.on_progress, progress_, result_.progress);
       return true;
     case ServerPacketCode::profile_info:
       result_.profile = profile_;
-      if (options_.on_profile) options_.on_profile(*result_.profile);
+      if (options_.on_profile) call_back(options_.on_profile, *result_.profile);
       return true;
     case ServerPacketCode::log:
-      if (options_.on_log) options_.on_log(block_);
+      if (options_.on_log) call_back(options_.on_log, block_);
       return true;
     case ServerPacketCode::profile_events:
-      if (options_.on_profile_events) options_.on_profile_events(block_);
+      if (options_.on_profile_events) call_back(options_.on_profile_events, block_);
       return true;
     case ServerPacketCode::table_columns:
     case ServerPacketCode::timezone_update:

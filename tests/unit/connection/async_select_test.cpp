@@ -324,6 +324,34 @@ TEST(AsyncSelect, CallbackThatThrowsCancelsAndKeepsTheConnection) {
   EXPECT_TRUE(server.errors().empty());
 }
 
+// A block callback that throws a chconn::Error is a callback failure like any other: Cancel (code
+// 3) goes out and the reply is drained before the ping (code 4). Before, the Error was taken for
+// one of the conversation's own and the connection was left mid-reply but usable.
+TEST(AsyncSelect, CallbackThatThrowsAnErrorCancelsToo) {
+  FakeServer server(FakeScript()
+                        .handshake()
+                        .read_query()
+                        .send(header_then(fake::data_packet(fake::uint64_block(10))))
+                        .read_code(3)
+                        .send(fake::end_of_stream_packet())
+                        .read_code(4)
+                        .send(fake::pong_packet()));
+  std::optional<ErrorKind> kind;
+  with_connection(server, [&](AsyncConnection& conn) -> asio::awaitable<void> {
+    const QueryOptions none;
+    const AsyncConnection::BlockCallback wrong_name = [](const Block& b) { (void)b.column("no_such_column"); };
+    try {
+      co_await conn.async_select("SELECT x", none, wrong_name, asio::use_awaitable);
+    } catch (const Error& e) {
+      kind = e.kind();
+    }
+    EXPECT_TRUE(conn.usable());
+    co_await conn.async_ping(Deadline::after(5s), asio::use_awaitable);
+  });
+  EXPECT_EQ(kind, ErrorKind::usage);
+  EXPECT_TRUE(server.errors().empty()) << server.errors().front();
+}
+
 // What the async connection does not do yet is refused before anything is sent.
 TEST(AsyncSelect, RefusesExternalTablesStopTokensAndAnEmptyCallback) {
   FakeServer server(FakeScript().handshake().read_code(4).send(fake::pong_packet()));
