@@ -379,9 +379,22 @@ std::size_t line_end(std::string_view text, std::size_t from) {
   return eol == std::string_view::npos ? text.size() : eol;
 }
 
+// How a split treats an INSERT's inline data: as the client reads it (to the end of its line, or
+// with data_to_end to the end of the text), or not at all (split_statements: SQL rules throughout).
+enum class InlineData { client_lines, client_to_end, as_sql };
+
+std::vector<ScriptStatement> split(std::string_view script, InlineData inline_data);
+
 }  // namespace
 
 std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_end) {
+  return split(script, data_to_end ? InlineData::client_to_end : InlineData::client_lines);
+}
+
+namespace {
+
+std::vector<ScriptStatement> split(std::string_view script, InlineData inline_data) {
+  const bool data_to_end = inline_data == InlineData::client_to_end;
   std::vector<ScriptStatement> out;
   std::size_t pos = 0;
   while (pos < script.size()) {
@@ -393,7 +406,7 @@ std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_
       pos += first.end();
       continue;
     }
-    const bool insert = is_keyword(first, "INSERT");
+    const bool insert = inline_data != InlineData::as_sql && is_keyword(first, "INSERT");
     std::size_t statement_end = rest.size();
     std::size_t next = rest.size();
     std::optional<std::string_view> data;
@@ -451,13 +464,12 @@ std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_
   return out;
 }
 
+}  // namespace
+
 std::vector<std::string_view> split_statements(std::string_view script) {
   std::vector<std::string_view> statements;
-  for (const ScriptStatement& s : split_script(script)) {
-    const char* end = s.data ? s.data->data() + s.data->size() : s.sql.data() + s.sql.size();
-    std::string_view whole(s.sql.data(), static_cast<std::size_t>(end - s.sql.data()));
-    while (!whole.empty() && detail::is_space(whole.back())) whole.remove_suffix(1);
-    if (!whole.empty()) statements.push_back(whole);
+  for (const ScriptStatement& s : split(script, InlineData::as_sql)) {
+    if (!s.sql.empty()) statements.push_back(s.sql);
   }
   return statements;
 }

@@ -3,22 +3,53 @@
 
 namespace chconn::detail {
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at s[i] (a lead byte at or above 0x80), or 0 when
+// there is none or it encodes a C1 control (U+0080 to U+009F, which some terminals obey).
+std::size_t printable_utf8_at(std::string_view s, std::size_t i) noexcept {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  const std::size_t n = b0 >= 0xC2 && b0 <= 0xDF ? 2 : b0 >= 0xE0 && b0 <= 0xEF ? 3 : b0 >= 0xF0 && b0 <= 0xF4 ? 4 : 0;
+  if (n == 0 || n > s.size() - i) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0U) != 0x80U) return 0;
+  }
+  const auto b1 = static_cast<unsigned char>(s[i + 1]);
+  if (b0 == 0xC2 && b1 < 0xA0) return 0;   // C1 controls
+  if (b0 == 0xE0 && b1 < 0xA0) return 0;   // overlong
+  if (b0 == 0xED && b1 >= 0xA0) return 0;  // surrogates
+  if (b0 == 0xF0 && b1 < 0x90) return 0;   // overlong
+  if (b0 == 0xF4 && b1 >= 0x90) return 0;  // beyond U+10FFFF
+  return n;
+}
+
+}  // namespace
+
 std::string message_excerpt(std::string_view text, std::size_t max_bytes) {
   std::size_t cut = text.size();
   if (cut > max_bytes) {
     cut = max_bytes;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0U) == 0x80U) --cut;  // not inside a UTF-8 sequence
+    // Not inside a UTF-8 sequence (at most 3 continuation bytes back).
+    for (int k = 0; k < 3 && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0U) == 0x80U; ++k) --cut;
   }
+  const std::string_view shown = text.substr(0, cut);
   std::string out = "'";
-  for (std::size_t i = 0; i < cut; ++i) {
-    const auto u = static_cast<unsigned char>(text[i]);
-    if (u < 0x20 || u == 0x7f) {
+  for (std::size_t i = 0; i < shown.size(); ++i) {
+    const auto u = static_cast<unsigned char>(shown[i]);
+    if (u >= 0x80) {
+      if (const std::size_t n = printable_utf8_at(shown, i); n != 0) {
+        out.append(shown.substr(i, n));
+        i += n - 1;
+        continue;
+      }
+    }
+    if (u < 0x20 || u >= 0x7f) {
       out += "\\x";
       append_hex_byte(out, u);
       continue;
     }
-    if (text[i] == '\'' || text[i] == '\\') out += '\\';
-    out += text[i];
+    if (shown[i] == '\'' || shown[i] == '\\') out += '\\';
+    out += shown[i];
   }
   out += '\'';
   if (cut < text.size()) out += "... (" + std::to_string(text.size()) + " bytes)";

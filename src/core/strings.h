@@ -40,9 +40,10 @@ inline void append_hex_byte(std::string& out, unsigned char byte, bool upper = f
   out += hex_digit(byte, upper);
 }
 
-// `text` quoted for an error message: in single quotes, a backslash before '\'' and '\\', every
-// control byte (below 0x20, and 0x7f) as \xHH so that no message moves a terminal's cursor, other
-// bytes (UTF-8 included) as they are; cut at a character boundary after `max_bytes`, then
+// `text` quoted for an error message: in single quotes, a backslash before '\'' and '\\',
+// well-formed UTF-8 characters as they are, and every other byte (controls below 0x20, 0x7f, C1
+// controls, bytes of no valid UTF-8 sequence) as \xHH, so that no message moves a terminal's
+// cursor or breaks a UTF-8 log; cut at a character boundary after `max_bytes`, then
 // "... (N bytes)". The one rule for quoting a value a message names (a config value, a table name,
 // a field that did not parse); a secret never goes through it.
 std::string message_excerpt(std::string_view text, std::size_t max_bytes = 64);

@@ -107,13 +107,21 @@ void lexer_mode(std::string_view text) {
           if (t.kind == sql::TokenKind::semicolon && depth <= 0) fuzz::fail("a statement holds a top-level ';'");
         }
       }
-      if (!data_to_end) only_separators(text.substr(prev_end, begin - prev_end));
+      only_separators(text.substr(prev_end, begin - prev_end));
       prev_end = end;
     }
+    only_separators(text.substr(prev_end));  // nothing after the last statement but separators
   }
+  // split_statements: in order, not overlapping, only separators around them.
+  prev_end = 0;
   for (std::string_view s : sql::split_statements(text)) {
-    if (s.empty() || offset_of(s) + s.size() > text.size()) fuzz::fail("split_statements: a bad view");
+    if (s.empty() || offset_of(s) < prev_end || offset_of(s) + s.size() > text.size()) {
+      fuzz::fail("split_statements: statements overlap or are empty");
+    }
+    only_separators(text.substr(prev_end, offset_of(s) - prev_end));
+    prev_end = offset_of(s) + s.size();
   }
+  only_separators(text.substr(prev_end));
   (void)sql::insert_shape(text);
   (void)sql::is_read_only(text);
   (void)sql::first_keyword(text);

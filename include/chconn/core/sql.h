@@ -121,7 +121,7 @@ struct ScriptStatement {
 };
 
 // A script split into statements as clickhouse-client does, the one splitting rule of chconn
-// (the CLI's scripts and split_statements). Statements end at semicolons outside strings,
+// (the CLI's scripts, and split_statements without the inline-data rule). Statements end at semicolons outside strings,
 // identifiers, comments, heredocs and parentheses; statements made only of comments and
 // whitespace are dropped. An INSERT's data written in the script starts where insert_shape()
 // says and ends, as clickhouse-client 18.16 and later decide it in a multi-statement script, at
@@ -131,8 +131,11 @@ struct ScriptStatement {
 // without overlap.
 std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_end = false);
 
-// The statements of a script by split_script(), each the statement with any inline INSERT data,
-// trimmed of whitespace and without its ';'. The views point into `script`.
+// The statements of a script by split_script()'s rule with SQL rules throughout: an INSERT's
+// inline data is not told apart, so `INSERT ... VALUES (1),\n(2); SELECT 1` is two statements
+// whatever the lines, and a ';' in FORMAT data ends the statement (split_script reads such data as
+// the client does). Each statement is trimmed of whitespace and without its ';'; statements made
+// only of comments are dropped. The views point into `script`.
 std::vector<std::string_view> split_statements(std::string_view script);
 
 // The statement's first keyword in upper case, after whitespace, comments and opening

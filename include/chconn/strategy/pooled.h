@@ -100,8 +100,10 @@ PooledOptions pooled_options(const Config& config);
 
 class PooledStrategy final : public ConnectionStrategy {
  public:
-  // A pool over `connector` (never null). Throws Error(usage) for max_size 0, min_idle > max_size,
-  // a negative jitter or one above 0.5, or a non-positive acquire timeout.
+  // A pool over `connector` (never null: Error(usage)). Throws Error(config) for options out of the
+  // limits validate(PoolOptions) checks (chconn/core/config.h: max_size 0, min_idle > max_size, a
+  // jitter outside 0..0.5, a non-positive idle_timeout or max_lifetime, a negative
+  // validate_after_idle or leak_threshold) and for a non-positive acquire timeout.
   PooledStrategy(std::shared_ptr<Connector> connector, PooledOptions options);
   // pooled_options(config), on the default clock or on `clock`.
   PooledStrategy(std::shared_ptr<Connector> connector, const Config& config);

@@ -33,8 +33,9 @@
 //     to its end from the socket (QueryOperation's blocking input), parsing it once.
 //
 // Errors: resume() does not throw. An operation that fails returns Next::failed with the
-// chconn::Error (a server Exception, a protocol error); the driver rethrows it or hands it to its
-// completion handler. Transport failures (EOF, reset, timeout) are the driver's own errors.
+// chconn::Error (a server Exception, a protocol error), or with CallbackFailed when a caller's
+// callback threw; the driver rethrows it or hands it to its completion handler. Transport failures (EOF, reset,
+// timeout) are the driver's own errors.
 //
 // Thread safety: none; an operation and its Conversation belong to one connection, used by one
 // thread (or strand) at a time. Lifetimes: a Next's write bytes live in the Conversation's `out`

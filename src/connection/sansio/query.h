@@ -23,9 +23,9 @@
 // as Next::failed, like any error, and the operation ends.
 //
 // Callbacks (QueryOptions::on_progress, on_profile, on_log, on_profile_events) run inside
-// resume(); one that throws ends the operation with Next::failed carrying its exception, at a
-// packet boundary, so the caller can cancel and drain (a fresh drain operation on the same
-// Conversation: nothing of an unfinished packet was consumed).
+// resume(); one that throws ends the operation with Next::failed carrying CallbackFailed (what it
+// threw, whatever its type: sansio::call_back), at a packet boundary, so the caller can cancel and drain (a fresh drain
+// operation on the same Conversation: nothing of an unfinished packet was consumed).
 //
 // Thread safety and lifetimes: as operation.h. `options`, `result` and the input must outlive the
 // operation.

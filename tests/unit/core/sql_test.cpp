@@ -193,9 +193,12 @@ TEST(SqlStatements, ScriptsSplitAsTheClientSplitsThem) {
   EXPECT_EQ(st[2].sql, "INSERT INTO t FORMAT TSV");
   EXPECT_EQ(st[2].data, "1\tx;y");  // FORMAT data: to the end of its line, ';' included
   EXPECT_EQ(st[3].sql, "SELECT 3");
-  // split_statements gives each statement with its data.
+  // split_statements keeps SQL rules throughout: VALUES rows over several lines stay one statement
+  // (the client's line rule would cut them), and a ';' in FORMAT data ends a statement.
+  EXPECT_EQ(split("INSERT INTO t VALUES\n(1),\n(2);\nSELECT 1"), (V{"INSERT INTO t VALUES\n(1),\n(2)", "SELECT 1"}));
+  EXPECT_EQ(split("INSERT INTO t VALUES; SELECT 1"), (V{"INSERT INTO t VALUES", "SELECT 1"}));
   EXPECT_EQ(split(script),
-            (V{"INSERT INTO t VALUES (1, 'a;b')", "SELECT 2", "INSERT INTO t FORMAT TSV\n1\tx;y", "SELECT 3"}));
+            (V{"INSERT INTO t VALUES (1, 'a;b')", "SELECT 2", "INSERT INTO t FORMAT TSV\n1\tx", "y\nSELECT 3"}));
   // One query without --multiquery: the data runs to the end of the text.
   const std::vector<ScriptStatement> one = split_script("INSERT INTO t FORMAT TSV\n1\n2\n", true);
   ASSERT_EQ(one.size(), 1u);

@@ -92,6 +92,36 @@ TEST(ServerEscaped, WritesTheServersBytes) {
   EXPECT_EQ(out, "a'b\\`c");
 }
 
+// A value a message quotes: printable ASCII and well-formed UTF-8 as they are; controls, C1
+// controls (U+009B is a CSI on some terminals) and broken UTF-8 as \xHH; cut at a character.
+TEST(MessageExcerpt, ShowsWhatIsSafeAndEscapesTheRest) {
+  EXPECT_EQ(message_excerpt("plain"), "'plain'");
+  EXPECT_EQ(message_excerpt("it's a \\"), "'it\\'s a \\\\'");
+  EXPECT_EQ(message_excerpt("a\tb\n\x1b[2J"), "'a\\x09b\\x0a\\x1b[2J'");
+  EXPECT_EQ(message_excerpt("\x7f"), "'\\x7f'");
+  EXPECT_EQ(message_excerpt("\xd1\x82\xd0\xb0\xd0\xb1\xd0\xbb\xd0\xb8\xd1\x86\xd0\xb0"),
+            "'\xd1\x82\xd0\xb0\xd0\xb1\xd0\xbb\xd0\xb8\xd1\x86\xd0\xb0'");
+  EXPECT_EQ(message_excerpt("\xe2\x82\xac \xf0\x9f\x98\x80"), "'\xe2\x82\xac \xf0\x9f\x98\x80'");
+  EXPECT_EQ(message_excerpt("\xc2\x9b"
+                            "2J"),
+            "'\\xc2\\x9b2J'");  // U+009B CSI
+  EXPECT_EQ(message_excerpt("\x9b"
+                            "2J"),
+            "'\\x9b2J'");                                           // a bare C1 byte
+  EXPECT_EQ(message_excerpt("\xff\xc3"), "'\\xff\\xc3'");           // no sequence, a cut one
+  EXPECT_EQ(message_excerpt("\xc0\xaf"), "'\\xc0\\xaf'");           // overlong '/'
+  EXPECT_EQ(message_excerpt("\xed\xa0\x80"), "'\\xed\\xa0\\x80'");  // a surrogate
+  // Long text: cut at a character boundary, the size said.
+  EXPECT_EQ(message_excerpt("abcdef", 4), "'abcd'... (6 bytes)");
+  EXPECT_EQ(message_excerpt("ab\xe2\x82\xac", 4), "'ab'... (5 bytes)");
+  EXPECT_EQ(
+      message_excerpt(std::string(100, '\x80'), 10), "'" + [] {
+        std::string s;
+        for (int i = 0; i < 7; ++i) s += "\\x80";  // only 3 bytes back: no walk to the start
+        return s;
+      }() + "'... (100 bytes)");
+}
+
 TEST(Ascii, CaseAndDigits) {
   EXPECT_TRUE(iequals("Decimal", "dECIMAL"));
   EXPECT_FALSE(iequals("@", "`"));  // not letters: no case to ignore
