@@ -205,6 +205,18 @@ TEST(SqlStatements, ScriptsSplitAsTheClientSplitsThem) {
   EXPECT_EQ(one[0].data, "1\n2\n");
 }
 
+// fuzz_sql: an opening Unicode quote near the end of the text starts an unterminated token
+// whatever follows it, so the tokens of a text do not depend on the bytes after it.
+TEST(SqlStatements, AnOpeningUnicodeQuoteNearTheEndIsUnterminated) {
+  for (const std::string text : {"\xe2\x80\x9c;4", "\xe2\x80\x9c;4 ", "\xe2\x80\x98;", "\xe2\x80\x9c"}) {
+    const std::vector<Token> tokens = tokenize(text);
+    ASSERT_EQ(tokens.size(), 1u) << text;
+    EXPECT_EQ(tokens[0].kind, TokenKind::unterminated) << text;
+    EXPECT_EQ(split(text).size(), 1u) << text;
+  }
+  EXPECT_EQ(split("SELECT \xe2\x80\x9cx\xe2\x80\x9d; SELECT 2"), (V{"SELECT \xe2\x80\x9cx\xe2\x80\x9d", "SELECT 2"}));
+}
+
 TEST(SqlStatements, SplittingNeverLosesOrDuplicatesBytes) {
   const std::string script = " SELECT 1 ; -- c\n SELECT 'a;' ;; /* x */ SELECT 3 ";
   std::size_t at = 0;
