@@ -26,6 +26,7 @@
 #include "chconn/core/sql.h"
 #include "chconn/wire/types.h"
 #include "connection/substitution.h"
+#include "core/strings.h"
 
 namespace chconn {
 
@@ -34,14 +35,9 @@ namespace {
 using sql::Token;
 using sql::TokenKind;
 
-bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using detail::is_space;
+using detail::is_word_begin;
+using detail::trim_space;
 
 [[noreturn]] void bad_value(const Placeholder& p, std::string_view why) {
   // The value is not echoed: it may be a secret, and it can be arbitrarily long.
@@ -60,7 +56,7 @@ std::string typed_number(const TypeRef& type, std::string_view text) {
 // An integer literal checked to fit the type's range.
 std::string integer_literal(const Placeholder& p, const TypeRef& type, std::string_view text, bool is_signed,
                             int bits) {
-  const std::string_view t = trim(text);
+  const std::string_view t = trim_space(text);
   if (t.empty()) bad_value(p, "it is empty");
   if (bits > 64) {
     std::size_t k = (t[0] == '-' && is_signed) || t[0] == '+' ? 1 : 0;
@@ -89,7 +85,7 @@ std::string integer_literal(const Placeholder& p, const TypeRef& type, std::stri
 // A float in canonical form: the shortest text that reads back as the same double, with a point or
 // an exponent so that the server reads a float; inf and nan as the server spells them.
 std::string float_literal(const Placeholder& p, const TypeRef& type, std::string_view text) {
-  std::string_view t = trim(text);
+  std::string_view t = trim_space(text);
   if (t.empty()) bad_value(p, "it is empty");
   bool negative = false;
   if (t.front() == '+' || t.front() == '-') {
@@ -187,7 +183,7 @@ std::string element_index_literal(const Placeholder& p, const TypeRef& type, con
   }
   if (param.is_null) bad_value(p, "NULL is not a tuple element");
   (void)literal_for(p, type, param);  // the type's checks: digits, range
-  const std::string_view t = trim(param.value);
+  const std::string_view t = trim_space(param.value);
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec != std::errc() || end != t.data() + t.size()) bad_value(p, "after '.' (a tuple element) it must be 0 or more");
@@ -199,7 +195,7 @@ std::string element_index_literal(const Placeholder& p, const TypeRef& type, con
 std::optional<Placeholder> read_placeholder(std::string_view text, const Token& open, sql::Lexer& lexer) {
   sql::Lexer ahead = lexer;
   const Token name = ahead.next_significant();
-  if (name.kind != TokenKind::bare_word || !is_ident_start(name.text.front())) return std::nullopt;
+  if (name.kind != TokenKind::bare_word || !is_word_begin(name.text.front())) return std::nullopt;
   const Token colon = ahead.next_significant();
   if (colon.kind == TokenKind::close_curly) {
     throw Error(ErrorKind::usage, "the query parameter {" + std::string(name.text) + "} has no type; write it as {" +
@@ -216,7 +212,7 @@ std::optional<Placeholder> read_placeholder(std::string_view text, const Token& 
   if (t.kind == TokenKind::end) {
     throw Error(ErrorKind::usage, "the query parameter {" + std::string(name.text) + ":... is not closed with '}'");
   }
-  const std::string_view type = trim(text.substr(colon.end(), t.offset - colon.end()));
+  const std::string_view type = trim_space(text.substr(colon.end(), t.offset - colon.end()));
   if (type.empty()) {
     throw Error(ErrorKind::usage, "the query parameter {" + std::string(name.text) + ":} has an empty type");
   }

@@ -76,7 +76,7 @@ Config Config::from_env(const EnvLookup& getenv) {
     }
   }
   const auto hosts = get("CLICKHOUSE_HOST");
-  if (hosts) c.hosts = parse_hosts(trim(*hosts), HostSyntax::typed, "invalid CLICKHOUSE_HOST");
+  if (hosts) c.hosts = parse_hosts(detail::trim_space(*hosts), HostSyntax::typed, "invalid CLICKHOUSE_HOST");
   if (auto port_text = get("CLICKHOUSE_PORT")) {
     // The hosts' own ports come from CLICKHOUSE_HOST, else from the DSN (the default host has none).
     apply_port(c.hosts, parse_port(*port_text, "CLICKHOUSE_PORT"), "CLICKHOUSE_PORT",
@@ -85,17 +85,19 @@ Config Config::from_env(const EnvLookup& getenv) {
   if (auto user = get("CLICKHOUSE_USER")) c.user = parse_text(*user, "CLICKHOUSE_USER");
   if (auto password = get("CLICKHOUSE_PASSWORD")) c.password = std::move(*password);
   if (auto database = get("CLICKHOUSE_DATABASE")) c.database = parse_text(*database, "CLICKHOUSE_DATABASE");
-  if (auto secure = get("CLICKHOUSE_SECURE")) c.secure = parse_bool(trim(*secure), "CLICKHOUSE_SECURE");
+  if (auto secure = get("CLICKHOUSE_SECURE")) c.secure = parse_bool(detail::trim_space(*secure), "CLICKHOUSE_SECURE");
   if (auto compression = get("CLICKHOUSE_COMPRESSION")) {
-    c.compression = parse_compression(trim(*compression), "CLICKHOUSE_COMPRESSION");
+    c.compression = parse_compression(detail::trim_space(*compression), "CLICKHOUSE_COMPRESSION");
   }
-  if (auto env = get("CHCONN_ENV")) c.environment = parse_environment(trim(*env), "CHCONN_ENV");
-  if (auto strategy = get("CHCONN_STRATEGY")) c.strategy = parse_strategy(trim(*strategy), "CHCONN_STRATEGY");
-  if (auto strict = get("CHCONN_MOCK_STRICT")) c.mock_strict = parse_bool(trim(*strict), "CHCONN_MOCK_STRICT");
+  if (auto env = get("CHCONN_ENV")) c.environment = parse_environment(detail::trim_space(*env), "CHCONN_ENV");
+  if (auto strategy = get("CHCONN_STRATEGY"))
+    c.strategy = parse_strategy(detail::trim_space(*strategy), "CHCONN_STRATEGY");
+  if (auto strict = get("CHCONN_MOCK_STRICT"))
+    c.mock_strict = parse_bool(detail::trim_space(*strict), "CHCONN_MOCK_STRICT");
   if (auto policy = get("CHCONN_LOAD_BALANCING"))
-    c.load_balancing = parse_load_balancing(trim(*policy), "CHCONN_LOAD_BALANCING");
+    c.load_balancing = parse_load_balancing(detail::trim_space(*policy), "CHCONN_LOAD_BALANCING");
   if (auto pool_max = get("CHCONN_POOL_MAX")) {
-    c.pool.max_size = parse_count(trim(*pool_max), "CHCONN_POOL_MAX", 1);
+    c.pool.max_size = parse_count(detail::trim_space(*pool_max), "CHCONN_POOL_MAX", 1);
     if (c.pool.min_idle > c.pool.max_size) {
       fail("invalid CHCONN_POOL_MAX: " + std::to_string(c.pool.max_size) + " is below pool_min_idle=" +
            std::to_string(c.pool.min_idle) + " from CLICKHOUSE_DSN; raise CHCONN_POOL_MAX or lower pool_min_idle");

@@ -60,8 +60,6 @@ bool has_control(std::string_view s) noexcept;
 
 // Untrusted text for a message: quoted, non-printable bytes as \xNN, long text cut short.
 std::string quote(std::string_view text);
-// `s` without ClickHouse's whitespace at either end.
-std::string_view trim(std::string_view s) noexcept;
 
 // --- Percent-encoding (config_values.cpp) ---
 // Decodes %XX escapes. Returns the offset of the first bad escape instead when there is one, so

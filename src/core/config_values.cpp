@@ -21,12 +21,6 @@ bool has_control(std::string_view s) noexcept { return std::any_of(s.begin(), s.
 
 std::string quote(std::string_view text) { return detail::message_excerpt(text, 120); }
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && detail::is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && detail::is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // --- Percent-encoding ---
 
 Decoded percent_decode(std::string_view in) {
@@ -139,7 +133,7 @@ std::string parse_strategy(std::string_view v, std::string_view what) {
 }  // namespace config_detail
 
 double parse_rollout_share(std::string_view text, std::string_view what) {
-  std::string_view v = config_detail::trim(text);
+  std::string_view v = detail::trim_space(text);
   if (!v.empty() && v.back() == '%') v.remove_suffix(1);
   double d = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);

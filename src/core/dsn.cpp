@@ -371,7 +371,7 @@ Config embedded_from_dsn(std::string_view rest) {
 }  // namespace
 
 Config Config::from_dsn(std::string_view dsn) {
-  dsn = trim(dsn);
+  dsn = detail::trim_space(dsn);
   if (dsn.empty()) fail("invalid DSN: it is empty; expected " + std::string(k_dsn_format));
 
   const auto sep = dsn.find("://");

@@ -132,7 +132,7 @@ std::vector<HostPort> parse_hosts(std::string_view list, HostSyntax syntax, std:
     const auto comma = list.find(',', start);
     std::string_view entry = list.substr(start, comma == std::string_view::npos ? list.npos : comma - start);
     // Environment variables are typed by hand ("db1, db2"); a DSN is a URL and has no spaces.
-    if (syntax == HostSyntax::typed) entry = trim(entry);
+    if (syntax == HostSyntax::typed) entry = detail::trim_space(entry);
     if (entry.empty()) {
       fail(std::string(where) + ": empty host at position " + std::to_string(hosts.size() + 1) +
            " of the host list; remove the extra ',' or add the missing host");
@@ -155,11 +155,11 @@ std::string to_string(const HostPort& address) {
 }
 
 HostPort parse_host_port(std::string_view text, std::string_view what) {
-  return parse_host(trim(text), HostSyntax::typed, "invalid " + std::string(what));
+  return parse_host(detail::trim_space(text), HostSyntax::typed, "invalid " + std::string(what));
 }
 
 std::uint16_t parse_port(std::string_view text, std::string_view what) {
-  const auto port = read_port(trim(text));
+  const auto port = read_port(detail::trim_space(text));
   if (!port) bad_value(text, what, "use a port number from 1 to 65535 (e.g. 9000, or 9440 for TLS)");
   return *port;
 }

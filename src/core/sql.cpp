@@ -371,12 +371,6 @@ bool is_keyword(const Token& token, std::string_view keyword) noexcept {
 
 namespace {
 
-std::string_view trim_blank(std::string_view s) noexcept {
-  while (!s.empty() && detail::is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && detail::is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // The end of the line holding `from` (the offset of its '\n', or text.size()).
 std::size_t line_end(std::string_view text, std::size_t from) {
   const std::size_t eol = text.find('\n', std::min(from, text.size()));
@@ -386,16 +380,6 @@ std::size_t line_end(std::string_view text, std::size_t from) {
 // How a split treats an INSERT's inline data: as the client reads it (to the end of its line, or
 // with data_to_end to the end of the text), or not at all (split_statements: SQL rules throughout).
 enum class InlineData { client_lines, client_to_end, as_sql };
-
-std::vector<ScriptStatement> split(std::string_view script, InlineData inline_data);
-
-}  // namespace
-
-std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_end) {
-  return split(script, data_to_end ? InlineData::client_to_end : InlineData::client_lines);
-}
-
-namespace {
 
 std::vector<ScriptStatement> split(std::string_view script, InlineData inline_data) {
   const bool data_to_end = inline_data == InlineData::client_to_end;
@@ -461,7 +445,7 @@ std::vector<ScriptStatement> split(std::string_view script, InlineData inline_da
       break;
     }
     const std::string_view written = rest.substr(first.offset, next - first.offset);
-    out.push_back({trim_blank(rest.substr(first.offset, statement_end - first.offset)), data,
+    out.push_back({detail::trim_space(rest.substr(first.offset, statement_end - first.offset)), data,
                    written.substr(0, written.find_last_not_of(" \t\r\n") + 1)});
     pos += next;
   }
@@ -469,6 +453,10 @@ std::vector<ScriptStatement> split(std::string_view script, InlineData inline_da
 }
 
 }  // namespace
+
+std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_end) {
+  return split(script, data_to_end ? InlineData::client_to_end : InlineData::client_lines);
+}
 
 std::vector<std::string_view> split_statements(std::string_view script) {
   std::vector<std::string_view> statements;

@@ -53,6 +53,13 @@ constexpr bool is_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+// `s` without ClickHouse's whitespace (is_space) at either end.
+constexpr std::string_view trim_space(std::string_view s) noexcept {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
 // The bytes of a plain (unquoted) identifier: a letter or '_' first, then letters, digits, '_'.
 constexpr bool is_word_begin(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 constexpr bool is_word_char(char c) noexcept { return is_word_begin(c) || (c >= '0' && c <= '9'); }
