@@ -26,6 +26,7 @@
 #include "chconn/wire/columns.h"
 #include "chconn/wire/io.h"
 #include "chconn/wire/types.h"
+#include "connection/substitution.h"
 
 namespace chconn {
 
@@ -46,6 +47,12 @@ struct ChdbApi {
   void (*close_conn)(chdb_connection* conn) = nullptr;
   chdb_result* (*query_n)(chdb_connection, const char*, std::size_t, const char*, std::size_t) = nullptr;
   chdb_result* (*stream_query_n)(chdb_connection, const char*, std::size_t, const char*, std::size_t) = nullptr;
+  // The _with_params_n forms: names and values as (pointer, length) arrays of `count` entries.
+  using WithParams = chdb_result* (*)(chdb_connection, const char*, std::size_t, const char*, std::size_t,
+                                      const char* const*, const std::size_t*, const char* const*, const std::size_t*,
+                                      std::size_t);
+  WithParams query_params_n = nullptr;
+  WithParams stream_query_params_n = nullptr;
   chdb_result* (*stream_fetch)(chdb_connection, chdb_result*) = nullptr;
   void (*stream_cancel)(chdb_connection, chdb_result*) = nullptr;
   void (*destroy_result)(chdb_result*) = nullptr;
@@ -59,6 +66,28 @@ struct ChdbApi {
   const char* (*stream_insert_error)(chdb_insert_stream) = nullptr;
   void (*destroy_insert_stream)(chdb_insert_stream) = nullptr;
 };
+
+// Starts `statement` in `format` through the plain or the _with_params_n call of `plain` and
+// `with_params` (the whole or the streamed forms).
+chdb_result* start_query(chdb_connection conn, const detail::BoundStatement& statement, std::string_view format,
+                         decltype(ChdbApi::query_n) plain, ChdbApi::WithParams with_params) {
+  const std::string& text = statement.text;
+  if (statement.parameters.empty()) return plain(conn, text.data(), text.size(), format.data(), format.size());
+  const std::size_t n = statement.parameters.size();
+  std::vector<const char*> names(n);
+  std::vector<const char*> values(n);
+  std::vector<std::size_t> name_lengths(n);
+  std::vector<std::size_t> value_lengths(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const wire::QueryParameter& p = statement.parameters[i];
+    names[i] = p.name.data();
+    name_lengths[i] = p.name.size();
+    values[i] = p.value.data();
+    value_lengths[i] = p.value.size();
+  }
+  return with_params(conn, text.data(), text.size(), format.data(), format.size(), names.data(), name_lengths.data(),
+                     values.data(), value_lengths.data(), n);
+}
 
 // The chDB release chconn_fetch_chdb puts in its cache: CHCONN_CHDB_VERSION of scripts/lib/common.sh,
 // passed in by CMakeLists.txt.
@@ -148,6 +177,8 @@ Engine load_engine(const EmbeddedOptions& options) {
   bind_symbol(e.handle, e.library, "chdb_close_conn", a.close_conn);
   bind_symbol(e.handle, e.library, "chdb_query_n", a.query_n);
   bind_symbol(e.handle, e.library, "chdb_stream_query_n", a.stream_query_n);
+  bind_symbol(e.handle, e.library, "chdb_query_with_params_n", a.query_params_n);
+  bind_symbol(e.handle, e.library, "chdb_stream_query_with_params_n", a.stream_query_params_n);
   bind_symbol(e.handle, e.library, "chdb_stream_fetch_result", a.stream_fetch);
   bind_symbol(e.handle, e.library, "chdb_stream_cancel_query", a.stream_cancel);
   bind_symbol(e.handle, e.library, "chdb_destroy_query_result", a.destroy_result);
@@ -342,18 +373,19 @@ struct EmbeddedConnection::Impl {
         .earliest(Deadline::after(options.timeout.value_or(config.timeouts.query)).named("the query timeout"));
   }
 
-  // Runs one whole statement and returns its output in `format`; the engine's error is thrown.
-  std::string run(std::string_view sql, std::string_view format = k_native) {
-    Owned r(api(), api().query_n(handle(), sql.data(), sql.size(), format.data(), format.size()));
+  // Runs one whole statement and returns its output in Native; the engine's error is thrown.
+  std::string run(const detail::BoundStatement& statement) {
+    Owned r(api(), start_query(handle(), statement, k_native, api().query_n, api().query_params_n));
     if (auto e = r.error()) throw engine_error(*e);
     return std::string(r.data());
   }
+  std::string run(std::string sql) { return run(detail::BoundStatement{std::move(sql), {}}); }
 
-  // The text sent for `sql`: placeholders substituted with literals, the result format checked.
-  std::string prepare_text(std::string_view sql, const QueryOptions& options) {
-    std::string text = options.params.empty() && sql.find('{') == std::string_view::npos
-                           ? std::string(sql)
-                           : substitute_params(sql, options.params);
+  // What is sent for `sql`: the values bound by the engine, or substituted where binding would
+  // read them otherwise (detail::bind_params, the rule of a server); the result format checked.
+  detail::BoundStatement prepare(std::string_view sql, const QueryOptions& options) {
+    detail::BoundStatement statement = detail::bind_params(sql, options.params, true);
+    const std::string& text = statement.text;
     if (std::optional<std::string> format = sql::trailing_format(text)) {
       throw Error(ErrorKind::usage, "the query ends with FORMAT " + *format +
                                         ", but a connection returns blocks, never text; remove the clause (the "
@@ -361,7 +393,7 @@ struct EmbeddedConnection::Impl {
     }
     last_query_id = options.query_id;
     if (!session_changed && sql::changes_session(text)) session_changed = true;
-    return text;
+    return statement;
   }
 
   // The settings of one query are SET on the session before it and set back after it.
@@ -403,11 +435,12 @@ struct EmbeddedConnection::Impl {
 
   // The result's types as the engine names them (DESCRIBE (query)), when a top-level DateTime lost
   // its zone to revision 0; empty when nothing needs it or the statement cannot be described.
-  std::vector<TypeRef> described_types(std::string_view text) {
+  std::vector<TypeRef> described_types(const detail::BoundStatement& statement) {
     std::vector<TypeRef> types;
     try {
       std::deque<Block> blocks;
-      decode_native(run("DESCRIBE (" + std::string(text) + "\n)"), config.limits, blocks);
+      decode_native(run(detail::BoundStatement{"DESCRIBE (" + statement.text + "\n)", statement.parameters}),
+                    config.limits, blocks);
       for (const Block& b : blocks) {
         const auto& names = column_cast<ColumnString>(*b.column(std::string_view("type")));
         for (std::size_t i = 0; i < names.size(); ++i) types.push_back(parse_type(names.at(i)));
@@ -448,10 +481,10 @@ class EmbeddedCursor final : public QueryCursor {
   EmbeddedCursor(EmbeddedConnection::Impl& impl, std::string_view sql, const QueryOptions& options)
       : impl_(impl), options_(options), deadline_(impl.query_deadline(options)) {
     impl_.check_ready(options_, deadline_);
-    const std::string text = impl_.prepare_text(sql, options_);
+    const detail::BoundStatement text = impl_.prepare(sql, options_);
     summary_.query_id = options_.query_id;
     settings_.emplace(impl_, options_.settings);
-    if (!streamable(text)) {
+    if (!streamable(text.text)) {
       // Run whole; the result of such a statement is small (a description, a list).
       try {
         decode_native(impl_.run(text), impl_.config.limits, pending_);
@@ -466,7 +499,7 @@ class EmbeddedCursor final : public QueryCursor {
     }
     types_ = impl_.described_types(text);
     const ChdbApi& api = impl_.api();
-    stream_ = api.stream_query_n(impl_.handle(), text.data(), text.size(), k_native.data(), k_native.size());
+    stream_ = start_query(impl_.handle(), text, k_native, api.stream_query_n, api.stream_query_params_n);
     if (stream_ == nullptr || api.error(stream_) != nullptr) {
       const std::string why = stream_ == nullptr ? std::string("the engine returned no result") : api.error(stream_);
       end();
@@ -620,7 +653,7 @@ Result EmbeddedConnection::execute(std::string_view sql, const QueryOptions& opt
   Impl& i = *impl_;
   const Deadline deadline = i.query_deadline(options);
   i.check_ready(options, deadline);
-  const std::string text = i.prepare_text(sql, options);
+  const detail::BoundStatement text = i.prepare(sql, options);
   Impl::QuerySettings settings(i, options.settings);
   Result result;
   result.query_id = options.query_id;

@@ -16,6 +16,7 @@
 //      refused with Error(usage) and nothing is sent.
 #include "chconn/connection/params.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -188,6 +189,26 @@ std::string element_index_literal(const Placeholder& p, const TypeRef& type, con
   auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec != std::errc() || end != t.data() + t.size()) bad_value(p, "after '.' (a tuple element) it must be 0 or more");
   return std::to_string(v);
+}
+
+// The literal of `param` for the placeholder `p` of `text`, with every check of the value against
+// the placeholder's type (Error(usage) naming the parameter, never echoing the value).
+std::string literal_of(std::string_view text, const Placeholder& p, const Param& param) {
+  if (p.type == "Identifier") {
+    if (param.is_null) bad_value(p, "an identifier cannot be NULL");
+    return sql::quote_identifier(param.value);
+  }
+  TypeRef type;
+  try {
+    type = parse_type(p.type);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::usage, "query parameter '" + p.name + "' has an unknown type '" + p.type + "'")
+        .with_cause(e);
+  }
+  std::size_t before = p.offset;
+  while (before > 0 && is_space(text[before - 1])) --before;
+  const bool after_dot = before > 0 && text[before - 1] == '.';
+  return after_dot ? element_index_literal(p, type, param) : literal_for(p, type, param);
 }
 
 // Tries to read a placeholder at the '{' token `open`; `lexer` is just after it. Returns nullopt
@@ -415,23 +436,7 @@ Substitution substitute(std::string_view text, const Params& params) {
   out.reserve(text.size() + 24 * matched.size());
   std::size_t pos = 0;
   for (const auto& [p, param] : matched) {
-    std::string literal;
-    if (p.type == "Identifier") {
-      if (param->is_null) bad_value(p, "an identifier cannot be NULL");
-      literal = sql::quote_identifier(param->value);
-    } else {
-      TypeRef type;
-      try {
-        type = parse_type(p.type);
-      } catch (const Error& e) {
-        throw Error(ErrorKind::usage, "query parameter '" + p.name + "' has an unknown type '" + p.type + "'")
-            .with_cause(e);
-      }
-      std::size_t before = p.offset;
-      while (before > 0 && is_space(text[before - 1])) --before;
-      const bool after_dot = before > 0 && text[before - 1] == '.';
-      literal = after_dot ? element_index_literal(p, type, *param) : literal_for(p, type, *param);
-    }
+    const std::string literal = literal_of(text, p, *param);
     out.append(text.substr(pos, p.offset - pos));
     out += ' ';
     result.literals.push_back({p.offset, p.length, out.size(), literal.size()});
@@ -443,6 +448,97 @@ Substitution substitute(std::string_view text, const Params& params) {
   if (const std::size_t bad = first_unsafe_literal(text, result); bad < matched.size())
     unsafe_place(matched[bad].placeholder);
   return result;
+}
+
+namespace {
+
+// How a server that binds parameters reads a value of a type from the parameter's text.
+enum class BoundForm : std::uint8_t {
+  escaped,      // unescaped first (String, numbers, dates, enums...): the text is sent TSV-escaped
+  as_written,   // read as written (Array, Map, Tuple: their quoted text form; identifiers)
+  substituted,  // no tested rule (Variant, Dynamic, JSON read their text twice over): substitute
+};
+
+BoundForm bound_form(const Type& type) {
+  switch (type.code()) {
+    case TypeCode::Nullable:
+    case TypeCode::LowCardinality: return bound_form(*type.element(0));
+    case TypeCode::Variant:
+    case TypeCode::Dynamic:
+    case TypeCode::JSON:
+    case TypeCode::SimpleAggregateFunction: return BoundForm::substituted;
+    case TypeCode::Array:
+    case TypeCode::Map:
+    case TypeCode::Tuple:
+    case TypeCode::Nested:
+      for (const TypeRef& e : type.elements()) {
+        if (bound_form(*e) == BoundForm::substituted) return BoundForm::substituted;
+      }
+      return BoundForm::as_written;
+    default: return BoundForm::escaped;
+  }
+}
+
+BoundForm bound_form(const Placeholder& p) {
+  if (p.type == "Identifier") return BoundForm::as_written;
+  try {
+    return bound_form(*parse_type(p.type));
+  } catch (const Error&) {
+    return BoundForm::substituted;  // substitute() says what is wrong with the type
+  }
+}
+
+}  // namespace
+
+std::optional<std::vector<wire::QueryParameter>> server_parameters(std::string_view text, const Params& params) {
+  const std::vector<MatchedPlaceholder> matched = match_params(text, params);
+  if (std::any_of(params.begin(), params.end(), [](const Param& p) { return !p.text_type.empty(); })) {
+    return std::nullopt;  // substitute() checks the values
+  }
+  std::vector<BoundForm> forms(params.size(), BoundForm::substituted);
+  std::vector<bool> seen(params.size(), false);
+  for (const auto& [placeholder, param] : matched) {
+    // The same checks as substitution, so that a value that is not of its type is Error(usage)
+    // with nothing sent whichever side binds it.
+    (void)literal_of(text, placeholder, *param);
+    const auto i = static_cast<std::size_t>(param - &*params.begin());
+    const BoundForm form = bound_form(placeholder);
+    if (form == BoundForm::substituted || (seen[i] && forms[i] != form)) return std::nullopt;
+    forms[i] = form;
+    seen[i] = true;
+  }
+  std::vector<wire::QueryParameter> out;
+  out.reserve(params.size());
+  std::size_t i = 0;
+  for (const Param& p : params) {
+    wire::QueryParameter& bound = out.emplace_back();
+    bound.name = p.name;
+    if (p.is_null)
+      bound.value = "\\N";
+    else if (forms[i] == BoundForm::as_written)
+      bound.value = p.value;
+    else
+      append_server_escaped(bound.value, p.value, '\'');
+    ++i;
+  }
+  return out;
+}
+
+BoundStatement bind_params(std::string_view text, const Params& params, bool server_binds) {
+  BoundStatement out;
+  std::optional<std::vector<wire::QueryParameter>> bound;
+  if (server_binds && !params.empty()) bound = server_parameters(text, params);
+  if (bound) {
+    out.text = std::string(text);
+    out.parameters = std::move(*bound);
+  } else if (params.empty() && text.find('{') == std::string_view::npos) {
+    out.text = std::string(text);  // no placeholder can be there: skip the lexer
+  } else {
+    // Substituted as typed, escaped literals (a placeholder without a value is refused here rather
+    // than sent raw).
+    out.text = substitute(text, params).text;
+  }
+  return out;
 }
 
 namespace {

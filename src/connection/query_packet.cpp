@@ -14,6 +14,7 @@
 #include "chconn/core/sql.h"
 #include "chconn/wire/detail/protocol.h"
 #include "connection/sansio/handshake.h"
+#include "connection/substitution.h"
 
 namespace chconn::detail {
 
@@ -63,21 +64,6 @@ std::string random_query_id() {
                 static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
                 static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
   return text;
-}
-
-// The server reads parameter values as TSV-escaped text.
-std::string escape_parameter_text(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 // Refuses, before anything is sent, a query text the server is known to refuse for its size:
@@ -137,25 +123,10 @@ wire::Query build_query(const QuerySession& s, std::string_view sql, const Query
     query.settings.set("network_compression_method", "zstd");
   }
   query.compression = s.config.compression != Compression::none;
-  // A value whose text is only right in its own type (a UTC date-time, Param::text_type) cannot
-  // be bound by the server, which reads a parameter's text as the placeholder's type in its own
-  // time zone: such queries are substituted here, where the literal says which zone it is in.
-  const bool typed_text =
-      std::any_of(options.params.begin(), options.params.end(), [](const Param& p) { return !p.text_type.empty(); });
-  if (s.revision >= wire::k_min_protocol_version_with_parameters && !typed_text) {
-    // The server binds the values; the same rules as for substitution hold before sending.
-    check_params(sql, options.params);
-    query.text = std::string(sql);
-    for (const Param& p : options.params) {
-      query.parameters.push_back({p.name, p.is_null ? std::string("\\N") : escape_parameter_text(p.value)});
-    }
-  } else if (options.params.empty() && sql.find('{') == std::string_view::npos) {
-    query.text = std::string(sql);  // no placeholder can be there: skip the lexer
-  } else {
-    // The server cannot bind parameters: substitute typed, escaped literals here (and refuse a
-    // placeholder that has no value, rather than send it raw).
-    query.text = substitute_params(sql, options.params);
-  }
+  // The server binds the values where it reads them as substitution writes them (bind_params()).
+  BoundStatement bound = bind_params(sql, options.params, s.revision >= wire::k_min_protocol_version_with_parameters);
+  query.text = std::move(bound.text);
+  query.parameters = std::move(bound.parameters);
   check_query_size(s, query.text, query.settings);
   return query;
 }

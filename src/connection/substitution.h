@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "chconn/connection/params.h"
+#include "chconn/wire/detail/packets.h"
 
 namespace chconn::detail {
 
@@ -36,5 +38,29 @@ Substitution substitute(std::string_view text, const Params& params);
 // The index of the first literal of `result` that changes the token structure of `text` (the
 // template it was made from), or result.literals.size() when none does.
 std::size_t first_unsafe_literal(std::string_view text, const Substitution& result);
+
+// The values of `params` for a server that binds them itself (protocol revision 54459 and later, and
+// the embedded engine), in the form it reads: the server takes each value's text and reads it as
+// the placeholder's type with the type's TSV reader (ReplaceQueryParameterVisitor,
+// deserializeTextEscaped), which unescapes the text of scalar types (String, numbers, dates, enums,
+// Nullable and LowCardinality of them) but reads Array, Map and Tuple values, and identifiers, as
+// they are written. NULL is \N. The result is the value substitute() would give, for every type
+// where the two rules are known to agree (tested against the engine in both forms). Returns
+// nullopt when the query must be substituted instead: a value whose text is only right in its own
+// type (Param::text_type), a placeholder of a type read another way (Variant, Dynamic and JSON, or a
+// composite holding one, or a type the parser does not know), or a name used by placeholders of
+// different rules. Throws Error(usage) as match_params() does.
+std::optional<std::vector<wire::QueryParameter>> server_parameters(std::string_view text, const Params& params);
+
+// A statement with its values as it is sent: the text, and the values the server binds.
+struct BoundStatement {
+  std::string text;
+  std::vector<wire::QueryParameter> parameters;
+};
+
+// `text` with `params` for a server that binds parameters (`server_binds`) or not: bound where
+// server_parameters() allows, else substituted (substitute_params()); a text without values is
+// sent as it is when it can hold no placeholder. The one rule of both connections.
+BoundStatement bind_params(std::string_view text, const Params& params, bool server_binds);
 
 }  // namespace chconn::detail

@@ -1,8 +1,8 @@
-// One body for "parameters cannot inject", run against every connection kind that substitutes
-// parameters (the native connection on the 18.16 sandbox in tests/integration, the embedded engine
-// in tests/modern/embedded): hostile String values come back as the values they are, typed values
-// keep their types, and a value that is not of its placeholder's type, or a missing one, is
-// Error(usage) with nothing sent.
+// One body for "parameters cannot inject", run against the native connection on the 18.16 sandbox
+// (tests/integration: values substituted client-side) and the embedded engine
+// (tests/modern/embedded: values bound by the engine, as a server from 19.x binds them): hostile
+// String values come back as the values they are, typed values keep their types, and a value that is not of its
+// placeholder's type, or a missing one, is Error(usage) with nothing sent.
 #pragma once
 
 #include <gtest/gtest.h>

@@ -23,6 +23,7 @@
 #include "chconn/factory/factory.h"
 #include "chconn/format/text.h"
 #include "chconn/wire/columns.h"
+#include "connection/substitution.h"
 #include "support/expect_error.h"
 
 namespace chconn {
@@ -268,11 +269,104 @@ TEST(Embedded, InsertTypeMismatchInsertsNothing) {
   EXPECT_EQ(e.server_code(), server_codes::unknown_table) << e.what();
 }
 
-// Hostile values reach the engine as the values they are: substituted client-side as typed,
-// escaped literals (the path of servers without server-side parameters).
+// Hostile values reach the engine as the values they are, bound by the engine (the path of servers
+// with server-side parameters; the integration twin runs the substitution of 18.16).
 TEST(Embedded, ParametersCannotInject) {
   auto conn = open_embedded();
   test::expect_parameters_cannot_inject(*conn);
+}
+
+// The values a server binds (protocol revision 54459 and later, and the engine's own
+// chdb_query_with_params_n) are read by the type's TSV reader, which unescapes the text of scalar
+// types but reads Array, Map and Tuple text as written. detail::bind_params sends each value in
+// the form its placeholder's type reads; here every such value must come back as the typed literal
+// that substitution (the path of 18.16) makes of it, byte for byte, with the engine binding it
+// (the types may differ: a substituted String literal is a String where the placeholder says
+// Nullable(String) or LowCardinality(String)).
+TEST(Embedded, BoundParametersReadAsSubstitutedOnes) {
+  auto conn = open_embedded();
+  std::string every_byte;
+  for (int b = 1; b < 256; ++b) every_byte += static_cast<char>(b);
+  every_byte += '\0';
+  struct Case {
+    std::string type;
+    std::string value;
+    bool null = false;
+    std::string reference;  // the value as SQL, where substitution has no literal (26.7 cannot CAST a String AS Map)
+  };
+  const std::vector<Case> cases = {
+      {"String", every_byte},
+      {"String", R"(\N)"},
+      {"String", R"(a\tb\\c'd\'e)"},
+      {"Nullable(String)", R"(\N)"},
+      {"Nullable(String)", "", true},
+      {"LowCardinality(String)", "tab\there\nnewline\\"},
+      {"FixedString(6)", "a\\b\tc"},
+      {"Enum8('a\\\\b' = 1, 'x''y' = 2)", R"(a\b)"},
+      {"Enum8('a\\\\b' = 1, 'x''y' = 2)", "x'y"},
+      {"Array(String)", R"(['a\\b', 'c\td', 'e\'f', 'tab	raw'])"},
+      {"Array(Nullable(String))", R"(['x\\y', NULL])"},
+      {"Map(String, Array(String))", R"({'k\\1': ['v\'2', '\n']})", false, R"(map('k\\1', ['v\'2', '\n']))"},
+      {"Tuple(String, Int8)", R"(('a\\b', -3))"},
+      {"Array(Tuple(String, Date))", R"([('q\\', '2024-02-29')])"},
+      {"Date", "2024-02-29"},
+      {"DateTime('UTC')", "2024-02-29 12:34:56"},
+      {"DateTime64(3, 'Asia/Tokyo')", "2024-02-29 12:34:56.789"},
+      {"UUID", "61f0c404-5cb3-11e7-907b-a6006ad3dba0"},
+      {"IPv6", "2001:db8::1"},
+      {"Decimal(10, 2)", "-1.50"},
+      {"Float64", "0.1"},
+      {"Int64", "-9223372036854775808"},
+      {"UInt256", "115792089237316195423570985008687907853269984665640564039457584007913129639935"},
+      {"Bool", "true"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.type + " <- " + c.value);
+    const std::string sql =
+        "SELECT toTypeName(v) AS t, ifNull(hex(toString(v)), 'NULL') AS h FROM (SELECT {p:" + c.type + "} AS v)";
+    Params params;
+    if (c.null)
+      params.set_null("p");
+    else
+      params.set("p", c.value);
+    const detail::BoundStatement bound = detail::bind_params(sql, params, true);
+    ASSERT_EQ(bound.parameters.size(), 1u) << "the engine binds this type";
+    EXPECT_EQ(bound.text, sql);
+    const Result by_engine = conn->execute(sql, params);
+    const Result substituted =
+        conn->execute(c.reference.empty()
+                          ? substitute_params(sql, params)
+                          : "SELECT toTypeName(v) AS t, hex(toString(v)) AS h FROM (SELECT " + c.reference + " AS v)");
+    ASSERT_EQ(by_engine.row_count(), 1u);
+    EXPECT_EQ(by_engine.value<std::string>("t"), parse_type(c.type)->name());
+    EXPECT_EQ(by_engine.value<std::string>("h"), substituted.value<std::string>("h"));
+    if (c.type == "String") {
+      std::string hex;
+      for (const char ch : c.value) {
+        constexpr std::string_view k_digits = "0123456789ABCDEF";
+        hex += k_digits[static_cast<unsigned char>(ch) >> 4];
+        hex += k_digits[static_cast<unsigned char>(ch) & 15];
+      }
+      EXPECT_EQ(by_engine.value<std::string>("h"), hex);
+    }
+  }
+  // An identifier is read as written too.
+  const std::string ident_sql = R"(SELECT {c:Identifier} AS v FROM (SELECT 7 AS `a\\b\tc`))";
+  const Params ident = Params().set("c", "a\\b\tc");
+  ASSERT_EQ(detail::bind_params(ident_sql, ident, true).parameters.size(), 1u);
+  EXPECT_EQ(conn->execute(ident_sql, ident).value<int>("v"), 7);
+  // Variant, Dynamic and JSON read a bound text twice over (x\\y and x\\\\y both came back x\y):
+  // such queries are substituted, and the value arrives as it is.
+  for (const std::string type : {"Variant(String, UInt64)", "Dynamic", "Array(Dynamic)"}) {
+    SCOPED_TRACE(type);
+    const std::string sql = "SELECT toString({p:" + type + "}) AS s";
+    const std::string value = type == "Array(Dynamic)" ? R"(['x\\y'])" : R"(x\\y)";
+    const Params params = Params().set("p", value);
+    const detail::BoundStatement bound = detail::bind_params(sql, params, true);
+    EXPECT_TRUE(bound.parameters.empty());
+    EXPECT_EQ(bound.text, substitute_params(sql, params));
+    EXPECT_EQ(conn->execute(sql, params).value<std::string>("s"), type == "Array(Dynamic)" ? R"(['x\\y'])" : R"(x\\y)");
+  }
 }
 
 TEST(Embedded, InsertStatementsThroughExecute) {

@@ -123,6 +123,50 @@ TEST(Params, MissingAndUnusedValuesAreUsageErrors) {
   EXPECT_EQ(sub("SELECT 1", Params()), "SELECT 1");
 }
 
+// What a server that binds parameters is sent (detail::bind_params; the engine test
+// Embedded.BoundParametersReadAsSubstitutedOnes checks that it reads each back as substitution's
+// literal): scalar values TSV-escaped, Array/Map/Tuple text and identifiers as written, NULL as \N;
+// the query substituted instead where binding would read a value otherwise.
+TEST(Params, ServerBindingSendsEachValueInTheFormItsTypeReads) {
+  const auto bound = [](std::string_view sql, const Params& params) {
+    const detail::BoundStatement b = detail::bind_params(sql, params, true);
+    EXPECT_EQ(b.text, b.parameters.empty() ? sub(sql, params) : std::string(sql));
+    return b.parameters;
+  };
+  const std::string nasty = std::string("a\\b\tc\nd'e\rf\bg\fh") + std::string(1, '\0') + "i";
+  auto p = bound("SELECT {s:String}", Params().set("s", nasty));
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].name, "s");
+  EXPECT_EQ(p[0].value, R"(a\\b\tc\nd\'e\rf\bg\fh\0i)");
+  p = bound("SELECT {s:Nullable(String)}, {t:Nullable(String)}", Params().set_null("s").set("t", "\\N"));
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].value, "\\N");
+  EXPECT_EQ(p[1].value, "\\\\N");
+  p = bound("SELECT {a:Array(String)}, {m:Map(String, UInt8)}, {t:Tuple(String)}, {c:Identifier}",
+            Params().set("a", R"(['x\\y'])").set("m", R"({'k\'':1})").set("t", "('\t')").set("c", "a\\b"));
+  ASSERT_EQ(p.size(), 4u);
+  EXPECT_EQ(p[0].value, R"(['x\\y'])");
+  EXPECT_EQ(p[1].value, R"({'k\'':1})");
+  EXPECT_EQ(p[2].value, "('\t')");
+  EXPECT_EQ(p[3].value, "a\\b");
+  // Substituted: Variant, Dynamic, JSON and composites of them; a name read both ways; a UTC instant.
+  EXPECT_TRUE(bound("SELECT {v:Variant(String, UInt8)}", Params().set("v", "x")).empty());
+  EXPECT_TRUE(bound("SELECT {v:Dynamic}", Params().set("v", "x")).empty());
+  EXPECT_TRUE(bound("SELECT {v:Array(Variant(String, UInt8))}", Params().set("v", "[1]")).empty());
+  EXPECT_TRUE(bound("SELECT {v:Map(String, JSON)}", Params().set("v", "{}")).empty());
+  EXPECT_TRUE(bound("SELECT {v:String}, {v:Array(String)}", Params().set("v", "['a']")).empty());
+  EXPECT_TRUE(
+      bound("SELECT {t:DateTime}", Params().set("t", std::chrono::sys_seconds(std::chrono::seconds(0)))).empty());
+  // Not bound when the server cannot: the same text as substitution.
+  EXPECT_EQ(detail::bind_params("SELECT {s:String}", Params().set("s", "x"), false).text,
+            sub("SELECT {s:String}", Params().set("s", "x")));
+  // A value that is not of its type is Error(usage) before anything is sent, as substitution's is.
+  test::expect_error(ErrorKind::usage,
+                     [] { detail::bind_params("SELECT {n:UInt8}", Params().set("n", "1; DROP TABLE x"), true); });
+  test::expect_error(ErrorKind::usage, [] { detail::bind_params("SELECT {n:UInt8}", Params().set("n", 300), true); });
+  test::expect_error(ErrorKind::usage, [] { detail::bind_params("SELECT {n:UInt8}", Params(), true); });
+}
+
 TEST(Params, TypedValuesBecomeTheirText) {
   using namespace std::chrono;
   const auto text = [](const Params& p) { return p.begin()->value; };
