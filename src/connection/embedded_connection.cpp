@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <deque>
 #include <mutex>
@@ -344,6 +346,9 @@ struct EmbeddedConnection::Impl {
   bool session_changed = false;
   // A QueryCursor of this connection is open (chDB runs one statement per session at a time).
   bool cursor_open = false;
+  // The session's max_execution_time in seconds as limit_engine_call() SET it (0: none), or nullopt
+  // before it has SET one.
+  std::optional<double> engine_limit;
 
   const ChdbApi& api() const noexcept { return engine->api; }
   chdb_connection handle() const noexcept { return *conn; }
@@ -368,6 +373,41 @@ struct EmbeddedConnection::Impl {
     }
   }
 
+  // A call into the engine cannot be interrupted from outside (chDB's cancel is for a stream, between
+  // fetches, on the caller's thread), so the engine is asked to stop it: max_execution_time, which
+  // it checks as it works, SET to 0.9 of the time left when the session's is not within 0.8..0.95 of
+  // it (successive queries with the same timeout SET it once). A limit the caller set
+  // (max_execution_time in the Config's or the query's settings) is left to rule.
+  void limit_engine_call(Deadline deadline, const Settings& query_settings) {
+    if (query_settings.get("max_execution_time") || config.settings.get("max_execution_time")) return;
+    double want = 0;
+    if (!deadline.is_never()) {
+      const double left = std::chrono::duration<double>(deadline.remaining()).count();
+      if (engine_limit && *engine_limit >= 0.8 * left && *engine_limit <= 0.95 * left) return;
+      want = std::max(0.001, std::floor(0.9 * left * 1000) / 1000);
+    } else if (engine_limit == 0.0) {
+      return;
+    }
+    char text[32];
+    const auto [end, ec] = std::to_chars(text, text + sizeof text, want, std::chars_format::fixed, 3);
+    (void)ec;  // 32 bytes hold any limit's fixed form
+    run("SET max_execution_time = " + std::string(text, end));
+    engine_limit = want;
+  }
+
+  // The engine's error for a query under `deadline`: its TIMEOUT_EXCEEDED, when limit_engine_call()
+  // set the limit, is the deadline's Error(timeout).
+  Error query_error(std::string_view text, Deadline deadline, const Settings& query_settings) const {
+    Error e = engine_error(text);
+    if (e.kind() != ErrorKind::server || e.server_code() != server_codes::timeout_exceeded || !engine_limit ||
+        *engine_limit == 0 || query_settings.get("max_execution_time") || config.settings.get("max_execution_time")) {
+      return e;
+    }
+    return Error(ErrorKind::timeout, "the query on " + peer + " did not finish within " + deadline.describe() +
+                                         "; the engine stopped it (max_execution_time)")
+        .with_cause(e);
+  }
+
   Deadline query_deadline(const QueryOptions& options) const {
     return options.deadline.named_if_unnamed("the caller's deadline")
         .earliest(Deadline::after(options.timeout.value_or(config.timeouts.query)).named("the query timeout"));
@@ -380,6 +420,12 @@ struct EmbeddedConnection::Impl {
     return std::string(r.data());
   }
   std::string run(std::string sql) { return run(detail::BoundStatement{std::move(sql), {}}); }
+  // run() for a caller's query, whose errors are query_error()'s.
+  std::string run_query(const detail::BoundStatement& statement, Deadline deadline, const Settings& query_settings) {
+    Owned r(api(), start_query(handle(), statement, k_native, api().query_n, api().query_params_n));
+    if (auto e = r.error()) throw query_error(*e, deadline, query_settings);
+    return std::string(r.data());
+  }
 
   // What is sent for `sql`: the values bound by the engine, or substituted where binding would
   // read them otherwise (detail::bind_params, the rule of a server); the result format checked.
@@ -392,7 +438,10 @@ struct EmbeddedConnection::Impl {
                                         "format layer writes blocks in any format). Nothing was run");
     }
     last_query_id = options.query_id;
-    if (!session_changed && sql::changes_session(text)) session_changed = true;
+    if (sql::changes_session(text)) {
+      session_changed = true;
+      engine_limit.reset();  // the statement may SET max_execution_time itself
+    }
     return statement;
   }
 
@@ -487,7 +536,8 @@ class EmbeddedCursor final : public QueryCursor {
     if (!streamable(text.text)) {
       // Run whole; the result of such a statement is small (a description, a list).
       try {
-        decode_native(impl_.run(text), impl_.config.limits, pending_);
+        impl_.limit_engine_call(deadline_, options_.settings);
+        decode_native(impl_.run_query(text, deadline_, options_.settings), impl_.config.limits, pending_);
         if (!pending_.empty() && impl_.needs_types(pending_.front())) types_ = impl_.described_types(text);
       } catch (...) {
         end();
@@ -497,13 +547,19 @@ class EmbeddedCursor final : public QueryCursor {
       take_header();
       return;
     }
-    types_ = impl_.described_types(text);
+    try {
+      types_ = impl_.described_types(text);
+      impl_.limit_engine_call(deadline_, options_.settings);
+    } catch (...) {
+      end();
+      throw;
+    }
     const ChdbApi& api = impl_.api();
     stream_ = start_query(impl_.handle(), text, k_native, api.stream_query_n, api.stream_query_params_n);
     if (stream_ == nullptr || api.error(stream_) != nullptr) {
       const std::string why = stream_ == nullptr ? std::string("the engine returned no result") : api.error(stream_);
       end();
-      throw engine_error(why);
+      throw impl_.query_error(why, deadline_, options_.settings);
     }
     impl_.cursor_open = true;
   }
@@ -545,7 +601,7 @@ class EmbeddedCursor final : public QueryCursor {
     Owned chunk(api, api.stream_fetch(impl_.handle(), stream_));
     if (auto e = chunk.error()) {
       end();
-      throw engine_error(*e);
+      throw impl_.query_error(*e, deadline_, options_.settings);
     }
     const std::string_view bytes = chunk.data();
     if (bytes.empty()) {
@@ -655,10 +711,11 @@ Result EmbeddedConnection::execute(std::string_view sql, const QueryOptions& opt
   i.check_ready(options, deadline);
   const detail::BoundStatement text = i.prepare(sql, options);
   Impl::QuerySettings settings(i, options.settings);
+  i.limit_engine_call(deadline, options.settings);
   Result result;
   result.query_id = options.query_id;
   std::deque<Block> blocks;
-  decode_native(i.run(text), i.config.limits, blocks);
+  decode_native(i.run_query(text, deadline, options.settings), i.config.limits, blocks);
   settings.restore();
   std::vector<TypeRef> types;
   if (!blocks.empty() && i.needs_types(blocks.front())) types = i.described_types(text);
@@ -686,6 +743,7 @@ void EmbeddedConnection::insert(const InsertTarget& target, InsertSource& source
   const std::string table = target.name();
   i.last_query_id = options.query_id;
   Impl::QuerySettings settings(i, options.settings);
+  i.limit_engine_call(deadline, options.settings);
 
   // The columns the INSERT takes, with their exact types: a server's sample block.
   std::string described = (target.database.empty() ? std::string() : sql::quote_identifier(target.database) + ".") +
@@ -732,7 +790,7 @@ void EmbeddedConnection::insert(const InsertTarget& target, InsertSource& source
       api.destroy_insert_stream(stream);
     }
   } guard{api, stream};
-  if (const char* e = api.stream_insert_error(stream)) throw engine_error(e);
+  if (const char* e = api.stream_insert_error(stream)) throw i.query_error(e, deadline, options.settings);
 
   InsertProgress sent;
   const auto stop_with = [&](ErrorKind kind, const std::string& why) {
@@ -753,14 +811,14 @@ void EmbeddedConnection::insert(const InsertTarget& target, InsertSource& source
     wire::write_block(bytes, matched, 0);
     if (api.stream_append(stream, bytes.data().data(), bytes.size()) != k_chdb_success) {
       const char* e = api.stream_insert_error(stream);
-      throw engine_error(e != nullptr ? e : "chdb_stream_append failed");
+      throw i.query_error(e != nullptr ? e : "chdb_stream_append failed", deadline, options.settings);
     }
     ++sent.blocks;
     sent.rows += matched.rows();
   }
   guard.finished = true;
   Owned done(api, api.stream_done(stream));
-  if (auto e = done.error()) throw engine_error(*e);
+  if (auto e = done.error()) throw i.query_error(*e, deadline, options.settings);
 }
 
 void EmbeddedConnection::ping(Deadline deadline) {

@@ -33,8 +33,11 @@
 //   stays usable.
 // - Deadlines and stop: checked before each call and between the chunks of a streamed result and
 //   the blocks of an insert (a streamed query is then cancelled with chdb_stream_cancel_query).
-//   One call into the engine (a statement, one chunk) is not interrupted: chDB offers no timeout
-//   for it.
+//   Inside one call into the engine (a statement, one chunk) the deadline is the engine's to keep:
+//   the session's max_execution_time is SET from the time left (to 0.9 of it, when the one it has
+//   is not within 0.8..0.95 of it), and the engine's TIMEOUT_EXCEEDED is then Error(timeout); a
+//   max_execution_time in the Config's or the query's settings rules instead. QueryOptions::stop is
+//   not seen inside one call: chDB cancels a stream only between fetches, on the caller's thread.
 // - No progress, profile, log or profile-events callbacks: chDB's C API reports none of them.
 //
 // One engine per process (chDB's rule): the first open() starts it, with EmbeddedOptions::path (or

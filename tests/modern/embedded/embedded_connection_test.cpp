@@ -437,6 +437,49 @@ TEST(Embedded, StopAndDeadlineBetweenChunks) {
   EXPECT_EQ(conn->execute("SELECT 5 AS x").value<int>("x"), 5);
 }
 
+// One call into the engine (a whole execute(), an aggregation that streams nothing until it ends)
+// is stopped by the engine at the caller's deadline (max_execution_time from the time left), with
+// Error(timeout), and the session stays usable. A max_execution_time of the caller's own rules
+// instead, and its error stays the engine's.
+TEST(Embedded, DeadlineStopsOneLongEngineCall) {
+  auto conn = open_embedded();
+  QueryOptions timed;
+  timed.timeout = 300ms;
+  const auto start = std::chrono::steady_clock::now();
+  // Each of these runs for about a quarter of an hour unless stopped: 10^11 rows hashed (10^8 took
+  // 0.9 s on the 2-core machine).
+  const std::string long_query = "SELECT count() AS n FROM numbers(100000000000) WHERE cityHash64(number) = 0";
+  expect_error(ErrorKind::timeout, [&] { conn->execute(long_query, timed); }, {"did not finish within", "300 ms"});
+  EXPECT_EQ(conn->execute("SELECT 6 AS x").value<int>("x"), 6);
+  expect_error(ErrorKind::timeout,
+               [&] {
+                 conn->select(
+                     long_query, [](const Block&) {}, timed);
+               },
+               {"max_execution_time"});
+  EXPECT_EQ(conn->execute("SELECT 7 AS x").value<int>("x"), 7);
+  conn->execute("CREATE TABLE IF NOT EXISTS long_insert (x UInt64) ENGINE = Null");
+  expect_error(ErrorKind::timeout, [&] {
+    conn->execute("INSERT INTO long_insert SELECT number FROM numbers(100000000000) WHERE cityHash64(number) = 0",
+                  timed);
+  });
+  QueryOptions own;
+  own.settings.set("max_execution_time", "0.2");
+  const Error e = [&] {
+    try {
+      conn->execute(long_query, own);
+    } catch (const Error& error) {
+      return error;
+    }
+    return Error(ErrorKind::usage, "no error");
+  }();
+  EXPECT_EQ(e.kind(), ErrorKind::server) << e.what();
+  EXPECT_EQ(e.server_code(), server_codes::timeout_exceeded) << e.what();
+  EXPECT_EQ(conn->execute("SELECT 8 AS x").value<int>("x"), 8);
+  // Not a timing assertion: without the engine's limit the four calls take many minutes.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 60s);
+}
+
 // One engine per process: a connection that asks for another data path is a clear error.
 TEST(Embedded, AnotherPathIsAClearError) {
   auto first = open_embedded();
