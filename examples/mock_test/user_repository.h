@@ -26,7 +26,8 @@ class UserRepository {
   // Errors that a retry would not fix (a syntax error, a missing table) still throw.
   std::optional<std::uint64_t> active_users_or_none();
 
-  // Appends one row per user id to the `logins` table, in one INSERT.
+  // Appends one row per user id to the `logins` table, in one INSERT (the table's other columns
+  // take their defaults).
   void record_logins(std::span<const std::uint64_t> user_ids);
 
  private:
