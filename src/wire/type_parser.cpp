@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "chconn/core/error.h"
+#include "core/strings.h"
 #include "wire/type_text.h"
 
 // parse_type(): the type names servers send, read into the type model (types.cpp).
@@ -42,11 +43,10 @@ class TypeParser {
   [[noreturn]] void fail(std::string_view expected) const { fail_at(pos_, "expected " + std::string(expected)); }
 
   [[noreturn]] void fail_at(std::size_t pos, const std::string& what) const {
-    // Keep messages short for huge inputs: the first 80 bytes name the type well enough.
-    std::string shown(s_.substr(0, 80));
-    if (s_.size() > 80) shown += "...";
-    throw Error(ErrorKind::protocol,
-                "cannot parse type name '" + shown + "' at position " + std::to_string(pos) + ": " + what);
+    // Short for huge inputs (the first 80 bytes name the type well enough), and escaped: a type
+    // name comes from the server or the caller, and may hold any byte.
+    throw Error(ErrorKind::protocol, "cannot parse type name " + detail::message_excerpt(s_, 80) + " at position " +
+                                         std::to_string(pos) + ": " + what);
   }
 
   void skip_ws() {
@@ -288,7 +288,7 @@ class TypeParser {
     for (auto u : unsupported) {
       if (family == u) fail_at(start, "type " + std::string(family) + " is not supported by chconn");
     }
-    fail_at(start, "unknown type '" + std::string(family.substr(0, 64)) + "'");
+    fail_at(start, "unknown type " + detail::message_excerpt(family));
   }
 
   // JSON(...): max_dynamic_types=N, max_dynamic_paths=N, typed paths (`a.b` UInt32, or a.b UInt32),
@@ -446,8 +446,8 @@ class TypeParser {
 
 TypeRef parse_type(std::string_view name, const wire::DecodeLimits& limits) {
   if (name.size() > limits.max_type_name_bytes) {
-    throw Error(ErrorKind::protocol, "type name of " + std::to_string(name.size()) + " bytes ('" +
-                                         std::string(name.substr(0, 80)) + "...') exceeds the limit of " +
+    throw Error(ErrorKind::protocol, "type name of " + std::to_string(name.size()) + " bytes (" +
+                                         detail::message_excerpt(name, 80) + ") exceeds the limit of " +
                                          std::to_string(limits.max_type_name_bytes));
   }
   return TypeParser(name, limits).parse();

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "chconn/core/error.h"
+#include "core/strings.h"
 #include "wire/type_text.h"
 
 // The type model: type names, Type and its factories, type_of<T>(). The parser of type names
@@ -233,8 +234,8 @@ TypeRef Type::make_enum(TypeCode code, std::vector<EnumItem> items) {
   const int hi = code == TypeCode::Enum8 ? 127 : 32767;
   for (const auto& item : items) {
     if (item.value < lo || item.value > hi) {
-      bad_type(std::string(family) + " value " + std::to_string(item.value) + " of '" + item.name +
-               "' is out of range");
+      bad_type(std::string(family) + " value " + std::to_string(item.value) + " of " +
+               detail::message_excerpt(item.name) + " is out of range");
     }
   }
   // The server sorts the items by value, and so does its canonical name.
@@ -251,7 +252,8 @@ TypeRef Type::make_enum(TypeCode code, std::vector<EnumItem> items) {
             [&](std::uint16_t a, std::uint16_t b) { return items[a].name < items[b].name; });
   for (std::size_t i = 1; i < items.size(); ++i) {
     if (items[t->enum_by_name_[i]].name == items[t->enum_by_name_[i - 1]].name) {
-      bad_type(std::string(family) + " name '" + items[t->enum_by_name_[i]].name + "' is used twice");
+      bad_type(std::string(family) + " name " + detail::message_excerpt(items[t->enum_by_name_[i]].name) +
+               " is used twice");
     }
   }
   t->name_ = family;
@@ -324,7 +326,8 @@ TypeRef Type::make_tuple_like(TypeCode code, std::vector<TypeRef> elements, std:
     for (std::size_t i = 0; i < names.size(); ++i) {
       if (names[i].empty()) bad_type(std::string(family) + " element names cannot be empty");
       for (std::size_t j = 0; j < i; ++j) {
-        if (names[i] == names[j]) bad_type(std::string(family) + " element name '" + names[i] + "' is used twice");
+        if (names[i] == names[j])
+          bad_type(std::string(family) + " element name " + detail::message_excerpt(names[i]) + " is used twice");
       }
     }
   }
@@ -427,7 +430,8 @@ TypeRef Type::json(JsonParams params) {
   }
   for (std::size_t i = 0; i < paths.size(); ++i) {
     if (paths[i].empty()) bad_type("a JSON typed path cannot be empty");
-    if (i > 0 && paths[i] == paths[i - 1]) bad_type("JSON names the typed path '" + paths[i] + "' twice");
+    if (i > 0 && paths[i] == paths[i - 1])
+      bad_type("JSON names the typed path " + detail::message_excerpt(paths[i]) + " twice");
   }
   std::sort(params.skip.begin(), params.skip.end());
   std::sort(params.skip_regexp.begin(), params.skip_regexp.end());

@@ -342,6 +342,18 @@ TEST(Types, BadNames) {
   expect_parse_error("Point(1)", "no parameters");
 }
 
+// A type name comes from the server or the caller: the messages show it escaped (control bytes,
+// bytes of no UTF-8 sequence as \xHH) and cut, never raw.
+TEST(Types, BadNamesAreQuotedEscaped) {
+  expect_parse_error("Foo\x1b[2J", R"(cannot parse type name 'Foo\x1b[2J' at position 0: unknown type 'Foo')");
+  expect_parse_error("Array(UInt8)\r\x9b", R"(cannot parse type name 'Array(UInt8)\x0d\x9b')");
+  expect_parse_error("Enum8('a\x07' = 1, 'a\x07' = 2)", R"(name 'a\x07' is used twice)");
+  expect_parse_error("Tuple(`x\ny` UInt8, `x\ny` String)", R"(element name 'x\x0ay' is used twice)");
+  expect_parse_error("JSON(`p\xff` UInt8, `p\xff` String)", R"(typed path 'p\xff' twice)");
+  const std::string long_name = "Array(" + std::string(200, 'a');
+  expect_parse_error(long_name, "... (206 bytes)");
+}
+
 // [chDB 26.7] the server lists a Variant's types sorted by name: CAST(1 AS Variant(UInt8, String))
 // is named Variant(String, UInt8), and a row's discriminator is its type's index in that order.
 TEST(Types, VariantSortsItsTypesByName) {
