@@ -42,7 +42,9 @@
 //
 // One engine per process (chDB's rule): the first open() starts it, with EmbeddedOptions::path (or
 // in memory) and keeps one session of its own open until the process ends, since chDB must not be
-// shut down and started again. Every later open() must name the same path and library, or it
+// shut down and started again. At exit (a handler registered when the engine starts) every session
+// is closed and the engine's threads are joined, before the library's own destructors run; a query
+// after that is Error(usage). Every later open() must name the same path and library, or it
 // throws Error(config). Each EmbeddedConnection is its own chDB session (its own settings, current
 // database and temporary tables); several may run at once on different threads, each used by one
 // thread at a time as any Connection.
