@@ -47,10 +47,16 @@ ExecuteOptions Client::call_options(const QueryOptions& options) const {
   // Deadline::never(): with the plain options every strategy bounds acquire() by its own timeouts
   // (strategy.h), on its own clock; a deadline computed here on steady_clock() would be
   // meaningless to a strategy whose clock is injected. The query's own deadline stays in `query`.
-  return ExecuteOptions{.strategy = strategy_, .query = options};
+  return ExecuteOptions{.strategy = strategy_, .routing_key = routing_key_, .query = options};
 }
 
-Lease Client::lease() { return manager_->acquire(strategy_, Deadline::never()); }
+Client Client::routed(std::string routing_key) const {
+  Client copy = *this;
+  copy.routing_key_ = std::move(routing_key);
+  return copy;
+}
+
+Lease Client::lease() { return manager_->acquire_for(routing_key_, strategy_, Deadline::never()); }
 
 Result Client::execute(std::string_view sql, const QueryOptions& options) {
   return manager_->execute(sql, {}, call_options(options));

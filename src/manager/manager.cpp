@@ -31,6 +31,10 @@ Lease ConnectionManager::acquire(std::string_view strategy, Deadline deadline) {
   return impl_->acquire(strategy, deadline);
 }
 
+Lease ConnectionManager::acquire_for(std::string_view routing_key, std::string_view strategy, Deadline deadline) {
+  return impl_->acquire(impl_->target(strategy, routing_key), deadline);
+}
+
 namespace {
 
 // What run_with_retry knows of a call: reads are idempotent unless the caller says otherwise,

@@ -97,6 +97,14 @@ class Client {
   // A lease for several calls on one connection (manager().acquire()); ended like any lease.
   Lease lease();
 
+  // A copy of this client whose calls (and leases) are for `routing_key`, a user or tenant id: a
+  // rollout strategy sends one key always to the same side (chconn/strategy/rollout.h), other
+  // strategies ignore it (ExecuteOptions::routing_key). Never sent to the server. An empty key
+  // routes as a client without one.
+  //   chconn::client().routed(tenant_id).execute("SELECT ...");
+  Client routed(std::string routing_key) const;
+  const std::string& routing_key() const noexcept { return routing_key_; }
+
   // The strategy name this client was made for (empty: the factory's default at each call).
   const std::string& strategy() const noexcept { return strategy_; }
   ConnectionManager& manager() const noexcept { return *manager_; }
@@ -107,6 +115,7 @@ class Client {
 
   std::shared_ptr<ConnectionManager> manager_;
   std::string strategy_;
+  std::string routing_key_;
 };
 
 // The process-wide factory (a function-local static: created on first use, destroyed at exit).

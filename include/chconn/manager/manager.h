@@ -303,6 +303,9 @@ class ConnectionManager {
 
   Lease acquire(std::string_view strategy = {}, Deadline deadline = Deadline::never());
   Lease acquire(Deadline deadline) { return acquire({}, deadline); }
+  // acquire() routed by `routing_key` (the strategy's acquire_for; see ExecuteOptions::routing_key).
+  Lease acquire_for(std::string_view routing_key, std::string_view strategy = {},
+                    Deadline deadline = Deadline::never());
 
   Result execute(std::string_view sql, const Params& params = {}, const ExecuteOptions& options = {});
   Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,

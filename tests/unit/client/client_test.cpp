@@ -13,6 +13,7 @@
 #include "chconn/manager/manager.h"
 #include "chconn/strategy/mock.h"
 #include "chconn/strategy/pooled.h"
+#include "chconn/strategy/rollout.h"
 #include "support/expect_error.h"
 #include "support/mock_support.h"
 
@@ -51,6 +52,38 @@ TEST_F(ClientTest, ExecuteReturnsTheLease) {
   c.ping();
   EXPECT_EQ(pool->stats().in_use, 0u);
   EXPECT_EQ(server->inserted("t").size(), 1u);
+}
+
+// Client::routed(key): every call of the copy, and its leases, reach the strategy's acquire_for
+// with the key, so a rollout keeps one key on one side (tenant-42's point is 0.0487: on B from a
+// share of 4.87 %; "a" is at 0.822: on A); the client it was made from routes at random.
+TEST_F(ClientTest, RoutedCallsKeepOneKeyOnOneSideOfARollout) {
+  auto server_b = std::make_shared<MockServer>();
+  for (const auto& s : {server, server_b}) s->on("SELECT 1", {.result = test::uint64_result("x", {1})});
+  auto b = std::make_shared<MockStrategy>(server_b, "new");
+  factory.register_strategy(std::make_shared<RolloutStrategy>(pool, b, RolloutOptions{.share = 5, .random_seed = 1}));
+  const Client plain(factory, "rollout");
+  Client tenant = plain.routed("tenant-42");
+  EXPECT_EQ(tenant.routing_key(), "tenant-42");
+  EXPECT_TRUE(plain.routing_key().empty());
+  for (int i = 0; i < 20; ++i) tenant.execute("SELECT 1");
+  {
+    Lease lease = tenant.lease();
+    lease->execute("SELECT 1");
+  }
+  tenant.insert("t", test::uint64_block("x", {1}));
+  EXPECT_EQ(server_b->query_count(), 22u);  // 20 calls, the lease's, the insert
+  EXPECT_EQ(server_b->inserted("t").size(), 1u);
+  EXPECT_EQ(server->query_count(), 0u);
+  Client other = tenant.routed("a");
+  for (int i = 0; i < 20; ++i) other.execute("SELECT 1");
+  EXPECT_EQ(server->query_count(), 20u);
+  EXPECT_EQ(server_b->query_count(), 22u);
+  // Without a key, a 5 % share sends most of 200 calls to A and not all of them.
+  Client unrouted = plain;
+  for (int i = 0; i < 200; ++i) unrouted.execute("SELECT 1");
+  EXPECT_GT(server->query_count(), 20u + 150u);
+  EXPECT_LT(server->query_count(), 20u + 200u);
 }
 
 // The table text of insert() is names, never SQL: text that is not a table name is Error(usage)
