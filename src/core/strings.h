@@ -14,6 +14,7 @@
 namespace chconn::detail {
 
 constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char ascii_upper(char c) noexcept { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
 // Whether a and b are equal ignoring ASCII case (other bytes must match exactly).
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
