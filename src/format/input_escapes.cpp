@@ -36,7 +36,12 @@ std::size_t unescape_at(std::string_view text, std::size_t i, std::string& out) 
     case 't': out += '\t'; break;
     case 'v': out += '\v'; break;
     case '0': out += '\0'; break;
-    default: out += e; break;  // \\ \' \" and any other byte stand for themselves
+    // \\ \' \" and any other byte stand for themselves: 18.16 drops the backslash before a byte
+    // it does not know (measured on 18.16.1: TabSeparated and Values read a\%b as a%b). Current
+    // servers keep it before bytes other than \ ' " ` / = and controls, and so does the lexer's
+    // detail::read_quoted (core/strings.h says why the two differ); pinned by input_test's
+    // AnUnknownEscapeDropsItsBackslashAs1816Does.
+    default: out += e; break;
   }
   return i + 2;
 }
