@@ -2,8 +2,12 @@
 // its own file (as the output side's writers, output_writer.h):
 //   input.cpp            TextInsertSource and the row driver (blocks, line numbers, messages),
 //                        format names, byte sources, insert_text
-//   value_readers.cpp    a ValueReader per column type: one field's text, SQL literal or JSON value
-//                        into its column; the escapes and message excerpts every format shares
+//   input_escapes.cpp    the escapes and message excerpts every format shares
+//   value_readers.cpp    the ValueReader of a column's type (one field's text, SQL literal or JSON
+//                        value into its column), and the readers of Nullable, Array, Tuple, Map
+//                        and LowCardinality
+//   scalar_readers.cpp   the readers of numbers, strings, UUID, addresses, decimals and enums
+//   time_readers.cpp     the readers of dates and times
 //   delimited_input.cpp  TabSeparated (WithNames, WithNamesAndTypes), TSKV, CSV (WithNames)
 //   json_input.cpp       JSONEachRow, and the JSON reader the value readers use
 //   values_input.cpp     Values
@@ -19,6 +23,7 @@
 // Internal to the format layer. A parser is used by one thread at a time.
 #pragma once
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -136,7 +141,18 @@ class Json {
   std::size_t pos_ = 0;
 };
 
-// ---- value readers (value_readers.cpp) ---------------------------------------------------------
+// ---- value readers (value_readers.cpp, scalar_readers.cpp, time_readers.cpp) -----------------
+
+// An integer in decimal, with an optional '+' (std::from_chars' rules otherwise); false for
+// anything else.
+template <class T>
+bool parse_integer(std::string_view s, T& out) {
+  if (s.empty()) return false;
+  if (s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return false;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
 
 struct ReadContext {
   const TimeZones* zones = nullptr;
@@ -180,6 +196,10 @@ void append_low_cardinality(ColumnLowCardinality& lc, const Column& one);
 using ReaderPtr = std::unique_ptr<ValueReader>;
 // The reader of `column`'s type; Error(usage) for a type text input cannot read.
 ReaderPtr make_reader(Column& column, const ReadContext& context);
+// The reader of a scalar type other than a date or time (scalar_readers.cpp), or of a date or time
+// (time_readers.cpp); null for a type of neither kind.
+ReaderPtr make_scalar_reader(Column& column);
+ReaderPtr make_time_reader(Column& column, const ReadContext& context);
 
 // ---- the buffered input and the row driver (input.cpp) ---------------------------------------
 
