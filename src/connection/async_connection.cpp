@@ -48,6 +48,15 @@ struct AsyncConnection::Impl {
   bool broken = false;
   bool busy = false;  // an operation is in progress
 
+  // The limits of each wait of an exchange within `deadline` (sansio/async_driver.h).
+  detail::sansio::Waits waits(Deadline deadline) const noexcept {
+    detail::sansio::Waits w;
+    w.deadline = deadline;
+    w.send = config.timeouts.send;
+    w.receive = config.timeouts.receive;
+    return w;
+  }
+
   void mark_broken() noexcept {
     broken = true;
     stream.close();
@@ -132,8 +141,9 @@ std::vector<std::uint8_t> end_of_data(AsyncConnection::Impl& impl, bool compress
   return {bytes.data().begin(), bytes.data().end()};
 }
 
-// Sends Cancel and reads the rest of the reply within `drain` (the stream's deadline, which closes
-// the socket when it passes). A connection that does not come back to rest in time is dropped.
+// Sends Cancel and reads the rest of the reply within `drain` (each write and read also within the
+// send and receive timeouts; a wait that passes them closes the socket). A connection that does not come back to rest
+// in time is dropped.
 asio::awaitable<detail::Drain> cancel_and_drain(AsyncConnection::Impl& impl, bool compressed, Deadline drain,
                                                 std::optional<Error>& drained) {
   if (drain.expired()) {
@@ -142,14 +152,13 @@ asio::awaitable<detail::Drain> cancel_and_drain(AsyncConnection::Impl& impl, boo
   }
   bool kept = false;
   try {
-    impl.stream.set_deadline(drain);
     detail::sansio::BufferedInput input;
     const QueryOptions none;
     Result scratch;
     detail::sansio::QueryOperation op(reply_for(impl, detail::sansio::QueryReply::Mode::drain, compressed), input, none,
                                       scratch);
-    co_await detail::sansio::run_async(op, impl.conversation, impl.stream);
-    impl.stream.set_deadline(Deadline::never());
+    const detail::sansio::Waits waits = impl.waits(drain);
+    co_await detail::sansio::run_async(op, impl.conversation, impl.stream, waits);
     drained = op.drained_exception();
     kept = true;
   } catch (...) {
@@ -205,7 +214,6 @@ asio::awaitable<Result> run_query(std::shared_ptr<AsyncConnection::Impl> impl, s
         deadline.earliest(Deadline::after(impl->config.timeouts.send).named(detail::k_send_limit)));
     co_await impl->stream.write_all(c.out.data());
     c.out.clear();
-    // The reply's reads are bounded by the query's deadline, which interrupts them (above).
     impl->stream.set_deadline(Deadline::never());
   } catch (const Error& e) {
     impl->mark_broken();
@@ -233,8 +241,13 @@ asio::awaitable<Result> run_query(std::shared_ptr<AsyncConnection::Impl> impl, s
   };
   bool interrupted = false;
   std::exception_ptr callback_failure;
+  // Each read waits for the receive timeout at most; the query's deadline interrupts them (above),
+  // so that the query is cancelled and drained. A write (an insert's end of data) waits until the
+  // deadline or the send timeout.
+  detail::sansio::Waits waits = impl->waits(deadline);
+  waits.owner_interrupts_reads = true;
   try {
-    co_await detail::sansio::run_async(op, c, impl->stream, deliver, watch->interrupt);
+    co_await detail::sansio::run_async(op, c, impl->stream, waits, deliver, watch->interrupt);
   } catch (const detail::sansio::Interrupted&) {
     interrupted = true;
   } catch (const detail::sansio::CallbackFailed& failed) {
@@ -291,13 +304,14 @@ void AsyncConnection::start_connect(const executor_type& executor, const Config&
     }
     auto impl = std::make_shared<Impl>(ex, cfg);
     try {
-      impl->stream.set_deadline(
-          detail::callers(caller).earliest(Deadline::after(cfg.timeouts.connect).named(detail::k_connect_limit)));
+      const Deadline connect_by =
+          detail::callers(caller).earliest(Deadline::after(cfg.timeouts.connect).named(detail::k_connect_limit));
+      impl->stream.set_deadline(connect_by);
       co_await impl->stream.connect(target.host, cfg.port_of(target));
       impl->conversation.peer = impl->stream.peer();
       detail::sansio::Handshake handshake(detail::sansio::client_hello(cfg));
-      co_await detail::sansio::run_async(handshake, impl->conversation, impl->stream);
-      impl->stream.set_deadline(Deadline::never());
+      const detail::sansio::Waits waits = impl->waits(connect_by);
+      co_await detail::sansio::run_async(handshake, impl->conversation, impl->stream, waits);
       impl->info = handshake.info();
     } catch (const Error& e) {
       impl->stream.close();
@@ -313,11 +327,10 @@ void AsyncConnection::start_ping(Deadline deadline, asio::any_completion_handler
     impl->check_usable("ping");
     const Busy busy(*impl);
     try {
-      impl->stream.set_deadline(detail::callers(caller).earliest(
+      const detail::sansio::Waits waits = impl->waits(detail::callers(caller).earliest(
           Deadline::after(impl->config.timeouts.receive).named(detail::k_receive_limit)));
       detail::sansio::Ping ping(impl->info.negotiated_revision);
-      co_await detail::sansio::run_async(ping, impl->conversation, impl->stream);
-      impl->stream.set_deadline(Deadline::never());
+      co_await detail::sansio::run_async(ping, impl->conversation, impl->stream, waits);
     } catch (const Error& e) {
       impl->broken = true;
       impl->stream.close();

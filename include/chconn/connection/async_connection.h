@@ -27,9 +27,11 @@
 // passes while the reply is read, the pending read is cancelled (not the socket closed), the Cancel
 // packet is sent and the rest of the reply drained within Config::timeouts.cancel_drain (never past
 // QueryOptions::deadline), and the operation fails with Error(timeout) naming the limit; the
-// connection stays usable if the drain finished, and is dropped otherwise. Sending the query is
-// bounded by Config::timeouts.send (and the query's deadline); a send that does not finish drops
-// the connection.
+// connection stays usable if the drain finished, and is dropped otherwise. Besides, as in
+// NativeConnection, every write (the query, an insert's end of data, a Cancel) waits at most
+// Config::timeouts.send and every read at most Config::timeouts.receive since the last byte, both
+// within the operation's deadline: a wait that passes them closes the socket, the operation fails
+// with Error(timeout) naming the limit, and the connection is dropped.
 //
 // Cancellation. A query honours Asio's per-operation cancellation
 // (boost::asio::bind_cancellation_slot(signal.slot(), token), or what awaitable operators and

@@ -144,15 +144,15 @@ TEST(AsyncLimits, ABlockPastItsBoundIsRefusedWhileItArrives) {
 // ceiling, not a cut.
 TEST(AsyncLimits, ALongBlockWithinTheLimitsIsDelivered) {
   const Block big = fake::uint64_block(1000000);  // 8 MB of values
-  FakeServer server(FakeScript()
-                        .handshake()
-                        .read_query()
-                        .send(fake::data_packet(fake::uint64_block(0)) + fake::data_packet(big) +
-                                  fake::end_of_stream_packet(),
-                              std::size_t{256} << 10)
-                        .read_query()
-                        .send(fake::data_packet(fake::uint64_block(0)) + fake::data_packet(fake::uint64_block(3)) +
-                              fake::end_of_stream_packet()));
+  FakeServer server(
+      FakeScript()
+          .handshake()
+          .read_query()
+          .send(fake::data_packet(fake::uint64_block(0)) + fake::data_packet(big) + fake::end_of_stream_packet(),
+                std::size_t{256} << 10)
+          .read_query()
+          .send(fake::data_packet(fake::uint64_block(0)) + fake::data_packet(fake::uint64_block(3)) +
+                fake::end_of_stream_packet()));
   const Config config = server.client_config("async-limits");
   std::size_t rows = 0;
   std::size_t after = 0;
@@ -166,6 +166,53 @@ TEST(AsyncLimits, ALongBlockWithinTheLimitsIsDelivered) {
   EXPECT_EQ(rows, 1000000u);
   EXPECT_EQ(after, 3u);
   EXPECT_TRUE(server.errors().empty());
+}
+
+// A server that stops sending in the middle of a reply: the call fails with Error(timeout) naming
+// the receive timeout (each read waits at most that long, as a blocking read does), long before
+// the query timeout, and the connection is dropped (the stream is mid-packet).
+TEST(AsyncTimeouts, AServerThatStopsSendingFailsWithinTheReceiveTimeout) {
+  const std::string next = fake::data_packet(fake::uint64_block(1000));
+  FakeServer server(FakeScript()
+                        .handshake()
+                        .read_query()
+                        .send(fake::data_packet(fake::uint64_block(0)) + next.substr(0, next.size() / 2))
+                        .stay_silent());
+  Config config = server.client_config("async-timeouts");
+  config.timeouts.receive = 200ms;
+  config.timeouts.query = 5s;  // only the version without a receive timeout waits for it
+  config.timeouts.cancel_drain = 1s;
+  std::optional<Error> error;
+  bool usable = true;
+  with_connection(config, server, [&](AsyncConnection& conn) -> asio::awaitable<void> {
+    const QueryOptions none;
+    error = co_await execute_error(conn, "SELECT stalls", none);
+    usable = conn.usable();
+  });
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->kind(), ErrorKind::timeout) << error->message();
+  EXPECT_NE(error->message().find("the receive timeout"), std::string::npos) << error->message();
+  EXPECT_FALSE(usable);
+}
+
+// The receive timeout counts from the last byte: a reply of 320 KB in 4 KiB pieces 10 ms apart
+// (over 0.8 s in all: more than the receive timeout of 0.5 s, each gap 50 times less) is read to
+// its end. The packet is large, so reads are also cancelled for idle reports (operation.h): those
+// do not restart the timeout, bytes do.
+TEST(AsyncTimeouts, AReplyThatKeepsComingIsNotCutByTheReceiveTimeout) {
+  const std::string reply = fake::data_packet(fake::uint64_block(0)) + fake::data_packet(fake::uint64_block(40000)) +
+                            fake::end_of_stream_packet();
+  FakeServer server(FakeScript().handshake().read_query().send(reply, std::size_t{4} << 10, 10ms));
+  Config config = server.client_config("async-timeouts");
+  config.timeouts.receive = 500ms;
+  std::size_t rows = 0;
+  with_connection(config, server, [&](AsyncConnection& conn) -> asio::awaitable<void> {
+    const QueryOptions none;
+    const Result r = co_await conn.async_execute("SELECT slowly", none, asio::use_awaitable);
+    for (const Block& b : r.blocks) rows += b.rows();
+    EXPECT_TRUE(conn.usable());
+  });
+  EXPECT_EQ(rows, 40000u);
 }
 
 }  // namespace
