@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
@@ -66,20 +68,22 @@ boost::asio::awaitable<void> run_async(Operation& op, Conversation& c, net::Asyn
         std::optional<std::size_t> n;
         cut.idle = false;
         const std::uint64_t generation = ++cut.generation;
+        const boost::asio::cancellation_slot slot = cut.signal.slot();
         if (next.idle_after > std::chrono::nanoseconds::zero()) {
           // A large packet waits for its end: read, unless the transport stays quiet for an idle
           // spell, which says the peer has sent all it will for now (the read is cancelled; on a
           // TCP socket a cancelled read consumes nothing). A read that completed wins over a spell
           // that ended at the same time: its bytes are never dropped.
-          boost::asio::steady_timer idle(co_await boost::asio::this_coro::executor, next.idle_after);
+          const boost::asio::any_io_executor executor = co_await boost::asio::this_coro::executor;
+          boost::asio::steady_timer idle(executor, next.idle_after);
           idle.async_wait([interrupt, generation](const boost::system::error_code& ec) {
             if (ec || interrupt->generation != generation) return;
             interrupt->idle = true;
             interrupt->signal.emit(boost::asio::cancellation_type::terminal);
           });
-          n = co_await stream.read_some(room, cut.signal.slot());
+          n = co_await stream.read_some(room, slot);
         } else {
-          n = co_await stream.read_some(room, cut.signal.slot());
+          n = co_await stream.read_some(room, slot);
         }
         ++cut.generation;  // a spell's timer that fires from now on does nothing
         if (!n) {

@@ -1,23 +1,30 @@
-// AsyncConnection against a hostile or stalled fake server (a review of the async code, issue 18):
-// the memory one packet may take while it arrives, and what the connection does once that is
-// exceeded. No test sleeps or asserts a duration: a server that stops sending is what makes the
-// unbounded version wait, and the query timeout only keeps such a run from hanging.
+// AsyncConnection against a hostile or stalled fake server, and used in ways that went wrong (a
+// review of the async code, issue 18): the memory one packet may take while it arrives, the send
+// and receive timeouts, a deferred operation launched after the connection is gone, use_future
+// from another thread, an already-expired deadline. No test sleeps or asserts a duration: a server that stops sending
+// is what makes the unbounded version wait, and the query timeout only keeps such a run from hanging.
 //
 // Every argument of a co_await'ed call is a named object, never a temporary (g++ 12, see
 // async_connection.h).
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <utility>
 
 #include "chconn/connection/async_connection.h"
@@ -57,7 +64,7 @@ void with_connection(const Config& config, const FakeServer& server, Body body) 
 }
 
 // Runs `sql` with async_execute and returns the error it failed with (none: it succeeded).
-asio::awaitable<std::optional<Error>> execute_error(AsyncConnection& conn, const std::string& sql,
+asio::awaitable<std::optional<Error>> execute_error(AsyncConnection& conn, std::string_view sql,
                                                     const QueryOptions& options) {
   std::optional<Error> error;
   try {
@@ -213,6 +220,175 @@ TEST(AsyncTimeouts, AReplyThatKeepsComingIsNotCutByTheReceiveTimeout) {
     EXPECT_TRUE(conn.usable());
   });
   EXPECT_EQ(rows, 40000u);
+}
+
+// Connects on `io` (run to its end, then restarted), outside any coroutine.
+std::unique_ptr<AsyncConnection> connect_on(asio::io_context& io, const Config& config, const FakeServer& server) {
+  std::unique_ptr<AsyncConnection> conn;
+  std::exception_ptr failure;
+  AsyncConnection::async_connect(io.get_executor(), config, server.address(), Deadline::after(10s),
+                                 [&](std::exception_ptr e, std::unique_ptr<AsyncConnection> c) {
+                                   failure = std::move(e);
+                                   conn = std::move(c);
+                                 });
+  io.run();
+  io.restart();
+  if (failure) std::rethrow_exception(failure);
+  return conn;
+}
+
+// The chconn::Error in `e`, if any.
+std::optional<Error> error_of(const std::exception_ptr& e) {
+  if (!e) return std::nullopt;
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error& error) {
+    return error;
+  } catch (...) {
+    return Error(ErrorKind::usage, "not a chconn::Error");
+  }
+}
+
+// Deferred operations made on a connection, launched after it was destroyed: each completes with
+// Error(usage) saying it was closed, nothing sent (under ASan, the version that captured `this`
+// read the freed AsyncConnection).
+TEST(AsyncLifetimes, ADeferredOperationLaunchedAfterTheConnectionIsGoneFailsClearly) {
+  FakeServer server(FakeScript().handshake());
+  asio::io_context io;
+  std::unique_ptr<AsyncConnection> conn = connect_on(io, server.client_config("async-lifetimes"), server);
+  ASSERT_TRUE(conn);
+  const QueryOptions none;
+  auto ping = conn->async_ping(Deadline::after(5s), asio::deferred);
+  auto query = conn->async_execute("SELECT 1", none, asio::deferred);
+  conn.reset();
+  std::optional<Error> ping_error;
+  std::optional<Error> query_error;
+  bool ping_done = false;
+  bool query_done = false;
+  std::move(ping)([&](std::exception_ptr e) {
+    ping_error = error_of(e);
+    ping_done = true;
+  });
+  std::move(query)([&](std::exception_ptr e, const Result& /*r*/) {
+    query_error = error_of(e);
+    query_done = true;
+  });
+  io.run_for(10s);
+  ASSERT_TRUE(ping_done && query_done);
+  ASSERT_TRUE(ping_error.has_value());
+  ASSERT_TRUE(query_error.has_value());
+  EXPECT_EQ(ping_error->kind(), ErrorKind::usage);
+  EXPECT_EQ(query_error->kind(), ErrorKind::usage);
+  EXPECT_NE(query_error->message().find("was closed"), std::string::npos) << query_error->message();
+  EXPECT_TRUE(server.queries().empty());
+}
+
+// Operations launched with use_future from a thread that does not run the io_context: the first
+// query runs, the second (launched while the first runs) is refused with Error(usage), a ping after
+// the first completed answers. Each is moved to the connection's executor before it touches the
+// connection: under TSan, the version that checked and marked the connection on the caller's
+// thread raced with the io thread.
+TEST(AsyncThreads, UseFutureFromAnotherThread) {
+  FakeServer server(FakeScript()
+                        .handshake()
+                        .read_query()
+                        .send(fake::data_packet(fake::uint64_block(0)) + fake::data_packet(fake::uint64_block(7)) +
+                              fake::end_of_stream_packet())
+                        .read_code(4)
+                        .send(fake::pong_packet()));
+  asio::io_context io;
+  Config config = server.client_config("async-threads");
+  config.timeouts.query = 10s;
+  std::unique_ptr<AsyncConnection> conn = connect_on(io, config, server);
+  ASSERT_TRUE(conn);
+  auto guard = asio::make_work_guard(io);
+  std::thread runner([&io] { io.run(); });
+  const QueryOptions none;
+  std::future<Result> first = conn->async_execute("SELECT 7", none, asio::use_future);
+  std::future<Result> second = conn->async_execute("SELECT 8", none, asio::use_future);
+  std::size_t rows = 0;
+  std::optional<Error> refused;
+  bool pinged = false;
+  try {
+    for (const Block& b : first.get().blocks) rows += b.rows();
+    try {
+      (void)second.get();
+    } catch (const Error& e) {
+      refused = e;
+    }
+    std::future<void> pong = conn->async_ping(Deadline::after(5s), asio::use_future);
+    pong.get();
+    pinged = true;
+  } catch (...) {
+    guard.reset();
+    io.stop();
+    runner.join();
+    throw;
+  }
+  guard.reset();
+  runner.join();
+  EXPECT_EQ(rows, 7u);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->kind(), ErrorKind::usage) << refused->message();
+  EXPECT_TRUE(pinged);
+  EXPECT_TRUE(conn->usable());
+  EXPECT_EQ(server.queries().size(), 1u);
+}
+
+// A ping counts as an operation from its initiation, as a query does: launched before the
+// io_context runs, ping then query, the query is refused and the ping answered (the version that
+// marked the ping busy only once its coroutine ran refused the ping instead, and sent the query).
+TEST(AsyncThreads, APingIsBusyFromItsInitiation) {
+  FakeServer server(FakeScript().handshake().read_code(4).send(fake::pong_packet()));
+  asio::io_context io;
+  Config config = server.client_config("async-threads");
+  config.timeouts.query = 2s;
+  std::unique_ptr<AsyncConnection> conn = connect_on(io, config, server);
+  ASSERT_TRUE(conn);
+  std::optional<std::optional<Error>> ping_outcome;
+  std::optional<std::optional<Error>> query_outcome;
+  conn->async_ping(Deadline::after(5s), [&](std::exception_ptr e) { ping_outcome = error_of(e); });
+  const QueryOptions none;
+  conn->async_execute("SELECT 1", none,
+                      [&](std::exception_ptr e, const Result& /*r*/) { query_outcome = error_of(e); });
+  io.run_for(10s);
+  ASSERT_TRUE(ping_outcome.has_value() && query_outcome.has_value());
+  EXPECT_FALSE(ping_outcome->has_value()) << (*ping_outcome)->message();
+  ASSERT_TRUE(query_outcome->has_value());
+  EXPECT_EQ((*query_outcome)->kind(), ErrorKind::usage);
+  EXPECT_TRUE(server.queries().empty());
+}
+
+// A deadline that has passed before the operation starts: Error(timeout), nothing sent, and the
+// connection kept (the version that tried to send anyway timed out in the write and dropped it).
+TEST(AsyncDeadlines, AnExpiredDeadlineFailsWithoutDroppingTheConnection) {
+  FakeServer server(FakeScript().handshake().read_code(4).send(fake::pong_packet()));
+  const Config config = server.client_config("async-deadlines");
+  std::optional<Error> query_error;
+  std::optional<Error> ping_error;
+  bool usable = false;
+  with_connection(config, server, [&](AsyncConnection& conn) -> asio::awaitable<void> {
+    QueryOptions past;
+    past.deadline = Deadline::at(Clock::time_point{});
+    query_error = co_await execute_error(conn, "SELECT late", past);
+    const Deadline gone = Deadline::at(Clock::time_point{});
+    try {
+      co_await conn.async_ping(gone, asio::use_awaitable);
+    } catch (const Error& e) {
+      ping_error = e;
+    }
+    usable = conn.usable();
+    const Deadline soon = Deadline::after(5s);
+    co_await conn.async_ping(soon, asio::use_awaitable);
+  });
+  ASSERT_TRUE(query_error.has_value());
+  EXPECT_EQ(query_error->kind(), ErrorKind::timeout) << query_error->message();
+  EXPECT_NE(query_error->message().find("was not sent"), std::string::npos) << query_error->message();
+  ASSERT_TRUE(ping_error.has_value());
+  EXPECT_EQ(ping_error->kind(), ErrorKind::timeout) << ping_error->message();
+  EXPECT_TRUE(usable);
+  EXPECT_TRUE(server.queries().empty());
+  EXPECT_TRUE(server.errors().empty());
 }
 
 }  // namespace
