@@ -9,7 +9,11 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -17,6 +21,7 @@
 #include "chconn/core/sql.h"
 #include "chconn/wire/detail/compression.h"
 #include "chconn/wire/detail/packets.h"
+#include "connection/async_watch.h"
 #include "connection/deadlines.h"
 #include "connection/query_packet.h"
 #include "connection/sansio/async_driver.h"
@@ -46,7 +51,17 @@ struct AsyncConnection::Impl {
   detail::ClientIdentity client;
   std::string last_query_id;
   bool broken = false;
-  bool busy = false;  // an operation is in progress
+  bool closed = false;  // by close() or the AsyncConnection's destructor
+  bool busy = false;    // an operation is in progress (from its initiation on)
+
+  // The limits of each wait of an exchange within `deadline` (sansio/async_driver.h).
+  detail::sansio::Waits waits(Deadline deadline) const noexcept {
+    detail::sansio::Waits w;
+    w.deadline = deadline;
+    w.send = config.timeouts.send;
+    w.receive = config.timeouts.receive;
+    return w;
+  }
 
   void mark_broken() noexcept {
     broken = true;
@@ -54,6 +69,11 @@ struct AsyncConnection::Impl {
   }
 
   void check_usable(std::string_view operation) const {
+    if (closed) {
+      throw Error(ErrorKind::usage, std::string(operation) + " on the connection to " + conversation.peer +
+                                        ": the AsyncConnection was closed (close() or its destructor) before the "
+                                        "operation started; nothing was sent");
+    }
     if (busy) {
       throw Error(ErrorKind::usage, std::string(operation) + " on the connection to " + conversation.peer +
                                         ": another operation is in progress; start one at a time (or use a pool)");
@@ -79,22 +99,7 @@ class Busy {
   AsyncConnection::Impl& impl_;
 };
 
-// What one query shares with the handlers that may stop it (its deadline's timer, the caller's
-// cancellation slot), which may run after the query ended: they act only while it runs.
-struct QueryWatch {
-  explicit QueryWatch(const AsyncConnection::executor_type& ex) : timer(ex) {}
-  std::shared_ptr<detail::sansio::ReadInterrupt> interrupt = std::make_shared<detail::sansio::ReadInterrupt>();
-  asio::steady_timer timer;
-  bool timed_out = false;
-  bool cancelled = false;  // by the caller's cancellation slot
-  bool finished = false;
-
-  void stop(bool by_caller) noexcept {
-    if (finished) return;
-    (by_caller ? cancelled : timed_out) = true;
-    interrupt->interrupt();
-  }
-};
+using detail::QueryWatch;
 
 // Ends a query's watch when the query's coroutine ends, however it ends.
 class WatchEnd {
@@ -115,6 +120,12 @@ class WatchEnd {
   QueryWatch& watch_;
 };
 
+// An operation whose deadline had passed before anything was sent: the connection is untouched.
+Error not_sent_in_time(std::string_view what, const std::string& peer, const Deadline& deadline) {
+  return Error(ErrorKind::timeout, std::string(what) + " was not sent to " + peer + ": " + deadline.describe() +
+                                       " had passed before it started; the connection is kept");
+}
+
 detail::sansio::QueryReply reply_for(const AsyncConnection::Impl& impl, detail::sansio::QueryReply::Mode mode,
                                      bool compressed) {
   detail::sansio::QueryReply r;
@@ -132,8 +143,9 @@ std::vector<std::uint8_t> end_of_data(AsyncConnection::Impl& impl, bool compress
   return {bytes.data().begin(), bytes.data().end()};
 }
 
-// Sends Cancel and reads the rest of the reply within `drain` (the stream's deadline, which closes
-// the socket when it passes). A connection that does not come back to rest in time is dropped.
+// Sends Cancel and reads the rest of the reply within `drain` (each write and read also within the
+// send and receive timeouts; a wait that passes them closes the socket). A connection that does not come back to rest
+// in time is dropped.
 asio::awaitable<detail::Drain> cancel_and_drain(AsyncConnection::Impl& impl, bool compressed, Deadline drain,
                                                 std::optional<Error>& drained) {
   if (drain.expired()) {
@@ -142,14 +154,13 @@ asio::awaitable<detail::Drain> cancel_and_drain(AsyncConnection::Impl& impl, boo
   }
   bool kept = false;
   try {
-    impl.stream.set_deadline(drain);
     detail::sansio::BufferedInput input;
     const QueryOptions none;
     Result scratch;
     detail::sansio::QueryOperation op(reply_for(impl, detail::sansio::QueryReply::Mode::drain, compressed), input, none,
                                       scratch);
-    co_await detail::sansio::run_async(op, impl.conversation, impl.stream);
-    impl.stream.set_deadline(Deadline::never());
+    const detail::sansio::Waits waits = impl.waits(drain);
+    co_await detail::sansio::run_async(op, impl.conversation, impl.stream, waits);
     drained = op.drained_exception();
     kept = true;
   } catch (...) {
@@ -175,11 +186,12 @@ asio::awaitable<Result> run_query(std::shared_ptr<AsyncConnection::Impl> impl, s
   const WatchEnd end(*watch);
   detail::sansio::Conversation& c = impl->conversation;
   const std::string& peer = c.peer;
-  if (watch->cancelled) {
+  if (watch->cancelled()) {
     throw Error(ErrorKind::cancelled, "the query was not sent to " + peer +
                                           ": it was cancelled (through its cancellation slot) before it started");
   }
   const Deadline deadline = detail::query_deadline(impl->config.timeouts, options);
+  if (deadline.expired()) throw not_sent_in_time("the query", peer, deadline);
   const std::uint64_t revision = impl->info.negotiated_revision;
   const bool compressed = impl->config.compression != Compression::none;
   // Refusals (Error(usage)) come before anything is sent: the connection is untouched.
@@ -203,9 +215,9 @@ asio::awaitable<Result> run_query(std::shared_ptr<AsyncConnection::Impl> impl, s
   try {
     impl->stream.set_deadline(
         deadline.earliest(Deadline::after(impl->config.timeouts.send).named(detail::k_send_limit)));
-    co_await impl->stream.write_all(c.out.data());
+    const std::span<const std::uint8_t> packets = c.out.data();
+    co_await impl->stream.write_all(packets);
     c.out.clear();
-    // The reply's reads are bounded by the query's deadline, which interrupts them (above).
     impl->stream.set_deadline(Deadline::never());
   } catch (const Error& e) {
     impl->mark_broken();
@@ -218,7 +230,7 @@ asio::awaitable<Result> run_query(std::shared_ptr<AsyncConnection::Impl> impl, s
   if (r.data_insert) r.end_of_data = end_of_data(*impl, compressed);
   detail::sansio::BufferedInput input;
   detail::sansio::QueryOperation op(std::move(r), input, options, result);
-  const auto deliver = [&] {
+  const std::function<void()> deliver_block = [&] {
     Block& block = op.block();
     if (on_block) {
       detail::sansio::call_back(on_block, block);
@@ -233,8 +245,14 @@ asio::awaitable<Result> run_query(std::shared_ptr<AsyncConnection::Impl> impl, s
   };
   bool interrupted = false;
   std::exception_ptr callback_failure;
+  // Each read waits for the receive timeout at most; the query's deadline interrupts them (above),
+  // so that the query is cancelled and drained. A write (an insert's end of data) waits until the
+  // deadline or the send timeout.
+  detail::sansio::Waits waits = impl->waits(deadline);
+  waits.owner_interrupts_reads = true;
+  const std::shared_ptr<detail::sansio::ReadInterrupt> interrupt = watch->interrupt;
   try {
-    co_await detail::sansio::run_async(op, c, impl->stream, deliver, watch->interrupt);
+    co_await detail::sansio::run_async(op, c, impl->stream, waits, deliver_block, interrupt);
   } catch (const detail::sansio::Interrupted&) {
     interrupted = true;
   } catch (const detail::sansio::CallbackFailed& failed) {
@@ -258,7 +276,7 @@ asio::awaitable<Result> run_query(std::shared_ptr<AsyncConnection::Impl> impl, s
     if (drained && old_server_out_of_step()) impl->mark_broken();
     if (callback_failure) std::rethrow_exception(callback_failure);
     const std::string how = detail::describe_cancel(outcome, drain);
-    if (watch->cancelled) {
+    if (watch->cancelled()) {
       throw Error(ErrorKind::cancelled, "the query " + query.query_id + " on " + peer +
                                             " was cancelled by the caller (its cancellation slot)" + how);
     }
@@ -291,13 +309,15 @@ void AsyncConnection::start_connect(const executor_type& executor, const Config&
     }
     auto impl = std::make_shared<Impl>(ex, cfg);
     try {
-      impl->stream.set_deadline(
-          detail::callers(caller).earliest(Deadline::after(cfg.timeouts.connect).named(detail::k_connect_limit)));
-      co_await impl->stream.connect(target.host, cfg.port_of(target));
+      const Deadline connect_by =
+          detail::callers(caller).earliest(Deadline::after(cfg.timeouts.connect).named(detail::k_connect_limit));
+      impl->stream.set_deadline(connect_by);
+      const std::uint16_t port = cfg.port_of(target);
+      co_await impl->stream.connect(target.host, port);
       impl->conversation.peer = impl->stream.peer();
       detail::sansio::Handshake handshake(detail::sansio::client_hello(cfg));
-      co_await detail::sansio::run_async(handshake, impl->conversation, impl->stream);
-      impl->stream.set_deadline(Deadline::never());
+      const detail::sansio::Waits waits = impl->waits(connect_by);
+      co_await detail::sansio::run_async(handshake, impl->conversation, impl->stream, waits);
       impl->info = handshake.info();
     } catch (const Error& e) {
       impl->stream.close();
@@ -308,33 +328,71 @@ void AsyncConnection::start_connect(const executor_type& executor, const Config&
   asio::co_spawn(executor, run(executor, config, host, deadline), std::move(handler));
 }
 
-void AsyncConnection::start_ping(Deadline deadline, asio::any_completion_handler<ping_signature> handler) {
-  auto run = [](std::shared_ptr<Impl> impl, Deadline caller) -> asio::awaitable<void> {
+void AsyncConnection::start_ping(const std::shared_ptr<Impl>& impl, Deadline deadline,
+                                 asio::any_completion_handler<ping_signature> handler) {
+  // Whatever thread launched it, the operation touches the connection on its executor only.
+  const executor_type ex = impl->stream.get_executor();
+  asio::dispatch(
+      ex, [impl, deadline, handler = std::move(handler)]() mutable { begin_ping(impl, deadline, std::move(handler)); });
+}
+
+void AsyncConnection::begin_ping(const std::shared_ptr<Impl>& impl, Deadline deadline,
+                                 asio::any_completion_handler<ping_signature> handler) {
+  const executor_type ex = impl->stream.get_executor();
+  const Deadline caller = detail::callers(deadline);
+  std::exception_ptr refused;
+  try {
     impl->check_usable("ping");
-    const Busy busy(*impl);
+    if (caller.expired()) throw not_sent_in_time("the ping", impl->conversation.peer, caller);
+  } catch (...) {
+    refused = std::current_exception();
+  }
+  if (refused) {
+    auto fail = [](std::exception_ptr e) -> asio::awaitable<void> {
+      std::rethrow_exception(e);
+      co_return;
+    };
+    asio::co_spawn(ex, fail(refused), std::move(handler));
+    return;
+  }
+  // Busy from its initiation, as a query: a second operation started before the ping's coroutine
+  // first runs is refused.
+  impl->busy = true;
+  auto run = [](std::shared_ptr<Impl> state, Deadline by) -> asio::awaitable<void> {
+    const Busy busy(*state);
     try {
-      impl->stream.set_deadline(detail::callers(caller).earliest(
-          Deadline::after(impl->config.timeouts.receive).named(detail::k_receive_limit)));
-      detail::sansio::Ping ping(impl->info.negotiated_revision);
-      co_await detail::sansio::run_async(ping, impl->conversation, impl->stream);
-      impl->stream.set_deadline(Deadline::never());
+      const detail::sansio::Waits waits =
+          state->waits(by.earliest(Deadline::after(state->config.timeouts.receive).named(detail::k_receive_limit)));
+      detail::sansio::Ping ping(state->info.negotiated_revision);
+      co_await detail::sansio::run_async(ping, state->conversation, state->stream, waits);
     } catch (const Error& e) {
-      impl->broken = true;
-      impl->stream.close();
+      state->mark_broken();
       if (e.kind() == ErrorKind::timeout) throw e.with_context("ping");
       throw;
     }
   };
-  asio::co_spawn(impl_->stream.get_executor(), run(impl_, deadline), std::move(handler));
+  asio::co_spawn(ex, run(impl, caller), std::move(handler));
 }
 
-void AsyncConnection::start_query(std::string sql, QueryOptions options, BlockCallback on_block, bool streamed,
+void AsyncConnection::start_query(const std::shared_ptr<Impl>& impl, std::string sql, QueryOptions options,
+                                  BlockCallback on_block, bool streamed,
                                   asio::any_completion_handler<query_signature> handler) {
-  const executor_type ex = impl_->stream.get_executor();
+  // Whatever thread launched it, the operation touches the connection on its executor only.
+  const executor_type ex = impl->stream.get_executor();
+  asio::dispatch(ex, [impl, sql = std::move(sql), options = std::move(options), on_block = std::move(on_block),
+                      streamed, handler = std::move(handler)]() mutable {
+    begin_query(impl, std::move(sql), std::move(options), std::move(on_block), streamed, std::move(handler));
+  });
+}
+
+void AsyncConnection::begin_query(const std::shared_ptr<Impl>& impl, std::string sql, QueryOptions options,
+                                  BlockCallback on_block, bool streamed,
+                                  asio::any_completion_handler<query_signature> handler) {
+  const executor_type ex = impl->stream.get_executor();
   auto watch = std::make_shared<QueryWatch>(ex);
   std::exception_ptr refused;
   try {
-    impl_->check_usable("a query");
+    impl->check_usable("a query");
     if (streamed && !on_block) {
       throw Error(ErrorKind::usage, "async_select needs a block callback (use async_execute for the whole result)");
     }
@@ -351,7 +409,7 @@ void AsyncConnection::start_query(std::string sql, QueryOptions options, BlockCa
     refused = std::current_exception();
   }
   // Busy from now, not from when the coroutine first runs: a second call made before then fails.
-  if (!refused) impl_->busy = true;
+  if (!refused) impl->busy = true;
   asio::cancellation_slot slot = asio::get_associated_cancellation_slot(handler);
   if (!refused && slot.is_connected()) {
     slot.assign([weak = std::weak_ptr<QueryWatch>(watch), ex](asio::cancellation_type type) {
@@ -379,12 +437,14 @@ void AsyncConnection::start_query(std::string sql, QueryOptions options, BlockCa
     asio::co_spawn(ex, fail(refused), std::move(complete));
     return;
   }
-  asio::co_spawn(ex, run_query(impl_, std::move(sql), std::move(options), std::move(on_block), std::move(watch)),
+  asio::co_spawn(ex, run_query(impl, std::move(sql), std::move(options), std::move(on_block), std::move(watch)),
                  std::move(complete));
 }
 
 void AsyncConnection::close() noexcept {
-  if (impl_) impl_->stream.close();
+  if (!impl_) return;
+  impl_->closed = true;
+  impl_->stream.close();
 }
 
 bool AsyncConnection::usable() const noexcept { return !impl_->broken && impl_->stream.is_open(); }

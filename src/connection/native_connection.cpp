@@ -121,6 +121,33 @@ struct NativeConnection::Impl {
   // A QueryCursor or an InsertStream of this connection has not ended: what it is ("a query
   // cursor", "an unfinished insert"); no other call until it ends. Null when none is open.
   const char* open_call = nullptr;
+
+  // open_call while a select, execute or insert runs (CallInProgress): its callbacks run inside it.
+  static constexpr const char* k_call_in_progress = "a call in progress";
+
+  // Marks the connection busy for one select, execute or insert from the moment it passed
+  // prepare() to its end, so that a callback of the call (on_block, on_progress...) that calls the
+  // connection again gets Error(usage) from prepare() (which, thrown in the callback, cancels the
+  // call through CallbackFailed) instead of sending a query in the middle of a reply. A cursor or
+  // an insert stream sets its own open_call once started.
+  class CallInProgress {
+   public:
+    explicit CallInProgress(Impl& impl) noexcept : impl_(impl) {}
+    CallInProgress(const CallInProgress&) = delete;
+    CallInProgress& operator=(const CallInProgress&) = delete;
+    ~CallInProgress() {
+      if (armed_ && impl_.open_call == k_call_in_progress) impl_.open_call = nullptr;
+    }
+    void arm() noexcept {
+      if (impl_.open_call != nullptr) return;
+      impl_.open_call = k_call_in_progress;
+      armed_ = true;
+    }
+
+   private:
+    Impl& impl_;
+    bool armed_ = false;
+  };
   // Where to reconnect to (empty host for a session made from a caller's stream).
   HostPort target;
   std::shared_ptr<const net::TlsContext> tls;
@@ -384,6 +411,11 @@ struct NativeConnection::Impl {
   // Before each call: refuse a closed or broken connection, and replace a session left out of step
   // by an old server.
   void prepare(Deadline deadline) {
+    if (open_call == k_call_in_progress) {
+      throw Error(ErrorKind::usage, "the connection to " + peer +
+                                        " is running a select, execute or insert whose callback called it again; a "
+                                        "callback must not use the connection it is called from (use another one)");
+    }
     if (open_call) {
       throw Error(ErrorKind::usage, std::string(open_call) + " is open on the connection to " + peer +
                                         "; end it (read a cursor to its end, finish an insert) or destroy it before "
@@ -472,13 +504,14 @@ struct NativeConnection::Impl {
 
   // Sends the query of a select; the caller holds a StopWatch. The session may differ from a
   // fresh one from here on, whether or not the server accepts it.
-  SelectState start_select(std::string_view sql, const QueryOptions& options) {
+  SelectState start_select(std::string_view sql, const QueryOptions& options, CallInProgress& call) {
     check_not_stopped(options);
     SelectState st;
     st.sql = sql;
     st.options = &options;
     st.deadline = query_deadline(options);
     prepare(st.deadline);
+    call.arm();
     st.compressed = compressing();
     try {
       st.result.query_id = start_query(sql, options, st.deadline);
@@ -517,7 +550,8 @@ struct NativeConnection::Impl {
   Result run_select(std::string_view sql, const std::function<void(const Block&)>* on_block,
                     const QueryOptions& options) {
     const StopWatch watch(*this, options.stop);
-    SelectState st = start_select(sql, options);
+    CallInProgress call(*this);
+    SelectState st = start_select(sql, options, call);
     return guarded(options, st.deadline, st.compressed, [&]() -> Result {
       // A streamed block after on_block() returns: the next block decodes into the columns the
       // callback did not keep, so a long stream reuses its buffers instead of allocating each block.
@@ -573,7 +607,7 @@ struct NativeConnection::Impl {
 
   // Sends the INSERT and reads the server's sample block (into last_sample): the columns it
   // expects, with exact types. Throws with the insert ended.
-  void start_insert(InsertState& st, const InsertTarget& into, const QueryOptions& options) {
+  void start_insert(InsertState& st, const InsertTarget& into, const QueryOptions& options, CallInProgress& call) {
     st.sql = into.insert_statement();
     st.table = into.name();
     st.options = &options;
@@ -584,6 +618,7 @@ struct NativeConnection::Impl {
     check_not_stopped(options);
     st.deadline = query_deadline(options);
     prepare(st.deadline);
+    call.arm();
     st.compressed = compressing();
     try {
       start_query(st.sql, options, st.deadline);
@@ -664,7 +699,8 @@ struct NativeConnection::Impl {
   void run_insert(const InsertTarget& into, InsertSource& blocks, const QueryOptions& options) {
     const StopWatch watch(*this, options.stop);
     InsertState st;
-    start_insert(st, into, options);
+    CallInProgress call(*this);
+    start_insert(st, into, options, call);
     try {
       blocks.start(last_sample);
     } catch (...) {
@@ -778,7 +814,10 @@ class NativeCursor final : public QueryCursor {
   NativeCursor(NativeConnection::Impl& impl, std::string_view sql, const QueryOptions& options)
       : impl_(impl), sql_(sql), options_(options) {
     const NativeConnection::Impl::StopWatch watch(impl_, options_.stop);
-    st_ = impl_.start_select(sql_, options_);
+    {
+      NativeConnection::Impl::CallInProgress call(impl_);
+      st_ = impl_.start_select(sql_, options_, call);
+    }
     impl_.open_call = "a query cursor";
   }
 
@@ -824,7 +863,10 @@ class NativeInsertStream final : public InsertStream {
   NativeInsertStream(NativeConnection::Impl& impl, const InsertTarget& target, const QueryOptions& options)
       : impl_(impl), options_(options) {
     const NativeConnection::Impl::StopWatch watch(impl_, options_.stop);
-    impl_.start_insert(st_, target, options_);
+    {
+      NativeConnection::Impl::CallInProgress call(impl_);
+      impl_.start_insert(st_, target, options_, call);
+    }
     impl_.open_call = "an unfinished insert";
   }
 

@@ -84,7 +84,8 @@ asio::awaitable<void> AsyncTcpStream::connect(std::string host, std::uint16_t po
       connected = tcp::endpoint(address, port);
       co_await s.socket.async_connect(connected, asio::use_awaitable);
     } else {
-      const auto results = co_await s.resolver.async_resolve(host, std::to_string(port), asio::use_awaitable);
+      const std::string service = std::to_string(port);
+      const auto results = co_await s.resolver.async_resolve(host, service, asio::use_awaitable);
       connected = co_await asio::async_connect(s.socket, results, asio::use_awaitable);
     }
   } catch (const boost::system::system_error& e) {
@@ -103,9 +104,9 @@ asio::awaitable<std::optional<std::size_t>> AsyncTcpStream::read_some(std::span<
     throw Error(ErrorKind::usage, "read from " + s.peer + ": the stream is closed");
   }
   // as_tuple: a cancellation is an outcome here, not an exception.
-  const auto [ec, n] =
-      co_await s.socket.async_read_some(asio::buffer(bytes.data(), bytes.size()),
-                                        asio::bind_cancellation_slot(cancel, asio::as_tuple(asio::use_awaitable)));
+  const asio::mutable_buffer buffer = asio::buffer(bytes.data(), bytes.size());
+  auto token = asio::bind_cancellation_slot(cancel, asio::as_tuple(asio::use_awaitable));
+  const auto [ec, n] = co_await s.socket.async_read_some(buffer, token);
   if (!ec) co_return n;
   if (ec == asio::error::eof) co_return 0;
   if (ec == asio::error::operation_aborted && s.socket.is_open() && !s.expired) co_return std::nullopt;
@@ -120,7 +121,8 @@ asio::awaitable<void> AsyncTcpStream::write_all(std::span<const std::uint8_t> by
     throw Error(ErrorKind::usage, "write to " + s.peer + ": the stream is closed");
   }
   try {
-    co_await asio::async_write(s.socket, asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
+    const asio::const_buffer buffer = asio::buffer(bytes.data(), bytes.size());
+    co_await asio::async_write(s.socket, buffer, asio::use_awaitable);
   } catch (const boost::system::system_error& e) {
     throw failure(*this, s.expired, s.deadline, s.allowed, "write to", e.code());
   }

@@ -27,9 +27,11 @@
 // passes while the reply is read, the pending read is cancelled (not the socket closed), the Cancel
 // packet is sent and the rest of the reply drained within Config::timeouts.cancel_drain (never past
 // QueryOptions::deadline), and the operation fails with Error(timeout) naming the limit; the
-// connection stays usable if the drain finished, and is dropped otherwise. Sending the query is
-// bounded by Config::timeouts.send (and the query's deadline); a send that does not finish drops
-// the connection.
+// connection stays usable if the drain finished, and is dropped otherwise. Besides, as in
+// NativeConnection, every write (the query, an insert's end of data, a Cancel) waits at most
+// Config::timeouts.send and every read at most Config::timeouts.receive since the last byte, both
+// within the operation's deadline: a wait that passes them closes the socket, the operation fails
+// with Error(timeout) naming the limit, and the connection is dropped.
 //
 // Cancellation. A query honours Asio's per-operation cancellation
 // (boost::asio::bind_cancellation_slot(signal.slot(), token), or what awaitable operators and
@@ -40,11 +42,21 @@
 // connection's executor.
 //
 // Thread safety: one operation at a time (a second one started before the first completed fails
-// with Error(usage), the first unaffected), started from and completing on the connection's
-// executor (use a strand when the io_context runs on several threads). Lifetimes: an operation
-// keeps what it needs alive (it copies the SQL, the options and the callback), so the
-// AsyncConnection may be destroyed while one is pending (it closes the socket; the operation
-// completes with an error).
+// with Error(usage), the first unaffected; a ping counts from its initiation, as a query). An
+// operation may be launched from any thread (boost::asio::use_future from a thread that does not
+// run the io_context, say): it moves to the connection's executor (boost::asio::dispatch) before it
+// touches the connection, runs there and completes on the handler's executor. Operations launched
+// from several threads at once are started in the order the executor runs them. close(), the
+// destructor and the accessors (usable(), last_query_id()...) are not moved: call them on the
+// executor, or while no operation runs (use a strand when the io_context runs on several threads).
+//
+// Lifetimes: an operation keeps what it needs alive (the connection's shared state, copies of the
+// SQL, the options and the callback), so the AsyncConnection may be destroyed while one is pending
+// (it closes the socket; the operation completes with an error), and a deferred operation launched
+// after it was destroyed or closed completes with Error(usage), nothing sent.
+//
+// An operation whose deadline has already passed when it starts fails with Error(timeout) and
+// leaves the connection as it was: nothing was sent.
 //
 // g++ 12 destroys some temporaries of a co_await expression twice (a QueryOptions{} or a lambda
 // converted to BlockCallback written in the call crashes): pass named objects, as below.
@@ -119,8 +131,8 @@ class AsyncConnection {
   template <class CompletionToken>
   auto async_ping(Deadline deadline, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, ping_signature>(
-        [this](auto handler, Deadline d) {
-          start_ping(d, boost::asio::any_completion_handler<ping_signature>(std::move(handler)));
+        [impl = impl_](auto handler, Deadline d) {
+          start_ping(impl, d, boost::asio::any_completion_handler<ping_signature>(std::move(handler)));
         },
         token, deadline);
   }
@@ -176,21 +188,31 @@ class AsyncConnection {
   explicit AsyncConnection(std::shared_ptr<Impl> impl) noexcept;
   static void start_connect(const executor_type& executor, const Config& config, const HostPort& host,
                             Deadline deadline, boost::asio::any_completion_handler<connect_signature> handler);
-  void start_ping(Deadline deadline, boost::asio::any_completion_handler<ping_signature> handler);
+  // The initiations hold the shared state, never `this`: a deferred operation may be launched
+  // after the AsyncConnection is gone (it fails with Error(usage)). start_* move to the
+  // connection's executor (asio::dispatch), where begin_* check and start the operation.
+  static void start_ping(const std::shared_ptr<Impl>& impl, Deadline deadline,
+                         boost::asio::any_completion_handler<ping_signature> handler);
+  static void begin_ping(const std::shared_ptr<Impl>& impl, Deadline deadline,
+                         boost::asio::any_completion_handler<ping_signature> handler);
   // The copies are made before async_initiate: a deferred token runs the initiation later.
   template <class CompletionToken>
   auto initiate_query(std::string sql, QueryOptions options, BlockCallback on_block, bool streamed,
                       CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, query_signature>(
-        [this](auto handler, std::string s, QueryOptions o, BlockCallback b, bool streamed_) {
-          start_query(std::move(s), std::move(o), std::move(b), streamed_,
+        [impl = impl_](auto handler, std::string s, QueryOptions o, BlockCallback b, bool streamed_) {
+          start_query(impl, std::move(s), std::move(o), std::move(b), streamed_,
                       boost::asio::any_completion_handler<query_signature>(std::move(handler)));
         },
         token, std::move(sql), std::move(options), std::move(on_block), streamed);
   }
   // `streamed`: async_select (an empty `on_block` is refused with Error(usage)).
-  void start_query(std::string sql, QueryOptions options, BlockCallback on_block, bool streamed,
-                   boost::asio::any_completion_handler<query_signature> handler);
+  static void start_query(const std::shared_ptr<Impl>& impl, std::string sql, QueryOptions options,
+                          BlockCallback on_block, bool streamed,
+                          boost::asio::any_completion_handler<query_signature> handler);
+  static void begin_query(const std::shared_ptr<Impl>& impl, std::string sql, QueryOptions options,
+                          BlockCallback on_block, bool streamed,
+                          boost::asio::any_completion_handler<query_signature> handler);
 
   std::shared_ptr<Impl> impl_;
 };

@@ -1,7 +1,10 @@
 // Runs a sans-I/O operation (operation.h) over a net::AsyncTcpStream as a C++20 coroutine: the
-// async twin of blocking_driver.h. The deadline of each write and read is the stream's
-// (AsyncTcpStream::set_deadline, which closes the socket when it expires); a ReadInterrupt stops a
-// run without closing it (an AsyncConnection's query deadline and its caller's cancellation).
+// async twin of blocking_driver.h, with the same limits on each wait: a write waits at most until
+// the earlier of the run's deadline and now + the send timeout, a read likewise with the receive
+// timeout (the stream's deadline, AsyncTcpStream::set_deadline, which closes the socket when it
+// expires: the connection is broken, as a blocking read that times out breaks it). A
+// ReadInterrupt stops a run without closing it (an AsyncConnection's query deadline and its
+// caller's cancellation), at a point where the connection can cancel and drain.
 #pragma once
 
 #include <chrono>
@@ -13,6 +16,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 
+#include "chconn/core/clock.h"
 #include "connection/sansio/operation.h"
 #include "net/async_tcp.h"
 
@@ -43,12 +47,23 @@ struct ReadInterrupt {
   bool idle = false;
 };
 
+// The limits of each wait of a run (see the header comment). The stream's deadline is disarmed
+// when the run ends, however it ends.
+struct Waits {
+  Deadline deadline = Deadline::never();
+  std::chrono::milliseconds send{};
+  std::chrono::milliseconds receive{};
+  // The run's owner interrupts its reads at `deadline` itself (ReadInterrupt), to cancel and drain
+  // rather than drop the connection: reads then wait for the receive timeout alone.
+  bool owner_interrupts_reads = false;
+};
+
 // Resumes `op` until it is done, or throws: the operation's own error, the stream's (timeout,
 // network; an end of stream before the operation ended is Error(network)), or Interrupted. `on_block`
 // is called at each Next::block (a QueryOperation's block is ready); an operation that hands out a
 // block to a driver without one fails with Error(usage). An exception from `on_block` ends the run
 // (the operation is at a packet boundary: the caller may drain on the same Conversation).
-boost::asio::awaitable<void> run_async(Operation& op, Conversation& c, net::AsyncTcpStream& stream,
+boost::asio::awaitable<void> run_async(Operation& op, Conversation& c, net::AsyncTcpStream& stream, Waits waits,
                                        const std::function<void()>& on_block = {},
                                        std::shared_ptr<ReadInterrupt> interrupt = nullptr);
 

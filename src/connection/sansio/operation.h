@@ -32,6 +32,15 @@
 //     stay within a small multiple of n. Blocking connections need none of this: they read a packet
 //     to its end from the socket (QueryOperation's blocking input), parsing it once.
 //
+// Bounded memory: a packet is held whole until it decodes, where the blocking path reads through
+// one with bounded reads (skipping what it does not keep: the rest of a long exception text, part
+// UUIDs). So each packet may occupy at most packet_bound() bytes of the ReceiveBuffer, set by the
+// DecodeLimits the blocking path applies to a packet of its kind; one still incomplete past that
+// is refused with Error(protocol) naming the limit, and the next attempt is due at bound + 1 bytes
+// at the latest (the doubling never overshoots it). After a large packet the buffer gives its
+// memory back (ReceiveBuffer::prepare), so a connection keeps at most k_retained_bytes between
+// packets of ordinary size.
+//
 // Errors: resume() does not throw. An operation that fails returns Next::failed with the
 // chconn::Error (a server Exception, a protocol error), or with CallbackFailed when a caller's
 // callback threw; the driver rethrows it or hands it to its completion handler. Transport failures (EOF, reset,
@@ -83,12 +92,35 @@ struct Next {
   static Next failed(std::exception_ptr e) { return {Kind::failed, {}, 0, std::move(e)}; }
 };
 
+// The most bytes of one server packet that a PacketDecoder buffers before the packet decodes, and
+// the DecodeLimits field (also its DSN parameter) that sets it:
+//   - a packet carrying a block (Data, Totals, Extremes, Log, ProfileEvents): max_block_bytes, the
+//     block's budget, plus 1/64 of it for compression frames' headers and LZ4's worst expansion;
+//   - Exception: max_exception_chain_bytes, what the blocking path keeps of a chain (it skips the
+//     rest of a longer text, which this path would have to hold);
+//   - any other packet: max_string_bytes, the bound of its strings and lists;
+// each plus k_packet_slack for the fields around them. `pending` starts with the packet's code.
+struct PacketBound {
+  std::uint64_t bytes = 0;
+  const char* limit = "";
+};
+inline constexpr std::uint64_t k_packet_slack = std::uint64_t{64} << 10;
+PacketBound packet_bound(std::span<const std::uint8_t> pending, const DecodeLimits& limits) noexcept;
+
 // Bytes the transport read that the conversation has not consumed yet. The driver reads into
 // prepare(n) and commit()s what arrived; operations decode from pending() and consume().
 class ReceiveBuffer {
  public:
+  // Memory kept between packets: a buffer that grew past this for a large packet shrinks back to
+  // what is pending (plus the read) once that needs a quarter of it or less. Server blocks of
+  // ordinary size (the server cuts them near 1 MB) never grow it this far, so streaming them
+  // reallocates nothing.
+  static constexpr std::size_t k_retained_bytes = std::size_t{4} << 20;
+
   // Room for at least `n` new bytes after the pending ones (valid until the next call).
   std::span<std::uint8_t> prepare(std::size_t n);
+  // Bytes allocated (for tests of the bound).
+  std::size_t capacity() const noexcept { return buf_.capacity(); }
   // `n` bytes were read into the room prepare() gave; `more_ready`: the read filled all of that
   // room, so the transport may hold more at once (false: it was drained).
   void commit(std::size_t n, bool more_ready) noexcept {
@@ -171,6 +203,7 @@ class PacketDecoder {
   bool due(const ReceiveBuffer& in) const noexcept {
     if (failed_at_ == 0) return in.size() > 0;
     if (in.size() <= failed_at_) return false;
+    if (in.size() > bound_) return true;  // past its bound: decoded now, or refused
     return in.size() >= 2 * failed_at_ || in.idle() || (!in.more_ready() && failed_at_ < k_eager_limit);
   }
 
@@ -191,13 +224,16 @@ class PacketDecoder {
 
   // The read to ask the driver for when no attempt is due or the last one failed.
   std::size_t read_hint(const ReceiveBuffer& in) const noexcept {
-    const std::size_t target = 2 * failed_at_;
+    // Never past the packet's bound by more than a read: an attempt there decodes it or refuses it.
+    const std::size_t target =
+        static_cast<std::size_t>(std::min<std::uint64_t>(2 * failed_at_, bound_ == UINT64_MAX ? bound_ : bound_ + 1));
     return target > in.size() ? std::max(target - in.size(), k_min_read) : k_min_read;
   }
 
   // Runs decode(wire::Reader&) over the pending bytes. True: the packet decoded, its bytes are
   // consumed and the rule starts afresh. False: it has not all arrived, nothing consumed. Errors
-  // of the decoder (chconn::Error) propagate.
+  // of the decoder (chconn::Error) propagate; a packet still incomplete past its packet_bound()
+  // is Error(protocol).
   template <class Decode>
   bool attempt(ReceiveBuffer& in, const DecodeLimits& limits, Decode&& decode) {
     ++attempts_;
@@ -211,7 +247,10 @@ class PacketDecoder {
         ++idle_retries_;
         ++idle_failures_;
       }
+      const PacketBound bound = packet_bound(in.pending(), limits);
+      if (in.size() > bound.bytes) refuse_oversized(in.pending(), bound);
       failed_at_ = in.size();
+      bound_ = bound.bytes;
       return false;
     }
     in.consume(static_cast<std::size_t>(reader.position()));
@@ -243,7 +282,10 @@ class PacketDecoder {
     bool given_ = false;
   };
 
+  [[noreturn]] static void refuse_oversized(std::span<const std::uint8_t> pending, const PacketBound& bound);
+
   std::size_t failed_at_ = 0;  // bytes buffered at the last failed attempt of this packet (0: none)
+  std::uint64_t bound_ = 0;    // packet_bound() of that packet
   std::uint64_t attempts_ = 0;
   std::uint64_t parsed_ = 0;
   std::uint32_t idle_retries_ = 0;  // of the current packet

@@ -66,7 +66,8 @@ struct Client {
     wire::ClientHello hello;
     hello.client_name = "async-query";
     Handshake handshake(hello);
-    co_await run_async(handshake, c, stream);
+    const Waits limits = waits();
+    co_await run_async(handshake, c, stream, limits);
     revision = handshake.revision();
     wire::Query query;
     query.query_id = "q";
@@ -76,6 +77,15 @@ struct Client {
     wire::write_end_of_data(c.out, revision, nullptr, nullptr);
     co_await stream.write_all(c.out.data());
     c.out.clear();
+  }
+
+  // Each wait of a run within 10 s: a test that goes wrong fails instead of hanging.
+  static Waits waits() {
+    Waits w;
+    w.deadline = Deadline::after(10s);
+    w.send = 10s;
+    w.receive = 10s;
+    return w;
   }
 
   QueryReply reply(QueryReply::Mode mode) const {
@@ -98,7 +108,8 @@ TEST(AsyncQuery, BlocksComeOutOneByOne) {
     BufferedInput input;
     const QueryOptions options;
     QueryOperation op(client.reply(QueryReply::Mode::select), input, options, result);
-    co_await run_async(op, client.c, client.stream, [&] { rows.push_back(op.block().rows()); });
+    const Waits limits = Client::waits();
+    co_await run_async(op, client.c, client.stream, limits, [&] { rows.push_back(op.block().rows()); });
   });
   EXPECT_EQ(rows, (std::vector<std::size_t>{10, 20}));
   EXPECT_EQ(result.progress.read_rows, 10u);
@@ -133,8 +144,9 @@ TEST(AsyncQuery, LargePacketThenSilenceIsDeliveredAndCancelDrains) {
     const QueryOptions options;
     QueryOperation op(client.reply(QueryReply::Mode::select), input, options, result);
     bool threw = false;
+    const Waits limits = Client::waits();
     try {
-      co_await run_async(op, client.c, client.stream, [&] {
+      co_await run_async(op, client.c, client.stream, limits, [&] {
         rows += op.block().rows();
         throw std::runtime_error("enough");
       });
@@ -147,7 +159,7 @@ TEST(AsyncQuery, LargePacketThenSilenceIsDeliveredAndCancelDrains) {
     BufferedInput drain_input;
     Result scratch;
     QueryOperation drain(client.reply(QueryReply::Mode::drain), drain_input, options, scratch);
-    co_await run_async(drain, client.c, client.stream);
+    co_await run_async(drain, client.c, client.stream, limits);
     drained = drain.drained_exception();
   });
   EXPECT_EQ(rows, 1000000u);
@@ -172,8 +184,9 @@ TEST(AsyncQuery, ServerExceptionFailsTheSelect) {
     BufferedInput input;
     const QueryOptions options;
     QueryOperation op(client.reply(QueryReply::Mode::select), input, options, result);
+    const Waits limits = Client::waits();
     try {
-      co_await run_async(op, client.c, client.stream, [] {});
+      co_await run_async(op, client.c, client.stream, limits, [] {});
     } catch (const Error& e) {
       error = e;
     }
@@ -181,6 +194,45 @@ TEST(AsyncQuery, ServerExceptionFailsTheSelect) {
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->kind(), ErrorKind::server);
   EXPECT_EQ(error->server_code(), 60);
+}
+
+// An operation that writes `n` zero bytes, then ends.
+class WriteBytes final : public Operation {
+ public:
+  explicit WriteBytes(std::size_t n) : bytes_(n, 0) {}
+  Next resume(Conversation& /*c*/) noexcept override {
+    if (written_) return Next::done();
+    written_ = true;
+    return Next::write(bytes_);
+  }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+  bool written_ = false;
+};
+
+// A server that stops reading: a write of 64 MiB (more than loopback's socket buffers hold) fails
+// with Error(timeout) naming the send timeout, not the run's far deadline: the rule every write of
+// a run follows (an insert's end of data, a Cancel).
+TEST(AsyncQuery, AWriteTheServerDoesNotReadFailsWithinTheSendTimeout) {
+  FakeServer server(FakeScript().handshake().read_query().stay_silent());
+  Client client;
+  std::optional<Error> error;
+  client.run([&]() -> asio::awaitable<void> {
+    co_await client.start(server);
+    WriteBytes op(std::size_t{64} << 20);
+    Waits limits = Client::waits();
+    limits.send = 200ms;
+    try {
+      co_await run_async(op, client.c, client.stream, limits);
+    } catch (const Error& e) {
+      error = e;
+    }
+  });
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->kind(), ErrorKind::timeout) << error->message();
+  EXPECT_NE(error->message().find("the send timeout"), std::string::npos) << error->message();
+  EXPECT_FALSE(client.stream.is_open());
 }
 
 }  // namespace

@@ -3,11 +3,13 @@
 // by counting decode attempts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -342,6 +344,77 @@ TEST(Sansio, ReceiveBufferKeepsPendingBytesAcrossGrowth) {
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(in.pending().data()), in.size()), "efgh");
   in.consume(10);  // more than pending: everything
   EXPECT_EQ(in.size(), 0u);
+}
+
+// A buffer that grew for a large packet gives the memory back once the packet is consumed; one
+// that stays within k_retained_bytes keeps its memory (streaming ordinary blocks reallocates
+// nothing).
+TEST(Sansio, ReceiveBufferShrinksBackAfterALargePacket) {
+  ReceiveBuffer in;
+  const std::string large(std::size_t{16} << 20, 'z');
+  in.append(bytes_of(large));
+  in.append(bytes_of("next"));
+  in.consume(large.size());
+  const auto room = in.prepare(PacketDecoder::k_min_read);
+  ASSERT_GE(room.size(), PacketDecoder::k_min_read);
+  EXPECT_LE(in.capacity(), std::size_t{64} << 10);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(in.pending().data()), in.size()), "next");
+
+  ReceiveBuffer ordinary;
+  ordinary.append(bytes_of(std::string(std::size_t{1} << 20, 'o')));
+  const std::size_t kept = ordinary.capacity();
+  ordinary.consume(ordinary.size());
+  (void)ordinary.prepare(PacketDecoder::k_min_read);
+  EXPECT_EQ(ordinary.capacity(), kept);
+}
+
+// An Exception that claims a 64 MiB message, fed in drained reads of what the decoder asks for:
+// refused with Error(protocol) naming the limit once it holds more than its bound, and the buffer
+// never held more than the bound plus one read. (The blocking path skips the text it does not
+// keep; this path would hold it all.)
+TEST(Sansio, APacketPastItsBoundIsRefusedAsItArrives) {
+  DecodeLimits limits;
+  limits.max_exception_chain_bytes = std::uint64_t{1} << 20;
+  std::string packet = fake::uvarint(2) + std::string("\xe9\x03\0\0", 4) + fake::string("DB::Exception") +
+                       fake::uvarint(std::uint64_t{64} << 20);
+  packet.resize(std::size_t{8} << 20, 'x');  // what the server sends before the test gives up
+  const PacketBound bound = packet_bound(bytes_of(packet), limits);
+  EXPECT_EQ(bound.bytes, limits.max_exception_chain_bytes + k_packet_slack);
+  EXPECT_STREQ(bound.limit, "max_exception_chain_bytes");
+  ReceiveBuffer in;
+  PacketDecoder decoder;
+  std::size_t fed = 0;
+  std::size_t most = 0;
+  std::optional<Error> refused;
+  while (fed < packet.size() && !refused) {
+    const std::size_t n = std::min(decoder.read_hint(in), packet.size() - fed);
+    const auto room = in.prepare(n);
+    std::memcpy(room.data(), packet.data() + fed, n);
+    fed += n;
+    in.commit(n, false);
+    if (decoder.waits_on_idle(in)) in.note_idle();  // the server pauses: the driver's idle report
+    most = std::max(most, in.size());
+    if (!decoder.due(in)) continue;
+    try {
+      EXPECT_FALSE(decoder.attempt(in, limits, [](wire::Reader& r) {
+        (void)wire::read_server_packet_code(r);
+        (void)wire::read_exception(r);
+      }));
+    } catch (const Error& e) {
+      refused = e;
+    }
+  }
+  ASSERT_TRUE(refused.has_value()) << "fed " << fed << " bytes";
+  EXPECT_EQ(refused->kind(), ErrorKind::protocol);
+  EXPECT_NE(refused->message().find("Exception packet"), std::string::npos) << refused->message();
+  EXPECT_NE(refused->message().find("DSN parameter max_exception_chain_bytes"), std::string::npos);
+  EXPECT_LE(most, bound.bytes + PacketDecoder::k_min_read + 1);
+
+  // A Data packet's bound is its block budget (plus 1/64 for frames); other packets' is max_string_bytes.
+  const std::string data = fake::data_packet(fake::uint64_block(1));
+  EXPECT_EQ(packet_bound(bytes_of(data), limits).bytes,
+            limits.max_block_bytes + limits.max_block_bytes / 64 + k_packet_slack);
+  EXPECT_STREQ(packet_bound(bytes_of(fake::progress_packet(1, 8)), limits).limit, "max_string_bytes");
 }
 
 // ----- QueryOperation over the buffered input (the async connection's) --------------------------
