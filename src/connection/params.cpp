@@ -479,13 +479,18 @@ BoundForm bound_form(const Type& type) {
   }
 }
 
-BoundForm bound_form(const Placeholder& p) {
+// The form of `p`'s value, or nullopt for a type chconn's parser does not take (an alias such as
+// INT or VARCHAR, AggregateFunction, Object, ...): the server judges such a type and its value,
+// which is sent escaped, as a scalar's.
+std::optional<BoundForm> bound_form(const Placeholder& p) {
   if (p.type == "Identifier") return BoundForm::as_written;
+  TypeRef type;
   try {
-    return bound_form(*parse_type(p.type));
+    type = parse_type(p.type);
   } catch (const Error&) {
-    return BoundForm::substituted;  // substitute() says what is wrong with the type
+    return std::nullopt;
   }
+  return bound_form(*type);
 }
 
 }  // namespace
@@ -498,11 +503,12 @@ std::optional<std::vector<wire::QueryParameter>> server_parameters(std::string_v
   std::vector<BoundForm> forms(params.size(), BoundForm::substituted);
   std::vector<bool> seen(params.size(), false);
   for (const auto& [placeholder, param] : matched) {
-    // The same checks as substitution, so that a value that is not of its type is Error(usage)
-    // with nothing sent whichever side binds it.
-    (void)literal_of(text, placeholder, *param);
     const auto i = static_cast<std::size_t>(param - &*params.begin());
-    const BoundForm form = bound_form(placeholder);
+    const std::optional<BoundForm> known = bound_form(placeholder);
+    // The same checks as substitution for a type chconn knows, so that a value that is not of its
+    // type is Error(usage) with nothing sent whichever side binds it.
+    if (known) (void)literal_of(text, placeholder, *param);
+    const BoundForm form = known.value_or(BoundForm::escaped);
     if (form == BoundForm::substituted || (seen[i] && forms[i] != form)) return std::nullopt;
     forms[i] = form;
     seen[i] = true;

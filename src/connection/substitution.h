@@ -47,9 +47,11 @@ std::size_t first_unsafe_literal(std::string_view text, const Substitution& resu
 // they are written. NULL is \N. The result is the value substitute() would give, for every type
 // where the two rules are known to agree (tested against the engine in both forms). Returns
 // nullopt when the query must be substituted instead: a value whose text is only right in its own
-// type (Param::text_type), a placeholder of a type read another way (Variant, Dynamic and JSON, or a
-// composite holding one, or a type the parser does not know), or a name used by placeholders of
-// different rules. Throws Error(usage) as match_params() does.
+// type (Param::text_type), a placeholder of a type read another way (Variant, Dynamic, JSON and
+// SimpleAggregateFunction, or a composite holding one), or a name used by placeholders of different
+// rules. A type the parser does not take (the server's aliases INT, VARCHAR...; AggregateFunction)
+// is the server's to judge: its value is sent escaped, unchecked. Throws Error(usage) as
+// match_params() does, and for a value substitute() would refuse.
 std::optional<std::vector<wire::QueryParameter>> server_parameters(std::string_view text, const Params& params);
 
 // A statement with its values as it is sent: the text, and the values the server binds.
