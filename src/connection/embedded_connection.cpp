@@ -498,6 +498,9 @@ struct EmbeddedConnection::Impl {
   class QuerySettings {
    public:
     QuerySettings(Impl& impl, const Settings& settings) : impl_(impl) {
+      // A query's own max_execution_time is SET here and set back to the Config's or DEFAULT after
+      // it: the engine limit limit_engine_call() SET is then no longer the session's.
+      if (settings.get("max_execution_time")) impl_.engine_limit.reset();
       try {
         for (const auto& s : settings) {
           impl_.run("SET " + sql::quote_identifier(s.name) + " = " + sql::quote_string(s.value));
@@ -598,8 +601,9 @@ class EmbeddedCursor final : public QueryCursor {
       return;
     }
     try {
-      types_ = impl_.described_types(text);
+      // The limit first: the DESCRIBE runs under this query's deadline, not the last one's.
       impl_.limit_engine_call(deadline_, options_.settings);
+      types_ = impl_.described_types(text);
     } catch (...) {
       end();
       throw;

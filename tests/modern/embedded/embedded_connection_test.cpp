@@ -358,6 +358,10 @@ TEST(Embedded, BoundParametersReadAsSubstitutedOnes) {
   const Params ident = Params().set("c", "a\\b\tc");
   ASSERT_EQ(detail::bind_params(ident_sql, ident, true).parameters.size(), 1u);
   EXPECT_EQ(conn->execute(ident_sql, ident).value<int>("v"), 7);
+  // A type chconn's parser does not take (an alias) is the engine's to judge: bound, escaped.
+  const Params text = Params().set("s", "a\tb'c");
+  ASSERT_EQ(detail::bind_params("SELECT {s:VARCHAR} AS s", text, true).parameters.size(), 1u);
+  EXPECT_EQ(conn->execute("SELECT {s:VARCHAR} AS s", text).value<std::string>("s"), "a\tb'c");
   // Variant, Dynamic and JSON read a bound text twice over (x\\y and x\\\\y both came back x\y):
   // such queries are substituted, and the value arrives as it is.
   for (const std::string type : {"Variant(String, UInt64)", "Dynamic", "Array(Dynamic)"}) {
@@ -478,6 +482,9 @@ TEST(Embedded, DeadlineStopsOneLongEngineCall) {
   }();
   EXPECT_EQ(e.kind(), ErrorKind::server) << e.what();
   EXPECT_EQ(e.server_code(), server_codes::timeout_exceeded) << e.what();
+  // The query's own limit was set back to DEFAULT (none) after it: the next deadline is SET anew,
+  // although the last limit chconn SET would fit it.
+  expect_error(ErrorKind::timeout, [&] { conn->execute(long_query, timed); }, {"max_execution_time"});
   EXPECT_EQ(conn->execute("SELECT 8 AS x").value<int>("x"), 8);
   // Not a timing assertion: without the engine's limit the four calls take many minutes.
   EXPECT_LT(std::chrono::steady_clock::now() - start, 60s);
