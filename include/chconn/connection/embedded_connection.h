@@ -44,7 +44,9 @@
 // in memory) and keeps one session of its own open until the process ends, since chDB must not be
 // shut down and started again. At exit (a handler registered when the engine starts) every session
 // is closed and the engine's threads are joined, before the library's own destructors run; a query
-// after that is Error(usage). Every later open() must name the same path and library, or it
+// after that is Error(usage). A call still running on another thread at that moment would have its
+// session closed under it: stop the threads that use embedded connections (a manager's health
+// thread among them) before the process exits. Every later open() must name the same path and library, or it
 // throws Error(config). Each EmbeddedConnection is its own chDB session (its own settings, current
 // database and temporary tables); several may run at once on different threads, each used by one
 // thread at a time as any Connection.
