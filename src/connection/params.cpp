@@ -191,19 +191,24 @@ std::string element_index_literal(const Placeholder& p, const TypeRef& type, con
   return std::to_string(v);
 }
 
-// The literal of `param` for the placeholder `p` of `text`, with every check of the value against
-// the placeholder's type (Error(usage) naming the parameter, never echoing the value).
-std::string literal_of(std::string_view text, const Placeholder& p, const Param& param) {
-  if (p.type == "Identifier") {
-    if (param.is_null) bad_value(p, "an identifier cannot be NULL");
-    return sql::quote_identifier(param.value);
-  }
-  TypeRef type;
+// The type of a placeholder other than an Identifier; a type chconn's parser does not take is
+// Error(usage) naming the parameter.
+TypeRef placeholder_type(const Placeholder& p) {
   try {
-    type = parse_type(p.type);
+    return parse_type(p.type);
   } catch (const Error& e) {
     throw Error(ErrorKind::usage, "query parameter '" + p.name + "' has an unknown type '" + p.type + "'")
         .with_cause(e);
+  }
+}
+
+// The literal of `param` for the placeholder `p` of `text`, whose type is `type` (null for an
+// Identifier), with every check of the value against that type (Error(usage) naming the parameter,
+// never echoing the value).
+std::string literal_of(std::string_view text, const Placeholder& p, const TypeRef& type, const Param& param) {
+  if (!type) {
+    if (param.is_null) bad_value(p, "an identifier cannot be NULL");
+    return sql::quote_identifier(param.value);
   }
   std::size_t before = p.offset;
   while (before > 0 && is_space(text[before - 1])) --before;
@@ -436,7 +441,7 @@ Substitution substitute(std::string_view text, const Params& params) {
   out.reserve(text.size() + 24 * matched.size());
   std::size_t pos = 0;
   for (const auto& [p, param] : matched) {
-    const std::string literal = literal_of(text, p, *param);
+    const std::string literal = literal_of(text, p, p.type == "Identifier" ? TypeRef() : placeholder_type(p), *param);
     out.append(text.substr(pos, p.offset - pos));
     out += ' ';
     result.literals.push_back({p.offset, p.length, out.size(), literal.size()});
@@ -479,20 +484,6 @@ BoundForm bound_form(const Type& type) {
   }
 }
 
-// The form of `p`'s value, or nullopt for a type chconn's parser does not take (an alias such as
-// INT or VARCHAR, AggregateFunction, Object, ...): the server judges such a type and its value,
-// which is sent escaped, as a scalar's.
-std::optional<BoundForm> bound_form(const Placeholder& p) {
-  if (p.type == "Identifier") return BoundForm::as_written;
-  TypeRef type;
-  try {
-    type = parse_type(p.type);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-  return bound_form(*type);
-}
-
 }  // namespace
 
 std::optional<std::vector<wire::QueryParameter>> server_parameters(std::string_view text, const Params& params) {
@@ -500,18 +491,25 @@ std::optional<std::vector<wire::QueryParameter>> server_parameters(std::string_v
   if (std::any_of(params.begin(), params.end(), [](const Param& p) { return !p.text_type.empty(); })) {
     return std::nullopt;  // substitute() checks the values
   }
-  std::vector<BoundForm> forms(params.size(), BoundForm::substituted);
-  std::vector<bool> seen(params.size(), false);
+  std::vector<std::optional<BoundForm>> forms(params.size());  // by the index of the value
   for (const auto& [placeholder, param] : matched) {
-    const auto i = static_cast<std::size_t>(param - &*params.begin());
-    const std::optional<BoundForm> known = bound_form(placeholder);
+    const bool identifier = placeholder.type == "Identifier";
+    TypeRef type;
+    if (!identifier) {
+      try {
+        type = parse_type(placeholder.type);
+      } catch (const Error&) {
+        // A type chconn's parser does not take (an alias such as INT or VARCHAR, AggregateFunction,
+        // Object...) is the server's to judge: its value is sent escaped, as a scalar's, unchecked.
+      }
+    }
     // The same checks as substitution for a type chconn knows, so that a value that is not of its
     // type is Error(usage) with nothing sent whichever side binds it.
-    if (known) (void)literal_of(text, placeholder, *param);
-    const BoundForm form = known.value_or(BoundForm::escaped);
-    if (form == BoundForm::substituted || (seen[i] && forms[i] != form)) return std::nullopt;
-    forms[i] = form;
-    seen[i] = true;
+    if (identifier || type) (void)literal_of(text, placeholder, type, *param);
+    const BoundForm form = identifier ? BoundForm::as_written : type ? bound_form(*type) : BoundForm::escaped;
+    std::optional<BoundForm>& known = forms[static_cast<std::size_t>(param - &*params.begin())];
+    if (form == BoundForm::substituted || (known && *known != form)) return std::nullopt;
+    known = form;
   }
   std::vector<wire::QueryParameter> out;
   out.reserve(params.size());
