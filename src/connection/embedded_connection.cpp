@@ -427,8 +427,13 @@ struct EmbeddedConnection::Impl {
   // it checks as it works, SET to 0.9 of the time left when the session's is not within 0.8..0.95 of
   // it (successive queries with the same timeout SET it once). A limit the caller set
   // (max_execution_time in the Config's or the query's settings) is left to rule.
+  // The caller set max_execution_time (the Config's or the query's settings): its limit rules.
+  bool caller_limits(const Settings& query_settings) const {
+    return query_settings.get("max_execution_time") || config.settings.get("max_execution_time");
+  }
+
   void limit_engine_call(Deadline deadline, const Settings& query_settings) {
-    if (query_settings.get("max_execution_time") || config.settings.get("max_execution_time")) return;
+    if (caller_limits(query_settings)) return;
     double want = 0;
     if (!deadline.is_never()) {
       const double left = std::chrono::duration<double>(deadline.remaining()).count();
@@ -449,7 +454,7 @@ struct EmbeddedConnection::Impl {
   Error query_error(std::string_view text, Deadline deadline, const Settings& query_settings) const {
     Error e = engine_error(text);
     if (e.kind() != ErrorKind::server || e.server_code() != server_codes::timeout_exceeded || !engine_limit ||
-        *engine_limit == 0 || query_settings.get("max_execution_time") || config.settings.get("max_execution_time")) {
+        *engine_limit == 0 || caller_limits(query_settings)) {
       return e;
     }
     return Error(ErrorKind::timeout, "the query on " + peer + " did not finish within " + deadline.describe() +
