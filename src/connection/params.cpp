@@ -459,7 +459,8 @@ namespace {
 
 // How a server that binds parameters reads a value of a type from the parameter's text.
 enum class BoundForm : std::uint8_t {
-  escaped,      // unescaped first (String, numbers, dates, enums...): the text is sent TSV-escaped
+  escaped,      // unescaped first (String, dates, enums...): the text is sent TSV-escaped
+  number,       // as escaped, trimmed first: the server refuses a number with spaces around it
   as_written,   // read as written (Array, Map, Tuple: their quoted text form; identifiers)
   substituted,  // no tested rule (Variant, Dynamic, JSON read their text twice over): substitute
 };
@@ -480,6 +481,20 @@ BoundForm bound_form(const Type& type) {
         if (bound_form(*e) == BoundForm::substituted) return BoundForm::substituted;
       }
       return BoundForm::as_written;
+    case TypeCode::UInt8:
+    case TypeCode::UInt16:
+    case TypeCode::UInt32:
+    case TypeCode::UInt64:
+    case TypeCode::UInt128:
+    case TypeCode::UInt256:
+    case TypeCode::Int8:
+    case TypeCode::Int16:
+    case TypeCode::Int32:
+    case TypeCode::Int64:
+    case TypeCode::Int128:
+    case TypeCode::Int256:
+    case TypeCode::Float32:
+    case TypeCode::Float64: return BoundForm::number;
     default: return BoundForm::escaped;
   }
 }
@@ -521,6 +536,8 @@ std::optional<std::vector<wire::QueryParameter>> server_parameters(std::string_v
       bound.value = "\\N";
     else if (forms[i] == BoundForm::as_written)
       bound.value = p.value;
+    else if (forms[i] == BoundForm::number)
+      append_server_escaped(bound.value, trim_space(p.value), '\'');  // checked as trimmed by literal_of
     else
       append_server_escaped(bound.value, p.value, '\'');
     ++i;

@@ -322,6 +322,9 @@ TEST(Embedded, BoundParametersReadAsSubstitutedOnes) {
       {"Int64", "-9223372036854775808"},
       {"UInt256", "115792089237316195423570985008687907853269984665640564039457584007913129639935"},
       {"Bool", "true"},
+      {"UInt8", " 5\t"},
+      {"Nullable(Float64)", "\n1.5 "},
+      {"Int128", " -7 "},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.type + " <- " + c.value);

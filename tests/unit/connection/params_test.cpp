@@ -163,6 +163,15 @@ TEST(Params, ServerBindingSendsEachValueInTheFormItsTypeReads) {
   ASSERT_EQ(p.size(), 2u);
   EXPECT_EQ(p[0].value, "5");
   EXPECT_EQ(p[1].value, "a\\tb");
+  // A number is sent trimmed, as substitution reads it (the server refuses " 5" for a UInt8); a value
+  // read both as a number and as text is substituted, since one text cannot be both.
+  p = bound("SELECT {n:UInt8}, {f:Nullable(Float64)}, {w:Int128}",
+            Params().set("n", " 5\t").set("f", "\n1.5 ").set("w", " -7 "));
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].value, "5");
+  EXPECT_EQ(p[1].value, "1.5");
+  EXPECT_EQ(p[2].value, "-7");
+  EXPECT_TRUE(bound("SELECT {n:UInt8}, {n:String}", Params().set("n", " 5")).empty());
   // Not bound when the server cannot: the same text as substitution.
   EXPECT_EQ(detail::bind_params("SELECT {s:String}", Params().set("s", "x"), false).text,
             sub("SELECT {s:String}", Params().set("s", "x")));
