@@ -373,6 +373,18 @@ ColumnRef retyped(const ColumnRef& column, const TypeRef& type) {
   return out;
 }
 
+// The statement names max_execution_time outside its strings and comments (a SETTINGS clause).
+bool names_max_execution_time(std::string_view statement) {
+  if (statement.find("max_execution_time") == std::string_view::npos) return false;
+  sql::Lexer lexer(statement);
+  for (sql::Token t = lexer.next_significant(); t.kind != sql::TokenKind::end; t = lexer.next_significant()) {
+    if (t.text == "max_execution_time" || t.text == "`max_execution_time`" || t.text == "\"max_execution_time\"") {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::uint64_t version_part(std::string_view& text) {
   std::uint64_t v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -397,6 +409,8 @@ struct EmbeddedConnection::Impl {
   // The session's max_execution_time in seconds as limit_engine_call() SET it (0: none), or nullopt
   // before it has SET one.
   std::optional<double> engine_limit;
+  // The statement being run names max_execution_time itself (its SETTINGS clause): its limit rules.
+  bool statement_limits = false;
 
   const ChdbApi& api() const noexcept { return engine->api; }
   chdb_connection handle() const noexcept { return *conn; }
@@ -427,9 +441,10 @@ struct EmbeddedConnection::Impl {
   // it checks as it works, SET to 0.9 of the time left when the session's is not within 0.8..0.95 of
   // it (successive queries with the same timeout SET it once). A limit the caller set
   // (max_execution_time in the Config's or the query's settings) is left to rule.
-  // The caller set max_execution_time (the Config's or the query's settings): its limit rules.
+  // The caller set max_execution_time (the Config's or the query's settings, or the statement's
+  // SETTINGS clause): its limit rules.
   bool caller_limits(const Settings& query_settings) const {
-    return query_settings.get("max_execution_time") || config.settings.get("max_execution_time");
+    return statement_limits || query_settings.get("max_execution_time") || config.settings.get("max_execution_time");
   }
 
   void limit_engine_call(Deadline deadline, const Settings& query_settings) {
@@ -496,6 +511,7 @@ struct EmbeddedConnection::Impl {
       session_changed = true;
       engine_limit.reset();  // the statement may SET max_execution_time itself
     }
+    statement_limits = names_max_execution_time(text);
     return statement;
   }
 
@@ -802,6 +818,7 @@ void EmbeddedConnection::insert(const InsertTarget& target, InsertSource& source
   }
   const std::string table = target.name();
   i.last_query_id = options.query_id;
+  i.statement_limits = false;  // chconn wrote the statement: no SETTINGS clause
   Impl::QuerySettings settings(i, options.settings);
   i.limit_engine_call(deadline, options.settings);
 

@@ -36,7 +36,10 @@
 //   Inside one call into the engine (a statement, one chunk) the deadline is the engine's to keep:
 //   the session's max_execution_time is SET from the time left (to 0.9 of it, when the one it has
 //   is not within 0.8..0.95 of it), and the engine's TIMEOUT_EXCEEDED is then Error(timeout); a
-//   max_execution_time in the Config's or the query's settings rules instead. QueryOptions::stop is
+//   max_execution_time in the Config's or the query's settings, or in the statement's SETTINGS
+//   clause, rules instead (and its TIMEOUT_EXCEEDED stays Error(server)). Leave
+//   timeout_overflow_mode at 'throw' (its default): with 'break' the engine ends a query stopped at
+//   chconn's limit early and returns the rows it had as a whole result. QueryOptions::stop is
 //   not seen inside one call: chDB cancels a stream only between fetches, on the caller's thread.
 // - No progress, profile, log or profile-events callbacks: chDB's C API reports none of them.
 //
