@@ -155,6 +155,8 @@ int QueryCommand::run_queries(const Context& context) {
   // connected. Leases end before the factory, declared before them, goes away.
   ConnectionFactory factory;
   select_strategy(factory, config, strategy_);
+  // The cancel's drain, and time for the running call to see the stop and send Cancel.
+  stop_grace_ = config.timeouts.cancel_drain + std::chrono::seconds(3);
   const bool show_progress = !no_progress_ && (progress_ || ::isatty(STDERR_FILENO) != 0);
   if (interactive) return run_interactive(factory, config.settings, format, params, show_progress);
 
@@ -195,7 +197,7 @@ int QueryCommand::run_queries(const Context& context) {
 
   // From here on Ctrl-C and SIGTERM cancel the running query on the server (see signal_stop.h);
   // before, while the script is read, they end the process as usual.
-  const SignalStop signals;
+  const SignalStop signals(stop_grace_);
   Lease lease = factory.acquire(Deadline::never());  // within the strategy's own timeouts
   Connection& conn = *lease;
   const ServerInfo& info = conn.server_info();

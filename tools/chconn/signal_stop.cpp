@@ -5,10 +5,14 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
+#include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -39,7 +43,7 @@ void on_signal(int sig) {
 
 }  // namespace
 
-SignalStop::SignalStop() {
+SignalStop::SignalStop(std::chrono::milliseconds grace) {
   if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
     throw std::runtime_error(std::string("cannot create the pipe that turns Ctrl-C into a cancel: ") +
                              std::strerror(errno));
@@ -57,16 +61,32 @@ SignalStop::SignalStop() {
     ~RestoreMask() { ::pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
   } restore{};
   ::pthread_sigmask(SIG_BLOCK, &stop_signals, &restore.mask);
-  watcher_ = std::jthread([this, read_end = g_pipe[0]] {
+  watcher_ = std::jthread([this, read_end = g_pipe[0], grace] {
+    using Clock = std::chrono::steady_clock;
+    std::optional<Clock::time_point> give_up;  // set by the first signal
     for (;;) {
+      int wait_ms = -1;
+      if (give_up) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(*give_up - Clock::now()).count();
+        if (left <= 0) {
+          const std::string line = std::string("chconn: the query did not stop within ") +
+                                   std::to_string(grace.count()) + " ms of " + signal_name() +
+                                   "; exiting without waiting for it\n";
+          [[maybe_unused]] const ssize_t w = ::write(STDERR_FILENO, line.data(), line.size());
+          ::_exit(exit_status());
+        }
+        wait_ms = static_cast<int>(std::min<std::int64_t>(left, std::numeric_limits<int>::max()));
+      }
       pollfd entry{read_end, POLLIN, 0};
-      const int ready = ::poll(&entry, 1, -1);
+      const int ready = ::poll(&entry, 1, wait_ms);
       if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) continue;  // the grace is checked above
       char byte = 0;
       const ssize_t n = ::read(read_end, &byte, 1);
       if (n == 1) {
+        if (!give_up) give_up = Clock::now() + grace;
         source_.request_stop();
-        return;
+        continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
       return;  // end of file: the SignalStop is going away

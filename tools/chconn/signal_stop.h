@@ -4,12 +4,15 @@
 // A signal handler may only do async-signal-safe work, so the handler records the signal and writes
 // one byte to a self-pipe; a watcher thread reads the pipe and calls request_stop(). A second
 // signal, while the first is being acted on, makes the handler write a fixed line to stderr and
-// _exit(128 + signal) without waiting for the server.
+// _exit(128 + signal) without waiting for the server. So does the watcher when the process is still
+// running `grace` after the first signal: a call that cannot see the stop (one long call into the
+// embedded engine, which has no cancel inside a call) does not keep the process alive.
 //
 // Lifetime: one SignalStop at a time in a process (the handlers are process-wide); the constructor
 // installs the handlers, the destructor restores the previous ones and joins the watcher.
 #pragma once
 
+#include <chrono>
 #include <stop_token>
 #include <thread>
 
@@ -17,7 +20,8 @@ namespace chconn::cli {
 
 class SignalStop {
  public:
-  SignalStop();
+  // `grace`: how long the first signal's cancel may take (the drain) before the process exits.
+  explicit SignalStop(std::chrono::milliseconds grace);
   SignalStop(const SignalStop&) = delete;
   SignalStop& operator=(const SignalStop&) = delete;
   ~SignalStop();

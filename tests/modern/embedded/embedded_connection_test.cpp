@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "chconn/wire/columns.h"
 #include "connection/substitution.h"
 #include "support/expect_error.h"
+#include "support/pty_child.h"
 
 namespace chconn {
 namespace {
@@ -579,6 +581,22 @@ TEST(Embedded, CliExitsCleanlyAfterMergeTreeInserts) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, std::to_string(k_loads * 1000000) + "\n");
   std::filesystem::remove_all(dir);
+}
+
+// chDB has no cancel inside one call, so SIGTERM during a long engine call cannot reach the query:
+// the CLI exits 143 once its grace (the DSN's cancel_drain_timeout + 3 s) has passed, instead of
+// running on until the query timeout (it ran 538 s of a 600 s timeout before).
+TEST(Embedded, CliExitsOnSigtermDuringOneLongEngineCall) {
+  const std::string binary = test::chconn_binary();
+  ASSERT_FALSE(binary.empty()) << "bin/chconn is not built";
+  test::PtyChild child({binary, "--dsn", "embedded://?cancel_drain_timeout=500ms", "--no-progress", "-n", "-q",
+                        "SELECT 'the long query starts'; SELECT count() FROM numbers(100000000000) WHERE "
+                        "cityHash64(number) = 0"});
+  ASSERT_TRUE(child.wait_for("the long query starts", 60s)) << child.output();
+  ASSERT_EQ(::kill(child.pid(), SIGTERM), 0);
+  const int status = child.wait_exit(60s);
+  EXPECT_EQ(status, 143) << child.output();
+  EXPECT_NE(child.output().find("did not stop within 3500 ms of SIGTERM"), std::string::npos) << child.output();
 }
 
 }  // namespace
