@@ -206,8 +206,8 @@ TEST(AsyncInsertIntegration, AMillionRowsAsyncAndBlockingTimed) {
   const auto ms = [](std::chrono::steady_clock::duration d) {
     return std::chrono::duration<double, std::milli>(d).count();
   };
-  std::cout << "async_insert 10^6 rows in 100 blocks: async " << ms(async_took) << " ms, blocking "
-            << ms(blocking_took) << " ms\n";
+  std::cout << "async_insert 10^6 rows in 100 blocks: async " << ms(async_took) << " ms, blocking " << ms(blocking_took)
+            << " ms\n";
   RecordProperty("async_ms", std::to_string(ms(async_took)));
   RecordProperty("blocking_ms", std::to_string(ms(blocking_took)));
 }
