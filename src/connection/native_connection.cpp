@@ -18,6 +18,7 @@
 #include "chconn/wire/detail/compression.h"
 #include "chconn/wire/detail/packets.h"
 #include "connection/deadlines.h"
+#include "connection/insert_flow.h"
 #include "connection/query_packet.h"
 #include "connection/resolver_for.h"
 #include "connection/sansio/blocking_driver.h"
@@ -572,24 +573,13 @@ struct NativeConnection::Impl {
   // blocks are dropped, the data ended with the empty block and the server's answer read within
   // `drain`. Returns what became of the blocks sent before, as the end of a message.
   std::string end_insert_early(bool compressed, Deadline drain, const InsertProgress& sent) noexcept {
-    const std::string what = sent.blocks == 0 ? std::string("no block had been sent, nothing was inserted")
-                                              : std::to_string(sent.rows) + " rows in " + std::to_string(sent.blocks) +
-                                                    (sent.blocks == 1 ? " block" : " blocks") + " sent before";
     std::optional<Error> refused;
-    switch (cancel_and_drain(compressed, drain, true, &refused)) {
-      case Drain::kept:
-        if (refused) return "; the server then failed the insert (" + refused->message() + "), " + what;
-        if (sent.blocks == 0) return "; " + what + " and the connection was kept";
-        return "; the " + what +
-               " were inserted (the server commits each block it receives) and the connection "
-               "was kept";
-      case Drain::dropped:
-        return "; the connection was dropped because the server did not end the insert within " + drain.describe() +
-               (sent.blocks == 0 ? "; " + what : "; the " + what + " may have been inserted");
-      case Drain::skipped: break;
+    const Drain outcome = cancel_and_drain(compressed, drain, true, &refused);
+    try {
+      return detail::describe_insert_ending(outcome, refused, drain, sent);
+    } catch (...) {
+      return {};  // no memory for the message: the error it completes is thrown as it is
     }
-    return "; the connection was dropped, since no time was left to end the insert" +
-           (sent.blocks == 0 ? "; " + what : "; the " + what + " may have been inserted");
   }
 
   // A data insert between its start and its end: what the pull form (run_insert) and the push
@@ -641,14 +631,10 @@ struct NativeConnection::Impl {
   // Why the insert must end before the next block: a stop, or the query deadline passed. Null: go on.
   std::exception_ptr between_blocks(const InsertState& st) const {
     if (stop.stop_requested()) {
-      return std::make_exception_ptr(
-          Error(ErrorKind::cancelled, "the insert " + last_query_id + " into " + st.table + " on " + peer +
-                                          " was stopped by the caller (QueryOptions::stop)"));
+      return std::make_exception_ptr(detail::insert_stopped(last_query_id, st.table, peer, "QueryOptions::stop"));
     }
     if (st.deadline.expired()) {
-      return std::make_exception_ptr(Error(ErrorKind::timeout, "the insert " + last_query_id + " into " + st.table +
-                                                                   " on " + peer + " did not finish within " +
-                                                                   st.deadline.describe()));
+      return std::make_exception_ptr(detail::insert_deadline_passed(last_query_id, st.table, peer, st.deadline));
     }
     return nullptr;
   }
@@ -685,12 +671,7 @@ struct NativeConnection::Impl {
   [[noreturn]] void fail_insert(InsertState& st, const std::exception_ptr& failure) {
     st.ended = true;
     const std::string ending = end_insert_early(st.compressed, drain_deadline(*st.options), st.sent);
-    try {
-      std::rethrow_exception(failure);
-    } catch (const Error& e) {
-      if (e.server_code() != 0) throw;
-      throw Error(e.kind(), e.message() + ending);
-    }
+    detail::rethrow_insert_failure(failure, ending);
   }
 
   // The pull form: the source's blocks, each sent before the next is asked for, so every block the
@@ -710,8 +691,7 @@ struct NativeConnection::Impl {
       if (std::exception_ptr failure = between_blocks(st)) fail_insert(st, failure);
       std::optional<Block> block;
       try {
-        block = blocks.next();
-        if (block && block->rows() > 0) *block = match_insert_sample(*block, last_sample, st.table);
+        block = detail::next_insert_block(blocks, last_sample, st.table);
       } catch (...) {
         fail_insert(st, std::current_exception());
       }

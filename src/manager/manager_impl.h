@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -217,6 +218,11 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
                          *clock);
   }
 
+  // Carries a chconn::Error the caller's callback threw out of an attempt, past run_with_retry.
+  struct CallersFailure {
+    std::exception_ptr error;
+  };
+
   // Runs one statement with retries; `run` does the work on a lease. With one attempt allowed
   // (ManagerOptions::plain()) it is that attempt alone: its error unchanged, no retry overall
   // timeout, nothing recorded in the retry budget.
@@ -236,6 +242,9 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
         return run(lease);
       } catch (const Error& e) {
         lease.note_error(e);
+        // The caller's own callback threw it: not retried (run_with_retry passes on at once what
+        // is not a chconn::Error).
+        if (caller_callback_failed(*lease)) throw CallersFailure{std::current_exception()};
         throw;
       }
     };
@@ -247,6 +256,13 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
     } catch (const Error& e) {
       st.count_outcome(to_string(e.kind()));
       throw;
+    } catch (const CallersFailure& failure) {
+      try {
+        std::rethrow_exception(failure.error);
+      } catch (const Error& e) {
+        st.count_outcome(to_string(e.kind()));
+        throw;
+      }
     }
   }
 

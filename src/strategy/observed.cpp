@@ -3,6 +3,7 @@
 // calls: everything a lease needs travels in the connection it gives back).
 #include "chconn/strategy/observed.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,7 +25,9 @@ class ObservedConnection final : public Connection {
   Result execute(std::string_view sql, const QueryOptions& options) override {
     std::unique_ptr<QueryObserver> seen = observe(sql, options);
     Ended ended(seen.get());
-    Result r = call([&] { return inner_->execute(sql, options); });
+    std::optional<QueryOptions> guarded;
+    const QueryOptions& o = guard_callbacks(options, guarded);
+    Result r = call([&] { return inner_->execute(sql, o); });
     if (seen) {
       for (const Block& b : r.blocks) seen->on_block(b);
       ended.with(r);
@@ -34,16 +37,19 @@ class ObservedConnection final : public Connection {
   Result select(std::string_view sql, const std::function<void(const Block&)>& on_block,
                 const QueryOptions& options) override {
     std::unique_ptr<QueryObserver> seen = observe(sql, options);
-    if (!seen) return call([&] { return inner_->select(sql, on_block, options); });
+    std::optional<QueryOptions> guarded;
+    const QueryOptions& o = guard_callbacks(options, guarded);
+    const std::function<void(const Block&)> callers = caller_callback(on_block);
+    if (!seen) return call([&] { return inner_->select(sql, callers, o); });
     Ended ended(seen.get());
     Result r = call([&] {
       return inner_->select(
           sql,
           [&](const Block& b) {
             seen->on_block(b);
-            on_block(b);
+            callers(b);
           },
-          options);
+          o);
     });
     ended.with(r);
     return r;
@@ -57,8 +63,11 @@ class ObservedConnection final : public Connection {
     return std::make_unique<ObservedCursor>(*this, std::move(inner), std::move(seen));
   }
   void insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options) override {
+    std::optional<QueryOptions> guarded;
+    const QueryOptions& o = guard_callbacks(options, guarded);
+    CallersSource callers(source, callback_failed_);
     call([&] {
-      inner_->insert(target, source, options);
+      inner_->insert(target, callers, o);
       return 0;
     });
   }
@@ -83,6 +92,7 @@ class ObservedConnection final : public Connection {
   const std::string& peer() const noexcept override { return inner_->peer(); }
 
   Connection& inner_connection() const noexcept { return *inner_; }
+  bool callback_failed() const noexcept { return callback_failed_; }
 
   // The end of the outer lease: tell the observer, then end the inner lease.
   void finish(LeaseEnd end) noexcept {
@@ -188,11 +198,67 @@ class ObservedConnection final : public Connection {
     std::unique_ptr<InsertStream> inner_;
   };
 
+  // The caller's own callback `f`, noting when it throws: what it throws is the caller's failure,
+  // not the host's, whatever its kind (an Error(timeout) of the caller's own I/O, say).
+  template <class... Args>
+  std::function<void(Args...)> caller_callback(const std::function<void(Args...)>& f) {
+    if (!f) return f;
+    return [this, &f](Args... args) {
+      try {
+        f(std::forward<Args>(args)...);
+      } catch (...) {
+        callback_failed_ = true;
+        throw;
+      }
+    };
+  }
+
+  // `options`, or a copy in `guarded` whose callbacks are caller_callback()s of its own.
+  const QueryOptions& guard_callbacks(const QueryOptions& options, std::optional<QueryOptions>& guarded) {
+    if (!options.on_progress && !options.on_profile && !options.on_log && !options.on_profile_events) return options;
+    QueryOptions& o = guarded.emplace(options);
+    o.on_progress = caller_callback(options.on_progress);
+    o.on_profile = caller_callback(options.on_profile);
+    o.on_log = caller_callback(options.on_log);
+    o.on_profile_events = caller_callback(options.on_profile_events);
+    return o;
+  }
+
+  // The caller's InsertSource, its failures noted as caller_callback()'s are.
+  class CallersSource final : public InsertSource {
+   public:
+    CallersSource(InsertSource& inner, bool& failed) noexcept : inner_(inner), failed_(failed) {}
+    void start(const Block& sample) override {
+      try {
+        inner_.start(sample);
+      } catch (...) {
+        failed_ = true;
+        throw;
+      }
+    }
+    std::optional<Block> next() override {
+      try {
+        return inner_.next();
+      } catch (...) {
+        failed_ = true;
+        throw;
+      }
+    }
+
+   private:
+    InsertSource& inner_;
+    bool& failed_;
+  };
+
+  // Runs one call, recording its chconn::Error for the lease's end, unless the caller's own
+  // callback threw it (callback_failed_): that says nothing of the host.
   template <class F>
   auto call(F&& f) -> decltype(f()) {
+    callback_failed_ = false;
     try {
       return f();
     } catch (const Error& e) {
+      if (callback_failed_) throw;
       if (!host_error_ && classify(e).host_failure) host_error_ = e;
       last_error_ = e;
       throw;
@@ -205,6 +271,7 @@ class ObservedConnection final : public Connection {
   Clock::time_point started_;
   std::optional<Error> host_error_;
   std::optional<Error> last_error_;
+  bool callback_failed_ = false;  // during or after the last call: the caller's callback threw
 };
 
 class ObservedOwner final : public LeaseOwner {
@@ -226,6 +293,11 @@ Lease observe_lease(Lease inner, std::unique_ptr<LeaseObserver> observer, const 
   if (!inner) throw Error(ErrorKind::usage, "observe_lease: the lease to observe holds no connection");
   auto connection = std::make_unique<ObservedConnection>(std::move(inner), std::move(observer), clock);
   return Lease::borrowed(observed_owner(), std::move(connection));
+}
+
+bool caller_callback_failed(const Connection& connection) noexcept {
+  const auto* observed = dynamic_cast<const ObservedConnection*>(&connection);
+  return observed != nullptr && observed->callback_failed();
 }
 
 Connection& unwrap_connection(Connection& connection) noexcept {

@@ -1,13 +1,13 @@
 // AsyncConnection: the native protocol on an Asio executor, with C++20 coroutines (issue 18): connect,
-// ping, execute and a streamed select over TCP (inserts and TLS come next).
+// ping, execute, a streamed select and inserts over TCP (TLS comes next).
 //
 // The conversation is the one NativeConnection runs (the sans-I/O handshake, ping and query reply,
 // and one builder of the Query packet), driven by Asio instead of blocking calls, so both send the
 // same bytes. Operations take Asio completion tokens: boost::asio::use_awaitable,
 // boost::asio::deferred, a callback, boost::asio::use_future. Completion signatures: async_connect
 // void(std::exception_ptr, std::unique_ptr<AsyncConnection>), async_ping void(std::exception_ptr),
-// async_execute and async_select void(std::exception_ptr, Result); with use_awaitable a failure is
-// thrown as chconn::Error.
+// async_execute and async_select void(std::exception_ptr, Result), async_insert
+// void(std::exception_ptr); with use_awaitable a failure is thrown as chconn::Error.
 //
 // Queries. async_execute completes with the Result Connection::execute returns (every block);
 // async_select hands each block to `on_block` as it arrives (the block is the callback's only for
@@ -88,15 +88,20 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 
 #include "chconn/connection/connection.h"
+#include "chconn/connection/insert_source.h"
+#include "chconn/connection/insert_target.h"
 #include "chconn/connection/params.h"
 #include "chconn/connection/result.h"
 #include "chconn/core/clock.h"
@@ -110,6 +115,7 @@ class AsyncConnection {
   using connect_signature = void(std::exception_ptr, std::unique_ptr<AsyncConnection>);
   using ping_signature = void(std::exception_ptr);
   using query_signature = void(std::exception_ptr, Result);
+  using insert_signature = void(std::exception_ptr);
   // async_select's per-block callback; called on the connection's executor.
   using BlockCallback = std::function<void(const Block&)>;
 
@@ -167,6 +173,52 @@ class AsyncConnection {
                           std::forward<CompletionToken>(token));
   }
 
+  // Inserts into `table` (read by parse_insert_target, chconn/connection/insert_target.h; an
+  // InsertTarget as it is) as Connection::insert does: sends the INSERT, reads the server's sample
+  // block, checks each block against it (match_insert_sample: names and exact types, in any order;
+  // a mismatch is Error(usage)), sends the blocks (compressed when the connection compresses), the
+  // empty block that ends the data, and completes when the server acknowledged them.
+  //
+  // The Block and span forms copy the blocks (their columns are shared, not their data) and check
+  // them all against the sample before the first is sent. The source form asks `source` for one
+  // block at a time on the connection's executor, each sent before the next is asked for, so memory
+  // is bounded by one block; the source must outlive the operation and must not start another
+  // operation on this connection.
+  //
+  // Ending early (insert_source.h): the source throwing, the query deadline passing or a
+  // cancellation through the slot between blocks ends the data with the empty block; the server
+  // inserts the blocks it received and the error (the source's own, Error(timeout) or
+  // Error(cancelled)) says how many and whether the connection was kept. A cancellation or the
+  // deadline while the sample or the acknowledgement is awaited sends Cancel and drains, as a query.
+  // Errors otherwise are async_execute's.
+  template <class CompletionToken>
+  auto async_insert(std::string_view table, const Block& block, const QueryOptions& options, CompletionToken&& token) {
+    return initiate_insert(InsertCall{std::string(table), std::nullopt, {block}, nullptr}, options,
+                           std::forward<CompletionToken>(token));
+  }
+  template <class CompletionToken>
+  auto async_insert(const InsertTarget& target, const Block& block, const QueryOptions& options,
+                    CompletionToken&& token) {
+    return initiate_insert(InsertCall{{}, target, {block}, nullptr}, options, std::forward<CompletionToken>(token));
+  }
+  template <class CompletionToken>
+  auto async_insert(std::string_view table, std::span<const Block> blocks, const QueryOptions& options,
+                    CompletionToken&& token) {
+    return initiate_insert(InsertCall{std::string(table), std::nullopt, {blocks.begin(), blocks.end()}, nullptr},
+                           options, std::forward<CompletionToken>(token));
+  }
+  template <class CompletionToken>
+  auto async_insert(std::string_view table, InsertSource& source, const QueryOptions& options,
+                    CompletionToken&& token) {
+    return initiate_insert(InsertCall{std::string(table), std::nullopt, {}, &source}, options,
+                           std::forward<CompletionToken>(token));
+  }
+  template <class CompletionToken>
+  auto async_insert(const InsertTarget& target, InsertSource& source, const QueryOptions& options,
+                    CompletionToken&& token) {
+    return initiate_insert(InsertCall{{}, target, {}, &source}, options, std::forward<CompletionToken>(token));
+  }
+
   ~AsyncConnection();
   AsyncConnection(const AsyncConnection&) = delete;
   AsyncConnection& operator=(const AsyncConnection&) = delete;
@@ -213,6 +265,28 @@ class AsyncConnection {
   static void begin_query(const std::shared_ptr<Impl>& impl, std::string sql, QueryOptions options,
                           BlockCallback on_block, bool streamed,
                           boost::asio::any_completion_handler<query_signature> handler);
+
+  // What an insert inserts: `target`, or `table` parsed on the executor (a parse error completes the
+  // operation); the caller's `source`, or else the `blocks` (owned).
+  struct InsertCall {
+    std::string table;
+    std::optional<InsertTarget> target;
+    std::vector<Block> blocks;
+    InsertSource* source = nullptr;
+  };
+  template <class CompletionToken>
+  auto initiate_insert(InsertCall call, QueryOptions options, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, insert_signature>(
+        [impl = impl_](auto handler, InsertCall c, QueryOptions o) {
+          start_insert(impl, std::move(c), std::move(o),
+                       boost::asio::any_completion_handler<insert_signature>(std::move(handler)));
+        },
+        token, std::move(call), std::move(options));
+  }
+  static void start_insert(const std::shared_ptr<Impl>& impl, InsertCall call, QueryOptions options,
+                           boost::asio::any_completion_handler<insert_signature> handler);
+  static void begin_insert(const std::shared_ptr<Impl>& impl, InsertCall call, QueryOptions options,
+                           boost::asio::any_completion_handler<insert_signature> handler);
 
   std::shared_ptr<Impl> impl_;
 };

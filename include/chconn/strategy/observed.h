@@ -86,6 +86,14 @@ class LeaseObserver {
 // nothing is told, but the wrapping still happens).
 Lease observe_lease(Lease inner, std::unique_ptr<LeaseObserver> observer, const Clock& clock = steady_clock());
 
+// Whether the last call on `connection` (an observed one; false for any other) failed because the
+// caller's own callback threw: a block callback, a QueryOptions callback (on_progress, on_profile,
+// on_log, on_profile_events) or an InsertSource of execute, select or insert. Such an error is the
+// caller's, not the host's, whatever its kind: it is not recorded for the lease's end (no breaker
+// or host failure) and the manager does not retry it. The connection still reports its own state
+// (a drain that failed after the callback threw leaves it broken, which counts).
+bool caller_callback_failed(const Connection& connection) noexcept;
+
 // The connection an observed connection forwards to (recursively, through several wrappings), or
 // `connection` itself when it is not an observed one. For tests that need the concrete type.
 Connection& unwrap_connection(Connection& connection) noexcept;

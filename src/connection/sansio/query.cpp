@@ -53,6 +53,7 @@ Next QueryOperation::resume(Conversation& c) noexcept {
         return read(c);
       case State::reading:
       case State::finishing: return read(c);
+      case State::sample_out: state_ = State::finished; return Next::done();
       case State::finished: break;
     }
     throw Error(ErrorKind::usage, "the reply to a query from " + c.peer + " was read on after it ended");
@@ -110,7 +111,7 @@ std::optional<Next> QueryOperation::handle(Conversation& c) {
   }
   if (reply_.mode == QueryReply::Mode::insert_sample) {
     if (code_ == ServerPacketCode::data) {
-      state_ = State::finished;
+      state_ = State::sample_out;
       return Next::block();
     }
     if (code_ == ServerPacketCode::end_of_stream) {

@@ -120,7 +120,9 @@ class QueryOperation final : public Operation {
   const std::string& timezone_update() const noexcept { return timezone_; }
 
  private:
-  enum class State : std::uint8_t { start, reading, ending_data, finishing, finished };
+  // sample_out: insert_sample handed out the sample; the next resume() is done (the async driver
+  // resumes after each block, the blocking one stops at it).
+  enum class State : std::uint8_t { start, reading, ending_data, finishing, sample_out, finished };
 
   void decode_packet(wire::Reader& in, wire::CompressedSource* frames);
   Next read(Conversation& c);
