@@ -117,11 +117,21 @@ std::optional<std::string_view> RowParser::next_row() {
   }
 }
 
-bool RowParser::skip_record_separators() {
+bool RowParser::skip_record_separators() { return skip_blanks(true); }
+
+bool RowParser::skip_json_row_separator() {
+  if (!skip_blanks(false)) return false;
+  const char c = input_.rest().front();
+  if (c != ',' && c != ';') return true;
+  input_.consume(1);
+  return skip_blanks(false);
+}
+
+bool RowParser::skip_blanks(bool and_commas) {
   for (;;) {
     const std::string_view r = input_.rest();
     std::size_t skip = 0;
-    while (skip < r.size() && (is_blank(r[skip]) || r[skip] == ',')) ++skip;
+    while (skip < r.size() && (is_blank(r[skip]) || (and_commas && r[skip] == ','))) ++skip;
     count_lines(r.substr(0, skip), 0);
     input_.consume(skip);
     if (skip < r.size()) return true;

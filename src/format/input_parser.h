@@ -266,9 +266,13 @@ class RowParser : public InputParser {
   // A TSV or CSV row with a field after the last column; `pos` is where that field starts.
   [[noreturn]] void fail_extra_fields(std::string_view row, std::size_t pos) const;
   [[noreturn]] void fail_value(std::size_t column, std::string_view value, const std::string& why) const;
-  // Skips the blanks and commas between JSONEachRow objects or Values tuples, reading more input
-  // as needed. False at the end of the input; otherwise the next byte is the record's first.
+  // Skips the blanks and commas between Values tuples, reading more input as needed. False at the
+  // end of the input; otherwise the next byte is the record's first.
   bool skip_record_separators();
+  // Skips what ClickHouse (18.16 and later) skips before a JSONEachRow object: blanks, at most one
+  // ',' or ';' (a ';' ends an INSERT's inline data, `... FORMAT JSONEachRow {"a":1};`), blanks.
+  // False at the end of the input; otherwise the next byte is the object's first.
+  bool skip_json_row_separator();
   void count_lines(std::string_view text, std::size_t line_ends);
 
   InputFormat format_;
@@ -284,6 +288,8 @@ class RowParser : public InputParser {
  private:
   std::optional<std::string_view> next_row();
   void new_block();
+  // Skips blanks (and commas with `and_commas`), reading more input as needed; false at the end.
+  bool skip_blanks(bool and_commas);
 
   std::shared_ptr<TimeZones> zones_;
   ReadContext context_;

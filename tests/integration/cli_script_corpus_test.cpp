@@ -316,6 +316,18 @@ INSERT INTO `t q;uoted` VALUES (1, 'x');
 SELECT `a;b`, "c d" FROM `t q;uoted`;
 DROP TABLE `t q;uoted`;
 )sql"},
+      // JSONEachRow data after an INSERT ends at its line; before each object one ',' or ';' may
+      // stand (so `{...};` loads), a second one is a row that cannot be read.
+      {"insert_json_each_row_semicolons", R"sql(
+DROP TABLE IF EXISTS t_json_semi;
+CREATE TABLE t_json_semi (x UInt8, s String) ENGINE = Memory;
+INSERT INTO t_json_semi FORMAT JSONEachRow {"x": 1, "s": "a;b"};
+INSERT INTO t_json_semi (x) FORMAT JSONEachRow {"x": 2} ; {"x": 3}
+INSERT INTO t_json_semi FORMAT JSONEachRow {"x": 4},{"x": 5};
+SELECT * FROM t_json_semi ORDER BY x;
+INSERT INTO t_json_semi FORMAT JSONEachRow {"x": 6};;
+SELECT 'not reached';
+)sql"},
       {"union_all", "SELECT 1 AS x UNION ALL SELECT 2 ORDER BY x;\n"},
       {"subqueries_and_in",
        "SELECT number FROM numbers(10) WHERE number IN (SELECT number * 3 FROM numbers(3)) ORDER BY number;\n"},

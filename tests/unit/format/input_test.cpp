@@ -207,6 +207,18 @@ TEST(JsonEachRowInput, UnknownKeysAndMalformedObjects) {
   EXPECT_NE(load_error(InputFormat::json_each_row, "{\"a\":\"x\"}", k_basic).find("column 1 'a'"), std::string::npos);
 }
 
+TEST(JsonEachRowInput, OneCommaOrSemicolonBeforeEachObject) {
+  // As 18.16 reads it: blanks, at most one ',' or ';', blanks; so `{...};` (an INSERT's inline data
+  // ending in ';') and `{...},{...}` load, and a second separator is a row that does not start with '{'.
+  const Block one = sample_of({{"a", "UInt8"}});
+  EXPECT_EQ(load_tsv(InputFormat::json_each_row, "{\"a\":1};", one), "1\n");
+  EXPECT_EQ(load_tsv(InputFormat::json_each_row, "{\"a\":1} ; {\"a\":2} , {\"a\":3}\n;", one), "1\n2\n3\n");
+  EXPECT_EQ(load_tsv(InputFormat::json_each_row, ";{\"a\":4}", one), "4\n");
+  EXPECT_NE(load_error(InputFormat::json_each_row, "{\"a\":1};;", one).find("'{'"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::json_each_row, "{\"a\":1};,{\"a\":2}", one).find("'{'"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::json_each_row, "{\"a\":1},,{\"a\":2}", one).find("'{'"), std::string::npos);
+}
+
 TEST(ValuesInput, LiteralsNullNegativeAndSemicolon) {
   const Block b =
       sample_of({{"a", "Int32"}, {"s", "Nullable(String)"}, {"arr", "Array(Int8)"}, {"t", "Tuple(UInt8, String)"}});
