@@ -316,6 +316,21 @@ INSERT INTO `t q;uoted` VALUES (1, 'x');
 SELECT `a;b`, "c d" FROM `t q;uoted`;
 DROP TABLE `t q;uoted`;
 )sql"},
+      // SET changes the client's own output from the next statement on (18.16 applies a SET to
+      // its context): statistics, 64-bit integers in JSON, Pretty and Vertical row limits, colour.
+      {"set_output_settings", R"sql(
+SET output_format_write_statistics = 0;
+SELECT 1 AS x, toUInt64(2) AS u FORMAT JSON;
+SELECT 'a' AS s FORMAT XML;
+SET output_format_json_quote_64bit_integers = 0, output_format_pretty_max_rows = 2;
+SELECT toUInt64(1) AS u, toInt64(-1) AS i FORMAT JSONCompact;
+SELECT number FROM numbers(4) FORMAT PrettyCompact;
+SELECT number FROM numbers(4) FORMAT Vertical;
+SET output_format_pretty_color = 0;
+SELECT 1 AS x FORMAT Pretty;
+SET output_format_pretty_max_rows = 'not a number';
+SELECT number FROM numbers(4) FORMAT PrettySpace;
+)sql"},
       // JSONEachRow data after an INSERT ends at its line; before each object one ',' or ';' may
       // stand (so `{...};` loads), a second one is a row that cannot be read.
       {"insert_json_each_row_semicolons", R"sql(

@@ -206,6 +206,7 @@ int QueryCommand::run_queries(const Context& context) {
   options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;
   apply_output_settings(config.settings, options);
   setting_flag(config.settings, "input_format_skip_unknown_fields", skip_unknown_fields_);
+  Settings session = config.settings;  // and what SET statements change (apply_set)
 
   // The first error ends the run with its status. With --ignore-error (as clickhouse-client
   // 18.16's) the statements after it still run while the connection is usable, and the status is
@@ -227,6 +228,7 @@ int QueryCommand::run_queries(const Context& context) {
     int failed = 0;
     try {
       run_one(conn, statement, format, options, params, show_progress, script_from_stdin, signals.token());
+      apply_set(statement.sql, session, options);
       continue;
     } catch (const ClientException& e) {
       std::fflush(stdout);
