@@ -91,8 +91,9 @@ void RowParser::new_block() {
   }
 }
 
-void RowParser::fail_row(const std::string& why) const {
+void RowParser::fail_row(const std::string& why, int code) const {
   failed_ = true;
+  failed_code_ = code;
   throw Error(ErrorKind::usage, options_.what + ": cannot read row " + std::to_string(rows_read_ + 1) + " (line " +
                                     std::to_string(line_) + ") of the " + std::string(to_string(format_)) +
                                     " data: " + why);
@@ -103,9 +104,10 @@ void RowParser::fail_extra_fields(std::string_view row, std::size_t pos) const {
            excerpt(row.substr(pos - 1, 16)) + ")");
 }
 
-void RowParser::fail_value(std::size_t column, std::string_view value, const std::string& why) const {
+void RowParser::fail_value(std::size_t column, std::string_view value, const std::string& why, int code) const {
   fail_row("column " + std::to_string(column + 1) + " '" + sample_.name(column) + "' (" +
-           sample_.column(column)->type()->name() + "): the value " + excerpt(value) + " " + why);
+               sample_.column(column)->type()->name() + "): the value " + excerpt(value) + " " + why,
+           code);
 }
 
 std::optional<std::string_view> RowParser::next_row() {
@@ -175,6 +177,7 @@ void TextInsertSource::start(const Block& sample) { impl_->parser->start(sample)
 std::optional<Block> TextInsertSource::next() { return impl_->parser->next(); }
 std::size_t TextInsertSource::rows_read() const noexcept { return impl_->parser->rows_read(); }
 bool TextInsertSource::failed_row() const noexcept { return impl_->parser->failed_row(); }
+int TextInsertSource::failed_code() const noexcept { return impl_->parser->failed_code(); }
 
 // ---- formats, byte sources, insert_text --------------------------------------------------------
 

@@ -343,6 +343,16 @@ SELECT * FROM t_json_semi ORDER BY x;
 INSERT INTO t_json_semi FORMAT JSONEachRow {"x": 6};;
 SELECT 'not reached';
 )sql"},
+      // NULL inside an array of a type that is not Nullable is an error (53), never the text 'NULL';
+      // 18.16 names an INSERT with inline data up to the end of its line, comment included.
+      {"insert_values_null_in_array_of_strings", R"sql(
+DROP TABLE IF EXISTS t_null_arr;
+CREATE TABLE t_null_arr (a Array(String), b Array(Nullable(String))) ENGINE = Memory;
+INSERT INTO t_null_arr VALUES (['x'], ['y', NULL]);
+SELECT * FROM t_null_arr;
+INSERT INTO t_null_arr VALUES (['x', NULL], []); -- { clientError 53 }: named with this comment
+SELECT * FROM t_null_arr;
+)sql"},
       {"union_all", "SELECT 1 AS x UNION ALL SELECT 2 ORDER BY x;\n"},
       {"subqueries_and_in",
        "SELECT number FROM numbers(10) WHERE number IN (SELECT number * 3 FROM numbers(3)) ORDER BY number;\n"},

@@ -226,6 +226,17 @@ TEST(ValuesInput, LiteralsNullNegativeAndSemicolon) {
             "1\ta\\'b\t[1,-2]\t(3,'x')\n-5\t\\N\t[]\t(0,'')\n");
 }
 
+TEST(ValuesInput, NullWhereTheTypeIsNotNullableIsAnError) {
+  // 18.16 refuses ['a', NULL] into Array(String) (code 53, type mismatch); chconn once read the
+  // word as the string 'NULL'. Inside Nullable elements NULL stays a NULL.
+  const Block b = sample_of({{"arr", "Array(String)"}, {"t", "Tuple(String, Nullable(String))"}});
+  for (const char* row : {"(['a', NULL], ('x', 'y'))", "(['a', null], ('x', 'y'))", "([], (NULL, 'y'))"}) {
+    const std::string m = load_error(InputFormat::values, row, b);
+    EXPECT_NE(m.find("is NULL"), std::string::npos) << row << ": " << m;
+  }
+  EXPECT_EQ(load_tsv(InputFormat::values, "(['a'], ('x', NULL))", b), "['a']\t('x',NULL)\n");
+}
+
 TEST(ValuesInput, ExpressionsAndBadSyntaxAreErrors) {
   const Block b = sample_of({{"a", "Int32"}, {"d", "DateTime"}});
   const std::string m = load_error(InputFormat::values, "(1, now())", b);
