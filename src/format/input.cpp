@@ -91,8 +91,9 @@ void RowParser::new_block() {
   }
 }
 
-void RowParser::fail_row(const std::string& why) const {
+void RowParser::fail_row(const std::string& why, int code) const {
   failed_ = true;
+  failed_code_ = code;
   throw Error(ErrorKind::usage, options_.what + ": cannot read row " + std::to_string(rows_read_ + 1) + " (line " +
                                     std::to_string(line_) + ") of the " + std::string(to_string(format_)) +
                                     " data: " + why);
@@ -103,9 +104,10 @@ void RowParser::fail_extra_fields(std::string_view row, std::size_t pos) const {
            excerpt(row.substr(pos - 1, 16)) + ")");
 }
 
-void RowParser::fail_value(std::size_t column, std::string_view value, const std::string& why) const {
+void RowParser::fail_value(std::size_t column, std::string_view value, const std::string& why, int code) const {
   fail_row("column " + std::to_string(column + 1) + " '" + sample_.name(column) + "' (" +
-           sample_.column(column)->type()->name() + "): the value " + excerpt(value) + " " + why);
+               sample_.column(column)->type()->name() + "): the value " + excerpt(value) + " " + why,
+           code);
 }
 
 std::optional<std::string_view> RowParser::next_row() {
@@ -117,11 +119,21 @@ std::optional<std::string_view> RowParser::next_row() {
   }
 }
 
-bool RowParser::skip_record_separators() {
+bool RowParser::skip_record_separators() { return skip_blanks(true); }
+
+bool RowParser::skip_json_row_separator() {
+  if (!skip_blanks(false)) return false;
+  const char c = input_.rest().front();
+  if (c != ',' && c != ';') return true;
+  input_.consume(1);
+  return skip_blanks(false);
+}
+
+bool RowParser::skip_blanks(bool and_commas) {
   for (;;) {
     const std::string_view r = input_.rest();
     std::size_t skip = 0;
-    while (skip < r.size() && (is_blank(r[skip]) || r[skip] == ',')) ++skip;
+    while (skip < r.size() && (is_blank(r[skip]) || (and_commas && r[skip] == ','))) ++skip;
     count_lines(r.substr(0, skip), 0);
     input_.consume(skip);
     if (skip < r.size()) return true;
@@ -165,6 +177,7 @@ void TextInsertSource::start(const Block& sample) { impl_->parser->start(sample)
 std::optional<Block> TextInsertSource::next() { return impl_->parser->next(); }
 std::size_t TextInsertSource::rows_read() const noexcept { return impl_->parser->rows_read(); }
 bool TextInsertSource::failed_row() const noexcept { return impl_->parser->failed_row(); }
+int TextInsertSource::failed_code() const noexcept { return impl_->parser->failed_code(); }
 
 // ---- formats, byte sources, insert_text --------------------------------------------------------
 

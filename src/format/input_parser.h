@@ -53,6 +53,10 @@ constexpr int k_max_depth = 64;
 // A value a reader could not take: why, in a few words ("is not a UInt8").
 struct BadValue {
   std::string why;
+  // ClickHouse's code for it, as 18.16's client reports the failure: 27 (Cannot parse input) for
+  // most; in Values 53 for a value of another type (['a', NULL] into Array(String)) and 321 for
+  // NULL into a column that is not Nullable.
+  int code = 27;
 };
 
 bool is_blank(char c) noexcept;
@@ -235,6 +239,8 @@ class InputParser {
   virtual std::optional<Block> next() = 0;
   virtual std::size_t rows_read() const noexcept = 0;
   virtual bool failed_row() const noexcept = 0;
+  // ClickHouse's code for the row failed_row() tells of (BadValue::code).
+  virtual int failed_code() const noexcept { return 27; }
 };
 
 using InputParserPtr = std::unique_ptr<InputParser>;
@@ -250,6 +256,7 @@ class RowParser : public InputParser {
   std::optional<Block> next() override;
   std::size_t rows_read() const noexcept override { return rows_read_; }
   bool failed_row() const noexcept override { return failed_; }
+  int failed_code() const noexcept override { return failed_code_; }
 
  protected:
   // Header rows before the data (skipped, each given to check_header()).
@@ -262,13 +269,17 @@ class RowParser : public InputParser {
   // Appends `row` to every column through readers_, or fails with fail_row()/fail_value().
   virtual void read(std::string_view row) = 0;
 
-  [[noreturn]] void fail_row(const std::string& why) const;
+  [[noreturn]] void fail_row(const std::string& why, int code = 27) const;
   // A TSV or CSV row with a field after the last column; `pos` is where that field starts.
   [[noreturn]] void fail_extra_fields(std::string_view row, std::size_t pos) const;
-  [[noreturn]] void fail_value(std::size_t column, std::string_view value, const std::string& why) const;
-  // Skips the blanks and commas between JSONEachRow objects or Values tuples, reading more input
-  // as needed. False at the end of the input; otherwise the next byte is the record's first.
+  [[noreturn]] void fail_value(std::size_t column, std::string_view value, const std::string& why, int code = 27) const;
+  // Skips the blanks and commas between Values tuples, reading more input as needed. False at the
+  // end of the input; otherwise the next byte is the record's first.
   bool skip_record_separators();
+  // Skips what ClickHouse (18.16 and later) skips before a JSONEachRow object: blanks, at most one
+  // ',' or ';' (a ';' ends an INSERT's inline data, `... FORMAT JSONEachRow {"a":1};`), blanks.
+  // False at the end of the input; otherwise the next byte is the object's first.
+  bool skip_json_row_separator();
   void count_lines(std::string_view text, std::size_t line_ends);
 
   InputFormat format_;
@@ -284,6 +295,8 @@ class RowParser : public InputParser {
  private:
   std::optional<std::string_view> next_row();
   void new_block();
+  // Skips blanks (and commas with `and_commas`), reading more input as needed; false at the end.
+  bool skip_blanks(bool and_commas);
 
   std::shared_ptr<TimeZones> zones_;
   ReadContext context_;
@@ -291,6 +304,7 @@ class RowParser : public InputParser {
   std::size_t skip_rows_ = 0;
   std::size_t rows_read_ = 0;
   mutable bool failed_ = false;
+  mutable int failed_code_ = 27;
 };
 
 InputParserPtr make_delimited_parser(InputFormat format, ByteSource& in, InputOptions options);

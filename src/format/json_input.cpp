@@ -127,9 +127,9 @@ class JsonEachRowParser final : public RowParser {
   using RowParser::RowParser;
 
  private:
-  // One {...} object, skipping blanks and commas between objects.
+  // One {...} object, after the blanks and the one ',' or ';' that may come before it.
   std::optional<std::string_view> scan() override {
-    if (!skip_record_separators()) return std::nullopt;
+    if (!skip_json_row_separator()) return std::nullopt;
     line_ = next_line_;
     if (input_.rest().front() != '{')
       throw BadValue{"does not start with '{': " + excerpt(input_.rest().substr(0, 16))};

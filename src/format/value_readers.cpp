@@ -20,8 +20,14 @@ void ValueReader::quoted(Tokens& tokens, int depth) {
   const sql::Token t = tokens.take();
   switch (t.kind) {
     case TokenKind::string_literal: text(string_token_value(t)); return;
-    case TokenKind::number:
-    case TokenKind::bare_word: text(t.text); return;
+    case TokenKind::number: text(t.text); return;
+    case TokenKind::bare_word:
+      // NULL where the type is not Nullable (Nullable's reader takes it first): an error, as 18.16
+      // says "Type mismatch of array elements in IN or VALUES section" for ['a', NULL] into
+      // Array(String), never the text "NULL".
+      if (sql::is_keyword(t, "NULL")) throw BadValue{"is NULL, which a value of this type cannot be", 53};
+      text(t.text);
+      return;
     case TokenKind::minus: {
       const sql::Token n = tokens.take();
       if (n.kind != TokenKind::number && n.kind != TokenKind::bare_word) throw BadValue{"has a '-' before no number"};

@@ -242,9 +242,9 @@ class ValuesParser final : public RowParser {
         // The value: from its first token to the token the reader stopped at (at least one byte).
         std::size_t value_end = tokens ? tokens->peek().offset : row.size();
         if (value_end <= value_begin) value_end = std::min(row.size(), value_begin + k_excerpt_bytes);
-        fail_value(c, row.substr(value_begin, value_end - value_begin), e.why);
+        fail_value(c, row.substr(value_begin, value_end - value_begin), e.why, e.code);
       }
-      fail_row("the row " + excerpt(row) + " " + e.why);
+      fail_row("the row " + excerpt(row) + " " + e.why, e.code);
     }
   }
 
@@ -274,11 +274,12 @@ class ValuesParser final : public RowParser {
       if (!sample_.column(c)->type()->storage_type().is_nullable() &&
           !(sample_.column(c)->type()->storage_type().code() == TypeCode::LowCardinality &&
             sample_.column(c)->type()->storage_type().element(0)->is_nullable())) {
-        throw BadValue{why("is NULL, which is out of range of type " + sample_.column(c)->type()->name())};
+        throw BadValue{why("is NULL, which is out of range of type " + sample_.column(c)->type()->name()), 321};
       }
     } else if (is_string_type(target) && !is_string_type(source)) {
       throw BadValue{why("does not match the column: Type mismatch in IN or VALUES section. Expected: String. Got: " +
-                         field_kind(source))};
+                         field_kind(source)),
+                     53};
     } else if (target.code() == TypeCode::Date && source.code() == TypeCode::DateTime && literal.size() == 21) {
       literal = literal.substr(0, 11) + "'";  // '2000-01-02 03:04:05' -> '2000-01-02'
     } else if (target.code() == TypeCode::DateTime && source.code() == TypeCode::Date && literal.size() == 12) {
@@ -289,7 +290,7 @@ class ValuesParser final : public RowParser {
       readers_[c]->quoted(tokens, 0);
       if (!tokens.at_end()) throw BadValue{"has " + excerpt(tokens.peek().text) + " after the value"};
     } catch (const BadValue& e) {
-      throw BadValue{why(e.why)};
+      throw BadValue{why(e.why), e.code};
     }
   }
 

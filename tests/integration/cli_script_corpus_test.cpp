@@ -316,6 +316,43 @@ INSERT INTO `t q;uoted` VALUES (1, 'x');
 SELECT `a;b`, "c d" FROM `t q;uoted`;
 DROP TABLE `t q;uoted`;
 )sql"},
+      // SET changes the client's own output from the next statement on (18.16 applies a SET to
+      // its context): statistics, 64-bit integers in JSON, Pretty and Vertical row limits, colour.
+      {"set_output_settings", R"sql(
+SET output_format_write_statistics = 0;
+SELECT 1 AS x, toUInt64(2) AS u FORMAT JSON;
+SELECT 'a' AS s FORMAT XML;
+SET output_format_json_quote_64bit_integers = 0, output_format_pretty_max_rows = 2;
+SELECT toUInt64(1) AS u, toInt64(-1) AS i FORMAT JSONCompact;
+SELECT number FROM numbers(4) FORMAT PrettyCompact;
+SELECT number FROM numbers(4) FORMAT Vertical;
+SET output_format_pretty_color = 0;
+SELECT 1 AS x FORMAT Pretty;
+SET output_format_pretty_max_rows = 'not a number';
+SELECT number FROM numbers(4) FORMAT PrettySpace;
+)sql"},
+      // JSONEachRow data after an INSERT ends at its line; before each object one ',' or ';' may
+      // stand (so `{...};` loads), a second one is a row that cannot be read.
+      {"insert_json_each_row_semicolons", R"sql(
+DROP TABLE IF EXISTS t_json_semi;
+CREATE TABLE t_json_semi (x UInt8, s String) ENGINE = Memory;
+INSERT INTO t_json_semi FORMAT JSONEachRow {"x": 1, "s": "a;b"};
+INSERT INTO t_json_semi (x) FORMAT JSONEachRow {"x": 2} ; {"x": 3}
+INSERT INTO t_json_semi FORMAT JSONEachRow {"x": 4},{"x": 5};
+SELECT * FROM t_json_semi ORDER BY x;
+INSERT INTO t_json_semi FORMAT JSONEachRow {"x": 6};;
+SELECT 'not reached';
+)sql"},
+      // NULL inside an array of a type that is not Nullable is an error (53), never the text 'NULL';
+      // 18.16 names an INSERT with inline data up to the end of its line, comment included.
+      {"insert_values_null_in_array_of_strings", R"sql(
+DROP TABLE IF EXISTS t_null_arr;
+CREATE TABLE t_null_arr (a Array(String), b Array(Nullable(String))) ENGINE = Memory;
+INSERT INTO t_null_arr VALUES (['x'], ['y', NULL]);
+SELECT * FROM t_null_arr;
+INSERT INTO t_null_arr VALUES (['x', NULL], []); -- { clientError 53 }: named with this comment
+SELECT * FROM t_null_arr;
+)sql"},
       {"union_all", "SELECT 1 AS x UNION ALL SELECT 2 ORDER BY x;\n"},
       {"subqueries_and_in",
        "SELECT number FROM numbers(10) WHERE number IN (SELECT number * 3 FROM numbers(3)) ORDER BY number;\n"},

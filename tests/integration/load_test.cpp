@@ -249,9 +249,9 @@ TEST(CliLoad, ValuesExpressionsMatchClickHouseClient) {
       {"a number into String",
        {"-q", "INSERT INTO load_expr VALUES (9, 1+1, " + row_rest},
        "",
-       "chconn reports a value it cannot take as a parse error (27), 18.16 as code 53",
-       27,
-       "Code: 27. DB::Exception: Cannot parse input: insert into load_expr_ours: cannot read row 1 (line 1) of the "
+       "the same code (53); 18.16 prints its own message as an uncaught exception (Code: 53, e.displayText() = ...)",
+       53,
+       "Code: 53. DB::Exception: insert into load_expr_ours: cannot read row 1 (line 1) of the "
        "Values data: column 2 's' (String): the value '1+1' (an expression of type UInt16, value '2') does not match "
        "the column: Type mismatch in IN or VALUES section. Expected: String. Got: UInt64",
        53},

@@ -208,6 +208,7 @@ int QueryCommand::run_queries(const Context& context) {
   options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;
   apply_output_settings(config.settings, options);
   setting_flag(config.settings, "input_format_skip_unknown_fields", skip_unknown_fields_);
+  Settings session = config.settings;  // and what SET statements change (apply_set)
 
   // The first error ends the run with its status. With --ignore-error (as clickhouse-client
   // 18.16's) the statements after it still run while the connection is usable, and the status is
@@ -216,8 +217,20 @@ int QueryCommand::run_queries(const Context& context) {
   // In a script (-n, --queries-file) 18.16 names the statement before an error the client raised
   // itself; server exceptions have their own first line.
   const bool script_mode = multiquery_ || !queries_files_.empty();
+  // An INSERT with data written after it is named up to the end of that line, as 18.16 holds its
+  // data to run to there: `INSERT ... VALUES (...); -- a comment` is named with the comment.
   const auto name_statement = [&](const ScriptStatement& statement) {
-    if (script_mode) std::cerr << "Error on processing query: " << statement.text << '\n';
+    if (!script_mode) return;
+    std::string_view text = statement.text;
+    for (const std::string& script : scripts) {
+      if (!statement.data || text.data() < script.data() || text.data() > script.data() + script.size()) continue;
+      const std::size_t begin = static_cast<std::size_t>(text.data() - script.data());
+      const std::size_t line_end = script.find('\n', begin + text.size());
+      text =
+          std::string_view(script).substr(begin, line_end == std::string::npos ? std::string::npos : line_end - begin);
+      break;
+    }
+    std::cerr << "Error on processing query: " << text << '\n';
   };
   //
   // --ignore-error as 18.16's (all measured): errors the client raises itself (an unknown format,
@@ -229,6 +242,7 @@ int QueryCommand::run_queries(const Context& context) {
     int failed = 0;
     try {
       run_one(conn, statement, format, options, params, show_progress, script_from_stdin, signals.token());
+      apply_set(statement.sql, session, options);
       continue;
     } catch (const ClientException& e) {
       std::fflush(stdout);
@@ -241,7 +255,7 @@ int QueryCommand::run_queries(const Context& context) {
     } catch (const InputError& bad) {
       std::fflush(stdout);
       lease.note_error(bad.error);
-      if (ignore_error_) return 27;
+      if (ignore_error_) return exit_status_for_code(bad.code);
       if (!bad.found_parsing) name_statement(statement);
       // As clickhouse-client 18.16 reports a row it cannot parse (code 27), then chconn's reading.
       return report_input_error(bad);

@@ -92,6 +92,9 @@ text::OutputFormat output_format(const std::string& name);
 void setting_flag(const Settings& settings, std::string_view name, bool& target);
 // The output_format_* settings given with --setting (or the DSN) into `options` (query_output.cpp).
 void apply_output_settings(const Settings& settings, text::FormatOptions& options);
+// The assignments of a SET statement (`SET a = 1, b = 'x'`), string values unquoted; empty for any
+// other statement (query_output.cpp).
+Settings set_assignments(std::string_view statement);
 // The whole text of a --queries-file file (query_input.cpp).
 std::string read_queries_file(const std::string& file);
 
@@ -110,8 +113,8 @@ class QueryCommand final : public Command {
   int run_interactive(ConnectionFactory& factory, const Settings& settings, text::OutputFormat format,
                       const Params& params, bool show_progress);
   int run_interactive_script(ConnectionFactory& factory, Lease& lease, const std::string& script,
-                             text::OutputFormat format, const text::FormatOptions& options, const Params& params,
-                             bool show_progress);
+                             text::OutputFormat format, Settings& session, text::FormatOptions& options,
+                             const Params& params, bool show_progress);
   // query_input.cpp
   void run_insert(Connection& conn, const ScriptStatement& statement, bool script_from_stdin, const Params& params,
                   std::stop_token stop);
@@ -121,6 +124,11 @@ class QueryCommand final : public Command {
                         const text::FormatOptions& options, const Params& params, bool show_progress,
                         std::stop_token stop);
   void print_elapsed(Clock::time_point start) const;
+  // After a SET the server accepted: its output_format_* and input_format_skip_unknown_fields
+  // assignments apply to chconn's own output and parsing from the next statement on, as
+  // clickhouse-client 18.16 applies a SET to its own context. `session` holds the settings given
+  // so far (--setting, the DSN, earlier SETs).
+  void apply_set(std::string_view statement, Settings& session, text::FormatOptions& options);
 
   std::vector<OpenExternalTable> external_;  // --external tables, open
   bool external_sent_ = false;               // sent with a statement already

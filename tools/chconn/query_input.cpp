@@ -221,7 +221,7 @@ void QueryCommand::run_insert(Connection& conn, const ScriptStatement& statement
   try {
     conn.insert(target, source, query_options);
   } catch (const Error& e) {
-    if (source.failed_row()) throw InputError{e};
+    if (source.failed_row()) throw InputError{e, source.failed_code()};
     throw;
   }
   if (time_) print_elapsed(start);

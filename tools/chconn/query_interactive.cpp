@@ -73,6 +73,7 @@ int QueryCommand::run_interactive(ConnectionFactory& factory, const Settings& se
   options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;  // as run() decides
   apply_output_settings(settings, options);
   setting_flag(settings, "input_format_skip_unknown_fields", skip_unknown_fields_);
+  Settings session = settings;  // and what SET statements change (apply_set)
   const std::string prompt = (info.display_name.empty() ? std::string("chconn") : info.display_name) + " :) ";
 
   LineEditor editor("chconn", history_file_path(history_file_, history_file_option_->count() > 0));
@@ -97,7 +98,8 @@ int QueryCommand::run_interactive(ConnectionFactory& factory, const Settings& se
     const std::string script = std::exchange(buffer, std::string());
     editor.add(script);
     if (is_exit_command(script)) break;
-    if (const int status = run_interactive_script(factory, lease, script, format, options, params, show_progress);
+    if (const int status =
+            run_interactive_script(factory, lease, script, format, session, options, params, show_progress);
         status >= 0) {
       return status;
     }
@@ -109,7 +111,7 @@ int QueryCommand::run_interactive(ConnectionFactory& factory, const Settings& se
 // The statements of one entry at the prompt; an error prints and skips the rest of them, as in
 // clickhouse-client. Returns -1 to go on, or an exit status (SIGTERM during a statement).
 int QueryCommand::run_interactive_script(ConnectionFactory& factory, Lease& lease, const std::string& script,
-                                         text::OutputFormat format, const text::FormatOptions& options,
+                                         text::OutputFormat format, Settings& session, text::FormatOptions& options,
                                          const Params& params, bool show_progress) {
   for (const ScriptStatement& entry : split_script(script, false)) {
     ScriptStatement statement = entry;
@@ -128,6 +130,7 @@ int QueryCommand::run_interactive_script(ConnectionFactory& factory, Lease& leas
       }
       const Outcome outcome = run_one(*lease, statement, statement_format, options, params, show_progress,
                                       /*script_from_stdin=*/true, signals.token());
+      apply_set(statement.sql, session, options);
       if (!outcome.result_columns) std::cout << "Ok.\n";
       std::cout << '\n'
                 << outcome.rows << " rows in set. Elapsed: " << seconds_text(start) << " sec. \n\n"

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "query.h"
 #include "status_line.h"
@@ -168,6 +169,55 @@ void apply_output_settings(const Settings& settings, text::FormatOptions& option
   if (const auto n = number("output_format_pretty_max_column_pad_width")) {
     options.pretty_max_column_pad_width = static_cast<std::size_t>(*n);
   }
+}
+
+namespace {
+
+// A SET value's text as the server reads it: a string literal without its quotes (a backslash or a
+// quote before a byte stands for that byte), a number with its sign, anything else as written.
+std::string set_value_text(const std::vector<sql::Token>& tokens) {
+  if (tokens.size() == 1 && tokens[0].kind == sql::TokenKind::string_literal && tokens[0].text.size() >= 2 &&
+      tokens[0].text.front() == '\'' && tokens[0].text.back() == '\'') {
+    const std::string_view body = tokens[0].text.substr(1, tokens[0].text.size() - 2);
+    std::string value;
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      if ((body[i] == '\\' || body[i] == '\'') && i + 1 < body.size()) ++i;
+      value += body[i];
+    }
+    return value;
+  }
+  std::string value;
+  for (const sql::Token& t : tokens) value += t.text;
+  return value;
+}
+
+}  // namespace
+
+Settings set_assignments(std::string_view statement) {
+  Settings settings;
+  std::vector<sql::Token> tokens;
+  for (const sql::Token& t : sql::tokenize(statement)) {
+    if (t.significant()) tokens.push_back(t);
+  }
+  if (tokens.empty() || !sql::is_keyword(tokens[0], "SET")) return settings;
+  std::size_t i = 1;
+  while (i + 2 < tokens.size() && tokens[i].kind == sql::TokenKind::bare_word &&
+         tokens[i + 1].kind == sql::TokenKind::equals) {
+    const std::string name(tokens[i].text);
+    std::vector<sql::Token> value;
+    for (i += 2; i < tokens.size() && tokens[i].kind != sql::TokenKind::comma; ++i) value.push_back(tokens[i]);
+    settings.set(name, set_value_text(value));
+    if (i < tokens.size()) ++i;  // the comma
+  }
+  return settings;
+}
+
+void QueryCommand::apply_set(std::string_view statement, Settings& session, text::FormatOptions& options) {
+  const Settings assigned = set_assignments(statement);
+  if (assigned.empty()) return;
+  session.merge(assigned);
+  apply_output_settings(session, options);
+  setting_flag(session, "input_format_skip_unknown_fields", skip_unknown_fields_);
 }
 
 // The output format named `name` (any letter case). Formats clickhouse-client 18.16 writes and chconn

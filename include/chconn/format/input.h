@@ -188,6 +188,10 @@ class TextInsertSource final : public InsertSource {
   // failing ByteSource or an unreadable column type): the CLI reports those as clickhouse-client
   // reports its parse errors.
   bool failed_row() const noexcept;
+  // ClickHouse's error code for that row, as clickhouse-client 18.16 gives it: 27 (Cannot parse
+  // input) for most; for Values, 53 (type mismatch) for a value of another type such as
+  // ['a', NULL] into Array(String), and 321 for NULL into a column that is not Nullable.
+  int failed_code() const noexcept;
 
   class Impl;
 

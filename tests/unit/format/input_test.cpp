@@ -207,11 +207,34 @@ TEST(JsonEachRowInput, UnknownKeysAndMalformedObjects) {
   EXPECT_NE(load_error(InputFormat::json_each_row, "{\"a\":\"x\"}", k_basic).find("column 1 'a'"), std::string::npos);
 }
 
+TEST(JsonEachRowInput, OneCommaOrSemicolonBeforeEachObject) {
+  // As 18.16 reads it: blanks, at most one ',' or ';', blanks; so `{...};` (an INSERT's inline data
+  // ending in ';') and `{...},{...}` load, and a second separator is a row that does not start with '{'.
+  const Block one = sample_of({{"a", "UInt8"}});
+  EXPECT_EQ(load_tsv(InputFormat::json_each_row, "{\"a\":1};", one), "1\n");
+  EXPECT_EQ(load_tsv(InputFormat::json_each_row, "{\"a\":1} ; {\"a\":2} , {\"a\":3}\n;", one), "1\n2\n3\n");
+  EXPECT_EQ(load_tsv(InputFormat::json_each_row, ";{\"a\":4}", one), "4\n");
+  EXPECT_NE(load_error(InputFormat::json_each_row, "{\"a\":1};;", one).find("'{'"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::json_each_row, "{\"a\":1};,{\"a\":2}", one).find("'{'"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::json_each_row, "{\"a\":1},,{\"a\":2}", one).find("'{'"), std::string::npos);
+}
+
 TEST(ValuesInput, LiteralsNullNegativeAndSemicolon) {
   const Block b =
       sample_of({{"a", "Int32"}, {"s", "Nullable(String)"}, {"arr", "Array(Int8)"}, {"t", "Tuple(UInt8, String)"}});
   EXPECT_EQ(load_tsv(InputFormat::values, "(1, 'a\\'b', [1,-2], (3,'x')), (-5,NULL,[],(0,''))\n;", b),
             "1\ta\\'b\t[1,-2]\t(3,'x')\n-5\t\\N\t[]\t(0,'')\n");
+}
+
+TEST(ValuesInput, NullWhereTheTypeIsNotNullableIsAnError) {
+  // 18.16 refuses ['a', NULL] into Array(String) (code 53, type mismatch); chconn once read the
+  // word as the string 'NULL'. Inside Nullable elements NULL stays a NULL.
+  const Block b = sample_of({{"arr", "Array(String)"}, {"t", "Tuple(String, Nullable(String))"}});
+  for (const char* row : {"(['a', NULL], ('x', 'y'))", "(['a', null], ('x', 'y'))", "([], (NULL, 'y'))"}) {
+    const std::string m = load_error(InputFormat::values, row, b);
+    EXPECT_NE(m.find("is NULL"), std::string::npos) << row << ": " << m;
+  }
+  EXPECT_EQ(load_tsv(InputFormat::values, "(['a'], ('x', NULL))", b), "['a']\t('x',NULL)\n");
 }
 
 TEST(ValuesInput, ExpressionsAndBadSyntaxAreErrors) {
