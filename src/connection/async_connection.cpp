@@ -401,6 +401,9 @@ asio::awaitable<void> run_insert(std::shared_ptr<AsyncConnection::Impl> impl, In
     const Deadline drain = detail::drain_deadline(impl->config.timeouts, options);
     std::optional<Error> refused;
     const detail::Drain outcome = co_await cancel_and_drain(*impl, compressed, drain, refused, true);
+    // A server older than 54429 does not skip the data that follows its error: what it left unread
+    // would come before the next call's reply (the blocking path reconnects there too).
+    if (refused && impl->info.revision < detail::k_min_revision_skipping_data_after_error) impl->mark_broken();
     detail::rethrow_insert_failure(failure, detail::describe_insert_ending(outcome, refused, drain, sent));
   }
 
