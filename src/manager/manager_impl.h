@@ -241,10 +241,12 @@ struct ConnectionManager::Impl : std::enable_shared_from_this<ConnectionManager:
       try {
         return run(lease);
       } catch (const Error& e) {
-        lease.note_error(e);
         // The caller's own callback threw it: not retried (run_with_retry passes on at once what
-        // is not a chconn::Error).
+        // is not a chconn::Error), and not noted as the call's error. The lease's release judges
+        // the connection alone: one the drain after the callback left broken counts against the
+        // host whatever the callback threw.
         if (caller_callback_failed(*lease)) throw CallersFailure{std::current_exception()};
+        lease.note_error(e);
         throw;
       }
     };
