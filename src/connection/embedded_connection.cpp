@@ -373,18 +373,6 @@ ColumnRef retyped(const ColumnRef& column, const TypeRef& type) {
   return out;
 }
 
-// The statement names max_execution_time outside its strings and comments (a SETTINGS clause).
-bool names_max_execution_time(std::string_view statement) {
-  if (statement.find("max_execution_time") == std::string_view::npos) return false;
-  sql::Lexer lexer(statement);
-  for (sql::Token t = lexer.next_significant(); t.kind != sql::TokenKind::end; t = lexer.next_significant()) {
-    if (t.text == "max_execution_time" || t.text == "`max_execution_time`" || t.text == "\"max_execution_time\"") {
-      return true;
-    }
-  }
-  return false;
-}
-
 std::uint64_t version_part(std::string_view& text) {
   std::uint64_t v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -511,7 +499,7 @@ struct EmbeddedConnection::Impl {
       session_changed = true;
       engine_limit.reset();  // the statement may SET max_execution_time itself
     }
-    statement_limits = names_max_execution_time(text);
+    statement_limits = sql::settings_clause_assigns(text, "max_execution_time");
     return statement;
   }
 

@@ -4,6 +4,7 @@
 #include "chconn/core/sql.h"
 
 #include <utility>
+#include <vector>
 
 #include "chconn/core/error.h"
 #include "core/strings.h"
@@ -197,6 +198,32 @@ std::string unquoted_name(const Token& t) {
   return std::string(t.text);
 }
 }  // namespace
+
+bool settings_clause_assigns(std::string_view statement, std::string_view setting) {
+  std::vector<Token> tokens;
+  Lexer lexer(statement);
+  for (Token t = lexer.next_significant(); t.kind != TokenKind::end; t = lexer.next_significant()) tokens.push_back(t);
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (!is_keyword(tokens[i], "SETTINGS")) continue;
+    // name = value [, name = value]...: the value runs to the next ',' outside brackets.
+    std::size_t j = i + 1;
+    while (j + 1 < tokens.size() &&
+           (tokens[j].kind == TokenKind::bare_word || tokens[j].kind == TokenKind::quoted_identifier) &&
+           tokens[j + 1].kind == TokenKind::equals) {
+      if (unquoted_name(tokens[j]) == setting) return true;
+      int depth = 0;
+      for (j += 2; j < tokens.size(); ++j) {
+        const TokenKind k = tokens[j].kind;
+        if (k == TokenKind::open_round || k == TokenKind::open_square) ++depth;
+        if (k == TokenKind::close_round || k == TokenKind::close_square) --depth;
+        if (depth < 0 || (depth == 0 && k == TokenKind::comma)) break;
+      }
+      if (j >= tokens.size() || tokens[j].kind != TokenKind::comma) break;
+      ++j;
+    }
+  }
+  return false;
+}
 
 InsertShape insert_shape(std::string_view statement) {
   InsertShape shape;

@@ -158,6 +158,10 @@ bool has_nested_comment(std::string_view text) noexcept;
 // pool does not lend such a connection to the next caller (PoolOptions::keep_session_state).
 bool changes_session(std::string_view statement) noexcept;
 
+// Whether a SETTINGS clause of the statement assigns `setting` (`SETTINGS a = 1, `b` = 2`), at any
+// depth; a name elsewhere (a column, a string, a comment) does not count.
+bool settings_clause_assigns(std::string_view statement, std::string_view setting);
+
 // Whether interactive input typed so far ends a statement: its last significant token is a ';' or
 // a `\G`. A ';' inside a string, a quoted identifier, a comment or a heredoc does not count, and an
 // unterminated quote or comment keeps the input open (the CLI's prompt asks for another line).

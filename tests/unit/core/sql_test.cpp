@@ -321,6 +321,24 @@ TEST(SqlStatements, ChangesSession) {
   }
 }
 
+TEST(SqlStatements, SettingsClauseAssigns) {
+  const std::string_view name = "max_execution_time";
+  for (const char* sql :
+       {"SELECT 1 SETTINGS max_execution_time = 1", "select 1 settings max_threads = 2, max_execution_time=0.5",
+        "SELECT 1 SETTINGS a = [1, 2], b = (3, 4), `max_execution_time` = 1 FORMAT TSV",
+        "SELECT * FROM (SELECT 1 SETTINGS \"max_execution_time\" = 1)",
+        "SELECT 1 SETTINGS `max\\x5Fexecution_time` = 1", "INSERT INTO t SETTINGS max_execution_time = 1 VALUES"}) {
+    EXPECT_TRUE(settings_clause_assigns(sql, name)) << sql;
+  }
+  for (const char* sql : {"SELECT max_execution_time FROM cfg", "SELECT 1 AS max_execution_time",
+                          "SELECT 'SETTINGS max_execution_time = 1'", "SELECT 1 -- SETTINGS max_execution_time = 1",
+                          "SELECT 1 SETTINGS max_threads = 1 FORMAT max_execution_time",
+                          "SELECT settings FROM t WHERE max_execution_time = 1",
+                          "SELECT 1 SETTINGS max_threads = (max_execution_time = 1)", "SETTINGS", ""}) {
+    EXPECT_FALSE(settings_clause_assigns(sql, name)) << sql;
+  }
+}
+
 TEST(SqlStatements, InsertShape) {
   InsertShape s = insert_shape("INSERT INTO t VALUES (1)");
   EXPECT_TRUE(s.is_insert);
