@@ -155,8 +155,6 @@ int QueryCommand::run_queries(const Context& context) {
   // connected. Leases end before the factory, declared before them, goes away.
   ConnectionFactory factory;
   select_strategy(factory, config, strategy_);
-  // The cancel's drain, and time for the running call to see the stop and send Cancel.
-  stop_grace_ = config.timeouts.cancel_drain + std::chrono::seconds(3);
   const bool show_progress = !no_progress_ && (progress_ || ::isatty(STDERR_FILENO) != 0);
   if (interactive) return run_interactive(factory, config.settings, format, params, show_progress);
 
@@ -197,7 +195,9 @@ int QueryCommand::run_queries(const Context& context) {
 
   // From here on Ctrl-C and SIGTERM cancel the running query on the server (see signal_stop.h);
   // before, while the script is read, they end the process as usual.
-  const SignalStop signals(stop_grace_);
+  // After the cancel's drain, and time for the running call to see the stop and send Cancel, a
+  // call that cannot see it (one long call into the embedded engine) no longer keeps us alive.
+  const SignalStop signals(config.timeouts.cancel_drain + std::chrono::seconds(3));
   Lease lease = factory.acquire(Deadline::never());  // within the strategy's own timeouts
   Connection& conn = *lease;
   const ServerInfo& info = conn.server_info();

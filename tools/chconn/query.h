@@ -146,8 +146,6 @@ class QueryCommand final : public Command {
   bool skip_unknown_fields_ = false;
   bool multiquery_ = false;
   bool ignore_error_ = false;
-  // After a Ctrl-C or SIGTERM, how long the cancel may take before the process exits (SignalStop).
-  std::chrono::milliseconds stop_grace_{};
   bool multiline_ = false;  // accepted, no effect (see add_to)
   bool progress_ = false;
   bool no_progress_ = false;

@@ -117,7 +117,7 @@ int QueryCommand::run_interactive_script(ConnectionFactory& factory, Lease& leas
     ScriptStatement statement = entry;
     text::OutputFormat statement_format = format;
     const auto start = Clock::now();
-    const SignalStop signals(stop_grace_);  // Ctrl-C or SIGTERM from here cancel this statement only
+    const SignalStop signals(std::chrono::milliseconds(0));  // Ctrl-C or SIGTERM from here cancel this statement only
     try {
       if (const auto vertical = sql::without_vertical_suffix(statement.sql)) {
         statement.sql = *vertical;

@@ -25,6 +25,8 @@ namespace {
 std::atomic<int> g_signal{0};
 static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free atomic");
 int g_pipe[2] = {-1, -1};
+// Set when the SignalStop starts going away: the grace's exit no longer applies.
+std::atomic<bool> g_ending{false};
 struct sigaction g_previous_int {};
 struct sigaction g_previous_term {};
 
@@ -49,6 +51,7 @@ SignalStop::SignalStop(std::chrono::milliseconds grace) {
                              std::strerror(errno));
   }
   g_signal.store(0);
+  g_ending.store(false);
   // The watcher ends when the write end is closed (the destructor), or after acting on a signal.
   // It is made with SIGINT and SIGTERM blocked, which it keeps, so that they reach the threads
   // that run queries and never this one.
@@ -69,6 +72,7 @@ SignalStop::SignalStop(std::chrono::milliseconds grace) {
       if (give_up) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(*give_up - Clock::now()).count();
         if (left <= 0) {
+          if (g_ending.load()) return;  // the call ended in time and the SignalStop is going away
           const std::string line = std::string("chconn: the query did not stop within ") +
                                    std::to_string(grace.count()) + " ms of " + signal_name() +
                                    "; exiting without waiting for it\n";
@@ -84,7 +88,7 @@ SignalStop::SignalStop(std::chrono::milliseconds grace) {
       char byte = 0;
       const ssize_t n = ::read(read_end, &byte, 1);
       if (n == 1) {
-        if (!give_up) give_up = Clock::now() + grace;
+        if (!give_up && grace.count() > 0) give_up = Clock::now() + grace;
         source_.request_stop();
         continue;
       }
@@ -101,6 +105,7 @@ SignalStop::SignalStop(std::chrono::milliseconds grace) {
 }
 
 SignalStop::~SignalStop() {
+  g_ending.store(true);
   ::sigaction(SIGINT, &g_previous_int, nullptr);
   ::sigaction(SIGTERM, &g_previous_term, nullptr);
   ::close(g_pipe[1]);  // wakes the watcher with end of file, if it still waits

@@ -20,7 +20,8 @@ namespace chconn::cli {
 
 class SignalStop {
  public:
-  // `grace`: how long the first signal's cancel may take (the drain) before the process exits.
+  // `grace`: how long the first signal's cancel may take (the drain) before the process exits; zero
+  // for never (the interactive prompt, where a second Ctrl-C ends the process).
   explicit SignalStop(std::chrono::milliseconds grace);
   SignalStop(const SignalStop&) = delete;
   SignalStop& operator=(const SignalStop&) = delete;
