@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -148,8 +150,12 @@ std::optional<std::uint64_t> setting_number(const Settings& settings, std::strin
 void setting_flag(const Settings& settings, std::string_view name, bool& target) {
   const auto value = settings.get(name);
   if (!value) return;
-  if (*value == "true" || *value == "false") {
-    target = *value == "true";
+  const auto is = [&](std::string_view word) {
+    return std::equal(value->begin(), value->end(), word.begin(), word.end(),
+                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+  };
+  if (is("true") || is("false")) {
+    target = is("true");
     return;
   }
   target = *setting_number(settings, name) != 0;
@@ -215,9 +221,22 @@ Settings set_assignments(std::string_view statement) {
 void QueryCommand::apply_set(std::string_view statement, Settings& session, text::FormatOptions& options) {
   const Settings assigned = set_assignments(statement);
   if (assigned.empty()) return;
-  session.merge(assigned);
-  apply_output_settings(session, options);
-  setting_flag(session, "input_format_skip_unknown_fields", skip_unknown_fields_);
+  // Read into copies first: a value the server took but chconn cannot read ('auto', 1e3) leaves
+  // chconn's own output and parsing as they were, rather than failing a statement that succeeded
+  // (and every later SET with it).
+  Settings next = session;
+  next.merge(assigned);
+  text::FormatOptions next_options = options;
+  bool skip_unknown = skip_unknown_fields_;
+  try {
+    apply_output_settings(next, next_options);
+    setting_flag(next, "input_format_skip_unknown_fields", skip_unknown);
+  } catch (const Error&) {
+    return;
+  }
+  session = std::move(next);
+  options = next_options;
+  skip_unknown_fields_ = skip_unknown;
 }
 
 // The output format named `name` (any letter case). Formats clickhouse-client 18.16 writes and chconn

@@ -555,6 +555,18 @@ TEST(Embedded, CliRunsWithoutAServer) {
   EXPECT_EQ(missing.out, "");
 }
 
+// A SET the engine accepts with a value chconn's own output cannot read ('auto', TRUE in capitals)
+// is not chconn's error: the script goes on, and chconn's output keeps its rules.
+TEST(Embedded, CliSetWithAValueOnlyTheServerReadsGoesOn) {
+  const std::string binary = test::chconn_binary();
+  ASSERT_FALSE(binary.empty()) << "bin/chconn is not built";
+  const auto r = test::run_process({binary, "--dsn", "embedded://", "-n", "-q",
+                                    "SET output_format_pretty_color = 'auto'; SELECT 1 AS x; "
+                                    "SET output_format_write_statistics = TRUE, max_threads = 2; SELECT 2 AS y"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "1\n2\n") << r.err;
+}
+
 // A process that used the engine exits cleanly: the engine's sessions are closed and its threads
 // joined at exit, before the library's own destructors run. Before, a `chconn --dsn
 // embedded:///PATH` insert into a MergeTree table died with SIGSEGV in the exit handlers (6 of 8
