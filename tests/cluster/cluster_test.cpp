@@ -14,6 +14,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -44,6 +45,24 @@ std::uint64_t count_of(NativeConnection& c, const std::string& from) {
   return c.execute("SELECT count() AS n FROM " + from).value<std::uint64_t>("n");
 }
 
+// Runs `f` again while the server's ZooKeeper session has expired: a replica paused (SIGSTOP)
+// longer than the session timeout (6 s, more on a loaded machine) finds its session gone when it
+// resumes, and 18.16 opens a new one at its next use. Bounded: 40 tries, 0.5 s apart.
+template <class F>
+void after_session_renewal(F&& f) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      f();
+      return;
+    } catch (const Error& e) {
+      const bool expired = e.kind() == ErrorKind::server && e.server_code() == 999 &&
+                           std::string_view(e.what()).find("Session expired") != std::string_view::npos;
+      if (!expired || attempt == 40) throw;
+    }
+    std::this_thread::sleep_for(500ms);
+  }
+}
+
 bool answers(const std::string& node) {
   try {
     auto c = test::connect(test::sandbox_config(node));
@@ -65,6 +84,9 @@ class ClusterTest : public ::testing::Test {
       }
     }
     table = std::string("t_") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (const std::string& n : k_nodes) {
+      after_session_renewal([&] { node(n)->execute("SELECT count() FROM system.zookeeper WHERE path = '/'"); });
+    }
     auto c = node("cluster-s1r1");
     c->execute("DROP TABLE IF EXISTS " + table + "_d ON CLUSTER " + k_cluster);
     c->execute("DROP TABLE IF EXISTS " + table + " ON CLUSTER " + k_cluster);
@@ -82,7 +104,7 @@ class ClusterTest : public ::testing::Test {
   // Rows of the test's table on `name` once it has fetched every part its shard's log names.
   std::uint64_t synced_count(const std::string& name) {
     auto c = node(name);
-    c->execute("SYSTEM SYNC REPLICA " + table);
+    after_session_renewal([&] { c->execute("SYSTEM SYNC REPLICA " + table); });
     return count_of(*c, table);
   }
 
@@ -198,7 +220,7 @@ void survive(const std::string& table, const std::string& fault, const std::stri
 
   for (const std::string& n : {std::string("cluster-s1r1"), std::string("cluster-s1r2")}) {
     auto c = test::connect(test::sandbox_config(n));
-    c->execute("SYSTEM SYNC REPLICA " + table);
+    after_session_renewal([&] { c->execute("SYSTEM SYNC REPLICA " + table); });
     const Result r = c->execute("SELECT x, count() AS c FROM " + table + " GROUP BY x ORDER BY x");
     std::set<std::uint64_t> present;
     for (std::size_t row = 0; row < r.row_count(); ++row) {
@@ -262,7 +284,7 @@ TEST_F(ClusterTest, MaxReplicaDelayPassesOverALaggingReplica) {
   EXPECT_EQ(manager.execute("SELECT count() AS n FROM " + table).value<std::uint64_t>("n"), 3u);
 
   lagging->execute("SYSTEM START FETCHES " + table);
-  lagging->execute("SYSTEM SYNC REPLICA " + table);
+  after_session_renewal([&] { lagging->execute("SYSTEM SYNC REPLICA " + table); });
   manager.run_health_check_once();
   EXPECT_EQ(failover->host_stats()[0].replica_delay, 0s);
   EXPECT_EQ(replica_of_next_lease(), "cluster-s2r2");
@@ -324,7 +346,7 @@ TEST_F(ClusterTest, DeduplicatedRetryLosesAndDoublesNothingWhenAcknowledgementsA
 
   for (const char* name : {"cluster-s1r1", "cluster-s1r2"}) {
     auto c = node(name);
-    c->execute("SYSTEM SYNC REPLICA " + table);
+    after_session_renewal([&] { c->execute("SYSTEM SYNC REPLICA " + table); });
     const Result doubled = c->execute("SELECT x FROM " + table + " GROUP BY x HAVING count() > 1");
     EXPECT_EQ(doubled.row_count(), 0u) << name;
     std::set<std::uint64_t> present;
@@ -441,7 +463,7 @@ TEST_F(ClusterTest, ShardedInserterWritesEachRowToItsShardsLocalTable) {
   const auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
   std::cout << "[cluster] 10^6 rows in 10 blocks: ShardedInserter " << ms(t1 - t0) << " ms, Distributed table "
             << "(insert_distributed_sync=1) " << ms(t2 - t1) << " ms\n";
-  for (const std::string& n : k_nodes) node(n)->execute("SYSTEM SYNC REPLICA " + cmp);
+  for (const std::string& n : k_nodes) after_session_renewal([&] { node(n)->execute("SYSTEM SYNC REPLICA " + cmp); });
   EXPECT_EQ(count_of(*c, cmp + "_d"), 2'000'000u);
   c->execute("DROP TABLE " + cmp + "_d ON CLUSTER " + k_cluster);
   c->execute("DROP TABLE " + cmp + " ON CLUSTER " + k_cluster);
@@ -508,7 +530,7 @@ TEST_F(ClusterTest, SignedAndStringKeysLandWhereTheDistributedTablePutsThem) {
   std::map<std::string, std::uint64_t> first_shard_rows;
   for (const std::string& n : {std::string("cluster-s1r1"), std::string("cluster-s2r1")}) {
     auto on = node(n);
-    on->execute("SYSTEM SYNC REPLICA " + t);
+    after_session_renewal([&] { on->execute("SYSTEM SYNC REPLICA " + t); });
     for (const auto& [name, expression] : keys) {
       const auto digest = [&](const std::string& src) {
         const Result r =
