@@ -58,7 +58,10 @@ class ObservedConnection final : public Connection {
   std::unique_ptr<QueryCursor> query(std::string_view sql, const QueryOptions& options) override {
     std::unique_ptr<QueryObserver> seen = observe(sql, options);
     Ended ended(seen.get());
-    std::unique_ptr<QueryCursor> inner = call([&] { return inner_->query(sql, options); });
+    // The inner cursor keeps its own copy of the options, the guarded callbacks with it.
+    std::optional<QueryOptions> guarded;
+    const QueryOptions& o = guard_callbacks(options, guarded);
+    std::unique_ptr<QueryCursor> inner = call([&] { return inner_->query(sql, o); });
     ended.observer = nullptr;  // the cursor ends it now
     return std::make_unique<ObservedCursor>(*this, std::move(inner), std::move(seen));
   }
@@ -73,7 +76,10 @@ class ObservedConnection final : public Connection {
   }
   // The inner connection's insert stream, its errors recorded like those of any call.
   std::unique_ptr<InsertStream> insert(const InsertTarget& target, const QueryOptions& options) override {
-    std::unique_ptr<InsertStream> inner = call([&] { return inner_->insert(target, options); });
+    // As for query(): the stream keeps its own copy of the guarded options.
+    std::optional<QueryOptions> guarded;
+    const QueryOptions& o = guard_callbacks(options, guarded);
+    std::unique_ptr<InsertStream> inner = call([&] { return inner_->insert(target, o); });
     return std::make_unique<ObservedInsertStream>(*this, std::move(inner));
   }
   void ping(Deadline deadline) override {
@@ -199,11 +205,12 @@ class ObservedConnection final : public Connection {
   };
 
   // The caller's own callback `f`, noting when it throws: what it throws is the caller's failure,
-  // not the host's, whatever its kind (an Error(timeout) of the caller's own I/O, say).
+  // not the host's, whatever its kind (an Error(timeout) of the caller's own I/O, say). Holds its
+  // own copy of `f`: a cursor or an insert stream calls it after the call that made it returned.
   template <class... Args>
   std::function<void(Args...)> caller_callback(const std::function<void(Args...)>& f) {
     if (!f) return f;
-    return [this, &f](Args... args) {
+    return [this, f](Args... args) {
       try {
         f(std::forward<Args>(args)...);
       } catch (...) {

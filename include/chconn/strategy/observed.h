@@ -88,7 +88,9 @@ Lease observe_lease(Lease inner, std::unique_ptr<LeaseObserver> observer, const 
 
 // Whether the last call on `connection` (an observed one; false for any other) failed because the
 // caller's own callback threw: a block callback, a QueryOptions callback (on_progress, on_profile,
-// on_log, on_profile_events) or an InsertSource of execute, select or insert. Such an error is the
+// on_log, on_profile_events) or an InsertSource of execute, select or insert; a QueryOptions
+// callback of a query() cursor's next() or an insert stream's write() or finish(), where "the last
+// call" is that next(), write() or finish(). Such an error is the
 // caller's, not the host's, whatever its kind: it is not recorded for the lease's end (no breaker
 // or host failure) and the manager does not retry it. The connection still reports its own state
 // (a drain that failed after the callback threw leaves it broken, which counts).
