@@ -3,6 +3,7 @@
 #include "chconn/manager/sharded_inserter.h"
 
 #include <algorithm>
+#include <bit>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,10 +42,29 @@ std::vector<std::uint64_t> keys_of(const Column& column, std::string_view name, 
         keys[i] = wire::city_hash64(bytes.data(), bytes.size());
       }
     };
+    // A number is hashed as intHash64 of its bits, zero-extended from its own width.
+    const auto hash_bits = [&]<typename Bits>(const auto& c, Bits) {
+      for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = wire::int_hash64(std::bit_cast<Bits>(c[i]));
+    };
     switch (column.type()->code()) {
       case TypeCode::String: hash(column_cast<ColumnString>(column)); break;
       case TypeCode::FixedString: hash(column_cast<ColumnFixedString>(column)); break;
-      default: throw refuse("ShardKey::city_hash64 takes a String or FixedString column");
+      case TypeCode::UInt8: hash_bits(column_cast<ColumnUInt8>(column), std::uint8_t{}); break;
+      case TypeCode::UInt16: hash_bits(column_cast<ColumnUInt16>(column), std::uint16_t{}); break;
+      case TypeCode::UInt32: hash_bits(column_cast<ColumnUInt32>(column), std::uint32_t{}); break;
+      case TypeCode::UInt64: hash_bits(column_cast<ColumnUInt64>(column), std::uint64_t{}); break;
+      case TypeCode::Int8: hash_bits(column_cast<ColumnInt8>(column), std::uint8_t{}); break;
+      case TypeCode::Int16: hash_bits(column_cast<ColumnInt16>(column), std::uint16_t{}); break;
+      case TypeCode::Int32: hash_bits(column_cast<ColumnInt32>(column), std::uint32_t{}); break;
+      case TypeCode::Int64: hash_bits(column_cast<ColumnInt64>(column), std::uint64_t{}); break;
+      case TypeCode::Float32: hash_bits(column_cast<ColumnFloat32>(column), std::uint32_t{}); break;
+      case TypeCode::Float64: hash_bits(column_cast<ColumnFloat64>(column), std::uint64_t{}); break;
+      case TypeCode::Date: hash_bits(column_cast<ColumnDate>(column), std::uint16_t{}); break;
+      case TypeCode::DateTime: hash_bits(column_cast<ColumnDateTime>(column), std::uint32_t{}); break;
+      default:
+        throw refuse(
+            "ShardKey::city_hash64 takes a String, FixedString, an integer or float of at most 64 bits, Date or "
+            "DateTime column");
     }
     return keys;
   }

@@ -469,25 +469,37 @@ TEST_F(ClusterTest, ShardedInserterWritesEachRowToItsShardsLocalTable) {
   c->execute("DROP TABLE " + cmp + " ON CLUSTER " + k_cluster);
 }
 
-// Signed and string sharding keys land where a Distributed table puts them. One local table
-// (src, k Int32, l Int64, s String) on the weighted cluster (shards weighing 3 and 4: the sign
-// extension of an Int32 and an Int64 key differ modulo 7), and three Distributed tables over it
-// sharded by k, l and cityHash64(s). The same 2000 rows (k = l from -1000 to 999) go through each
-// Distributed table (insert_distributed_sync=1) and through a ShardedInserter with the matching
-// rule; each shard must then hold the same rows from both, and the k and l rules must split the
-// rows differently (so the comparison can tell the two readings apart).
+// Signed, string and hashed number sharding keys land where a Distributed table puts them. One
+// local table (src, k Int32, l Int64, s String) on the weighted cluster (shards weighing 3 and 4:
+// the sign extension of an Int32 and an Int64 key differ modulo 7), and five Distributed tables
+// over it sharded by k, l, cityHash64(s), cityHash64(k) and cityHash64(l). The same 2000 rows
+// (k = l from -1000 to 999) go through each Distributed table (insert_distributed_sync=1) and
+// through a ShardedInserter with the matching rule; each shard must then hold the same rows from
+// both, and the k and l rules must split the rows differently, by value and hashed (so the
+// comparison can tell the two widths apart).
 TEST_F(ClusterTest, SignedAndStringKeysLandWhereTheDistributedTablePutsThem) {
   constexpr const char* k_weighted = "cluster_weighted";
   const std::string t = table + "_keys";
   auto c = node("cluster-s1r1");
-  for (const char* suffix : {"_dk", "_dl", "_ds", ""}) {
+  for (const char* suffix : {"_dk", "_dl", "_ds", "_dhk", "_dhl", ""}) {
     c->execute("DROP TABLE IF EXISTS " + t + suffix + " ON CLUSTER " + k_cluster);
   }
   const std::string columns = " (src String, k Int32, l Int64, s String)";
   c->execute("CREATE TABLE " + t + " ON CLUSTER " + k_cluster + columns +
              " ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/" + t + "', '{replica}') ORDER BY k");
-  const std::map<std::string, std::string> keys = {{"k", "k"}, {"l", "l"}, {"s", "cityHash64(s)"}};
-  for (const auto& [name, expression] : keys) {
+  struct Key {
+    std::string column;
+    std::string expression;
+    ShardKey rule;
+  };
+  // By Distributed table suffix.
+  const std::map<std::string, Key> keys = {{"k", {"k", "k", ShardKey::value}},
+                                           {"l", {"l", "l", ShardKey::value}},
+                                           {"s", {"s", "cityHash64(s)", ShardKey::city_hash64}},
+                                           {"hk", {"k", "cityHash64(k)", ShardKey::city_hash64}},
+                                           {"hl", {"l", "cityHash64(l)", ShardKey::city_hash64}}};
+  for (const auto& [name, key] : keys) {
+    const std::string& expression = key.expression;
     c->execute("CREATE TABLE " + t + "_d" + name + " ON CLUSTER " + k_cluster + columns + " ENGINE = Distributed(" +
                k_weighted + ", default, " + t + ", " + expression + ")");
   }
@@ -517,10 +529,9 @@ TEST_F(ClusterTest, SignedAndStringKeysLandWhereTheDistributedTablePutsThem) {
   ConnectionManager manager(factory, test::fault_manager_options());
   ExecuteOptions sync;
   sync.query.settings.set("insert_distributed_sync", "1");
-  for (const auto& [name, expression] : keys) {
+  for (const auto& [name, key] : keys) {
     manager.insert(t + "_d" + name, rows("dist_" + name), sync);
-    ShardedInserter ins = ShardedInserter::for_cluster(manager, k_weighted, config, name,
-                                                       name == "s" ? ShardKey::city_hash64 : ShardKey::value);
+    ShardedInserter ins = ShardedInserter::for_cluster(manager, k_weighted, config, key.column, key.rule);
     ASSERT_EQ(ins.shards().size(), 2u);
     EXPECT_EQ(ins.shards()[0].weight, 3u);
     EXPECT_EQ(ins.shards()[1].weight, 4u);
@@ -531,7 +542,8 @@ TEST_F(ClusterTest, SignedAndStringKeysLandWhereTheDistributedTablePutsThem) {
   for (const std::string& n : {std::string("cluster-s1r1"), std::string("cluster-s2r1")}) {
     auto on = node(n);
     after_session_renewal([&] { on->execute("SYSTEM SYNC REPLICA " + t); });
-    for (const auto& [name, expression] : keys) {
+    for (const auto& [name, key] : keys) {
+      const std::string& expression = key.expression;
       const auto digest = [&](const std::string& src) {
         const Result r =
             on->execute("SELECT count() AS n, sum(cityHash64(k, l, s)) AS h FROM " + t + " WHERE src = '" + src + "'");
@@ -545,7 +557,8 @@ TEST_F(ClusterTest, SignedAndStringKeysLandWhereTheDistributedTablePutsThem) {
     }
   }
   EXPECT_NE(first_shard_rows["k"], first_shard_rows["l"]);
-  for (const char* suffix : {"_dk", "_dl", "_ds", ""})
+  EXPECT_NE(first_shard_rows["hk"], first_shard_rows["hl"]);
+  for (const char* suffix : {"_dk", "_dl", "_ds", "_dhk", "_dhl", ""})
     c->execute("DROP TABLE " + t + suffix + " ON CLUSTER " + k_cluster);
 }
 

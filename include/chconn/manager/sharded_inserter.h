@@ -18,7 +18,9 @@
 //     as a 32-bit unsigned number (-1 is 2^32 - 1) and Int64 as a 64-bit one (-1 is 2^64 - 1),
 //     as the engine's block selector reads a signed key column;
 //   * ShardKey::city_hash64 (sharding key `cityHash64(x)`, the usual one for string ids): a String
-//     or FixedString column, each row's bytes hashed as ClickHouse's cityHash64() hashes them.
+//     or FixedString column, each row's bytes hashed as ClickHouse's cityHash64() hashes them; or a
+//     UInt8..UInt64, Int8..Int64, Float32, Float64, Date or DateTime column, each value hashed as
+//     cityHash64() hashes one number (intHash64 of its bits, not CityHash of its bytes).
 // Any other column type is Error(usage), before anything is sent. A block's rows are split by shard in their order;
 // each shard gets one block per input block that has rows for it, and the shards are written at once, each on a thread
 // of its own (the caller's among them), as a Distributed table writes them. If a shard's insert
@@ -52,7 +54,7 @@ namespace chconn {
 // What a row's key column means: see the comment at the top.
 enum class ShardKey {
   value,        // an integer column, as the sharding key `x`
-  city_hash64,  // a String or FixedString column, as the sharding key `cityHash64(x)`
+  city_hash64,  // a String, FixedString, number, Date or DateTime column, as the sharding key `cityHash64(x)`
 };
 
 struct ShardTarget {

@@ -59,6 +59,22 @@ class ShardedInserterTest : public ::testing::Test {
     return out;
   }
 
+  // Inserts one block of the key column `k` into the table named after its type through `ins`:
+  // the rows each shard took, and the keys that went to the first shard.
+  template <class C>
+  std::pair<std::vector<std::uint64_t>, std::vector<std::int64_t>> shards_of(ShardedInserter& ins,
+                                                                             std::shared_ptr<C> k) {
+    const std::string table = k->type()->name();
+    Block b;
+    b.append("k", k);
+    std::pair<std::vector<std::uint64_t>, std::vector<std::int64_t>> got;
+    got.first = ins.insert(table, std::span<const Block>(&b, 1));
+    for (const Block& sent : servers[0]->inserted(table)) {
+      for (std::size_t r = 0; r < sent.rows(); ++r) got.second.push_back(sent.column_as<C>("k").at(r));
+    }
+    return got;
+  }
+
   std::vector<std::shared_ptr<MockServer>> servers;
   std::shared_ptr<ConnectionFactory> factory = std::make_shared<ConnectionFactory>();
   ConnectionManager manager{factory};
@@ -99,24 +115,16 @@ TEST_F(ShardedInserterTest, KeysOfEveryUnsignedWidth) {
 // (slot 1: shard 1); -3 is 1 (shard 1) and 6 (shard 2).
 TEST_F(ShardedInserterTest, SignedKeysAsTheEnginesBlockSelectorReadsThem) {
   ShardedInserter ins(manager, {{"s1", 3}, {"s2", 4}}, "k");
-  const auto shards_of = [&]<typename C>(std::shared_ptr<C> k) {
-    const std::string table = k->type()->name();
+  const auto keys = [&]<typename C>(std::shared_ptr<C> k) {
     for (const int x : {-1, -2, -3, 5}) k->append(static_cast<typename C::value_type>(x));
-    Block b;
-    b.append("k", k);
-    const std::vector<std::uint64_t> counts = ins.insert(table, std::span<const Block>(&b, 1));
-    std::vector<std::int64_t> on_first;
-    for (const Block& sent : servers[0]->inserted(table)) {
-      for (std::size_t r = 0; r < sent.rows(); ++r) on_first.push_back(sent.column_as<C>("k").at(r));
-    }
-    return std::make_pair(counts, on_first);
+    return shards_of(ins, k);
   };
   using Got = std::pair<std::vector<std::uint64_t>, std::vector<std::int64_t>>;
   const Got narrow{{2, 2}, {-2, -3}};  // slots 3, 2, 1, 5
-  EXPECT_EQ(shards_of(std::make_shared<ColumnInt8>()), narrow);
-  EXPECT_EQ(shards_of(std::make_shared<ColumnInt16>()), narrow);
-  EXPECT_EQ(shards_of(std::make_shared<ColumnInt32>()), narrow);
-  EXPECT_EQ(shards_of(std::make_shared<ColumnInt64>()), (Got{{2, 2}, {-1, -2}}));  // slots 1, 0, 6, 5
+  EXPECT_EQ(keys(std::make_shared<ColumnInt8>()), narrow);
+  EXPECT_EQ(keys(std::make_shared<ColumnInt16>()), narrow);
+  EXPECT_EQ(keys(std::make_shared<ColumnInt32>()), narrow);
+  EXPECT_EQ(keys(std::make_shared<ColumnInt64>()), (Got{{2, 2}, {-1, -2}}));  // slots 1, 0, 6, 5
 }
 
 // String keys hashed as the sharding key cityHash64(k): the hashes are 18.16.1's
@@ -142,14 +150,34 @@ TEST_F(ShardedInserterTest, StringKeysHashedAsCityHash64) {
   EXPECT_EQ(ins.insert("f", std::span<const Block>(&fb, 1)), (std::vector<std::uint64_t>{0, 1}));
 
   // The rule and the column must agree.
-  Block ints;
-  ints.append("k", std::make_shared<ColumnUInt64>());
-  ints.column(0)->append_default();
-  expect_error(ErrorKind::usage, [&] { ins.insert("t", std::span<const Block>(&ints, 1)); },
-               {"'k' is UInt64", "String or FixedString"});
+  Block uuids;
+  uuids.append("k", std::make_shared<ColumnUUID>());
+  uuids.column(0)->append_default();
+  expect_error(ErrorKind::usage, [&] { ins.insert("t", std::span<const Block>(&uuids, 1)); },
+               {"'k' is UUID", "String, FixedString, an integer or float"});
   ShardedInserter by_value(manager, {{"s1", 1}, {"s2", 1}}, "k");
   expect_error(ErrorKind::usage, [&] { by_value.insert("t", std::span<const Block>(&b, 1)); },
                {"'k' is String", "ShardKey::city_hash64"});
+}
+
+// Numbers under the sharding key cityHash64(k): intHash64 of each value's bits at its own width,
+// as 18.16.1 hashes one number (unit_wire_cityhash has the server's values). Weights 3 and 4: -1
+// and -2 as Int32 fall in slots 2 and 4, as Int64 in slots 2 and 1; 3 in slot 5, 1000 in slot 0.
+TEST_F(ShardedInserterTest, NumberKeysHashedAsCityHash64HashesOneNumber) {
+  ShardedInserter ins(manager, {{"s1", 3}, {"s2", 4}}, "k", ShardKey::city_hash64);
+  const auto keys = [&]<typename C>(std::shared_ptr<C> k, std::vector<typename C::storage_type> values) {
+    for (const auto x : values) k->append(x);
+    return shards_of(ins, k);
+  };
+  using Got = std::pair<std::vector<std::uint64_t>, std::vector<std::int64_t>>;
+  EXPECT_EQ(keys(std::make_shared<ColumnInt32>(), {-1, -2, 3, 1000}), (Got{{2, 2}, {-1, 1000}}));
+  EXPECT_EQ(keys(std::make_shared<ColumnInt64>(), {-1, -2, 3, 1000}), (Got{{3, 1}, {-1, -2, 1000}}));
+  // cityHash64 of Date 2020-01-02 and of Float64 1.5 are 3 and 5 modulo 7 (shard 2); of DateTime
+  // 2020-01-02 03:04:05 and of Float32 1.5, 0 modulo 7 (shard 1).
+  EXPECT_EQ(keys(std::make_shared<ColumnDate>(), {18263}).first, (std::vector<std::uint64_t>{0, 1}));
+  EXPECT_EQ(keys(std::make_shared<ColumnFloat64>(), {1.5}).first, (std::vector<std::uint64_t>{0, 1}));
+  EXPECT_EQ(keys(std::make_shared<ColumnDateTime>(), {1577934245}).first, (std::vector<std::uint64_t>{1, 0}));
+  EXPECT_EQ(keys(std::make_shared<ColumnFloat32>(), {1.5F}).first, (std::vector<std::uint64_t>{1, 0}));
 }
 
 TEST_F(ShardedInserterTest, BadInputSendsNothing) {

@@ -242,5 +242,30 @@ TEST(CityHash64, IndependentOfAlignmentAndEveryByteCounts) {
   }
 }
 
+// cityHash64 of one number, as the 18.16.1 server computes it: `SELECT cityHash64(toInt8(-1)),
+// cityHash64(toDate('2020-01-02')), ...` gave these values, and intHash64 of the same bits the same.
+TEST(IntHash64, NumbersAsClickHousesCityHash64HashesThem) {
+  struct Vector {
+    const char* value;  // what was hashed on the server
+    std::uint64_t bits;
+    std::uint64_t hash;
+  };
+  constexpr Vector vectors[] = {
+      {"toUInt8(1), toUInt64(1)", 1, 10577349846663553072ULL},
+      {"toInt8(-1)", 0xff, 8055013221972926055ULL},
+      {"toInt16(-2)", 0xfffe, 5877560787935003687ULL},
+      {"toInt32(-1)", 0xffffffffULL, 9168733277332772950ULL},
+      {"toInt64(-1), toUInt64(2^64 - 1)", 0xffffffffffffffffULL, 14600443904207254319ULL},
+      {"toUInt32(7)", 7, 13365811232860260488ULL},
+      {"toUInt16(65535)", 0xffff, 6547939410751295652ULL},
+      {"toDate('2020-01-02')", 18263, 4404072809595594999ULL},
+      {"toDateTime('2020-01-02 03:04:05')", 1577934245, 13082876570588581106ULL},
+      {"toFloat64(1.5)", 0x3ff8000000000000ULL, 7287324520655339053ULL},
+      {"toFloat32(1.5)", 0x3fc00000, 17641193269776743632ULL},
+  };
+  for (const auto& v : vectors) EXPECT_EQ(int_hash64(v.bits), v.hash) << v.value;
+  static_assert(int_hash64(1) == 10577349846663553072ULL);
+}
+
 }  // namespace
 }  // namespace chconn::wire
