@@ -54,8 +54,9 @@ struct AsyncConnection::Impl {
   detail::ClientIdentity client;
   std::string last_query_id;
   bool broken = false;
-  bool closed = false;  // by close() or the AsyncConnection's destructor
-  bool busy = false;    // an operation is in progress (from its initiation on)
+  bool closed = false;           // by close() or the AsyncConnection's destructor
+  bool busy = false;             // an operation is in progress (from its initiation on)
+  bool session_changed = false;  // see AsyncConnection::session_changed()
 
   // The limits of each wait of an exchange within `deadline` (sansio/async_driver.h).
   detail::sansio::Waits waits(Deadline deadline) const noexcept {
@@ -597,6 +598,7 @@ void AsyncConnection::begin_query(const std::shared_ptr<Impl>& impl, std::string
   } catch (...) {
     refused = std::current_exception();
   }
+  if (!refused && !impl->session_changed && sql::changes_session(sql)) impl->session_changed = true;
   launch(*impl, watch, refused, std::move(handler),
          [impl, sql = std::move(sql), options = std::move(options), on_block = std::move(on_block), watch]() mutable {
            return run_query(impl, std::move(sql), std::move(options), std::move(on_block), std::move(watch));
@@ -641,6 +643,7 @@ void AsyncConnection::close() noexcept {
 }
 
 bool AsyncConnection::usable() const noexcept { return !impl_->broken && impl_->stream.is_open(); }
+bool AsyncConnection::session_changed() const noexcept { return impl_->session_changed; }
 const ServerInfo& AsyncConnection::server_info() const noexcept { return impl_->info; }
 const std::string& AsyncConnection::last_query_id() const noexcept { return impl_->last_query_id; }
 const std::string& AsyncConnection::peer() const noexcept { return impl_->conversation.peer; }

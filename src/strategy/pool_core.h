@@ -46,6 +46,7 @@
 #include "chconn/core/error.h"
 #include "strategy/coarse_clock.h"
 #include "strategy/host_checks.h"
+#include "strategy/pool_rules.h"
 
 namespace chconn {
 
@@ -146,12 +147,8 @@ class PooledStrategy::Core final : public LeaseOwner {
         clock_(options_.clock ? options_.clock : &detail::coarse_steady_clock()),
         checks_(connector_ ? connector_->host_connectors() : std::vector<std::shared_ptr<Connector>>{}, *clock_),
         rng_(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()) {
-    const PoolOptions& p = options_.pool;
     if (!connector_) throw Error(ErrorKind::usage, "PooledStrategy needs a connector (got null)");
-    chconn::validate(p, "pool '" + options_.name + "': ");
-    if (options_.acquire_timeout <= duration::zero()) {
-      throw Error(ErrorKind::config, "pool '" + options_.name + "': acquire_timeout must be positive");
-    }
+    detail::check_pooled_options(options_);
     if (options_.wait_slice <= duration::zero()) options_.wait_slice = std::chrono::milliseconds(1);
     target_ = connector_->describe();
     if (options_.maintenance_interval > duration::zero()) {

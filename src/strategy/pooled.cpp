@@ -13,6 +13,7 @@
 
 #include "chconn/core/error.h"
 #include "strategy/pool_core.h"
+#include "strategy/pool_rules.h"
 
 namespace chconn {
 
@@ -62,14 +63,30 @@ void PooledStrategy::Core::spin_until_ready(const Waiter& w) noexcept {
   }
 }
 
-Error PooledStrategy::Core::exhausted_error(duration waited) const {
+namespace detail {
+
+void check_pooled_options(const PooledOptions& options) {
+  chconn::validate(options.pool, "pool '" + options.name + "': ");
+  if (options.acquire_timeout <= Clock::duration::zero()) {
+    throw Error(ErrorKind::config, "pool '" + options.name + "': acquire_timeout must be positive");
+  }
+}
+
+Error pool_exhausted_error(const std::string& name, const std::string& target, Clock::duration waited,
+                           std::size_t in_use, std::size_t max_size, std::size_t connecting, std::size_t waiting) {
   return Error(ErrorKind::pool_exhausted,
-               "pool '" + options_.name + "' (" + target_ + ") has no free connection after waiting " +
-                   duration_text(waited) + ": " + std::to_string(in_use_) + " of max_size " +
-                   std::to_string(options_.pool.max_size) + " in use, " + std::to_string(connecting_) +
-                   " being opened, " + std::to_string(waiter_count_) +
+               "pool '" + name + "' (" + target + ") has no free connection after waiting " + duration_text(waited) +
+                   ": " + std::to_string(in_use) + " of max_size " + std::to_string(max_size) + " in use, " +
+                   std::to_string(connecting) + " being opened, " + std::to_string(waiting) +
                    " other callers waiting. Release leases sooner, raise pool max_size (pool_max), or retry "
                    "later");
+}
+
+}  // namespace detail
+
+Error PooledStrategy::Core::exhausted_error(duration waited) const {
+  return detail::pool_exhausted_error(options_.name, target_, waited, in_use_, options_.pool.max_size, connecting_,
+                                      waiter_count_);
 }
 
 PooledStrategy::Core::Validation PooledStrategy::Core::validate(Entry& entry, Deadline deadline) noexcept {

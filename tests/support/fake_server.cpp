@@ -418,7 +418,8 @@ class FakeServer::Session final : public wire::ByteSource {
 
 FakeServer::FakeServer(FakeScript script) : FakeServer(std::vector<FakeScript>{std::move(script)}) {}
 
-FakeServer::FakeServer(std::vector<FakeScript> scripts) : scripts_(std::move(scripts)) {
+FakeServer::FakeServer(std::vector<FakeScript> scripts, Serving serving)
+    : scripts_(std::move(scripts)), serving_(serving) {
   if (scripts_.empty()) throw std::invalid_argument("fake server: no script");
   listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (listener_ < 0) sys_fail("socket");
@@ -453,6 +454,7 @@ FakeServer::~FakeServer() {
   const char stop = 's';
   [[maybe_unused]] const auto n = ::write(wake_[1], &stop, 1);
   thread_.join();
+  for (std::thread& t : sessions_) t.join();
   ::close(listener_);
   ::close(wake_[0]);
   ::close(wake_[1]);
@@ -470,25 +472,28 @@ void FakeServer::run() {
     if (fd < 0) continue;
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::size_t index = 0;
     {
       std::lock_guard lock(mutex_);
-      ++connections_;
+      index = static_cast<std::size_t>(connections_++);
     }
-    serve(fd);
-    {
-      std::lock_guard lock(mutex_);
-      ++finished_;
+    const auto session = [this, fd, index] {
+      serve(fd, index);
+      {
+        std::lock_guard lock(mutex_);
+        ++finished_;
+      }
+      finished_cv_.notify_all();
+    };
+    if (serving_ == Serving::concurrently) {
+      sessions_.emplace_back(session);  // only this thread touches sessions_ until the join
+    } else {
+      session();
     }
-    finished_cv_.notify_all();
   }
 }
 
-void FakeServer::serve(int fd) {
-  std::size_t index = 0;
-  {
-    std::lock_guard lock(mutex_);
-    index = static_cast<std::size_t>(connections_ - 1);
-  }
+void FakeServer::serve(int fd, std::size_t index) {
   Session session(*this, fd);
   session.run(scripts_[std::min(index, scripts_.size() - 1)]);
 }

@@ -151,9 +151,13 @@ class FakeScript {
 
 class FakeServer {
  public:
+  // one_at_a_time: a connection is served after the one before it ended (its script done and the
+  // client gone); concurrently: each on a thread of its own from its accept on (for pools).
+  enum class Serving { one_at_a_time, concurrently };
+
   explicit FakeServer(FakeScript script);
   // Connection i (from 0) runs scripts[min(i, size - 1)]: for clients that reconnect. Not empty.
-  explicit FakeServer(std::vector<FakeScript> scripts);
+  explicit FakeServer(std::vector<FakeScript> scripts, Serving serving = Serving::one_at_a_time);
   ~FakeServer();
   FakeServer(const FakeServer&) = delete;
   FakeServer& operator=(const FakeServer&) = delete;
@@ -196,11 +200,12 @@ class FakeServer {
  private:
   class Session;
   void run();
-  void serve(int fd);
+  void serve(int fd, std::size_t index);
   void record_error(std::string message);
   void record_received(std::string_view bytes);
 
   std::vector<FakeScript> scripts_;
+  Serving serving_ = Serving::one_at_a_time;
   int listener_ = -1;
   int wake_[2] = {-1, -1};
   std::uint16_t port_ = 0;
@@ -219,6 +224,7 @@ class FakeServer {
   std::string received_;
 
   std::thread thread_;
+  std::vector<std::thread> sessions_;  // Serving::concurrently: one per connection (the accept thread's alone)
 };
 
 // Server packets built with the wire layer's Writer, for scripts. Revision 54412 (the 18.16 server

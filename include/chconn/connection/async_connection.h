@@ -229,6 +229,10 @@ class AsyncConnection {
   const std::string& last_query_id() const noexcept;
   // False after close() or a failed operation.
   bool usable() const noexcept;
+  // True once a query that changes the session's state was started on this connection (SET, USE,
+  // a temporary table, a transaction: sql::changes_session() decides), as
+  // Connection::session_changed(): AsyncPool then closes it rather than lend it on.
+  bool session_changed() const noexcept;
   const ServerInfo& server_info() const noexcept;
   // "host:port" of the server.
   const std::string& peer() const noexcept;
