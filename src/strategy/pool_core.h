@@ -230,8 +230,7 @@ class PooledStrategy::Core final : public LeaseOwner {
         // As in give_back(): the slots are freed once the connections are really closed.
         close_all(siblings);
         std::lock_guard lock(mutex_);
-        closing_ -= retired;
-        if (!shut_down_) free_slots(retired);
+        (void)slots_closed(retired, KeepAlive::kept);
       }
       now = clock_->now();
     }
@@ -306,11 +305,7 @@ class PooledStrategy::Core final : public LeaseOwner {
     if (closing > 0) {
       // Closed for real now: the slots may be reused.
       std::lock_guard lock(mutex_);
-      closing_ -= closing;
-      if (shut_down_)
-        last_reference = drop_keep_alive_if_done();
-      else
-        free_slots(closing);
+      last_reference = slots_closed(closing, KeepAlive::may_drop);
     }
   }
 
@@ -334,6 +329,22 @@ class PooledStrategy::Core final : public LeaseOwner {
   std::shared_ptr<Core> drop_keep_alive_if_done() noexcept {
     if (shut_down_ && in_use_ == 0 && closing_ == 0) return std::move(keep_alive_);
     return nullptr;
+  }
+
+  // Who may take the keep-alive in slots_closed(): a return (give_back, maintain), after which
+  // the caller touches nothing of the Core; not acquire(), which goes on using it.
+  enum class KeepAlive : bool { kept, may_drop };
+
+  // Under the lock: `n` connections counted in closing_ are closed for real. Their slots go to the
+  // oldest waiters (free_slots), or after shutdown to nobody; then, with KeepAlive::may_drop, the
+  // reference drop_keep_alive_if_done() gives up (the caller destroys it after unlocking).
+  std::shared_ptr<Core> slots_closed(std::size_t n, KeepAlive keep_alive) noexcept {
+    closing_ -= n;
+    if (!shut_down_) {
+      free_slots(n);
+      return nullptr;
+    }
+    return keep_alive == KeepAlive::may_drop ? drop_keep_alive_if_done() : nullptr;
   }
 
   std::size_t total() const noexcept { return idle_.size() + in_use_ + connecting_ + closing_; }
