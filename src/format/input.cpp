@@ -134,7 +134,7 @@ bool RowParser::skip_blanks(bool and_commas) {
   for (;;) {
     const std::string_view r = input_.rest();
     std::size_t skip = 0;
-    while (skip < r.size() && (is_blank(r[skip]) || (and_commas && r[skip] == ','))) ++skip;
+    while (skip < r.size() && (chconn::detail::is_space(r[skip]) || (and_commas && r[skip] == ','))) ++skip;
     count_lines(r.substr(0, skip), 0);
     input_.consume(skip);
     if (skip < r.size()) return true;
