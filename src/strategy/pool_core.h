@@ -292,13 +292,7 @@ class PooledStrategy::Core final : public LeaseOwner {
         closing += 1;
         closing_ += closing;
       } else {
-        if (Waiter* w = pop_waiter()) {
-          ++in_use_;
-          w->entry = entry;
-          wake(w);
-        } else {
-          insert_idle(entry);
-        }
+        hand_over(entry);
       }
     }
     close_all(doomed);
@@ -486,6 +480,18 @@ class PooledStrategy::Core final : public LeaseOwner {
 
   // Retires every idle connection to `peer`; returns how many.
   std::size_t retire_idle_to(const std::string& peer, std::vector<std::unique_ptr<Connection>>& doomed);
+
+  // Under the lock: a connection ready to lend (given back, or just opened by a refill) goes to the
+  // oldest waiter, leased on its behalf (counted in in_use_), else to idle_.
+  void hand_over(Entry* entry) {
+    if (Waiter* w = pop_waiter()) {
+      ++in_use_;
+      w->entry = entry;
+      wake(w);
+    } else {
+      insert_idle(entry);
+    }
+  }
 
   // `n` slots just became free: each goes to the oldest waiter, as permission to connect.
   void free_slots(std::size_t n) noexcept {

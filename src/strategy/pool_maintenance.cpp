@@ -233,13 +233,7 @@ bool PooledStrategy::Core::refill_one(MaintenanceReport& report) {
       Entry* e = add_entry(std::move(peer), now);
       e->connection = std::move(connection);
       ++report.created;
-      if (Waiter* w = pop_waiter()) {
-        ++in_use_;
-        w->entry = e;
-        wake(w);
-      } else {
-        insert_idle(e);
-      }
+      hand_over(e);
     }
   }
   if (doomed) doomed->close();
