@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "chconn/core/error.h"
@@ -44,6 +45,35 @@ using detail::trim_space;
   // The value is not echoed: it may be a secret, and it can be arbitrarily long.
   throw Error(ErrorKind::usage,
               "the value of query parameter '" + p.name + "' is not a valid " + p.type + ": " + std::string(why));
+}
+
+// A type whose values are numbers: an integer of `bits` bits, signed or not, or a float. The one
+// list of them for the literal of a value (literal_for), a tuple element's index
+// (element_index_literal) and how a server that binds parameters reads one (bound_form).
+struct NumberType {
+  bool is_float = false;
+  bool is_signed = true;
+  int bits = 0;  // integers only
+};
+
+std::optional<NumberType> number_type(TypeCode code) noexcept {
+  switch (code) {
+    case TypeCode::UInt8: return NumberType{.is_signed = false, .bits = 8};
+    case TypeCode::UInt16: return NumberType{.is_signed = false, .bits = 16};
+    case TypeCode::UInt32: return NumberType{.is_signed = false, .bits = 32};
+    case TypeCode::UInt64: return NumberType{.is_signed = false, .bits = 64};
+    case TypeCode::UInt128: return NumberType{.is_signed = false, .bits = 128};
+    case TypeCode::UInt256: return NumberType{.is_signed = false, .bits = 256};
+    case TypeCode::Int8: return NumberType{.is_signed = true, .bits = 8};
+    case TypeCode::Int16: return NumberType{.is_signed = true, .bits = 16};
+    case TypeCode::Int32: return NumberType{.is_signed = true, .bits = 32};
+    case TypeCode::Int64: return NumberType{.is_signed = true, .bits = 64};
+    case TypeCode::Int128: return NumberType{.is_signed = true, .bits = 128};
+    case TypeCode::Int256: return NumberType{.is_signed = true, .bits = 256};
+    case TypeCode::Float32:
+    case TypeCode::Float64: return NumberType{.is_float = true};
+    default: return std::nullopt;
+  }
 }
 
 // A checked number as a value of the placeholder's type: CAST('text' AS Type). A bare literal
@@ -145,42 +175,21 @@ std::string literal_for(const Placeholder& p, const TypeRef& type, const Param& 
     const std::string read = typed_text_literal(source, v);
     return source->name() == type->name() ? read : "CAST(" + read + " AS " + type->name() + ")";
   }
-  switch (type->code()) {
-    case TypeCode::UInt8: return integer_literal(p, type, v, false, 8);
-    case TypeCode::UInt16: return integer_literal(p, type, v, false, 16);
-    case TypeCode::UInt32: return integer_literal(p, type, v, false, 32);
-    case TypeCode::UInt64: return integer_literal(p, type, v, false, 64);
-    case TypeCode::UInt128: return integer_literal(p, type, v, false, 128);
-    case TypeCode::UInt256: return integer_literal(p, type, v, false, 256);
-    case TypeCode::Int8: return integer_literal(p, type, v, true, 8);
-    case TypeCode::Int16: return integer_literal(p, type, v, true, 16);
-    case TypeCode::Int32: return integer_literal(p, type, v, true, 32);
-    case TypeCode::Int64: return integer_literal(p, type, v, true, 64);
-    case TypeCode::Int128: return integer_literal(p, type, v, true, 128);
-    case TypeCode::Int256: return integer_literal(p, type, v, true, 256);
-    case TypeCode::Float32:
-    case TypeCode::Float64: return float_literal(p, type, v);
-    case TypeCode::String: return sql::quote_string(v);
-    default:
-      // Dates, UUIDs, enums, decimals, arrays, tuples...: the server parses the quoted text as the
-      // type. The type's canonical name comes from our parser, never from the value.
-      return "CAST(" + sql::quote_string(v) + " AS " + type->name() + ")";
+  if (const std::optional<NumberType> n = number_type(type->code())) {
+    return n->is_float ? float_literal(p, type, v) : integer_literal(p, type, v, n->is_signed, n->bits);
   }
+  if (type->code() == TypeCode::String) return sql::quote_string(v);
+  // Dates, UUIDs, enums, decimals, arrays, tuples...: the server parses the quoted text as the
+  // type. The type's canonical name comes from our parser, never from the value.
+  return "CAST(" + sql::quote_string(v) + " AS " + type->name() + ")";
 }
 
 // The value of a placeholder right after '.' (t.{i:UInt8}, a tuple element): the server takes only
 // a bare non-negative integer there, which is what the value must be (checked for its type).
 std::string element_index_literal(const Placeholder& p, const TypeRef& type, const Param& param) {
-  switch (type->code()) {
-    case TypeCode::UInt8:
-    case TypeCode::UInt16:
-    case TypeCode::UInt32:
-    case TypeCode::UInt64:
-    case TypeCode::Int8:
-    case TypeCode::Int16:
-    case TypeCode::Int32:
-    case TypeCode::Int64: break;
-    default: bad_value(p, "after '.' (a tuple element) the placeholder must have an integer type");
+  const std::optional<NumberType> n = number_type(type->code());
+  if (!n || n->is_float || n->bits > 64) {
+    bad_value(p, "after '.' (a tuple element) the placeholder must have an integer type");
   }
   if (param.is_null) bad_value(p, "NULL is not a tuple element");
   (void)literal_for(p, type, param);  // the type's checks: digits, range
@@ -481,21 +490,7 @@ BoundForm bound_form(const Type& type) {
         if (bound_form(*e) == BoundForm::substituted) return BoundForm::substituted;
       }
       return BoundForm::as_written;
-    case TypeCode::UInt8:
-    case TypeCode::UInt16:
-    case TypeCode::UInt32:
-    case TypeCode::UInt64:
-    case TypeCode::UInt128:
-    case TypeCode::UInt256:
-    case TypeCode::Int8:
-    case TypeCode::Int16:
-    case TypeCode::Int32:
-    case TypeCode::Int64:
-    case TypeCode::Int128:
-    case TypeCode::Int256:
-    case TypeCode::Float32:
-    case TypeCode::Float64: return BoundForm::number;
-    default: return BoundForm::escaped;
+    default: return number_type(type.code()) ? BoundForm::number : BoundForm::escaped;
   }
 }
 

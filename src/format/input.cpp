@@ -10,6 +10,7 @@
 
 #include "chconn/core/error.h"
 #include "core/strings.h"
+#include "format/format_names.h"
 #include "format/input_parser.h"
 
 namespace chconn::text {
@@ -133,7 +134,7 @@ bool RowParser::skip_blanks(bool and_commas) {
   for (;;) {
     const std::string_view r = input_.rest();
     std::size_t skip = 0;
-    while (skip < r.size() && (is_blank(r[skip]) || (and_commas && r[skip] == ','))) ++skip;
+    while (skip < r.size() && (chconn::detail::is_space(r[skip]) || (and_commas && r[skip] == ','))) ++skip;
     count_lines(r.substr(0, skip), 0);
     input_.consume(skip);
     if (skip < r.size()) return true;
@@ -182,11 +183,8 @@ int TextInsertSource::failed_code() const noexcept { return impl_->parser->faile
 // ---- formats, byte sources, insert_text --------------------------------------------------------
 
 namespace {
-struct FormatName {
-  std::string_view name;
-  InputFormat format;
-};
-constexpr FormatName k_input_formats[] = {
+// Canonical names first: to_string() returns the first name of a format.
+constexpr detail::FormatName<InputFormat> k_input_formats[] = {
     {"TabSeparated", InputFormat::tab_separated},
     {"TSV", InputFormat::tab_separated},
     {"TabSeparatedWithNames", InputFormat::tab_separated_with_names},
@@ -204,18 +202,10 @@ constexpr FormatName k_input_formats[] = {
 }  // namespace
 
 std::optional<InputFormat> parse_input_format(std::string_view name) noexcept {
-  for (const FormatName& f : k_input_formats) {
-    if (chconn::detail::iequals(f.name, name)) return f.format;
-  }
-  return std::nullopt;
+  return detail::format_named(k_input_formats, name);
 }
 
-std::string_view to_string(InputFormat format) noexcept {
-  for (const FormatName& f : k_input_formats) {
-    if (f.format == format) return f.name;
-  }
-  return "?";
-}
+std::string_view to_string(InputFormat format) noexcept { return detail::name_of(k_input_formats, format); }
 
 std::string_view input_format_names() noexcept {
   return "TabSeparated, TSV, TabSeparatedWithNames, TSVWithNames, TabSeparatedWithNamesAndTypes, "

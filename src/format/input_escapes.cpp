@@ -1,5 +1,5 @@
 // The escapes and message excerpts every text input format shares (see input_parser.h):
-// ClickHouse's backslash escapes, SQL string literals' bodies, blanks, and the excerpt of a bad
+// ClickHouse's backslash escapes, SQL string literals' bodies, and the excerpt of a bad
 // value a message quotes.
 #include <string>
 #include <string_view>
@@ -8,8 +8,6 @@
 #include "format/input_parser.h"
 
 namespace chconn::text::detail {
-
-bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 std::string excerpt(std::string_view text) { return chconn::detail::message_excerpt(text, k_excerpt_bytes); }
 

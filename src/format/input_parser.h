@@ -36,6 +36,7 @@
 #include "chconn/core/sql.h"
 #include "chconn/format/input.h"
 #include "chconn/wire/columns.h"
+#include "core/strings.h"
 #include "format/timezone.h"
 
 namespace chconn::text::detail {
@@ -59,7 +60,6 @@ struct BadValue {
   int code = 27;
 };
 
-bool is_blank(char c) noexcept;
 // The columns of an insert's sample block, empty, for a parser's start(); Error(usage) naming
 // `what` and the `data` ("text", "Native data") when the sample has no columns.
 Block input_structure(const Block& sample, const std::string& what, std::string_view data);
@@ -114,7 +114,7 @@ class Json {
   explicit Json(std::string_view text) : text_(text) {}
 
   void skip_space() noexcept {
-    while (pos_ < text_.size() && is_blank(text_[pos_])) ++pos_;
+    while (pos_ < text_.size() && chconn::detail::is_space(text_[pos_])) ++pos_;
   }
   bool at(char c) noexcept {
     skip_space();

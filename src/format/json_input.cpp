@@ -79,7 +79,7 @@ std::string_view Json::bare() {
   skip_space();
   const std::size_t begin = pos_;
   while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '}' && text_[pos_] != ']' && text_[pos_] != ':' &&
-         !is_blank(text_[pos_])) {
+         !chconn::detail::is_space(text_[pos_])) {
     ++pos_;
   }
   if (pos_ == begin) throw BadValue{"has no JSON value" + where()};

@@ -7,19 +7,15 @@
 #include "chconn/core/error.h"
 #include "chconn/format/text.h"
 #include "core/strings.h"
+#include "format/format_names.h"
 #include "format/output_writer.h"
 
 namespace chconn::text {
 
 namespace {
 
-struct FormatName {
-  std::string_view name;
-  OutputFormat format;
-};
-
 // Canonical names first: to_string() returns the first name of a format.
-constexpr FormatName k_format_names[] = {
+constexpr detail::FormatName<OutputFormat> k_format_names[] = {
     {"TabSeparated", OutputFormat::tab_separated},
     {"TabSeparatedRaw", OutputFormat::tab_separated_raw},
     {"TabSeparatedWithNames", OutputFormat::tab_separated_with_names},
@@ -54,18 +50,10 @@ constexpr FormatName k_format_names[] = {
 }  // namespace
 
 std::optional<OutputFormat> parse_output_format(std::string_view name) noexcept {
-  for (const auto& entry : k_format_names) {
-    if (chconn::detail::iequals(entry.name, name)) return entry.format;
-  }
-  return std::nullopt;
+  return detail::format_named(k_format_names, name);
 }
 
-std::string_view to_string(OutputFormat format) noexcept {
-  for (const auto& entry : k_format_names) {
-    if (entry.format == format) return entry.name;
-  }
-  return "?";
-}
+std::string_view to_string(OutputFormat format) noexcept { return detail::name_of(k_format_names, format); }
 
 std::string_view output_format_names() noexcept {
   return "TabSeparated (TSV), TabSeparatedRaw (TSVRaw), TabSeparatedWithNames (TSVWithNames), "

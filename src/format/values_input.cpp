@@ -178,12 +178,13 @@ class ValuesParser final : public RowParser {
     if (input_.rest().front() == ';') {
       const std::string_view r = input_.rest().substr(1);
       for (char c : r) {
-        if (!is_blank(c)) throw BadValue{"follows the ';' that ends the data: " + excerpt(r.substr(0, 16))};
+        if (!chconn::detail::is_space(c))
+          throw BadValue{"follows the ';' that ends the data: " + excerpt(r.substr(0, 16))};
       }
       input_.consume(input_.rest().size());
       while (input_.more()) {
         for (char c : input_.rest()) {
-          if (!is_blank(c)) throw BadValue{"follows the ';' that ends the data"};
+          if (!chconn::detail::is_space(c)) throw BadValue{"follows the ';' that ends the data"};
         }
         input_.consume(input_.rest().size());
       }

@@ -76,15 +76,18 @@ class FailoverStrategy::State final : public std::enable_shared_from_this<State>
         clock_(options_.clock ? options_.clock : &steady_clock()),
         decay_(options_.hosts.size(), options_.decay, *clock_),
         random_(options_.random_seed) {
-    if (options_.hosts.empty())
-      throw Error(ErrorKind::usage, "failover '" + options_.name + "' needs at least one host");
+    // A bad option is Error(config) naming it, as the pool's and Config::validate()'s are; a null
+    // maker is the caller's code, Error(usage).
+    if (options_.hosts.empty()) {
+      throw Error(ErrorKind::config, "failover '" + options_.name + "': hosts is empty; it needs at least one host");
+    }
     if (!make_host)
       throw Error(ErrorKind::usage, "failover '" + options_.name + "' needs a host strategy maker (got null)");
     if (options_.max_replica_delay < std::chrono::seconds::zero()) {
-      throw Error(ErrorKind::usage, "failover '" + options_.name + "': max_replica_delay must not be negative");
+      throw Error(ErrorKind::config, "failover '" + options_.name + "': max_replica_delay must not be negative");
     }
     if (options_.connect_timeout <= std::chrono::milliseconds::zero()) {
-      throw Error(ErrorKind::usage, "failover '" + options_.name + "': connect_timeout must be positive");
+      throw Error(ErrorKind::config, "failover '" + options_.name + "': connect_timeout must be positive");
     }
     hosts_.reserve(options_.hosts.size());
     for (std::size_t i = 0; i < options_.hosts.size(); ++i) {

@@ -227,8 +227,7 @@ class PooledStrategy::Core final : public LeaseOwner {
         // As in give_back(): the slots are freed once the connections are really closed.
         close_all(siblings);
         std::lock_guard lock(mutex_);
-        closing_ -= retired;
-        if (!shut_down_) free_slots(retired);
+        (void)slots_closed(retired, KeepAlive::kept);
       }
       now = clock_->now();
     }
@@ -290,24 +289,14 @@ class PooledStrategy::Core final : public LeaseOwner {
         closing += 1;
         closing_ += closing;
       } else {
-        if (Waiter* w = pop_waiter()) {
-          ++in_use_;
-          w->entry = entry;
-          wake(w);
-        } else {
-          insert_idle(entry);
-        }
+        hand_over(entry);
       }
     }
     close_all(doomed);
     if (closing > 0) {
       // Closed for real now: the slots may be reused.
       std::lock_guard lock(mutex_);
-      closing_ -= closing;
-      if (shut_down_)
-        last_reference = drop_keep_alive_if_done();
-      else
-        free_slots(closing);
+      last_reference = slots_closed(closing, KeepAlive::may_drop);
     }
   }
 
@@ -331,6 +320,22 @@ class PooledStrategy::Core final : public LeaseOwner {
   std::shared_ptr<Core> drop_keep_alive_if_done() noexcept {
     if (shut_down_ && in_use_ == 0 && closing_ == 0) return std::move(keep_alive_);
     return nullptr;
+  }
+
+  // Who may take the keep-alive in slots_closed(): a return (give_back, maintain), after which
+  // the caller touches nothing of the Core; not acquire(), which goes on using it.
+  enum class KeepAlive : bool { kept, may_drop };
+
+  // Under the lock: `n` connections counted in closing_ are closed for real. Their slots go to the
+  // oldest waiters (free_slots), or after shutdown to nobody; then, with KeepAlive::may_drop, the
+  // reference drop_keep_alive_if_done() gives up (the caller destroys it after unlocking).
+  std::shared_ptr<Core> slots_closed(std::size_t n, KeepAlive keep_alive) noexcept {
+    closing_ -= n;
+    if (!shut_down_) {
+      free_slots(n);
+      return nullptr;
+    }
+    return keep_alive == KeepAlive::may_drop ? drop_keep_alive_if_done() : nullptr;
   }
 
   std::size_t total() const noexcept { return idle_.size() + in_use_ + connecting_ + closing_; }
@@ -472,6 +477,18 @@ class PooledStrategy::Core final : public LeaseOwner {
 
   // Retires every idle connection to `peer`; returns how many.
   std::size_t retire_idle_to(const std::string& peer, std::vector<std::unique_ptr<Connection>>& doomed);
+
+  // Under the lock: a connection ready to lend (given back, or just opened by a refill) goes to the
+  // oldest waiter, leased on its behalf (counted in in_use_), else to idle_.
+  void hand_over(Entry* entry) {
+    if (Waiter* w = pop_waiter()) {
+      ++in_use_;
+      w->entry = entry;
+      wake(w);
+    } else {
+      insert_idle(entry);
+    }
+  }
 
   // `n` slots just became free: each goes to the oldest waiter, as permission to connect.
   void free_slots(std::size_t n) noexcept {

@@ -97,12 +97,8 @@ MaintenanceReport PooledStrategy::Core::maintain(bool refill) {
 
   {
     std::lock_guard lock(mutex_);
-    closing_ -= freed;
-    if (shut_down_) {
-      last_reference = drop_keep_alive_if_done();
-      return report;
-    }
-    free_slots(freed);
+    last_reference = slots_closed(freed, KeepAlive::may_drop);
+    if (shut_down_) return report;
     if (refill && waiters_head_ == nullptr) {
       const std::size_t have = idle_.size() + refilling_;
       const std::size_t room = options_.pool.max_size - total();
@@ -237,13 +233,7 @@ bool PooledStrategy::Core::refill_one(MaintenanceReport& report) {
       Entry* e = add_entry(std::move(peer), now);
       e->connection = std::move(connection);
       ++report.created;
-      if (Waiter* w = pop_waiter()) {
-        ++in_use_;
-        w->entry = e;
-        wake(w);
-      } else {
-        insert_idle(e);
-      }
+      hand_over(e);
     }
   }
   if (doomed) doomed->close();

@@ -145,7 +145,9 @@ class RolloutStrategy::State : public std::enable_shared_from_this<RolloutStrate
       throw Error(ErrorKind::usage, "RolloutStrategy '" + options_.name + "': arm " + (arms_[0] ? "B" : "A") +
                                         " is null; give two strategies");
     }
-    set_share(options_.share, ErrorKind::usage);
+    // RolloutOptions::share is an option (Error(config), as the pool's are); set_share()'s argument
+    // is a call's (Error(usage)).
+    set_share(options_.share, ErrorKind::config);
   }
 
   const std::string& name() const noexcept { return options_.name; }

@@ -398,15 +398,17 @@ class ShadowObserver final : public LeaseObserver {
 ShadowStrategy::ShadowStrategy(std::shared_ptr<ConnectionStrategy> primary,
                                std::shared_ptr<ConnectionStrategy> candidate, ShadowOptions options)
     : primary_(std::move(primary)) {
+  // A null strategy is the caller's code, Error(usage); a bad option is Error(config) naming it, as
+  // the pool's and Config::validate()'s are.
   if (!primary_ || !candidate) throw Error(ErrorKind::usage, "ShadowStrategy needs a primary and a candidate strategy");
   if (!config_detail::valid_percent(options.sample)) {
-    throw Error(ErrorKind::usage, "ShadowOptions::sample must be a percentage from 0 to 100");
+    throw Error(ErrorKind::config, "ShadowOptions::sample must be a percentage from 0 to 100");
   }
   if (options.queue_capacity < 1 || options.queue_capacity > k_max_queue) {
-    throw Error(ErrorKind::usage, "ShadowOptions::queue_capacity must be from 1 to 65536");
+    throw Error(ErrorKind::config, "ShadowOptions::queue_capacity must be from 1 to 65536");
   }
   if (options.candidate_timeout <= std::chrono::milliseconds::zero()) {
-    throw Error(ErrorKind::usage, "ShadowOptions::candidate_timeout must be positive");
+    throw Error(ErrorKind::config, "ShadowOptions::candidate_timeout must be positive");
   }
   state_ = std::make_shared<State>(std::move(candidate), std::move(options));
   state_->start();

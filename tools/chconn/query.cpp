@@ -72,9 +72,14 @@ std::string version_of(const ServerInfo& info) {
          std::to_string(info.version_patch);
 }
 
+// The rule of the library's detail::trim_space (core/strings.h: ClickHouse's six whitespace
+// bytes), written again because the CLI is built against the installed headers only, where that
+// private helper is not. Not std::isspace: it follows LC_CTYPE, which the interactive prompt sets
+// from the environment (line_editor.cpp).
 std::string_view trim_blank(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
   return s;
 }
 

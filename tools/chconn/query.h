@@ -80,7 +80,7 @@ struct OpenExternalTable {
 Params params_for(std::string_view statement, const Params& all);
 // "18.16.1": the server's version as clickhouse-client prints it.
 std::string version_of(const ServerInfo& info);
-// `s` without the blanks at either end.
+// `s` without ClickHouse's whitespace (space, \t, \n, \r, \f, \v) at either end.
 std::string_view trim_blank(std::string_view s);
 // "0.005": seconds since `start` with three decimals, as clickhouse-client prints elapsed times.
 std::string seconds_text(Clock::time_point start);

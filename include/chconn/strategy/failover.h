@@ -124,8 +124,9 @@ class FailoverStrategy final : public ConnectionStrategy {
   // on steady_clock() or `clock`. Validates the config.
   explicit FailoverStrategy(const Config& config);
   FailoverStrategy(const Config& config, const Clock& clock);
-  // Hosts made by `make_host` (never null). Throws Error(usage) for no hosts, a null maker or a
-  // maker that returns null, Error(config) for bad breaker or decay options.
+  // Hosts made by `make_host` (never null). Throws Error(usage) for a null maker or a maker that
+  // returns null, Error(config) naming the option for no hosts, a negative max_replica_delay, a
+  // connect_timeout that is not positive, or bad breaker or decay options.
   FailoverStrategy(FailoverOptions options, const HostStrategyMaker& make_host);
   ~FailoverStrategy() override;
 

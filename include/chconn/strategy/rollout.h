@@ -81,7 +81,7 @@ namespace chconn {
 // Fill with designated initialisers: {.share = 0.5}.
 struct RolloutOptions {
   std::string name = "rollout";
-  // Percent of leases to arm B, 0 to 100 (fractions allowed). Out of range or NaN: Error(usage).
+  // Percent of leases to arm B, 0 to 100 (fractions allowed). Out of range or NaN: Error(config).
   double share = 0;
   // Read by reload(): the share to set, or nullopt to keep the current one. Empty: reload() keeps
   // the share. Called on the thread that calls reload(), never concurrently with itself.

@@ -83,11 +83,11 @@ struct ShadowMismatch {
 // Fill with designated initialisers: {.sample = 5}.
 struct ShadowOptions {
   std::string name = "shadow";
-  // Percent of read-only statements mirrored, 0 to 100 (fractions allowed). Else Error(usage).
+  // Percent of read-only statements mirrored, 0 to 100 (fractions allowed). Else Error(config).
   double sample = 100;
-  // Mirrors waiting at most, 1 to 65536 (else Error(usage)); a full queue drops the newest.
+  // Mirrors waiting at most, 1 to 65536 (else Error(config)); a full queue drops the newest.
   std::size_t queue_capacity = 64;
-  // Each mirror's whole budget on the candidate (acquire and query). Positive, else Error(usage).
+  // Each mirror's whole budget on the candidate (acquire and query). Positive, else Error(config).
   std::chrono::milliseconds candidate_timeout = std::chrono::seconds(30);
   // Replace string literals in ShadowMismatch::sql by '***'.
   bool redact_literals = true;
@@ -108,7 +108,8 @@ std::string redact_sql_literals(std::string_view sql);
 
 class ShadowStrategy final : public ConnectionStrategy {
  public:
-  // Strategies never null, options in range (else Error(usage)). Starts the worker thread.
+  // Strategies never null (else Error(usage)), options in range (else Error(config) naming the
+  // option). Starts the worker thread.
   ShadowStrategy(std::shared_ptr<ConnectionStrategy> primary, std::shared_ptr<ConnectionStrategy> candidate,
                  ShadowOptions options = {});
   ~ShadowStrategy() override;

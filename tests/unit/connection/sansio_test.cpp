@@ -20,6 +20,7 @@
 #include "connection/sansio/operation.h"
 #include "connection/sansio/ping.h"
 #include "connection/sansio/query.h"
+#include "support/expect_error.h"
 #include "support/fake_server.h"
 #include "unit/wire/columns_test_util.h"
 
@@ -194,12 +195,9 @@ TEST(Sansio, HandshakeFailsWithTheServersException) {
     Handshake handshake(test_hello());
     const Next next = driver.run(handshake);
     ASSERT_EQ(next.kind, Next::Kind::failed);
-    try {
-      std::rethrow_exception(next.error);
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::server);
-      EXPECT_EQ(e.server_code(), 516);
-    }
+    const Error e = test::thrown_error([&] { std::rethrow_exception(next.error); });
+    EXPECT_EQ(e.kind(), ErrorKind::server);
+    EXPECT_EQ(e.server_code(), 516);
   }
 }
 
@@ -209,12 +207,7 @@ TEST(Sansio, HandshakeRefusesAServerTooOld) {
   Handshake handshake(test_hello());
   const Next next = driver.run(handshake);
   ASSERT_EQ(next.kind, Next::Kind::failed);
-  try {
-    std::rethrow_exception(next.error);
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::protocol);
-    EXPECT_NE(std::string(e.what()).find("fake:9000"), std::string::npos);
-  }
+  test::expect_error(ErrorKind::protocol, [&] { std::rethrow_exception(next.error); }, {"fake:9000"});
 }
 
 TEST(Sansio, PingRefusesAnUnexpectedPacket) {
@@ -223,12 +216,7 @@ TEST(Sansio, PingRefusesAnUnexpectedPacket) {
   Ping ping(fake::k_revision_18_16);
   const Next next = driver.run(ping);
   ASSERT_EQ(next.kind, Next::Kind::failed);
-  try {
-    std::rethrow_exception(next.error);
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::protocol);
-    EXPECT_NE(std::string(e.what()).find("during a ping"), std::string::npos);
-  }
+  test::expect_error(ErrorKind::protocol, [&] { std::rethrow_exception(next.error); }, {"during a ping"});
 }
 
 // The rule of operation.h: an n-byte packet fed one byte at a time, with the transport reporting
@@ -477,12 +465,9 @@ TEST(SansioQuery, ExceptionFailsTheSelectAndDrainSkipsToTheEnd) {
     const Next next = driver.run(op);
     ASSERT_EQ(next.kind, Next::Kind::failed);
     EXPECT_TRUE(op.server_exception());
-    try {
-      std::rethrow_exception(next.error);
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::server);
-      EXPECT_EQ(e.server_code(), 60);
-    }
+    const Error e = test::thrown_error([&] { std::rethrow_exception(next.error); });
+    EXPECT_EQ(e.kind(), ErrorKind::server);
+    EXPECT_EQ(e.server_code(), 60);
   }
   for (const bool with_exception : {false, true}) {
     Conversation c({}, "fake:9000");

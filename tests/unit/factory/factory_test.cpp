@@ -13,24 +13,14 @@
 #include "chconn/strategy/pooled.h"
 #include "chconn/strategy/rollout.h"
 #include "chconn/strategy/shadow.h"
+#include "support/expect_error.h"
 #include "support/mock_support.h"
 #include "support/net_tls.h"
 
 namespace chconn {
 namespace {
 
-// Runs `f`, expects an Error of `kind`, returns its message.
-template <class F>
-std::string error_of(ErrorKind kind, F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), kind) << e.what();
-    return e.message();
-  }
-  ADD_FAILURE() << "expected an Error";
-  return {};
-}
+using test::expect_error;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -55,8 +45,8 @@ TEST(Factory, RegisterAcquireAndNames) {
 TEST(Factory, DuplicateNameIsAnErrorUnlessReplacing) {
   ConnectionFactory factory;
   factory.register_strategy(std::make_shared<MockStrategy>(nullptr, "same"));
-  const auto message =
-      error_of(ErrorKind::usage, [&] { factory.register_strategy(std::make_shared<MockStrategy>(nullptr, "same")); });
+  const auto message = expect_error(
+      ErrorKind::usage, [&] { factory.register_strategy(std::make_shared<MockStrategy>(nullptr, "same")); });
   EXPECT_TRUE(contains(message, "'same' is already registered")) << message;
   EXPECT_TRUE(contains(message, "replace")) << message;
   auto replacement = std::make_shared<MockStrategy>(nullptr, "same");
@@ -69,20 +59,20 @@ TEST(Factory, UnknownDefaultListsTheRegisteredNames) {
   ConnectionFactory factory;
   factory.register_strategy(std::make_shared<MockStrategy>(nullptr, "alpha"));
   factory.register_strategy(std::make_shared<MockStrategy>(nullptr, "beta"));
-  const auto message = error_of(ErrorKind::usage, [&] { factory.set_default("gamma"); });
+  const auto message = expect_error(ErrorKind::usage, [&] { factory.set_default("gamma"); });
   EXPECT_TRUE(contains(message, "'gamma'")) << message;
   EXPECT_TRUE(contains(message, "alpha, beta")) << message;
-  const auto unknown = error_of(ErrorKind::usage, [&] { (void)factory.acquire("gamma"); });
+  const auto unknown = expect_error(ErrorKind::usage, [&] { (void)factory.acquire("gamma"); });
   EXPECT_TRUE(contains(unknown, "alpha, beta")) << unknown;
 }
 
 TEST(Factory, NoDefaultAndNoNameIsAClearError) {
   ConnectionFactory factory;
-  auto message = error_of(ErrorKind::usage, [&] { (void)factory.acquire(); });
+  auto message = expect_error(ErrorKind::usage, [&] { (void)factory.acquire(); });
   EXPECT_TRUE(contains(message, "no default strategy")) << message;
   EXPECT_TRUE(contains(message, "none are registered")) << message;
   factory.register_strategy(std::make_shared<MockStrategy>());
-  message = error_of(ErrorKind::usage, [&] { (void)factory.acquire(); });
+  message = expect_error(ErrorKind::usage, [&] { (void)factory.acquire(); });
   EXPECT_TRUE(contains(message, "set_default")) << message;
   EXPECT_TRUE(contains(message, "mock")) << message;
 }
@@ -190,7 +180,7 @@ TEST(Initialize, ConfigStrategyOverridesTheEnvironment) {
 TEST(Initialize, UnknownStrategyIsAConfigErrorListingKnownOnes) {
   ConnectionFactory f;
   const auto message =
-      error_of(ErrorKind::config, [&] { initialize(f, config_for(Environment::production, "fastest")); });
+      expect_error(ErrorKind::config, [&] { initialize(f, config_for(Environment::production, "fastest")); });
   EXPECT_TRUE(contains(message, "'fastest'")) << message;
   EXPECT_TRUE(contains(message, "direct, failover, pooled")) << message;
 }
@@ -294,7 +284,7 @@ TEST(Initialize, RolloutOverNamedArmsAndArmDsns) {
     Config c = config_for(Environment::production, "rollout");
     c.rollout.b = "mock";  // not registered outside testing
     ConnectionFactory f;
-    const auto message = error_of(ErrorKind::config, [&] { initialize(f, c); });
+    const auto message = expect_error(ErrorKind::config, [&] { initialize(f, c); });
     EXPECT_TRUE(contains(message, "rollout_b names strategy 'mock'")) << message;
   }
 }
@@ -318,7 +308,7 @@ TEST(Initialize, ShadowOverANamedPrimaryAndACandidateDsn) {
 
   c.shadow.candidate = "mock";  // not registered outside testing
   ConnectionFactory g;
-  const auto message = error_of(ErrorKind::config, [&] { initialize(g, c); });
+  const auto message = expect_error(ErrorKind::config, [&] { initialize(g, c); });
   EXPECT_TRUE(contains(message, "shadow_candidate names strategy 'mock'")) << message;
 }
 

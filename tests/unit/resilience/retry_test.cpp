@@ -169,17 +169,16 @@ TEST(RunWithRetry, NonRetryableErrorIsRethrownUnchanged) {
   ManualSleeper sleeper(clock);
   RetryPolicy policy;
   int calls = 0;
-  try {
+  const Error e = test::thrown_error([&] {
     run_with_retry(
         [&] {
           ++calls;
           throw syntax_error();
         },
         policy, nullptr, clock, sleeper);
-  } catch (const Error& e) {
-    EXPECT_EQ(e.server_code(), server_codes::syntax_error);
-    EXPECT_EQ(e.message(), "Syntax error");
-  }
+  });
+  EXPECT_EQ(e.server_code(), server_codes::syntax_error);
+  EXPECT_EQ(e.message(), "Syntax error");
   EXPECT_EQ(calls, 1);
   EXPECT_TRUE(sleeper.sleeps().empty());
 }
@@ -190,16 +189,15 @@ TEST(RunWithRetry, NonIdempotentIsNotRetried) {
   RetryPolicy policy;
   RetryContext insert{.idempotent = false};
   int calls = 0;
-  try {
+  const Error e = test::thrown_error([&] {
     run_with_retry(
         [&] {
           ++calls;
           throw network_error();
         },
         policy, nullptr, clock, sleeper, insert);
-  } catch (const Error& e) {
-    EXPECT_TRUE(contains(e.message(), "attempt 1 of 3, not retried: the operation is not idempotent")) << e.message();
-  }
+  });
+  EXPECT_TRUE(contains(e.message(), "attempt 1 of 3, not retried: the operation is not idempotent")) << e.message();
   EXPECT_EQ(calls, 1);
 
   // The same INSERT marked safe to repeat is retried.
@@ -221,7 +219,7 @@ TEST(RunWithRetry, NoRetryAfterRowsReachedTheCaller) {
   RetryPolicy policy;
   RetryContext ctx;
   int calls = 0;
-  try {
+  const Error e = test::thrown_error([&] {
     run_with_retry(
         [&] {
           ++calls;
@@ -229,9 +227,8 @@ TEST(RunWithRetry, NoRetryAfterRowsReachedTheCaller) {
           throw network_error();
         },
         policy, nullptr, clock, sleeper, ctx);
-  } catch (const Error& e) {
-    EXPECT_TRUE(contains(e.message(), "rows were already delivered")) << e.message();
-  }
+  });
+  EXPECT_TRUE(contains(e.message(), "rows were already delivered")) << e.message();
   EXPECT_EQ(calls, 1);
 }
 
@@ -242,7 +239,7 @@ TEST(RunWithRetry, RespectsTheDeadline) {
   const Clock::time_point start = clock.now();
   RetryContext ctx{.deadline = Deadline::after(2s, clock)};
   std::vector<Clock::time_point> starts;
-  try {
+  const Error e = test::thrown_error([&] {
     run_with_retry(
         [&] {
           starts.push_back(clock.now());
@@ -250,9 +247,8 @@ TEST(RunWithRetry, RespectsTheDeadline) {
           throw network_error();
         },
         policy, nullptr, clock, sleeper, ctx);
-  } catch (const Error& e) {
-    EXPECT_TRUE(contains(e.message(), "past the deadline")) << e.message();
-  }
+  });
+  EXPECT_TRUE(contains(e.message(), "past the deadline")) << e.message();
   // Every attempt started before the deadline; the one that was refused would not have.
   for (const auto t : starts) EXPECT_LT(t, start + 2s);
   EXPECT_GT(starts.size(), 3u);

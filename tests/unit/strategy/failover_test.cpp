@@ -689,11 +689,20 @@ TEST_F(FailoverTest, ALeaseMayOutliveTheStrategy) {
 }
 
 TEST_F(FailoverTest, BadOptionsAreErrors) {
+  // An option out of range is Error(config) naming it; a null maker (the caller's code) is usage.
   FailoverOptions none = options();
   none.hosts.clear();
-  EXPECT_THROW(make(none), Error);
-  EXPECT_THROW(FailoverStrategy(options(), nullptr), Error);
-  EXPECT_THROW(FailoverStrategy(options(), [](const FailoverHost&, std::size_t) { return nullptr; }), Error);
+  expect_error(ErrorKind::config, [&] { (void)make(none); }, {"hosts"});
+  FailoverOptions behind = options();
+  behind.max_replica_delay = -1s;
+  expect_error(ErrorKind::config, [&] { (void)make(behind); }, {"max_replica_delay"});
+  FailoverOptions instant = options();
+  instant.connect_timeout = 0ms;
+  expect_error(ErrorKind::config, [&] { (void)make(instant); }, {"connect_timeout"});
+  expect_error(ErrorKind::usage, [&] { FailoverStrategy(options(), nullptr); }, {"maker"});
+  expect_error(ErrorKind::usage,
+               [&] { FailoverStrategy(options(), [](const FailoverHost&, std::size_t) { return nullptr; }); },
+               {"returned null"});
   FailoverOptions bad = options();
   bad.breaker.failure_rate_threshold = 0;
   expect_error(ErrorKind::config, [&] { (void)make(bad); });

@@ -107,7 +107,7 @@ TEST(RolloutShare, BadArgumentsAreUsageErrors) {
   Arms arms;
   expect_error(ErrorKind::usage, [&] { RolloutStrategy(nullptr, arms.b); }, {"arm A is null"});
   expect_error(ErrorKind::usage, [&] { RolloutStrategy(arms.a, nullptr); }, {"arm B is null"});
-  expect_error(ErrorKind::usage, [&] { RolloutStrategy(arms.a, arms.b, {.share = -1}); }, {"out of range"});
+  expect_error(ErrorKind::config, [&] { RolloutStrategy(arms.a, arms.b, {.share = -1}); }, {"out of range"});
   RolloutStrategy rollout(arms.a, arms.b, {.share = 5});
   for (double bad : {-0.001, 100.001, std::numeric_limits<double>::quiet_NaN()}) {
     expect_error(ErrorKind::usage, [&] { rollout.set_share(bad); }, {"give a percent from 0 to 100"});

@@ -279,10 +279,10 @@ TEST(Shadow, RedactsEveryStringLiteral) {
 TEST(Shadow, OptionsAreChecked) {
   Sides sides;
   expect_error(ErrorKind::usage, [&] { ShadowStrategy(nullptr, sides.candidate); }, {"primary and a candidate"});
-  expect_error(ErrorKind::usage, [&] { ShadowStrategy(sides.primary, sides.candidate, {.sample = 101}); }, {"sample"});
-  expect_error(ErrorKind::usage, [&] { ShadowStrategy(sides.primary, sides.candidate, {.queue_capacity = 0}); },
+  expect_error(ErrorKind::config, [&] { ShadowStrategy(sides.primary, sides.candidate, {.sample = 101}); }, {"sample"});
+  expect_error(ErrorKind::config, [&] { ShadowStrategy(sides.primary, sides.candidate, {.queue_capacity = 0}); },
                {"queue_capacity"});
-  expect_error(ErrorKind::usage, [&] { ShadowStrategy(sides.primary, sides.candidate, {.candidate_timeout = 0ms}); },
+  expect_error(ErrorKind::config, [&] { ShadowStrategy(sides.primary, sides.candidate, {.candidate_timeout = 0ms}); },
                {"candidate_timeout"});
 }
 
