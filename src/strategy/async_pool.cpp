@@ -95,8 +95,8 @@ struct AsyncPoolCore : std::enable_shared_from_this<AsyncPoolCore> {
       if (closed) {
         complete(*w, w, std::make_exception_ptr(closed_error()), fx);
       } else {
-        const Deadline deadline = caller_deadline.earliest(
-            Deadline::after(options.acquire_timeout).named("the pool acquire timeout"));
+        const Deadline deadline =
+            caller_deadline.earliest(Deadline::after(options.acquire_timeout).named("the pool acquire timeout"));
         waiters.push_back(w);
         if (!deadline.is_never()) {
           w->timer.emplace(ex);
@@ -136,8 +136,8 @@ struct AsyncPoolCore : std::enable_shared_from_this<AsyncPoolCore> {
                                                                     "' was cancelled by the caller"));
       } else {
         ++counters.acquire_timeouts;
-        e = std::make_exception_ptr(
-            pool_exhausted_error(options.name, target, waited, lent, options.pool.max_size, connecting, waiters.size()));
+        e = std::make_exception_ptr(pool_exhausted_error(options.name, target, waited, lent, options.pool.max_size,
+                                                         connecting, waiters.size()));
       }
       complete(*w, w, e, fx);
     }
@@ -171,7 +171,8 @@ struct AsyncPoolCore : std::enable_shared_from_this<AsyncPoolCore> {
       --connecting;
       if (error || !connection) {
         ++counters.connect_failures;
-        if (!error) error = std::make_exception_ptr(Error(ErrorKind::network, "pool '" + options.name + "': no connection"));
+        if (!error)
+          error = std::make_exception_ptr(Error(ErrorKind::network, "pool '" + options.name + "': no connection"));
         // The longest waiting caller hears why; the others wait on (for another connect, or a lease).
         if (!waiters.empty()) {
           WaiterRef w = waiters.front();
@@ -330,10 +331,10 @@ struct AsyncPoolCore : std::enable_shared_from_this<AsyncPoolCore> {
                      std::move(h)(std::exception_ptr(), std::move(lease));
                    }));
       } else {
-        asio::post(ex, asio::bind_executor(handler_ex, [h = std::move(handler),
-                                                        e = std::get<std::exception_ptr>(outcome)]() mutable {
-                     std::move(h)(e, AsyncLease());
-                   }));
+        asio::post(ex, asio::bind_executor(
+                           handler_ex, [h = std::move(handler), e = std::get<std::exception_ptr>(outcome)]() mutable {
+                             std::move(h)(e, AsyncLease());
+                           }));
       }
     }
     for (EntryRef& e : fx.validations) {
@@ -389,7 +390,8 @@ struct AsyncPoolCore : std::enable_shared_from_this<AsyncPoolCore> {
 
 AsyncLease::AsyncLease() noexcept = default;
 
-AsyncLease::AsyncLease(std::shared_ptr<detail::AsyncPoolCore> core, std::shared_ptr<detail::AsyncPoolEntry> entry) noexcept
+AsyncLease::AsyncLease(std::shared_ptr<detail::AsyncPoolCore> core,
+                       std::shared_ptr<detail::AsyncPoolEntry> entry) noexcept
     : core_(std::move(core)), entry_(std::move(entry)) {}
 
 AsyncLease::AsyncLease(AsyncLease&& other) noexcept

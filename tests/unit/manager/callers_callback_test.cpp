@@ -23,9 +23,9 @@ namespace chconn {
 namespace {
 
 using namespace std::chrono_literals;
+using test::expect_error;
 using test::FakeScript;
 using test::FakeServer;
-using test::expect_error;
 namespace fake = test::fake;
 
 struct Managed {

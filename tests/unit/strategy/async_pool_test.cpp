@@ -31,9 +31,9 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using test::expect_error;
 using test::FakeScript;
 using test::FakeServer;
-using test::expect_error;
 namespace fake = test::fake;
 
 FakeScript pings(int n) {
