@@ -353,6 +353,15 @@ SELECT * FROM t_null_arr;
 INSERT INTO t_null_arr VALUES (['x', NULL], []); -- { clientError 53 }: named with this comment
 SELECT * FROM t_null_arr;
 )sql"},
+      // SET output_format_json_escape_forward_slashes = 0 applies to the client's own JSON output.
+      {"set_json_escape_forward_slashes", R"sql(
+SELECT 'a/b' AS `x/y`, ['c/d'] AS arr FORMAT JSONEachRow;
+SET output_format_json_escape_forward_slashes = 0, output_format_write_statistics = 0;
+SELECT 'a/b' AS `x/y`, ['c/d'] AS arr FORMAT JSONEachRow;
+SELECT 'a/b' AS `x/y` FORMAT JSONCompact;
+SET output_format_json_escape_forward_slashes = 1;
+SELECT '/' AS s FORMAT JSONEachRow;
+)sql"},
       {"union_all", "SELECT 1 AS x UNION ALL SELECT 2 ORDER BY x;\n"},
       {"subqueries_and_in",
        "SELECT number FROM numbers(10) WHERE number IN (SELECT number * 3 FROM numbers(3)) ORDER BY number;\n"},

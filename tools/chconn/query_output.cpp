@@ -170,6 +170,7 @@ void apply_output_settings(const Settings& settings, text::FormatOptions& option
   flag("output_format_pretty_color", options.pretty_color);
   flag("output_format_json_quote_64bit_integers", options.json_quote_64bit_integers);
   flag("output_format_json_quote_denormals", options.json_quote_denormals);
+  flag("output_format_json_escape_forward_slashes", options.json_escape_forward_slashes);
   flag("output_format_write_statistics", options.write_statistics);
   if (const auto n = number("output_format_pretty_max_rows")) options.pretty_max_rows = static_cast<std::size_t>(*n);
   if (const auto n = number("output_format_pretty_max_column_pad_width")) {

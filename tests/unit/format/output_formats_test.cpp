@@ -655,6 +655,34 @@ TEST(OutputFormats, RowBinaryAsClickHouseClientWritesIt) {
   EXPECT_EQ(render(OutputFormat::row_binary, {block}), "\x00\x01\x01\x02\x01\x00\x02\x00\xff\x02xy"s);
 }
 
+// 18.16: SELECT 'a/b' AS `x/y`, ['c/d'] AS arr FORMAT JSONEachRow, then with
+// --output_format_json_escape_forward_slashes=0 (JSON, JSONCompact, JSONEachRow alike: names,
+// strings, strings inside arrays).
+TEST(OutputFormats, JsonEscapesForwardSlashesUnlessTurnedOff) {
+  Block b;
+  auto s = std::make_shared<ColumnString>();
+  s->append("a/b");
+  b.append("x/y", s);
+  EXPECT_EQ(render(OutputFormat::json_each_row, {b}), "{\"x\\/y\":\"a\\/b\"}\n");
+  FormatOptions off;
+  off.json_escape_forward_slashes = false;
+  EXPECT_EQ(render(OutputFormat::json_each_row, {b}, {}, off), "{\"x/y\":\"a/b\"}\n");
+  const std::string json = render(OutputFormat::json, {b}, sample_summary(), off);
+  EXPECT_NE(json.find("\"name\": \"x/y\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"x/y\": \"a/b\""), std::string::npos) << json;
+  EXPECT_EQ(json.find("\\/"), std::string::npos) << json;
+  auto arr = make_column(parse_type("Array(String)"));
+  auto& a = static_cast<ColumnArray&>(*arr);
+  static_cast<ColumnString&>(a.nested()).append("c/d");
+  a.finish_row();
+  Block with_array;
+  with_array.append("arr", arr);
+  EXPECT_NE(render(OutputFormat::json_compact, {with_array}, sample_summary()).find("[[\"c\\/d\"]]"),
+            std::string::npos);
+  EXPECT_NE(render(OutputFormat::json_compact, {with_array}, sample_summary(), off).find("[[\"c/d\"]]"),
+            std::string::npos);
+}
+
 TEST(OutputFormats, ResultWithoutColumnsPrintsNothing) {
   for (const OutputFormat f : {OutputFormat::json, OutputFormat::xml, OutputFormat::pretty, OutputFormat::vertical}) {
     BlockFormatter formatter(f);
