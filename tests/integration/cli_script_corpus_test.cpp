@@ -362,6 +362,19 @@ SELECT 'a/b' AS `x/y` FORMAT JSONCompact;
 SET output_format_json_escape_forward_slashes = 1;
 SELECT '/' AS s FORMAT JSONEachRow;
 )sql"},
+      // The server sends the totals and extremes of an INSERT ... SELECT; 18.16's client prints
+      // them as the result of a SELECT without rows.
+      {"insert_select_with_totals_and_extremes", R"sql(
+DROP TABLE IF EXISTS t_ins_totals;
+CREATE TABLE t_ins_totals (k UInt8, c UInt64) ENGINE = Memory;
+INSERT INTO t_ins_totals SELECT number % 2 AS k, count() AS c FROM numbers(10) GROUP BY k WITH TOTALS ORDER BY k;
+INSERT INTO t_ins_totals SELECT number % 3, number FROM numbers(5) SETTINGS extremes = 1;
+SET extremes = 1;
+INSERT INTO t_ins_totals SELECT number % 3 AS k, count() FROM numbers(5) GROUP BY k WITH TOTALS;
+INSERT INTO t_ins_totals SELECT number % 3 AS k, count() FROM numbers(5) WHERE number > 100 GROUP BY k WITH TOTALS;
+SELECT count(), sum(c) FROM t_ins_totals;
+DROP TABLE t_ins_totals;
+)sql"},
       {"union_all", "SELECT 1 AS x UNION ALL SELECT 2 ORDER BY x;\n"},
       {"subqueries_and_in",
        "SELECT number FROM numbers(10) WHERE number IN (SELECT number * 3 FROM numbers(3)) ORDER BY number;\n"},

@@ -237,7 +237,8 @@ struct ResultSummary {
 //
 // Call write_block() for each data block, then finish() once with the result's header (used for
 // the column names when no data block came) and its summary. A result without columns (DDL) prints
-// nothing in any format.
+// nothing in any format, unless it has totals or extremes (INSERT ... SELECT ... WITH TOTALS on
+// 18.16): then it prints as a result without rows with their columns, as clickhouse-client does.
 class BlockFormatter {
  public:
   explicit BlockFormatter(OutputFormat format, FormatOptions options = {});
