@@ -375,6 +375,22 @@ INSERT INTO t_ins_totals SELECT number % 3 AS k, count() FROM numbers(5) WHERE n
 SELECT count(), sum(c) FROM t_ins_totals;
 DROP TABLE t_ins_totals;
 )sql"},
+      // SET date_time_input_format = 'best_effort' applies to the client's own parsing of the
+      // INSERT's data, in every text format; 'basic' refuses the same text again.
+      {"set_date_time_input_format", R"sql(
+DROP TABLE IF EXISTS t_best_effort;
+CREATE TABLE t_best_effort (id UInt8, t DateTime) ENGINE = Memory;
+SET date_time_input_format = 'best_effort';
+INSERT INTO t_best_effort FORMAT TSV 1	2018-01-02T03:04:05Z
+INSERT INTO t_best_effort FORMAT CSV 2,"2018-01-02 03:04:05.123+03:00"
+INSERT INTO t_best_effort VALUES (3, '02/01/2018 10:00 PM'), (4, '20180102030405'), (5, '2018/1/2 3:4:5');
+INSERT INTO t_best_effort FORMAT JSONEachRow {"id": 6, "t": "31 Dec 2017 23:59:59 MSK"}
+INSERT INTO t_best_effort FORMAT TSV 7	2018-01-02 03:04:05 -01:30
+SELECT id, t, toUnixTimestamp(t) FROM t_best_effort ORDER BY id;
+SET date_time_input_format = 'basic';
+INSERT INTO t_best_effort FORMAT TSV 8	2018-01-02T03:04:05Z
+SELECT 'not reached';
+)sql"},
       {"union_all", "SELECT 1 AS x UNION ALL SELECT 2 ORDER BY x;\n"},
       {"subqueries_and_in",
        "SELECT number FROM numbers(10) WHERE number IN (SELECT number * 3 FROM numbers(3)) ORDER BY number;\n"},
