@@ -391,6 +391,20 @@ SET date_time_input_format = 'basic';
 INSERT INTO t_best_effort FORMAT TSV 8	2018-01-02T03:04:05Z
 SELECT 'not reached';
 )sql"},
+      // The rest of an INSERT's line after FORMAT X or VALUES is its data: a statement written
+      // after VALUES (...); on the same line does not run (the Values reader stops at the ';').
+      {"insert_data_on_the_insert_line", R"sql(
+DROP TABLE IF EXISTS t_line;
+CREATE TABLE t_line (x UInt8, s String) ENGINE = Memory;
+INSERT INTO t_line FORMAT TSV 1	a
+SELECT count() FROM t_line;
+INSERT INTO t_line VALUES (2, 'b'), (3, 'c;d'); SELECT 'not run';
+INSERT INTO t_line VALUES; SELECT 'not run either';
+INSERT INTO t_line FORMAT CSV 4,"e;f"
+INSERT INTO t_line VALUES (5, 'g') ; anything after the semicolon
+INSERT INTO t_line VALUES (6, 'h'); -- a comment
+SELECT * FROM t_line ORDER BY x;
+)sql"},
       {"union_all", "SELECT 1 AS x UNION ALL SELECT 2 ORDER BY x;\n"},
       {"subqueries_and_in",
        "SELECT number FROM numbers(10) WHERE number IN (SELECT number * 3 FROM numbers(3)) ORDER BY number;\n"},

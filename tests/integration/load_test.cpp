@@ -399,6 +399,20 @@ TEST(CliLoad, NoDataAndASemicolonAfterTheFormatAsClickHouseClient) {
   run_load_cases("load_nodata", "a UInt8, s String", cases);
 }
 
+// A ';' after VALUES rows ends the data and 18.16 reads nothing after it: on stdin, in -q's text
+// (without -n the data runs to the end of the text; with -n to the end of the line) and in a script.
+TEST(CliLoad, ValuesEndAtASemicolonAsClickHouseClient) {
+  const std::vector<LoadCase> cases = {
+      {"-q without -n", {"-q", "INSERT INTO load_semi VALUES (1, 'a'), (2, 'b'); SELECT 1"}},
+      {"-q with -n", {"-n", "-q", "INSERT INTO load_semi VALUES (3, 'c'); SELECT 1"}},
+      {"stdin", {"-q", "INSERT INTO load_semi VALUES"}, "(4, 'x'); (5, 'y')\n"},
+      {"script", {"-n"}, "INSERT INTO load_semi VALUES (6, 'z') ; SELECT 2;\nSELECT 3;\n"},
+      {"format data on the insert line", {"-n"}, "INSERT INTO load_semi FORMAT TSV 7\tw\nSELECT 4;\n"},
+      {"select back", {"-q", "SELECT * FROM load_semi ORDER BY a"}},
+  };
+  run_load_cases("load_semi", "a UInt8, s String", cases);
+}
+
 // --date_time_input_format=best_effort applies to the client's own parsing (CSV, TSV, Values,
 // JSONEachRow); the values land as 18.16's client stores them (read back as Unix seconds). Unix
 // seconds themselves are left out: 18.16's client stores garbage for them (see text/input.h).

@@ -25,7 +25,8 @@
 //     the INSERT's column list is filled by the server with its DEFAULT); a key naming no column is
 //     an error (skip_unknown_fields turns it off).
 //   * Values: (v, v, ...) rows with optional commas between, read with the SQL lexer
-//     (chconn/core/sql.h). A field is a literal (a number with its sign, nan, inf, 'string', NULL,
+//     (chconn/core/sql.h), up to the end of the input or a ';' between rows (what follows the ';'
+//     is not read, as in 18.16). A field is a literal (a number with its sign, nan, inf, 'string', NULL,
 //     and [arrays], (tuples), {maps} of those) or else an expression (now(), 1+1, toDate('...'),
 //     -x, an identifier): an expression needs its value from evaluate_values_expressions() in
 //     InputOptions::evaluated, and is an error without one. The value is converted to the column's

@@ -226,6 +226,20 @@ TEST(ValuesInput, LiteralsNullNegativeAndSemicolon) {
             "1\ta\\'b\t[1,-2]\t(3,'x')\n-5\t\\N\t[]\t(0,'')\n");
 }
 
+// 18.16: a ';' between rows ends the data and what follows it is not read, be it on stdin
+// ("(6,'x'); (7,'y')" inserts one row, exit 0) or on the INSERT's line in a script (`VALUES (1);
+// SELECT 2` inserts one row and runs no SELECT; `VALUES; SELECT 2` inserts none).
+TEST(ValuesInput, ASemicolonEndsTheDataAndTheRestIsNotRead) {
+  const Block b = sample_of({{"a", "Int32"}, {"s", "String"}});
+  EXPECT_EQ(load_tsv(InputFormat::values, "(6,'x'); (7,'y')\n", b), "6\tx\n");
+  EXPECT_EQ(load_tsv(InputFormat::values, "(1, 'a;b'), (2, 'c') ; SELECT 3;", b), "1\ta;b\n2\tc\n");
+  EXPECT_EQ(load_tsv(InputFormat::values, "(1, 'x'); (2", b), "1\tx\n");  // never read: no error
+  EXPECT_EQ(load_tsv(InputFormat::values, "; SELECT 5;", b), "");
+  EXPECT_EQ(load(InputFormat::values, ";", b).block_rows.size(), 0u);
+  // A ';' inside a row is not between rows: that row is an error.
+  EXPECT_NE(load_error(InputFormat::values, "(1; 'x')", b).find("column 1 'a'"), std::string::npos);
+}
+
 TEST(ValuesInput, NullWhereTheTypeIsNotNullableIsAnError) {
   // 18.16 refuses ['a', NULL] into Array(String) (code 53, type mismatch); chconn once read the
   // word as the string 'NULL'. Inside Nullable elements NULL stays a NULL.
@@ -244,7 +258,6 @@ TEST(ValuesInput, ExpressionsAndBadSyntaxAreErrors) {
   EXPECT_NE(m.find("expression"), std::string::npos) << m;
   EXPECT_NE(m.find("the value 'now()'"), std::string::npos) << m;  // the value, not the whole row
   EXPECT_NE(load_error(InputFormat::values, "(1, '2020-01-01 00:00:00'", b).find("closing ')'"), std::string::npos);
-  EXPECT_NE(load_error(InputFormat::values, "(1, '2020-01-01 00:00:00'); (2", b).find("';'"), std::string::npos);
   EXPECT_NE(load_error(InputFormat::values, "1, 2", b).find("'('"), std::string::npos);
 }
 
