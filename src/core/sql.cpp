@@ -55,33 +55,18 @@ std::vector<ScriptStatement> split(std::string_view script, InlineData inline_da
       // after the keyword's next token (the data starts on that token's line or the next).
       Lexer ahead = lexer;
       const Token after = ahead.next_significant();
-      if (values && after.kind == TokenKind::semicolon) {
-        // VALUES; : data that is only the ';' ending it, which 18.16's client inserts as no rows
-        // ("Ok."), where a statement without data at all is its error 108.
-        statement_end = after.offset;
-        data = rest.substr(after.offset, 1);
-        next = after.end();
-        break;
-      }
       const std::size_t from = after.kind == TokenKind::end ? t.end() : after.end();
       std::size_t until = line_end(rest, from);
       if (!values && until < rest.size()) until = line_end(rest, until + 1);
       const InsertShape shape = insert_shape(rest.substr(first.offset, until - first.offset));
       if (!shape.inline_data) continue;  // no data here: it comes from stdin
+      // The data runs to the end of its line, a ';' and what follows it included: VALUES data ends
+      // at its top-level ';' (the Values reader stops there) and 18.16's client ignores the rest of
+      // the line (`INSERT INTO t VALUES (1); SELECT 2` runs no SELECT; neither does `VALUES; SELECT 2`,
+      // which inserts no rows).
       const std::size_t begin = first.offset + *shape.inline_data;
-      std::size_t end = data_to_end && out.empty() ? rest.size() : line_end(rest, begin);
+      const std::size_t end = data_to_end && out.empty() ? rest.size() : line_end(rest, begin);
       next = end < rest.size() ? end + 1 : end;
-      if (values) {
-        // A top-level ';' ends VALUES data too; what follows it on the line is the next statement.
-        Lexer in_data(rest.substr(begin, end - begin));
-        for (Token d = in_data.next_significant(); d.kind != TokenKind::end; d = in_data.next_significant()) {
-          if (d.kind == TokenKind::semicolon) {
-            next = begin + d.end();
-            end = begin + d.offset;
-            break;
-          }
-        }
-      }
       statement_end = begin;
       data = rest.substr(begin, end - begin);
       break;

@@ -102,7 +102,7 @@ class DelimitedWriter final : public BlockFormatter::Writer {
     for (std::size_t c = 0; c < block.column_count(); ++c) {
       std::string key;
       if (format_ == OutputFormat::json_each_row) {
-        append_json_string(key, block[c].name);
+        append_json_string(key, block[c].name, options_.json_escape_forward_slashes);
         key += ':';
       } else if (format_ == OutputFormat::tskv) {
         // 18.16 escapes a name as TabSeparated does, but for the quote, and '=' too: it ends the name.

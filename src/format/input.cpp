@@ -41,6 +41,7 @@ RowParser::RowParser(InputFormat format, ByteSource& in, InputOptions options)
   zones_ = options_.time_zones ? options_.time_zones : make_time_zones();
   context_.zones = zones_.get();
   context_.time_zone = options_.time_zone.empty() ? "UTC" : options_.time_zone;
+  context_.date_time_input_format = options_.date_time_input_format;
 }
 
 Block input_structure(const Block& sample, const std::string& what, std::string_view data) {

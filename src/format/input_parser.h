@@ -161,6 +161,7 @@ bool parse_integer(std::string_view s, T& out) {
 struct ReadContext {
   const TimeZones* zones = nullptr;
   std::string time_zone;  // the session's
+  DateTimeInputFormat date_time_input_format = DateTimeInputFormat::basic;
 };
 
 class ValueReader {

@@ -94,9 +94,9 @@ class JsonWriter final : public BlockFormatter::Writer {
     for (std::size_t c = 0; c < block.column_count(); ++c) {
       out += c ? ",\n" : "\n";
       out += "\t\t{\n\t\t\t\"name\": ";
-      append_json_string(out, block[c].name);
+      append_json_string(out, block[c].name, options_.json_escape_forward_slashes);
       out += ",\n\t\t\t\"type\": ";
-      append_json_string(out, block[c].column->type()->name());
+      append_json_string(out, block[c].column->type()->name(), options_.json_escape_forward_slashes);
       out += "\n\t\t}";
     }
     out += "\n\t],\n\n\t\"data\":\n\t[\n";
@@ -108,7 +108,7 @@ class JsonWriter final : public BlockFormatter::Writer {
     if (compact_) return keys;
     for (std::size_t c = 0; c < block.column_count(); ++c) {
       std::string key;
-      append_json_string(key, block[c].name);
+      append_json_string(key, block[c].name, options_.json_escape_forward_slashes);
       keys.push_back(key + ": ");
     }
     return keys;

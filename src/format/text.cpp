@@ -38,7 +38,7 @@ void append_csv_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void append_json_string(std::string& out, std::string_view s) {
+void append_json_string(std::string& out, std::string_view s, bool escape_forward_slashes) {
   out += '"';
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -50,7 +50,7 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\t': out += "\\t"; continue;
       case '\\': out += "\\\\"; continue;
       case '"': out += "\\\""; continue;
-      case '/': out += "\\/"; continue;
+      case '/': out += escape_forward_slashes ? "\\/" : "/"; continue;
       default: break;
     }
     if (c < 0x20) {

@@ -182,9 +182,19 @@ void BlockFormatter::write_block(std::string& out, const Block& block) {
 }
 
 void BlockFormatter::finish(std::string& out, const Block& header, const ResultSummary& summary) {
-  // A statement without a result (DDL) prints nothing, as with clickhouse-client.
-  if (!any_block_ && header.column_count() == 0) return;
-  writer_->finish(out, header, summary);
+  if (any_block_ || header.column_count() > 0) {
+    writer_->finish(out, header, summary);
+    return;
+  }
+  // No columns: a statement without a result (DDL) prints nothing, as with clickhouse-client. But
+  // INSERT ... SELECT ... WITH TOTALS (or with extremes = 1) has totals or extremes and no other
+  // result: 18.16's server sends them, and its client prints them as the result of a SELECT without
+  // rows, named as they are.
+  for (const Block* named : {summary.totals, summary.extremes}) {
+    if (named == nullptr || named->column_count() == 0) continue;
+    writer_->finish(out, named->empty_copy(), summary);
+    return;
+  }
 }
 
 void BlockFormatter::finish(std::string& out, const Block& header, const Block* totals, const Block* extremes) {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "chconn/core/error.h"
+#include "core/strings.h"
 #include "format/input_parser.h"
 #include "format/timezone.h"
 
@@ -74,12 +75,261 @@ std::int64_t wall_to_utc(const TimeZone& zone, std::int64_t local) {
   return local - zone.offset_at(guess);
 }
 
+// date_time_input_format = 'best_effort': the forms of ClickHouse 18.16's parseDateTimeBestEffort
+// (see chconn/format/input.h), read from the whole text of one field; Unix seconds or the UTC time
+// the text names in `zone` (when it names no zone or offset of its own). The scan is one pass over
+// the field with a bounded number of digits per step; anything it cannot place is BadValue saying
+// where.
+class BestEffortDateTime {
+ public:
+  BestEffortDateTime(std::string_view text, const TimeZone& zone) : s_(text), zone_(zone) {}
+
+  std::int64_t parse() {
+    while (pos_ < s_.size()) {
+      std::size_t n = 0;
+      if (year_ == 0 || !has_time_) {
+        const std::string_view d = digits();
+        n = d.size();
+        if ((n == 9 || n == 10) && year_ == 0 && !has_time_) {
+          // Unix seconds; nothing may follow them.
+          if (pos_ < s_.size()) fail("after the Unix seconds " + std::string(d));
+          return number(d);
+        }
+        if (n == 14 && year_ == 0 && !has_time_) {  // YYYYMMDDhhmmss
+          set_date(d.substr(0, 8));
+          hour_ = number(d.substr(8, 2));
+          minute_ = number(d.substr(10, 2));
+          second_ = number(d.substr(12, 2));
+          has_time_ = true;
+        } else if (n == 8 && year_ == 0) {  // YYYYMMDD
+          set_date(d);
+        } else if (n == 6) {
+          if (year_ == 0 && month_ == 0) {  // YYYYMM
+            year_ = number(d.substr(0, 4));
+            month_ = number(d.substr(4, 2));
+          } else if (!has_time_) {  // hhmmss
+            hour_ = number(d.substr(0, 2));
+            minute_ = number(d.substr(2, 2));
+            second_ = number(d.substr(4, 2));
+            has_time_ = true;
+          } else {
+            fail("6 digits that can be neither YYYYMM nor hhmmss");
+          }
+        } else if (n == 4 && year_ == 0) {
+          if (!after_year(d)) break;
+          continue;
+        } else if (n == 1 || n == 2) {
+          after_one_or_two(number(d));
+        } else if (n != 0) {
+          fail(std::to_string(n) + " digits in a row");
+        }
+      }
+      if (n == 0 && !word()) break;
+    }
+    if (pos_ < s_.size()) fail("unexpected " + chconn::detail::message_excerpt(s_.substr(pos_), 16));
+    return utc();
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw BadValue{"is not a DateTime that date_time_input_format 'best_effort' reads: " + what + " (at byte " +
+                   std::to_string(pos_ + 1) + ")"};
+  }
+  static bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+  static bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+  static unsigned number(std::string_view d) noexcept {
+    unsigned v = 0;
+    for (const char c : d) v = v * 10 + static_cast<unsigned>(c - '0');
+    return v;
+  }
+  // At most 14 digits from pos_ (18.16 reads no more at once; the rest are a next number).
+  std::string_view digits() noexcept {
+    const std::size_t from = pos_;
+    while (pos_ < s_.size() && pos_ - from < 14 && is_digit(s_[pos_])) ++pos_;
+    return s_.substr(from, pos_ - from);
+  }
+  bool eat(char c) noexcept {
+    if (pos_ >= s_.size() || s_[pos_] != c) return false;
+    ++pos_;
+    return true;
+  }
+  // One or two digits (a month, a day, minutes, seconds, an offset's hours or minutes).
+  unsigned one_or_two(const char* what) {
+    const std::string_view d = digits();
+    if (d.size() != 1 && d.size() != 2) fail(std::to_string(d.size()) + " digits for " + what);
+    return number(d);
+  }
+  void set_date(std::string_view yyyymmdd) noexcept {
+    year_ = number(yyyymmdd.substr(0, 4));
+    month_ = number(yyyymmdd.substr(4, 2));
+    day_ = number(yyyymmdd.substr(6, 2));
+  }
+
+  // A 4-digit year, then "*M[M]*D[D]" with any one delimiter used twice. False: the field ends here.
+  bool after_year(std::string_view d) {
+    year_ = number(d);
+    if (pos_ >= s_.size()) return true;
+    const char delimiter = s_[pos_];
+    if (static_cast<unsigned char>(delimiter) < 0x20 || delimiter == ',' || delimiter == ';' || delimiter == '\'' ||
+        delimiter == '"') {
+      return false;
+    }
+    if (month_ != 0) return true;
+    ++pos_;
+    std::string_view m = digits();
+    if (m.size() != 1 && m.size() != 2) {
+      // After a space the digits were something else (18.16 drops them: "2018 010203" is 2018-01-01).
+      if (delimiter == ' ') return true;
+      fail(std::to_string(m.size()) + " digits for the month after the year");
+    }
+    month_ = number(m);
+    if (day_ == 0 && eat(delimiter)) {
+      m = digits();
+      if (m.size() != 1 && m.size() != 2) {
+        if (delimiter == ' ') return true;
+        fail(std::to_string(m.size()) + " digits for the day after the year and month");
+      }
+      day_ = number(m);
+    }
+    return true;
+  }
+
+  // One or two digits: hh:mm[:ss], DD/MM[/YY[YY]], else a day (or an hour once the day is known).
+  void after_one_or_two(unsigned v) {
+    if (eat(':')) {
+      if (has_time_) fail("a second time of day");
+      hour_ = v;
+      has_time_ = true;
+      minute_ = one_or_two("the minutes");
+      if (eat(':')) second_ = one_or_two("the seconds");
+    } else if (eat('/')) {
+      if (day_ != 0 || month_ != 0) fail("a second day or month");
+      day_ = v;
+      month_ = one_or_two("the month");
+      if (eat('/')) {
+        if (year_ != 0) fail("a second year");
+        const std::string_view y = digits();
+        if (y.size() == 4) {
+          year_ = number(y);
+        } else if (y.size() == 2) {
+          year_ = number(y) + (number(y) >= 70 ? 1900 : 2000);
+        } else {
+          fail(std::to_string(y.size()) + " digits for the year");
+        }
+      }
+    } else if (day_ != 0) {
+      hour_ = v;
+    } else {
+      day_ = v;
+    }
+  }
+
+  // What is not a number: a separator, a zone or offset, a fraction, a word. False: the field ends
+  // here (something none of them starts with).
+  bool word() {
+    const char c = s_[pos_];
+    if (c == ' ' || c == 'T') {
+      ++pos_;
+    } else if (c == 'Z') {
+      ++pos_;
+      has_offset_ = true;
+    } else if (c == '.') {
+      if (!has_time_) fail("a '.' before any time of day");
+      ++pos_;
+      (void)digits();  // a fraction of a second: dropped
+    } else if (c == '+' || c == '-') {
+      ++pos_;
+      has_offset_ = true;
+      offset_sign_ = c == '-' ? -1 : 1;
+      const std::string_view d = digits();
+      if (d.size() == 4 || d.size() == 3) {
+        offset_minutes_ = number(d.substr(0, d.size() - 2)) * 60 + number(d.substr(d.size() - 2));
+      } else if (d.size() == 2 || d.size() == 1) {
+        offset_minutes_ = number(d) * 60;
+        if (eat(':')) offset_minutes_ += one_or_two("the offset's minutes");
+      } else {
+        fail(std::to_string(d.size()) + " digits for the offset from UTC");
+      }
+    } else {
+      std::size_t end = pos_;
+      while (end < s_.size() && is_alpha(s_[end])) ++end;
+      if (end == pos_) return false;
+      const std::string_view w = s_.substr(pos_, std::min<std::size_t>(end - pos_, 3));
+      if (w.size() == 1) fail("a lone letter");
+      if (w.size() == 2) {
+        if (!chconn::detail::iequals(w, "AM") && !chconn::detail::iequals(w, "PM")) fail("an unknown word");
+        pm_ = pm_ || chconn::detail::iequals(w, "PM");
+        pos_ = end;
+      } else {
+        const Word kind = three_letters(w);
+        if (kind == Word::unknown) fail("an unknown word");
+        pos_ = end;
+        if (kind == Word::weekday) eat(',');  // RFC 2822: "Tue, 02 Jan 2018"
+      }
+    }
+    return true;
+  }
+
+  enum class Word : std::uint8_t { unknown, known, weekday };
+  // A month, a zone or a weekday by its first three letters (the caller skips the rest of the word).
+  Word three_letters(std::string_view w) {
+    static constexpr std::string_view k_months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    static constexpr std::string_view k_days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    const auto is = [&](std::string_view name) { return chconn::detail::iequals(w, name); };
+    for (unsigned i = 0; i < 12; ++i) {
+      if (!is(k_months[i])) continue;
+      month_ = i + 1;
+      return Word::known;
+    }
+    if (is("UTC") || is("GMT") || is("MSK") || is("MSD")) {
+      has_offset_ = true;
+      offset_sign_ = 1;
+      offset_minutes_ = is("MSK") ? 180 : is("MSD") ? 240 : 0;
+      return Word::known;
+    }
+    for (const std::string_view day : k_days) {
+      if (is(day)) return Word::weekday;
+    }
+    return Word::unknown;
+  }
+
+  std::int64_t utc() {
+    const unsigned year = year_ == 0 ? 2000 : year_;
+    const unsigned month = month_ == 0 ? 1 : month_;
+    const unsigned day = day_ == 0 ? 1 : day_;
+    if (pm_ && hour_ < 12) hour_ += 12;
+    if (month > 12 || day > 31 || hour_ > 23 || minute_ > 59 || second_ > 59) {
+      throw BadValue{"is not a valid date and time (month, day, hour, minute or second out of range)"};
+    }
+    const std::int64_t wall = days_from_civil(year, month, day) * 86400 + static_cast<std::int64_t>(hour_) * 3600 +
+                              static_cast<std::int64_t>(minute_) * 60 + second_;
+    return has_offset_ ? wall - offset_sign_ * static_cast<std::int64_t>(offset_minutes_) * 60
+                       : wall_to_utc(zone_, wall);
+  }
+
+  std::string_view s_;
+  const TimeZone& zone_;
+  std::size_t pos_ = 0;
+  unsigned year_ = 0, month_ = 0, day_ = 0, hour_ = 0, minute_ = 0, second_ = 0;
+  bool has_time_ = false;
+  bool has_offset_ = false;
+  int offset_sign_ = 1;
+  unsigned offset_minutes_ = 0;
+  bool pm_ = false;
+};
+
 class DateTimeReader final : public ValueReader {
  public:
-  DateTimeReader(Column& column, const ReadContext& context) : ValueReader(column), zone_(zone_of(column, context)) {}
+  DateTimeReader(Column& column, const ReadContext& context)
+      : ValueReader(column),
+        zone_(zone_of(column, context)),
+        best_effort_(context.date_time_input_format == DateTimeInputFormat::best_effort) {}
   void text(std::string_view s) override {
     std::int64_t utc = 0;
-    if (s.size() == 19) {
+    if (best_effort_) {
+      utc = BestEffortDateTime(s, *zone_).parse();
+    } else if (s.size() == 19) {
       std::int64_t local = 0;
       if (!parse_wall_time(s, local)) throw BadValue{"is not a DateTime (YYYY-MM-DD hh:mm:ss)"};
       utc = wall_to_utc(*zone_, local);
@@ -92,6 +342,7 @@ class DateTimeReader final : public ValueReader {
 
  private:
   std::shared_ptr<const TimeZone> zone_;
+  bool best_effort_;
 };
 
 // The range current servers give Date32 and DateTime64: 1900-01-01 to 2299-12-31 (days since

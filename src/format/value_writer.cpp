@@ -153,13 +153,13 @@ class JsonObjectWriter final : public Impl {
       // Open the objects of the path's other elements.
       for (std::size_t i = common; i + 1 < elements_.size(); ++i) {
         comma(out);
-        append_json_string(out, elements_[i]);
+        append_json(out, elements_[i]);
         out += ":{";
         prefix_.push_back(elements_[i]);
         first_.push_back(true);
       }
       comma(out);
-      append_json_string(out, elements_.back());
+      append_json(out, elements_.back());
       out += ':';
       switch (e.kind) {
         case Kind::typed: typed_[e.index]->append(out, row); break;
@@ -276,7 +276,7 @@ class TupleWriter final : public Impl {
       const auto names = col_.type()->storage_type().element_names();
       for (const auto& name : names) {
         std::string key;
-        append_json_string(key, name);
+        append_json_string(key, name, options.json_escape_forward_slashes);
         keys_.push_back(std::move(key) + ':');
       }
     }
@@ -334,7 +334,7 @@ class MapWriter final : public Impl {
       if (key_text_) {
         scratch_.clear();
         key_text_->append(scratch_, i);
-        append_json_string(out, scratch_);
+        append_json(out, scratch_);
       } else {
         key_->append(out, i);
       }
@@ -354,7 +354,9 @@ class MapWriter final : public Impl {
 
 }  // namespace
 
-ImplPtr make_impl(const Column& column, Escaping esc, const FormatOptions& options) {
+namespace {
+
+ImplPtr make_impl_of_type(const Column& column, Escaping esc, const FormatOptions& options) {
   if (esc == Escaping::csv) {
     // An array or map is one CSV field holding its TabSeparated text form.
     const TypeCode code = column.type()->storage_type().code();
@@ -376,6 +378,14 @@ ImplPtr make_impl(const Column& column, Escaping esc, const FormatOptions& optio
     default: break;  // scalar types, and SimpleAggregateFunction, which storage_type() never is
   }
   throw Error(ErrorKind::usage, "cannot format a column of type " + column.type()->name() + " as text");
+}
+
+}  // namespace
+
+ImplPtr make_impl(const Column& column, Escaping esc, const FormatOptions& options) {
+  ImplPtr impl = make_impl_of_type(column, esc, options);
+  impl->set_json_escape_forward_slashes(options.json_escape_forward_slashes);
+  return impl;
 }
 
 namespace {

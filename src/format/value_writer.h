@@ -30,7 +30,12 @@ class ValueWriter::Impl {
   Impl& operator=(const Impl&) = delete;
   virtual void append(std::string& out, std::size_t row) const = 0;
 
+  // FormatOptions::json_escape_forward_slashes, set once by make_impl() on every writer it makes.
+  void set_json_escape_forward_slashes(bool on) noexcept { json_slashes_ = on; }
+
  protected:
+  // A JSON string (a value, or a key of an object) as the options want it.
+  void append_json(std::string& out, std::string_view s) const { append_json_string(out, s, json_slashes_); }
   // A value whose text needs no escaping (dates, UUIDs, addresses), quoted as the escaping wants.
   void open_plain(std::string& out) const {
     if (esc_ == Escaping::quoted)
@@ -47,7 +52,7 @@ class ValueWriter::Impl {
       case Escaping::xml: append_xml_escaped(out, s); break;
       case Escaping::quoted: append_quoted(out, s); break;
       case Escaping::csv: append_csv_string(out, s); break;
-      case Escaping::json: append_json_string(out, s); break;
+      case Escaping::json: append_json(out, s); break;
     }
   }
   void append_null(std::string& out) const {
@@ -62,6 +67,7 @@ class ValueWriter::Impl {
   }
 
   Escaping esc_;
+  bool json_slashes_ = true;
 };
 
 namespace detail {

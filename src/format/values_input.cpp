@@ -171,23 +171,14 @@ class ValuesParser final : public RowParser {
 
  private:
   // One (...) tuple, found with the SQL lexer; blanks and commas between tuples are skipped, and
-  // a ';' ends the data.
+  // a ';' ends the data: what follows it is not read (18.16's client ignores it too: `VALUES (1);
+  // SELECT 2` written on one line inserts one row and runs no SELECT, and so does "(1); (2)" on
+  // stdin).
   std::optional<std::string_view> scan() override {
-    if (!skip_record_separators()) return std::nullopt;
+    if (ended_ || !skip_record_separators()) return std::nullopt;
     line_ = next_line_;
     if (input_.rest().front() == ';') {
-      const std::string_view r = input_.rest().substr(1);
-      for (char c : r) {
-        if (!chconn::detail::is_space(c))
-          throw BadValue{"follows the ';' that ends the data: " + excerpt(r.substr(0, 16))};
-      }
-      input_.consume(input_.rest().size());
-      while (input_.more()) {
-        for (char c : input_.rest()) {
-          if (!chconn::detail::is_space(c)) throw BadValue{"follows the ';' that ends the data"};
-        }
-        input_.consume(input_.rest().size());
-      }
+      ended_ = true;
       return std::nullopt;
     }
     if (input_.rest().front() != '(')
@@ -311,6 +302,7 @@ class ValuesParser final : public RowParser {
 
  private:
   std::size_t next_evaluated_ = 0;  // the next of options_.evaluated to use
+  bool ended_ = false;              // a ';' ended the data
 };
 
 }  // namespace

@@ -3,7 +3,8 @@
 // first line of stderr and the exit status must be identical. The corpus covers NULLs, arrays,
 // tuples, strings with tabs, line ends, quotes, backslashes, UTF-8 and control bytes, dates, floats
 // (inf, nan, -0), decimals, enums, UUIDs, LowCardinality, Nested, empty results, totals and
-// extremes, several blocks, a result beyond output_format_pretty_max_rows, DDL and a server error.
+// extremes (of a SELECT and of an INSERT ... SELECT), several blocks, a result beyond output_format_pretty_max_rows,
+// DDL and a server error.
 //
 // JSON, JSONCompact and XML end with statistics.elapsed, the time the query took: its value is
 // masked in both outputs before they are compared (everything else of those formats is compared).
@@ -89,6 +90,15 @@ std::vector<Case> corpus() {
                 "output_format_json_quote_denormals=1"}});
   c.push_back(
       {"SELECT 1 AS x", {"--output_format_write_statistics=0"}, {"--setting", "output_format_write_statistics=0"}});
+  c.push_back({"SELECT 'a/b' AS `x/y`, ['c/d'] AS arr, ('e/f', 1) AS t",
+               {"--output_format_json_escape_forward_slashes=0"},
+               {"--setting", "output_format_json_escape_forward_slashes=0"}});
+  // INSERT ... SELECT with totals and extremes: 18.16 prints them as a result without rows.
+  c.push_back({std::string("CREATE TABLE IF NOT EXISTS ") + k_db + ".sink (k UInt8, c UInt64) ENGINE = Memory; " +
+                   "INSERT INTO " + k_db + ".sink SELECT number % 2 AS k, count() AS c FROM numbers(10) GROUP BY k " +
+                   "WITH TOTALS ORDER BY k SETTINGS extremes = 1",
+               {"-n"},
+               {}});
   c.push_back({"SELECT number FROM numbers(3) LIMIT 2", {}, {}});
   // DDL prints nothing; a server error after some output; an unknown format in the query.
   c.push_back({std::string("CREATE TABLE IF NOT EXISTS ") + k_db + ".ddl (x UInt8) ENGINE = Memory; DROP TABLE " +

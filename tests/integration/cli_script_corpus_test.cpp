@@ -353,6 +353,58 @@ SELECT * FROM t_null_arr;
 INSERT INTO t_null_arr VALUES (['x', NULL], []); -- { clientError 53 }: named with this comment
 SELECT * FROM t_null_arr;
 )sql"},
+      // SET output_format_json_escape_forward_slashes = 0 applies to the client's own JSON output.
+      {"set_json_escape_forward_slashes", R"sql(
+SELECT 'a/b' AS `x/y`, ['c/d'] AS arr FORMAT JSONEachRow;
+SET output_format_json_escape_forward_slashes = 0, output_format_write_statistics = 0;
+SELECT 'a/b' AS `x/y`, ['c/d'] AS arr FORMAT JSONEachRow;
+SELECT 'a/b' AS `x/y` FORMAT JSONCompact;
+SET output_format_json_escape_forward_slashes = 1;
+SELECT '/' AS s FORMAT JSONEachRow;
+)sql"},
+      // The server sends the totals and extremes of an INSERT ... SELECT; 18.16's client prints
+      // them as the result of a SELECT without rows.
+      {"insert_select_with_totals_and_extremes", R"sql(
+DROP TABLE IF EXISTS t_ins_totals;
+CREATE TABLE t_ins_totals (k UInt8, c UInt64) ENGINE = Memory;
+INSERT INTO t_ins_totals SELECT number % 2 AS k, count() AS c FROM numbers(10) GROUP BY k WITH TOTALS ORDER BY k;
+INSERT INTO t_ins_totals SELECT number % 3, number FROM numbers(5) SETTINGS extremes = 1;
+SET extremes = 1;
+INSERT INTO t_ins_totals SELECT number % 3 AS k, count() FROM numbers(5) GROUP BY k WITH TOTALS;
+INSERT INTO t_ins_totals SELECT number % 3 AS k, count() FROM numbers(5) WHERE number > 100 GROUP BY k WITH TOTALS;
+SELECT count(), sum(c) FROM t_ins_totals;
+DROP TABLE t_ins_totals;
+)sql"},
+      // SET date_time_input_format = 'best_effort' applies to the client's own parsing of the
+      // INSERT's data, in every text format; 'basic' refuses the same text again.
+      {"set_date_time_input_format", R"sql(
+DROP TABLE IF EXISTS t_best_effort;
+CREATE TABLE t_best_effort (id UInt8, t DateTime) ENGINE = Memory;
+SET date_time_input_format = 'best_effort';
+INSERT INTO t_best_effort FORMAT TSV 1	2018-01-02T03:04:05Z
+INSERT INTO t_best_effort FORMAT CSV 2,"2018-01-02 03:04:05.123+03:00"
+INSERT INTO t_best_effort VALUES (3, '02/01/2018 10:00 PM'), (4, '20180102030405'), (5, '2018/1/2 3:4:5');
+INSERT INTO t_best_effort FORMAT JSONEachRow {"id": 6, "t": "31 Dec 2017 23:59:59 MSK"}
+INSERT INTO t_best_effort FORMAT TSV 7	2018-01-02 03:04:05 -01:30
+SELECT id, t, toUnixTimestamp(t) FROM t_best_effort ORDER BY id;
+SET date_time_input_format = 'basic';
+INSERT INTO t_best_effort FORMAT TSV 8	2018-01-02T03:04:05Z
+SELECT 'not reached';
+)sql"},
+      // The rest of an INSERT's line after FORMAT X or VALUES is its data: a statement written
+      // after VALUES (...); on the same line does not run (the Values reader stops at the ';').
+      {"insert_data_on_the_insert_line", R"sql(
+DROP TABLE IF EXISTS t_line;
+CREATE TABLE t_line (x UInt8, s String) ENGINE = Memory;
+INSERT INTO t_line FORMAT TSV 1	a
+SELECT count() FROM t_line;
+INSERT INTO t_line VALUES (2, 'b'), (3, 'c;d'); SELECT 'not run';
+INSERT INTO t_line VALUES; SELECT 'not run either';
+INSERT INTO t_line FORMAT CSV 4,"e;f"
+INSERT INTO t_line VALUES (5, 'g') ; anything after the semicolon
+INSERT INTO t_line VALUES (6, 'h'); -- a comment
+SELECT * FROM t_line ORDER BY x;
+)sql"},
       {"union_all", "SELECT 1 AS x UNION ALL SELECT 2 ORDER BY x;\n"},
       {"subqueries_and_in",
        "SELECT number FROM numbers(10) WHERE number IN (SELECT number * 3 FROM numbers(3)) ORDER BY number;\n"},

@@ -399,6 +399,51 @@ TEST(CliLoad, NoDataAndASemicolonAfterTheFormatAsClickHouseClient) {
   run_load_cases("load_nodata", "a UInt8, s String", cases);
 }
 
+// A ';' after VALUES rows ends the data and 18.16 reads nothing after it: on stdin, in -q's text
+// (without -n the data runs to the end of the text; with -n to the end of the line) and in a script.
+TEST(CliLoad, ValuesEndAtASemicolonAsClickHouseClient) {
+  const std::vector<LoadCase> cases = {
+      {"-q without -n", {"-q", "INSERT INTO load_semi VALUES (1, 'a'), (2, 'b'); SELECT 1"}},
+      {"-q with -n", {"-n", "-q", "INSERT INTO load_semi VALUES (3, 'c'); SELECT 1"}},
+      {"stdin", {"-q", "INSERT INTO load_semi VALUES"}, "(4, 'x'); (5, 'y')\n"},
+      {"script", {"-n"}, "INSERT INTO load_semi VALUES (6, 'z') ; SELECT 2;\nSELECT 3;\n"},
+      {"format data on the insert line", {"-n"}, "INSERT INTO load_semi FORMAT TSV 7\tw\nSELECT 4;\n"},
+      {"select back", {"-q", "SELECT * FROM load_semi ORDER BY a"}},
+  };
+  run_load_cases("load_semi", "a UInt8, s String", cases);
+}
+
+// --date_time_input_format=best_effort applies to the client's own parsing (CSV, TSV, Values,
+// JSONEachRow); the values land as 18.16's client stores them (read back as Unix seconds). Unix
+// seconds themselves are left out: 18.16's client stores garbage for them (see text/input.h).
+TEST(CliLoad, DateTimeBestEffortAsClickHouseClient) {
+  const std::string best = "--date_time_input_format=best_effort";
+  const std::vector<LoadCase> cases = {
+      {"tsv",
+       {best, "-q", "INSERT INTO load_dt FORMAT TSV"},
+       "1\t2018-01-02T03:04:05Z\n2\t2018-01-02 03:04:05.123+03:00\n3\t20180102030405\n4\t20180102\n5\t201801\n"
+       "6\t2018\n7\t02/01/2018\n8\t03:04:05\n9\t2018-01-02 03:04:05 MSK\n10\t2018/1/2 3:4:5\n11\t\n"
+       "12\t2018-01-02 03:04\n13\t2018-01-02 03:04:05-0130\n14\t2018-01-02 03:04:05+5\n"
+       "15\t2018-01-02 03:04:05 am\n16\t2018 010203\n17\t31 Dec 2017\n18\t2018-02-30\n19\t10:00 PM\n"
+       "20\tMon 2018-01-01 12:00 GMT\n21\t02/01/18 23:59:59 pm\n22\tSeptember 2018\n"},
+      {"csv", {best, "-q", "INSERT INTO load_dt FORMAT CSV"}, "30,\"2018-01-02T03:04:05+01:00\"\n31,'2 Jan 2018'\n"},
+      {"values", {best, "-q", "INSERT INTO load_dt VALUES (40, '2018-01-02T03:04:05Z'), (41, '1/2/2018')"}},
+      {"json each row",
+       {best, "-q", "INSERT INTO load_dt FORMAT JSONEachRow"},
+       "{\"a\":50,\"t\":\"20180102T030405\"}\n"},
+      {"garbage",
+       {best, "-q", "INSERT INTO load_dt FORMAT TSV"},
+       "60\t2018-01-02 xyz\n",
+       "chconn reports a value it cannot read as code 27, as for every type; 18.16's parseDateTimeBestEffort "
+       "as 41 (Cannot read DateTime: unexpected word)",
+       27,
+       "Code: 27. DB::Exception: Cannot parse input: insert into load_dt_ours: cannot read row 1",
+       41},
+      {"select back", {"-q", "SELECT a, toUnixTimestamp(t) FROM load_dt ORDER BY a"}},
+  };
+  run_load_cases("load_dt", "a UInt8, t DateTime", cases);
+}
+
 TEST(CliLoad, RowBinaryMatchesClickHouseClient) {
   const auto server = test::sandbox("main");
   const auto bytes =

@@ -212,7 +212,7 @@ int QueryCommand::run_queries(const Context& context) {
   // clickhouse-client 18.16 writes bold names whatever stdout is; later clients only on a terminal.
   options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;
   apply_output_settings(config.settings, options);
-  setting_flag(config.settings, "input_format_skip_unknown_fields", skip_unknown_fields_);
+  apply_input_settings(config.settings, input_settings_);
   Settings session = config.settings;  // and what SET statements change (apply_set)
 
   // The first error ends the run with its status. With --ignore-error (as clickhouse-client

@@ -90,6 +90,16 @@ std::string seconds_text(Clock::time_point start);
 text::OutputFormat output_format(const std::string& name);
 // A boolean setting (true, false or a number) into `target`, when it is given (query_output.cpp).
 void setting_flag(const Settings& settings, std::string_view name, bool& target);
+// The settings clickhouse-client 18.16 applies to its own parsing of an INSERT's data.
+struct InputSettings {
+  // input_format_skip_unknown_fields: JSONEachRow and TSKV keys naming no column are ignored.
+  bool skip_unknown_fields = false;
+  // date_time_input_format: 'basic' or 'best_effort' DateTime text.
+  text::DateTimeInputFormat date_time_input_format = text::DateTimeInputFormat::basic;
+};
+// The input settings given in `settings` into `input` (query_output.cpp); Error(usage) for a value
+// chconn cannot read.
+void apply_input_settings(const Settings& settings, InputSettings& input);
 // The output_format_* settings given with --setting (or the DSN) into `options` (query_output.cpp).
 void apply_output_settings(const Settings& settings, text::FormatOptions& options);
 // The assignments of a SET statement (`SET a = 1, b = 'x'`), string values unquoted; empty for any
@@ -124,7 +134,7 @@ class QueryCommand final : public Command {
                         const text::FormatOptions& options, const Params& params, bool show_progress,
                         std::stop_token stop);
   void print_elapsed(Clock::time_point start) const;
-  // After a SET the server accepted: its output_format_* and input_format_skip_unknown_fields
+  // After a SET the server accepted: its output_format_* and input settings (InputSettings)
   // assignments apply to chconn's own output and parsing from the next statement on, as
   // clickhouse-client 18.16 applies a SET to its own context. `session` holds the settings given
   // so far (--setting, the DSN, earlier SETs).
@@ -141,9 +151,9 @@ class QueryCommand final : public Command {
   CLI::Option* history_file_option_ = nullptr;
   std::vector<std::string> params_;
   bool time_ = false;
-  // input_format_skip_unknown_fields from --setting: JSONEachRow and TSKV keys naming no column are
-  // ignored, as clickhouse-client applies it to its own parsing.
-  bool skip_unknown_fields_ = false;
+  // The input settings from --setting and SET, applied to chconn's own parsing as clickhouse-client
+  // applies them to its own.
+  InputSettings input_settings_;
   bool multiquery_ = false;
   bool ignore_error_ = false;
   bool multiline_ = false;  // accepted, no effect (see add_to)

@@ -182,7 +182,8 @@ void QueryCommand::run_insert(Connection& conn, const ScriptStatement& statement
   const InsertTarget target = insert_target_of(statement.sql);
   text::InputOptions input;
   input.time_zone = conn.server_info().timezone;
-  input.skip_unknown_fields = skip_unknown_fields_;
+  input.skip_unknown_fields = input_settings_.skip_unknown_fields;
+  input.date_time_input_format = input_settings_.date_time_input_format;
   input.what = "insert into " + target.name();
   QueryOptions query_options;
   query_options.params = params_for(statement.sql, params);

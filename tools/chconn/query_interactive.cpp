@@ -72,7 +72,7 @@ int QueryCommand::run_interactive(ConnectionFactory& factory, const Settings& se
   text::FormatOptions options = text::options_for_server(info.version_major, info.version_minor, info.timezone);
   options.pretty_color = info.version_major < 21 || ::isatty(STDOUT_FILENO) != 0;  // as run() decides
   apply_output_settings(settings, options);
-  setting_flag(settings, "input_format_skip_unknown_fields", skip_unknown_fields_);
+  apply_input_settings(settings, input_settings_);
   Settings session = settings;  // and what SET statements change (apply_set)
   const std::string prompt = (info.display_name.empty() ? std::string("chconn") : info.display_name) + " :) ";
 

@@ -170,10 +170,25 @@ void apply_output_settings(const Settings& settings, text::FormatOptions& option
   flag("output_format_pretty_color", options.pretty_color);
   flag("output_format_json_quote_64bit_integers", options.json_quote_64bit_integers);
   flag("output_format_json_quote_denormals", options.json_quote_denormals);
+  flag("output_format_json_escape_forward_slashes", options.json_escape_forward_slashes);
   flag("output_format_write_statistics", options.write_statistics);
   if (const auto n = number("output_format_pretty_max_rows")) options.pretty_max_rows = static_cast<std::size_t>(*n);
   if (const auto n = number("output_format_pretty_max_column_pad_width")) {
     options.pretty_max_column_pad_width = static_cast<std::size_t>(*n);
+  }
+}
+
+void apply_input_settings(const Settings& settings, InputSettings& input) {
+  setting_flag(settings, "input_format_skip_unknown_fields", input.skip_unknown_fields);
+  const auto format = settings.get("date_time_input_format");
+  if (!format) return;
+  if (*format == "basic") {
+    input.date_time_input_format = text::DateTimeInputFormat::basic;
+  } else if (*format == "best_effort") {
+    input.date_time_input_format = text::DateTimeInputFormat::best_effort;
+  } else {
+    throw Error(ErrorKind::usage, "the setting date_time_input_format is '" + std::string(*format) +
+                                      "'; chconn reads 'basic' or 'best_effort'");
   }
 }
 
@@ -227,16 +242,16 @@ void QueryCommand::apply_set(std::string_view statement, Settings& session, text
   Settings next = session;
   next.merge(assigned);
   text::FormatOptions next_options = options;
-  bool skip_unknown = skip_unknown_fields_;
+  InputSettings next_input = input_settings_;
   try {
     apply_output_settings(next, next_options);
-    setting_flag(next, "input_format_skip_unknown_fields", skip_unknown);
+    apply_input_settings(next, next_input);
   } catch (const Error&) {
     return;
   }
   session = std::move(next);
   options = next_options;
-  skip_unknown_fields_ = skip_unknown;
+  input_settings_ = next_input;
 }
 
 // The output format named `name` (any letter case). Formats clickhouse-client 18.16 writes and chconn

@@ -124,9 +124,10 @@ struct ScriptStatement {
 // (the CLI's scripts, and split_statements without the inline-data rule). Statements end at semicolons outside strings,
 // identifiers, comments, heredocs and parentheses; statements made only of comments and
 // whitespace are dropped. An INSERT's data written in the script starts where insert_shape()
-// says and ends, as clickhouse-client 18.16 and later decide it in a multi-statement script, at
-// the end of that line (and for VALUES also at a top-level ';' on that line); the next statement
-// starts after it. With `data_to_end` (one query, no --multiquery, as 18.16 reads it) the first
+// says and ends, as clickhouse-client 18.16 decides it in a multi-statement script, at the end of
+// that line, a ';' and what follows it included (`INSERT INTO t VALUES (1); SELECT 2` is one
+// statement: the Values reader stops at the ';' and 18.16 ignores the rest of the line); the next
+// statement starts on the next line. With `data_to_end` (one query, no --multiquery, as 18.16 reads it) the first
 // INSERT's data runs to the end of the text instead. The views point into `script`, in order and
 // without overlap.
 std::vector<ScriptStatement> split_script(std::string_view script, bool data_to_end = false);

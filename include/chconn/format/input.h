@@ -25,7 +25,8 @@
 //     the INSERT's column list is filled by the server with its DEFAULT); a key naming no column is
 //     an error (skip_unknown_fields turns it off).
 //   * Values: (v, v, ...) rows with optional commas between, read with the SQL lexer
-//     (chconn/core/sql.h). A field is a literal (a number with its sign, nan, inf, 'string', NULL,
+//     (chconn/core/sql.h), up to the end of the input or a ';' between rows (what follows the ';'
+//     is not read, as in 18.16). A field is a literal (a number with its sign, nan, inf, 'string', NULL,
 //     and [arrays], (tuples), {maps} of those) or else an expression (now(), 1+1, toDate('...'),
 //     -x, an identifier): an expression needs its value from evaluate_values_expressions() in
 //     InputOptions::evaluated, and is an error without one. The value is converted to the column's
@@ -55,6 +56,20 @@
 //   an out-of-range integer wrapped). Time and Time64(p) as "[-]hh:mm:ss[.f...]" (2 or 3
 //   digits of hours, minutes and seconds up to 59; the server also takes mm:ss and bare seconds).
 //   Variant, Dynamic and JSON columns are not read from text yet (Error(usage) at start()).
+//   With InputOptions::date_time_input_format best_effort, DateTime columns also read what 18.16's
+//   parseDateTimeBestEffort reads (date_time_input_format = 'best_effort', checked against 18.16's
+//   clickhouse-client): ISO 8601 "YYYY-MM-DDThh:mm:ss[.fraction]" with 'Z' or an offset +hh, +hhmm,
+//   +hh:mm (or -); "YYYY-MM-DD hh:mm:ss", "YYYY/M/D h:m:s" (any one delimiter after a 4-digit year);
+//   YYYYMMDD, YYYYMMDDhhmmss, YYYYMM; "DD/MM/YYYY" and "DD/MM/YY"; hh:mm without seconds; month
+//   names (Jan ... Dec, any case and length), weekday names and one ',' after them (ignored: "Mon,
+//   01 Jan 2018"; but 18.16 takes the T of Tue and Thu for the date-time separator and refuses the
+//   rest), AM/PM, and the zones UTC, GMT, Z, MSK and MSD; missing parts are 2000, January, the
+//   1st and midnight (an empty field is 2000-01-01 00:00:00, as in 18.16); 9 or 10 digits are Unix
+//   seconds (read as their value: 18.16's client adds them to an uninitialised variable, later
+//   servers fixed it). A time without a zone is in the column's (or the session's) zone. Where 18.16
+//   computes an invalid date anyway (month 13, year 1969, hour 25: it stores 1970-01-01 or the zero
+//   time), it is an error here; a day past its month's end (02-30) rolls over, as in 18.16.
+//   DateTime64 keeps its own forms.
 //
 // A value that cannot be read is Error(usage) naming the row, the line, the column and the value
 // (at most 64 bytes of it); what became of the blocks already sent is added by the insert
@@ -142,6 +157,12 @@ struct EvaluatedValue {
   TypeRef type;            // the expression's type
 };
 
+// How DateTime text is read (the setting date_time_input_format).
+enum class DateTimeInputFormat : std::uint8_t {
+  basic,        // "YYYY-MM-DD hh:mm:ss" (or with a 'T') in the column's zone, or Unix seconds
+  best_effort,  // also the forms of ClickHouse's parseDateTimeBestEffort (see the top of this file)
+};
+
 struct InputOptions {
   // Rows per block at most (clickhouse-client's max_insert_block_size).
   std::size_t max_block_rows = 1048576;
@@ -160,6 +181,8 @@ struct InputOptions {
   std::string time_zone;
   // JSONEachRow and TSKV: ignore keys that name no column (input_format_skip_unknown_fields).
   bool skip_unknown_fields = false;
+  // date_time_input_format: how DateTime columns read their text.
+  DateTimeInputFormat date_time_input_format = DateTimeInputFormat::basic;
   // Where zones are read; null: the source keeps its own.
   std::shared_ptr<TimeZones> time_zones;
   // The name used in messages ("insert into db.t").

@@ -13,8 +13,9 @@
 //     servers since 21.9 drop trailing zeros).
 //   * CSV quotes strings, dates, enums and whole arrays with "" (doubling inner quotes); a tuple
 //     spreads over several fields; NULL is \N.
-//   * JSON escapes like ClickHouse (\/ , \u00XX for control bytes, \u2028/\u2029), quotes 64-bit
-//     and wider integers (option), prints non-finite floats as null, NULL as null, tuples as arrays.
+//   * JSON escapes like ClickHouse (\/ unless json_escape_forward_slashes is off, \u00XX for control
+//     bytes, \u2028/\u2029), quotes 64-bit and wider integers (option), prints non-finite floats as
+//     null, NULL as null, tuples as arrays.
 // Types the 18.16 server lacks (Bool, Map, IPv4/IPv6, Date32, DateTime64, (U)Int128/256) follow
 // later servers' text forms.
 //
@@ -76,6 +77,9 @@ struct FormatOptions {
   bool json_quote_64bit_integers = true;
   // output_format_json_quote_denormals: inf/nan as "inf"/"nan" instead of null.
   bool json_quote_denormals = false;
+  // output_format_json_escape_forward_slashes: '/' as \/ in JSON strings (values, column names and
+  // keys of JSON, JSONCompact and JSONEachRow), as ClickHouse 18.16 and current servers do by default.
+  bool json_escape_forward_slashes = true;
   // Dates and times exactly as ClickHouse 18.16 prints them: day 0 as 0000-00-00, DateTime 0 as
   // 0000-00-00 00:00:00, Date days after 2106-02-07 as 1970-01-01 (the end of its date table), and
   // the wall clock computed with its table's arithmetic, which differs from the true one on a few
@@ -156,8 +160,9 @@ void append_escaped(std::string& out, std::string_view s);
 void append_quoted(std::string& out, std::string_view s);
 // "CSV" with inner " doubled.
 void append_csv_string(std::string& out, std::string_view s);
-// "JSON" as ClickHouse escapes it.
-void append_json_string(std::string& out, std::string_view s);
+// "JSON" as ClickHouse escapes it; '/' as \/ unless `escape_forward_slashes` is false
+// (FormatOptions::json_escape_forward_slashes).
+void append_json_string(std::string& out, std::string_view s, bool escape_forward_slashes = true);
 // XML element text as ClickHouse 18.16 writes it: '<' as &lt; and '&' as &amp;, nothing else.
 void append_xml_escaped(std::string& out, std::string_view s);
 // Shortest round-trip text with ClickHouse's notation rules (see the top of this file).
@@ -232,7 +237,8 @@ struct ResultSummary {
 //
 // Call write_block() for each data block, then finish() once with the result's header (used for
 // the column names when no data block came) and its summary. A result without columns (DDL) prints
-// nothing in any format.
+// nothing in any format, unless it has totals or extremes (INSERT ... SELECT ... WITH TOTALS on
+// 18.16): then it prints as a result without rows with their columns, as clickhouse-client does.
 class BlockFormatter {
  public:
   explicit BlockFormatter(OutputFormat format, FormatOptions options = {});

@@ -177,22 +177,32 @@ TEST(SqlStatements, SplitsOnlyAtTopLevelSemicolons) {
   EXPECT_EQ(split("SELECT $x$;$x$; SELECT 2"), (V{"SELECT $x$;$x$", "SELECT 2"}));
 }
 
-// split_script is the CLI's rule (clickhouse-client's): a ';' inside parentheses does not end a
-// statement, and an INSERT's inline data runs to the end of its line (VALUES data also to a ';'),
-// or with data_to_end to the end of the text.
+// split_script is the CLI's rule (clickhouse-client 18.16's): a ';' inside parentheses does not
+// end a statement, and an INSERT's inline data runs to the end of its line, a ';' and what follows
+// it included (18.16 runs no `SELECT 2` written after `VALUES (...);` on the same line: the Values
+// reader stops at the ';'), or with data_to_end to the end of the text.
 TEST(SqlStatements, ScriptsSplitAsTheClientSplitsThem) {
   EXPECT_EQ(split("SELECT (1; 2); SELECT 3"), (V{"SELECT (1; 2)", "SELECT 3"}));
   const std::string script = "INSERT INTO t VALUES (1, 'a;b'); SELECT 2;\nINSERT INTO t FORMAT TSV\n1\tx;y\nSELECT 3";
   const std::vector<ScriptStatement> st = split_script(script);
-  ASSERT_EQ(st.size(), 4u);
+  ASSERT_EQ(st.size(), 3u);
   EXPECT_EQ(st[0].sql, "INSERT INTO t VALUES");
-  EXPECT_EQ(st[0].data, "(1, 'a;b')");
-  EXPECT_EQ(st[0].text, "INSERT INTO t VALUES (1, 'a;b');");
-  EXPECT_EQ(st[1].sql, "SELECT 2");
-  EXPECT_EQ(st[1].data, std::nullopt);
-  EXPECT_EQ(st[2].sql, "INSERT INTO t FORMAT TSV");
-  EXPECT_EQ(st[2].data, "1\tx;y");  // FORMAT data: to the end of its line, ';' included
-  EXPECT_EQ(st[3].sql, "SELECT 3");
+  EXPECT_EQ(st[0].data, "(1, 'a;b'); SELECT 2;");
+  EXPECT_EQ(st[0].text, "INSERT INTO t VALUES (1, 'a;b'); SELECT 2;");
+  EXPECT_EQ(st[1].sql, "INSERT INTO t FORMAT TSV");
+  EXPECT_EQ(st[1].data, "1\tx;y");  // FORMAT data: to the end of its line, ';' included
+  EXPECT_EQ(st[2].sql, "SELECT 3");
+  // The data written on the INSERT's own line after FORMAT X; the next line is the next statement.
+  const std::vector<ScriptStatement> same_line = split_script("INSERT INTO t FORMAT TSV 1\ta\nSELECT 1;\n");
+  ASSERT_EQ(same_line.size(), 2u);
+  EXPECT_EQ(same_line[0].sql, "INSERT INTO t FORMAT TSV");
+  EXPECT_EQ(same_line[0].data, "1\ta");
+  EXPECT_EQ(same_line[1].sql, "SELECT 1");
+  // VALUES; is data too: only a ';' (no rows), the rest of the line with it.
+  const std::vector<ScriptStatement> none = split_script("INSERT INTO t VALUES; SELECT 2;\nSELECT 3");
+  ASSERT_EQ(none.size(), 2u);
+  EXPECT_EQ(none[0].data, "; SELECT 2;");
+  EXPECT_EQ(none[1].sql, "SELECT 3");
   // split_statements keeps SQL rules throughout: VALUES rows over several lines stay one statement
   // (the client's line rule would cut them), and a ';' in FORMAT data ends a statement.
   EXPECT_EQ(split("INSERT INTO t VALUES\n(1),\n(2);\nSELECT 1"), (V{"INSERT INTO t VALUES\n(1),\n(2)", "SELECT 1"}));

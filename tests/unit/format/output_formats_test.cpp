@@ -655,6 +655,67 @@ TEST(OutputFormats, RowBinaryAsClickHouseClientWritesIt) {
   EXPECT_EQ(render(OutputFormat::row_binary, {block}), "\x00\x01\x01\x02\x01\x00\x02\x00\xff\x02xy"s);
 }
 
+// 18.16: SELECT 'a/b' AS `x/y`, ['c/d'] AS arr FORMAT JSONEachRow, then with
+// --output_format_json_escape_forward_slashes=0 (JSON, JSONCompact, JSONEachRow alike: names,
+// strings, strings inside arrays).
+TEST(OutputFormats, JsonEscapesForwardSlashesUnlessTurnedOff) {
+  Block b;
+  auto s = std::make_shared<ColumnString>();
+  s->append("a/b");
+  b.append("x/y", s);
+  EXPECT_EQ(render(OutputFormat::json_each_row, {b}), "{\"x\\/y\":\"a\\/b\"}\n");
+  FormatOptions off;
+  off.json_escape_forward_slashes = false;
+  EXPECT_EQ(render(OutputFormat::json_each_row, {b}, {}, off), "{\"x/y\":\"a/b\"}\n");
+  const std::string json = render(OutputFormat::json, {b}, sample_summary(), off);
+  EXPECT_NE(json.find("\"name\": \"x/y\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"x/y\": \"a/b\""), std::string::npos) << json;
+  EXPECT_EQ(json.find("\\/"), std::string::npos) << json;
+  auto arr = make_column(parse_type("Array(String)"));
+  auto& a = static_cast<ColumnArray&>(*arr);
+  static_cast<ColumnString&>(a.nested()).append("c/d");
+  a.finish_row();
+  Block with_array;
+  with_array.append("arr", arr);
+  EXPECT_NE(render(OutputFormat::json_compact, {with_array}, sample_summary()).find("[[\"c\\/d\"]]"),
+            std::string::npos);
+  EXPECT_NE(render(OutputFormat::json_compact, {with_array}, sample_summary(), off).find("[[\"c/d\"]]"),
+            std::string::npos);
+}
+
+// INSERT ... SELECT ... WITH TOTALS: no header and no data, but totals and extremes, which 18.16's
+// client prints as the result of a SELECT without rows. 18.16: INSERT INTO t SELECT number % 2 AS k,
+// count() AS c FROM numbers(10) GROUP BY k WITH TOTALS ORDER BY k SETTINGS extremes = 1.
+TEST(OutputFormats, TotalsAndExtremesWithoutAHeaderAsAnInsertSelectHasThem) {
+  const Grouped g;
+  const ResultSummary s = grouped_summary(g);
+  const auto finish_only = [&](OutputFormat format) {
+    BlockFormatter formatter(format);
+    std::string out;
+    formatter.finish(out, Block{}, s);
+    return out;
+  };
+  EXPECT_EQ(finish_only(OutputFormat::tab_separated), "\n0\t10\n\n0\t5\n1\t5\n");
+  EXPECT_EQ(finish_only(OutputFormat::json_compact),
+            "{\n\t\"meta\":\n\t[\n\t\t{\n\t\t\t\"name\": \"k\",\n\t\t\t\"type\": \"UInt8\"\n\t\t},\n"
+            "\t\t{\n\t\t\t\"name\": \"c\",\n\t\t\t\"type\": \"UInt64\"\n\t\t}\n\t],\n\n"
+            "\t\"data\":\n\t[\n\n\t],\n\n"
+            "\t\"totals\": [0,\"10\"],\n\n"
+            "\t\"extremes\":\n\t{\n\t\t\"min\": [0,\"5\"],\n\t\t\"max\": [1,\"5\"]\n\t},\n\n"
+            "\t\"rows\": 0,\n\n"
+            "\t\"rows_before_limit_at_least\": 2,\n\n"
+            "\t\"statistics\":\n\t{\n\t\t\"elapsed\": 0.5,\n\t\t\"rows_read\": 10,\n\t\t\"bytes_read\": 80\n\t}\n}\n");
+  EXPECT_EQ(finish_only(OutputFormat::vertical),
+            "\n\nTotals:\n───────\nk: 0\nc: 10\n\nMin:\n────\nk: 0\nc: 5\n\nMax:\n────\nk: 1\nc: 5\n");
+  // Extremes alone name the columns too.
+  ResultSummary extremes_only = s;
+  extremes_only.totals = nullptr;
+  BlockFormatter tsv(OutputFormat::tab_separated);
+  std::string out;
+  tsv.finish(out, Block{}, extremes_only);
+  EXPECT_EQ(out, "\n0\t5\n1\t5\n");
+}
+
 TEST(OutputFormats, ResultWithoutColumnsPrintsNothing) {
   for (const OutputFormat f : {OutputFormat::json, OutputFormat::xml, OutputFormat::pretty, OutputFormat::vertical}) {
     BlockFormatter formatter(f);
