@@ -171,14 +171,26 @@ class ValuesParser final : public RowParser {
 
  private:
   // One (...) tuple, found with the SQL lexer; blanks and commas between tuples are skipped, and
-  // a ';' ends the data: what follows it is not read (18.16's client ignores it too: `VALUES (1);
-  // SELECT 2` written on one line inserts one row and runs no SELECT, and so does "(1); (2)" on
-  // stdin).
+  // a ';' ends the data. What follows it must be blank, unless InputOptions::
+  // values_ignore_after_end says it is not read (18.16's client ignores it: `VALUES (1); SELECT 2`
+  // written on one line inserts one row and runs no SELECT, and so does "(1); (2)" on stdin).
   std::optional<std::string_view> scan() override {
     if (ended_ || !skip_record_separators()) return std::nullopt;
     line_ = next_line_;
     if (input_.rest().front() == ';') {
       ended_ = true;
+      if (!options_.values_ignore_after_end) {
+        input_.consume(1);
+        for (;;) {
+          const std::string_view r = input_.rest();
+          for (char c : r) {
+            if (!chconn::detail::is_space(c))
+              throw BadValue{"follows the ';' that ends the data: " + excerpt(r.substr(0, 16))};
+          }
+          input_.consume(r.size());
+          if (!input_.more()) break;
+        }
+      }
       return std::nullopt;
     }
     if (input_.rest().front() != '(')

@@ -184,6 +184,7 @@ void QueryCommand::run_insert(Connection& conn, const ScriptStatement& statement
   input.time_zone = conn.server_info().timezone;
   input.skip_unknown_fields = input_settings_.skip_unknown_fields;
   input.date_time_input_format = input_settings_.date_time_input_format;
+  input.values_ignore_after_end = true;  // as clickhouse-client 18.16 reads an INSERT's data
   input.what = "insert into " + target.name();
   QueryOptions query_options;
   query_options.params = params_for(statement.sql, params);

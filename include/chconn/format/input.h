@@ -185,6 +185,11 @@ struct InputOptions {
   DateTimeInputFormat date_time_input_format = DateTimeInputFormat::basic;
   // Where zones are read; null: the source keeps its own.
   std::shared_ptr<TimeZones> time_zones;
+  // Values: what follows the ';' that ends the data. false (the default): anything but blanks
+  // there is Error(usage), so that "(1); (2)" does not insert one row and drop the other without a
+  // word. true: it is not read at all, as clickhouse-client 18.16 does with the rest of an INSERT's
+  // line and with stdin (the CLI sets it).
+  bool values_ignore_after_end = false;
   // The name used in messages ("insert into db.t").
   std::string what = "the input";
   // Values: the values of the fields that are expressions, from evaluate_values_expressions() over

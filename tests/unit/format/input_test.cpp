@@ -226,16 +226,24 @@ TEST(ValuesInput, LiteralsNullNegativeAndSemicolon) {
             "1\ta\\'b\t[1,-2]\t(3,'x')\n-5\t\\N\t[]\t(0,'')\n");
 }
 
-// 18.16: a ';' between rows ends the data and what follows it is not read, be it on stdin
-// ("(6,'x'); (7,'y')" inserts one row, exit 0) or on the INSERT's line in a script (`VALUES (1);
-// SELECT 2` inserts one row and runs no SELECT; `VALUES; SELECT 2` inserts none).
+// 18.16's client: a ';' between rows ends the data and what follows it is not read, be it on
+// stdin ("(6,'x'); (7,'y')" inserts one row, exit 0) or on the INSERT's line in a script (`VALUES
+// (1); SELECT 2` inserts one row and runs no SELECT; `VALUES; SELECT 2` inserts none). The CLI asks
+// for that (values_ignore_after_end); by default text after the ';' is an error, so that a library
+// caller's second row is not dropped without a word.
 TEST(ValuesInput, ASemicolonEndsTheDataAndTheRestIsNotRead) {
   const Block b = sample_of({{"a", "Int32"}, {"s", "String"}});
-  EXPECT_EQ(load_tsv(InputFormat::values, "(6,'x'); (7,'y')\n", b), "6\tx\n");
-  EXPECT_EQ(load_tsv(InputFormat::values, "(1, 'a;b'), (2, 'c') ; SELECT 3;", b), "1\ta;b\n2\tc\n");
-  EXPECT_EQ(load_tsv(InputFormat::values, "(1, 'x'); (2", b), "1\tx\n");  // never read: no error
-  EXPECT_EQ(load_tsv(InputFormat::values, "; SELECT 5;", b), "");
-  EXPECT_EQ(load(InputFormat::values, ";", b).block_rows.size(), 0u);
+  InputOptions client;
+  client.values_ignore_after_end = true;
+  EXPECT_EQ(load_tsv(InputFormat::values, "(6,'x'); (7,'y')\n", b, client), "6\tx\n");
+  EXPECT_EQ(load_tsv(InputFormat::values, "(1, 'a;b'), (2, 'c') ; SELECT 3;", b, client), "1\ta;b\n2\tc\n");
+  EXPECT_EQ(load_tsv(InputFormat::values, "(1, 'x'); (2", b, client), "1\tx\n");  // never read: no error
+  EXPECT_EQ(load_tsv(InputFormat::values, "; SELECT 5;", b, client), "");
+  EXPECT_EQ(load(InputFormat::values, ";", b, client).block_rows.size(), 0u);
+  // By default only blanks may follow the ';'.
+  EXPECT_EQ(load_tsv(InputFormat::values, "(6,'x'); \n", b), "6\tx\n");
+  EXPECT_NE(load_error(InputFormat::values, "(6,'x'); (7,'y')\n", b).find("follows the ';'"), std::string::npos);
+  EXPECT_NE(load_error(InputFormat::values, "(1, 'x'); (2", b).find("';'"), std::string::npos);
   // A ';' inside a row is not between rows: that row is an error.
   EXPECT_NE(load_error(InputFormat::values, "(1; 'x')", b).find("column 1 'a'"), std::string::npos);
 }
