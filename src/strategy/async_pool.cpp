@@ -43,6 +43,7 @@ struct AsyncPoolEntry {
   std::unique_ptr<AsyncConnection> connection;
   Clock::time_point expires{};    // opened + the jittered max_lifetime
   Clock::time_point last_used{};  // when it was last given back (or opened)
+  bool given_back = false;        // its last lease has ended (under the pool's lock)
 };
 
 struct AsyncPoolWaiter {
@@ -91,6 +92,7 @@ struct AsyncPoolCore : std::enable_shared_from_this<AsyncPoolCore> {
     Effects fx;
     {
       std::lock_guard lock(mutex);
+      if (w->done) return;  // cancelled before it got here
       w->since = clock->now();
       if (closed) {
         complete(*w, w, std::make_exception_ptr(closed_error()), fx);
@@ -103,17 +105,6 @@ struct AsyncPoolCore : std::enable_shared_from_this<AsyncPoolCore> {
           w->timer->expires_at(deadline.when());
           w->timer->async_wait([self = shared_from_this(), w](const boost::system::error_code& ec) {
             if (!ec) self->give_up(w, false);
-          });
-        }
-        auto slot = asio::get_associated_cancellation_slot(w->handler);
-        if (slot.is_connected()) {
-          slot.assign([weak = weak_from_this(), w](asio::cancellation_type type) {
-            if ((type & (asio::cancellation_type::terminal | asio::cancellation_type::partial)) ==
-                asio::cancellation_type::none) {
-              return;
-            }
-            // Posted, not run here: the wait's end clears this very slot.
-            if (auto self = weak.lock()) asio::post(self->ex, [self, w] { self->give_up(w, true); });
           });
         }
         pump(fx);
@@ -148,6 +139,8 @@ struct AsyncPoolCore : std::enable_shared_from_this<AsyncPoolCore> {
     Effects fx;
     {
       std::lock_guard lock(mutex);
+      if (entry->given_back) return;  // a retry after a failed hand-off that had run after all
+      entry->given_back = true;
       --lent;
       const AsyncConnection& c = *entry->connection;
       const bool session = !broken && c.usable() && c.session_changed() && !options.pool.keep_session_state;
@@ -292,8 +285,8 @@ struct AsyncPoolCore : std::enable_shared_from_this<AsyncPoolCore> {
   void complete(Waiter& w, const WaiterRef& ref, std::variant<std::exception_ptr, EntryRef> outcome, Effects& fx) {
     w.done = true;
     if (w.timer) w.timer->cancel();
-    asio::get_associated_cancellation_slot(w.handler).clear();
-    if (std::holds_alternative<EntryRef>(outcome)) {
+    if (auto* entry = std::get_if<EntryRef>(&outcome)) {
+      (*entry)->given_back = false;
       ++counters.acquired;
       const Clock::duration waited = clock->now() - w.since;
       counters.total_wait += waited;
@@ -328,11 +321,13 @@ struct AsyncPoolCore : std::enable_shared_from_this<AsyncPoolCore> {
       if (auto* entry = std::get_if<EntryRef>(&outcome)) {
         AsyncLease lease(shared_from_this(), std::move(*entry));
         asio::post(ex, asio::bind_executor(handler_ex, [h = std::move(handler), lease = std::move(lease)]() mutable {
+                     asio::get_associated_cancellation_slot(h).clear();  // on the caller's executor, as assigned
                      std::move(h)(std::exception_ptr(), std::move(lease));
                    }));
       } else {
         asio::post(ex, asio::bind_executor(
                            handler_ex, [h = std::move(handler), e = std::get<std::exception_ptr>(outcome)]() mutable {
+                             asio::get_associated_cancellation_slot(h).clear();
                              std::move(h)(e, AsyncLease());
                            }));
       }
@@ -445,6 +440,19 @@ void AsyncPool::start_acquire(const std::shared_ptr<detail::AsyncPoolCore>& core
                               asio::any_completion_handler<acquire_signature> handler) {
   auto w = std::make_shared<detail::AsyncPoolWaiter>(std::move(handler));
   w->work.emplace(core->ex);
+  // Assigned here, on the initiating thread, and cleared where the handler completes: a
+  // cancellation may come before the pool's executor has seen the wait (an awaitable operator whose
+  // other branch ends first), and give_up() then ends it as soon as it runs.
+  auto slot = asio::get_associated_cancellation_slot(w->handler);
+  if (slot.is_connected()) {
+    slot.assign([weak = std::weak_ptr<detail::AsyncPoolCore>(core), w](asio::cancellation_type type) {
+      if ((type & (asio::cancellation_type::terminal | asio::cancellation_type::partial)) ==
+          asio::cancellation_type::none) {
+        return;
+      }
+      if (auto self = weak.lock()) asio::post(self->ex, [self, w] { self->give_up(w, true); });
+    });
+  }
   asio::dispatch(core->ex, [core, w, deadline] { core->acquire(w, deadline); });
 }
 

@@ -21,15 +21,21 @@
 //
 // Completion signature void(std::exception_ptr, AsyncLease); with use_awaitable a failure is thrown
 // as chconn::Error. Cancellation: a terminal or partial cancellation through the handler's
-// cancellation slot ends the wait with Error(cancelled); emit it on the pool's executor.
+// cancellation slot (awaitable operators emit one) ends the wait with Error(cancelled); emit it on
+// the executor the caller waits on.
+//
+// Time: waits end at real deadlines (Asio timers), so give async_acquire a Deadline of the steady
+// clock; PooledOptions::clock (a ManualClock in tests) judges idle times, lifetimes and the wait
+// statistics.
 //
 // Thread safety: the pool's state lives on its executor. Operations and lease ends may come from
 // any thread: they move to the executor (boost::asio::dispatch) first. When the io_context runs
 // on several threads, give the pool a strand. stats() may be called from any thread.
 //
 // Lifetimes: the pool's state lives as long as its leases and pending operations, so the AsyncPool
-// may be destroyed first (its destructor is close()). Leases must end before the io_context is
-// destroyed, as any Asio object must.
+// may be destroyed first (its destructor is close()). The pool and its leases must end before the
+// io_context is destroyed, as any Asio object must, and a lease must not end while an operation
+// runs on its connection (the next caller would get a busy connection).
 //
 // Example:
 //   chconn::AsyncPool pool(io.get_executor(), config);
@@ -78,7 +84,8 @@ class AsyncLease {
 
   // Drop the connection when the lease ends instead of lending it again.
   void mark_broken() noexcept { broken_ = true; }
-  // Ends the lease now (idempotent). No operation may be running on the connection.
+  // Ends the lease now (idempotent). No operation may be running on the connection (nor when the
+  // lease is destroyed or moved onto).
   void release() noexcept;
 
  private:

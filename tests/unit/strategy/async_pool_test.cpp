@@ -182,6 +182,40 @@ TEST_F(AsyncPoolTest, AWaitEndsAtItsDeadlineAndByCancellation) {
   EXPECT_TRUE(server.errors().empty()) << server.errors().front();
 }
 
+// A cancellation emitted before the pool's executor has run the wait still ends it: the slot is
+// taken when the wait is started, not when the pool sees it. The waits are started from this
+// thread while the pool's io_context is not running, so the pool sees them only once it runs.
+TEST_F(AsyncPoolTest, ACancellationBeforeThePoolSawTheWaitEndsIt) {
+  FakeServer server({pings(0)}, FakeServer::Serving::concurrently);
+  AsyncPool pool(io.get_executor(), server.client_config("async-pool"), options(1));
+  AsyncLease held;
+  pool.async_acquire(Deadline::after(10s), [&](std::exception_ptr e, AsyncLease lease) {
+    EXPECT_FALSE(e);
+    held = std::move(lease);
+  });
+  while (!held && io.run_one_for(20s) > 0) {
+  }
+  ASSERT_TRUE(held);
+  asio::cancellation_signal stop;
+  std::optional<Error> ended;
+  pool.async_acquire(Deadline::after(10s),
+                     asio::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e, AsyncLease lease) {
+                       EXPECT_FALSE(lease);
+                       try {
+                         if (e) std::rethrow_exception(e);
+                       } catch (const Error& x) {
+                         ended = x;
+                       }
+                     }));
+  stop.emit(asio::cancellation_type::terminal);  // the pool has not run the wait yet
+  io.restart();                                  // it ran out of work once the first lease was handed over
+  while (!ended && io.run_one_for(20s) > 0) {
+  }
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->kind(), ErrorKind::cancelled) << ended->what();
+  EXPECT_EQ(pool.stats().acquire_timeouts, 0u);
+}
+
 // A changed session and a lease marked broken close the connection; the next caller gets a new one.
 TEST_F(AsyncPoolTest, AChangedSessionOrABrokenLeaseClosesTheConnection) {
   FakeServer server(
