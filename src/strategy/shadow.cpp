@@ -59,15 +59,6 @@ bool orders_result(std::string_view sql) {
   return false;
 }
 
-std::uint64_t mix(std::uint64_t h) noexcept {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
 // A result reduced to a few numbers: its columns, rows and two checksums of the rows.
 struct Digest {
   std::string columns;  // "name Type, name Type"
@@ -90,7 +81,7 @@ struct Digest {
     wire::Writer scratch_bytes;
     for (std::size_t c = 0; c < block.column_count(); ++c) {
       const Column& column = *block.column(c);
-      const auto cell = [&](std::size_t r, std::uint64_t h) { row[r] = mix(row[r] * k_row_mul + h + c); };
+      const auto cell = [&](std::size_t r, std::uint64_t h) { row[r] = wire::fmix64(row[r] * k_row_mul + h + c); };
       if (const auto* fixed = dynamic_cast<const FixedWidthColumn*>(&column)) {
         const std::span<const std::uint8_t> bytes = fixed->raw_bytes();
         const std::size_t w = fixed->value_size();
@@ -115,7 +106,7 @@ struct Digest {
     }
     for (std::size_t r = 0; r < n; ++r) {
       unordered += row[r];
-      ordered = mix(ordered * k_row_mul + row[r]);
+      ordered = wire::fmix64(ordered * k_row_mul + row[r]);
     }
     rows += n;
   }

@@ -30,13 +30,9 @@ Hash128 city_hash128(const void* data, std::size_t n) noexcept;
 // FixedString s (numbers are hashed differently there: int_hash64).
 std::uint64_t city_hash64(const void* data, std::size_t n) noexcept;
 
-// ClickHouse's SQL function intHash64(x): the 64-bit finalizer of MurmurHash3 applied to
-// x ^ 0x4CF2D2BAAE6DA887 (values checked against the 18.16 server). cityHash64(x) of one number x of
-// at most 64 bits (UInt8..UInt64, Int8..Int64, Float32, Float64, Date, DateTime) is not CityHash of
-// its bytes but intHash64 of its bits read as an unsigned number of its own width, zero-extended:
-// cityHash64(toInt8(-1)) is intHash64(255), cityHash64(toFloat32(1.5)) intHash64(0x3fc00000).
-constexpr std::uint64_t int_hash64(std::uint64_t x) noexcept {
-  x ^= 0x4cf2d2baae6da887ULL;
+// The 64-bit finalizer of MurmurHash3: every bit of `x` moves every bit of the result. Also what
+// the shadow strategy mixes its row hashes with.
+constexpr std::uint64_t fmix64(std::uint64_t x) noexcept {
   x ^= x >> 33;
   x *= 0xff51afd7ed558ccdULL;
   x ^= x >> 33;
@@ -44,5 +40,12 @@ constexpr std::uint64_t int_hash64(std::uint64_t x) noexcept {
   x ^= x >> 33;
   return x;
 }
+
+// ClickHouse's SQL function intHash64(x): fmix64 of x ^ 0x4CF2D2BAAE6DA887 (values checked against
+// the 18.16 server). cityHash64(x) of one number x of at most 64 bits (UInt8..UInt64, Int8..Int64,
+// Float32, Float64, Date, DateTime) is not CityHash of its bytes but intHash64 of its bits read as
+// an unsigned number of its own width, zero-extended: cityHash64(toInt8(-1)) is intHash64(255),
+// cityHash64(toFloat32(1.5)) intHash64(0x3fc00000).
+constexpr std::uint64_t int_hash64(std::uint64_t x) noexcept { return fmix64(x ^ 0x4cf2d2baae6da887ULL); }
 
 }  // namespace chconn::wire
